@@ -209,6 +209,10 @@ public record AttestationDocument(
       } catch (NumberFormatException ex) {
         throw invalid("pcrs key must be an integer, got " + e.getKey());
       }
+      if (!e.getKey().equals(Integer.toString(index))) {
+        // Jackson turns keys into text, so "04" or "+4" would otherwise silently replace PCR 4.
+        throw invalid("pcrs key must be a plain integer, got " + e.getKey());
+      }
       if (index < 0 || index >= Nsm.MAX_PCRS) {
         throw invalid("pcrs key out of range: " + index);
       }

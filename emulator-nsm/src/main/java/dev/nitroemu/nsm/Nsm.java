@@ -51,7 +51,8 @@ public interface Nsm extends AutoCloseable {
 
   /**
    * Handles one raw request exactly as {@code /dev/nsm} would: CBOR request bytes in, CBOR response
-   * bytes out. Never throws for bad input: malformed requests get an {@code Error} response.
+   * bytes out. Malformed or oversized requests get an {@code Error} response, never an exception;
+   * only a failing transport (a driver errno, a lost connection) throws {@link NsmException}.
    */
   default byte[] process(byte[] request) {
     return NsmDispatcher.process(this, request);

@@ -148,8 +148,8 @@ public final class NsmCodec {
     }
     TreeSet<Integer> set = new TreeSet<>();
     for (JsonNode n : locked) {
-      if (!n.canConvertToInt()) {
-        throw bad("locked_pcrs entries must be integers");
+      if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0 || n.intValue() > 0xFFFF) {
+        throw bad("locked_pcrs entries must be unsigned 16-bit integers");
       }
       set.add(n.intValue());
     }

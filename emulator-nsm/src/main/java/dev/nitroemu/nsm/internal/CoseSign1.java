@@ -71,6 +71,11 @@ public final class CoseSign1 {
    * names ES384; the signature is only length-checked here.
    */
   public static CoseSign1 decode(byte[] bytes) {
+    // Jackson skips tags silently, so check the outer one here: only a single tag 18 is COSE_Sign1.
+    int first = bytes.length > 0 ? bytes[0] & 0xFF : 0;
+    if ((first & 0xE0) == 0xC0 && (first != 0xD2 || (bytes.length > 1 && (bytes[1] & 0xE0) == 0xC0))) {
+      throw new AttestationException(Reason.MALFORMED_COSE, "a COSE_Sign1 may only carry CBOR tag 18");
+    }
     JsonNode root;
     try {
       root = Cbor.read(bytes);
