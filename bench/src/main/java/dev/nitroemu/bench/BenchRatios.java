@@ -25,6 +25,12 @@ public final class BenchRatios {
     {"AttestationBenchmark.attest", "AttestationBenchmark.rawSign", "0.85"},
     {"VerifyBenchmark.verifyWarm", "VerifyBenchmark.rawVerify", "0.80"},
     {"VerifyBenchmark.verifyCold", "VerifyBenchmark.rawVerify", "-"},
+    {"VsockStreamBenchmark.vsock", "VsockStreamBenchmark.rawTcp", "0.90"},
+    {"VsockProxyBenchmark.proxyStream", "VsockProxyBenchmark.rawTcpStream", "0.70"},
+    {"VsockProxyBenchmark.relayStream", "VsockProxyBenchmark.rawTcpStream", "-"},
+    {"VsockProxyBenchmark.proxyStream", "VsockProxyBenchmark.relayStream", "-"},
+    {"VsockProxyBenchmark.proxyConnect", "VsockProxyBenchmark.rawTcpConnect", "-"},
+    {"VsockNsmBenchmark.remoteAttest", "VsockNsmBenchmark.inProcessAttest", "0.80"},
   };
 
   public static void main(String[] args) throws RunnerException, Exception {

@@ -14,7 +14,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = NitroEmu.Version.class,
     description = "Emulates AWS Nitro Enclaves: NSM attestation documents, their verification and the emulator CA.",
-    subcommands = {AttestCommand.class, VerifyCommand.class, CaCommand.class, PcrsCommand.class})
+    subcommands = {
+      StartCommand.class,
+      AttestCommand.class,
+      VerifyCommand.class,
+      CaCommand.class,
+      PcrsCommand.class,
+      VsockProxyCommand.class
+    })
 public final class NitroEmu implements Runnable {
 
   private final CliEnvironment environment;

@@ -1,0 +1,81 @@
+package dev.nitroemu.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nitroemu.nsm.NsmVsockServer;
+import dev.nitroemu.nsm.SoftwareNsm;
+import dev.nitroemu.vsock.VsockAddress;
+import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.vsock.VsockProxy;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HexFormat;
+import java.util.List;
+
+/** The running stack's endpoints, as printed and as written to the endpoints JSON file. */
+final class StackEndpoints {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final ObjectNode root;
+
+  private StackEndpoints(ObjectNode root) {
+    this.root = root;
+  }
+
+  static StackEndpoints describe(
+      VsockNetwork network, Path mapping, Path rootPem, SoftwareNsm nsm, NsmVsockServer nsmServer, List<VsockProxy> proxies)
+      throws IOException {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("mappingFile", mapping.toAbsolutePath().toString());
+    root.put("rootCaPem", rootPem.toAbsolutePath().toString());
+    ObjectNode nsmNode = root.putObject("nsm");
+    endpoint(nsmNode, network, nsmServer.localAddress());
+    nsmNode.put("moduleId", nsm.moduleId());
+    ObjectNode pcrs = nsmNode.putObject("pcrs");
+    HexFormat hex = HexFormat.of();
+    for (int index : new int[] {0, 1, 2, 3, 4, 8}) {
+      pcrs.put("PCR" + index, hex.formatHex(nsm.describePcr(index).data()));
+    }
+    ArrayNode proxyNodes = root.putArray("proxies");
+    for (VsockProxy proxy : proxies) {
+      ObjectNode p = proxyNodes.addObject();
+      endpoint(p, network, proxy.localAddress());
+      InetSocketAddress destination = proxy.destination();
+      p.put("destination", destination.getHostString() + ":" + destination.getPort());
+    }
+    return new StackEndpoints(root);
+  }
+
+  private static void endpoint(ObjectNode node, VsockNetwork network, VsockAddress address) throws IOException {
+    node.put("vsock", address.toString());
+    InetSocketAddress tcp = network.tcpEndpoint(address).orElseThrow(() -> new IOException("no TCP endpoint for " + address));
+    node.put("tcp", tcp.getHostString() + ":" + tcp.getPort());
+  }
+
+  /** Writes the JSON atomically (temporary file, then rename). */
+  void write(Path file) throws IOException {
+    Path parent = file.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
+    try {
+      JSON.writeValue(tmp.toFile(), root);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** Prints the endpoints for a person. */
+  void print(PrintWriter out) {
+    out.printf("NSM        %s (tcp %s), module %s%n", root.path("nsm").path("vsock").asText(), root.path("nsm").path("tcp").asText(), root.path("nsm").path("moduleId").asText());
+    root.path("proxies").forEach(p -> out.printf("vsock-proxy %s (tcp %s) -> %s%n", p.path("vsock").asText(), p.path("tcp").asText(), p.path("destination").asText()));
+    out.printf("root CA    %s%n", root.path("rootCaPem").asText());
+    out.printf("vsock map  %s (export NITRO_VSOCK_MAP=%s)%n", root.path("mappingFile").asText(), root.path("mappingFile").asText());
+  }
+}

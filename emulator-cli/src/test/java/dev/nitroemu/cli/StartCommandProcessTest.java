@@ -1,0 +1,147 @@
+package dev.nitroemu.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nitroemu.nsm.AttestationVerifier;
+import dev.nitroemu.nsm.RemoteNsm;
+import dev.nitroemu.nsm.VerificationOptions;
+import dev.nitroemu.nsm.VerifiedAttestation;
+import dev.nitroemu.vsock.VsockAddress;
+import dev.nitroemu.vsock.VsockConnection;
+import dev.nitroemu.vsock.VsockNetwork;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs {@code nitro-emu start} as a separate JVM, uses its NSM and proxy by vsock address, and stops it with SIGTERM. */
+@Timeout(120)
+class StartCommandProcessTest {
+  @TempDir Path dir;
+
+  private Process process;
+  private ServerSocket echoServer;
+  private Path log;
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    if (echoServer != null) {
+      echoServer.close();
+    }
+  }
+
+  @Test
+  void stackServesNsmAndProxyByVsockAddressAndStopsCleanlyOnSigterm() throws Exception {
+    echoServer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    CompletableFuture.runAsync(this::echoOnce);
+    Path state = dir.resolve("state");
+    log = dir.resolve("stack.log");
+    process = startStack(state, "--proxy", "8000:127.0.0.1:" + echoServer.getLocalPort());
+
+    JsonNode endpoints = new ObjectMapper().readTree(state.resolve("endpoints.json").toFile());
+    assertThat(endpoints.path("nsm").path("vsock").asText()).isEqualTo("vsock://3:9797");
+    Path mapping = Path.of(endpoints.path("mappingFile").asText());
+    X509Certificate root = certificate(Path.of(endpoints.path("rootCaPem").asText()));
+
+    // Another process's view: only the mapping file and vsock addresses.
+    try (VsockNetwork network = VsockNetwork.builder().mappingFile(mapping).build();
+        RemoteNsm nsm = RemoteNsm.connect(network, VsockAddress.parse("vsock://3:9797"))) {
+      byte[] nonce = {4, 2};
+      VerifiedAttestation verified = AttestationVerifier.forRoot(root)
+          .verify(nsm.attestation(null, nonce, null), VerificationOptions.defaults().expectNonce(nonce));
+      assertThat(verified.document().moduleId()).isEqualTo(endpoints.path("nsm").path("moduleId").asText());
+      assertThat(nsm.describeNsm().moduleId()).isEqualTo(verified.document().moduleId());
+
+      try (VsockConnection proxied = network.connect(VsockAddress.parse("vsock://3:8000"))) {
+        proxied.outputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
+        proxied.shutdownOutput();
+        assertThat(new String(proxied.inputStream().readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("ping");
+      }
+    }
+
+    process.destroy(); // SIGTERM
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(Files.readString(log)).as("stderr: %s", stderr(process)).contains("nitro-emu: stopping");
+    assertThat(state.resolve("endpoints.json")).doesNotExist();
+    assertThat(Files.readString(mapping)).doesNotContain("3:9797");
+  }
+
+  @Test
+  void proxyToDestinationOutsideTheAllowlistStopsTheStart() throws Exception {
+    Files.writeString(dir.resolve("allow.yaml"), "allowlist:\n- {address: kms.us-east-1.amazonaws.com, port: 443}\n");
+    ProcessBuilder builder = command(dir.resolve("state"), "--proxy", "8000:127.0.0.1:9", "--proxy-config", dir.resolve("allow.yaml").toString());
+    process = builder.start();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.exitValue()).isEqualTo(1);
+    assertThat(err).contains("not allowed").doesNotContain("\tat ");
+  }
+
+  /** Starts the stack with its output in a file, and waits (bounded) until it says it is ready. */
+  private Process startStack(Path state, String... extra) throws Exception {
+    Process started = command(state, extra).redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.readString(log).contains("nitro-emu: ready")) {
+      if (!started.isAlive() || System.nanoTime() > deadline) {
+        throw new IOException("stack not ready: " + Files.readString(log) + " " + stderr(started));
+      }
+      started.waitFor(100, TimeUnit.MILLISECONDS);
+    }
+    return started;
+  }
+
+  private ProcessBuilder command(Path state, String... extra) {
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+        NitroEmu.class.getName(), "start", "--state-dir", state.toString()));
+    cmd.addAll(List.of(extra));
+    ProcessBuilder builder = new ProcessBuilder(cmd);
+    builder.environment().put("NITRO_EMU_HOME", dir.resolve("home").toString());
+    builder.environment().remove("NITRO_VSOCK_MAP");
+    return builder;
+  }
+
+  private static String stderr(Process p) {
+    try {
+      InputStream err = p.getErrorStream();
+      return new String(err.readNBytes(4096), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private void echoOnce() {
+    try (Socket s = echoServer.accept()) {
+      s.getOutputStream().write(s.getInputStream().readAllBytes());
+      s.shutdownOutput();
+    } catch (IOException e) {
+      // The test fails on the client side if the echo never happens.
+    }
+  }
+
+  private static X509Certificate certificate(Path pem) throws Exception {
+    return (X509Certificate) CertificateFactory.getInstance("X.509")
+        .generateCertificate(new ByteArrayInputStream(Files.readAllBytes(pem)));
+  }
+}
