@@ -180,4 +180,19 @@ class NitroEmuCliTest {
     assertThat(verify.err()).startsWith("nitro-emu: ").doesNotContain("\tat ");
     assertThat(verify.err().lines().count()).isEqualTo(1);
   }
+  @Test
+  void vsockProxyRefusesDestinationsOutsideTheAllowlist() throws IOException {
+    Files.writeString(dir.resolve("allow.yaml"), "allowlist:\n- {address: kms.us-east-1.amazonaws.com, port: 443}\n");
+    Run refused = run("vsock-proxy", "8000", "127.0.0.1", "9", "--config", "allow.yaml");
+    assertThat(refused.exitCode()).isEqualTo(1);
+    assertThat(refused.err()).contains("The given address and port are not allowed").doesNotContain("\tat ");
+
+    Run noConfig = run("vsock-proxy", "8000", "127.0.0.1", "9", "--config", "missing.yaml");
+    assertThat(noConfig.exitCode()).isEqualTo(1);
+    assertThat(noConfig.err()).contains("Could not open the file");
+
+    Run badProxy = run("start", "--proxy", "8000:nohost");
+    assertThat(badProxy.exitCode()).isEqualTo(2);
+    assertThat(badProxy.err()).contains("--proxy: expected LOCAL_PORT:HOST:PORT");
+  }
 }
