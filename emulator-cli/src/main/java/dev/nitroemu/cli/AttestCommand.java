@@ -8,17 +8,13 @@ import dev.nitroemu.nsm.SoftwareNsm;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code nitro-emu attest}: writes one attestation document from a fresh emulated enclave. */
 @Command(
     name = "attest",
     mixinStandardHelpOptions = true,
     description = "Writes one signed attestation document (raw COSE_Sign1 bytes).")
-final class AttestCommand implements Runnable, NitroEmu.EnvironmentAware {
-  @Spec CommandSpec spec;
-
+final class AttestCommand extends CliCommand {
   @Option(names = "--user-data", paramLabel = "HEX", description = "user_data field, hex")
   String userData;
 
@@ -42,13 +38,6 @@ final class AttestCommand implements Runnable, NitroEmu.EnvironmentAware {
 
   @Option(names = "--out", paramLabel = "FILE", required = true, description = "where to write the document")
   String out;
-
-  private NitroEmu.CliEnvironment env;
-
-  @Override
-  public void setEnvironment(NitroEmu.CliEnvironment environment) {
-    this.env = environment;
-  }
 
   @Override
   public void run() {

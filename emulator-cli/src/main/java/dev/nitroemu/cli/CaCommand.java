@@ -6,10 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code nitro-emu ca init|export}: creates or exports the emulator root CA. */
 @Command(
@@ -19,9 +17,7 @@ import picocli.CommandLine.Spec;
       "init: create an emulator root CA in DIR (kept if one is already there).",
       "export: write the root certificate (PEM) to --out, or print it."
     })
-final class CaCommand implements Runnable, NitroEmu.EnvironmentAware {
-  @Spec CommandSpec spec;
-
+final class CaCommand extends CliCommand {
   @Parameters(index = "0", paramLabel = "init|export", description = "what to do")
   String action;
 
@@ -30,13 +26,6 @@ final class CaCommand implements Runnable, NitroEmu.EnvironmentAware {
 
   @Option(names = "--out", paramLabel = "FILE", description = "export: where to write root.pem (default: standard output)")
   String out;
-
-  private NitroEmu.CliEnvironment env;
-
-  @Override
-  public void setEnvironment(NitroEmu.CliEnvironment environment) {
-    this.env = environment;
-  }
 
   @Override
   public void run() {

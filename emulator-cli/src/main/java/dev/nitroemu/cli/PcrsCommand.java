@@ -4,18 +4,14 @@ import dev.nitroemu.nsm.EnclaveProfile;
 import java.io.PrintWriter;
 import java.util.HexFormat;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code nitro-emu pcrs}: prints the boot PCRs an enclave profile yields. */
 @Command(
     name = "pcrs",
     mixinStandardHelpOptions = true,
     description = "Prints the PCRs 0..15 an emulated enclave with this profile reports at boot.")
-final class PcrsCommand implements Runnable, NitroEmu.EnvironmentAware {
-  @Spec CommandSpec spec;
-
+final class PcrsCommand extends CliCommand {
   @Option(names = "--profile", paramLabel = "FILE.json", description = "nitro-cli build-enclave/describe-eif output (default: the built-in profile)")
   String profile;
 
@@ -27,13 +23,6 @@ final class PcrsCommand implements Runnable, NitroEmu.EnvironmentAware {
 
   @Option(names = "--instance-id", paramLabel = "ID", description = "parent instance id (sets PCR4)")
   String instanceId;
-
-  private NitroEmu.CliEnvironment env;
-
-  @Override
-  public void setEnvironment(NitroEmu.CliEnvironment environment) {
-    this.env = environment;
-  }
 
   @Override
   public void run() {

@@ -16,9 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code nitro-emu start}: runs the emulator stack in the foreground (the NSM served over emulated
@@ -33,9 +31,7 @@ import picocli.CommandLine.Spec;
       "over the emulated vsock network. Enclave apps in other processes find it through the mapping file",
       "(export NITRO_VSOCK_MAP=<state-dir>/vsock-map.json). Stop with Ctrl-C or SIGTERM."
     })
-final class StartCommand implements Runnable, NitroEmu.EnvironmentAware {
-  @Spec CommandSpec spec;
-
+final class StartCommand extends CliCommand {
   @Option(names = "--state-dir", paramLabel = "DIR", description = "where the mapping and endpoints files live (default: ${NITRO_EMU_HOME:-~/.nitro-emu}/state)")
   String stateDir;
 
@@ -59,13 +55,6 @@ final class StartCommand implements Runnable, NitroEmu.EnvironmentAware {
 
   @Option(names = "--proxy-config", paramLabel = "FILE", description = "vsock-proxy allowlist YAML (default: allow exactly the --proxy destinations)")
   String proxyConfig;
-
-  private NitroEmu.CliEnvironment env;
-
-  @Override
-  public void setEnvironment(NitroEmu.CliEnvironment environment) {
-    this.env = environment;
-  }
 
   @Override
   public void run() {

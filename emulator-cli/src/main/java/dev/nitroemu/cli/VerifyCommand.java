@@ -16,10 +16,8 @@ import java.time.format.DateTimeParseException;
 import java.util.HexFormat;
 import java.util.Locale;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code nitro-emu verify}: verifies a document against a root and prints what it attests. */
 @Command(
@@ -29,9 +27,7 @@ import picocli.CommandLine.Spec;
       "Verifies an attestation document (raw, base64 or hex) and prints its fields.",
       "Exits 0 when it verifies, 1 with the reason when it does not."
     })
-final class VerifyCommand implements Runnable, NitroEmu.EnvironmentAware {
-  @Spec CommandSpec spec;
-
+final class VerifyCommand extends CliCommand {
   @Parameters(index = "0", paramLabel = "FILE", description = "the document")
   String file;
 
@@ -54,13 +50,6 @@ final class VerifyCommand implements Runnable, NitroEmu.EnvironmentAware {
 
   @Option(names = "--nonce", paramLabel = "HEX", description = "require this nonce")
   String nonce;
-
-  private NitroEmu.CliEnvironment env;
-
-  @Override
-  public void setEnvironment(NitroEmu.CliEnvironment environment) {
-    this.env = environment;
-  }
 
   @Override
   public void run() {

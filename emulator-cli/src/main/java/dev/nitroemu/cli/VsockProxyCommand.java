@@ -8,10 +8,8 @@ import dev.nitroemu.vsock.VsockTransport;
 import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code nitro-emu vsock-proxy}: the parent-side proxy from a vsock port to one TCP destination, like AWS's. */
 @Command(
@@ -21,9 +19,7 @@ import picocli.CommandLine.Spec;
       "Forwards connections on vsock port LOCAL_PORT to HOST:PORT, like AWS's vsock-proxy.",
       "The destination must be in the allowlist (--config, AWS's YAML format); runs until stopped."
     })
-final class VsockProxyCommand implements Runnable, NitroEmu.EnvironmentAware {
-  @Spec CommandSpec spec;
-
+final class VsockProxyCommand extends CliCommand {
   @Parameters(index = "0", paramLabel = "LOCAL_PORT", description = "vsock port to listen on (CID 3, the parent)")
   long localPort;
 
@@ -38,13 +34,6 @@ final class VsockProxyCommand implements Runnable, NitroEmu.EnvironmentAware {
 
   @Option(names = {"-w", "--num_workers"}, paramLabel = "N", defaultValue = "4", description = "connections served at once (default: ${DEFAULT-VALUE})")
   int workers;
-
-  private NitroEmu.CliEnvironment env;
-
-  @Override
-  public void setEnvironment(NitroEmu.CliEnvironment environment) {
-    this.env = environment;
-  }
 
   @Override
   public void run() {
