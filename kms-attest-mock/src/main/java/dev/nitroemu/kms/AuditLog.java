@@ -1,0 +1,136 @@
+package dev.nitroemu.kms;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The KMS mock's audit trail: every call as an {@link AuditEvent}, the newest {@value #MAX_EVENTS} kept
+ * in memory for tests and, when made with {@link #toFile}, each appended as one line of JSON to a file
+ * and flushed before {@link #record} returns. Thread-safe.
+ */
+public final class AuditLog implements AutoCloseable {
+  /** How many events the log keeps in memory; older ones are dropped (the file keeps everything). */
+  public static final int MAX_EVENTS = 100_000;
+
+  private final Object lock = new Object();
+  private final ArrayDeque<AuditEvent> events = new ArrayDeque<>();
+  private final Path file;
+  private final OutputStream out;
+  private long recorded;
+  private boolean closed;
+
+  private AuditLog(Path file, OutputStream out) {
+    this.file = file;
+    this.out = out;
+  }
+
+  /** A log kept in memory only. */
+  public static AuditLog inMemory() {
+    return new AuditLog(null, null);
+  }
+
+  /**
+   * A log that also appends JSON lines to {@code jsonLines} (created with its parent directories when
+   * missing; existing lines are kept).
+   *
+   * @throws UncheckedIOException if the file cannot be opened for appending
+   */
+  public static AuditLog toFile(Path jsonLines) {
+    Objects.requireNonNull(jsonLines, "jsonLines");
+    try {
+      Path parent = jsonLines.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      OutputStream out = Files.newOutputStream(jsonLines, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+          StandardOpenOption.WRITE);
+      return new AuditLog(jsonLines, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open audit log " + jsonLines, e);
+    }
+  }
+
+  /**
+   * Records an event: kept in memory and, for a file log, written as one line and flushed.
+   *
+   * @throws UncheckedIOException if the line could not be written (the event is still kept in memory)
+   */
+  public void record(AuditEvent event) {
+    Objects.requireNonNull(event, "event");
+    byte[] line = out == null ? null : (event.toJson() + "\n").getBytes(StandardCharsets.UTF_8);
+    synchronized (lock) {
+      if (events.size() == MAX_EVENTS) {
+        events.removeFirst();
+      }
+      events.addLast(event);
+      recorded++;
+      if (line != null && !closed) {
+        try {
+          // One write per event on an unbuffered stream: the line is in the file when record returns.
+          out.write(line);
+          out.flush();
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot append to audit log " + file, e);
+        }
+      }
+    }
+  }
+
+  /** The events held in memory, oldest first: an immutable snapshot. */
+  public List<AuditEvent> events() {
+    synchronized (lock) {
+      return List.copyOf(events);
+    }
+  }
+
+  /** How many events are held in memory (at most {@value #MAX_EVENTS}). */
+  public int size() {
+    synchronized (lock) {
+      return events.size();
+    }
+  }
+
+  /** How many events were recorded since this log was made, including those no longer in memory. */
+  public long recordedCount() {
+    synchronized (lock) {
+      return recorded;
+    }
+  }
+
+  /** Forgets the events held in memory; the file, if any, is left as it is. */
+  public void clear() {
+    synchronized (lock) {
+      events.clear();
+    }
+  }
+
+  /** The JSON-lines file, or null for an in-memory log. */
+  public Path file() {
+    return file;
+  }
+
+  /** Closes the file; later events are kept in memory only. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (closed || out == null) {
+        closed = true;
+        return;
+      }
+      closed = true;
+      try {
+        out.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot close audit log " + file, e);
+      }
+    }
+  }
+}

@@ -1,0 +1,386 @@
+package dev.nitroemu.kms;
+
+import dev.nitroemu.kms.internal.KeyStore;
+import dev.nitroemu.kms.internal.KmsNettyServer;
+import dev.nitroemu.kms.internal.KmsOperations;
+import dev.nitroemu.kms.internal.KmsProtocol;
+import dev.nitroemu.kms.internal.KmsSettings;
+import dev.nitroemu.kms.internal.RecipientVerifier;
+import dev.nitroemu.kms.internal.SigV4Verifier;
+import dev.nitroemu.nsm.AttestationVerifier;
+import io.netty.handler.ssl.SslContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * An AWS KMS endpoint for tests and local development that unmodified AWS SDKs and the AWS CLI talk
+ * to: the awsJson1_1 protocol over HTTP/1.1, SigV4 authentication, key policies with Nitro Enclaves
+ * attestation conditions, and a CloudTrail-shaped audit log.
+ *
+ * <pre>{@code
+ * try (KmsMockServer kms = KmsMockServer.builder().trustAnchor(nsm.rootCa().certificate()).build().start()) {
+ *   KmsClient client = KmsClient.builder()
+ *       .endpointOverride(kms.endpoint())
+ *       .region(Region.of(kms.region()))
+ *       .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
+ *       .build();
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>Defaults: loopback, a free port, region {@code us-east-1}, account {@code 000000000000},
+ * credentials {@link KmsCredentials#defaults()} ({@code test}/{@code test}), keys in memory, no
+ * attestation trust anchor (every {@code Recipient} is then refused), documents at most 5 minutes old,
+ * plain HTTP, the system UTC clock. {@link #close()} is idempotent; a closed server cannot be restarted.
+ */
+public final class KmsMockServer implements AutoCloseable {
+  /** The signing name SigV4 scopes must carry. */
+  public static final String SERVICE = "kms";
+
+  private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z0-9]+)+-\\d{1,2}");
+  private static final Pattern ACCOUNT = Pattern.compile("\\d{12}");
+  private static final System.Logger LOG = System.getLogger(KmsMockServer.class.getName());
+
+  private final InetSocketAddress requestedAddress;
+  private final String region;
+  private final String accountId;
+  private final List<KmsCredentials> credentials;
+  private final Path stateDirectory;
+  private final List<X509Certificate> trustAnchors;
+  private final boolean trustAwsRoot;
+  private final Duration maxAttestationAge;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final Path auditFile;
+  private final KmsTlsCa tlsCa;
+  private final Object lifecycle = new Object();
+  private boolean started;
+  private boolean closed;
+  private KeyStore keys;
+  private AuditLog auditLog;
+  private KmsNettyServer http;
+
+  private KmsMockServer(Builder builder) {
+    this.requestedAddress = new InetSocketAddress(builder.bindAddress, builder.port);
+    this.region = builder.region;
+    this.accountId = builder.accountId;
+    this.credentials = List.copyOf(builder.credentials.values());
+    this.stateDirectory = builder.stateDirectory;
+    this.trustAnchors = List.copyOf(builder.trustAnchors);
+    this.trustAwsRoot = builder.trustAwsRoot;
+    this.maxAttestationAge = builder.maxAttestationAge;
+    this.clock = builder.clock;
+    this.random = builder.random != null ? builder.random : new SecureRandom();
+    this.auditFile = builder.auditFile;
+    this.tlsCa = builder.tlsCa;
+  }
+
+  /** A builder with the defaults described on this class. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Opens the key store and the audit log, binds the port and starts serving.
+   *
+   * @return this server
+   * @throws IOException if the state directory or audit file cannot be opened or the port not bound
+   * @throws IllegalStateException if already started or closed
+   */
+  public KmsMockServer start() throws IOException {
+    synchronized (lifecycle) {
+      if (closed) {
+        throw new IllegalStateException("close() already called; build a new server");
+      }
+      if (started) {
+        throw new IllegalStateException("start() already called");
+      }
+      started = true;
+      boolean ok = false;
+      try {
+        keys = stateDirectory != null ? KeyStore.open(stateDirectory) : KeyStore.inMemory();
+        try {
+          auditLog = auditFile != null ? AuditLog.toFile(auditFile) : AuditLog.inMemory();
+        } catch (UncheckedIOException e) {
+          throw e.getCause();
+        }
+        RecipientVerifier recipients = new RecipientVerifier(attestationVerifier(), maxAttestationAge, clock);
+        KmsOperations operations =
+            new KmsOperations(new KmsSettings(region, accountId, clock, random), keys, recipients);
+        SigV4Verifier verifier = new SigV4Verifier(region, SERVICE, credentials, clock);
+        KmsProtocol protocol = new KmsProtocol(verifier, operations::handle, auditLog, region, clock);
+        int workers = Math.max(2, Runtime.getRuntime().availableProcessors());
+        SslContext tls = tlsCa == null ? null : tlsCa.issueServerCertificate(region, clock).serverContext();
+        http = KmsNettyServer.start(requestedAddress, protocol, tls, workers, clock);
+        ok = true;
+        return this;
+      } finally {
+        if (!ok) {
+          closed = true;
+          release();
+        }
+      }
+    }
+  }
+
+  private AttestationVerifier attestationVerifier() {
+    if (trustAnchors.isEmpty() && !trustAwsRoot) {
+      return null;
+    }
+    AttestationVerifier.Builder builder = AttestationVerifier.builder().clock(clock);
+    trustAnchors.forEach(builder::trustAnchor);
+    if (trustAwsRoot) {
+      builder.trustAwsRoot();
+    }
+    return builder.build();
+  }
+
+  /**
+   * The endpoint to give SDK clients, e.g. {@code http://127.0.0.1:43127}, or {@code https://...}
+   * when serving TLS (see {@link Builder#tls(KmsTlsCa)}).
+   */
+  public URI endpoint() {
+    InetSocketAddress bound = http().localAddress();
+    InetAddress address = bound.getAddress();
+    if (address.isAnyLocalAddress()) {
+      address = InetAddress.getLoopbackAddress();
+    }
+    String host = address instanceof Inet6Address ? "[" + address.getHostAddress() + "]" : address.getHostAddress();
+    return URI.create((tlsCa == null ? "http://" : "https://") + host + ":" + bound.getPort());
+  }
+
+  /** The bound port. */
+  public int port() {
+    return http().localAddress().getPort();
+  }
+
+  /** The region requests must be signed for and key ARNs name. */
+  public String region() {
+    return region;
+  }
+
+  /** The account that owns the keys. */
+  public String accountId() {
+    return accountId;
+  }
+
+  /** The first configured credentials ({@link KmsCredentials#defaults()} unless configured). */
+  public KmsCredentials credentials() {
+    return credentials.get(0);
+  }
+
+  /** Every accepted set of credentials, in configuration order. */
+  public List<KmsCredentials> allCredentials() {
+    return credentials;
+  }
+
+  /** The audit log: one event per request, in memory (and in the audit file when configured). */
+  public AuditLog auditLog() {
+    synchronized (lifecycle) {
+      if (auditLog == null) {
+        throw new IllegalStateException("call start() first");
+      }
+      return auditLog;
+    }
+  }
+
+  private KmsNettyServer http() {
+    synchronized (lifecycle) {
+      if (http == null) {
+        throw new IllegalStateException(closed ? "server is closed" : "call start() first");
+      }
+      return http;
+    }
+  }
+
+  /** Stops serving and closes the key store and the audit file; idempotent. */
+  @Override
+  public void close() {
+    synchronized (lifecycle) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      release();
+    }
+  }
+
+  private void release() {
+    if (http != null) {
+      http.close();
+      http = null;
+    }
+    if (keys != null) {
+      try {
+        keys.close();
+      } catch (IOException | RuntimeException e) {
+        // Every acknowledged change was written atomically when it was made; nothing is lost here.
+        LOG.log(System.Logger.Level.WARNING, "closing the KMS key store failed: " + e);
+      }
+    }
+    if (auditLog != null) {
+      try {
+        auditLog.close();
+      } catch (RuntimeException e) {
+        // Each audit line was flushed when recorded; a failed close loses nothing already written.
+        LOG.log(System.Logger.Level.WARNING, "closing the KMS audit log failed: " + e);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    synchronized (lifecycle) {
+      String where = http != null ? endpoint().toString() : closed ? "closed" : "not started";
+      return "KmsMockServer[" + where + ", region=" + region + ", account=" + accountId + "]";
+    }
+  }
+
+  /** Configures a {@link KmsMockServer}; every setter returns this builder. */
+  public static final class Builder {
+    private int port;
+    private InetAddress bindAddress = InetAddress.getLoopbackAddress();
+    private String region = "us-east-1";
+    private String accountId = KmsCredentials.DEFAULT_ACCOUNT_ID;
+    private final Map<String, KmsCredentials> credentials = new LinkedHashMap<>();
+    private Path stateDirectory;
+    private final List<X509Certificate> trustAnchors = new ArrayList<>();
+    private boolean trustAwsRoot;
+    private Duration maxAttestationAge = Duration.ofMinutes(5);
+    private Clock clock = Clock.systemUTC();
+    private SecureRandom random;
+    private Path auditFile;
+    private KmsTlsCa tlsCa;
+
+    private Builder() {
+      KmsCredentials defaults = KmsCredentials.defaults();
+      credentials.put(defaults.accessKeyId(), defaults);
+    }
+
+    /** The TCP port; 0 (the default) picks a free one, see {@link KmsMockServer#port()}. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be 0..65535, got " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** The address to listen on; loopback by default. */
+    public Builder bindAddress(InetAddress bindAddress) {
+      this.bindAddress = Objects.requireNonNull(bindAddress, "bindAddress");
+      return this;
+    }
+
+    /** The region, e.g. {@code eu-west-1}; {@code us-east-1} by default. */
+    public Builder region(String region) {
+      if (region == null || !REGION.matcher(region).matches()) {
+        throw new IllegalArgumentException("region must look like us-east-1, got " + region);
+      }
+      this.region = region;
+      return this;
+    }
+
+    /** The 12-digit account that owns the keys; {@code 000000000000} by default. */
+    public Builder accountId(String accountId) {
+      if (accountId == null || !ACCOUNT.matcher(accountId).matches()) {
+        throw new IllegalArgumentException("account id must be 12 digits, got " + accountId);
+      }
+      this.accountId = accountId;
+      return this;
+    }
+
+    /**
+     * The accepted credentials, replacing the defaults; the first is {@link KmsMockServer#credentials()}.
+     *
+     * @throws IllegalArgumentException if none are given or two share an access key id
+     */
+    public Builder credentials(KmsCredentials... accepted) {
+      if (accepted.length == 0) {
+        throw new IllegalArgumentException("give at least one set of credentials");
+      }
+      credentials.clear();
+      for (KmsCredentials c : accepted) {
+        Objects.requireNonNull(c, "credentials");
+        if (credentials.put(c.accessKeyId(), c) != null) {
+          throw new IllegalArgumentException("duplicate access key id " + c.accessKeyId());
+        }
+      }
+      return this;
+    }
+
+    /** Keeps keys, aliases and policies in {@code directory} so they survive a restart. */
+    public Builder stateDirectory(Path directory) {
+      this.stateDirectory = Objects.requireNonNull(directory, "directory");
+      return this;
+    }
+
+    /** Trusts attestation documents chaining to {@code root}, e.g. an emulator root CA; repeatable. */
+    public Builder trustAnchor(X509Certificate root) {
+      trustAnchors.add(Objects.requireNonNull(root, "root"));
+      return this;
+    }
+
+    /** Trusts documents from real Nitro hardware (the pinned AWS Nitro Enclaves root). */
+    public Builder trustAwsRoot() {
+      this.trustAwsRoot = true;
+      return this;
+    }
+
+    /** The oldest attestation document accepted in a {@code Recipient}; 5 minutes by default. */
+    public Builder maxAttestationAge(Duration maxAge) {
+      if (maxAge == null || maxAge.isNegative() || maxAge.isZero()) {
+        throw new IllegalArgumentException("maximum attestation age must be positive");
+      }
+      this.maxAttestationAge = maxAge;
+      return this;
+    }
+
+    /** The clock for SigV4 skew checks, key dates, attestation checks and audit times. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The source of key material and random bytes; a new {@link SecureRandom} by default. */
+    public Builder random(SecureRandom random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /** Also appends every audit event as one JSON line to {@code file}. */
+    public Builder auditFile(Path file) {
+      this.auditFile = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /**
+     * Serves HTTPS (TLS 1.2/1.3) instead of HTTP, with a certificate that {@code ca} issues at start for
+     * {@code kms.<region>.amazonaws.com}, {@code localhost}, {@code 127.0.0.1} and {@code ::1}.
+     */
+    public Builder tls(KmsTlsCa ca) {
+      this.tlsCa = Objects.requireNonNull(ca, "ca");
+      return this;
+    }
+
+    /** A server with this configuration; call {@link KmsMockServer#start()} to serve. */
+    public KmsMockServer build() {
+      return new KmsMockServer(this);
+    }
+  }
+}

@@ -1,0 +1,10 @@
+package dev.nitroemu.kms.internal;
+
+/**
+ * Who made a request, as established by SigV4 verification.
+ *
+ * @param accessKeyId the access key id that signed the request
+ * @param principalArn the principal the credentials map to, e.g. {@code arn:aws:iam::000000000000:root}
+ * @param accountId the principal's account, e.g. {@code 000000000000}
+ */
+public record CallerIdentity(String accessKeyId, String principalArn, String accountId) {}

@@ -1,0 +1,266 @@
+package dev.nitroemu.kms.internal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
+
+/**
+ * The keys and aliases of the KMS mock, in memory or backed by a state directory.
+ *
+ * <p>Thread-safe: reads are lock-free over immutable {@link KmsKey}/{@link KmsAlias} values; changes
+ * are serialised, and with a state directory each change is on disk (see {@link StateFiles}) before it
+ * becomes visible, so anything a caller saw acknowledged survives a crash or restart. A key whose
+ * deletion date has passed is deleted, with its aliases, the next time it is looked up or listed.
+ *
+ * <p>Key material is stored unencrypted, in memory and in the state directory's files: this is an
+ * emulator for tests, never a place for real keys.
+ */
+public final class KeyStore implements AutoCloseable {
+  private final Map<String, KmsKey> keys = new ConcurrentHashMap<>();
+  private final Map<String, KmsAlias> aliases = new ConcurrentHashMap<>();
+  private final StateFiles files;
+  private final Object writeLock = new Object();
+  private volatile boolean closed;
+
+  private KeyStore(StateFiles files) {
+    this.files = files;
+  }
+
+  /** A store that forgets everything when the process ends. */
+  public static KeyStore inMemory() {
+    return new KeyStore(null);
+  }
+
+  /**
+   * A store backed by a directory (created if missing); keys, aliases and policies survive restarts.
+   *
+   * @throws IOException when the directory cannot be used, is locked by another store, or holds a
+   *     corrupt file (the message names the file)
+   */
+  public static KeyStore open(Path stateDirectory) throws IOException {
+    Objects.requireNonNull(stateDirectory, "stateDirectory");
+    StateFiles files = StateFiles.open(stateDirectory);
+    KeyStore store = new KeyStore(files);
+    try {
+      for (KmsKey key : files.loadKeys()) {
+        store.keys.put(key.keyId(), key);
+      }
+      for (KmsAlias alias : files.loadAliases()) {
+        KmsKey target = store.keys.get(alias.targetKeyId());
+        if (target == null || !target.accountId().equals(alias.accountId())) {
+          // Left behind by a crash while a key was being deleted: the key is gone, so is its alias.
+          files.deleteAlias(alias.accountId(), alias.aliasName());
+        } else {
+          store.aliases.put(aliasKey(alias.accountId(), alias.aliasName()), alias);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      files.close();
+      throw e;
+    }
+    return store;
+  }
+
+  /** Whether this store writes through to a state directory. */
+  public boolean persistent() {
+    return files != null;
+  }
+
+  /** The key with this id, or null when there is none (or its deletion date has passed). */
+  public KmsKey find(String keyId, Instant now) {
+    KmsKey key = keys.get(keyId);
+    if (key != null && expired(key, now)) {
+      purge(keyId, now);
+      return null;
+    }
+    return key;
+  }
+
+  /** The keys of an account, ordered by key id. */
+  public List<KmsKey> keys(String accountId, Instant now) {
+    purgeExpired(now);
+    List<KmsKey> result = new ArrayList<>();
+    for (KmsKey key : keys.values()) {
+      if (key.accountId().equals(accountId)) {
+        result.add(key);
+      }
+    }
+    result.sort(Comparator.comparing(KmsKey::keyId));
+    return result;
+  }
+
+  /** Adds a new key. */
+  public void add(KmsKey key) {
+    synchronized (writeLock) {
+      checkOpen();
+      if (keys.containsKey(key.keyId())) {
+        throw new IllegalStateException("Duplicate key id " + key.keyId());
+      }
+      persist(() -> files.writeKey(key));
+      keys.put(key.keyId(), key);
+    }
+  }
+
+  /**
+   * Changes a key atomically: {@code change} sees the current version and returns the new one (or
+   * the same instance for no change); if it throws, nothing changes.
+   *
+   * @return the key after the change, or null when the key does not exist
+   */
+  public KmsKey update(String keyId, Instant now, UnaryOperator<KmsKey> change) {
+    synchronized (writeLock) {
+      checkOpen();
+      KmsKey current = find(keyId, now);
+      if (current == null) {
+        return null;
+      }
+      KmsKey next = change.apply(current);
+      if (next != current) {
+        if (!next.keyId().equals(keyId)) {
+          throw new IllegalArgumentException("A key update cannot change the key id");
+        }
+        persist(() -> files.writeKey(next));
+        keys.put(keyId, next);
+      }
+      return next;
+    }
+  }
+
+  /** An alias of an account, or null. */
+  public KmsAlias alias(String accountId, String aliasName, Instant now) {
+    KmsAlias alias = aliases.get(aliasKey(accountId, aliasName));
+    if (alias != null && find(alias.targetKeyId(), now) == null) {
+      return null;
+    }
+    return alias;
+  }
+
+  /** The aliases of an account, ordered by name. */
+  public List<KmsAlias> aliases(String accountId, Instant now) {
+    purgeExpired(now);
+    List<KmsAlias> result = new ArrayList<>();
+    for (KmsAlias alias : aliases.values()) {
+      if (alias.accountId().equals(accountId)) {
+        result.add(alias);
+      }
+    }
+    result.sort(Comparator.comparing(KmsAlias::aliasName));
+    return result;
+  }
+
+  /**
+   * Adds an alias unless the account already has one with that name.
+   *
+   * @return false when the name is taken
+   */
+  public boolean addAlias(KmsAlias alias) {
+    synchronized (writeLock) {
+      checkOpen();
+      String key = aliasKey(alias.accountId(), alias.aliasName());
+      if (aliases.containsKey(key)) {
+        return false;
+      }
+      if (!keys.containsKey(alias.targetKeyId())) {
+        throw new IllegalStateException("Alias target " + alias.targetKeyId() + " does not exist");
+      }
+      persist(() -> files.writeAlias(alias));
+      aliases.put(key, alias);
+      return true;
+    }
+  }
+
+  /**
+   * Removes an alias.
+   *
+   * @return false when the account has no alias with that name
+   */
+  public boolean removeAlias(String accountId, String aliasName) {
+    synchronized (writeLock) {
+      checkOpen();
+      String key = aliasKey(accountId, aliasName);
+      if (!aliases.containsKey(key)) {
+        return false;
+      }
+      persist(() -> files.deleteAlias(accountId, aliasName));
+      aliases.remove(key);
+      return true;
+    }
+  }
+
+  /** Releases the state directory; later changes fail. Idempotent. */
+  @Override
+  public void close() throws IOException {
+    synchronized (writeLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (files != null) {
+        files.close();
+      }
+    }
+  }
+
+  private void purgeExpired(Instant now) {
+    for (KmsKey key : keys.values()) {
+      if (expired(key, now)) {
+        purge(key.keyId(), now);
+      }
+    }
+  }
+
+  private void purge(String keyId, Instant now) {
+    synchronized (writeLock) {
+      KmsKey key = keys.get(keyId);
+      if (key == null || !expired(key, now) || closed) {
+        return;
+      }
+      persist(() -> files.deleteKey(keyId));
+      keys.remove(keyId);
+      for (KmsAlias alias : List.copyOf(aliases.values())) {
+        if (alias.targetKeyId().equals(keyId)) {
+          persist(() -> files.deleteAlias(alias.accountId(), alias.aliasName()));
+          aliases.remove(aliasKey(alias.accountId(), alias.aliasName()));
+        }
+      }
+    }
+  }
+
+  private static boolean expired(KmsKey key, Instant now) {
+    return key.state() == KeyState.PENDING_DELETION && !now.isBefore(key.deletionDate());
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("The key store is closed");
+    }
+  }
+
+  private void persist(FileWrite write) {
+    if (files == null) {
+      return;
+    }
+    try {
+      write.run();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write the KMS state directory", e);
+    }
+  }
+
+  private static String aliasKey(String accountId, String aliasName) {
+    return accountId + "/" + aliasName;
+  }
+
+  @FunctionalInterface
+  private interface FileWrite {
+    void run() throws IOException;
+  }
+}

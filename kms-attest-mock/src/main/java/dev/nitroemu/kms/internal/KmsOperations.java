@@ -1,0 +1,113 @@
+package dev.nitroemu.kms.internal;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Runs one authenticated KMS call: validates the request, resolves and authorizes the key (key policy,
+ * with attestation conditions when a Recipient is verified), performs the operation and builds the
+ * awsJson response. Errors are thrown as {@link KmsError} with KMS's type names and texts.
+ *
+ * <p>Thread-safe; the operations are split by area into {@link KeyManagementOperations}, {@link
+ * AliasOperations}, {@link CryptoOperations} and {@link DataKeyOperations}.
+ */
+public final class KmsOperations {
+  /** The operations this class implements, as named in {@code X-Amz-Target: TrentService.<name>}. */
+  public static final List<String> OPERATIONS =
+      List.of(
+          "CreateKey", "DescribeKey", "ListKeys", "CreateAlias", "DeleteAlias", "ListAliases", "EnableKey",
+          "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion", "PutKeyPolicy", "GetKeyPolicy", "Encrypt",
+          "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+          "GenerateRandom", "DeriveSharedSecret");
+
+  private final KeyManagementOperations keyManagement;
+  private final AliasOperations aliases;
+  private final CryptoOperations crypto;
+  private final DataKeyOperations dataKeys;
+
+  /**
+   * @param settings region, account, clock and randomness
+   * @param keys where keys and aliases live
+   * @param recipients verifies the {@code Recipient} of attested calls
+   */
+  public KmsOperations(KmsSettings settings, KeyStore keys, RecipientVerifier recipients) {
+    OperationSupport support = new OperationSupport(settings, keys, recipients);
+    this.keyManagement = new KeyManagementOperations(support);
+    this.aliases = new AliasOperations(support);
+    this.crypto = new CryptoOperations(support);
+    this.dataKeys = new DataKeyOperations(support);
+  }
+
+  /**
+   * Performs a call.
+   *
+   * @return the response body and what the audit log records
+   * @throws KmsError the KMS error to send; {@code UnknownOperationException} for operations not in
+   *     {@link #OPERATIONS}, {@code KMSInternalException} when the state directory cannot be written
+   */
+  public KmsResult handle(KmsCall call) {
+    Objects.requireNonNull(call, "call");
+    if (call.request() == null) {
+      call =
+          new KmsCall(
+              call.operation(), JsonNodeFactory.instance.objectNode(), call.caller(), call.requestId(), call.time(),
+              call.userAgent(), call.sourceAddress());
+    }
+    try {
+      return dispatch(call);
+    } catch (UncheckedIOException e) {
+      throw KmsError.internal("The KMS mock could not write its state directory.");
+    }
+  }
+
+  private KmsResult dispatch(KmsCall call) {
+    String operation = call.operation() == null ? "" : call.operation();
+    switch (operation) {
+      case "CreateKey":
+        return keyManagement.createKey(call);
+      case "DescribeKey":
+        return keyManagement.describeKey(call);
+      case "ListKeys":
+        return keyManagement.listKeys(call);
+      case "EnableKey":
+        return keyManagement.enableKey(call);
+      case "DisableKey":
+        return keyManagement.disableKey(call);
+      case "ScheduleKeyDeletion":
+        return keyManagement.scheduleKeyDeletion(call);
+      case "CancelKeyDeletion":
+        return keyManagement.cancelKeyDeletion(call);
+      case "PutKeyPolicy":
+        return keyManagement.putKeyPolicy(call);
+      case "GetKeyPolicy":
+        return keyManagement.getKeyPolicy(call);
+      case "CreateAlias":
+        return aliases.createAlias(call);
+      case "DeleteAlias":
+        return aliases.deleteAlias(call);
+      case "ListAliases":
+        return aliases.listAliases(call);
+      case "Encrypt":
+        return crypto.encrypt(call);
+      case "Decrypt":
+        return crypto.decrypt(call);
+      case "ReEncrypt":
+        return crypto.reEncrypt(call);
+      case "GenerateDataKey":
+        return dataKeys.generateDataKey(call);
+      case "GenerateDataKeyWithoutPlaintext":
+        return dataKeys.generateDataKeyWithoutPlaintext(call);
+      case "GenerateDataKeyPair":
+        return dataKeys.generateDataKeyPair(call);
+      case "GenerateRandom":
+        return dataKeys.generateRandom(call);
+      case "DeriveSharedSecret":
+        return dataKeys.deriveSharedSecret(call);
+      default:
+        throw new KmsError(
+            "UnknownOperationException", "Operation " + operation + " is not supported by the nitro-emu KMS mock.");
+    }
+  }
+}

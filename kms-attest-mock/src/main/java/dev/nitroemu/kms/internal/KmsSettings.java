@@ -1,0 +1,43 @@
+package dev.nitroemu.kms.internal;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Where the KMS mock pretends to run and the sources of time and randomness its operations use.
+ *
+ * @param region the region in key ARNs and the region ARNs in requests must name, e.g. {@code us-east-1}
+ * @param accountId the 12-digit account used when a caller's account is unknown
+ * @param clock the only clock operations read (creation dates, deletion windows)
+ * @param random the only randomness operations use (key material, nonces, data keys, GenerateRandom)
+ */
+public record KmsSettings(String region, String accountId, Clock clock, SecureRandom random) {
+  private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z0-9]+)+-[0-9]+");
+  private static final Pattern ACCOUNT = Pattern.compile("[0-9]{12}");
+
+  public KmsSettings {
+    Objects.requireNonNull(region, "region");
+    Objects.requireNonNull(accountId, "accountId");
+    Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(random, "random");
+    if (!REGION.matcher(region).matches()) {
+      throw new IllegalArgumentException("Not a region name: " + region);
+    }
+    if (!ACCOUNT.matcher(accountId).matches()) {
+      throw new IllegalArgumentException("An account id has 12 digits: " + accountId);
+    }
+  }
+
+  /** The ARN partition of the region: {@code aws-cn}, {@code aws-us-gov} or {@code aws}. */
+  public String partition() {
+    if (region.startsWith("cn-")) {
+      return "aws-cn";
+    }
+    if (region.startsWith("us-gov-")) {
+      return "aws-us-gov";
+    }
+    return "aws";
+  }
+}

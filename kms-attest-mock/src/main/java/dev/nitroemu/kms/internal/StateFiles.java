@@ -1,0 +1,394 @@
+package dev.nitroemu.kms.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The on-disk form of a {@link KeyStore}: one JSON file per key ({@code keys/<key-id>.json}, key
+ * material included) and per alias ({@code aliases/<sha256(account/name)>.json}), each replaced
+ * atomically (temporary file, fsync, atomic rename, fsync of the directory), so a crash leaves either
+ * the old or the new version of a file and never loses a write that was acknowledged.
+ *
+ * <p>A lock file keeps two stores from sharing a directory. Files are readable by their owner only on
+ * POSIX systems; they are not encrypted (this is an emulator, the material is test material).
+ */
+final class StateFiles implements AutoCloseable {
+  static final int FORMAT = 1;
+  private static final String FORMAT_FILE = "kms-state.json";
+  private static final String LOCK_FILE = "kms-state.lock";
+  private static final String TEMP_SUFFIX = ".tmp";
+  private static final long MAX_FILE_SIZE = 1 << 20;
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+
+  private final Path directory;
+  private final Path keysDirectory;
+  private final Path aliasesDirectory;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+
+  private StateFiles(Path directory, FileChannel lockChannel, FileLock lock) {
+    this.directory = directory;
+    this.keysDirectory = directory.resolve("keys");
+    this.aliasesDirectory = directory.resolve("aliases");
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+  }
+
+  /** Opens (creating if needed) and locks a state directory. */
+  static StateFiles open(Path directory) throws IOException {
+    createPrivateDirectory(directory);
+    FileChannel channel =
+        FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = channel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      channel.close();
+      throw new IOException("KMS state directory " + directory + " is in use by another KMS mock");
+    }
+    StateFiles files = new StateFiles(directory, channel, lock);
+    try {
+      files.checkFormat();
+      createPrivateDirectory(files.keysDirectory);
+      createPrivateDirectory(files.aliasesDirectory);
+    } catch (IOException | RuntimeException e) {
+      files.close();
+      throw e;
+    }
+    return files;
+  }
+
+  /** Every key in the directory; leftover temporary files are removed. */
+  List<KmsKey> loadKeys() throws IOException {
+    List<KmsKey> keys = new ArrayList<>();
+    for (Path file : jsonFiles(keysDirectory)) {
+      KmsKey key;
+      try {
+        key = decodeKey(read(file));
+      } catch (RuntimeException e) {
+        throw corrupt(file, e);
+      }
+      if (!file.getFileName().toString().equals(key.keyId() + ".json")) {
+        throw corrupt(file, new IllegalArgumentException("the file name does not match the key id"));
+      }
+      keys.add(key);
+    }
+    return keys;
+  }
+
+  /** Every alias in the directory; leftover temporary files are removed. */
+  List<KmsAlias> loadAliases() throws IOException {
+    List<KmsAlias> aliases = new ArrayList<>();
+    for (Path file : jsonFiles(aliasesDirectory)) {
+      KmsAlias alias;
+      try {
+        alias = decodeAlias(read(file));
+      } catch (RuntimeException e) {
+        throw corrupt(file, e);
+      }
+      if (!file.equals(aliasFile(alias.accountId(), alias.aliasName()))) {
+        throw corrupt(file, new IllegalArgumentException("the file name does not match the alias"));
+      }
+      aliases.add(alias);
+    }
+    return aliases;
+  }
+
+  void writeKey(KmsKey key) throws IOException {
+    writeAtomically(keysDirectory.resolve(key.keyId() + ".json"), encodeKey(key));
+  }
+
+  void deleteKey(String keyId) throws IOException {
+    deleteDurably(keysDirectory.resolve(keyId + ".json"));
+  }
+
+  void writeAlias(KmsAlias alias) throws IOException {
+    writeAtomically(aliasFile(alias.accountId(), alias.aliasName()), encodeAlias(alias));
+  }
+
+  void deleteAlias(String accountId, String aliasName) throws IOException {
+    deleteDurably(aliasFile(accountId, aliasName));
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      if (lock.isValid()) {
+        lock.release();
+      }
+    } finally {
+      lockChannel.close();
+    }
+  }
+
+  private void checkFormat() throws IOException {
+    Path file = directory.resolve(FORMAT_FILE);
+    if (Files.exists(file)) {
+      try {
+        JsonNode format = read(file).get("format");
+        if (format == null || !format.isInt() || format.intValue() != FORMAT) {
+          throw new IllegalArgumentException("unsupported format " + format + ", this version reads " + FORMAT);
+        }
+      } catch (RuntimeException e) {
+        throw corrupt(file, e);
+      }
+    } else {
+      ObjectNode format = JSON.createObjectNode().put("format", FORMAT);
+      format.put("description", "nitro-emu KMS mock state: test keys with their key material, not protected");
+      writeAtomically(file, format);
+    }
+  }
+
+  private static byte[] encodeBytes(ObjectNode node) throws IOException {
+    return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node);
+  }
+
+  private void writeAtomically(Path target, ObjectNode content) throws IOException {
+    byte[] bytes = encodeBytes(content);
+    Path parent = target.getParent();
+    Path temp = Files.createTempFile(parent, target.getFileName().toString(), TEMP_SUFFIX);
+    try {
+      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+        channel.force(true);
+      }
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(temp);
+      throw e;
+    }
+    syncDirectory(parent);
+  }
+
+  private static void deleteDurably(Path file) throws IOException {
+    if (Files.deleteIfExists(file)) {
+      syncDirectory(file.getParent());
+    }
+  }
+
+  /** Makes a rename or delete durable; directories cannot be opened for sync on Windows. */
+  private static void syncDirectory(Path dir) throws IOException {
+    if (!POSIX) {
+      return;
+    }
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
+  private static void createPrivateDirectory(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    if (POSIX) {
+      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } else {
+      Files.createDirectories(dir);
+    }
+  }
+
+  private static List<Path> jsonFiles(Path dir) throws IOException {
+    List<Path> files = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path entry : entries) {
+        String name = entry.getFileName().toString();
+        if (name.endsWith(TEMP_SUFFIX)) {
+          // A write that crashed before its rename: never acknowledged, so dropping it loses nothing.
+          Files.deleteIfExists(entry);
+        } else if (name.endsWith(".json")) {
+          files.add(entry);
+        }
+      }
+    }
+    files.sort(null);
+    return files;
+  }
+
+  private static JsonNode read(Path file) throws IOException {
+    try {
+      if (Files.size(file) > MAX_FILE_SIZE) {
+        throw corrupt(file, new IllegalArgumentException("larger than " + MAX_FILE_SIZE + " bytes"));
+      }
+      JsonNode node = JSON.readTree(Files.readAllBytes(file));
+      if (node == null || !node.isObject()) {
+        throw corrupt(file, new IllegalArgumentException("not a JSON object"));
+      }
+      return node;
+    } catch (NoSuchFileException e) {
+      throw e;
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      throw corrupt(file, new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage()));
+    }
+  }
+
+  private static IOException corrupt(Path file, Exception cause) {
+    return new IOException("Corrupt KMS state file " + file + ": " + cause.getMessage(), cause);
+  }
+
+  private Path aliasFile(String accountId, String aliasName) {
+    try {
+      MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+      byte[] digest = sha256.digest((accountId + "/" + aliasName).getBytes(StandardCharsets.UTF_8));
+      return aliasesDirectory.resolve(HexFormat.of().formatHex(digest) + ".json");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ---- JSON codec ----
+
+  private static ObjectNode encodeKey(KmsKey key) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("format", FORMAT);
+    node.put("keyId", key.keyId());
+    node.put("accountId", key.accountId());
+    node.put("region", key.region());
+    node.put("partition", key.partition());
+    node.put("creationDate", key.creationDate().toString());
+    node.put("description", key.description());
+    node.put("keyUsage", key.keyUsage());
+    node.put("keySpec", key.spec().name());
+    node.put("keyState", key.state().wireName());
+    node.put("deletionDate", key.deletionDate() == null ? null : key.deletionDate().toString());
+    node.put("pendingWindowInDays", key.pendingWindowInDays());
+    node.put("policy", key.policyJson());
+    Base64.Encoder base64 = Base64.getEncoder();
+    node.put("secret", base64.encodeToString(key.secretMaterial()));
+    byte[] publicKey = key.publicKeyDer();
+    node.put("publicKey", publicKey == null ? null : base64.encodeToString(publicKey));
+    return node;
+  }
+
+  private static KmsKey decodeKey(JsonNode node) {
+    requireFormat(node);
+    String keyId = text(node, "keyId");
+    if (!KeyIdentifiers.isKeyId(keyId)) {
+      throw new IllegalArgumentException("keyId is not a UUID");
+    }
+    KmsKeySpec spec = KmsKeySpec.fromWire(text(node, "keySpec"));
+    KeyState state = KeyState.fromWire(text(node, "keyState"));
+    if (spec == null || state == null) {
+      throw new IllegalArgumentException("unknown keySpec or keyState");
+    }
+    String usage = text(node, "keyUsage");
+    if (!spec.implementsUsage(usage)) {
+      throw new IllegalArgumentException("keyUsage " + usage + " does not fit keySpec " + spec);
+    }
+    String policyJson = text(node, "policy");
+    KeyPolicy policy;
+    try {
+      policy = KeyPolicy.parse(policyJson);
+    } catch (KmsError e) {
+      throw new IllegalArgumentException("the key policy is malformed: " + e.getMessage());
+    }
+    Base64.Decoder base64 = Base64.getDecoder();
+    String publicKey = optionalText(node, "publicKey");
+    KmsKey key =
+        new KmsKey(
+            keyId,
+            text(node, "accountId"),
+            text(node, "region"),
+            text(node, "partition"),
+            instant(text(node, "creationDate")),
+            text(node, "description"),
+            usage,
+            spec,
+            state,
+            optionalText(node, "deletionDate") == null ? null : instant(optionalText(node, "deletionDate")),
+            node.hasNonNull("pendingWindowInDays") ? integer(node, "pendingWindowInDays") : null,
+            policyJson,
+            policy,
+            base64.decode(text(node, "secret")),
+            publicKey == null ? null : base64.decode(publicKey));
+    if (spec.asymmetric()) {
+      key.privateKey(); // parse now, so damaged material is reported at open and not at first use
+      key.publicKey();
+    }
+    return key;
+  }
+
+  private static ObjectNode encodeAlias(KmsAlias alias) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("format", FORMAT);
+    node.put("accountId", alias.accountId());
+    node.put("aliasName", alias.aliasName());
+    node.put("targetKeyId", alias.targetKeyId());
+    node.put("creationDate", alias.creationDate().toString());
+    node.put("lastUpdatedDate", alias.lastUpdatedDate().toString());
+    return node;
+  }
+
+  private static KmsAlias decodeAlias(JsonNode node) {
+    requireFormat(node);
+    return new KmsAlias(
+        text(node, "accountId"),
+        text(node, "aliasName"),
+        text(node, "targetKeyId"),
+        instant(text(node, "creationDate")),
+        instant(text(node, "lastUpdatedDate")));
+  }
+
+  private static void requireFormat(JsonNode node) {
+    if (integer(node, "format") != FORMAT) {
+      throw new IllegalArgumentException("unsupported format " + node.get("format"));
+    }
+  }
+
+  private static String text(JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    if (value == null || !value.isTextual()) {
+      throw new IllegalArgumentException("field " + field + " is missing or not a string");
+    }
+    return value.textValue();
+  }
+
+  private static String optionalText(JsonNode node, String field) {
+    return node.hasNonNull(field) ? text(node, field) : null;
+  }
+
+  private static int integer(JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    if (value == null || !value.isInt()) {
+      throw new IllegalArgumentException("field " + field + " is missing or not an integer");
+    }
+    return value.intValue();
+  }
+
+  private static Instant instant(String text) {
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException("not an instant: " + text);
+    }
+  }
+}
