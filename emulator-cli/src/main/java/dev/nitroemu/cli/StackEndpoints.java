@@ -1,9 +1,12 @@
 package dev.nitroemu.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nitroemu.kms.KmsCredentials;
+import dev.nitroemu.kms.KmsMockServer;
 import dev.nitroemu.nsm.NsmVsockServer;
 import dev.nitroemu.nsm.SoftwareNsm;
 import dev.nitroemu.vsock.VsockAddress;
@@ -52,6 +55,23 @@ final class StackEndpoints {
     return new StackEndpoints(root);
   }
 
+  /** Adds the KMS mock: its HTTP endpoint, region, credentials and the vsock-proxy enclaves reach it through. */
+  StackEndpoints withKms(VsockNetwork network, KmsMockServer kms, VsockProxy proxy, Path tlsCaPem) throws IOException {
+    ObjectNode node = root.putObject("kms");
+    node.put("endpoint", kms.endpoint().toString());
+    node.put("region", kms.region());
+    KmsCredentials credentials = kms.credentials();
+    node.put("accessKeyId", credentials.accessKeyId());
+    node.put("secretAccessKey", credentials.secretAccessKey());
+    node.put("principalArn", credentials.principalArn());
+    if (tlsCaPem != null) {
+      node.put("tlsCaPem", tlsCaPem.toAbsolutePath().toString());
+    }
+    ObjectNode enclaveSide = node.putObject("vsockProxy");
+    endpoint(enclaveSide, network, proxy.localAddress());
+    return this;
+  }
+
   private static void endpoint(ObjectNode node, VsockNetwork network, VsockAddress address) throws IOException {
     node.put("vsock", address.toString());
     InetSocketAddress tcp = network.tcpEndpoint(address).orElseThrow(() -> new IOException("no TCP endpoint for " + address));
@@ -75,6 +95,13 @@ final class StackEndpoints {
   void print(PrintWriter out) {
     out.printf("NSM        %s (tcp %s), module %s%n", root.path("nsm").path("vsock").asText(), root.path("nsm").path("tcp").asText(), root.path("nsm").path("moduleId").asText());
     root.path("proxies").forEach(p -> out.printf("vsock-proxy %s (tcp %s) -> %s%n", p.path("vsock").asText(), p.path("tcp").asText(), p.path("destination").asText()));
+    JsonNode kms = root.path("kms");
+    if (!kms.isMissingNode()) {
+      out.printf("KMS        %s (region %s, access key %s / secret %s), enclaves: %s (tcp %s)%n",
+          kms.path("endpoint").asText(), kms.path("region").asText(), kms.path("accessKeyId").asText(),
+          kms.path("secretAccessKey").asText(), kms.path("vsockProxy").path("vsock").asText(),
+          kms.path("vsockProxy").path("tcp").asText());
+    }
     out.printf("root CA    %s%n", root.path("rootCaPem").asText());
     out.printf("vsock map  %s (export NITRO_VSOCK_MAP=%s)%n", root.path("mappingFile").asText(), root.path("mappingFile").asText());
   }

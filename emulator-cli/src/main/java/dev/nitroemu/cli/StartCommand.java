@@ -1,5 +1,7 @@
 package dev.nitroemu.cli;
 
+import dev.nitroemu.kms.KmsMockServer;
+import dev.nitroemu.kms.KmsTlsCa;
 import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.NsmVsockServer;
@@ -27,11 +29,18 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Starts the emulator stack in the foreground: the NSM device protocol on vsock://3:" + NsmVsockServer.DEFAULT_PORT
-          + " and any --proxy,",
+          + ", the KMS mock on 127.0.0.1:" + StartCommand.DEFAULT_KMS_PORT + " (enclave side: vsock://3:" + StartCommand.DEFAULT_KMS_PROXY_PORT
+          + " through a vsock-proxy) and any --proxy,",
       "over the emulated vsock network. Enclave apps in other processes find it through the mapping file",
       "(export NITRO_VSOCK_MAP=<state-dir>/vsock-map.json). Stop with Ctrl-C or SIGTERM."
     })
 final class StartCommand extends CliCommand {
+  /** TCP port of the KMS mock unless {@code --kms-port} says otherwise. */
+  static final int DEFAULT_KMS_PORT = 4599;
+
+  /** The vsock port enclaves reach KMS on, as AWS's standard vsock-proxy for KMS. */
+  static final long DEFAULT_KMS_PROXY_PORT = 8000;
+
   @Option(names = "--state-dir", paramLabel = "DIR", description = "where the mapping and endpoints files live (default: ${NITRO_EMU_HOME:-~/.nitro-emu}/state)")
   String stateDir;
 
@@ -52,6 +61,21 @@ final class StartCommand extends CliCommand {
 
   @Option(names = "--proxy", paramLabel = "PORT:HOST:PORT", description = "forward vsock port PORT (CID 3) to HOST:PORT; repeatable")
   List<String> proxies = new ArrayList<>();
+
+  @Option(names = "--kms-port", paramLabel = "PORT", description = "TCP port of the KMS mock on 127.0.0.1 (default: " + DEFAULT_KMS_PORT + "; 0 picks a free one)")
+  Integer kmsPort;
+
+  @Option(names = "--kms-proxy-port", paramLabel = "PORT", description = "vsock port (CID 3) forwarded to the KMS mock (default: " + DEFAULT_KMS_PROXY_PORT + ")")
+  Long kmsProxyPort;
+
+  @Option(names = "--region", paramLabel = "REGION", defaultValue = "us-east-1", description = "region of the KMS mock (default: ${DEFAULT-VALUE})")
+  String region;
+
+  @Option(names = "--kms-tls", description = "serve KMS over HTTPS with a certificate from the emulator KMS TLS CA (<home>/kms-tls)")
+  boolean kmsTls;
+
+  @Option(names = "--kms-trust-aws", description = "let KMS also accept attestation documents from real Nitro hardware (AWS root)")
+  boolean kmsTrustAws;
 
   @Option(names = "--proxy-config", paramLabel = "FILE", description = "vsock-proxy allowlist YAML (default: allow exactly the --proxy destinations)")
   String proxyConfig;
@@ -80,12 +104,20 @@ final class StartCommand extends CliCommand {
         SoftwareNsm nsm = SoftwareNsm.builder().profile(enclave).rootCa(root).clock(env.clock()).build();
         NsmVsockServer nsmServer = NsmVsockServer.start(
             nsm, network, VsockAddress.of(VsockAddress.CID_PARENT, nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort));
+        KmsMockServer kms = kmsServer(root, state).start();
+        VsockProxy kmsProxy = VsockProxy.builder(network)
+            .listenPort(kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort)
+            .destination("127.0.0.1", kms.port())
+            .allowlist(dev.nitroemu.vsock.ProxyAllowlist.allowing("127.0.0.1", kms.port()))
+            .build()
+            .start();
         ResourceList<VsockProxy> started = new ResourceList<>()) {
       for (ProxySpec p : proxySpecs) {
         started.add(startProxy(network, p, proxySpecs)).start();
       }
       StackEndpoints described =
-          StackEndpoints.describe(network, mapping, ca.resolve("root.pem"), nsm, nsmServer, started.items());
+          StackEndpoints.describe(network, mapping, ca.resolve("root.pem"), nsm, nsmServer, started.items())
+              .withKms(network, kms, kmsProxy, kmsTls ? env.home().resolve("kms-tls").resolve(KmsTlsCa.CERTIFICATE_FILE) : null);
       described.write(endpoints);
       described.print(out);
       out.printf("endpoints written to %s; stop with Ctrl-C%n", endpoints);
@@ -99,6 +131,29 @@ final class StartCommand extends CliCommand {
       throw new CliFailure("--proxy: " + e.getMessage());
     } catch (IOException e) {
       throw new CliFailure("start: " + e.getMessage());
+    }
+  }
+
+  /** The KMS mock: trusts the emulator root (and the AWS root if asked); keys persist only with an explicit --state-dir. */
+  private KmsMockServer kmsServer(EmulatorRootCa root, Path state) throws IOException {
+    KmsMockServer.Builder builder = KmsMockServer.builder()
+        .port(kmsPort == null ? DEFAULT_KMS_PORT : kmsPort)
+        .region(region)
+        .clock(env.clock())
+        .trustAnchor(root.certificate());
+    if (kmsTrustAws) {
+      builder.trustAwsRoot();
+    }
+    if (stateDir != null) {
+      builder.stateDirectory(state.resolve("kms")).auditFile(state.resolve("kms-audit.jsonl"));
+    }
+    if (kmsTls) {
+      builder.tls(KmsTlsCa.loadOrCreate(env.home().resolve("kms-tls"), env.clock()));
+    }
+    try {
+      return builder.build();
+    } catch (IllegalArgumentException e) {
+      throw new CliFailure("start: " + e.getMessage(), 2);
     }
   }
 

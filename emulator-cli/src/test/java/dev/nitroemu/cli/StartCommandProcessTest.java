@@ -1,9 +1,11 @@
 package dev.nitroemu.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nitroemu.kms.EnclaveKmsClient;
 import dev.nitroemu.nsm.AttestationVerifier;
 import dev.nitroemu.nsm.RemoteNsm;
 import dev.nitroemu.nsm.VerificationOptions;
@@ -15,6 +17,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +31,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.kms.model.KmsException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,7 +65,7 @@ class StartCommandProcessTest {
     CompletableFuture.runAsync(this::echoOnce);
     Path state = dir.resolve("state");
     log = dir.resolve("stack.log");
-    process = startStack(state, "--proxy", "8000:127.0.0.1:" + echoServer.getLocalPort());
+    process = startStack(state, "--kms-port", "0", "--kms-proxy-port", "8001", "--proxy", "8000:127.0.0.1:" + echoServer.getLocalPort());
 
     JsonNode endpoints = new ObjectMapper().readTree(state.resolve("endpoints.json").toFile());
     assertThat(endpoints.path("nsm").path("vsock").asText()).isEqualTo("vsock://3:9797");
@@ -71,6 +80,29 @@ class StartCommandProcessTest {
           .verify(nsm.attestation(null, nonce, null), VerificationOptions.defaults().expectNonce(nonce));
       assertThat(verified.document().moduleId()).isEqualTo(endpoints.path("nsm").path("moduleId").asText());
       assertThat(nsm.describeNsm().moduleId()).isEqualTo(verified.document().moduleId());
+
+      // KMS: the parent encrypts under a key whose policy names the enclave's PCR0; the enclave decrypts
+      // through the vsock-proxy with Recipient, exactly as on hardware.
+      JsonNode kms = endpoints.path("kms");
+      assertThat(kms.path("vsockProxy").path("vsock").asText()).isEqualTo("vsock://3:8001");
+      String pcr0 = endpoints.path("nsm").path("pcrs").path("PCR0").asText();
+      try (KmsClient parent = EnclaveKmsClient.kmsClient(URI.create(kms.path("endpoint").asText()), kms.path("region").asText(),
+              kms.path("accessKeyId").asText(), kms.path("secretAccessKey").asText())) {
+        String keyId = parent.createKey(b -> b.policy(pcr0Policy(pcr0))).keyMetadata().keyId();
+        byte[] blob = parent.encrypt(b -> b.keyId(keyId).plaintext(SdkBytes.fromUtf8String("s3cr3t"))).ciphertextBlob().asByteArray();
+        assertThatThrownBy(() -> parent.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(blob))))
+            .isInstanceOf(KmsException.class).hasMessageContaining("not authorized");
+        InetSocketAddress proxyTcp = network.tcpEndpoint(VsockAddress.parse("vsock://3:8001")).orElseThrow();
+        try (EnclaveKmsClient enclave = EnclaveKmsClient.builder()
+            .nsm(nsm)
+            .endpoint(URI.create("http://127.0.0.1:" + proxyTcp.getPort()))
+            .region(kms.path("region").asText())
+            .credentials(StaticCredentialsProvider.create(
+                AwsBasicCredentials.create(kms.path("accessKeyId").asText(), kms.path("secretAccessKey").asText())))
+            .build()) {
+          assertThat(new String(enclave.decrypt(blob), StandardCharsets.UTF_8)).isEqualTo("s3cr3t");
+        }
+      }
 
       try (VsockConnection proxied = network.connect(VsockAddress.parse("vsock://3:8000"))) {
         proxied.outputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
@@ -89,7 +121,7 @@ class StartCommandProcessTest {
   @Test
   void proxyToDestinationOutsideTheAllowlistStopsTheStart() throws Exception {
     Files.writeString(dir.resolve("allow.yaml"), "allowlist:\n- {address: kms.us-east-1.amazonaws.com, port: 443}\n");
-    ProcessBuilder builder = command(dir.resolve("state"), "--proxy", "8000:127.0.0.1:9", "--proxy-config", dir.resolve("allow.yaml").toString());
+    ProcessBuilder builder = command(dir.resolve("state"), "--kms-port", "0", "--proxy", "8000:127.0.0.1:9", "--proxy-config", dir.resolve("allow.yaml").toString());
     process = builder.start();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -138,6 +170,15 @@ class StartCommandProcessTest {
     } catch (IOException e) {
       // The test fails on the client side if the echo never happens.
     }
+  }
+
+  private static String pcr0Policy(String pcr0) {
+    return "{\"Version\":\"2012-10-17\",\"Statement\":["
+        + "{\"Sid\":\"admin\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::000000000000:root\"},"
+        + "\"Action\":[\"kms:Encrypt\",\"kms:DescribeKey\",\"kms:PutKeyPolicy\",\"kms:GetKeyPolicy\"],\"Resource\":\"*\"},"
+        + "{\"Sid\":\"enclave\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::000000000000:root\"},"
+        + "\"Action\":\"kms:Decrypt\",\"Resource\":\"*\","
+        + "\"Condition\":{\"StringEqualsIgnoreCase\":{\"kms:RecipientAttestation:PCR0\":\"" + pcr0 + "\"}}}]}";
   }
 
   private static X509Certificate certificate(Path pem) throws Exception {
