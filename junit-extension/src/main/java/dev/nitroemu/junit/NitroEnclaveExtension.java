@@ -1,0 +1,176 @@
+package dev.nitroemu.junit;
+
+import dev.nitroemu.junit.internal.NitroSettings;
+import dev.nitroemu.kms.EnclaveKmsClient;
+import dev.nitroemu.nsm.AttestationVerifier;
+import dev.nitroemu.nsm.EnclaveProfile;
+import dev.nitroemu.nsm.Nsm;
+import dev.nitroemu.vsock.VsockTransport;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.platform.commons.support.AnnotationSupport;
+import software.amazon.awssdk.services.kms.KmsClient;
+
+/**
+ * Starts an {@link EnclaveEnvironment} for JUnit Jupiter tests, injects its parts as parameters and
+ * lets JUnit close it.
+ *
+ * <p>Declarative: {@link NitroEnclaveTest}. Programmatic, with {@code @RegisterExtension}: a {@code
+ * static} field gives one environment per class, an instance field a fresh one per test.
+ *
+ * <pre>
+ * &#64;RegisterExtension
+ * final NitroEnclaveExtension enclave = NitroEnclaveExtension.builder().debug(true).build();
+ * </pre>
+ *
+ * <p>Register at most one per test class: two would compete to resolve the same parameter types.
+ */
+public final class NitroEnclaveExtension implements BeforeAllCallback, BeforeEachCallback, ParameterResolver {
+
+  private static final Namespace NAMESPACE = Namespace.create(NitroEnclaveExtension.class);
+
+  private static final Map<Class<?>, Function<EnclaveEnvironment, Object>> INJECTABLE = Map.of(
+      Nsm.class, EnclaveEnvironment::nsm,
+      AttestationVerifier.class, EnclaveEnvironment::verifier,
+      VsockTransport.class, EnclaveEnvironment::transport,
+      KmsClient.class, EnclaveEnvironment::kmsClient,
+      EnclaveKmsClient.class, EnclaveEnvironment::enclaveKmsClient,
+      EnclaveRuntimeInfo.class, EnclaveEnvironment::info,
+      EmulatorControls.class, EnclaveEnvironment::controls);
+
+  /** Null when declared with {@link NitroEnclaveTest}: the options then come from the annotation. */
+  private final EnclaveEnvironment.Builder options;
+
+  /** The declarative form, used by {@link NitroEnclaveTest}; prefer {@link #builder()} in code. */
+  public NitroEnclaveExtension() {
+    this(null);
+  }
+
+  private NitroEnclaveExtension(EnclaveEnvironment.Builder options) {
+    this.options = options;
+  }
+
+  /** A builder whose options match {@link NitroEnclaveTest}'s attributes. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Class-level registration: one environment for the class, started when its first test needs it. */
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    holder(context);
+  }
+
+  /** Starts the environment now, so a failed start fails the test rather than a parameter. */
+  @Override
+  public void beforeEach(ExtensionContext context) {
+    holder(context).get();
+  }
+
+  @Override
+  public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+    return INJECTABLE.containsKey(parameter.getParameter().getType());
+  }
+
+  @Override
+  public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+    return INJECTABLE.get(parameter.getParameter().getType()).apply(holder(context).get());
+  }
+
+  /**
+   * The holder visible from {@code context} (this context's or an enclosing one's), else a new one in
+   * this context's store: the class store from beforeAll, the test's store for instance fields.
+   * JUnit closes it (an AutoCloseable in the Store) when that context ends, even after failures.
+   */
+  private EnvironmentHolder holder(ExtensionContext context) {
+    ExtensionContext.Store store = context.getStore(NAMESPACE);
+    return store.getOrComputeIfAbsent(this, key -> new EnvironmentHolder(optionsFor(context)), EnvironmentHolder.class);
+  }
+
+  private EnclaveEnvironment.Builder optionsFor(ExtensionContext context) {
+    Class<?> testClass = context.getRequiredTestClass();
+    EnclaveEnvironment.Builder builder = options != null
+        ? options.copy()
+        : AnnotationSupport.findAnnotation(testClass, NitroEnclaveTest.class)
+            .map(NitroEnclaveExtension::fromAnnotation)
+            .orElseGet(EnclaveEnvironment::builder);
+    return builder
+        .settings(NitroSettings.of(key -> context.getConfigurationParameter(key).orElse(null), System::getenv))
+        .classLoader(testClass.getClassLoader());
+  }
+
+  static EnclaveEnvironment.Builder fromAnnotation(NitroEnclaveTest annotation) {
+    EnclaveEnvironment.Builder builder = EnclaveEnvironment.builder();
+    if (!annotation.profile().isEmpty()) {
+      builder.profile(annotation.profile());
+    }
+    if (annotation.debug()) {
+      builder.debug(true);
+    }
+    if (!annotation.caDirectory().isEmpty()) {
+      builder.caDirectory(Path.of(annotation.caDirectory()));
+    }
+    return builder.pcrs(annotation.pcrs()).kmsKeys(annotation.kmsKeys());
+  }
+
+  /** Configures a {@link NitroEnclaveExtension}; each option matches a {@link NitroEnclaveTest} attribute. */
+  public static final class Builder {
+    private final EnclaveEnvironment.Builder options = EnclaveEnvironment.builder();
+
+    private Builder() {}
+
+    /** See {@link EnclaveEnvironment.Builder#profile(String)}. */
+    public Builder profile(String resource) {
+      options.profile(resource);
+      return this;
+    }
+
+    /** See {@link EnclaveEnvironment.Builder#profile(EnclaveProfile)}. */
+    public Builder profile(EnclaveProfile profile) {
+      options.profile(profile);
+      return this;
+    }
+
+    /** See {@link EnclaveEnvironment.Builder#debug(boolean)}. */
+    public Builder debug(boolean debug) {
+      options.debug(debug);
+      return this;
+    }
+
+    /** See {@link EnclaveEnvironment.Builder#pcrs(String...)}. */
+    public Builder pcrs(String... entries) {
+      options.pcrs(entries);
+      return this;
+    }
+
+    /** See {@link EnclaveEnvironment.Builder#caDirectory(Path)}. */
+    public Builder caDirectory(Path directory) {
+      options.caDirectory(directory);
+      return this;
+    }
+
+    /** See {@link EnclaveEnvironment.Builder#kmsKeys(String...)}. */
+    public Builder kmsKeys(String... resources) {
+      options.kmsKeys(resources);
+      return this;
+    }
+
+    /** See {@link EnclaveEnvironment.Builder#kmsKey(String, String)}. */
+    public Builder kmsKey(String alias, String policyJson) {
+      options.kmsKey(alias, policyJson);
+      return this;
+    }
+
+    /** The extension; each environment it starts gets its own copy of these options. */
+    public NitroEnclaveExtension build() {
+      return new NitroEnclaveExtension(options.copy());
+    }
+  }
+}

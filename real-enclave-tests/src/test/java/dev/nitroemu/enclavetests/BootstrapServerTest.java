@@ -1,0 +1,104 @@
+package dev.nitroemu.enclavetests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.nitroemu.enclavetests.internal.FrameIo;
+import dev.nitroemu.vsock.VsockAddress;
+import dev.nitroemu.vsock.VsockConnection;
+import dev.nitroemu.vsock.VsockNetwork;
+import java.net.ConnectException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class BootstrapServerTest {
+
+  private VsockNetwork parent;
+  private VsockNetwork enclave;
+  private VsockNetwork otherEnclave;
+
+  /** Three machines in one JVM: they find each other's listeners through a shared mapping file. */
+  @BeforeEach
+  void network(@TempDir Path dir) {
+    Path map = dir.resolve("vsock-map.json");
+    parent = VsockNetwork.builder().mappingFile(map).localCid(VsockAddress.CID_PARENT).build();
+    enclave = VsockNetwork.builder().mappingFile(map).localCid(16).build();
+    otherEnclave = VsockNetwork.builder().mappingFile(map).localCid(17).build();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    parent.close();
+    enclave.close();
+    otherEnclave.close();
+  }
+
+  @Test
+  void enclaveFetchesTheBootstrapOnceAndThenTheServerStopsListening() throws Exception {
+    EnclaveBootstrap bootstrap = new EnclaveBootstrap(EnclaveBootstrapTest.imdsCredentials(),
+        Map.of("aws.region", "us-east-1"));
+    try (BootstrapServer server = BootstrapServer.builder(parent, bootstrap)
+        .listenAddress(VsockAddress.anyCid(8001))
+        .build()
+        .start()) {
+      EnclaveBootstrap fetched = EnclaveBootstrap.fetch(enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(10),
+          Clock.systemUTC());
+
+      assertThat(fetched).isEqualTo(bootstrap);
+      assertThat(server.served()).isEqualTo(1);
+      assertThatThrownBy(() -> connectUntilRefused(VsockAddress.of(3, 8001))).isInstanceOf(ConnectException.class);
+    }
+  }
+
+  @Test
+  void connectionsFromAnotherCidGetNothing() throws Exception {
+    EnclaveBootstrap bootstrap = new EnclaveBootstrap(null, Map.of("nitro.kms.keyId", "alias/nightly"));
+    try (BootstrapServer server = BootstrapServer.builder(parent, bootstrap)
+        .listenAddress(VsockAddress.anyCid(8001))
+        .allowedCid(16)
+        .build()
+        .start()) {
+      try (VsockConnection intruder = otherEnclave.connect(VsockAddress.of(3, 8001))) {
+        assertThat(FrameIo.read(intruder.inputStream(), EnclaveBootstrap.MAX_SIZE)).isNull();
+      }
+      EnclaveBootstrap fetched = EnclaveBootstrap.fetch(enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(10),
+          Clock.systemUTC());
+
+      assertThat(fetched.properties()).containsEntry("nitro.kms.keyId", "alias/nightly");
+      assertThat(server.refused()).isEqualTo(1);
+      assertThat(server.served()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void fetchGivesUpWhenNothingListensBeforeTheDeadline() {
+    assertThatThrownBy(() -> EnclaveBootstrap.fetch(enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(5),
+        new FixtureLauncher.StepClock(Duration.ofSeconds(6))))
+        .isInstanceOf(ConnectException.class);
+  }
+
+  @Test
+  void startingTwiceOrAskingForTheAddressEarlyFails() throws Exception {
+    BootstrapServer server = BootstrapServer.builder(parent, new EnclaveBootstrap(null, Map.of())).build();
+    assertThatThrownBy(server::localAddress).hasMessage("call start() first");
+    try (BootstrapServer started = server.start()) {
+      assertThat(started.localAddress()).isEqualTo(VsockAddress.anyCid(EnclaveBootstrap.DEFAULT_PORT));
+      assertThatThrownBy(started::start).hasMessage("start() already called");
+    }
+  }
+
+  /** The server closes its listener right after answering; wait until connects are refused. */
+  private void connectUntilRefused(VsockAddress address) throws Exception {
+    for (int attempt = 0; attempt < 200; attempt++) {
+      enclave.connect(address).close();
+    }
+  }
+}
