@@ -31,10 +31,16 @@ public final class BenchRatios {
     {"VsockProxyBenchmark.proxyStream", "VsockProxyBenchmark.relayStream", "-"},
     {"VsockProxyBenchmark.proxyConnect", "VsockProxyBenchmark.rawTcpConnect", "-"},
     {"VsockNsmBenchmark.remoteAttest", "VsockNsmBenchmark.inProcessAttest", "0.80"},
+    {"KmsDecryptBenchmark.mockDecrypt", "KmsDecryptBenchmark.bareNetty", "0.50"},
+    {"KmsDecryptBenchmark.mockDecryptWithRecipient", "KmsDecryptBenchmark.bareNetty", "-"},
   };
 
   public static void main(String[] args) throws RunnerException, Exception {
     CommandLineOptions cli = new CommandLineOptions(args);
+    if (cli.shouldList() || cli.shouldListWithParams() || cli.shouldHelp() || cli.shouldListProfilers()) {
+      org.openjdk.jmh.Main.main(args); // -l, -lp, -h, -lprof: JMH's own answers, nothing to run
+      return;
+    }
     Options options = new OptionsBuilder().parent(cli).build();
     Collection<RunResult> results = new Runner(options).run();
     Map<String, double[]> scores = new LinkedHashMap<>();
