@@ -117,7 +117,10 @@ public final class AfVsockSocket {
       case VsockSyscalls.ETIMEDOUT:
         return new SocketTimeoutException(call + " timed out:" + where);
       case VsockSyscalls.ECONNRESET:
-        return new SocketException("Connection reset:" + where);
+        // virtio-vsock answers a connect to a port nobody listens on with a reset, not a refusal.
+        return call.startsWith("connect")
+            ? new ConnectException("Connection refused (reset during connect):" + where)
+            : new SocketException("Connection reset:" + where);
       case VsockSyscalls.EPIPE:
         return new SocketException("Broken pipe:" + where);
       case VsockSyscalls.EADDRINUSE:
