@@ -7,12 +7,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.enclavetests.internal.FrameIo;
+import dev.nitroemu.enclavetests.internal.ParentConnector;
 import dev.nitroemu.vsock.VsockAddress;
 import dev.nitroemu.vsock.VsockConnection;
 import dev.nitroemu.vsock.VsockTransport;
 import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.net.ConnectException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,7 +55,6 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
   public static final int MAX_VALUE_LENGTH = 64 * 1024;
 
   private static final Pattern NAME = Pattern.compile("(nitro|aws)\\.[A-Za-z0-9._-]{1,120}");
-  private static final Duration RETRY_PAUSE = Duration.ofMillis(200);
   private static final ObjectMapper MAPPER = JsonMapper.builder(
           com.fasterxml.jackson.core.JsonFactory.builder()
               .streamReadConstraints(StreamReadConstraints.builder()
@@ -108,25 +106,14 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
   public static EnclaveBootstrap fetch(VsockTransport transport, VsockAddress parent, Duration timeout, Clock clock)
       throws IOException {
     Instant deadline = clock.instant().plus(timeout);
-    while (true) {
-      try (VsockConnection connection = transport.connect(parent, timeout)) {
-        connection.readTimeout(timeout);
-        byte[] frame = FrameIo.read(connection.inputStream(), MAX_SIZE);
-        if (frame == null) {
-          throw new IOException("the bootstrap server at " + parent + " closed the connection without sending");
-        }
-        return decode(frame);
-      } catch (ConnectException refused) {
-        if (!clock.instant().isBefore(deadline)) {
-          throw refused;
-        }
+    try (VsockConnection connection =
+        ParentConnector.connect(transport, parent, timeout, deadline, clock, "the bootstrap server")) {
+      connection.readTimeout(timeout);
+      byte[] frame = FrameIo.read(connection.inputStream(), MAX_SIZE);
+      if (frame == null) {
+        throw new IOException("the bootstrap server at " + parent + " closed the connection without sending");
       }
-      try {
-        Thread.sleep(RETRY_PAUSE.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while fetching the bootstrap from " + parent);
-      }
+      return decode(frame);
     }
   }
 

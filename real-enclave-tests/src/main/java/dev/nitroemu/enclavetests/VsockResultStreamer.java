@@ -1,6 +1,7 @@
 package dev.nitroemu.enclavetests;
 
 import dev.nitroemu.enclavetests.internal.FrameIo;
+import dev.nitroemu.enclavetests.internal.ParentConnector;
 import dev.nitroemu.enclavetests.internal.ResultCodec;
 import dev.nitroemu.enclavetests.internal.ResultEvent;
 import dev.nitroemu.vsock.NitroMode;
@@ -8,10 +9,8 @@ import dev.nitroemu.vsock.VsockAddress;
 import dev.nitroemu.vsock.VsockConnection;
 import dev.nitroemu.vsock.VsockTransport;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ConnectException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,7 +56,6 @@ public final class VsockResultStreamer implements TestExecutionListener {
   /** How long to keep retrying a refused connection (the collector may still be starting). */
   public static final Duration CONNECT_DEADLINE = Duration.ofSeconds(30);
 
-  private static final Duration RETRY_PAUSE = Duration.ofMillis(200);
 
   private final VsockTransport givenTransport;
   private final VsockAddress givenAddress;
@@ -236,22 +234,8 @@ public final class VsockResultStreamer implements TestExecutionListener {
   }
 
   private VsockConnection connect(VsockTransport transport, VsockAddress address) throws IOException {
-    Instant deadline = clock.instant().plus(CONNECT_DEADLINE);
-    while (true) {
-      try {
-        return transport.connect(address, VsockTransport.DEFAULT_CONNECT_TIMEOUT);
-      } catch (ConnectException refused) {
-        if (!clock.instant().isBefore(deadline)) {
-          throw refused;
-        }
-      }
-      try {
-        Thread.sleep(RETRY_PAUSE.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while connecting to the result collector " + address);
-      }
-    }
+    return ParentConnector.connect(transport, address, VsockTransport.DEFAULT_CONNECT_TIMEOUT,
+        clock.instant().plus(CONNECT_DEADLINE), clock, "the result collector");
   }
 
   private void fail(IOException e, VsockAddress address) {
