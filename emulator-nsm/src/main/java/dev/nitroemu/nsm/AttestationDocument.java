@@ -9,7 +9,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -200,9 +199,7 @@ public record AttestationDocument(
       throw invalid("pcrs must be a map of 1..32 entries");
     }
     SortedMap<Integer, byte[]> pcrs = new TreeMap<>();
-    Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> e = fields.next();
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
       int index;
       try {
         index = Integer.parseInt(e.getKey());

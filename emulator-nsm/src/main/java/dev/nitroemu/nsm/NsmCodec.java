@@ -5,7 +5,6 @@ import dev.nitroemu.nsm.internal.Cbor;
 import dev.nitroemu.nsm.internal.CborWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeSet;
 
@@ -188,8 +187,7 @@ public final class NsmCodec {
       return new Variant(root.textValue(), null);
     }
     if (root.isObject() && root.size() == 1) {
-      Iterator<Map.Entry<String, JsonNode>> it = root.fields();
-      Map.Entry<String, JsonNode> e = it.next();
+      Map.Entry<String, JsonNode> e = root.properties().iterator().next();
       return new Variant(e.getKey(), e.getValue());
     }
     throw bad("expected a text string or a one-entry map");
