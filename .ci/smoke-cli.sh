@@ -20,7 +20,7 @@ export NITRO_EMU_HOME="$work/home"
 ./nitro-emu attest --ca "$work/ca" --out "$work/d2.cbor"
 ./nitro-emu ca export --dir "$work/ca" --out "$work/root.pem"
 ./nitro-emu verify "$work/d2.cbor" --root "$work/root.pem"
-for doc in ../shared/vectors/real-attestation/*.b64 ../shared/vectors/real-attestation/*.hex; do
+for doc in test-vectors/real-attestation/*.b64 test-vectors/real-attestation/*.hex; do
   ./nitro-emu verify "$doc" --root aws --at doc >/dev/null
 done
 if ./nitro-emu verify "$work/d.cbor" --root aws 2>/dev/null; then

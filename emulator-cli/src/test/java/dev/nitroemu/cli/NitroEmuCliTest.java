@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class NitroEmuCliTest {
   private static final Path VECTORS =
-      Path.of(System.getProperty("nitro.shared.dir", "../../shared")).resolve("vectors");
+      Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"));
 
   @TempDir Path dir;
 

@@ -16,9 +16,9 @@ import java.util.SortedMap;
 import org.junit.jupiter.api.Test;
 
 class EnclaveProfileTest {
-  private static final Path SHARED = Path.of(System.getProperty("nitro.shared.dir", "../../shared"));
-  private static final Path PROFILES = SHARED.resolve("vectors/profiles");
-  private static final Path REAL = SHARED.resolve("vectors/real-attestation");
+  private static final Path VECTORS = Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"));
+  private static final Path PROFILES = VECTORS.resolve("profiles");
+  private static final Path REAL = VECTORS.resolve("real-attestation");
   private static final HexFormat HEX = HexFormat.of();
   private static final byte[] ZERO = new byte[48];
 

@@ -26,7 +26,7 @@ class NsmWireVectorsTest {
   private static final HexFormat HEX = HexFormat.of();
 
   static Path vectorsFile() {
-    return Path.of(System.getProperty("nitro.shared.dir", "../../shared"), "vectors", "nsm-wire", "vectors.json");
+    return Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"), "nsm-wire", "vectors.json");
   }
 
   static List<JsonNode> vectors() throws IOException {

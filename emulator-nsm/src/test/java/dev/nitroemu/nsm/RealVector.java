@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HexFormat;
 
-/** The five real AWS attestation documents in ../shared/vectors/real-attestation, with facts from its README. */
+/** The five real AWS attestation documents in test-vectors/real-attestation, with facts from its README. */
 enum RealVector {
   BLOCKY("blocky-nitrite_nitro_attestation_2024-09-07.b64", "i-0a22e5c5f24d22174-enc0191cceb4289903f",
       1725719859545L, PayloadEncoding.DEFINITE, "0191cceb4289903f0000000066dc6533",
@@ -48,7 +48,7 @@ enum RealVector {
   }
 
   static Path directory() {
-    return Path.of(System.getProperty("nitro.shared.dir", "../../shared"), "vectors", "real-attestation");
+    return Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"), "real-attestation");
   }
 
   boolean debug() {

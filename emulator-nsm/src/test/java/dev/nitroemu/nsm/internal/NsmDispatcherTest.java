@@ -31,7 +31,7 @@ class NsmDispatcherTest {
 
   /** The vectors' hex by message name, e.g. {@code "Error(InputTooLarge)"}. */
   private static Map<String, String> vectorHexByMessage() throws IOException {
-    Path file = Path.of(System.getProperty("nitro.shared.dir", "../../shared"), "vectors", "nsm-wire", "vectors.json");
+    Path file = Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"), "nsm-wire", "vectors.json");
     Map<String, String> byMessage = new LinkedHashMap<>();
     for (JsonNode v : new ObjectMapper().readTree(file.toFile()).get("vectors")) {
       byMessage.put(v.get("message").textValue(), v.get("hex").textValue());

@@ -310,7 +310,7 @@ class RecipientVerifierTest {
 
   @Test
   void realAwsDocumentPassesTrustAndAgeAndIsJudgedOnlyOnItsPublicKey() throws Exception {
-    Path vectors = Path.of(System.getProperty("nitro.shared.dir", "../../shared"), "vectors", "real-attestation");
+    Path vectors = Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"), "real-attestation");
     // blocky prod: signed by the AWS root; public_key is 1024 bytes of 0x01, not a key.
     byte[] blocky = AttestationVerifier.readDocument(vectors.resolve("blocky-nitrite_nitro_attestation_2024-09-07.b64"));
     // tempo: signed by the AWS root, no public_key at all.
