@@ -2,11 +2,11 @@ package dev.nitroemu.bench;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
-import dev.nitroemu.junit.EnclaveEnvironment;
-import dev.nitroemu.junit.EnclaveRuntimeInfo;
+import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import dev.nitroemu.junit.NitroEnclaveTest;
-import dev.nitroemu.nsm.Nsm;
-import dev.nitroemu.vsock.NitroMode;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.NitroMode;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.platform.launcher.Launcher;

@@ -1,7 +1,7 @@
 package dev.nitroemu.bench;
 
 import dev.nitroemu.nsm.SoftwareNsm;
-import dev.nitroemu.nsm.internal.CoseSign1;
+import dev.nitroemu.enclave.CoseSign1;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;

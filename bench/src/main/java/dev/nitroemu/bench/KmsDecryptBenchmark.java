@@ -1,6 +1,6 @@
 package dev.nitroemu.bench;
 
-import dev.nitroemu.kms.EnclaveKmsClient;
+import dev.nitroemu.enclave.EnclaveKmsClient;
 import dev.nitroemu.kms.KmsMockServer;
 import dev.nitroemu.nsm.SoftwareNsm;
 import java.io.IOException;

@@ -1,9 +1,9 @@
 package dev.nitroemu.bench;
 
 import dev.nitroemu.vsock.ProxyAllowlist;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockConnection;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockNetwork;
 import dev.nitroemu.vsock.VsockProxy;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;

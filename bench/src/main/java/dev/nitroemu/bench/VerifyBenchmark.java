@@ -1,9 +1,9 @@
 package dev.nitroemu.bench;
 
-import dev.nitroemu.nsm.AttestationVerifier;
+import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.nsm.SoftwareNsm;
-import dev.nitroemu.nsm.VerifiedAttestation;
-import dev.nitroemu.nsm.internal.CoseSign1;
+import dev.nitroemu.enclave.VerifiedAttestation;
+import dev.nitroemu.enclave.CoseSign1;
 import java.io.ByteArrayInputStream;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
@@ -43,7 +43,7 @@ public class VerifyBenchmark {
     CoseSign1 cose = CoseSign1.decode(document);
     sigStructure = cose.sigStructure();
     signature = cose.signature();
-    byte[] leafDer = dev.nitroemu.nsm.AttestationDocument.decodePayload(cose.payload()).certificate();
+    byte[] leafDer = dev.nitroemu.enclave.AttestationDocument.decodePayload(cose.payload()).certificate();
     leafKey = CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(leafDer)).getPublicKey();
     rawVerifier = Signature.getInstance("SHA384withECDSAinP1363Format");
   }

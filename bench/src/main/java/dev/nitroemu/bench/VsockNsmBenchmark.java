@@ -1,10 +1,10 @@
 package dev.nitroemu.bench;
 
 import dev.nitroemu.nsm.NsmVsockServer;
-import dev.nitroemu.nsm.RemoteNsm;
+import dev.nitroemu.enclave.RemoteNsm;
 import dev.nitroemu.nsm.SoftwareNsm;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockNetwork;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -2,10 +2,10 @@ package dev.nitroemu.bench;
 
 import static dev.nitroemu.bench.LoopbackPeers.CHUNKS_PER_BATCH;
 
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockConnection;
-import dev.nitroemu.vsock.VsockListener;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockListener;
+import dev.nitroemu.enclave.VsockNetwork;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

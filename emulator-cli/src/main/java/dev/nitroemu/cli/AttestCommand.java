@@ -2,8 +2,8 @@ package dev.nitroemu.cli;
 
 import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
-import dev.nitroemu.nsm.NsmException;
-import dev.nitroemu.nsm.PayloadEncoding;
+import dev.nitroemu.enclave.NsmException;
+import dev.nitroemu.enclave.PayloadEncoding;
 import dev.nitroemu.nsm.SoftwareNsm;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;

@@ -1,11 +1,11 @@
 package dev.nitroemu.cli;
 
-import dev.nitroemu.nsm.AttestationDocument;
-import dev.nitroemu.nsm.AttestationException;
-import dev.nitroemu.nsm.AttestationVerifier;
-import dev.nitroemu.nsm.PayloadEncoding;
-import dev.nitroemu.nsm.VerificationOptions;
-import dev.nitroemu.nsm.VerifiedAttestation;
+import dev.nitroemu.enclave.AttestationDocument;
+import dev.nitroemu.enclave.AttestationException;
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.PayloadEncoding;
+import dev.nitroemu.enclave.VerificationOptions;
+import dev.nitroemu.enclave.VerifiedAttestation;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.security.cert.CertificateException;

@@ -1,10 +1,10 @@
 package dev.nitroemu.cli;
 
-import dev.nitroemu.vsock.NitroMode;
+import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.vsock.ProxyAllowlistException;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.VsockNetwork;
 import dev.nitroemu.vsock.VsockProxy;
-import dev.nitroemu.vsock.VsockTransport;
+import dev.nitroemu.enclave.VsockTransport;
 import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;

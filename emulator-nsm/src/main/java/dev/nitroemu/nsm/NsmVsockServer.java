@@ -1,8 +1,13 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.NsmCodec;
+import dev.nitroemu.enclave.NsmResponse;
+import dev.nitroemu.enclave.RemoteNsm;
 import dev.nitroemu.vsock.FramedMessageServer;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockTransport;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockTransport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Objects;
@@ -26,7 +31,7 @@ import java.util.Objects;
 public final class NsmVsockServer implements AutoCloseable {
 
   /** The vsock port the emulator serves the NSM on unless told otherwise. */
-  public static final int DEFAULT_PORT = 9797;
+  public static final int DEFAULT_PORT = RemoteNsm.DEFAULT_PORT;
 
   private static final byte[] INPUT_TOO_LARGE_RESPONSE =
       NsmCodec.encodeResponse(new NsmResponse.Error(ErrorCode.INPUT_TOO_LARGE));

@@ -1,7 +1,17 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.AttestationDocument;
+import dev.nitroemu.enclave.Digest;
+import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.NsmCodec;
+import dev.nitroemu.enclave.NsmDescription;
+import dev.nitroemu.enclave.NsmException;
+import dev.nitroemu.enclave.NsmRequest;
+import dev.nitroemu.enclave.PayloadEncoding;
+import dev.nitroemu.enclave.PcrDescription;
 import dev.nitroemu.nsm.internal.AttestationPki;
-import dev.nitroemu.nsm.internal.CoseSign1;
+import dev.nitroemu.enclave.CoseSign1;
 import dev.nitroemu.nsm.internal.ModuleIds;
 import dev.nitroemu.nsm.internal.PcrBank;
 import java.security.GeneralSecurityException;

@@ -1,8 +1,11 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.AttestationDocument;
+import dev.nitroemu.enclave.PayloadEncoding;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.nsm.internal.CoseSign1;
+import dev.nitroemu.enclave.CoseSign1;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;

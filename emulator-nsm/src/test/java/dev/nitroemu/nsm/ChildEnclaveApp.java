@@ -1,5 +1,6 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.RemoteNsm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;

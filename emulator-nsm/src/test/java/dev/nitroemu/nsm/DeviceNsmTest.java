@@ -1,14 +1,26 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.DeviceNsm;
+import dev.nitroemu.enclave.DeviceNsmSeams;
+import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.NsmCodec;
+import dev.nitroemu.enclave.NsmException;
+import dev.nitroemu.enclave.NsmRequest;
+import dev.nitroemu.enclave.NsmResponse;
+import dev.nitroemu.enclave.PcrDescription;
+import dev.nitroemu.enclave.VerificationOptions;
+import dev.nitroemu.enclave.VerifiedAttestation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
-import dev.nitroemu.nsm.internal.NsmIoctl;
+import dev.nitroemu.enclave.internal.NsmIoctl;
 import dev.nitroemu.nsm.internal.PcrBankNsm;
-import dev.nitroemu.nsm.internal.SimulatedNsmDriver;
+import dev.nitroemu.enclave.internal.SimulatedNsmDriver;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +70,7 @@ class DeviceNsmTest {
     @BeforeEach
     void open() throws IOException {
       deviceNode = Files.createFile(tempDir.resolve("nsm"));
-      nsm = DeviceNsm.open(deviceNode, driver);
+      nsm = DeviceNsmSeams.open(deviceNode, driver);
     }
 
     @AfterEach
@@ -243,7 +255,7 @@ class DeviceNsmTest {
       driver.openErrno = NsmIoctl.EACCES;
       Path node = Files.createFile(tempDir.resolve("nsm"));
 
-      assertThatThrownBy(() -> DeviceNsm.open(node, driver))
+      assertThatThrownBy(() -> DeviceNsmSeams.open(node, driver))
           .satisfies(e -> assertNsmError(e, ErrorCode.INTERNAL_ERROR))
           .hasMessageContaining("cannot open")
           .hasMessageContaining("EACCES");
@@ -255,14 +267,14 @@ class DeviceNsmTest {
       driver.openErrno = NsmIoctl.ENOENT;
       Path node = Files.createFile(tempDir.resolve("nsm"));
 
-      assertThatThrownBy(() -> DeviceNsm.open(node, driver)).hasMessageContaining(NOT_FOUND);
+      assertThatThrownBy(() -> DeviceNsmSeams.open(node, driver)).hasMessageContaining(NOT_FOUND);
     }
 
     @Test
     void missingDeviceIsReportedWithoutCallingOpen() {
       SimulatedNsmDriver driver = new SimulatedNsmDriver(new PcrBankNsm());
 
-      assertThatThrownBy(() -> DeviceNsm.open(tempDir.resolve("nsm"), driver)).hasMessageContaining(NOT_FOUND);
+      assertThatThrownBy(() -> DeviceNsmSeams.open(tempDir.resolve("nsm"), driver)).hasMessageContaining(NOT_FOUND);
       assertThat(driver.opens.get()).isZero();
     }
   }
@@ -342,7 +354,7 @@ class DeviceNsmTest {
     SimulatedNsmDriver driver = new SimulatedNsmDriver(module);
     byte[] nonce = HEX.parseHex("0123456789abcdef");
 
-    try (DeviceNsm nsm = DeviceNsm.open(Files.createFile(tempDir.resolve("nsm")), driver)) {
+    try (DeviceNsm nsm = DeviceNsmSeams.open(Files.createFile(tempDir.resolve("nsm")), driver)) {
       byte[] document = nsm.attestation(new byte[] {1}, nonce, null);
 
       VerifiedAttestation verified = AttestationVerifier.forRoot(module.rootCa().certificate())
@@ -356,7 +368,7 @@ class DeviceNsmTest {
   @Test
   void nativeBuffersAreWipedAfterEachCall() throws IOException {
     SimulatedNsmDriver driver = new SimulatedNsmDriver(new PcrBankNsm());
-    try (DeviceNsm nsm = DeviceNsm.open(Files.createFile(tempDir.resolve("nsm")), driver)) {
+    try (DeviceNsm nsm = DeviceNsmSeams.open(Files.createFile(tempDir.resolve("nsm")), driver)) {
       byte[] userData = new byte[64];
       Arrays.fill(userData, (byte) 0x5A);
 

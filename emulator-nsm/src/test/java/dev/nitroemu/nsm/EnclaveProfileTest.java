@@ -1,9 +1,10 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.AttestationDocument;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.nsm.internal.CoseSign1;
+import dev.nitroemu.enclave.CoseSign1;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,13 +1,21 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.NsmCodec;
+import dev.nitroemu.enclave.NsmRequest;
+import dev.nitroemu.enclave.NsmResponse;
+import dev.nitroemu.enclave.VerificationOptions;
+import dev.nitroemu.enclave.WireNsm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.vsock.FramedMessageClient;
+import dev.nitroemu.enclave.FramedMessageClient;
 import dev.nitroemu.vsock.FramedMessageServer;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockConnection;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockNetwork;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

@@ -1,9 +1,13 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.RemoteNsm;
+import dev.nitroemu.enclave.VerificationOptions;
+import dev.nitroemu.enclave.VerifiedAttestation;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockNetwork;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

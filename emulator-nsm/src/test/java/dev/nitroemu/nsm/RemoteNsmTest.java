@@ -1,13 +1,28 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.TestPki;
+import dev.nitroemu.enclave.AttestationDocument;
+import dev.nitroemu.enclave.AttestationException;
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.NsmCodec;
+import dev.nitroemu.enclave.NsmException;
+import dev.nitroemu.enclave.NsmRequest;
+import dev.nitroemu.enclave.NsmResponse;
+import dev.nitroemu.enclave.PcrDescription;
+import dev.nitroemu.enclave.RemoteNsm;
+import dev.nitroemu.enclave.VerificationOptions;
+import dev.nitroemu.enclave.VerifiedAttestation;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockFault;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockFault;
+import dev.nitroemu.enclave.VsockNetwork;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;

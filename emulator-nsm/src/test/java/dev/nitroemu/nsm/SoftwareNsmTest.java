@@ -1,9 +1,21 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.AttestationDocument;
+import dev.nitroemu.enclave.Digest;
+import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.NsmCodec;
+import dev.nitroemu.enclave.NsmDescription;
+import dev.nitroemu.enclave.NsmException;
+import dev.nitroemu.enclave.NsmRequest;
+import dev.nitroemu.enclave.NsmResponse;
+import dev.nitroemu.enclave.PayloadEncoding;
+import dev.nitroemu.enclave.PcrDescription;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.nsm.internal.CoseSign1;
+import dev.nitroemu.enclave.CoseSign1;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;

@@ -1,5 +1,15 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.AttestationDocument;
+import dev.nitroemu.enclave.AttestationException;
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.NsmCodec;
+import dev.nitroemu.enclave.NsmRequest;
+import dev.nitroemu.enclave.NsmResponse;
+import dev.nitroemu.enclave.PayloadEncoding;
+import dev.nitroemu.enclave.VerificationOptions;
+import dev.nitroemu.enclave.VerifiedAttestation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

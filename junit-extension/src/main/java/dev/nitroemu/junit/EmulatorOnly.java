@@ -1,5 +1,6 @@
 package dev.nitroemu.junit;
 
+import dev.nitroemu.stack.EmulatorControls;
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Inherited;

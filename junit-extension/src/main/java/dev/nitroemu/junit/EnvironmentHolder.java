@@ -1,5 +1,7 @@
 package dev.nitroemu.junit;
 
+import dev.nitroemu.stack.EnclaveEnvironment;
+
 /**
  * Starts an environment on first use and closes it with the JUnit context that holds it, so a class
  * whose tests are all skipped never starts one. A failed start is remembered: later tests fail with

@@ -1,7 +1,7 @@
 package dev.nitroemu.junit;
 
-import dev.nitroemu.junit.internal.NitroSettings;
-import dev.nitroemu.vsock.NitroMode;
+import dev.nitroemu.enclave.NitroSettings;
+import dev.nitroemu.enclave.NitroMode;
 import java.lang.reflect.AnnotatedElement;
 import java.util.Locale;
 import java.util.Optional;

@@ -1,11 +1,14 @@
 package dev.nitroemu.junit;
 
-import dev.nitroemu.junit.internal.NitroSettings;
-import dev.nitroemu.kms.EnclaveKmsClient;
-import dev.nitroemu.nsm.AttestationVerifier;
+import dev.nitroemu.stack.EmulatorControls;
+import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
+import dev.nitroemu.enclave.NitroSettings;
+import dev.nitroemu.enclave.EnclaveKmsClient;
+import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.nsm.EnclaveProfile;
-import dev.nitroemu.nsm.Nsm;
-import dev.nitroemu.vsock.VsockTransport;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.VsockTransport;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Function;

@@ -1,5 +1,7 @@
 package dev.nitroemu.junit;
 
+import dev.nitroemu.stack.EmulatorControls;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Inherited;

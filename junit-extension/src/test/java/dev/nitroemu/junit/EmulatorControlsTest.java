@@ -1,5 +1,7 @@
 package dev.nitroemu.junit;
 
+import dev.nitroemu.stack.EmulatorControls;
+import dev.nitroemu.stack.EnclaveEnvironment;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,10 +9,10 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import dev.nitroemu.kms.AuditEvent;
 import dev.nitroemu.nsm.SoftwareNsm;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockConnection;
-import dev.nitroemu.vsock.VsockFault;
-import dev.nitroemu.vsock.VsockListener;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockFault;
+import dev.nitroemu.enclave.VsockListener;
 import java.net.ConnectException;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,24 +1,26 @@
 package dev.nitroemu.junit;
 
+import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.EnvironmentLauncher;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.junit.internal.Closer;
-import dev.nitroemu.junit.internal.DeclaredKmsKey;
-import dev.nitroemu.junit.internal.NitroSettings;
-import dev.nitroemu.kms.EnclaveKmsClient;
+import dev.nitroemu.stack.internal.Closer;
+import dev.nitroemu.stack.internal.DeclaredKmsKey;
+import dev.nitroemu.enclave.NitroSettings;
+import dev.nitroemu.enclave.EnclaveKmsClient;
 import dev.nitroemu.kms.KmsMockServer;
 import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.SoftwareNsm;
-import dev.nitroemu.nsm.VerificationOptions;
-import dev.nitroemu.nsm.VerifiedAttestation;
-import dev.nitroemu.vsock.NitroMode;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockConnection;
-import dev.nitroemu.vsock.VsockListener;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.VerificationOptions;
+import dev.nitroemu.enclave.VerifiedAttestation;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockListener;
+import dev.nitroemu.enclave.VsockNetwork;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HexFormat;

@@ -1,14 +1,17 @@
 package dev.nitroemu.junit;
 
+import dev.nitroemu.stack.EmulatorControls;
+import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.junit.internal.Closer;
-import dev.nitroemu.nsm.AttestationVerifier;
+import dev.nitroemu.stack.internal.Closer;
+import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.nsm.SoftwareNsm;
-import dev.nitroemu.vsock.NitroMode;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockNetwork;
 import java.net.URI;
 import java.util.Map;
 import java.util.TreeMap;
@@ -50,23 +53,5 @@ class EnvironmentHolderTest {
     assertThatThrownBy(holder::get).isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("the enclave environment failed to start earlier: ")
         .hasCauseInstanceOf(IllegalArgumentException.class);
-  }
-
-  @Test
-  void realEnvironmentsHaveNoEmulatorControls() throws Exception {
-    SoftwareNsm nsm = SoftwareNsm.create();
-    EnclaveRuntimeInfo info = new EnclaveRuntimeInfo(NitroMode.REAL, "us-east-1",
-        URI.create("https://kms.us-east-1.amazonaws.com"), VsockAddress.of(3, 8000),
-        AnonymousCredentialsProvider.create(), AttestationVerifier.awsRoot(), new TreeMap<>(), false, Map.of());
-    Closer closer = new Closer();
-    VsockNetwork network = closer.register(VsockNetwork.create());
-    AttestationVerifier verifier = AttestationVerifier.forAwsRoot();
-    try (EnclaveEnvironment env =
-        new EnclaveEnvironment(NitroMode.REAL, nsm, verifier, network, null, info, null, closer)) {
-      assertThatThrownBy(env::controls)
-          .isInstanceOf(IllegalStateException.class)
-          .hasMessageContaining("EmulatorControls exist only when emulated")
-          .hasMessageContaining("@EmulatorOnly");
-    }
   }
 }

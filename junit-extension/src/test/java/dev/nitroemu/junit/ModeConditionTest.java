@@ -12,7 +12,7 @@ import static org.junit.platform.testkit.engine.TestExecutionResultConditions.me
 import dev.nitroemu.junit.fixtures.EmulatorOnlyClassFixture;
 import dev.nitroemu.junit.fixtures.ModeFixture;
 import dev.nitroemu.junit.fixtures.Recorded;
-import dev.nitroemu.vsock.NitroMode;
+import dev.nitroemu.enclave.NitroMode;
 import java.lang.reflect.AnnotatedElement;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;

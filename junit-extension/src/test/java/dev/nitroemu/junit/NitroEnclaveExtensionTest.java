@@ -1,5 +1,8 @@
 package dev.nitroemu.junit;
 
+import dev.nitroemu.stack.EmulatorControls;
+import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
@@ -19,12 +22,12 @@ import dev.nitroemu.junit.fixtures.SharedParallelFixture;
 import dev.nitroemu.junit.fixtures.StartFailureFixture;
 import dev.nitroemu.junit.fixtures.StaticFieldFixture;
 import dev.nitroemu.junit.fixtures.ThrowingCallbacksFixture;
-import dev.nitroemu.kms.EnclaveKmsClient;
-import dev.nitroemu.nsm.AttestationVerifier;
-import dev.nitroemu.nsm.Nsm;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockNetwork;
-import dev.nitroemu.vsock.VsockTransport;
+import dev.nitroemu.enclave.EnclaveKmsClient;
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.enclave.VsockTransport;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -25,7 +25,7 @@ class PublicApiTest {
   }
 
   private static List<String> publicTopLevelTypes() throws IOException, ClassNotFoundException {
-    Path classes = Path.of(EnclaveEnvironment.class.getProtectionDomain().getCodeSource().getLocation().getPath())
+    Path classes = Path.of(NitroEnclaveExtension.class.getProtectionDomain().getCodeSource().getLocation().getPath())
         .resolve("dev/nitroemu/junit");
     List<String> names;
     try (Stream<Path> files = Files.list(classes)) {

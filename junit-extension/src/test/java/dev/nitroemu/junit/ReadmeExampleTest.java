@@ -1,8 +1,9 @@
 package dev.nitroemu.junit;
 
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.kms.EnclaveKmsClient;
+import dev.nitroemu.enclave.EnclaveKmsClient;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kms.KmsClient;

@@ -7,7 +7,7 @@ import dev.nitroemu.kms.internal.KmsProtocol;
 import dev.nitroemu.kms.internal.KmsSettings;
 import dev.nitroemu.kms.internal.RecipientVerifier;
 import dev.nitroemu.kms.internal.SigV4Verifier;
-import dev.nitroemu.nsm.AttestationVerifier;
+import dev.nitroemu.enclave.AttestationVerifier;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,13 +1,15 @@
 package dev.nitroemu.kms;
 
+import dev.nitroemu.enclave.StubKmsEndpoint;
+import dev.nitroemu.enclave.EnclaveKmsClient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nitroemu.kms.internal.AttestedRecipient;
-import dev.nitroemu.kms.internal.CmsEnvelope;
+import dev.nitroemu.enclave.CmsEnvelope;
 import dev.nitroemu.kms.internal.RecipientVerifier;
-import dev.nitroemu.nsm.AttestationVerifier;
+import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.nsm.SoftwareNsm;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;

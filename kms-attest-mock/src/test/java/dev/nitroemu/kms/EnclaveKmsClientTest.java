@@ -1,5 +1,6 @@
 package dev.nitroemu.kms;
 
+import dev.nitroemu.enclave.EnclaveKmsClient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,10 +1,10 @@
 package dev.nitroemu.enclavetests;
 
 import dev.nitroemu.enclavetests.internal.FrameIo;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockConnection;
-import dev.nitroemu.vsock.VsockListener;
-import dev.nitroemu.vsock.VsockTransport;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockListener;
+import dev.nitroemu.enclave.VsockTransport;
 import java.io.IOException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;

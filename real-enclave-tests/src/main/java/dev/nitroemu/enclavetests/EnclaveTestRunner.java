@@ -2,9 +2,9 @@ package dev.nitroemu.enclavetests;
 
 import dev.nitroemu.enclavetests.internal.CommandLine;
 import dev.nitroemu.enclavetests.internal.CommandLine.UsageException;
-import dev.nitroemu.vsock.NitroMode;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockTransport;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockTransport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;

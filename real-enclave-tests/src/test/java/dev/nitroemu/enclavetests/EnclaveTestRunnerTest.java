@@ -2,9 +2,9 @@ package dev.nitroemu.enclavetests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.vsock.NitroMode;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockNetwork;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

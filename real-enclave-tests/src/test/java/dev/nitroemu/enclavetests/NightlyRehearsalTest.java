@@ -4,8 +4,8 @@ import static dev.nitroemu.enclavetests.Reports.child;
 import static dev.nitroemu.enclavetests.Reports.testCase;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockNetwork;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -4,9 +4,9 @@ import static dev.nitroemu.enclavetests.Reports.child;
 import static dev.nitroemu.enclavetests.Reports.testCase;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.vsock.NitroMode;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockNetwork;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,6 +1,10 @@
 package dev.nitroemu.vsock;
 
-import dev.nitroemu.vsock.internal.Frames;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockListener;
+import dev.nitroemu.enclave.VsockTransport;
+import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.vsock.internal.ThreadFactories;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,7 +33,7 @@ import java.util.function.IntFunction;
 public final class FramedMessageServer implements AutoCloseable {
 
   /** Largest frame, in either direction, that the protocol carries: 64 KiB. */
-  public static final int MAX_FRAME_SIZE = 64 * 1024;
+  public static final int MAX_FRAME_SIZE = Frames.MAX_FRAME_SIZE;
 
   /** Default limit on simultaneously served connections. */
   public static final int DEFAULT_MAX_CONNECTIONS = 256;

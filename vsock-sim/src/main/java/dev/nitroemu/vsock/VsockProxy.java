@@ -1,5 +1,9 @@
 package dev.nitroemu.vsock;
 
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockListener;
+import dev.nitroemu.enclave.VsockTransport;
 import dev.nitroemu.vsock.ProxyAllowlist.HostResolver;
 import dev.nitroemu.vsock.internal.ProxiedConnection;
 import dev.nitroemu.vsock.internal.ThreadFactories;

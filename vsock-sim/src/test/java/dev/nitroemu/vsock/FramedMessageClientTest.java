@@ -1,5 +1,8 @@
 package dev.nitroemu.vsock;
 
+import dev.nitroemu.enclave.FramedMessageClient;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockNetwork;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

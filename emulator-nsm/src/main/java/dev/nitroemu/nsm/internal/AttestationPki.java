@@ -1,7 +1,7 @@
 package dev.nitroemu.nsm.internal;
 
-import dev.nitroemu.nsm.ErrorCode;
-import dev.nitroemu.nsm.NsmException;
+import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.NsmException;
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.security.PrivateKey;

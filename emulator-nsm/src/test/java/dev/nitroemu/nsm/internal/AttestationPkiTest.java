@@ -3,8 +3,8 @@ package dev.nitroemu.nsm.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.nsm.ErrorCode;
-import dev.nitroemu.nsm.NsmException;
+import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.NsmException;
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.security.SecureRandom;

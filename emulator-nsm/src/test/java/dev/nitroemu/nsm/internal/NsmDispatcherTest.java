@@ -1,16 +1,18 @@
 package dev.nitroemu.nsm.internal;
 
+import dev.nitroemu.enclave.internal.CborWriter;
+import dev.nitroemu.enclave.internal.NsmDispatcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.nitroemu.nsm.ErrorCode;
-import dev.nitroemu.nsm.Nsm;
-import dev.nitroemu.nsm.NsmCodec;
-import dev.nitroemu.nsm.NsmException;
-import dev.nitroemu.nsm.NsmRequest;
-import dev.nitroemu.nsm.NsmResponse;
+import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.NsmCodec;
+import dev.nitroemu.enclave.NsmException;
+import dev.nitroemu.enclave.NsmRequest;
+import dev.nitroemu.enclave.NsmResponse;
 import dev.nitroemu.nsm.SoftwareNsm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

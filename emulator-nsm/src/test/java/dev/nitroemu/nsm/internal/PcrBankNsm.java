@@ -1,11 +1,12 @@
 package dev.nitroemu.nsm.internal;
 
-import dev.nitroemu.nsm.Digest;
-import dev.nitroemu.nsm.ErrorCode;
-import dev.nitroemu.nsm.Nsm;
-import dev.nitroemu.nsm.NsmDescription;
-import dev.nitroemu.nsm.NsmException;
-import dev.nitroemu.nsm.PcrDescription;
+import dev.nitroemu.enclave.internal.CborWriter;
+import dev.nitroemu.enclave.Digest;
+import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.NsmDescription;
+import dev.nitroemu.enclave.NsmException;
+import dev.nitroemu.enclave.PcrDescription;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;

@@ -1,12 +1,13 @@
 package dev.nitroemu.junit.internal;
 
+import dev.nitroemu.enclave.ConnectBridge;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockConnection;
-import dev.nitroemu.vsock.VsockListener;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockListener;
+import dev.nitroemu.enclave.VsockNetwork;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package dev.nitroemu.kms.internal;
 
-import dev.nitroemu.nsm.AttestationDocument;
+import dev.nitroemu.enclave.AttestationDocument;
 import java.security.interfaces.RSAPublicKey;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;

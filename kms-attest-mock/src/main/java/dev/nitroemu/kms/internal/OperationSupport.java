@@ -1,5 +1,6 @@
 package dev.nitroemu.kms.internal;
 
+import dev.nitroemu.enclave.CmsEnvelope;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.DecimalNode;

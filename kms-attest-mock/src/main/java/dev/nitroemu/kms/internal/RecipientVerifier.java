@@ -1,10 +1,10 @@
 package dev.nitroemu.kms.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.nitroemu.nsm.AttestationDocument;
-import dev.nitroemu.nsm.AttestationException;
-import dev.nitroemu.nsm.AttestationVerifier;
-import dev.nitroemu.nsm.VerificationOptions;
+import dev.nitroemu.enclave.AttestationDocument;
+import dev.nitroemu.enclave.AttestationException;
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.VerificationOptions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PublicKey;

@@ -1,5 +1,6 @@
 package dev.nitroemu.kms.internal;
 
+import dev.nitroemu.enclave.CmsEnvelope;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

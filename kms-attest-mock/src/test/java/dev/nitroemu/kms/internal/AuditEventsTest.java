@@ -1,13 +1,14 @@
 package dev.nitroemu.kms.internal;
 
+import dev.nitroemu.enclave.CmsEnvelope;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.kms.AuditEvent;
-import dev.nitroemu.nsm.AttestationDocument;
-import dev.nitroemu.nsm.AttestationVerifier;
+import dev.nitroemu.enclave.AttestationDocument;
+import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.nsm.SoftwareNsm;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.nitroemu.nsm.AttestationVerifier;
+import dev.nitroemu.enclave.AttestationVerifier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.SecureRandom;

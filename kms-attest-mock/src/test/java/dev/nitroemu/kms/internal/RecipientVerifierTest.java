@@ -1,5 +1,6 @@
 package dev.nitroemu.kms.internal;
 
+import dev.nitroemu.enclave.CmsEnvelopeTest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -8,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.nitroemu.nsm.AttestationVerifier;
+import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.SoftwareNsm;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package dev.nitroemu.enclavetests.internal;
 
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockConnection;
-import dev.nitroemu.vsock.VsockTransport;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockTransport;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;

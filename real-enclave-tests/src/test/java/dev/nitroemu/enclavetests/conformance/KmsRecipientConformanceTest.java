@@ -3,9 +3,9 @@ package dev.nitroemu.enclavetests.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.junit.EnclaveRuntimeInfo;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import dev.nitroemu.junit.NitroEnclaveTest;
-import dev.nitroemu.kms.EnclaveKmsClient;
+import dev.nitroemu.enclave.EnclaveKmsClient;
 import java.security.SecureRandom;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

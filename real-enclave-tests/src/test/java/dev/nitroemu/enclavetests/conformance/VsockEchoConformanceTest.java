@@ -3,13 +3,13 @@ package dev.nitroemu.enclavetests.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.junit.EnclaveRuntimeInfo;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import dev.nitroemu.junit.NitroEnclaveTest;
-import dev.nitroemu.vsock.FramedMessageClient;
+import dev.nitroemu.enclave.FramedMessageClient;
 import dev.nitroemu.vsock.FramedMessageServer;
-import dev.nitroemu.vsock.NitroMode;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockTransport;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockTransport;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.security.SecureRandom;

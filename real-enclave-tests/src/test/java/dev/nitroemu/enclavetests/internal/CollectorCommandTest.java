@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.nitroemu.enclavetests.EnclaveBootstrap;
 import dev.nitroemu.enclavetests.VsockResultStreamer;
-import dev.nitroemu.vsock.FramedMessageClient;
-import dev.nitroemu.vsock.NitroMode;
-import dev.nitroemu.vsock.VsockAddress;
-import dev.nitroemu.vsock.VsockNetwork;
+import dev.nitroemu.enclave.FramedMessageClient;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockNetwork;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package dev.nitroemu.vsock.internal;
 
-import dev.nitroemu.vsock.VsockConnection;
+import dev.nitroemu.enclave.VsockConnection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

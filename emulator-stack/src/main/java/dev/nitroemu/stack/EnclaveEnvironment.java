@@ -1,0 +1,320 @@
+package dev.nitroemu.stack;
+
+import dev.nitroemu.stack.internal.ClasspathResources;
+import dev.nitroemu.stack.internal.Closer;
+import dev.nitroemu.stack.internal.DeclaredKmsKey;
+import dev.nitroemu.enclave.NitroSettings;
+import dev.nitroemu.enclave.EnclaveKmsClient;
+import dev.nitroemu.kms.KmsMockServer;
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.nsm.EnclaveProfile;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.nsm.SoftwareNsm;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.enclave.VsockTransport;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.function.Function;
+import software.amazon.awssdk.services.kms.KmsClient;
+
+/**
+ * One enclave's world, started as a unit and closed as a unit: an {@link Nsm}, a {@link
+ * VsockTransport}, an {@link AttestationVerifier} trusting the mode's root, and an AWS SDK {@link
+ * KmsClient} with the declared keys; usable without JUnit ({@code try (var env =
+ * EnclaveEnvironment.builder().start())}).
+ *
+ * <p><b>Emulated</b> (the default): a {@link SoftwareNsm} booted from the profile under a fresh (or
+ * pinned) emulator root, an in-process {@link VsockNetwork} whose own CID is {@value #EMULATED_ENCLAVE_CID},
+ * and a {@link KmsMockServer} on a free loopback port that trusts that root; each declared key is
+ * created with the default policy, given its alias, then its own policy is put. Everything reads one
+ * clock that {@link EmulatorControls} can move. Nothing is shared with other environments.
+ *
+ * <p><b>Real</b> ({@code nitro.mode=real}, inside a Nitro Enclave): {@code /dev/nsm}, AF_VSOCK, the
+ * AWS root, and real KMS in {@code nitro.kms.region} through the parent's vsock-proxy
+ * ({@code vsock://3:<nitro.kms.proxyPort>}, default 8000) via a loopback CONNECT bridge; declared keys
+ * are not created but looked up in {@code nitro.kms.key.<alias>}. Missing settings fail at start with
+ * a message naming each one.
+ *
+ * <p>Thread-safe; {@link #close()} closes everything it opened, newest first, and is idempotent.
+ */
+public final class EnclaveEnvironment implements AutoCloseable {
+
+  /** The vsock CID of the emulated enclave (what peers see as its address); the parent is CID 3. */
+  public static final int EMULATED_ENCLAVE_CID = 16;
+
+  private final NitroMode mode;
+  private final Nsm nsm;
+  private final AttestationVerifier verifier;
+  private final VsockTransport transport;
+  private final KmsClient kmsClient;
+  private final EnclaveRuntimeInfo info;
+  private final EmulatorControls controls;
+  private final Closer closer;
+  private EnclaveKmsClient enclaveKmsClient;
+
+  EnclaveEnvironment(NitroMode mode, Nsm nsm, AttestationVerifier verifier, VsockTransport transport,
+      KmsClient kmsClient, EnclaveRuntimeInfo info, EmulatorControls controls, Closer closer) {
+    this.mode = mode;
+    this.nsm = nsm;
+    this.verifier = verifier;
+    this.transport = transport;
+    this.kmsClient = kmsClient;
+    this.info = info;
+    this.controls = controls;
+    this.closer = closer;
+  }
+
+  /** A builder: default profile, fresh root, no keys, mode from {@code nitro.mode} (emulated if unset). */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Emulated or real. */
+  public NitroMode mode() {
+    return mode;
+  }
+
+  /** The enclave's security module. */
+  public Nsm nsm() {
+    return nsm;
+  }
+
+  /** A verifier trusting this mode's root (the emulator root, or the AWS Nitro root when real). */
+  public AttestationVerifier verifier() {
+    return verifier;
+  }
+
+  /** The enclave's vsock transport. */
+  public VsockTransport transport() {
+    return transport;
+  }
+
+  /** An AWS SDK KMS client pointed at this mode's KMS; closed with the environment. */
+  public KmsClient kmsClient() {
+    return kmsClient;
+  }
+
+  /**
+   * An enclave-side KMS client that attests with {@link #nsm()} and calls through {@link #kmsClient()};
+   * made on first use (an RSA-2048 key pair) and closed with the environment.
+   */
+  public synchronized EnclaveKmsClient enclaveKmsClient() {
+    if (enclaveKmsClient == null) {
+      enclaveKmsClient = closer.register(EnclaveKmsClient.builder().nsm(nsm).kmsClient(kmsClient).build());
+    }
+    return enclaveKmsClient;
+  }
+
+  /** The read-only facts of this environment. */
+  public EnclaveRuntimeInfo info() {
+    return info;
+  }
+
+  /**
+   * The emulator's levers.
+   *
+   * @throws IllegalStateException in real mode, where they do not exist (mark such tests {@code @EmulatorOnly})
+   */
+  public EmulatorControls controls() {
+    if (controls == null) {
+      throw new IllegalStateException("EmulatorControls exist only when emulated, but nitro.mode is real;"
+          + " mark tests that need them @EmulatorOnly so they are skipped on hardware");
+    }
+    return controls;
+  }
+
+  /** Closes everything this environment opened, newest first; idempotent. */
+  @Override
+  public void close() throws Exception {
+    closer.close();
+  }
+
+  @Override
+  public String toString() {
+    return "EnclaveEnvironment[" + info + "]";
+  }
+
+  /**
+   * Configures an {@link EnclaveEnvironment}; every option has a default, and each {@code
+   * @NitroEnclaveTest} attribute maps to the option of the same name.
+   */
+  public static final class Builder {
+    private static final int MAX_PROFILE_BYTES = 1 << 20;
+
+    private EnclaveProfile profile;
+    private String profileResource;
+    private Boolean debug;
+    private final TreeMap<Integer, byte[]> pcrs = new TreeMap<>();
+    private Path caDirectory;
+    private final List<Function<ClassLoader, DeclaredKmsKey>> kmsKeys = new ArrayList<>();
+    private NitroMode mode;
+    public NitroSettings settings = NitroSettings.system();
+    public ClassLoader classLoader;
+
+    private Builder() {}
+
+    /** The enclave to emulate (default: {@link EnclaveProfile#defaultProfile()}); replaces a profile resource. */
+    public Builder profile(EnclaveProfile profile) {
+      this.profile = Objects.requireNonNull(profile, "profile");
+      this.profileResource = null;
+      return this;
+    }
+
+    /**
+     * The enclave to emulate, from a classpath resource holding {@code nitro-cli build-enclave} or
+     * {@code describe-eif} output (its PCR0/1/2/8); replaces an explicit profile.
+     */
+    public Builder profile(String resource) {
+      this.profileResource = Objects.requireNonNull(resource, "resource");
+      this.profile = null;
+      return this;
+    }
+
+    /** Debug mode: the NSM attests zeros for PCR0/1/2/8 (default: the profile's own flag). */
+    public Builder debug(boolean debug) {
+      this.debug = debug;
+      return this;
+    }
+
+    /**
+     * Boot PCR values overriding the profile's, each {@code "index=hex"} (index 0..15, 96 hex digits),
+     * e.g. {@code "8=7fb5c55b..."} for a signed image.
+     *
+     * @throws IllegalArgumentException naming the malformed entry
+     */
+    public Builder pcrs(String... entries) {
+      HexFormat hex = HexFormat.of();
+      for (String entry : entries) {
+        int eq = entry.indexOf('=');
+        String index = eq < 0 ? "" : entry.substring(0, eq).trim();
+        index = index.regionMatches(true, 0, "PCR", 0, 3) ? index.substring(3) : index;
+        String value = eq < 0 ? "" : entry.substring(eq + 1).trim();
+        if (!index.matches("\\d{1,2}") || Integer.parseInt(index) >= EnclaveProfile.BOOT_PCRS
+            || !value.matches("[0-9a-fA-F]{96}")) {
+          throw new IllegalArgumentException("pcrs entry '" + entry + "' must look like \"0=<96 hex digits>\""
+              + " (a boot PCR 0..15 and its 48-byte value)");
+        }
+        pcrs.put(Integer.parseInt(index), hex.parseHex(value));
+      }
+      return this;
+    }
+
+    /**
+     * A pinned emulator root CA ({@code root.pem} and {@code root-key.pem}, as written by {@code
+     * nitro-emu ca init --dir DIR}) instead of a fresh one per environment.
+     */
+    public Builder caDirectory(Path directory) {
+      this.caDirectory = Objects.requireNonNull(directory, "directory");
+      return this;
+    }
+
+    /**
+     * KMS keys to create, each a classpath resource {@code {"alias": ..., "policy": {...}}} whose
+     * policy may use {@code ${PCR0}}..{@code ${PCR15}}, {@code ${ACCOUNT_ID}} and {@code ${REGION}};
+     * see {@link EnclaveRuntimeInfo#kmsKeyId(String)}. In real mode only the aliases are read.
+     */
+    public Builder kmsKeys(String... resources) {
+      for (String resource : resources) {
+        Objects.requireNonNull(resource, "resource");
+        kmsKeys.add(loader -> DeclaredKmsKey.fromResource(resource, loader));
+      }
+      return this;
+    }
+
+    /** A KMS key declared in code: its alias and policy JSON (with the same placeholders as {@link #kmsKeys}). */
+    public Builder kmsKey(String alias, String policyJson) {
+      DeclaredKmsKey key = DeclaredKmsKey.of(alias, policyJson);
+      kmsKeys.add(loader -> key);
+      return this;
+    }
+
+    /** The backend (default: {@code nitro.mode} / {@code NITRO_MODE}, emulated when unset). */
+    public Builder mode(NitroMode mode) {
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /** Where settings are read from; the extension reads JUnit configuration parameters too. */
+    public Builder settings(NitroSettings settings) {
+      this.settings = Objects.requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /** The class loader for resources (default: the thread's context class loader). */
+    public Builder classLoader(ClassLoader loader) {
+      this.classLoader = Objects.requireNonNull(loader, "loader");
+      return this;
+    }
+
+    /** An independent copy, so one configuration can start many environments. */
+    public Builder copy() {
+      Builder copy = new Builder();
+      copy.profile = profile;
+      copy.profileResource = profileResource;
+      copy.debug = debug;
+      pcrs.forEach((index, value) -> copy.pcrs.put(index, value.clone()));
+      copy.caDirectory = caDirectory;
+      copy.kmsKeys.addAll(kmsKeys);
+      copy.mode = mode;
+      copy.settings = settings;
+      copy.classLoader = classLoader;
+      return copy;
+    }
+
+    /**
+     * Starts the environment in the configured mode.
+     *
+     * @throws IllegalArgumentException if a resource is missing or malformed, or a setting is missing
+     *     or malformed (the message names it and says how to fix it)
+     * @throws IllegalStateException in real mode outside a Nitro Enclave
+     * @throws UncheckedIOException if a socket cannot be opened
+     */
+    public EnclaveEnvironment start() {
+      NitroMode chosen = mode != null ? mode : settings.mode();
+      ClassLoader loader = classLoader != null ? classLoader : defaultLoader();
+      List<DeclaredKmsKey> keys = new ArrayList<>();
+      kmsKeys.forEach(source -> keys.add(source.apply(loader)));
+      boolean profileGiven = profile != null || profileResource != null || debug != null || !pcrs.isEmpty();
+      EnclaveProfile resolved = profileGiven ? resolveProfile(loader) : EnclaveProfile.defaultProfile();
+      try {
+        return chosen == NitroMode.REAL
+            ? EnvironmentLauncher.startReal(profileGiven ? resolved : null, keys, settings)
+            : EnvironmentLauncher.startEmulated(resolved, caDirectory, keys, new Closer());
+      } catch (IOException e) {
+        throw new UncheckedIOException(
+            "cannot start the " + chosen.name().toLowerCase(Locale.ROOT) + " enclave environment", e);
+      }
+    }
+
+    private EnclaveProfile resolveProfile(ClassLoader loader) {
+      EnclaveProfile base = profile;
+      if (base == null && profileResource != null) {
+        String text = ClasspathResources.read(profileResource, loader, MAX_PROFILE_BYTES, "enclave profile");
+        try {
+          base = EnclaveProfile.fromNitroCliOutput(text);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("enclave profile '" + profileResource + "': " + e.getMessage(), e);
+        }
+      }
+      EnclaveProfile.Builder builder = base != null ? base.toBuilder() : EnclaveProfile.builder();
+      if (debug != null) {
+        builder.debug(debug);
+      }
+      pcrs.forEach(builder::pcr);
+      return builder.build();
+    }
+
+    private static ClassLoader defaultLoader() {
+      ClassLoader context = Thread.currentThread().getContextClassLoader();
+      return context != null ? context : EnclaveEnvironment.class.getClassLoader();
+    }
+  }
+}

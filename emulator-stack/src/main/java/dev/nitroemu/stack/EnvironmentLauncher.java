@@ -1,0 +1,169 @@
+package dev.nitroemu.stack;
+
+import dev.nitroemu.stack.internal.AdjustableClock;
+import dev.nitroemu.stack.internal.Closer;
+import dev.nitroemu.enclave.ConnectBridge;
+import dev.nitroemu.stack.internal.DeclaredKmsKey;
+import dev.nitroemu.stack.internal.KmsClients;
+import dev.nitroemu.enclave.NitroSettings;
+import dev.nitroemu.kms.KmsCredentials;
+import dev.nitroemu.kms.KmsMockServer;
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.DeviceNsm;
+import dev.nitroemu.nsm.EmulatorRootCa;
+import dev.nitroemu.nsm.EnclaveProfile;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.NsmException;
+import dev.nitroemu.nsm.SoftwareNsm;
+import dev.nitroemu.enclave.AfVsockTransport;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.enclave.VsockTransport;
+import dev.nitroemu.enclave.VsockUnavailableException;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.kms.model.CreateKeyResponse;
+
+/** Assembles an {@link EnclaveEnvironment} for each mode; anything opened is closed again if a later step fails. */
+public final class EnvironmentLauncher {
+
+  private EnvironmentLauncher() {}
+
+  /** Starts an emulated environment whose resources go to {@code closer} (closed again if a step fails). */
+  public static EnclaveEnvironment startEmulated(
+      EnclaveProfile profile, Path caDirectory, List<DeclaredKmsKey> keys, Closer closer) throws IOException {
+    try {
+      AdjustableClock clock = new AdjustableClock(Clock.systemUTC());
+      EmulatorRootCa root = caDirectory == null ? EmulatorRootCa.generate(clock) : loadRoot(caDirectory);
+      SoftwareNsm nsm = closer.register(SoftwareNsm.builder().profile(profile).rootCa(root).clock(clock).build());
+      VsockNetwork network =
+          closer.register(VsockNetwork.builder().localCid(EnclaveEnvironment.EMULATED_ENCLAVE_CID).build());
+      KmsMockServer kms = closer.register(KmsMockServer.builder()
+          .region(profile.region())
+          .trustAnchor(root.certificate())
+          .clock(clock)
+          .build());
+      kms.start();
+      KmsCredentials credentials = kms.credentials();
+      AwsCredentialsProvider provider = StaticCredentialsProvider.create(
+          AwsBasicCredentials.create(credentials.accessKeyId(), credentials.secretAccessKey()));
+      KmsClient kmsClient = closer.register(
+          KmsClients.emulated(kms.endpoint(), Region.of(kms.region()), provider, clock));
+      Map<String, String> keyIds = createKeys(kmsClient, keys,
+          DeclaredKmsKey.placeholders(profile, kms.accountId(), kms.region()));
+      AttestationVerifier verifier = AttestationVerifier.builder().trustAnchor(root.certificate()).clock(clock).build();
+      TreeMap<Integer, byte[]> pcrs = new TreeMap<>();
+      for (int i = 0; i < EnclaveProfile.BOOT_PCRS; i++) {
+        pcrs.put(i, profile.imagePcr(i));
+      }
+      EnclaveRuntimeInfo info = new EnclaveRuntimeInfo(NitroMode.EMULATED, kms.region(), kms.endpoint(), null,
+          provider, root.certificate(), pcrs, profile.debug(), keyIds);
+      EmulatorControls controls = new EmulatorControls(clock, network, kms.auditLog(), root, profile, closer);
+      return new EnclaveEnvironment(NitroMode.EMULATED, nsm, verifier, network, kmsClient, info, controls, closer);
+    } catch (Throwable e) {
+      closer.closeAfter(e);
+      throw e;
+    }
+  }
+
+  /** Starts a real environment; settings are checked before any device is opened. */
+  static EnclaveEnvironment startReal(EnclaveProfile profile, List<DeclaredKmsKey> keys, NitroSettings settings)
+      throws IOException {
+    NitroSettings.RealKms kms = settings.realKms(keys.stream().map(DeclaredKmsKey::alias).collect(Collectors.toList()));
+    Closer closer = new Closer();
+    try {
+      Nsm nsm = closer.register(openDeviceNsm()); // first: its absence says "not in an enclave" most plainly
+      VsockTransport transport = openAfVsock();
+      VsockAddress proxy = new VsockAddress(VsockAddress.CID_PARENT, kms.proxyPort());
+      ConnectBridge bridge = closer.register(ConnectBridge.start(transport, proxy, kms.host()));
+      AwsCredentialsProvider credentials = KmsClients.realCredentials();
+      KmsClient kmsClient = closer.register(
+          KmsClients.throughConnectProxy(Region.of(kms.region()), bridge.address(), credentials));
+      SortedMap<Integer, byte[]> pcrs = new TreeMap<>();
+      for (int i = 0; i < EnclaveProfile.BOOT_PCRS; i++) {
+        pcrs.put(i, profile != null ? profile.imagePcr(i) : nsm.describePcr(i).data());
+      }
+      boolean debug = isZero(nsm.describePcr(0).data());
+      EnclaveRuntimeInfo info = new EnclaveRuntimeInfo(NitroMode.REAL, kms.region(),
+          URI.create("https://" + kms.host()), proxy, credentials, AttestationVerifier.awsRoot(), pcrs, debug,
+          kms.keyIds());
+      return new EnclaveEnvironment(
+          NitroMode.REAL, nsm, AttestationVerifier.forAwsRoot(), transport, kmsClient, info, null, closer);
+    } catch (Throwable e) {
+      closer.closeAfter(e);
+      throw e;
+    }
+  }
+
+  private static Map<String, String> createKeys(
+      KmsClient kms, List<DeclaredKmsKey> keys, Map<String, String> placeholders) {
+    Map<String, String> ids = new LinkedHashMap<>();
+    for (DeclaredKmsKey key : keys) {
+      if (ids.containsKey(key.alias())) {
+        throw new IllegalArgumentException(key.source() + " declares alias '" + key.alias() + "' a second time");
+      }
+      String policy = key.policy(placeholders);
+      // Default policy first, so that creating the alias is allowed; then the test's own policy.
+      CreateKeyResponse created = kms.createKey(r -> r.description(key.description()));
+      String keyId = created.keyMetadata().keyId();
+      kms.createAlias(r -> r.aliasName("alias/" + key.alias()).targetKeyId(keyId));
+      try {
+        kms.putKeyPolicy(r -> r.keyId(keyId).policyName("default").policy(policy)
+            .bypassPolicyLockoutSafetyCheck(true));
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(key.source() + ": KMS refused the key policy: " + e.getMessage(), e);
+      }
+      ids.put(key.alias(), keyId);
+    }
+    return ids;
+  }
+
+  private static EmulatorRootCa loadRoot(Path caDirectory) {
+    try {
+      return EmulatorRootCa.load(caDirectory);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("caDirectory " + caDirectory.toAbsolutePath() + " holds no usable root CA ("
+          + e.getMessage() + "); create one with `nitro-emu ca init --dir " + caDirectory + "`", e);
+    }
+  }
+
+  private static VsockTransport openAfVsock() {
+    try {
+      return AfVsockTransport.open();
+    } catch (VsockUnavailableException e) {
+      throw new IllegalStateException("nitro.mode is real, but " + e.getMessage(), e);
+    }
+  }
+
+  private static Nsm openDeviceNsm() {
+    try {
+      return DeviceNsm.open();
+    } catch (NsmException e) {
+      throw new IllegalStateException("nitro.mode is real, but " + DeviceNsm.DEFAULT_DEVICE + " cannot be opened ("
+          + e.getMessage() + "): run inside a Nitro Enclave, or set nitro.mode=emulated", e);
+    }
+  }
+
+  private static boolean isZero(byte[] value) {
+    for (byte b : value) {
+      if (b != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

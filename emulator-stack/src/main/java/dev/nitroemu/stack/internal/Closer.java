@@ -1,0 +1,72 @@
+package dev.nitroemu.stack.internal;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * Closes what was opened, newest first, even when some of it fails to close: the first failure is
+ * thrown with the later ones attached as suppressed exceptions.
+ */
+public final class Closer implements AutoCloseable {
+
+  private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+  private final List<AutoCloseable> registered = new ArrayList<>();
+  private boolean closed;
+
+  /** Registers {@code resource} to be closed (null is ignored) and returns it. */
+  public synchronized <T extends AutoCloseable> T register(T resource) {
+    if (closed) {
+      throw new IllegalStateException("close() already called");
+    }
+    if (resource != null) {
+      resources.push(resource);
+      registered.add(resource);
+    }
+    return resource;
+  }
+
+  /** Everything ever registered, oldest first, closed or not; for diagnostics and tests. */
+  public synchronized List<AutoCloseable> registered() {
+    return List.copyOf(registered);
+  }
+
+  /** Closes everything registered, newest first; idempotent. */
+  @Override
+  public void close() throws Exception {
+    Exception first = null;
+    while (true) {
+      AutoCloseable next;
+      synchronized (this) {
+        closed = true;
+        next = resources.poll();
+      }
+      if (next == null) {
+        break;
+      }
+      try {
+        next.close();
+      } catch (Exception e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  /** Closes everything after a failure, attaching any close failure to {@code failure}, and returns it. */
+  public <T extends Throwable> T closeAfter(T failure) {
+    try {
+      close();
+    } catch (Exception e) {
+      failure.addSuppressed(e);
+    }
+    return failure;
+  }
+}

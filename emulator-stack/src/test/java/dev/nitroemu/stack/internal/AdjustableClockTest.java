@@ -1,0 +1,39 @@
+package dev.nitroemu.stack.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.Test;
+
+class AdjustableClockTest {
+
+  private static final Instant BASE = Instant.parse("2026-01-02T03:04:05Z");
+  private final AdjustableClock clock = new AdjustableClock(Clock.fixed(BASE, ZoneOffset.UTC));
+
+  @Test
+  void followsItsBaseUntilMoved() {
+    assertThat(clock.instant()).isEqualTo(BASE);
+    assertThat(clock.offset()).isZero();
+  }
+
+  @Test
+  void advancesAccumulate() {
+    clock.advance(Duration.ofMinutes(5));
+    clock.advance(Duration.ofMinutes(-2));
+
+    assertThat(clock.instant()).isEqualTo(BASE.plus(Duration.ofMinutes(3)));
+  }
+
+  @Test
+  void setMovesToTheInstant() {
+    Instant later = Instant.parse("2030-06-01T00:00:00Z");
+
+    clock.set(later);
+
+    assertThat(clock.instant()).isEqualTo(later);
+    assertThat(clock.millis()).isEqualTo(later.toEpochMilli());
+  }
+}

@@ -1,0 +1,175 @@
+package dev.nitroemu.enclave.internal;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nitroemu.enclave.VsockAddress;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The vsock mapping file that lets processes find each other's emulated listeners: a JSON object
+ * mapping {@code "CID:PORT"} to the TCP endpoint {@code "HOST:PORT"} that carries it.
+ *
+ * <pre>{@code
+ * {
+ *   "version" : 1,
+ *   "endpoints" : {
+ *     "3:8000" : "127.0.0.1:40113",
+ *     "16:5000" : "127.0.0.1:40117"
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Writers hold an exclusive lock on the sibling file {@code NAME.lock} while they read, merge and
+ * replace the file, and replace it by an atomic rename, so readers need no lock and never see a
+ * half-written file. A missing file reads as empty.
+ */
+public final class MappingFile {
+
+  /** The largest mapping file read; anything bigger is rejected as malformed. */
+  public static final int MAX_BYTES = 1 << 20;
+
+  /** The format version written and accepted. */
+  public static final int VERSION = 1;
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final Comparator<VsockAddress> ORDER =
+      Comparator.comparingLong(VsockAddress::cidUnsigned).thenComparingLong(VsockAddress::portUnsigned);
+  /** FileChannel locks are per JVM, so threads of one JVM serialise on a monitor first. */
+  private static final Map<Path, Object> JVM_LOCKS = new ConcurrentHashMap<>();
+
+  private final Path path;
+
+  public MappingFile(Path path) {
+    this.path = Objects.requireNonNull(path, "path").toAbsolutePath().normalize();
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  /** Reads the current mappings; an absent file has none. */
+  public Map<VsockAddress, TcpEndpoint> read() throws IOException {
+    byte[] bytes;
+    try (InputStream in = Files.newInputStream(path)) {
+      bytes = in.readNBytes(MAX_BYTES + 1);
+    } catch (NoSuchFileException e) {
+      return new TreeMap<>(ORDER);
+    }
+    if (bytes.length > MAX_BYTES) {
+      throw new IOException("vsock mapping file " + path + " is larger than " + MAX_BYTES + " bytes");
+    }
+    return parse(bytes, path.toString());
+  }
+
+  /**
+   * Atomically removes the given mappings (only where they still point at the same endpoint, so
+   * another process's newer entry survives) and then adds the given ones.
+   */
+  @SuppressWarnings("try") // The lock is held for the block's duration, never referenced.
+  public void update(Map<VsockAddress, TcpEndpoint> remove, Map<VsockAddress, TcpEndpoint> add)
+      throws IOException {
+    Object jvmLock = JVM_LOCKS.computeIfAbsent(path, p -> new Object());
+    synchronized (jvmLock) {
+      Path parent = path.getParent();
+      Files.createDirectories(parent);
+      Path lockFile = parent.resolve(path.getFileName() + ".lock");
+      try (FileChannel channel =
+              FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileLock ignored = channel.lock()) {
+        Map<VsockAddress, TcpEndpoint> entries = read();
+        remove.forEach(entries::remove);
+        entries.putAll(add);
+        writeAtomically(parent, render(entries));
+      }
+    }
+  }
+
+  /** Renders mappings in the documented JSON form, sorted by CID then port. */
+  public static String render(Map<VsockAddress, TcpEndpoint> entries) {
+    Map<VsockAddress, TcpEndpoint> sorted = new TreeMap<>(ORDER);
+    sorted.putAll(entries);
+    ObjectNode root = JSON.createObjectNode();
+    root.put("version", VERSION);
+    ObjectNode endpoints = root.putObject("endpoints");
+    sorted.forEach((address, endpoint) -> endpoints.put(address.toShortString(), endpoint.toString()));
+    try {
+      return JSON.writeValueAsString(root) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot render vsock mappings", e);
+    }
+  }
+
+  /**
+   * Parses the documented JSON form.
+   *
+   * @param source names the input in error messages
+   * @throws IOException naming the source and the problem if the content is malformed
+   */
+  public static Map<VsockAddress, TcpEndpoint> parse(byte[] bytes, String source) throws IOException {
+    JsonNode root;
+    try {
+      root = JSON.readTree(bytes);
+    } catch (JsonProcessingException e) {
+      throw malformed(source, "not JSON (" + e.getOriginalMessage() + ")");
+    }
+    if (root == null || !root.isObject()) {
+      throw malformed(source, "the top level must be a JSON object");
+    }
+    JsonNode version = root.get("version");
+    if (version == null || !version.isInt() || version.intValue() != VERSION) {
+      throw malformed(source, "\"version\" must be " + VERSION);
+    }
+    JsonNode endpoints = root.get("endpoints");
+    if (endpoints == null || !endpoints.isObject()) {
+      throw malformed(source, "\"endpoints\" must be an object of \"CID:PORT\": \"HOST:PORT\"");
+    }
+    Map<VsockAddress, TcpEndpoint> entries = new TreeMap<>(ORDER);
+    for (Map.Entry<String, JsonNode> field : endpoints.properties()) {
+      if (!field.getValue().isTextual()) {
+        throw malformed(source, "endpoint for \"" + field.getKey() + "\" must be a \"HOST:PORT\" string");
+      }
+      try {
+        entries.put(VsockAddress.parse(field.getKey()), TcpEndpoint.parse(field.getValue().textValue()));
+      } catch (IllegalArgumentException e) {
+        throw malformed(source, e.getMessage());
+      }
+    }
+    return entries;
+  }
+
+  private void writeAtomically(Path directory, String content) throws IOException {
+    Path temp = Files.createTempFile(directory, path.getFileName().toString(), ".tmp");
+    try {
+      Files.write(temp, content.getBytes(StandardCharsets.UTF_8));
+      try {
+        Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temp, path, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  private static IOException malformed(String source, String problem) {
+    return new IOException("invalid vsock mapping file " + source + ": " + problem);
+  }
+}
