@@ -156,8 +156,8 @@ public final class EnclaveEnvironment implements AutoCloseable {
     private Path caDirectory;
     private final List<Function<ClassLoader, DeclaredKmsKey>> kmsKeys = new ArrayList<>();
     private NitroMode mode;
-    public NitroSettings settings = NitroSettings.system();
-    public ClassLoader classLoader;
+    private NitroSettings settings = NitroSettings.system();
+    private ClassLoader classLoader;
 
     private Builder() {}
 

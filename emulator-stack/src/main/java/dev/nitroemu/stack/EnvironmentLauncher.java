@@ -39,12 +39,12 @@ import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.model.CreateKeyResponse;
 
 /** Assembles an {@link EnclaveEnvironment} for each mode; anything opened is closed again if a later step fails. */
-public final class EnvironmentLauncher {
+final class EnvironmentLauncher {
 
   private EnvironmentLauncher() {}
 
   /** Starts an emulated environment whose resources go to {@code closer} (closed again if a step fails). */
-  public static EnclaveEnvironment startEmulated(
+  static EnclaveEnvironment startEmulated(
       EnclaveProfile profile, Path caDirectory, List<DeclaredKmsKey> keys, Closer closer) throws IOException {
     try {
       AdjustableClock clock = new AdjustableClock(Clock.systemUTC());

@@ -1,7 +1,6 @@
 package dev.nitroemu.junit;
 
 import dev.nitroemu.stack.EnclaveEnvironment;
-import dev.nitroemu.stack.EnvironmentLauncher;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -163,30 +162,6 @@ class EnclaveEnvironmentTest {
 
     assertThat(listener.isClosed()).isTrue();
     KmsPorts.assertNotServingKms(kmsPort);
-  }
-
-  @Test
-  void failedStartClosesWhatItHadOpened() {
-    Closer closer = new Closer();
-    List<DeclaredKmsKey> keys =
-        List.of(DeclaredKmsKey.fromResource("kms/malformed-policy.json", getClass().getClassLoader()));
-
-    assertThatThrownBy(() -> EnvironmentLauncher.startEmulated(EnclaveProfile.defaultProfile(), null, keys, closer))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("kms/malformed-policy.json")
-        .hasMessageContaining("KMS refused the key policy");
-
-    assertThat(closer.registered()).isNotEmpty();
-    for (AutoCloseable resource : closer.registered()) {
-      if (resource instanceof KmsMockServer server) {
-        assertThatThrownBy(server::endpoint).hasMessageContaining("closed");
-      }
-      if (resource instanceof VsockNetwork network) {
-        assertThatThrownBy(() -> network.listen(VsockAddress.of(16, 1))).isInstanceOf(IllegalStateException.class);
-      }
-    }
-    assertThat(closer.registered()).hasAtLeastOneElementOfType(KmsMockServer.class)
-        .hasAtLeastOneElementOfType(VsockNetwork.class);
   }
 
   @Test
