@@ -20,7 +20,9 @@ import picocli.CommandLine.Command;
       VerifyCommand.class,
       CaCommand.class,
       PcrsCommand.class,
-      VsockProxyCommand.class
+      VsockProxyCommand.class,
+      DescribeEifCommand.class,
+      BuildEifCommand.class
     })
 public final class NitroEmu implements Runnable {
 

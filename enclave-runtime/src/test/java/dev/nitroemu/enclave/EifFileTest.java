@@ -134,7 +134,9 @@ class EifFileTest {
     assertRefused(withShort(v2, 26, 0), EifException.Reason.BAD_SECTION_TABLE);
     assertRefused(withShort(v2, 4, 9), EifException.Reason.UNSUPPORTED_VERSION);
     assertRefused(withLong(v2, 284, 0xFFFF_FFFF_FFFF_FFF0L), EifException.Reason.BAD_SECTION_TABLE);
-    assertRefused(withLong(v2, 284 + 8 * 4, Long.MAX_VALUE - 3), EifException.Reason.TRUNCATED);
+    assertRefused(withLong(v2, 284 + 8 * 4, Long.MAX_VALUE - 3), EifException.Reason.BAD_SECTION_TABLE);
+    assertRefused(withLong(v2, 284 + 8 * 4, 16411 + 100), EifException.Reason.TRUNCATED);
+    assertRefused(withLong(v2, 284, 1L << 40), EifException.Reason.TRUNCATED);
     assertRefused(withLong(v2, 28 + 8 * 1, 1L << 40), EifException.Reason.BAD_SECTION_TABLE);
     assertRefused(withLong(v2, 28 + 8 * 9, 548), EifException.Reason.BAD_SECTION_TABLE);
     byte[] longer = java.util.Arrays.copyOf(v2, v2.length + 7);

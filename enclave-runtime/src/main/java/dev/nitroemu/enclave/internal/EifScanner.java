@@ -184,11 +184,14 @@ public final class EifScanner {
         throw new EifException(Reason.BAD_SECTION_TABLE, "section " + i + " starts at " + Long.toUnsignedString(offset)
             + ", expected " + expected + " (sections are contiguous)");
       }
-      if (length < 0 || length > size - offset - SECTION_HEADER_SIZE) {
-        Reason reason = length >= 0 && i == count - 1 ? Reason.TRUNCATED : Reason.BAD_SECTION_TABLE;
-        throw new EifException(reason, (reason == Reason.TRUNCATED ? "truncated: " : "")
-            + "section " + i + " of " + Long.toUnsignedString(length) + " bytes at " + offset
-            + " runs past the end of the file (" + size + " bytes)");
+      // No real file comes near 2^62 bytes: a larger size is a corrupt table, not a short file.
+      if (length < 0 || length > (1L << 62) - expected) {
+        throw new EifException(Reason.BAD_SECTION_TABLE, "section " + i + " declares an impossible size of "
+            + Long.toUnsignedString(length) + " bytes");
+      }
+      if (expected + SECTION_HEADER_SIZE + length > size) {
+        throw new EifException(Reason.TRUNCATED, "truncated: the file ends at byte " + size + ", inside section " + i
+            + " (" + length + " bytes at " + offset + ")");
       }
       expected = offset + SECTION_HEADER_SIZE + length;
       table.add(new long[] {offset, length});
