@@ -1,5 +1,8 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.EifException;
+import dev.nitroemu.enclave.EifFile;
+import dev.nitroemu.enclave.Pcrs;
 import dev.nitroemu.nsm.internal.NitroCliMeasurements;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -105,12 +108,24 @@ public final class EnclaveProfile {
     }
   }
 
-  /** {@code SHA384(48 zero bytes || data)}: one NSM extend of a zero register. */
+  /**
+   * A profile whose image PCRs are the EIF's: PCR0/1/2, and PCR8 when the image is signed, measured
+   * as AWS's EifReader measures them; everything else is the default. The file must be intact (CRC
+   * and signature); debug mode, set on the builder, still reports them as zeros.
+   *
+   * @throws EifException if the file is not an intact EIF
+   * @throws IOException if it cannot be read
+   */
+  public static EnclaveProfile fromEif(Path file) throws IOException {
+    EifFile eif = EifFile.read(file).requireIntact();
+    Builder builder = builder();
+    eif.measurements().forEach(builder::pcr);
+    return builder.build();
+  }
+
+  /** {@code SHA384(48 zero bytes || data)}: one NSM extend of a zero register (see {@link Pcrs}). */
   public static byte[] extendFromZero(byte[] data) {
-    MessageDigest sha384 = sha384();
-    sha384.update(new byte[PCR_LENGTH]);
-    sha384.update(data);
-    return sha384.digest();
+    return Pcrs.extendFromZero(data);
   }
 
   /** PCRs 0..15 as the NSM reports them at boot (zeros for PCR0/1/2/8 in debug mode). */
@@ -140,10 +155,10 @@ public final class EnclaveProfile {
       return explicit.clone();
     }
     if (index == 3 && iamRoleArn != null) {
-      return extendFromZero(iamRoleArn.getBytes(StandardCharsets.UTF_8));
+      return Pcrs.parentRole(iamRoleArn);
     }
     if (index == 4) {
-      return extendFromZero(instanceId.getBytes(StandardCharsets.US_ASCII));
+      return Pcrs.parentInstance(instanceId);
     }
     return new byte[PCR_LENGTH];
   }
