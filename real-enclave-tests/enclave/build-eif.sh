@@ -65,5 +65,9 @@ pcr0="$(jq -er '.Measurements.PCR0' "$out/measurements.json")" \
   || fail "no Measurements.PCR0 in the output of nitro-cli build-enclave (see $raw)"
 [[ "$pcr0" =~ ^[0-9a-f]{96}$ ]] || fail "PCR0 is not 96 hex digits: $pcr0"
 
+# Cross-check: nitro-emu's EIF reader must measure the file exactly as nitro-cli did.
+"$here/check-eif-measurements.sh" "$out/measurements.json" "$out/enclave-tests.eif" \
+  || fail "nitro-emu describe-eif disagrees with nitro-cli on $out/enclave-tests.eif"
+
 echo "build-eif: wrote $out/enclave-tests.eif"
 echo "build-eif: wrote $out/measurements.json (PCR0 $pcr0)"
