@@ -151,6 +151,7 @@ public final class EnclaveEnvironment implements AutoCloseable {
 
     private EnclaveProfile profile;
     private String profileResource;
+    private Path eif;
     private Boolean debug;
     private final TreeMap<Integer, byte[]> pcrs = new TreeMap<>();
     private Path caDirectory;
@@ -165,6 +166,19 @@ public final class EnclaveEnvironment implements AutoCloseable {
     public Builder profile(EnclaveProfile profile) {
       this.profile = Objects.requireNonNull(profile, "profile");
       this.profileResource = null;
+      this.eif = null;
+      return this;
+    }
+
+    /**
+     * The enclave to emulate, measured from an EIF file as AWS's tools measure it (PCR0/1/2, and PCR8
+     * when signed; see {@link EnclaveProfile#fromEif(Path)}); replaces any other profile. The file must
+     * be intact: a bad CRC or signature stops {@link #start()}.
+     */
+    public Builder eif(Path file) {
+      this.eif = Objects.requireNonNull(file, "file");
+      this.profile = null;
+      this.profileResource = null;
       return this;
     }
 
@@ -175,6 +189,7 @@ public final class EnclaveEnvironment implements AutoCloseable {
     public Builder profile(String resource) {
       this.profileResource = Objects.requireNonNull(resource, "resource");
       this.profile = null;
+      this.eif = null;
       return this;
     }
 
@@ -259,6 +274,7 @@ public final class EnclaveEnvironment implements AutoCloseable {
       Builder copy = new Builder();
       copy.profile = profile;
       copy.profileResource = profileResource;
+      copy.eif = eif;
       copy.debug = debug;
       pcrs.forEach((index, value) -> copy.pcrs.put(index, value.clone()));
       copy.caDirectory = caDirectory;
@@ -282,7 +298,8 @@ public final class EnclaveEnvironment implements AutoCloseable {
       ClassLoader loader = classLoader != null ? classLoader : defaultLoader();
       List<DeclaredKmsKey> keys = new ArrayList<>();
       kmsKeys.forEach(source -> keys.add(source.apply(loader)));
-      boolean profileGiven = profile != null || profileResource != null || debug != null || !pcrs.isEmpty();
+      boolean profileGiven =
+          profile != null || profileResource != null || eif != null || debug != null || !pcrs.isEmpty();
       EnclaveProfile resolved = profileGiven ? resolveProfile(loader) : EnclaveProfile.defaultProfile();
       try {
         return chosen == NitroMode.REAL
@@ -296,6 +313,13 @@ public final class EnclaveEnvironment implements AutoCloseable {
 
     private EnclaveProfile resolveProfile(ClassLoader loader) {
       EnclaveProfile base = profile;
+      if (eif != null) {
+        try {
+          base = EnclaveProfile.fromEif(eif);
+        } catch (IOException e) {
+          throw new IllegalArgumentException("EIF '" + eif + "': " + e.getMessage(), e);
+        }
+      }
       if (base == null && profileResource != null) {
         String text = ClasspathResources.read(profileResource, loader, MAX_PROFILE_BYTES, "enclave profile");
         try {

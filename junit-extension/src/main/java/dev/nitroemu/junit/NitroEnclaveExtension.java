@@ -114,6 +114,9 @@ public final class NitroEnclaveExtension implements BeforeAllCallback, BeforeEac
     if (!annotation.profile().isEmpty()) {
       builder.profile(annotation.profile());
     }
+    if (!annotation.eif().isEmpty()) {
+      builder.eif(Path.of(annotation.eif()));
+    }
     if (annotation.debug()) {
       builder.debug(true);
     }
@@ -138,6 +141,12 @@ public final class NitroEnclaveExtension implements BeforeAllCallback, BeforeEac
     /** See {@link EnclaveEnvironment.Builder#profile(EnclaveProfile)}. */
     public Builder profile(EnclaveProfile profile) {
       options.profile(profile);
+      return this;
+    }
+
+    /** See {@link EnclaveEnvironment.Builder#eif(Path)}. */
+    public Builder eif(Path file) {
+      options.eif(file);
       return this;
     }
 

@@ -48,6 +48,13 @@ public @interface NitroEnclaveTest {
    */
   String profile() default "";
 
+  /**
+   * An EIF file (path relative to the working directory, e.g. the one {@code nitro-cli build-enclave}
+   * wrote in CI): the image PCRs are measured from it as AWS's tools do, PCR8 included when signed.
+   * Takes the place of {@link #profile()}.
+   */
+  String eif() default "";
+
   /** Debug mode: the NSM attests zeros for PCR0/1/2/8, as {@code --debug-mode} does. */
   boolean debug() default false;
 
