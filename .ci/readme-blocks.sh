@@ -6,7 +6,8 @@
 # Without README arguments: every README.md git tracks (README.md first). For each README:
 # - its fenced ```bash / ```sh / ```shell / ```zsh blocks run in order in ONE shell (variables and
 #   the working directory carry over, as in a terminal) with errexit on (`set -e`; no pipefail, as in
-#   an interactive shell, so a README can show an expected refusal as `cmd 2>&1 | grep Denied`);
+#   an interactive shell, so a README can show an expected refusal as `cmd 2>&1 | grep Denied`), and
+#   a block's last command must succeed even where errexit does not look (`! cmd`, `a && b`);
 # - the working directory is a fresh temporary "clone": the repository's top-level entries as
 #   symlinks, so `./nitro-emu`, `mvn -pl ...` and relative paths work as from the clone's root while
 #   the files the blocks write (policy.json, secret.bin...) stay out of the tree;
@@ -64,6 +65,7 @@ extract() {
       if (skip != "") { printf "__readme_skip_block %d \047%s\047\n", start, skip; return }
       printf "__readme_block %d %d\n", start, NR
       for (i = 1; i <= n; i++) print body[i]
+      print "__readme_end_block $?"
     }
     !infence && /^[ \t]*```/ {
       infence = 1; start = NR; n = 0; skip = ""
@@ -100,6 +102,9 @@ __readme_block() {
   printf '\n--- %s:%s\n' "$__readme_file" "$1" >&2
   sed -n "$(($1 + 1)),$(($2 - 1))p" "$__readme_source" | sed 's/^/  | /' >&2
   printf '%s:%s\n' "$__readme_file" "$1" > "$__readme_state/current"
+}
+__readme_end_block() {
+  [ "$1" -eq 0 ] || { printf '  ! the block ended with exit status %s\n' "$1" >&2; exit "$1"; }
 }
 __readme_skip_block() {
   printf '\n--- %s:%s SKIPPED: %s\n' "$__readme_file" "$1" "$2" >&2
