@@ -1,7 +1,5 @@
 package dev.nitroemu.cli;
 
-import dev.nitroemu.nsm.EmulatorRootCa;
-import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.enclave.NsmException;
 import dev.nitroemu.enclave.PayloadEncoding;
 import dev.nitroemu.nsm.SoftwareNsm;
@@ -44,20 +42,10 @@ final class AttestCommand extends CliCommand {
     byte[] userDataBytes = CliSupport.hex("--user-data", userData);
     byte[] nonceBytes = CliSupport.hex("--nonce", nonce);
     byte[] publicKeyBytes = publicKey == null ? null : CliSupport.read(env.resolve(publicKey), "public key");
-    EnclaveProfile enclave = CliSupport.profile(env, profile);
-    if (debug) {
-      enclave = enclave.toBuilder().debug(true).build();
-    }
-    Path ca = caDir == null ? env.defaultCaDir() : env.resolve(caDir);
-    EmulatorRootCa root = caDir == null ? CliSupport.loadOrCreateCa(env, ca) : CliSupport.loadCa(ca);
     byte[] document;
-    try (SoftwareNsm nsm =
-        SoftwareNsm.builder()
-            .profile(enclave)
-            .rootCa(root)
-            .clock(env.clock())
-            .payloadEncoding(definite ? PayloadEncoding.DEFINITE : PayloadEncoding.INDEFINITE)
-            .build()) {
+    try (SoftwareNsm nsm = CliSupport.softwareNsm(env, caDir, profile, debug)
+        .payloadEncoding(definite ? PayloadEncoding.DEFINITE : PayloadEncoding.INDEFINITE)
+        .build()) {
       document = nsm.attestation(userDataBytes, nonceBytes, publicKeyBytes);
       Path target = env.resolve(out);
       CliSupport.write(target, document, "document");

@@ -2,12 +2,26 @@ package dev.nitroemu.cli;
 
 import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
+import dev.nitroemu.nsm.SoftwareNsm;
 import java.io.IOException;
+import java.io.StringReader;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.spec.RSAPublicKeySpec;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Locale;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /** Argument parsing and file loading shared by the commands, each failing with one clear line. */
 final class CliSupport {
@@ -47,6 +61,82 @@ final class CliSupport {
     }
   }
 
+  /**
+   * Reads a binary blob file: raw bytes (what {@code fileb://} sends), or base64 text (what
+   * {@code aws ... --output text} prints), told apart by whether the whole file is base64.
+   */
+  static byte[] readBlob(Path file, String what) {
+    byte[] contents = read(file, what);
+    String text = new String(contents, StandardCharsets.ISO_8859_1).strip();
+    if (!text.isEmpty() && text.matches("[A-Za-z0-9+/=\\s]+")) {
+      try {
+        byte[] decoded = Base64.getMimeDecoder().decode(text);
+        if (decoded.length > 0) {
+          return decoded;
+        }
+      } catch (IllegalArgumentException e) {
+        // Not base64 after all: the raw bytes are the blob.
+      }
+    }
+    if (contents.length == 0) {
+      throw new CliFailure(what + " is empty: " + file);
+    }
+    return contents;
+  }
+
+  /**
+   * Reads an unencrypted RSA private key, PKCS#8 ({@code PRIVATE KEY}, OpenSSL 3's {@code genrsa}) or
+   * PKCS#1 ({@code RSA PRIVATE KEY}), and returns it with its public half. Messages never quote the key.
+   */
+  static KeyPair rsaKeyPair(Path file) {
+    String pem = new String(read(file, "recipient key"), StandardCharsets.US_ASCII);
+    Object object;
+    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
+      object = parser.readObject();
+    } catch (IOException | RuntimeException e) {
+      throw new CliFailure("recipient key " + file + " is not PEM (" + e.getClass().getSimpleName() + ")", 2);
+    }
+    PrivateKey key;
+    try {
+      JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+      if (object instanceof PrivateKeyInfo info) {
+        key = converter.getPrivateKey(info);
+      } else if (object instanceof PEMKeyPair pair) {
+        key = converter.getKeyPair(pair).getPrivate();
+      } else {
+        throw new CliFailure("recipient key " + file + " holds no unencrypted private key", 2);
+      }
+      if (!(key instanceof RSAPrivateCrtKey rsa)) {
+        throw new CliFailure("recipient key " + file + " is not an RSA private key", 2);
+      }
+      return new KeyPair(
+          KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(rsa.getModulus(), rsa.getPublicExponent())),
+          rsa);
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      if (e instanceof CliFailure failure) {
+        throw failure;
+      }
+      throw new CliFailure("recipient key " + file + " is unusable (" + e.getClass().getSimpleName() + ")", 2);
+    }
+  }
+
+  /** Writes a file readable by its owner only (where the file system has POSIX permissions). */
+  static void writePrivate(Path file, byte[] bytes, String what) {
+    try {
+      Path parent = file.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      if (Files.notExists(file) && file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      }
+      Files.write(file, bytes);
+    } catch (IOException e) {
+      throw new CliFailure("cannot write " + what + " " + file + ": " + e.getMessage());
+    }
+  }
+
   /** Writes a file, creating parent folders. */
   static void write(Path file, byte[] bytes, String what) {
     try {
@@ -81,6 +171,21 @@ final class CliSupport {
     }
   }
 
+  /**
+   * An in-process emulated NSM as {@code attest} makes it: the CA in {@code caDir} (the default CA,
+   * created on first use, when null), the profile in {@code profileFile} (or the built-in one), in
+   * debug mode if asked. The caller may set more before building.
+   */
+  static SoftwareNsm.Builder softwareNsm(NitroEmu.CliEnvironment env, String caDir, String profileFile, boolean debug) {
+    EnclaveProfile enclave = profile(env, profileFile);
+    if (debug) {
+      enclave = enclave.toBuilder().debug(true).build();
+    }
+    Path ca = caDir == null ? env.defaultCaDir() : env.resolve(caDir);
+    EmulatorRootCa root = caDir == null ? loadOrCreateCa(env, ca) : loadCa(ca);
+    return SoftwareNsm.builder().profile(enclave).rootCa(root).clock(env.clock());
+  }
+
   /** Reads an enclave profile (nitro-cli build-enclave or describe-eif output), or the default. */
   static EnclaveProfile profile(NitroEmu.CliEnvironment env, String file) {
     if (file == null) {
@@ -89,7 +194,7 @@ final class CliSupport {
     Path path = env.resolve(file);
     byte[] text = read(path, "profile");
     try {
-      return EnclaveProfile.fromNitroCliOutput(new String(text, java.nio.charset.StandardCharsets.UTF_8));
+      return EnclaveProfile.fromNitroCliOutput(new String(text, StandardCharsets.UTF_8));
     } catch (IllegalArgumentException e) {
       throw new CliFailure("profile " + path + ": " + e.getMessage());
     }

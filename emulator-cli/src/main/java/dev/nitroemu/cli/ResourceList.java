@@ -10,7 +10,7 @@ final class ResourceList<T extends AutoCloseable> implements AutoCloseable {
   private final List<T> items = new ArrayList<>();
 
   /** Adds a resource to close later and returns it. */
-  T add(T item) {
+  <R extends T> R add(R item) {
     items.add(item);
     return item;
   }

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 
 /** The running stack's endpoints, as printed and as written to the endpoints JSON file. */
 final class StackEndpoints {
@@ -76,6 +77,58 @@ final class StackEndpoints {
     node.put("vsock", address.toString());
     InetSocketAddress tcp = network.tcpEndpoint(address).orElseThrow(() -> new IOException("no TCP endpoint for " + address));
     node.put("tcp", tcp.getHostString() + ":" + tcp.getPort());
+  }
+
+  /**
+   * The endpoints a running {@code nitro-emu start} wrote to {@code file}; empty if there is no such
+   * file (no stack, or it stopped and removed it).
+   */
+  static Optional<StackEndpoints> read(Path file) {
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    byte[] bytes = CliSupport.read(file, "endpoints file");
+    try {
+      if (JSON.readTree(bytes) instanceof ObjectNode node) {
+        return Optional.of(new StackEndpoints(node));
+      }
+    } catch (IOException e) {
+      // Reported below, as any other unusable content.
+    }
+    throw new CliFailure("endpoints file " + file + " is not a JSON object; remove it or restart nitro-emu start");
+  }
+
+  /** The vsock mapping file the stack publishes its listeners in. */
+  Path mappingFile() {
+    return Path.of(required(root.path("mappingFile"), "mappingFile"));
+  }
+
+  /** The vsock address of the stack's NSM service. */
+  VsockAddress nsmAddress() {
+    String text = required(root.path("nsm").path("vsock"), "nsm.vsock");
+    try {
+      return VsockAddress.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new CliFailure("endpoints file: nsm.vsock: " + e.getMessage());
+    }
+  }
+
+  /** The module id of the stack's NSM. */
+  String moduleId() {
+    return root.path("nsm").path("moduleId").asText("");
+  }
+
+  /** A field of the {@code kms} object ({@code endpoint}, {@code region}, {@code accessKeyId}...), if present. */
+  Optional<String> kms(String field) {
+    JsonNode value = root.path("kms").path(field);
+    return value.isTextual() && !value.asText().isBlank() ? Optional.of(value.asText()) : Optional.empty();
+  }
+
+  private static String required(JsonNode value, String name) {
+    if (!value.isTextual() || value.asText().isBlank()) {
+      throw new CliFailure("endpoints file has no " + name + "; restart nitro-emu start");
+    }
+    return value.asText();
   }
 
   /** Writes the JSON atomically (temporary file, then rename). */

@@ -40,7 +40,8 @@ import software.amazon.awssdk.services.kms.model.RecipientInfo;
  * a fresh attestation document for this client's RSA-2048 key as {@code Recipient}, and the answer
  * ({@code CiphertextForRecipient}) is decrypted inside the enclave.
  *
- * <p>As in the Nitro C SDK, the key pair (e = 65537) is made once per client, and each call asks the
+ * <p>As in the Nitro C SDK, the key pair (e = 65537) is made once per client (or given with
+ * {@link Builder#recipientKey}), and each call asks the
  * NSM for a document whose {@code public_key} is the key's DER SubjectPublicKeyInfo, with no nonce and
  * no user data. Works the same against the nitro-emu KMS mock and real KMS (through vsock-proxy).
  * A response without {@code CiphertextForRecipient} is refused: plaintext never comes from outside
@@ -66,7 +67,7 @@ public final class EnclaveKmsClient implements AutoCloseable {
   private EnclaveKmsClient(Builder builder) {
     this.nsm = Objects.requireNonNull(builder.nsm, "nsm");
     SecureRandom random = builder.random != null ? builder.random : new SecureRandom();
-    this.keyPair = rsa2048(random);
+    this.keyPair = builder.recipientKey != null ? builder.recipientKey : rsa2048(random);
     this.publicKeyDer = keyPair.getPublic().getEncoded();
     this.ownsKms = builder.kms == null;
     this.kms = ownsKms ? kmsClient(builder.endpoint, builder.region, builder.credentials) : builder.kms;
@@ -323,6 +324,7 @@ public final class EnclaveKmsClient implements AutoCloseable {
     private String region;
     private AwsCredentialsProvider credentials;
     private SecureRandom random;
+    private KeyPair recipientKey;
 
     private Builder() {}
 
@@ -363,7 +365,24 @@ public final class EnclaveKmsClient implements AutoCloseable {
     }
 
     /**
-     * Makes the key pair and the client.
+     * Uses this RSA-2048 key pair as the recipient key instead of a fresh one, e.g. one made with
+     * {@code openssl genrsa} so that a saved {@code CiphertextForRecipient} can be opened outside.
+     *
+     * @throws IllegalArgumentException if the pair is not RSA with a 2048-bit modulus
+     */
+    public Builder recipientKey(KeyPair keyPair) {
+      Objects.requireNonNull(keyPair, "keyPair");
+      if (!(keyPair.getPublic() instanceof RSAPublicKey rsa)
+          || !(keyPair.getPrivate() instanceof java.security.interfaces.RSAPrivateKey)
+          || rsa.getModulus().bitLength() != RSA_KEY_BITS) {
+        throw new IllegalArgumentException("the recipient key must be an RSA-" + RSA_KEY_BITS + " key pair");
+      }
+      this.recipientKey = keyPair;
+      return this;
+    }
+
+    /**
+     * Makes the key pair (unless {@link #recipientKey} gave one) and the client.
      *
      * @throws IllegalStateException if no NSM, or neither a KMS client nor endpoint+region+credentials
      */

@@ -284,4 +284,40 @@ class EnclaveKmsClientTest {
       assertThat(enclave.decrypt(blob)).containsExactly(5, 6);
     }
   }
+
+  @Test
+  void givenRecipientKeyIsTheOneAttestedAndOpensTheEnvelope() throws Exception {
+    String keyId = createKey(pcr0Policy(pcr0Of(nsm)));
+    byte[] blob = encrypt(keyId, new byte[] {7, 8, 9}, Map.of());
+    KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
+    rsa.initialize(2048);
+    java.security.KeyPair own = rsa.generateKeyPair();
+
+    try (EnclaveKmsClient enclave = EnclaveKmsClient.builder().nsm(nsm).kmsClient(plain).recipientKey(own).build()) {
+      assertThat(enclave.recipientKey()).isEqualTo(own.getPublic());
+      assertThat(enclave.decrypt(blob)).containsExactly(7, 8, 9);
+    }
+    // The envelope KMS returns for that key opens with the given private key alone.
+    byte[] document = nsm.attestation(null, null, own.getPublic().getEncoded());
+    byte[] envelope = plain.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(blob))
+            .recipient(ri -> ri.attestationDocument(SdkBytes.fromByteArray(document))
+                .keyEncryptionAlgorithm("RSAES_OAEP_SHA_256")))
+        .ciphertextForRecipient().asByteArray();
+    assertThat(dev.nitroemu.enclave.CmsEnvelope.open(envelope, own.getPrivate())).containsExactly(7, 8, 9);
+  }
+
+  @Test
+  void recipientKeyOtherThanRsa2048IsRefused() throws Exception {
+    KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
+    rsa.initialize(3072);
+    java.security.KeyPair big = rsa.generateKeyPair();
+    KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
+    ec.initialize(new ECGenParameterSpec("secp256r1"));
+    java.security.KeyPair curve = ec.generateKeyPair();
+
+    assertThatThrownBy(() -> EnclaveKmsClient.builder().recipientKey(big))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("RSA-2048");
+    assertThatThrownBy(() -> EnclaveKmsClient.builder().recipientKey(curve))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("RSA-2048");
+  }
 }
