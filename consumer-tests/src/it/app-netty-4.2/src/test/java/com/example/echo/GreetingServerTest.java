@@ -2,9 +2,9 @@ package com.example.echo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.junit.EnclaveRuntimeInfo;
+import dev.nitroemu.enclave.EnclaveKmsClient;
 import dev.nitroemu.junit.NitroEnclaveTest;
-import dev.nitroemu.kms.EnclaveKmsClient;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

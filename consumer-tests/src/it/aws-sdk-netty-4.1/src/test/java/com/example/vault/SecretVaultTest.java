@@ -3,9 +3,9 @@ package com.example.vault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.junit.EnclaveRuntimeInfo;
+import dev.nitroemu.enclave.EnclaveKmsClient;
 import dev.nitroemu.junit.NitroEnclaveTest;
-import dev.nitroemu.kms.EnclaveKmsClient;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
