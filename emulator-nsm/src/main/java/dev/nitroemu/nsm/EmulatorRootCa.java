@@ -1,7 +1,7 @@
 package dev.nitroemu.nsm;
 
 import dev.nitroemu.nsm.internal.Certificates;
-import dev.nitroemu.enclave.internal.Pem;
+import dev.nitroemu.enclave.Pem;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;

@@ -1,4 +1,4 @@
-package dev.nitroemu.enclave.internal;
+package dev.nitroemu.enclave;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.nitroemu.enclave.internal;
+package dev.nitroemu.enclave;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
