@@ -1,5 +1,7 @@
 package dev.nitroemu.cli;
 
+import static dev.nitroemu.enclave.Closeables.closeQuietly;
+
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.vsock.ProxyAllowlistException;
 import dev.nitroemu.enclave.VsockNetwork;
@@ -80,14 +82,6 @@ final class VsockProxyCommand extends CliCommand {
       return VsockNetwork.builder().mappingFile(mapping).build();
     } catch (IOException | RuntimeException e) {
       throw new CliFailure("vsock-proxy: " + e.getMessage());
-    }
-  }
-
-  private static void closeQuietly(VsockNetwork network) {
-    try {
-      network.close();
-    } catch (IOException e) {
-      // Closing on the way out; nothing is left to report to.
     }
   }
 }

@@ -1,5 +1,7 @@
 package dev.nitroemu.enclave;
 
+import static dev.nitroemu.enclave.Closeables.closeQuietly;
+
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
@@ -211,13 +213,5 @@ public final class RemoteNsm extends WireNsm {
 
   private static String describe(Exception e) {
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
-  }
-
-  private static void closeQuietly(AutoCloseable closeable) {
-    try {
-      closeable.close();
-    } catch (Exception ignored) {
-      // Tearing down after a failure or on close; the caller has nothing to do about it.
-    }
   }
 }

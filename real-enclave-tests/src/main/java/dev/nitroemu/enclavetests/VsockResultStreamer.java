@@ -4,6 +4,7 @@ import dev.nitroemu.enclavetests.internal.FrameIo;
 import dev.nitroemu.enclavetests.internal.ParentConnector;
 import dev.nitroemu.enclavetests.internal.ResultCodec;
 import dev.nitroemu.enclavetests.internal.ResultEvent;
+import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
@@ -182,7 +183,7 @@ public final class VsockResultStreamer implements TestExecutionListener {
     } catch (IOException e) {
       fail(e, connection.remoteAddress());
     } finally {
-      closeQuietly();
+      release();
     }
   }
 
@@ -243,22 +244,16 @@ public final class VsockResultStreamer implements TestExecutionListener {
       failure = e;
       System.err.println("nitro results: cannot stream to the collector at " + address + ": " + e.getMessage());
     }
-    closeQuietly();
+    release();
   }
 
-  private void closeQuietly() {
-    try {
-      if (connection != null) {
-        connection.close();
-      }
-      if (ownedTransport instanceof AutoCloseable closeable) {
-        closeable.close();
-      }
-    } catch (Exception ignored) {
-      // Closing after the run; the results are already sent or the failure is already recorded.
-    } finally {
-      ownedTransport = null;
+  /** Closes after the run, quietly: the results are already sent or the failure is already recorded. */
+  private void release() {
+    Closeables.closeQuietly(connection);
+    if (ownedTransport instanceof AutoCloseable closeable) {
+      Closeables.closeQuietly(closeable);
     }
+    ownedTransport = null;
   }
 
   private static String stackTrace(Throwable thrown) {

@@ -1,5 +1,7 @@
 package dev.nitroemu.vsock;
 
+import static dev.nitroemu.enclave.Closeables.closeQuietly;
+
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockListener;
@@ -205,14 +207,6 @@ public final class VsockProxy implements AutoCloseable {
       connection.abort(); // The enclave sees its connection closed, as with AWS's proxy.
     } finally {
       active.remove(connection);
-    }
-  }
-
-  private static void closeQuietly(VsockConnection connection) {
-    try {
-      connection.close();
-    } catch (IOException ignored) {
-      // Nothing more to do for a connection we are dropping.
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.nitroemu.enclavetests.internal;
 
+import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclavetests.BootstrapServer;
 import dev.nitroemu.enclavetests.CollectorOutcome;
 import dev.nitroemu.enclavetests.EnclaveBootstrap;
@@ -89,11 +90,7 @@ public final class CollectorCommand {
       return 2;
     } finally {
       if (transport instanceof AutoCloseable closeable) {
-        try {
-          closeable.close();
-        } catch (Exception ignored) {
-          // Exiting anyway.
-        }
+        Closeables.closeQuietly(closeable); // Exiting anyway.
       }
     }
   }
