@@ -15,16 +15,17 @@ import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
- * Reads nitro-emu's settings: each one a property (system property, or JUnit configuration parameter
- * when run by the extension), else the environment variable of the same name in upper snake case
- * ({@code nitro.kms.proxyPort} is {@code NITRO_KMS_PROXY_PORT}).
+ * The one resolver of nitro-emu's settings: each one a property (system property, or JUnit
+ * configuration parameter when run by the extension), else the environment variable of the same name
+ * in upper snake case ({@code nitro.kms.proxyPort} is {@code NITRO_KMS_PROXY_PORT}); a blank value
+ * counts as unset.
  *
- * <p>Unlike {@link NitroMode#current()}, an unset {@value #MODE} means emulated here: tests must not
- * switch to hardware just because they happen to run on an enclave-enabled machine.
+ * <p>{@value #MODE} unset means {@code auto}: real when {@code /dev/vsock} and {@code /dev/nsm} both
+ * exist, which is only inside a Nitro Enclave, emulated everywhere else (see {@link NitroMode}).
  */
 public final class NitroSettings {
 
-  /** Selects the backend: emulated (default), real or auto. */
+  /** Selects the backend: auto (the default), emulated or real. */
   public static final String MODE = NitroMode.PROPERTY;
 
   /** Real mode: the AWS region of the KMS endpoint, e.g. {@code us-east-1}; required. */
@@ -85,20 +86,21 @@ public final class NitroSettings {
   }
 
   /**
-   * The configured mode: emulated when unset; {@code auto} is real when {@code /dev/vsock} and
-   * {@code /dev/nsm} both exist.
+   * The configured mode: {@code auto} when unset, and {@code auto} is real when {@code /dev/vsock} and
+   * {@code /dev/nsm} both exist, else emulated.
    *
    * @throws IllegalArgumentException naming the setting if the value is not emulated, real or auto
    */
   public NitroMode mode() {
-    String value = get(MODE).orElse("emulated");
+    String value = get(MODE).orElse("auto");
     switch (value.toLowerCase(Locale.ROOT)) {
       case "emulated":
         return NitroMode.EMULATED;
       case "real":
         return NitroMode.REAL;
       case "auto":
-        return NitroMode.resolve("auto", null, deviceExists);
+        boolean inEnclave = deviceExists.test(NitroMode.VSOCK_DEVICE) && deviceExists.test(NitroMode.NSM_DEVICE);
+        return inEnclave ? NitroMode.REAL : NitroMode.EMULATED;
       default:
         throw new IllegalArgumentException(MODE + " (or " + environmentName(MODE)
             + ") must be emulated, real or auto, was '" + value + "'");

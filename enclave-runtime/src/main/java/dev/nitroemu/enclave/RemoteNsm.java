@@ -114,14 +114,7 @@ public final class RemoteNsm extends WireNsm {
 
   /** The NSM service address configured by {@value #ADDRESS_PROPERTY} / {@value #ADDRESS_ENVIRONMENT_VARIABLE}. */
   public static VsockAddress configuredAddress() {
-    String text = System.getProperty(ADDRESS_PROPERTY);
-    if (text == null || text.isBlank()) {
-      text = System.getenv(ADDRESS_ENVIRONMENT_VARIABLE);
-    }
-    if (text == null || text.isBlank()) {
-      return DEFAULT_ADDRESS;
-    }
-    return VsockAddress.parse(text.trim());
+    return NitroSettings.system().get(ADDRESS_PROPERTY).map(VsockAddress::parse).orElse(DEFAULT_ADDRESS);
   }
 
   private static RemoteNsm open(

@@ -6,6 +6,7 @@ import dev.nitroemu.enclavetests.internal.ResultCodec;
 import dev.nitroemu.enclavetests.internal.ResultEvent;
 import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockTransport;
@@ -90,11 +91,7 @@ public final class VsockResultStreamer implements TestExecutionListener {
 
   /** The collector address configured in this process, if any (property, then environment). */
   public static Optional<VsockAddress> configuredAddress() {
-    String value = System.getProperty(ADDRESS_PROPERTY);
-    if (value == null || value.isBlank()) {
-      value = System.getenv(ADDRESS_ENVIRONMENT_VARIABLE);
-    }
-    return value == null || value.isBlank() ? Optional.empty() : Optional.of(VsockAddress.parse(value.trim()));
+    return NitroSettings.system().get(ADDRESS_PROPERTY).map(VsockAddress::parse);
   }
 
   /** Why streaming stopped, if it did; empty while everything was delivered. */
@@ -114,13 +111,14 @@ public final class VsockResultStreamer implements TestExecutionListener {
     NitroMode mode = givenMode;
     try {
       if (address == null) {
-        Optional<String> parameter = testPlan.getConfigurationParameters().get(ADDRESS_PROPERTY);
-        address = parameter.isPresent() && !parameter.get().isBlank()
-            ? VsockAddress.parse(parameter.get().trim()) : configuredAddress().orElse(null);
+        // JUnit configuration parameters: explicit ones, else system properties, else junit-platform.properties.
+        NitroSettings settings =
+            NitroSettings.of(key -> testPlan.getConfigurationParameters().get(key).orElse(null), System::getenv);
+        address = settings.get(ADDRESS_PROPERTY).map(VsockAddress::parse).orElse(null);
         if (address == null) {
           return;
         }
-        mode = NitroMode.current();
+        mode = settings.mode();
         ownedTransport = VsockTransport.forMode(mode);
       }
       connection = connect(givenTransport != null ? givenTransport : ownedTransport, address);
