@@ -40,7 +40,6 @@ public final class NitroSettings {
   /** The vsock-proxy port AWS's own tools and examples use ({@code vsock-proxy 8000 kms.<region>...}). */
   public static final int DEFAULT_KMS_PROXY_PORT = 8000;
 
-  private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d{1,2}");
   private static final Pattern UPPER = Pattern.compile("([a-z0-9])([A-Z])");
 
   private final Function<String, String> properties;
@@ -117,19 +116,15 @@ public final class NitroSettings {
     String region = get(KMS_REGION).orElse(null);
     if (region == null) {
       problems.add(missing(KMS_REGION, "<region>", "the AWS region of the KMS endpoint, e.g. us-east-1"));
-    } else if (!REGION.matcher(region).matches()) {
+    } else if (!AwsRegion.isValid(region)) {
       problems.add(KMS_REGION + " must be an AWS region such as us-east-1, was '" + region + "'");
     }
     int proxyPort = DEFAULT_KMS_PROXY_PORT;
     Optional<String> port = get(KMS_PROXY_PORT);
     if (port.isPresent()) {
       try {
-        long value = Long.parseLong(port.get());
-        if (value < 1 || value > 0xFFFF_FFFEL) {
-          throw new NumberFormatException();
-        }
-        proxyPort = (int) value;
-      } catch (NumberFormatException e) {
+        proxyPort = (int) Ports.vsockService(Ports.parse(port.get(), KMS_PROXY_PORT), KMS_PROXY_PORT);
+      } catch (IllegalArgumentException e) {
         problems.add(KMS_PROXY_PORT + " must be the vsock port of the parent's vsock-proxy to KMS"
             + " (1..4294967294), was '" + port.get() + "'");
       }
