@@ -1,5 +1,7 @@
 package dev.nitroemu.enclave;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -22,6 +24,16 @@ public record AwsRegion(String name) {
   public static final int MAX_LENGTH = 32;
 
   private static final Pattern NAME = Pattern.compile("[a-z]{2,4}(-[a-z]+){1,3}-[1-9][0-9]?");
+
+  /** The partitions other than {@code aws}, by region-name prefix, as in the SDK's endpoint metadata. */
+  private static final List<Map.Entry<String, String>> PARTITIONS_BY_PREFIX = List.of(
+      Map.entry("cn-", "aws-cn"),
+      Map.entry("us-gov-", "aws-us-gov"),
+      Map.entry("us-iso-", "aws-iso"),
+      Map.entry("us-isob-", "aws-iso-b"),
+      Map.entry("eu-isoe-", "aws-iso-e"),
+      Map.entry("us-isof-", "aws-iso-f"),
+      Map.entry("eusc-", "aws-eusc"));
 
   /**
    * Checks the name.
@@ -51,26 +63,10 @@ public record AwsRegion(String name) {
    * {@code aws-iso-e}, {@code aws-iso-f}, {@code aws-eusc}, or {@code aws} for every other region.
    */
   public String partition() {
-    if (name.startsWith("cn-")) {
-      return "aws-cn";
-    }
-    if (name.startsWith("us-gov-")) {
-      return "aws-us-gov";
-    }
-    if (name.startsWith("us-iso-")) {
-      return "aws-iso";
-    }
-    if (name.startsWith("us-isob-")) {
-      return "aws-iso-b";
-    }
-    if (name.startsWith("eu-isoe-")) {
-      return "aws-iso-e";
-    }
-    if (name.startsWith("us-isof-")) {
-      return "aws-iso-f";
-    }
-    if (name.startsWith("eusc-")) {
-      return "aws-eusc";
+    for (Map.Entry<String, String> prefix : PARTITIONS_BY_PREFIX) {
+      if (name.startsWith(prefix.getKey())) {
+        return prefix.getValue();
+      }
     }
     return "aws";
   }
