@@ -81,6 +81,22 @@ public final class AtomicFiles {
   public static void write(Path target, byte[] content, Set<PosixFilePermission> permissions)
       throws IOException {
     Objects.requireNonNull(content, "content");
+    write(target, permissions, channel -> {
+      ByteBuffer buffer = ByteBuffer.wrap(content);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+    });
+  }
+
+  /**
+   * As {@link #write(Path, byte[], Set)}, for content too large to hold in memory: {@code content}
+   * writes the new file through the channel it is given (positioned writes are fine); the channel is
+   * then fsynced and the file renamed over the target.
+   */
+  public static void write(Path target, Set<PosixFilePermission> permissions, ContentWriter content)
+      throws IOException {
+    Objects.requireNonNull(content, "content");
     Objects.requireNonNull(permissions, "permissions");
     Path file = inRealDirectory(target);
     refuseUnlessRegularOrAbsent(file);
@@ -94,10 +110,7 @@ public final class AtomicFiles {
           Files.getFileAttributeView(temporary, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
               .setPermissions(permissions);
         }
-        ByteBuffer buffer = ByteBuffer.wrap(content);
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
-        }
+        content.writeTo(channel);
         channel.force(true);
       }
       // rename(2) replaces a link planted at the target since the check above; it never follows one.
@@ -181,6 +194,13 @@ public final class AtomicFiles {
   public static boolean isTemporaryFile(Path file) {
     Path name = file.getFileName();
     return name != null && name.toString().startsWith(".") && name.toString().endsWith(TEMPORARY_SUFFIX);
+  }
+
+  /** Writes a new file's content for {@link #write(Path, Set, ContentWriter)}. */
+  @FunctionalInterface
+  public interface ContentWriter {
+    /** Writes the whole content to {@code channel}, a new empty file opened for writing. */
+    void writeTo(FileChannel channel) throws IOException;
   }
 
   private static Path inRealDirectory(Path target) throws IOException {

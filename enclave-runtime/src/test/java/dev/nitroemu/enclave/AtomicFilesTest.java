@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -144,6 +145,27 @@ class AtomicFilesTest {
     assertThat(AtomicFiles.isTemporaryFile(target)).isFalse();
     assertThat(Files.exists(dir.resolve("nowhere"), LinkOption.NOFOLLOW_LINKS)).isFalse();
     assertThat(entries()).containsExactlyInAnyOrder(target, leftover, plantedLink);
+  }
+
+  @Test
+  void streamedContentIsWrittenWithPositionedWritesAndReplacesTheTargetOnlyWhenComplete() throws IOException {
+    Path target = dir.resolve("image.eif");
+    AtomicFiles.write(target, "old image");
+
+    assertThatThrownBy(() -> AtomicFiles.write(target, AtomicFiles.WORLD_READABLE, channel -> {
+      channel.write(ByteBuffer.wrap("half".getBytes(StandardCharsets.US_ASCII)));
+      throw new IOException("input vanished");
+    })).hasMessage("input vanished");
+    assertThat(Files.readString(target)).isEqualTo("old image");
+    assertThat(entries()).containsExactly(target);
+
+    AtomicFiles.write(target, AtomicFiles.WORLD_READABLE, channel -> {
+      channel.position(4);
+      channel.write(ByteBuffer.wrap("body".getBytes(StandardCharsets.US_ASCII)));
+      channel.write(ByteBuffer.wrap("head".getBytes(StandardCharsets.US_ASCII)), 0);
+    });
+    assertThat(Files.readString(target)).isEqualTo("headbody");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target))).isEqualTo("rw-r--r--");
   }
 
   @Test
