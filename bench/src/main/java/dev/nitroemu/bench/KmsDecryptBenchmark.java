@@ -1,5 +1,6 @@
 package dev.nitroemu.bench;
 
+import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclave.EnclaveKmsClient;
 import dev.nitroemu.kms.KmsMockServer;
 import dev.nitroemu.nsm.SoftwareNsm;
@@ -98,8 +99,8 @@ public class KmsDecryptBenchmark {
 
     @TearDown
     public void tearDown() {
-      LoopbackPeers.closeQuietly(client);
-      LoopbackPeers.closeQuietly(server);
+      Closeables.closeQuietly(client);
+      Closeables.closeQuietly(server);
     }
   }
 
@@ -126,8 +127,8 @@ public class KmsDecryptBenchmark {
 
     @TearDown
     public void tearDown() {
-      LoopbackPeers.closeQuietly(client);
-      LoopbackPeers.closeQuietly(server);
+      Closeables.closeQuietly(client);
+      Closeables.closeQuietly(server);
     }
   }
 
@@ -169,10 +170,10 @@ public class KmsDecryptBenchmark {
 
     @TearDown
     public void tearDown() {
-      LoopbackPeers.closeQuietly(enclave);
-      LoopbackPeers.closeQuietly(client);
-      LoopbackPeers.closeQuietly(server);
-      LoopbackPeers.closeQuietly(nsm);
+      Closeables.closeQuietly(enclave);
+      Closeables.closeQuietly(client);
+      Closeables.closeQuietly(server);
+      Closeables.closeQuietly(nsm);
     }
 
     /** The account administers the key and may Encrypt; Decrypt needs an attested PCR0 equal to {@code pcr0}. */

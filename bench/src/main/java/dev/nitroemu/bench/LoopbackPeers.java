@@ -1,5 +1,7 @@
 package dev.nitroemu.bench;
 
+import static dev.nitroemu.enclave.Closeables.closeQuietly;
+
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
@@ -218,16 +220,6 @@ final class LoopbackPeers {
   }
 
   /** Closes, ignoring errors: for teardown paths that must not hide the real failure. */
-  static void closeQuietly(AutoCloseable closeable) {
-    if (closeable == null) {
-      return;
-    }
-    try {
-      closeable.close();
-    } catch (Exception ignored) {
-      // Tearing down.
-    }
-  }
 
   /** A connected raw TCP socket pair on 127.0.0.1 with TCP_NODELAY on both ends, as the emulated transport sets it. */
   static Socket[] tcpPair() throws IOException {

@@ -1,5 +1,6 @@
 package dev.nitroemu.bench;
 
+import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.nsm.NsmVsockServer;
 import dev.nitroemu.enclave.RemoteNsm;
 import dev.nitroemu.nsm.SoftwareNsm;
@@ -65,7 +66,7 @@ public class VsockNsmBenchmark {
     public void tearDown() {
       remote.close();
       server.close();
-      LoopbackPeers.closeQuietly(network);
+      Closeables.closeQuietly(network);
       nsm.close();
     }
   }

@@ -2,6 +2,7 @@ package dev.nitroemu.bench;
 
 import static dev.nitroemu.bench.LoopbackPeers.CHUNKS_PER_BATCH;
 
+import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.vsock.ProxyAllowlist;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
@@ -51,9 +52,9 @@ public class VsockProxyBenchmark {
     }
 
     void stop() {
-      LoopbackPeers.closeQuietly(proxy);
-      LoopbackPeers.closeQuietly(network);
-      LoopbackPeers.closeQuietly(destination);
+      Closeables.closeQuietly(proxy);
+      Closeables.closeQuietly(network);
+      Closeables.closeQuietly(destination);
     }
   }
 
@@ -75,7 +76,7 @@ public class VsockProxyBenchmark {
 
     @TearDown
     public void tearDown() {
-      LoopbackPeers.closeQuietly(client);
+      Closeables.closeQuietly(client);
       stop();
     }
   }
@@ -100,8 +101,8 @@ public class VsockProxyBenchmark {
 
     @TearDown
     public void tearDown() {
-      LoopbackPeers.closeQuietly(client);
-      LoopbackPeers.closeQuietly(server);
+      Closeables.closeQuietly(client);
+      Closeables.closeQuietly(server);
     }
   }
 
@@ -127,9 +128,9 @@ public class VsockProxyBenchmark {
 
     @TearDown
     public void tearDown() {
-      LoopbackPeers.closeQuietly(client);
-      LoopbackPeers.closeQuietly(relay);
-      LoopbackPeers.closeQuietly(server);
+      Closeables.closeQuietly(client);
+      Closeables.closeQuietly(relay);
+      Closeables.closeQuietly(server);
     }
   }
 
@@ -159,7 +160,7 @@ public class VsockProxyBenchmark {
 
     @TearDown
     public void tearDown() {
-      LoopbackPeers.closeQuietly(server);
+      Closeables.closeQuietly(server);
     }
   }
 

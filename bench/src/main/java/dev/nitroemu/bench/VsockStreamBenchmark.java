@@ -2,6 +2,7 @@ package dev.nitroemu.bench;
 
 import static dev.nitroemu.bench.LoopbackPeers.CHUNKS_PER_BATCH;
 
+import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockListener;
@@ -56,9 +57,9 @@ public class VsockStreamBenchmark {
 
     @TearDown
     public void tearDown() {
-      LoopbackPeers.closeQuietly(client);
-      LoopbackPeers.closeQuietly(server);
-      LoopbackPeers.closeQuietly(network);
+      Closeables.closeQuietly(client);
+      Closeables.closeQuietly(server);
+      Closeables.closeQuietly(network);
     }
   }
 
@@ -85,8 +86,8 @@ public class VsockStreamBenchmark {
 
     @TearDown
     public void tearDown() {
-      LoopbackPeers.closeQuietly(client);
-      LoopbackPeers.closeQuietly(server);
+      Closeables.closeQuietly(client);
+      Closeables.closeQuietly(server);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.nitroemu.cli;
 
+import dev.nitroemu.enclave.AtomicFiles;
 import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.SoftwareNsm;
@@ -120,18 +121,17 @@ final class CliSupport {
     }
   }
 
-  /** Writes a file readable by its owner only (where the file system has POSIX permissions). */
+  /**
+   * Writes a secret with {@link AtomicFiles}: owner-only ({@code 0600}) even when it replaces a wider
+   * file, never through a symbolic link, creating parent folders.
+   */
   static void writePrivate(Path file, byte[] bytes, String what) {
     try {
       Path parent = file.toAbsolutePath().getParent();
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      if (Files.notExists(file) && file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-        Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-      }
-      Files.write(file, bytes);
+      AtomicFiles.write(file, bytes);
     } catch (IOException e) {
       throw new CliFailure("cannot write " + what + " " + file + ": " + e.getMessage());
     }

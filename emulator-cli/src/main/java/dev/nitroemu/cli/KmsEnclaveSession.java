@@ -1,5 +1,7 @@
 package dev.nitroemu.cli;
 
+import dev.nitroemu.enclave.AwsRegion;
+import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclave.EnclaveKmsClient;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.NsmException;
@@ -163,17 +165,13 @@ final class KmsEnclaveSession implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      resources.close();
-    } catch (IOException e) {
-      // Closing clients and connections after the work is done; nothing left to report.
-    }
+    Closeables.closeQuietly(resources); // Clients and connections, after the work is done.
   }
 
   private KmsClient kmsClient(URI endpoint, String region, AwsCredentials credentials) {
     Region signingRegion;
     try {
-      signingRegion = Region.of(region);
+      signingRegion = Region.of(AwsRegion.of(region).name());
     } catch (IllegalArgumentException e) {
       throw new CliFailure("--region: " + e.getMessage(), 2);
     }

@@ -1,5 +1,6 @@
 package dev.nitroemu.cli;
 
+import dev.nitroemu.enclave.NitroSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -117,10 +118,14 @@ public final class NitroEmu implements Runnable {
           System.getenv(), Path.of(System.getProperty("user.home")), Path.of("").toAbsolutePath(), Clock.systemUTC());
     }
 
-    /** {@code ${NITRO_EMU_HOME:-~/.nitro-emu}}. */
+    /** The settings: this JVM's system properties, else {@link #env}, as everywhere in nitro-emu. */
+    NitroSettings settings() {
+      return NitroSettings.of(System::getProperty, env::get);
+    }
+
+    /** {@code ${NITRO_EMU_HOME:-~/.nitro-emu}} (or the system property {@code nitro.emu.home}). */
     Path home() {
-      String configured = env.get("NITRO_EMU_HOME");
-      return configured != null && !configured.isBlank() ? resolve(configured) : userHome.resolve(".nitro-emu");
+      return settings().get("nitro.emu.home").map(this::resolve).orElse(userHome.resolve(".nitro-emu"));
     }
 
     /** The default CA directory, {@code <home>/ca}. */

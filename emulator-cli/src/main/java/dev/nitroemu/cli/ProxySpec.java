@@ -1,5 +1,7 @@
 package dev.nitroemu.cli;
 
+import dev.nitroemu.enclave.Ports;
+
 /** One {@code --proxy LOCAL_PORT:HOST:PORT} argument: a vsock port forwarded to a TCP destination. */
 record ProxySpec(long vsockPort, String host, int port) {
 
@@ -17,19 +19,12 @@ record ProxySpec(long vsockPort, String host, int port) {
     if (host.isEmpty()) {
       throw new CliFailure("--proxy: empty host in '" + text + "'", 2);
     }
-    return new ProxySpec(
-        number(text.substring(0, first), 0xFFFF_FFFEL, text), host, (int) number(text.substring(last + 1), 65535, text));
-  }
-
-  private static long number(String digits, long max, String text) {
     try {
-      long value = Long.parseLong(digits);
-      if (value < 1 || value > max) {
-        throw new NumberFormatException();
-      }
-      return value;
-    } catch (NumberFormatException e) {
-      throw new CliFailure("--proxy: port '" + digits + "' out of range in '" + text + "'", 2);
+      long vsockPort = Ports.vsockService(Ports.parse(text.substring(0, first), "local vsock port"), "local vsock port");
+      int port = Ports.tcp(Ports.parse(text.substring(last + 1), "destination port"), "destination port");
+      return new ProxySpec(vsockPort, host, port);
+    } catch (IllegalArgumentException e) {
+      throw new CliFailure("--proxy: " + e.getMessage() + " in '" + text + "'", 2);
     }
   }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nitroemu.enclave.AtomicFiles;
 import dev.nitroemu.kms.KmsCredentials;
 import dev.nitroemu.kms.KmsMockServer;
 import dev.nitroemu.nsm.NsmVsockServer;
@@ -17,7 +18,6 @@ import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -131,17 +131,10 @@ final class StackEndpoints {
     return value.asText();
   }
 
-  /** Writes the JSON atomically (temporary file, then rename). */
+  /** Writes the JSON with {@link AtomicFiles}, owner-only: it holds the KMS mock's credentials. */
   void write(Path file) throws IOException {
-    Path parent = file.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
-    Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
-    try {
-      JSON.writeValue(tmp.toFile(), root);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    AtomicFiles.write(file, JSON.writeValueAsBytes(root));
   }
 
   /** Prints the endpoints for a person. */

@@ -1,6 +1,9 @@
 package dev.nitroemu.cli;
 
+import static dev.nitroemu.enclave.Closeables.closeQuietly;
+
 import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.vsock.ProxyAllowlistException;
 import dev.nitroemu.enclave.VsockNetwork;
 import dev.nitroemu.vsock.VsockProxy;
@@ -69,25 +72,17 @@ final class VsockProxyCommand extends CliCommand {
    */
   private VsockTransport transport() {
     try {
-      NitroMode mode = NitroMode.current();
+      NitroSettings settings = env.settings();
+      NitroMode mode = settings.mode();
       if (mode == NitroMode.REAL) {
         return VsockTransport.forMode(mode);
       }
-      String configured = env.env().get(VsockNetwork.MAPPING_FILE_ENVIRONMENT_VARIABLE);
-      Path mapping = configured != null && !configured.isBlank()
-          ? env.resolve(configured)
-          : env.home().resolve("state").resolve("vsock-map.json");
+      Path mapping = settings.get(VsockNetwork.MAPPING_FILE_PROPERTY)
+          .map(env::resolve)
+          .orElse(env.home().resolve("state").resolve("vsock-map.json"));
       return VsockNetwork.builder().mappingFile(mapping).build();
     } catch (IOException | RuntimeException e) {
       throw new CliFailure("vsock-proxy: " + e.getMessage());
-    }
-  }
-
-  private static void closeQuietly(VsockNetwork network) {
-    try {
-      network.close();
-    } catch (IOException e) {
-      // Closing on the way out; nothing is left to report to.
     }
   }
 }

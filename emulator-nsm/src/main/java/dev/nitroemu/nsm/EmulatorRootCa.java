@@ -1,17 +1,15 @@
 package dev.nitroemu.nsm;
 
-import dev.nitroemu.nsm.internal.Certificates;
+import dev.nitroemu.enclave.AtomicFiles;
 import dev.nitroemu.enclave.Pem;
+import dev.nitroemu.nsm.internal.Certificates;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.MessageDigest;
@@ -46,7 +44,8 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
  * <p>Its profile copies the AWS root (30 years, basicConstraints critical CA:TRUE, keyUsage critical
  * digitalSignature+keyCertSign+cRLSign, subject key identifier) under its own subject
  * {@value #SUBJECT}, so it can never be mistaken for Amazon's. {@link #save(Path)} writes
- * {@value #CERTIFICATE_FILE} and the PKCS#8 key {@value #KEY_FILE} (mode 600 on POSIX systems).
+ * {@value #CERTIFICATE_FILE} (mode 644) and the PKCS#8 key {@value #KEY_FILE} (mode 600) with {@link
+ * AtomicFiles}.
  */
 public final class EmulatorRootCa {
   /** The root's subject (and issuer) name. */
@@ -64,7 +63,7 @@ public final class EmulatorRootCa {
   /** How far before "now" a new root starts, so hosts with slightly different clocks accept it. */
   static final Duration BACKDATE = Duration.ofHours(1);
 
-  private static final long MAX_FILE_SIZE = 64 * 1024;
+  private static final int MAX_FILE_SIZE = 64 * 1024;
 
   private final X509Certificate certificate;
   private final PrivateKey privateKey;
@@ -175,10 +174,11 @@ public final class EmulatorRootCa {
   public void save(Path dir) {
     try {
       Files.createDirectories(dir);
-      writeAtomically(dir, CERTIFICATE_FILE, certificatePem(), false);
-      writeAtomically(dir, KEY_FILE, Pem.encode(Pem.PRIVATE_KEY, privateKey.getEncoded()), true);
+      AtomicFiles.write(dir.resolve(CERTIFICATE_FILE), certificatePem().getBytes(StandardCharsets.US_ASCII),
+          AtomicFiles.WORLD_READABLE);
+      AtomicFiles.write(dir.resolve(KEY_FILE), Pem.encode(Pem.PRIVATE_KEY, privateKey.getEncoded()));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot save root CA to " + dir, e);
+      throw new UncheckedIOException("cannot save root CA to " + dir + ": " + e.getMessage(), e);
     }
   }
 
@@ -217,30 +217,9 @@ public final class EmulatorRootCa {
         + certificate.getNotAfter().toInstant() + "]";
   }
 
-  private static void writeAtomically(Path dir, String name, String content, boolean secret) throws IOException {
-    boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
-    Path temp = posix
-        ? Files.createTempFile(dir, name, ".tmp",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--")))
-        : Files.createTempFile(dir, name, ".tmp");
-    try {
-      Files.writeString(temp, content, StandardCharsets.US_ASCII);
-      try {
-        Files.move(temp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(temp);
-    }
-  }
-
   private static String read(Path file) {
     try {
-      if (Files.size(file) > MAX_FILE_SIZE) {
-        throw new IllegalArgumentException(file + " is larger than " + MAX_FILE_SIZE + " bytes");
-      }
-      return Files.readString(file, StandardCharsets.US_ASCII);
+      return new String(AtomicFiles.read(file, MAX_FILE_SIZE), StandardCharsets.US_ASCII);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }

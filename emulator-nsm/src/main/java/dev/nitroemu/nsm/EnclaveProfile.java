@@ -1,5 +1,6 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.AwsRegion;
 import dev.nitroemu.enclave.EifException;
 import dev.nitroemu.enclave.EifFile;
 import dev.nitroemu.enclave.Pcrs;
@@ -50,7 +51,6 @@ public final class EnclaveProfile {
   private static final int PCR_LENGTH = 48;
   private static final long MAX_FILE_SIZE = NitroCliMeasurements.MAX_TEXT_LENGTH;
   private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9._-]{1,40}");
-  private static final Pattern REGION = Pattern.compile("[a-z0-9-]{1,32}");
   private static final int[] DEBUG_ZEROED = {0, 1, 2, 8};
 
   private final SortedMap<Integer, byte[]> explicitPcrs;
@@ -303,10 +303,7 @@ public final class EnclaveProfile {
 
     /** The AWS region, e.g. {@code eu-west-1}. */
     public Builder region(String region) {
-      if (region == null || !REGION.matcher(region).matches()) {
-        throw new IllegalArgumentException("region must be 1..32 characters of [a-z0-9-], got " + region);
-      }
-      this.region = region;
+      this.region = AwsRegion.of(region).name();
       return this;
     }
 

@@ -123,6 +123,21 @@ class EmulatorRootCaTest {
 
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("root-key.pem"))))
         .isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("root.pem"))))
+        .isEqualTo("rw-r--r--");
+  }
+
+  @Test
+  void saveRefusesToWriteTheKeyThroughAPlantedLink(@TempDir Path dir) throws Exception {
+    assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX file system");
+    Path victim = Files.writeString(dir.resolve("victim.txt"), "not a key");
+    Path caDir = Files.createDirectory(dir.resolve("ca"));
+    Files.createSymbolicLink(caDir.resolve(EmulatorRootCa.KEY_FILE), victim);
+
+    assertThatThrownBy(() -> EmulatorRootCa.generate(CLOCK).save(caDir))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining("symbolic link");
+    assertThat(Files.readString(victim)).isEqualTo("not a key");
   }
 
   @Test

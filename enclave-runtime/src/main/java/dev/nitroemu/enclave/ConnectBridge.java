@@ -1,5 +1,7 @@
 package dev.nitroemu.enclave;
 
+import static dev.nitroemu.enclave.Closeables.closeQuietly;
+
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -222,14 +224,6 @@ public final class ConnectBridge implements Closeable {
   private void untrackAndClose(Closeable c) {
     open.remove(c);
     closeQuietly(c);
-  }
-
-  private static void closeQuietly(Closeable c) {
-    try {
-      c.close();
-    } catch (IOException e) {
-      // Nothing left to do with a socket that fails to close.
-    }
   }
 
   @Override

@@ -13,9 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
@@ -51,7 +49,11 @@ public final class EifWriter {
     return new Builder();
   }
 
-  /** Writes the image to {@code output} (replacing it) and returns it, read back and measured. */
+  /**
+   * Writes the image to {@code output}, replacing it with {@link AtomicFiles} (mode 644, never through
+   * a symbolic link, so a crash leaves the old image or the new one), and returns it, read back and
+   * measured.
+   */
   public EifFile write(Path output) throws IOException {
     byte[] cmdline = b.cmdline.getBytes(StandardCharsets.UTF_8);
     byte[] metadata = metadataJson();
@@ -78,8 +80,7 @@ public final class EifWriter {
     }
     CRC32 crc = new CRC32();
     crc.update(header.array(), 0, EifScanner.CRC_OFFSET);
-    try (FileChannel out = FileChannel.open(output, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS)) {
+    AtomicFiles.write(output, AtomicFiles.WORLD_READABLE, out -> {
       out.position(EifScanner.HEADER_SIZE);
       int ramdisk = 0;
       for (long[] section : sections) {
@@ -99,8 +100,7 @@ public final class EifWriter {
       while (header.hasRemaining()) {
         out.write(header, header.position());
       }
-      out.force(true);
-    }
+    });
     return EifFile.read(output);
   }
 

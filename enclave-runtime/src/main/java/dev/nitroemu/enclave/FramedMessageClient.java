@@ -72,7 +72,7 @@ public final class FramedMessageClient implements AutoCloseable {
       return Frames.readBody(connection.inputStream(), (int) length);
     } catch (IOException | RuntimeException e) {
       broken = true;
-      closeQuietly();
+      Closeables.closeQuietly(connection); // Already broken; the original error is what the caller needs.
       throw e;
     }
   }
@@ -91,13 +91,5 @@ public final class FramedMessageClient implements AutoCloseable {
   @Override
   public void close() throws IOException {
     connection.close();
-  }
-
-  private void closeQuietly() {
-    try {
-      connection.close();
-    } catch (IOException ignored) {
-      // The client is already broken; the original error is what the caller needs.
-    }
   }
 }

@@ -1,17 +1,16 @@
 package dev.nitroemu.enclave;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
-import java.util.function.Predicate;
 
 /**
- * Which backend nitro-emu uses: the emulator or real Nitro hardware, chosen by one setting.
+ * Which backend nitro-emu uses: the emulator or real Nitro hardware, chosen by the setting {@value
+ * #PROPERTY}.
  *
- * <p>The setting is the system property {@value #PROPERTY} or else the environment variable {@value
- * #ENVIRONMENT_VARIABLE}, with the value {@code emulated}, {@code real} or {@code auto} (the default).
- * {@code auto} means {@link #REAL} when both {@code /dev/vsock} and {@code /dev/nsm} exist, {@link
- * #EMULATED} otherwise.
+ * <p>The setting has one meaning everywhere, resolved by {@link NitroSettings#mode()}: the system
+ * property {@value #PROPERTY}, else the environment variable {@value #ENVIRONMENT_VARIABLE}, with the
+ * value {@code emulated}, {@code real} or {@code auto}; unset means {@code auto}. {@code auto} is
+ * {@link #REAL} when both {@code /dev/vsock} and {@code /dev/nsm} exist (inside an enclave) and {@link
+ * #EMULATED} otherwise (a laptop, CI, or the parent EC2 instance, which has no {@code /dev/nsm}).
  */
 public enum NitroMode {
   /** Software NSM, vsock over loopback TCP, KMS mock. */
@@ -32,39 +31,11 @@ public enum NitroMode {
   public static final Path NSM_DEVICE = Path.of("/dev/nsm");
 
   /**
-   * The mode this process is configured for.
+   * The mode this process is configured for: {@link NitroSettings#system()}{@code .mode()}.
    *
    * @throws IllegalArgumentException if the setting has a value other than emulated, real or auto
    */
   public static NitroMode current() {
-    return resolve(System.getProperty(PROPERTY), System.getenv(ENVIRONMENT_VARIABLE), Files::exists);
-  }
-
-  /**
-   * Resolves a mode from explicit inputs; the seam {@link #current()} uses.
-   *
-   * @param property the system property value, or null
-   * @param environment the environment variable value, or null (used only when property is null or blank)
-   * @param deviceExists tells whether a device path exists, consulted only for {@code auto}
-   * @throws IllegalArgumentException if the chosen value is not emulated, real or auto
-   */
-  public static NitroMode resolve(String property, String environment, Predicate<Path> deviceExists) {
-    boolean fromProperty = property != null && !property.isBlank();
-    String source = fromProperty ? "system property " + PROPERTY : "environment variable " + ENVIRONMENT_VARIABLE;
-    String value = fromProperty ? property : environment;
-    if (value == null || value.isBlank()) {
-      value = "auto";
-    }
-    switch (value.trim().toLowerCase(Locale.ROOT)) {
-      case "emulated":
-        return EMULATED;
-      case "real":
-        return REAL;
-      case "auto":
-        return deviceExists.test(VSOCK_DEVICE) && deviceExists.test(NSM_DEVICE) ? REAL : EMULATED;
-      default:
-        throw new IllegalArgumentException(
-            source + " must be emulated, real or auto, was '" + value + "'");
-    }
+    return NitroSettings.system().mode();
   }
 }

@@ -15,16 +15,17 @@ import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
- * Reads nitro-emu's settings: each one a property (system property, or JUnit configuration parameter
- * when run by the extension), else the environment variable of the same name in upper snake case
- * ({@code nitro.kms.proxyPort} is {@code NITRO_KMS_PROXY_PORT}).
+ * The one resolver of nitro-emu's settings: each one a property (system property, or JUnit
+ * configuration parameter when run by the extension), else the environment variable of the same name
+ * in upper snake case ({@code nitro.kms.proxyPort} is {@code NITRO_KMS_PROXY_PORT}); a blank value
+ * counts as unset.
  *
- * <p>Unlike {@link NitroMode#current()}, an unset {@value #MODE} means emulated here: tests must not
- * switch to hardware just because they happen to run on an enclave-enabled machine.
+ * <p>{@value #MODE} unset means {@code auto}: real when {@code /dev/vsock} and {@code /dev/nsm} both
+ * exist, which is only inside a Nitro Enclave, emulated everywhere else (see {@link NitroMode}).
  */
 public final class NitroSettings {
 
-  /** Selects the backend: emulated (default), real or auto. */
+  /** Selects the backend: auto (the default), emulated or real. */
   public static final String MODE = NitroMode.PROPERTY;
 
   /** Real mode: the AWS region of the KMS endpoint, e.g. {@code us-east-1}; required. */
@@ -39,7 +40,6 @@ public final class NitroSettings {
   /** The vsock-proxy port AWS's own tools and examples use ({@code vsock-proxy 8000 kms.<region>...}). */
   public static final int DEFAULT_KMS_PROXY_PORT = 8000;
 
-  private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d{1,2}");
   private static final Pattern UPPER = Pattern.compile("([a-z0-9])([A-Z])");
 
   private final Function<String, String> properties;
@@ -85,20 +85,21 @@ public final class NitroSettings {
   }
 
   /**
-   * The configured mode: emulated when unset; {@code auto} is real when {@code /dev/vsock} and
-   * {@code /dev/nsm} both exist.
+   * The configured mode: {@code auto} when unset, and {@code auto} is real when {@code /dev/vsock} and
+   * {@code /dev/nsm} both exist, else emulated.
    *
    * @throws IllegalArgumentException naming the setting if the value is not emulated, real or auto
    */
   public NitroMode mode() {
-    String value = get(MODE).orElse("emulated");
+    String value = get(MODE).orElse("auto");
     switch (value.toLowerCase(Locale.ROOT)) {
       case "emulated":
         return NitroMode.EMULATED;
       case "real":
         return NitroMode.REAL;
       case "auto":
-        return NitroMode.resolve("auto", null, deviceExists);
+        boolean inEnclave = deviceExists.test(NitroMode.VSOCK_DEVICE) && deviceExists.test(NitroMode.NSM_DEVICE);
+        return inEnclave ? NitroMode.REAL : NitroMode.EMULATED;
       default:
         throw new IllegalArgumentException(MODE + " (or " + environmentName(MODE)
             + ") must be emulated, real or auto, was '" + value + "'");
@@ -115,19 +116,15 @@ public final class NitroSettings {
     String region = get(KMS_REGION).orElse(null);
     if (region == null) {
       problems.add(missing(KMS_REGION, "<region>", "the AWS region of the KMS endpoint, e.g. us-east-1"));
-    } else if (!REGION.matcher(region).matches()) {
+    } else if (!AwsRegion.isValid(region)) {
       problems.add(KMS_REGION + " must be an AWS region such as us-east-1, was '" + region + "'");
     }
     int proxyPort = DEFAULT_KMS_PROXY_PORT;
     Optional<String> port = get(KMS_PROXY_PORT);
     if (port.isPresent()) {
       try {
-        long value = Long.parseLong(port.get());
-        if (value < 1 || value > 0xFFFF_FFFEL) {
-          throw new NumberFormatException();
-        }
-        proxyPort = (int) value;
-      } catch (NumberFormatException e) {
+        proxyPort = (int) Ports.vsockService(Ports.parse(port.get(), KMS_PROXY_PORT), KMS_PROXY_PORT);
+      } catch (IllegalArgumentException e) {
         problems.add(KMS_PROXY_PORT + " must be the vsock port of the parent's vsock-proxy to KMS"
             + " (1..4294967294), was '" + port.get() + "'");
       }

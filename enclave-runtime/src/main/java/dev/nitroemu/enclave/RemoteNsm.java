@@ -1,5 +1,7 @@
 package dev.nitroemu.enclave;
 
+import static dev.nitroemu.enclave.Closeables.closeQuietly;
+
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
@@ -112,14 +114,7 @@ public final class RemoteNsm extends WireNsm {
 
   /** The NSM service address configured by {@value #ADDRESS_PROPERTY} / {@value #ADDRESS_ENVIRONMENT_VARIABLE}. */
   public static VsockAddress configuredAddress() {
-    String text = System.getProperty(ADDRESS_PROPERTY);
-    if (text == null || text.isBlank()) {
-      text = System.getenv(ADDRESS_ENVIRONMENT_VARIABLE);
-    }
-    if (text == null || text.isBlank()) {
-      return DEFAULT_ADDRESS;
-    }
-    return VsockAddress.parse(text.trim());
+    return NitroSettings.system().get(ADDRESS_PROPERTY).map(VsockAddress::parse).orElse(DEFAULT_ADDRESS);
   }
 
   private static RemoteNsm open(
@@ -211,13 +206,5 @@ public final class RemoteNsm extends WireNsm {
 
   private static String describe(Exception e) {
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
-  }
-
-  private static void closeQuietly(AutoCloseable closeable) {
-    try {
-      closeable.close();
-    } catch (Exception ignored) {
-      // Tearing down after a failure or on close; the caller has nothing to do about it.
-    }
   }
 }

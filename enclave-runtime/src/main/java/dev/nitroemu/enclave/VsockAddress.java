@@ -41,7 +41,7 @@ public record VsockAddress(int cid, int port) {
    * @throws IllegalArgumentException if either value is outside {@code 0..4294967295}
    */
   public static VsockAddress of(long cid, long port) {
-    return new VsockAddress(checkUnsigned("cid", cid), checkUnsigned("port", port));
+    return new VsockAddress(checkCid(cid), (int) Ports.vsock(port, "vsock port"));
   }
 
   /** The address listening on {@code port} on every CID ({@link #CID_ANY}). */
@@ -68,9 +68,11 @@ public record VsockAddress(int cid, int port) {
       throw new IllegalArgumentException(
           "vsock address must look like vsock://CID:PORT or CID:PORT, was '" + text + "'");
     }
-    long cid = parseUnsigned("cid", rest.substring(0, colon), text);
-    long port = parseUnsigned("port", rest.substring(colon + 1), text);
-    return of(cid, port);
+    try {
+      return of(Ports.parse(rest.substring(0, colon), "vsock cid"), Ports.parse(rest.substring(colon + 1), "vsock port"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage() + " in '" + text + "'", e);
+    }
   }
 
   /** The CID as an unsigned value in {@code 0..4294967295}. */
@@ -109,24 +111,10 @@ public record VsockAddress(int cid, int port) {
     return SCHEME + toShortString();
   }
 
-  private static int checkUnsigned(String what, long value) {
+  private static int checkCid(long value) {
     if (value < 0 || value > MAX_UNSIGNED) {
-      throw new IllegalArgumentException(
-          "vsock " + what + " must be in 0..4294967295 (unsigned 32-bit), was " + value);
+      throw new IllegalArgumentException("vsock cid must be in 0..4294967295 (unsigned 32-bit), was " + value);
     }
     return (int) value;
-  }
-
-  private static long parseUnsigned(String what, String digits, String text) {
-    if (digits.isEmpty() || digits.length() > 10 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      throw new IllegalArgumentException(
-          "vsock " + what + " must be an unsigned decimal number, was '" + digits + "' in '" + text + "'");
-    }
-    long value = Long.parseLong(digits);
-    if (value > MAX_UNSIGNED) {
-      throw new IllegalArgumentException(
-          "vsock " + what + " must be in 0..4294967295 (unsigned 32-bit), was " + digits + " in '" + text + "'");
-    }
-    return value;
   }
 }

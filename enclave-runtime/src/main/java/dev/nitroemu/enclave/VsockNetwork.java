@@ -106,14 +106,9 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
    */
   public static VsockNetwork fromEnvironment() {
     Builder builder = builder();
-    String map = setting(MAPPING_FILE_PROPERTY, MAPPING_FILE_ENVIRONMENT_VARIABLE);
-    if (map != null) {
-      builder.mappingFile(Path.of(map));
-    }
-    String cid = setting(LOCAL_CID_PROPERTY, LOCAL_CID_ENVIRONMENT_VARIABLE);
-    if (cid != null) {
-      builder.localCid(VsockAddress.parse(cid.trim() + ":0").cid());
-    }
+    NitroSettings settings = NitroSettings.system();
+    settings.get(MAPPING_FILE_PROPERTY).ifPresent(map -> builder.mappingFile(Path.of(map)));
+    settings.get(LOCAL_CID_PROPERTY).ifPresent(cid -> builder.localCid(VsockAddress.parse(cid + ":0").cid()));
     return builder.build();
   }
 
@@ -330,14 +325,6 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
     if (closed.get()) {
       throw new IllegalStateException("this VsockNetwork is closed");
     }
-  }
-
-  private static String setting(String property, String environmentVariable) {
-    String value = System.getProperty(property);
-    if (value == null || value.isBlank()) {
-      value = System.getenv(environmentVariable);
-    }
-    return value == null || value.isBlank() ? null : value;
   }
 
   /** Configures a {@link VsockNetwork}. */

@@ -15,10 +15,22 @@ class NitroSettingsTest {
   }
 
   @Test
-  void unsetModeIsEmulatedEvenOnNitroHardware() {
-    NitroSettings onHardware = NitroSettings.of(key -> null, key -> null, path -> true);
+  void unsetModeIsAutoSoItIsRealOnlyInsideAnEnclave() {
+    NitroSettings inAnEnclave = NitroSettings.of(key -> null, key -> null, path -> true);
+    NitroSettings onTheParentInstance = NitroSettings.of(key -> null, key -> null, Path.of("/dev/vsock")::equals);
 
-    assertThat(onHardware.mode()).isEqualTo(NitroMode.EMULATED);
+    assertThat(inAnEnclave.mode()).isEqualTo(NitroMode.REAL);
+    assertThat(onTheParentInstance.mode()).isEqualTo(NitroMode.EMULATED);
+  }
+
+  @Test
+  void everyPropertyEnvironmentPairInTheRuntimeIsTheResolversNaming() {
+    assertThat(RemoteNsm.ADDRESS_ENVIRONMENT_VARIABLE)
+        .isEqualTo(NitroSettings.environmentName(RemoteNsm.ADDRESS_PROPERTY));
+    assertThat(VsockNetwork.MAPPING_FILE_ENVIRONMENT_VARIABLE)
+        .isEqualTo(NitroSettings.environmentName(VsockNetwork.MAPPING_FILE_PROPERTY));
+    assertThat(VsockNetwork.LOCAL_CID_ENVIRONMENT_VARIABLE)
+        .isEqualTo(NitroSettings.environmentName(VsockNetwork.LOCAL_CID_PROPERTY));
   }
 
   @Test

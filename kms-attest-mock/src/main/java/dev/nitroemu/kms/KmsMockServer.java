@@ -1,5 +1,7 @@
 package dev.nitroemu.kms;
 
+import dev.nitroemu.enclave.Ports;
+import dev.nitroemu.enclave.AwsRegion;
 import dev.nitroemu.kms.internal.KeyStore;
 import dev.nitroemu.kms.internal.KmsNettyServer;
 import dev.nitroemu.kms.internal.KmsOperations;
@@ -52,7 +54,6 @@ public final class KmsMockServer implements AutoCloseable {
   /** The signing name SigV4 scopes must carry. */
   public static final String SERVICE = "kms";
 
-  private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z0-9]+)+-\\d{1,2}");
   private static final Pattern ACCOUNT = Pattern.compile("\\d{12}");
   private static final System.Logger LOG = System.getLogger(KmsMockServer.class.getName());
 
@@ -274,10 +275,7 @@ public final class KmsMockServer implements AutoCloseable {
 
     /** The TCP port; 0 (the default) picks a free one, see {@link KmsMockServer#port()}. */
     public Builder port(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be 0..65535, got " + port);
-      }
-      this.port = port;
+      this.port = Ports.tcpOrAny(port, "port");
       return this;
     }
 
@@ -289,10 +287,7 @@ public final class KmsMockServer implements AutoCloseable {
 
     /** The region, e.g. {@code eu-west-1}; {@code us-east-1} by default. */
     public Builder region(String region) {
-      if (region == null || !REGION.matcher(region).matches()) {
-        throw new IllegalArgumentException("region must look like us-east-1, got " + region);
-      }
-      this.region = region;
+      this.region = AwsRegion.of(region).name();
       return this;
     }
 

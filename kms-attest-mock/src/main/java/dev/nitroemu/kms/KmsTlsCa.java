@@ -1,12 +1,11 @@
 package dev.nitroemu.kms;
 
+import dev.nitroemu.enclave.AtomicFiles;
 import dev.nitroemu.kms.internal.TlsCertificates;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyStore;
@@ -23,8 +22,8 @@ import javax.net.ssl.TrustManagerFactory;
  * localhost}, {@code 127.0.0.1} and {@code ::1}, so that TLS clients (an enclave image's trust store,
  * the AWS CLI's {@code --ca-bundle}, a Java trust manager) can be told to trust the mock.
  *
- * <p>{@link #save(Path)} writes {@value #CERTIFICATE_FILE} and the PKCS#8 key {@value #KEY_FILE}
- * (mode 600 on POSIX systems). The CA is for development only: whoever holds its key can impersonate
+ * <p>{@link #save(Path)} writes {@value #CERTIFICATE_FILE} (mode 644) and the PKCS#8 key {@value
+ * #KEY_FILE} (mode 600) with {@link AtomicFiles}. The CA is for development only: whoever holds its key can impersonate
  * any host to clients that trust it.
  */
 public final class KmsTlsCa {
@@ -78,28 +77,9 @@ public final class KmsTlsCa {
   /** Writes {@value #CERTIFICATE_FILE} and {@value #KEY_FILE} (owner-only) to {@code directory}, atomically each. */
   public void save(Path directory) throws IOException {
     Files.createDirectories(directory);
-    writeAtomically(directory, KEY_FILE, TlsCertificates.privateKeyPem(privateKey), true);
-    writeAtomically(directory, CERTIFICATE_FILE, certificatePem(), false);
-  }
-
-  private static void writeAtomically(Path directory, String name, String content, boolean secret)
-      throws IOException {
-    Path temporary = Files.createTempFile(directory, name, ".tmp");
-    try {
-      if (secret && Files.getFileAttributeView(temporary, java.nio.file.attribute.PosixFileAttributeView.class)
-          != null) {
-        Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-------"));
-      }
-      Files.writeString(temporary, content);
-      try {
-        Files.move(temporary, directory.resolve(name), StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temporary, directory.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(temporary);
-    }
+    AtomicFiles.write(directory.resolve(KEY_FILE), TlsCertificates.privateKeyPem(privateKey));
+    AtomicFiles.write(directory.resolve(CERTIFICATE_FILE), certificatePem().getBytes(StandardCharsets.US_ASCII),
+        AtomicFiles.WORLD_READABLE);
   }
 
   /** The CA certificate that clients should trust. */

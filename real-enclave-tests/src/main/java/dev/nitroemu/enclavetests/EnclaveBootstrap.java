@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.enclavetests.internal.FrameIo;
 import dev.nitroemu.enclavetests.internal.ParentConnector;
+import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockTransport;
@@ -90,11 +91,7 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
 
   /** The bootstrap address configured in this process, if any. */
   public static Optional<VsockAddress> configuredAddress() {
-    String value = System.getProperty(ADDRESS_PROPERTY);
-    if (value == null || value.isBlank()) {
-      value = System.getenv(ADDRESS_ENVIRONMENT_VARIABLE);
-    }
-    return value == null || value.isBlank() ? Optional.empty() : Optional.of(VsockAddress.parse(value.trim()));
+    return NitroSettings.system().get(ADDRESS_PROPERTY).map(VsockAddress::parse);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.nitroemu.enclavetests;
 
+import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclavetests.internal.CommandLine;
 import dev.nitroemu.enclavetests.internal.CommandLine.UsageException;
 import dev.nitroemu.enclave.NitroMode;
@@ -93,11 +94,7 @@ public final class EnclaveTestRunner {
       return run(args, transport, mode, out, err, clock);
     } finally {
       if (transport instanceof AutoCloseable closeable) {
-        try {
-          closeable.close();
-        } catch (Exception ignored) {
-          // Shutting down; the results are delivered or the failure is reported.
-        }
+        Closeables.closeQuietly(closeable); // The results are delivered or the failure is reported.
       }
     }
   }

@@ -1,5 +1,7 @@
 package dev.nitroemu.enclavetests;
 
+import static dev.nitroemu.enclave.Closeables.closeQuietly;
+
 import dev.nitroemu.enclavetests.internal.CollectedRun;
 import dev.nitroemu.enclavetests.internal.CollectionReport;
 import dev.nitroemu.enclavetests.internal.CollectorCommand;
@@ -310,14 +312,6 @@ public final class ResultCollector implements AutoCloseable {
     }
     run.problem("run " + run.header().runId() + " sent a second runStarted");
     return false;
-  }
-
-  private static void closeQuietly(VsockConnection connection) {
-    try {
-      connection.close();
-    } catch (IOException ignored) {
-      // The connection is done either way.
-    }
   }
 
   /** Configures a {@link ResultCollector}. */

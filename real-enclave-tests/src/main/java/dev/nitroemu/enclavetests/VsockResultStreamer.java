@@ -4,7 +4,9 @@ import dev.nitroemu.enclavetests.internal.FrameIo;
 import dev.nitroemu.enclavetests.internal.ParentConnector;
 import dev.nitroemu.enclavetests.internal.ResultCodec;
 import dev.nitroemu.enclavetests.internal.ResultEvent;
+import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockTransport;
@@ -89,11 +91,7 @@ public final class VsockResultStreamer implements TestExecutionListener {
 
   /** The collector address configured in this process, if any (property, then environment). */
   public static Optional<VsockAddress> configuredAddress() {
-    String value = System.getProperty(ADDRESS_PROPERTY);
-    if (value == null || value.isBlank()) {
-      value = System.getenv(ADDRESS_ENVIRONMENT_VARIABLE);
-    }
-    return value == null || value.isBlank() ? Optional.empty() : Optional.of(VsockAddress.parse(value.trim()));
+    return NitroSettings.system().get(ADDRESS_PROPERTY).map(VsockAddress::parse);
   }
 
   /** Why streaming stopped, if it did; empty while everything was delivered. */
@@ -113,13 +111,14 @@ public final class VsockResultStreamer implements TestExecutionListener {
     NitroMode mode = givenMode;
     try {
       if (address == null) {
-        Optional<String> parameter = testPlan.getConfigurationParameters().get(ADDRESS_PROPERTY);
-        address = parameter.isPresent() && !parameter.get().isBlank()
-            ? VsockAddress.parse(parameter.get().trim()) : configuredAddress().orElse(null);
+        // JUnit configuration parameters: explicit ones, else system properties, else junit-platform.properties.
+        NitroSettings settings =
+            NitroSettings.of(key -> testPlan.getConfigurationParameters().get(key).orElse(null), System::getenv);
+        address = settings.get(ADDRESS_PROPERTY).map(VsockAddress::parse).orElse(null);
         if (address == null) {
           return;
         }
-        mode = NitroMode.current();
+        mode = settings.mode();
         ownedTransport = VsockTransport.forMode(mode);
       }
       connection = connect(givenTransport != null ? givenTransport : ownedTransport, address);
@@ -182,7 +181,7 @@ public final class VsockResultStreamer implements TestExecutionListener {
     } catch (IOException e) {
       fail(e, connection.remoteAddress());
     } finally {
-      closeQuietly();
+      release();
     }
   }
 
@@ -243,22 +242,16 @@ public final class VsockResultStreamer implements TestExecutionListener {
       failure = e;
       System.err.println("nitro results: cannot stream to the collector at " + address + ": " + e.getMessage());
     }
-    closeQuietly();
+    release();
   }
 
-  private void closeQuietly() {
-    try {
-      if (connection != null) {
-        connection.close();
-      }
-      if (ownedTransport instanceof AutoCloseable closeable) {
-        closeable.close();
-      }
-    } catch (Exception ignored) {
-      // Closing after the run; the results are already sent or the failure is already recorded.
-    } finally {
-      ownedTransport = null;
+  /** Closes after the run, quietly: the results are already sent or the failure is already recorded. */
+  private void release() {
+    Closeables.closeQuietly(connection);
+    if (ownedTransport instanceof AutoCloseable closeable) {
+      Closeables.closeQuietly(closeable);
     }
+    ownedTransport = null;
   }
 
   private static String stackTrace(Throwable thrown) {

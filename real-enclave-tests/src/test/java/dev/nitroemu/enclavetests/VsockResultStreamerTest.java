@@ -5,6 +5,7 @@ import static dev.nitroemu.enclavetests.Reports.testCase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockNetwork;
 import java.nio.file.Path;
@@ -116,6 +117,14 @@ class VsockResultStreamerTest {
 
     assertThat(loaded.failure()).isEmpty();
     assertThat(loaded.sentResults()).isZero();
+  }
+
+  @Test
+  void theAddressSettingsAreNamedAsTheOneResolverReadsThem() {
+    assertThat(VsockResultStreamer.ADDRESS_ENVIRONMENT_VARIABLE)
+        .isEqualTo(NitroSettings.environmentName(VsockResultStreamer.ADDRESS_PROPERTY));
+    assertThat(EnclaveBootstrap.ADDRESS_ENVIRONMENT_VARIABLE)
+        .isEqualTo(NitroSettings.environmentName(EnclaveBootstrap.ADDRESS_PROPERTY));
   }
 
   private CollectorOutcome streamAndCollect(String fixture) throws Exception {

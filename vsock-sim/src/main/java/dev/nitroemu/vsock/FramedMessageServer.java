@@ -1,5 +1,7 @@
 package dev.nitroemu.vsock;
 
+import static dev.nitroemu.enclave.Closeables.closeQuietly;
+
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockListener;
@@ -215,14 +217,6 @@ public final class FramedMessageServer implements AutoCloseable {
       return reply;
     } catch (Exception e) {
       return errorReply == null ? null : errorReply.apply(e);
-    }
-  }
-
-  private static void closeQuietly(VsockConnection connection) {
-    try {
-      connection.close();
-    } catch (IOException ignored) {
-      // Closing while tearing down; nothing else to do.
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.nitroemu.vsock;
 
+import dev.nitroemu.enclave.Ports;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.nitroemu.vsock.ProxyAllowlistException.Reason;
@@ -156,9 +157,7 @@ public final class ProxyAllowlist {
    */
   public InetAddress check(String host, int port, HostResolver resolver) throws ProxyAllowlistException {
     Objects.requireNonNull(host, "host");
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("destination port must be in 0..65535, was " + port);
-    }
+    Ports.tcpOrAny(port, "destination port");
     List<InetAddress> destination = preferred(host, resolver);
     if (destination.isEmpty()) {
       throw new ProxyAllowlistException(Reason.DNS_LOOKUP_FAILED);

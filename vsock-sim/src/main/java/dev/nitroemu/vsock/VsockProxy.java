@@ -1,5 +1,8 @@
 package dev.nitroemu.vsock;
 
+import static dev.nitroemu.enclave.Closeables.closeQuietly;
+
+import dev.nitroemu.enclave.Ports;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockListener;
@@ -208,14 +211,6 @@ public final class VsockProxy implements AutoCloseable {
     }
   }
 
-  private static void closeQuietly(VsockConnection connection) {
-    try {
-      connection.close();
-    } catch (IOException ignored) {
-      // Nothing more to do for a connection we are dropping.
-    }
-  }
-
   /** Configures a {@link VsockProxy}. */
   public static final class Builder {
     private final VsockTransport transport;
@@ -247,11 +242,8 @@ public final class VsockProxy implements AutoCloseable {
 
     /** Where every connection is forwarded; the host may be a name or an IP literal. */
     public Builder destination(String host, int port) {
-      if (port < 1 || port > 65535) {
-        throw new IllegalArgumentException("destination port must be in 1..65535, was " + port);
-      }
       this.destinationHost = Objects.requireNonNull(host, "host");
-      this.destinationPort = port;
+      this.destinationPort = Ports.tcp(port, "destination port");
       return this;
     }
 

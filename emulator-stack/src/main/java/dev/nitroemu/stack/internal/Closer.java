@@ -1,5 +1,6 @@
 package dev.nitroemu.stack.internal;
 
+import dev.nitroemu.enclave.Closeables;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -62,11 +63,6 @@ public final class Closer implements AutoCloseable {
 
   /** Closes everything after a failure, attaching any close failure to {@code failure}, and returns it. */
   public <T extends Throwable> T closeAfter(T failure) {
-    try {
-      close();
-    } catch (Exception e) {
-      failure.addSuppressed(e);
-    }
-    return failure;
+    return Closeables.closeAfter(this, failure);
   }
 }

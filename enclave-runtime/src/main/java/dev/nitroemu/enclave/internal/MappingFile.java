@@ -5,17 +5,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nitroemu.enclave.AtomicFiles;
 import dev.nitroemu.enclave.VsockAddress;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.Map;
@@ -38,8 +36,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * }</pre>
  *
  * <p>Writers hold an exclusive lock on the sibling file {@code NAME.lock} while they read, merge and
- * replace the file, and replace it by an atomic rename, so readers need no lock and never see a
- * half-written file. A missing file reads as empty.
+ * replace the file, and replace it with {@link AtomicFiles} (world-readable: it names only loopback
+ * endpoints, and a container running as another user reads it), so readers need no lock and never
+ * see a half-written file. A missing file reads as empty.
  */
 public final class MappingFile {
 
@@ -68,13 +67,10 @@ public final class MappingFile {
   /** Reads the current mappings; an absent file has none. */
   public Map<VsockAddress, TcpEndpoint> read() throws IOException {
     byte[] bytes;
-    try (InputStream in = Files.newInputStream(path)) {
-      bytes = in.readNBytes(MAX_BYTES + 1);
+    try {
+      bytes = AtomicFiles.read(path, MAX_BYTES);
     } catch (NoSuchFileException e) {
       return new TreeMap<>(ORDER);
-    }
-    if (bytes.length > MAX_BYTES) {
-      throw new IOException("vsock mapping file " + path + " is larger than " + MAX_BYTES + " bytes");
     }
     return parse(bytes, path.toString());
   }
@@ -97,7 +93,7 @@ public final class MappingFile {
         Map<VsockAddress, TcpEndpoint> entries = read();
         remove.forEach(entries::remove);
         entries.putAll(add);
-        writeAtomically(parent, render(entries));
+        AtomicFiles.write(path, render(entries).getBytes(StandardCharsets.UTF_8), AtomicFiles.WORLD_READABLE);
       }
     }
   }
@@ -153,20 +149,6 @@ public final class MappingFile {
       }
     }
     return entries;
-  }
-
-  private void writeAtomically(Path directory, String content) throws IOException {
-    Path temp = Files.createTempFile(directory, path.getFileName().toString(), ".tmp");
-    try {
-      Files.write(temp, content.getBytes(StandardCharsets.UTF_8));
-      try {
-        Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, path, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(temp);
-    }
   }
 
   private static IOException malformed(String source, String problem) {

@@ -1,5 +1,6 @@
 package dev.nitroemu.enclave.internal;
 
+import dev.nitroemu.enclave.Ports;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 
@@ -17,9 +18,7 @@ public record TcpEndpoint(String host, int port) {
     if (host.isEmpty()) {
       throw new IllegalArgumentException("TCP endpoint host is empty");
     }
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("TCP endpoint port must be in 1..65535, was " + port);
-    }
+    Ports.tcp(port, "TCP endpoint port");
   }
 
   /** The endpoint of a bound socket address. */
@@ -43,11 +42,8 @@ public record TcpEndpoint(String host, int port) {
     } else if (host.indexOf(':') >= 0) {
       throw new IllegalArgumentException("IPv6 TCP endpoint must look like [ADDRESS]:PORT, was '" + text + "'");
     }
-    String digits = text.substring(colon + 1);
-    if (digits.length() > 5 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      throw new IllegalArgumentException("TCP endpoint port must be a decimal number, was '" + text + "'");
-    }
-    return new TcpEndpoint(host, Integer.parseInt(digits));
+    return new TcpEndpoint(host, Ports.tcp(Ports.parse(text.substring(colon + 1), "TCP endpoint port"),
+        "TCP endpoint port"));
   }
 
   /** A socket address to connect to; resolves the host name. */

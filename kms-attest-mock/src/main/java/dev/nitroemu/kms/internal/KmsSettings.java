@@ -1,5 +1,6 @@
 package dev.nitroemu.kms.internal;
 
+import dev.nitroemu.enclave.AwsRegion;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Objects;
@@ -14,30 +15,20 @@ import java.util.regex.Pattern;
  * @param random the only randomness operations use (key material, nonces, data keys, GenerateRandom)
  */
 public record KmsSettings(String region, String accountId, Clock clock, SecureRandom random) {
-  private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z0-9]+)+-[0-9]+");
   private static final Pattern ACCOUNT = Pattern.compile("[0-9]{12}");
 
   public KmsSettings {
-    Objects.requireNonNull(region, "region");
+    AwsRegion.of(region);
     Objects.requireNonNull(accountId, "accountId");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(random, "random");
-    if (!REGION.matcher(region).matches()) {
-      throw new IllegalArgumentException("Not a region name: " + region);
-    }
     if (!ACCOUNT.matcher(accountId).matches()) {
       throw new IllegalArgumentException("An account id has 12 digits: " + accountId);
     }
   }
 
-  /** The ARN partition of the region: {@code aws-cn}, {@code aws-us-gov} or {@code aws}. */
+  /** The ARN partition of the region, e.g. {@code aws}, {@code aws-cn}; see {@link AwsRegion#partition()}. */
   public String partition() {
-    if (region.startsWith("cn-")) {
-      return "aws-cn";
-    }
-    if (region.startsWith("us-gov-")) {
-      return "aws-us-gov";
-    }
-    return "aws";
+    return AwsRegion.of(region).partition();
   }
 }

@@ -3,20 +3,18 @@ package dev.nitroemu.kms.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nitroemu.enclave.AtomicFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystems;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -28,9 +26,9 @@ import java.util.List;
 
 /**
  * The on-disk form of a {@link KeyStore}: one JSON file per key ({@code keys/<key-id>.json}, key
- * material included) and per alias ({@code aliases/<sha256(account/name)>.json}), each replaced
- * atomically (temporary file, fsync, atomic rename, fsync of the directory), so a crash leaves either
- * the old or the new version of a file and never loses a write that was acknowledged.
+ * material included) and per alias ({@code aliases/<sha256(account/name)>.json}), each replaced by
+ * {@link AtomicFiles} (temporary file, fsync, atomic rename, fsync of the directory), so a crash leaves
+ * either the old or the new version of a file and never loses a write that was acknowledged.
  *
  * <p>A lock file keeps two stores from sharing a directory. Files are readable by their owner only on
  * POSIX systems; they are not encrypted (this is an emulator, the material is test material).
@@ -39,10 +37,8 @@ final class StateFiles implements AutoCloseable {
   static final int FORMAT = 1;
   private static final String FORMAT_FILE = "kms-state.json";
   private static final String LOCK_FILE = "kms-state.lock";
-  private static final String TEMP_SUFFIX = ".tmp";
-  private static final long MAX_FILE_SIZE = 1 << 20;
+  private static final int MAX_FILE_SIZE = 1 << 20;
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
 
   private final Path directory;
   private final Path keysDirectory;
@@ -60,7 +56,7 @@ final class StateFiles implements AutoCloseable {
 
   /** Opens (creating if needed) and locks a state directory. */
   static StateFiles open(Path directory) throws IOException {
-    createPrivateDirectory(directory);
+    AtomicFiles.createPrivateDirectories(directory);
     FileChannel channel =
         FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock lock;
@@ -76,8 +72,8 @@ final class StateFiles implements AutoCloseable {
     StateFiles files = new StateFiles(directory, channel, lock);
     try {
       files.checkFormat();
-      createPrivateDirectory(files.keysDirectory);
-      createPrivateDirectory(files.aliasesDirectory);
+      AtomicFiles.createPrivateDirectories(files.keysDirectory);
+      AtomicFiles.createPrivateDirectories(files.aliasesDirectory);
     } catch (IOException | RuntimeException e) {
       files.close();
       throw e;
@@ -126,7 +122,7 @@ final class StateFiles implements AutoCloseable {
   }
 
   void deleteKey(String keyId) throws IOException {
-    deleteDurably(keysDirectory.resolve(keyId + ".json"));
+    AtomicFiles.delete(keysDirectory.resolve(keyId + ".json"));
   }
 
   void writeAlias(KmsAlias alias) throws IOException {
@@ -134,7 +130,7 @@ final class StateFiles implements AutoCloseable {
   }
 
   void deleteAlias(String accountId, String aliasName) throws IOException {
-    deleteDurably(aliasFile(accountId, aliasName));
+    AtomicFiles.delete(aliasFile(accountId, aliasName));
   }
 
   @Override
@@ -170,51 +166,8 @@ final class StateFiles implements AutoCloseable {
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node);
   }
 
-  private void writeAtomically(Path target, ObjectNode content) throws IOException {
-    byte[] bytes = encodeBytes(content);
-    Path parent = target.getParent();
-    Path temp = Files.createTempFile(parent, target.getFileName().toString(), TEMP_SUFFIX);
-    try {
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
-        }
-        channel.force(true);
-      }
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(temp);
-      throw e;
-    }
-    syncDirectory(parent);
-  }
-
-  private static void deleteDurably(Path file) throws IOException {
-    if (Files.deleteIfExists(file)) {
-      syncDirectory(file.getParent());
-    }
-  }
-
-  /** Makes a rename or delete durable; directories cannot be opened for sync on Windows. */
-  private static void syncDirectory(Path dir) throws IOException {
-    if (!POSIX) {
-      return;
-    }
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    }
-  }
-
-  private static void createPrivateDirectory(Path dir) throws IOException {
-    if (Files.isDirectory(dir)) {
-      return;
-    }
-    if (POSIX) {
-      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    } else {
-      Files.createDirectories(dir);
-    }
+  private static void writeAtomically(Path target, ObjectNode content) throws IOException {
+    AtomicFiles.write(target, encodeBytes(content));
   }
 
   private static List<Path> jsonFiles(Path dir) throws IOException {
@@ -222,7 +175,7 @@ final class StateFiles implements AutoCloseable {
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path entry : entries) {
         String name = entry.getFileName().toString();
-        if (name.endsWith(TEMP_SUFFIX)) {
+        if (AtomicFiles.isTemporaryFile(entry)) {
           // A write that crashed before its rename: never acknowledged, so dropping it loses nothing.
           Files.deleteIfExists(entry);
         } else if (name.endsWith(".json")) {
@@ -236,16 +189,15 @@ final class StateFiles implements AutoCloseable {
 
   private static JsonNode read(Path file) throws IOException {
     try {
-      if (Files.size(file) > MAX_FILE_SIZE) {
-        throw corrupt(file, new IllegalArgumentException("larger than " + MAX_FILE_SIZE + " bytes"));
-      }
-      JsonNode node = JSON.readTree(Files.readAllBytes(file));
+      JsonNode node = JSON.readTree(AtomicFiles.read(file, MAX_FILE_SIZE));
       if (node == null || !node.isObject()) {
         throw corrupt(file, new IllegalArgumentException("not a JSON object"));
       }
       return node;
     } catch (NoSuchFileException e) {
       throw e;
+    } catch (FileSystemException e) {
+      throw corrupt(file, e); // a link, a directory or too large: never something this class wrote
     } catch (com.fasterxml.jackson.core.JacksonException e) {
       throw corrupt(file, new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage()));
     }

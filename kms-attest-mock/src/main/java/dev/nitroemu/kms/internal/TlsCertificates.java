@@ -1,5 +1,6 @@
 package dev.nitroemu.kms.internal;
 
+import dev.nitroemu.enclave.AtomicFiles;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -8,7 +9,6 @@ import java.io.StringReader;
 import java.io.StringWriter;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -60,7 +60,7 @@ public final class TlsCertificates {
   static final Duration BACKDATE = Duration.ofHours(1);
 
   private static final String SIGNATURE = "SHA256withECDSA";
-  private static final long MAX_PEM_BYTES = 64 * 1024;
+  private static final int MAX_PEM_BYTES = 64 * 1024;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private TlsCertificates() {}
@@ -202,10 +202,8 @@ public final class TlsCertificates {
   }
 
   private static Object readPem(Path file) throws IOException {
-    if (Files.size(file) > MAX_PEM_BYTES) {
-      throw new IOException(file + " is larger than " + MAX_PEM_BYTES + " bytes");
-    }
-    try (PEMParser parser = new PEMParser(new StringReader(Files.readString(file, StandardCharsets.US_ASCII)))) {
+    String pem = new String(AtomicFiles.read(file, MAX_PEM_BYTES), StandardCharsets.US_ASCII);
+    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
       Object parsed = parser.readObject();
       if (parsed == null) {
         throw new IOException(file + " holds no PEM object");

@@ -3,6 +3,7 @@ package dev.nitroemu.kms.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.nitroemu.enclave.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
@@ -170,7 +171,8 @@ class KeyStoreTest {
       store.add(key);
     }
     Path keys = dir.resolve("keys");
-    Path partial = keys.resolve(key.keyId() + ".json12345.tmp");
+    // What AtomicFiles leaves when the process dies between writing its temporary file and renaming it.
+    Path partial = keys.resolve("." + key.keyId() + ".json.0011223344556677" + AtomicFiles.TEMPORARY_SUFFIX);
     Files.writeString(partial, "{\"format\": 1, \"keyS");
 
     try (KeyStore reopened = KeyStore.open(dir)) {

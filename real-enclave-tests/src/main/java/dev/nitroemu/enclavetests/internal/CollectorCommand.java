@@ -1,5 +1,6 @@
 package dev.nitroemu.enclavetests.internal;
 
+import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclavetests.BootstrapServer;
 import dev.nitroemu.enclavetests.CollectorOutcome;
 import dev.nitroemu.enclavetests.EnclaveBootstrap;
@@ -89,11 +90,7 @@ public final class CollectorCommand {
       return 2;
     } finally {
       if (transport instanceof AutoCloseable closeable) {
-        try {
-          closeable.close();
-        } catch (Exception ignored) {
-          // Exiting anyway.
-        }
+        Closeables.closeQuietly(closeable); // Exiting anyway.
       }
     }
   }
@@ -102,7 +99,7 @@ public final class CollectorCommand {
       PrintStream err) throws UsageException, IOException, InterruptedException {
     VsockAddress listen = line.one("listen") != null
         ? VsockAddress.parse(line.one("listen").trim())
-        : VsockAddress.anyCid(line.integer("port", ResultCollector.DEFAULT_PORT, 1, Integer.MAX_VALUE));
+        : VsockAddress.anyCid(line.vsockPort("port", ResultCollector.DEFAULT_PORT));
     EnclaveBootstrap bootstrap = line.one("bootstrap-port") == null ? null : bootstrap(line, stdin);
     try (ResultCollector collector = ResultCollector.builder(transport)
             .listenAddress(listen)
@@ -137,9 +134,8 @@ public final class CollectorCommand {
     if (line.one("echo-port") == null) {
       return null;
     }
-    int port = line.integer("echo-port", 0, 1, Integer.MAX_VALUE);
     return FramedMessageServer.builder(transport, request -> request)
-        .listenAddress(VsockAddress.anyCid(port))
+        .listenAddress(VsockAddress.anyCid(line.vsockPort("echo-port", 0)))
         .maxConnections(4)
         .build()
         .start();
@@ -148,7 +144,7 @@ public final class CollectorCommand {
   private static BootstrapServer bootstrapServer(CommandLine line, VsockTransport transport,
       EnclaveBootstrap bootstrap) throws UsageException, IOException {
     BootstrapServer.Builder builder = BootstrapServer.builder(transport, bootstrap)
-        .listenAddress(VsockAddress.anyCid(line.integer("bootstrap-port", 0, 1, Integer.MAX_VALUE)));
+        .listenAddress(VsockAddress.anyCid(line.vsockPort("bootstrap-port", 0)));
     if (line.one("enclave-cid") != null) {
       builder.allowedCid(VsockAddress.parse(line.one("enclave-cid").trim() + ":0").cid());
     }

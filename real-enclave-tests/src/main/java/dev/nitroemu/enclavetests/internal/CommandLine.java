@@ -1,5 +1,6 @@
 package dev.nitroemu.enclavetests.internal;
 
+import dev.nitroemu.enclave.Ports;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -100,6 +101,19 @@ public final class CommandLine {
       return value;
     } catch (NumberFormatException e) {
       throw new UsageException("--" + name + " must be a number, was '" + text + "'");
+    }
+  }
+
+  /** An option's vsock port, {@code 1..4294967294} ({@link Ports#vsockService}), or the default. */
+  public long vsockPort(String name, long fallback) throws UsageException {
+    String text = one(name);
+    if (text == null) {
+      return fallback;
+    }
+    try {
+      return Ports.vsockService(Ports.parse(text.trim(), "--" + name), "--" + name);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
     }
   }
 

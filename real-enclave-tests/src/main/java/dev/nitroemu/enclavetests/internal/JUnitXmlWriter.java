@@ -1,12 +1,11 @@
 package dev.nitroemu.enclavetests.internal;
 
+import dev.nitroemu.enclave.AtomicFiles;
 import dev.nitroemu.enclavetests.TestResult;
 import dev.nitroemu.enclavetests.TestStatus;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -50,23 +49,23 @@ public final class JUnitXmlWriter {
   }
 
   /**
-   * Writes {@code results} as one {@code <testsuite>} to {@code file}, replacing it atomically.
+   * Writes {@code results} as one {@code <testsuite>} to {@code file}, replacing it with {@link
+   * AtomicFiles} (mode 644: CI tools read it).
    *
    * @param properties written as {@code <property>} elements, in iteration order
    * @param timestamp when the suite started
    */
   public static void write(Path file, String suiteName, List<TestResult> results,
       Map<String, String> properties, Instant timestamp) throws IOException {
-    Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-    try (OutputStream out = Files.newOutputStream(temporary)) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
       XMLStreamWriter xml = XMLOutputFactory.newFactory().createXMLStreamWriter(out, "UTF-8");
       writeSuite(xml, suiteName, results, properties, timestamp);
       xml.close();
     } catch (XMLStreamException e) {
-      Files.deleteIfExists(temporary);
       throw new IOException("cannot write " + file + ": " + e.getMessage(), e);
     }
-    Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.write(file, out.toByteArray(), AtomicFiles.WORLD_READABLE);
   }
 
   private static void writeSuite(XMLStreamWriter xml, String suiteName, List<TestResult> results,

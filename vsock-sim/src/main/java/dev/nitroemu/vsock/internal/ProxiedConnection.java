@@ -1,5 +1,6 @@
 package dev.nitroemu.vsock.internal;
 
+import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclave.VsockConnection;
 import java.io.IOException;
 import java.io.InputStream;
@@ -66,16 +67,8 @@ public final class ProxiedConnection {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    try {
-      client.close();
-    } catch (IOException ignored) {
-      // Closing to tear down; the other side is closed below regardless.
-    }
-    try {
-      upstream.close();
-    } catch (IOException ignored) {
-      // As above.
-    }
+    Closeables.closeQuietly(client);
+    Closeables.closeQuietly(upstream);
   }
 
   private void copy(InputStream in, OutputStream out, IoAction onEndOfStream) {
