@@ -1,6 +1,6 @@
 package dev.nitroemu.enclavetests;
 
-import dev.nitroemu.enclavetests.internal.FrameIo;
+import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockListener;
@@ -95,7 +95,7 @@ public final class BootstrapServer implements AutoCloseable {
             continue;
           }
           try {
-            FrameIo.write(connection.outputStream(), payload);
+            Frames.write(connection.outputStream(), payload);
             connection.shutdownOutput();
             served.incrementAndGet();
           } catch (IOException peerGone) {

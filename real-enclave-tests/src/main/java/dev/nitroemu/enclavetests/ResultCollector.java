@@ -3,7 +3,7 @@ package dev.nitroemu.enclavetests;
 import dev.nitroemu.enclavetests.internal.CollectedRun;
 import dev.nitroemu.enclavetests.internal.CollectionReport;
 import dev.nitroemu.enclavetests.internal.CollectorCommand;
-import dev.nitroemu.enclavetests.internal.FrameIo;
+import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclavetests.internal.ResultCodec;
 import dev.nitroemu.enclavetests.internal.ResultEvent;
 import dev.nitroemu.enclave.VsockAddress;
@@ -239,7 +239,7 @@ public final class ResultCollector implements AutoCloseable {
       connection.readTimeout(left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left);
       InputStream in = connection.inputStream();
       while (true) {
-        byte[] frame = FrameIo.read(in, ResultCodec.MAX_FRAME_SIZE);
+        byte[] frame = Frames.read(in, ResultCodec.MAX_FRAME_SIZE);
         if (frame == null) {
           synchronized (lock) {
             if (!run.finished() && !sealed) {
@@ -274,7 +274,7 @@ public final class ResultCollector implements AutoCloseable {
 
   /** Applies one event under the lock; false stops reading this connection. */
   private boolean accept(CollectedRun run, ResultEvent event, int frameLength) {
-    if (run.addBytes(frameLength + FrameIo.HEADER_SIZE) > MAX_BYTES_PER_RUN) {
+    if (run.addBytes(frameLength + Frames.HEADER_SIZE) > MAX_BYTES_PER_RUN) {
       run.problem("run from " + run.peer() + " sent more than " + MAX_BYTES_PER_RUN + " bytes");
       return false;
     }

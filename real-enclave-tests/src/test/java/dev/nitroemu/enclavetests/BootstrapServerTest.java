@@ -3,7 +3,7 @@ package dev.nitroemu.enclavetests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.enclavetests.internal.FrameIo;
+import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockNetwork;
@@ -67,7 +67,7 @@ class BootstrapServerTest {
         .build()
         .start()) {
       try (VsockConnection intruder = otherEnclave.connect(VsockAddress.of(3, 8001))) {
-        assertThat(FrameIo.read(intruder.inputStream(), EnclaveBootstrap.MAX_SIZE)).isNull();
+        assertThat(Frames.read(intruder.inputStream(), EnclaveBootstrap.MAX_SIZE)).isNull();
       }
       EnclaveBootstrap fetched = EnclaveBootstrap.fetch(enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(10),
           Clock.systemUTC());
