@@ -1,5 +1,6 @@
 package dev.nitroemu.vsock;
 
+import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.FramedMessageClient;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
@@ -219,7 +220,8 @@ class FramedMessageServerTest {
     assertThatThrownBy(builder::build).isInstanceOf(IllegalStateException.class).hasMessageContaining("listenAddress");
     assertThatThrownBy(() -> builder.maxRequestSize(FramedMessageServer.MAX_FRAME_SIZE + 1, null))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> builder.maxConnections(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> builder.limits(ConnectionLimits.DEFAULT.withMaxConnections(0)))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> builder.listenAddress(ADDRESS).build().localAddress())
         .isInstanceOf(IllegalStateException.class).hasMessage("call start() first");
   }

@@ -6,6 +6,7 @@ import dev.nitroemu.enclavetests.EnclaveBootstrap;
 import dev.nitroemu.enclavetests.ResultCollector;
 import dev.nitroemu.enclavetests.internal.CommandLine.UsageException;
 import dev.nitroemu.vsock.FramedMessageServer;
+import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockTransport;
@@ -140,7 +141,7 @@ public final class CollectorCommand {
     int port = line.integer("echo-port", 0, 1, Integer.MAX_VALUE);
     return FramedMessageServer.builder(transport, request -> request)
         .listenAddress(VsockAddress.anyCid(port))
-        .maxConnections(4)
+        .limits(ConnectionLimits.DEFAULT.withMaxConnections(4))
         .build()
         .start();
   }
