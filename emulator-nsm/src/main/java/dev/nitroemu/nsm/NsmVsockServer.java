@@ -101,6 +101,11 @@ public final class NsmVsockServer implements AutoCloseable {
     return server.activeConnections();
   }
 
+  /** Connections closed at once since start because every connection had a request in the module. */
+  public long refusedConnections() {
+    return server.refusedConnections();
+  }
+
   /**
    * Stops listening and closes every connection; idempotent. The {@link Nsm} stays open: whoever
    * created it closes it.
