@@ -1,5 +1,6 @@
 package dev.nitroemu.cli;
 
+import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.kms.KmsMockServer;
 import dev.nitroemu.kms.KmsTlsCa;
 import dev.nitroemu.nsm.EmulatorRootCa;
@@ -41,6 +42,12 @@ final class StartCommand extends CliCommand {
   /** The vsock port enclaves reach KMS on, as AWS's standard vsock-proxy for KMS. */
   static final long DEFAULT_KMS_PROXY_PORT = 8000;
 
+  /**
+   * Connections the KMS vsock-proxy forwards at once: more than an AWS SDK client pools (50), so
+   * one client's idle keep-alive connections cannot starve the others, as AWS's default of 4 would.
+   */
+  static final int DEFAULT_KMS_PROXY_WORKERS = 64;
+
   @Option(names = "--state-dir", paramLabel = "DIR", description = "where the mapping and endpoints files live (default: ${NITRO_EMU_HOME:-~/.nitro-emu}/state)")
   String stateDir;
 
@@ -68,6 +75,10 @@ final class StartCommand extends CliCommand {
   @Option(names = "--kms-proxy-port", paramLabel = "PORT", description = "vsock port (CID 3) forwarded to the KMS mock (default: " + DEFAULT_KMS_PROXY_PORT + ")")
   Long kmsProxyPort;
 
+  @Option(names = "--kms-proxy-workers", paramLabel = "N", description = "connections the KMS vsock-proxy forwards at once; idle ones close after "
+      + "60 s (default: " + DEFAULT_KMS_PROXY_WORKERS + ")")
+  Integer kmsProxyWorkers;
+
   @Option(names = "--region", paramLabel = "REGION", defaultValue = "us-east-1", description = "region of the KMS mock (default: ${DEFAULT-VALUE})")
   String region;
 
@@ -82,6 +93,10 @@ final class StartCommand extends CliCommand {
 
   @Override
   public void run() {
+    int kmsWorkers = kmsProxyWorkers == null ? DEFAULT_KMS_PROXY_WORKERS : kmsProxyWorkers;
+    if (kmsWorkers < 1 || kmsWorkers > ConnectionLimits.MAX_CONNECTIONS_LIMIT) {
+      throw new CliFailure("--kms-proxy-workers: must be in 1.." + ConnectionLimits.MAX_CONNECTIONS_LIMIT + ", was " + kmsWorkers, 2);
+    }
     List<ProxySpec> proxySpecs = proxies.stream().map(ProxySpec::parse).toList();
     Path state = stateDir == null ? env.home().resolve("state") : env.resolve(stateDir);
     Path endpoints = endpointsFile == null ? state.resolve("endpoints.json") : env.resolve(endpointsFile);
@@ -109,6 +124,7 @@ final class StartCommand extends CliCommand {
             .listenPort(kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort)
             .destination("127.0.0.1", kms.port())
             .allowlist(dev.nitroemu.vsock.ProxyAllowlist.allowing("127.0.0.1", kms.port()))
+            .workers(kmsWorkers)
             .build()
             .start();
         ResourceList<VsockProxy> started = new ResourceList<>()) {

@@ -195,4 +195,12 @@ class NitroEmuCliTest {
     assertThat(badProxy.exitCode()).isEqualTo(2);
     assertThat(badProxy.err()).contains("--proxy: expected LOCAL_PORT:HOST:PORT");
   }
+
+  @Test
+  void kmsProxyWorkersOutOfRangeIsAUsageErrorBeforeAnythingStarts() {
+    Run none = run("start", "--kms-proxy-workers", "0");
+    assertThat(none.exitCode()).isEqualTo(2);
+    assertThat(none.err()).contains("--kms-proxy-workers: must be in 1..8192, was 0").doesNotContain("\tat ");
+    assertThat(dir.resolve("home").resolve("state")).doesNotExist();
+  }
 }

@@ -1,5 +1,6 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.ErrorCode;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.NsmCodec;
@@ -9,7 +10,6 @@ import dev.nitroemu.vsock.FramedMessageServer;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockTransport;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Objects;
 
 /**
@@ -27,6 +27,15 @@ import java.util.Objects;
  * module's own answer ({@code InvalidOperation}). If the module throws, or answers with nothing or
  * with more than {@value Nsm#MAX_RESPONSE_SIZE} bytes (the device's response buffer), the reply is
  * an {@code InternalError} response; the server keeps serving.
+ *
+ * <p><b>Connection limits</b> ({@link ConnectionLimits}; default {@value
+ * ConnectionLimits#DEFAULT_MAX_CONNECTIONS} connections, 60 s idle timeout), as {@link
+ * FramedMessageServer} applies them: a client silent for the idle timeout, between requests or in
+ * the middle of one, is disconnected; when every connection is taken, a new client takes the place
+ * of the connection that has waited longest for its client (no request of it has been acted on),
+ * and only when every connection has a request in the module is a new one closed at once. So idle
+ * or half-sent connections never keep a further client from its answer. {@link RemoteNsm} reopens
+ * a connection the server closed while it was unused.
  */
 public final class NsmVsockServer implements AutoCloseable {
 
@@ -53,13 +62,26 @@ public final class NsmVsockServer implements AutoCloseable {
    */
   public static NsmVsockServer start(Nsm nsm, VsockTransport transport, VsockAddress listenAddress)
       throws IOException {
+    return start(nsm, transport, listenAddress, ConnectionLimits.DEFAULT);
+  }
+
+  /**
+   * Starts serving {@code nsm} on {@code listenAddress} within {@code limits} (connection cap and idle timeout).
+   *
+   * @throws java.net.BindException if the address is already in use
+   * @throws IOException if the transport cannot listen
+   */
+  public static NsmVsockServer start(
+      Nsm nsm, VsockTransport transport, VsockAddress listenAddress, ConnectionLimits limits) throws IOException {
     Objects.requireNonNull(nsm, "nsm");
+    Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(listenAddress, "listenAddress");
     FramedMessageServer server = FramedMessageServer.builder(transport, request -> answer(nsm, request))
         .listenAddress(listenAddress)
         .maxRequestSize(Nsm.MAX_REQUEST_SIZE, declaredLength -> INPUT_TOO_LARGE_RESPONSE.clone())
         .errorReply(failure -> INTERNAL_ERROR_RESPONSE.clone())
+        .limits(limits)
         .build();
     return new NsmVsockServer(server.start());
   }
@@ -69,24 +91,28 @@ public final class NsmVsockServer implements AutoCloseable {
     return server.localAddress();
   }
 
+  /** The connection cap and idle timeout in force. */
+  public ConnectionLimits limits() {
+    return server.limits();
+  }
+
   /** Client connections open right now. */
   public int activeConnections() {
     return server.activeConnections();
   }
 
+  /** Connections closed at once since start because every connection had a request in the module. */
+  public long refusedConnections() {
+    return server.refusedConnections();
+  }
+
   /**
    * Stops listening and closes every connection; idempotent. The {@link Nsm} stays open: whoever
    * created it closes it.
-   *
-   * @throws UncheckedIOException if the listener cannot be closed cleanly
    */
   @Override
   public void close() {
-    try {
-      server.close();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot close the NSM server on " + server, e);
-    }
+    server.close();
   }
 
   @Override

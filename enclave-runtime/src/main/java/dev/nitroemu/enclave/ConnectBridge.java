@@ -10,17 +10,11 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Lets an HTTPS client inside an enclave reach one host through the parent's vsock-proxy: an HTTP
@@ -32,6 +26,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code CONNECT <allowed host>:443} is accepted (403 otherwise, 400 for anything that is not a
  * CONNECT, 502 when the vsock side refuses); request heads are bounded to {@value #MAX_HEAD_BYTES}
  * bytes. This mirrors AWS's traffic-forwarder pattern without editing {@code /etc/hosts}.
+ *
+ * <p><b>Limits</b> ({@link ConnectionLimits}, default {@value ConnectionLimits#DEFAULT_MAX_CONNECTIONS}
+ * tunnels, 60 s idle timeout): a client that sends no complete head within the idle timeout, or a
+ * tunnel that moves no byte either way for it, is closed; when every tunnel is taken a new client
+ * gets {@code 503 Service Unavailable} at once. The accept loop is {@link StreamServer}'s and the
+ * tunnel's copying {@link StreamPump}'s.
  */
 public final class ConnectBridge implements Closeable {
 
@@ -39,46 +39,55 @@ public final class ConnectBridge implements Closeable {
   public static final int MAX_HEAD_BYTES = 8192;
 
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
-  private static final AtomicInteger THREADS = new AtomicInteger();
+  private static final int TUNNEL_BUFFER_SIZE = 16 * 1024;
 
-  private final ServerSocket serverSocket;
   private final VsockTransport transport;
   private final VsockAddress target;
   private final String allowedAuthority;
-  private final ExecutorService executor;
-  private final Set<Closeable> open = ConcurrentHashMap.newKeySet();
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final StreamPump pump;
+  private final StreamServer<StreamConnection, InetSocketAddress> server;
 
-  private ConnectBridge(ServerSocket serverSocket, VsockTransport transport, VsockAddress target, String host) {
-    this.serverSocket = serverSocket;
+  private ConnectBridge(VsockTransport transport, VsockAddress target, String host, ConnectionLimits limits) {
     this.transport = transport;
     this.target = target;
     this.allowedAuthority = host.toLowerCase(Locale.ROOT) + ":443";
-    this.executor = Executors.newCachedThreadPool(runnable -> {
-      Thread thread = new Thread(runnable, "nitro-connect-bridge-" + THREADS.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.pump = new StreamPump("nitro-connect-bridge", limits.maxConnections(), TUNNEL_BUFFER_SIZE, limits.idleTimeout());
+    this.server = StreamServer.builder("nitro-connect-bridge", ConnectBridge::listenOnLoopback, this::serve)
+        .limits(limits)
+        .refusal(client -> reply(client.outputStream(), "503 Service Unavailable"))
+        .build();
+  }
+
+  /**
+   * Starts a bridge on a free loopback port that tunnels {@code CONNECT host:443} to {@code target},
+   * with {@link ConnectionLimits#DEFAULT}.
+   *
+   * @throws IOException if the loopback port cannot be opened
+   */
+  public static ConnectBridge start(VsockTransport transport, VsockAddress target, String host) throws IOException {
+    return start(transport, target, host, ConnectionLimits.DEFAULT);
   }
 
   /**
    * Starts a bridge on a free loopback port that tunnels {@code CONNECT host:443} to {@code target}.
    *
+   * @param limits tunnels open at once, and how long a client or tunnel may stay silent
    * @throws IOException if the loopback port cannot be opened
    */
-  public static ConnectBridge start(VsockTransport transport, VsockAddress target, String host) throws IOException {
+  public static ConnectBridge start(VsockTransport transport, VsockAddress target, String host, ConnectionLimits limits)
+      throws IOException {
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(host, "host");
-    ServerSocket serverSocket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    ConnectBridge bridge = new ConnectBridge(serverSocket, transport, target, host);
-    bridge.executor.execute(bridge::acceptLoop);
+    Objects.requireNonNull(limits, "limits");
+    ConnectBridge bridge = new ConnectBridge(transport, target, host, limits);
+    bridge.server.start();
     return bridge;
   }
 
   /** The loopback address HTTP clients use as their proxy. */
   public InetSocketAddress address() {
-    return new InetSocketAddress(serverSocket.getInetAddress(), serverSocket.getLocalPort());
+    return server.localAddress();
   }
 
   /** The vsock address tunnels lead to. */
@@ -88,73 +97,45 @@ public final class ConnectBridge implements Closeable {
 
   /** Stops accepting and closes every open tunnel; idempotent. */
   @Override
-  public void close() throws IOException {
-    if (!closed.compareAndSet(false, true)) {
+  public void close() {
+    try {
+      server.close();
+    } finally {
+      pump.close();
+    }
+  }
+
+  private static StreamListener<StreamConnection, InetSocketAddress> listenOnLoopback() throws IOException {
+    return StreamListener.of(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+  }
+
+  private void serve(StreamConnection client, StreamServer.Slot slot) throws IOException {
+    OutputStream out = client.outputStream();
+    String status;
+    try {
+      status = check(readHead(client, server.limits().idleTimeout()));
+    } catch (SocketTimeoutException slow) {
+      status = "408 Request Timeout";
+    }
+    if (status != null) {
+      reply(out, status);
+      return;
+    }
+    VsockConnection upstream;
+    try {
+      upstream = transport.connect(target, CONNECT_TIMEOUT);
+    } catch (IOException e) {
+      reply(out, "502 Bad Gateway");
       return;
     }
     try {
-      serverSocket.close();
-    } finally {
-      for (Closeable c : open) {
-        closeQuietly(c);
-      }
-      executor.shutdownNow();
-    }
-  }
-
-  private void acceptLoop() {
-    while (!closed.get()) {
-      Socket client;
-      try {
-        client = serverSocket.accept();
-      } catch (IOException e) {
-        return; // closed
-      }
-      track(client);
-      try {
-        executor.execute(() -> serve(client));
-      } catch (RuntimeException e) { // rejected: shutting down
-        untrackAndClose(client);
-      }
-    }
-  }
-
-  private void serve(Socket client) {
-    VsockConnection upstream = null;
-    boolean handedOver = false;
-    try {
-      InputStream in = client.getInputStream();
-      OutputStream out = client.getOutputStream();
-      String status = check(readHead(in));
-      if (status != null) {
-        reply(out, status);
-        return;
-      }
-      try {
-        upstream = transport.connect(target, CONNECT_TIMEOUT);
-      } catch (IOException e) {
-        reply(out, "502 Bad Gateway");
-        return;
-      }
-      track(upstream);
       out.write("HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       out.flush();
-      VsockConnection tunnel = upstream;
-      executor.execute(() -> pump(tunnel, client));
-      handedOver = true; // from here the pump closes both ends when the upstream side ends
-      copy(in, upstream.outputStream());
-      upstream.shutdownOutput();
-    } catch (IOException | RuntimeException e) {
-      // A broken tunnel (or a bridge shutting down) ends it: close both ends, the client sees EOF.
-      handedOver = false;
-    } finally {
-      if (!handedOver) {
-        if (upstream != null) {
-          untrackAndClose(upstream);
-        }
-        untrackAndClose(client);
-      }
+    } catch (IOException e) {
+      Closeables.closeQuietly(upstream);
+      throw e;
     }
+    pump.join(client, upstream); // Closes both when the tunnel ends, either way.
   }
 
   /** Null if {@code head} is a CONNECT to the allowed authority, else the status to refuse it with. */
@@ -169,24 +150,24 @@ public final class ConnectBridge implements Closeable {
     return requestLine[1].toLowerCase(Locale.ROOT).equals(allowedAuthority) ? null : "403 Forbidden";
   }
 
-  private void pump(VsockConnection upstream, Socket client) {
-    try {
-      copy(upstream.inputStream(), client.getOutputStream());
-      client.shutdownOutput();
-    } catch (IOException | RuntimeException e) {
-      // Tunnel broken: close both ends below.
-    } finally {
-      untrackAndClose(upstream);
-      untrackAndClose(client);
-    }
-  }
-
-  /** Reads up to the blank line ending the head; null if the head is too long or the stream ends first. */
-  private static String readHead(InputStream in) throws IOException {
+  /**
+   * Reads up to the blank line ending the head, which must arrive {@code within} the time given (so a
+   * client trickling bytes cannot hold a tunnel slot); null if the head is too long or the stream ends first.
+   *
+   * @throws SocketTimeoutException if the time runs out first
+   */
+  private static String readHead(StreamConnection client, Duration within) throws IOException {
+    InputStream in = client.inputStream();
+    long deadline = System.nanoTime() + within.toNanos();
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     int matched = 0;
     byte[] terminator = {'\r', '\n', '\r', '\n'};
     while (head.size() < MAX_HEAD_BYTES) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new SocketTimeoutException("no complete CONNECT head within " + within);
+      }
+      client.readTimeout(Duration.ofNanos(Math.max(left, 1_000_000)));
       int b = in.read();
       if (b < 0) {
         return null;
@@ -206,28 +187,8 @@ public final class ConnectBridge implements Closeable {
     out.flush();
   }
 
-  private static void copy(InputStream in, OutputStream out) throws IOException {
-    byte[] buffer = new byte[16 * 1024];
-    for (int n; (n = in.read(buffer)) >= 0; ) {
-      out.write(buffer, 0, n);
-      out.flush();
-    }
-  }
-
-  private void track(Closeable c) {
-    open.add(c);
-    if (closed.get()) {
-      untrackAndClose(c);
-    }
-  }
-
-  private void untrackAndClose(Closeable c) {
-    open.remove(c);
-    closeQuietly(c);
-  }
-
   @Override
   public String toString() {
-    return "ConnectBridge[" + address() + " -> " + target + " for " + allowedAuthority + "]";
+    return "ConnectBridge[" + server + " -> " + target + " for " + allowedAuthority + "]";
   }
 }

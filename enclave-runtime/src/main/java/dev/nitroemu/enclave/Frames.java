@@ -6,18 +6,40 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /**
- * The length-prefixed framing of the framed-message protocol: a 4-byte big-endian unsigned length,
- * then that many bytes. {@code "hi"} is framed as {@code 00 00 00 02 68 69}.
+ * The one length-prefixed frame codec of every framed protocol here (the NSM service and other
+ * framed-message servers, the test-result stream, the enclave bootstrap): a 4-byte big-endian
+ * unsigned length, then that many bytes. {@code "hi"} is framed as {@code 00 00 00 02 68 69}.
+ *
+ * <p>Readers bound the length before allocating: {@link #read(InputStream, int)} refuses a declared
+ * length above its caller's limit with {@link FrameTooLargeException} and reads nothing more.
  */
 public final class Frames {
 
-  /** Largest frame body the framed-message protocol carries (64 KiB). */
+  /** Largest frame body the framed-message protocol (and so the NSM service) carries: 64 KiB. */
   public static final int MAX_FRAME_SIZE = 64 * 1024;
 
   /** Bytes of the length prefix. */
   public static final int HEADER_SIZE = 4;
 
   private Frames() {}
+
+  /**
+   * Reads one whole frame of at most {@code maxSize} bytes.
+   *
+   * @return the body, or null if the stream ended cleanly before the first byte of a frame
+   * @throws FrameTooLargeException if the declared length is above {@code maxSize} (the body is not read)
+   * @throws EOFException if the stream ends inside the frame
+   */
+  public static byte[] read(InputStream in, int maxSize) throws IOException {
+    long length = readLength(in);
+    if (length < 0) {
+      return null;
+    }
+    if (length > maxSize) {
+      throw new FrameTooLargeException(length, maxSize);
+    }
+    return readBody(in, (int) length);
+  }
 
   /**
    * Reads a length prefix.
@@ -76,6 +98,23 @@ public final class Frames {
         throw new EOFException("stream ended " + (length - done) + " bytes before the end of a frame");
       }
       done += n;
+    }
+  }
+
+  /** A peer declared a frame larger than the reader accepts; nothing of its body was read. */
+  public static final class FrameTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    private final long declaredLength;
+
+    FrameTooLargeException(long declaredLength, int maxSize) {
+      super("frame of " + declaredLength + " bytes exceeds the limit of " + maxSize + " bytes");
+      this.declaredLength = declaredLength;
+    }
+
+    /** The length the peer declared. */
+    public long declaredLength() {
+      return declaredLength;
     }
   }
 }

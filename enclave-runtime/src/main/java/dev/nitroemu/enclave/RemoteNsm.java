@@ -3,6 +3,7 @@ package dev.nitroemu.enclave;
 import static dev.nitroemu.enclave.Closeables.closeQuietly;
 
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -21,6 +22,9 @@ import java.util.Objects;
  * fails (connection lost or refused, reply timeout, oversized reply): {@link NsmException} with
  * {@link ErrorCode#INTERNAL_ERROR} and a message naming the server's address. The failed request is
  * not retried (an {@code ExtendPCR} may have been applied); the next call opens a new connection.
+ * The service closes connections that stay unused for its idle timeout (or that it needs for a new
+ * client when full): before reusing a connection unused for over a second, a call checks, waiting
+ * at most a millisecond, whether the service has closed it, and if so opens a new one first.
  * Use after {@link #close()} throws {@link IllegalStateException}.
  */
 public final class RemoteNsm extends WireNsm {
@@ -38,6 +42,12 @@ public final class RemoteNsm extends WireNsm {
   public static final VsockAddress DEFAULT_ADDRESS =
       new VsockAddress(VsockAddress.CID_PARENT, DEFAULT_PORT);
 
+  /** Unused this long, a connection is checked for a close by the service before it carries a call. */
+  private static final long CHECK_REUSE_AFTER_NANOS = Duration.ofSeconds(1).toNanos();
+
+  /** How long that check waits for an end of stream already in flight. */
+  private static final Duration CLOSE_CHECK_WAIT = Duration.ofMillis(1);
+
   /** How long a call waits for its reply unless told otherwise. */
   public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(60);
 
@@ -50,6 +60,8 @@ public final class RemoteNsm extends WireNsm {
   private final Duration replyTimeout;
   private final AutoCloseable ownedTransport;
   private FramedMessageClient client;
+  private VsockConnection connection;
+  private long lastUsedNanos;
   private boolean closed;
 
   private RemoteNsm(
@@ -154,10 +166,15 @@ public final class RemoteNsm extends WireNsm {
         throw new IllegalStateException("RemoteNsm for " + address + " is closed");
       }
       try {
+        if (client != null && System.nanoTime() - lastUsedNanos > CHECK_REUSE_AFTER_NANOS && !stillOpen()) {
+          dropClient(); // The service closed it while unused: nothing of this request was sent yet.
+        }
         if (client == null) {
           client = openClient();
         }
-        return client.call(request);
+        byte[] reply = client.call(request);
+        lastUsedNanos = System.nanoTime();
+        return reply;
       } catch (IOException | RuntimeException e) {
         dropClient();
         throw new NsmException(
@@ -187,20 +204,42 @@ public final class RemoteNsm extends WireNsm {
   }
 
   private FramedMessageClient openClient() throws IOException {
-    VsockConnection connection = transport.connect(address);
+    VsockConnection opened = transport.connect(address);
     try {
-      connection.readTimeout(replyTimeout);
+      opened.readTimeout(replyTimeout);
     } catch (IOException | RuntimeException e) {
-      closeQuietly(connection);
+      closeQuietly(opened);
       throw e;
     }
-    return FramedMessageClient.over(connection, MAX_RESPONSE_SIZE);
+    connection = opened;
+    lastUsedNanos = System.nanoTime();
+    return FramedMessageClient.over(opened, MAX_RESPONSE_SIZE);
+  }
+
+  /**
+   * Whether the idle connection can carry a call: false if the service has closed it (end of stream
+   * or a reset waiting to be read) or sent something unasked, which leaves the stream out of step.
+   */
+  private boolean stillOpen() {
+    try {
+      connection.readTimeout(CLOSE_CHECK_WAIT);
+      try {
+        connection.inputStream().read();
+        return false;
+      } catch (SocketTimeoutException nothingPending) {
+        connection.readTimeout(replyTimeout);
+        return true;
+      }
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   private void dropClient() {
     if (client != null) {
       closeQuietly(client);
       client = null;
+      connection = null;
     }
   }
 

@@ -2,6 +2,7 @@ package dev.nitroemu.kms;
 
 import dev.nitroemu.enclave.Ports;
 import dev.nitroemu.enclave.AwsRegion;
+import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.kms.internal.KeyStore;
 import dev.nitroemu.kms.internal.KmsNettyServer;
 import dev.nitroemu.kms.internal.KmsOperations;
@@ -48,7 +49,9 @@ import java.util.regex.Pattern;
  * <p>Defaults: loopback, a free port, region {@code us-east-1}, account {@code 000000000000},
  * credentials {@link KmsCredentials#defaults()} ({@code test}/{@code test}), keys in memory, no
  * attestation trust anchor (every {@code Recipient} is then refused), documents at most 5 minutes old,
- * plain HTTP, the system UTC clock. {@link #close()} is idempotent; a closed server cannot be restarted.
+ * plain HTTP, the system UTC clock, {@link ConnectionLimits#DEFAULT} (256 connections; one with no
+ * request in progress and no traffic for 60 s is closed). {@link #close()} is idempotent; a closed
+ * server cannot be restarted.
  */
 public final class KmsMockServer implements AutoCloseable {
   /** The signing name SigV4 scopes must carry. */
@@ -69,6 +72,7 @@ public final class KmsMockServer implements AutoCloseable {
   private final SecureRandom random;
   private final Path auditFile;
   private final KmsTlsCa tlsCa;
+  private final ConnectionLimits connectionLimits;
   private final Object lifecycle = new Object();
   private boolean started;
   private boolean closed;
@@ -89,6 +93,7 @@ public final class KmsMockServer implements AutoCloseable {
     this.random = builder.random != null ? builder.random : new SecureRandom();
     this.auditFile = builder.auditFile;
     this.tlsCa = builder.tlsCa;
+    this.connectionLimits = builder.connectionLimits;
   }
 
   /** A builder with the defaults described on this class. */
@@ -127,7 +132,7 @@ public final class KmsMockServer implements AutoCloseable {
         KmsProtocol protocol = new KmsProtocol(verifier, operations::handle, auditLog, region, clock);
         int workers = Math.max(2, Runtime.getRuntime().availableProcessors());
         SslContext tls = tlsCa == null ? null : tlsCa.issueServerCertificate(region, clock).serverContext();
-        http = KmsNettyServer.start(requestedAddress, protocol, tls, workers, clock);
+        http = KmsNettyServer.start(requestedAddress, protocol, tls, workers, clock, connectionLimits);
         ok = true;
         return this;
       } finally {
@@ -267,6 +272,7 @@ public final class KmsMockServer implements AutoCloseable {
     private SecureRandom random;
     private Path auditFile;
     private KmsTlsCa tlsCa;
+    private ConnectionLimits connectionLimits = ConnectionLimits.DEFAULT;
 
     private Builder() {
       KmsCredentials defaults = KmsCredentials.defaults();
@@ -361,6 +367,12 @@ public final class KmsMockServer implements AutoCloseable {
     /** Also appends every audit event as one JSON line to {@code file}. */
     public Builder auditFile(Path file) {
       this.auditFile = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /** Connections open at once and the idle timeout (default {@link ConnectionLimits#DEFAULT}: 256, 60 s). */
+    public Builder connectionLimits(ConnectionLimits limits) {
+      this.connectionLimits = Objects.requireNonNull(limits, "limits");
       return this;
     }
 

@@ -1,11 +1,13 @@
 package dev.nitroemu.enclavetests;
 
-import dev.nitroemu.enclavetests.internal.FrameIo;
+import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.enclave.Frames;
+import dev.nitroemu.enclave.StreamServer;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
-import dev.nitroemu.enclave.VsockListener;
 import dev.nitroemu.enclave.VsockTransport;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -18,25 +20,32 @@ import java.util.concurrent.atomic.AtomicInteger;
  * With {@link Builder#allowedCid(int)} set, connections from any other CID are closed unanswered
  * (on AF_VSOCK the peer CID is assigned by the hypervisor, so another enclave cannot pose as this
  * one). After {@link Builder#maxServes(int)} answers (default 1) the server stops listening, so the
- * credentials are handed out once.
+ * credentials are handed out once. At most {@value #MAX_CONCURRENT_CONNECTIONS} connections are
+ * served at once (more are closed at once); the accept loop is {@link StreamServer}'s.
  */
 public final class BootstrapServer implements AutoCloseable {
 
-  private final VsockTransport transport;
-  private final VsockAddress requestedAddress;
+  /** Most connections served at once; more are closed at once. */
+  public static final int MAX_CONCURRENT_CONNECTIONS = 8;
+
+  private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+
   private final byte[] payload;
   private final Integer allowedCid;
   private final int maxServes;
   private final AtomicInteger served = new AtomicInteger();
   private final AtomicInteger refused = new AtomicInteger();
-  private VsockListener listener;
+  private final StreamServer<VsockConnection, VsockAddress> server;
 
   private BootstrapServer(Builder builder) {
-    this.transport = builder.transport;
-    this.requestedAddress = builder.listenAddress;
     this.payload = builder.bootstrap.encode();
     this.allowedCid = builder.allowedCid;
     this.maxServes = builder.maxServes;
+    VsockTransport transport = builder.transport;
+    VsockAddress address = builder.listenAddress;
+    this.server = StreamServer.builder("nitro-bootstrap", () -> transport.listen(address), this::serve)
+        .limits(new ConnectionLimits(MAX_CONCURRENT_CONNECTIONS, IDLE_TIMEOUT))
+        .build();
   }
 
   /** A builder for a server handing out {@code bootstrap} through {@code transport}. */
@@ -45,30 +54,21 @@ public final class BootstrapServer implements AutoCloseable {
   }
 
   /**
-   * Binds and starts serving on a daemon thread.
+   * Binds and starts serving on daemon threads.
    *
    * @throws IllegalStateException if already started
    */
-  public synchronized BootstrapServer start() throws IOException {
-    if (listener != null) {
-      throw new IllegalStateException("start() already called");
-    }
-    listener = transport.listen(requestedAddress);
-    Thread thread = new Thread(this::serve, "nitro-bootstrap-" + listener.localAddress().toShortString());
-    thread.setDaemon(true);
-    thread.start();
+  public BootstrapServer start() throws IOException {
+    server.start();
     return this;
   }
 
   /** The bound address. */
-  public synchronized VsockAddress localAddress() {
-    if (listener == null) {
-      throw new IllegalStateException("call start() first");
-    }
-    return listener.localAddress();
+  public VsockAddress localAddress() {
+    return server.localAddress();
   }
 
-  /** How many connections got the bootstrap. */
+  /** How many connections got (or are being sent) the bootstrap; counted before the peer can read it. */
   public int served() {
     return served.get();
   }
@@ -78,34 +78,42 @@ public final class BootstrapServer implements AutoCloseable {
     return refused.get();
   }
 
-  /** Stops listening; idempotent. */
+  /** Stops listening and closes open connections; idempotent. */
   @Override
-  public synchronized void close() throws IOException {
-    if (listener != null) {
-      listener.close();
+  public void close() {
+    server.close();
+  }
+
+  private void serve(VsockConnection connection, StreamServer.Slot slot) {
+    if (allowedCid != null && connection.remoteAddress().cid() != allowedCid) {
+      refused.incrementAndGet();
+      return;
+    }
+    if (!reserveServe()) {
+      return; // Handed out already: closed unanswered, as the listener is closing.
+    }
+    try {
+      Frames.write(connection.outputStream(), payload);
+      connection.shutdownOutput();
+    } catch (IOException peerGone) {
+      served.decrementAndGet(); // The peer left before reading; the bootstrap stays available for its retry.
+      return;
+    }
+    if (served.get() >= maxServes) {
+      server.close(); // Everything sent is in the peer's hands; stop listening.
     }
   }
 
-  private void serve() {
-    try {
-      while (served.get() < maxServes) {
-        try (VsockConnection connection = listener.accept()) {
-          if (allowedCid != null && connection.remoteAddress().cid() != allowedCid) {
-            refused.incrementAndGet();
-            continue;
-          }
-          try {
-            FrameIo.write(connection.outputStream(), payload);
-            connection.shutdownOutput();
-            served.incrementAndGet();
-          } catch (IOException peerGone) {
-            // The peer left before reading; the bootstrap stays available for its retry.
-          }
-        }
+  /** Counts a serve before sending, so no more than {@code maxServes} are sent and a reader sees it counted. */
+  private boolean reserveServe() {
+    while (true) {
+      int count = served.get();
+      if (count >= maxServes) {
+        return false;
       }
-      close();
-    } catch (IOException closed) {
-      // close() was called: stop serving.
+      if (served.compareAndSet(count, count + 1)) {
+        return true;
+      }
     }
   }
 

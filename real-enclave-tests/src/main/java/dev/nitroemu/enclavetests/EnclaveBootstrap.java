@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.nitroemu.enclavetests.internal.FrameIo;
+import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclavetests.internal.ParentConnector;
 import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.VsockAddress;
@@ -106,7 +106,7 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
     try (VsockConnection connection =
         ParentConnector.connect(transport, parent, timeout, deadline, clock, "the bootstrap server")) {
       connection.readTimeout(timeout);
-      byte[] frame = FrameIo.read(connection.inputStream(), MAX_SIZE);
+      byte[] frame = Frames.read(connection.inputStream(), MAX_SIZE);
       if (frame == null) {
         throw new IOException("the bootstrap server at " + parent + " closed the connection without sending");
       }

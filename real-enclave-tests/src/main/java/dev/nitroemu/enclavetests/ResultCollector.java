@@ -5,12 +5,13 @@ import static dev.nitroemu.enclave.Closeables.closeQuietly;
 import dev.nitroemu.enclavetests.internal.CollectedRun;
 import dev.nitroemu.enclavetests.internal.CollectionReport;
 import dev.nitroemu.enclavetests.internal.CollectorCommand;
-import dev.nitroemu.enclavetests.internal.FrameIo;
+import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclavetests.internal.ResultCodec;
 import dev.nitroemu.enclavetests.internal.ResultEvent;
+import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.enclave.StreamServer;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
-import dev.nitroemu.enclave.VsockListener;
 import dev.nitroemu.enclave.VsockTransport;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,13 +24,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The parent-side end of the result stream: listens on a vsock port, takes the runs that {@link
@@ -41,7 +38,9 @@ import java.util.concurrent.TimeUnit;
  * non-zero on any failure, on no results, and on a cut-off run. Stream problems also appear in
  * the XML, as errors of the suite {@value #SELF_SUITE}, so a CI test report shows them.
  * Everything read from the wire is bounded: frames ({@value ResultCodec#MAX_FRAME_SIZE} bytes),
- * bytes and results per run, runs, concurrent connections.
+ * bytes and results per run, runs, concurrent connections ({@value #MAX_CONCURRENT_CONNECTIONS}; more are
+ * closed at once). A run may stay silent (a slow test) until the collector's timeout, no longer.
+ * The accept loop is {@link StreamServer}'s.
  *
  * <p>Run {@code java dev.nitroemu.enclavetests.ResultCollector --help} for the command line.
  */
@@ -68,30 +67,31 @@ public final class ResultCollector implements AutoCloseable {
   /** The suite under which stream problems are reported in the XML. */
   public static final String SELF_SUITE = "nitro-result-collector";
 
-  private final VsockTransport transport;
-  private final VsockAddress requestedAddress;
   private final Path reportsDir;
   private final Duration timeout;
   private final int expectedRuns;
   private final Clock clock;
   private final Object lock = new Object();
   private final List<CollectedRun> runs = new ArrayList<>();
-  private final Set<VsockConnection> open = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger accepted = new AtomicInteger();
   private final CountDownLatch endedRuns;
-  private VsockListener listener;
-  private ExecutorService readers;
+  private final StreamServer<VsockConnection, VsockAddress> server;
+  private boolean started;
   private Instant deadline;
   private boolean sealed;
   private CollectorOutcome outcome;
 
   private ResultCollector(Builder builder) {
-    this.transport = builder.transport;
-    this.requestedAddress = builder.listenAddress;
     this.reportsDir = builder.reportsDir;
     this.timeout = builder.timeout;
     this.expectedRuns = builder.expectedRuns;
     this.clock = builder.clock;
     this.endedRuns = new CountDownLatch(expectedRuns);
+    VsockTransport transport = builder.transport;
+    VsockAddress address = builder.listenAddress;
+    this.server = StreamServer.builder("nitro-result-collector", () -> transport.listen(address), this::read)
+        .limits(new ConnectionLimits(MAX_CONCURRENT_CONNECTIONS, timeout))
+        .build();
   }
 
   /** A builder for a collector listening through {@code transport}. */
@@ -112,7 +112,7 @@ public final class ResultCollector implements AutoCloseable {
    */
   public ResultCollector start() throws IOException {
     synchronized (lock) {
-      if (listener != null || sealed) {
+      if (started || sealed) {
         throw new IllegalStateException("start() already called");
       }
       Files.createDirectories(reportsDir);
@@ -122,25 +122,15 @@ public final class ResultCollector implements AutoCloseable {
         }
       }
       deadline = clock.instant().plus(timeout);
-      listener = transport.listen(requestedAddress);
-      readers = Executors.newFixedThreadPool(MAX_CONCURRENT_CONNECTIONS + 1, runnable -> {
-        Thread thread = new Thread(runnable, "nitro-result-collector");
-        thread.setDaemon(true);
-        return thread;
-      });
-      readers.execute(this::acceptLoop);
+      server.start();
+      started = true;
       return this;
     }
   }
 
   /** The bound address (with the concrete port). */
   public VsockAddress localAddress() {
-    synchronized (lock) {
-      if (listener == null) {
-        throw new IllegalStateException("call start() first");
-      }
-      return listener.localAddress();
-    }
+    return server.localAddress();
   }
 
   /** Where the XML goes. */
@@ -154,7 +144,7 @@ public final class ResultCollector implements AutoCloseable {
    */
   public CollectorOutcome awaitOutcome() throws IOException, InterruptedException {
     synchronized (lock) {
-      if (listener == null) {
+      if (!started) {
         throw new IllegalStateException("call start() first");
       }
       if (outcome != null) {
@@ -164,10 +154,10 @@ public final class ResultCollector implements AutoCloseable {
     Duration left = Duration.between(clock.instant(), deadline);
     boolean allEnded = !left.isNegative() && endedRuns.await(left.toMillis(), TimeUnit.MILLISECONDS);
     synchronized (lock) {
-      // Sealed first, so connections cut by stopReading() below add nothing and report no problem.
+      // Sealed first, so connections cut by closing the server below add nothing and report no problem.
       sealed = true;
     }
-    stopReading();
+    server.close();
     synchronized (lock) {
       outcome = CollectionReport.write(runs, allEnded, expectedRuns, timeout, reportsDir, clock);
       return outcome;
@@ -176,59 +166,15 @@ public final class ResultCollector implements AutoCloseable {
 
   /** Stops listening and drops open connections without writing reports; idempotent. */
   @Override
-  public void close() throws IOException {
-    stopReading();
+  public void close() {
+    server.close();
   }
 
-  private void stopReading() throws IOException {
-    VsockListener toClose;
-    synchronized (lock) {
-      toClose = listener;
+  /** Serves one connection: one run's stream of events. */
+  private void read(VsockConnection connection, StreamServer.Slot slot) {
+    if (accepted.incrementAndGet() > MAX_RUNS) {
+      return; // More runs than any nightly sends: closed unread.
     }
-    if (toClose != null) {
-      toClose.close();
-    }
-    for (VsockConnection connection : open) {
-      connection.close();
-    }
-    if (readers != null) {
-      readers.shutdownNow();
-    }
-  }
-
-  private void acceptLoop() {
-    int accepted = 0;
-    while (true) {
-      VsockConnection connection;
-      try {
-        connection = listener.accept();
-      } catch (IOException closed) {
-        return;
-      }
-      accepted++;
-      if (accepted > MAX_RUNS || open.size() >= MAX_CONCURRENT_CONNECTIONS) {
-        closeQuietly(connection);
-        continue;
-      }
-      open.add(connection);
-      try {
-        readers.execute(() -> {
-          try {
-            read(connection);
-          } finally {
-            open.remove(connection);
-            closeQuietly(connection);
-          }
-        });
-      } catch (RejectedExecutionException stopped) {
-        open.remove(connection);
-        closeQuietly(connection);
-        return;
-      }
-    }
-  }
-
-  private void read(VsockConnection connection) {
     CollectedRun run = new CollectedRun(connection.remoteAddress().toString());
     synchronized (lock) {
       if (sealed) {
@@ -241,7 +187,7 @@ public final class ResultCollector implements AutoCloseable {
       connection.readTimeout(left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left);
       InputStream in = connection.inputStream();
       while (true) {
-        byte[] frame = FrameIo.read(in, ResultCodec.MAX_FRAME_SIZE);
+        byte[] frame = Frames.read(in, ResultCodec.MAX_FRAME_SIZE);
         if (frame == null) {
           synchronized (lock) {
             if (!run.finished() && !sealed) {
@@ -276,7 +222,7 @@ public final class ResultCollector implements AutoCloseable {
 
   /** Applies one event under the lock; false stops reading this connection. */
   private boolean accept(CollectedRun run, ResultEvent event, int frameLength) {
-    if (run.addBytes(frameLength + FrameIo.HEADER_SIZE) > MAX_BYTES_PER_RUN) {
+    if (run.addBytes(frameLength + Frames.HEADER_SIZE) > MAX_BYTES_PER_RUN) {
       run.problem("run from " + run.peer() + " sent more than " + MAX_BYTES_PER_RUN + " bytes");
       return false;
     }

@@ -1,6 +1,6 @@
 package dev.nitroemu.enclavetests;
 
-import dev.nitroemu.enclavetests.internal.FrameIo;
+import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclavetests.internal.ParentConnector;
 import dev.nitroemu.enclavetests.internal.ResultCodec;
 import dev.nitroemu.enclavetests.internal.ResultEvent;
@@ -229,7 +229,7 @@ public final class VsockResultStreamer implements TestExecutionListener {
   }
 
   private void send(ResultEvent event) throws IOException {
-    FrameIo.write(connection.outputStream(), ResultCodec.encode(event));
+    Frames.write(connection.outputStream(), ResultCodec.encode(event));
   }
 
   private VsockConnection connect(VsockTransport transport, VsockAddress address) throws IOException {

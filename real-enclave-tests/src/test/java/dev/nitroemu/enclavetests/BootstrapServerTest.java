@@ -3,7 +3,7 @@ package dev.nitroemu.enclavetests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.enclavetests.internal.FrameIo;
+import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockNetwork;
@@ -11,7 +11,13 @@ import java.net.ConnectException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -67,7 +73,7 @@ class BootstrapServerTest {
         .build()
         .start()) {
       try (VsockConnection intruder = otherEnclave.connect(VsockAddress.of(3, 8001))) {
-        assertThat(FrameIo.read(intruder.inputStream(), EnclaveBootstrap.MAX_SIZE)).isNull();
+        assertThat(Frames.read(intruder.inputStream(), EnclaveBootstrap.MAX_SIZE)).isNull();
       }
       EnclaveBootstrap fetched = EnclaveBootstrap.fetch(enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(10),
           Clock.systemUTC());
@@ -75,6 +81,40 @@ class BootstrapServerTest {
       assertThat(fetched.properties()).containsEntry("nitro.kms.keyId", "alias/nightly");
       assertThat(server.refused()).isEqualTo(1);
       assertThat(server.served()).isEqualTo(1);
+    }
+  }
+
+  /** Connections are served in parallel now; still, however many arrive at once, one gets the credentials. */
+  @Test
+  void concurrentConnectionsGetTheBootstrapOnlyOnce() throws Exception {
+    EnclaveBootstrap bootstrap = new EnclaveBootstrap(null, Map.of("nitro.kms.keyId", "alias/once"));
+    int clients = BootstrapServer.MAX_CONCURRENT_CONNECTIONS;
+    ExecutorService pool = Executors.newFixedThreadPool(clients);
+    try (BootstrapServer server = BootstrapServer.builder(parent, bootstrap)
+        .listenAddress(VsockAddress.anyCid(8001))
+        .build()
+        .start()) {
+      List<Future<byte[]>> received = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        received.add(pool.submit(() -> {
+          try (VsockConnection connection = enclave.connect(VsockAddress.of(3, 8001))) {
+            connection.readTimeout(Duration.ofSeconds(20));
+            return Frames.read(connection.inputStream(), EnclaveBootstrap.MAX_SIZE);
+          } catch (java.io.IOException closedUnanswered) {
+            return null; // Refused, reset, or the listener already gone: no bootstrap.
+          }
+        }));
+      }
+      int bootstraps = 0;
+      for (Future<byte[]> frame : received) {
+        if (frame.get(30, TimeUnit.SECONDS) != null) {
+          bootstraps++;
+        }
+      }
+      assertThat(bootstraps).isEqualTo(1);
+      assertThat(server.served()).isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
     }
   }
 

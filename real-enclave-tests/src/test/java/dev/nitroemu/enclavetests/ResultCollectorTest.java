@@ -3,7 +3,7 @@ package dev.nitroemu.enclavetests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.enclavetests.internal.FrameIo;
+import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclavetests.internal.ResultCodec;
 import dev.nitroemu.enclavetests.internal.ResultEvent;
 import dev.nitroemu.enclave.VsockAddress;
@@ -159,7 +159,7 @@ class ResultCollectorTest {
   void malformedMessagesAndOutOfOrderRunsAreProblems() throws Exception {
     try (ResultCollector collector = start(Duration.ofSeconds(1), 2)) {
       try (VsockConnection garbage = connect(collector)) {
-        FrameIo.write(garbage.outputStream(), "{\"type\":".getBytes(StandardCharsets.UTF_8));
+        Frames.write(garbage.outputStream(), "{\"type\":".getBytes(StandardCharsets.UTF_8));
       }
       try (VsockConnection headless = connect(collector)) {
         send(headless, finished(passing("a.B", "one()")));
@@ -220,7 +220,7 @@ class ResultCollectorTest {
   }
 
   private static void send(VsockConnection connection, ResultEvent event) throws IOException {
-    FrameIo.write(connection.outputStream(), ResultCodec.encode(event));
+    Frames.write(connection.outputStream(), ResultCodec.encode(event));
   }
 
   private static ResultEvent.RunStarted started(String runId, int planned) {

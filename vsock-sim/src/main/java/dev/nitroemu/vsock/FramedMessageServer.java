@@ -2,21 +2,16 @@ package dev.nitroemu.vsock;
 
 import static dev.nitroemu.enclave.Closeables.closeQuietly;
 
+import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.enclave.Frames;
+import dev.nitroemu.enclave.StreamServer;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
-import dev.nitroemu.enclave.VsockListener;
 import dev.nitroemu.enclave.VsockTransport;
-import dev.nitroemu.enclave.Frames;
-import dev.nitroemu.vsock.internal.ThreadFactories;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 
@@ -25,12 +20,20 @@ import java.util.function.IntFunction;
  * is a 4-byte big-endian length and that many bytes, and so is each reply.
  *
  * <p>One connection carries any number of requests, one at a time; connections are served in
- * parallel, each on its own thread, up to {@code maxConnections}. Bounds: a frame declared larger
- * than {@value #MAX_FRAME_SIZE} bytes closes the connection without reading it; a frame over {@code
- * maxRequestSize} (but within 64 KiB) is read, discarded and answered with {@code oversizedReply}. A
- * handler that throws, or returns null or more than 64 KiB, gets {@code errorReply}'s answer; without
- * an {@code errorReply} (or {@code oversizedReply}) that connection is closed. Nothing a client sends
- * stops the server.
+ * parallel, each on its own thread. Bounds: a frame declared larger than {@value #MAX_FRAME_SIZE}
+ * bytes closes the connection without reading it; a frame over {@code maxRequestSize} (but within
+ * 64 KiB) is read, discarded and answered with {@code oversizedReply}. A handler that throws, or
+ * returns null or more than 64 KiB, gets {@code errorReply}'s answer; without an {@code errorReply}
+ * (or {@code oversizedReply}) that connection is closed. Nothing a client sends stops the server.
+ *
+ * <p><b>Connection limits</b> ({@link ConnectionLimits}, default {@value
+ * ConnectionLimits#DEFAULT_MAX_CONNECTIONS} connections and a 60 s idle timeout): a client that sends
+ * nothing for the idle timeout, between requests or inside one (a slowloris client), is
+ * disconnected. When every connection is taken, a new connection takes the place of the one that
+ * has waited longest for its client's bytes (closing it before any request of it is acted on); if
+ * every connection has a request being handled, the new connection is closed at once. Idle or
+ * half-sent connections therefore never keep a new client from its answer. The accept loop is
+ * {@link StreamServer}'s.
  */
 public final class FramedMessageServer implements AutoCloseable {
 
@@ -38,7 +41,7 @@ public final class FramedMessageServer implements AutoCloseable {
   public static final int MAX_FRAME_SIZE = Frames.MAX_FRAME_SIZE;
 
   /** Default limit on simultaneously served connections. */
-  public static final int DEFAULT_MAX_CONNECTIONS = 256;
+  public static final int DEFAULT_MAX_CONNECTIONS = ConnectionLimits.DEFAULT_MAX_CONNECTIONS;
 
   /** Answers one request. */
   @FunctionalInterface
@@ -47,29 +50,22 @@ public final class FramedMessageServer implements AutoCloseable {
     byte[] handle(byte[] request) throws Exception;
   }
 
-  private final VsockTransport transport;
-  private final VsockAddress requestedAddress;
   private final Handler handler;
   private final int maxRequestSize;
   private final IntFunction<byte[]> oversizedReply;
   private final Function<Exception, byte[]> errorReply;
-  private final int maxConnections;
-  private final Set<VsockConnection> active = ConcurrentHashMap.newKeySet();
-  private final Object lifecycle = new Object();
-  private volatile boolean closed;
-  private boolean started;
-  private VsockListener listener;
-  private ExecutorService connectionPool;
-  private Thread acceptThread;
+  private final StreamServer<VsockConnection, VsockAddress> server;
 
   private FramedMessageServer(Builder builder) {
-    this.transport = builder.transport;
-    this.requestedAddress = builder.listenAddress;
     this.handler = builder.handler;
     this.maxRequestSize = builder.maxRequestSize;
     this.oversizedReply = builder.oversizedReply;
     this.errorReply = builder.errorReply;
-    this.maxConnections = builder.maxConnections;
+    VsockTransport transport = builder.transport;
+    VsockAddress address = builder.listenAddress;
+    this.server = StreamServer.builder("framed-server", () -> transport.listen(address), this::serve)
+        .limits(builder.limits)
+        .build();
   }
 
   /** A builder for a server listening through {@code transport} and answering with {@code handler}. */
@@ -84,124 +80,69 @@ public final class FramedMessageServer implements AutoCloseable {
    * @throws IllegalStateException if already started or closed
    */
   public FramedMessageServer start() throws IOException {
-    synchronized (lifecycle) {
-      if (closed) {
-        throw new IllegalStateException("close() already called");
-      }
-      if (started) {
-        throw new IllegalStateException("start() already called");
-      }
-      listener = transport.listen(requestedAddress);
-      String name = "framed-server-" + listener.localAddress().toShortString();
-      connectionPool = Executors.newCachedThreadPool(ThreadFactories.daemon(name + "-conn"));
-      acceptThread = ThreadFactories.daemon(name + "-accept").newThread(this::acceptLoop);
-      started = true;
-      acceptThread.start();
-      return this;
-    }
+    server.start();
+    return this;
   }
 
   /** The address the server listens on (with the concrete port). */
   public VsockAddress localAddress() {
-    synchronized (lifecycle) {
-      if (!started) {
-        throw new IllegalStateException("call start() first");
-      }
-      return listener.localAddress();
-    }
+    return server.localAddress();
+  }
+
+  /** The connection cap and idle timeout in force. */
+  public ConnectionLimits limits() {
+    return server.limits();
   }
 
   /** Connections open right now. */
   public int activeConnections() {
-    return active.size();
+    return server.activeConnections();
+  }
+
+  /** Connections closed at once since start because every connection had a request being handled. */
+  public long refusedConnections() {
+    return server.refusedConnections();
   }
 
   /** Stops listening and closes every connection; idempotent. */
   @Override
-  public void close() throws IOException {
-    synchronized (lifecycle) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      if (!started) {
-        return;
-      }
-    }
-    try {
-      listener.close();
-    } finally {
-      for (VsockConnection connection : active) {
-        closeQuietly(connection);
-      }
-      connectionPool.shutdownNow();
-    }
+  public void close() {
+    server.close();
   }
 
   @Override
   public String toString() {
-    return "FramedMessageServer[" + (listener == null ? requestedAddress : listener.localAddress()) + "]";
+    return "FramedMessageServer[" + server + "]";
   }
 
-  private void acceptLoop() {
-    Semaphore slots = new Semaphore(maxConnections);
-    while (!closed) {
-      VsockConnection connection;
-      try {
-        slots.acquire();
-      } catch (InterruptedException e) {
-        return;
+  private void serve(VsockConnection connection, StreamServer.Slot slot) throws IOException {
+    InputStream in = connection.inputStream();
+    OutputStream out = connection.outputStream();
+    while (true) {
+      slot.idle(); // Waiting for the client: a full server may close this connection for a new one.
+      long length = Frames.readLength(in);
+      if (length < 0 || length > MAX_FRAME_SIZE) {
+        return; // Clean end, or a frame too large to read: close the connection.
       }
-      try {
-        connection = listener.accept();
-      } catch (IOException e) {
-        return; // Listener closed: stop serving.
+      byte[] request = null;
+      if (length > maxRequestSize) {
+        Frames.skip(in, length);
+      } else {
+        request = Frames.readBody(in, (int) length);
       }
-      active.add(connection);
-      if (closed) {
-        closeQuietly(connection); // close() may have missed it.
+      if (!slot.busy()) {
+        return; // Closed for a new connection while the request arrived: it is not acted on.
       }
-      try {
-        connectionPool.execute(() -> {
-          try {
-            serve(connection);
-          } finally {
-            active.remove(connection);
-            closeQuietly(connection);
-            slots.release();
-          }
-        });
-      } catch (RuntimeException rejected) {
-        active.remove(connection);
-        closeQuietly(connection);
-        return;
+      byte[] reply;
+      if (request == null) {
+        reply = oversizedReply == null ? null : oversizedReply.apply((int) length);
+      } else {
+        reply = answer(request);
       }
-    }
-  }
-
-  private void serve(VsockConnection connection) {
-    try {
-      InputStream in = connection.inputStream();
-      OutputStream out = connection.outputStream();
-      while (true) {
-        long length = Frames.readLength(in);
-        if (length < 0 || length > MAX_FRAME_SIZE) {
-          return; // Clean end, or a frame too large to read: close the connection.
-        }
-        byte[] reply;
-        if (length > maxRequestSize) {
-          Frames.skip(in, length);
-          reply = oversizedReply == null ? null : oversizedReply.apply((int) length);
-        } else {
-          reply = answer(Frames.readBody(in, (int) length));
-        }
-        if (reply == null || reply.length > MAX_FRAME_SIZE) {
-          return; // No reply to give: closing is the answer.
-        }
-        Frames.write(out, reply);
+      if (reply == null || reply.length > MAX_FRAME_SIZE) {
+        return; // No reply to give: closing is the answer.
       }
-    } catch (IOException | RuntimeException e) {
-      // The peer broke the connection (or a reply function failed): only this connection ends.
+      Frames.write(out, reply);
     }
   }
 
@@ -228,7 +169,7 @@ public final class FramedMessageServer implements AutoCloseable {
     private int maxRequestSize = MAX_FRAME_SIZE;
     private IntFunction<byte[]> oversizedReply;
     private Function<Exception, byte[]> errorReply;
-    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    private ConnectionLimits limits = ConnectionLimits.DEFAULT;
 
     private Builder(VsockTransport transport, Handler handler) {
       this.transport = Objects.requireNonNull(transport, "transport");
@@ -261,12 +202,12 @@ public final class FramedMessageServer implements AutoCloseable {
       return this;
     }
 
-    /** Most connections served at once (default {@value #DEFAULT_MAX_CONNECTIONS}); more wait to be accepted. */
-    public Builder maxConnections(int count) {
-      if (count < 1) {
-        throw new IllegalArgumentException("max connections must be >= 1, was " + count);
-      }
-      this.maxConnections = count;
+    /**
+     * Connection cap and idle timeout (default {@link ConnectionLimits#DEFAULT}: {@value
+     * ConnectionLimits#DEFAULT_MAX_CONNECTIONS} connections, 60 s).
+     */
+    public Builder limits(ConnectionLimits connectionLimits) {
+      this.limits = Objects.requireNonNull(connectionLimits, "connectionLimits");
       return this;
     }
 

@@ -3,27 +3,24 @@ package dev.nitroemu.vsock;
 import static dev.nitroemu.enclave.Closeables.closeQuietly;
 
 import dev.nitroemu.enclave.Ports;
+import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.enclave.StreamConnection;
+import dev.nitroemu.enclave.StreamPump;
+import dev.nitroemu.enclave.StreamServer;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockListener;
 import dev.nitroemu.enclave.VsockTransport;
 import dev.nitroemu.vsock.ProxyAllowlist.HostResolver;
-import dev.nitroemu.vsock.internal.ProxiedConnection;
-import dev.nitroemu.vsock.internal.ThreadFactories;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -32,10 +29,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Like AWS's tool it refuses to start unless the destination is in the allowlist ({@link
  * ProxyAllowlist}; by default read from {@value #DEFAULT_CONFIG_FILE}), listens on CID 3 by default,
- * and serves at most {@code workers} connections at a time (further ones wait, accepted, for a free
- * worker). Unlike it, end-of-stream is propagated as a half-close, so request/response protocols that
- * shut down their sending side work through the proxy. Each connection uses two buffers of {@code
- * bufferSize} bytes.
+ * and serves at most {@code workers} connections at a time (default {@value #DEFAULT_WORKERS}, AWS's
+ * {@code --num_workers}); further ones wait, accepted, for a free worker. Unlike it, the wait is
+ * bounded: beyond {@code maxWaiting} waiting connections (default {@value #DEFAULT_MAX_WAITING}) a
+ * new connection is closed at once; and a forwarded connection on which no byte moves either way
+ * for the idle timeout (default 60 s) is closed, so idle pooled keep-alive connections cannot hold
+ * every worker for ever. End-of-stream is propagated as a half-close, so request/response protocols
+ * that shut down their sending side work through the proxy. Each connection uses two buffers of
+ * {@code bufferSize} bytes. The accepting and copying is {@link StreamServer}'s and {@link StreamPump}'s.
  */
 public final class VsockProxy implements AutoCloseable {
 
@@ -45,8 +46,14 @@ public final class VsockProxy implements AutoCloseable {
   /** AWS vsock-proxy's default {@code --num_workers}: simultaneous connections served. */
   public static final int DEFAULT_WORKERS = 4;
 
+  /** Default number of accepted connections that may wait for a free worker; more are closed at once. */
+  public static final int DEFAULT_MAX_WAITING = 256;
+
+  /** Default idle timeout of a forwarded connection: 60 seconds without a byte either way. */
+  public static final Duration DEFAULT_IDLE_TIMEOUT = ConnectionLimits.DEFAULT_IDLE_TIMEOUT;
+
   /** Default size of each of the two per-connection copy buffers. */
-  public static final int DEFAULT_BUFFER_SIZE = 64 * 1024;
+  public static final int DEFAULT_BUFFER_SIZE = StreamPump.DEFAULT_BUFFER_SIZE;
 
   private final VsockTransport transport;
   private final VsockAddress requestedAddress;
@@ -54,19 +61,11 @@ public final class VsockProxy implements AutoCloseable {
   private final int destinationPort;
   private final ProxyAllowlist allowlist;
   private final Path allowlistFile;
-  private final int workers;
-  private final int bufferSize;
   private final Duration connectTimeout;
   private final HostResolver resolver;
-  private final Set<ProxiedConnection> active = ConcurrentHashMap.newKeySet();
   private final AtomicLong served = new AtomicLong();
-  private final Object lifecycle = new Object();
-  private boolean started;
-  private volatile boolean closed;
-  private VsockListener listener;
-  private ExecutorService workerPool;
-  private ExecutorService pumpPool;
-  private Thread acceptThread;
+  private final StreamPump pump;
+  private final StreamServer<VsockConnection, VsockAddress> server;
 
   private VsockProxy(Builder builder) {
     this.transport = builder.transport;
@@ -75,10 +74,13 @@ public final class VsockProxy implements AutoCloseable {
     this.destinationPort = builder.destinationPort;
     this.allowlist = builder.allowlist;
     this.allowlistFile = builder.allowlistFile;
-    this.workers = builder.workers;
-    this.bufferSize = builder.bufferSize;
     this.connectTimeout = builder.connectTimeout;
     this.resolver = builder.resolver;
+    this.pump = new StreamPump("vsock-proxy", builder.workers, builder.bufferSize, builder.idleTimeout);
+    this.server = StreamServer.builder("vsock-proxy", this::checkAndListen, this::forward)
+        .limits(new ConnectionLimits(builder.workers, builder.idleTimeout))
+        .maxWaiting(builder.maxWaiting)
+        .build();
   }
 
   /** A builder for a proxy listening through {@code transport}. */
@@ -94,34 +96,13 @@ public final class VsockProxy implements AutoCloseable {
    * @throws IllegalStateException if already started or closed
    */
   public VsockProxy start() throws IOException {
-    synchronized (lifecycle) {
-      if (closed) {
-        throw new IllegalStateException("close() already called");
-      }
-      if (started) {
-        throw new IllegalStateException("start() already called");
-      }
-      ProxyAllowlist rules = allowlist != null ? allowlist : ProxyAllowlist.load(allowlistFile);
-      rules.check(destinationHost, destinationPort, resolver);
-      listener = transport.listen(requestedAddress);
-      String name = "vsock-proxy-" + listener.localAddress().toShortString();
-      workerPool = Executors.newFixedThreadPool(workers, ThreadFactories.daemon(name + "-worker"));
-      pumpPool = Executors.newCachedThreadPool(ThreadFactories.daemon(name + "-pump"));
-      acceptThread = ThreadFactories.daemon(name + "-accept").newThread(this::acceptLoop);
-      started = true;
-      acceptThread.start();
-      return this;
-    }
+    server.start();
+    return this;
   }
 
   /** The vsock address the proxy listens on (with the concrete port). */
   public VsockAddress localAddress() {
-    synchronized (lifecycle) {
-      if (!started) {
-        throw new IllegalStateException("call start() first");
-      }
-      return listener.localAddress();
-    }
+    return server.localAddress();
   }
 
   /** The TCP destination, as given. */
@@ -129,9 +110,9 @@ public final class VsockProxy implements AutoCloseable {
     return InetSocketAddress.createUnresolved(destinationHost, destinationPort);
   }
 
-  /** Connections being forwarded right now. */
+  /** Connections open right now: being forwarded, or waiting for a worker. */
   public int activeConnections() {
-    return active.size();
+    return server.activeConnections();
   }
 
   /** Connections forwarded (or attempted) since start. */
@@ -139,76 +120,49 @@ public final class VsockProxy implements AutoCloseable {
     return served.get();
   }
 
+  /** Connections closed at once because every worker was busy and the waiting places were taken. */
+  public long connectionsRefused() {
+    return server.refusedConnections();
+  }
+
   /** Stops listening and closes every forwarded connection; idempotent. */
   @Override
-  public void close() throws IOException {
-    synchronized (lifecycle) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      if (!started) {
-        return;
-      }
-    }
+  public void close() {
     try {
-      listener.close();
+      server.close();
     } finally {
-      for (ProxiedConnection connection : active) {
-        connection.abort();
-      }
-      workerPool.shutdownNow();
-      pumpPool.shutdownNow();
+      pump.close();
     }
   }
 
   @Override
   public String toString() {
-    return "VsockProxy[" + (listener == null ? requestedAddress : listener.localAddress()) + " -> "
-        + destinationHost + ":" + destinationPort + "]";
+    return "VsockProxy[" + server + " -> " + destinationHost + ":" + destinationPort + "]";
   }
 
-  private void acceptLoop() {
-    while (true) {
-      VsockConnection client;
-      try {
-        client = listener.accept();
-      } catch (IOException e) {
-        return; // Listener closed (or broken): the proxy stops accepting.
-      }
-      try {
-        workerPool.execute(() -> forward(client));
-      } catch (RuntimeException rejected) {
-        closeQuietly(client); // Proxy closing.
-        return;
-      }
-    }
+  private VsockListener checkAndListen() throws IOException {
+    ProxyAllowlist rules = allowlist != null ? allowlist : ProxyAllowlist.load(allowlistFile);
+    rules.check(destinationHost, destinationPort, resolver);
+    return transport.listen(requestedAddress);
   }
 
   /** Runs on a worker for the connection's whole life, as AWS's thread pool does. */
-  private void forward(VsockConnection client) {
+  private void forward(VsockConnection client, StreamServer.Slot slot) throws IOException {
     served.incrementAndGet();
     Socket upstream = new Socket();
-    ProxiedConnection connection = new ProxiedConnection(client, upstream, bufferSize);
-    active.add(connection);
     try {
       // Resolve per connection: the JVM's DNS cache plays the role of AWS's TTL-based re-resolution.
       List<InetAddress> ips = ProxyAllowlist.preferred(destinationHost, resolver);
       if (ips.isEmpty()) {
         throw new UnknownHostException(destinationHost);
       }
-      InetAddress ip = ips.get(0);
-      upstream.connect(new InetSocketAddress(ip, destinationPort), 
+      upstream.connect(new InetSocketAddress(ips.get(0), destinationPort),
           (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
-      if (closed) {
-        throw new SocketException("proxy closed");
-      }
-      connection.run(pumpPool);
     } catch (IOException | RuntimeException e) {
-      connection.abort(); // The enclave sees its connection closed, as with AWS's proxy.
-    } finally {
-      active.remove(connection);
+      upstream.close(); // The server closes the enclave's side: it sees its connection closed, as with AWS's proxy.
+      throw e;
     }
+    pump.join(client, StreamConnection.of(upstream));
   }
 
   /** Configures a {@link VsockProxy}. */
@@ -220,6 +174,8 @@ public final class VsockProxy implements AutoCloseable {
     private ProxyAllowlist allowlist;
     private Path allowlistFile = Path.of(DEFAULT_CONFIG_FILE);
     private int workers = DEFAULT_WORKERS;
+    private int maxWaiting = DEFAULT_MAX_WAITING;
+    private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private int bufferSize = DEFAULT_BUFFER_SIZE;
     private Duration connectTimeout = Duration.ofSeconds(10);
     private HostResolver resolver = HostResolver.system();
@@ -260,18 +216,47 @@ public final class VsockProxy implements AutoCloseable {
       return this;
     }
 
-    /** Maximum simultaneous connections (AWS {@code --num_workers}, default 4). */
+    /** Maximum simultaneous connections (AWS {@code --num_workers}, default 4; at most 8192). */
     public Builder workers(int count) {
       if (count < 1) {
         throw new IllegalArgumentException("Number of workers must not be 0");
+      }
+      if (count > ConnectionLimits.MAX_CONNECTIONS_LIMIT) {
+        throw new IllegalArgumentException(
+            "number of workers must be at most " + ConnectionLimits.MAX_CONNECTIONS_LIMIT + ", was " + count);
       }
       this.workers = count;
       return this;
     }
 
+    /**
+     * Accepted connections that may wait for a free worker (default {@value #DEFAULT_MAX_WAITING});
+     * beyond that a new connection is closed at once.
+     */
+    public Builder maxWaiting(int count) {
+      if (count < 0 || count > ConnectionLimits.MAX_CONNECTIONS_LIMIT) {
+        throw new IllegalArgumentException(
+            "max waiting must be in 0.." + ConnectionLimits.MAX_CONNECTIONS_LIMIT + ", was " + count);
+      }
+      this.maxWaiting = count;
+      return this;
+    }
+
+    /**
+     * How long a forwarded connection may move no byte in either direction before the proxy closes
+     * both sides (default 60 s); positive.
+     */
+    public Builder idleTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("idle timeout must be positive, was " + timeout);
+      }
+      this.idleTimeout = timeout;
+      return this;
+    }
+
     /** Size of each per-connection, per-direction copy buffer (default 64 KiB). */
     public Builder bufferSize(int bytes) {
-      if (bytes < 1 || bytes > 16 << 20) {
+      if (bytes < 1 || bytes > StreamPump.MAX_BUFFER_SIZE) {
         throw new IllegalArgumentException("buffer size must be in 1..16 MiB, was " + bytes);
       }
       this.bufferSize = bytes;

@@ -1,5 +1,6 @@
 package dev.nitroemu.vsock;
 
+import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.FramedMessageClient;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
@@ -33,6 +34,8 @@ class FramedMessageServerTest {
   private static final VsockAddress TARGET = VsockAddress.of(16, 9000);
   private static final FramedMessageServer.Handler UPPER_CASE =
       request -> new String(request, UTF_8).toUpperCase(java.util.Locale.ROOT).getBytes(UTF_8);
+
+  private static final Duration PATIENCE = Duration.ofSeconds(20);
 
   private final VsockNetwork network = VsockNetwork.create();
 
@@ -200,6 +203,85 @@ class FramedMessageServerTest {
     }
   }
 
+  /** Issue 9: with no idle timeout, a client that sent part of a frame held its connection for ever. */
+  @Test
+  void aSlowlorisClientIsDisconnectedAfterTheIdleTimeout() throws Exception {
+    try (FramedMessageServer server = server(UPPER_CASE)
+            .limits(ConnectionLimits.DEFAULT.withIdleTimeout(Duration.ofMillis(300))).build().start();
+        VsockConnection slowloris = network.connect(TARGET)) {
+      slowloris.readTimeout(PATIENCE);
+      writeRawFrame(slowloris, 10, "abc".getBytes(UTF_8));
+
+      assertThat(readOrReset(slowloris)).as("closed by the server, not by our read timeout").isEqualTo(-1);
+      assertThat(server.limits().idleTimeout()).isEqualTo(Duration.ofMillis(300));
+    }
+  }
+
+  /**
+   * Issue 9: the server took a slot before accepting, so idle connections filling every slot kept a
+   * new client unaccepted for ever. Now the connection idle the longest gives the newcomer its place.
+   */
+  @Test
+  void idleConnectionsGiveTheirPlaceToANewClient() throws Exception {
+    try (FramedMessageServer server = server(UPPER_CASE)
+            .limits(ConnectionLimits.DEFAULT.withMaxConnections(2)).build().start();
+        FramedMessageClient first = client();
+        FramedMessageClient second = client()) {
+      assertThat(first.call("a".getBytes(UTF_8))).asString(UTF_8).isEqualTo("A");
+      assertThat(second.call("b".getBytes(UTF_8))).asString(UTF_8).isEqualTo("B");
+
+      try (FramedMessageClient third = client()) {
+        third.readTimeout(PATIENCE);
+        assertThat(third.call("c".getBytes(UTF_8))).asString(UTF_8).isEqualTo("C");
+      }
+      assertThatThrownBy(() -> first.call("again".getBytes(UTF_8))).isInstanceOf(IOException.class);
+      assertThat(second.call("d".getBytes(UTF_8))).asString(UTF_8).isEqualTo("D");
+    }
+  }
+
+  /**
+   * Issue 9: more connections than the cap waited unaccepted for ever. On the old code the
+   * newcomer's call below hangs until its 20 s read timeout; now it is closed at once.
+   */
+  @Test
+  void aNewcomerIsRefusedAtOnceWhileEveryConnectionHasARequestInTheHandler() throws Exception {
+    CountDownLatch inHandler = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    FramedMessageServer.Handler holding = request -> {
+      inHandler.countDown();
+      release.await();
+      return request;
+    };
+    ExecutorService caller = Executors.newSingleThreadExecutor();
+    try (FramedMessageServer server = server(holding)
+            .limits(ConnectionLimits.DEFAULT.withMaxConnections(1)).build().start();
+        FramedMessageClient busy = client()) {
+      Future<byte[]> held = caller.submit(() -> busy.call(new byte[] {1}));
+      assertThat(inHandler.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+      try (FramedMessageClient newcomer = client()) {
+        newcomer.readTimeout(PATIENCE);
+        assertThatThrownBy(() -> newcomer.call(new byte[] {2}))
+            .isInstanceOf(IOException.class)
+            .isNotInstanceOf(java.net.SocketTimeoutException.class);
+      }
+      assertThat(server.refusedConnections()).isEqualTo(1);
+      release.countDown();
+      assertThat(held.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).containsExactly(1);
+    } finally {
+      release.countDown();
+      caller.shutdownNow();
+    }
+  }
+
+  private static int readOrReset(VsockConnection connection) throws IOException {
+    try {
+      return connection.inputStream().read();
+    } catch (java.net.SocketException reset) {
+      return -1;
+    }
+  }
+
   @Test
   void closeIsIdempotentAndEndsOpenConnections() throws Exception {
     FramedMessageServer server = server(UPPER_CASE).build().start();
@@ -219,7 +301,8 @@ class FramedMessageServerTest {
     assertThatThrownBy(builder::build).isInstanceOf(IllegalStateException.class).hasMessageContaining("listenAddress");
     assertThatThrownBy(() -> builder.maxRequestSize(FramedMessageServer.MAX_FRAME_SIZE + 1, null))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> builder.maxConnections(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> builder.limits(ConnectionLimits.DEFAULT.withMaxConnections(0)))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> builder.listenAddress(ADDRESS).build().localAddress())
         .isInstanceOf(IllegalStateException.class).hasMessage("call start() first");
   }

@@ -18,6 +18,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -36,6 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(60)
 @SuppressWarnings("try") // Resources opened only for their lifetime, and close() called to test idempotency.
 class VsockProxyTest {
+
+  private static final Duration PATIENCE = Duration.ofSeconds(20);
 
   private final VsockNetwork network = VsockNetwork.create();
 
@@ -272,6 +275,86 @@ class VsockProxyTest {
     }
   }
 
+  /**
+   * Issue 9: an SDK's pooled keep-alive connections held every worker (AWS's default is 4) and the
+   * KMS mock never closes idle connections, so every other enclave client waited for ever. On the
+   * old code (no idle timeout) the third client below never gets its reply and its 20 s read
+   * timeout fails the test; now the idle connections are closed and the waiting client is served.
+   */
+  @Test
+  void idleKeepAliveConnectionsCannotStarveOtherClients() throws Exception {
+    try (TcpEchoServer destination = new TcpEchoServer();
+        VsockProxy proxy = VsockProxy.builder(network)
+            .listenAddress(new VsockAddress(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+            .destination("127.0.0.1", destination.port())
+            .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
+            .workers(2)
+            .idleTimeout(Duration.ofMillis(500))
+            .build()
+            .start();
+        VsockConnection pooled = network.connect(proxy.localAddress());
+        VsockConnection alsoPooled = network.connect(proxy.localAddress())) {
+      for (VsockConnection keepAlive : List.of(pooled, alsoPooled)) { // One request each, then kept open.
+        keepAlive.readTimeout(PATIENCE);
+        keepAlive.outputStream().write('k');
+        assertThat(keepAlive.inputStream().read()).isEqualTo('k');
+      }
+
+      try (VsockConnection other = network.connect(proxy.localAddress())) {
+        other.readTimeout(PATIENCE);
+        other.outputStream().write('o');
+        assertThat(other.inputStream().read()).isEqualTo('o');
+      }
+      assertThat(readOrReset(pooled)).as("closed as idle by the proxy").isEqualTo(-1);
+    }
+  }
+
+  @Test
+  void connectionsBeyondTheWaitingPlacesAreClosedAtOnce() throws Exception {
+    CountDownLatch destinationConnected = new CountDownLatch(1);
+    TcpEchoServer.SocketHandler hold = socket -> {
+      destinationConnected.countDown();
+      socket.getInputStream().transferTo(OutputStream.nullOutputStream());
+    };
+    try (TcpEchoServer destination = new TcpEchoServer(hold);
+        VsockProxy proxy = VsockProxy.builder(network)
+            .listenAddress(new VsockAddress(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+            .destination("127.0.0.1", destination.port())
+            .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
+            .workers(1)
+            .maxWaiting(1)
+            .build()
+            .start();
+        VsockConnection forwarded = network.connect(proxy.localAddress());
+        VsockConnection waiting = network.connect(proxy.localAddress())) {
+      assertThat(destinationConnected.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      awaitActiveConnections(proxy, 2);
+
+      try (VsockConnection refused = network.connect(proxy.localAddress())) {
+        refused.readTimeout(PATIENCE);
+        assertThat(readOrReset(refused)).as("closed by the proxy, not by our read timeout").isEqualTo(-1);
+      }
+      assertThat(proxy.connectionsRefused()).isEqualTo(1);
+      assertThat(proxy.activeConnections()).isEqualTo(2);
+    }
+  }
+
+  private static void awaitActiveConnections(VsockProxy proxy, int expected) throws InterruptedException {
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    while (proxy.activeConnections() != expected && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(proxy.activeConnections()).isEqualTo(expected);
+  }
+
+  private static int readOrReset(VsockConnection connection) throws IOException {
+    try {
+      return connection.inputStream().read();
+    } catch (java.net.SocketException reset) {
+      return -1;
+    }
+  }
+
   @Test
   void misuseFailsWithMessagesSayingWhatToDo() throws Exception {
     VsockProxy proxy = VsockProxy.builder(network).listenPort(8004).destination("127.0.0.1", 80)
@@ -281,6 +364,10 @@ class VsockProxyTest {
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("listenPort");
     assertThatThrownBy(() -> VsockProxy.builder(network).workers(0))
         .hasMessage("Number of workers must not be 0");
+    assertThatThrownBy(() -> VsockProxy.builder(network).idleTimeout(Duration.ZERO))
+        .hasMessage("idle timeout must be positive, was PT0S");
+    assertThatThrownBy(() -> VsockProxy.builder(network).maxWaiting(-1))
+        .hasMessage("max waiting must be in 0..8192, was -1");
     proxy.start();
     assertThatThrownBy(proxy::start).isInstanceOf(IllegalStateException.class).hasMessage("start() already called");
     proxy.close();

@@ -1,6 +1,7 @@
 package dev.nitroemu.junit.internal;
 
 import dev.nitroemu.enclave.ConnectBridge;
+import dev.nitroemu.enclave.ConnectionLimits;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -27,6 +29,8 @@ class ConnectBridgeTest {
 
   private static final String HOST = "kms.eu-west-1.amazonaws.com";
   private static final VsockAddress PROXY = VsockAddress.of(VsockAddress.CID_PARENT, 8000);
+  private static final int PATIENCE_MILLIS = 20_000;
+  private static final ConnectionLimits QUICK = ConnectionLimits.DEFAULT.withIdleTimeout(Duration.ofMillis(300));
 
   private final VsockNetwork network = VsockNetwork.create();
 
@@ -126,6 +130,57 @@ class ConnectBridgeTest {
         }
       }
       assertNoTunnelAt(port);
+    }
+  }
+
+  /** A full bridge answers a new client with 503 at once instead of leaving it unanswered. */
+  @Test
+  void aFullBridgeAnswers503() throws Exception {
+    try (VsockListener proxy = network.listen(PROXY);
+        ConnectBridge bridge = ConnectBridge.start(network, PROXY, HOST, ConnectionLimits.DEFAULT.withMaxConnections(1));
+        Socket tunnelled = connectTo(bridge)) {
+      send(tunnelled, "CONNECT " + HOST + ":443 HTTP/1.1\r\n\r\n");
+      assertThat(readHead(tunnelled.getInputStream())).startsWith("HTTP/1.1 200 ");
+
+      try (Socket newcomer = connectTo(bridge)) {
+        newcomer.setSoTimeout(PATIENCE_MILLIS);
+        assertThat(new String(newcomer.getInputStream().readAllBytes(), US_ASCII))
+            .startsWith("HTTP/1.1 503 Service Unavailable");
+      }
+    }
+  }
+
+  /**
+   * A client that never finishes its CONNECT head used to hold a bridge thread for ever (the old
+   * bridge read with no timeout, so the 20 s read timeout below would fail this test); now it gets
+   * 408 once the idle timeout has passed.
+   */
+  @Test
+  void aClientThatSendsNoCompleteHeadGets408() throws Exception {
+    try (ConnectBridge bridge = ConnectBridge.start(network, PROXY, HOST, QUICK);
+        Socket slowloris = connectTo(bridge)) {
+      slowloris.setSoTimeout(PATIENCE_MILLIS);
+      send(slowloris, "CONNECT " + HOST);
+
+      assertThat(new String(slowloris.getInputStream().readAllBytes(), US_ASCII))
+          .startsWith("HTTP/1.1 408 Request Timeout");
+    }
+  }
+
+  @Test
+  void aTunnelSilentBothWaysIsClosedAfterTheIdleTimeout() throws Exception {
+    try (VsockListener proxy = network.listen(PROXY);
+        ConnectBridge bridge = ConnectBridge.start(network, PROXY, HOST, QUICK);
+        Socket client = connectTo(bridge)) {
+      client.setSoTimeout(PATIENCE_MILLIS);
+      send(client, "CONNECT " + HOST + ":443 HTTP/1.1\r\n\r\n");
+      assertThat(readHead(client.getInputStream())).startsWith("HTTP/1.1 200 ");
+      try (VsockConnection upstream = proxy.accept()) {
+        upstream.readTimeout(Duration.ofMillis(PATIENCE_MILLIS));
+
+        assertThat(readOrReset(client.getInputStream())).as("closed by the bridge, not by our timeout").isEqualTo(-1);
+        assertThat(readOrReset(upstream.inputStream())).isEqualTo(-1);
+      }
     }
   }
 

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -33,7 +34,8 @@ import java.util.concurrent.RejectedExecutionException;
  * most {@value #MAX_QUEUED} (reading pauses while it is full). Every reply carries {@code
  * x-amzn-RequestId}, {@code Content-Type: application/x-amz-json-1.1}, {@code Date} and {@code
  * Content-Length}; the connection stays open when the client asked for keep-alive and the request was
- * read completely.
+ * read completely. A connection left idle (see {@link KmsNettyServer}) with no request queued or being
+ * handled is closed.
  */
 final class KmsHttpHandler extends ChannelInboundHandlerAdapter {
   static final int MAX_QUEUED = 8;
@@ -138,6 +140,19 @@ final class KmsHttpHandler extends ChannelInboundHandlerAdapter {
     written.addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     busy = false;
     dispatchNext(ctx);
+  }
+
+  /** Closes a connection idle for the idle timeout, unless a request of it is queued or being handled. */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    if (event instanceof IdleStateEvent) {
+      if (!busy && queue.isEmpty()) {
+        closing = true;
+        ctx.close();
+      }
+      return;
+    }
+    super.userEventTriggered(ctx, event);
   }
 
   @Override

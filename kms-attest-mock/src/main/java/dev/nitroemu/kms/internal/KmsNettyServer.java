@@ -1,5 +1,6 @@
 package dev.nitroemu.kms.internal;
 
+import dev.nitroemu.enclave.ConnectionLimits;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -13,6 +14,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -20,6 +22,7 @@ import java.time.Clock;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Netty HTTP/1.1 listener of the KMS mock: one acceptor thread, one I/O thread, and a small
@@ -27,7 +30,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Bounds: request line 4 KiB, headers 8 KiB, body {@value #MAX_BODY_BYTES} bytes (larger bodies get
  * a typed {@code ValidationException}); at most {@value #MAX_WAITING} requests wait for a worker
- * (more get {@code ThrottlingException}, which AWS SDKs retry).
+ * (more get {@code ThrottlingException}, which AWS SDKs retry). {@link ConnectionLimits}: at most
+ * {@code maxConnections} connections are open at once (a further one is closed at once, which AWS
+ * SDKs retry), and a connection with no request in progress and no byte either way for the idle
+ * timeout is closed, so idle keep-alive connections and half-sent requests do not stay for ever.
  */
 public final class KmsNettyServer implements AutoCloseable {
   /** Largest request body accepted: 1 MiB. */
@@ -59,6 +65,21 @@ public final class KmsNettyServer implements AutoCloseable {
   public static KmsNettyServer start(
       InetSocketAddress address, KmsProtocol protocol, SslContext tls, int workerThreads, Clock clock)
       throws IOException {
+    return start(address, protocol, tls, workerThreads, clock, ConnectionLimits.DEFAULT);
+  }
+
+  /**
+   * Binds {@code address} and serves {@code protocol} within {@code limits}.
+   *
+   * @param tls the TLS context for HTTPS, or null for plain HTTP
+   * @param workerThreads how many requests are processed in parallel
+   * @param limits connections open at once, and how long an unused connection stays open
+   * @throws IOException if the address cannot be bound
+   */
+  public static KmsNettyServer start(InetSocketAddress address, KmsProtocol protocol, SslContext tls,
+      int workerThreads, Clock clock, ConnectionLimits limits) throws IOException {
+    AtomicInteger open = new AtomicInteger();
+    long idleMillis = limits.idleTimeout().toMillis();
     EventLoopGroup acceptor =
         new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kms-accept", true), NioIoHandler.newFactory());
     EventLoopGroup io =
@@ -74,7 +95,14 @@ public final class KmsNettyServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel channel) {
+            if (open.incrementAndGet() > limits.maxConnections()) {
+              open.decrementAndGet();
+              channel.close(); // Full: refused at once rather than left waiting.
+              return;
+            }
+            channel.closeFuture().addListener(closed -> open.decrementAndGet());
             ChannelPipeline pipeline = channel.pipeline();
+            pipeline.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
             if (tls != null) {
               pipeline.addLast("tls", tls.newHandler(channel.alloc()));
             }

@@ -7,6 +7,7 @@ import dev.nitroemu.enclavetests.EnclaveBootstrap;
 import dev.nitroemu.enclavetests.ResultCollector;
 import dev.nitroemu.enclavetests.internal.CommandLine.UsageException;
 import dev.nitroemu.vsock.FramedMessageServer;
+import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockTransport;
@@ -136,7 +137,7 @@ public final class CollectorCommand {
     }
     return FramedMessageServer.builder(transport, request -> request)
         .listenAddress(VsockAddress.anyCid(line.vsockPort("echo-port", 0)))
-        .maxConnections(4)
+        .limits(ConnectionLimits.DEFAULT.withMaxConnections(4))
         .build()
         .start();
   }

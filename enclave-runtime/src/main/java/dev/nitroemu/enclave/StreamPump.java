@@ -1,0 +1,141 @@
+package dev.nitroemu.enclave;
+
+import dev.nitroemu.enclave.internal.DaemonThreads;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The one two-way byte pump, joining two stream connections (the vsock-proxy's vsock client and TCP
+ * upstream, the CONNECT bridge's TCP client and vsock upstream) until both directions have ended.
+ *
+ * <p>Each direction copies through its own buffer of {@code bufferSize} bytes. End of stream one way
+ * becomes a half-close ({@link StreamConnection#shutdownOutput()}) of the other side, so protocols
+ * that shut down their sending side still get their answer; once both directions have ended both
+ * connections are closed. An error either way, or no byte either way for the idle timeout (a
+ * direction that times out while the other moved bytes keeps waiting), closes both at once. One
+ * direction runs on the caller's thread, the other on one of at most {@code maxJoins} pump threads.
+ */
+public final class StreamPump implements AutoCloseable {
+
+  /** Default size of each of the two per-join copy buffers: 64 KiB. */
+  public static final int DEFAULT_BUFFER_SIZE = 64 * 1024;
+
+  /** Largest buffer size accepted: 16 MiB. */
+  public static final int MAX_BUFFER_SIZE = 16 << 20;
+
+  private final int bufferSize;
+  private final Duration idleTimeout;
+  private final ThreadPoolExecutor threads;
+
+  /**
+   * A pump whose threads are named after {@code name}.
+   *
+   * @param maxJoins joins running at once (the owning server's connection cap); more wait for a thread
+   * @param bufferSize bytes of each direction's buffer, 1..{@value #MAX_BUFFER_SIZE}
+   * @param idleTimeout how long both directions may stay silent before the join is closed; positive
+   */
+  public StreamPump(String name, int maxJoins, int bufferSize, Duration idleTimeout) {
+    Objects.requireNonNull(name, "name");
+    if (bufferSize < 1 || bufferSize > MAX_BUFFER_SIZE) {
+      throw new IllegalArgumentException("buffer size must be in 1.." + MAX_BUFFER_SIZE + ", was " + bufferSize);
+    }
+    // ConnectionLimits checks maxJoins and the timeout the way every server checks them.
+    ConnectionLimits checked = new ConnectionLimits(maxJoins, idleTimeout);
+    this.bufferSize = bufferSize;
+    this.idleTimeout = checked.idleTimeout();
+    this.threads = DaemonThreads.pool(name + "-pump", checked.maxConnections());
+  }
+
+  /**
+   * Copies {@code a} to {@code b} on this thread and {@code b} to {@code a} on a pump thread, and
+   * returns when both directions have ended and both connections are closed. Never throws: how the
+   * join ended is seen by the peers (end of stream or a reset).
+   */
+  public void join(StreamConnection a, StreamConnection b) {
+    Joint joint = new Joint(a, b);
+    try {
+      a.readTimeout(idleTimeout);
+      b.readTimeout(idleTimeout);
+      CountDownLatch reverseDone = new CountDownLatch(1);
+      threads.execute(() -> {
+        try {
+          joint.copy(b, a);
+        } finally {
+          reverseDone.countDown();
+        }
+      });
+      joint.copy(a, b);
+      reverseDone.await();
+    } catch (IOException | RejectedExecutionException e) {
+      // Could not set up both directions (or the pump is closing): end the join.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      joint.abort();
+    }
+  }
+
+  /** Stops the pump threads; joins still running end as their connections are closed by their owner. */
+  @Override
+  public void close() {
+    threads.shutdownNow();
+  }
+
+  /** One join's shared state: when a byte last moved, and whether it has been torn down. */
+  private final class Joint {
+    private final StreamConnection a;
+    private final StreamConnection b;
+    private final AtomicBoolean aborted = new AtomicBoolean();
+    private volatile long lastActivity = System.nanoTime();
+
+    Joint(StreamConnection a, StreamConnection b) {
+      this.a = a;
+      this.b = b;
+    }
+
+    /** Copies until end of stream (then half-closes {@code to}), an error, or the join going idle. */
+    void copy(StreamConnection from, StreamConnection to) {
+      byte[] buffer = new byte[bufferSize];
+      try {
+        InputStream in = from.inputStream();
+        OutputStream out = to.outputStream();
+        while (true) {
+          int n;
+          try {
+            n = in.read(buffer);
+          } catch (SocketTimeoutException silent) {
+            if (System.nanoTime() - lastActivity < idleTimeout.toNanos()) {
+              continue; // The other direction moved bytes meanwhile: the join is not idle.
+            }
+            throw silent;
+          }
+          if (n < 0) {
+            to.shutdownOutput();
+            return;
+          }
+          lastActivity = System.nanoTime();
+          out.write(buffer, 0, n);
+          out.flush();
+        }
+      } catch (IOException | RuntimeException e) {
+        abort(); // A reset, an error or silence on either side ends the whole join, as a real proxy would.
+      }
+    }
+
+    /** Closes both connections, ending both directions; idempotent. */
+    void abort() {
+      if (aborted.compareAndSet(false, true)) {
+        Closeables.closeQuietly(a);
+        Closeables.closeQuietly(b);
+      }
+    }
+  }
+}
