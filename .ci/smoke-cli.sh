@@ -56,6 +56,7 @@ cat > "$work/policy.json" <<POLICY
    "Action": "kms:Decrypt", "Resource": "*",
    "Condition": {"StringEqualsIgnoreCase": {"kms:RecipientAttestation:PCR0": "$pcr0"}}}]}
 POLICY
+./nitro-emu policy lint "$work/policy.json"
 "${kms[@]}" put-key-policy --key-id "$key" --policy-name default --policy "file://$work/policy.json"
 printf 's3cr3t' > "$work/plain.txt"
 "${kms[@]}" encrypt --key-id "$key" --plaintext "fileb://$work/plain.txt" --query CiphertextBlob --output text \

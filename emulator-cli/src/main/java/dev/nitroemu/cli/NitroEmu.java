@@ -22,7 +22,8 @@ import picocli.CommandLine.Command;
       PcrsCommand.class,
       VsockProxyCommand.class,
       DescribeEifCommand.class,
-      BuildEifCommand.class
+      BuildEifCommand.class,
+      PolicyCommand.class
     })
 public final class NitroEmu implements Runnable {
 
