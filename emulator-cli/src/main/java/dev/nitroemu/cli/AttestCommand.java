@@ -1,5 +1,6 @@
 package dev.nitroemu.cli;
 
+import dev.nitroemu.enclave.AttestationDocument;
 import dev.nitroemu.enclave.NsmException;
 import dev.nitroemu.enclave.PayloadEncoding;
 import dev.nitroemu.nsm.SoftwareNsm;
@@ -7,11 +8,20 @@ import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code nitro-emu attest}: writes one attestation document from a fresh emulated enclave. */
+/**
+ * {@code nitro-emu attest}: writes one attestation document from a fresh emulated enclave. Each of
+ * {@code --user-data}, {@code --nonce} and {@code --public-key} is at most 1024 bytes (the NSM answers
+ * InputTooLarge beyond that); {@code --public-key} refuses private keys and turns PEM into DER (see
+ * {@link PublicKeyFile}).
+ */
 @Command(
     name = "attest",
     mixinStandardHelpOptions = true,
-    description = "Writes one signed attestation document (raw COSE_Sign1 bytes).")
+    description = {
+      "Writes one signed attestation document (raw COSE_Sign1 bytes).",
+      "--user-data, --nonce and --public-key carry at most 1024 bytes each. --public-key takes a DER or PEM",
+      "public key (PEM is converted to DER SubjectPublicKeyInfo, as KMS expects); a private key is refused."
+    })
 final class AttestCommand extends CliCommand {
   @Option(names = "--user-data", paramLabel = "HEX", description = "user_data field, hex")
   String userData;
@@ -19,7 +29,7 @@ final class AttestCommand extends CliCommand {
   @Option(names = "--nonce", paramLabel = "HEX", description = "nonce field, hex")
   String nonce;
 
-  @Option(names = "--public-key", paramLabel = "FILE.der", description = "public_key field, read from a file")
+  @Option(names = "--public-key", paramLabel = "FILE", description = "public_key field: a public key file (DER, or PEM converted to DER)")
   String publicKey;
 
   @Option(names = "--profile", paramLabel = "FILE.json", description = "nitro-cli build-enclave/describe-eif output")
@@ -39,9 +49,13 @@ final class AttestCommand extends CliCommand {
 
   @Override
   public void run() {
-    byte[] userDataBytes = CliSupport.hex("--user-data", userData);
-    byte[] nonceBytes = CliSupport.hex("--nonce", nonce);
-    byte[] publicKeyBytes = publicKey == null ? null : CliSupport.read(env.resolve(publicKey), "public key");
+    byte[] userDataBytes = checkSize("--user-data", CliSupport.hex("--user-data", userData));
+    byte[] nonceBytes = checkSize("--nonce", CliSupport.hex("--nonce", nonce));
+    byte[] publicKeyBytes = null;
+    if (publicKey != null) {
+      Path file = env.resolve(publicKey);
+      publicKeyBytes = checkSize("--public-key", PublicKeyFile.bytes(CliSupport.read(file, "public key"), file));
+    }
     byte[] document;
     try (SoftwareNsm nsm = CliSupport.softwareNsm(env, caDir, profile, debug)
         .payloadEncoding(definite ? PayloadEncoding.DEFINITE : PayloadEncoding.INDEFINITE)
@@ -55,5 +69,14 @@ final class AttestCommand extends CliCommand {
     } catch (NsmException e) {
       throw new CliFailure("attestation refused: " + e.getMessage());
     }
+  }
+
+  /** Refuses a field the NSM would refuse, naming the option (the module's own error is InputTooLarge). */
+  private static byte[] checkSize(String option, byte[] value) {
+    if (value != null && value.length > AttestationDocument.MAX_OPTIONAL_FIELD) {
+      throw new CliFailure(option + ": " + value.length + " bytes; the NSM accepts at most "
+          + AttestationDocument.MAX_OPTIONAL_FIELD + " (InputTooLarge)", 2);
+    }
+    return value;
   }
 }

@@ -24,7 +24,8 @@ import picocli.CommandLine.Command;
       VsockProxyCommand.class,
       DescribeEifCommand.class,
       BuildEifCommand.class,
-      KmsCommand.class
+      KmsCommand.class,
+      PolicyCommand.class
     })
 public final class NitroEmu implements Runnable {
 

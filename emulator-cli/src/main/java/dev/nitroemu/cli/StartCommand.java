@@ -88,6 +88,9 @@ final class StartCommand extends CliCommand {
   @Option(names = "--kms-trust-aws", description = "let KMS also accept attestation documents from real Nitro hardware (AWS root)")
   boolean kmsTrustAws;
 
+  @Option(names = "--kms-host", paramLabel = "NAME", description = "also serve KMS requests whose Host is NAME (any port), e.g. host.docker.internal; repeatable (default: loopback, localhost and kms.<region>.amazonaws.com only)")
+  List<String> kmsHosts = new ArrayList<>();
+
   @Option(names = "--proxy-config", paramLabel = "FILE", description = "vsock-proxy allowlist YAML (default: allow exactly the --proxy destinations)")
   String proxyConfig;
 
@@ -167,6 +170,7 @@ final class StartCommand extends CliCommand {
       builder.tls(KmsTlsCa.loadOrCreate(env.home().resolve("kms-tls"), env.clock()));
     }
     try {
+      kmsHosts.forEach(builder::allowedHost);
       return builder.build();
     } catch (IllegalArgumentException e) {
       throw new CliFailure("start: " + e.getMessage(), 2);

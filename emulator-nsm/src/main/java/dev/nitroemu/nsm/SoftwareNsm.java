@@ -32,6 +32,14 @@ import java.util.SortedMap;
  * {@code pcrs} are all PCRs locked at that moment; its certificate chain is created on first use and
  * renewed as the clock advances (see {@link AttestationPki}). Thread-safe: PCR operations are atomic,
  * and signing happens outside the PCR lock.
+ *
+ * <p><b>Field limit.</b> {@link #attestation} refuses a {@code user_data}, {@code nonce} or {@code
+ * public_key} over {@value AttestationDocument#MAX_OPTIONAL_FIELD} bytes with {@link
+ * ErrorCode#INPUT_TOO_LARGE}, the error the real module gives for input it will not take (a request
+ * over 4096 bytes). The limit is the one the attestation document schema documents and that {@link
+ * dev.nitroemu.enclave.AttestationVerifier} and other verifiers enforce; real hardware is known to
+ * sign larger fields (up to the 4096-byte request limit), but such documents are refused by those
+ * verifiers, so the emulator does not produce them.
  */
 public final class SoftwareNsm implements Nsm {
   /** Module version reported by DescribeNSM (the real values are not public; QEMU also reports 1.0.0). */
@@ -129,6 +137,9 @@ public final class SoftwareNsm implements Nsm {
 
   @Override
   public byte[] attestation(byte[] userData, byte[] nonce, byte[] publicKey) {
+    checkFieldSize("user_data", userData);
+    checkFieldSize("nonce", nonce);
+    checkFieldSize("public_key", publicKey);
     checkRequestSize(new NsmRequest.Attestation(userData, nonce, publicKey));
     Instant now = clock.instant();
     SortedMap<Integer, byte[]> locked = pcrs.lockedValues();
@@ -174,6 +185,14 @@ public final class SoftwareNsm implements Nsm {
     int size = NsmCodec.encodeRequest(request).length;
     if (size > MAX_REQUEST_SIZE) {
       throw new NsmException(ErrorCode.INPUT_TOO_LARGE, request.operation() + " request of " + size + " bytes exceeds 4096");
+    }
+  }
+
+  /** Each optional attestation field is at most {@value AttestationDocument#MAX_OPTIONAL_FIELD} bytes. */
+  private static void checkFieldSize(String field, byte[] value) {
+    if (value != null && value.length > AttestationDocument.MAX_OPTIONAL_FIELD) {
+      throw new NsmException(ErrorCode.INPUT_TOO_LARGE, "Attestation " + field + " of " + value.length
+          + " bytes exceeds " + AttestationDocument.MAX_OPTIONAL_FIELD);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.nitroemu.nsm;
 
+import dev.nitroemu.enclave.AttestationDocument;
 import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclave.ConnectionLimits;
@@ -7,8 +8,10 @@ import dev.nitroemu.enclave.RemoteNsm;
 import dev.nitroemu.enclave.ErrorCode;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.NsmCodec;
+import dev.nitroemu.enclave.NsmException;
 import dev.nitroemu.enclave.NsmRequest;
 import dev.nitroemu.enclave.NsmResponse;
+import dev.nitroemu.enclave.RemoteNsm;
 import dev.nitroemu.enclave.VerificationOptions;
 import dev.nitroemu.enclave.WireNsm;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -103,6 +106,20 @@ class NsmVsockServerTest {
       in.readFully(reply);
 
       assertThat(reply).isEqualTo(nsm.process(DESCRIBE_NSM));
+    }
+  }
+
+  @Test
+  void attestationFieldOverTheDocumentLimitIsInputTooLargeOverTheWire() throws Exception {
+    byte[] over = new byte[AttestationDocument.MAX_OPTIONAL_FIELD + 1];
+    try (FramedMessageClient client = client();
+        RemoteNsm remote = RemoteNsm.connect(network, ADDRESS)) {
+      assertThat(client.call(NsmCodec.encodeRequest(new NsmRequest.Attestation(null, null, over))))
+          .isEqualTo(INPUT_TOO_LARGE);
+      assertThatThrownBy(() -> remote.attestation(over, null, null))
+          .isInstanceOfSatisfying(NsmException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INPUT_TOO_LARGE));
+      assertThat(remote.attestation(new byte[1024], null, null)).isNotEmpty();
     }
   }
 

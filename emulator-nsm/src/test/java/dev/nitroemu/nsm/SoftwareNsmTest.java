@@ -183,6 +183,20 @@ class SoftwareNsmTest {
   }
 
   @Test
+  void attestationFieldOverTheDocumentLimitIsInputTooLargeAndSignsNothing() {
+    byte[] over = new byte[AttestationDocument.MAX_OPTIONAL_FIELD + 1];
+
+    assertThatThrownBy(() -> nsm.attestation(over, null, null)).isInstanceOfSatisfying(NsmException.class, e -> {
+      assertThat(e.code()).isEqualTo(ErrorCode.INPUT_TOO_LARGE);
+      assertThat(e.getMessage()).isEqualTo("InputTooLarge: Attestation user_data of 1025 bytes exceeds 1024");
+    });
+    assertThatNsmError(() -> nsm.attestation(null, over, null), ErrorCode.INPUT_TOO_LARGE);
+    assertThatNsmError(() -> nsm.attestation(null, null, over), ErrorCode.INPUT_TOO_LARGE);
+    assertThat(NsmCodec.decodeResponse(nsm.process(NsmCodec.encodeRequest(new NsmRequest.Attestation(null, over,
+        null))))).isEqualTo(new NsmResponse.Error(ErrorCode.INPUT_TOO_LARGE));
+  }
+
+  @Test
   void attestationRequestOverDriverLimitIsInputTooLarge() {
     byte[] big = new byte[1400];
     int encoded = NsmCodec.encodeRequest(new NsmRequest.Attestation(big, big, big)).length;

@@ -186,7 +186,11 @@ public final class AuditEvent {
     return parse(responseElements);
   }
 
-  /** {@code additionalEventData} (with {@code recipient} for attested calls), or null when absent. */
+  /**
+   * {@code additionalEventData}, or null when absent: {@code recipient} for attested calls, {@code warnings}
+   * ({@code rule}, {@code statement}, {@code message}; see {@link KeyPolicyLint}) for a CreateKey or
+   * PutKeyPolicy whose policy has lint warnings.
+   */
   public JsonNode additionalEventData() {
     return additionalEventData == null ? null : parse(additionalEventData);
   }

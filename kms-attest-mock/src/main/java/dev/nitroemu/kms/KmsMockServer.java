@@ -3,6 +3,7 @@ package dev.nitroemu.kms;
 import dev.nitroemu.enclave.Ports;
 import dev.nitroemu.enclave.AwsRegion;
 import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.kms.internal.AllowedHosts;
 import dev.nitroemu.kms.internal.KeyStore;
 import dev.nitroemu.kms.internal.KmsNettyServer;
 import dev.nitroemu.kms.internal.KmsOperations;
@@ -52,6 +53,12 @@ import java.util.regex.Pattern;
  * plain HTTP, the system UTC clock, {@link ConnectionLimits#DEFAULT} (256 connections; one with no
  * request in progress and no traffic for 60 s is closed). {@link #close()} is idempotent; a closed
  * server cannot be restarted.
+ *
+ * <p>Requests must carry a {@code Host} that names this endpoint: a loopback address, {@code localhost},
+ * {@code kms.<region>.amazonaws.com} or its FIPS variant, the specific address the server is bound to,
+ * or a name added with {@link Builder#allowedHost(String)}, any port. Others are refused with HTTP 421
+ * {@code InvalidHostHeaderException} before authentication, so a browser page cannot reach the mock by
+ * DNS rebinding.
  */
 public final class KmsMockServer implements AutoCloseable {
   /** The signing name SigV4 scopes must carry. */
@@ -73,6 +80,7 @@ public final class KmsMockServer implements AutoCloseable {
   private final Path auditFile;
   private final KmsTlsCa tlsCa;
   private final ConnectionLimits connectionLimits;
+  private final List<String> allowedHosts;
   private final Object lifecycle = new Object();
   private boolean started;
   private boolean closed;
@@ -94,6 +102,7 @@ public final class KmsMockServer implements AutoCloseable {
     this.auditFile = builder.auditFile;
     this.tlsCa = builder.tlsCa;
     this.connectionLimits = builder.connectionLimits;
+    this.allowedHosts = List.copyOf(builder.allowedHosts);
   }
 
   /** A builder with the defaults described on this class. */
@@ -129,7 +138,8 @@ public final class KmsMockServer implements AutoCloseable {
         KmsOperations operations =
             new KmsOperations(new KmsSettings(region, accountId, clock, random), keys, recipients);
         SigV4Verifier verifier = new SigV4Verifier(region, SERVICE, credentials, clock);
-        KmsProtocol protocol = new KmsProtocol(verifier, operations::handle, auditLog, region, clock);
+        AllowedHosts hosts = AllowedHosts.forServer(region, allowedHosts, requestedAddress.getAddress());
+        KmsProtocol protocol = new KmsProtocol(hosts, verifier, operations::handle, auditLog, region, clock);
         int workers = Math.max(2, Runtime.getRuntime().availableProcessors());
         SslContext tls = tlsCa == null ? null : tlsCa.issueServerCertificate(region, clock).serverContext();
         http = KmsNettyServer.start(requestedAddress, protocol, tls, workers, clock, connectionLimits);
@@ -273,6 +283,7 @@ public final class KmsMockServer implements AutoCloseable {
     private Path auditFile;
     private KmsTlsCa tlsCa;
     private ConnectionLimits connectionLimits = ConnectionLimits.DEFAULT;
+    private final List<String> allowedHosts = new ArrayList<>();
 
     private Builder() {
       KmsCredentials defaults = KmsCredentials.defaults();
@@ -382,6 +393,19 @@ public final class KmsMockServer implements AutoCloseable {
      */
     public Builder tls(KmsTlsCa ca) {
       this.tlsCa = Objects.requireNonNull(ca, "ca");
+      return this;
+    }
+
+    /**
+     * Also answers requests whose {@code Host} is {@code name}, with any port; repeatable. Needed when
+     * clients reach the server under another name, e.g. {@code host.docker.internal} from a container
+     * or a LAN name. Loopback addresses, {@code localhost} and {@code kms.<region>.amazonaws.com} (and
+     * {@code kms-fips.}) are always accepted.
+     *
+     * @throws IllegalArgumentException if {@code name} is not a host name or IP literal (no port, no wildcard)
+     */
+    public Builder allowedHost(String name) {
+      allowedHosts.add(AllowedHosts.normalize(name));
       return this;
     }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.kms.AuditEvent;
+import dev.nitroemu.kms.KeyPolicyLint;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -76,9 +77,18 @@ public final class AuditEvents {
     event.responseElements(responseElements(call.operation(), result.response()))
         .resources(resources)
         .recipientAccountId(owner(resources, call.caller()));
+    ObjectNode additional = NODES.objectNode();
     if (result.recipient() != null) {
-      ObjectNode additional = NODES.objectNode();
       additional.set("recipient", recipient(result.recipient()));
+    }
+    if (!result.warnings().isEmpty()) {
+      ArrayNode warnings = additional.putArray("warnings");
+      for (KeyPolicyLint.Warning warning : result.warnings()) {
+        warnings.addObject().put("rule", warning.rule()).put("statement", warning.statement())
+            .put("message", warning.message());
+      }
+    }
+    if (!additional.isEmpty()) {
       event.additionalEventData(additional);
     }
     return event.build();

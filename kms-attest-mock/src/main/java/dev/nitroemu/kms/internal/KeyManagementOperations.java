@@ -3,6 +3,7 @@ package dev.nitroemu.kms.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nitroemu.kms.KeyPolicyLint;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
@@ -28,6 +29,8 @@ final class KeyManagementOperations {
   private static final Pattern POLICY_CHARACTERS = Pattern.compile("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+");
   private static final Pattern POLICY_NAME = Pattern.compile("[\\w]+");
   private static final List<String> ORIGINS = List.of("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE");
+
+  private static final System.Logger LOG = System.getLogger(KeyManagementOperations.class.getName());
 
   private final OperationSupport support;
 
@@ -103,7 +106,17 @@ final class KeyManagementOperations {
     support.store().add(key);
     ObjectNode response = OperationSupport.JSON.objectNode();
     response.set("KeyMetadata", OperationSupport.keyMetadata(key));
-    return OperationSupport.result(response, List.of(key.arn()), null);
+    return OperationSupport.result(response, List.of(key.arn()), null)
+        .withWarnings(policyText == null ? List.of() : lint(call, key.arn(), policy));
+  }
+
+  /** The lint warnings of a policy just set, each also logged at WARNING (rule ids and key names, no secrets). */
+  private static List<KeyPolicyLint.Warning> lint(KmsCall call, String keyArn, KeyPolicy policy) {
+    List<KeyPolicyLint.Warning> warnings = PolicyLinter.lint(policy);
+    for (KeyPolicyLint.Warning warning : warnings) {
+      LOG.log(System.Logger.Level.WARNING, call.operation() + " " + keyArn + ": key policy " + warning);
+    }
+    return warnings;
   }
 
   KmsResult describeKey(KmsCall call) {
@@ -229,7 +242,8 @@ final class KeyManagementOperations {
       PolicyEvaluator.checkLockoutSafety(policy, support.principal(call), support.account(call), key.arn());
     }
     KmsKey changed = update(call, key, current -> current.withPolicy(policyText, policy));
-    return OperationSupport.result(OperationSupport.JSON.objectNode(), List.of(changed.arn()), null);
+    return OperationSupport.result(OperationSupport.JSON.objectNode(), List.of(changed.arn()), null)
+        .withWarnings(lint(call, changed.arn(), policy));
   }
 
   KmsResult getKeyPolicy(KmsCall call) {

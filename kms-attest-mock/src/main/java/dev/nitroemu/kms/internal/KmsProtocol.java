@@ -12,12 +12,12 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * The KMS awsJson1_1 protocol over one HTTP exchange, independent of the transport: authenticate
- * (SigV4), route {@code X-Amz-Target: TrentService.<Operation>}, parse the body, run the operation,
- * audit the call and shape the reply.
+ * The KMS awsJson1_1 protocol over one HTTP exchange, independent of the transport: check the {@code
+ * Host} ({@link AllowedHosts}), authenticate (SigV4), route {@code X-Amz-Target: TrentService.<Operation>},
+ * parse the body, run the operation, audit the call and shape the reply.
  *
  * <p>Every exchange yields exactly one audit event: {@code rejected} when the request failed before
- * the caller was authenticated (bad signature, unreadable or oversized request), otherwise {@code
+ * the caller was authenticated (a refused Host, a bad signature, an unreadable or oversized request), otherwise {@code
  * succeeded} or {@code failed}. Errors map as follows: a {@link KmsError} keeps its type and status;
  * any other exception becomes {@code KMSInternalException} (500) with a generic text, its details
  * logged at DEBUG only. Thread-safe.
@@ -62,15 +62,26 @@ public final class KmsProtocol {
    */
   public record Reply(int status, String requestId, byte[] body) {}
 
+  private final AllowedHosts hosts;
   private final SigV4Verifier verifier;
   private final OperationHandler operations;
   private final AuditLog auditLog;
   private final String region;
   private final Clock clock;
 
-  /** A protocol endpoint that authenticates with {@code verifier}, runs {@code operations} and audits. */
+  /**
+   * A protocol endpoint that answers only to the default {@link AllowedHosts} of {@code region},
+   * authenticates with {@code verifier}, runs {@code operations} and audits.
+   */
   public KmsProtocol(
       SigV4Verifier verifier, OperationHandler operations, AuditLog auditLog, String region, Clock clock) {
+    this(new AllowedHosts(region, List.of()), verifier, operations, auditLog, region, clock);
+  }
+
+  /** A protocol endpoint that answers to {@code hosts}, authenticates with {@code verifier}, runs and audits. */
+  public KmsProtocol(AllowedHosts hosts, SigV4Verifier verifier, OperationHandler operations, AuditLog auditLog,
+      String region, Clock clock) {
+    this.hosts = Objects.requireNonNull(hosts, "hosts");
     this.verifier = Objects.requireNonNull(verifier, "verifier");
     this.operations = Objects.requireNonNull(operations, "operations");
     this.auditLog = Objects.requireNonNull(auditLog, "auditLog");
@@ -86,6 +97,7 @@ public final class KmsProtocol {
     String operation = operationName(header(request.headers(), "x-amz-target"));
     CallerIdentity caller;
     try {
+      hosts.check(request.headers());
       caller = verifier.verify(request.method(), request.requestTarget(), request.headers(), request.body());
     } catch (KmsError e) {
       record(AuditEvents.rejected(operation, requestId, time, userAgent, request.sourceAddress(), e, region));

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
@@ -31,8 +32,11 @@ import javax.crypto.spec.SecretKeySpec;
  * <ol>
  *   <li>no {@code Authorization} header: {@code MissingAuthenticationTokenException};
  *   <li>a header that does not parse, lacks {@code Credential}, {@code SignedHeaders}, {@code Signature}
- *       or a date, a credential without five elements, an unsigned {@code host}, or a date not in
- *       ISO 8601 basic format: {@code IncompleteSignatureException};
+ *       or a date, a credential without five elements, or a date not in ISO 8601 basic format:
+ *       {@code IncompleteSignatureException};
+ *   <li>{@code host}, or an {@code x-amz-*} header the request carries, missing from {@code SignedHeaders}:
+ *       {@code InvalidSignatureException} "'Host' or ':authority' must be a 'SignedHeader' in the AWS
+ *       Authorization." / "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization." (see below);
  *   <li>an unknown access key id, or a session token that differs from the configured one: {@code
  *       UnrecognizedClientException} "The security token included in the request is invalid.";
  *   <li>a scope naming another terminator, service or region or another date than the request's, a
@@ -41,6 +45,22 @@ import javax.crypto.spec.SecretKeySpec;
  *       signature: {@code InvalidSignatureException}.
  * </ol>
  * The signature is compared in constant time. Thread-safe.
+ *
+ * <p><b>Signed {@code x-amz-*} headers.</b> SigV4 requires every {@code x-amz-*} header a request
+ * carries to be signed ("Any x-amz-* headers that you plan to include in your request must also be
+ * added", AWS Signature Version 4 documentation, canonical headers). Without that rule a captured
+ * request could be replayed with another, unsigned {@code X-Amz-Target}: a signed {@code DescribeKey}
+ * would run as {@code ScheduleKeyDeletion} on the same key. Two headers are exempt because the
+ * signature covers them anyway: {@code x-amz-date} (it is the time in the string to sign) and {@code
+ * x-amz-content-sha256} (it is the payload hash of the canonical request, and checked against the body;
+ * S3 accepts it unsigned too). {@code x-amzn-*} headers (for example {@code X-Amzn-Trace-Id}, which the
+ * SDKs deliberately leave unsigned) are not {@code x-amz-*} headers.
+ *
+ * <p><b>Which texts are recorded and which inferred.</b> The Host message and its error type are real
+ * (a Coral JSON service answered {@code com.amazon.coral.service#InvalidSignatureException} with it,
+ * aws/aws-sdk-php issue 2469). No public source records what KMS answers for another unsigned
+ * header; the mock applies the same documented pattern, {@code '<header as sent>' must be a
+ * 'SignedHeader' in the AWS Authorization.}, with the same type. That message is inferred.
  */
 public final class SigV4Verifier {
   /** How far a request's time may be from the server clock, as KMS allows. */
@@ -59,6 +79,9 @@ public final class SigV4Verifier {
   private static final DateTimeFormatter AMZ_DATE =
       DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
   private static final int MAX_ECHO = 128;
+  private static final String AMZ_PREFIX = "x-amz-";
+  /** {@code x-amz-*} headers that may stay unsigned because the signature covers their values anyway. */
+  private static final Set<String> UNSIGNED_ALLOWED = Set.of("x-amz-date", "x-amz-content-sha256");
   private static final int SIGNING_KEY_CACHE_LIMIT = 256;
 
   private final String region;
@@ -109,7 +132,11 @@ public final class SigV4Verifier {
           + " keyid/date/region/service/term, got '" + echo(auth.credential()) + "'");
     }
     if (!auth.signedHeaders().contains("host")) {
-      throw new KmsError(INCOMPLETE, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+      throw new KmsError(INVALID, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+    }
+    String unsigned = firstUnsignedAmzHeader(lookup.keySet(), auth.signedHeaders());
+    if (unsigned != null) {
+      throw new KmsError(INVALID, "'" + echo(unsigned) + "' must be a 'SignedHeader' in the AWS Authorization.");
     }
     String amzDate = single(lookup, "x-amz-date");
     Instant requestTime = amzDate != null ? parseAmzDate(amzDate) : parseHttpDate(single(lookup, "date"));
@@ -156,6 +183,22 @@ public final class SigV4Verifier {
       throw new KmsError(INVALID, MISMATCH_MESSAGE);
     }
     return new CallerIdentity(known.accessKeyId(), known.principalArn(), known.accountId());
+  }
+
+  /**
+   * The first (in case-insensitive order) {@code x-amz-*} header name that the request carries but
+   * does not sign, apart from the exempt ones; null when every one is signed.
+   */
+  static String firstUnsignedAmzHeader(Collection<String> headerNames, List<String> signedHeaders) {
+    String first = null;
+    for (String name : headerNames) {
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (lower.startsWith(AMZ_PREFIX) && !UNSIGNED_ALLOWED.contains(lower) && !signedHeaders.contains(lower)
+          && (first == null || String.CASE_INSENSITIVE_ORDER.compare(name, first) < 0)) {
+        first = name;
+      }
+    }
+    return first;
   }
 
   private void checkSkew(Instant requestTime) {

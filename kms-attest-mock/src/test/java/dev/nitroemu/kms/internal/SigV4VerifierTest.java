@@ -268,7 +268,7 @@ class SigV4VerifierTest {
     Map<String, List<String>> headers = sdk.signKms(ENDPOINT, "TrentService.X", BODY);
     headers.put("Authorization", List.of(headers.get("Authorization").get(0).replace("host;", "")));
 
-    assertRejected(() -> kms.verify("POST", "/", headers, BODY), "IncompleteSignatureException",
+    assertRejected(() -> kms.verify("POST", "/", headers, BODY), "InvalidSignatureException",
         "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }
 
