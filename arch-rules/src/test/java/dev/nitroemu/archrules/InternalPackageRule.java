@@ -14,9 +14,9 @@ import java.util.Optional;
  *
  * <p>Below a root package such as {@code dev.nitroemu}, the first package segment names the module
  * ({@code dev.nitroemu.nsm..} is emulator-nsm, {@code dev.nitroemu.enclave..} is enclave-runtime),
- * and any package with an {@code internal} segment below it belongs to that module alone. A class in
- * {@code root.X..} may depend on {@code root.Y..internal..} only when X equals Y. Modules are derived
- * from package names, so a new module is covered without listing it anywhere.
+ * and any package with an {@code internal} segment below it belongs to that module alone. A class
+ * in {@code root.X..} may depend on {@code root.Y..internal..} only when X equals Y. Modules are
+ * derived from package names, so a new module is covered without listing it anywhere.
  *
  * <p>ArchUnit reads bytecode: a dependency counts when the class uses the type (field, parameter,
  * call, supertype, annotation, type argument...); an unused import leaves no trace and is not seen.

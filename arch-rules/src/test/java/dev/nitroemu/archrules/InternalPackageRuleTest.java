@@ -48,8 +48,8 @@ class InternalPackageRuleTest {
 
   @Test
   void theOtherModulesClassesNeedNotBeImported() {
-    // A module's build imports only that module's classes: the rule needs just the package name of a
-    // used class, which ArchUnit knows without importing it.
+    // A module's build imports only that module's classes: the rule needs just the package name
+    // of a used class, which ArchUnit knows without importing it.
     JavaClasses alphaOnly = new ClassFileImporter().importPackages(ROOT + ".alpha");
 
     assertThat(alphaOnly.contain(BetaApi.class)).isFalse();

@@ -11,7 +11,7 @@ import com.tngtech.archunit.lang.ArchRule;
 @AnalyzeClasses(locations = ModuleUnderTest.class)
 public class ModuleBoundariesTest {
 
-  /** Every {@code dev.nitroemu} class of the module uses only its own module's internal packages. */
+  /** Every {@code dev.nitroemu} class of the module uses only its own module's internals. */
   @ArchTest
   static final ArchRule internalPackagesStayInTheirModule =
       InternalPackageRule.internalPackagesStayInTheirModule("dev.nitroemu");
