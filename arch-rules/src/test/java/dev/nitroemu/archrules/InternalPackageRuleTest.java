@@ -8,13 +8,16 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.EvaluationResult;
+import dev.nitroemu.archrules.InternalPackageRule.KnownUse;
 import dev.nitroemu.archrules.fixtures.alpha.AlphaApi;
 import dev.nitroemu.archrules.fixtures.alpha.AlphaUsesBetaApi;
 import dev.nitroemu.archrules.fixtures.alpha.AlphaUsesBetaInternal;
 import dev.nitroemu.archrules.fixtures.alpha.AlphaUsesNestedBetaInternal;
 import dev.nitroemu.archrules.fixtures.beta.BetaApi;
+import dev.nitroemu.archrules.fixtures.beta.internal.BetaHelper;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class InternalPackageRuleTest {
@@ -77,6 +80,29 @@ class InternalPackageRuleTest {
         FIXTURES.that(
             not(belongToAnyOf(AlphaUsesBetaInternal.class, AlphaUsesNestedBetaInternal.class)));
     assertThat(RULE.evaluate(withoutViolators).hasViolation()).isFalse();
+  }
+
+  @Test
+  void aKnownUseIsToleratedAndNothingElse() {
+    KnownUse betaHelper = new KnownUse("alpha", BetaHelper.class.getName());
+    ArchRule rule = InternalPackageRule.internalPackagesStayInTheirModule(ROOT, Set.of(betaHelper));
+
+    assertThat(rule.evaluate(FIXTURES).getFailureReport().getDetails())
+        .isNotEmpty()
+        .allSatisfy(line -> assertThat(line).contains(AlphaUsesNestedBetaInternal.class.getName()))
+        .noneSatisfy(line -> assertThat(line).contains("BetaHelper"));
+  }
+
+  @Test
+  void aKnownUseNoLongerMadeIsReportedOnlyWhereItsModuleIsChecked() {
+    KnownUse made = new KnownUse("alpha", BetaHelper.class.getName());
+    KnownUse gone = new KnownUse("alpha", ROOT + ".beta.internal.RemovedHelper");
+    KnownUse elsewhere = new KnownUse("gamma", ROOT + ".beta.internal.RemovedHelper");
+
+    assertThat(
+            InternalPackageRule.knownUsesNoLongerMade(
+                ROOT, FIXTURES, Set.of(made, gone, elsewhere)))
+        .containsExactly(gone);
   }
 
   @Test
