@@ -85,7 +85,9 @@ final class FaultSchedule implements Runnable {
       case 0 -> new Injection("refuse", VsockFault.refuse());
       case 1 -> new Injection("latency 10..200 ms", VsockFault.latency(Duration.ofMillis(10 + random.nextInt(190))));
       case 2 -> new Injection("connect latency > connect timeout", VsockFault.connectLatency(connectTimeout.plusSeconds(1)));
-      case 3 -> new Injection("reset after 0..300 KiB", VsockFault.resetAfter(random.nextInt(300 * 1024)));
+      case 3 -> random.nextBoolean()
+          ? new Injection("reset after 0..4 KiB", VsockFault.resetAfter(random.nextInt(4096)))
+          : new Injection("reset after 0..300 KiB", VsockFault.resetAfter(random.nextInt(300 * 1024)));
       case 4 -> new Injection("read stall 0.5..3 s", VsockFault.stallReads(Duration.ofMillis(500 + random.nextInt(2_500))));
       default -> new Injection("read stall > read timeout", VsockFault.stallReads(readTimeout.plusSeconds(5)));
     };

@@ -101,20 +101,30 @@ public final class Soak {
     ProcessVitals before = ProcessVitals.sample(true);
     out.println("before the stack: " + before.summary());
     SoakTally tally = new SoakTally();
+    Traffic traffic = traffic(tally);
+    if (traffic == null) {
+      return 2;
+    }
+    ProcessVitals after = settle(before); // nothing of the stack is reachable any more
+    return verdict(tally, before, traffic.atStart(), traffic.atEnd(), after, traffic.stuck());
+  }
+
+  /** Vitals with the stack up after a GC, at the start and the end of traffic, and the client threads that did not stop. */
+  private record Traffic(ProcessVitals atStart, ProcessVitals atEnd, List<String> stuck) {}
+
+  /** Starts the stack, runs the traffic for the run's time and closes everything; null if setting up failed. */
+  private Traffic traffic(SoakTally tally) {
     SoakStack stack;
     try {
       stack = SoakStack.start();
     } catch (IOException | RuntimeException e) {
       out.println("soak: the stack did not start: " + SoakTally.describe(e));
-      return 2;
+      return null;
     }
-    ProcessVitals atStart;
-    ProcessVitals atEnd;
-    List<String> stuck = new ArrayList<>();
     try (CallDeadlines calls = new CallDeadlines(tally, callDeadline());
         KmsTraffic kms = new KmsTraffic(stack.env(), calls, CONNECT_TIMEOUT, callTimeout)) {
       out.println("stack: " + stack.describe());
-      atStart = ProcessVitals.sample(true);
+      ProcessVitals atStart = ProcessVitals.sample(true);
       out.println("stack started: " + atStart.summary());
       FaultSchedule faults = new FaultSchedule(stack.env().controls(), stack.faultTargets(), CONNECT_TIMEOUT,
           callTimeout, seed, tally);
@@ -125,22 +135,21 @@ public final class Soak {
       faultThread.start();
       report(tally, workers.start());
       faults.stop();
-      stuck.addAll(workers.stop(callDeadline().plusSeconds(5)));
+      List<String> stuck = workers.stop(callDeadline().plusSeconds(5));
       faultThread.join(Duration.ofSeconds(5).toMillis());
       out.println("stack at the end: " + stack.describe());
-      atEnd = ProcessVitals.sample(true);
+      ProcessVitals atEnd = ProcessVitals.sample(true);
       out.println("threads at the end of traffic: " + atEnd.topThreads(8));
+      return new Traffic(atStart, atEnd, stuck);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return 2;
+      return null;
     } catch (RuntimeException e) {
       out.println("soak: setting up the clients failed: " + SoakTally.describe(e));
-      return 2;
+      return null;
     } finally {
       closeStack(stack);
     }
-    ProcessVitals after = settle(before);
-    return verdict(tally, before, atStart, atEnd, after, stuck);
   }
 
   /** The soak's client threads; the proxy has more workers than there are proxy clients. */
@@ -218,6 +227,8 @@ public final class Soak {
       out.printf("%-22s %8d %8d %12s%n", row.getKey().substring(2), row.getValue().fds(), row.getValue().threads(),
           row.getValue().heapMib());
     }
+    List<String> grown = before.growthIn(after);
+    out.println("grown from before the stack to all closed: " + (grown.isEmpty() ? "nothing" : grown));
     out.println("load average at the end: " + loadAverage());
     List<String> failures = new ArrayList<>();
     if (tally.unexpected() > 0) {
@@ -231,7 +242,7 @@ public final class Soak {
     }
     if (!withinMargins(before, after)) {
       failures.add("leak: fds " + before.fds() + " -> " + after.fds() + ", threads " + before.threads() + " -> "
-          + after.threads() + "; grown: " + before.growthIn(after));
+          + after.threads());
     }
     out.println(failures.isEmpty() ? "soak: PASS" : "soak: FAIL: " + String.join("; ", failures));
     return failures.isEmpty() ? 0 : 1;
