@@ -7,11 +7,11 @@ import dev.nitroemu.enclave.internal.ParentPortListener;
 import dev.nitroemu.enclave.internal.UnixSocketConnection;
 import dev.nitroemu.enclave.internal.UnixSocketListener;
 import dev.nitroemu.enclave.internal.UnixVsockConnection;
-import java.io.EOFException;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.ProtocolException;
+import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,6 +79,8 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
     ENCLAVE
   }
 
+  private static final long MIN_ENCLAVE_CID = 4;
+  private static final long MAX_ENCLAVE_CID = 0xFFFF_FFFEL;
   private static final long FIRST_PEER_PORT = 1024;
   private static final long PEER_PORTS = 0xFFFF_FFFFL - FIRST_PEER_PORT;
 
@@ -141,17 +143,21 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
           + ", hybrid vsock over Unix sockets) or " + VsockNetwork.MAPPING_FILE_PROPERTY + " ("
           + VsockNetwork.MAPPING_FILE_ENVIRONMENT_VARIABLE + ", vsock emulated over TCP), not both");
     }
-    int cid = DEFAULT_ENCLAVE_CID;
+    long cid = DEFAULT_ENCLAVE_CID;
     Optional<String> cidText = settings.get(VsockNetwork.LOCAL_CID_PROPERTY);
     if (cidText.isPresent()) {
       try {
-        cid = VsockAddress.of(Ports.parse(cidText.get(), VsockNetwork.LOCAL_CID_PROPERTY), 0).cid();
+        cid = Ports.parse(cidText.get(), VsockNetwork.LOCAL_CID_PROPERTY);
       } catch (IllegalArgumentException e) {
+        cid = -1;
+      }
+      if (cid < MIN_ENCLAVE_CID || cid > MAX_ENCLAVE_CID) {
         throw new IllegalArgumentException(VsockNetwork.LOCAL_CID_PROPERTY + " (or "
-            + VsockNetwork.LOCAL_CID_ENVIRONMENT_VARIABLE + ") must be the enclave's CID, was '" + cidText.get() + "'", e);
+            + VsockNetwork.LOCAL_CID_ENVIRONMENT_VARIABLE + ") must be the enclave's CID, " + MIN_ENCLAVE_CID + ".."
+            + MAX_ENCLAVE_CID + ", was '" + cidText.get() + "'");
       }
     }
-    return Optional.of(enclave(Path.of(directory.get()), DEFAULT_BASE_NAME, cid));
+    return Optional.of(enclave(Path.of(directory.get()), DEFAULT_BASE_NAME, (int) cid));
   }
 
   /** Which end this transport is. */
@@ -224,7 +230,11 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
     return listener;
   }
 
-  /** Closes every listener this transport opened (removing their socket files); idempotent. */
+  /**
+   * Closes every listener this transport opened, removing their socket files; idempotent. On the
+   * enclave side, once no transport of this JVM uses the multiplexer any more, it stops too: its
+   * socket file is removed and the connections that came in through it are closed.
+   */
   @Override
   public void close() {
     EnclaveMultiplexer stopping;
@@ -255,18 +265,21 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
     long deadline = System.nanoTime() + timeout.toNanos();
     UnixSocketConnection socket = connectSocket(paths.multiplexerSocket(), address, timeout);
     try {
-      socket.outputStream().write(HybridHandshake.connectLine(address.port()));
       int hostPort;
       try {
+        socket.outputStream().write(HybridHandshake.connectLine(address.port()));
         Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
         hostPort = HybridHandshake.parseOk(HybridHandshake.readLine(socket, left));
-      } catch (EOFException closedWithoutAnswer) {
-        ConnectException refused = new ConnectException("Connection refused: nothing listens at " + address);
-        refused.initCause(closedWithoutAnswer);
-        throw refused;
       } catch (ProtocolException e) {
         throw new ProtocolException("the enclave side of " + paths.multiplexerSocket() + " answered "
             + HybridHandshake.CONNECT + " badly: " + e.getMessage());
+      } catch (SocketTimeoutException e) {
+        throw e;
+      } catch (IOException closedWithoutAnswer) {
+        // End of stream, or a reset/broken pipe when it closed before reading our line: refused.
+        ConnectException refused = new ConnectException("Connection refused: nothing listens at " + address);
+        refused.initCause(closedWithoutAnswer);
+        throw refused;
       }
       return new UnixVsockConnection(socket, new VsockAddress(VsockAddress.CID_PARENT, hostPort), address);
     } catch (IOException | RuntimeException e) {
@@ -349,8 +362,9 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
       this.role = Objects.requireNonNull(role, "role");
       this.paths = new HybridPaths(directory, baseName);
       long cid = Integer.toUnsignedLong(enclaveCid);
-      if (cid < 4 || enclaveCid == VsockAddress.CID_ANY) {
-        throw new IllegalArgumentException("an enclave's CID must be in 4..4294967294, was " + cid);
+      if (cid < MIN_ENCLAVE_CID || cid > MAX_ENCLAVE_CID) {
+        throw new IllegalArgumentException(
+            "an enclave's CID must be in " + MIN_ENCLAVE_CID + ".." + MAX_ENCLAVE_CID + ", was " + cid);
       }
       this.enclaveCid = enclaveCid;
     }
