@@ -96,18 +96,22 @@ public final class RemoteNsm extends WireNsm {
   }
 
   /**
-   * Connects through {@link VsockNetwork#fromEnvironment()}, i.e. by the mapping file named by
-   * {@value VsockNetwork#MAPPING_FILE_PROPERTY} or {@value VsockNetwork#MAPPING_FILE_ENVIRONMENT_VARIABLE}.
+   * Connects through the emulated transport this process is configured for ({@link
+   * VsockTransport#forMode(NitroMode) VsockTransport.forMode(EMULATED)}): hybrid vsock when {@value
+   * HybridVsockTransport#DIRECTORY_ENVIRONMENT_VARIABLE} names a directory of Unix sockets, else the
+   * mapping file named by {@value VsockNetwork#MAPPING_FILE_PROPERTY} or {@value
+   * VsockNetwork#MAPPING_FILE_ENVIRONMENT_VARIABLE}.
    *
    * @throws java.net.ConnectException if nothing listens there
    * @throws IOException if the connection cannot be opened
    */
   public static RemoteNsm connect(VsockAddress address) throws IOException {
-    VsockNetwork network = VsockNetwork.fromEnvironment();
+    VsockTransport transport = VsockTransport.forMode(NitroMode.EMULATED);
+    AutoCloseable owned = transport instanceof AutoCloseable closeable ? closeable : null;
     try {
-      return open(network, address, DEFAULT_REPLY_TIMEOUT, network);
+      return open(transport, address, DEFAULT_REPLY_TIMEOUT, owned);
     } catch (IOException | RuntimeException e) {
-      closeQuietly(network);
+      closeQuietly(owned);
       throw e;
     }
   }

@@ -105,8 +105,12 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
    * the local CID from {@value #LOCAL_CID_PROPERTY} / {@value #LOCAL_CID_ENVIRONMENT_VARIABLE}.
    */
   public static VsockNetwork fromEnvironment() {
+    return fromSettings(NitroSettings.system());
+  }
+
+  /** A network configured as {@link #fromEnvironment()} does, from the given settings. */
+  public static VsockNetwork fromSettings(NitroSettings settings) {
     Builder builder = builder();
-    NitroSettings settings = NitroSettings.system();
     settings.get(MAPPING_FILE_PROPERTY).ifPresent(map -> builder.mappingFile(Path.of(map)));
     settings.get(LOCAL_CID_PROPERTY).ifPresent(cid -> builder.localCid(VsockAddress.parse(cid + ":0").cid()));
     return builder.build();

@@ -2,10 +2,13 @@ package dev.nitroemu.enclave;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
- * Opens vsock connections and listeners, either emulated over loopback TCP ({@link VsockNetwork}) or
- * real AF_VSOCK ({@link AfVsockTransport}), so the same code runs on a laptop and in an enclave.
+ * Opens vsock connections and listeners, either emulated over loopback TCP ({@link VsockNetwork}),
+ * over a directory of Unix sockets shared with a container ({@link HybridVsockTransport}), or real
+ * AF_VSOCK ({@link AfVsockTransport}), so the same code runs on a laptop, in a container and in an
+ * enclave.
  *
  * <p>Errors use the {@code java.net} types: {@link java.net.ConnectException} when nothing listens
  * (connection refused), {@link java.net.SocketTimeoutException} when a connect times out, {@link
@@ -42,12 +45,36 @@ public interface VsockTransport {
   VsockListener listen(VsockAddress address) throws IOException;
 
   /**
-   * The transport for a mode: {@link VsockNetwork#fromEnvironment()} when emulated, {@link
-   * AfVsockTransport#open()} when real.
+   * The transport for a mode under the system settings: {@link #forMode(NitroMode, NitroSettings)}
+   * with {@link NitroSettings#system()}.
    *
    * @throws VsockUnavailableException if the mode is real but AF_VSOCK is not available here
    */
   static VsockTransport forMode(NitroMode mode) throws IOException {
-    return mode == NitroMode.REAL ? AfVsockTransport.open() : VsockNetwork.fromEnvironment();
+    return forMode(mode, NitroSettings.system());
+  }
+
+  /**
+   * The transport for a mode: {@link AfVsockTransport#open()} when real; when emulated, the enclave
+   * side of {@link HybridVsockTransport} if {@value HybridVsockTransport#DIRECTORY_PROPERTY} ({@value
+   * HybridVsockTransport#DIRECTORY_ENVIRONMENT_VARIABLE}) names a directory of Unix sockets (an enclave
+   * in a container), else {@link VsockNetwork#fromSettings(NitroSettings)} (vsock over loopback TCP).
+   * The hybrid and TCP transports should be closed when done ({@link AutoCloseable}).
+   *
+   * @throws VsockUnavailableException if the mode is real but AF_VSOCK is not available here
+   * @throws IllegalArgumentException naming the setting if one is malformed
+   */
+  static VsockTransport forMode(NitroMode mode, NitroSettings settings) throws IOException {
+    if (mode == NitroMode.REAL) {
+      return AfVsockTransport.open();
+    }
+    Optional<HybridVsockTransport> hybrid = HybridVsockTransport.fromSettings(settings);
+    return hybrid.isPresent() ? hybrid.get() : VsockNetwork.fromSettings(settings);
+  }
+
+  /** The transport this process is configured for: {@link #forMode(NitroMode, NitroSettings)} for the system settings' mode. */
+  static VsockTransport fromEnvironment() throws IOException {
+    NitroSettings settings = NitroSettings.system();
+    return forMode(settings.mode(), settings);
   }
 }
