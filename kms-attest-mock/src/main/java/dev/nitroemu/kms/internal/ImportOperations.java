@@ -132,7 +132,10 @@ final class ImportOperations {
         ImportedKeyMaterial.material(key.spec(), ImportedKeyMaterial.unwrap(parameters, encrypted));
     KeyMaterial.Imported details = new KeyMaterial.Imported(description, expirationModel, validTo);
     String id = KeyMaterial.importedId(key.keyId(), material.secret());
-    KmsKey changed = update(key, now, current -> imported(call, current, material, id, details, importType, materialId));
+    // Read before the update: the change runs under this region's lock and must not reach other regions.
+    boolean replica = key.multiRegion() != null && !MultiRegionKeys.isPrimary(key, support.regions(), now);
+    KmsKey changed = update(key, now, current -> imported(current, material, id, details, importType, materialId,
+        replica));
     ObjectNode response = OperationSupport.JSON.objectNode();
     response.put("KeyId", changed.arn());
     if (!changed.spec().asymmetric()) {
@@ -142,8 +145,8 @@ final class ImportOperations {
   }
 
   /** The key after importing material: first, again, or new (pending rotation). */
-  private KmsKey imported(KmsCall call, KmsKey key, ImportedKeyMaterial.Material material, String id,
-      KeyMaterial.Imported details, String importType, String requestedId) {
+  private static KmsKey imported(KmsKey key, ImportedKeyMaterial.Material material, String id,
+      KeyMaterial.Imported details, String importType, String requestedId, boolean replica) {
     List<KeyMaterial> materials = new ArrayList<>(key.materials());
     if (key.spec().asymmetric()) {
       if (materials.isEmpty()) {
@@ -185,7 +188,7 @@ final class ImportOperations {
       if (materials.stream().anyMatch(m -> m.state() == KeyMaterial.State.PENDING_ROTATION)) {
         throw new KmsError("KMSInvalidStateException", key.arn() + " already has key material pending rotation.");
       }
-      if (key.multiRegion() != null && !MultiRegionKeys.isPrimary(key, support.regions(), support.now(call))) {
+      if (replica) {
         throw new KmsError("UnsupportedOperationException", "New key material is imported into the primary key of"
             + " a multi-Region key; import it into " + key.arn() + " with ImportType EXISTING_KEY_MATERIAL.");
       }
