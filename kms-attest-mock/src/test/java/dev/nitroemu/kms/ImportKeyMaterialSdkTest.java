@@ -168,6 +168,41 @@ class ImportKeyMaterialSdkTest {
           .isEqualTo(arn(server, generated) + " origin is AWS_KMS which is not valid for this operation.");
       assertThat(error(() -> parameters(kms, keyId, AlgorithmSpec.RSAES_PKCS1_V1_5)).errorCode())
           .isEqualTo("ValidationException");
+      assertThat(server.auditLog().events()).filteredOn(e -> e.eventName().equals("ImportKeyMaterial")).allSatisfy(e -> {
+        assertThat(e.requestParameters().path("keyId").asText()).isIn(keyId, otherKey);
+        assertThat(e.requestParameters().path("expirationModel").asText()).isEqualTo("KEY_MATERIAL_DOES_NOT_EXPIRE");
+        assertThat(e.requestParameters().has("importToken")).isFalse();
+        assertThat(e.requestParameters().has("encryptedKeyMaterial")).isFalse();
+      });
+      assertThat(server.auditLog().events()).filteredOn(e -> e.eventName().equals("GetParametersForImport"))
+          .allSatisfy(e -> assertThat(e.responseElements().isNull()).isTrue());
+    }
+  }
+
+  @Test
+  void keyPoliciesSeeTheWrappingAlgorithmAndTheExpirationModel() throws Exception {
+    Openssl openssl = new Openssl(work);
+    String policy = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":"
+        + "\"arn:aws:iam::000000000000:root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"},{\"Effect\":\"Deny\","
+        + "\"Principal\":\"*\",\"Action\":\"kms:GetParametersForImport\",\"Resource\":\"*\",\"Condition\":"
+        + "{\"StringEquals\":{\"kms:WrappingAlgorithm\":\"RSAES_OAEP_SHA_1\"}}},{\"Effect\":\"Deny\",\"Principal\":"
+        + "\"*\",\"Action\":\"kms:ImportKeyMaterial\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":"
+        + "{\"kms:ExpirationModel\":\"KEY_MATERIAL_DOES_NOT_EXPIRE\"}}}]}";
+    try (KmsMockServer server = server(); KmsClient kms = client(server)) {
+      String keyId = kms.createKey(r -> r.origin(OriginType.EXTERNAL).policy(policy)).keyMetadata().keyId();
+      AwsErrorDetails sha1 = error(() -> parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_1));
+      assertThat(sha1.errorCode()).isEqualTo("AccessDeniedException");
+      assertThat(sha1.errorMessage()).endsWith("with an explicit deny in a resource-based policy");
+      GetParametersForImportResponse parameters = parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_256);
+      byte[] material = new byte[32];
+      byte[] wrapped = openssl.wrap("RSAES_OAEP_SHA_256", parameters.publicKey().asByteArray(), material);
+      assertThat(error(() -> kms.importKeyMaterial(r -> r.keyId(keyId).importToken(parameters.importToken())
+          .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
+          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE))).errorCode())
+          .isEqualTo("AccessDeniedException");
+      kms.importKeyMaterial(r -> r.keyId(keyId).importToken(parameters.importToken())
+          .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped)).validTo(start.plus(Duration.ofDays(30))));
+      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState()).isEqualTo(KeyState.ENABLED);
     }
   }
 

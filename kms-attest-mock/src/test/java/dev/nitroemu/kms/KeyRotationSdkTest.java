@@ -198,6 +198,24 @@ class KeyRotationSdkTest {
   }
 
   @Test
+  void keyPoliciesSeeTheRotationPeriod() throws IOException {
+    String policy = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":"
+        + "\"arn:aws:iam::000000000000:root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"},{\"Effect\":\"Deny\","
+        + "\"Principal\":\"*\",\"Action\":\"kms:EnableKeyRotation\",\"Resource\":\"*\",\"Condition\":"
+        + "{\"NumericLessThan\":{\"kms:RotationPeriodInDays\":\"180\"}}}]}";
+    try (KmsMockServer server = server(); KmsClient kms = client(server)) {
+      String keyId = kms.createKey(r -> r.policy(policy)).keyMetadata().keyId();
+      AwsErrorDetails denied = error(() -> kms.enableKeyRotation(r -> r.keyId(keyId).rotationPeriodInDays(90)));
+      assertThat(denied.errorCode()).isEqualTo("AccessDeniedException");
+      assertThat(denied.errorMessage()).isEqualTo("User: arn:aws:iam::000000000000:root is not authorized to perform:"
+          + " kms:EnableKeyRotation on resource: " + arn(server, keyId) + " with an explicit deny in a resource-based"
+          + " policy");
+      kms.enableKeyRotation(r -> r.keyId(keyId).rotationPeriodInDays(180));
+      assertThat(kms.getKeyRotationStatus(r -> r.keyId(keyId)).rotationPeriodInDays()).isEqualTo(180);
+    }
+  }
+
+  @Test
   void keysKmsDoesNotRotateAnswerAsAwsDoes() throws IOException {
     try (KmsMockServer server = server(); KmsClient kms = client(server)) {
       String rsa = kms.createKey(r -> r.keySpec(KeySpec.RSA_2048).keyUsage(KeyUsageType.ENCRYPT_DECRYPT))

@@ -10,6 +10,7 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -123,6 +124,33 @@ public final class KeyMaterial {
       return HexFormat.of().formatHex(sha256.digest(secret));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Checks the material versions of a key: one current version (none only for a key awaiting its first
+   * import), at most one pending rotation, all of the key's spec; KMS-made material is always there;
+   * asymmetric keys have one version.
+   *
+   * @throws IllegalArgumentException when they break these rules
+   */
+  static void checkVersions(KmsKeySpec spec, String origin, List<KeyMaterial> materials) {
+    if (!origin.equals(KmsKey.AWS_KMS) && !origin.equals(KmsKey.EXTERNAL)) {
+      throw new IllegalArgumentException("Unknown origin " + origin);
+    }
+    long current = materials.stream().filter(m -> m.state == State.CURRENT).count();
+    long pending = materials.stream().filter(m -> m.state == State.PENDING_ROTATION).count();
+    if (current > 1 || pending > 1 || (current == 0 && !materials.isEmpty())) {
+      throw new IllegalArgumentException("A key has one current material and at most one pending rotation");
+    }
+    if (origin.equals(KmsKey.AWS_KMS) && (current != 1 || materials.stream().anyMatch(m -> !m.available()))) {
+      throw new IllegalArgumentException("A key KMS made has its material");
+    }
+    if (spec.asymmetric() && materials.size() > 1) {
+      throw new IllegalArgumentException("Asymmetric keys have one key material");
+    }
+    if (materials.stream().anyMatch(m -> m.spec != spec)) {
+      throw new IllegalArgumentException("Material of another key spec");
     }
   }
 

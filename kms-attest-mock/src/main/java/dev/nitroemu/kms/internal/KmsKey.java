@@ -50,22 +50,9 @@ public final class KmsKey {
    * @param secret the 32-byte AES key (symmetric keys) or the DER PKCS#8 private key
    * @param publicKey the DER SubjectPublicKeyInfo for asymmetric keys, else null
    */
-  public KmsKey(
-      String keyId,
-      String accountId,
-      String region,
-      String partition,
-      Instant creationDate,
-      String description,
-      String keyUsage,
-      KmsKeySpec spec,
-      KeyState state,
-      Instant deletionDate,
-      Integer pendingWindowInDays,
-      String policyJson,
-      KeyPolicy policy,
-      byte[] secret,
-      byte[] publicKey) {
+  public KmsKey(String keyId, String accountId, String region, String partition, Instant creationDate,
+      String description, String keyUsage, KmsKeySpec spec, KeyState state, Instant deletionDate,
+      Integer pendingWindowInDays, String policyJson, KeyPolicy policy, byte[] secret, byte[] publicKey) {
     this(keyId, accountId, region, partition, creationDate, description, keyUsage, spec, state, deletionDate,
         pendingWindowInDays, policyJson, policy, AWS_KMS, List.of(KeyMaterial.generated(spec, secret, publicKey)),
         KeyRotation.NONE, null, List.of());
@@ -119,27 +106,9 @@ public final class KmsKey {
   }
 
   private void checkMaterials() {
-    if (!origin.equals(AWS_KMS) && !origin.equals(EXTERNAL)) {
-      throw new IllegalArgumentException("Unknown origin " + origin);
-    }
-    long current = materials.stream().filter(m -> m.state() == KeyMaterial.State.CURRENT).count();
-    long pending = materials.stream().filter(m -> m.state() == KeyMaterial.State.PENDING_ROTATION).count();
-    if (current > 1 || pending > 1 || (current == 0 && !materials.isEmpty())) {
-      throw new IllegalArgumentException("A key has one current material and at most one pending rotation");
-    }
-    if (origin.equals(AWS_KMS) && (current != 1 || materials.stream().anyMatch(m -> !m.available()))) {
-      throw new IllegalArgumentException("A key KMS made has its material");
-    }
+    KeyMaterial.checkVersions(spec, origin, materials);
     if (state == KeyState.PENDING_IMPORT && !origin.equals(EXTERNAL)) {
       throw new IllegalArgumentException("Only keys with imported material can be pending import");
-    }
-    if (spec.asymmetric() && materials.size() > 1) {
-      throw new IllegalArgumentException("Asymmetric keys have one key material");
-    }
-    for (KeyMaterial material : materials) {
-      if (material.spec() != spec) {
-        throw new IllegalArgumentException("Material of another key spec");
-      }
     }
     if (multiRegion != null && !KeyIdentifiers.isMultiRegionKeyId(keyId)) {
       throw new IllegalArgumentException("Multi-Region keys have mrk- ids");
