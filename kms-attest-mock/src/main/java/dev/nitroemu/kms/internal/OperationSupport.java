@@ -113,7 +113,7 @@ final class OperationSupport {
 
   /**
    * Authorizes an action on a key with its key policy and, when the policy does not explicitly deny,
-   * its grants ({@link Grants#allow}).
+   * its grants ({@link Grants#permits}).
    *
    * @param conditions further condition keys of this action (e.g. {@code kms:GrantOperations})
    * @throws KmsError AccessDeniedException unless the policy or a grant allows
