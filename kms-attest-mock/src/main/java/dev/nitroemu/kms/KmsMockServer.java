@@ -4,11 +4,10 @@ import dev.nitroemu.enclave.Ports;
 import dev.nitroemu.enclave.AwsRegion;
 import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.kms.internal.AllowedHosts;
-import dev.nitroemu.kms.internal.KeyStore;
 import dev.nitroemu.kms.internal.KmsNettyServer;
 import dev.nitroemu.kms.internal.KmsOperations;
 import dev.nitroemu.kms.internal.KmsProtocol;
-import dev.nitroemu.kms.internal.KmsSettings;
+import dev.nitroemu.kms.internal.KmsRegions;
 import dev.nitroemu.kms.internal.RecipientVerifier;
 import dev.nitroemu.kms.internal.SigV4Verifier;
 import dev.nitroemu.enclave.AttestationVerifier;
@@ -55,10 +54,14 @@ import java.util.regex.Pattern;
  * server cannot be restarted.
  *
  * <p>Requests must carry a {@code Host} that names this endpoint: a loopback address, {@code localhost},
- * {@code kms.<region>.amazonaws.com} or its FIPS variant, the specific address the server is bound to,
- * or a name added with {@link Builder#allowedHost(String)}, any port. Others are refused with HTTP 421
- * {@code InvalidHostHeaderException} before authentication, so a browser page cannot reach the mock by
- * DNS rebinding.
+ * {@code kms.<region>.amazonaws.com} (for a served region) or its FIPS variant, the specific address the
+ * server is bound to, or a name added with {@link Builder#allowedHost(String)}, any port. Others are
+ * refused with HTTP 421 {@code InvalidHostHeaderException} before authentication, so a browser page
+ * cannot reach the mock by DNS rebinding.
+ *
+ * <p>One server can also be several regional KMS endpoints ({@link Builder#additionalRegions}), as AWS
+ * regions are: each request goes to the region its SigV4 credential scope names, each region has its
+ * own keys, and multi-Region keys replicate between them ({@code ReplicateKey}).
  */
 public final class KmsMockServer implements AutoCloseable {
   /** The signing name SigV4 scopes must carry. */
@@ -69,6 +72,7 @@ public final class KmsMockServer implements AutoCloseable {
 
   private final InetSocketAddress requestedAddress;
   private final String region;
+  private final List<String> additionalRegions;
   private final String accountId;
   private final List<KmsCredentials> credentials;
   private final Path stateDirectory;
@@ -84,13 +88,15 @@ public final class KmsMockServer implements AutoCloseable {
   private final Object lifecycle = new Object();
   private boolean started;
   private boolean closed;
-  private KeyStore keys;
+  private KmsRegions keys;
   private AuditLog auditLog;
   private KmsNettyServer http;
 
   private KmsMockServer(Builder builder) {
     this.requestedAddress = new InetSocketAddress(builder.bindAddress, builder.port);
     this.region = builder.region;
+    this.additionalRegions = builder.additionalRegions.stream().filter(r -> !r.equals(builder.region)).distinct()
+        .toList();
     this.accountId = builder.accountId;
     this.credentials = List.copyOf(builder.credentials.values());
     this.stateDirectory = builder.stateDirectory;
@@ -128,20 +134,19 @@ public final class KmsMockServer implements AutoCloseable {
       started = true;
       boolean ok = false;
       try {
-        keys = stateDirectory != null ? KeyStore.open(stateDirectory) : KeyStore.inMemory();
+        keys = KmsRegions.open(region, additionalRegions, accountId, clock, random, stateDirectory);
         try {
           auditLog = auditFile != null ? AuditLog.toFile(auditFile) : AuditLog.inMemory();
         } catch (UncheckedIOException e) {
           throw e.getCause();
         }
         RecipientVerifier recipients = new RecipientVerifier(attestationVerifier(), maxAttestationAge, clock);
-        KmsOperations operations =
-            new KmsOperations(new KmsSettings(region, accountId, clock, random), keys, recipients);
-        SigV4Verifier verifier = new SigV4Verifier(region, SERVICE, credentials, clock);
-        AllowedHosts hosts = AllowedHosts.forServer(region, allowedHosts, requestedAddress.getAddress());
-        KmsProtocol protocol = new KmsProtocol(hosts, verifier, operations::handle, auditLog, region, clock);
+        SigV4Verifier verifier = new SigV4Verifier(regions(), SERVICE, credentials, clock);
+        AllowedHosts hosts = AllowedHosts.forServer(regions(), allowedHosts, requestedAddress.getAddress());
+        KmsProtocol protocol =
+            new KmsProtocol(hosts, verifier, KmsOperations.forRegions(keys, recipients), auditLog, region, clock);
         int workers = Math.max(2, Runtime.getRuntime().availableProcessors());
-        SslContext tls = tlsCa == null ? null : tlsCa.issueServerCertificate(region, clock).serverContext();
+        SslContext tls = tlsCa == null ? null : tlsCa.issueServerCertificate(regions(), clock).serverContext();
         http = KmsNettyServer.start(requestedAddress, protocol, tls, workers, clock, connectionLimits);
         ok = true;
         return this;
@@ -185,9 +190,17 @@ public final class KmsMockServer implements AutoCloseable {
     return http().localAddress().getPort();
   }
 
-  /** The region requests must be signed for and key ARNs name. */
+  /** The home region: requests are signed for it unless they name an additional region. */
   public String region() {
     return region;
+  }
+
+  /** Every region served: the home region first, then the additional ones. */
+  public List<String> regions() {
+    List<String> all = new ArrayList<>();
+    all.add(region);
+    all.addAll(additionalRegions);
+    return List.copyOf(all);
   }
 
   /** The account that owns the keys. */
@@ -272,6 +285,7 @@ public final class KmsMockServer implements AutoCloseable {
     private int port;
     private InetAddress bindAddress = InetAddress.getLoopbackAddress();
     private String region = "us-east-1";
+    private final List<String> additionalRegions = new ArrayList<>();
     private String accountId = KmsCredentials.DEFAULT_ACCOUNT_ID;
     private final Map<String, KmsCredentials> credentials = new LinkedHashMap<>();
     private Path stateDirectory;
@@ -305,6 +319,18 @@ public final class KmsMockServer implements AutoCloseable {
     /** The region, e.g. {@code eu-west-1}; {@code us-east-1} by default. */
     public Builder region(String region) {
       this.region = AwsRegion.of(region).name();
+      return this;
+    }
+
+    /**
+     * Also serves these regions, e.g. {@code eu-west-1}, each as its own KMS endpoint on the same port:
+     * a client configured for a region signs for it and sees that region's keys. Needed for multi-Region
+     * keys ({@code ReplicateKey}); by default only the home region is served.
+     */
+    public Builder additionalRegions(String... regions) {
+      for (String r : regions) {
+        additionalRegions.add(AwsRegion.of(r).name());
+      }
       return this;
     }
 

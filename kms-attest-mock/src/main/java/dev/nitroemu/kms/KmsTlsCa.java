@@ -109,7 +109,12 @@ public final class KmsTlsCa {
   /** Issues the server certificate for {@code region}; see {@link TlsCertificates#serverCertificate}. */
   TlsCertificates.ServerCertificate issueServerCertificate(String region, Clock clock) {
     Objects.requireNonNull(region, "region");
-    return TlsCertificates.serverCertificate(certificate, privateKey, region, clock.instant());
+    return issueServerCertificate(java.util.List.of(region), clock);
+  }
+
+  /** Issues the server certificate for every region a mock serves (the first is the home region). */
+  TlsCertificates.ServerCertificate issueServerCertificate(java.util.List<String> regions, Clock clock) {
+    return TlsCertificates.serverCertificate(certificate, privateKey, regions, clock.instant());
   }
 
   @Override

@@ -56,12 +56,18 @@ public final class AllowedHosts {
    * @throws IllegalArgumentException if an extra name is not a host name or IP literal (see {@link #normalize})
    */
   public AllowedHosts(String region, Collection<String> extraNames) {
-    Objects.requireNonNull(region, "region");
-    String suffix = region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+    this(List.of(Objects.requireNonNull(region, "region")), extraNames);
+  }
+
+  /** The hosts for a server of several regions (each {@code kms.<region>.<suffix>}), plus {@code extraNames}. */
+  public AllowedHosts(List<String> regions, Collection<String> extraNames) {
     Set<String> all = new LinkedHashSet<>();
     all.add("localhost");
-    all.add("kms." + region + "." + suffix);
-    all.add("kms-fips." + region + "." + suffix);
+    for (String region : regions) {
+      String suffix = region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+      all.add("kms." + region + "." + suffix);
+      all.add("kms-fips." + region + "." + suffix);
+    }
     for (String extra : extraNames) {
       all.add(normalize(extra));
     }
@@ -77,6 +83,11 @@ public final class AllowedHosts {
    * as their endpoint send it as {@code Host}).
    */
   public static AllowedHosts forServer(String region, Collection<String> extraNames, InetAddress bound) {
+    return forServer(List.of(region), extraNames, bound);
+  }
+
+  /** The same for a server of several regions. */
+  public static AllowedHosts forServer(List<String> regions, Collection<String> extraNames, InetAddress bound) {
     List<String> names = new ArrayList<>(extraNames);
     if (!bound.isAnyLocalAddress() && !bound.isLoopbackAddress()) {
       try {
@@ -85,7 +96,7 @@ public final class AllowedHosts {
         // A link-local IPv6 address with a scope id never appears in a Host header as such.
       }
     }
-    return new AllowedHosts(region, names);
+    return new AllowedHosts(regions, names);
   }
 
   /**

@@ -214,7 +214,7 @@ public final class AsymmetricCrypto {
   }
 
   /** BouncyCastle, created on first use and never registered globally. */
-  private static final class Bc {
+  static final class Bc {
     static final Provider PROVIDER = new BouncyCastleProvider();
   }
 }

@@ -42,7 +42,7 @@ public final class AuditEvents {
       "KeyAgreementAlgorithm", "PublicKey", "DryRun", "DryRunModifiers", "SigningAlgorithm", "MessageType",
       "MacAlgorithm", "GranteePrincipal", "RetiringPrincipal", "Operations", "Constraints", "Name", "GrantId",
       "RotationPeriodInDays", "ReplicaRegion", "PrimaryRegion", "WrappingAlgorithm", "WrappingKeySpec",
-      "ExpirationModel", "IncludeKeyMaterial");
+      "ExpirationModel", "IncludeKeyMaterial", "ImportType", "KeyMaterialDescription", "KeyMaterialId", "ValidTo");
   /** Response members that are secret or bearer tokens; dropped from responseElements. */
   private static final Set<String> SECRET_RESPONSE_MEMBERS = Set.of("Plaintext", "CiphertextBlob",
       "CiphertextForRecipient", "PrivateKeyPlaintext", "PrivateKeyCiphertextBlob", "SharedSecret", "ImportToken",

@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Encrypt, Decrypt and ReEncrypt with symmetric keys ({@link CiphertextBlob}) and RSA keys
+ * Encrypt, Decrypt and ReEncrypt with symmetric keys ({@link CiphertextBlob}, encrypting with the
+ * current key material and decrypting with whichever material the blob names) and RSA keys
  * (RSAES-OAEP with SHA-1 or SHA-256).
  *
  * <p>Decrypt of a symmetric blob needs no KeyId (the blob names its key); with a KeyId that names
@@ -65,8 +66,9 @@ final class CryptoOperations {
       OperationSupport.putBlob(response, "Plaintext", plaintext);
     }
     response.put("EncryptionAlgorithm", algorithm);
-    if (attested == null && key.keyMaterialId() != null) {
-      response.put("KeyMaterialId", key.keyMaterialId());
+    String materialId = materialIdShown(key, source);
+    if (attested == null && materialId != null) {
+      response.put("KeyMaterialId", materialId);
     }
     return OperationSupport.result(response, List.of(key.arn()), attested);
   }
@@ -98,8 +100,9 @@ final class CryptoOperations {
     response.put("KeyId", destination.arn());
     response.put("SourceEncryptionAlgorithm", sourceAlgorithm);
     response.put("DestinationEncryptionAlgorithm", destinationAlgorithm);
-    if (sourceKey.keyMaterialId() != null) {
-      response.put("SourceKeyMaterialId", sourceKey.keyMaterialId());
+    String sourceMaterialId = materialIdShown(sourceKey, source);
+    if (sourceMaterialId != null) {
+      response.put("SourceKeyMaterialId", sourceMaterialId);
     }
     if (destination.keyMaterialId() != null) {
       response.put("DestinationKeyMaterialId", destination.keyMaterialId());
@@ -153,7 +156,7 @@ final class CryptoOperations {
       source.parsed = CiphertextBlob.parse(source.blob);
     }
     if (key == null) {
-      key = support.ids().keyOfCiphertext(source.parsed.keyId(), support.account(call), support.now(call));
+      key = support.keyOfCiphertext(call, source.parsed.keyId());
       if (key == null) {
         throw new KmsError("AccessDeniedException", UNKNOWN_KEY);
       }
@@ -189,13 +192,29 @@ final class CryptoOperations {
     if (key.spec().asymmetric()) {
       return AsymmetricCrypto.rsaEncrypt(key.publicKey(), algorithm, plaintext, support.settings().random());
     }
-    return CiphertextBlob.encrypt(key.keyId(), key.secretKey(), plaintext, context, support.settings().random());
+    return CiphertextBlob.encrypt(key.keyId(), key.currentMaterial(), plaintext, context, support.settings().random());
+  }
+
+  /**
+   * The KeyMaterialId a response shows for a ciphertext: the material that made it, for keys whose
+   * material ids AWS shows ({@link KmsKey#keyMaterialId()}); else null.
+   */
+  private static String materialIdShown(KmsKey key, Source source) {
+    if (key.keyMaterialId() == null) {
+      return null;
+    }
+    KeyMaterial material = source.parsed == null ? null : source.parsed.materialOf(key);
+    return material == null ? key.keyMaterialId() : material.id();
   }
 
   private static byte[] decryptWith(KmsKey key, String algorithm, Source source) {
     if (key.spec().asymmetric()) {
       return AsymmetricCrypto.rsaDecrypt(key.privateKey(), algorithm, source.blob);
     }
-    return source.parsed.decrypt(key.secretKey(), source.context);
+    KeyMaterial material = source.parsed.materialOf(key);
+    if (material == null) {
+      throw CiphertextBlob.invalid();
+    }
+    return source.parsed.decrypt(material.secretKey(), source.context);
   }
 }

@@ -56,7 +56,7 @@ final class DataKeyOperations {
     ObjectNode response = OperationSupport.JSON.objectNode();
     OperationSupport.putBlob(
         response, "CiphertextBlob",
-        CiphertextBlob.encrypt(key.keyId(), key.secretKey(), dataKey, context, support.settings().random()));
+        CiphertextBlob.encrypt(key.keyId(), key.currentMaterial(), dataKey, context, support.settings().random()));
     if (withPlaintext) {
       putSecret(response, "Plaintext", dataKey, attested);
     }
@@ -90,7 +90,7 @@ final class DataKeyOperations {
     ObjectNode response = OperationSupport.JSON.objectNode();
     OperationSupport.putBlob(
         response, "PrivateKeyCiphertextBlob",
-        CiphertextBlob.encrypt(key.keyId(), key.secretKey(), privateKey, context, support.settings().random()));
+        CiphertextBlob.encrypt(key.keyId(), key.currentMaterial(), privateKey, context, support.settings().random()));
     putSecret(response, "PrivateKeyPlaintext", privateKey, attested);
     OperationSupport.putBlob(response, "PublicKey", pair.getPublic().getEncoded());
     response.put("KeyId", key.arn());

@@ -23,6 +23,7 @@ public final class KeyIdentifiers {
 
   private static final Pattern UUID =
       Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  private static final Pattern MULTI_REGION = Pattern.compile("mrk-[0-9a-fA-F]{32}");
   private static final Pattern ARN = Pattern.compile("arn:([^:]+):kms:([^:]*):([^:]*):(key|alias)/(.+)");
 
   private final KmsSettings settings;
@@ -48,9 +49,19 @@ public final class KeyIdentifiers {
     return "arn:" + settings.partition() + ":kms:" + settings.region() + ":" + accountId + ":" + aliasName;
   }
 
-  /** Whether the text has the form of a key id (a UUID). */
+  /** Whether the text has the form of a single-Region key id (a UUID). */
   public static boolean isKeyId(String text) {
     return UUID.matcher(text).matches();
+  }
+
+  /** Whether the text has the form of a multi-Region key id: {@code mrk-} and 32 hex digits. */
+  public static boolean isMultiRegionKeyId(String text) {
+    return MULTI_REGION.matcher(text).matches();
+  }
+
+  /** Whether the text is a key id of either form. */
+  public static boolean isAnyKeyId(String text) {
+    return isKeyId(text) || isMultiRegionKeyId(text);
   }
 
   /**
@@ -79,7 +90,7 @@ public final class KeyIdentifiers {
         return viaAlias("alias/" + arn.group(5), account, accountId, now);
       }
       String keyId = arn.group(5);
-      if (!isKeyId(keyId)) {
+      if (!isAnyKeyId(keyId)) {
         throw invalidKeyId(identifier);
       }
       return key(keyId, identifier, account, accountId, now);
@@ -90,7 +101,7 @@ public final class KeyIdentifiers {
       }
       return viaAlias(identifier, accountId, accountId, now);
     }
-    if (!isKeyId(identifier)) {
+    if (!isAnyKeyId(identifier)) {
       throw invalidKeyId(identifier);
     }
     return key(identifier, keyArn(accountId, identifier), accountId, accountId, now);

@@ -17,7 +17,7 @@ import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
- * CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion,
+ * CreateKey (with {@code Origin=EXTERNAL} and {@code MultiRegion=true}), DescribeKey, ListKeys, EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion,
  * PutKeyPolicy and GetKeyPolicy.
  *
  * <p>CreateKey and ListKeys are authorized by IAM alone in AWS; the mock has no IAM (callers'
@@ -66,14 +66,11 @@ final class KeyManagementOperations {
     if (!KmsKeySpec.awsUsagesFor(specName).contains(usage)) {
       throw KmsError.validation("KeyUsage " + usage + " is not compatible with KeySpec " + specName);
     }
-    if (origin != null && !origin.equals("AWS_KMS")) {
+    if (origin != null && !origin.equals(KmsKey.AWS_KMS) && !origin.equals(KmsKey.EXTERNAL)) {
       throw unsupported("Origin " + origin);
     }
     if (customKeyStoreId != null || xksKeyId != null) {
       throw unsupported("Custom key stores");
-    }
-    if (multiRegion) {
-      throw unsupported("Multi-Region keys");
     }
     KmsKeySpec spec = KmsKeySpec.fromWire(specName);
     if (spec == null || !spec.implementsUsage(usage)) {
@@ -81,31 +78,38 @@ final class KeyManagementOperations {
     }
 
     String account = support.account(call);
-    String keyId = newKeyId();
+    String keyId = multiRegion ? newMultiRegionKeyId() : newKeyId();
     String arn = support.ids().keyArn(account, keyId);
     String policyJson = policyText != null ? policyText : KeyPolicy.defaultPolicyJson(account);
     KeyPolicy policy = KeyPolicy.parse(policyJson);
     if (!bypassLockoutCheck) {
       PolicyEvaluator.checkLockoutSafety(policy, support.principal(call), account, arn);
     }
-    byte[] secret;
-    byte[] publicKey = null;
-    if (spec.asymmetric()) {
-      KeyPair pair = AsymmetricCrypto.generate(spec, support.settings().random());
-      secret = pair.getPrivate().getEncoded();
-      publicKey = pair.getPublic().getEncoded();
+    String region = support.settings().region();
+    KmsKey key;
+    if (KmsKey.EXTERNAL.equals(origin)) {
+      key = KmsKey.awaitingImport(keyId, account, region, support.settings().partition(), support.now(call),
+          description == null ? "" : description, usage, spec, policyJson, policy);
     } else {
-      secret = new byte[32];
-      support.settings().random().nextBytes(secret);
+      byte[] secret;
+      byte[] publicKey = null;
+      if (spec.asymmetric()) {
+        KeyPair pair = AsymmetricCrypto.generate(spec, support.settings().random());
+        secret = pair.getPrivate().getEncoded();
+        publicKey = pair.getPublic().getEncoded();
+      } else {
+        secret = support.maintenance().newSecret();
+      }
+      key = new KmsKey(keyId, account, region, support.settings().partition(), support.now(call),
+          description == null ? "" : description, usage, spec, KeyState.ENABLED, null, null, policyJson, policy,
+          secret, publicKey);
     }
-    KmsKey key =
-        new KmsKey(
-            keyId, account, support.settings().region(), support.settings().partition(), support.now(call),
-            description == null ? "" : description, usage, spec, KeyState.ENABLED, null, null, policyJson, policy,
-            secret, publicKey);
+    if (multiRegion) {
+      key = key.withMultiRegion(new MultiRegionRole(region, 0));
+    }
     support.store().add(key);
     ObjectNode response = OperationSupport.JSON.objectNode();
-    response.set("KeyMetadata", OperationSupport.keyMetadata(key));
+    response.set("KeyMetadata", support.metadata(key, support.now(call)));
     return OperationSupport.result(response, List.of(key.arn()), null)
         .withWarnings(policyText == null ? List.of() : lint(call, key.arn(), policy));
   }
@@ -126,7 +130,7 @@ final class KeyManagementOperations {
     KmsKey key = support.resolve(call, keyId, KeyIdentifiers.Forms.ANY);
     support.authorize(call, key, "kms:DescribeKey", Map.of(), null);
     ObjectNode response = OperationSupport.JSON.objectNode();
-    response.set("KeyMetadata", OperationSupport.keyMetadata(key));
+    response.set("KeyMetadata", support.metadata(key, support.now(call)));
     return OperationSupport.result(response, List.of(key.arn()), null);
   }
 
@@ -176,7 +180,19 @@ final class KeyManagementOperations {
             key,
             current -> {
               OperationSupport.requireNotPendingDeletion(current);
-              return current.state() == target ? current : current.withState(target, null, null);
+              OperationSupport.requireNotPendingImport(current);
+              if (current.state() == target) {
+                return current;
+              }
+              KmsKey next = current.withState(target, null, null);
+              KeyRotation rotation = next.rotation();
+              Instant now = support.now(call);
+              if (target == KeyState.ENABLED && rotation.enabled() && !rotation.nextRotationDate().isAfter(now)) {
+                // AWS: a key re-enabled after missing a rotation rotates at once, then every period after.
+                next = next.withRotation(rotation.enable(rotation.periodDays(),
+                    now.minus(Duration.ofDays(rotation.periodDays()))));
+              }
+              return next;
             });
     return OperationSupport.result(OperationSupport.JSON.objectNode(), List.of(changed.arn()), null);
   }
@@ -219,7 +235,9 @@ final class KeyManagementOperations {
               if (current.state() != KeyState.PENDING_DELETION) {
                 throw new KmsError("KMSInvalidStateException", current.arn() + " is not pending deletion.");
               }
-              return current.withState(KeyState.DISABLED, null, null);
+              KmsKey disabled = current.withState(KeyState.DISABLED, null, null);
+              return KeyMaintenance.stateFor(disabled, disabled.materials()) == KeyState.PENDING_IMPORT
+                  ? disabled.withState(KeyState.PENDING_IMPORT, null, null) : disabled;
             });
     ObjectNode response = OperationSupport.JSON.objectNode();
     response.put("KeyId", cancelled.arn());
@@ -269,7 +287,7 @@ final class KeyManagementOperations {
     return changed;
   }
 
-  private static String policyMember(RequestFields fields, boolean required) {
+  static String policyMember(RequestFields fields, boolean required) {
     String policy =
         required ? fields.requiredString("Policy", 1, MAX_POLICY) : fields.string("Policy", 1, MAX_POLICY);
     if (policy != null && !POLICY_CHARACTERS.matcher(policy).matches()) {
@@ -292,7 +310,7 @@ final class KeyManagementOperations {
     return name;
   }
 
-  private static void checkTags(RequestFields fields) {
+  static void checkTags(RequestFields fields) {
     JsonNode tags = fields.node("Tags");
     if (tags == null) {
       return;
@@ -314,6 +332,13 @@ final class KeyManagementOperations {
     bytes[8] = (byte) ((bytes[8] & 0x3f) | 0x80);
     ByteBuffer buffer = ByteBuffer.wrap(bytes);
     return new UUID(buffer.getLong(), buffer.getLong()).toString();
+  }
+
+  /** {@code mrk-} and 32 random hex digits. */
+  private String newMultiRegionKeyId() {
+    byte[] bytes = new byte[16];
+    support.settings().random().nextBytes(bytes);
+    return "mrk-" + java.util.HexFormat.of().formatHex(bytes);
   }
 
   private static KmsError unsupported(String what) {

@@ -5,7 +5,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -13,12 +15,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
 /**
- * The keys and aliases of the KMS mock, in memory or backed by a state directory.
+ * The keys, aliases and grants of one region of the KMS mock, in memory or backed by a state directory.
  *
  * <p>Thread-safe: reads are lock-free over immutable {@link KmsKey}/{@link KmsAlias} values; changes
  * are serialised, and with a state directory each change is on disk (see {@link StateFiles}) before it
  * becomes visible, so anything a caller saw acknowledged survives a crash or restart. A key whose
- * deletion date has passed is deleted, with its aliases, the next time it is looked up or listed.
+ * deletion date has passed is deleted, with its aliases and grants, the next time it is looked up or
+ * listed.
  *
  * <p>Key material is stored unencrypted, in memory and in the state directory's files: this is an
  * emulator for tests, never a place for real keys.
@@ -26,7 +29,11 @@ import java.util.function.UnaryOperator;
 public final class KeyStore implements AutoCloseable {
   private final Map<String, KmsKey> keys = new ConcurrentHashMap<>();
   private final Map<String, KmsAlias> aliases = new ConcurrentHashMap<>();
+  /** In creation order (loaded ones by creation date); reads copy it under its lock. */
+  private final Map<String, KmsGrant> grants = Collections.synchronizedMap(new LinkedHashMap<>());
   private final StateFiles files;
+  private static final Comparator<KmsGrant> GRANT_ORDER =
+      Comparator.comparing(KmsGrant::creationDate).thenComparing(KmsGrant::grantId);
   private final Object writeLock = new Object();
   private volatile boolean closed;
 
@@ -60,6 +67,15 @@ public final class KeyStore implements AutoCloseable {
           files.deleteAlias(alias.accountId(), alias.aliasName());
         } else {
           store.aliases.put(aliasKey(alias.accountId(), alias.aliasName()), alias);
+        }
+      }
+      List<KmsGrant> loaded = files.loadGrants();
+      loaded.sort(GRANT_ORDER);
+      for (KmsGrant grant : loaded) {
+        if (store.keys.containsKey(grant.keyId())) {
+          store.grants.put(grant.grantId(), grant);
+        } else {
+          files.deleteGrant(grant.grantId()); // left behind by a crash while its key was being deleted
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -195,6 +211,66 @@ public final class KeyStore implements AutoCloseable {
     }
   }
 
+  /** The grants for a key, oldest first. */
+  public List<KmsGrant> grants(String keyId) {
+    List<KmsGrant> result = new ArrayList<>();
+    for (KmsGrant grant : allGrants()) {
+      if (grant.keyId().equals(keyId)) {
+        result.add(grant);
+      }
+    }
+    return result;
+  }
+
+  /** Every grant of this region, oldest first. */
+  public List<KmsGrant> allGrants() {
+    synchronized (grants) {
+      return new ArrayList<>(grants.values());
+    }
+  }
+
+  /** The grant with this id, or null. */
+  public KmsGrant grant(String grantId) {
+    return grants.get(grantId);
+  }
+
+  /**
+   * Adds a grant for an existing key, unless the key already has {@code maxPerKey} grants.
+   *
+   * @return false when the key has too many grants
+   */
+  public boolean addGrant(KmsGrant grant, int maxPerKey) {
+    synchronized (writeLock) {
+      checkOpen();
+      if (!keys.containsKey(grant.keyId())) {
+        throw new IllegalStateException("Grant for a missing key " + grant.keyId());
+      }
+      if (grants(grant.keyId()).size() >= maxPerKey) {
+        return false;
+      }
+      persist(() -> files.writeGrant(grant));
+      grants.put(grant.grantId(), grant);
+      return true;
+    }
+  }
+
+  /**
+   * Removes a grant.
+   *
+   * @return false when there is no grant with that id
+   */
+  public boolean removeGrant(String grantId) {
+    synchronized (writeLock) {
+      checkOpen();
+      if (!grants.containsKey(grantId)) {
+        return false;
+      }
+      persist(() -> files.deleteGrant(grantId));
+      grants.remove(grantId);
+      return true;
+    }
+  }
+
   /** Releases the state directory; later changes fail. Idempotent. */
   @Override
   public void close() throws IOException {
@@ -229,6 +305,12 @@ public final class KeyStore implements AutoCloseable {
         if (alias.targetKeyId().equals(keyId)) {
           persist(() -> files.deleteAlias(alias.accountId(), alias.aliasName()));
           aliases.remove(aliasKey(alias.accountId(), alias.aliasName()));
+        }
+      }
+      for (KmsGrant grant : allGrants()) {
+        if (grant.keyId().equals(keyId)) {
+          persist(() -> files.deleteGrant(grant.grantId()));
+          grants.remove(grant.grantId());
         }
       }
     }

@@ -1,28 +1,29 @@
 package dev.nitroemu.kms.internal;
 
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.security.spec.X509EncodedKeySpec;
-import java.time.Instant;
-import java.util.HexFormat;
-import java.util.Objects;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * One KMS key: its metadata, key policy and key material.
+ * One KMS key: its metadata, key policy, key material versions ({@link KeyMaterial}), rotation
+ * schedule, multi-Region role and pending import parameters.
  *
- * <p>Instances are immutable; state changes make a new instance ({@link #withState}, {@link
- * #withPolicy}) that shares the parsed key material. The material is held in plain memory and, with
- * a state directory, written to disk: this is an emulator for tests, not a key-protection device.
+ * <p>Instances are immutable; changes make a new instance ({@link #withState}, {@link #withPolicy},
+ * {@link #withMaterials} ...) that shares the unchanged parts. The material is held in plain memory
+ * and, with a state directory, written to disk: this is an emulator for tests, not a key-protection
+ * device.
  */
 public final class KmsKey {
-  private static final byte[] KEY_MATERIAL_ID_LABEL =
-      "nitro-emu KMS key material id\0".getBytes(StandardCharsets.US_ASCII);
+  /** Origin of keys whose material KMS generated. */
+  public static final String AWS_KMS = "AWS_KMS";
+  /** Origin of keys whose material is imported. */
+  public static final String EXTERNAL = "EXTERNAL";
+  /** How many unexpired GetParametersForImport answers a key keeps; older ones are forgotten. */
+  public static final int MAX_IMPORT_PARAMETERS = 10;
 
   private final String keyId;
   private final String accountId;
@@ -37,51 +38,49 @@ public final class KmsKey {
   private final Integer pendingWindowInDays;
   private final String policyJson;
   private final KeyPolicy policy;
-  private final Material material;
+  private final String origin;
+  private final List<KeyMaterial> materials;
+  private final KeyRotation rotation;
+  private final MultiRegionRole multiRegion;
+  private final List<ImportParameters> importParameters;
 
   /**
-   * Makes a key.
+   * Makes a key whose material KMS generated (origin {@code AWS_KMS}, one material version).
    *
    * @param secret the 32-byte AES key (symmetric keys) or the DER PKCS#8 private key
    * @param publicKey the DER SubjectPublicKeyInfo for asymmetric keys, else null
    */
-  public KmsKey(
-      String keyId,
-      String accountId,
-      String region,
-      String partition,
-      Instant creationDate,
-      String description,
-      String keyUsage,
-      KmsKeySpec spec,
-      KeyState state,
-      Instant deletionDate,
-      Integer pendingWindowInDays,
-      String policyJson,
-      KeyPolicy policy,
-      byte[] secret,
-      byte[] publicKey) {
-    this(
-        keyId, accountId, region, partition, creationDate, description, keyUsage, spec, state,
-        deletionDate, pendingWindowInDays, policyJson, policy,
-        new Material(spec, secret.clone(), publicKey == null ? null : publicKey.clone()));
+  public KmsKey(String keyId, String accountId, String region, String partition, Instant creationDate,
+      String description, String keyUsage, KmsKeySpec spec, KeyState state, Instant deletionDate,
+      Integer pendingWindowInDays, String policyJson, KeyPolicy policy, byte[] secret, byte[] publicKey) {
+    this(keyId, accountId, region, partition, creationDate, description, keyUsage, spec, state, deletionDate,
+        pendingWindowInDays, policyJson, policy, AWS_KMS, List.of(KeyMaterial.generated(spec, secret, publicKey)),
+        KeyRotation.NONE, null, List.of());
   }
 
-  private KmsKey(
-      String keyId,
-      String accountId,
-      String region,
-      String partition,
-      Instant creationDate,
-      String description,
-      String keyUsage,
-      KmsKeySpec spec,
-      KeyState state,
-      Instant deletionDate,
-      Integer pendingWindowInDays,
-      String policyJson,
-      KeyPolicy policy,
-      Material material) {
+  /** A key with {@code Origin=EXTERNAL} and no key material yet, in state {@code PendingImport}. */
+  public static KmsKey awaitingImport(String keyId, String accountId, String region, String partition,
+      Instant creationDate, String description, String keyUsage, KmsKeySpec spec, String policyJson,
+      KeyPolicy policy) {
+    return new KmsKey(keyId, accountId, region, partition, creationDate, description, keyUsage, spec,
+        KeyState.PENDING_IMPORT, null, null, policyJson, policy, EXTERNAL, List.of(), KeyRotation.NONE, null,
+        List.of());
+  }
+
+  /** Rebuilds a key from all its parts ({@link StateCodec}); the one constructor that validates. */
+  static KmsKey restore(String keyId, String accountId, String region, String partition, Instant creationDate,
+      String description, String keyUsage, KmsKeySpec spec, KeyState state, Instant deletionDate,
+      Integer pendingWindowInDays, String policyJson, KeyPolicy policy, String origin, List<KeyMaterial> materials,
+      KeyRotation rotation, MultiRegionRole multiRegion, List<ImportParameters> importParameters) {
+    return new KmsKey(keyId, accountId, region, partition, creationDate, description, keyUsage, spec, state,
+        deletionDate, pendingWindowInDays, policyJson, policy, origin, materials, rotation, multiRegion,
+        importParameters);
+  }
+
+  private KmsKey(String keyId, String accountId, String region, String partition, Instant creationDate,
+      String description, String keyUsage, KmsKeySpec spec, KeyState state, Instant deletionDate,
+      Integer pendingWindowInDays, String policyJson, KeyPolicy policy, String origin, List<KeyMaterial> materials,
+      KeyRotation rotation, MultiRegionRole multiRegion, List<ImportParameters> importParameters) {
     this.keyId = Objects.requireNonNull(keyId, "keyId");
     this.accountId = Objects.requireNonNull(accountId, "accountId");
     this.region = Objects.requireNonNull(region, "region");
@@ -98,30 +97,106 @@ public final class KmsKey {
     this.pendingWindowInDays = pendingWindowInDays;
     this.policyJson = Objects.requireNonNull(policyJson, "policyJson");
     this.policy = Objects.requireNonNull(policy, "policy");
-    this.material = material;
-    if (spec.asymmetric() == (material.publicKey == null)) {
-      throw new IllegalArgumentException("Asymmetric keys and only they have a public key");
+    this.origin = Objects.requireNonNull(origin, "origin");
+    this.materials = List.copyOf(materials);
+    this.rotation = Objects.requireNonNull(rotation, "rotation");
+    this.multiRegion = multiRegion;
+    this.importParameters = List.copyOf(importParameters);
+    checkMaterials();
+  }
+
+  private void checkMaterials() {
+    KeyMaterial.checkVersions(spec, origin, materials);
+    if (state == KeyState.PENDING_IMPORT && !origin.equals(EXTERNAL)) {
+      throw new IllegalArgumentException("Only keys with imported material can be pending import");
     }
-    if (!spec.asymmetric() && material.secret.length != 32) {
-      throw new IllegalArgumentException("Symmetric key material is 32 bytes");
+    if (multiRegion != null && !KeyIdentifiers.isMultiRegionKeyId(keyId)) {
+      throw new IllegalArgumentException("Multi-Region keys have mrk- ids");
     }
   }
 
   /** A copy in another state ({@code deletionDate} and the window only for pending deletion). */
   public KmsKey withState(KeyState newState, Instant newDeletionDate, Integer newWindowInDays) {
-    return new KmsKey(
-        keyId, accountId, region, partition, creationDate, description, keyUsage, spec, newState,
-        newDeletionDate, newWindowInDays, policyJson, policy, material);
+    Draft d = new Draft(this);
+    d.state = newState;
+    d.deletionDate = newDeletionDate;
+    d.pendingWindowInDays = newWindowInDays;
+    return d.build();
   }
 
   /** A copy with another key policy. */
   public KmsKey withPolicy(String newPolicyJson, KeyPolicy newPolicy) {
-    return new KmsKey(
-        keyId, accountId, region, partition, creationDate, description, keyUsage, spec, state,
-        deletionDate, pendingWindowInDays, newPolicyJson, newPolicy, material);
+    Draft d = new Draft(this);
+    d.policyJson = newPolicyJson;
+    d.policy = newPolicy;
+    return d.build();
   }
 
-  /** The key id, a UUID. */
+  /** A copy with other material versions (oldest first) and the key state they imply. */
+  public KmsKey withMaterials(List<KeyMaterial> newMaterials, KeyState newState) {
+    Draft d = new Draft(this);
+    d.materials = newMaterials;
+    d.state = newState;
+    return d.build();
+  }
+
+  /** A copy with another rotation schedule. */
+  public KmsKey withRotation(KeyRotation newRotation) {
+    Draft d = new Draft(this);
+    d.rotation = newRotation;
+    return d.build();
+  }
+
+  /** A copy that is a multi-Region key with this role (the id must be an {@code mrk-} id). */
+  public KmsKey withMultiRegion(MultiRegionRole role) {
+    Draft d = new Draft(this);
+    d.multiRegion = Objects.requireNonNull(role, "role");
+    return d.build();
+  }
+
+  /** A copy with these outstanding import parameters (newest last; at most {@link #MAX_IMPORT_PARAMETERS}). */
+  public KmsKey withImportParameters(List<ImportParameters> parameters) {
+    Draft d = new Draft(this);
+    List<ImportParameters> kept = new ArrayList<>(parameters);
+    while (kept.size() > MAX_IMPORT_PARAMETERS) {
+      kept.remove(0);
+    }
+    d.importParameters = kept;
+    return d.build();
+  }
+
+  /**
+   * A replica of this multi-Region key in {@code replicaRegion}: the same id, spec, usage, origin,
+   * material (KMS-generated only; imported material is imported into each replica) and rotation
+   * schedule; its own policy, description, creation date and state.
+   */
+  public KmsKey replicaIn(String replicaRegion, Instant created, String replicaDescription, String replicaPolicyJson,
+      KeyPolicy replicaPolicy) {
+    Draft d = new Draft(this);
+    d.region = replicaRegion;
+    d.creationDate = created;
+    d.description = replicaDescription;
+    d.policyJson = replicaPolicyJson;
+    d.policy = replicaPolicy;
+    d.deletionDate = null;
+    d.pendingWindowInDays = null;
+    d.importParameters = List.of();
+    if (origin.equals(EXTERNAL)) {
+      List<KeyMaterial> pending = new ArrayList<>();
+      for (KeyMaterial material : materials) {
+        if (material.state() != KeyMaterial.State.PENDING_ROTATION) {
+          pending.add(material.withoutSecret());
+        }
+      }
+      d.materials = pending;
+      d.state = KeyState.PENDING_IMPORT;
+    } else {
+      d.state = KeyState.ENABLED;
+    }
+    return d.build();
+  }
+
+  /** The key id: a UUID, or {@code mrk-} and 32 hex digits for multi-Region keys. */
   public String keyId() {
     return keyId;
   }
@@ -186,37 +261,96 @@ public final class KmsKey {
     return policy;
   }
 
-  /** The 64-hex-digit id of the key material (symmetric keys), else null. */
-  public String keyMaterialId() {
-    return material.keyMaterialId;
+  /** {@link #AWS_KMS} or {@link #EXTERNAL}. */
+  public String origin() {
+    return origin;
   }
 
-  /** The AES-256 key of a symmetric key. */
+  /** Every material version, oldest first (empty for a key awaiting its first import). */
+  public List<KeyMaterial> materials() {
+    return materials;
+  }
+
+  /** The material encryption uses (the only one of asymmetric keys), or null when there is none yet. */
+  public KeyMaterial currentMaterial() {
+    for (KeyMaterial material : materials) {
+      if (material.state() == KeyMaterial.State.CURRENT) {
+        return material;
+      }
+    }
+    return null;
+  }
+
+  /** The material with this id, or null. */
+  public KeyMaterial material(String materialId) {
+    for (KeyMaterial material : materials) {
+      if (material.id().equals(materialId)) {
+        return material;
+      }
+    }
+    return null;
+  }
+
+  public KeyRotation rotation() {
+    return rotation;
+  }
+
+  /** The multi-Region role, or null for single-Region keys. */
+  public MultiRegionRole multiRegion() {
+    return multiRegion;
+  }
+
+  /** The outstanding GetParametersForImport answers, newest last. */
+  public List<ImportParameters> importParameters() {
+    return importParameters;
+  }
+
+  /**
+   * The {@code CurrentKeyMaterialId} AWS shows: for symmetric encryption keys, except multi-Region keys
+   * with imported material; else null.
+   */
+  public String keyMaterialId() {
+    KeyMaterial current = currentMaterial();
+    if (current == null || spec.asymmetric() || (origin.equals(EXTERNAL) && multiRegion != null)) {
+      return null;
+    }
+    return current.id();
+  }
+
+  /** The AES-256 key of the current material of a symmetric key. */
   public SecretKeySpec secretKey() {
     if (spec.asymmetric()) {
       throw new IllegalStateException("Not a symmetric key");
     }
-    return material.secretKey;
+    KeyMaterial current = currentMaterial();
+    if (current == null) {
+      throw new IllegalStateException("The key has no key material");
+    }
+    return current.secretKey();
   }
 
   /** The private key of an asymmetric key. */
   public PrivateKey privateKey() {
-    return material.privateKey();
+    return asymmetricMaterial().privateKey();
   }
 
   /** The public key of an asymmetric key. */
   public PublicKey publicKey() {
-    return material.publicKey();
-  }
-
-  /** The raw material for persistence: AES key bytes or DER PKCS#8; a copy. */
-  byte[] secretMaterial() {
-    return material.secret.clone();
+    return asymmetricMaterial().publicKey();
   }
 
   /** The DER SubjectPublicKeyInfo of an asymmetric key (a copy), else null. */
   public byte[] publicKeyDer() {
-    return material.publicKey == null ? null : material.publicKey.clone();
+    KeyMaterial current = currentMaterial();
+    return current == null || !spec.asymmetric() ? null : current.publicKeyDer();
+  }
+
+  private KeyMaterial asymmetricMaterial() {
+    KeyMaterial current = currentMaterial();
+    if (!spec.asymmetric() || current == null) {
+      throw new IllegalStateException("Not an asymmetric key with key material");
+    }
+    return current;
   }
 
   @Override
@@ -224,65 +358,52 @@ public final class KmsKey {
     return "KmsKey[" + arn() + ", " + spec + ", " + keyUsage + ", " + state.wireName() + "]";
   }
 
-  /** Key material shared by all copies of one key; JCA objects are parsed once, on first use. */
-  private static final class Material {
-    private final KmsKeySpec spec;
-    private final byte[] secret;
-    private final byte[] publicKey;
-    private final SecretKeySpec secretKey;
-    private final String keyMaterialId;
-    private volatile PrivateKey parsedPrivate;
-    private volatile PublicKey parsedPublic;
+  /** The fields of a key being changed; one home for the copy in every {@code with...} method. */
+  private static final class Draft {
+    String keyId;
+    String accountId;
+    String region;
+    String partition;
+    Instant creationDate;
+    String description;
+    String keyUsage;
+    KmsKeySpec spec;
+    KeyState state;
+    Instant deletionDate;
+    Integer pendingWindowInDays;
+    String policyJson;
+    KeyPolicy policy;
+    String origin;
+    List<KeyMaterial> materials;
+    KeyRotation rotation;
+    MultiRegionRole multiRegion;
+    List<ImportParameters> importParameters;
 
-    Material(KmsKeySpec spec, byte[] secret, byte[] publicKey) {
-      this.spec = spec;
-      this.secret = secret;
-      this.publicKey = publicKey;
-      this.secretKey = spec.asymmetric() ? null : new SecretKeySpec(secret, "AES");
-      this.keyMaterialId = spec.asymmetric() ? null : materialId(secret);
+    Draft(KmsKey key) {
+      keyId = key.keyId;
+      accountId = key.accountId;
+      region = key.region;
+      partition = key.partition;
+      creationDate = key.creationDate;
+      description = key.description;
+      keyUsage = key.keyUsage;
+      spec = key.spec;
+      state = key.state;
+      deletionDate = key.deletionDate;
+      pendingWindowInDays = key.pendingWindowInDays;
+      policyJson = key.policyJson;
+      policy = key.policy;
+      origin = key.origin;
+      materials = key.materials;
+      rotation = key.rotation;
+      multiRegion = key.multiRegion;
+      importParameters = key.importParameters;
     }
 
-    PrivateKey privateKey() {
-      PrivateKey key = parsedPrivate;
-      if (key == null) {
-        try {
-          key = keyFactory().generatePrivate(new PKCS8EncodedKeySpec(secret));
-        } catch (GeneralSecurityException e) {
-          throw new IllegalStateException("Unreadable private key material", e);
-        }
-        parsedPrivate = key;
-      }
-      return key;
-    }
-
-    PublicKey publicKey() {
-      PublicKey key = parsedPublic;
-      if (key == null) {
-        try {
-          key = keyFactory().generatePublic(new X509EncodedKeySpec(publicKey));
-        } catch (GeneralSecurityException e) {
-          throw new IllegalStateException("Unreadable public key material", e);
-        }
-        parsedPublic = key;
-      }
-      return key;
-    }
-
-    private KeyFactory keyFactory() throws GeneralSecurityException {
-      if (!spec.asymmetric()) {
-        throw new IllegalStateException("Not an asymmetric key");
-      }
-      return KeyFactory.getInstance(spec.family() == KmsKeySpec.Family.RSA ? "RSA" : "EC");
-    }
-
-    private static String materialId(byte[] secret) {
-      try {
-        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-        sha256.update(KEY_MATERIAL_ID_LABEL);
-        return HexFormat.of().formatHex(sha256.digest(secret));
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException(e);
-      }
+    KmsKey build() {
+      return new KmsKey(keyId, accountId, region, partition, creationDate, description, keyUsage, spec, state,
+          deletionDate, pendingWindowInDays, policyJson, policy, origin, materials, rotation, multiRegion,
+          importParameters);
     }
   }
 }

@@ -1,8 +1,11 @@
 package dev.nitroemu.kms.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.io.UncheckedIOException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -11,7 +14,9 @@ import java.util.Objects;
  * awsJson response. Errors are thrown as {@link KmsError} with KMS's type names and texts.
  *
  * <p>Thread-safe; the operations are split by area into {@link KeyManagementOperations}, {@link
- * AliasOperations}, {@link CryptoOperations} and {@link DataKeyOperations}.
+ * AliasOperations}, {@link CryptoOperations}, {@link DataKeyOperations}, {@link RotationOperations},
+ * {@link ImportOperations}, {@link GrantOperations} and {@link MultiRegionOperations}. One instance
+ * serves one region; {@link #forRegions} routes each call to the region its SigV4 scope names.
  */
 public final class KmsOperations {
   /** The operations this class implements, as named in {@code X-Amz-Target: TrentService.<name>}. */
@@ -20,24 +25,58 @@ public final class KmsOperations {
           "CreateKey", "DescribeKey", "ListKeys", "CreateAlias", "DeleteAlias", "ListAliases", "EnableKey",
           "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion", "PutKeyPolicy", "GetKeyPolicy", "Encrypt",
           "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
-          "GenerateRandom", "DeriveSharedSecret");
+          "GenerateRandom", "DeriveSharedSecret", "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus",
+          "RotateKeyOnDemand", "ListKeyRotations", "GetParametersForImport", "ImportKeyMaterial",
+          "DeleteImportedKeyMaterial", "CreateGrant", "ListGrants", "ListRetirableGrants", "RetireGrant", "RevokeGrant",
+          "ReplicateKey", "UpdatePrimaryRegion");
 
   private final KeyManagementOperations keyManagement;
   private final AliasOperations aliases;
   private final CryptoOperations crypto;
   private final DataKeyOperations dataKeys;
+  private final RotationOperations rotation;
+  private final ImportOperations imports;
+  private final GrantOperations grants;
+  private final MultiRegionOperations multiRegion;
 
   /**
+   * A single-region KMS.
+   *
    * @param settings region, account, clock and randomness
    * @param keys where keys and aliases live
    * @param recipients verifies the {@code Recipient} of attested calls
    */
   public KmsOperations(KmsSettings settings, KeyStore keys, RecipientVerifier recipients) {
-    OperationSupport support = new OperationSupport(settings, keys, recipients);
+    this(KmsRegions.single(settings, keys), settings.region(), recipients);
+  }
+
+  /** The KMS of {@code region}, one of {@code regions} (whose keys multi-Region operations reach). */
+  public KmsOperations(KmsRegions regions, String region, RecipientVerifier recipients) {
+    OperationSupport support = new OperationSupport(regions, region, recipients);
     this.keyManagement = new KeyManagementOperations(support);
     this.aliases = new AliasOperations(support);
     this.crypto = new CryptoOperations(support);
     this.dataKeys = new DataKeyOperations(support);
+    this.rotation = new RotationOperations(support);
+    this.imports = new ImportOperations(support);
+    this.grants = new GrantOperations(support);
+    this.multiRegion = new MultiRegionOperations(support);
+  }
+
+  /**
+   * One handler for every region of {@code regions}: a call goes to the region of its caller's SigV4
+   * scope ({@link CallerIdentity#region()}), the home region when the caller names none.
+   */
+  public static KmsProtocol.OperationHandler forRegions(KmsRegions regions, RecipientVerifier recipients) {
+    Map<String, KmsOperations> byRegion = new HashMap<>();
+    for (String region : regions.names()) {
+      byRegion.put(region, new KmsOperations(regions, region, recipients));
+    }
+    KmsOperations home = byRegion.get(regions.home());
+    return call -> {
+      String region = call.caller() == null ? null : call.caller().region();
+      return byRegion.getOrDefault(region == null ? regions.home() : region, home).handle(call);
+    };
   }
 
   /**
@@ -56,6 +95,10 @@ public final class KmsOperations {
               call.userAgent(), call.sourceAddress());
     }
     try {
+      JsonNode tokens = call.request().get("GrantTokens");
+      if (tokens != null && !tokens.isNull()) {
+        Grants.checkTokens(new RequestFields(call.request()).stringList("GrantTokens", OperationSupport.MAX_GRANT_TOKENS));
+      }
       return dispatch(call);
     } catch (UncheckedIOException e) {
       throw KmsError.internal("The KMS mock could not write its state directory.");
@@ -105,6 +148,36 @@ public final class KmsOperations {
         return dataKeys.generateRandom(call);
       case "DeriveSharedSecret":
         return dataKeys.deriveSharedSecret(call);
+      case "EnableKeyRotation":
+        return rotation.enableKeyRotation(call);
+      case "DisableKeyRotation":
+        return rotation.disableKeyRotation(call);
+      case "GetKeyRotationStatus":
+        return rotation.getKeyRotationStatus(call);
+      case "RotateKeyOnDemand":
+        return rotation.rotateKeyOnDemand(call);
+      case "ListKeyRotations":
+        return rotation.listKeyRotations(call);
+      case "GetParametersForImport":
+        return imports.getParametersForImport(call);
+      case "ImportKeyMaterial":
+        return imports.importKeyMaterial(call);
+      case "DeleteImportedKeyMaterial":
+        return imports.deleteImportedKeyMaterial(call);
+      case "CreateGrant":
+        return grants.createGrant(call);
+      case "ListGrants":
+        return grants.listGrants(call);
+      case "ListRetirableGrants":
+        return grants.listRetirableGrants(call);
+      case "RetireGrant":
+        return grants.retireGrant(call);
+      case "RevokeGrant":
+        return grants.revokeGrant(call);
+      case "ReplicateKey":
+        return multiRegion.replicateKey(call);
+      case "UpdatePrimaryRegion":
+        return multiRegion.updatePrimaryRegion(call);
       default:
         throw new KmsError(
             "UnknownOperationException", "Operation " + operation + " is not supported by the nitro-emu KMS mock.");

@@ -114,14 +114,14 @@ public final class KmsProtocol {
       ObjectNode body = KmsJson.parseRequest(request.body());
       call = new KmsCall(operation, body, caller, requestId, time, userAgent, request.sourceAddress());
       KmsResult result = operations.handle(call);
-      record(AuditEvents.succeeded(call, result, region));
+      record(AuditEvents.succeeded(call, result, regionOf(caller)));
       return new Reply(200, requestId, KmsJson.responseBody(result.response()));
     } catch (KmsError e) {
-      record(AuditEvents.failed(call, e, region));
+      record(AuditEvents.failed(call, e, regionOf(caller)));
       return errorReply(requestId, e);
     } catch (RuntimeException e) {
       KmsError internal = internal(e);
-      record(AuditEvents.failed(call, internal, region));
+      record(AuditEvents.failed(call, internal, regionOf(caller)));
       return errorReply(requestId, internal);
     }
   }
@@ -141,6 +141,11 @@ public final class KmsProtocol {
   /** The reply for an unexpected fault outside {@link #handle}, e.g. in the transport; not audited. */
   public static Reply internalErrorReply() {
     return errorReply(UUID.randomUUID().toString(), KmsError.internal(INTERNAL_MESSAGE));
+  }
+
+  /** The region an authenticated call was for (its SigV4 scope), the home region when unknown. */
+  private String regionOf(CallerIdentity caller) {
+    return caller.region() != null ? caller.region() : region;
   }
 
   private static void checkRoute(Request request, String operation) {

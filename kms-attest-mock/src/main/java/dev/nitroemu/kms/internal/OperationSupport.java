@@ -14,26 +14,41 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
- * What every operation handler shares: key resolution, Recipient verification, key-policy
- * authorization, key-state checks and the JSON shapes of responses.
+ * What every operation handler of one region shares: key resolution (bringing keys up to date with
+ * {@link KeyMaintenance}), Recipient verification, authorization by key policy and grants, key-state
+ * checks and the JSON shapes of responses.
  */
 final class OperationSupport {
   static final JsonNodeFactory JSON = JsonNodeFactory.instance;
   static final int MAX_KEY_ID = 2048;
   static final int MAX_GRANT_TOKENS = 10;
 
+  private final KmsRegions regions;
   private final KmsSettings settings;
   private final KeyStore store;
   private final KeyIdentifiers ids;
   private final RecipientVerifier recipients;
+  private final KeyMaintenance maintenance;
 
-  OperationSupport(KmsSettings settings, KeyStore store, RecipientVerifier recipients) {
-    this.settings = Objects.requireNonNull(settings, "settings");
-    this.store = Objects.requireNonNull(store, "store");
+  OperationSupport(KmsRegions regions, String region, RecipientVerifier recipients) {
+    this.regions = Objects.requireNonNull(regions, "regions");
+    this.settings = regions.settings(region);
+    this.store = regions.store(region);
     this.recipients = Objects.requireNonNull(recipients, "recipients");
     this.ids = new KeyIdentifiers(settings, store);
+    this.maintenance = new KeyMaintenance(regions, settings.random());
+  }
+
+  /** Every region the mock serves. */
+  KmsRegions regions() {
+    return regions;
+  }
+
+  KeyMaintenance maintenance() {
+    return maintenance;
   }
 
   KmsSettings settings() {
@@ -59,9 +74,15 @@ final class OperationSupport {
     return account != null ? account : settings.accountId();
   }
 
-  /** The key named by a KeyId-like parameter. */
+  /** The key named by a KeyId-like parameter, up to date (due rotations and expiries applied). */
   KmsKey resolve(KmsCall call, String identifier, KeyIdentifiers.Forms forms) {
-    return ids.resolve(identifier, forms, account(call), now(call));
+    return maintenance.upToDate(ids.resolve(identifier, forms, account(call), now(call)), now(call));
+  }
+
+  /** The key a ciphertext blob names, up to date, or null when the caller's account has no such key here. */
+  KmsKey keyOfCiphertext(KmsCall call, String keyId) {
+    KmsKey key = ids.keyOfCiphertext(keyId, account(call), now(call));
+    return key == null ? null : maintenance.upToDate(key, now(call));
   }
 
   /** Reads a required key identifier member (1..2048 characters). */
@@ -87,13 +108,55 @@ final class OperationSupport {
    */
   void authorize(
       KmsCall call, KmsKey key, String action, Map<String, String> encryptionContext, AttestedRecipient attested) {
-    AuthorizationRequest request =
-        new AuthorizationRequest(
-            action, principal(call), account(call), key.arn(), conditionContext(call, encryptionContext, attested));
+    authorize(call, key, action, encryptionContext, attested, Map.of());
+  }
+
+  /**
+   * Authorizes an action on a key with its key policy and, when the policy does not explicitly deny,
+   * its grants ({@link Grants#permits}).
+   *
+   * @param conditions further condition keys of this action (e.g. {@code kms:GrantOperations})
+   * @throws KmsError AccessDeniedException unless the policy or a grant allows
+   */
+  void authorize(KmsCall call, KmsKey key, String action, Map<String, String> encryptionContext,
+      AttestedRecipient attested, Map<String, List<String>> conditions) {
+    authorize(call, key, action, encryptionContext, attested, conditions,
+        grant -> Grants.permits(grant, action, encryptionContext));
+  }
+
+  /**
+   * Authorizes with the key policy, then with the caller's grants that {@code grantPermits} accepts
+   * (a grant is the caller's when its grantee principal names the caller, as a policy principal would).
+   */
+  void authorize(KmsCall call, KmsKey key, String action, Map<String, String> encryptionContext,
+      AttestedRecipient attested, Map<String, List<String>> conditions, Predicate<KmsGrant> grantPermits) {
+    Map<String, List<String>> context = conditionContext(call, encryptionContext, attested);
+    context.putAll(keyConditions(key, now(call)));
+    context.putAll(conditions);
+    AuthorizationRequest request = new AuthorizationRequest(action, principal(call), account(call), key.arn(), context);
     PolicyEvaluator.Decision decision = PolicyEvaluator.evaluate(key.policy(), request);
+    if (decision == PolicyEvaluator.Decision.IMPLICIT_DENY) {
+      for (KmsGrant grant : store.grants(key.keyId())) {
+        if (PolicyEvaluator.principalMatches(grant.granteePrincipal(), principal(call), account(call))
+            && grantPermits.test(grant)) {
+          return;
+        }
+      }
+    }
     if (decision != PolicyEvaluator.Decision.ALLOW) {
       throw PolicyEvaluator.accessDenied(request, decision);
     }
+  }
+
+  /** Condition keys that describe the key: {@code kms:KeyOrigin}, {@code kms:MultiRegion}, {@code kms:MultiRegionKeyType}. */
+  private Map<String, List<String>> keyConditions(KmsKey key, Instant now) {
+    Map<String, List<String>> context = new LinkedHashMap<>();
+    context.put("kms:KeyOrigin", List.of(key.origin()));
+    context.put("kms:MultiRegion", List.of(String.valueOf(key.multiRegion() != null)));
+    if (key.multiRegion() != null) {
+      context.put("kms:MultiRegionKeyType", List.of(MultiRegionKeys.isPrimary(key, regions, now) ? "PRIMARY" : "REPLICA"));
+    }
+    return context;
   }
 
   /** The caller's principal ARN. */
@@ -123,6 +186,14 @@ final class OperationSupport {
       throw new KmsError("DisabledException", key.arn() + " is disabled.");
     }
     requireNotPendingDeletion(key);
+    requireNotPendingImport(key);
+  }
+
+  /** KMSInvalidStateException {@code <arn> is pending import.} for keys waiting for their key material. */
+  static void requireNotPendingImport(KmsKey key) {
+    if (key.state() == KeyState.PENDING_IMPORT) {
+      throw new KmsError("KMSInvalidStateException", key.arn() + " is pending import.");
+    }
   }
 
   /** KMSInvalidStateException {@code <arn> is pending deletion.} for keys pending deletion. */
@@ -195,7 +266,16 @@ final class OperationSupport {
     return DecimalNode.valueOf(BigDecimal.valueOf(instant.toEpochMilli(), 3));
   }
 
-  /** The KeyMetadata structure of DescribeKey and CreateKey. */
+  /** KeyMetadata with the MultiRegionConfiguration of multi-Region keys (read from every served region). */
+  ObjectNode metadata(KmsKey key, Instant now) {
+    ObjectNode metadata = keyMetadata(key);
+    if (key.multiRegion() != null) {
+      metadata.set("MultiRegionConfiguration", MultiRegionKeys.configuration(key, regions, now));
+    }
+    return metadata;
+  }
+
+  /** The KeyMetadata structure of DescribeKey and CreateKey, without MultiRegionConfiguration. */
   static ObjectNode keyMetadata(KmsKey key) {
     ObjectNode metadata = JSON.objectNode();
     metadata.put("AWSAccountId", key.accountId());
@@ -210,7 +290,10 @@ final class OperationSupport {
       metadata.set("DeletionDate", timestamp(key.deletionDate()));
       metadata.put("PendingDeletionWindowInDays", key.pendingWindowInDays());
     }
-    metadata.put("Origin", "AWS_KMS");
+    if (key.origin().equals(KmsKey.EXTERNAL)) {
+      putExpiration(metadata, key);
+    }
+    metadata.put("Origin", key.origin());
     metadata.put("KeyManager", "CUSTOMER");
     metadata.put("CustomerMasterKeySpec", key.spec().name());
     metadata.put("KeySpec", key.spec().name());
@@ -220,11 +303,30 @@ final class OperationSupport {
     if (key.keyUsage().equals(KmsKeySpec.KEY_AGREEMENT)) {
       metadata.set("KeyAgreementAlgorithms", strings(List.of("ECDH")));
     }
-    metadata.put("MultiRegion", false);
+    metadata.put("MultiRegion", key.multiRegion() != null);
     if (key.keyMaterialId() != null) {
       metadata.put("CurrentKeyMaterialId", key.keyMaterialId());
     }
     return metadata;
+  }
+
+  /** ValidTo (earliest expiry of permanently associated material) and the current material's ExpirationModel. */
+  private static void putExpiration(ObjectNode metadata, KmsKey key) {
+    Instant validTo = null;
+    for (KeyMaterial material : key.materials()) {
+      KeyMaterial.Imported imported = material.imported();
+      if (material.state() != KeyMaterial.State.PENDING_ROTATION && imported != null && imported.validTo() != null
+          && (validTo == null || imported.validTo().isBefore(validTo))) {
+        validTo = imported.validTo();
+      }
+    }
+    if (validTo != null) {
+      metadata.set("ValidTo", timestamp(validTo));
+    }
+    KeyMaterial current = key.currentMaterial();
+    if (current != null && current.imported() != null && current.imported().expirationModel() != null) {
+      metadata.put("ExpirationModel", current.imported().expirationModel());
+    }
   }
 
   static ArrayNode strings(List<String> values) {

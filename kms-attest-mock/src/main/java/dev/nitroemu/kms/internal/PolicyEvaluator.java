@@ -90,6 +90,20 @@ public final class PolicyEvaluator {
     }
   }
 
+  /**
+   * Whether a principal named outside a policy (a grant's grantee or retiring principal: an ARN or a
+   * 12-digit account id) is the caller, by the rules of policy principals: the same ARN, the caller's
+   * account root, or the role the caller is a session of.
+   */
+  public static boolean principalMatches(String named, String principalArn, String callerAccount) {
+    if (named == null) {
+      return false;
+    }
+    Caller caller = Caller.of(principalArn, callerAccount);
+    String normalized = named.matches("\\d{12}") ? "arn:" + caller.partition + ":iam::" + named + ":root" : named;
+    return normalized.equals(caller.arn) || caller.isRootOf(normalized) || caller.isSessionOf(normalized);
+  }
+
   private static boolean applies(KeyPolicy.Statement statement, AuthorizationRequest request, Caller caller,
       Map<String, List<String>> context) {
     boolean principal = statement.principalNegated()

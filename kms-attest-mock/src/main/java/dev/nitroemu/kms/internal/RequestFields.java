@@ -2,6 +2,8 @@ package dev.nitroemu.kms.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.RoundingMode;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -116,6 +118,22 @@ final class RequestFields {
       throw validation("'" + number + "'", member, "Member must have value less than or equal to " + max);
     }
     return number;
+  }
+
+  /** A timestamp member (awsJson: epoch seconds, a number), or null. */
+  Instant timestamp(String member) {
+    JsonNode value = node(member);
+    if (value == null) {
+      return null;
+    }
+    if (!value.isNumber()) {
+      throw wrongType(value, "a Timestamp");
+    }
+    try {
+      return Instant.ofEpochMilli(value.decimalValue().movePointRight(3).setScale(0, RoundingMode.FLOOR).longValueExact());
+    } catch (ArithmeticException | java.time.DateTimeException e) {
+      throw new KmsError("SerializationException", "Timestamp value of '" + member + "' is out of range");
+    }
   }
 
   /** A boolean member; absent means false. */

@@ -22,11 +22,16 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Verifies AWS Signature Version 4 ({@code Authorization: AWS4-HMAC-SHA256 ...}) on requests to one
- * service in one region, with the error types and texts real AWS endpoints return.
+ * service in one or more regions, with the error types and texts real AWS endpoints return. The
+ * credential scope's region selects the region (one mock process serves several KMS endpoints); a
+ * {@code Host} of {@code kms.<region>.amazonaws.com} for a served region must match it, as the real
+ * regional endpoint requires.
  *
  * <p>Checks, in order, each failing with its own error (all HTTP 400):
  * <ol>
@@ -82,9 +87,11 @@ public final class SigV4Verifier {
   private static final String AMZ_PREFIX = "x-amz-";
   /** {@code x-amz-*} headers that may stay unsigned because the signature covers their values anyway. */
   private static final Set<String> UNSIGNED_ALLOWED = Set.of("x-amz-date", "x-amz-content-sha256");
+  private static final Pattern REGIONAL_HOST =
+      Pattern.compile("kms(?:-fips)?\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?\\.?(?::\\d+)?");
   private static final int SIGNING_KEY_CACHE_LIMIT = 256;
 
-  private final String region;
+  private final Set<String> regions;
   private final String service;
   private final Map<String, KmsCredentials> credentials;
   private final Clock clock;
@@ -96,7 +103,16 @@ public final class SigV4Verifier {
    * @throws IllegalArgumentException if two credentials share an access key id
    */
   public SigV4Verifier(String region, String service, Collection<KmsCredentials> credentials, Clock clock) {
-    this.region = Objects.requireNonNull(region, "region");
+    this(List.of(Objects.requireNonNull(region, "region")), service, credentials, clock);
+  }
+
+  /**
+   * A verifier for {@code service} in any of {@code regions}.
+   *
+   * @throws IllegalArgumentException if two credentials share an access key id
+   */
+  public SigV4Verifier(List<String> regions, String service, Collection<KmsCredentials> credentials, Clock clock) {
+    this.regions = Set.copyOf(regions);
     this.service = Objects.requireNonNull(service, "service");
     this.clock = Objects.requireNonNull(clock, "clock");
     Map<String, KmsCredentials> byId = new HashMap<>();
@@ -159,7 +175,8 @@ public final class SigV4Verifier {
     if (!scope[3].equals(service)) {
       throw new KmsError(INVALID, "Credential should be scoped to correct service: '" + service + "'. ");
     }
-    if (!scope[2].equals(region)) {
+    String hostRegion = regionOfHost(single(lookup, "host"));
+    if (!regions.contains(scope[2]) || (hostRegion != null && !hostRegion.equals(scope[2]))) {
       throw new KmsError(INVALID, "Credential should be scoped to a valid region, not '" + echo(scope[2]) + "'. ");
     }
     if (!scope[1].equals(requestDate.substring(0, 8))) {
@@ -178,11 +195,20 @@ public final class SigV4Verifier {
         auth.signedHeaders(), declaredHash != null ? declaredHash : bodyHash);
     String stringToSign = ALGORITHM + "\n" + requestDate + "\n" + scope[1] + "/" + scope[2] + "/" + scope[3]
         + "/aws4_request\n" + hex(sha256(canonicalRequest.getBytes(StandardCharsets.UTF_8)));
-    byte[] expected = hmac(signingKey(known, scope[1]), stringToSign.getBytes(StandardCharsets.UTF_8));
+    byte[] expected = hmac(signingKey(known, scope[1], scope[2]), stringToSign.getBytes(StandardCharsets.UTF_8));
     if (!constantTimeEquals(auth.signature().toLowerCase(Locale.ROOT), hex(expected))) {
       throw new KmsError(INVALID, MISMATCH_MESSAGE);
     }
-    return new CallerIdentity(known.accessKeyId(), known.principalArn(), known.accountId());
+    return new CallerIdentity(known.accessKeyId(), known.principalArn(), known.accountId(), scope[2]);
+  }
+
+  /** The served region a {@code Host} of {@code kms[-fips].<region>.amazonaws.com[.cn][:port]} names, else null. */
+  private String regionOfHost(String host) {
+    if (host == null) {
+      return null;
+    }
+    Matcher matcher = REGIONAL_HOST.matcher(host.toLowerCase(Locale.ROOT));
+    return matcher.matches() && regions.contains(matcher.group(1)) ? matcher.group(1) : null;
   }
 
   /**
@@ -242,8 +268,8 @@ public final class SigV4Verifier {
     return out.toString();
   }
 
-  private byte[] signingKey(KmsCredentials known, String date) {
-    String cacheKey = known.accessKeyId() + '/' + date;
+  private byte[] signingKey(KmsCredentials known, String date, String region) {
+    String cacheKey = known.accessKeyId() + '/' + date + '/' + region;
     byte[] key = signingKeys.get(cacheKey);
     if (key == null) {
       key = hmac(("AWS4" + known.secretAccessKey()).getBytes(StandardCharsets.UTF_8), utf8(date));

@@ -17,24 +17,22 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 
 /**
  * The on-disk form of a {@link KeyStore}: one JSON file per key ({@code keys/<key-id>.json}, key
- * material included) and per alias ({@code aliases/<sha256(account/name)>.json}), each replaced by
- * {@link AtomicFiles} (temporary file, fsync, atomic rename, fsync of the directory), so a crash leaves
- * either the old or the new version of a file and never loses a write that was acknowledged.
+ * material included), per alias ({@code aliases/<sha256(account/name)>.json}) and per grant ({@code
+ * grants/<grant-id>.json}), in the JSON of {@link StateCodec}, each replaced by {@link AtomicFiles}
+ * (temporary file, fsync, atomic rename, fsync of the directory), so a crash leaves either the old or
+ * the new version of a file and never loses a write that was acknowledged.
  *
  * <p>A lock file keeps two stores from sharing a directory. Files are readable by their owner only on
  * POSIX systems; they are not encrypted (this is an emulator, the material is test material).
  */
 final class StateFiles implements AutoCloseable {
-  static final int FORMAT = 1;
+  static final int FORMAT = StateCodec.FORMAT;
   private static final String FORMAT_FILE = "kms-state.json";
   private static final String LOCK_FILE = "kms-state.lock";
   private static final int MAX_FILE_SIZE = 1 << 20;
@@ -43,6 +41,7 @@ final class StateFiles implements AutoCloseable {
   private final Path directory;
   private final Path keysDirectory;
   private final Path aliasesDirectory;
+  private final Path grantsDirectory;
   private final FileChannel lockChannel;
   private final FileLock lock;
 
@@ -50,6 +49,7 @@ final class StateFiles implements AutoCloseable {
     this.directory = directory;
     this.keysDirectory = directory.resolve("keys");
     this.aliasesDirectory = directory.resolve("aliases");
+    this.grantsDirectory = directory.resolve("grants");
     this.lockChannel = lockChannel;
     this.lock = lock;
   }
@@ -74,6 +74,7 @@ final class StateFiles implements AutoCloseable {
       files.checkFormat();
       AtomicFiles.createPrivateDirectories(files.keysDirectory);
       AtomicFiles.createPrivateDirectories(files.aliasesDirectory);
+      AtomicFiles.createPrivateDirectories(files.grantsDirectory);
     } catch (IOException | RuntimeException e) {
       files.close();
       throw e;
@@ -87,7 +88,7 @@ final class StateFiles implements AutoCloseable {
     for (Path file : jsonFiles(keysDirectory)) {
       KmsKey key;
       try {
-        key = decodeKey(read(file));
+        key = StateCodec.decodeKey(read(file));
       } catch (RuntimeException e) {
         throw corrupt(file, e);
       }
@@ -105,7 +106,7 @@ final class StateFiles implements AutoCloseable {
     for (Path file : jsonFiles(aliasesDirectory)) {
       KmsAlias alias;
       try {
-        alias = decodeAlias(read(file));
+        alias = StateCodec.decodeAlias(read(file));
       } catch (RuntimeException e) {
         throw corrupt(file, e);
       }
@@ -117,8 +118,34 @@ final class StateFiles implements AutoCloseable {
     return aliases;
   }
 
+  /** Every grant in the directory; leftover temporary files are removed. */
+  List<KmsGrant> loadGrants() throws IOException {
+    List<KmsGrant> grants = new ArrayList<>();
+    for (Path file : jsonFiles(grantsDirectory)) {
+      KmsGrant grant;
+      try {
+        grant = StateCodec.decodeGrant(read(file));
+      } catch (RuntimeException e) {
+        throw corrupt(file, e);
+      }
+      if (!file.getFileName().toString().equals(grant.grantId() + ".json")) {
+        throw corrupt(file, new IllegalArgumentException("the file name does not match the grant id"));
+      }
+      grants.add(grant);
+    }
+    return grants;
+  }
+
   void writeKey(KmsKey key) throws IOException {
-    writeAtomically(keysDirectory.resolve(key.keyId() + ".json"), encodeKey(key));
+    writeAtomically(keysDirectory.resolve(key.keyId() + ".json"), StateCodec.encodeKey(key));
+  }
+
+  void writeGrant(KmsGrant grant) throws IOException {
+    writeAtomically(grantsDirectory.resolve(grant.grantId() + ".json"), StateCodec.encodeGrant(grant));
+  }
+
+  void deleteGrant(String grantId) throws IOException {
+    AtomicFiles.delete(grantsDirectory.resolve(grantId + ".json"));
   }
 
   void deleteKey(String keyId) throws IOException {
@@ -126,7 +153,7 @@ final class StateFiles implements AutoCloseable {
   }
 
   void writeAlias(KmsAlias alias) throws IOException {
-    writeAtomically(aliasFile(alias.accountId(), alias.aliasName()), encodeAlias(alias));
+    writeAtomically(aliasFile(alias.accountId(), alias.aliasName()), StateCodec.encodeAlias(alias));
   }
 
   void deleteAlias(String accountId, String aliasName) throws IOException {
@@ -144,18 +171,26 @@ final class StateFiles implements AutoCloseable {
     }
   }
 
+  /**
+   * Checks the directory's format: format 1 (before key rotation, imports and grants) is upgraded to
+   * 2 in place (its files stay readable; files are rewritten in format 2 as they change); anything
+   * newer is refused, so an older mock never half-reads a newer directory.
+   */
   private void checkFormat() throws IOException {
     Path file = directory.resolve(FORMAT_FILE);
+    boolean upgrade = false;
     if (Files.exists(file)) {
       try {
         JsonNode format = read(file).get("format");
-        if (format == null || !format.isInt() || format.intValue() != FORMAT) {
-          throw new IllegalArgumentException("unsupported format " + format + ", this version reads " + FORMAT);
+        if (format == null || !format.isInt() || (format.intValue() != 1 && format.intValue() != FORMAT)) {
+          throw new IllegalArgumentException("unsupported format " + format + ", this version reads 1 and " + FORMAT);
         }
+        upgrade = format.intValue() != FORMAT;
       } catch (RuntimeException e) {
         throw corrupt(file, e);
       }
-    } else {
+    }
+    if (upgrade || !Files.exists(file)) {
       ObjectNode format = JSON.createObjectNode().put("format", FORMAT);
       format.put("description", "nitro-emu KMS mock state: test keys with their key material, not protected");
       writeAtomically(file, format);
@@ -214,133 +249,6 @@ final class StateFiles implements AutoCloseable {
       return aliasesDirectory.resolve(HexFormat.of().formatHex(digest) + ".json");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  // ---- JSON codec ----
-
-  private static ObjectNode encodeKey(KmsKey key) {
-    ObjectNode node = JSON.createObjectNode();
-    node.put("format", FORMAT);
-    node.put("keyId", key.keyId());
-    node.put("accountId", key.accountId());
-    node.put("region", key.region());
-    node.put("partition", key.partition());
-    node.put("creationDate", key.creationDate().toString());
-    node.put("description", key.description());
-    node.put("keyUsage", key.keyUsage());
-    node.put("keySpec", key.spec().name());
-    node.put("keyState", key.state().wireName());
-    node.put("deletionDate", key.deletionDate() == null ? null : key.deletionDate().toString());
-    node.put("pendingWindowInDays", key.pendingWindowInDays());
-    node.put("policy", key.policyJson());
-    Base64.Encoder base64 = Base64.getEncoder();
-    node.put("secret", base64.encodeToString(key.secretMaterial()));
-    byte[] publicKey = key.publicKeyDer();
-    node.put("publicKey", publicKey == null ? null : base64.encodeToString(publicKey));
-    return node;
-  }
-
-  private static KmsKey decodeKey(JsonNode node) {
-    requireFormat(node);
-    String keyId = text(node, "keyId");
-    if (!KeyIdentifiers.isKeyId(keyId)) {
-      throw new IllegalArgumentException("keyId is not a UUID");
-    }
-    KmsKeySpec spec = KmsKeySpec.fromWire(text(node, "keySpec"));
-    KeyState state = KeyState.fromWire(text(node, "keyState"));
-    if (spec == null || state == null) {
-      throw new IllegalArgumentException("unknown keySpec or keyState");
-    }
-    String usage = text(node, "keyUsage");
-    if (!spec.implementsUsage(usage)) {
-      throw new IllegalArgumentException("keyUsage " + usage + " does not fit keySpec " + spec);
-    }
-    String policyJson = text(node, "policy");
-    KeyPolicy policy;
-    try {
-      policy = KeyPolicy.parse(policyJson);
-    } catch (KmsError e) {
-      throw new IllegalArgumentException("the key policy is malformed: " + e.getMessage());
-    }
-    Base64.Decoder base64 = Base64.getDecoder();
-    String publicKey = optionalText(node, "publicKey");
-    KmsKey key =
-        new KmsKey(
-            keyId,
-            text(node, "accountId"),
-            text(node, "region"),
-            text(node, "partition"),
-            instant(text(node, "creationDate")),
-            text(node, "description"),
-            usage,
-            spec,
-            state,
-            optionalText(node, "deletionDate") == null ? null : instant(optionalText(node, "deletionDate")),
-            node.hasNonNull("pendingWindowInDays") ? integer(node, "pendingWindowInDays") : null,
-            policyJson,
-            policy,
-            base64.decode(text(node, "secret")),
-            publicKey == null ? null : base64.decode(publicKey));
-    if (spec.asymmetric()) {
-      key.privateKey(); // parse now, so damaged material is reported at open and not at first use
-      key.publicKey();
-    }
-    return key;
-  }
-
-  private static ObjectNode encodeAlias(KmsAlias alias) {
-    ObjectNode node = JSON.createObjectNode();
-    node.put("format", FORMAT);
-    node.put("accountId", alias.accountId());
-    node.put("aliasName", alias.aliasName());
-    node.put("targetKeyId", alias.targetKeyId());
-    node.put("creationDate", alias.creationDate().toString());
-    node.put("lastUpdatedDate", alias.lastUpdatedDate().toString());
-    return node;
-  }
-
-  private static KmsAlias decodeAlias(JsonNode node) {
-    requireFormat(node);
-    return new KmsAlias(
-        text(node, "accountId"),
-        text(node, "aliasName"),
-        text(node, "targetKeyId"),
-        instant(text(node, "creationDate")),
-        instant(text(node, "lastUpdatedDate")));
-  }
-
-  private static void requireFormat(JsonNode node) {
-    if (integer(node, "format") != FORMAT) {
-      throw new IllegalArgumentException("unsupported format " + node.get("format"));
-    }
-  }
-
-  private static String text(JsonNode node, String field) {
-    JsonNode value = node.get(field);
-    if (value == null || !value.isTextual()) {
-      throw new IllegalArgumentException("field " + field + " is missing or not a string");
-    }
-    return value.textValue();
-  }
-
-  private static String optionalText(JsonNode node, String field) {
-    return node.hasNonNull(field) ? text(node, field) : null;
-  }
-
-  private static int integer(JsonNode node, String field) {
-    JsonNode value = node.get(field);
-    if (value == null || !value.isInt()) {
-      throw new IllegalArgumentException("field " + field + " is missing or not an integer");
-    }
-    return value.intValue();
-  }
-
-  private static Instant instant(String text) {
-    try {
-      return Instant.parse(text);
-    } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("not an instant: " + text);
     }
   }
 }

@@ -22,8 +22,10 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
+import java.util.List;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -123,8 +125,14 @@ public final class TlsCertificates {
    */
   public static ServerCertificate serverCertificate(X509Certificate ca, PrivateKey caKey, String region,
       Instant now) {
+    return serverCertificate(ca, caKey, List.of(region), now);
+  }
+
+  /** The same for a mock serving several regions: one {@code kms.<region>.amazonaws.com} name each (the first in the CN). */
+  public static ServerCertificate serverCertificate(X509Certificate ca, PrivateKey caKey, List<String> regions,
+      Instant now) {
     KeyPair pair = newKeyPair();
-    String host = "kms." + region + ".amazonaws.com";
+    String host = "kms." + regions.get(0) + ".amazonaws.com";
     Instant notBefore = now.minus(BACKDATE);
     Instant notAfter = now.plus(SERVER_LIFETIME);
     if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
@@ -132,11 +140,14 @@ public final class TlsCertificates {
     }
     try {
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
-      GeneralNames names = new GeneralNames(new GeneralName[] {
-          new GeneralName(GeneralName.dNSName, host),
-          new GeneralName(GeneralName.dNSName, "localhost"),
-          new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-          new GeneralName(GeneralName.iPAddress, "::1")});
+      List<GeneralName> all = new ArrayList<>();
+      for (String region : regions) {
+        all.add(new GeneralName(GeneralName.dNSName, "kms." + region + ".amazonaws.com"));
+      }
+      all.add(new GeneralName(GeneralName.dNSName, "localhost"));
+      all.add(new GeneralName(GeneralName.iPAddress, "127.0.0.1"));
+      all.add(new GeneralName(GeneralName.iPAddress, "::1"));
+      GeneralNames names = new GeneralNames(all.toArray(new GeneralName[0]));
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(ca, serial(), Date.from(notBefore),
           Date.from(notAfter), new X500Name("C=US,O=nitro-emu,OU=Emulator,CN=" + host), pair.getPublic())
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))

@@ -88,8 +88,9 @@ class KeyManagementOperationsTest {
             + "nitro-emu KMS mock.");
     assertError("CreateKey", "{\"KeySpec\": \"RSA_2048\", \"KeyUsage\": \"SIGN_VERIFY\"}",
         "UnsupportedOperationException", null);
-    assertError("CreateKey", "{\"Origin\": \"EXTERNAL\"}", "UnsupportedOperationException", null);
-    assertError("CreateKey", "{\"MultiRegion\": true}", "UnsupportedOperationException", null);
+    assertError("CreateKey", "{\"Origin\": \"AWS_CLOUDHSM\"}", "UnsupportedOperationException", null);
+    assertError("CreateKey", "{\"Origin\": \"EXTERNAL_KEY_STORE\", \"MultiRegion\": true}",
+        "UnsupportedOperationException", null);
     assertThat(bed.store.keys(KmsTestBed.ACCOUNT, bed.clock.instant())).isEmpty();
   }
 

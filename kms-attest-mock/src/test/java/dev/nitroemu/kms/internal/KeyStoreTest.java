@@ -77,7 +77,7 @@ class KeyStoreTest {
   void keysAliasesPoliciesAndStatesSurviveReopeningTheDirectory() throws IOException {
     KmsKey symmetric = symmetricKey(ACCOUNT);
     KmsKey rsa = rsaKey(ACCOUNT);
-    byte[] blob = CiphertextBlob.encrypt(symmetric.keyId(), symmetric.secretKey(), new byte[] {1, 2, 3}, Map.of(), RANDOM);
+    byte[] blob = CiphertextBlob.encrypt(symmetric.keyId(), symmetric.currentMaterial(), new byte[] {1, 2, 3}, Map.of(), RANDOM);
     String policy = KeyPolicy.defaultPolicyJson(ACCOUNT).replace("key-default-1", "changed");
     Instant deletion = now.plus(Duration.ofDays(9));
     try (KeyStore store = KeyStore.open(dir)) {
@@ -145,7 +145,7 @@ class KeyStoreTest {
     }
     Path file = dir.resolve("keys").resolve(key.keyId() + ".json");
     String text = Files.readString(file);
-    String secret = KmsTestBed.JSON.readTree(text).get("secret").textValue();
+    String secret = KmsTestBed.JSON.readTree(text).get("materials").get(0).get("secret").textValue();
     Files.writeString(file, text.replace(secret, KmsTestBed.b64(new byte[] {1, 2, 3})));
 
     assertThatThrownBy(() -> KeyStore.open(dir)).isInstanceOf(IOException.class).hasMessageContaining(file.toString());

@@ -78,7 +78,7 @@ class SigV4VerifierTest {
 
     CallerIdentity caller = suite.verify(line[0], line[1], headers, payload);
 
-    assertThat(caller).isEqualTo(new CallerIdentity(SUITE_KEY, ROOT, "111122223333"));
+    assertThat(caller).isEqualTo(new CallerIdentity(SUITE_KEY, ROOT, "111122223333", "us-east-1"));
     headers.put("Authorization", List.of(SUITE_AUTH + "SignedHeaders=" + signedHeaders + ", Signature="
         + signature.substring(0, 63) + (signature.endsWith("0") ? "1" : "0")));
     assertThatThrownBy(() -> suite.verify(line[0], line[1], headers, payload))
@@ -127,7 +127,7 @@ class SigV4VerifierTest {
 
     CallerIdentity caller = kms.verify("POST", "/", headers, BODY);
 
-    assertThat(caller).isEqualTo(new CallerIdentity("test", "arn:aws:iam::000000000000:root", "000000000000"));
+    assertThat(caller).isEqualTo(new CallerIdentity("test", "arn:aws:iam::000000000000:root", "000000000000", "us-east-1"));
   }
 
   @Test
