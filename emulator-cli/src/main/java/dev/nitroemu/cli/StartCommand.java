@@ -54,6 +54,9 @@ final class StartCommand extends CliCommand {
   @Option(names = "--profile", paramLabel = "FILE.json", description = "nitro-cli build-enclave/describe-eif output")
   String profile;
 
+  @Option(names = "--eif", paramLabel = "FILE", description = "boot with this EIF's PCR0/1/2 (and PCR8 when signed), measured as nitro-cli does; replaces --profile")
+  String eif;
+
   @Option(names = "--debug", description = "debug-mode enclave: PCR0/1/2/8 are zero")
   boolean debug;
 
@@ -105,7 +108,7 @@ final class StartCommand extends CliCommand {
     Path endpoints = endpointsFile == null ? state.resolve("endpoints.json") : env.resolve(endpointsFile);
     Path ca = caDir == null ? env.defaultCaDir() : env.resolve(caDir);
     EmulatorRootCa root = caDir == null ? CliSupport.loadOrCreateCa(env, ca) : CliSupport.loadCa(ca);
-    EnclaveProfile enclave = CliSupport.profile(env, profile);
+    EnclaveProfile enclave = eif != null ? eifProfile(eif) : CliSupport.profile(env, profile);
     if (debug) {
       enclave = enclave.toBuilder().debug(true).build();
     }
@@ -190,5 +193,15 @@ final class StartCommand extends CliCommand {
       builder.allowlist(allow);
     }
     return builder.build();
+  }
+
+  /** The profile of an intact EIF; a damaged or foreign file is one line and exit 1. */
+  private EnclaveProfile eifProfile(String file) {
+    DescribeEifCommand.readIntact(file, env);
+    try {
+      return EnclaveProfile.fromEif(env.resolve(file));
+    } catch (IOException e) {
+      throw new CliFailure(file + ": " + e.getMessage());
+    }
   }
 }

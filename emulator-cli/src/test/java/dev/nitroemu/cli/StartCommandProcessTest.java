@@ -60,6 +60,29 @@ class StartCommandProcessTest {
   }
 
   @Test
+  void startEifServesDocumentsWithTheEifsPcrs() throws Exception {
+    Path image = Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"), "eif",
+        "v4-x86_64-2ramdisks-signed.eif").toAbsolutePath();
+    dev.nitroemu.enclave.EifFile eif = dev.nitroemu.enclave.EifFile.read(image);
+    Path state = dir.resolve("state");
+    log = dir.resolve("stack.log");
+    process = startStack(state, "--kms-port", "0", "--kms-proxy-port", "8003", "--eif", image.toString());
+
+    JsonNode endpoints = new ObjectMapper().readTree(state.resolve("endpoints.json").toFile());
+    X509Certificate root = certificate(Path.of(endpoints.path("rootCaPem").asText()));
+    try (VsockNetwork network = VsockNetwork.builder().mappingFile(Path.of(endpoints.path("mappingFile").asText())).build();
+        RemoteNsm nsm = RemoteNsm.connect(network, VsockAddress.parse("vsock://3:9797"))) {
+      var document = AttestationVerifier.forRoot(root).verify(nsm.attestation(null, null, null)).document();
+      assertThat(document.pcr(0)).isEqualTo(eif.pcr0());
+      assertThat(document.pcr(1)).isEqualTo(eif.pcr1());
+      assertThat(document.pcr(2)).isEqualTo(eif.pcr2());
+      assertThat(document.pcr(8)).isEqualTo(eif.pcr8().orElseThrow());
+    }
+    process.destroy();
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
   void stackServesNsmAndProxyByVsockAddressAndStopsCleanlyOnSigterm() throws Exception {
     echoServer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     CompletableFuture.runAsync(this::echoOnce);
