@@ -32,8 +32,13 @@ class BootstrapServerTest {
   private VsockNetwork otherEnclave;
 
   /** Three machines in one JVM: they find each other's listeners through a shared mapping file. */
+  private Path dir;
+
+  // Not @TempDir: a server that closes its own listener after serving rewrites the mapping file
+  // asynchronously, and JUnit's strict deletion of a @TempDir then races that last write.
   @BeforeEach
-  void network(@TempDir Path dir) {
+  void network() throws java.io.IOException {
+    dir = java.nio.file.Files.createTempDirectory("bootstrap-server-test");
     Path map = dir.resolve("vsock-map.json");
     parent = VsockNetwork.builder().mappingFile(map).localCid(VsockAddress.CID_PARENT).build();
     enclave = VsockNetwork.builder().mappingFile(map).localCid(16).build();
@@ -45,6 +50,9 @@ class BootstrapServerTest {
     parent.close();
     enclave.close();
     otherEnclave.close();
+    try (var files = java.nio.file.Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    }
   }
 
   @Test
