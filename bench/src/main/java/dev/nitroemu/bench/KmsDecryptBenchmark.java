@@ -2,15 +2,14 @@ package dev.nitroemu.bench;
 
 import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclave.EnclaveKmsClient;
-import dev.nitroemu.kms.KmsMockServer;
-import dev.nitroemu.nsm.SoftwareNsm;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.stack.EnclaveEnvironment;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -104,17 +103,17 @@ public class KmsDecryptBenchmark {
     }
   }
 
-  /** The KMS mock with one symmetric key (default key policy) and a blob encrypted under it. */
+  /** The KMS mock of an emulated environment, one symmetric key (default key policy) and a blob under it. */
   @State(Scope.Benchmark)
   public static class MockDecrypt {
-    KmsMockServer server;
+    EnclaveEnvironment stack;
     KmsClient client;
     DecryptRequest request;
 
     @Setup
     public void setUp() throws IOException {
-      server = KmsMockServer.builder().build().start();
-      client = sdkClient(server.endpoint());
+      stack = EnclaveEnvironment.builder().mode(NitroMode.EMULATED).start();
+      client = sdkClient(stack.info().kmsEndpoint());
       String keyId = client.createKey(r -> r.description("bench: plain decrypt")).keyMetadata().keyId();
       byte[] plaintext = randomBytes(PLAINTEXT_BYTES);
       byte[] blob = client.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(plaintext)))
@@ -128,35 +127,34 @@ public class KmsDecryptBenchmark {
     @TearDown
     public void tearDown() {
       Closeables.closeQuietly(client);
-      Closeables.closeQuietly(server);
+      Closeables.closeQuietly(stack);
     }
   }
 
   /**
-   * The KMS mock trusting a {@link SoftwareNsm}'s root, a key whose policy allows Decrypt only with a
-   * Recipient attesting that NSM's PCR0, a blob under it, and one {@link EnclaveKmsClient} (one RSA
-   * key pair, one NSM) shared by the threads, like one enclave application.
+   * An emulated environment whose KMS mock trusts its NSM's root, a key whose policy allows Decrypt
+   * only with a Recipient attesting that NSM's PCR0, a blob under it, and one {@link EnclaveKmsClient}
+   * (one RSA key pair, one NSM) shared by the threads, like one enclave application.
    */
   @State(Scope.Benchmark)
   public static class AttestedDecrypt {
-    SoftwareNsm nsm;
-    KmsMockServer server;
+    EnclaveEnvironment stack;
     KmsClient client;
     EnclaveKmsClient enclave;
     byte[] blob;
 
     @Setup
     public void setUp() throws IOException {
-      nsm = SoftwareNsm.create();
-      server = KmsMockServer.builder().trustAnchor(nsm.rootCa().certificate()).build().start();
-      client = sdkClient(server.endpoint());
-      String pcr0 = HexFormat.of().formatHex(nsm.profile().bootPcrs().get(0));
-      String keyId = client.createKey(r -> r.description("bench: attested decrypt")
-          .policy(pcr0Policy("arn:aws:iam::" + server.accountId() + ":root", pcr0))).keyMetadata().keyId();
+      stack = EnclaveEnvironment.builder()
+          .mode(NitroMode.EMULATED)
+          .kmsKey("bench-attested", PCR0_POLICY)
+          .start();
+      client = sdkClient(stack.info().kmsEndpoint());
+      String keyId = stack.info().kmsKeyId("bench-attested");
       byte[] plaintext = randomBytes(PLAINTEXT_BYTES);
       blob = client.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(plaintext)))
           .ciphertextBlob().asByteArray();
-      enclave = EnclaveKmsClient.builder().nsm(nsm).kmsClient(client).build();
+      enclave = EnclaveKmsClient.builder().nsm(stack.nsm()).kmsClient(client).build();
       check(Arrays.equals(enclave.decrypt(blob), plaintext), "the enclave client decrypts the blob");
       boolean plainDenied;
       try {
@@ -172,20 +170,17 @@ public class KmsDecryptBenchmark {
     public void tearDown() {
       Closeables.closeQuietly(enclave);
       Closeables.closeQuietly(client);
-      Closeables.closeQuietly(server);
-      Closeables.closeQuietly(nsm);
+      Closeables.closeQuietly(stack);
     }
 
-    /** The account administers the key and may Encrypt; Decrypt needs an attested PCR0 equal to {@code pcr0}. */
-    private static String pcr0Policy(String accountRoot, String pcr0) {
-      return "{\"Version\":\"2012-10-17\",\"Statement\":["
-          + "{\"Sid\":\"Admin\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" + accountRoot + "\"},"
-          + "\"Action\":[\"kms:Create*\",\"kms:Describe*\",\"kms:Put*\",\"kms:Get*\",\"kms:Encrypt\"],"
-          + "\"Resource\":\"*\"},"
-          + "{\"Sid\":\"Enclave\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" + accountRoot + "\"},"
-          + "\"Action\":\"kms:Decrypt\",\"Resource\":\"*\","
-          + "\"Condition\":{\"StringEqualsIgnoreCase\":{\"kms:RecipientAttestation:PCR0\":\"" + pcr0 + "\"}}}]}";
-    }
+    /** The account administers the key and may Encrypt; Decrypt needs an attested PCR0 of the enclave's image. */
+    private static final String PCR0_POLICY = "{\"Version\":\"2012-10-17\",\"Statement\":["
+        + "{\"Sid\":\"Admin\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::${ACCOUNT_ID}:root\"},"
+        + "\"Action\":[\"kms:Create*\",\"kms:Describe*\",\"kms:Put*\",\"kms:Get*\",\"kms:Encrypt\"],"
+        + "\"Resource\":\"*\"},"
+        + "{\"Sid\":\"Enclave\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::${ACCOUNT_ID}:root\"},"
+        + "\"Action\":\"kms:Decrypt\",\"Resource\":\"*\","
+        + "\"Condition\":{\"StringEqualsIgnoreCase\":{\"kms:RecipientAttestation:PCR0\":\"${PCR0}\"}}}]}";
   }
 
   /** Baseline: the SDK's Decrypt against a server that answers without looking at the request. */

@@ -1,11 +1,14 @@
 package dev.nitroemu.bench;
 
 import dev.nitroemu.enclave.Closeables;
-import dev.nitroemu.nsm.NsmVsockServer;
+import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.RemoteNsm;
-import dev.nitroemu.nsm.SoftwareNsm;
 import dev.nitroemu.enclave.VsockAddress;
-import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.nsm.NsmVsockServer;
+import dev.nitroemu.nsm.SoftwareNsm;
+import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.ServiceEndpoint;
+import dev.nitroemu.stack.StackServices;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -44,30 +47,31 @@ public class VsockNsmBenchmark {
     }
   }
 
-  /** A software NSM served on vsock://3:PORT and one client connection to it. */
+  /**
+   * An emulated environment serving its software NSM on vsock://3:PORT (as {@code nitro-emu start}
+   * does) and one client connection to it.
+   */
   @State(Scope.Thread)
   public static class OverVsock {
     final byte[] userData = new byte[32];
     final byte[] nonce = new byte[16];
-    SoftwareNsm nsm;
-    VsockNetwork network;
-    NsmVsockServer server;
+    EnclaveEnvironment stack;
     RemoteNsm remote;
 
     @Setup
     public void setUp() throws IOException {
-      nsm = SoftwareNsm.create();
-      network = VsockNetwork.create();
-      server = NsmVsockServer.start(nsm, network, new VsockAddress(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY));
-      remote = RemoteNsm.connect(network, server.localAddress());
+      stack = EnclaveEnvironment.builder()
+          .mode(NitroMode.EMULATED)
+          .services(StackServices.builder().nsmPort(Integer.toUnsignedLong(VsockAddress.PORT_ANY)).build())
+          .start();
+      VsockAddress served = stack.controls().service(ServiceEndpoint.NSM).orElseThrow().vsockAddress();
+      remote = RemoteNsm.connect(stack.transport(), served);
     }
 
     @TearDown
     public void tearDown() {
       remote.close();
-      server.close();
-      Closeables.closeQuietly(network);
-      nsm.close();
+      Closeables.closeQuietly(stack);
     }
   }
 

@@ -6,16 +6,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.enclave.AtomicFiles;
-import dev.nitroemu.kms.KmsCredentials;
-import dev.nitroemu.kms.KmsMockServer;
-import dev.nitroemu.nsm.NsmVsockServer;
-import dev.nitroemu.nsm.SoftwareNsm;
+import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.VsockAddress;
-import dev.nitroemu.enclave.VsockNetwork;
-import dev.nitroemu.vsock.VsockProxy;
+import dev.nitroemu.kms.KmsCredentials;
+import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
+import dev.nitroemu.stack.ServiceEndpoint;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
@@ -32,51 +30,48 @@ final class StackEndpoints {
     this.root = root;
   }
 
-  static StackEndpoints describe(
-      VsockNetwork network, Path mapping, Path rootPem, SoftwareNsm nsm, NsmVsockServer nsmServer, List<VsockProxy> proxies)
-      throws IOException {
+  /** Describes a running stack: its mapping file, root CA, NSM service, vsock-proxies and KMS. */
+  static StackEndpoints describe(EnclaveEnvironment stack, Path mapping, Path rootPem, Path tlsCaPem) {
     ObjectNode root = JSON.createObjectNode();
     root.put("mappingFile", mapping.toAbsolutePath().toString());
     root.put("rootCaPem", rootPem.toAbsolutePath().toString());
+    List<ServiceEndpoint> services = stack.controls().services();
     ObjectNode nsmNode = root.putObject("nsm");
-    endpoint(nsmNode, network, nsmServer.localAddress());
-    nsmNode.put("moduleId", nsm.moduleId());
+    stack.controls().service(ServiceEndpoint.NSM).ifPresent(s -> endpoint(nsmNode, s));
+    Nsm nsm = stack.nsm();
+    nsmNode.put("moduleId", nsm.describeNsm().moduleId());
     ObjectNode pcrs = nsmNode.putObject("pcrs");
     HexFormat hex = HexFormat.of();
     for (int index : new int[] {0, 1, 2, 3, 4, 8}) {
       pcrs.put("PCR" + index, hex.formatHex(nsm.describePcr(index).data()));
     }
     ArrayNode proxyNodes = root.putArray("proxies");
-    for (VsockProxy proxy : proxies) {
-      ObjectNode p = proxyNodes.addObject();
-      endpoint(p, network, proxy.localAddress());
-      InetSocketAddress destination = proxy.destination();
-      p.put("destination", destination.getHostString() + ":" + destination.getPort());
+    for (ServiceEndpoint service : services) {
+      if (service.name().startsWith(ServiceEndpoint.PROXY_PREFIX)) {
+        ObjectNode p = proxyNodes.addObject();
+        endpoint(p, service);
+        p.put("destination", service.destination());
+      }
     }
+    EnclaveRuntimeInfo info = stack.info();
+    ObjectNode kms = root.putObject("kms");
+    kms.put("endpoint", info.kmsEndpoint().toString());
+    kms.put("region", info.region());
+    KmsCredentials credentials = stack.controls().kmsCredentials();
+    kms.put("accessKeyId", credentials.accessKeyId());
+    kms.put("secretAccessKey", credentials.secretAccessKey());
+    kms.put("principalArn", credentials.principalArn());
+    if (tlsCaPem != null) {
+      kms.put("tlsCaPem", tlsCaPem.toAbsolutePath().toString());
+    }
+    ObjectNode enclaveSide = kms.putObject("vsockProxy");
+    stack.controls().service(ServiceEndpoint.KMS_PROXY).ifPresent(s -> endpoint(enclaveSide, s));
     return new StackEndpoints(root);
   }
 
-  /** Adds the KMS mock: its HTTP endpoint, region, credentials and the vsock-proxy enclaves reach it through. */
-  StackEndpoints withKms(VsockNetwork network, KmsMockServer kms, VsockProxy proxy, Path tlsCaPem) throws IOException {
-    ObjectNode node = root.putObject("kms");
-    node.put("endpoint", kms.endpoint().toString());
-    node.put("region", kms.region());
-    KmsCredentials credentials = kms.credentials();
-    node.put("accessKeyId", credentials.accessKeyId());
-    node.put("secretAccessKey", credentials.secretAccessKey());
-    node.put("principalArn", credentials.principalArn());
-    if (tlsCaPem != null) {
-      node.put("tlsCaPem", tlsCaPem.toAbsolutePath().toString());
-    }
-    ObjectNode enclaveSide = node.putObject("vsockProxy");
-    endpoint(enclaveSide, network, proxy.localAddress());
-    return this;
-  }
-
-  private static void endpoint(ObjectNode node, VsockNetwork network, VsockAddress address) throws IOException {
-    node.put("vsock", address.toString());
-    InetSocketAddress tcp = network.tcpEndpoint(address).orElseThrow(() -> new IOException("no TCP endpoint for " + address));
-    node.put("tcp", tcp.getHostString() + ":" + tcp.getPort());
+  private static void endpoint(ObjectNode node, ServiceEndpoint service) {
+    node.put("vsock", service.address());
+    node.put("tcp", service.tcpText());
   }
 
   /**

@@ -1,19 +1,17 @@
 package dev.nitroemu.cli;
 
 import dev.nitroemu.enclave.ConnectionLimits;
-import dev.nitroemu.kms.KmsMockServer;
+import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.kms.KmsTlsCa;
 import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.NsmVsockServer;
-import dev.nitroemu.nsm.SoftwareNsm;
-import dev.nitroemu.vsock.ProxyAllowlist;
+import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.StackServices;
 import dev.nitroemu.vsock.ProxyAllowlistException;
-import dev.nitroemu.enclave.VsockAddress;
-import dev.nitroemu.enclave.VsockNetwork;
-import dev.nitroemu.vsock.VsockProxy;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,11 +40,6 @@ final class StartCommand extends CliCommand {
   /** The vsock port enclaves reach KMS on, as AWS's standard vsock-proxy for KMS. */
   static final long DEFAULT_KMS_PROXY_PORT = 8000;
 
-  /**
-   * Connections the KMS vsock-proxy forwards at once: more than an AWS SDK client pools (50), so
-   * one client's idle keep-alive connections cannot starve the others, as AWS's default of 4 would.
-   */
-  static final int DEFAULT_KMS_PROXY_WORKERS = 64;
 
   @Option(names = "--state-dir", paramLabel = "DIR", description = "where the mapping and endpoints files live (default: ${NITRO_EMU_HOME:-~/.nitro-emu}/state)")
   String stateDir;
@@ -79,7 +72,7 @@ final class StartCommand extends CliCommand {
   Long kmsProxyPort;
 
   @Option(names = "--kms-proxy-workers", paramLabel = "N", description = "connections the KMS vsock-proxy forwards at once; idle ones close after "
-      + "60 s (default: " + DEFAULT_KMS_PROXY_WORKERS + ")")
+      + "60 s (default: " + StackServices.DEFAULT_KMS_PROXY_WORKERS + ")")
   Integer kmsProxyWorkers;
 
   @Option(names = "--region", paramLabel = "REGION", defaultValue = "us-east-1", description = "region of the KMS mock (default: ${DEFAULT-VALUE})")
@@ -99,7 +92,7 @@ final class StartCommand extends CliCommand {
 
   @Override
   public void run() {
-    int kmsWorkers = kmsProxyWorkers == null ? DEFAULT_KMS_PROXY_WORKERS : kmsProxyWorkers;
+    int kmsWorkers = kmsProxyWorkers == null ? StackServices.DEFAULT_KMS_PROXY_WORKERS : kmsProxyWorkers;
     if (kmsWorkers < 1 || kmsWorkers > ConnectionLimits.MAX_CONNECTIONS_LIMIT) {
       throw new CliFailure("--kms-proxy-workers: must be in 1.." + ConnectionLimits.MAX_CONNECTIONS_LIMIT + ", was " + kmsWorkers, 2);
     }
@@ -119,27 +112,16 @@ final class StartCommand extends CliCommand {
     } catch (IOException e) {
       throw new CliFailure("cannot prepare state directory " + state + ": " + e.getMessage());
     }
+    Path tlsCaPem = kmsTls ? env.home().resolve("kms-tls").resolve(KmsTlsCa.CERTIFICATE_FILE) : null;
+    EnclaveEnvironment.Builder builder = EnclaveEnvironment.builder()
+        .mode(NitroMode.EMULATED)
+        .profile(enclave)
+        .rootCa(root)
+        .clock(env.clock())
+        .services(services(state, mapping, proxySpecs).toBuilder().kmsProxyWorkers(kmsWorkers).build());
     PrintWriter out = spec.commandLine().getOut();
-    try (Foreground foreground = new Foreground();
-        VsockNetwork network = VsockNetwork.builder().mappingFile(mapping).build();
-        SoftwareNsm nsm = SoftwareNsm.builder().profile(enclave).rootCa(root).clock(env.clock()).build();
-        NsmVsockServer nsmServer = NsmVsockServer.start(
-            nsm, network, VsockAddress.of(VsockAddress.CID_PARENT, nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort));
-        KmsMockServer kms = kmsServer(root, state).start();
-        VsockProxy kmsProxy = VsockProxy.builder(network)
-            .listenPort(kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort)
-            .destination("127.0.0.1", kms.port())
-            .allowlist(dev.nitroemu.vsock.ProxyAllowlist.allowing("127.0.0.1", kms.port()))
-            .workers(kmsWorkers)
-            .build()
-            .start();
-        ResourceList<VsockProxy> started = new ResourceList<>()) {
-      for (ProxySpec p : proxySpecs) {
-        started.add(startProxy(network, p, proxySpecs)).start();
-      }
-      StackEndpoints described =
-          StackEndpoints.describe(network, mapping, ca.resolve("root.pem"), nsm, nsmServer, started.items())
-              .withKms(network, kms, kmsProxy, kmsTls ? env.home().resolve("kms-tls").resolve(KmsTlsCa.CERTIFICATE_FILE) : null);
+    try (Foreground foreground = new Foreground(); EnclaveEnvironment stack = startStack(builder)) {
+      StackEndpoints described = StackEndpoints.describe(stack, mapping, ca.resolve("root.pem"), tlsCaPem);
       described.write(endpoints);
       described.print(out);
       out.printf("endpoints written to %s; stop with Ctrl-C%n", endpoints);
@@ -149,50 +131,63 @@ final class StartCommand extends CliCommand {
       out.println("nitro-emu: stopping");
       out.flush();
       Files.deleteIfExists(endpoints);
-    } catch (ProxyAllowlistException e) {
-      throw new CliFailure("--proxy: " + e.getMessage());
-    } catch (IOException e) {
+    } catch (CliFailure e) {
+      throw e;
+    } catch (Exception e) {
       throw new CliFailure("start: " + e.getMessage());
     }
   }
 
-  /** The KMS mock: trusts the emulator root (and the AWS root if asked); keys persist only with an explicit --state-dir. */
-  private KmsMockServer kmsServer(EmulatorRootCa root, Path state) throws IOException {
-    KmsMockServer.Builder builder = KmsMockServer.builder()
-        .port(kmsPort == null ? DEFAULT_KMS_PORT : kmsPort)
-        .region(region)
-        .clock(env.clock())
-        .trustAnchor(root.certificate());
-    if (kmsTrustAws) {
-      builder.trustAwsRoot();
-    }
-    if (stateDir != null) {
-      builder.stateDirectory(state.resolve("kms")).auditFile(state.resolve("kms-audit.jsonl"));
-    }
-    if (kmsTls) {
-      builder.tls(KmsTlsCa.loadOrCreate(env.home().resolve("kms-tls"), env.clock()));
-    }
+  /** Starts the stack, turning its failures into one-line CLI errors. */
+  private static EnclaveEnvironment startStack(EnclaveEnvironment.Builder builder) {
     try {
-      kmsHosts.forEach(builder::allowedHost);
-      return builder.build();
+      return builder.start();
+    } catch (UncheckedIOException e) {
+      IOException cause = e.getCause();
+      if (cause instanceof ProxyAllowlistException) {
+        throw new CliFailure("--proxy: " + cause.getMessage());
+      }
+      throw new CliFailure("start: " + cause.getMessage());
     } catch (IllegalArgumentException e) {
       throw new CliFailure("start: " + e.getMessage(), 2);
     }
   }
 
-  private VsockProxy startProxy(VsockNetwork network, ProxySpec p, List<ProxySpec> all) throws ProxyAllowlistException {
-    VsockProxy.Builder builder =
-        VsockProxy.builder(network).listenPort(p.vsockPort()).destination(p.host(), p.port());
-    if (proxyConfig != null) {
-      builder.allowlistFile(env.resolve(proxyConfig));
-    } else {
-      ProxyAllowlist allow = null;
-      for (ProxySpec each : all) {
-        allow = allow == null ? ProxyAllowlist.allowing(each.host(), each.port()) : allow.and(each.host(), each.port());
+  /** What the stack serves: NSM and KMS on their ports, the KMS proxy, --proxy routes; keys persist only with --state-dir. */
+  private StackServices services(Path state, Path mapping, List<ProxySpec> proxySpecs) {
+    StackServices.Builder services = StackServices.builder()
+        .nsmPort(nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort)
+        .kmsProxyPort(kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort)
+        .kmsTrustAwsRoot(kmsTrustAws)
+        .mappingFile(mapping);
+    try {
+      services.kmsPort(kmsPort == null ? DEFAULT_KMS_PORT : kmsPort).kmsRegion(region);
+      for (ProxySpec p : proxySpecs) {
+        services.proxy(new StackServices.ProxyRoute(p.vsockPort(), p.host(), p.port()));
       }
-      builder.allowlist(allow);
+    } catch (IllegalArgumentException e) {
+      throw new CliFailure("start: " + e.getMessage(), 2);
     }
-    return builder.build();
+    if (proxyConfig != null) {
+      services.proxyAllowlistFile(env.resolve(proxyConfig));
+    }
+    try {
+      kmsHosts.forEach(services::kmsAllowedHost);
+    } catch (IllegalArgumentException e) {
+      throw new CliFailure("--kms-host: " + e.getMessage(), 2);
+    }
+    if (stateDir != null) {
+      services.kmsStateDirectory(state.resolve("kms")).kmsAuditFile(state.resolve("kms-audit.jsonl"));
+    }
+    if (kmsTls) {
+      try {
+        services.kmsTls(KmsTlsCa.loadOrCreate(env.home().resolve("kms-tls"), env.clock()));
+      } catch (IOException | RuntimeException e) {
+        throw new CliFailure("--kms-tls: cannot use the KMS TLS CA in " + env.home().resolve("kms-tls") + ": "
+            + e.getMessage());
+      }
+    }
+    return services.build();
   }
 
   /** The profile of an intact EIF; a damaged or foreign file is one line and exit 1. */

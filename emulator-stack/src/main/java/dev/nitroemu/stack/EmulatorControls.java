@@ -4,6 +4,7 @@ import dev.nitroemu.stack.internal.AdjustableClock;
 import dev.nitroemu.stack.internal.Closer;
 import dev.nitroemu.kms.AuditEvent;
 import dev.nitroemu.kms.AuditLog;
+import dev.nitroemu.kms.KmsCredentials;
 import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.SoftwareNsm;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Levers that exist only in the emulator: the environment's clock, vsock faults, the KMS audit trail,
@@ -31,15 +33,19 @@ public final class EmulatorControls {
   private final AuditLog kmsAudit;
   private final EmulatorRootCa rootCa;
   private final EnclaveProfile profile;
+  private final List<ServiceEndpoint> services;
+  private final KmsCredentials kmsCredentials;
   private final Closer closer;
 
   EmulatorControls(AdjustableClock clock, VsockNetwork network, AuditLog kmsAudit, EmulatorRootCa rootCa,
-      EnclaveProfile profile, Closer closer) {
+      EnclaveProfile profile, List<ServiceEndpoint> services, KmsCredentials kmsCredentials, Closer closer) {
     this.clock = clock;
     this.network = network;
     this.kmsAudit = kmsAudit;
     this.rootCa = rootCa;
     this.profile = profile;
+    this.services = List.copyOf(services);
+    this.kmsCredentials = kmsCredentials;
     this.closer = closer;
   }
 
@@ -93,6 +99,24 @@ public final class EmulatorControls {
   /** The profile the injected NSM booted with; {@code profile().toBuilder()} starts a variant. */
   public EnclaveProfile profile() {
     return profile;
+  }
+
+  /**
+   * What the environment serves to other processes: always {@code kms}, then whatever {@link
+   * StackServices} asked for ({@code nsm}, {@code kms-proxy}, {@code proxy-<port>}), in start order.
+   */
+  public List<ServiceEndpoint> services() {
+    return services;
+  }
+
+  /** The service of this name ({@link ServiceEndpoint#NSM}, {@link ServiceEndpoint#KMS_PROXY}...), if served. */
+  public Optional<ServiceEndpoint> service(String name) {
+    return services.stream().filter(service -> service.name().equals(name)).findFirst();
+  }
+
+  /** The KMS mock's credentials: access key, secret and the principal (and account) they stand for. */
+  public KmsCredentials kmsCredentials() {
+    return kmsCredentials;
   }
 
   /**

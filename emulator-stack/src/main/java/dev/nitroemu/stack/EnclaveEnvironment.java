@@ -7,6 +7,7 @@ import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.EnclaveKmsClient;
 import dev.nitroemu.kms.KmsMockServer;
 import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.nsm.SoftwareNsm;
@@ -16,6 +17,7 @@ import dev.nitroemu.enclave.VsockTransport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -155,6 +157,9 @@ public final class EnclaveEnvironment implements AutoCloseable {
     private Boolean debug;
     private final TreeMap<Integer, byte[]> pcrs = new TreeMap<>();
     private Path caDirectory;
+    private EmulatorRootCa rootCa;
+    private Clock clock = Clock.systemUTC();
+    private StackServices services = StackServices.none();
     private final List<Function<ClassLoader, DeclaredKmsKey>> kmsKeys = new ArrayList<>();
     private NitroMode mode;
     private NitroSettings settings = NitroSettings.system();
@@ -228,6 +233,32 @@ public final class EnclaveEnvironment implements AutoCloseable {
      */
     public Builder caDirectory(Path directory) {
       this.caDirectory = Objects.requireNonNull(directory, "directory");
+      this.rootCa = null;
+      return this;
+    }
+
+    /** A pinned emulator root CA already loaded (e.g. by the caller); replaces a CA directory. */
+    public Builder rootCa(EmulatorRootCa root) {
+      this.rootCa = Objects.requireNonNull(root, "root");
+      this.caDirectory = null;
+      return this;
+    }
+
+    /**
+     * The clock the emulated environment's adjustable clock follows (default: the system UTC clock);
+     * {@link EmulatorControls} moves it from there.
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * What the emulated environment serves to other processes (default {@link StackServices#none()}):
+     * the NSM on vsock, fixed KMS port, vsock-proxies, mapping file, KMS TLS and state; ignored when real.
+     */
+    public Builder services(StackServices services) {
+      this.services = Objects.requireNonNull(services, "services");
       return this;
     }
 
@@ -278,6 +309,9 @@ public final class EnclaveEnvironment implements AutoCloseable {
       copy.debug = debug;
       pcrs.forEach((index, value) -> copy.pcrs.put(index, value.clone()));
       copy.caDirectory = caDirectory;
+      copy.rootCa = rootCa;
+      copy.clock = clock;
+      copy.services = services;
       copy.kmsKeys.addAll(kmsKeys);
       copy.mode = mode;
       copy.settings = settings;
@@ -304,7 +338,9 @@ public final class EnclaveEnvironment implements AutoCloseable {
       try {
         return chosen == NitroMode.REAL
             ? EnvironmentLauncher.startReal(profileGiven ? resolved : null, keys, settings)
-            : EnvironmentLauncher.startEmulated(resolved, caDirectory, keys, new Closer());
+            : EnvironmentLauncher.startEmulated(resolved,
+                rootCa != null ? rootCa : caDirectory != null ? EnvironmentLauncher.loadRoot(caDirectory) : null,
+                clock, keys, services, new Closer());
       } catch (IOException e) {
         throw new UncheckedIOException(
             "cannot start the " + chosen.name().toLowerCase(Locale.ROOT) + " enclave environment", e);

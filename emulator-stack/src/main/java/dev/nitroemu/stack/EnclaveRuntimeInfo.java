@@ -65,7 +65,10 @@ public final class EnclaveRuntimeInfo {
     return kmsEndpoint;
   }
 
-  /** Real mode: the parent's vsock-proxy to KMS ({@code vsock://3:<nitro.kms.proxyPort>}); empty when emulated. */
+  /**
+   * The vsock-proxy to KMS: in real mode the parent's ({@code vsock://3:<nitro.kms.proxyPort>}); when
+   * emulated, the one {@link StackServices.Builder#kmsProxyPort(long)} asked for, else empty.
+   */
   public Optional<VsockAddress> kmsProxyAddress() {
     return Optional.ofNullable(kmsProxyAddress);
   }

@@ -21,10 +21,13 @@ import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockNetwork;
 import dev.nitroemu.enclave.VsockTransport;
 import dev.nitroemu.enclave.VsockUnavailableException;
+import dev.nitroemu.stack.internal.VsockServices;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,38 +49,79 @@ final class EnvironmentLauncher {
   /** Starts an emulated environment whose resources go to {@code closer} (closed again if a step fails). */
   static EnclaveEnvironment startEmulated(
       EnclaveProfile profile, Path caDirectory, List<DeclaredKmsKey> keys, Closer closer) throws IOException {
+    return startEmulated(profile, caDirectory == null ? null : loadRoot(caDirectory), Clock.systemUTC(), keys,
+        StackServices.none(), closer);
+  }
+
+  /**
+   * Starts an emulated environment: the NSM under {@code pinnedRoot} (a fresh root when null), the
+   * vsock network, the KMS mock with the declared keys and whatever {@code services} asks for, all
+   * reading one adjustable clock that follows {@code baseClock}. Its resources go to {@code closer},
+   * which is closed again if a step fails.
+   */
+  public static EnclaveEnvironment startEmulated(EnclaveProfile profile, EmulatorRootCa pinnedRoot, Clock baseClock,
+      List<DeclaredKmsKey> keys, StackServices services, Closer closer) throws IOException {
     try {
-      AdjustableClock clock = new AdjustableClock(Clock.systemUTC());
-      EmulatorRootCa root = caDirectory == null ? EmulatorRootCa.generate(clock) : loadRoot(caDirectory);
+      AdjustableClock clock = new AdjustableClock(baseClock);
+      EmulatorRootCa root = pinnedRoot == null ? EmulatorRootCa.generate(clock) : pinnedRoot;
       SoftwareNsm nsm = closer.register(SoftwareNsm.builder().profile(profile).rootCa(root).clock(clock).build());
-      VsockNetwork network =
-          closer.register(VsockNetwork.builder().localCid(EnclaveEnvironment.EMULATED_ENCLAVE_CID).build());
-      KmsMockServer kms = closer.register(KmsMockServer.builder()
-          .region(profile.region())
-          .trustAnchor(root.certificate())
-          .clock(clock)
-          .build());
+      VsockNetwork.Builder networkBuilder = VsockNetwork.builder().localCid(EnclaveEnvironment.EMULATED_ENCLAVE_CID);
+      if (services.mappingFile() != null) {
+        networkBuilder.mappingFile(services.mappingFile());
+      }
+      VsockNetwork network = closer.register(networkBuilder.build());
+      String region = services.kmsRegion() != null ? services.kmsRegion() : profile.region();
+      KmsMockServer kms = closer.register(kmsServer(services, region, root, clock));
       kms.start();
       KmsCredentials credentials = kms.credentials();
       AwsCredentialsProvider provider = StaticCredentialsProvider.create(
           AwsBasicCredentials.create(credentials.accessKeyId(), credentials.secretAccessKey()));
-      KmsClient kmsClient = closer.register(
-          KmsClients.emulated(kms.endpoint(), Region.of(kms.region()), provider, clock));
+      KmsClient kmsClient = closer.register(KmsClients.emulated(kms.endpoint(), Region.of(kms.region()), provider,
+          clock, services.kmsTls() == null ? null : services.kmsTls().trustManagers()));
       Map<String, String> keyIds = createKeys(kmsClient, keys,
           DeclaredKmsKey.placeholders(profile, kms.accountId(), kms.region()));
+      List<ServiceEndpoint> endpoints = new ArrayList<>();
+      InetSocketAddress kmsTcp = new InetSocketAddress(kms.endpoint().getHost(), kms.port());
+      endpoints.add(new ServiceEndpoint(ServiceEndpoint.KMS, kms.endpoint().toString(), kmsTcp, null));
+      endpoints.addAll(VsockServices.start(nsm, network, kms.port(), services, closer));
+      VsockAddress kmsProxy = endpoints.stream().filter(e -> e.name().equals(ServiceEndpoint.KMS_PROXY))
+          .findFirst().map(ServiceEndpoint::vsockAddress).orElse(null);
       AttestationVerifier verifier = AttestationVerifier.builder().trustAnchor(root.certificate()).clock(clock).build();
       TreeMap<Integer, byte[]> pcrs = new TreeMap<>();
       for (int i = 0; i < EnclaveProfile.BOOT_PCRS; i++) {
         pcrs.put(i, profile.imagePcr(i));
       }
-      EnclaveRuntimeInfo info = new EnclaveRuntimeInfo(NitroMode.EMULATED, kms.region(), kms.endpoint(), null,
+      EnclaveRuntimeInfo info = new EnclaveRuntimeInfo(NitroMode.EMULATED, kms.region(), kms.endpoint(), kmsProxy,
           provider, root.certificate(), pcrs, profile.debug(), keyIds);
-      EmulatorControls controls = new EmulatorControls(clock, network, kms.auditLog(), root, profile, closer);
+      EmulatorControls controls =
+          new EmulatorControls(clock, network, kms.auditLog(), root, profile, endpoints, credentials, closer);
       return new EnclaveEnvironment(NitroMode.EMULATED, nsm, verifier, network, kmsClient, info, controls, closer);
     } catch (Throwable e) {
       closer.closeAfter(e);
       throw e;
     }
+  }
+
+  private static KmsMockServer kmsServer(StackServices services, String region, EmulatorRootCa root, Clock clock) {
+    KmsMockServer.Builder builder = KmsMockServer.builder()
+        .port(services.kmsPort())
+        .region(region)
+        .trustAnchor(root.certificate())
+        .clock(clock);
+    if (services.kmsTrustAwsRoot()) {
+      builder.trustAwsRoot();
+    }
+    if (services.kmsStateDirectory() != null) {
+      builder.stateDirectory(services.kmsStateDirectory());
+    }
+    if (services.kmsAuditFile() != null) {
+      builder.auditFile(services.kmsAuditFile());
+    }
+    if (services.kmsTls() != null) {
+      builder.tls(services.kmsTls());
+    }
+    services.kmsAllowedHosts().forEach(builder::allowedHost);
+    return builder.build();
   }
 
   /** Starts a real environment; settings are checked before any device is opened. */
@@ -132,7 +176,7 @@ final class EnvironmentLauncher {
     return ids;
   }
 
-  private static EmulatorRootCa loadRoot(Path caDirectory) {
+  static EmulatorRootCa loadRoot(Path caDirectory) {
     try {
       return EmulatorRootCa.load(caDirectory);
     } catch (RuntimeException e) {

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Collectors;
+import javax.net.ssl.TrustManager;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
@@ -32,13 +33,27 @@ public final class KmsClients {
    */
   public static KmsClient emulated(
       URI endpoint, Region region, AwsCredentialsProvider credentials, Clock signingClock) {
+    return emulated(endpoint, region, credentials, signingClock, null);
+  }
+
+  /**
+   * As {@link #emulated(URI, Region, AwsCredentialsProvider, Clock)}, trusting {@code trust} for an
+   * HTTPS endpoint (e.g. the KMS TLS CA's trust managers); null keeps the JDK's default trust.
+   */
+  public static KmsClient emulated(URI endpoint, Region region, AwsCredentialsProvider credentials,
+      Clock signingClock, TrustManager[] trust) {
     KmsAuthSchemeProvider defaults = KmsAuthSchemeProvider.defaultProvider();
+    UrlConnectionHttpClient.Builder http = UrlConnectionHttpClient.builder();
+    if (trust != null) {
+      TrustManager[] copy = trust.clone();
+      http.tlsTrustManagersProvider(() -> copy);
+    }
     return KmsClient.builder()
         .endpointOverride(Objects.requireNonNull(endpoint, "endpoint"))
         .region(region)
         .credentialsProvider(credentials)
         .authSchemeProvider(params -> withSigningClock(defaults.resolveAuthScheme(params), signingClock))
-        .httpClientBuilder(UrlConnectionHttpClient.builder())
+        .httpClientBuilder(http)
         .build();
   }
 

@@ -1,0 +1,299 @@
+package dev.nitroemu.stack;
+
+import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.kms.KmsTlsCa;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What an emulated {@link EnclaveEnvironment} serves beyond its own JVM, as {@code nitro-emu start}
+ * does: the NSM device protocol on a vsock port, the KMS mock on a fixed TCP port (optionally HTTPS,
+ * optionally trusting real hardware), a vsock-proxy to it, more vsock-proxies, a mapping file that
+ * other processes resolve vsock addresses from, and where KMS keeps its keys and audit log.
+ *
+ * <p>The default, {@link #none()}, serves nothing outside the JVM: the KMS mock on a free loopback
+ * port, keys in memory, no vsock services, no mapping file. Ignored in real mode. Immutable.
+ */
+public final class StackServices {
+
+  /** One vsock-proxy: {@code vsock://3:vsockPort} forwarded to {@code host:port}. */
+  public record ProxyRoute(long vsockPort, String host, int port) {
+    /** Checks the ports (vsock 1..2^32-2, TCP 1..65535) and the host. */
+    public ProxyRoute {
+      Objects.requireNonNull(host, "host");
+      if (host.isBlank()) {
+        throw new IllegalArgumentException("proxy destination host is empty");
+      }
+      if (vsockPort < 1 || vsockPort > 0xFFFF_FFFEL) {
+        throw new IllegalArgumentException("proxy vsock port must be 1..4294967294, got " + vsockPort);
+      }
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("proxy destination port must be 1..65535, got " + port);
+      }
+    }
+  }
+
+  /**
+   * Connections the KMS vsock-proxy forwards at once unless told otherwise: more than an AWS SDK
+   * client pools (50), so one client's idle keep-alive connections cannot starve the others, as AWS's
+   * default of 4 would.
+   */
+  public static final int DEFAULT_KMS_PROXY_WORKERS = 64;
+
+  private static final StackServices NONE = builder().build();
+
+  private final Long nsmPort;
+  private final int kmsPort;
+  private final Long kmsProxyPort;
+  private final int kmsProxyWorkers;
+  private final List<ProxyRoute> proxies;
+  private final Path proxyAllowlistFile;
+  private final List<String> kmsAllowedHosts;
+  private final Path mappingFile;
+  private final String kmsRegion;
+  private final KmsTlsCa kmsTls;
+  private final boolean kmsTrustAwsRoot;
+  private final Path kmsStateDirectory;
+  private final Path kmsAuditFile;
+
+  private StackServices(Builder b) {
+    this.nsmPort = b.nsmPort;
+    this.kmsPort = b.kmsPort;
+    this.kmsProxyPort = b.kmsProxyPort;
+    this.kmsProxyWorkers = b.kmsProxyWorkers;
+    this.proxies = List.copyOf(b.proxies);
+    this.proxyAllowlistFile = b.proxyAllowlistFile;
+    this.kmsAllowedHosts = List.copyOf(b.kmsAllowedHosts);
+    this.mappingFile = b.mappingFile;
+    this.kmsRegion = b.kmsRegion;
+    this.kmsTls = b.kmsTls;
+    this.kmsTrustAwsRoot = b.kmsTrustAwsRoot;
+    this.kmsStateDirectory = b.kmsStateDirectory;
+    this.kmsAuditFile = b.kmsAuditFile;
+  }
+
+  /** Nothing served outside the JVM: the default of {@link EnclaveEnvironment.Builder}. */
+  public static StackServices none() {
+    return NONE;
+  }
+
+  /** A builder starting from {@link #none()}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The vsock port (CID 3) the NSM device protocol is served on, or null when it is not served. */
+  public Long nsmPort() {
+    return nsmPort;
+  }
+
+  /** The KMS mock's loopback TCP port; 0 picks a free one. */
+  public int kmsPort() {
+    return kmsPort;
+  }
+
+  /** The vsock port (CID 3) of the vsock-proxy to the KMS mock, or null for none. */
+  public Long kmsProxyPort() {
+    return kmsProxyPort;
+  }
+
+  /** How many connections the vsock-proxy to KMS forwards at once. */
+  public int kmsProxyWorkers() {
+    return kmsProxyWorkers;
+  }
+
+  /** Further vsock-proxies, in order. */
+  public List<ProxyRoute> proxies() {
+    return proxies;
+  }
+
+  /** The allowlist YAML for {@link #proxies()}, or null to allow exactly their destinations. */
+  public Path proxyAllowlistFile() {
+    return proxyAllowlistFile;
+  }
+
+  /** Further {@code Host} names KMS serves besides loopback, localhost and {@code kms.<region>.amazonaws.com}. */
+  public List<String> kmsAllowedHosts() {
+    return kmsAllowedHosts;
+  }
+
+  /** The vsock mapping file the network publishes its listeners to, or null. */
+  public Path mappingFile() {
+    return mappingFile;
+  }
+
+  /** The KMS region, or null for the profile's region. */
+  public String kmsRegion() {
+    return kmsRegion;
+  }
+
+  /** The CA whose certificate the KMS mock serves HTTPS with, or null for plain HTTP. */
+  public KmsTlsCa kmsTls() {
+    return kmsTls;
+  }
+
+  /** Whether KMS also accepts attestation documents from real Nitro hardware. */
+  public boolean kmsTrustAwsRoot() {
+    return kmsTrustAwsRoot;
+  }
+
+  /** Where KMS keeps keys, aliases and policies across restarts, or null to keep them in memory. */
+  public Path kmsStateDirectory() {
+    return kmsStateDirectory;
+  }
+
+  /** The JSON-lines file KMS appends its audit events to, or null for memory only. */
+  public Path kmsAuditFile() {
+    return kmsAuditFile;
+  }
+
+  /** A builder holding this configuration, to change some of it. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.nsmPort = nsmPort;
+    b.kmsPort = kmsPort;
+    b.kmsProxyPort = kmsProxyPort;
+    b.kmsProxyWorkers = kmsProxyWorkers;
+    b.proxies.addAll(proxies);
+    b.proxyAllowlistFile = proxyAllowlistFile;
+    b.kmsAllowedHosts.addAll(kmsAllowedHosts);
+    b.mappingFile = mappingFile;
+    b.kmsRegion = kmsRegion;
+    b.kmsTls = kmsTls;
+    b.kmsTrustAwsRoot = kmsTrustAwsRoot;
+    b.kmsStateDirectory = kmsStateDirectory;
+    b.kmsAuditFile = kmsAuditFile;
+    return b;
+  }
+
+  @Override
+  public String toString() {
+    return "StackServices[nsmPort=" + nsmPort + ", kmsPort=" + kmsPort + ", kmsProxyPort=" + kmsProxyPort
+        + ", proxies=" + proxies + ", mappingFile=" + mappingFile + ", kmsState=" + kmsStateDirectory + "]";
+  }
+
+  /** Configures {@link StackServices}; every setter returns this builder. */
+  public static final class Builder {
+    private Long nsmPort;
+    private int kmsPort;
+    private Long kmsProxyPort;
+    private int kmsProxyWorkers = DEFAULT_KMS_PROXY_WORKERS;
+    private final List<ProxyRoute> proxies = new ArrayList<>();
+    private Path proxyAllowlistFile;
+    private final List<String> kmsAllowedHosts = new ArrayList<>();
+    private Path mappingFile;
+    private String kmsRegion;
+    private KmsTlsCa kmsTls;
+    private boolean kmsTrustAwsRoot;
+    private Path kmsStateDirectory;
+    private Path kmsAuditFile;
+
+    private Builder() {}
+
+    /** Serves the NSM device protocol on {@code vsock://3:port}; {@link VsockAddress#PORT_ANY} picks a free port. */
+    public Builder nsmPort(long port) {
+      this.nsmPort = vsockPort(port, "NSM");
+      return this;
+    }
+
+    /** The KMS mock's loopback TCP port (0, the default, picks a free one). */
+    public Builder kmsPort(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("KMS port must be 0..65535, got " + port);
+      }
+      this.kmsPort = port;
+      return this;
+    }
+
+    /** Serves a vsock-proxy on {@code vsock://3:port} to the KMS mock, as AWS's vsock-proxy for KMS. */
+    public Builder kmsProxyPort(long port) {
+      this.kmsProxyPort = vsockPort(port, "KMS proxy");
+      return this;
+    }
+
+    /**
+     * How many connections the vsock-proxy to KMS forwards at once (default {@value
+     * StackServices#DEFAULT_KMS_PROXY_WORKERS}); idle ones close after the proxy's idle timeout.
+     */
+    public Builder kmsProxyWorkers(int workers) {
+      if (workers < 1 || workers > ConnectionLimits.MAX_CONNECTIONS_LIMIT) {
+        throw new IllegalArgumentException("KMS proxy workers must be 1.." + ConnectionLimits.MAX_CONNECTIONS_LIMIT
+            + ", got " + workers);
+      }
+      this.kmsProxyWorkers = workers;
+      return this;
+    }
+
+    /** Adds a vsock-proxy from {@code vsock://3:route.vsockPort()} to {@code route.host():route.port()}. */
+    public Builder proxy(ProxyRoute route) {
+      proxies.add(Objects.requireNonNull(route, "route"));
+      return this;
+    }
+
+    /** The allowlist YAML (AWS's format) the proxies' destinations must be in. */
+    public Builder proxyAllowlistFile(Path file) {
+      this.proxyAllowlistFile = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /**
+     * Also serves KMS requests whose {@code Host} is {@code name} (any port), e.g. {@code
+     * host.docker.internal}; repeatable. Checked by the KMS mock at start.
+     */
+    public Builder kmsAllowedHost(String name) {
+      kmsAllowedHosts.add(Objects.requireNonNull(name, "name"));
+      return this;
+    }
+
+    /** Publishes every vsock listener of the environment in this mapping file (see {@code VsockNetwork}). */
+    public Builder mappingFile(Path file) {
+      this.mappingFile = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /** The KMS region (default: the profile's region). */
+    public Builder kmsRegion(String region) {
+      this.kmsRegion = Objects.requireNonNull(region, "region");
+      return this;
+    }
+
+    /** Serves KMS over HTTPS with a certificate {@code ca} issues; the injected KMS client trusts it. */
+    public Builder kmsTls(KmsTlsCa ca) {
+      this.kmsTls = Objects.requireNonNull(ca, "ca");
+      return this;
+    }
+
+    /** Lets KMS also accept attestation documents from real Nitro hardware (the AWS root). */
+    public Builder kmsTrustAwsRoot(boolean trust) {
+      this.kmsTrustAwsRoot = trust;
+      return this;
+    }
+
+    /** Keeps KMS keys, aliases and policies in {@code directory}, so they survive a restart. */
+    public Builder kmsStateDirectory(Path directory) {
+      this.kmsStateDirectory = Objects.requireNonNull(directory, "directory");
+      return this;
+    }
+
+    /** Appends every KMS audit event as one JSON line to {@code file}. */
+    public Builder kmsAuditFile(Path file) {
+      this.kmsAuditFile = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /** The configuration. */
+    public StackServices build() {
+      return new StackServices(this);
+    }
+
+    private static long vsockPort(long port, String what) {
+      if (port != Integer.toUnsignedLong(VsockAddress.PORT_ANY) && (port < 1 || port > 0xFFFF_FFFEL)) {
+        throw new IllegalArgumentException(what + " vsock port must be 1..4294967294, got " + port);
+      }
+      return port;
+    }
+  }
+}
