@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
@@ -19,6 +22,8 @@ import java.util.Objects;
 public final class AuditLog implements AutoCloseable {
   /** How many events the log keeps in memory; older ones are dropped (the file keeps everything). */
   public static final int MAX_EVENTS = 100_000;
+
+  private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
 
   private final Object lock = new Object();
   private final ArrayDeque<AuditEvent> events = new ArrayDeque<>();
@@ -39,9 +44,10 @@ public final class AuditLog implements AutoCloseable {
 
   /**
    * A log that also appends JSON lines to {@code jsonLines} (created with its parent directories when
-   * missing; existing lines are kept).
+   * missing, readable by its owner only; existing lines are kept). A symbolic link in its place is
+   * refused, never followed.
    *
-   * @throws UncheckedIOException if the file cannot be opened for appending
+   * @throws UncheckedIOException if the file cannot be opened for appending or is a symbolic link
    */
   public static AuditLog toFile(Path jsonLines) {
     Objects.requireNonNull(jsonLines, "jsonLines");
@@ -50,11 +56,19 @@ public final class AuditLog implements AutoCloseable {
       if (parent != null) {
         Files.createDirectories(parent);
       }
+      if (Files.isSymbolicLink(jsonLines)) {
+        throw new IOException("it is a symbolic link, which is never followed");
+      }
+      boolean created = !Files.exists(jsonLines, LinkOption.NOFOLLOW_LINKS);
       OutputStream out = Files.newOutputStream(jsonLines, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
-          StandardOpenOption.WRITE);
+          StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+      if (created && POSIX) {
+        Files.setPosixFilePermissions(jsonLines, PosixFilePermissions.fromString("rw-------"));
+      }
       return new AuditLog(jsonLines, out);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot open audit log " + jsonLines, e);
+      IOException described = new IOException("cannot open audit log " + jsonLines + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(described.getMessage(), described);
     }
   }
 

@@ -147,6 +147,32 @@ class AuditLogTest {
   }
 
   @Test
+  void aPlantedSymbolicLinkIsRefusedAndItsTargetUntouched() throws Exception {
+    Path victim = dir.resolve("victim.txt");
+    Files.writeString(victim, "precious\n");
+    Path audit = dir.resolve("audit.jsonl");
+    Files.createSymbolicLink(audit, victim);
+
+    assertThatThrownBy(() -> AuditLog.toFile(audit))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining(audit.toString())
+        .hasMessageContaining("symbolic link");
+    assertThat(Files.readString(victim)).isEqualTo("precious\n");
+  }
+
+  @Test
+  void aNewFileIsReadableByItsOwnerOnly() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    try (AuditLog log = AuditLog.toFile(file)) {
+      log.record(event("r1"));
+    }
+    if (Files.getFileStore(file).supportsFileAttributeView("posix")) {
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+          .isEqualTo("rw-------");
+    }
+  }
+
+  @Test
   @Timeout(60)
   void concurrentRecordsAreAllKeptAndWrittenAsWholeLines() throws Exception {
     Path file = dir.resolve("audit.jsonl");

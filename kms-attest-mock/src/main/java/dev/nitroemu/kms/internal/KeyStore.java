@@ -48,9 +48,11 @@ public final class KeyStore implements AutoCloseable {
 
   /**
    * A store backed by a directory (created if missing); keys, aliases and policies survive restarts.
+   * Nothing is dropped silently: an alias whose key file is missing is reported, not deleted (a key
+   * is deleted only after its aliases, so a crash never leaves such an alias behind).
    *
    * @throws IOException when the directory cannot be used, is locked by another store, or holds a
-   *     corrupt file (the message names the file)
+   *     corrupt file or an alias of a missing key (the message names the file)
    */
   public static KeyStore open(Path stateDirectory) throws IOException {
     Objects.requireNonNull(stateDirectory, "stateDirectory");
@@ -63,11 +65,12 @@ public final class KeyStore implements AutoCloseable {
       for (KmsAlias alias : files.loadAliases()) {
         KmsKey target = store.keys.get(alias.targetKeyId());
         if (target == null || !target.accountId().equals(alias.accountId())) {
-          // Left behind by a crash while a key was being deleted: the key is gone, so is its alias.
-          files.deleteAlias(alias.accountId(), alias.aliasName());
-        } else {
-          store.aliases.put(aliasKey(alias.accountId(), alias.aliasName()), alias);
+          throw new IOException("KMS state: " + alias.aliasName() + " points at key " + alias.targetKeyId()
+              + ", but its key file " + files.keyFile(alias.targetKeyId()) + " is missing or of another account;"
+              + " restore the file, or delete " + files.aliasFile(alias.accountId(), alias.aliasName())
+              + " to drop the alias");
         }
+        store.aliases.put(aliasKey(alias.accountId(), alias.aliasName()), alias);
       }
       List<KmsGrant> loaded = files.loadGrants();
       loaded.sort(GRANT_ORDER);
@@ -299,8 +302,7 @@ public final class KeyStore implements AutoCloseable {
       if (key == null || !expired(key, now) || closed) {
         return;
       }
-      persist(() -> files.deleteKey(keyId));
-      keys.remove(keyId);
+      // Aliases and grants first: a crash in between leaves a key without them, never an alias without its key.
       for (KmsAlias alias : List.copyOf(aliases.values())) {
         if (alias.targetKeyId().equals(keyId)) {
           persist(() -> files.deleteAlias(alias.accountId(), alias.aliasName()));
@@ -313,6 +315,8 @@ public final class KeyStore implements AutoCloseable {
           grants.remove(grant.grantId());
         }
       }
+      persist(() -> files.deleteKey(keyId));
+      keys.remove(keyId);
     }
   }
 

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -56,9 +57,12 @@ final class StateFiles implements AutoCloseable {
 
   /** Opens (creating if needed) and locks a state directory. */
   static StateFiles open(Path directory) throws IOException {
+    if (Files.isSymbolicLink(directory)) {
+      throw new IOException("KMS state directory " + directory + " is a symbolic link, which is never followed");
+    }
     AtomicFiles.createPrivateDirectories(directory);
-    FileChannel channel =
-        FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileChannel channel = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     FileLock lock;
     try {
       lock = channel.tryLock();
@@ -137,7 +141,7 @@ final class StateFiles implements AutoCloseable {
   }
 
   void writeKey(KmsKey key) throws IOException {
-    writeAtomically(keysDirectory.resolve(key.keyId() + ".json"), StateCodec.encodeKey(key));
+    writeAtomically(keyFile(key.keyId()), StateCodec.encodeKey(key));
   }
 
   void writeGrant(KmsGrant grant) throws IOException {
@@ -149,7 +153,12 @@ final class StateFiles implements AutoCloseable {
   }
 
   void deleteKey(String keyId) throws IOException {
-    AtomicFiles.delete(keysDirectory.resolve(keyId + ".json"));
+    AtomicFiles.delete(keyFile(keyId));
+  }
+
+  /** The file a key is kept in. */
+  Path keyFile(String keyId) {
+    return keysDirectory.resolve(keyId + ".json");
   }
 
   void writeAlias(KmsAlias alias) throws IOException {
@@ -242,7 +251,8 @@ final class StateFiles implements AutoCloseable {
     return new IOException("Corrupt KMS state file " + file + ": " + cause.getMessage(), cause);
   }
 
-  private Path aliasFile(String accountId, String aliasName) {
+  /** The file an alias is kept in. */
+  Path aliasFile(String accountId, String aliasName) {
     try {
       MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
       byte[] digest = sha256.digest((accountId + "/" + aliasName).getBytes(StandardCharsets.UTF_8));

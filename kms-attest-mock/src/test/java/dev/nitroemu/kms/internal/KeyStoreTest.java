@@ -215,20 +215,70 @@ class KeyStoreTest {
   }
 
   @Test
-  void anAliasWhoseKeyFileIsGoneIsDroppedAtOpen() throws IOException {
+  void anAliasWhoseKeyFileIsGoneStopsTheOpenNamingTheFileAndIsKept() throws IOException {
     KmsKey key = symmetricKey(ACCOUNT);
     try (KeyStore store = KeyStore.open(dir)) {
       store.add(key);
       store.addAlias(new KmsAlias(ACCOUNT, "alias/orphan", key.keyId(), now, now));
     }
-    Files.delete(dir.resolve("keys").resolve(key.keyId() + ".json"));
+    Path keyFile = dir.resolve("keys").resolve(key.keyId() + ".json");
+    Files.delete(keyFile);
 
+    assertThatThrownBy(() -> KeyStore.open(dir))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("alias/orphan")
+        .hasMessageContaining(keyFile.toString())
+        .hasMessageContaining("missing");
+    try (Stream<Path> aliases = Files.list(dir.resolve("aliases"))) {
+      assertThat(aliases).hasSize(1);
+    }
+    // The lock was released: the directory opens again once the alias file is dealt with.
+    try (Stream<Path> aliases = Files.list(dir.resolve("aliases"))) {
+      for (Path alias : aliases.toList()) {
+        Files.delete(alias);
+      }
+    }
     try (KeyStore reopened = KeyStore.open(dir)) {
       assertThat(reopened.aliases(ACCOUNT, now)).isEmpty();
     }
-    try (Stream<Path> aliases = Files.list(dir.resolve("aliases"))) {
-      assertThat(aliases).isEmpty();
+  }
+
+  @Test
+  void aSymbolicLinkInPlaceOfAKeyFileIsRefusedNotFollowed() throws IOException {
+    KmsKey key = symmetricKey(ACCOUNT);
+    try (KeyStore store = KeyStore.open(dir)) {
+      store.add(key);
     }
+    Path keyFile = dir.resolve("keys").resolve(key.keyId() + ".json");
+    Path elsewhere = Files.move(keyFile, dir.resolveSibling(dir.getFileName() + "-outside.json"));
+    Files.createSymbolicLink(keyFile, elsewhere);
+
+    assertThatThrownBy(() -> KeyStore.open(dir))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining(keyFile.toString())
+        .hasMessageContaining("symbolic link");
+  }
+
+  @Test
+  void deletingAKeyRemovesItsAliasesBeforeTheKeyFile() throws IOException {
+    KmsKey key = symmetricKey(ACCOUNT);
+    Path keyFile = dir.resolve("keys").resolve(key.keyId() + ".json");
+    try (KeyStore store = KeyStore.open(dir)) {
+      store.add(key);
+      store.addAlias(new KmsAlias(ACCOUNT, "alias/doomed", key.keyId(), now, now));
+      store.update(key.keyId(), now, k -> k.withState(KeyState.PENDING_DELETION, now.plus(Duration.ofDays(7)), 7));
+      // A key file that cannot be deleted (a non-empty directory in its place) stops the purge half-way.
+      Files.delete(keyFile);
+      Files.createDirectory(keyFile);
+      Files.writeString(keyFile.resolve("pin"), "x");
+
+      assertThatThrownBy(() -> store.keys(ACCOUNT, now.plus(Duration.ofDays(8))))
+          .isInstanceOf(java.io.UncheckedIOException.class);
+    }
+    try (Stream<Path> aliases = Files.list(dir.resolve("aliases"))) {
+      assertThat(aliases).as("aliases go first, so no alias outlives its key").isEmpty();
+    }
+    assertThat(keyFile).exists();
   }
 
   @Test
