@@ -25,7 +25,9 @@ import picocli.CommandLine.Command;
       DescribeEifCommand.class,
       BuildEifCommand.class,
       KmsCommand.class,
-      PolicyCommand.class
+      PolicyCommand.class,
+      StatusCommand.class,
+      StopCommand.class
     })
 public final class NitroEmu implements Runnable {
 
@@ -57,6 +59,9 @@ public final class NitroEmu implements Runnable {
     cli.setErr(err);
     cli.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
+          if (ex instanceof CliExit exit) {
+            return exit.exitCode();
+          }
           commandLine.getErr().println("nitro-emu: " + oneLine(ex));
           return ex instanceof CliFailure failure ? failure.exitCode() : 1;
         });

@@ -69,6 +69,20 @@ final class StackEndpoints {
     return new StackEndpoints(root);
   }
 
+  /** Adds who runs the stack: its state directory, pid, whether KMS state persists, and the audit log. */
+  StackEndpoints withOwner(Path stateDirectory, long pid, boolean persistent, Path auditLog) {
+    root.put("stateDirectory", stateDirectory.toString());
+    root.put("pid", pid);
+    root.put("kmsState", persistent ? "persistent" : "ephemeral");
+    root.put("auditLog", auditLog.toString());
+    return this;
+  }
+
+  /** The JSON, read-only by convention. */
+  JsonNode json() {
+    return root;
+  }
+
   private static void endpoint(ObjectNode node, ServiceEndpoint service) {
     node.put("vsock", service.address());
     node.put("tcp", service.tcpText());

@@ -14,24 +14,31 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code nitro-emu start}: runs the emulator stack in the foreground (the NSM served over emulated
- * vsock, and vsock-proxies) until Ctrl-C or SIGTERM.
+ * {@code nitro-emu start}: runs the emulator stack (the NSM served over emulated vsock, the KMS mock
+ * and its vsock-proxy, further vsock-proxies) until Ctrl-C, SIGTERM or {@code nitro-emu stop}; in the
+ * foreground, or with {@code --detach} in the background once it is ready.
  */
 @Command(
     name = "start",
     mixinStandardHelpOptions = true,
+    header = "Runs the emulator stack: the NSM on vsock, the KMS mock (HTTP and vsock-proxy), vsock-proxies.",
     description = {
-      "Starts the emulator stack in the foreground: the NSM device protocol on vsock://3:" + NsmVsockServer.DEFAULT_PORT
-          + ", the KMS mock on 127.0.0.1:" + StartCommand.DEFAULT_KMS_PORT + " (enclave side: vsock://3:" + StartCommand.DEFAULT_KMS_PROXY_PORT
-          + " through a vsock-proxy) and any --proxy,",
-      "over the emulated vsock network. Enclave apps in other processes find it through the mapping file",
-      "(export NITRO_VSOCK_MAP=<state-dir>/vsock-map.json). Stop with Ctrl-C or SIGTERM."
+      "Serves the NSM device protocol on vsock://3:" + NsmVsockServer.DEFAULT_PORT + ", the KMS mock on http://127.0.0.1:"
+          + StartCommand.DEFAULT_KMS_PORT + " (for enclaves: vsock://3:" + StartCommand.DEFAULT_KMS_PROXY_PORT
+          + " through a vsock-proxy) and one vsock-proxy per --proxy, over the emulated vsock network.",
+      "Enclave apps in other processes find them through the mapping file (eval \"$(nitro-emu env)\" exports"
+          + " NITRO_VSOCK_MAP and the AWS settings for KMS).",
+      "KMS keys, aliases and policies persist in <state-dir>/kms across restarts unless --ephemeral; every KMS"
+          + " call is audited to <state-dir>/kms-audit.jsonl (nitro-emu audit).",
+      "One stack per state directory. Stop with Ctrl-C, SIGTERM or nitro-emu stop."
     })
 final class StartCommand extends CliCommand {
   /** TCP port of the KMS mock unless {@code --kms-port} says otherwise. */
@@ -41,8 +48,20 @@ final class StartCommand extends CliCommand {
   static final long DEFAULT_KMS_PROXY_PORT = 8000;
 
 
-  @Option(names = "--state-dir", paramLabel = "DIR", description = "where the mapping and endpoints files live (default: ${NITRO_EMU_HOME:-~/.nitro-emu}/state)")
-  String stateDir;
+  /** The line a stack prints once it serves; {@code --detach} waits for it. */
+  static final String READY_LINE = "nitro-emu: ready";
+
+  @Mixin StateDirOption stateDir;
+
+  @Option(names = {"-d", "--detach"}, description = "run in the background: return once the stack is ready, printing its endpoints")
+  boolean detach;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "120",
+      description = "with --detach, how long to wait for the stack to be ready (default: ${DEFAULT-VALUE})")
+  int timeoutSeconds;
+
+  @Option(names = "--ephemeral", description = "keep KMS keys in memory only, gone when the stack stops (default: kept in <state-dir>/kms)")
+  boolean ephemeral;
 
   @Option(names = "--profile", paramLabel = "FILE.json", description = "nitro-cli build-enclave/describe-eif output")
   String profile;
@@ -97,44 +116,61 @@ final class StartCommand extends CliCommand {
       throw new CliFailure("--kms-proxy-workers: must be in 1.." + ConnectionLimits.MAX_CONNECTIONS_LIMIT + ", was " + kmsWorkers, 2);
     }
     List<ProxySpec> proxySpecs = proxies.stream().map(ProxySpec::parse).toList();
-    Path state = stateDir == null ? env.home().resolve("state") : env.resolve(stateDir);
-    Path endpoints = endpointsFile == null ? state.resolve("endpoints.json") : env.resolve(endpointsFile);
+    Path state = stateDir.resolve(env);
+    if (detach) {
+      DetachedStart.launch(env, state, spec.commandLine().getParseResult().originalArgs(),
+          Duration.ofSeconds(Math.max(1, timeoutSeconds)), spec.commandLine().getOut());
+      return;
+    }
     Path ca = caDir == null ? env.defaultCaDir() : env.resolve(caDir);
     EmulatorRootCa root = caDir == null ? CliSupport.loadOrCreateCa(env, ca) : CliSupport.loadCa(ca);
     EnclaveProfile enclave = eif != null ? eifProfile(eif) : CliSupport.profile(env, profile);
     if (debug) {
       enclave = enclave.toBuilder().debug(true).build();
     }
-    Path mapping = state.resolve("vsock-map.json");
-    try {
-      Files.createDirectories(state);
-      Files.deleteIfExists(mapping);
-    } catch (IOException e) {
-      throw new CliFailure("cannot prepare state directory " + state + ": " + e.getMessage());
-    }
-    Path tlsCaPem = kmsTls ? env.home().resolve("kms-tls").resolve(KmsTlsCa.CERTIFICATE_FILE) : null;
-    EnclaveEnvironment.Builder builder = EnclaveEnvironment.builder()
-        .mode(NitroMode.EMULATED)
-        .profile(enclave)
-        .rootCa(root)
-        .clock(env.clock())
-        .services(services(state, mapping, proxySpecs).toBuilder().kmsProxyWorkers(kmsWorkers).build());
     PrintWriter out = spec.commandLine().getOut();
-    try (Foreground foreground = new Foreground(); EnclaveEnvironment stack = startStack(builder)) {
-      StackEndpoints described = StackEndpoints.describe(stack, mapping, ca.resolve("root.pem"), tlsCaPem);
-      described.write(endpoints);
-      described.print(out);
-      out.printf("endpoints written to %s; stop with Ctrl-C%n", endpoints);
-      out.println("nitro-emu: ready");
-      out.flush();
-      foreground.await();
-      out.println("nitro-emu: stopping");
-      out.flush();
-      Files.deleteIfExists(endpoints);
+    // The lock before any file: a second stack on this directory stops here, having touched nothing of the
+    // first. Foreground is opened first so that it is closed last, after the stack and the lock.
+    try (Foreground foreground = new Foreground(); StateDirectory owned = StateDirectory.lock(state)) {
+      Path endpoints = endpointsFile == null ? StateDirectory.endpointsFile(owned.path()) : env.resolve(endpointsFile);
+      resetFiles(owned);
+      Path tlsCaPem = kmsTls ? env.home().resolve("kms-tls").resolve(KmsTlsCa.CERTIFICATE_FILE) : null;
+      EnclaveEnvironment.Builder builder = EnclaveEnvironment.builder()
+          .mode(NitroMode.EMULATED)
+          .profile(enclave)
+          .rootCa(root)
+          .clock(env.clock())
+          .services(services(owned, proxySpecs).toBuilder().kmsProxyWorkers(kmsWorkers).build());
+      try (EnclaveEnvironment stack = startStack(builder)) {
+        StackEndpoints described = StackEndpoints.describe(stack, owned.mappingFile(), ca.resolve("root.pem"), tlsCaPem)
+            .withOwner(owned.path(), ProcessHandle.current().pid(), !ephemeral, StateDirectory.auditFile(owned.path()));
+        described.write(endpoints);
+        described.print(out);
+        out.printf("endpoints written to %s; stop with Ctrl-C or 'nitro-emu stop%s'%n", endpoints,
+            stateDir.given() ? " --state-dir " + owned.path() : "");
+        out.println(READY_LINE);
+        out.flush();
+        foreground.await();
+        out.println("nitro-emu: stopping");
+        out.flush();
+        Files.deleteIfExists(endpoints);
+      }
     } catch (CliFailure e) {
       throw e;
     } catch (Exception e) {
       throw new CliFailure("start: " + e.getMessage());
+    }
+  }
+
+  /** A fresh stack starts with no mappings and, when ephemeral, a fresh audit log; links are removed, not followed. */
+  private void resetFiles(StateDirectory owned) {
+    try {
+      Files.deleteIfExists(owned.mappingFile());
+      if (ephemeral) {
+        Files.deleteIfExists(StateDirectory.auditFile(owned.path()));
+      }
+    } catch (IOException e) {
+      throw new CliFailure("cannot prepare state directory " + owned.path() + ": " + e.getMessage());
     }
   }
 
@@ -153,13 +189,14 @@ final class StartCommand extends CliCommand {
     }
   }
 
-  /** What the stack serves: NSM and KMS on their ports, the KMS proxy, --proxy routes; keys persist only with --state-dir. */
-  private StackServices services(Path state, Path mapping, List<ProxySpec> proxySpecs) {
+  /** What the stack serves: NSM and KMS on their ports, the KMS proxy, --proxy routes, KMS state and audit. */
+  private StackServices services(StateDirectory owned, List<ProxySpec> proxySpecs) {
     StackServices.Builder services = StackServices.builder()
         .nsmPort(nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort)
         .kmsProxyPort(kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort)
         .kmsTrustAwsRoot(kmsTrustAws)
-        .mappingFile(mapping);
+        .mappingFile(owned.mappingFile())
+        .kmsAuditFile(StateDirectory.auditFile(owned.path()));
     try {
       services.kmsPort(kmsPort == null ? DEFAULT_KMS_PORT : kmsPort).kmsRegion(region);
       for (ProxySpec p : proxySpecs) {
@@ -171,13 +208,9 @@ final class StartCommand extends CliCommand {
     if (proxyConfig != null) {
       services.proxyAllowlistFile(env.resolve(proxyConfig));
     }
-    try {
-      kmsHosts.forEach(services::kmsAllowedHost);
-    } catch (IllegalArgumentException e) {
-      throw new CliFailure("--kms-host: " + e.getMessage(), 2);
-    }
-    if (stateDir != null) {
-      services.kmsStateDirectory(state.resolve("kms")).kmsAuditFile(state.resolve("kms-audit.jsonl"));
+    kmsHosts.forEach(services::kmsAllowedHost); // checked by the KMS mock at start (exit 2 when malformed)
+    if (!ephemeral) {
+      services.kmsStateDirectory(owned.kmsDirectory());
     }
     if (kmsTls) {
       try {

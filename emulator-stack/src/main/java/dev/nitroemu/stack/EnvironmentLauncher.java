@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -71,7 +72,8 @@ final class EnvironmentLauncher {
       }
       VsockNetwork network = closer.register(networkBuilder.build());
       String region = services.kmsRegion() != null ? services.kmsRegion() : profile.region();
-      KmsMockServer kms = closer.register(kmsServer(services, region, root, clock));
+      AtomicReference<List<ServiceEndpoint>> served = new AtomicReference<>(List.of());
+      KmsMockServer kms = closer.register(kmsServer(services, region, root, clock, served));
       kms.start();
       KmsCredentials credentials = kms.credentials();
       AwsCredentialsProvider provider = StaticCredentialsProvider.create(
@@ -84,6 +86,7 @@ final class EnvironmentLauncher {
       InetSocketAddress kmsTcp = new InetSocketAddress(kms.endpoint().getHost(), kms.port());
       endpoints.add(new ServiceEndpoint(ServiceEndpoint.KMS, kms.endpoint().toString(), kmsTcp, null));
       endpoints.addAll(VsockServices.start(nsm, network, kms.port(), services, closer));
+      served.set(List.copyOf(endpoints));
       VsockAddress kmsProxy = endpoints.stream().filter(e -> e.name().equals(ServiceEndpoint.KMS_PROXY))
           .findFirst().map(ServiceEndpoint::vsockAddress).orElse(null);
       AttestationVerifier verifier = AttestationVerifier.builder().trustAnchor(root.certificate()).clock(clock).build();
@@ -102,12 +105,14 @@ final class EnvironmentLauncher {
     }
   }
 
-  private static KmsMockServer kmsServer(StackServices services, String region, EmulatorRootCa root, Clock clock) {
+  private static KmsMockServer kmsServer(StackServices services, String region, EmulatorRootCa root, Clock clock,
+      AtomicReference<List<ServiceEndpoint>> served) {
     KmsMockServer.Builder builder = KmsMockServer.builder()
         .port(services.kmsPort())
         .region(region)
         .trustAnchor(root.certificate())
-        .clock(clock);
+        .clock(clock)
+        .healthServices(() -> healthFields(served.get()));
     if (services.kmsTrustAwsRoot()) {
       builder.trustAwsRoot();
     }
@@ -122,6 +127,21 @@ final class EnvironmentLauncher {
     }
     services.kmsAllowedHosts().forEach(builder::allowedHost);
     return builder.build();
+  }
+
+  /** The health endpoint's view of the served vsock services: address, TCP endpoint, destination. */
+  private static Map<String, Map<String, String>> healthFields(List<ServiceEndpoint> served) {
+    Map<String, Map<String, String>> fields = new LinkedHashMap<>();
+    for (ServiceEndpoint service : served) {
+      Map<String, String> entry = new LinkedHashMap<>();
+      entry.put("address", service.address());
+      entry.put("tcp", service.tcpText());
+      if (service.destination() != null) {
+        entry.put("destination", service.destination());
+      }
+      fields.put(service.name(), entry);
+    }
+    return fields;
   }
 
   /** Starts a real environment; settings are checked before any device is opened. */

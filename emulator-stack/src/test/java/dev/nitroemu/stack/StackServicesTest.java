@@ -18,6 +18,9 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,6 +56,12 @@ class StackServicesTest {
           .containsExactly("kms", "nsm", "kms-proxy", "proxy-8001");
       assertThat(stack.info().region()).isEqualTo("eu-west-1");
       assertThat(stack.info().kmsProxyAddress()).contains(VsockAddress.of(3, 8000));
+      String health = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(stack.info().kmsEndpoint().resolve("/_nitro-emu/health")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(health).contains("\"nsm\":{\"status\":\"running\",\"address\":\"vsock://3:9797\"")
+          .contains("\"kms-proxy\":{\"status\":\"running\",\"address\":\"vsock://3:8000\"")
+          .contains("\"proxy-8001\":{\"status\":\"running\",\"address\":\"vsock://3:8001\"");
 
       // Another process's view: the mapping file and vsock addresses only.
       try (VsockNetwork other = VsockNetwork.builder().mappingFile(mapping).build();

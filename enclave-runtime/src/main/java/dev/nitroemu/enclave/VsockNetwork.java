@@ -36,7 +36,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * coexist here (they stand for different machines); the specific one wins.
  *
  * <p><b>Other processes.</b> With a {@linkplain Builder#mappingFile(Path) mapping file}, the network
- * publishes its listeners there (see {@link #MAPPING_FILE_PROPERTY} for the format) and also resolves
+ * publishes its listeners there (see {@link #MAPPING_FILE_PROPERTY} for the format; listening on an
+ * address the file maps to a TCP endpoint something still listens on fails with {@link BindException},
+ * as that address belongs to another process) and also resolves
  * addresses it does not host from it, so an enclave app in another JVM or a container connects by
  * vsock address alone. {@link #fromEnvironment()} takes the file from {@value #MAPPING_FILE_PROPERTY}
  * or {@value #MAPPING_FILE_ENVIRONMENT_VARIABLE}.
@@ -140,7 +142,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
       try {
         listener = new TcpVsockListener(serverSocket, bound, PENDING_PEERS::remove, this::unregister);
         if (mappingFile != null) {
-          mappingFile.update(Map.of(), Map.of(bound, TcpEndpoint.of(listener.tcpEndpoint())));
+          mappingFile.claim(bound, TcpEndpoint.of(listener.tcpEndpoint()));
         }
       } catch (IOException | RuntimeException e) {
         serverSocket.close();
@@ -167,7 +169,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
       throw new ConnectException("Connection refused: " + address + " (injected fault)");
     }
     TcpEndpoint endpoint = resolve(address)
-        .orElseThrow(() -> new ConnectException("Connection refused: nothing listens at " + address));
+        .orElseThrow(() -> new ConnectException("Connection refused: nothing listens at " + address + where()));
     Socket socket = new Socket();
     int sourcePort = -1;
     try {
@@ -181,8 +183,9 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
       try {
         socket.connect(endpoint.toSocketAddress(), timeoutMillis);
       } catch (ConnectException e) {
-        ConnectException refused = new ConnectException(
-            "Connection refused: nothing listens at " + address + " (stale mapping to " + endpoint + ")");
+        ConnectException refused = new ConnectException("Connection refused: nothing listens at " + address
+            + " (stale mapping to " + endpoint
+            + (mappingFile == null ? "" : " in mapping file " + mappingFile.path()) + ")");
         refused.initCause(e);
         throw refused;
       }
@@ -281,6 +284,14 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
       }
     }
     return Optional.empty();
+  }
+
+  /** Where this network looked, for "nothing listens" errors: the mapping file, or that there is none. */
+  private String where() {
+    return mappingFile != null
+        ? " (mapping file " + mappingFile.path() + ")"
+        : " (in-process network without a mapping file; set " + MAPPING_FILE_ENVIRONMENT_VARIABLE
+            + " to reach listeners of other processes)";
   }
 
   /** Waits out an injected connect latency and returns what is left of the connect timeout. */

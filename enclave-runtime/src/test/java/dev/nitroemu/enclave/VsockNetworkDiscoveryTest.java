@@ -103,6 +103,58 @@ class VsockNetworkDiscoveryTest {
   }
 
   @Test
+  void anAddressAnotherProcessListensOnIsRefusedAndItsMappingKept() throws Exception {
+    Path map = dir.resolve("vsock-map.json");
+    try (VsockNetwork stack = VsockNetwork.builder().mappingFile(map).build();
+        EchoService echo = EchoService.on(stack, VsockAddress.of(3, 8000));
+        VsockNetwork intruder = VsockNetwork.builder().mappingFile(map).build()) {
+      String before = Files.readString(map);
+
+      assertThatThrownBy(() -> intruder.listen(VsockAddress.of(3, 8000)))
+          .isInstanceOf(java.net.BindException.class)
+          .hasMessageContaining("Address already in use: vsock://3:8000")
+          .hasMessageContaining(map.toAbsolutePath().toString());
+
+      assertThat(Files.readString(map)).isEqualTo(before);
+      try (VsockConnection connection = intruder.connect(VsockAddress.of(3, 8000))) {
+        assertThat(VsockNetworkTest.exchange(connection, "still the stack's".getBytes(UTF_8)))
+            .asString(UTF_8).isEqualTo("still the stack's");
+      }
+    }
+  }
+
+  @Test
+  void anAddressLeftInTheFileByADeadProcessIsTakenOver() throws Exception {
+    Path map = dir.resolve("vsock-map.json");
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    Files.writeString(map, "{\"version\":1,\"endpoints\":{\"3:8000\":\"127.0.0.1:" + closedPort + "\"}}");
+    try (VsockNetwork network = VsockNetwork.builder().mappingFile(map).build();
+        VsockListener listener = network.listen(VsockAddress.of(3, 8000))) {
+      int tcpPort = network.tcpEndpoint(listener.localAddress()).orElseThrow().getPort();
+      assertThat(Files.readString(map)).contains("\"3:8000\" : \"127.0.0.1:" + tcpPort + "\"")
+          .doesNotContain("127.0.0.1:" + closedPort);
+    }
+  }
+
+  @Test
+  void nothingListeningNamesTheMappingFileItLookedIn() throws Exception {
+    Path map = dir.resolve("vsock-map.json");
+    try (VsockNetwork client = VsockNetwork.builder().mappingFile(map).build();
+        VsockNetwork inProcess = VsockNetwork.create()) {
+      assertThatThrownBy(() -> client.connect(VsockAddress.of(3, 9797)))
+          .isInstanceOf(ConnectException.class)
+          .hasMessage("Connection refused: nothing listens at vsock://3:9797 (mapping file "
+              + map.toAbsolutePath().normalize() + ")");
+      assertThatThrownBy(() -> inProcess.connect(VsockAddress.of(3, 9797)))
+          .isInstanceOf(ConnectException.class)
+          .hasMessageContaining("without a mapping file").hasMessageContaining("NITRO_VSOCK_MAP");
+    }
+  }
+
+  @Test
   void staleMappingToAClosedPortIsRefused() throws Exception {
     Path map = dir.resolve("vsock-map.json");
     int closedPort;

@@ -4,6 +4,7 @@ import dev.nitroemu.enclave.Ports;
 import dev.nitroemu.enclave.AwsRegion;
 import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.kms.internal.AllowedHosts;
+import dev.nitroemu.kms.internal.HealthReport;
 import dev.nitroemu.kms.internal.KmsNettyServer;
 import dev.nitroemu.kms.internal.KmsOperations;
 import dev.nitroemu.kms.internal.KmsProtocol;
@@ -28,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -62,10 +64,17 @@ import java.util.regex.Pattern;
  * <p>One server can also be several regional KMS endpoints ({@link Builder#additionalRegions}), as AWS
  * regions are: each request goes to the region its SigV4 credential scope names, each region has its
  * own keys, and multi-Region keys replicate between them ({@code ReplicateKey}).
+ *
+ * <p>Besides KMS, {@code GET} {@value #HEALTH_PATH} answers a JSON health report (no signature
+ * needed, not audited, the same {@code Host} rule): KMS and the services given to {@link
+ * Builder#healthServices}.
  */
 public final class KmsMockServer implements AutoCloseable {
   /** The signing name SigV4 scopes must carry. */
   public static final String SERVICE = "kms";
+
+  /** The health endpoint's path, as LocalStack's {@code /_localstack/health}. */
+  public static final String HEALTH_PATH = KmsProtocol.HEALTH_PATH;
 
   private static final Pattern ACCOUNT = Pattern.compile("\\d{12}");
   private static final System.Logger LOG = System.getLogger(KmsMockServer.class.getName());
@@ -85,7 +94,9 @@ public final class KmsMockServer implements AutoCloseable {
   private final KmsTlsCa tlsCa;
   private final ConnectionLimits connectionLimits;
   private final List<String> allowedHosts;
+  private final Supplier<Map<String, Map<String, String>>> healthServices;
   private final Object lifecycle = new Object();
+  private volatile URI servedEndpoint;
   private boolean started;
   private boolean closed;
   private KmsRegions keys;
@@ -109,6 +120,7 @@ public final class KmsMockServer implements AutoCloseable {
     this.tlsCa = builder.tlsCa;
     this.connectionLimits = builder.connectionLimits;
     this.allowedHosts = List.copyOf(builder.allowedHosts);
+    this.healthServices = builder.healthServices;
   }
 
   /** A builder with the defaults described on this class. */
@@ -144,10 +156,12 @@ public final class KmsMockServer implements AutoCloseable {
         SigV4Verifier verifier = new SigV4Verifier(regions(), SERVICE, credentials, clock);
         AllowedHosts hosts = AllowedHosts.forServer(regions(), allowedHosts, requestedAddress.getAddress());
         KmsProtocol protocol =
-            new KmsProtocol(hosts, verifier, KmsOperations.forRegions(keys, recipients), auditLog, region, clock);
+            new KmsProtocol(hosts, verifier, KmsOperations.forRegions(keys, recipients), auditLog, region, clock,
+                () -> HealthReport.render(servedEndpoint, region, healthServices.get()));
         int workers = Math.max(2, Runtime.getRuntime().availableProcessors());
         SslContext tls = tlsCa == null ? null : tlsCa.issueServerCertificate(regions(), clock).serverContext();
         http = KmsNettyServer.start(requestedAddress, protocol, tls, workers, clock, connectionLimits);
+        servedEndpoint = endpoint();
         ok = true;
         return this;
       } finally {
@@ -298,6 +312,7 @@ public final class KmsMockServer implements AutoCloseable {
     private KmsTlsCa tlsCa;
     private ConnectionLimits connectionLimits = ConnectionLimits.DEFAULT;
     private final List<String> allowedHosts = new ArrayList<>();
+    private Supplier<Map<String, Map<String, String>>> healthServices = Map::of;
 
     private Builder() {
       KmsCredentials defaults = KmsCredentials.defaults();
@@ -432,6 +447,15 @@ public final class KmsMockServer implements AutoCloseable {
      */
     public Builder allowedHost(String name) {
       allowedHosts.add(AllowedHosts.normalize(name));
+      return this;
+    }
+
+    /**
+     * Further services the health endpoint lists beside KMS, read at each request: name to fields such
+     * as {@code address}, {@code tcp} or {@code destination} (never credentials).
+     */
+    public Builder healthServices(Supplier<Map<String, Map<String, String>>> services) {
+      this.healthServices = Objects.requireNonNull(services, "services");
       return this;
     }
 

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.enclave.AtomicFiles;
 import dev.nitroemu.enclave.VsockAddress;
 import java.io.IOException;
+import java.net.BindException;
+import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -79,9 +81,22 @@ public final class MappingFile {
    * Atomically removes the given mappings (only where they still point at the same endpoint, so
    * another process's newer entry survives) and then adds the given ones.
    */
-  @SuppressWarnings("try") // The lock is held for the block's duration, never referenced.
   public void update(Map<VsockAddress, TcpEndpoint> remove, Map<VsockAddress, TcpEndpoint> add)
       throws IOException {
+    locked(entries -> {
+      remove.forEach(entries::remove);
+      entries.putAll(add);
+    });
+  }
+
+  /** A change to the mappings, made while the file is locked. */
+  @FunctionalInterface
+  private interface Change {
+    void apply(Map<VsockAddress, TcpEndpoint> entries) throws IOException;
+  }
+
+  @SuppressWarnings("try") // The lock is held for the block's duration, never referenced.
+  private void locked(Change change) throws IOException {
     Object jvmLock = JVM_LOCKS.computeIfAbsent(path, p -> new Object());
     synchronized (jvmLock) {
       Path parent = path.getParent();
@@ -91,10 +106,41 @@ public final class MappingFile {
               FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
           FileLock ignored = channel.lock()) {
         Map<VsockAddress, TcpEndpoint> entries = read();
-        remove.forEach(entries::remove);
-        entries.putAll(add);
+        change.apply(entries);
         AtomicFiles.write(path, render(entries).getBytes(StandardCharsets.UTF_8), AtomicFiles.WORLD_READABLE);
       }
+    }
+  }
+
+  /**
+   * Atomically publishes {@code address} at {@code endpoint}, unless the file already maps it to
+   * another endpoint that something still listens on (another process owns the address).
+   *
+   * @throws BindException "Address already in use", naming the file, when the address is owned
+   */
+  public void claim(VsockAddress address, TcpEndpoint endpoint) throws IOException {
+    locked(entries -> {
+      TcpEndpoint current = entries.get(address);
+      if (current != null && !current.equals(endpoint) && listening(current)) {
+        throw new BindException("Address already in use: " + address + " (published in mapping file " + path
+            + " by a running process, at " + current + ")");
+      }
+      entries.put(address, endpoint);
+    });
+  }
+
+  /**
+   * Whether something listens on a TCP endpoint, told without connecting to it: binding it fails when a
+   * listener holds it (a lingering connection of a closed listener does not, as SO_REUSEADDR is set).
+   * An endpoint this machine cannot bind (another host) counts as listening.
+   */
+  static boolean listening(TcpEndpoint endpoint) {
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(endpoint.toSocketAddress(), 1);
+      return false;
+    } catch (IOException | RuntimeException e) {
+      return true;
     }
   }
 

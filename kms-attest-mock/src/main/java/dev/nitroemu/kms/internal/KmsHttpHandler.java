@@ -95,6 +95,12 @@ final class KmsHttpHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       boolean keepAlive = HttpUtil.isKeepAlive(request);
+      if (KmsProtocol.isHealthCheck(request.method().name(), request.uri())) {
+        // Cheap and unauthenticated: answered on the event loop, never reaches KMS or its audit log.
+        KmsProtocol.Reply health = protocol.health(BoundedHttpAggregator.copy(request.headers()));
+        write(ctx, health, health.status() == 200 ? HealthReport.CONTENT_TYPE : KmsJson.CONTENT_TYPE, keepAlive);
+        return;
+      }
       KmsProtocol.Request exchange = new KmsProtocol.Request(request.method().name(), request.uri(),
           BoundedHttpAggregator.copy(request.headers()), ByteBufUtil.getBytes(request.content()), source);
       try {
@@ -123,11 +129,15 @@ final class KmsHttpHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void write(ChannelHandlerContext ctx, KmsProtocol.Reply reply, boolean keepAlive) {
+    write(ctx, reply, KmsJson.CONTENT_TYPE, keepAlive);
+  }
+
+  private void write(ChannelHandlerContext ctx, KmsProtocol.Reply reply, String contentType, boolean keepAlive) {
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
         HttpResponseStatus.valueOf(reply.status()), Unpooled.wrappedBuffer(reply.body()));
     response.headers()
         .set(REQUEST_ID, reply.requestId())
-        .set(HttpHeaderNames.CONTENT_TYPE, KmsJson.CONTENT_TYPE)
+        .set(HttpHeaderNames.CONTENT_TYPE, contentType)
         .set(HttpHeaderNames.DATE, HTTP_DATE.format(clock.instant()))
         .setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
     HttpUtil.setKeepAlive(response, keepAlive);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -29,6 +30,12 @@ public final class KmsProtocol {
   /** Text of the 500 reply for unexpected faults, the AWS common {@code InternalFailure} text. */
   public static final String INTERNAL_MESSAGE =
       "The request processing has failed because of an unknown error, exception or failure.";
+
+  /**
+   * The path of the emulator's health endpoint: {@code GET} answers a JSON report of the running
+   * services without authentication and without an audit event; every other request is KMS's.
+   */
+  public static final String HEALTH_PATH = "/_nitro-emu/health";
 
   static final String UNKNOWN_OPERATION = "UnknownOperationException";
   private static final Pattern OPERATION_NAME = Pattern.compile("[A-Z][A-Za-z0-9]{0,63}");
@@ -68,6 +75,7 @@ public final class KmsProtocol {
   private final AuditLog auditLog;
   private final String region;
   private final Clock clock;
+  private final Supplier<byte[]> healthReport;
 
   /**
    * A protocol endpoint that answers only to the default {@link AllowedHosts} of {@code region},
@@ -81,12 +89,46 @@ public final class KmsProtocol {
   /** A protocol endpoint that answers to {@code hosts}, authenticates with {@code verifier}, runs and audits. */
   public KmsProtocol(AllowedHosts hosts, SigV4Verifier verifier, OperationHandler operations, AuditLog auditLog,
       String region, Clock clock) {
+    this(hosts, verifier, operations, auditLog, region, clock, () -> HealthReport.render(null, region, Map.of()));
+  }
+
+  /** As the six-argument constructor, answering {@link #HEALTH_PATH} with {@code healthReport}'s JSON. */
+  public KmsProtocol(AllowedHosts hosts, SigV4Verifier verifier, OperationHandler operations, AuditLog auditLog,
+      String region, Clock clock, Supplier<byte[]> healthReport) {
     this.hosts = Objects.requireNonNull(hosts, "hosts");
     this.verifier = Objects.requireNonNull(verifier, "verifier");
     this.operations = Objects.requireNonNull(operations, "operations");
     this.auditLog = Objects.requireNonNull(auditLog, "auditLog");
     this.region = Objects.requireNonNull(region, "region");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.healthReport = Objects.requireNonNull(healthReport, "healthReport");
+  }
+
+  /** Whether a request is the health check ({@code GET} of {@link #HEALTH_PATH}, any query). */
+  public static boolean isHealthCheck(String method, String requestTarget) {
+    int query = requestTarget.indexOf('?');
+    String path = query < 0 ? requestTarget : requestTarget.substring(0, query);
+    return method.equals("GET") && path.equals(HEALTH_PATH);
+  }
+
+  /**
+   * The health report, {@code application/json}; neither authenticated nor audited, but, as every
+   * request, only for a {@code Host} this endpoint answers to (else the same 421 as KMS calls get).
+   */
+  public Reply health(Map<String, List<String>> headers) {
+    try {
+      hosts.check(headers);
+    } catch (KmsError e) {
+      return errorReply(UUID.randomUUID().toString(), e);
+    }
+    byte[] body;
+    try {
+      body = healthReport.get();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "health report failed: " + e.getClass().getName(), e);
+      body = HealthReport.render(null, region, Map.of());
+    }
+    return new Reply(200, UUID.randomUUID().toString(), body);
   }
 
   /** Handles one complete request; never throws for anything the request contains. */
