@@ -11,6 +11,7 @@ import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.kms.KmsCredentials;
 import dev.nitroemu.stack.EnclaveEnvironment;
 import dev.nitroemu.stack.EnclaveRuntimeInfo;
+import dev.nitroemu.stack.SeededKmsKey;
 import dev.nitroemu.stack.ServiceEndpoint;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -66,6 +67,11 @@ final class StackEndpoints {
     }
     ObjectNode enclaveSide = kms.putObject("vsockProxy");
     stack.controls().service(ServiceEndpoint.KMS_PROXY).ifPresent(s -> endpoint(enclaveSide, s));
+    ObjectNode keys = kms.putObject("keys");
+    for (SeededKmsKey key : stack.controls().seededKmsKeys()) {
+      keys.putObject("alias/" + key.alias()).put("keyId", key.keyId()).put("arn", key.arn())
+          .put("origin", key.existed() ? "kept" : "created");
+    }
     return new StackEndpoints(root);
   }
 
@@ -157,6 +163,8 @@ final class StackEndpoints {
           kms.path("secretAccessKey").asText(), kms.path("vsockProxy").path("vsock").asText(),
           kms.path("vsockProxy").path("tcp").asText());
     }
+    kms.path("keys").properties().forEach(key -> out.printf("KMS key    %s -> %s (%s)%n", key.getKey(),
+        key.getValue().path("arn").asText(), key.getValue().path("origin").asText()));
     out.printf("root CA    %s%n", root.path("rootCaPem").asText());
     out.printf("vsock map  %s (export NITRO_VSOCK_MAP=%s)%n", root.path("mappingFile").asText(), root.path("mappingFile").asText());
   }

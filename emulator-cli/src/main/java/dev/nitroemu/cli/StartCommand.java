@@ -63,6 +63,10 @@ final class StartCommand extends CliCommand {
   @Option(names = "--ephemeral", description = "keep KMS keys in memory only, gone when the stack stops (default: kept in <state-dir>/kms)")
   boolean ephemeral;
 
+  @Option(names = "--kms-keys", paramLabel = "DIR",
+      description = "create a KMS key per DIR/*.json declaration ({\"alias\", \"policy\"} with $${PCR0}, $${ACCOUNT_ID}, $${REGION}), as @NitroEnclaveTest(kmsKeys) does; an alias kept from an earlier start keeps its key and gets the policy again")
+  String kmsKeys;
+
   @Option(names = "--profile", paramLabel = "FILE.json", description = "nitro-cli build-enclave/describe-eif output")
   String profile;
 
@@ -141,6 +145,9 @@ final class StartCommand extends CliCommand {
           .rootCa(root)
           .clock(env.clock())
           .services(services(owned, proxySpecs).toBuilder().kmsProxyWorkers(kmsWorkers).build());
+      if (kmsKeys != null) {
+        builder.kmsKeyDirectory(env.resolve(kmsKeys));
+      }
       try (EnclaveEnvironment stack = startStack(builder)) {
         StackEndpoints described = StackEndpoints.describe(stack, owned.mappingFile(), ca.resolve("root.pem"), tlsCaPem)
             .withOwner(owned.path(), ProcessHandle.current().pid(), !ephemeral, StateDirectory.auditFile(owned.path()));

@@ -52,10 +52,14 @@ class StackLifecycleProcessTest {
   @Test
   void detachStatusStopAndARestartKeepEveryKeyAliasPolicyAndCiphertext() throws Exception {
     String state = dir.resolve("state").toString();
-    Run started = cli("start", "--detach", "--state-dir", state, "--kms-port", "0");
+    String declarations = Path.of(getClass().getResource("/kms/enclave-secret.json").toURI()).getParent().toString();
+    Run started = cli("start", "--detach", "--state-dir", state, "--kms-port", "0", "--kms-keys", declarations);
     assertThat(started.exitCode()).as(started.err()).isZero();
     assertThat(started.out()).contains("NSM        vsock://3:9797").contains("KMS        http://127.0.0.1:")
+        .containsPattern("KMS key    alias/enclave-secret -> arn:aws:kms:us-east-1:000000000000:key/[0-9a-f-]{36} \\(created\\)")
         .contains("running in the background (pid ");
+    String seededLine = started.out().lines().filter(line -> line.startsWith("KMS key")).findFirst().orElseThrow();
+    String seededArn = seededLine.substring(seededLine.indexOf("-> ") + 3, seededLine.indexOf(" (created)"));
 
     Run status = cli("status", "--state-dir", state, "--json");
     assertThat(status.exitCode()).as(status.err()).isZero();
@@ -88,8 +92,9 @@ class StackLifecycleProcessTest {
     assertThat(down.out()).contains("no stack is running on state directory");
     assertThat(Path.of(state, "endpoints.json")).doesNotExist();
 
-    Run again = cli("start", "--detach", "--state-dir", state, "--kms-port", "0");
+    Run again = cli("start", "--detach", "--state-dir", state, "--kms-port", "0", "--kms-keys", declarations);
     assertThat(again.exitCode()).as(again.err()).isZero();
+    assertThat(again.out()).contains("KMS key    alias/enclave-secret -> " + seededArn + " (kept)");
     JsonNode restarted = JSON.readTree(cli("status", "--state-dir", state, "--json").out());
     try (KmsClient kms = kms(restarted)) {
       assertThat(kms.describeKey(r -> r.keyId("alias/kept")).keyMetadata().keyId()).isEqualTo(keyId);

@@ -35,10 +35,12 @@ public final class EmulatorControls {
   private final EnclaveProfile profile;
   private final List<ServiceEndpoint> services;
   private final KmsCredentials kmsCredentials;
+  private final List<SeededKmsKey> seededKmsKeys;
   private final Closer closer;
 
   EmulatorControls(AdjustableClock clock, VsockNetwork network, AuditLog kmsAudit, EmulatorRootCa rootCa,
-      EnclaveProfile profile, List<ServiceEndpoint> services, KmsCredentials kmsCredentials, Closer closer) {
+      EnclaveProfile profile, List<ServiceEndpoint> services, KmsCredentials kmsCredentials, List<SeededKmsKey> seededKmsKeys,
+      Closer closer) {
     this.clock = clock;
     this.network = network;
     this.kmsAudit = kmsAudit;
@@ -46,6 +48,7 @@ public final class EmulatorControls {
     this.profile = profile;
     this.services = List.copyOf(services);
     this.kmsCredentials = kmsCredentials;
+    this.seededKmsKeys = List.copyOf(seededKmsKeys);
     this.closer = closer;
   }
 
@@ -112,6 +115,11 @@ public final class EmulatorControls {
   /** The service of this name ({@link ServiceEndpoint#NSM}, {@link ServiceEndpoint#KMS_PROXY}...), if served. */
   public Optional<ServiceEndpoint> service(String name) {
     return services.stream().filter(service -> service.name().equals(name)).findFirst();
+  }
+
+  /** The declared KMS keys in declaration order, each with its ARN and whether it was created or found. */
+  public List<SeededKmsKey> seededKmsKeys() {
+    return seededKmsKeys;
   }
 
   /** The KMS mock's credentials: access key, secret and the principal (and account) they stand for. */

@@ -160,7 +160,7 @@ public final class EnclaveEnvironment implements AutoCloseable {
     private EmulatorRootCa rootCa;
     private Clock clock = Clock.systemUTC();
     private StackServices services = StackServices.none();
-    private final List<Function<ClassLoader, DeclaredKmsKey>> kmsKeys = new ArrayList<>();
+    private final List<Function<ClassLoader, List<DeclaredKmsKey>>> kmsKeys = new ArrayList<>();
     private NitroMode mode;
     private NitroSettings settings = NitroSettings.system();
     private ClassLoader classLoader;
@@ -270,15 +270,26 @@ public final class EnclaveEnvironment implements AutoCloseable {
     public Builder kmsKeys(String... resources) {
       for (String resource : resources) {
         Objects.requireNonNull(resource, "resource");
-        kmsKeys.add(loader -> DeclaredKmsKey.fromResource(resource, loader));
+        kmsKeys.add(loader -> List.of(DeclaredKmsKey.fromResource(resource, loader)));
       }
+      return this;
+    }
+
+    /**
+     * KMS keys to create from every {@code *.json} declaration in {@code directory} (file name order),
+     * in the format of {@link #kmsKeys(String...)}; {@code nitro-emu start --kms-keys DIR} reads the
+     * same files a test declares.
+     */
+    public Builder kmsKeyDirectory(Path directory) {
+      Objects.requireNonNull(directory, "directory");
+      kmsKeys.add(loader -> DeclaredKmsKey.fromDirectory(directory));
       return this;
     }
 
     /** A KMS key declared in code: its alias and policy JSON (with the same placeholders as {@link #kmsKeys}). */
     public Builder kmsKey(String alias, String policyJson) {
       DeclaredKmsKey key = DeclaredKmsKey.of(alias, policyJson);
-      kmsKeys.add(loader -> key);
+      kmsKeys.add(loader -> List.of(key));
       return this;
     }
 
@@ -331,7 +342,7 @@ public final class EnclaveEnvironment implements AutoCloseable {
       NitroMode chosen = mode != null ? mode : settings.mode();
       ClassLoader loader = classLoader != null ? classLoader : defaultLoader();
       List<DeclaredKmsKey> keys = new ArrayList<>();
-      kmsKeys.forEach(source -> keys.add(source.apply(loader)));
+      kmsKeys.forEach(source -> keys.addAll(source.apply(loader)));
       boolean profileGiven =
           profile != null || profileResource != null || eif != null || debug != null || !pcrs.isEmpty();
       EnclaveProfile resolved = profileGiven ? resolveProfile(loader) : EnclaveProfile.defaultProfile();

@@ -5,6 +5,7 @@ import dev.nitroemu.stack.internal.Closer;
 import dev.nitroemu.enclave.ConnectBridge;
 import dev.nitroemu.stack.internal.DeclaredKmsKey;
 import dev.nitroemu.stack.internal.KmsClients;
+import dev.nitroemu.stack.internal.KmsKeySeeder;
 import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.kms.KmsCredentials;
 import dev.nitroemu.kms.KmsMockServer;
@@ -40,7 +41,6 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
-import software.amazon.awssdk.services.kms.model.CreateKeyResponse;
 
 /** Assembles an {@link EnclaveEnvironment} for each mode; anything opened is closed again if a later step fails. */
 final class EnvironmentLauncher {
@@ -80,8 +80,10 @@ final class EnvironmentLauncher {
           AwsBasicCredentials.create(credentials.accessKeyId(), credentials.secretAccessKey()));
       KmsClient kmsClient = closer.register(KmsClients.emulated(kms.endpoint(), Region.of(kms.region()), provider,
           clock, services.kmsTls() == null ? null : services.kmsTls().trustManagers()));
-      Map<String, String> keyIds = createKeys(kmsClient, keys,
-          DeclaredKmsKey.placeholders(profile, kms.accountId(), kms.region()));
+      List<SeededKmsKey> seeded = KmsKeySeeder.seed(kmsClient, keys,
+          DeclaredKmsKey.placeholders(profile, kms.accountId(), kms.region()), services.kmsStateDirectory() != null);
+      Map<String, String> keyIds = new LinkedHashMap<>();
+      seeded.forEach(key -> keyIds.put(key.alias(), key.keyId()));
       List<ServiceEndpoint> endpoints = new ArrayList<>();
       InetSocketAddress kmsTcp = new InetSocketAddress(kms.endpoint().getHost(), kms.port());
       endpoints.add(new ServiceEndpoint(ServiceEndpoint.KMS, kms.endpoint().toString(), kmsTcp, null));
@@ -97,7 +99,7 @@ final class EnvironmentLauncher {
       EnclaveRuntimeInfo info = new EnclaveRuntimeInfo(NitroMode.EMULATED, kms.region(), kms.endpoint(), kmsProxy,
           provider, root.certificate(), pcrs, profile.debug(), keyIds);
       EmulatorControls controls =
-          new EmulatorControls(clock, network, kms.auditLog(), root, profile, endpoints, credentials, closer);
+          new EmulatorControls(clock, network, kms.auditLog(), root, profile, endpoints, credentials, seeded, closer);
       return new EnclaveEnvironment(NitroMode.EMULATED, nsm, verifier, network, kmsClient, info, controls, closer);
     } catch (Throwable e) {
       closer.closeAfter(e);
@@ -173,28 +175,6 @@ final class EnvironmentLauncher {
     }
   }
 
-  private static Map<String, String> createKeys(
-      KmsClient kms, List<DeclaredKmsKey> keys, Map<String, String> placeholders) {
-    Map<String, String> ids = new LinkedHashMap<>();
-    for (DeclaredKmsKey key : keys) {
-      if (ids.containsKey(key.alias())) {
-        throw new IllegalArgumentException(key.source() + " declares alias '" + key.alias() + "' a second time");
-      }
-      String policy = key.policy(placeholders);
-      // Default policy first, so that creating the alias is allowed; then the test's own policy.
-      CreateKeyResponse created = kms.createKey(r -> r.description(key.description()));
-      String keyId = created.keyMetadata().keyId();
-      kms.createAlias(r -> r.aliasName("alias/" + key.alias()).targetKeyId(keyId));
-      try {
-        kms.putKeyPolicy(r -> r.keyId(keyId).policyName("default").policy(policy)
-            .bypassPolicyLockoutSafetyCheck(true));
-      } catch (RuntimeException e) {
-        throw new IllegalArgumentException(key.source() + ": KMS refused the key policy: " + e.getMessage(), e);
-      }
-      ids.put(key.alias(), keyId);
-    }
-    return ids;
-  }
 
   static EmulatorRootCa loadRoot(Path caDirectory) {
     try {

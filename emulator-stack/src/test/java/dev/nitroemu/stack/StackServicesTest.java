@@ -102,6 +102,45 @@ class StackServicesTest {
     assertThat(Files.readString(mapping)).doesNotContain("3:9797");
   }
 
+  @Test
+  void declaredKeysFromADirectoryAreCreatedOnceAndKeptAcrossRestartsWithPersistentState() throws Exception {
+    Path declarations = Files.createDirectory(dir.resolve("kms"));
+    Files.writeString(declarations.resolve("a-secret.json"), "{\"alias\": \"a-secret\", \"policy\": "
+        + "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"AWS\":"
+        + " \"arn:aws:iam::${ACCOUNT_ID}:root\"}, \"Action\": \"kms:*\", \"Resource\": \"*\"}]}}");
+    Files.copy(Path.of(getClass().getResource("/kms/enclave-secret.json").toURI()), declarations.resolve("b.json"));
+    Files.writeString(declarations.resolve("ignored.txt"), "not a declaration");
+    EnclaveEnvironment.Builder builder = EnclaveEnvironment.builder().mode(NitroMode.EMULATED)
+        .kmsKeyDirectory(declarations)
+        .services(StackServices.builder().kmsStateDirectory(dir.resolve("state")).build());
+
+    SeededKmsKey first;
+    byte[] blob;
+    try (EnclaveEnvironment stack = builder.copy().start()) {
+      assertThat(stack.controls().seededKmsKeys()).extracting(SeededKmsKey::alias, SeededKmsKey::existed)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("a-secret", false),
+              org.assertj.core.groups.Tuple.tuple("enclave-secret", false));
+      first = stack.controls().seededKmsKeys().get(1);
+      assertThat(first.arn()).isEqualTo("arn:aws:kms:us-east-1:000000000000:key/" + first.keyId());
+      blob = stack.kmsClient().encrypt(r -> r.keyId("alias/enclave-secret")
+          .plaintext(SdkBytes.fromUtf8String("kept"))).ciphertextBlob().asByteArray();
+    }
+    try (EnclaveEnvironment again = builder.copy().start()) {
+      assertThat(again.controls().seededKmsKeys().get(1)).isEqualTo(
+          new SeededKmsKey("enclave-secret", first.keyId(), first.arn(), true));
+      assertThat(again.info().kmsKeyId("enclave-secret")).isEqualTo(first.keyId());
+      assertThat(again.enclaveKmsClient().decrypt(blob)).asString(StandardCharsets.UTF_8).isEqualTo("kept");
+    }
+  }
+
+  @Test
+  void aDirectoryWithoutDeclarationsIsRefusedNamingIt() throws Exception {
+    Path empty = Files.createDirectory(dir.resolve("empty"));
+    EnclaveEnvironment.Builder builder = EnclaveEnvironment.builder().mode(NitroMode.EMULATED).kmsKeyDirectory(empty);
+    assertThatThrownBy(builder::start).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no *.json file in " + empty);
+  }
+
   private static void echoOnce(ServerSocket server) {
     try (Socket s = server.accept()) {
       s.getOutputStream().write(s.getInputStream().readAllBytes());

@@ -6,9 +6,20 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nitroemu.nsm.EnclaveProfile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -67,6 +78,43 @@ public record DeclaredKmsKey(String alias, String description, String policyTemp
   public static DeclaredKmsKey fromResource(String resource, ClassLoader loader) {
     String text = ClasspathResources.read(resource, loader, MAX_FILE_SIZE, "KMS key declaration");
     return parse(text, "KMS key declaration '" + resource + "'");
+  }
+
+  /**
+   * Reads every {@code *.json} declaration in {@code directory}, in file name order.
+   *
+   * @throws IllegalArgumentException if the directory is missing or holds none, or a file is too large
+   *     or malformed (the message names it)
+   */
+  public static List<DeclaredKmsKey> fromDirectory(Path directory) {
+    List<Path> files = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory, "*.json")) {
+      entries.forEach(files::add);
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      throw new IllegalArgumentException("KMS key declarations: " + directory + " is not a directory");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list KMS key declarations in " + directory, e);
+    }
+    if (files.isEmpty()) {
+      throw new IllegalArgumentException("KMS key declarations: no *.json file in " + directory
+          + " (each is {\"alias\": ..., \"policy\": {...}})");
+    }
+    files.sort(null);
+    List<DeclaredKmsKey> keys = new ArrayList<>();
+    for (Path file : files) {
+      String source = "KMS key declaration " + file;
+      byte[] bytes;
+      try (InputStream in = Files.newInputStream(file)) {
+        bytes = in.readNBytes(MAX_FILE_SIZE + 1);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + source, e);
+      }
+      if (bytes.length > MAX_FILE_SIZE) {
+        throw new IllegalArgumentException(source + " is larger than " + MAX_FILE_SIZE + " bytes");
+      }
+      keys.add(parse(new String(bytes, StandardCharsets.UTF_8), source));
+    }
+    return keys;
   }
 
   /** Parses a declaration; {@code source} names it in error messages. */
