@@ -27,7 +27,9 @@ import picocli.CommandLine.Command;
       KmsCommand.class,
       PolicyCommand.class,
       StatusCommand.class,
-      StopCommand.class
+      StopCommand.class,
+      EnvCommand.class,
+      AuditCommand.class
     })
 public final class NitroEmu implements Runnable {
 

@@ -2,6 +2,10 @@ package dev.nitroemu.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.RemoteNsm;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockNetwork;
 import dev.nitroemu.kms.KmsMockServer;
 import dev.nitroemu.kms.KmsTlsCa;
 import java.io.IOException;
@@ -13,6 +17,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Function;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -54,6 +59,39 @@ record RunningStack(Path directory, StateDirectory.Owner owner, StackEndpoints e
           + ") is still starting; try again in a moment", StatusCommand.NOT_RUNNING);
     }
     return stack;
+  }
+
+  /**
+   * The ready stack on {@code directory} that {@code attest} and {@code pcrs} should ask, if any.
+   */
+  static Optional<RunningStack> ready(Path directory) {
+    return find(directory).filter(stack -> stack.endpoints() != null && stack.json().path("nsm").has("vsock"));
+  }
+
+  /** The NSM service's vsock address, e.g. {@code vsock://3:9797}. */
+  VsockAddress nsmAddress() {
+    return VsockAddress.parse(json().path("nsm").path("vsock").asText());
+  }
+
+  /**
+   * Runs {@code use} with a client of the stack's NSM, reached through its mapping file as any other
+   * process would.
+   *
+   * @throws CliFailure when the NSM cannot be reached
+   */
+  <T> T withNsm(Function<Nsm, T> use) {
+    Path mapping = Path.of(json().path("mappingFile").asText());
+    try (VsockNetwork network = VsockNetwork.builder().mappingFile(mapping).build();
+        RemoteNsm nsm = RemoteNsm.connect(network, nsmAddress())) {
+      return use.apply(nsm);
+    } catch (IOException e) {
+      throw new CliFailure("cannot reach the running stack's NSM at " + nsmAddress() + ": " + e.getMessage());
+    }
+  }
+
+  /** Where a command's answer came from, for its stderr note. */
+  String describe() {
+    return "the running stack's NSM at " + nsmAddress() + " (state directory " + directory + ", pid " + owner.pid() + ")";
   }
 
   /** The endpoints JSON of a ready stack. */

@@ -84,6 +84,12 @@ final class StackEndpoints {
     return this;
   }
 
+  /** Adds the emulated enclave: where its profile came from and whether it runs in debug mode. */
+  StackEndpoints withEnclave(String profileSource, boolean debug) {
+    root.putObject("enclave").put("profile", profileSource).put("debug", debug);
+    return this;
+  }
+
   /** The JSON, read-only by convention. */
   JsonNode json() {
     return root;
@@ -154,6 +160,14 @@ final class StackEndpoints {
 
   /** Prints the endpoints for a person. */
   void print(PrintWriter out) {
+    JsonNode enclave = root.path("enclave");
+    if (!enclave.isMissingNode()) {
+      out.printf("enclave    profile %s, debug mode %s%n", enclave.path("profile").asText(),
+          enclave.path("debug").asBoolean() ? "on (PCR0/1/2/8 attest as zeros)" : "off");
+      for (String pcr : new String[] {"PCR0", "PCR1", "PCR2"}) {
+        out.printf("           %s %s%n", pcr, root.path("nsm").path("pcrs").path(pcr).asText());
+      }
+    }
     out.printf("NSM        %s (tcp %s), module %s%n", root.path("nsm").path("vsock").asText(), root.path("nsm").path("tcp").asText(), root.path("nsm").path("moduleId").asText());
     root.path("proxies").forEach(p -> out.printf("vsock-proxy %s (tcp %s) -> %s%n", p.path("vsock").asText(), p.path("tcp").asText(), p.path("destination").asText()));
     JsonNode kms = root.path("kms");

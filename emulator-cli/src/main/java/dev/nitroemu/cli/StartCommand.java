@@ -60,6 +60,9 @@ final class StartCommand extends CliCommand {
       description = "with --detach, how long to wait for the stack to be ready (default: ${DEFAULT-VALUE})")
   int timeoutSeconds;
 
+  @Option(names = "--log-requests", description = "print one line per KMS call: time, operation, key, principal, decision, latency (never plaintext, keys or secrets)")
+  boolean logRequests;
+
   @Option(names = "--ephemeral", description = "keep KMS keys in memory only, gone when the stack stops (default: kept in <state-dir>/kms)")
   boolean ephemeral;
 
@@ -150,7 +153,8 @@ final class StartCommand extends CliCommand {
       }
       try (EnclaveEnvironment stack = startStack(builder)) {
         StackEndpoints described = StackEndpoints.describe(stack, owned.mappingFile(), ca.resolve("root.pem"), tlsCaPem)
-            .withOwner(owned.path(), ProcessHandle.current().pid(), !ephemeral, StateDirectory.auditFile(owned.path()));
+            .withOwner(owned.path(), ProcessHandle.current().pid(), !ephemeral, StateDirectory.auditFile(owned.path()))
+            .withEnclave(profile == null ? "built-in default" : env.resolve(profile).toString(), enclave.debug());
         described.write(endpoints);
         described.print(out);
         out.printf("endpoints written to %s; stop with Ctrl-C or 'nitro-emu stop%s'%n", endpoints,
@@ -218,6 +222,15 @@ final class StartCommand extends CliCommand {
     kmsHosts.forEach(services::kmsAllowedHost); // checked by the KMS mock at start (exit 2 when malformed)
     if (!ephemeral) {
       services.kmsStateDirectory(owned.kmsDirectory());
+    }
+    if (logRequests) {
+      PrintWriter out = spec.commandLine().getOut();
+      services.kmsRequestListener(entry -> {
+        synchronized (out) {
+          out.println("kms " + entry.toLine());
+          out.flush();
+        }
+      });
     }
     if (kmsTls) {
       try {

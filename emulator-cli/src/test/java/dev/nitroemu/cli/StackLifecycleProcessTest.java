@@ -151,6 +151,74 @@ class StackLifecycleProcessTest {
     assertThat(Files.readString(mapping)).isEqualTo(before);
   }
 
+  @Test
+  void requestLogAuditEnvAndTheRunningStacksNsmForAttestAndPcrs() throws Exception {
+    Path state = dir.resolve("state");
+    Run started = cli("start", "--detach", "--state-dir", state.toString(), "--kms-port", "0", "--log-requests");
+    assertThat(started.exitCode()).as(started.err()).isZero();
+    assertThat(started.out()).contains("enclave    profile built-in default, debug mode off").containsPattern("PCR0 [0-9a-f]{96}");
+
+    Run exports = cli("env", "--state-dir", state.toString());
+    assertThat(exports.exitCode()).as(exports.err()).isZero();
+    Map<String, String> env = new java.util.HashMap<>();
+    exports.out().lines().forEach(line -> {
+      assertThat(line).startsWith("export ");
+      env.put(line.substring(7, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+    });
+    assertThat(env).containsEntry("AWS_ACCESS_KEY_ID", "test").containsEntry("AWS_SECRET_ACCESS_KEY", "test")
+        .containsEntry("AWS_REGION", "us-east-1").containsEntry("AWS_DEFAULT_REGION", "us-east-1")
+        .containsEntry("NITRO_VSOCK_MAP", state.toAbsolutePath().resolve("vsock-map.json").toString())
+        .hasEntrySatisfying("AWS_ENDPOINT_URL_KMS", url -> assertThat(url).startsWith("http://127.0.0.1:"));
+
+    Process follow = command("audit", "--follow", "--state-dir", state.toString())
+        .redirectOutput(dir.resolve("follow.txt").toFile()).redirectError(dir.resolve("follow-err.txt").toFile()).start();
+    String keyId;
+    try (KmsClient kms = EnclaveKmsClient.kmsClient(URI.create(env.get("AWS_ENDPOINT_URL_KMS")), "us-east-1", "test",
+        "test")) {
+      keyId = kms.createKey(r -> r.description("denies Decrypt")).keyMetadata().keyId();
+      kms.putKeyPolicy(r -> r.keyId(keyId).policyName("default").policy(policy("00".repeat(48)))
+          .bypassPolicyLockoutSafetyCheck(true));
+      byte[] blob = kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("never-logged")))
+          .ciphertextBlob().asByteArray();
+      assertThatThrownBy(() -> kms.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(blob))))
+          .hasMessageContaining("not authorized");
+    }
+
+    Run audit = cli("audit", "--state-dir", state.toString());
+    assertThat(audit.out().lines()).hasSize(4);
+    assertThat(audit.out()).contains("CreateKey key=" + keyId).contains(" Encrypt key=" + keyId)
+        .contains(" Decrypt key=" + keyId + " principal=arn:aws:iam::000000000000:root denied")
+        .doesNotContain("never-logged");
+    Run denied = cli("audit", "--denied", "--state-dir", state.toString());
+    assertThat(denied.out().lines()).singleElement().asString().contains(" Decrypt key=" + keyId).endsWith(" denied");
+    Run json = cli("audit", "--json", "--denied", "--state-dir", state.toString());
+    assertThat(JSON.readTree(json.out()).path("errorCode").asText()).isEqualTo("AccessDeniedException");
+
+    String stackLog = Files.readString(state.resolve("stack.log"));
+    assertThat(stackLog).containsPattern("kms \\S+Z Decrypt key=" + keyId + " principal=\\S+ denied \\d+ ms")
+        .doesNotContain("never-logged");
+
+    Run pcrs = cli("pcrs", "--state-dir", state.toString());
+    assertThat(pcrs.err()).contains("PCRs reported by the running stack's NSM at vsock://3:9797");
+    assertThat(pcrs.out()).contains("PCR0  " + JSON.readTree(Files.readString(state.resolve("endpoints.json")))
+        .path("nsm").path("pcrs").path("PCR0").asText());
+    Run attest = cli("attest", "--state-dir", state.toString(), "--nonce", "0102", "--out", "doc.cbor");
+    assertThat(attest.exitCode()).as(attest.err()).isZero();
+    assertThat(attest.err()).contains("attested by the running stack's NSM at vsock://3:9797");
+    String moduleId = JSON.readTree(Files.readString(state.resolve("endpoints.json"))).path("nsm").path("moduleId").asText();
+    assertThat(attest.out()).contains("attestation document for " + moduleId);
+    assertThat(cli("attest", "--offline", "--out", "offline.cbor").err()).contains("attested by a fresh software NSM");
+
+    // --follow printed the calls as they happened and ends when the stack stops.
+    try {
+      assertThat(cli("stop", "--state-dir", state.toString()).exitCode()).isZero();
+      assertThat(follow.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(Files.readString(dir.resolve("follow.txt"))).contains(" Decrypt key=" + keyId);
+    } finally {
+      follow.destroyForcibly();
+    }
+  }
+
   private static KmsClient kms(JsonNode status) {
     JsonNode kms = status.path("endpoints").path("kms");
     return EnclaveKmsClient.kmsClient(URI.create(kms.path("endpoint").asText()), kms.path("region").asText(),
@@ -175,8 +243,8 @@ class StackLifecycleProcessTest {
     return cli(Map.of(), args);
   }
 
-  /** Runs {@code nitro-emu ARGS} as its own JVM (bounded wait), with extra environment variables. */
-  private Run cli(Map<String, String> extraEnv, String... args) throws Exception {
+  /** The command line of {@code nitro-emu ARGS} as its own JVM. */
+  private ProcessBuilder command(String... args) {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
@@ -185,6 +253,12 @@ class StackLifecycleProcessTest {
     ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
     builder.environment().put("NITRO_EMU_HOME", dir.resolve("home").toString());
     builder.environment().remove("NITRO_VSOCK_MAP");
+    return builder;
+  }
+
+  /** Runs {@code nitro-emu ARGS} as its own JVM (bounded wait), with extra environment variables. */
+  private Run cli(Map<String, String> extraEnv, String... args) throws Exception {
+    ProcessBuilder builder = command(args);
     builder.environment().putAll(extraEnv);
     Path out = Files.createTempFile(dir, "out", ".txt");
     Path err = Files.createTempFile(dir, "err", ".txt");

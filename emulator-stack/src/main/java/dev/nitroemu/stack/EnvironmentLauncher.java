@@ -128,6 +128,9 @@ final class EnvironmentLauncher {
       builder.tls(services.kmsTls());
     }
     services.kmsAllowedHosts().forEach(builder::allowedHost);
+    if (services.kmsRequestListener() != null) {
+      builder.requestListener(services.kmsRequestListener());
+    }
     return builder.build();
   }
 

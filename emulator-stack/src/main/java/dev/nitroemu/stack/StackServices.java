@@ -3,10 +3,12 @@ package dev.nitroemu.stack;
 import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.kms.KmsTlsCa;
+import dev.nitroemu.kms.RequestLogEntry;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * What an emulated {@link EnclaveEnvironment} serves beyond its own JVM, as {@code nitro-emu start}
@@ -58,6 +60,7 @@ public final class StackServices {
   private final boolean kmsTrustAwsRoot;
   private final Path kmsStateDirectory;
   private final Path kmsAuditFile;
+  private final Consumer<RequestLogEntry> kmsRequestListener;
 
   private StackServices(Builder b) {
     this.nsmPort = b.nsmPort;
@@ -73,6 +76,7 @@ public final class StackServices {
     this.kmsTrustAwsRoot = b.kmsTrustAwsRoot;
     this.kmsStateDirectory = b.kmsStateDirectory;
     this.kmsAuditFile = b.kmsAuditFile;
+    this.kmsRequestListener = b.kmsRequestListener;
   }
 
   /** Nothing served outside the JVM: the default of {@link EnclaveEnvironment.Builder}. */
@@ -150,6 +154,11 @@ public final class StackServices {
     return kmsAuditFile;
   }
 
+  /** Told about every KMS call (time, operation, key, principal, decision, latency), or null. */
+  public Consumer<RequestLogEntry> kmsRequestListener() {
+    return kmsRequestListener;
+  }
+
   /** A builder holding this configuration, to change some of it. */
   public Builder toBuilder() {
     Builder b = new Builder();
@@ -166,6 +175,7 @@ public final class StackServices {
     b.kmsTrustAwsRoot = kmsTrustAwsRoot;
     b.kmsStateDirectory = kmsStateDirectory;
     b.kmsAuditFile = kmsAuditFile;
+    b.kmsRequestListener = kmsRequestListener;
     return b;
   }
 
@@ -190,6 +200,7 @@ public final class StackServices {
     private boolean kmsTrustAwsRoot;
     private Path kmsStateDirectory;
     private Path kmsAuditFile;
+    private Consumer<RequestLogEntry> kmsRequestListener;
 
     private Builder() {}
 
@@ -281,6 +292,12 @@ public final class StackServices {
     /** Appends every KMS audit event as one JSON line to {@code file}. */
     public Builder kmsAuditFile(Path file) {
       this.kmsAuditFile = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /** Tells {@code listener} about every KMS call once it is audited; it runs on KMS threads, so keep it quick. */
+    public Builder kmsRequestListener(Consumer<RequestLogEntry> listener) {
+      this.kmsRequestListener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 

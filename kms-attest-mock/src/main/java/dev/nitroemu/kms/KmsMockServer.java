@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -95,6 +96,7 @@ public final class KmsMockServer implements AutoCloseable {
   private final ConnectionLimits connectionLimits;
   private final List<String> allowedHosts;
   private final Supplier<Map<String, Map<String, String>>> healthServices;
+  private final Consumer<RequestLogEntry> requestListener;
   private final Object lifecycle = new Object();
   private volatile URI servedEndpoint;
   private boolean started;
@@ -121,6 +123,7 @@ public final class KmsMockServer implements AutoCloseable {
     this.connectionLimits = builder.connectionLimits;
     this.allowedHosts = List.copyOf(builder.allowedHosts);
     this.healthServices = builder.healthServices;
+    this.requestListener = builder.requestListener;
   }
 
   /** A builder with the defaults described on this class. */
@@ -157,7 +160,8 @@ public final class KmsMockServer implements AutoCloseable {
         AllowedHosts hosts = AllowedHosts.forServer(regions(), allowedHosts, requestedAddress.getAddress());
         KmsProtocol protocol =
             new KmsProtocol(hosts, verifier, KmsOperations.forRegions(keys, recipients), auditLog, region, clock,
-                () -> HealthReport.render(servedEndpoint, region, healthServices.get()));
+                new KmsProtocol.Hooks(() -> HealthReport.render(servedEndpoint, region, healthServices.get()),
+                    requestListener));
         int workers = Math.max(2, Runtime.getRuntime().availableProcessors());
         SslContext tls = tlsCa == null ? null : tlsCa.issueServerCertificate(regions(), clock).serverContext();
         http = KmsNettyServer.start(requestedAddress, protocol, tls, workers, clock, connectionLimits);
@@ -313,6 +317,7 @@ public final class KmsMockServer implements AutoCloseable {
     private ConnectionLimits connectionLimits = ConnectionLimits.DEFAULT;
     private final List<String> allowedHosts = new ArrayList<>();
     private Supplier<Map<String, Map<String, String>>> healthServices = Map::of;
+    private Consumer<RequestLogEntry> requestListener = entry -> { };
 
     private Builder() {
       KmsCredentials defaults = KmsCredentials.defaults();
@@ -456,6 +461,16 @@ public final class KmsMockServer implements AutoCloseable {
      */
     public Builder healthServices(Supplier<Map<String, Map<String, String>>> services) {
       this.healthServices = Objects.requireNonNull(services, "services");
+      return this;
+    }
+
+    /**
+     * Told about every call once it is audited, with its latency (e.g. {@code nitro-emu start
+     * --log-requests} prints {@link RequestLogEntry#toLine()}); called on KMS threads, so it must be
+     * quick and thread-safe.
+     */
+    public Builder requestListener(Consumer<RequestLogEntry> listener) {
+      this.requestListener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 

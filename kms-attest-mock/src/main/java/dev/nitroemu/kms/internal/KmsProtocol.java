@@ -3,12 +3,15 @@ package dev.nitroemu.kms.internal;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.kms.AuditEvent;
 import dev.nitroemu.kms.AuditLog;
+import dev.nitroemu.kms.RequestLogEntry;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -76,6 +79,21 @@ public final class KmsProtocol {
   private final String region;
   private final Clock clock;
   private final Supplier<byte[]> healthReport;
+  private final Consumer<RequestLogEntry> requestLog;
+
+  /**
+   * What the emulator adds around KMS: the health report's JSON and a listener told about every call.
+   *
+   * @param healthReport the body of {@link #HEALTH_PATH}
+   * @param requestLog told once per call, after its audit event, on the thread that handled it
+   */
+  public record Hooks(Supplier<byte[]> healthReport, Consumer<RequestLogEntry> requestLog) {
+    /** Checks that both are present. */
+    public Hooks {
+      Objects.requireNonNull(healthReport, "healthReport");
+      Objects.requireNonNull(requestLog, "requestLog");
+    }
+  }
 
   /**
    * A protocol endpoint that answers only to the default {@link AllowedHosts} of {@code region},
@@ -89,19 +107,21 @@ public final class KmsProtocol {
   /** A protocol endpoint that answers to {@code hosts}, authenticates with {@code verifier}, runs and audits. */
   public KmsProtocol(AllowedHosts hosts, SigV4Verifier verifier, OperationHandler operations, AuditLog auditLog,
       String region, Clock clock) {
-    this(hosts, verifier, operations, auditLog, region, clock, () -> HealthReport.render(null, region, Map.of()));
+    this(hosts, verifier, operations, auditLog, region, clock,
+        new Hooks(() -> HealthReport.render(null, region, Map.of()), entry -> { }));
   }
 
-  /** As the six-argument constructor, answering {@link #HEALTH_PATH} with {@code healthReport}'s JSON. */
+  /** As the six-argument constructor, with the emulator's {@code hooks}. */
   public KmsProtocol(AllowedHosts hosts, SigV4Verifier verifier, OperationHandler operations, AuditLog auditLog,
-      String region, Clock clock, Supplier<byte[]> healthReport) {
+      String region, Clock clock, Hooks hooks) {
     this.hosts = Objects.requireNonNull(hosts, "hosts");
     this.verifier = Objects.requireNonNull(verifier, "verifier");
     this.operations = Objects.requireNonNull(operations, "operations");
     this.auditLog = Objects.requireNonNull(auditLog, "auditLog");
     this.region = Objects.requireNonNull(region, "region");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.healthReport = Objects.requireNonNull(healthReport, "healthReport");
+    this.healthReport = hooks.healthReport();
+    this.requestLog = hooks.requestLog();
   }
 
   /** Whether a request is the health check ({@code GET} of {@link #HEALTH_PATH}, any query). */
@@ -133,6 +153,7 @@ public final class KmsProtocol {
 
   /** Handles one complete request; never throws for anything the request contains. */
   public Reply handle(Request request) {
+    long started = System.nanoTime();
     String requestId = UUID.randomUUID().toString();
     Instant time = clock.instant();
     String userAgent = header(request.headers(), "user-agent");
@@ -142,11 +163,13 @@ public final class KmsProtocol {
       hosts.check(request.headers());
       caller = verifier.verify(request.method(), request.requestTarget(), request.headers(), request.body());
     } catch (KmsError e) {
-      record(AuditEvents.rejected(operation, requestId, time, userAgent, request.sourceAddress(), e, region));
+      record(AuditEvents.rejected(operation, requestId, time, userAgent, request.sourceAddress(), e, region),
+          time, started);
       return errorReply(requestId, e);
     } catch (RuntimeException e) {
       KmsError internal = internal(e);
-      record(AuditEvents.rejected(operation, requestId, time, userAgent, request.sourceAddress(), internal, region));
+      record(AuditEvents.rejected(operation, requestId, time, userAgent, request.sourceAddress(), internal, region),
+          time, started);
       return errorReply(requestId, internal);
     }
     KmsCall call = new KmsCall(operation == null ? "Unknown" : operation, KmsJson.mapper().createObjectNode(), caller,
@@ -156,14 +179,14 @@ public final class KmsProtocol {
       ObjectNode body = KmsJson.parseRequest(request.body());
       call = new KmsCall(operation, body, caller, requestId, time, userAgent, request.sourceAddress());
       KmsResult result = operations.handle(call);
-      record(AuditEvents.succeeded(call, result, regionOf(caller)));
+      record(AuditEvents.succeeded(call, result, regionOf(caller)), time, started);
       return new Reply(200, requestId, KmsJson.responseBody(result.response()));
     } catch (KmsError e) {
-      record(AuditEvents.failed(call, e, regionOf(caller)));
+      record(AuditEvents.failed(call, e, regionOf(caller)), time, started);
       return errorReply(requestId, e);
     } catch (RuntimeException e) {
       KmsError internal = internal(e);
-      record(AuditEvents.failed(call, internal, regionOf(caller)));
+      record(AuditEvents.failed(call, internal, regionOf(caller)), time, started);
       return errorReply(requestId, internal);
     }
   }
@@ -173,10 +196,12 @@ public final class KmsProtocol {
    * body, a malformed HTTP message, an overloaded server), and audits it as rejected.
    */
   public Reply reject(Map<String, List<String>> headers, String sourceAddress, KmsError error) {
+    long started = System.nanoTime();
     String requestId = UUID.randomUUID().toString();
     String operation = operationName(header(headers, "x-amz-target"));
-    record(AuditEvents.rejected(operation, requestId, clock.instant(), header(headers, "user-agent"), sourceAddress,
-        error, region));
+    Instant time = clock.instant();
+    record(AuditEvents.rejected(operation, requestId, time, header(headers, "user-agent"), sourceAddress,
+        error, region), time, started);
     return errorReply(requestId, error);
   }
 
@@ -225,11 +250,16 @@ public final class KmsProtocol {
     return KmsError.internal(INTERNAL_MESSAGE);
   }
 
-  private void record(AuditEvent event) {
+  private void record(AuditEvent event, Instant time, long startedNanos) {
     try {
       auditLog.record(event);
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "cannot write a KMS audit event: " + e.getClass().getName());
+    }
+    try {
+      requestLog.accept(RequestLogEntry.of(event, time, Duration.ofNanos(System.nanoTime() - startedNanos)));
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "the KMS request log failed: " + e.getClass().getName());
     }
   }
 

@@ -1,0 +1,133 @@
+package dev.nitroemu.cli;
+
+import dev.nitroemu.kms.AuditEvent;
+import dev.nitroemu.kms.RequestLogEntry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code nitro-emu audit}: the running stack's KMS audit log, one line per call, optionally followed. */
+@Command(
+    name = "audit",
+    mixinStandardHelpOptions = true,
+    header = "Shows the KMS audit log of the stack: one line per call (time, operation, key, principal, decision).",
+    description = {
+      "Reads <state-dir>/kms-audit.jsonl, the CloudTrail-shaped events the KMS mock writes for every call",
+      "(no plaintext, key material or secrets). --follow keeps printing new calls until the stack stops or Ctrl-C."
+    })
+final class AuditCommand extends CliCommand {
+  /** Longest audit line read; longer ones are reported and skipped. */
+  static final int MAX_LINE = 1 << 20;
+
+  private static final long POLL_MILLIS = 200;
+
+  @Mixin StateDirOption stateDir;
+
+  @Option(names = {"-f", "--follow"}, description = "keep printing new calls until the stack stops")
+  boolean follow;
+
+  @Option(names = "--denied", description = "only calls a key policy denied (AccessDeniedException)")
+  boolean denied;
+
+  @Option(names = "--json", description = "print the audit events as JSON lines, as stored")
+  boolean json;
+
+  @Override
+  public void run() {
+    Path dir = stateDir.resolve(env);
+    Path file = StateDirectory.auditFile(dir);
+    Optional<RunningStack> stack = RunningStack.find(dir);
+    PrintWriter err = spec.commandLine().getErr();
+    if (stack.isEmpty()) {
+      if (follow) {
+        throw new CliFailure("no stack is running on state directory " + dir + " to follow", StatusCommand.NOT_RUNNING);
+      }
+      err.println("nitro-emu: no stack is running on state directory " + dir + "; reading the audit log it left");
+      err.flush();
+    }
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      if (stack.isEmpty()) {
+        throw new CliFailure("no KMS audit log at " + file, StatusCommand.NOT_RUNNING);
+      }
+      if (!follow) {
+        return;
+      }
+    }
+    long position = 0;
+    ByteArrayOutputStream partial = new ByteArrayOutputStream();
+    while (true) {
+      position = printFrom(file, position, partial);
+      if (!follow || stack.isEmpty() || !ProcessHandle.of(stack.get().owner().pid()).map(ProcessHandle::isAlive).orElse(false)) {
+        return;
+      }
+      try {
+        Thread.sleep(POLL_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** Prints the complete lines after {@code position}; returns the position after the last one. */
+  private long printFrom(Path file, long position, ByteArrayOutputStream partial) {
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      return position;
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+      long size = Files.size(file);
+      if (size < position) {
+        position = 0; // A new stack started the log afresh (--ephemeral).
+        partial.reset();
+      }
+      in.skipNBytes(position);
+      byte[] buffer = new byte[64 * 1024];
+      for (int read; (read = in.read(buffer)) > 0; ) {
+        for (int i = 0; i < read; i++) {
+          position++;
+          if (buffer[i] == '\n') {
+            print(out, partial.toString(StandardCharsets.UTF_8));
+            partial.reset();
+          } else if (partial.size() <= MAX_LINE) {
+            partial.write(buffer[i]);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new CliFailure("cannot read the audit log " + file + ": " + e.getMessage());
+    }
+    out.flush();
+    return position;
+  }
+
+  private void print(PrintWriter out, String line) {
+    if (line.isBlank()) {
+      return;
+    }
+    if (line.length() > MAX_LINE) {
+      out.println("(an audit line longer than " + MAX_LINE + " bytes was skipped)");
+      return;
+    }
+    RequestLogEntry entry;
+    try {
+      entry = RequestLogEntry.of(AuditEvent.fromJson(line));
+    } catch (IllegalArgumentException e) {
+      out.println("(unreadable audit line skipped: " + e.getMessage() + ")");
+      return;
+    }
+    if (denied && !entry.denied()) {
+      return;
+    }
+    out.println(json ? line : entry.toLine());
+  }
+}
