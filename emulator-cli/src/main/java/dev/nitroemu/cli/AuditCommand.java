@@ -21,8 +21,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     header = "Shows the KMS audit log of the stack: one line per call (time, operation, key, principal, decision).",
     description = {
-      "Reads <state-dir>/kms-audit.jsonl, the CloudTrail-shaped events the KMS mock writes for every call",
-      "(no plaintext, key material or secrets). --follow keeps printing new calls until the stack stops or Ctrl-C."
+      "Reads <state-dir>/kms-audit.jsonl, the CloudTrail-shaped events the KMS mock writes for every "
+          + "call (no plaintext, key material or secrets). --follow keeps printing new calls until the stack "
+          + "stops or Ctrl-C."
     })
 final class AuditCommand extends CliCommand {
   /** Longest audit line read; longer ones are reported and skipped. */

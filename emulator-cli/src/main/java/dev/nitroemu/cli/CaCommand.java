@@ -13,6 +13,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "ca",
     mixinStandardHelpOptions = true,
+    header = "Creates (init) or exports (export) the emulator root CA that signs emulated attestation documents.",
     description = {
       "init: create an emulator root CA in DIR (kept if one is already there).",
       "export: write the root certificate (PEM) to --out, or print it."

@@ -13,9 +13,10 @@ import picocli.CommandLine.Mixin;
     mixinStandardHelpOptions = true,
     header = "Prints the shell exports for the running stack: KMS endpoint, credentials, region, NITRO_VSOCK_MAP.",
     description = {
-      "Use it as: eval \"$(nitro-emu env)\". AWS SDKs and the AWS CLI v2 then call the KMS mock",
-      "(AWS_ENDPOINT_URL_KMS, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION/AWS_DEFAULT_REGION; AWS_CA_BUNDLE",
-      "with --kms-tls) and enclave apps find the NSM and vsock-proxies (NITRO_VSOCK_MAP). Exit code 3 when no stack runs."
+      "Use it as: eval \"$(nitro-emu env)\". AWS SDKs and the AWS CLI v2 then call the KMS mock "
+          + "(AWS_ENDPOINT_URL_KMS, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION/AWS_DEFAULT_REGION; "
+          + "AWS_CA_BUNDLE with --kms-tls) and enclave apps find the NSM and vsock-proxies "
+          + "(NITRO_VSOCK_MAP). Exit code 3 when no stack runs."
     })
 final class EnvCommand extends CliCommand {
   @Mixin StateDirOption stateDir;

@@ -1,11 +1,15 @@
 package dev.nitroemu.cli;
 
 import dev.nitroemu.enclave.NitroSettings;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -14,7 +18,14 @@ import picocli.CommandLine.Command;
     name = "nitro-emu",
     mixinStandardHelpOptions = true,
     versionProvider = NitroEmu.Version.class,
-    description = "Emulates AWS Nitro Enclaves: NSM attestation documents, their verification and the emulator CA.",
+    description = {
+      "Emulates AWS Nitro Enclaves for tests and local development: the NSM (/dev/nsm and its attestation"
+          + " documents), vsock, vsock-proxy, and AWS KMS with attestation-aware key policies (Recipient, CMS),"
+          + " run as one stack (start, status, stop, env, audit) that unmodified AWS SDKs and CLIs and enclave"
+          + " apps use.",
+      "Every error is one line on standard error; exit code 1 for a failed operation, 2 for bad arguments,"
+          + " 3 when no stack runs (status, env, audit)."
+    },
     subcommands = {
       StartCommand.class,
       AttestCommand.class,
@@ -67,14 +78,31 @@ public final class NitroEmu implements Runnable {
           commandLine.getErr().println("nitro-emu: " + oneLine(ex));
           return ex instanceof CliFailure failure ? failure.exitCode() : 1;
         });
-    cli.setParameterExceptionHandler(
-        (ex, args2) -> {
-          CommandLine cmd = ex.getCommandLine();
-          cmd.getErr().println("nitro-emu: " + ex.getMessage());
-          cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage.");
-          return 2;
-        });
+    cli.setUsageHelpAutoWidth(true);
+    cli.setParameterExceptionHandler((ex, args2) -> {
+      CommandLine cmd = ex.getCommandLine();
+      cmd.getErr().println(usageError(ex));
+      cmd.getErr().flush();
+      return 2;
+    });
     return cli.execute(args);
+  }
+
+  /**
+   * A usage error as one line that names the command and the option or argument, with picocli's
+   * "did you mean" suggestions for a mistyped subcommand or option, and where to read more.
+   */
+  static String usageError(CommandLine.ParameterException ex) {
+    String command = ex.getCommandLine().getCommandSpec().qualifiedName();
+    StringBuilder line = new StringBuilder(command).append(": ").append(oneLine(ex));
+    if (ex instanceof CommandLine.UnmatchedArgumentException unmatched) {
+      List<String> suggestions = unmatched.getSuggestions();
+      if (!suggestions.isEmpty()) {
+        line.append(" (did you mean ")
+            .append(String.join(" or ", suggestions.subList(0, Math.min(3, suggestions.size())))).append("?)");
+      }
+    }
+    return line.append("; see '").append(command).append(" --help'").toString();
   }
 
   private static String oneLine(Exception ex) {
@@ -105,12 +133,30 @@ public final class NitroEmu implements Runnable {
     }
   }
 
-  /** Prints the version from the jar manifest. */
+  /** Prints the Maven project version, put into {@value #VERSION_RESOURCE} when the jar is built. */
   static final class Version implements CommandLine.IVersionProvider {
+    static final String VERSION_RESOURCE = "nitro-emu-version.properties";
+
     @Override
-    public String[] getVersion() {
-      String v = NitroEmu.class.getPackage().getImplementationVersion();
-      return new String[] {"nitro-emu " + (v == null ? "dev" : v)};
+    public String[] getVersion() throws IOException {
+      return new String[] {"nitro-emu " + version(), "Java " + Runtime.version() + " (" + System.getProperty("java.vendor")
+          + ")"};
+    }
+
+    /** The project version, e.g. {@code 0.1.0-SNAPSHOT}. */
+    static String version() throws IOException {
+      Properties properties = new Properties();
+      try (InputStream in = NitroEmu.class.getResourceAsStream(VERSION_RESOURCE)) {
+        if (in == null) {
+          throw new IOException(VERSION_RESOURCE + " is missing from the class path; rebuild the jar");
+        }
+        properties.load(in);
+      }
+      String version = properties.getProperty("version", "");
+      if (version.isBlank() || version.startsWith("${")) {
+        throw new IOException(VERSION_RESOURCE + " was not filtered by the build; rebuild the jar");
+      }
+      return version;
     }
   }
 

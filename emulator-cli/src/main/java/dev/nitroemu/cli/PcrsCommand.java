@@ -15,8 +15,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     header = "Prints PCR0..15 of the running stack's enclave, or of a profile, as key policies compare them.",
     description = {
-      "With a stack running on the state directory (and none of --profile, --debug, --iam-role, --instance-id,",
-      "--offline), the values its NSM reports; otherwise those an emulated enclave with the profile reports at boot.",
+      "With a stack running on the state directory (and none of --profile, --debug, --iam-role, "
+          + "--instance-id, --offline), the values its NSM reports; otherwise those an emulated enclave with "
+          + "the profile reports at boot.",
       "Standard error says which."
     })
 final class PcrsCommand extends CliCommand {

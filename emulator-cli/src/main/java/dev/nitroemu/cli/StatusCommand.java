@@ -18,8 +18,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     header = "Tells whether a stack runs on the state directory, with its endpoints and each service's health.",
     description = {
-      "Reads the state directory's lock record and endpoints, and asks the stack's health endpoint",
-      "(GET <KMS endpoint>/_nitro-emu/health). Exit code 0 when a stack runs, 3 when none does."
+      "Reads the state directory's lock record and endpoints, and asks the stack's health endpoint "
+          + "(GET <KMS endpoint>/_nitro-emu/health). Exit code 0 when a stack runs, 3 when none does."
     })
 final class StatusCommand extends CliCommand {
   /** The exit code when no stack runs (as LSB init scripts' status). */

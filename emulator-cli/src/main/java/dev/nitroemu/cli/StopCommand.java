@@ -16,8 +16,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     header = "Stops the stack running on the state directory (SIGTERM, then waits for it to close).",
     description = {
-      "Sends the stack's process SIGTERM, as Ctrl-C does, and waits until it has closed its services and released",
-      "the state directory. Succeeds when no stack runs there."
+      "Sends the stack's process SIGTERM, as Ctrl-C does, and waits until it has closed its services "
+          + "and released the state directory. Succeeds when no stack runs there."
     })
 final class StopCommand extends CliCommand {
   @Mixin StateDirOption stateDir;

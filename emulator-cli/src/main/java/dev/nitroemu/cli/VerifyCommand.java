@@ -22,6 +22,7 @@ import picocli.CommandLine.Parameters;
 /** {@code nitro-emu verify}: verifies a document against a root and prints what it attests. */
 @Command(
     name = "verify",
+    header = "Verifies an attestation document against the AWS Nitro root, the emulator CA or a PEM root.",
     mixinStandardHelpOptions = true,
     description = {
       "Verifies an attestation document (raw, base64 or hex) and prints its fields.",

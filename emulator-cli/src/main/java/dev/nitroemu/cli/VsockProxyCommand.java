@@ -17,6 +17,7 @@ import picocli.CommandLine.Parameters;
 /** {@code nitro-emu vsock-proxy}: the parent-side proxy from a vsock port to one TCP destination, like AWS's. */
 @Command(
     name = "vsock-proxy",
+    header = "Forwards a vsock port to a TCP host:port, like AWS's vsock-proxy; refuses addresses a stack owns.",
     mixinStandardHelpOptions = true,
     description = {
       "Forwards connections on vsock port LOCAL_PORT to HOST:PORT, like AWS's vsock-proxy.",

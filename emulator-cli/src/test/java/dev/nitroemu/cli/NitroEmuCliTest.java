@@ -173,6 +173,43 @@ class NitroEmuCliTest {
   }
 
   @Test
+  void usageErrorsAreOneLineNamingTheOptionWithSuggestions() {
+    Run typo = run("start", "--dettach");
+    assertThat(typo.exitCode()).isEqualTo(2);
+    assertThat(typo.err().lines()).containsExactly("nitro-emu start: Unknown option: '--dettach' (did you mean"
+        + " --detach or --debug?); see 'nitro-emu start --help'");
+
+    Run command = run("statu");
+    assertThat(command.exitCode()).isEqualTo(2);
+    assertThat(command.err().lines()).singleElement().asString().contains("'statu'").contains("did you mean status");
+
+    Run missing = run("attest");
+    assertThat(missing.err().lines()).containsExactly(
+        "nitro-emu attest: Missing required option: '--out=FILE'; see 'nitro-emu attest --help'");
+
+    Run badValue = run("start", "--kms-port", "many");
+    assertThat(badValue.exitCode()).isEqualTo(2);
+    assertThat(badValue.err().lines()).singleElement().asString().contains("'--kms-port'").contains("'many'");
+  }
+
+  @Test
+  void versionIsTheProjectVersionAndHelpSummarisesEveryCommandIncludingKms() throws IOException {
+    String pom = Files.readString(Path.of("pom.xml"));
+    String projectVersion = pom.substring(pom.indexOf("<version>") + "<version>".length(), pom.indexOf("</version>"));
+    Run version = run("-V");
+    assertThat(version.exitCode()).isZero();
+    assertThat(version.out().lines().findFirst()).contains("nitro-emu " + projectVersion);
+
+    Run help = run("--help");
+    assertThat(help.out().replaceAll("\\s+", " ")).contains("AWS KMS with attestation-aware key policies");
+    for (String command : new String[] {"start", "attest", "verify", "ca", "pcrs", "vsock-proxy", "status", "stop",
+        "env", "audit"}) {
+      assertThat(help.out()).containsPattern("(?m)^  " + command + " +[A-Z]");
+    }
+    assertThat(run("start", "--help").out()).contains("KMS keys, aliases and policies persist").contains("--kms-keys");
+  }
+
+  @Test
   void garbageDocumentIsRefusedWithoutStackTrace() throws IOException {
     Files.write(dir.resolve("junk.bin"), "hello, this is not a document".getBytes(StandardCharsets.US_ASCII));
     Run verify = run("verify", "junk.bin");
