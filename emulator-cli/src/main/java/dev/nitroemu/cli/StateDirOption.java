@@ -11,6 +11,9 @@ final class StateDirOption {
 
   /** The directory given, or the default {@code <home>/state}; absolute and normalised. */
   Path resolve(NitroEmu.CliEnvironment env) {
+    if (stateDir != null && stateDir.isBlank()) {
+      throw new CliFailure("--state-dir: empty (an unset shell variable?); give a directory", 2);
+    }
     Path dir = stateDir == null ? env.home().resolve("state") : env.resolve(stateDir);
     return dir.toAbsolutePath().normalize();
   }

@@ -187,6 +187,12 @@ class NitroEmuCliTest {
     assertThat(missing.err().lines()).containsExactly(
         "nitro-emu attest: Missing required option: '--out=FILE'; see 'nitro-emu attest --help'");
 
+    Run unsetVariable = run("start", "--detach", "--state-dir", "");
+    assertThat(unsetVariable.exitCode()).isEqualTo(2);
+    assertThat(unsetVariable.err().lines()).containsExactly("nitro-emu: --state-dir: empty (an unset shell variable?);"
+        + " give a directory");
+    assertThat(dir.resolve("stack.log")).doesNotExist();
+
     Run badValue = run("start", "--kms-port", "many");
     assertThat(badValue.exitCode()).isEqualTo(2);
     assertThat(badValue.err().lines()).singleElement().asString().contains("'--kms-port'").contains("'many'");
