@@ -20,7 +20,9 @@
 # Special cases:
 # - a line `./nitro-emu start [ARGS]` (the README's "main job", which runs in the foreground until
 #   Ctrl-C) runs in the background through .ci/stack.sh, which waits for "nitro-emu: ready"; after
-#   the README's last block it is stopped with SIGTERM and must say "nitro-emu: stopping";
+#   the README's last block it is stopped with SIGTERM and must say "nitro-emu: stopping"; a
+#   `./nitro-emu start --detach ...` line runs as written, since it returns by itself once ready
+#   (its block stops it with `nitro-emu stop`);
 # - a line `mvn -B verify` alone is skipped: .ci/run runs exactly that command before this script.
 #
 # Exit status: 0 if every block of every README passed, 1 otherwise, 2 for bad arguments.
@@ -81,7 +83,7 @@ extract() {
       line = substr($0, indent + 1)
       if (line ~ /#[ \t]*ci:[ \t]*skip/) {
         body[++n] = sprintf("__readme_skip_line %d \047%s\047", NR, reason(line))
-      } else if (line ~ /^\.\/nitro-emu start([ \t]|$)/) {
+      } else if (line ~ /^\.\/nitro-emu start([ \t]|$)/ && line !~ /[ \t](--detach|-d)([ \t]|$)/) {
         args = line; sub(/^\.\/nitro-emu start/, "", args); sub(/[ \t]#.*$/, "", args)
         body[++n] = sprintf("__readme_start_stack %d%s", NR, args)
       } else if (line ~ /^mvn -B verify([ \t]+#.*)?[ \t]*$/) {

@@ -70,7 +70,7 @@ record RunningStack(Path directory, StateDirectory.Owner owner, StackEndpoints e
 
   /** The NSM service's vsock address, e.g. {@code vsock://3:9797}. */
   VsockAddress nsmAddress() {
-    return VsockAddress.parse(json().path("nsm").path("vsock").asText());
+    return endpoints.nsmAddress();
   }
 
   /**
@@ -80,8 +80,7 @@ record RunningStack(Path directory, StateDirectory.Owner owner, StackEndpoints e
    * @throws CliFailure when the NSM cannot be reached
    */
   <T> T withNsm(Function<Nsm, T> use) {
-    Path mapping = Path.of(json().path("mappingFile").asText());
-    try (VsockNetwork network = VsockNetwork.builder().mappingFile(mapping).build();
+    try (VsockNetwork network = VsockNetwork.builder().mappingFile(endpoints.mappingFile()).build();
         RemoteNsm nsm = RemoteNsm.connect(network, nsmAddress())) {
       return use.apply(nsm);
     } catch (IOException e) {

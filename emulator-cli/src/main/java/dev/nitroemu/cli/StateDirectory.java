@@ -2,6 +2,7 @@ package dev.nitroemu.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nitroemu.enclave.Closeables;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -93,7 +94,7 @@ final class StateDirectory implements AutoCloseable {
       channel.force(true);
       return new StateDirectory(dir, channel, lock);
     } catch (IOException e) {
-      closeQuietly(channel);
+      Closeables.closeQuietly(channel);
       throw new CliFailure("cannot lock state directory " + dir + ": " + e.getMessage());
     }
   }
@@ -244,17 +245,7 @@ final class StateDirectory implements AutoCloseable {
     } catch (IOException e) {
       // The lock goes with the channel below, and with the process in any case.
     } finally {
-      closeQuietly(channel);
-    }
-  }
-
-  private static void closeQuietly(FileChannel channel) {
-    try {
-      if (channel != null) {
-        channel.close();
-      }
-    } catch (IOException e) {
-      // Nothing more to release.
+      Closeables.closeQuietly(channel);
     }
   }
 

@@ -60,7 +60,7 @@ final class EnvironmentLauncher {
    * reading one adjustable clock that follows {@code baseClock}. Its resources go to {@code closer},
    * which is closed again if a step fails.
    */
-  public static EnclaveEnvironment startEmulated(EnclaveProfile profile, EmulatorRootCa pinnedRoot, Clock baseClock,
+  static EnclaveEnvironment startEmulated(EnclaveProfile profile, EmulatorRootCa pinnedRoot, Clock baseClock,
       List<DeclaredKmsKey> keys, StackServices services, Closer closer) throws IOException {
     try {
       AdjustableClock clock = new AdjustableClock(baseClock);

@@ -1,6 +1,7 @@
 package dev.nitroemu.stack;
 
 import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.enclave.Ports;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.kms.KmsTlsCa;
 import dev.nitroemu.kms.RequestLogEntry;
@@ -29,12 +30,8 @@ public final class StackServices {
       if (host.isBlank()) {
         throw new IllegalArgumentException("proxy destination host is empty");
       }
-      if (vsockPort < 1 || vsockPort > 0xFFFF_FFFEL) {
-        throw new IllegalArgumentException("proxy vsock port must be 1..4294967294, got " + vsockPort);
-      }
-      if (port < 1 || port > 65535) {
-        throw new IllegalArgumentException("proxy destination port must be 1..65535, got " + port);
-      }
+      Ports.vsockService(vsockPort, "proxy vsock port");
+      Ports.tcp(port, "proxy destination port");
     }
   }
 
@@ -212,10 +209,7 @@ public final class StackServices {
 
     /** The KMS mock's loopback TCP port (0, the default, picks a free one). */
     public Builder kmsPort(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("KMS port must be 0..65535, got " + port);
-      }
-      this.kmsPort = port;
+      this.kmsPort = Ports.tcpOrAny(port, "KMS port");
       return this;
     }
 
@@ -307,10 +301,7 @@ public final class StackServices {
     }
 
     private static long vsockPort(long port, String what) {
-      if (port != Integer.toUnsignedLong(VsockAddress.PORT_ANY) && (port < 1 || port > 0xFFFF_FFFEL)) {
-        throw new IllegalArgumentException(what + " vsock port must be 1..4294967294, got " + port);
-      }
-      return port;
+      return port == Ports.MAX_VSOCK_PORT ? port : Ports.vsockService(port, what + " vsock port");
     }
   }
 }
