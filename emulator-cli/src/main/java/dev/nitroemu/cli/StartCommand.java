@@ -154,7 +154,8 @@ final class StartCommand extends CliCommand {
       try (EnclaveEnvironment stack = startStack(builder)) {
         StackEndpoints described = StackEndpoints.describe(stack, owned.mappingFile(), ca.resolve("root.pem"), tlsCaPem)
             .withOwner(owned.path(), ProcessHandle.current().pid(), !ephemeral, StateDirectory.auditFile(owned.path()))
-            .withEnclave(profile == null ? "built-in default" : env.resolve(profile).toString(), enclave.debug());
+            .withEnclave(eif != null ? "EIF " + env.resolve(eif) : profile == null ? "built-in default"
+                : env.resolve(profile).toString(), enclave.debug());
         described.write(endpoints);
         described.print(out);
         out.printf("endpoints written to %s; stop with Ctrl-C or 'nitro-emu stop%s'%n", endpoints,

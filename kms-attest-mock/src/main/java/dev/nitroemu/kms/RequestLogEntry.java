@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -23,9 +24,10 @@ import java.util.regex.Pattern;
  * @param decision {@code allowed}, {@code denied} (AccessDeniedException), {@code failed <ErrorCode>}
  *     or {@code rejected <ErrorCode>} (refused before authentication)
  * @param latency how long the call took in the KMS mock, or null when not known (replayed audit events)
+ * @param warnings the key policy lint's warnings for the policy this call set (CreateKey, PutKeyPolicy)
  */
-public record RequestLogEntry(
-    Instant time, String operation, String key, String principal, String decision, Duration latency) {
+public record RequestLogEntry(Instant time, String operation, String key, String principal, String decision,
+    Duration latency, List<String> warnings) {
 
   /** The longest request-supplied text a line shows. */
   public static final int MAX_FIELD = 256;
@@ -40,6 +42,7 @@ public record RequestLogEntry(
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(principal, "principal");
     Objects.requireNonNull(decision, "decision");
+    warnings = List.copyOf(warnings);
   }
 
   /** The entry for an audited call that arrived at {@code time} and took {@code latency} (null if unknown). */
@@ -49,7 +52,7 @@ public record RequestLogEntry(
         : error.equals(ACCESS_DENIED) ? "denied"
         : (event.principalArn() == null ? "rejected " : "failed ") + clean(error);
     return new RequestLogEntry(time, clean(event.eventName()), key(event),
-        event.principalArn() == null ? "-" : clean(event.principalArn()), decision, latency);
+        event.principalArn() == null ? "-" : clean(event.principalArn()), decision, latency, warnings(event));
   }
 
   /** The entry for an audit event read back from the log, at its recorded time, latency unknown. */
@@ -68,7 +71,22 @@ public record RequestLogEntry(
    */
   public String toLine() {
     return time.truncatedTo(ChronoUnit.MILLIS) + " " + operation + " key=" + key + " principal=" + principal + " " + decision
-        + (latency == null ? "" : " " + latency.toMillis() + " ms");
+        + (latency == null ? "" : " " + latency.toMillis() + " ms")
+        + (warnings.isEmpty() ? "" : " warnings: " + String.join("; ", warnings));
+  }
+
+  private static List<String> warnings(AuditEvent event) {
+    JsonNode additional = event.additionalEventData();
+    List<String> messages = new ArrayList<>();
+    if (additional != null) {
+      for (JsonNode warning : additional.path("warnings")) {
+        String message = warning.path("message").asText("");
+        if (!message.isEmpty()) {
+          messages.add(message.replaceAll("\\p{Cntrl}", "?"));
+        }
+      }
+    }
+    return messages;
   }
 
   private static String key(AuditEvent event) {

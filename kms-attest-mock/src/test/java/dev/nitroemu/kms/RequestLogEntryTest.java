@@ -56,6 +56,26 @@ class RequestLogEntryTest {
   }
 
   @Test
+  void aPolicyTheLintWarnsAboutShowsItsWarningsOnItsLine() throws Exception {
+    List<RequestLogEntry> entries = new CopyOnWriteArrayList<>();
+    try (KmsMockServer server = KmsMockServer.builder().requestListener(entries::add).build().start();
+        KmsClient client = KmsTestClients.client(server)) {
+      String keyId = client.createKey(r -> r.description("linted")).keyMetadata().keyId();
+      client.putKeyPolicy(r -> r.keyId(keyId).policyName("default").bypassPolicyLockoutSafetyCheck(true)
+          .policy("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"admin\",\"Effect\":\"Allow\","
+              + "\"Principal\":{\"AWS\":\"arn:aws:iam::000000000000:root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"},"
+              + "{\"Sid\":\"enclave\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::000000000000:root\"},"
+              + "\"Action\":\"kms:Decrypt\",\"Resource\":\"*\",\"Condition\":{\"StringEqualsIgnoreCase\":{}}}]}"));
+
+      RequestLogEntry put = entries.get(entries.size() - 1);
+      assertThat(put.operation()).isEqualTo("PutKeyPolicy");
+      assertThat(put.warnings()).isNotEmpty();
+      assertThat(put.toLine()).contains(" warnings: ").doesNotContain("\n");
+      assertThat(entries.get(0).warnings()).isEmpty();
+    }
+  }
+
+  @Test
   void anAuditEventReadBackHasNoLatency() throws Exception {
     try (KmsMockServer server = KmsMockServer.builder().build().start(); KmsClient client = KmsTestClients.client(server)) {
       client.listKeys();
