@@ -94,6 +94,9 @@ final class StartCommand extends CliCommand {
   @Option(names = "--kms-host", paramLabel = "NAME", description = "also serve KMS requests whose Host is NAME (any port), e.g. host.docker.internal; repeatable (default: loopback, localhost and kms.<region>.amazonaws.com only)")
   List<String> kmsHosts = new ArrayList<>();
 
+  @Option(names = "--kms-strict-aws", description = "KMS CreateKey treats LocalStack's _custom_id_ and _custom_key_material_ tags as ordinary tags, as AWS does")
+  boolean kmsStrictAws;
+
   @Option(names = "--proxy-config", paramLabel = "FILE", description = "vsock-proxy allowlist YAML (default: allow exactly the --proxy destinations)")
   String proxyConfig;
 
@@ -162,7 +165,8 @@ final class StartCommand extends CliCommand {
         .port(kmsPort == null ? DEFAULT_KMS_PORT : kmsPort)
         .region(region)
         .clock(env.clock())
-        .trustAnchor(root.certificate());
+        .trustAnchor(root.certificate())
+        .localStackTags(!kmsStrictAws);
     if (kmsTrustAws) {
       builder.trustAwsRoot();
     }

@@ -50,8 +50,9 @@ import java.util.regex.Pattern;
  * credentials {@link KmsCredentials#defaults()} ({@code test}/{@code test}), keys in memory, no
  * attestation trust anchor (every {@code Recipient} is then refused), documents at most 5 minutes old,
  * plain HTTP, the system UTC clock, {@link ConnectionLimits#DEFAULT} (256 connections; one with no
- * request in progress and no traffic for 60 s is closed). {@link #close()} is idempotent; a closed
- * server cannot be restarted.
+ * request in progress and no traffic for 60 s is closed), LocalStack's {@code _custom_id_} and {@code
+ * _custom_key_material_} CreateKey tags honoured ({@link Builder#localStackTags(boolean)}). {@link
+ * #close()} is idempotent; a closed server cannot be restarted.
  *
  * <p>Requests must carry a {@code Host} that names this endpoint: a loopback address, {@code localhost},
  * {@code kms.<region>.amazonaws.com} (for a served region) or its FIPS variant, the specific address the
@@ -85,6 +86,7 @@ public final class KmsMockServer implements AutoCloseable {
   private final KmsTlsCa tlsCa;
   private final ConnectionLimits connectionLimits;
   private final List<String> allowedHosts;
+  private final boolean localStackTags;
   private final Object lifecycle = new Object();
   private boolean started;
   private boolean closed;
@@ -109,6 +111,7 @@ public final class KmsMockServer implements AutoCloseable {
     this.tlsCa = builder.tlsCa;
     this.connectionLimits = builder.connectionLimits;
     this.allowedHosts = List.copyOf(builder.allowedHosts);
+    this.localStackTags = builder.localStackTags;
   }
 
   /** A builder with the defaults described on this class. */
@@ -134,7 +137,7 @@ public final class KmsMockServer implements AutoCloseable {
       started = true;
       boolean ok = false;
       try {
-        keys = KmsRegions.open(region, additionalRegions, accountId, clock, random, stateDirectory);
+        keys = KmsRegions.open(region, additionalRegions, accountId, clock, random, stateDirectory, localStackTags);
         try {
           auditLog = auditFile != null ? AuditLog.toFile(auditFile) : AuditLog.inMemory();
         } catch (UncheckedIOException e) {
@@ -298,6 +301,7 @@ public final class KmsMockServer implements AutoCloseable {
     private KmsTlsCa tlsCa;
     private ConnectionLimits connectionLimits = ConnectionLimits.DEFAULT;
     private final List<String> allowedHosts = new ArrayList<>();
+    private boolean localStackTags = true;
 
     private Builder() {
       KmsCredentials defaults = KmsCredentials.defaults();
@@ -432,6 +436,16 @@ public final class KmsMockServer implements AutoCloseable {
      */
     public Builder allowedHost(String name) {
       allowedHosts.add(AllowedHosts.normalize(name));
+      return this;
+    }
+
+    /**
+     * Whether CreateKey honours LocalStack's tags (true by default): {@code _custom_id_} (the key id
+     * to use, a UUID) and {@code _custom_key_material_} (base64 key material: the raw AES or HMAC key,
+     * or a DER PKCS#8 private key for RSA and ECC specs). With false they are ordinary tags, as in AWS.
+     */
+    public Builder localStackTags(boolean honour) {
+      this.localStackTags = honour;
       return this;
     }
 
