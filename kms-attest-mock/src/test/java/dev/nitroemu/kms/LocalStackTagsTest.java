@@ -127,13 +127,11 @@ class LocalStackTagsTest {
     assertThat(verifier.verify(signature)).isTrue();
 
     assertError(() -> kms.createKey(r -> r.keySpec(KeySpec.RSA_3072).keyUsage(KeyUsageType.SIGN_VERIFY)
-        .tags(material(pair.getPrivate().getEncoded()))), "ValidationException",
-        "_custom_key_material_ of a RSA_3072 key must be the base64 of a DER PKCS#8 RSA private key with a 3072-bit"
-            + " modulus.");
+        .tags(material(pair.getPrivate().getEncoded()))), "IncorrectKeyMaterialException",
+        "The key material is not valid for key spec RSA_3072: the RSA modulus has 2048 bits.");
     assertError(() -> kms.createKey(r -> r.keySpec(KeySpec.ECC_NIST_P256).keyUsage(KeyUsageType.SIGN_VERIFY)
-        .tags(material(pair.getPrivate().getEncoded()))), "ValidationException",
-        "_custom_key_material_ of a ECC_NIST_P256 key must be the base64 of a DER PKCS#8 EC private key on curve "
-            + "secp256r1.");
+        .tags(material(pair.getPrivate().getEncoded()))), "IncorrectKeyMaterialException",
+        "The key material is not valid for key spec ECC_NIST_P256: it is not a DER-encoded PKCS#8 EC private key.");
   }
 
   @Test
