@@ -1,5 +1,6 @@
 package dev.nitroemu.bench;
 
+import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.kms.KmsMockServer;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
@@ -86,8 +87,8 @@ public class KmsSignBenchmark {
 
     @TearDown
     public void tearDown() {
-      LoopbackPeers.closeQuietly(client);
-      LoopbackPeers.closeQuietly(server);
+      Closeables.closeQuietly(client);
+      Closeables.closeQuietly(server);
     }
   }
 
