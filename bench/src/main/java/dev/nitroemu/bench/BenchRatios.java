@@ -33,6 +33,7 @@ public final class BenchRatios {
     {"VsockNsmBenchmark.remoteAttest", "VsockNsmBenchmark.inProcessAttest", "0.80"},
     {"KmsDecryptBenchmark.mockDecrypt", "KmsDecryptBenchmark.bareNetty", "0.50"},
     {"KmsDecryptBenchmark.mockDecryptWithRecipient", "KmsDecryptBenchmark.bareNetty", "-"},
+    {"KmsSignBenchmark.mockSign", "KmsSignBenchmark.rawSign", "0.50"},
     {"EifReadBenchmark.readEif", "EifReadBenchmark.plainSha384", "0.90"},
   };
 

@@ -113,6 +113,9 @@ final class StartCommand extends CliCommand {
   @Option(names = "--kms-host", paramLabel = "NAME", description = "also serve KMS requests whose Host is NAME (any port), e.g. host.docker.internal; repeatable (default: loopback, localhost and kms.<region>.amazonaws.com only)")
   List<String> kmsHosts = new ArrayList<>();
 
+  @Option(names = "--kms-strict-aws", description = "KMS CreateKey treats LocalStack's _custom_id_ and _custom_key_material_ tags as ordinary tags, as AWS does")
+  boolean kmsStrictAws;
+
   @Option(names = "--proxy-config", paramLabel = "FILE", description = "vsock-proxy allowlist YAML (default: allow exactly the --proxy destinations)")
   String proxyConfig;
 
@@ -207,6 +210,7 @@ final class StartCommand extends CliCommand {
         .nsmPort(nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort)
         .kmsProxyPort(kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort)
         .kmsTrustAwsRoot(kmsTrustAws)
+        .kmsLocalStackTags(!kmsStrictAws)
         .mappingFile(owned.mappingFile())
         .kmsAuditFile(StateDirectory.auditFile(owned.path()));
     try {

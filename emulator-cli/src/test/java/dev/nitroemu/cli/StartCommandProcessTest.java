@@ -43,6 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Runs {@code nitro-emu start} as a separate JVM, uses its NSM and proxy by vsock address, and stops it with SIGTERM. */
 @Timeout(120)
 class StartCommandProcessTest {
+  private static final String FIXED_KEY_ID = "5f3ad7c8-4e9b-4d4c-9a1e-6b2f1c0d9e8a";
+
   @TempDir Path dir;
 
   private Process process;
@@ -112,6 +114,9 @@ class StartCommandProcessTest {
       try (KmsClient parent = EnclaveKmsClient.kmsClient(URI.create(kms.path("endpoint").asText()), kms.path("region").asText(),
               kms.path("accessKeyId").asText(), kms.path("secretAccessKey").asText())) {
         String keyId = parent.createKey(b -> b.policy(pcr0Policy(pcr0))).keyMetadata().keyId();
+        // LocalStack's _custom_id_ tag is honoured unless --kms-strict-aws.
+        assertThat(parent.createKey(b -> b.tags(t -> t.tagKey("_custom_id_").tagValue(FIXED_KEY_ID))).keyMetadata().keyId())
+            .isEqualTo(FIXED_KEY_ID);
         byte[] blob = parent.encrypt(b -> b.keyId(keyId).plaintext(SdkBytes.fromUtf8String("s3cr3t"))).ciphertextBlob().asByteArray();
         assertThatThrownBy(() -> parent.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(blob))))
             .isInstanceOf(KmsException.class).hasMessageContaining("not authorized");
@@ -139,6 +144,22 @@ class StartCommandProcessTest {
     assertThat(Files.readString(log)).as("stderr: %s", stderr(process)).contains("nitro-emu: stopping");
     assertThat(state.resolve("endpoints.json")).doesNotExist();
     assertThat(Files.readString(mapping)).doesNotContain("3:9797");
+  }
+
+  @Test
+  void kmsStrictAwsTreatsLocalStackTagsAsOrdinaryTags() throws Exception {
+    Path state = dir.resolve("state");
+    log = dir.resolve("stack.log");
+    process = startStack(state, "--kms-port", "0", "--kms-proxy-port", "8002", "--kms-strict-aws");
+    JsonNode kms = new ObjectMapper().readTree(state.resolve("endpoints.json").toFile()).path("kms");
+    try (KmsClient parent = EnclaveKmsClient.kmsClient(URI.create(kms.path("endpoint").asText()), kms.path("region").asText(),
+        kms.path("accessKeyId").asText(), kms.path("secretAccessKey").asText())) {
+      String keyId = parent.createKey(b -> b.tags(t -> t.tagKey("_custom_id_").tagValue(FIXED_KEY_ID))).keyMetadata().keyId();
+
+      assertThat(keyId).isNotEqualTo(FIXED_KEY_ID);
+      assertThat(parent.listResourceTags(b -> b.keyId(keyId)).tags()).singleElement()
+          .satisfies(tag -> assertThat(tag.tagValue()).isEqualTo(FIXED_KEY_ID));
+    }
   }
 
   @Test

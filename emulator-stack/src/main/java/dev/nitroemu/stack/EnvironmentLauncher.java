@@ -114,6 +114,7 @@ final class EnvironmentLauncher {
         .region(region)
         .trustAnchor(root.certificate())
         .clock(clock)
+        .localStackTags(services.kmsLocalStackTags())
         .healthServices(() -> healthFields(served.get()));
     if (services.kmsTrustAwsRoot()) {
       builder.trustAwsRoot();

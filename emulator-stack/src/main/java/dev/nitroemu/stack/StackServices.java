@@ -55,6 +55,7 @@ public final class StackServices {
   private final String kmsRegion;
   private final KmsTlsCa kmsTls;
   private final boolean kmsTrustAwsRoot;
+  private final boolean kmsLocalStackTags;
   private final Path kmsStateDirectory;
   private final Path kmsAuditFile;
   private final Consumer<RequestLogEntry> kmsRequestListener;
@@ -71,6 +72,7 @@ public final class StackServices {
     this.kmsRegion = b.kmsRegion;
     this.kmsTls = b.kmsTls;
     this.kmsTrustAwsRoot = b.kmsTrustAwsRoot;
+    this.kmsLocalStackTags = b.kmsLocalStackTags;
     this.kmsStateDirectory = b.kmsStateDirectory;
     this.kmsAuditFile = b.kmsAuditFile;
     this.kmsRequestListener = b.kmsRequestListener;
@@ -141,6 +143,11 @@ public final class StackServices {
     return kmsTrustAwsRoot;
   }
 
+  /** Whether KMS CreateKey honours LocalStack's {@code _custom_id_} and {@code _custom_key_material_} tags. */
+  public boolean kmsLocalStackTags() {
+    return kmsLocalStackTags;
+  }
+
   /** Where KMS keeps keys, aliases and policies across restarts, or null to keep them in memory. */
   public Path kmsStateDirectory() {
     return kmsStateDirectory;
@@ -170,6 +177,7 @@ public final class StackServices {
     b.kmsRegion = kmsRegion;
     b.kmsTls = kmsTls;
     b.kmsTrustAwsRoot = kmsTrustAwsRoot;
+    b.kmsLocalStackTags = kmsLocalStackTags;
     b.kmsStateDirectory = kmsStateDirectory;
     b.kmsAuditFile = kmsAuditFile;
     b.kmsRequestListener = kmsRequestListener;
@@ -195,6 +203,7 @@ public final class StackServices {
     private String kmsRegion;
     private KmsTlsCa kmsTls;
     private boolean kmsTrustAwsRoot;
+    private boolean kmsLocalStackTags = true;
     private Path kmsStateDirectory;
     private Path kmsAuditFile;
     private Consumer<RequestLogEntry> kmsRequestListener;
@@ -274,6 +283,15 @@ public final class StackServices {
     /** Lets KMS also accept attestation documents from real Nitro hardware (the AWS root). */
     public Builder kmsTrustAwsRoot(boolean trust) {
       this.kmsTrustAwsRoot = trust;
+      return this;
+    }
+
+    /**
+     * Whether KMS CreateKey honours LocalStack's tags (default true); false treats them as ordinary
+     * tags, as AWS does.
+     */
+    public Builder kmsLocalStackTags(boolean honour) {
+      this.kmsLocalStackTags = honour;
       return this;
     }
 

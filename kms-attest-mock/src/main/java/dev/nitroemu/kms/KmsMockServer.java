@@ -53,8 +53,9 @@ import java.util.regex.Pattern;
  * credentials {@link KmsCredentials#defaults()} ({@code test}/{@code test}), keys in memory, no
  * attestation trust anchor (every {@code Recipient} is then refused), documents at most 5 minutes old,
  * plain HTTP, the system UTC clock, {@link ConnectionLimits#DEFAULT} (256 connections; one with no
- * request in progress and no traffic for 60 s is closed). {@link #close()} is idempotent; a closed
- * server cannot be restarted.
+ * request in progress and no traffic for 60 s is closed), LocalStack's {@code _custom_id_} and {@code
+ * _custom_key_material_} CreateKey tags honoured ({@link Builder#localStackTags(boolean)}). {@link
+ * #close()} is idempotent; a closed server cannot be restarted.
  *
  * <p>Requests must carry a {@code Host} that names this endpoint: a loopback address, {@code localhost},
  * {@code kms.<region>.amazonaws.com} (for a served region) or its FIPS variant, the specific address the
@@ -97,6 +98,7 @@ public final class KmsMockServer implements AutoCloseable {
   private final List<String> allowedHosts;
   private final Supplier<Map<String, Map<String, String>>> healthServices;
   private final Consumer<RequestLogEntry> requestListener;
+  private final boolean localStackTags;
   private final Object lifecycle = new Object();
   private volatile URI servedEndpoint;
   private boolean started;
@@ -124,6 +126,7 @@ public final class KmsMockServer implements AutoCloseable {
     this.allowedHosts = List.copyOf(builder.allowedHosts);
     this.healthServices = builder.healthServices;
     this.requestListener = builder.requestListener;
+    this.localStackTags = builder.localStackTags;
   }
 
   /** A builder with the defaults described on this class. */
@@ -149,7 +152,7 @@ public final class KmsMockServer implements AutoCloseable {
       started = true;
       boolean ok = false;
       try {
-        keys = KmsRegions.open(region, additionalRegions, accountId, clock, random, stateDirectory);
+        keys = KmsRegions.open(region, additionalRegions, accountId, clock, random, stateDirectory, localStackTags);
         try {
           auditLog = auditFile != null ? AuditLog.toFile(auditFile) : AuditLog.inMemory();
         } catch (UncheckedIOException e) {
@@ -318,6 +321,7 @@ public final class KmsMockServer implements AutoCloseable {
     private final List<String> allowedHosts = new ArrayList<>();
     private Supplier<Map<String, Map<String, String>>> healthServices = Map::of;
     private Consumer<RequestLogEntry> requestListener = entry -> { };
+    private boolean localStackTags = true;
 
     private Builder() {
       KmsCredentials defaults = KmsCredentials.defaults();
@@ -471,6 +475,16 @@ public final class KmsMockServer implements AutoCloseable {
      */
     public Builder requestListener(Consumer<RequestLogEntry> listener) {
       this.requestListener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Whether CreateKey honours LocalStack's tags (true by default): {@code _custom_id_} (the key id
+     * to use, a UUID) and {@code _custom_key_material_} (base64 key material: the raw AES or HMAC key,
+     * or a DER PKCS#8 private key for RSA and ECC specs). With false they are ordinary tags, as in AWS.
+     */
+    public Builder localStackTags(boolean honour) {
+      this.localStackTags = honour;
       return this;
     }
 

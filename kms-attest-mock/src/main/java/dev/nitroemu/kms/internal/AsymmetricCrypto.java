@@ -53,6 +53,12 @@ public final class AsymmetricCrypto {
         rsa.initialize(new RSAKeyGenParameterSpec(spec.bits(), RSAKeyGenParameterSpec.F4), random);
         return rsa.generateKeyPair();
       }
+      if (spec == KmsKeySpec.ECC_SECG_P256K1) {
+        // The JDK dropped secp256k1 in Java 16; BouncyCastle (already a dependency) has it.
+        KeyPairGenerator k1 = KeyPairGenerator.getInstance("EC", Bc.PROVIDER);
+        k1.initialize(new ECGenParameterSpec(spec.curve()), random);
+        return k1.generateKeyPair();
+      }
       if (spec.family() == KmsKeySpec.Family.ECC) {
         KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
         ec.initialize(new ECGenParameterSpec(spec.curve()), random);
@@ -77,11 +83,6 @@ public final class AsymmetricCrypto {
     }
     try {
       switch (keyPairSpec) {
-        case "ECC_SECG_P256K1":
-          // The JDK dropped secp256k1 in Java 16; BouncyCastle (already a dependency) has it.
-          KeyPairGenerator k1 = KeyPairGenerator.getInstance("EC", Bc.PROVIDER);
-          k1.initialize(new ECGenParameterSpec("secp256k1"), random);
-          return k1.generateKeyPair();
         case "ECC_NIST_EDWARDS25519":
           KeyPairGenerator ed = KeyPairGenerator.getInstance("Ed25519");
           ed.initialize(255, random);

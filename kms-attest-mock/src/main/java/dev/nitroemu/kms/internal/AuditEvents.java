@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
 /**
  * Turns KMS calls into CloudTrail-shaped {@link AuditEvent}s. Request parameters are copied from an
  * allow-list of non-secret members in CloudTrail's camelCase, so plaintext, ciphertext blobs,
- * attestation documents, private keys and shared secrets never reach the log.
+ * attestation documents, private keys and shared secrets never reach the log; the value of a
+ * {@code _custom_key_material_} tag is replaced by {@code HIDDEN_DUE_TO_SECURITY_REASONS}.
  */
 public final class AuditEvents {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -135,7 +136,8 @@ public final class AuditEvents {
     for (Map.Entry<String, JsonNode> member : request.properties()) {
       if (LOGGED_REQUEST_MEMBERS.contains(member.getKey())) {
         int limit = member.getKey().equals("Policy") ? MAX_POLICY : MAX_STRING;
-        parameters.set(camelCase(member.getKey()), copy(member.getKey(), member.getValue(), limit, 0));
+        JsonNode value = member.getKey().equals("Tags") ? LocalStackTags.redact(member.getValue()) : member.getValue();
+        parameters.set(camelCase(member.getKey()), copy(member.getKey(), value, limit, 0));
       }
     }
     return parameters.isEmpty() ? NODES.nullNode() : parameters;

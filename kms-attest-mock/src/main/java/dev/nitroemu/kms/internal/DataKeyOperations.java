@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateDataKeyPair, GenerateRandom and
- * DeriveSharedSecret.
+ * GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateDataKeyPair,
+ * GenerateDataKeyPairWithoutPlaintext, GenerateRandom and DeriveSharedSecret.
  *
  * <p>With a verified Recipient (GenerateDataKey, GenerateDataKeyPair, GenerateRandom,
  * DeriveSharedSecret) the secret goes into CiphertextForRecipient, sealed to the enclave's key, and
@@ -68,6 +68,15 @@ final class DataKeyOperations {
   }
 
   KmsResult generateDataKeyPair(KmsCall call) {
+    return dataKeyPair(call, true);
+  }
+
+  KmsResult generateDataKeyPairWithoutPlaintext(KmsCall call) {
+    return dataKeyPair(call, false);
+  }
+
+  private KmsResult dataKeyPair(KmsCall call, boolean withPlaintext) {
+    String operation = withPlaintext ? "GenerateDataKeyPair" : "GenerateDataKeyPairWithoutPlaintext";
     RequestFields fields = new RequestFields(call.request());
     String keyId = OperationSupport.keyIdMember(fields, "KeyId");
     String keyPairSpec = fields.enumValue("KeyPairSpec", AsymmetricCrypto.DATA_KEY_PAIR_SPECS);
@@ -77,9 +86,9 @@ final class DataKeyOperations {
     Map<String, String> context = fields.stringMap("EncryptionContext");
     fields.stringList("GrantTokens", OperationSupport.MAX_GRANT_TOKENS);
     KmsKey key = support.resolve(call, keyId, KeyIdentifiers.Forms.ANY);
-    AttestedRecipient attested = support.recipient(call);
-    support.authorize(call, key, "kms:GenerateDataKeyPair", context, attested);
-    requireSymmetricEncryptionKey(key, "GenerateDataKeyPair");
+    AttestedRecipient attested = withPlaintext ? support.recipient(call) : null;
+    support.authorize(call, key, "kms:" + operation, context, attested);
+    requireSymmetricEncryptionKey(key, operation);
     if (keyPairSpec.equals("SM2")) {
       throw AsymmetricCrypto.sm2Unsupported();
     }
@@ -91,7 +100,9 @@ final class DataKeyOperations {
     OperationSupport.putBlob(
         response, "PrivateKeyCiphertextBlob",
         CiphertextBlob.encrypt(key.keyId(), key.currentMaterial(), privateKey, context, support.settings().random()));
-    putSecret(response, "PrivateKeyPlaintext", privateKey, attested);
+    if (withPlaintext) {
+      putSecret(response, "PrivateKeyPlaintext", privateKey, attested);
+    }
     OperationSupport.putBlob(response, "PublicKey", pair.getPublic().getEncoded());
     response.put("KeyId", key.arn());
     response.put("KeyPairSpec", keyPairSpec);

@@ -156,7 +156,9 @@ final class ImportedKeyMaterial {
       KeyFactory bc = KeyFactory.getInstance("EC", AsymmetricCrypto.Bc.PROVIDER);
       byte[] publicKey = bc.generatePublic(new ECPublicKeySpec(expected.getG().multiply(d).normalize(), expected))
           .getEncoded();
-      byte[] normalized = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(bytes)).getEncoded();
+      // The JDK dropped secp256k1: its keys are kept in BouncyCastle's encoding, as KeyMaterial parses them.
+      KeyFactory storing = spec == KmsKeySpec.ECC_SECG_P256K1 ? bc : KeyFactory.getInstance("EC");
+      byte[] normalized = storing.generatePrivate(new PKCS8EncodedKeySpec(bytes)).getEncoded();
       return new Material(normalized, publicKey);
     } catch (GeneralSecurityException e) {
       throw incorrect(spec, "the EC key is not valid");

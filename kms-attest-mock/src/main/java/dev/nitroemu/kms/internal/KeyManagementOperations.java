@@ -1,17 +1,17 @@
 package dev.nitroemu.kms.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.kms.KeyPolicyLint;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyPair;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
@@ -19,6 +19,10 @@ import java.util.regex.Pattern;
 /**
  * CreateKey (with {@code Origin=EXTERNAL} and {@code MultiRegion=true}), DescribeKey, ListKeys, EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion,
  * PutKeyPolicy and GetKeyPolicy.
+ *
+ * <p>CreateKey makes symmetric, RSA, ECC (NIST curves and secp256k1) and HMAC keys with their Tags
+ * ({@link KeyTags}), honouring LocalStack's {@code _custom_id_} and {@code _custom_key_material_}
+ * tags unless the server is strict ({@link LocalStackTags}).
  *
  * <p>CreateKey and ListKeys are authorized by IAM alone in AWS; the mock has no IAM (callers'
  * identity policies are taken to allow everything), so they are not checked against any key policy.
@@ -50,7 +54,9 @@ final class KeyManagementOperations {
     String xksKeyId = fields.string("XksKeyId", 1, 128);
     boolean bypassLockoutCheck = fields.bool("BypassPolicyLockoutSafetyCheck");
     boolean multiRegion = fields.bool("MultiRegion");
-    checkTags(fields);
+    boolean localStack = support.settings().localStackTags();
+    LinkedHashMap<String, String> tags =
+        KeyTags.parse(fields, "Tags", false, localStack ? Set.of(LocalStackTags.CUSTOM_KEY_MATERIAL) : Set.of());
     if (keySpec != null && masterKeySpec != null) {
       throw KmsError.validation(
           "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.");
@@ -77,8 +83,13 @@ final class KeyManagementOperations {
       throw unsupported("KeySpec " + specName + " with KeyUsage " + usage);
     }
 
+    LocalStackTags custom = localStack ? LocalStackTags.take(tags, multiRegion) : new LocalStackTags(null, null);
     String account = support.account(call);
-    String keyId = multiRegion ? newMultiRegionKeyId() : newKeyId();
+    String keyId = custom.customId() != null ? custom.customId() : multiRegion ? newMultiRegionKeyId() : newKeyId();
+    if (custom.customId() != null && support.store().find(keyId, support.now(call)) != null) {
+      throw new KmsError("AlreadyExistsException", "A key with the id " + keyId + " (" + LocalStackTags.CUSTOM_ID
+          + ") already exists.");
+    }
     String arn = support.ids().keyArn(account, keyId);
     String policyJson = policyText != null ? policyText : KeyPolicy.defaultPolicyJson(account);
     KeyPolicy policy = KeyPolicy.parse(policyJson);
@@ -88,25 +99,27 @@ final class KeyManagementOperations {
     String region = support.settings().region();
     KmsKey key;
     if (KmsKey.EXTERNAL.equals(origin)) {
+      if (custom.customMaterial() != null) {
+        throw KmsError.validation(LocalStackTags.CUSTOM_KEY_MATERIAL + " does not apply to keys with Origin EXTERNAL:"
+            + " import their key material.");
+      }
+      if (spec.family() == KmsKeySpec.Family.HMAC) {
+        throw unsupported("Importing key material into HMAC keys");
+      }
       key = KmsKey.awaitingImport(keyId, account, region, support.settings().partition(), support.now(call),
           description == null ? "" : description, usage, spec, policyJson, policy);
     } else {
-      byte[] secret;
-      byte[] publicKey = null;
-      if (spec.asymmetric()) {
-        KeyPair pair = AsymmetricCrypto.generate(spec, support.settings().random());
-        secret = pair.getPrivate().getEncoded();
-        publicKey = pair.getPublic().getEncoded();
-      } else {
-        secret = support.maintenance().newSecret();
-      }
+      NewKeyMaterial material = custom.customMaterial() != null
+          ? NewKeyMaterial.fromCustom(spec, custom.customMaterial())
+          : NewKeyMaterial.generate(spec, support.settings().random());
       key = new KmsKey(keyId, account, region, support.settings().partition(), support.now(call),
           description == null ? "" : description, usage, spec, KeyState.ENABLED, null, null, policyJson, policy,
-          secret, publicKey);
+          material.secret(), material.publicKey());
     }
     if (multiRegion) {
       key = key.withMultiRegion(new MultiRegionRole(region, 0));
     }
+    key = key.withTags(tags);
     support.store().add(key);
     ObjectNode response = OperationSupport.JSON.objectNode();
     response.set("KeyMetadata", support.metadata(key, support.now(call)));
@@ -280,11 +293,7 @@ final class KeyManagementOperations {
   }
 
   private KmsKey update(KmsCall call, KmsKey key, UnaryOperator<KmsKey> change) {
-    KmsKey changed = support.store().update(key.keyId(), support.now(call), change);
-    if (changed == null) {
-      throw KmsError.notFound("Key '" + key.arn() + "' does not exist");
-    }
-    return changed;
+    return support.update(call, key, change);
   }
 
   static String policyMember(RequestFields fields, boolean required) {
@@ -308,21 +317,6 @@ final class KeyManagementOperations {
           "'" + name + "'", "PolicyName", "Member must satisfy regular expression pattern: [\\w]+");
     }
     return name;
-  }
-
-  static void checkTags(RequestFields fields) {
-    JsonNode tags = fields.node("Tags");
-    if (tags == null) {
-      return;
-    }
-    if (!tags.isArray()) {
-      throw new KmsError("SerializationException", "Start of structure or map found where not expected.");
-    }
-    for (JsonNode tag : tags) {
-      if (!tag.isObject() || !tag.path("TagKey").isTextual() || !tag.path("TagValue").isTextual()) {
-        throw RequestFields.notNull("Tags");
-      }
-    }
   }
 
   private String newKeyId() {

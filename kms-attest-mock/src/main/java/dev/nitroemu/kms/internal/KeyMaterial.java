@@ -15,8 +15,8 @@ import java.util.Objects;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * One version of a KMS key's key material: the secret (an AES-256 key, or a DER PKCS#8 private key with
- * its DER SubjectPublicKeyInfo), its 64-hex-digit id, its place in the key's rotations, and, for
+ * One version of a KMS key's key material: the secret (an AES key, an HMAC key, or a DER PKCS#8 private
+ * key with its DER SubjectPublicKeyInfo), its 64-hex-digit id, its place in the key's rotations, and, for
  * imported material, its import state and expiration.
  *
  * <p>Ids: material KMS generated is named {@code SHA-256("nitro-emu KMS key material id\0" || secret)};
@@ -28,6 +28,9 @@ import javax.crypto.spec.SecretKeySpec;
  * deleted or expired keeps its id (and public key) so the same material can be imported again.
  */
 public final class KeyMaterial {
+  /** The longest HMAC key material accepted (LocalStack's {@code _custom_key_material_} takes any length). */
+  static final int MAX_HMAC_KEY = 1024;
+
   private static final byte[] GENERATED_LABEL = "nitro-emu KMS key material id\0".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] IMPORTED_LABEL =
       "nitro-emu KMS imported key material id\0".getBytes(StandardCharsets.US_ASCII);
@@ -91,10 +94,16 @@ public final class KeyMaterial {
     if (spec.asymmetric() && publicKey == null && secret != null) {
       throw new IllegalArgumentException("Asymmetric material has a public key");
     }
-    if (!spec.asymmetric() && secret != null && secret.length != 32) {
-      throw new IllegalArgumentException("Symmetric key material is 32 bytes");
+    // AES keys are 32 bytes, or 16 or 24 from LocalStack's _custom_key_material_ (LocalStackTags).
+    int length = secret == null ? 32 : secret.length;
+    if (spec.family() == KmsKeySpec.Family.SYMMETRIC && length != 16 && length != 24 && length != 32) {
+      throw new IllegalArgumentException("Symmetric key material is an AES key of 16, 24 or 32 bytes");
     }
-    this.secretKey = spec.asymmetric() || secret == null ? null : new SecretKeySpec(secret, "AES");
+    if (spec.family() == KmsKeySpec.Family.HMAC && (length < 1 || length > MAX_HMAC_KEY)) {
+      throw new IllegalArgumentException("HMAC key material is 1 to " + MAX_HMAC_KEY + " bytes");
+    }
+    this.secretKey = spec.family() != KmsKeySpec.Family.SYMMETRIC || secret == null ? null
+        : new SecretKeySpec(secret, "AES");
   }
 
   /** The first material of a key KMS generates. */
@@ -192,7 +201,15 @@ public final class KeyMaterial {
     return imported == null ? null : secret != null ? "IMPORTED" : "PENDING_IMPORT";
   }
 
-  /** The AES-256 key of symmetric material. */
+  /** The key of HMAC material, for {@code javax.crypto.Mac} with this JCA algorithm. */
+  public SecretKeySpec macKey(String jcaAlgorithm) {
+    if (spec.family() != KmsKeySpec.Family.HMAC || secret == null) {
+      throw new IllegalStateException("Not available HMAC key material");
+    }
+    return new SecretKeySpec(secret, jcaAlgorithm);
+  }
+
+  /** The AES key of symmetric encryption material. */
   public SecretKeySpec secretKey() {
     if (secretKey == null) {
       throw new IllegalStateException("Not available symmetric key material");
@@ -270,6 +287,9 @@ public final class KeyMaterial {
   private KeyFactory keyFactory() throws GeneralSecurityException {
     if (!spec.asymmetric()) {
       throw new IllegalStateException("Not an asymmetric key");
+    }
+    if (spec == KmsKeySpec.ECC_SECG_P256K1) {
+      return KeyFactory.getInstance("EC", AsymmetricCrypto.Bc.PROVIDER); // the JDK dropped secp256k1
     }
     return KeyFactory.getInstance(spec.family() == KmsKeySpec.Family.RSA ? "RSA" : "EC");
   }

@@ -197,6 +197,27 @@ public final class KeyStore implements AutoCloseable {
   }
 
   /**
+   * Points an existing alias at another existing key (UpdateAlias).
+   *
+   * @return false when the account has no alias with that name
+   */
+  public boolean replaceAlias(KmsAlias alias) {
+    synchronized (writeLock) {
+      checkOpen();
+      String key = aliasKey(alias.accountId(), alias.aliasName());
+      if (!aliases.containsKey(key)) {
+        return false;
+      }
+      if (!keys.containsKey(alias.targetKeyId())) {
+        throw new IllegalStateException("Alias target " + alias.targetKeyId() + " does not exist");
+      }
+      persist(() -> files.writeAlias(alias));
+      aliases.put(key, alias);
+      return true;
+    }
+  }
+
+  /**
    * Removes an alias.
    *
    * @return false when the account has no alias with that name

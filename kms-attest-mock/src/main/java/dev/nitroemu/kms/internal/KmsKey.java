@@ -2,14 +2,17 @@ package dev.nitroemu.kms.internal;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * One KMS key: its metadata, key policy, key material versions ({@link KeyMaterial}), rotation
+ * One KMS key: its metadata, tags, key policy, key material versions ({@link KeyMaterial}), rotation
  * schedule, multi-Region role and pending import parameters.
  *
  * <p>Instances are immutable; changes make a new instance ({@link #withState}, {@link #withPolicy},
@@ -43,11 +46,12 @@ public final class KmsKey {
   private final KeyRotation rotation;
   private final MultiRegionRole multiRegion;
   private final List<ImportParameters> importParameters;
+  private final Map<String, String> tags;
 
   /**
    * Makes a key whose material KMS generated (origin {@code AWS_KMS}, one material version).
    *
-   * @param secret the 32-byte AES key (symmetric keys) or the DER PKCS#8 private key
+   * @param secret the AES key (see {@link KeyMaterial}), the HMAC key or the DER PKCS#8 private key
    * @param publicKey the DER SubjectPublicKeyInfo for asymmetric keys, else null
    */
   public KmsKey(String keyId, String accountId, String region, String partition, Instant creationDate,
@@ -55,7 +59,7 @@ public final class KmsKey {
       Integer pendingWindowInDays, String policyJson, KeyPolicy policy, byte[] secret, byte[] publicKey) {
     this(keyId, accountId, region, partition, creationDate, description, keyUsage, spec, state, deletionDate,
         pendingWindowInDays, policyJson, policy, AWS_KMS, List.of(KeyMaterial.generated(spec, secret, publicKey)),
-        KeyRotation.NONE, null, List.of());
+        KeyRotation.NONE, null, List.of(), Map.of());
   }
 
   /** A key with {@code Origin=EXTERNAL} and no key material yet, in state {@code PendingImport}. */
@@ -64,7 +68,7 @@ public final class KmsKey {
       KeyPolicy policy) {
     return new KmsKey(keyId, accountId, region, partition, creationDate, description, keyUsage, spec,
         KeyState.PENDING_IMPORT, null, null, policyJson, policy, EXTERNAL, List.of(), KeyRotation.NONE, null,
-        List.of());
+        List.of(), Map.of());
   }
 
   /** Rebuilds a key from all its parts ({@link StateCodec}); the one constructor that validates. */
@@ -74,13 +78,14 @@ public final class KmsKey {
       KeyRotation rotation, MultiRegionRole multiRegion, List<ImportParameters> importParameters) {
     return new KmsKey(keyId, accountId, region, partition, creationDate, description, keyUsage, spec, state,
         deletionDate, pendingWindowInDays, policyJson, policy, origin, materials, rotation, multiRegion,
-        importParameters);
+        importParameters, Map.of());
   }
 
   private KmsKey(String keyId, String accountId, String region, String partition, Instant creationDate,
       String description, String keyUsage, KmsKeySpec spec, KeyState state, Instant deletionDate,
       Integer pendingWindowInDays, String policyJson, KeyPolicy policy, String origin, List<KeyMaterial> materials,
-      KeyRotation rotation, MultiRegionRole multiRegion, List<ImportParameters> importParameters) {
+      KeyRotation rotation, MultiRegionRole multiRegion, List<ImportParameters> importParameters,
+      Map<String, String> tags) {
     this.keyId = Objects.requireNonNull(keyId, "keyId");
     this.accountId = Objects.requireNonNull(accountId, "accountId");
     this.region = Objects.requireNonNull(region, "region");
@@ -102,6 +107,7 @@ public final class KmsKey {
     this.rotation = Objects.requireNonNull(rotation, "rotation");
     this.multiRegion = multiRegion;
     this.importParameters = List.copyOf(importParameters);
+    this.tags = Collections.unmodifiableMap(new LinkedHashMap<>(tags));
     checkMaterials();
   }
 
@@ -129,6 +135,20 @@ public final class KmsKey {
     Draft d = new Draft(this);
     d.policyJson = newPolicyJson;
     d.policy = newPolicy;
+    return d.build();
+  }
+
+  /** A copy with these tags (in this order) replacing the current ones. */
+  public KmsKey withTags(Map<String, String> newTags) {
+    Draft d = new Draft(this);
+    d.tags = newTags;
+    return d.build();
+  }
+
+  /** A copy with another description. */
+  public KmsKey withDescription(String newDescription) {
+    Draft d = new Draft(this);
+    d.description = newDescription;
     return d.build();
   }
 
@@ -229,7 +249,7 @@ public final class KmsKey {
     return description;
   }
 
-  /** {@code ENCRYPT_DECRYPT} or {@code KEY_AGREEMENT}. */
+  /** {@code ENCRYPT_DECRYPT}, {@code SIGN_VERIFY}, {@code GENERATE_VERIFY_MAC} or {@code KEY_AGREEMENT}. */
   public String keyUsage() {
     return keyUsage;
   }
@@ -259,6 +279,11 @@ public final class KmsKey {
 
   public KeyPolicy policy() {
     return policy;
+  }
+
+  /** The key's tags, key to value, in the order they were added (unmodifiable). */
+  public Map<String, String> tags() {
+    return tags;
   }
 
   /** {@link #AWS_KMS} or {@link #EXTERNAL}. */
@@ -311,22 +336,32 @@ public final class KmsKey {
    */
   public String keyMaterialId() {
     KeyMaterial current = currentMaterial();
-    if (current == null || spec.asymmetric() || (origin.equals(EXTERNAL) && multiRegion != null)) {
+    if (current == null || spec.family() != KmsKeySpec.Family.SYMMETRIC
+        || (origin.equals(EXTERNAL) && multiRegion != null)) {
       return null;
     }
     return current.id();
   }
 
-  /** The AES-256 key of the current material of a symmetric key. */
+  /** The AES key of the current material of a symmetric encryption key. */
   public SecretKeySpec secretKey() {
-    if (spec.asymmetric()) {
-      throw new IllegalStateException("Not a symmetric key");
+    if (spec.family() != KmsKeySpec.Family.SYMMETRIC) {
+      throw new IllegalStateException("Not a symmetric encryption key");
     }
     KeyMaterial current = currentMaterial();
     if (current == null) {
       throw new IllegalStateException("The key has no key material");
     }
     return current.secretKey();
+  }
+
+  /** The key of an HMAC key, for {@code javax.crypto.Mac} with this JCA algorithm, e.g. {@code HmacSHA256}. */
+  public SecretKeySpec macKey(String jcaAlgorithm) {
+    KeyMaterial current = currentMaterial();
+    if (current == null) {
+      throw new IllegalStateException("The key has no key material");
+    }
+    return current.macKey(jcaAlgorithm);
   }
 
   /** The private key of an asymmetric key. */
@@ -378,6 +413,7 @@ public final class KmsKey {
     KeyRotation rotation;
     MultiRegionRole multiRegion;
     List<ImportParameters> importParameters;
+    Map<String, String> tags;
 
     Draft(KmsKey key) {
       keyId = key.keyId;
@@ -398,12 +434,13 @@ public final class KmsKey {
       rotation = key.rotation;
       multiRegion = key.multiRegion;
       importParameters = key.importParameters;
+      tags = key.tags;
     }
 
     KmsKey build() {
       return new KmsKey(keyId, accountId, region, partition, creationDate, description, keyUsage, spec, state,
           deletionDate, pendingWindowInDays, policyJson, policy, origin, materials, rotation, multiRegion,
-          importParameters);
+          importParameters, tags);
     }
   }
 }

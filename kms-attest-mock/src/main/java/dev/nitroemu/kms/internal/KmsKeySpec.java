@@ -3,11 +3,10 @@ package dev.nitroemu.kms.internal;
 import java.util.List;
 
 /**
- * The KMS key specs the mock can create, with the key usage and algorithms each one has.
+ * The KMS key specs the mock can create, with the key usages and algorithms each one has.
  *
- * <p>AWS knows more specs ({@link #AWS_KEY_SPECS}); the ones not listed here (HMAC, SM2, ML-DSA,
- * secp256k1, Ed25519 KMS keys) are refused at CreateKey with {@code UnsupportedOperationException},
- * as is {@code SIGN_VERIFY} usage, because the mock implements no Sign/Verify/MAC operations.
+ * <p>AWS knows more specs ({@link #AWS_KEY_SPECS}); the ones not listed here (SM2, ML-DSA, Ed25519
+ * KMS keys) are refused at CreateKey with {@code UnsupportedOperationException}.
  */
 public enum KmsKeySpec {
   SYMMETRIC_DEFAULT(Family.SYMMETRIC, 256, null),
@@ -16,7 +15,13 @@ public enum KmsKeySpec {
   RSA_4096(Family.RSA, 4096, null),
   ECC_NIST_P256(Family.ECC, 256, "secp256r1"),
   ECC_NIST_P384(Family.ECC, 384, "secp384r1"),
-  ECC_NIST_P521(Family.ECC, 521, "secp521r1");
+  ECC_NIST_P521(Family.ECC, 521, "secp521r1"),
+  /** secp256k1: the JDK dropped it in Java 16, so its keys and signatures use BouncyCastle. */
+  ECC_SECG_P256K1(Family.ECC, 256, "secp256k1"),
+  HMAC_224(Family.HMAC, 224, null),
+  HMAC_256(Family.HMAC, 256, null),
+  HMAC_384(Family.HMAC, 384, null),
+  HMAC_512(Family.HMAC, 512, null);
 
   /** The KeySpec enum values of the current KMS model, in the order AWS lists them in errors. */
   public static final List<String> AWS_KEY_SPECS =
@@ -31,12 +36,17 @@ public enum KmsKeySpec {
 
   public static final String ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT";
   public static final String KEY_AGREEMENT = "KEY_AGREEMENT";
+  public static final String SIGN_VERIFY = "SIGN_VERIFY";
+  public static final String GENERATE_VERIFY_MAC = "GENERATE_VERIFY_MAC";
 
   /** The kind of key material a spec has. */
   public enum Family {
+    /** An AES key for SYMMETRIC_DEFAULT. */
     SYMMETRIC,
     RSA,
-    ECC
+    ECC,
+    /** An HMAC key. */
+    HMAC
   }
 
   private final Family family;
@@ -54,7 +64,7 @@ public enum KmsKeySpec {
     return family;
   }
 
-  /** AES key bits, RSA modulus bits, or the curve's field size. */
+  /** AES key bits, RSA modulus bits, the curve's field size, or the HMAC digest size. */
   public int bits() {
     return bits;
   }
@@ -64,9 +74,9 @@ public enum KmsKeySpec {
     return curve;
   }
 
-  /** Whether keys of this spec are asymmetric. */
+  /** Whether keys of this spec are asymmetric (RSA or elliptic curve). */
   public boolean asymmetric() {
-    return family != Family.SYMMETRIC;
+    return family == Family.RSA || family == Family.ECC;
   }
 
   /** The spec with this wire name, or null when the mock does not implement it. */
@@ -88,32 +98,29 @@ public enum KmsKeySpec {
       return List.of(ENCRYPT_DECRYPT);
     }
     if (awsKeySpec.startsWith("RSA_")) {
-      return List.of(ENCRYPT_DECRYPT, "SIGN_VERIFY");
+      return List.of(ENCRYPT_DECRYPT, SIGN_VERIFY);
     }
     if (awsKeySpec.startsWith("ECC_NIST_P")) {
-      return List.of("SIGN_VERIFY", KEY_AGREEMENT);
+      return List.of(SIGN_VERIFY, KEY_AGREEMENT);
     }
     if (awsKeySpec.startsWith("HMAC_")) {
-      return List.of("GENERATE_VERIFY_MAC");
+      return List.of(GENERATE_VERIFY_MAC);
     }
     if (awsKeySpec.equals("SM2")) {
-      return List.of(ENCRYPT_DECRYPT, "SIGN_VERIFY", KEY_AGREEMENT);
+      return List.of(ENCRYPT_DECRYPT, SIGN_VERIFY, KEY_AGREEMENT);
     }
-    return List.of("SIGN_VERIFY");
+    return List.of(SIGN_VERIFY);
   }
 
-  /** The usage the mock implements for this spec and usage, i.e. whether CreateKey can make it. */
+  /** Whether the mock implements this spec with this usage, i.e. whether CreateKey can make it. */
   public boolean implementsUsage(String usage) {
-    switch (family) {
-      case SYMMETRIC:
-      case RSA:
-        return usage.equals(ENCRYPT_DECRYPT);
-      default:
-        return usage.equals(KEY_AGREEMENT);
-    }
+    return awsUsagesFor(name()).contains(usage);
   }
 
-  /** The EncryptionAlgorithms a key of this spec lists in its metadata (empty for ECC keys). */
+  /**
+   * The EncryptionAlgorithms of this spec's ENCRYPT_DECRYPT keys (empty for ECC and HMAC specs);
+   * keys with another usage list none.
+   */
   public List<String> encryptionAlgorithms() {
     switch (family) {
       case SYMMETRIC:
@@ -123,5 +130,25 @@ public enum KmsKeySpec {
       default:
         return List.of();
     }
+  }
+
+  /** The SigningAlgorithms of this spec's SIGN_VERIFY keys, in AWS's order (empty for other specs). */
+  public List<String> signingAlgorithms() {
+    switch (family) {
+      case RSA:
+        return List.of(
+            "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512",
+            "RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512");
+      case ECC:
+        // AWS pairs each curve with one hash: P-256 and secp256k1 SHA-256, P-384 SHA-384, P-521 SHA-512.
+        return List.of(bits == 384 ? "ECDSA_SHA_384" : bits == 521 ? "ECDSA_SHA_512" : "ECDSA_SHA_256");
+      default:
+        return List.of();
+    }
+  }
+
+  /** The MacAlgorithms of an HMAC spec (one: the hash of the same size), else empty. */
+  public List<String> macAlgorithms() {
+    return family == Family.HMAC ? List.of("HMAC_SHA_" + bits) : List.of();
   }
 }

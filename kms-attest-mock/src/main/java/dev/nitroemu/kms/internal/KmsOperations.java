@@ -15,8 +15,10 @@ import java.util.Objects;
  *
  * <p>Thread-safe; the operations are split by area into {@link KeyManagementOperations}, {@link
  * AliasOperations}, {@link CryptoOperations}, {@link DataKeyOperations}, {@link RotationOperations},
- * {@link ImportOperations}, {@link GrantOperations} and {@link MultiRegionOperations}. One instance
- * serves one region; {@link #forRegions} routes each call to the region its SigV4 scope names.
+ * {@link ImportOperations}, {@link GrantOperations}, {@link MultiRegionOperations}, {@link
+ * KeyMetadataOperations}, {@link TagOperations}, {@link SigningOperations} and {@link MacOperations}.
+ * One instance serves one region; {@link #forRegions} routes each call to the region its SigV4 scope
+ * names.
  */
 public final class KmsOperations {
   /** The operations this class implements, as named in {@code X-Amz-Target: TrentService.<name>}. */
@@ -28,7 +30,9 @@ public final class KmsOperations {
           "GenerateRandom", "DeriveSharedSecret", "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus",
           "RotateKeyOnDemand", "ListKeyRotations", "GetParametersForImport", "ImportKeyMaterial",
           "DeleteImportedKeyMaterial", "CreateGrant", "ListGrants", "ListRetirableGrants", "RetireGrant", "RevokeGrant",
-          "ReplicateKey", "UpdatePrimaryRegion");
+          "ReplicateKey", "UpdatePrimaryRegion", "Sign", "Verify", "GetPublicKey", "GenerateMac", "VerifyMac",
+          "TagResource", "UntagResource", "ListResourceTags", "UpdateAlias", "UpdateKeyDescription",
+          "ListKeyPolicies", "GenerateDataKeyPairWithoutPlaintext");
 
   private final KeyManagementOperations keyManagement;
   private final AliasOperations aliases;
@@ -38,6 +42,10 @@ public final class KmsOperations {
   private final ImportOperations imports;
   private final GrantOperations grants;
   private final MultiRegionOperations multiRegion;
+  private final KeyMetadataOperations metadata;
+  private final TagOperations tags;
+  private final SigningOperations signing;
+  private final MacOperations macs;
 
   /**
    * A single-region KMS.
@@ -61,6 +69,10 @@ public final class KmsOperations {
     this.imports = new ImportOperations(support);
     this.grants = new GrantOperations(support);
     this.multiRegion = new MultiRegionOperations(support);
+    this.metadata = new KeyMetadataOperations(support);
+    this.tags = new TagOperations(support);
+    this.signing = new SigningOperations(support);
+    this.macs = new MacOperations(support);
   }
 
   /**
@@ -178,6 +190,30 @@ public final class KmsOperations {
         return multiRegion.replicateKey(call);
       case "UpdatePrimaryRegion":
         return multiRegion.updatePrimaryRegion(call);
+      case "GenerateDataKeyPairWithoutPlaintext":
+        return dataKeys.generateDataKeyPairWithoutPlaintext(call);
+      case "UpdateKeyDescription":
+        return metadata.updateKeyDescription(call);
+      case "ListKeyPolicies":
+        return metadata.listKeyPolicies(call);
+      case "UpdateAlias":
+        return aliases.updateAlias(call);
+      case "TagResource":
+        return tags.tagResource(call);
+      case "UntagResource":
+        return tags.untagResource(call);
+      case "ListResourceTags":
+        return tags.listResourceTags(call);
+      case "Sign":
+        return signing.sign(call);
+      case "Verify":
+        return signing.verify(call);
+      case "GetPublicKey":
+        return signing.getPublicKey(call);
+      case "GenerateMac":
+        return macs.generateMac(call);
+      case "VerifyMac":
+        return macs.verifyMac(call);
       default:
         throw new KmsError(
             "UnknownOperationException", "Operation " + operation + " is not supported by the nitro-emu KMS mock.");

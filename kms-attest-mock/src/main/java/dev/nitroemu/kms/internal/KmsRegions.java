@@ -42,10 +42,11 @@ public final class KmsRegions implements AutoCloseable {
   /**
    * Opens the stores of {@code home} and {@code others}, in memory when {@code stateDirectory} is null.
    *
+   * @param localStackTags whether CreateKey honours LocalStack's tags ({@link KmsSettings#localStackTags()})
    * @throws IOException when a state directory cannot be opened (stores opened so far are closed)
    */
   public static KmsRegions open(String home, List<String> others, String accountId, Clock clock, SecureRandom random,
-      Path stateDirectory) throws IOException {
+      Path stateDirectory, boolean localStackTags) throws IOException {
     Map<String, Region> map = new LinkedHashMap<>();
     List<String> all = new ArrayList<>();
     all.add(home);
@@ -58,7 +59,7 @@ public final class KmsRegions implements AutoCloseable {
         } else {
           store = KeyStore.open(region.equals(home) ? stateDirectory : stateDirectory.resolve("regions").resolve(region));
         }
-        map.put(region, new Region(new KmsSettings(region, accountId, clock, random), store));
+        map.put(region, new Region(new KmsSettings(region, accountId, clock, random, localStackTags), store));
       }
     } catch (IOException | RuntimeException e) {
       new KmsRegions(home, map).close();

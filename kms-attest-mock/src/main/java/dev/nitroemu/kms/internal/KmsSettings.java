@@ -13,9 +13,16 @@ import java.util.regex.Pattern;
  * @param accountId the 12-digit account used when a caller's account is unknown
  * @param clock the only clock operations read (creation dates, deletion windows)
  * @param random the only randomness operations use (key material, nonces, data keys, GenerateRandom)
+ * @param localStackTags whether CreateKey honours LocalStack's {@code _custom_id_} and {@code
+ *     _custom_key_material_} tags (false: they are ordinary tags, as in AWS)
  */
-public record KmsSettings(String region, String accountId, Clock clock, SecureRandom random) {
+public record KmsSettings(String region, String accountId, Clock clock, SecureRandom random, boolean localStackTags) {
   private static final Pattern ACCOUNT = Pattern.compile("[0-9]{12}");
+
+  /** Settings that honour LocalStack's tags. */
+  public KmsSettings(String region, String accountId, Clock clock, SecureRandom random) {
+    this(region, accountId, clock, random, true);
+  }
 
   public KmsSettings {
     AwsRegion.of(region);

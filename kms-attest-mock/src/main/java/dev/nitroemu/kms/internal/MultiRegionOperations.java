@@ -1,10 +1,11 @@
 package dev.nitroemu.kms.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -45,7 +46,7 @@ final class MultiRegionOperations {
     String policyText = KeyManagementOperations.policyMember(fields, false);
     boolean bypassLockoutCheck = fields.bool("BypassPolicyLockoutSafetyCheck");
     String description = fields.string("Description", 0, 8192);
-    KeyManagementOperations.checkTags(fields);
+    LinkedHashMap<String, String> tags = KeyTags.parse(fields, "Tags", false, Set.of());
     KmsKey key = support.resolve(call, keyId, KeyIdentifiers.Forms.KEY_ONLY);
     support.authorize(call, key, "kms:ReplicateKey", Map.of(), null,
         Map.of("kms:ReplicaRegion", List.of(replicaRegion)));
@@ -76,7 +77,8 @@ final class MultiRegionOperations {
       if (primary == null) {
         throw KmsError.notFound("Key '" + key.arn() + "' does not exist");
       }
-      replica = primary.replicaIn(replicaRegion, now, description == null ? "" : description, policyJson, policy);
+      replica = primary.replicaIn(replicaRegion, now, description == null ? "" : description, policyJson, policy)
+          .withTags(tags);
       store.add(replica);
     }
     ObjectNode metadata = support.metadata(replica, now);
@@ -85,8 +87,7 @@ final class MultiRegionOperations {
     ObjectNode response = OperationSupport.JSON.objectNode();
     response.set("ReplicaKeyMetadata", metadata);
     response.put("ReplicaPolicy", policyJson);
-    JsonNode tags = fields.node("Tags");
-    response.set("ReplicaTags", tags == null ? OperationSupport.JSON.arrayNode() : tags.deepCopy());
+    KeyTags.put(response, "ReplicaTags", List.copyOf(tags.entrySet()));
     return OperationSupport.result(response, List.of(key.arn(), replica.arn()), null);
   }
 

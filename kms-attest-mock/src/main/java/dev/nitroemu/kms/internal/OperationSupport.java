@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * What every operation handler of one region shares: key resolution (bringing keys up to date with
@@ -85,6 +86,19 @@ final class OperationSupport {
     return key == null ? null : maintenance.upToDate(key, now(call));
   }
 
+  /**
+   * Changes a key atomically (see {@link KeyStore#update}); {@code change} may throw a KmsError.
+   *
+   * @throws KmsError NotFoundException when the key was deleted meanwhile
+   */
+  KmsKey update(KmsCall call, KmsKey key, UnaryOperator<KmsKey> change) {
+    KmsKey changed = store.update(key.keyId(), now(call), change);
+    if (changed == null) {
+      throw KmsError.notFound("Key '" + key.arn() + "' does not exist");
+    }
+    return changed;
+  }
+
   /** Reads a required key identifier member (1..2048 characters). */
   static String keyIdMember(RequestFields fields, String member) {
     return fields.requiredString(member, 1, MAX_KEY_ID);
@@ -148,9 +162,16 @@ final class OperationSupport {
     }
   }
 
-  /** Condition keys that describe the key: {@code kms:KeyOrigin}, {@code kms:MultiRegion}, {@code kms:MultiRegionKeyType}. */
+  /**
+   * Condition keys that describe the key: {@code kms:KeySpec}, {@code kms:KeyUsage}, {@code
+   * kms:KeyOrigin}, {@code kms:MultiRegion}, {@code kms:MultiRegionKeyType} and its tags ({@code
+   * aws:ResourceTag/<key>}).
+   */
   private Map<String, List<String>> keyConditions(KmsKey key, Instant now) {
     Map<String, List<String>> context = new LinkedHashMap<>();
+    context.put("kms:KeySpec", List.of(key.spec().name()));
+    context.put("kms:KeyUsage", List.of(key.keyUsage()));
+    key.tags().forEach((k, v) -> context.put("aws:ResourceTag/" + k, List.of(v)));
     context.put("kms:KeyOrigin", List.of(key.origin()));
     context.put("kms:MultiRegion", List.of(String.valueOf(key.multiRegion() != null)));
     if (key.multiRegion() != null) {
@@ -297,12 +318,7 @@ final class OperationSupport {
     metadata.put("KeyManager", "CUSTOMER");
     metadata.put("CustomerMasterKeySpec", key.spec().name());
     metadata.put("KeySpec", key.spec().name());
-    if (!key.spec().encryptionAlgorithms().isEmpty()) {
-      metadata.set("EncryptionAlgorithms", strings(key.spec().encryptionAlgorithms()));
-    }
-    if (key.keyUsage().equals(KmsKeySpec.KEY_AGREEMENT)) {
-      metadata.set("KeyAgreementAlgorithms", strings(List.of("ECDH")));
-    }
+    putAlgorithms(metadata, key);
     metadata.put("MultiRegion", key.multiRegion() != null);
     if (key.keyMaterialId() != null) {
       metadata.put("CurrentKeyMaterialId", key.keyMaterialId());
@@ -326,6 +342,26 @@ final class OperationSupport {
     KeyMaterial current = key.currentMaterial();
     if (current != null && current.imported() != null && current.imported().expirationModel() != null) {
       metadata.put("ExpirationModel", current.imported().expirationModel());
+    }
+  }
+
+  /** The EncryptionAlgorithms, SigningAlgorithms, MacAlgorithms or KeyAgreementAlgorithms of the key's usage. */
+  static void putAlgorithms(ObjectNode node, KmsKey key) {
+    switch (key.keyUsage()) {
+      case KmsKeySpec.ENCRYPT_DECRYPT:
+        node.set("EncryptionAlgorithms", strings(key.spec().encryptionAlgorithms()));
+        break;
+      case KmsKeySpec.SIGN_VERIFY:
+        node.set("SigningAlgorithms", strings(key.spec().signingAlgorithms()));
+        break;
+      case KmsKeySpec.GENERATE_VERIFY_MAC:
+        node.set("MacAlgorithms", strings(key.spec().macAlgorithms()));
+        break;
+      case KmsKeySpec.KEY_AGREEMENT:
+        node.set("KeyAgreementAlgorithms", strings(List.of("ECDH")));
+        break;
+      default:
+        throw new IllegalStateException("Unknown key usage " + key.keyUsage());
     }
   }
 

@@ -189,6 +189,25 @@ final class RequestFields {
     return list;
   }
 
+  /** A list of JSON objects (e.g. Tags); absent means empty. */
+  List<ObjectNode> objectList(String member) {
+    JsonNode value = node(member);
+    List<ObjectNode> list = new ArrayList<>();
+    if (value == null) {
+      return list;
+    }
+    if (!value.isArray()) {
+      throw wrongType(value, "a List");
+    }
+    for (JsonNode item : value) {
+      if (!item.isObject()) {
+        throw wrongType(item, "a Structure");
+      }
+      list.add((ObjectNode) item);
+    }
+    return list;
+  }
+
   /** {@code Value null at 'member' failed to satisfy constraint: Member must not be null}. */
   static KmsError notNull(String member) {
     return validation("null", member, "Member must not be null");
@@ -216,7 +235,8 @@ final class RequestFields {
     }
   }
 
-  private static KmsError wrongType(JsonNode value, String target) {
+  /** SerializationException for a member of the wrong JSON type, as KMS words it. */
+  static KmsError wrongType(JsonNode value, String target) {
     String message;
     if (value.isObject()) {
       message = "Start of structure or map found where not expected.";

@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * The JSON form of the records in a state directory ({@link StateFiles}): keys with every material
- * version, rotation schedule, multi-Region role and import parameters; aliases; grants.
+ * version, rotation schedule, multi-Region role, import parameters and tags (an optional {@code tags}
+ * object, tag key to value); aliases; grants.
  *
  * <p>Format 2 is written. Format 1 key files (one material in {@code secret}/{@code publicKey}, no
  * rotation, origin {@code AWS_KMS}) are still read. Decoding validates every field and fails with an
@@ -43,6 +44,9 @@ final class StateCodec {
     node.put("pendingWindowInDays", key.pendingWindowInDays());
     node.put("policy", key.policyJson());
     node.put("origin", key.origin());
+    if (!key.tags().isEmpty()) {
+      node.set("tags", KeyTags.toStateJson(key.tags()));
+    }
     ArrayNode materials = node.putArray("materials");
     for (KeyMaterial material : key.materials()) {
       materials.add(encodeMaterial(material));
@@ -148,7 +152,8 @@ final class StateCodec {
         instant(text(node, "creationDate")), text(node, "description"), usage, spec, state,
         deletionDate == null ? null : instant(deletionDate),
         node.hasNonNull("pendingWindowInDays") ? integer(node, "pendingWindowInDays") : null, policyJson, policy,
-        origin, materials, rotation, multiRegion, imports);
+        origin, materials, rotation, multiRegion, imports)
+        .withTags(KeyTags.fromStateJson(node.get("tags")));
     for (KeyMaterial material : key.materials()) {
       if (spec.asymmetric() && material.available()) {
         material.privateKey(); // parse now, so damaged material is reported at open and not at first use

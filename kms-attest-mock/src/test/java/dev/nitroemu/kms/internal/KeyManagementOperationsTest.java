@@ -83,10 +83,12 @@ class KeyManagementOperationsTest {
 
   @Test
   void createKeyRefusesRealKeyKindsTheMockDoesNotImplement() {
-    assertError("CreateKey", "{\"KeySpec\": \"HMAC_256\", \"KeyUsage\": \"GENERATE_VERIFY_MAC\"}",
-        "UnsupportedOperationException", "KeySpec HMAC_256 with KeyUsage GENERATE_VERIFY_MAC is not supported by the "
+    assertError("CreateKey", "{\"KeySpec\": \"ML_DSA_65\", \"KeyUsage\": \"SIGN_VERIFY\"}",
+        "UnsupportedOperationException", "KeySpec ML_DSA_65 with KeyUsage SIGN_VERIFY is not supported by the "
             + "nitro-emu KMS mock.");
-    assertError("CreateKey", "{\"KeySpec\": \"RSA_2048\", \"KeyUsage\": \"SIGN_VERIFY\"}",
+    assertError("CreateKey", "{\"KeySpec\": \"SM2\", \"KeyUsage\": \"SIGN_VERIFY\"}",
+        "UnsupportedOperationException", null);
+    assertError("CreateKey", "{\"KeySpec\": \"ECC_NIST_EDWARDS25519\", \"KeyUsage\": \"SIGN_VERIFY\"}",
         "UnsupportedOperationException", null);
     assertError("CreateKey", "{\"Origin\": \"AWS_CLOUDHSM\"}", "UnsupportedOperationException", null);
     assertError("CreateKey", "{\"Origin\": \"EXTERNAL_KEY_STORE\", \"MultiRegion\": true}",

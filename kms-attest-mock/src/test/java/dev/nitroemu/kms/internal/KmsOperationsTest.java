@@ -20,10 +20,10 @@ class KmsOperationsTest {
   void unknownOperationsAreRefusedByName() {
     KmsTestBed bed = KmsTestBed.inMemory();
 
-    KmsError sign = bed.error("Sign", "{}");
+    KmsError customKeyStore = bed.error("ConnectCustomKeyStore", "{}");
     KmsError nonsense = bed.error("Frobnicate", "{}");
 
-    assertThat(sign.type()).isEqualTo("UnknownOperationException");
+    assertThat(customKeyStore.type()).isEqualTo("UnknownOperationException");
     assertThat(nonsense.type()).isEqualTo("UnknownOperationException");
     assertThat(nonsense.status()).isEqualTo(400);
   }
