@@ -2,6 +2,7 @@ package dev.nitroemu.kms;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.nitroemu.kms.AwsCli.Result;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,11 +10,7 @@ import java.nio.file.Path;
 import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.spec.X509EncodedKeySpec;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,31 +42,8 @@ class KmsAwsCliTest {
     }
   }
 
-  /** Runs {@code aws --endpoint-url <mock> kms ARGS...} with test credentials and no ~/.aws files. */
   private Result aws(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("aws", "--endpoint-url", server.endpoint().toString(), "kms"));
-    command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(temp.toFile());
-    Map<String, String> env = builder.environment();
-    env.keySet().removeIf(name -> name.startsWith("AWS_"));
-    env.put("AWS_ACCESS_KEY_ID", "test");
-    env.put("AWS_SECRET_ACCESS_KEY", "test");
-    env.put("AWS_DEFAULT_REGION", server.region());
-    env.put("AWS_CONFIG_FILE", temp.resolve("no-config").toString());
-    env.put("AWS_SHARED_CREDENTIALS_FILE", temp.resolve("no-credentials").toString());
-    env.put("AWS_PAGER", "");
-    Process process = builder.start();
-    process.getOutputStream().close();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    return new Result(process.exitValue(), output);
-  }
-
-  private record Result(int exit, String output) {
-    String ok() {
-      assertThat(exit).as("aws failed: " + output).isZero();
-      return output;
-    }
+    return new AwsCli(server, temp).kms(args);
   }
 
   @Test
