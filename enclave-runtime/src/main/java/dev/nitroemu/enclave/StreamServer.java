@@ -8,8 +8,10 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -59,6 +61,8 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
   }
 
   private static final long ACCEPT_RETRY_MILLIS = 50;
+  /** How long {@link #close()} waits for handlers to return once their connections are closed. */
+  private static final long CLOSE_WAIT_MILLIS = 5_000;
 
   private final String name;
   private final Binder<? extends StreamListener<C, A>> binder;
@@ -70,6 +74,8 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
   private final Object admission = new Object();
   private final Object lifecycle = new Object();
   private final AtomicLong refused = new AtomicLong();
+  private final Set<Thread> servingThreads = ConcurrentHashMap.newKeySet();
+  private final CountDownLatch shutDown = new CountDownLatch(1);
   private volatile boolean closed;
   private boolean started;
   private StreamListener<C, A> listener;
@@ -147,23 +153,53 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
     return refused.get();
   }
 
-  /** Stops listening and closes every live connection; idempotent. */
+  /**
+   * Stops listening, closes every live connection and waits (a few seconds at most) for the handlers
+   * to return; idempotent. A second caller returns once the first caller's close has finished; a
+   * handler that closes its own server does not wait for itself.
+   */
   @Override
   public void close() {
+    boolean first;
     synchronized (lifecycle) {
-      if (closed) {
-        return;
-      }
+      first = !closed;
       closed = true;
-      if (!started) {
+      if (first && !started) {
+        shutDown.countDown();
         return;
       }
     }
-    Closeables.closeQuietly(listener);
-    for (Slot slot : live) {
-      Closeables.closeQuietly(slot.connection);
+    if (!first) {
+      if (!servingThreads.contains(Thread.currentThread())) {
+        awaitQuietly(() -> shutDown.await(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS));
+      }
+      return;
     }
-    workers.shutdownNow();
+    try {
+      Closeables.closeQuietly(listener);
+      for (Slot slot : live) {
+        Closeables.closeQuietly(slot.connection);
+      }
+      workers.shutdownNow();
+      if (!servingThreads.contains(Thread.currentThread())) {
+        awaitQuietly(() -> workers.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS));
+      }
+    } finally {
+      shutDown.countDown();
+    }
+  }
+
+  /** A bounded wait whose interruption is passed on to the caller's thread. */
+  private interface BoundedWait {
+    boolean await() throws InterruptedException;
+  }
+
+  private static void awaitQuietly(BoundedWait wait) {
+    try {
+      wait.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
@@ -257,6 +293,7 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
   }
 
   private void serve(C connection, Slot slot) {
+    servingThreads.add(Thread.currentThread());
     try {
       if (!closed) {
         connection.readTimeout(limits.idleTimeout());
@@ -267,6 +304,7 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
     } finally {
       live.remove(slot);
       Closeables.closeQuietly(connection);
+      servingThreads.remove(Thread.currentThread());
     }
   }
 

@@ -242,6 +242,48 @@ class StreamServerTest {
     }
   }
 
+  /** Busy for a while, undisturbed by the interrupt close() sends to the workers. */
+  private static void cleanUpFor(long millis) {
+    long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    while (System.nanoTime() < end) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException ignored) {
+        // close() interrupts the workers; this clean-up goes on regardless
+      }
+    }
+  }
+
+  @Test
+  void closeReturnsForEveryCallerOnlyOnceEveryHandlerHasReturned() throws Exception {
+    CountDownLatch serving = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean handlerReturned = new java.util.concurrent.atomic.AtomicBoolean();
+    StreamServer<StreamConnection, InetSocketAddress> server = tcp((connection, slot) -> {
+      serving.countDown();
+      try {
+        connection.inputStream().read(); // ends when close() closes the connection
+      } finally {
+        cleanUpFor(300); // a handler still cleaning up after its connection closed
+        handlerReturned.set(true);
+      }
+    }).build().start();
+    try (Socket client = connect(server)) {
+      assertThat(serving.await(PATIENCE_MILLIS, TimeUnit.MILLISECONDS)).isTrue();
+      java.util.concurrent.atomic.AtomicBoolean secondSawReturn = new java.util.concurrent.atomic.AtomicBoolean();
+      Thread first = new Thread(server::close);
+      first.start();
+      while (!server.toString().contains("closed")) {
+        Thread.onSpinWait();
+      }
+      server.close(); // the second caller, while the first is still closing
+      secondSawReturn.set(handlerReturned.get());
+      first.join(PATIENCE_MILLIS);
+
+      assertThat(secondSawReturn).as("the second close() returned before the handler had").isTrue();
+      assertThat(first.isAlive()).isFalse();
+    }
+  }
+
   @Test
   void aBinderFailureLeavesTheServerUnstarted() throws Exception {
     try (VsockListener taken = network.listen(VsockAddress.anyCid(7002))) {
