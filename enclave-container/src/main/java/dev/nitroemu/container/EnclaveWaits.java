@@ -1,0 +1,72 @@
+package dev.nitroemu.container;
+
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockConnection;
+import java.io.IOException;
+import java.time.Duration;
+import org.testcontainers.containers.ContainerLaunchException;
+import org.testcontainers.containers.wait.strategy.AbstractWaitStrategy;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.containers.wait.strategy.WaitStrategy;
+
+/** Readiness checks for an {@link EnclaveContainer}: a vsock port that accepts, or a console line. */
+public final class EnclaveWaits {
+
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
+  private static final long RETRY_MILLIS = 100;
+
+  private EnclaveWaits() {}
+
+  /**
+   * Ready when the enclave accepts a vsock connection on {@code port} from the parent (the probe
+   * connection is closed at once, as a TCP port check does); fails early if the enclave ends.
+   */
+  public static WaitStrategy listeningOnVsockPort(long port) {
+    return new VsockPortWait(port);
+  }
+
+  /** Ready once a console line matches {@code regex} (a whole-line Java regex). */
+  public static WaitStrategy consoleLine(String regex) {
+    return Wait.forLogMessage(regex.endsWith("\n") || regex.endsWith(".*") ? regex : regex + "\\n?", 1);
+  }
+
+  private static final class VsockPortWait extends AbstractWaitStrategy {
+    private final long port;
+
+    VsockPortWait(long port) {
+      this.port = port;
+      VsockAddress.of(VsockAddress.CID_PARENT, port); // checks the port
+    }
+
+    @Override
+    protected void waitUntilReady() {
+      if (!(waitStrategyTarget instanceof EnclaveContainer enclave)) {
+        throw new IllegalStateException("listeningOnVsockPort works on an EnclaveContainer only");
+      }
+      long deadline = System.nanoTime() + startupTimeout.toNanos();
+      IOException last = null;
+      while (System.nanoTime() - deadline < 0) {
+        if (!enclave.isRunning()) {
+          throw new ContainerLaunchException("the enclave ended before listening on vsock port " + port + "; "
+              + enclave.termination().map(Object::toString).orElse("state unknown") + "; console:\n"
+              + enclave.consoleOutput());
+        }
+        try (VsockConnection probe = enclave.parentTransport()
+            .connect(VsockAddress.of(enclave.enclaveCid(), port), CONNECT_TIMEOUT)) {
+          return;
+        } catch (IOException e) {
+          last = e;
+        }
+        try {
+          Thread.sleep(RETRY_MILLIS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new ContainerLaunchException("interrupted while waiting for vsock port " + port, e);
+        }
+      }
+      throw new ContainerLaunchException("the enclave did not listen on vsock port " + port + " within "
+          + startupTimeout + (last == null ? "" : " (last attempt: " + last.getMessage() + ")") + "; console:\n"
+          + enclave.consoleOutput());
+    }
+  }
+}
