@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.output.OutputFrame;
 import org.testcontainers.utility.DockerImageName;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
 
 /**
  * A user's Docker image run as a Nitro Enclave would run it (Testcontainers, {@link GenericContainer}
@@ -46,6 +47,9 @@ import org.testcontainers.utility.DockerImageName;
  * <p>Java enclave apps using enclave-runtime need nothing else: the container gets {@code
  * NITRO_MODE=emulated}, {@code NITRO_VSOCK_DIR} and {@code NITRO_VSOCK_CID}, so {@code
  * VsockTransport.fromEnvironment()} and {@code RemoteNsm.fromEnvironment()} pick the hybrid channel.
+ * It also gets the environment's KMS mock credentials and region as {@code AWS_ACCESS_KEY_ID}, {@code
+ * AWS_SECRET_ACCESS_KEY} and {@code AWS_REGION} (emulator credentials only; a real parent hands its
+ * role's credentials to the enclave over vsock instead).
  *
  * <p><b>Measurements</b>: the environment's profile when one is given ({@link
  * #withEnvironment(EnclaveEnvironment)}, {@link #withProfile}, {@link #withEif}), else derived from the
@@ -322,6 +326,11 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> {
       withEnv(NitroMode.ENVIRONMENT_VARIABLE, "emulated");
       withEnv(HybridVsockTransport.DIRECTORY_ENVIRONMENT_VARIABLE, VSOCK_DIRECTORY);
       withEnv(VsockNetwork.LOCAL_CID_ENVIRONMENT_VARIABLE, Integer.toString(cid));
+      // The emulator's own KMS credentials (never real ones), as a parent hands role credentials in.
+      AwsCredentials credentials = environment.info().credentials().resolveCredentials();
+      withEnv("AWS_ACCESS_KEY_ID", credentials.accessKeyId());
+      withEnv("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey());
+      withEnv("AWS_REGION", environment.info().region());
       setTmpFsMapping(Map.of("/tmp", "rw,nosuid,nodev,size=" + memoryMib + "m"));
     }
   }

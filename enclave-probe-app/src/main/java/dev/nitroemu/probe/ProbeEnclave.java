@@ -156,8 +156,8 @@ public final class ProbeEnclave {
       accept.setDaemon(true);
       accept.start();
       URI endpoint = URI.create("http://127.0.0.1:" + forwarder.getLocalPort());
-      try (KmsClient client = EnclaveKmsClient.kmsClient(endpoint, System.getenv("PROBE_KMS_REGION"),
-              System.getenv("PROBE_KMS_ACCESS_KEY_ID"), System.getenv("PROBE_KMS_SECRET_ACCESS_KEY"));
+      try (KmsClient client = EnclaveKmsClient.kmsClient(endpoint, System.getenv("AWS_REGION"),
+              System.getenv("AWS_ACCESS_KEY_ID"), System.getenv("AWS_SECRET_ACCESS_KEY"));
           EnclaveKmsClient kms = EnclaveKmsClient.builder().nsm(nsm).kmsClient(client).build()) {
         return kms.decrypt(ciphertext);
       }
