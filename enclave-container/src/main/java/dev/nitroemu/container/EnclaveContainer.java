@@ -306,14 +306,20 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> {
     String image = getDockerImageName();
     InspectImageResponse inspected = getDockerClient().inspectImageCmd(image).exec();
     ContainerConfig config = inspected.getConfig();
-    List<String> chosen = buildEnclaveCommand(config);
+    List<String> chosen = EnclaveLaunch.command(config);
     List<String> imageEnvironment = config == null || config.getEnv() == null ? List.of() : Arrays.asList(config.getEnv());
     synchronized (state) {
       console.clear();
       termination = null;
       command = chosen;
       try {
-        startEnvironment(inspected.getId(), imageEnvironment);
+        EnclaveLaunch launch = sharedEnvironment != null
+            ? EnclaveLaunch.shared(sharedEnvironment, debugMode)
+            : EnclaveLaunch.own(environmentBuilder, profile, eif, debugMode,
+                () -> ImageMeasurements.derive(getDockerClient(), inspected.getId(), chosen, imageEnvironment));
+        environment = launch.environment();
+        ownsEnvironment = launch.owned();
+        measurements = launch.measurements();
         cid = requestedCid != null ? claim(requestedCid) : CidAllocator.allocate();
         workDirectory = WorkDirectory.create();
         services = ParentServices.start(
@@ -343,49 +349,6 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> {
   @Override
   protected void containerIsStopped(InspectContainerResponse containerInfo) {
     releaseResources();
-  }
-
-  private void startEnvironment(String imageId, List<String> imageEnvironment) {
-    if (sharedEnvironment != null) {
-      environment = sharedEnvironment;
-      ownsEnvironment = false;
-      measurements = EnclaveDescription.measurementsOf(environment);
-    } else {
-      EnclaveEnvironment.Builder builder = environmentBuilder.copy().mode(NitroMode.EMULATED);
-      ImageMeasurements derived = null;
-      if (profile != null) {
-        builder.profile(profile);
-      } else if (eif != null) {
-        builder.eif(eif);
-      } else {
-        derived = ImageMeasurements.derive(getDockerClient(), imageId, command, imageEnvironment);
-        builder.pcrs(derived.pcrEntries());
-      }
-      if (debugMode) {
-        builder.debug(true);
-      }
-      environment = builder.start();
-      ownsEnvironment = true;
-      measurements = derived != null ? derived : EnclaveDescription.measurementsOf(environment);
-    }
-    if (environment.mode() != NitroMode.EMULATED) {
-      throw new IllegalStateException("enclave containers run against an emulated environment, not a real one");
-    }
-    if (environment.info().debug() != debugMode && sharedEnvironment != null) {
-      LOG.warn("the shared environment's debug flag ({}) decides what the NSM attests, not withDebugMode({})",
-          environment.info().debug(), debugMode);
-    }
-  }
-
-  private static List<String> buildEnclaveCommand(ContainerConfig config) {
-    String[] cmd = config == null ? null : config.getCmd();
-    String[] entrypoint = config == null ? null : config.getEntrypoint();
-    // nitro-cli build-enclave: the image's Cmd if set, else its Entrypoint; never both.
-    String[] chosen = cmd != null && cmd.length > 0 ? cmd : entrypoint;
-    if (chosen == null || chosen.length == 0) {
-      throw new IllegalStateException("the image has neither CMD nor ENTRYPOINT; nitro-cli build-enclave needs one");
-    }
-    return List.of(chosen);
   }
 
   private static int claim(int enclaveCid) {

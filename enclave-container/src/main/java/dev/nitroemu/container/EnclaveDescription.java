@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
-import dev.nitroemu.stack.EnclaveEnvironment;
 import java.util.Optional;
 
 /** nitro-cli's JSON shapes and Docker's container state, for {@link EnclaveContainer}. */
@@ -43,12 +42,6 @@ final class EnclaveDescription {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("cannot write describe-enclaves JSON", e);
     }
-  }
-
-  /** PCR0/1/2 of a running environment's profile. */
-  static ImageMeasurements measurementsOf(EnclaveEnvironment environment) {
-    return new ImageMeasurements(environment.info().pcr(0), environment.info().pcr(1), environment.info().pcr(2),
-        ImageMeasurements.Source.PROFILE);
   }
 
   /** The container's termination, if it has ended (empty while it runs or once Docker has removed it). */

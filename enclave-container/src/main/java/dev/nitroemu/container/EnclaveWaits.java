@@ -25,9 +25,9 @@ public final class EnclaveWaits {
     return new VsockPortWait(port);
   }
 
-  /** Ready once a console line matches {@code regex} (a whole-line Java regex). */
+  /** Ready once a console line matches {@code regex} (a whole-line Java regex, without the line break). */
   public static WaitStrategy consoleLine(String regex) {
-    return Wait.forLogMessage(regex.endsWith("\n") || regex.endsWith(".*") ? regex : regex + "\\n?", 1);
+    return Wait.forLogMessage("(?:" + regex + ")\\R?", 1);
   }
 
   private static final class VsockPortWait extends AbstractWaitStrategy {

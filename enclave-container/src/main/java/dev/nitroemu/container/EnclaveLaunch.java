@@ -1,0 +1,75 @@
+package dev.nitroemu.container;
+
+import com.github.dockerjava.api.model.ContainerConfig;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.nsm.EnclaveProfile;
+import dev.nitroemu.stack.EnclaveEnvironment;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What one start of an {@link EnclaveContainer} runs against: the environment (shared, or started
+ * for this run with the measurements as its PCRs), whether the container owns it, the measurements.
+ */
+record EnclaveLaunch(EnclaveEnvironment environment, boolean owned, ImageMeasurements measurements) {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EnclaveContainer.class);
+
+  /** nitro-cli build-enclave's rule: the image's Cmd if set, else its Entrypoint; never both. */
+  static List<String> command(ContainerConfig config) {
+    String[] cmd = config == null ? null : config.getCmd();
+    String[] entrypoint = config == null ? null : config.getEntrypoint();
+    String[] chosen = cmd != null && cmd.length > 0 ? cmd : entrypoint;
+    if (chosen == null || chosen.length == 0) {
+      throw new IllegalStateException("the image has neither CMD nor ENTRYPOINT; nitro-cli build-enclave needs one");
+    }
+    return List.of(chosen);
+  }
+
+  /** A running environment shared with others; its profile gives the measurements. */
+  static EnclaveLaunch shared(EnclaveEnvironment environment, boolean debugMode) {
+    requireEmulated(environment);
+    if (environment.info().debug() != debugMode) {
+      LOG.warn("the shared environment's debug flag ({}) decides what the NSM attests, not withDebugMode({})",
+          environment.info().debug(), debugMode);
+    }
+    return new EnclaveLaunch(environment, false, measurementsOf(environment));
+  }
+
+  /**
+   * A fresh environment from {@code builder}: measured by {@code profile} or {@code eif} when one is
+   * given, else by the image ({@code derive}), whose values become the NSM's PCR0/1/2.
+   */
+  static EnclaveLaunch own(EnclaveEnvironment.Builder builder, EnclaveProfile profile, Path eif, boolean debugMode,
+      Supplier<ImageMeasurements> derive) {
+    EnclaveEnvironment.Builder configured = builder.copy().mode(NitroMode.EMULATED);
+    ImageMeasurements derived = null;
+    if (profile != null) {
+      configured.profile(profile);
+    } else if (eif != null) {
+      configured.eif(eif);
+    } else {
+      derived = derive.get();
+      configured.pcrs(derived.pcrEntries());
+    }
+    if (debugMode) {
+      configured.debug(true);
+    }
+    EnclaveEnvironment environment = configured.start();
+    return new EnclaveLaunch(environment, true, derived != null ? derived : measurementsOf(environment));
+  }
+
+  private static ImageMeasurements measurementsOf(EnclaveEnvironment environment) {
+    return new ImageMeasurements(environment.info().pcr(0), environment.info().pcr(1), environment.info().pcr(2),
+        ImageMeasurements.Source.PROFILE);
+  }
+
+  private static void requireEmulated(EnclaveEnvironment environment) {
+    if (environment.mode() != NitroMode.EMULATED) {
+      throw new IllegalStateException("enclave containers run against an emulated environment, not a real one");
+    }
+  }
+}
