@@ -30,6 +30,8 @@ final class ProbeImages {
           .file(file, content)
           // Direct buffers beyond the heap, so the ALLOCATE probe meets the container's memory cap.
           .jvmArguments("-XX:MaxDirectMemorySize=8g")
+          // A fixed name per content: a rerun retags (layers cached) instead of piling up images.
+          .name("nitro-emu-test/probe:" + Integer.toHexString(key.hashCode()))
           .cacheDirectory(Path.of(System.getProperty("nitro.container.cache",
               System.getProperty("java.io.tmpdir") + "/nitro-emu-container-cache")))
           .build();
