@@ -1,6 +1,7 @@
 package dev.nitroemu.probe;
 
 import dev.nitroemu.enclave.EnclaveKmsClient;
+import dev.nitroemu.enclave.LoopbackForwarder;
 import dev.nitroemu.enclave.RemoteNsm;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
@@ -9,13 +10,9 @@ import dev.nitroemu.enclave.VsockTransport;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,51 +145,15 @@ public final class ProbeEnclave {
   }
 
   private static byte[] decrypt(VsockTransport transport, byte[] ciphertext) throws IOException {
-    // A local TCP forwarder to the parent's KMS vsock-proxy, as enclave apps run socat or AWS's
+    // A loopback forwarder to the parent's KMS vsock-proxy, as enclave apps run socat or AWS's
     // traffic forwarder: the SDK talks plain HTTP to 127.0.0.1 and the bytes travel over vsock.
-    try (ServerSocket forwarder = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        RemoteNsm nsm = RemoteNsm.connect(transport, RemoteNsm.DEFAULT_ADDRESS)) {
-      Thread accept = new Thread(() -> forward(transport, forwarder), "probe-kms-forwarder");
-      accept.setDaemon(true);
-      accept.start();
-      URI endpoint = URI.create("http://127.0.0.1:" + forwarder.getLocalPort());
-      try (KmsClient client = EnclaveKmsClient.kmsClient(endpoint, System.getenv("AWS_REGION"),
-              System.getenv("AWS_ACCESS_KEY_ID"), System.getenv("AWS_SECRET_ACCESS_KEY"));
-          EnclaveKmsClient kms = EnclaveKmsClient.builder().nsm(nsm).kmsClient(client).build()) {
-        return kms.decrypt(ciphertext);
-      }
+    try (LoopbackForwarder forwarder = LoopbackForwarder.start(transport, VsockAddress.of(VsockAddress.CID_PARENT, 8000));
+        RemoteNsm nsm = RemoteNsm.connect(transport, RemoteNsm.DEFAULT_ADDRESS);
+        KmsClient client = EnclaveKmsClient.kmsClient(forwarder.httpEndpoint(), System.getenv("AWS_REGION"),
+            System.getenv("AWS_ACCESS_KEY_ID"), System.getenv("AWS_SECRET_ACCESS_KEY"));
+        EnclaveKmsClient kms = EnclaveKmsClient.builder().nsm(nsm).kmsClient(client).build()) {
+      return kms.decrypt(ciphertext);
     }
-  }
-
-  private static void forward(VsockTransport transport, ServerSocket forwarder) {
-    while (!forwarder.isClosed()) {
-      try {
-        Socket client = forwarder.accept();
-        VsockConnection upstream = transport.connect(VsockAddress.of(VsockAddress.CID_PARENT, 8000));
-        copyInBackground(client.getInputStream(), upstream.outputStream(), upstream::shutdownOutput);
-        copyInBackground(upstream.inputStream(), client.getOutputStream(), client::shutdownOutput);
-      } catch (IOException e) {
-        return;
-      }
-    }
-  }
-
-  private interface Shutdown {
-    void run() throws IOException;
-  }
-
-  private static void copyInBackground(InputStream from, OutputStream to, Shutdown done) {
-    Thread copy = new Thread(() -> {
-      try {
-        from.transferTo(to);
-        to.flush();
-        done.run();
-      } catch (IOException ignored) {
-        // the peer closed
-      }
-    });
-    copy.setDaemon(true);
-    copy.start();
   }
 
   private static String memory() throws IOException {
