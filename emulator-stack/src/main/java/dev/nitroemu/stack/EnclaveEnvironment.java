@@ -23,6 +23,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
 import software.amazon.awssdk.services.kms.KmsClient;
@@ -72,6 +73,11 @@ public final class EnclaveEnvironment implements AutoCloseable {
     this.info = info;
     this.controls = controls;
     this.closer = closer;
+  }
+
+  /** The same environment with other facts (an {@link EnclaveHost}'s CID); shares everything else. */
+  private EnclaveEnvironment withInfo(EnclaveRuntimeInfo replaced) {
+    return new EnclaveEnvironment(mode, nsm, verifier, transport, kmsClient, replaced, controls, closer);
   }
 
   /** A builder: default profile, fresh root, no keys, mode from {@code nitro.mode} (emulated if unset). */
@@ -164,8 +170,26 @@ public final class EnclaveEnvironment implements AutoCloseable {
     private NitroMode mode;
     private NitroSettings settings = NitroSettings.system();
     private ClassLoader classLoader;
+    private EnclaveHost host;
 
     private Builder() {}
+
+    /**
+     * An enclave that runs elsewhere (e.g. an {@code EnclaveContainer}) and is served by this
+     * environment: at {@link #start()} its {@linkplain EnclaveHost#plan() plan} gives the boot PCRs
+     * (overriding the profile's, so key policies' {@code ${PCR0}} is its image's) and the CID
+     * {@link EnclaveRuntimeInfo#enclaveCid()} reports, then the running environment is {@linkplain
+     * EnclaveHost#attach attached} to it. Emulated mode only. Starting the enclave is the caller's.
+     */
+    public Builder enclave(EnclaveHost enclaveHost) {
+      this.host = Objects.requireNonNull(enclaveHost, "enclaveHost");
+      return this;
+    }
+
+    /** The enclave host given with {@link #enclave}, if any. */
+    public Optional<EnclaveHost> enclaveHost() {
+      return Optional.ofNullable(host);
+    }
 
     /** The enclave to emulate (default: {@link EnclaveProfile#defaultProfile()}); replaces a profile resource. */
     public Builder profile(EnclaveProfile profile) {
@@ -327,6 +351,7 @@ public final class EnclaveEnvironment implements AutoCloseable {
       copy.mode = mode;
       copy.settings = settings;
       copy.classLoader = classLoader;
+      copy.host = host;
       return copy;
     }
 
@@ -340,6 +365,9 @@ public final class EnclaveEnvironment implements AutoCloseable {
      */
     public EnclaveEnvironment start() {
       NitroMode chosen = mode != null ? mode : settings.mode();
+      if (host != null) {
+        return startFor(host, chosen);
+      }
       ClassLoader loader = classLoader != null ? classLoader : defaultLoader();
       List<DeclaredKmsKey> keys = new ArrayList<>();
       kmsKeys.forEach(source -> keys.addAll(source.apply(loader)));
@@ -356,6 +384,27 @@ public final class EnclaveEnvironment implements AutoCloseable {
         throw new UncheckedIOException(
             "cannot start the " + chosen.name().toLowerCase(Locale.ROOT) + " enclave environment", e);
       }
+    }
+
+    private EnclaveEnvironment startFor(EnclaveHost enclaveHost, NitroMode chosen) {
+      if (chosen != NitroMode.EMULATED) {
+        throw new IllegalStateException("an enclave host (" + enclaveHost.getClass().getSimpleName()
+            + ") is served by an emulated environment only, but nitro.mode is " + chosen);
+      }
+      EnclaveHost.Plan plan = enclaveHost.plan();
+      Builder measured = copy();
+      measured.host = null;
+      measured.mode = NitroMode.EMULATED;
+      plan.pcrs().forEach((index, value) -> measured.pcrs.put(index, value.clone()));
+      EnclaveEnvironment started = measured.start();
+      EnclaveEnvironment environment = started.withInfo(started.info.withEnclaveCid(plan.cid()));
+      try {
+        enclaveHost.attach(environment);
+      } catch (RuntimeException e) {
+        started.closer.closeAfter(e);
+        throw e;
+      }
+      return environment;
     }
 
     private EnclaveProfile resolveProfile(ClassLoader loader) {

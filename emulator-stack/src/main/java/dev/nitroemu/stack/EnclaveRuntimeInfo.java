@@ -9,6 +9,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -30,10 +31,19 @@ public final class EnclaveRuntimeInfo {
   private final SortedMap<Integer, byte[]> pcrs;
   private final boolean debug;
   private final Map<String, String> kmsKeyIds;
+  private final Integer enclaveCid;
 
   EnclaveRuntimeInfo(NitroMode mode, String region, URI kmsEndpoint, VsockAddress kmsProxyAddress,
       AwsCredentialsProvider credentials, X509Certificate rootCertificate, SortedMap<Integer, byte[]> pcrs,
       boolean debug, Map<String, String> kmsKeyIds) {
+    this(mode, region, kmsEndpoint, kmsProxyAddress, credentials, rootCertificate, pcrs, debug, kmsKeyIds,
+        mode == NitroMode.EMULATED ? EnclaveEnvironment.EMULATED_ENCLAVE_CID : null);
+  }
+
+  private EnclaveRuntimeInfo(NitroMode mode, String region, URI kmsEndpoint, VsockAddress kmsProxyAddress,
+      AwsCredentialsProvider credentials, X509Certificate rootCertificate, SortedMap<Integer, byte[]> pcrs,
+      boolean debug, Map<String, String> kmsKeyIds, Integer enclaveCid) {
+    this.enclaveCid = enclaveCid;
     this.mode = Objects.requireNonNull(mode, "mode");
     this.region = Objects.requireNonNull(region, "region");
     this.kmsEndpoint = Objects.requireNonNull(kmsEndpoint, "kmsEndpoint");
@@ -45,6 +55,21 @@ public final class EnclaveRuntimeInfo {
     this.pcrs = Collections.unmodifiableSortedMap(copy);
     this.debug = debug;
     this.kmsKeyIds = Map.copyOf(kmsKeyIds);
+  }
+
+  /** The same facts for an enclave with CID {@code cid} (an {@link EnclaveHost}'s). */
+  EnclaveRuntimeInfo withEnclaveCid(int cid) {
+    return new EnclaveRuntimeInfo(mode, region, kmsEndpoint, kmsProxyAddress, credentials, rootCertificate, pcrs,
+        debug, kmsKeyIds, cid);
+  }
+
+  /**
+   * The enclave's vsock CID: an {@link EnclaveHost}'s (e.g. an enclave container's) when the
+   * environment serves one, else {@value EnclaveEnvironment#EMULATED_ENCLAVE_CID} for the enclave
+   * emulated in the test JVM; empty in real mode, where the enclave does not learn it from here.
+   */
+  public OptionalInt enclaveCid() {
+    return enclaveCid == null ? OptionalInt.empty() : OptionalInt.of(enclaveCid);
   }
 
   /** Emulated or real. */
@@ -142,7 +167,8 @@ public final class EnclaveRuntimeInfo {
   @Override
   public String toString() {
     return "EnclaveRuntimeInfo[mode=" + mode + ", region=" + region + ", kmsEndpoint=" + kmsEndpoint
-        + (kmsProxyAddress == null ? "" : ", kmsProxy=" + kmsProxyAddress) + ", debug=" + debug
+        + (kmsProxyAddress == null ? "" : ", kmsProxy=" + kmsProxyAddress)
+        + (enclaveCid == null ? "" : ", enclaveCid=" + enclaveCid) + ", debug=" + debug
         + ", kmsKeys=" + new TreeMap<>(kmsKeyIds).keySet() + "]";
   }
 }

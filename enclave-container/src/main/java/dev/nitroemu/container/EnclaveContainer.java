@@ -16,6 +16,7 @@ import dev.nitroemu.enclave.VsockListener;
 import dev.nitroemu.enclave.VsockNetwork;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.EnclaveHost;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentials;
  * is stopped (every start is a new container) but not counted against the memory cap, except
  * {@code /tmp}, a tmpfs that is; the clock is the host's; the kernel is the host's.
  */
-public class EnclaveContainer extends GenericContainer<EnclaveContainer> {
+public class EnclaveContainer extends GenericContainer<EnclaveContainer> implements EnclaveHost {
 
   /** Where the hybrid vsock directory is mounted inside the container. */
   public static final String VSOCK_DIRECTORY = "/run/nitro-vsock";
@@ -98,6 +99,8 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> {
   private ImageMeasurements measurements;
   private List<String> command = List.of();
   private EnclaveTermination termination;
+  private Integer plannedCid;
+  private ImageMeasurements plannedMeasurements;
 
   /** An enclave running the image {@code image} builds (e.g. a {@link JavaEnclaveImage}). */
   public EnclaveContainer(Future<String> image) {
@@ -290,6 +293,52 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> {
     }
   }
 
+  /**
+   * For an environment that serves this enclave ({@code @NitroEnclaveTest}, {@code
+   * EnclaveEnvironment.Builder.enclave}): reserves the CID and measures the image (or takes the
+   * profile's or EIF's PCRs), so the environment boots with them and its key policies' {@code ${PCR0}}
+   * is this image's.
+   *
+   * @throws IllegalStateException if the container already runs (started before the environment)
+   */
+  @Override
+  public Plan plan() {
+    if (isRunning()) {
+      throw new IllegalStateException("the enclave container already runs, so it cannot be served by a new"
+          + " environment: declare @NitroEnclaveTest before @Testcontainers (JUnit runs class-level extensions in"
+          + " declaration order), or leave the container to the NitroEnclaveExtension, which starts it");
+    }
+    ImageMeasurements measured;
+    if (profile != null || eif != null) {
+      measured = EnclaveLaunch.profileMeasurements(profile, eif);
+    } else {
+      InspectImageResponse inspected = getDockerClient().inspectImageCmd(getDockerImageName()).exec();
+      ContainerConfig config = inspected.getConfig();
+      measured = ImageMeasurements.derive(getDockerClient(), inspected.getId(), EnclaveLaunch.command(config),
+          config == null || config.getEnv() == null ? List.of() : Arrays.asList(config.getEnv()));
+    }
+    synchronized (state) {
+      if (plannedCid != null) {
+        CidAllocator.release(plannedCid);
+      }
+      plannedCid = requestedCid != null ? claim(requestedCid) : CidAllocator.allocate();
+      plannedMeasurements = measured;
+      return new Plan(plannedCid, measured.pcrMap());
+    }
+  }
+
+  /** Whether the container runs ({@link #isRunning()}). */
+  @Override
+  public boolean enclaveRunning() {
+    return isRunning();
+  }
+
+  /** Serves this enclave from {@code running} (as {@link #withEnvironment(EnclaveEnvironment)}). */
+  @Override
+  public void attach(EnclaveEnvironment running) {
+    withEnvironment(running);
+  }
+
   @Override
   public void start() {
     try {
@@ -319,8 +368,10 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> {
                 () -> ImageMeasurements.derive(getDockerClient(), inspected.getId(), chosen, imageEnvironment));
         environment = launch.environment();
         ownsEnvironment = launch.owned();
-        measurements = launch.measurements();
-        cid = requestedCid != null ? claim(requestedCid) : CidAllocator.allocate();
+        measurements = plannedMeasurements != null ? plannedMeasurements : launch.measurements();
+        cid = plannedCid != null ? plannedCid : requestedCid != null ? claim(requestedCid) : CidAllocator.allocate();
+        plannedCid = null; // released at stop like any other
+        plannedMeasurements = null;
         workDirectory = WorkDirectory.create();
         services = ParentServices.start(
             HybridVsockTransport.parent(workDirectory.vsock(), HybridVsockTransport.DEFAULT_BASE_NAME, cid),

@@ -4,6 +4,7 @@ import com.github.dockerjava.api.model.ContainerConfig;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.stack.EnclaveEnvironment;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Supplier;
@@ -60,6 +61,20 @@ record EnclaveLaunch(EnclaveEnvironment environment, boolean owned, ImageMeasure
     }
     EnclaveEnvironment environment = configured.start();
     return new EnclaveLaunch(environment, true, derived != null ? derived : measurementsOf(environment));
+  }
+
+  /** The PCRs a profile or EIF gives (one of them non-null), without starting an environment. */
+  static ImageMeasurements profileMeasurements(EnclaveProfile profile, Path eif) {
+    EnclaveProfile resolved = profile;
+    if (resolved == null) {
+      try {
+        resolved = EnclaveProfile.fromEif(eif);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("EIF '" + eif + "': " + e.getMessage(), e);
+      }
+    }
+    return new ImageMeasurements(resolved.imagePcr(0), resolved.imagePcr(1), resolved.imagePcr(2),
+        ImageMeasurements.Source.PROFILE);
   }
 
   private static ImageMeasurements measurementsOf(EnclaveEnvironment environment) {

@@ -11,6 +11,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -118,6 +120,11 @@ public final class ImageMeasurements {
   /** The {@code EnclaveEnvironment.Builder.pcrs} entries that boot an NSM with these values. */
   public String[] pcrEntries() {
     return new String[] {"0=" + hex(0), "1=" + hex(1), "2=" + hex(2)};
+  }
+
+  /** PCR0, PCR1 and PCR2 by index (copies), as {@code EnclaveHost.Plan} takes them. */
+  public SortedMap<Integer, byte[]> pcrMap() {
+    return new TreeMap<>(Map.of(0, pcr0(), 1, pcr1(), 2, pcr2()));
   }
 
   @Override

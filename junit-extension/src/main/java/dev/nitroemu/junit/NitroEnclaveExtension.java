@@ -2,6 +2,7 @@ package dev.nitroemu.junit;
 
 import dev.nitroemu.stack.EmulatorControls;
 import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.EnclaveHost;
 import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.EnclaveKmsClient;
@@ -9,7 +10,10 @@ import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.VsockTransport;
+import java.lang.reflect.Field;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -19,6 +23,9 @@ import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.platform.commons.support.AnnotationSupport;
+import org.junit.platform.commons.support.HierarchyTraversalMode;
+import org.junit.platform.commons.support.ModifierSupport;
+import org.junit.platform.commons.support.ReflectionSupport;
 import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
@@ -65,10 +72,16 @@ public final class NitroEnclaveExtension implements BeforeAllCallback, BeforeEac
     return new Builder();
   }
 
-  /** Class-level registration: one environment for the class, started when its first test needs it. */
+  /**
+   * Class-level registration: one environment for the class, started when its first test needs it,
+   * or now when it serves an enclave host (so it is attached before {@code @Testcontainers} starts it).
+   */
   @Override
   public void beforeAll(ExtensionContext context) {
-    holder(context);
+    EnvironmentHolder holder = holder(context);
+    if (holder.servesEnclaveHost()) {
+      holder.get();
+    }
   }
 
   /** Starts the environment now, so a failed start fails the test rather than a parameter. */
@@ -104,9 +117,37 @@ public final class NitroEnclaveExtension implements BeforeAllCallback, BeforeEac
         : AnnotationSupport.findAnnotation(testClass, NitroEnclaveTest.class)
             .map(NitroEnclaveExtension::fromAnnotation)
             .orElseGet(EnclaveEnvironment::builder);
+    if (options == null) {
+      enclaveHostField(testClass).ifPresent(builder::enclave);
+    }
     return builder
         .settings(NitroSettings.of(key -> context.getConfigurationParameter(key).orElse(null), System::getenv))
         .classLoader(testClass.getClassLoader());
+  }
+
+  /**
+   * The value of the test class's one static field whose type is an {@link EnclaveHost} (e.g. an
+   * {@code @Container static EnclaveContainer}), if it has one.
+   */
+  static Optional<EnclaveHost> enclaveHostField(Class<?> testClass) {
+    List<Field> fields = ReflectionSupport.findFields(testClass,
+        field -> ModifierSupport.isStatic(field) && EnclaveHost.class.isAssignableFrom(field.getType()),
+        HierarchyTraversalMode.TOP_DOWN);
+    if (fields.isEmpty()) {
+      return Optional.empty();
+    }
+    if (fields.size() > 1) {
+      throw new IllegalStateException(testClass.getName() + " has " + fields.size() + " static enclave fields "
+          + fields.stream().map(Field::getName).toList() + "; one environment serves one enclave: give each its"
+          + " own test class, or use NitroEnclaveExtension.builder().enclave(...) for the one it serves");
+    }
+    Field field = fields.get(0);
+    Object value = ReflectionSupport.tryToReadFieldValue(field, null).toOptional().orElse(null);
+    if (value == null) {
+      throw new IllegalStateException("the static enclave field " + testClass.getSimpleName() + "." + field.getName()
+          + " is null when the class starts; initialize it in its declaration");
+    }
+    return Optional.of((EnclaveHost) value);
   }
 
   static EnclaveEnvironment.Builder fromAnnotation(NitroEnclaveTest annotation) {
@@ -177,6 +218,17 @@ public final class NitroEnclaveExtension implements BeforeAllCallback, BeforeEac
     /** See {@link EnclaveEnvironment.Builder#kmsKey(String, String)}. */
     public Builder kmsKey(String alias, String policyJson) {
       options.kmsKey(alias, policyJson);
+      return this;
+    }
+
+    /**
+     * See {@link EnclaveEnvironment.Builder#enclave(EnclaveHost)}: the environment boots with the
+     * host's measurements and CID, and the extension starts the host (unless it already runs) and
+     * stops it before closing the environment. Do not also annotate it {@code @Container}: the
+     * {@code @Testcontainers} extension would start it before this one could attach it.
+     */
+    public Builder enclave(EnclaveHost host) {
+      options.enclave(host);
       return this;
     }
 
