@@ -48,7 +48,7 @@ public class EnclaveEnvironmentBenchmark {
 
   /** One emulated environment started and closed, no KMS keys. */
   @Benchmark
-  public EnclaveRuntimeInfo coldStart() throws Exception {
+  public EnclaveRuntimeInfo coldStart() {
     try (EnclaveEnvironment env = EnclaveEnvironment.builder().mode(NitroMode.EMULATED).start()) {
       return env.info();
     }
@@ -56,7 +56,7 @@ public class EnclaveEnvironmentBenchmark {
 
   /** The same with one KMS key declared (created, aliased, policy put: three KMS calls). */
   @Benchmark
-  public EnclaveRuntimeInfo coldStartWithKey() throws Exception {
+  public EnclaveRuntimeInfo coldStartWithKey() {
     try (EnclaveEnvironment env = EnclaveEnvironment.builder()
         .mode(NitroMode.EMULATED)
         .kmsKey("bench", "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","

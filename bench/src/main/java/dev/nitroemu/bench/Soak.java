@@ -191,7 +191,7 @@ public final class Soak {
   private void closeStack(SoakStack stack) {
     try {
       stack.close();
-    } catch (Exception e) {
+    } catch (RuntimeException e) {
       out.println("closing the stack failed: " + SoakTally.describe(e));
     }
   }

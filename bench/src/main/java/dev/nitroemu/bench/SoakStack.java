@@ -111,7 +111,7 @@ final class SoakStack implements AutoCloseable {
 
   /** Closes the servers, then the environment (NSM, network, KMS mock, clients). */
   @Override
-  public void close() throws Exception {
+  public void close() {
     Closeables.closeQuietly(proxy);
     Closeables.closeQuietly(tcpEcho);
     Closeables.closeQuietly(vsockEcho);

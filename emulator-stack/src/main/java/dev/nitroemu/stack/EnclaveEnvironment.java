@@ -139,9 +139,14 @@ public final class EnclaveEnvironment implements AutoCloseable {
     return controls;
   }
 
-  /** Closes everything this environment opened, newest first; idempotent. */
+  /**
+   * Closes everything this environment opened, newest first, even when some of it fails; idempotent.
+   *
+   * @throws RuntimeException if something failed to close: the first failure (a checked one wrapped,
+   *     an {@link IOException} as {@link UncheckedIOException}), later ones attached as suppressed
+   */
   @Override
-  public void close() throws Exception {
+  public void close() {
     closer.close();
   }
 

@@ -463,7 +463,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     if (closingEnvironment != null) {
       try {
         closingEnvironment.close();
-      } catch (Exception e) {
+      } catch (RuntimeException e) {
         LOG.warn("closing the enclave container's environment failed: {}", e.toString());
       }
     }

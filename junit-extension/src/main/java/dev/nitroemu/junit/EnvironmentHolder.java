@@ -56,7 +56,7 @@ final class EnvironmentHolder implements AutoCloseable {
       } catch (RuntimeException e) {
         try {
           environment.close();
-        } catch (Exception suppressed) {
+        } catch (RuntimeException suppressed) {
           e.addSuppressed(suppressed);
         }
         environment = null;
@@ -66,7 +66,7 @@ final class EnvironmentHolder implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() throws Exception {
+  public synchronized void close() {
     closed = true;
     try {
       if (startedHost != null) {

@@ -28,7 +28,7 @@ class EmulatorControlsTest {
   private final EmulatorControls controls = env.controls();
 
   @AfterEach
-  void close() throws Exception {
+  void close() {
     env.close();
   }
 

@@ -1,6 +1,8 @@
 package dev.nitroemu.stack.internal;
 
 import dev.nitroemu.enclave.Closeables;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -8,7 +10,7 @@ import java.util.List;
 
 /**
  * Closes what was opened, newest first, even when some of it fails to close: the first failure is
- * thrown with the later ones attached as suppressed exceptions.
+ * thrown, unchecked, with the later ones attached as suppressed exceptions.
  */
 public final class Closer implements AutoCloseable {
 
@@ -33,9 +35,15 @@ public final class Closer implements AutoCloseable {
     return List.copyOf(registered);
   }
 
-  /** Closes everything registered, newest first; idempotent. */
+  /**
+   * Closes everything registered, newest first; idempotent.
+   *
+   * @throws RuntimeException the first resource's failure as thrown if unchecked, an {@link
+   *     UncheckedIOException} for an {@link IOException}, else an {@link IllegalStateException} with
+   *     the checked failure as cause; later failures are suppressed exceptions of the first
+   */
   @Override
-  public void close() throws Exception {
+  public void close() {
     Exception first = null;
     while (true) {
       AutoCloseable next;
@@ -57,8 +65,21 @@ public final class Closer implements AutoCloseable {
       }
     }
     if (first != null) {
-      throw first;
+      throw unchecked(first);
     }
+  }
+
+  private static RuntimeException unchecked(Exception failure) {
+    if (failure instanceof RuntimeException runtime) {
+      return runtime;
+    }
+    if (failure instanceof IOException io) {
+      return new UncheckedIOException("cannot close " + failure.getMessage(), io);
+    }
+    if (failure instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
+    }
+    return new IllegalStateException("cannot close a resource: " + failure, failure);
   }
 
   /** Closes everything after a failure, attaching any close failure to {@code failure}, and returns it. */

@@ -32,7 +32,41 @@ class CloserTest {
   }
 
   @Test
-  void closeIsIdempotentAndLaterRegistrationFails() throws Exception {
+  void aCheckedFailureIsThrownUnchecked() {
+    Closer closer = new Closer();
+    closer.register(() -> {
+      throw new Exception("checked");
+    });
+    closer.register(() -> {
+      throw new java.io.IOException("io");
+    });
+
+    assertThatThrownBy(closer::close)
+        .isInstanceOf(java.io.UncheckedIOException.class)
+        .hasRootCauseMessage("io")
+        .satisfies(e -> assertThat(e.getCause().getSuppressed())
+            .singleElement()
+            .satisfies(suppressed -> assertThat(suppressed).hasMessage("checked")));
+  }
+
+  @Test
+  void anInterruptedCloseKeepsTheInterruptFlag() {
+    Closer closer = new Closer();
+    closer.register(() -> {
+      throw new InterruptedException("interrupted");
+    });
+    try {
+      assertThatThrownBy(closer::close)
+          .isInstanceOf(IllegalStateException.class)
+          .hasCauseInstanceOf(InterruptedException.class);
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+  }
+
+  @Test
+  void closeIsIdempotentAndLaterRegistrationFails() {
     List<String> closed = new ArrayList<>();
     Closer closer = new Closer();
     closer.register(() -> closed.add("once"));
