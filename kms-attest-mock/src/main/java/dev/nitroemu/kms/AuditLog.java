@@ -1,5 +1,6 @@
 package dev.nitroemu.kms;
 
+import dev.nitroemu.kms.internal.StringPool;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -17,16 +18,21 @@ import java.util.Objects;
 /**
  * The KMS mock's audit trail: every call as an {@link AuditEvent}, the newest {@value #MAX_EVENTS} kept
  * in memory for tests and, when made with {@link #toFile}, each appended as one line of JSON to a file
- * and flushed before {@link #record} returns. Thread-safe.
+ * and flushed before {@link #record} returns. The events in memory share the strings that repeat from
+ * call to call (ARNs, user agents, parameter sets) through a pool of this log's own, bounded to
+ * {@value #MAX_POOLED_STRINGS} entries. Thread-safe.
  */
 public final class AuditLog implements AutoCloseable {
   /** How many events the log keeps in memory; older ones are dropped (the file keeps everything). */
   public static final int MAX_EVENTS = 100_000;
+  /** How many distinct strings the log's pool keeps for its events to share. */
+  public static final int MAX_POOLED_STRINGS = 4096;
 
   private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
 
   private final Object lock = new Object();
   private final ArrayDeque<AuditEvent> events = new ArrayDeque<>();
+  private final StringPool strings = new StringPool(MAX_POOLED_STRINGS);
   private final Path file;
   private final OutputStream out;
   private long recorded;
@@ -80,11 +86,12 @@ public final class AuditLog implements AutoCloseable {
   public void record(AuditEvent event) {
     Objects.requireNonNull(event, "event");
     byte[] line = out == null ? null : (event.toJson() + "\n").getBytes(StandardCharsets.UTF_8);
+    AuditEvent kept = strings.shareStrings(event);
     synchronized (lock) {
       if (events.size() == MAX_EVENTS) {
         events.removeFirst();
       }
-      events.addLast(event);
+      events.addLast(kept);
       recorded++;
       if (line != null && !closed) {
         try {

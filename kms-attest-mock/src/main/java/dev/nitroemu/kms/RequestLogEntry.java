@@ -48,11 +48,12 @@ public record RequestLogEntry(Instant time, String operation, String key, String
   /** The entry for an audited call that arrived at {@code time} and took {@code latency} (null if unknown). */
   public static RequestLogEntry of(AuditEvent event, Instant time, Duration latency) {
     String error = event.errorCode();
+    String principal = event.userIdentity().arn();
     String decision = error == null ? "allowed"
         : error.equals(ACCESS_DENIED) ? "denied"
-        : (event.principalArn() == null ? "rejected " : "failed ") + clean(error);
+        : (principal == null ? "rejected " : "failed ") + clean(error);
     return new RequestLogEntry(time, clean(event.eventName()), key(event),
-        event.principalArn() == null ? "-" : clean(event.principalArn()), decision, latency, warnings(event));
+        principal == null ? "-" : clean(principal), decision, latency, warnings(event));
   }
 
   /** The entry for an audit event read back from the log, at its recorded time, latency unknown. */

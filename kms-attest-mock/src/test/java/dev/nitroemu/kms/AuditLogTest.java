@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nitroemu.kms.internal.AuditEventBuilder;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -31,8 +33,9 @@ class AuditLogTest {
   Path dir;
 
   private static AuditEvent event(String requestId) {
-    return AuditEvent.builder()
-        .identity("Root", "000000000000", "arn:aws:iam::000000000000:root", "000000000000", "test")
+    return new AuditEventBuilder()
+        .identity(new AuditEvent.UserIdentity("Root", "000000000000", "arn:aws:iam::000000000000:root", "000000000000",
+            "test"))
         .eventTime(TIME)
         .eventName("Decrypt")
         .awsRegion("us-east-1")
@@ -53,6 +56,20 @@ class AuditLogTest {
     assertThat(log.events()).extracting(AuditEvent::requestId).containsExactly("r1", "r2");
     assertThat(log.size()).isEqualTo(2);
     assertThat(log.file()).isNull();
+  }
+
+  @Test
+  void aLogsEventsShareRepeatingStringsButNotWithOtherLogs() {
+    AuditLog log = AuditLog.inMemory();
+    AuditLog other = AuditLog.inMemory();
+    log.record(event("r1"));
+    log.record(event("r2"));
+    other.record(event("r3"));
+
+    List<AuditEvent> events = log.events();
+    assertThat(events.get(1).requestParametersJson()).isSameAs(events.get(0).requestParametersJson());
+    assertThat(events.get(1).userIdentity().arn()).isSameAs(events.get(0).userIdentity().arn());
+    assertThat(other.events().get(0).requestParametersJson()).isNotSameAs(events.get(0).requestParametersJson());
   }
 
   @Test
@@ -201,7 +218,7 @@ class AuditLogTest {
       List<String> lines = Files.readAllLines(file);
       assertThat(lines).hasSize(threads * perThread);
       List<String> requestIds = new ArrayList<>();
-      Set<String> eventIds = new HashSet<>();
+      Set<UUID> eventIds = new HashSet<>();
       for (String line : lines) {
         AuditEvent reread = AuditEvent.fromJson(line);
         requestIds.add(reread.requestId());
@@ -226,7 +243,7 @@ class AuditLogTest {
 
   @Test
   void builderRequiresNameAndTime() {
-    assertThatThrownBy(() -> AuditEvent.builder().eventName("Decrypt").build()).isInstanceOf(NullPointerException.class);
-    assertThatThrownBy(() -> AuditEvent.builder().eventTime(TIME).build()).isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> new AuditEventBuilder().eventName("Decrypt").build()).isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> new AuditEventBuilder().eventTime(TIME).build()).isInstanceOf(NullPointerException.class);
   }
 }

@@ -71,7 +71,7 @@ class KmsAuthAttacksTest {
     assertThat(server.auditLog().events()).filteredOn(e -> e.eventName().equals("ScheduleKeyDeletion"))
         .singleElement().satisfies(e -> {
           assertThat(e.errorCode()).isEqualTo("InvalidSignatureException");
-          assertThat(e.userIdentityType()).isEqualTo("Unknown");
+          assertThat(e.userIdentity().type()).isEqualTo("Unknown");
         });
     assertThat(send(captured, body).status()).as("the captured request itself").isEqualTo(400);
   }

@@ -151,7 +151,7 @@ class KmsMockServerTest {
       asApp.listKeys();
 
       assertThat(server.allCredentials()).containsExactly(admin, app);
-      assertThat(server.auditLog().events()).extracting(AuditEvent::principalArn)
+      assertThat(server.auditLog().events()).extracting(e -> e.userIdentity().arn())
           .containsExactly(admin.principalArn(), app.principalArn());
       assertThatThrownBy(asTest::listKeys).isInstanceOfSatisfying(KmsException.class,
           e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("UnrecognizedClientException"));

@@ -1,8 +1,6 @@
 package dev.nitroemu.kms.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -12,14 +10,12 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,7 +27,6 @@ import java.util.regex.Pattern;
  */
 public final class AuditEvents {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-  private static final ObjectMapper READER = new ObjectMapper();
 
   /** Request members that are never secret; anything else (Plaintext, CiphertextBlob, Recipient...) is dropped. */
   private static final Set<String> LOGGED_REQUEST_MEMBERS = Set.of("KeyId", "EncryptionContext",
@@ -73,7 +68,7 @@ public final class AuditEvents {
 
   /** The event for a call that succeeded. */
   public static AuditEvent succeeded(KmsCall call, KmsResult result, String region) {
-    AuditEvent.Builder event = authenticated(call, region);
+    AuditEventBuilder event = authenticated(call, region);
     List<String> resources = result.resources() == null ? List.of() : result.resources();
     event.responseElements(responseElements(call.operation(), result.response()))
         .resources(resources)
@@ -108,8 +103,7 @@ public final class AuditEvents {
   /** The event for a call refused before authentication completed (bad signature, unknown key...). */
   public static AuditEvent rejected(String operation, String requestId, Instant time, String userAgent,
       String sourceAddress, KmsError error, String region) {
-    return AuditEvent.builder()
-        .identity("Unknown", null, null, null, null)
+    return new AuditEventBuilder()
         .eventTime(time)
         .eventName(operation == null || operation.isEmpty() ? "Unknown" : operation)
         .awsRegion(region)
@@ -175,68 +169,13 @@ public final class AuditEvents {
     return recipient;
   }
 
-  /**
-   * Reads a record written by {@link AuditEvent#toJson()} back into an event.
-   *
-   * @throws IllegalArgumentException if the text is not such a record
-   */
-  public static AuditEvent fromJson(String json) {
-    JsonNode node;
-    try {
-      node = READER.readTree(json);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("not a JSON audit record", e);
-    }
-    if (node == null || !node.isObject() || !node.path("eventName").isTextual() || !node.path("eventTime").isTextual()) {
-      throw new IllegalArgumentException("not a CloudTrail record: eventName and eventTime are required");
-    }
-    JsonNode identity = node.path("userIdentity");
-    AuditEvent.Builder builder = AuditEvent.builder()
-        .eventVersion(node.path("eventVersion").asText(AuditEvent.EVENT_VERSION))
-        .identity(textOrNull(identity, "type"), textOrNull(identity, "principalId"), textOrNull(identity, "arn"),
-            textOrNull(identity, "accountId"), textOrNull(identity, "accessKeyId"))
-        .eventName(node.get("eventName").asText())
-        .awsRegion(textOrNull(node, "awsRegion"))
-        .sourceIpAddress(textOrNull(node, "sourceIPAddress"))
-        .userAgent(textOrNull(node, "userAgent"))
-        .error(textOrNull(node, "errorCode"), textOrNull(node, "errorMessage"))
-        .requestParameters(node.get("requestParameters"))
-        .responseElements(node.get("responseElements"))
-        .additionalEventData(node.get("additionalEventData"))
-        .requestId(textOrNull(node, "requestID"))
-        .readOnly(node.path("readOnly").asBoolean())
-        .recipientAccountId(textOrNull(node, "recipientAccountId"));
-    try {
-      builder.eventTime(Instant.parse(node.get("eventTime").asText()));
-      if (node.hasNonNull("eventID")) {
-        builder.eventId(UUID.fromString(node.get("eventID").asText()));
-      }
-    } catch (DateTimeParseException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("not a CloudTrail record: bad eventTime or eventID", e);
-    }
-    List<String> arns = new ArrayList<>();
-    for (JsonNode resource : node.path("resources")) {
-      if (resource.hasNonNull("ARN")) {
-        arns.add(resource.get("ARN").asText());
-      }
-    }
-    return builder.resources(arns).build();
-  }
-
-  private static String textOrNull(JsonNode node, String field) {
-    JsonNode value = node.get(field);
-    return value == null || value.isNull() ? null : value.asText();
-  }
-
-  private static AuditEvent.Builder authenticated(KmsCall call, String region) {
+  private static AuditEventBuilder authenticated(KmsCall call, String region) {
     CallerIdentity caller = call.caller();
-    AuditEvent.Builder event = AuditEvent.builder();
+    AuditEventBuilder event = new AuditEventBuilder();
     if (caller != null) {
       String type = identityType(caller.principalArn());
-      event.identity(type, type.equals("Root") ? caller.accountId() : null, caller.principalArn(),
-          caller.accountId(), caller.accessKeyId());
-    } else {
-      event.identity("Unknown", null, null, null, null);
+      event.identity(new AuditEvent.UserIdentity(type, type.equals("Root") ? caller.accountId() : null,
+          caller.principalArn(), caller.accountId(), caller.accessKeyId()));
     }
     return event.eventTime(call.time())
         .eventName(call.operation())

@@ -1,44 +1,57 @@
 package dev.nitroemu.kms.internal;
 
-import java.util.UUID;
+import dev.nitroemu.kms.AuditEvent;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Canonical copies of short strings that repeat from call to call (principal ARNs, user agents,
- * addresses, key ARNs, recipient blocks, often whole parameter sets), so that the 100,000 events an
- * audit log retains share them instead of each holding its own. Bounded in entries and entry length.
+ * One audit log's canonical copies of short strings that repeat from call to call (principal ARNs,
+ * user agents, addresses, key ARNs, recipient blocks, often whole parameter sets), so that the events
+ * the log retains share them instead of each holding its own. Bounded in entries and entry length;
+ * thread-safe.
  */
 public final class StringPool {
-  private static final ConcurrentHashMap<String, String> SHARED = new ConcurrentHashMap<>();
-  private static final int MAX_ENTRIES = 4096;
-  private static final int MAX_LENGTH = 1024;
+  /** Longer strings are kept as they are. */
+  public static final int MAX_LENGTH = 1024;
 
-  private StringPool() {}
+  private final ConcurrentHashMap<String, String> shared = new ConcurrentHashMap<>();
+  private final int maxEntries;
+
+  /** A pool of at most {@code maxEntries} strings. */
+  public StringPool(int maxEntries) {
+    if (maxEntries < 1) {
+      throw new IllegalArgumentException("maxEntries must be positive, got " + maxEntries);
+    }
+    this.maxEntries = maxEntries;
+  }
 
   /** The pooled copy of {@code value} (itself when new, too long or null). */
-  public static String share(String value) {
+  public String share(String value) {
     if (value == null || value.length() > MAX_LENGTH) {
       return value;
     }
-    if (SHARED.size() >= MAX_ENTRIES) {
+    if (shared.size() >= maxEntries) {
       // Dropping everything keeps the pool bounded; later values are pooled afresh.
-      SHARED.clear();
+      shared.clear();
     }
-    String existing = SHARED.putIfAbsent(value, value);
+    String existing = shared.putIfAbsent(value, value);
     return existing == null ? value : existing;
   }
 
-  /** The UUID a canonical lower-case UUID string spells, else null (then the text must be kept as is). */
-  public static UUID asUuid(String text) {
-    if (text == null || text.length() != 36) {
-      return null;
-    }
-    try {
-      UUID uuid = UUID.fromString(text);
-      boolean nil = uuid.getMostSignificantBits() == 0 && uuid.getLeastSignificantBits() == 0;
-      return !nil && uuid.toString().equals(text) ? uuid : null;
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
+  /** How many strings the pool holds now (at most the bound given at construction). */
+  public int size() {
+    return shared.size();
+  }
+
+  /** An event equal to {@code event} whose repeating strings are this pool's copies. */
+  public AuditEvent shareStrings(AuditEvent event) {
+    AuditEvent.UserIdentity identity = event.userIdentity();
+    return new AuditEvent(share(event.eventVersion()),
+        new AuditEvent.UserIdentity(share(identity.type()), share(identity.principalId()), share(identity.arn()),
+            share(identity.accountId()), share(identity.accessKeyId())),
+        event.eventTime(), share(event.eventName()), share(event.awsRegion()), share(event.sourceIpAddress()),
+        share(event.userAgent()), share(event.errorCode()), event.errorMessage(),
+        share(event.requestParametersJson()), share(event.responseElementsJson()),
+        share(event.additionalEventDataJson()), event.requestId(), event.eventId(), event.readOnly(),
+        event.resources().stream().map(this::share).toList(), share(event.recipientAccountId()));
   }
 }

@@ -316,7 +316,7 @@ class AuditEventsTest {
     assertThat(event.errorCode()).isEqualTo("AccessDeniedException");
     assertThat(event.errorMessage()).isEqualTo(error.getMessage());
     assertThat(event.resources()).containsExactly(KEY_ARN);
-    assertThat(event.principalArn()).isEqualTo(SESSION);
+    assertThat(event.userIdentity().arn()).isEqualTo(SESSION);
     assertThat(event.requestParameters().has("ciphertextBlob")).isFalse();
     assertThat(event.toJson()).contains("\"errorCode\":\"AccessDeniedException\"").doesNotContain("AQICAHh");
   }
@@ -341,7 +341,7 @@ class AuditEventsTest {
 
     assertThat(json.at("/userIdentity/type").asText()).isEqualTo("Unknown");
     assertThat(json.get("userIdentity").has("arn")).isFalse();
-    assertThat(event.principalArn()).isNull();
+    assertThat(event.userIdentity().arn()).isNull();
     assertThat(event.errorCode()).isEqualTo("UnrecognizedClientException");
     assertThat(event.requestId()).isEqualTo("req-1");
     assertThat(event.sourceIpAddress()).isEqualTo("198.51.100.7");

@@ -271,7 +271,7 @@ class KmsHttpHandlerTest {
     assertThat(audit.events()).singleElement().satisfies(e -> {
       assertThat(e.errorCode()).isEqualTo("MissingAuthenticationTokenException");
       assertThat(e.eventName()).isEqualTo("Echo");
-      assertThat(e.userIdentityType()).isEqualTo("Unknown");
+      assertThat(e.userIdentity().type()).isEqualTo("Unknown");
     });
   }
 
