@@ -1,7 +1,6 @@
 package dev.nitroemu.enclave;
 
 import java.util.Arrays;
-import java.util.HexFormat;
 
 /**
  * One request to the NSM, as the {@code aws-nitro-enclaves-nsm-api} crate's {@code Request} enum
@@ -119,10 +118,11 @@ public sealed interface NsmRequest {
 
     @Override
     public String toString() {
-      return "Attestation[userData=" + hex(userData) + ", nonce=" + hex(nonce) + ", publicKey=" + hex(publicKey) + "]";
+      return "Attestation[userData=" + size(userData) + ", nonce=" + size(nonce) + ", publicKey=" + size(publicKey)
+          + "]";
     }
 
-    private static String hex(byte[] b) {
+    private static String size(byte[] b) {
       return b == null ? "null" : b.length + " bytes";
     }
   }
@@ -133,10 +133,5 @@ public sealed interface NsmRequest {
     public String operation() {
       return "GetRandom";
     }
-  }
-
-  /** Formats bytes for diagnostics. */
-  static String hex(byte[] b) {
-    return b == null ? "null" : HexFormat.of().formatHex(b);
   }
 }

@@ -1,6 +1,7 @@
 package dev.nitroemu.enclave;
 
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.Objects;
 
 /**
@@ -40,7 +41,7 @@ public sealed interface NsmResponse {
 
     @Override
     public String toString() {
-      return "DescribePcr[lock=" + lock + ", data=" + NsmRequest.hex(data) + "]";
+      return "DescribePcr[lock=" + lock + ", data=" + HexFormat.of().formatHex(data) + "]";
     }
   }
 
@@ -72,7 +73,7 @@ public sealed interface NsmResponse {
 
     @Override
     public String toString() {
-      return "ExtendPcr[data=" + NsmRequest.hex(data) + "]";
+      return "ExtendPcr[data=" + HexFormat.of().formatHex(data) + "]";
     }
   }
 
