@@ -18,10 +18,12 @@ import java.util.Objects;
  * around it. Calls are serialized (the driver has one global mutex anyway), so one instance can be
  * shared between threads.
  *
- * <p>Failures: unlike the emulator's {@code process}, this one throws, as the transport can fail.
- * A request over 4096 bytes is {@link ErrorCode#INPUT_TOO_LARGE} before any system call; a driver
- * {@code EMSGSIZE} is {@link ErrorCode#INPUT_TOO_LARGE} and every other errno
- * {@link ErrorCode#INTERNAL_ERROR}, as in {@code aws-nitro-enclaves-nsm-api}. Outside an enclave
+ * <p>Failures follow {@link Nsm#process(byte[])}: a request over 4096 bytes gets the module's {@code
+ * Error} response ({@link ErrorCode#INPUT_TOO_LARGE}) without any system call, and a malformed one
+ * the {@code Error} response the module writes. Only the driver itself failing throws {@link
+ * NsmException}: {@code EMSGSIZE} as {@link ErrorCode#INPUT_TOO_LARGE} and every other errno as
+ * {@link ErrorCode#INTERNAL_ERROR}, as in {@code aws-nitro-enclaves-nsm-api}. The typed calls of
+ * {@link WireNsm} turn an {@code Error} response into an {@link NsmException} too. Outside an enclave
  * (no device node, or not Linux) {@link #open()} throws {@link NsmException} with
  * {@link ErrorCode#INTERNAL_ERROR} and the message {@code "/dev/nsm not found: not running inside a
  * Nitro Enclave"}; call {@link #isAvailable()} first to choose between this and the emulator. Use
@@ -112,10 +114,12 @@ public final class DeviceNsm extends WireNsm {
   }
 
   /**
-   * Sends one raw CBOR request to the device and returns its raw CBOR response.
+   * Sends one raw CBOR request to the device and returns its raw CBOR response; a request over 4096
+   * bytes is answered with an encoded {@code Error} response ({@link ErrorCode#INPUT_TOO_LARGE})
+   * without reaching the driver, and a malformed one with the module's own {@code Error} response.
    *
-   * @throws NsmException {@link ErrorCode#INPUT_TOO_LARGE} over 4096 bytes or on {@code EMSGSIZE},
-   *     {@link ErrorCode#INTERNAL_ERROR} for any other driver failure
+   * @throws NsmException only when the driver call fails: {@link ErrorCode#INPUT_TOO_LARGE} on {@code
+   *     EMSGSIZE}, {@link ErrorCode#INTERNAL_ERROR} for any other errno or an impossible response length
    * @throws IllegalStateException after {@link #close()}
    */
   @Override
