@@ -82,7 +82,7 @@ public final class ProxyGigabyteTransfer {
         }
       });
       try (VsockProxy proxy = VsockProxy.builder(network)
-          .listenAddress(new VsockAddress(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+          .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
           .destination("127.0.0.1", sinkSocket.getLocalPort())
           .allowlist(ProxyAllowlist.allowing("127.0.0.1", sinkSocket.getLocalPort()))
           .build()

@@ -27,8 +27,8 @@ final class SoakStack implements AutoCloseable {
   static final String ENCLAVE_KEY_ALIAS = "soak-enclave";
 
   static final VsockAddress NSM_ADDRESS = RemoteNsm.DEFAULT_ADDRESS;
-  static final VsockAddress ECHO_ADDRESS = new VsockAddress(VsockAddress.CID_PARENT, 5000);
-  static final VsockAddress PROXY_ADDRESS = new VsockAddress(VsockAddress.CID_PARENT, 8000);
+  static final VsockAddress ECHO_ADDRESS = VsockAddress.of(VsockAddress.CID_PARENT, 5000);
+  static final VsockAddress PROXY_ADDRESS = VsockAddress.of(VsockAddress.CID_PARENT, 8000);
 
   /** Connections the proxy forwards at once: more than the soak's proxy clients, so none waits for a worker. */
   static final int PROXY_WORKERS = 16;

@@ -62,7 +62,7 @@ public class VsockNsmBenchmark {
     public void setUp() throws IOException {
       stack = EnclaveEnvironment.builder()
           .mode(NitroMode.EMULATED)
-          .services(StackServices.builder().nsmPort(Integer.toUnsignedLong(VsockAddress.PORT_ANY)).build())
+          .services(StackServices.builder().nsmPort(VsockAddress.PORT_ANY).build())
           .start();
       VsockAddress served = stack.controls().service(ServiceEndpoint.NSM).orElseThrow().vsockAddress();
       remote = RemoteNsm.connect(stack.transport(), served);

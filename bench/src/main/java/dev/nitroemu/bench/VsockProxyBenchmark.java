@@ -44,7 +44,7 @@ public class VsockProxyBenchmark {
       destination = server;
       network = VsockNetwork.create();
       proxy = VsockProxy.builder(network)
-          .listenAddress(new VsockAddress(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+          .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
           .destination("127.0.0.1", destination.port())
           .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
           .build()

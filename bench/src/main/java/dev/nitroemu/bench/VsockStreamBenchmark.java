@@ -44,7 +44,7 @@ public class VsockStreamBenchmark {
     @Setup
     public void setUp() throws IOException {
       network = VsockNetwork.create();
-      VsockListener listener = network.listen(new VsockAddress(16, VsockAddress.PORT_ANY));
+      VsockListener listener = network.listen(VsockAddress.of(16, VsockAddress.PORT_ANY));
       client = network.connect(listener.localAddress());
       server = listener.accept();
       listener.close();

@@ -40,7 +40,7 @@ import java.util.Objects;
 public final class NsmVsockServer implements AutoCloseable {
 
   /** The vsock port the emulator serves the NSM on unless told otherwise. */
-  public static final int DEFAULT_PORT = RemoteNsm.DEFAULT_PORT;
+  public static final long DEFAULT_PORT = RemoteNsm.DEFAULT_PORT;
 
   private static final byte[] INPUT_TOO_LARGE_RESPONSE =
       NsmCodec.encodeResponse(new NsmResponse.Error(ErrorCode.INPUT_TOO_LARGE));

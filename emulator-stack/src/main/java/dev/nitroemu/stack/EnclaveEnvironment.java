@@ -51,7 +51,7 @@ import software.amazon.awssdk.services.kms.KmsClient;
 public final class EnclaveEnvironment implements AutoCloseable {
 
   /** The vsock CID of the emulated enclave (what peers see as its address); the parent is CID 3. */
-  public static final int EMULATED_ENCLAVE_CID = 16;
+  public static final long EMULATED_ENCLAVE_CID = 16;
 
   private final NitroMode mode;
   private final Nsm nsm;

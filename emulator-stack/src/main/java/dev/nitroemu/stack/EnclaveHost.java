@@ -1,5 +1,6 @@
 package dev.nitroemu.stack;
 
+import dev.nitroemu.enclave.VsockAddress;
 import java.util.Collections;
 import java.util.Objects;
 import java.util.SortedMap;
@@ -40,14 +41,14 @@ public interface EnclaveHost {
   /**
    * What an enclave host reports before the environment starts.
    *
-   * @param cid the enclave's vsock CID (16 or more)
+   * @param cid the enclave's vsock CID (16 or more), unsigned as every vsock CID in nitro-emu
    * @param pcrs measured PCRs by index (0..15), at least PCR0
    */
-  record Plan(int cid, SortedMap<Integer, byte[]> pcrs) {
+  record Plan(long cid, SortedMap<Integer, byte[]> pcrs) {
     /** Checks and copies. */
     public Plan {
-      if (cid < 3) {
-        throw new IllegalArgumentException("an enclave CID must be above 2, was " + cid);
+      if (cid < 3 || cid >= VsockAddress.CID_ANY) {
+        throw new IllegalArgumentException("an enclave CID must be in 3..4294967294, was " + cid);
       }
       Objects.requireNonNull(pcrs, "pcrs");
       TreeMap<Integer, byte[]> copy = new TreeMap<>();

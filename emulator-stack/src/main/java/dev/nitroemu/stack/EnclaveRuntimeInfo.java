@@ -9,7 +9,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -31,7 +31,7 @@ public final class EnclaveRuntimeInfo {
   private final SortedMap<Integer, byte[]> pcrs;
   private final boolean debug;
   private final Map<String, String> kmsKeyIds;
-  private final Integer enclaveCid;
+  private final Long enclaveCid;
 
   EnclaveRuntimeInfo(NitroMode mode, String region, URI kmsEndpoint, VsockAddress kmsProxyAddress,
       AwsCredentialsProvider credentials, X509Certificate rootCertificate, SortedMap<Integer, byte[]> pcrs,
@@ -42,7 +42,7 @@ public final class EnclaveRuntimeInfo {
 
   private EnclaveRuntimeInfo(NitroMode mode, String region, URI kmsEndpoint, VsockAddress kmsProxyAddress,
       AwsCredentialsProvider credentials, X509Certificate rootCertificate, SortedMap<Integer, byte[]> pcrs,
-      boolean debug, Map<String, String> kmsKeyIds, Integer enclaveCid) {
+      boolean debug, Map<String, String> kmsKeyIds, Long enclaveCid) {
     this.enclaveCid = enclaveCid;
     this.mode = Objects.requireNonNull(mode, "mode");
     this.region = Objects.requireNonNull(region, "region");
@@ -58,7 +58,7 @@ public final class EnclaveRuntimeInfo {
   }
 
   /** The same facts for an enclave with CID {@code cid} (an {@link EnclaveHost}'s). */
-  EnclaveRuntimeInfo withEnclaveCid(int cid) {
+  EnclaveRuntimeInfo withEnclaveCid(long cid) {
     return new EnclaveRuntimeInfo(mode, region, kmsEndpoint, kmsProxyAddress, credentials, rootCertificate, pcrs,
         debug, kmsKeyIds, cid);
   }
@@ -68,8 +68,8 @@ public final class EnclaveRuntimeInfo {
    * environment serves one, else {@value EnclaveEnvironment#EMULATED_ENCLAVE_CID} for the enclave
    * emulated in the test JVM; empty in real mode, where the enclave does not learn it from here.
    */
-  public OptionalInt enclaveCid() {
-    return enclaveCid == null ? OptionalInt.empty() : OptionalInt.of(enclaveCid);
+  public OptionalLong enclaveCid() {
+    return enclaveCid == null ? OptionalLong.empty() : OptionalLong.of(enclaveCid);
   }
 
   /** Emulated or real. */

@@ -158,7 +158,7 @@ final class EnvironmentLauncher {
     try {
       Nsm nsm = closer.register(openDeviceNsm()); // first: its absence says "not in an enclave" most plainly
       VsockTransport transport = openAfVsock();
-      VsockAddress proxy = new VsockAddress(VsockAddress.CID_PARENT, kms.proxyPort());
+      VsockAddress proxy = VsockAddress.of(VsockAddress.CID_PARENT, kms.proxyPort());
       ConnectBridge bridge = closer.register(ConnectBridge.start(transport, proxy, kms.host()));
       AwsCredentialsProvider credentials = KmsClients.realCredentials();
       KmsClient kmsClient = closer.register(

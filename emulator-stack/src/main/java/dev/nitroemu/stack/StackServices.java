@@ -319,7 +319,7 @@ public final class StackServices {
     }
 
     private static long vsockPort(long port, String what) {
-      return port == Ports.MAX_VSOCK_PORT ? port : Ports.vsockService(port, what + " vsock port");
+      return port == VsockAddress.PORT_ANY ? port : Ports.vsockService(port, what + " vsock port");
     }
   }
 }

@@ -80,7 +80,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
 
   private int memoryMib = DEFAULT_MEMORY_MIB;
   private int cpuCount = DEFAULT_CPU_COUNT;
-  private Integer requestedCid;
+  private Long requestedCid;
   private String enclaveName;
   private boolean debugMode;
   private EnclaveEnvironment sharedEnvironment;
@@ -91,7 +91,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   private final ConsoleBuffer console = new ConsoleBuffer(CONSOLE_CHARS);
 
   private final Object state = new Object();
-  private int cid;
+  private long cid;
   private WorkDirectory workDirectory;
   private ParentServices services;
   private EnclaveEnvironment environment;
@@ -99,7 +99,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   private ImageMeasurements measurements;
   private List<String> command = List.of();
   private EnclaveTermination termination;
-  private Integer plannedCid;
+  private Long plannedCid;
   private ImageMeasurements plannedMeasurements;
 
   /** An enclave running the image {@code image} builds (e.g. a {@link JavaEnclaveImage}). */
@@ -138,11 +138,9 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     return self();
   }
 
-  /** A fixed CID (16 or more) instead of the lowest free one, as {@code --enclave-cid}. */
-  public EnclaveContainer withEnclaveCid(int enclaveCid) {
-    if (enclaveCid < CidAllocator.FIRST_CID) {
-      throw new IllegalArgumentException("an enclave CID must be " + CidAllocator.FIRST_CID + " or more, was " + enclaveCid);
-    }
+  /** A fixed CID (16 to 4294967294) instead of the lowest free one, as {@code --enclave-cid}. */
+  public EnclaveContainer withEnclaveCid(long enclaveCid) {
+    CidAllocator.check(enclaveCid);
     this.requestedCid = enclaveCid;
     return self();
   }
@@ -199,8 +197,8 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     return self();
   }
 
-  /** The enclave's CID. @throws IllegalStateException when not started */
-  public int enclaveCid() {
+  /** The enclave's CID, unsigned as every vsock CID in nitro-emu. @throws IllegalStateException when not started */
+  public long enclaveCid() {
     synchronized (state) {
       requireStarted();
       return cid;
@@ -382,7 +380,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
       setBinds(new ArrayList<>(List.of(workDirectory.bind(VSOCK_DIRECTORY))));
       withEnv(NitroMode.ENVIRONMENT_VARIABLE, "emulated");
       withEnv(HybridVsockTransport.DIRECTORY_ENVIRONMENT_VARIABLE, VSOCK_DIRECTORY);
-      withEnv(VsockNetwork.LOCAL_CID_ENVIRONMENT_VARIABLE, Integer.toString(cid));
+      withEnv(VsockNetwork.LOCAL_CID_ENVIRONMENT_VARIABLE, Long.toString(cid));
       // The emulator's own KMS credentials (never real ones), as a parent hands role credentials in.
       AwsCredentials credentials = environment.info().credentials().resolveCredentials();
       withEnv("AWS_ACCESS_KEY_ID", credentials.accessKeyId());
@@ -402,7 +400,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     releaseResources();
   }
 
-  private static int claim(int enclaveCid) {
+  private static long claim(long enclaveCid) {
     CidAllocator.claim(enclaveCid);
     return enclaveCid;
   }
@@ -445,7 +443,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     ParentServices closingServices;
     EnclaveEnvironment closingEnvironment;
     WorkDirectory closingDirectory;
-    int releasedCid;
+    long releasedCid;
     synchronized (state) {
       closingServices = services;
       closingEnvironment = ownsEnvironment ? environment : null;

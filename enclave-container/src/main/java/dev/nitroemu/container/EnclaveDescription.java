@@ -17,7 +17,7 @@ final class EnclaveDescription {
   private EnclaveDescription() {}
 
   /** One element of {@code nitro-cli describe-enclaves}. */
-  static String json(String name, String enclaveId, long processId, int cid, int cpus, int memoryMib, String state,
+  static String json(String name, String enclaveId, long processId, long cid, int cpus, int memoryMib, String state,
       boolean debug, ImageMeasurements measurements) {
     ObjectNode enclave = JSON.createObjectNode();
     enclave.put("EnclaveName", name);

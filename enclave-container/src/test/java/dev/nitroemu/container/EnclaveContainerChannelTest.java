@@ -100,7 +100,7 @@ class EnclaveContainerChannelTest {
   void describeHasNitroCliShapeAndTheConsoleReachesTheTest() throws Exception {
     JsonNode described = new ObjectMapper().readTree(enclave.describe());
     assertThat(described.get("EnclaveName").asText()).isEqualTo("probe");
-    assertThat(described.get("EnclaveCID").asInt()).isEqualTo(enclave.enclaveCid()).isGreaterThanOrEqualTo(16);
+    assertThat(described.get("EnclaveCID").asLong()).isEqualTo(enclave.enclaveCid()).isGreaterThanOrEqualTo(16);
     assertThat(described.get("EnclaveID").asText()).matches("i-[0-9a-f]+-enc[0-9a-f]{16}");
     assertThat(described.get("MemoryMiB").asInt()).isEqualTo(EnclaveContainer.DEFAULT_MEMORY_MIB);
     assertThat(described.get("NumberOfCPUs").asInt()).isEqualTo(EnclaveContainer.DEFAULT_CPU_COUNT);

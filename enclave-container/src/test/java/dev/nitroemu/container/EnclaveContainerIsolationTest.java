@@ -38,7 +38,7 @@ class EnclaveContainerIsolationTest {
       enclave.start();
       assertThat(Probe.text(enclave, "WRITE_FILE", "/var/lib/probe/state", "before restart")).isEqualTo("written");
       assertThat(Probe.text(enclave, "READ_FILE", "/var/lib/probe/state")).isEqualTo("before restart");
-      int cidBefore = enclave.enclaveCid();
+      long cidBefore = enclave.enclaveCid();
       enclave.stop();
       enclave.start();
       assertThat(Probe.text(enclave, "READ_FILE", "/var/lib/probe/state")).isEqualTo("ABSENT");

@@ -10,7 +10,7 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
 final class ProbeImages {
 
   static final String MAIN_CLASS = "dev.nitroemu.probe.ProbeEnclave";
-  static final int PORT = 5000;
+  static final long PORT = 5000;
 
   private static final Map<String, ImageFromDockerfile> BUILT = new ConcurrentHashMap<>();
 

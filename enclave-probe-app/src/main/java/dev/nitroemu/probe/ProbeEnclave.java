@@ -30,7 +30,7 @@ import software.amazon.awssdk.services.kms.KmsClient;
 public final class ProbeEnclave {
 
   /** The vsock port the probe listens on. */
-  public static final int PORT = 5000;
+  public static final long PORT = 5000;
 
   private static final int MAX_PAYLOAD = 4 << 20;
 
@@ -86,7 +86,7 @@ public final class ProbeEnclave {
       case "DECRYPT":
         return decrypt(transport, readBytes(in));
       case "CALL_PARENT": {
-        int port = in.readInt();
+        long port = Integer.toUnsignedLong(in.readInt()); // a vsock port: unsigned 32-bit
         byte[] payload = readBytes(in);
         try (VsockConnection parent = transport.connect(VsockAddress.of(VsockAddress.CID_PARENT, port))) {
           DataOutputStream out = new DataOutputStream(parent.outputStream());

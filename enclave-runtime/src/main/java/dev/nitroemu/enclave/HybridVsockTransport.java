@@ -63,7 +63,7 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
   public static final String DEFAULT_BASE_NAME = "vsock";
 
   /** The enclave's CID {@link #fromSettings} uses when {@value VsockNetwork#LOCAL_CID_PROPERTY} is not set. */
-  public static final int DEFAULT_ENCLAVE_CID = 16;
+  public static final long DEFAULT_ENCLAVE_CID = 16;
 
   /** Default bound on the whole {@code CONNECT} line, and on the parent's wait for {@code OK} when the connect timeout is zero. */
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
@@ -86,7 +86,7 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
 
   private final Role role;
   private final HybridPaths paths;
-  private final int enclaveCid;
+  private final long enclaveCid;
   private final ConnectionLimits limits;
   private final int backlog;
   private final Set<VsockListener> listeners = ConcurrentHashMap.newKeySet();
@@ -104,12 +104,12 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
   }
 
   /** The parent (host) side of the channel in {@code directory} to the enclave with CID {@code enclaveCid}. */
-  public static HybridVsockTransport parent(Path directory, String baseName, int enclaveCid) {
+  public static HybridVsockTransport parent(Path directory, String baseName, long enclaveCid) {
     return builder(Role.PARENT, directory, baseName, enclaveCid).build();
   }
 
   /** The enclave (container) side of the channel in {@code directory}, for the enclave with CID {@code cid}. */
-  public static HybridVsockTransport enclave(Path directory, String baseName, int cid) {
+  public static HybridVsockTransport enclave(Path directory, String baseName, long cid) {
     return builder(Role.ENCLAVE, directory, baseName, cid).build();
   }
 
@@ -120,7 +120,7 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
    * @throws IllegalArgumentException if the base name is not a plain file name, the socket paths would
    *     be too long for a Unix socket, or the CID is out of range
    */
-  public static Builder builder(Role role, Path directory, String baseName, int enclaveCid) {
+  public static Builder builder(Role role, Path directory, String baseName, long enclaveCid) {
     return new Builder(role, directory, baseName, enclaveCid);
   }
 
@@ -157,7 +157,7 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
             + MAX_ENCLAVE_CID + ", was '" + cidText.get() + "'");
       }
     }
-    return Optional.of(enclave(Path.of(directory.get()), DEFAULT_BASE_NAME, (int) cid));
+    return Optional.of(enclave(Path.of(directory.get()), DEFAULT_BASE_NAME, cid));
   }
 
   /** Which end this transport is. */
@@ -171,7 +171,7 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
   }
 
   /** The enclave's CID: the peer's on the parent side, this side's own on the enclave side. */
-  public int enclaveCid() {
+  public long enclaveCid() {
     return enclaveCid;
   }
 
@@ -181,7 +181,7 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
   }
 
   /** {@code <dir>/<base>_<port>}, where the parent takes the enclave's connections to {@code port}. */
-  public Path portSocket(int port) {
+  public Path portSocket(long port) {
     return paths.portSocket(port);
   }
 
@@ -216,10 +216,10 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
   @Override
   public VsockListener listen(VsockAddress address) throws IOException {
     Objects.requireNonNull(address, "address");
-    int ownCid = role == Role.PARENT ? VsockAddress.CID_PARENT : enclaveCid;
+    long ownCid = role == Role.PARENT ? VsockAddress.CID_PARENT : enclaveCid;
     if (!address.isAnyCid() && address.cid() != ownCid) {
       throw new BindException("Cannot assign requested address: " + address + " (this side of hybrid vsock is CID "
-          + Integer.toUnsignedString(ownCid) + ")");
+          + ownCid + ")");
     }
     VsockListener listener;
     synchronized (lifecycle) {
@@ -254,18 +254,18 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
   @Override
   public String toString() {
     return "HybridVsockTransport[" + role.name().toLowerCase(java.util.Locale.ROOT) + ", enclave CID "
-        + Integer.toUnsignedString(enclaveCid) + ", " + paths.multiplexerSocket() + "]";
+        + enclaveCid + ", " + paths.multiplexerSocket() + "]";
   }
 
   private VsockConnection connectIntoEnclave(VsockAddress address, Duration timeout) throws IOException {
     if (address.cid() != enclaveCid) {
       throw new ConnectException("Connection refused: " + address + " is not the enclave of this channel (CID "
-          + Integer.toUnsignedString(enclaveCid) + ")");
+          + enclaveCid + ")");
     }
     long deadline = System.nanoTime() + timeout.toNanos();
     UnixSocketConnection socket = connectSocket(paths.multiplexerSocket(), address, timeout);
     try {
-      int hostPort;
+      long hostPort;
       try {
         socket.outputStream().write(HybridHandshake.connectLine(address.port()));
         Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
@@ -281,7 +281,7 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
         refused.initCause(closedWithoutAnswer);
         throw refused;
       }
-      return new UnixVsockConnection(socket, new VsockAddress(VsockAddress.CID_PARENT, hostPort), address);
+      return new UnixVsockConnection(socket, VsockAddress.of(VsockAddress.CID_PARENT, hostPort), address);
     } catch (IOException | RuntimeException e) {
       Closeables.closeAfter(socket, e);
       throw e;
@@ -293,7 +293,7 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
       throw new ConnectException("Connection refused: " + address + " (an enclave reaches only its parent, CID 3)");
     }
     UnixSocketConnection socket = connectSocket(paths.portSocket(address.port()), address, timeout);
-    return new UnixVsockConnection(socket, new VsockAddress(enclaveCid, nextLocalPort()), address);
+    return new UnixVsockConnection(socket, VsockAddress.of(enclaveCid, nextLocalPort()), address);
   }
 
   private static UnixSocketConnection connectSocket(Path path, VsockAddress address, Duration timeout)
@@ -309,7 +309,7 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
   }
 
   private VsockListener listenOnParent(VsockAddress address) throws IOException {
-    VsockAddress bound = address.isAnyPort() ? new VsockAddress(address.cid(), freeParentPort()) : address;
+    VsockAddress bound = address.isAnyPort() ? VsockAddress.of(address.cid(), freeParentPort()) : address;
     createDirectory();
     UnixSocketListener socket = UnixSocketListener.bind(paths.portSocket(bound.port()), backlog);
     return new ParentPortListener(socket, bound, enclaveCid, this::nextLocalPort, listeners::remove);
@@ -329,18 +329,18 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
     }
   }
 
-  private int freeParentPort() throws BindException {
-    for (long port = FIRST_PEER_PORT; port < 0xFFFF_FFFFL; port++) {
-      if (!Files.exists(paths.portSocket((int) port))) {
-        return (int) port;
+  private long freeParentPort() throws BindException {
+    for (long port = FIRST_PEER_PORT; port < VsockAddress.PORT_ANY; port++) {
+      if (!Files.exists(paths.portSocket(port))) {
+        return port;
       }
     }
     throw new BindException("no free vsock port in " + paths.directory());
   }
 
   /** Ports numbered from 1024 for ends whose real port nobody can know; wraps before {@code PORT_ANY}. */
-  private int nextLocalPort() {
-    return (int) (FIRST_PEER_PORT + Math.floorMod(localPorts.getAndIncrement(), PEER_PORTS));
+  private long nextLocalPort() {
+    return FIRST_PEER_PORT + Math.floorMod(localPorts.getAndIncrement(), PEER_PORTS);
   }
 
   private void checkOpen() {
@@ -353,15 +353,15 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
   public static final class Builder {
     private final Role role;
     private final HybridPaths paths;
-    private final int enclaveCid;
+    private final long enclaveCid;
     private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
     private int maxConnections = ConnectionLimits.DEFAULT_MAX_CONNECTIONS;
     private int backlog = DEFAULT_BACKLOG;
 
-    private Builder(Role role, Path directory, String baseName, int enclaveCid) {
+    private Builder(Role role, Path directory, String baseName, long enclaveCid) {
       this.role = Objects.requireNonNull(role, "role");
       this.paths = new HybridPaths(directory, baseName);
-      long cid = Integer.toUnsignedLong(enclaveCid);
+      long cid = enclaveCid;
       if (cid < MIN_ENCLAVE_CID || cid > MAX_ENCLAVE_CID) {
         throw new IllegalArgumentException(
             "an enclave's CID must be in " + MIN_ENCLAVE_CID + ".." + MAX_ENCLAVE_CID + ", was " + cid);

@@ -38,7 +38,7 @@ public final class NitroSettings {
   public static final String KMS_KEY_PREFIX = "nitro.kms.key.";
 
   /** The vsock-proxy port AWS's own tools and examples use ({@code vsock-proxy 8000 kms.<region>...}). */
-  public static final int DEFAULT_KMS_PROXY_PORT = 8000;
+  public static final long DEFAULT_KMS_PROXY_PORT = 8000;
 
   private static final Pattern UPPER = Pattern.compile("([a-z0-9])([A-Z])");
 
@@ -119,11 +119,11 @@ public final class NitroSettings {
     } else if (!AwsRegion.isValid(region)) {
       problems.add(KMS_REGION + " must be an AWS region such as us-east-1, was '" + region + "'");
     }
-    int proxyPort = DEFAULT_KMS_PROXY_PORT;
+    long proxyPort = DEFAULT_KMS_PROXY_PORT;
     Optional<String> port = get(KMS_PROXY_PORT);
     if (port.isPresent()) {
       try {
-        proxyPort = (int) Ports.vsockService(Ports.parse(port.get(), KMS_PROXY_PORT), KMS_PROXY_PORT);
+        proxyPort = Ports.vsockService(Ports.parse(port.get(), KMS_PROXY_PORT), KMS_PROXY_PORT);
       } catch (IllegalArgumentException e) {
         problems.add(KMS_PROXY_PORT + " must be the vsock port of the parent's vsock-proxy to KMS"
             + " (1..4294967294), was '" + port.get() + "'");
@@ -157,7 +157,7 @@ public final class NitroSettings {
    * @param proxyPort the vsock port on CID 3 where vsock-proxy forwards to {@code kms.<region>.amazonaws.com:443}
    * @param keyIds key id or ARN for each declared alias
    */
-  public record RealKms(String region, int proxyPort, Map<String, String> keyIds) {
+  public record RealKms(String region, long proxyPort, Map<String, String> keyIds) {
     public RealKms {
       keyIds = Map.copyOf(keyIds);
     }

@@ -36,11 +36,11 @@ public final class RemoteNsm extends WireNsm {
   public static final String ADDRESS_ENVIRONMENT_VARIABLE = "NITRO_NSM_ADDRESS";
 
   /** The vsock port the emulator serves its NSM on, with the parent's CID ({@code 3:9797}). */
-  public static final int DEFAULT_PORT = 9797;
+  public static final long DEFAULT_PORT = 9797;
 
   /** Where the emulator's NSM service listens by default: the parent (CID 3), port 9797. */
   public static final VsockAddress DEFAULT_ADDRESS =
-      new VsockAddress(VsockAddress.CID_PARENT, DEFAULT_PORT);
+      VsockAddress.of(VsockAddress.CID_PARENT, DEFAULT_PORT);
 
   /** Unused this long, a connection is checked for a close by the service before it carries a call. */
   private static final long CHECK_REUSE_AFTER_NANOS = Duration.ofSeconds(1).toNanos();

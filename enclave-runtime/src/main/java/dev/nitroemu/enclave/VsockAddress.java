@@ -4,49 +4,61 @@ package dev.nitroemu.enclave;
  * A vsock socket address: a context id (CID) and a port, both 32-bit unsigned as in Linux's {@code
  * struct sockaddr_vm}.
  *
- * <p>The two numbers are held in {@code int}s with unsigned semantics, so {@link #CID_ANY} is
- * {@code -1} here and prints as {@code 4294967295}. Use {@link #cidUnsigned()} and {@link
- * #portUnsigned()} for arithmetic. The text form is {@code vsock://CID:PORT} (decimal, unsigned);
- * {@link #parse(String)} also accepts the bare {@code CID:PORT}.
- *
- * @param cid the context id, unsigned
- * @param port the port, unsigned
+ * <p>Both numbers are {@code long}s in {@code 0..4294967295} everywhere in nitro-emu's API (the
+ * value Linux prints, never a negative {@code int}), so {@link #CID_ANY} is {@code 4294967295}. Build
+ * one with {@link #of(long, long)} (or {@link #anyCid(long)}, {@link #parse(String)}). The text form
+ * is {@code vsock://CID:PORT} (decimal); {@link #parse(String)} also accepts the bare {@code CID:PORT}.
+ * Immutable; equal when CID and port are, ordered by CID, then port.
  */
-public record VsockAddress(int cid, int port) {
+public final class VsockAddress implements Comparable<VsockAddress> {
+
+  /** The largest CID or port: {@code 2^32 - 1}. */
+  public static final long MAX_VALUE = 0xFFFF_FFFFL;
 
   /** {@code VMADDR_CID_ANY} (-1U): listen on every CID of this machine; never a connect target. */
-  public static final int CID_ANY = -1;
+  public static final long CID_ANY = MAX_VALUE;
 
   /** {@code VMADDR_CID_HYPERVISOR} (0): reserved for the hypervisor. */
-  public static final int CID_HYPERVISOR = 0;
+  public static final long CID_HYPERVISOR = 0;
 
   /** {@code VMADDR_CID_LOCAL} (1): local loopback (Linux 5.6+ with {@code vsock_loopback}). */
-  public static final int CID_LOCAL = 1;
+  public static final long CID_LOCAL = 1;
 
   /** {@code VMADDR_CID_HOST} (2): the host, as a guest VM sees it. */
-  public static final int CID_HOST = 2;
+  public static final long CID_HOST = 2;
 
   /** CID 3: the parent EC2 instance as an enclave sees it; AWS's vsock-proxy listens here. */
-  public static final int CID_PARENT = 3;
+  public static final long CID_PARENT = 3;
 
   /** {@code VMADDR_PORT_ANY} (-1U): let the transport pick a free port when listening. */
-  public static final int PORT_ANY = -1;
+  public static final long PORT_ANY = MAX_VALUE;
 
   private static final String SCHEME = "vsock://";
-  private static final long MAX_UNSIGNED = 0xFFFF_FFFFL;
+
+  private final long cid;
+  private final long port;
+
+  private VsockAddress(long cid, long port) {
+    this.cid = cid;
+    this.port = port;
+  }
 
   /**
-   * Creates an address from unsigned values given as {@code long}s.
+   * The address {@code cid:port}.
    *
    * @throws IllegalArgumentException if either value is outside {@code 0..4294967295}
    */
   public static VsockAddress of(long cid, long port) {
-    return new VsockAddress(checkCid(cid), (int) Ports.vsock(port, "vsock port"));
+    return new VsockAddress(checkCid(cid), Ports.vsock(port, "vsock port"));
   }
 
-  /** The address listening on {@code port} on every CID ({@link #CID_ANY}). */
+  /**
+   * The address listening on {@code port} on every CID ({@link #CID_ANY}).
+   *
+   * @throws IllegalArgumentException if the port is outside {@code 0..4294967295}
+   */
   public static VsockAddress anyCid(long port) {
-    return of(CID_ANY & MAX_UNSIGNED, port);
+    return of(CID_ANY, port);
   }
 
   /**
@@ -75,14 +87,29 @@ public record VsockAddress(int cid, int port) {
     }
   }
 
-  /** The CID as an unsigned value in {@code 0..4294967295}. */
-  public long cidUnsigned() {
-    return Integer.toUnsignedLong(cid);
+  /**
+   * Parses a CID written as unsigned decimal digits, as a setting or a command line gives it (ports
+   * go through {@link Ports}).
+   *
+   * @param what names the value in the message, e.g. {@code "--enclave-cid"}
+   * @throws IllegalArgumentException naming {@code what} if the text is not a CID in {@code 0..4294967295}
+   */
+  public static long parseCid(String text, String what) {
+    long cid = Ports.parse(text == null ? null : text.trim(), what);
+    if (cid > MAX_VALUE) {
+      throw new IllegalArgumentException(what + " must be in 0..4294967295, was " + cid);
+    }
+    return cid;
   }
 
-  /** The port as an unsigned value in {@code 0..4294967295}. */
-  public long portUnsigned() {
-    return Integer.toUnsignedLong(port);
+  /** The context id, in {@code 0..4294967295}. */
+  public long cid() {
+    return cid;
+  }
+
+  /** The port, in {@code 0..4294967295}. */
+  public long port() {
+    return port;
   }
 
   /** Whether this address names every CID ({@link #CID_ANY}). */
@@ -95,14 +122,18 @@ public record VsockAddress(int cid, int port) {
     return port == PORT_ANY;
   }
 
-  /** The same port on another CID. */
-  public VsockAddress withCid(int newCid) {
-    return new VsockAddress(newCid, port);
+  /**
+   * The same port on another CID.
+   *
+   * @throws IllegalArgumentException if the CID is outside {@code 0..4294967295}
+   */
+  public VsockAddress withCid(long newCid) {
+    return of(newCid, port);
   }
 
   /** The bare {@code CID:PORT} form, used as the key in mapping files. */
   public String toShortString() {
-    return Integer.toUnsignedString(cid) + ":" + Integer.toUnsignedString(port);
+    return cid + ":" + port;
   }
 
   /** The {@code vsock://CID:PORT} form, which {@link #parse(String)} reads back. */
@@ -111,10 +142,26 @@ public record VsockAddress(int cid, int port) {
     return SCHEME + toShortString();
   }
 
-  private static int checkCid(long value) {
-    if (value < 0 || value > MAX_UNSIGNED) {
+  /** Orders by CID, then port. */
+  @Override
+  public int compareTo(VsockAddress other) {
+    return cid != other.cid ? Long.compare(cid, other.cid) : Long.compare(port, other.port);
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof VsockAddress that && cid == that.cid && port == that.port;
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(cid) * 31 + Long.hashCode(port);
+  }
+
+  private static long checkCid(long value) {
+    if (value < 0 || value > MAX_VALUE) {
       throw new IllegalArgumentException("vsock cid must be in 0..4294967295 (unsigned 32-bit), was " + value);
     }
-    return (int) value;
+    return value;
   }
 }

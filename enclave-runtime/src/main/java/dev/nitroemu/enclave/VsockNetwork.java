@@ -43,7 +43,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * vsock address alone. {@link #fromEnvironment()} takes the file from {@value #MAPPING_FILE_PROPERTY}
  * or {@value #MAPPING_FILE_ENVIRONMENT_VARIABLE}.
  *
- * <p><b>Peers.</b> A connection's local address is ({@linkplain Builder#localCid(int) local CID}, TCP
+ * <p><b>Peers.</b> A connection's local address is ({@linkplain Builder#localCid(long) local CID}, TCP
  * source port). An accepted connection knows the client's vsock address when the client connected
  * through a network in the same JVM; a client from another process is reported as {@code CID_ANY}
  * with its TCP source port as the port.
@@ -80,7 +80,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
   private static final int BACKLOG = 512;
 
   private final MappingFile mappingFile;
-  private final int localCid;
+  private final long localCid;
   private final Map<VsockAddress, TcpVsockListener> listeners = new ConcurrentHashMap<>();
   private final Map<VsockAddress, VsockFault> faults = new ConcurrentHashMap<>();
   private final Object bindLock = new Object();
@@ -114,7 +114,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
   public static VsockNetwork fromSettings(NitroSettings settings) {
     Builder builder = builder();
     settings.get(MAPPING_FILE_PROPERTY).ifPresent(map -> builder.mappingFile(Path.of(map)));
-    settings.get(LOCAL_CID_PROPERTY).ifPresent(cid -> builder.localCid(VsockAddress.parse(cid + ":0").cid()));
+    settings.get(LOCAL_CID_PROPERTY).ifPresent(cid -> builder.localCid(VsockAddress.parseCid(cid, LOCAL_CID_PROPERTY)));
     return builder.build();
   }
 
@@ -124,7 +124,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
   }
 
   /** The CID this network's outgoing connections report as their local CID. */
-  public int localCid() {
+  public long localCid() {
     return localCid;
   }
 
@@ -175,7 +175,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
     try {
       socket.bind(null);
       sourcePort = socket.getLocalPort();
-      VsockAddress local = new VsockAddress(localCid, sourcePort);
+      VsockAddress local = VsockAddress.of(localCid, sourcePort);
       TcpVsockListener.Peer peer = new TcpVsockListener.Peer(local, address);
       PENDING_PEERS.put(sourcePort, peer);
       int timeoutMillis =
@@ -233,10 +233,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
 
   /** The listeners this network hosts, by vsock address, with the loopback TCP endpoint behind each. */
   public Map<VsockAddress, InetSocketAddress> endpoints() {
-    Map<VsockAddress, InetSocketAddress> result = new TreeMap<>(
-        (a, b) -> a.cidUnsigned() != b.cidUnsigned()
-            ? Long.compare(a.cidUnsigned(), b.cidUnsigned())
-            : Long.compare(a.portUnsigned(), b.portUnsigned()));
+    Map<VsockAddress, InetSocketAddress> result = new TreeMap<>();
     listeners.forEach((address, listener) -> result.put(address, listener.tcpEndpoint()));
     return result;
   }
@@ -263,7 +260,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
 
   @Override
   public String toString() {
-    return "VsockNetwork[localCid=" + Integer.toUnsignedString(localCid) + ", listeners=" + listeners.keySet()
+    return "VsockNetwork[localCid=" + localCid + ", listeners=" + listeners.keySet()
         + (mappingFile == null ? "" : ", mappingFile=" + mappingFile.path()) + "]";
   }
 
@@ -313,15 +310,15 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
     return timeoutNanos == 0 ? 0 : timeoutNanos - latency.toNanos();
   }
 
-  private VsockAddress freePort(int cid) throws IOException {
+  private VsockAddress freePort(long cid) throws IOException {
     Map<VsockAddress, TcpEndpoint> published = mappingFile == null ? Map.of() : mappingFile.read();
-    for (long port = FIRST_EPHEMERAL_PORT; port < 0xFFFF_FFFFL; port++) {
-      VsockAddress candidate = new VsockAddress(cid, (int) port);
+    for (long port = FIRST_EPHEMERAL_PORT; port < VsockAddress.PORT_ANY; port++) {
+      VsockAddress candidate = VsockAddress.of(cid, port);
       if (!listeners.containsKey(candidate) && !published.containsKey(candidate)) {
         return candidate;
       }
     }
-    throw new BindException("no free vsock port on CID " + Integer.toUnsignedString(cid));
+    throw new BindException("no free vsock port on CID " + cid);
   }
 
   private void unregister(TcpVsockListener listener) {
@@ -345,7 +342,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
   /** Configures a {@link VsockNetwork}. */
   public static final class Builder {
     private Path mappingFile;
-    private int localCid = VsockAddress.CID_PARENT;
+    private long localCid = VsockAddress.CID_PARENT;
 
     private Builder() {}
 
@@ -355,9 +352,13 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
       return this;
     }
 
-    /** The CID outgoing connections report as local (default {@link VsockAddress#CID_PARENT}). */
-    public Builder localCid(int cid) {
-      if (cid == VsockAddress.CID_ANY) {
+    /**
+     * The CID outgoing connections report as local (default {@link VsockAddress#CID_PARENT}).
+     *
+     * @throws IllegalArgumentException if the CID is {@link VsockAddress#CID_ANY} or outside {@code 0..4294967295}
+     */
+    public Builder localCid(long cid) {
+      if (VsockAddress.of(cid, 0).isAnyCid()) {
         throw new IllegalArgumentException("the local CID cannot be CID_ANY");
       }
       this.localCid = cid;

@@ -199,7 +199,7 @@ class AfVsockTransportTest {
   void realListenerBindsAndCloseWakesAccept() throws Exception {
     assumeTrue(AfVsockTransport.isAvailable(), "AF_VSOCK not available here");
     AfVsockTransport transport = AfVsockTransport.open();
-    VsockListener listener = transport.listen(new VsockAddress(VsockAddress.CID_ANY, VsockAddress.PORT_ANY));
+    VsockListener listener = transport.listen(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY));
     assertThat(listener.localAddress().isAnyCid()).isTrue();
     assertThat(listener.localAddress().isAnyPort()).isFalse();
     CompletableFuture<VsockConnection> accept = CompletableFuture.supplyAsync(() -> {

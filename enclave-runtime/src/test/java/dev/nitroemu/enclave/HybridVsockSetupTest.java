@@ -78,8 +78,8 @@ class HybridVsockSetupTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {0, 1, 2, 3, -1})
-  void anEnclaveCidBelowFourOrCidAnyIsRefused(int cid) {
+  @ValueSource(longs = {0, 1, 2, 3, VsockAddress.CID_ANY, -1})
+  void anEnclaveCidBelowFourOrCidAnyIsRefused(long cid) {
     assertThatThrownBy(() -> HybridVsockTransport.enclave(directory, "vsock", cid))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("4..4294967294");

@@ -156,7 +156,7 @@ class HybridVsockTransportTest {
       assertThat(listener.localAddress()).isEqualTo(VsockAddress.anyCid(5003));
       assertThat(client.remoteAddress()).isEqualTo(VsockAddress.of(ENCLAVE_CID, 5003));
       assertThat(client.localAddress().cid()).isEqualTo(VsockAddress.CID_PARENT);
-      assertThat(client.localAddress().portUnsigned()).isBetween(1L << 30, (1L << 31) - 1);
+      assertThat(client.localAddress().port()).isBetween(1L << 30, (1L << 31) - 1);
 
       assertThat(server.localAddress()).isEqualTo(VsockAddress.of(ENCLAVE_CID, 5003));
       assertThat(server.remoteAddress()).isEqualTo(client.localAddress()); // the port of the OK line
@@ -171,23 +171,23 @@ class HybridVsockTransportTest {
       assertThat(listener.localAddress()).isEqualTo(VsockAddress.of(VsockAddress.CID_PARENT, 8003));
       assertThat(client.remoteAddress()).isEqualTo(VsockAddress.of(VsockAddress.CID_PARENT, 8003));
       assertThat(client.localAddress().cid()).isEqualTo(ENCLAVE_CID);
-      assertThat(client.localAddress().portUnsigned()).isGreaterThanOrEqualTo(1024);
+      assertThat(client.localAddress().port()).isGreaterThanOrEqualTo(1024);
 
       assertThat(server.localAddress()).isEqualTo(VsockAddress.of(VsockAddress.CID_PARENT, 8003));
       assertThat(server.remoteAddress().cid()).isEqualTo(ENCLAVE_CID);
-      assertThat(server.remoteAddress().portUnsigned()).isGreaterThanOrEqualTo(1024);
+      assertThat(server.remoteAddress().port()).isGreaterThanOrEqualTo(1024);
     }
   }
 
   @Test
   void listenersOnAnyPortGetDistinctConcretePorts() throws Exception {
-    try (VsockListener first = enclave.listen(new VsockAddress(ENCLAVE_CID, VsockAddress.PORT_ANY));
-        VsockListener second = enclave.listen(new VsockAddress(ENCLAVE_CID, VsockAddress.PORT_ANY));
-        VsockListener onParent = parent.listen(new VsockAddress(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))) {
+    try (VsockListener first = enclave.listen(VsockAddress.of(ENCLAVE_CID, VsockAddress.PORT_ANY));
+        VsockListener second = enclave.listen(VsockAddress.of(ENCLAVE_CID, VsockAddress.PORT_ANY));
+        VsockListener onParent = parent.listen(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))) {
       assertThat(first.localAddress().isAnyPort()).isFalse();
       assertThat(second.localAddress().port()).isNotEqualTo(first.localAddress().port());
       assertThat(parent.portSocket(onParent.localAddress().port())).exists();
-      try (VsockConnection connection = parent.connect(VsockAddress.of(ENCLAVE_CID, second.localAddress().portUnsigned()))) {
+      try (VsockConnection connection = parent.connect(VsockAddress.of(ENCLAVE_CID, second.localAddress().port()))) {
         assertThat(second.accept().localAddress()).isEqualTo(second.localAddress());
       }
     }
@@ -312,7 +312,7 @@ class HybridVsockTransportTest {
         VsockListener first = enclave.listen(VsockAddress.of(ENCLAVE_CID, 5010));
         VsockListener other = second.listen(VsockAddress.of(ENCLAVE_CID, 5011));
         VsockConnection toOther = parent.connect(VsockAddress.of(ENCLAVE_CID, 5011))) {
-      assertThat(other.accept().localAddress().portUnsigned()).isEqualTo(5011);
+      assertThat(other.accept().localAddress().port()).isEqualTo(5011);
       enclave.close(); // the second transport still holds the multiplexer
       try (VsockConnection again = parent.connect(VsockAddress.of(ENCLAVE_CID, 5011))) {
         assertThat(other.accept()).isNotNull();

@@ -94,6 +94,15 @@ class NitroSettingsTest {
   }
 
   @Test
+  void proxyPortsAboveTwoToTheThirtyOneStayUnsigned() {
+    NitroSettings.RealKms kms = settings(
+        Map.of("nitro.kms.region", "us-east-1", "nitro.kms.proxyPort", "4294967294"), Map.of()).realKms(List.of());
+
+    assertThat(kms.proxyPort()).isEqualTo(4_294_967_294L);
+    assertThat(VsockAddress.of(VsockAddress.CID_PARENT, kms.proxyPort())).hasToString("vsock://3:4294967294");
+  }
+
+  @Test
   void everyMissingOrMalformedSettingIsNamedAtOnce() {
     NitroSettings broken = settings(Map.of("nitro.kms.proxyPort", "eight thousand"), Map.of());
 

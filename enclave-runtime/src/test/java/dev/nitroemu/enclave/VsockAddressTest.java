@@ -3,33 +3,35 @@ package dev.nitroemu.enclave;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 class VsockAddressTest {
 
   @Test
   void wellKnownCidsHaveTheirLinuxValues() {
-    assertThat(new VsockAddress(VsockAddress.CID_ANY, 0).cidUnsigned()).isEqualTo(0xFFFF_FFFFL);
+    assertThat(VsockAddress.of(VsockAddress.CID_ANY, 0).cid()).isEqualTo(0xFFFF_FFFFL);
     assertThat(VsockAddress.CID_HYPERVISOR).isZero();
     assertThat(VsockAddress.CID_LOCAL).isEqualTo(1);
     assertThat(VsockAddress.CID_HOST).isEqualTo(2);
     assertThat(VsockAddress.CID_PARENT).isEqualTo(3);
-    assertThat(new VsockAddress(0, VsockAddress.PORT_ANY).portUnsigned()).isEqualTo(4294967295L);
+    assertThat(VsockAddress.of(0, VsockAddress.PORT_ANY).port()).isEqualTo(4294967295L);
   }
 
   @Test
   void printsAsVsockUriWithUnsignedNumbers() {
-    assertThat(new VsockAddress(16, 5000)).hasToString("vsock://16:5000");
+    assertThat(VsockAddress.of(16, 5000)).hasToString("vsock://16:5000");
     assertThat(VsockAddress.anyCid(8000)).hasToString("vsock://4294967295:8000");
     assertThat(VsockAddress.of(3, 8000).toShortString()).isEqualTo("3:8000");
   }
 
   @Test
   void parsesUriAndBareForms() {
-    assertThat(VsockAddress.parse("vsock://16:5000")).isEqualTo(new VsockAddress(16, 5000));
-    assertThat(VsockAddress.parse("16:5000")).isEqualTo(new VsockAddress(16, 5000));
+    assertThat(VsockAddress.parse("vsock://16:5000")).isEqualTo(VsockAddress.of(16, 5000));
+    assertThat(VsockAddress.parse("16:5000")).isEqualTo(VsockAddress.of(16, 5000));
     assertThat(VsockAddress.parse("4294967295:4294967295"))
-        .isEqualTo(new VsockAddress(VsockAddress.CID_ANY, VsockAddress.PORT_ANY));
+        .isEqualTo(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY));
   }
 
   @Test
@@ -68,10 +70,39 @@ class VsockAddressTest {
   }
 
   @Test
+  void theOnlyWayInIsUnsignedAndTheAccessorsNeverGoNegative() throws Exception {
+    assertThat(VsockAddress.class.getConstructors()).isEmpty();
+    assertThat(VsockAddress.class.getMethod("cid").getReturnType()).isEqualTo(long.class);
+    assertThat(VsockAddress.class.getMethod("port").getReturnType()).isEqualTo(long.class);
+
+    VsockAddress high = VsockAddress.of(3_000_000_000L, 4_294_967_294L);
+    assertThat(high.cid()).isEqualTo(3_000_000_000L);
+    assertThat(high.port()).isEqualTo(4_294_967_294L);
+    assertThat(high).isEqualTo(VsockAddress.parse("3000000000:4294967294")).hasSameHashCodeAs(
+        VsockAddress.parse("3000000000:4294967294"));
+  }
+
+  @Test
+  void addressesOrderByUnsignedCidThenPort() {
+    assertThat(new TreeSet<>(
+            List.of(VsockAddress.anyCid(1), VsockAddress.of(3, 9), VsockAddress.of(16, 1), VsockAddress.of(3, 8))))
+        .containsExactly(VsockAddress.of(3, 8), VsockAddress.of(3, 9), VsockAddress.of(16, 1), VsockAddress.anyCid(1));
+  }
+
+  @Test
+  void parseCidReadsOneUnsignedValue() {
+    assertThat(VsockAddress.parseCid(" 4294967295 ", "nitro.vsock.cid")).isEqualTo(VsockAddress.CID_ANY);
+    assertThatThrownBy(() -> VsockAddress.parseCid("-1", "nitro.vsock.cid")).hasMessageContaining("nitro.vsock.cid");
+    assertThatThrownBy(() -> VsockAddress.parseCid("4294967296", "--enclave-cid"))
+        .hasMessageContaining("--enclave-cid").hasMessageContaining("0..4294967295");
+    assertThatThrownBy(() -> VsockAddress.parseCid(null, "cid")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void wildcardsAreRecognised() {
     assertThat(VsockAddress.anyCid(5).isAnyCid()).isTrue();
     assertThat(VsockAddress.of(16, 5).isAnyCid()).isFalse();
-    assertThat(new VsockAddress(16, VsockAddress.PORT_ANY).isAnyPort()).isTrue();
+    assertThat(VsockAddress.of(16, VsockAddress.PORT_ANY).isAnyPort()).isTrue();
     assertThat(VsockAddress.of(16, 5).withCid(VsockAddress.CID_ANY)).isEqualTo(VsockAddress.anyCid(5));
   }
 }

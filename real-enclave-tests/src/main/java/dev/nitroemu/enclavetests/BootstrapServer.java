@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * baking them into the image.
  *
  * <p>Each accepted connection gets the bootstrap as one length-prefixed JSON frame and is closed.
- * With {@link Builder#allowedCid(int)} set, connections from any other CID are closed unanswered
+ * With {@link Builder#allowedCid(long)} set, connections from any other CID are closed unanswered
  * (on AF_VSOCK the peer CID is assigned by the hypervisor, so another enclave cannot pose as this
  * one). After {@link Builder#maxServes(int)} answers (default 1) the server stops listening, so the
  * credentials are handed out once. At most {@value #MAX_CONCURRENT_CONNECTIONS} connections are
@@ -31,7 +31,7 @@ public final class BootstrapServer implements AutoCloseable {
   private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
 
   private final byte[] payload;
-  private final Integer allowedCid;
+  private final Long allowedCid;
   private final int maxServes;
   private final AtomicInteger served = new AtomicInteger();
   private final AtomicInteger refused = new AtomicInteger();
@@ -122,7 +122,7 @@ public final class BootstrapServer implements AutoCloseable {
     private final VsockTransport transport;
     private final EnclaveBootstrap bootstrap;
     private VsockAddress listenAddress = VsockAddress.anyCid(EnclaveBootstrap.DEFAULT_PORT);
-    private Integer allowedCid;
+    private Long allowedCid;
     private int maxServes = 1;
 
     private Builder(VsockTransport transport, EnclaveBootstrap bootstrap) {
@@ -136,9 +136,13 @@ public final class BootstrapServer implements AutoCloseable {
       return this;
     }
 
-    /** Answers only connections from this CID (the enclave's {@code --enclave-cid}). */
-    public Builder allowedCid(int cid) {
-      this.allowedCid = cid;
+    /**
+     * Answers only connections from this CID (the enclave's {@code --enclave-cid}).
+     *
+     * @throws IllegalArgumentException if the CID is outside {@code 0..4294967295}
+     */
+    public Builder allowedCid(long cid) {
+      this.allowedCid = VsockAddress.of(cid, 0).cid();
       return this;
     }
 

@@ -44,7 +44,7 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
   public static final String ADDRESS_ENVIRONMENT_VARIABLE = "NITRO_BOOTSTRAP_ADDRESS";
 
   /** The vsock port the nightly scripts use. */
-  public static final int DEFAULT_PORT = 8001;
+  public static final long DEFAULT_PORT = 8001;
 
   /** Largest bootstrap frame. */
   public static final int MAX_SIZE = 256 * 1024;

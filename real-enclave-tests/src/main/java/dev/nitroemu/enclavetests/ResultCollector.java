@@ -47,7 +47,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ResultCollector implements AutoCloseable {
 
   /** The vsock port the nightly scripts use for results. */
-  public static final int DEFAULT_PORT = 5005;
+  public static final long DEFAULT_PORT = 5005;
 
   /** Default time to wait for the expected runs. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(30);

@@ -70,7 +70,7 @@ class EnclaveTestRunnerTest {
     EnclaveBootstrap bootstrap = new EnclaveBootstrap(EnclaveBootstrapTest.imdsCredentials(),
         Map.of("aws.region", "eu-central-1"));
     try (BootstrapServer server = BootstrapServer.builder(network, bootstrap)
-        .listenAddress(new VsockAddress(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))
+        .listenAddress(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))
         .build()
         .start()) {
       int exit = run("--select-class", FIXTURES + "BootstrapReceivedFixture",
@@ -119,7 +119,7 @@ class EnclaveTestRunnerTest {
 
   private ResultCollector collector() throws Exception {
     return ResultCollector.builder(network)
-        .listenAddress(new VsockAddress(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))
+        .listenAddress(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))
         .reportsDir(reports)
         .timeout(Duration.ofSeconds(30))
         .build()

@@ -207,7 +207,7 @@ class ResultCollectorTest {
 
   private ResultCollector start(Duration timeout, int runs) throws IOException {
     return ResultCollector.builder(network)
-        .listenAddress(new VsockAddress(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))
+        .listenAddress(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))
         .reportsDir(reports)
         .timeout(timeout)
         .expectedRuns(runs)

@@ -129,7 +129,7 @@ class VsockResultStreamerTest {
 
   private CollectorOutcome streamAndCollect(String fixture) throws Exception {
     try (ResultCollector collector = ResultCollector.builder(network)
-        .listenAddress(new VsockAddress(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))
+        .listenAddress(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))
         .reportsDir(reports)
         .timeout(Duration.ofSeconds(30))
         .build()

@@ -49,7 +49,7 @@ class VsockProxyTest {
 
   private VsockProxy proxyTo(int tcpPort, int workers) throws IOException {
     return VsockProxy.builder(network)
-        .listenAddress(new VsockAddress(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+        .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
         .destination("127.0.0.1", tcpPort)
         .allowlist(ProxyAllowlist.allowing("127.0.0.1", tcpPort))
         .workers(workers)
@@ -285,7 +285,7 @@ class VsockProxyTest {
   void idleKeepAliveConnectionsCannotStarveOtherClients() throws Exception {
     try (TcpEchoServer destination = new TcpEchoServer();
         VsockProxy proxy = VsockProxy.builder(network)
-            .listenAddress(new VsockAddress(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+            .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
             .destination("127.0.0.1", destination.port())
             .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
             .workers(2)
@@ -318,7 +318,7 @@ class VsockProxyTest {
     };
     try (TcpEchoServer destination = new TcpEchoServer(hold);
         VsockProxy proxy = VsockProxy.builder(network)
-            .listenAddress(new VsockAddress(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+            .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
             .destination("127.0.0.1", destination.port())
             .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
             .workers(1)

@@ -61,7 +61,7 @@ public final class VsockServices {
       }
       VsockProxy proxy = closer.register(builder.build());
       proxy.start();
-      started.add(endpoint(ServiceEndpoint.PROXY_PREFIX + proxy.localAddress().portUnsigned(), network, proxy.localAddress(),
+      started.add(endpoint(ServiceEndpoint.PROXY_PREFIX + proxy.localAddress().port(), network, proxy.localAddress(),
           route.host() + ":" + route.port()));
     }
     return started;

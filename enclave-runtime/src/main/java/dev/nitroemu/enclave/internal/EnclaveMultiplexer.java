@@ -40,7 +40,7 @@ public final class EnclaveMultiplexer {
   private final Path key;
   private final StreamServer<UnixSocketConnection, Path> server;
   private final Duration handshakeTimeout;
-  private final Map<Integer, EnclavePortListener> ports = new ConcurrentHashMap<>();
+  private final Map<Long, EnclavePortListener> ports = new ConcurrentHashMap<>();
   private final Set<Integer> hostPortsInUse = new HashSet<>();
   private final AtomicLong refusals = new AtomicLong();
   private int lastHostPort = FIRST_HOST_PORT - 1;
@@ -92,15 +92,15 @@ public final class EnclaveMultiplexer {
    * @throws BindException if the port is taken
    */
   public EnclavePortListener listen(
-      VsockAddress requested, int cid, int backlog, Consumer<? super EnclavePortListener> onClosed)
+      VsockAddress requested, long cid, int backlog, Consumer<? super EnclavePortListener> onClosed)
       throws BindException {
     synchronized (ports) {
-      int port = requested.isAnyPort() ? freePort() : requested.port();
+      long port = requested.isAnyPort() ? freePort() : requested.port();
       if (ports.containsKey(port)) {
-        throw new BindException("Address already in use: vsock port " + Integer.toUnsignedString(port));
+        throw new BindException("Address already in use: vsock port " + port);
       }
       EnclavePortListener listener = new EnclavePortListener(
-          new VsockAddress(requested.cid(), port), new VsockAddress(cid, port), backlog, closing -> {
+          VsockAddress.of(requested.cid(), port), VsockAddress.of(cid, port), backlog, closing -> {
             unregister(closing);
             onClosed.accept(closing);
           });
@@ -119,10 +119,10 @@ public final class EnclaveMultiplexer {
     return server.activeConnections();
   }
 
-  private int freePort() throws BindException {
-    for (long port = 1024; port < 0xFFFF_FFFFL; port++) {
-      if (!ports.containsKey((int) port)) {
-        return (int) port;
+  private long freePort() throws BindException {
+    for (long port = 1024; port < VsockAddress.PORT_ANY; port++) {
+      if (!ports.containsKey(port)) {
+        return port;
       }
     }
     throw new BindException("no free vsock port");
@@ -133,7 +133,7 @@ public final class EnclaveMultiplexer {
   }
 
   private void serve(UnixSocketConnection connection, StreamServer.Slot slot) throws IOException {
-    int port;
+    long port;
     try {
       port = HybridHandshake.parseConnect(HybridHandshake.readLine(connection, handshakeTimeout));
     } catch (EOFException | ProtocolException | SocketTimeoutException e) {
@@ -149,7 +149,7 @@ public final class EnclaveMultiplexer {
     boolean delivered = false;
     try {
       connection.outputStream().write(HybridHandshake.okLine(hostPort));
-      VsockAddress parent = new VsockAddress(VsockAddress.CID_PARENT, hostPort);
+      VsockAddress parent = VsockAddress.of(VsockAddress.CID_PARENT, hostPort);
       delivered = true;
       if (listener.deliver(new UnixVsockConnection(connection, listener.connectionAddress(), parent))) {
         connection.awaitClose(); // The connection keeps its place in the server until it is closed.

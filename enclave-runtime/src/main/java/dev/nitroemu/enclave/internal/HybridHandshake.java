@@ -34,22 +34,22 @@ public final class HybridHandshake {
   private HybridHandshake() {}
 
   /** {@code CONNECT <port>\n}. */
-  public static byte[] connectLine(int port) {
+  public static byte[] connectLine(long port) {
     return line(CONNECT, port);
   }
 
   /** {@code OK <port>\n}. */
-  public static byte[] okLine(int port) {
+  public static byte[] okLine(long port) {
     return line(OK, port);
   }
 
   /** The port of a {@code CONNECT} line (without its newline). */
-  public static int parseConnect(String line) throws ProtocolException {
+  public static long parseConnect(String line) throws ProtocolException {
     return parse(CONNECT, line);
   }
 
   /** The port of an {@code OK} line (without its newline). */
-  public static int parseOk(String line) throws ProtocolException {
+  public static long parseOk(String line) throws ProtocolException {
     return parse(OK, line);
   }
 
@@ -88,17 +88,17 @@ public final class HybridHandshake {
     throw new ProtocolException("the handshake line is longer than " + MAX_LINE_BYTES + " bytes");
   }
 
-  private static byte[] line(String verb, int port) {
-    return (verb + " " + Integer.toUnsignedString(port) + "\n").getBytes(StandardCharsets.US_ASCII);
+  private static byte[] line(String verb, long port) {
+    return (verb + " " + port + "\n").getBytes(StandardCharsets.US_ASCII);
   }
 
-  private static int parse(String verb, String line) throws ProtocolException {
+  private static long parse(String verb, String line) throws ProtocolException {
     String[] words = line.strip().split("[ \t\r]+");
     if (words.length != 2 || !words[0].equalsIgnoreCase(verb)) {
       throw new ProtocolException("expected '" + verb + " <port>', was '" + line.strip() + "'");
     }
     try {
-      return (int) Ports.vsock(Ports.parse(words[1], "handshake port"), "handshake port");
+      return Ports.vsock(Ports.parse(words[1], "handshake port"), "handshake port");
     } catch (IllegalArgumentException e) {
       throw new ProtocolException(e.getMessage());
     }

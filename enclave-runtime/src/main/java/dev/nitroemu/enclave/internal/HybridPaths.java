@@ -46,7 +46,7 @@ public record HybridPaths(Path directory, String baseName) {
   }
 
   /** {@code <dir>/<base>_<port>}: the parent listens here for the enclave's connections to {@code port}. */
-  public Path portSocket(int port) {
-    return directory.resolve(baseName + "_" + Integer.toUnsignedString(port));
+  public Path portSocket(long port) {
+    return directory.resolve(baseName + "_" + port);
   }
 }

@@ -44,8 +44,8 @@ public final class LinuxStructs {
     ByteBuffer buffer = ByteBuffer.allocate(SOCKADDR_VM_SIZE).order(order);
     buffer.putShort((short) AF_VSOCK);
     buffer.putShort((short) 0);
-    buffer.putInt(address.port());
-    buffer.putInt(address.cid());
+    buffer.putInt((int) address.port()); // the low 32 bits: svm_port and svm_cid are unsigned int
+    buffer.putInt((int) address.cid());
     // svm_flags and svm_zero stay 0: the kernel rejects a sockaddr_vm with non-zero padding.
     return buffer.array();
   }
@@ -72,9 +72,9 @@ public final class LinuxStructs {
       throw new IllegalArgumentException("not an AF_VSOCK address: family " + family);
     }
     buffer.getShort();
-    int port = buffer.getInt();
-    int cid = buffer.getInt();
-    return new VsockAddress(cid, port);
+    long port = Integer.toUnsignedLong(buffer.getInt());
+    long cid = Integer.toUnsignedLong(buffer.getInt());
+    return VsockAddress.of(cid, port);
   }
 
   /** {@code struct timeval} for a duration, with {@code long} of {@code longSize} bytes (4 or 8). */

@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -51,8 +50,6 @@ public final class MappingFile {
   public static final int VERSION = 1;
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-  private static final Comparator<VsockAddress> ORDER =
-      Comparator.comparingLong(VsockAddress::cidUnsigned).thenComparingLong(VsockAddress::portUnsigned);
   /** FileChannel locks are per JVM, so threads of one JVM serialise on a monitor first. */
   private static final Map<Path, Object> JVM_LOCKS = new ConcurrentHashMap<>();
 
@@ -72,7 +69,7 @@ public final class MappingFile {
     try {
       bytes = AtomicFiles.read(path, MAX_BYTES);
     } catch (NoSuchFileException e) {
-      return new TreeMap<>(ORDER);
+      return new TreeMap<>();
     }
     return parse(bytes, path.toString());
   }
@@ -146,7 +143,7 @@ public final class MappingFile {
 
   /** Renders mappings in the documented JSON form, sorted by CID then port. */
   public static String render(Map<VsockAddress, TcpEndpoint> entries) {
-    Map<VsockAddress, TcpEndpoint> sorted = new TreeMap<>(ORDER);
+    Map<VsockAddress, TcpEndpoint> sorted = new TreeMap<>();
     sorted.putAll(entries);
     ObjectNode root = JSON.createObjectNode();
     root.put("version", VERSION);
@@ -183,7 +180,7 @@ public final class MappingFile {
     if (endpoints == null || !endpoints.isObject()) {
       throw malformed(source, "\"endpoints\" must be an object of \"CID:PORT\": \"HOST:PORT\"");
     }
-    Map<VsockAddress, TcpEndpoint> entries = new TreeMap<>(ORDER);
+    Map<VsockAddress, TcpEndpoint> entries = new TreeMap<>();
     for (Map.Entry<String, JsonNode> field : endpoints.properties()) {
       if (!field.getValue().isTextual()) {
         throw malformed(source, "endpoint for \"" + field.getKey() + "\" must be a \"HOST:PORT\" string");

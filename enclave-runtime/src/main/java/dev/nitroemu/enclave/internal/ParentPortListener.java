@@ -6,7 +6,7 @@ import dev.nitroemu.enclave.VsockListener;
 import java.io.IOException;
 import java.util.Objects;
 import java.util.function.Consumer;
-import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * A parent-side hybrid vsock listener: the Unix socket {@code <dir>/<base>_<port>} that the enclave's
@@ -19,8 +19,8 @@ public final class ParentPortListener implements VsockListener {
 
   private final UnixSocketListener socket;
   private final VsockAddress address;
-  private final int enclaveCid;
-  private final IntSupplier peerPorts;
+  private final long enclaveCid;
+  private final LongSupplier peerPorts;
   private final Consumer<ParentPortListener> onClose;
 
   /**
@@ -29,7 +29,7 @@ public final class ParentPortListener implements VsockListener {
    * @param peerPorts numbers the peer port of each accepted connection
    * @param onClose runs after the listener is closed
    */
-  public ParentPortListener(UnixSocketListener socket, VsockAddress address, int enclaveCid, IntSupplier peerPorts,
+  public ParentPortListener(UnixSocketListener socket, VsockAddress address, long enclaveCid, LongSupplier peerPorts,
       Consumer<ParentPortListener> onClose) {
     this.socket = Objects.requireNonNull(socket, "socket");
     this.address = Objects.requireNonNull(address, "address");
@@ -41,8 +41,8 @@ public final class ParentPortListener implements VsockListener {
   @Override
   public VsockConnection accept() throws IOException {
     UnixSocketConnection connection = socket.accept();
-    VsockAddress local = new VsockAddress(VsockAddress.CID_PARENT, address.port());
-    return new UnixVsockConnection(connection, local, new VsockAddress(enclaveCid, peerPorts.getAsInt()));
+    VsockAddress local = VsockAddress.of(VsockAddress.CID_PARENT, address.port());
+    return new UnixVsockConnection(connection, local, VsockAddress.of(enclaveCid, peerPorts.getAsLong()));
   }
 
   @Override

@@ -49,7 +49,7 @@ public final class TcpVsockListener implements VsockListener {
     try {
       Peer peer = peers.lookup(socket.getPort());
       // A client in another process is unknown here: report CID_ANY and its TCP source port.
-      VsockAddress client = peer != null ? peer.client() : new VsockAddress(VsockAddress.CID_ANY, socket.getPort());
+      VsockAddress client = peer != null ? peer.client() : VsockAddress.anyCid(socket.getPort());
       VsockAddress local = peer != null ? peer.target() : address;
       return new TcpVsockConnection(socket, local, client, VsockFault.none(), () -> {});
     } catch (IOException | RuntimeException e) {

@@ -30,7 +30,7 @@ class LinuxStructsTest {
   @Test
   void wildcardsAreAllOnes() {
     byte[] bytes = LinuxStructs.sockaddrVm(
-        new VsockAddress(VsockAddress.CID_ANY, VsockAddress.PORT_ANY), ByteOrder.LITTLE_ENDIAN);
+        VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY), ByteOrder.LITTLE_ENDIAN);
     assertThat(bytes).containsExactly(40, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0);
   }
 

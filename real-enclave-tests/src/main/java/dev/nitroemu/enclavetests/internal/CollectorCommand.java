@@ -147,7 +147,7 @@ public final class CollectorCommand {
     BootstrapServer.Builder builder = BootstrapServer.builder(transport, bootstrap)
         .listenAddress(VsockAddress.anyCid(line.vsockPort("bootstrap-port", 0)));
     if (line.one("enclave-cid") != null) {
-      builder.allowedCid(VsockAddress.parse(line.one("enclave-cid").trim() + ":0").cid());
+      builder.allowedCid(line.vsockCid("enclave-cid", VsockAddress.CID_ANY));
     }
     return builder.build().start();
   }

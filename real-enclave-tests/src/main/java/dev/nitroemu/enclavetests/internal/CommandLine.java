@@ -1,6 +1,7 @@
 package dev.nitroemu.enclavetests.internal;
 
 import dev.nitroemu.enclave.Ports;
+import dev.nitroemu.enclave.VsockAddress;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -112,6 +113,19 @@ public final class CommandLine {
     }
     try {
       return Ports.vsockService(Ports.parse(text.trim(), "--" + name), "--" + name);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+  }
+
+  /** An option's vsock CID, {@code 0..4294967295} ({@link VsockAddress#parseCid}), or the default. */
+  public long vsockCid(String name, long fallback) throws UsageException {
+    String text = one(name);
+    if (text == null) {
+      return fallback;
+    }
+    try {
+      return VsockAddress.parseCid(text, "--" + name);
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }

@@ -67,7 +67,7 @@ class VsockEchoConformanceTest {
       return VsockAddress.parse(configured == null || configured.isBlank() ? "vsock://3:5006" : configured.trim());
     }
     emulatedParent = FramedMessageServer.builder(transport, request -> request)
-        .listenAddress(new VsockAddress(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+        .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
         .build()
         .start();
     return emulatedParent.localAddress();
