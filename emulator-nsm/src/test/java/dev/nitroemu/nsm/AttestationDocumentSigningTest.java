@@ -1,6 +1,6 @@
 package dev.nitroemu.nsm;
 
-import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.MutableTestClock;
 import dev.nitroemu.enclave.AttestationDocument;
 import dev.nitroemu.enclave.PayloadEncoding;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,7 +39,7 @@ class AttestationDocumentSigningTest {
   private static final Instant LAUNCH = Instant.parse("2026-03-01T12:00:00.123Z");
   private static final HexFormat HEX = HexFormat.of();
 
-  private final PkiTestClock clock = new PkiTestClock(LAUNCH);
+  private final MutableTestClock clock = new MutableTestClock(LAUNCH);
   private final SoftwareNsm nsm = SoftwareNsm.builder()
       .clock(clock)
       .profile(EnclaveProfile.builder().region("eu-west-1").build())

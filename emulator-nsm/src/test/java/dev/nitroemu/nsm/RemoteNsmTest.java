@@ -1,6 +1,6 @@
 package dev.nitroemu.nsm;
 
-import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.MutableTestClock;
 import dev.nitroemu.enclave.TestPki;
 import dev.nitroemu.enclave.AttestationDocument;
 import dev.nitroemu.enclave.AttestationException;
@@ -71,7 +71,7 @@ class RemoteNsmTest {
 
   @Test
   void rawSessionMatchesTheInProcessModuleByteForByte() throws Exception {
-    PkiTestClock clock = new PkiTestClock(LAUNCH);
+    MutableTestClock clock = new MutableTestClock(LAUNCH);
     EmulatorRootCa root = EmulatorRootCa.generate(clock);
     SoftwareNsm inProcess = SoftwareNsm.builder().clock(clock).rootCa(root).random(seeded()).build();
     SoftwareNsm twin = SoftwareNsm.builder().clock(clock).rootCa(root).random(seeded()).build();

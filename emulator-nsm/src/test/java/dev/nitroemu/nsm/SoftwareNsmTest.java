@@ -1,6 +1,6 @@
 package dev.nitroemu.nsm;
 
-import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.MutableTestClock;
 import dev.nitroemu.enclave.AttestationDocument;
 import dev.nitroemu.enclave.Digest;
 import dev.nitroemu.enclave.ErrorCode;
@@ -40,7 +40,7 @@ class SoftwareNsmTest {
   private static final byte[] ZERO = new byte[48];
   private static final HexFormat HEX = HexFormat.of();
 
-  private final PkiTestClock clock = new PkiTestClock(LAUNCH);
+  private final MutableTestClock clock = new MutableTestClock(LAUNCH);
   private final SoftwareNsm nsm = SoftwareNsm.builder().clock(clock).build();
 
   @Test

@@ -1,6 +1,6 @@
 package dev.nitroemu.nsm;
 
-import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.MutableTestClock;
 import dev.nitroemu.enclave.AttestationDocument;
 import dev.nitroemu.enclave.AttestationException;
 import dev.nitroemu.enclave.AttestationVerifier;
@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** The emulator's documents pass the same verifier that accepts real AWS documents. */
 class SoftwareNsmVerificationTest {
-  private final PkiTestClock clock = new PkiTestClock(Instant.parse("2026-11-26T12:00:00Z"));
+  private final MutableTestClock clock = new MutableTestClock(Instant.parse("2026-11-26T12:00:00Z"));
 
   @ParameterizedTest
   @EnumSource(PayloadEncoding.class)

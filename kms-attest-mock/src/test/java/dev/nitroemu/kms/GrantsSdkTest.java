@@ -3,7 +3,7 @@ package dev.nitroemu.kms;
 import static dev.nitroemu.kms.KmsTestClients.error;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.MutableTestClock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -44,7 +44,7 @@ class GrantsSdkTest {
       + "\"Principal\":{\"AWS\":\"" + ADMIN_ROLE + "\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}";
   private static final Map<String, String> BACKUP = Map.of("purpose", "backup");
 
-  private final PkiTestClock clock = new PkiTestClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+  private final MutableTestClock clock = new MutableTestClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
 
   @TempDir Path state;
 

@@ -3,7 +3,7 @@ package dev.nitroemu.kms;
 import static dev.nitroemu.kms.KmsTestClients.error;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.MutableTestClock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +50,7 @@ import software.amazon.awssdk.services.kms.model.WrappingKeySpec;
 class ImportKeyMaterialSdkTest {
   private static final SecureRandom RANDOM = new SecureRandom();
   private final Instant start = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-  private final PkiTestClock clock = new PkiTestClock(start);
+  private final MutableTestClock clock = new MutableTestClock(start);
 
   @TempDir Path state;
   @TempDir Path work;

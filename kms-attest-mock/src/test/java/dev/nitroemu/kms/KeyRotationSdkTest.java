@@ -3,7 +3,7 @@ package dev.nitroemu.kms;
 import static dev.nitroemu.kms.KmsTestClients.error;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.MutableTestClock;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -32,7 +32,7 @@ import software.amazon.awssdk.services.kms.model.RotationsListEntry;
 @Timeout(60)
 class KeyRotationSdkTest {
   private final Instant start = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-  private final PkiTestClock clock = new PkiTestClock(start);
+  private final MutableTestClock clock = new MutableTestClock(start);
 
   @TempDir Path state;
 

@@ -3,7 +3,7 @@ package dev.nitroemu.kms;
 import static dev.nitroemu.kms.KmsTestClients.error;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.MutableTestClock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +30,7 @@ import software.amazon.awssdk.services.kms.model.ReplicateKeyResponse;
 class MultiRegionSdkTest {
   private static final String HOME = "us-east-1";
   private static final String EU = "eu-west-1";
-  private final PkiTestClock clock = new PkiTestClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+  private final MutableTestClock clock = new MutableTestClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
 
   @TempDir Path state;
 

@@ -129,7 +129,7 @@ class BootstrapServerTest {
   @Test
   void fetchGivesUpWhenNothingListensBeforeTheDeadline() {
     assertThatThrownBy(() -> EnclaveBootstrap.fetch(enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(5),
-        new FixtureLauncher.StepClock(Duration.ofSeconds(6))))
+        FixtureLauncher.steppingClock(Duration.ofSeconds(6))))
         .isInstanceOf(ConnectException.class);
   }
 

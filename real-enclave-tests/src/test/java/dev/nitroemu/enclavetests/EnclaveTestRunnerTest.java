@@ -95,7 +95,7 @@ class EnclaveTestRunnerTest {
   void undeliverableResultsExitThreeEvenWhenTestsPass() {
     int exit = EnclaveTestRunner.run(List.of("--select-class", FIXTURES + "PassingFixture", "--results",
         "vsock://3:5999"), network, NitroMode.EMULATED, print(out), print(err),
-        new FixtureLauncher.StepClock(VsockResultStreamer.CONNECT_DEADLINE.plusSeconds(1)));
+        FixtureLauncher.steppingClock(VsockResultStreamer.CONNECT_DEADLINE.plusSeconds(1)));
 
     assertThat(exit).isEqualTo(EnclaveTestRunner.EXIT_UNDELIVERED);
     assertThat(text(err)).contains("results were not delivered");

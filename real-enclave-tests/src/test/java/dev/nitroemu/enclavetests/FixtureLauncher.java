@@ -1,10 +1,8 @@
 package dev.nitroemu.enclavetests;
 
-import java.time.Clock;
+import dev.nitroemu.enclave.MutableTestClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.discovery.DiscoverySelectors;
 import org.junit.platform.launcher.Launcher;
@@ -39,29 +37,8 @@ final class FixtureLauncher {
     }
   }
 
-  /** A clock that moves forward by a fixed step each time it is read, so deadlines pass at once. */
-  static final class StepClock extends Clock {
-    private final Duration step;
-    private Instant now = Instant.parse("2026-05-01T00:00:00Z");
-
-    StepClock(Duration step) {
-      this.step = step;
-    }
-
-    @Override
-    public synchronized Instant instant() {
-      now = now.plus(step);
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException();
-    }
+  /** A clock that moves forward by {@code step} each time it is read, so deadlines pass at once. */
+  static MutableTestClock steppingClock(Duration step) {
+    return MutableTestClock.steppingOnEveryRead(Instant.parse("2026-05-01T00:00:00Z"), step);
   }
 }

@@ -92,7 +92,7 @@ class VsockResultStreamerTest {
   @Test
   void unreachableCollectorIsReportedAsAFailureWithoutStoppingTheTests() {
     VsockResultStreamer streamer = new VsockResultStreamer(network, VsockAddress.of(3, 5999), NitroMode.EMULATED,
-        new FixtureLauncher.StepClock(VsockResultStreamer.CONNECT_DEADLINE.plusSeconds(1)));
+        FixtureLauncher.steppingClock(VsockResultStreamer.CONNECT_DEADLINE.plusSeconds(1)));
     FixtureLauncher.CountingListener counter = new FixtureLauncher.CountingListener();
 
     FixtureLauncher.run(PASSING, streamer, counter);

@@ -9,17 +9,25 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A UTC clock that follows a base clock plus an offset a test can move, shared by one environment's
- * NSM, verifier, KMS server and KMS client so they all agree on "now".
+ * A clock that follows a base clock plus an offset a test can move, shared by one environment's
+ * NSM, verifier, KMS server and KMS client so they all agree on "now". It is in UTC; {@link
+ * #withZone} gives a copy in another zone that shares the offset, so moving either moves both.
  */
 public final class AdjustableClock extends Clock {
 
   private final Clock base;
-  private final AtomicReference<Duration> offset = new AtomicReference<>(Duration.ZERO);
+  private final AtomicReference<Duration> offset;
+  private final ZoneId zone;
 
-  /** A clock running with {@code base}, not yet moved. */
+  /** A UTC clock running with {@code base}, not yet moved. */
   public AdjustableClock(Clock base) {
-    this.base = Objects.requireNonNull(base, "base");
+    this(Objects.requireNonNull(base, "base"), new AtomicReference<>(Duration.ZERO), ZoneOffset.UTC);
+  }
+
+  private AdjustableClock(Clock base, AtomicReference<Duration> offset, ZoneId zone) {
+    this.base = base;
+    this.offset = offset;
+    this.zone = zone;
   }
 
   /** Moves the clock by {@code amount} (negative moves it back). */
@@ -46,17 +54,29 @@ public final class AdjustableClock extends Clock {
 
   @Override
   public ZoneId getZone() {
-    return ZoneOffset.UTC;
+    return zone;
   }
 
-  /** This clock ignores zones: everything in nitro-emu is UTC. */
+  /** A clock in {@code zone} sharing this one's base and offset; this clock when the zone is the same. */
   @Override
-  public Clock withZone(ZoneId zone) {
-    return this;
+  public AdjustableClock withZone(ZoneId zone) {
+    Objects.requireNonNull(zone, "zone");
+    return zone.equals(this.zone) ? this : new AdjustableClock(base, offset, zone);
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof AdjustableClock that && base.equals(that.base) && offset == that.offset
+        && zone.equals(that.zone);
+  }
+
+  @Override
+  public int hashCode() {
+    return (base.hashCode() * 31 + System.identityHashCode(offset)) * 31 + zone.hashCode();
   }
 
   @Override
   public String toString() {
-    return "AdjustableClock[" + instant() + ", offset=" + offset.get() + "]";
+    return "AdjustableClock[" + instant() + ", offset=" + offset.get() + ", " + zone + "]";
   }
 }

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import org.junit.jupiter.api.Test;
 
 class AdjustableClockTest {
@@ -35,5 +37,20 @@ class AdjustableClockTest {
 
     assertThat(clock.instant()).isEqualTo(later);
     assertThat(clock.millis()).isEqualTo(later.toEpochMilli());
+  }
+
+  @Test
+  void withZoneKeepsTheZoneAndSharesTheOffset() {
+    ZoneId berlin = ZoneId.of("Europe/Berlin");
+    Clock zoned = clock.withZone(berlin);
+
+    assertThat(zoned.getZone()).isEqualTo(berlin);
+    assertThat(clock.getZone()).isEqualTo(ZoneOffset.UTC);
+    assertThat(ZonedDateTime.now(zoned).getHour()).isEqualTo(4);
+    clock.advance(Duration.ofHours(2));
+    assertThat(zoned.instant()).isEqualTo(BASE.plus(Duration.ofHours(2)));
+    assertThat(zoned.withZone(ZoneOffset.UTC)).isEqualTo(clock).hasSameHashCodeAs(clock);
+    assertThat(clock.withZone(ZoneOffset.UTC)).isSameAs(clock);
+    assertThat(zoned).isNotEqualTo(clock);
   }
 }

@@ -4,7 +4,7 @@ import dev.nitroemu.enclave.CmsEnvelope;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.nitroemu.kms.internal.KmsTestBed.MutableClock;
+import dev.nitroemu.enclave.MutableTestClock;
 import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.SoftwareNsm;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class AttestedOperationsTest {
   private static final String ZEROS = "0".repeat(96);
 
-  private final MutableClock clock = new MutableClock(Instant.now());
+  private final MutableTestClock clock = new MutableTestClock(Instant.now());
   private final EmulatorRootCa root = EmulatorRootCa.generate(clock);
   private final SoftwareNsm enclave = SoftwareNsm.builder().rootCa(root).clock(clock).build();
   private static final KeyPair enclaveKey = rsaKeyPair();

@@ -3,7 +3,7 @@ package dev.nitroemu.kms.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.nitroemu.kms.internal.KmsTestBed.MutableClock;
+import dev.nitroemu.enclave.MutableTestClock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +42,7 @@ class KmsOperationsTest {
 
   @Test
   void keysAliasesAndPoliciesSurviveARestartOfTheOperations() throws IOException {
-    MutableClock clock = new MutableClock(Instant.now());
+    MutableTestClock clock = new MutableTestClock(Instant.now());
     String keyId;
     String blob;
     String policy = KeyManagementOperationsTest.policy("arn:aws:iam::111122223333:root", "kms:*")
@@ -70,7 +70,7 @@ class KmsOperationsTest {
 
   @Test
   void aStateDirectoryThatCannotBeWrittenGivesAnInternalErrorAndChangesNothing() throws IOException {
-    MutableClock clock = new MutableClock(Instant.now());
+    MutableTestClock clock = new MutableTestClock(Instant.now());
     try (KmsTestBed bed = KmsTestBed.over(KeyStore.open(stateDirectory), clock)) {
       String keyId = bed.symmetricKey();
       deleteRecursively(stateDirectory.resolve("keys"));

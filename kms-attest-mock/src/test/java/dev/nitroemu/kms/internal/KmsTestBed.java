@@ -7,17 +7,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.MutableTestClock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Base64;
-import java.util.concurrent.atomic.AtomicReference;
 
 /** A KmsOperations over a store, with callers, a settable clock and JSON helpers for tests. */
 final class KmsTestBed implements AutoCloseable {
@@ -30,13 +27,13 @@ final class KmsTestBed implements AutoCloseable {
       new CallerIdentity("AKIAOTHER", "arn:aws:iam::" + OTHER_ACCOUNT_ID + ":root", OTHER_ACCOUNT_ID);
   static final ObjectMapper JSON = new ObjectMapper();
 
-  final MutableClock clock;
+  final MutableTestClock clock;
   final KmsSettings settings;
   final KeyStore store;
   final KmsOperations operations;
   private int requests;
 
-  private KmsTestBed(KeyStore store, MutableClock clock, X509Certificate trustAnchor) {
+  private KmsTestBed(KeyStore store, MutableTestClock clock, X509Certificate trustAnchor) {
     this.clock = clock;
     this.store = store;
     this.settings = new KmsSettings(REGION, ACCOUNT, clock, new SecureRandom());
@@ -46,14 +43,14 @@ final class KmsTestBed implements AutoCloseable {
   }
 
   static KmsTestBed inMemory() {
-    return new KmsTestBed(KeyStore.inMemory(), new MutableClock(Instant.now()), null);
+    return new KmsTestBed(KeyStore.inMemory(), new MutableTestClock(Instant.now()), null);
   }
 
-  static KmsTestBed over(KeyStore store, MutableClock clock) {
+  static KmsTestBed over(KeyStore store, MutableTestClock clock) {
     return new KmsTestBed(store, clock, null);
   }
 
-  static KmsTestBed trusting(X509Certificate root, MutableClock clock) {
+  static KmsTestBed trusting(X509Certificate root, MutableTestClock clock) {
     return new KmsTestBed(KeyStore.inMemory(), clock, root);
   }
 
@@ -125,33 +122,5 @@ final class KmsTestBed implements AutoCloseable {
   @Override
   public void close() throws IOException {
     store.close();
-  }
-
-  /** A clock tests move by hand. */
-  static final class MutableClock extends Clock {
-    private final AtomicReference<Instant> now;
-
-    MutableClock(Instant start) {
-      this.now = new AtomicReference<>(start);
-    }
-
-    void advance(Duration duration) {
-      now.updateAndGet(t -> t.plus(duration));
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
   }
 }

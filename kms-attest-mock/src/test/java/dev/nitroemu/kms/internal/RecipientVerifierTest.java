@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.MutableTestClock;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.SoftwareNsm;
 import java.nio.file.Path;
@@ -35,15 +36,15 @@ class RecipientVerifierTest {
   private static final KeyPair RSA_2048 = CmsEnvelopeTest.rsa(2048);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private RecipientTestClock enclaveClock;
-  private RecipientTestClock kmsClock;
+  private MutableTestClock enclaveClock;
+  private MutableTestClock kmsClock;
   private SoftwareNsm nsm;
   private RecipientVerifier verifier;
 
   @BeforeEach
   void bootEnclaveAndVerifier() {
-    enclaveClock = new RecipientTestClock(T0);
-    kmsClock = new RecipientTestClock(T0);
+    enclaveClock = new MutableTestClock(T0);
+    kmsClock = new MutableTestClock(T0);
     nsm = SoftwareNsm.builder().clock(enclaveClock).build();
     verifier = verifierTrusting(nsm, MAX_AGE);
   }
@@ -329,7 +330,7 @@ class RecipientVerifierTest {
   }
 
   private static RecipientVerifier awsVerifierAt(Instant now) {
-    RecipientTestClock clock = new RecipientTestClock(now);
+    MutableTestClock clock = new MutableTestClock(now);
     return new RecipientVerifier(AttestationVerifier.builder().trustAwsRoot().clock(clock).build(), MAX_AGE, clock);
   }
 
