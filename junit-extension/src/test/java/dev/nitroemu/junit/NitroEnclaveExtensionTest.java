@@ -23,6 +23,7 @@ import dev.nitroemu.junit.fixtures.StartFailureFixture;
 import dev.nitroemu.junit.fixtures.StaticFieldFixture;
 import dev.nitroemu.junit.fixtures.ThrowingCallbacksFixture;
 import dev.nitroemu.enclave.EnclaveKmsClient;
+import dev.nitroemu.enclave.Fixture;
 import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.VsockAddress;
@@ -44,8 +45,10 @@ class NitroEnclaveExtensionTest {
     Recorded.clear();
   }
 
+  /** Runs a {@link Fixture} class through the test kit, with fixtures enabled and the given configuration. */
   static EngineExecutionResults run(Class<?> fixture, String... configuration) {
-    EngineTestKit.Builder kit = EngineTestKit.engine("junit-jupiter").selectors(selectClass(fixture));
+    EngineTestKit.Builder kit = EngineTestKit.engine("junit-jupiter").selectors(selectClass(fixture))
+        .configurationParameter(Fixture.ENABLED, "true");
     for (int i = 0; i < configuration.length; i += 2) {
       kit.configurationParameter(configuration[i], configuration[i + 1]);
     }

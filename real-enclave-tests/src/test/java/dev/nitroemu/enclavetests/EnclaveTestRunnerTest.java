@@ -2,6 +2,7 @@ package dev.nitroemu.enclavetests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.nitroemu.enclave.Fixture;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockNetwork;
@@ -94,7 +95,7 @@ class EnclaveTestRunnerTest {
   @Test
   void undeliverableResultsExitThreeEvenWhenTestsPass() {
     int exit = EnclaveTestRunner.run(List.of("--select-class", FIXTURES + "PassingFixture", "--results",
-        "vsock://3:5999"), network, NitroMode.EMULATED, print(out), print(err),
+        "vsock://3:5999", "--config", Fixture.ENABLED + "=true"), network, NitroMode.EMULATED, print(out), print(err),
         FixtureLauncher.steppingClock(VsockResultStreamer.CONNECT_DEADLINE.plusSeconds(1)));
 
     assertThat(exit).isEqualTo(EnclaveTestRunner.EXIT_UNDELIVERED);
@@ -126,9 +127,11 @@ class EnclaveTestRunnerTest {
         .start();
   }
 
+  /** Runs the runner on fixtures, which it runs only when told so. */
   private int run(String... args) {
-    return EnclaveTestRunner.run(new ArrayList<>(List.of(args)), network, NitroMode.EMULATED, print(out),
-        print(err), Clock.systemUTC());
+    List<String> withFixtures = new ArrayList<>(List.of(args));
+    withFixtures.addAll(List.of("--config", Fixture.ENABLED + "=true"));
+    return EnclaveTestRunner.run(withFixtures, network, NitroMode.EMULATED, print(out), print(err), Clock.systemUTC());
   }
 
   private static String address(ResultCollector collector) {

@@ -1,5 +1,6 @@
 package dev.nitroemu.enclavetests;
 
+import dev.nitroemu.enclave.Fixture;
 import dev.nitroemu.enclave.MutableTestClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,12 +18,21 @@ final class FixtureLauncher {
 
   private FixtureLauncher() {}
 
+  /** Runs a {@link Fixture} class, which is enabled for this launch. */
   static void run(String className, TestExecutionListener... listeners) {
+    run(className, true, listeners);
+  }
+
+  /** Runs a class, with fixtures enabled or not. */
+  static void run(String className, boolean fixturesEnabled, TestExecutionListener... listeners) {
     Launcher launcher = LauncherFactory.create(
         LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false).build());
-    launcher.execute(LauncherDiscoveryRequestBuilder.request()
-        .selectors(DiscoverySelectors.selectClass(className))
-        .build(), listeners);
+    LauncherDiscoveryRequestBuilder request =
+        LauncherDiscoveryRequestBuilder.request().selectors(DiscoverySelectors.selectClass(className));
+    if (fixturesEnabled) {
+      request.configurationParameter(Fixture.ENABLED, "true");
+    }
+    launcher.execute(request.build(), listeners);
   }
 
   /** Counts finished tests. */

@@ -4,6 +4,7 @@ import static dev.nitroemu.enclavetests.Reports.child;
 import static dev.nitroemu.enclavetests.Reports.testCase;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.nitroemu.enclave.Fixture;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockNetwork;
 import java.nio.file.Path;
@@ -116,7 +117,8 @@ class NightlyRehearsalTest {
           List.of("-Drehearsal.expected.accessKeyId=" + ACCESS_KEY_ID, "-Drehearsal.expected.region=" + REGION),
           enclaveEnvironment(),
           List.of("--select-class", FIXTURES + "MixedOutcomeFixture", "--select-class", FIXTURES + "FailingSetupFixture",
-              "--select-class", FIXTURES + "BootstrapReceivedFixture", "--select-class", FIXTURES + "PassingFixture"),
+              "--select-class", FIXTURES + "BootstrapReceivedFixture", "--select-class", FIXTURES + "PassingFixture",
+              "--config", Fixture.ENABLED + "=true"),
           work.resolve("logs"));
       int exit = runner.waitFor(RUN_TIMEOUT);
       CollectorOutcome outcome = collector.awaitOutcome();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.nitroemu.enclavetests.EnclaveBootstrap;
 import dev.nitroemu.enclavetests.VsockResultStreamer;
+import dev.nitroemu.enclave.Fixture;
 import dev.nitroemu.enclave.FramedMessageClient;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockAddress;
@@ -82,6 +83,7 @@ class CollectorCommandTest {
     LauncherFactory.create(LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false).build())
         .execute(LauncherDiscoveryRequestBuilder.request()
             .selectors(DiscoverySelectors.selectClass("dev.nitroemu.enclavetests.fixtures.PassingFixture"))
+            .configurationParameter(Fixture.ENABLED, "true")
             .build(), streamer);
 
     assertThat(exit.get(30, TimeUnit.SECONDS)).isZero();
