@@ -1,8 +1,8 @@
 package dev.nitroemu.enclavetests;
 
 import dev.nitroemu.enclave.Closeables;
-import dev.nitroemu.enclavetests.internal.CommandLine;
-import dev.nitroemu.enclavetests.internal.CommandLine.UsageException;
+import dev.nitroemu.enclavetests.internal.CommandArguments;
+import dev.nitroemu.enclavetests.internal.CommandArguments.UsageException;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockTransport;
@@ -107,11 +107,11 @@ public final class EnclaveTestRunner {
     VsockAddress bootstrapAddress;
     Duration bootstrapTimeout;
     try {
-      CommandLine line = CommandLine.parse(args, OPTIONS, Set.of());
-      request = discoveryRequest(line);
-      results = address(line.one("results"), VsockResultStreamer.configuredAddress());
-      bootstrapAddress = address(line.one("bootstrap"), EnclaveBootstrap.configuredAddress());
-      bootstrapTimeout = line.duration("bootstrap-timeout", DEFAULT_BOOTSTRAP_TIMEOUT);
+      CommandArguments arguments = CommandArguments.parse(args, OPTIONS, Set.of());
+      request = discoveryRequest(arguments);
+      results = address(arguments.one("results"), VsockResultStreamer.configuredAddress());
+      bootstrapAddress = address(arguments.one("bootstrap"), EnclaveBootstrap.configuredAddress());
+      bootstrapTimeout = arguments.duration("bootstrap-timeout", DEFAULT_BOOTSTRAP_TIMEOUT);
     } catch (UsageException | IllegalArgumentException e) {
       err.println("nitro runner: " + e.getMessage());
       err.println(USAGE);
@@ -159,16 +159,16 @@ public final class EnclaveTestRunner {
     return totals.getTestsFoundCount() == 0 ? EXIT_NO_TESTS : EXIT_PASSED;
   }
 
-  private static LauncherDiscoveryRequest discoveryRequest(CommandLine line) throws UsageException {
+  private static LauncherDiscoveryRequest discoveryRequest(CommandArguments arguments) throws UsageException {
     List<DiscoverySelector> selectors = new ArrayList<>();
-    line.all("select-package").forEach(name -> selectors.add(DiscoverySelectors.selectPackage(name)));
-    line.all("select-class").forEach(name -> selectors.add(DiscoverySelectors.selectClass(name)));
-    line.all("select-method").forEach(name -> selectors.add(DiscoverySelectors.selectMethod(name)));
+    arguments.all("select-package").forEach(name -> selectors.add(DiscoverySelectors.selectPackage(name)));
+    arguments.all("select-class").forEach(name -> selectors.add(DiscoverySelectors.selectClass(name)));
+    arguments.all("select-method").forEach(name -> selectors.add(DiscoverySelectors.selectMethod(name)));
     if (selectors.isEmpty()) {
       selectors.add(DiscoverySelectors.selectPackage(DEFAULT_PACKAGE));
     }
     Map<String, String> config = new LinkedHashMap<>();
-    for (String pair : line.all("config")) {
+    for (String pair : arguments.all("config")) {
       int equals = pair.indexOf('=');
       if (equals <= 0) {
         throw new UsageException("--config takes KEY=VALUE, was '" + pair + "'");
@@ -178,11 +178,11 @@ public final class EnclaveTestRunner {
     LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
         .selectors(selectors)
         .configurationParameters(config);
-    if (!line.all("include-tag").isEmpty()) {
-      builder.filters(TagFilter.includeTags(line.all("include-tag")));
+    if (!arguments.all("include-tag").isEmpty()) {
+      builder.filters(TagFilter.includeTags(arguments.all("include-tag")));
     }
-    if (!line.all("exclude-tag").isEmpty()) {
-      builder.filters(TagFilter.excludeTags(line.all("exclude-tag")));
+    if (!arguments.all("exclude-tag").isEmpty()) {
+      builder.filters(TagFilter.excludeTags(arguments.all("exclude-tag")));
     }
     return builder.build();
   }

@@ -5,7 +5,7 @@ import dev.nitroemu.enclavetests.BootstrapServer;
 import dev.nitroemu.enclavetests.CollectorOutcome;
 import dev.nitroemu.enclavetests.EnclaveBootstrap;
 import dev.nitroemu.enclavetests.ResultCollector;
-import dev.nitroemu.enclavetests.internal.CommandLine.UsageException;
+import dev.nitroemu.enclavetests.internal.CommandArguments.UsageException;
 import dev.nitroemu.vsock.FramedMessageServer;
 import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.NitroMode;
@@ -51,17 +51,17 @@ public final class CollectorCommand {
 
   /** Runs the command; returns the exit code. */
   public static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err) {
-    CommandLine line;
+    CommandArguments arguments;
     try {
-      line = CommandLine.parse(Arrays.asList(args), OPTIONS, FLAGS);
-      if (line.flag("help")) {
+      arguments = CommandArguments.parse(Arrays.asList(args), OPTIONS, FLAGS);
+      if (arguments.flag("help")) {
         out.println(USAGE);
         return 0;
       }
-      if (line.one("reports-dir") == null) {
+      if (arguments.one("reports-dir") == null) {
         throw new UsageException("--reports-dir is required");
       }
-      if (line.one("port") != null && line.one("listen") != null) {
+      if (arguments.one("port") != null && arguments.one("listen") != null) {
         throw new UsageException("give --port or --listen, not both");
       }
     } catch (UsageException e) {
@@ -77,7 +77,7 @@ public final class CollectorCommand {
       return 2;
     }
     try {
-      return run(line, transport, stdin, out, err);
+      return run(arguments, transport, stdin, out, err);
     } catch (UsageException e) {
       err.println("nitro-collector: " + e.getMessage());
       err.println(USAGE);
@@ -96,21 +96,21 @@ public final class CollectorCommand {
     }
   }
 
-  private static int run(CommandLine line, VsockTransport transport, InputStream stdin, PrintStream out,
+  private static int run(CommandArguments arguments, VsockTransport transport, InputStream stdin, PrintStream out,
       PrintStream err) throws UsageException, IOException, InterruptedException {
-    VsockAddress listen = line.one("listen") != null
-        ? VsockAddress.parse(line.one("listen").trim())
-        : VsockAddress.anyCid(line.vsockPort("port", ResultCollector.DEFAULT_PORT));
-    EnclaveBootstrap bootstrap = line.one("bootstrap-port") == null ? null : bootstrap(line, stdin);
+    VsockAddress listen = arguments.one("listen") != null
+        ? VsockAddress.parse(arguments.one("listen").trim())
+        : VsockAddress.anyCid(arguments.vsockPort("port", ResultCollector.DEFAULT_PORT));
+    EnclaveBootstrap bootstrap = arguments.one("bootstrap-port") == null ? null : bootstrap(arguments, stdin);
     try (ResultCollector collector = ResultCollector.builder(transport)
             .listenAddress(listen)
-            .reportsDir(Path.of(line.one("reports-dir")))
-            .timeout(line.duration("timeout", ResultCollector.DEFAULT_TIMEOUT))
-            .expectedRuns(line.integer("runs", 1, 1, ResultCollector.MAX_RUNS))
+            .reportsDir(Path.of(arguments.one("reports-dir")))
+            .timeout(arguments.duration("timeout", ResultCollector.DEFAULT_TIMEOUT))
+            .expectedRuns(arguments.integer("runs", 1, 1, ResultCollector.MAX_RUNS))
             .build()
             .start();
-        FramedMessageServer echo = echo(line, transport);
-        BootstrapServer bootstrapServer = bootstrap == null ? null : bootstrapServer(line, transport, bootstrap)) {
+        FramedMessageServer echo = echo(arguments, transport);
+        BootstrapServer bootstrapServer = bootstrap == null ? null : bootstrapServer(arguments, transport, bootstrap)) {
       out.println("nitro-collector: results on " + collector.localAddress() + ", reports in " + collector.reportsDir());
       if (echo != null) {
         out.println("nitro-collector: echo on " + echo.localAddress());
@@ -130,38 +130,38 @@ public final class CollectorCommand {
     }
   }
 
-  private static FramedMessageServer echo(CommandLine line, VsockTransport transport)
+  private static FramedMessageServer echo(CommandArguments arguments, VsockTransport transport)
       throws UsageException, IOException {
-    if (line.one("echo-port") == null) {
+    if (arguments.one("echo-port") == null) {
       return null;
     }
     return FramedMessageServer.builder(transport, request -> request)
-        .listenAddress(VsockAddress.anyCid(line.vsockPort("echo-port", 0)))
+        .listenAddress(VsockAddress.anyCid(arguments.vsockPort("echo-port", 0)))
         .limits(ConnectionLimits.DEFAULT.withMaxConnections(4))
         .build()
         .start();
   }
 
-  private static BootstrapServer bootstrapServer(CommandLine line, VsockTransport transport,
+  private static BootstrapServer bootstrapServer(CommandArguments arguments, VsockTransport transport,
       EnclaveBootstrap bootstrap) throws UsageException, IOException {
     BootstrapServer.Builder builder = BootstrapServer.builder(transport, bootstrap)
-        .listenAddress(VsockAddress.anyCid(line.vsockPort("bootstrap-port", 0)));
-    if (line.one("enclave-cid") != null) {
-      builder.allowedCid(line.vsockCid("enclave-cid", VsockAddress.CID_ANY));
+        .listenAddress(VsockAddress.anyCid(arguments.vsockPort("bootstrap-port", 0)));
+    if (arguments.one("enclave-cid") != null) {
+      builder.allowedCid(arguments.vsockCid("enclave-cid", VsockAddress.CID_ANY));
     }
     return builder.build().start();
   }
 
-  private static EnclaveBootstrap bootstrap(CommandLine line, InputStream stdin) throws UsageException, IOException {
+  private static EnclaveBootstrap bootstrap(CommandArguments arguments, InputStream stdin) throws UsageException, IOException {
     Map<String, String> properties = new TreeMap<>();
-    for (String pair : line.all("property")) {
+    for (String pair : arguments.all("property")) {
       int equals = pair.indexOf('=');
       if (equals <= 0) {
         throw new UsageException("--property takes NAME=VALUE, was '" + pair + "'");
       }
       properties.put(pair.substring(0, equals), pair.substring(equals + 1));
     }
-    for (String pair : line.all("property-file")) {
+    for (String pair : arguments.all("property-file")) {
       int equals = pair.indexOf('=');
       if (equals <= 0) {
         throw new UsageException("--property-file takes NAME=FILE, was '" + pair + "'");
@@ -173,7 +173,7 @@ public final class CollectorCommand {
       properties.put(pair.substring(0, equals), Files.readString(file, StandardCharsets.UTF_8));
     }
     EnclaveBootstrap.Credentials credentials = null;
-    if (line.flag("credentials-stdin")) {
+    if (arguments.flag("credentials-stdin")) {
       byte[] input = stdin.readNBytes(MAX_CREDENTIALS_INPUT + 1);
       if (input.length > MAX_CREDENTIALS_INPUT) {
         throw new UsageException("credentials on standard input exceed " + MAX_CREDENTIALS_INPUT + " bytes");

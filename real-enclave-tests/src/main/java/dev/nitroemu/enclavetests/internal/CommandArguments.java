@@ -12,15 +12,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A small {@code --name value} / {@code --name=value} parser shared by the runner and the collector
+ * The {@code --name value} / {@code --name=value} arguments of the runner and the collector
  * commands; options may repeat, unknown ones are errors.
  */
-public final class CommandLine {
+public final class CommandArguments {
 
   private final Map<String, List<String>> values = new LinkedHashMap<>();
   private final Set<String> flags;
 
-  private CommandLine(Set<String> flags) {
+  private CommandArguments(Set<String> flags) {
     this.flags = flags;
   }
 
@@ -31,8 +31,8 @@ public final class CommandLine {
    * @param flags names that take none
    * @throws UsageException naming the bad argument
    */
-  public static CommandLine parse(List<String> args, Set<String> options, Set<String> flags) throws UsageException {
-    CommandLine line = new CommandLine(flags);
+  public static CommandArguments parse(List<String> args, Set<String> options, Set<String> flags) throws UsageException {
+    CommandArguments arguments = new CommandArguments(flags);
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       if (!arg.startsWith("--")) {
@@ -49,7 +49,7 @@ public final class CommandLine {
         if (value != null) {
           throw new UsageException("--" + name + " takes no value");
         }
-        line.values.computeIfAbsent(name, n -> new ArrayList<>()).add("true");
+        arguments.values.computeIfAbsent(name, n -> new ArrayList<>()).add("true");
         continue;
       }
       if (!options.contains(name)) {
@@ -61,9 +61,9 @@ public final class CommandLine {
         }
         value = args.get(++i);
       }
-      line.values.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
+      arguments.values.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
     }
-    return line;
+    return arguments;
   }
 
   /** Whether a flag was given. */
