@@ -6,7 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockListener;
 import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.enclave.VsockTransport;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -18,6 +24,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,6 +77,24 @@ class BootstrapServerTest {
       assertThat(fetched).isEqualTo(bootstrap);
       assertThat(server.served()).isEqualTo(1);
       assertThatThrownBy(() -> connectUntilRefused(VsockAddress.of(3, 8001))).isInstanceOf(ConnectException.class);
+    }
+  }
+
+  /** Deterministic form of a flake: served() was counted only after the peer could have read the answer. */
+  @Test
+  void theServeIsCountedBeforeTheAnswerGoesOut() throws Exception {
+    EnclaveBootstrap bootstrap = new EnclaveBootstrap(null, Map.of("aws.region", "us-east-1"));
+    AtomicReference<BootstrapServer> server = new AtomicReference<>();
+    List<Integer> servedWhenWriting = new CopyOnWriteArrayList<>();
+    VsockTransport observed = new ObservingTransport(parent, () -> servedWhenWriting.add(server.get().served()));
+    server.set(BootstrapServer.builder(observed, bootstrap).listenAddress(VsockAddress.anyCid(8001)).build());
+    try (BootstrapServer started = server.get().start()) {
+      EnclaveBootstrap fetched = EnclaveBootstrap.fetch(enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(10),
+          Clock.systemUTC());
+
+      assertThat(fetched).isEqualTo(bootstrap);
+      assertThat(servedWhenWriting).isNotEmpty().allMatch(count -> count == 1);
+      assertThat(started.served()).isEqualTo(1);
     }
   }
 
@@ -140,6 +166,93 @@ class BootstrapServerTest {
     try (BootstrapServer started = server.start()) {
       assertThat(started.localAddress()).isEqualTo(VsockAddress.anyCid(EnclaveBootstrap.DEFAULT_PORT));
       assertThatThrownBy(started::start).hasMessage("start() already called");
+    }
+  }
+
+  /** A transport whose accepted connections run {@code beforeWrite} before each write of the server's answer. */
+  private record ObservingTransport(VsockTransport delegate, Runnable beforeWrite) implements VsockTransport {
+    @Override
+    public VsockConnection connect(VsockAddress address, Duration timeout) throws IOException {
+      return delegate.connect(address, timeout);
+    }
+
+    @Override
+    public VsockListener listen(VsockAddress address) throws IOException {
+      VsockListener listener = delegate.listen(address);
+      return new VsockListener() {
+        @Override
+        public VsockConnection accept() throws IOException {
+          return new ObservedConnection(listener.accept(), beforeWrite);
+        }
+
+        @Override
+        public VsockAddress localAddress() {
+          return listener.localAddress();
+        }
+
+        @Override
+        public boolean isClosed() {
+          return listener.isClosed();
+        }
+
+        @Override
+        public void close() throws IOException {
+          listener.close();
+        }
+      };
+    }
+  }
+
+  private record ObservedConnection(VsockConnection delegate, Runnable beforeWrite) implements VsockConnection {
+    @Override
+    public InputStream inputStream() throws IOException {
+      return delegate.inputStream();
+    }
+
+    @Override
+    public OutputStream outputStream() throws IOException {
+      return new FilterOutputStream(delegate.outputStream()) {
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+          beforeWrite.run();
+          out.write(bytes, offset, length);
+        }
+      };
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+      delegate.shutdownOutput();
+    }
+
+    @Override
+    public void shutdownInput() throws IOException {
+      delegate.shutdownInput();
+    }
+
+    @Override
+    public void readTimeout(Duration timeout) throws IOException {
+      delegate.readTimeout(timeout);
+    }
+
+    @Override
+    public VsockAddress localAddress() {
+      return delegate.localAddress();
+    }
+
+    @Override
+    public VsockAddress remoteAddress() {
+      return delegate.remoteAddress();
+    }
+
+    @Override
+    public boolean isClosed() {
+      return delegate.isClosed();
+    }
+
+    @Override
+    public void close() throws IOException {
+      delegate.close();
     }
   }
 
