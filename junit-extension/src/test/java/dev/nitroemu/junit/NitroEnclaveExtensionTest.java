@@ -18,6 +18,7 @@ import dev.nitroemu.junit.fixtures.InjectionFixture;
 import dev.nitroemu.junit.fixtures.InstanceFieldFixture;
 import dev.nitroemu.junit.fixtures.ParallelFixture;
 import dev.nitroemu.junit.fixtures.Recorded;
+import dev.nitroemu.junit.fixtures.Rendezvous;
 import dev.nitroemu.junit.fixtures.SharedParallelFixture;
 import dev.nitroemu.junit.fixtures.StartFailureFixture;
 import dev.nitroemu.junit.fixtures.StaticFieldFixture;
@@ -33,6 +34,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import software.amazon.awssdk.services.kms.KmsClient;
@@ -53,6 +55,25 @@ class NitroEnclaveExtensionTest {
       kit.configurationParameter(configuration[i], configuration[i + 1]);
     }
     return kit.execute();
+  }
+
+  /**
+   * Runs a parallel fixture's {@value Rendezvous#TESTS} tests on as many JUnit workers and checks that
+   * all succeeded, showing why any failed.
+   */
+  static void runAllAtOnce(Class<?> fixture) {
+    EngineExecutionResults results = run(fixture,
+        "junit.jupiter.execution.parallel.enabled", "true",
+        "junit.jupiter.execution.parallel.mode.default", "concurrent",
+        "junit.jupiter.execution.parallel.config.strategy", "fixed",
+        "junit.jupiter.execution.parallel.config.fixed.parallelism", String.valueOf(Rendezvous.TESTS));
+
+    assertThat(results.testEvents().failed().stream()
+        .map(failed -> failed.getPayload(TestExecutionResult.class).flatMap(TestExecutionResult::getThrowable)
+            .map(Throwable::toString).orElse("failed without a cause")))
+        .as("failures of %s", fixture.getSimpleName())
+        .isEmpty();
+    results.testEvents().assertStatistics(stats -> stats.started(Rendezvous.TESTS).succeeded(Rendezvous.TESTS));
   }
 
   static void assertPortsClosed(List<Object> ports) {
@@ -164,13 +185,8 @@ class NitroEnclaveExtensionTest {
 
   @Test
   void parallelTestsEachGetTheirOwnEnvironment() {
-    EngineExecutionResults results = run(ParallelFixture.class,
-        "junit.jupiter.execution.parallel.enabled", "true",
-        "junit.jupiter.execution.parallel.mode.default", "concurrent",
-        "junit.jupiter.execution.parallel.config.strategy", "fixed",
-        "junit.jupiter.execution.parallel.config.fixed.parallelism", String.valueOf(ParallelFixture.TESTS));
+    runAllAtOnce(ParallelFixture.class);
 
-    results.testEvents().assertStatistics(stats -> stats.started(4).succeeded(4));
     assertThat(Recorded.values("moduleId")).hasSize(4).doesNotHaveDuplicates();
     assertPortsClosed(Recorded.values("kmsPort"));
     assertNetworksClosed(Recorded.values("transport"));
@@ -178,13 +194,8 @@ class NitroEnclaveExtensionTest {
 
   @Test
   void parallelTestsShareAClassEnvironmentStartedOnce() {
-    EngineExecutionResults results = run(SharedParallelFixture.class,
-        "junit.jupiter.execution.parallel.enabled", "true",
-        "junit.jupiter.execution.parallel.mode.default", "concurrent",
-        "junit.jupiter.execution.parallel.config.strategy", "fixed",
-        "junit.jupiter.execution.parallel.config.fixed.parallelism", String.valueOf(ParallelFixture.TESTS));
+    runAllAtOnce(SharedParallelFixture.class);
 
-    results.testEvents().assertStatistics(stats -> stats.started(4).succeeded(4));
     assertThat(Recorded.values("moduleId")).hasSize(4).containsOnly(Recorded.values("moduleId").get(0));
     assertThat(Recorded.values("enclaveKmsClient")).containsOnly(Recorded.values("enclaveKmsClient").get(0));
   }
