@@ -86,7 +86,7 @@ public final class AuditLog implements AutoCloseable {
   public void record(AuditEvent event) {
     Objects.requireNonNull(event, "event");
     byte[] line = out == null ? null : (event.toJson() + "\n").getBytes(StandardCharsets.UTF_8);
-    AuditEvent kept = strings.shareStrings(event);
+    AuditEvent kept = strings.shareRepeatedParts(event);
     synchronized (lock) {
       if (events.size() == MAX_EVENTS) {
         events.removeFirst();

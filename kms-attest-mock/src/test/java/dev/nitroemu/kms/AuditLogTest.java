@@ -68,7 +68,8 @@ class AuditLogTest {
 
     List<AuditEvent> events = log.events();
     assertThat(events.get(1).requestParametersJson()).isSameAs(events.get(0).requestParametersJson());
-    assertThat(events.get(1).userIdentity().arn()).isSameAs(events.get(0).userIdentity().arn());
+    assertThat(events.get(1).userIdentity()).isSameAs(events.get(0).userIdentity());
+    assertThat(events.get(1).resources()).isSameAs(events.get(0).resources());
     assertThat(other.events().get(0).requestParametersJson()).isNotSameAs(events.get(0).requestParametersJson());
   }
 

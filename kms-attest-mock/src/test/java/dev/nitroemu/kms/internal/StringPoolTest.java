@@ -3,6 +3,9 @@ package dev.nitroemu.kms.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.nitroemu.kms.AuditEvent;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class StringPoolTest {
@@ -17,7 +20,21 @@ class StringPoolTest {
     assertThat(pool.share(first)).isSameAs(first);
     assertThat(pool.share(second)).isSameAs(first);
     assertThat(other.share(second)).isSameAs(second);
-    assertThat(pool.share(null)).isNull();
+    assertThat(pool.share((String) null)).isNull();
+  }
+
+  @Test
+  void immutableValuesWithValueEqualityAreSharedToo() {
+    StringPool pool = new StringPool(16);
+    AuditEvent.UserIdentity first = new AuditEvent.UserIdentity("Root", null, "arn:aws:iam::000000000000:root",
+        "000000000000", "test");
+    List<String> arns = List.of("arn:aws:kms:us-east-1:000000000000:key/k");
+
+    assertThat(pool.share(first)).isSameAs(first);
+    assertThat(pool.share(new AuditEvent.UserIdentity("Root", null, "arn:aws:iam::000000000000:root", "000000000000",
+        "test"))).isSameAs(first);
+    assertThat(pool.share(arns)).isSameAs(arns);
+    assertThat(pool.share(List.copyOf(new ArrayList<>(arns)))).isSameAs(arns);
   }
 
   @Test
