@@ -1,5 +1,6 @@
 package dev.nitroemu.kms.internal;
 
+import dev.nitroemu.enclave.CryptoProviders;
 import dev.nitroemu.kms.KmsCredentials;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -332,7 +333,7 @@ public final class SigV4Verifier {
 
   static byte[] sha256(byte[] data) {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(data);
+      return CryptoProviders.configured().messageDigest("SHA-256").digest(data);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("SHA-256 is unavailable", e);
     }
@@ -340,7 +341,7 @@ public final class SigV4Verifier {
 
   static byte[] hmac(byte[] key, byte[] data) {
     try {
-      Mac mac = Mac.getInstance("HmacSHA256");
+      Mac mac = CryptoProviders.configured().mac("HmacSHA256");
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
       return mac.doFinal(data);
     } catch (GeneralSecurityException e) {
