@@ -1,13 +1,16 @@
 package dev.nitroemu.kms.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.nitroemu.enclave.CmsEnvelope;
 import dev.nitroemu.enclave.CryptoProviders;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.SecureRandom;
+import java.security.interfaces.RSAPublicKey;
 import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.List;
@@ -50,6 +53,21 @@ class KmsCryptoProvidersTest {
       jca.init(Cipher.ENCRYPT_MODE, rsa.getPublic(), oaep(algorithm));
       assertThat(AsymmetricCrypto.rsaDecrypt(rsa.getPrivate(), algorithm, jca.doFinal(plaintext))).isEqualTo(plaintext);
     }
+  }
+
+  @Test
+  void cmsEnvelopesOpenWithAccpUnwrappingTheContentKey() throws Exception {
+    byte[] plaintext = "the data key".getBytes(StandardCharsets.US_ASCII);
+    KeyPair accpKey = accp.keyPairGenerator("RSA").generateKeyPair();
+    KeyPair jdkKey = CryptoProviders.jca().keyPairGenerator("RSA").generateKeyPair();
+    for (KeyPair rsa : List.of(accpKey, jdkKey)) {
+      byte[] envelope = CmsEnvelope.seal(plaintext, (RSAPublicKey) rsa.getPublic(), RANDOM);
+      assertThat(CmsEnvelope.open(envelope, rsa.getPrivate())).isEqualTo(plaintext);
+    }
+    byte[] toOther = CmsEnvelope.seal(plaintext, (RSAPublicKey) jdkKey.getPublic(), RANDOM);
+    assertThatThrownBy(() -> CmsEnvelope.open(toOther, accpKey.getPrivate()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("envelope does not decrypt with this private key");
   }
 
   @Test
