@@ -22,17 +22,22 @@ public final class BenchRatios {
 
   /** Which benchmark is compared against which baseline, and the goal. */
   private static final String[][] RATIOS = {
-    {"AttestationBenchmark.attest", "AttestationBenchmark.rawSign", "0.85"},
-    {"VerifyBenchmark.verifyWarm", "VerifyBenchmark.rawVerify", "0.80"},
+    // Issue 14's goals: AWS-LC (ACCP) where it loads, at least SunEC's own speed without it.
+    {"AttestationBenchmark.attestAccp", "AttestationBenchmark.rawSign", ">= 3.0"},
+    {"AttestationBenchmark.attestJca", "AttestationBenchmark.rawSign", ">= 0.9"},
+    {"AttestationBenchmark.rawSignAccp", "AttestationBenchmark.rawSign", "-"},
+    {"VerifyBenchmark.verifyWarmAccp", "VerifyBenchmark.rawVerify", ">= 2.5"},
+    {"VerifyBenchmark.verifyWarmJca", "VerifyBenchmark.rawVerify", ">= 0.9"},
+    {"VerifyBenchmark.rawVerifyAccp", "VerifyBenchmark.rawVerify", "-"},
     {"VerifyBenchmark.verifyCold", "VerifyBenchmark.rawVerify", "-"},
     {"VsockStreamBenchmark.vsock", "VsockStreamBenchmark.rawTcp", "0.90"},
-    {"VsockProxyBenchmark.proxyStream", "VsockProxyBenchmark.rawTcpStream", "0.70"},
+    {"VsockProxyBenchmark.proxyStream", "VsockProxyBenchmark.rawTcpStream", ">= 0.9"},
     {"VsockProxyBenchmark.relayStream", "VsockProxyBenchmark.rawTcpStream", "-"},
     {"VsockProxyBenchmark.proxyStream", "VsockProxyBenchmark.relayStream", "-"},
     {"VsockProxyBenchmark.proxyConnect", "VsockProxyBenchmark.rawTcpConnect", "-"},
     {"VsockNsmBenchmark.remoteAttest", "VsockNsmBenchmark.inProcessAttest", "0.80"},
-    {"KmsDecryptBenchmark.mockDecrypt", "KmsDecryptBenchmark.bareNetty", "0.50"},
-    {"KmsDecryptBenchmark.mockDecryptWithRecipient", "KmsDecryptBenchmark.bareNetty", "-"},
+    {"KmsDecryptBenchmark.mockDecrypt", "KmsDecryptBenchmark.bareNetty", ">= 0.6"},
+    {"KmsDecryptBenchmark.mockDecryptWithRecipient", "KmsDecryptBenchmark.bareNetty", "ops/s >= 600 (ACCP)"},
     {"KmsSignBenchmark.mockSign", "KmsSignBenchmark.rawSign", "0.50"},
     {"EifReadBenchmark.readEif", "EifReadBenchmark.plainSha384", "0.90"},
   };

@@ -46,8 +46,11 @@ public class KmsDecryptBenchmark {
   /** Size of the secret every Decrypt returns: a 256-bit data key. */
   static final int PLAINTEXT_BYTES = 32;
 
-  /** Bytes the mock's symmetric ciphertext blob adds to its plaintext (header and GCM tag). */
-  private static final int MOCK_BLOB_OVERHEAD = 49;
+  /**
+   * Bytes the mock's symmetric ciphertext blob adds to its plaintext: the version 2 header (key id,
+   * material id, checksum, 12-byte nonce: 66 bytes) and the 16-byte GCM tag.
+   */
+  private static final int MOCK_BLOB_OVERHEAD = 82;
 
   private static final String ACCESS_KEY_ID = "test";
   private static final String SECRET_ACCESS_KEY = "test";

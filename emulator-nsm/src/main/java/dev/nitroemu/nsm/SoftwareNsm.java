@@ -1,6 +1,7 @@
 package dev.nitroemu.nsm;
 
 import dev.nitroemu.enclave.AttestationDocument;
+import dev.nitroemu.enclave.CryptoProviders;
 import dev.nitroemu.enclave.Digest;
 import dev.nitroemu.enclave.ErrorCode;
 import dev.nitroemu.enclave.Nsm;
@@ -15,6 +16,7 @@ import dev.nitroemu.enclave.CoseSign1;
 import dev.nitroemu.nsm.internal.ModuleIds;
 import dev.nitroemu.nsm.internal.PcrBank;
 import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.time.Clock;
@@ -61,12 +63,15 @@ public final class SoftwareNsm implements Nsm {
   private final String moduleId;
   private final PcrBank pcrs;
   private final AttestationPki pki;
+  private final CryptoProviders crypto;
+  private volatile SigningKey signingKey;
 
   private SoftwareNsm(Builder b) {
     this.profile = b.profile;
     this.clock = b.clock;
     this.encoding = b.encoding;
     this.random = b.random != null ? b.random : new SecureRandom();
+    this.crypto = b.crypto != null ? b.crypto : b.random != null ? CryptoProviders.jca() : CryptoProviders.configured();
     this.rootCa = b.rootCa != null ? b.rootCa : EmulatorRootCa.generate(clock, random);
     long enclaveId = ModuleIds.enclaveId(clock.millis(), random);
     this.moduleId = ModuleIds.moduleId(profile.instanceId(), enclaveId);
@@ -158,14 +163,29 @@ public final class SoftwareNsm implements Nsm {
     byte[] toSign = CoseSign1.sigStructure(CoseSign1.ES384_PROTECTED, payload);
     byte[] signature;
     try {
-      Signature signer = Signature.getInstance(DOCUMENT_SIGNATURE_ALGORITHM);
-      signer.initSign(credentials.signingKey(), random);
+      Signature signer = crypto.signature(DOCUMENT_SIGNATURE_ALGORITHM);
+      signer.initSign(ownSigningKey(credentials.signingKey()), random);
       signer.update(toSign);
       signature = signer.sign();
     } catch (GeneralSecurityException e) {
       throw new NsmException(ErrorCode.INTERNAL_ERROR, "cannot sign attestation document", e);
     }
     return new CoseSign1(CoseSign1.ES384_PROTECTED, payload, signature).encode();
+  }
+
+  /** The provider that signs this module's documents. */
+  public CryptoProviders crypto() {
+    return crypto;
+  }
+
+  /** The leaf key in the signing provider's own form, converted once per leaf rather than per document. */
+  private PrivateKey ownSigningKey(PrivateKey leafKey) {
+    SigningKey current = signingKey;
+    if (current == null || current.leafKey != leafKey) {
+      current = new SigningKey(leafKey, crypto.ownPrivateKey(leafKey));
+      signingKey = current;
+    }
+    return current.ownKey;
   }
 
   @Override
@@ -196,6 +216,9 @@ public final class SoftwareNsm implements Nsm {
     }
   }
 
+  /** A leaf's private key and the same key as the signing provider holds it. */
+  private record SigningKey(PrivateKey leafKey, PrivateKey ownKey) {}
+
   /** Configures a {@link SoftwareNsm}. */
   public static final class Builder {
     private EnclaveProfile profile = EnclaveProfile.defaultProfile();
@@ -203,6 +226,7 @@ public final class SoftwareNsm implements Nsm {
     private Clock clock = Clock.systemUTC();
     private PayloadEncoding encoding = PayloadEncoding.INDEFINITE;
     private SecureRandom random;
+    private CryptoProviders crypto;
 
     private Builder() {}
 
@@ -230,9 +254,23 @@ public final class SoftwareNsm implements Nsm {
       return this;
     }
 
-    /** The randomness for keys, serials, the enclave id and GetRandom (default: a new SecureRandom). */
+    /**
+     * The randomness for keys, serials, the enclave id, GetRandom and signature nonces (default: a new
+     * SecureRandom). Given one, documents are signed with {@link CryptoProviders#jca()} unless {@link
+     * #crypto} says otherwise, because only the JDK's ECDSA draws its nonces from it: a seeded source
+     * then reproduces every byte.
+     */
     public Builder random(SecureRandom random) {
       this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /**
+     * The provider that signs documents (default: {@link CryptoProviders#configured()}, ACCP where it
+     * loads; JCA when {@link #random} is given).
+     */
+    public Builder crypto(CryptoProviders crypto) {
+      this.crypto = Objects.requireNonNull(crypto, "crypto");
       return this;
     }
 

@@ -51,6 +51,7 @@ public final class AttestationVerifier {
 
   private final List<X509Certificate> anchors;
   private final Clock clock;
+  private final CryptoProviders crypto;
   private final ChainValidator validator;
   private final ChainCache chainCache = new ChainCache(ChainCache.DEFAULT_MAX_ENTRIES);
   private final AtomicLong chainValidations = new AtomicLong();
@@ -58,6 +59,7 @@ public final class AttestationVerifier {
   private AttestationVerifier(Builder builder) {
     this.anchors = List.copyOf(builder.anchors);
     this.clock = builder.clock;
+    this.crypto = builder.crypto != null ? builder.crypto : CryptoProviders.configured();
     this.validator = new ChainValidator(anchors, new CertificateCache(CERTIFICATE_CACHE_ENTRIES));
   }
 
@@ -139,10 +141,10 @@ public final class AttestationVerifier {
     return chain;
   }
 
-  private static void verifySignature(PublicKey leafKey, CoseSign1 cose) {
+  private void verifySignature(PublicKey leafKey, CoseSign1 cose) {
     boolean valid;
     try {
-      Signature es384 = Signature.getInstance(COSE_ES384);
+      Signature es384 = crypto.signature(COSE_ES384);
       es384.initVerify(leafKey);
       es384.update(cose.sigStructure());
       valid = es384.verify(cose.signature());
@@ -231,6 +233,7 @@ public final class AttestationVerifier {
   public static final class Builder {
     private final List<X509Certificate> anchors = new ArrayList<>();
     private Clock clock = Clock.systemUTC();
+    private CryptoProviders crypto;
 
     private Builder() {}
 
@@ -256,6 +259,12 @@ public final class AttestationVerifier {
     /** The clock whose current time is the default verification time (default: system UTC). */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The provider that checks the ES384 signature (default: {@link CryptoProviders#configured()}). */
+    public Builder crypto(CryptoProviders crypto) {
+      this.crypto = Objects.requireNonNull(crypto, "crypto");
       return this;
     }
 

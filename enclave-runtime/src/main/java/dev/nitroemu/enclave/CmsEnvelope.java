@@ -1,13 +1,20 @@
 package dev.nitroemu.enclave;
 
 import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.Key;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.interfaces.RSAPublicKey;
+import java.security.spec.MGF1ParameterSpec;
 import java.util.Collection;
 import java.util.Objects;
+import javax.crypto.Cipher;
+import javax.crypto.spec.OAEPParameterSpec;
+import javax.crypto.spec.PSource;
+import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
@@ -121,7 +128,7 @@ public final class CmsEnvelope {
     RecipientInformation recipient = recipients.iterator().next();
     checkOaepSha256(recipient.getKeyEncryptionAlgorithm());
     try {
-      return recipient.getContent(new JceKeyTransEnvelopedRecipient(key));
+      return recipient.getContent(new OaepSha256Recipient(key, CryptoProviders.configured()));
     } catch (CMSException | RuntimeException e) {
       throw new IllegalArgumentException("envelope does not decrypt with this private key", e);
     }
@@ -154,6 +161,47 @@ public final class CmsEnvelope {
     }
     if (!sha256) {
       throw new IllegalArgumentException("RSAES-OAEP parameters must be SHA-256 with MGF1-SHA-256 and an empty label");
+    }
+  }
+
+  /**
+   * BouncyCastle's recipient, with the content key unwrapped by {@link CryptoProviders} when that is
+   * ACCP (BouncyCastle would ask ACCP for OAEP {@code AlgorithmParameters}, which it lacks); the
+   * OAEP parameters were checked to be SHA-256/MGF1-SHA-256 with an empty label before.
+   */
+  private static final class OaepSha256Recipient extends JceKeyTransEnvelopedRecipient {
+    private static final OAEPParameterSpec OAEP_SHA256 =
+        new OAEPParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, PSource.PSpecified.DEFAULT);
+    private static final int AES256_KEY_BYTES = 32;
+
+    private final PrivateKey key;
+    private final CryptoProviders crypto;
+
+    OaepSha256Recipient(PrivateKey key, CryptoProviders crypto) {
+      super(key);
+      this.key = key;
+      this.crypto = crypto;
+    }
+
+    @Override
+    protected Key extractSecretKey(
+        AlgorithmIdentifier keyEncryptionAlgorithm, AlgorithmIdentifier contentEncryptionAlgorithm, byte[] encryptedKey)
+        throws CMSException {
+      if (!crypto.isAccp()) {
+        return super.extractSecretKey(keyEncryptionAlgorithm, contentEncryptionAlgorithm, encryptedKey);
+      }
+      byte[] contentKey;
+      try {
+        Cipher oaep = crypto.cipher("RSA/ECB/OAEPPadding");
+        oaep.init(Cipher.DECRYPT_MODE, crypto.ownPrivateKey(key), OAEP_SHA256);
+        contentKey = oaep.doFinal(encryptedKey);
+      } catch (GeneralSecurityException | RuntimeException e) {
+        throw new CMSException("cannot unwrap the content key", e);
+      }
+      if (contentKey.length != AES256_KEY_BYTES) {
+        throw new CMSException("unwrapped content key has " + contentKey.length + " bytes, expected 32");
+      }
+      return new SecretKeySpec(contentKey, "AES");
     }
   }
 }

@@ -237,7 +237,7 @@ public final class EnclaveKmsClient implements AutoCloseable {
 
   private static KeyPair rsa2048(SecureRandom random) {
     try {
-      KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+      KeyPairGenerator generator = CryptoProviders.configured().keyPairGenerator("RSA");
       generator.initialize(new RSAKeyGenParameterSpec(RSA_KEY_BITS, BigInteger.valueOf(65537)), random);
       return generator.generateKeyPair();
     } catch (GeneralSecurityException e) {

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 /**
  * What an enclave application ships must not drag the emulator in: this module's own classpath (its
  * runtime dependencies plus the test tools) holds no Netty, no KMS mock, no software NSM, no CLI
- * parser and none of the SDK's other HTTP clients.
+ * parser, none of the SDK's other HTTP clients and no Amazon Corretto Crypto Provider (the runtime
+ * uses it only when the application adds it: see {@link CryptoProviders}).
  */
 class RuntimeClasspathTest {
 
@@ -24,7 +25,8 @@ class RuntimeClasspathTest {
         "dev.nitroemu.nsm.SoftwareNsm",
         "dev.nitroemu.vsock.VsockProxy",
         "dev.nitroemu.stack.EnclaveEnvironment",
-        "org.testcontainers.containers.GenericContainer");
+        "org.testcontainers.containers.GenericContainer",
+        CryptoProviders.ACCP_CLASS);
     for (String name : absent) {
       assertThat(isPresent(name)).as(name).isFalse();
     }

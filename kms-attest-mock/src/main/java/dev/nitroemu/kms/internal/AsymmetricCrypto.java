@@ -1,5 +1,6 @@
 package dev.nitroemu.kms.internal;
 
+import dev.nitroemu.enclave.CryptoProviders;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -49,7 +50,7 @@ public final class AsymmetricCrypto {
   public static KeyPair generate(KmsKeySpec spec, SecureRandom random) {
     try {
       if (spec.family() == KmsKeySpec.Family.RSA) {
-        KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
+        KeyPairGenerator rsa = CryptoProviders.configured().keyPairGenerator("RSA");
         rsa.initialize(new RSAKeyGenParameterSpec(spec.bits(), RSAKeyGenParameterSpec.F4), random);
         return rsa.generateKeyPair();
       }
@@ -111,7 +112,7 @@ public final class AsymmetricCrypto {
   /** RSAES-OAEP encryption with KMS's parameters (MGF1 uses the same hash as OAEP). */
   public static byte[] rsaEncrypt(PublicKey key, String algorithm, byte[] plaintext, SecureRandom random) {
     try {
-      Cipher rsa = Cipher.getInstance("RSA/ECB/OAEPPadding");
+      Cipher rsa = CryptoProviders.configured().cipher("RSA/ECB/OAEPPadding");
       rsa.init(Cipher.ENCRYPT_MODE, key, oaep(algorithm), random);
       return rsa.doFinal(plaintext);
     } catch (GeneralSecurityException e) {
@@ -126,7 +127,7 @@ public final class AsymmetricCrypto {
    */
   public static byte[] rsaDecrypt(PrivateKey key, String algorithm, byte[] ciphertext) {
     try {
-      Cipher rsa = Cipher.getInstance("RSA/ECB/OAEPPadding");
+      Cipher rsa = CryptoProviders.configured().cipher("RSA/ECB/OAEPPadding");
       rsa.init(Cipher.DECRYPT_MODE, key, oaep(algorithm));
       return rsa.doFinal(ciphertext);
     } catch (BadPaddingException | IllegalBlockSizeException e) {

@@ -1,5 +1,6 @@
 package dev.nitroemu.kms.internal;
 
+import dev.nitroemu.enclave.CryptoProviders;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -141,7 +142,7 @@ public final class CiphertextBlob {
     random.nextBytes(nonce);
     header.put(nonce);
     try {
-      Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher gcm = CryptoProviders.configured().cipher("AES/GCM/NoPadding");
       gcm.init(Cipher.ENCRYPT_MODE, material.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, nonce));
       gcm.updateAAD(aad(blob, V2_HEADER_LENGTH, encryptionContext));
       int written = gcm.doFinal(plaintext, 0, plaintext.length, blob, V2_HEADER_LENGTH);
@@ -179,7 +180,7 @@ public final class CiphertextBlob {
    */
   public byte[] decrypt(SecretKey key, Map<String, String> encryptionContext) {
     try {
-      Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher gcm = CryptoProviders.configured().cipher("AES/GCM/NoPadding");
       gcm.init(
           Cipher.DECRYPT_MODE,
           key,

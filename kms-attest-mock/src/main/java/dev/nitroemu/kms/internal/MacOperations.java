@@ -1,5 +1,6 @@
 package dev.nitroemu.kms.internal;
 
+import dev.nitroemu.enclave.CryptoProviders;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -77,7 +78,7 @@ final class MacOperations {
   private static byte[] mac(Request request) {
     String jcaName = "HmacSHA" + request.algorithm.substring("HMAC_SHA_".length());
     try {
-      Mac hmac = Mac.getInstance(jcaName);
+      Mac hmac = CryptoProviders.configured().mac(jcaName);
       hmac.init(request.key.macKey(jcaName));
       return hmac.doFinal(request.message);
     } catch (GeneralSecurityException e) {

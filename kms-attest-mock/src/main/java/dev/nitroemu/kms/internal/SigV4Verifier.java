@@ -1,10 +1,12 @@
 package dev.nitroemu.kms.internal;
 
+import dev.nitroemu.enclave.CryptoProviders;
 import dev.nitroemu.kms.KmsCredentials;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -155,8 +157,10 @@ public final class SigV4Verifier {
       throw new KmsError(INVALID, "'" + echo(unsigned) + "' must be a 'SignedHeader' in the AWS Authorization.");
     }
     String amzDate = single(lookup, "x-amz-date");
-    Instant requestTime = amzDate != null ? parseAmzDate(amzDate) : parseHttpDate(single(lookup, "date"));
-    String requestDate = AMZ_DATE.format(requestTime);
+    Instant basic = amzDate != null ? basicFormat(amzDate) : null;
+    Instant requestTime = basic != null ? basic
+        : amzDate != null ? parseAmzDate(amzDate) : parseHttpDate(single(lookup, "date"));
+    String requestDate = basic != null ? amzDate : AMZ_DATE.format(requestTime);
 
     KmsCredentials known = credentials.get(scope[0]);
     if (known == null) {
@@ -288,6 +292,43 @@ public final class SigV4Verifier {
     return headers.containsKey("x-amz-date") || headers.containsKey("date");
   }
 
+  /**
+   * {@code yyyyMMdd'T'HHmmss'Z'} read digit by digit, or null when {@code value} is not exactly that
+   * form of a valid time (then {@link #parseAmzDate} decides). The formatter took a quarter of SigV4
+   * verification in a profile of the KMS benchmark; every SDK sends this exact form.
+   */
+  static Instant basicFormat(String value) {
+    if (value.length() != 16 || value.charAt(8) != 'T' || value.charAt(15) != 'Z') {
+      return null;
+    }
+    int year = digits(value, 0, 4);
+    int month = digits(value, 4, 6);
+    int day = digits(value, 6, 8);
+    int hour = digits(value, 9, 11);
+    int minute = digits(value, 11, 13);
+    int second = digits(value, 13, 15);
+    if ((year | month | day | hour | minute | second) < 0) {
+      return null;
+    }
+    try {
+      return LocalDateTime.of(year, month, day, hour, minute, second).toInstant(ZoneOffset.UTC);
+    } catch (DateTimeException e) {
+      return null;
+    }
+  }
+
+  private static int digits(String value, int from, int to) {
+    int number = 0;
+    for (int i = from; i < to; i++) {
+      char c = value.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      number = number * 10 + (c - '0');
+    }
+    return number;
+  }
+
   private static Instant parseAmzDate(String value) {
     try {
       return LocalDateTime.parse(value, AMZ_DATE).toInstant(ZoneOffset.UTC);
@@ -332,7 +373,7 @@ public final class SigV4Verifier {
 
   static byte[] sha256(byte[] data) {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(data);
+      return CryptoProviders.configured().messageDigest("SHA-256").digest(data);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("SHA-256 is unavailable", e);
     }
@@ -340,7 +381,7 @@ public final class SigV4Verifier {
 
   static byte[] hmac(byte[] key, byte[] data) {
     try {
-      Mac mac = Mac.getInstance("HmacSHA256");
+      Mac mac = CryptoProviders.configured().mac("HmacSHA256");
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
       return mac.doFinal(data);
     } catch (GeneralSecurityException e) {

@@ -391,4 +391,19 @@ class SigV4VerifierTest {
   private static Clock fixed(Instant instant) {
     return Clock.fixed(instant, ZoneOffset.UTC);
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"20260301T120000Z", "20151230T011300Z", "20240229T235959Z", "00010101T000000Z"})
+  void readsTheBasicFormatAsTheFormatterDoes(String value) {
+    Instant expected = java.time.LocalDateTime.parse(value,
+        java.time.format.DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss'Z'")).toInstant(ZoneOffset.UTC);
+    assertThat(SigV4Verifier.basicFormat(value)).isEqualTo(expected);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"20260230T120000Z", "20260301T240000Z", "20261301T120000Z", "20260301T12000Z",
+      "20260301T1200000Z", "2026030lT120000Z", "20260301 120000Z", "20260301T120000z", "+2026031T120000Z"})
+  void leavesAnythingElseToTheFormatter(String value) {
+    assertThat(SigV4Verifier.basicFormat(value)).isNull();
+  }
 }
