@@ -9,7 +9,7 @@ import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.enclave.CoseSign1;
 import dev.nitroemu.enclave.CryptoProviders;
 import dev.nitroemu.enclave.NitroSettings;
-import dev.nitroemu.enclave.PkiTestClock;
+import dev.nitroemu.enclave.MutableTestClock;
 import dev.nitroemu.enclave.VerifiedAttestation;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -49,11 +49,11 @@ class CryptoProvidersAttestationTest {
   @Test
   void documentsSignedByEitherProviderVerifyUnderEither() {
     for (CryptoProviders signing : List.of(accp, CryptoProviders.jca())) {
-      SoftwareNsm nsm = SoftwareNsm.builder().clock(new PkiTestClock(LAUNCH)).crypto(signing).build();
+      SoftwareNsm nsm = SoftwareNsm.builder().clock(new MutableTestClock(LAUNCH)).crypto(signing).build();
       byte[] document = nsm.attestation(null, NONCE, null);
       for (CryptoProviders verifying : List.of(accp, CryptoProviders.jca())) {
         AttestationVerifier verifier = AttestationVerifier.builder()
-            .trustAnchor(nsm.rootCa().certificate()).clock(new PkiTestClock(LAUNCH)).crypto(verifying).build();
+            .trustAnchor(nsm.rootCa().certificate()).clock(new MutableTestClock(LAUNCH)).crypto(verifying).build();
         VerifiedAttestation verified = verifier.verify(document);
         assertThat(verified.document().nonce()).as(signing + " -> " + verifying).isEqualTo(NONCE);
       }
@@ -74,7 +74,7 @@ class CryptoProvidersAttestationTest {
     assertThat(accpCose.signature()).hasSize(96).isNotEqualTo(jcaCose.signature());
     Signature sunEc = Signature.getInstance("SHA384withECDSAinP1363Format", "SunEC");
     sunEc.initVerify(AttestationVerifier.builder().trustAnchor(accpNsm.rootCa().certificate())
-        .clock(new PkiTestClock(LAUNCH)).crypto(CryptoProviders.jca()).build()
+        .clock(new MutableTestClock(LAUNCH)).crypto(CryptoProviders.jca()).build()
         .verify(byAccp).leaf().getPublicKey());
     sunEc.update(accpCose.sigStructure());
     assertThat(sunEc.verify(accpCose.signature())).isTrue();
@@ -82,12 +82,12 @@ class CryptoProvidersAttestationTest {
 
   @Test
   void aTamperedDocumentFailsUnderAccpAsUnderJca() {
-    SoftwareNsm nsm = SoftwareNsm.builder().clock(new PkiTestClock(LAUNCH)).crypto(accp).build();
+    SoftwareNsm nsm = SoftwareNsm.builder().clock(new MutableTestClock(LAUNCH)).crypto(accp).build();
     byte[] document = nsm.attestation(null, NONCE, null);
     document[document.length - 1] ^= 1;
     for (CryptoProviders verifying : List.of(accp, CryptoProviders.jca())) {
       AttestationVerifier verifier = AttestationVerifier.builder()
-          .trustAnchor(nsm.rootCa().certificate()).clock(new PkiTestClock(LAUNCH)).crypto(verifying).build();
+          .trustAnchor(nsm.rootCa().certificate()).clock(new MutableTestClock(LAUNCH)).crypto(verifying).build();
       assertThatThrownBy(() -> verifier.verify(document))
           .isInstanceOf(AttestationException.class)
           .hasFieldOrPropertyWithValue("reason", AttestationException.Reason.BAD_SIGNATURE);
@@ -97,7 +97,7 @@ class CryptoProvidersAttestationTest {
   private static SoftwareNsm seededNsm(CryptoProviders crypto) throws Exception {
     SecureRandom random = SecureRandom.getInstance("SHA1PRNG");
     random.setSeed(20260301L);
-    PkiTestClock clock = new PkiTestClock(LAUNCH);
+    MutableTestClock clock = new MutableTestClock(LAUNCH);
     return SoftwareNsm.builder().clock(clock).rootCa(EmulatorRootCa.generate(clock, random))
         .random(random).crypto(crypto).build();
   }
