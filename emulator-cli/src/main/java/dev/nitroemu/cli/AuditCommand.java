@@ -22,8 +22,10 @@ import picocli.CommandLine.Option;
     header = "Shows the KMS audit log of the stack: one line per call (time, operation, key, principal, decision).",
     description = {
       "Reads <state-dir>/kms-audit.jsonl, the CloudTrail-shaped events the KMS mock writes for every "
-          + "call (no plaintext, key material or secrets). --follow keeps printing new calls until the stack "
-          + "stops or Ctrl-C."
+          + "call (no plaintext, key material or secrets). A denied call's line says why: the key policy "
+          + "statement and the condition that decided (expected and presented values), or the explicit Deny, "
+          + "and what the attestation document presented (module id, PCR0/1/2/8, age). --follow keeps printing "
+          + "new calls until the stack stops or Ctrl-C."
     })
 final class AuditCommand extends CliCommand {
   /** Longest audit line read; longer ones are reported and skipped. */
@@ -36,7 +38,7 @@ final class AuditCommand extends CliCommand {
   @Option(names = {"-f", "--follow"}, description = "keep printing new calls until the stack stops")
   boolean follow;
 
-  @Option(names = "--denied", description = "only calls a key policy denied (AccessDeniedException)")
+  @Option(names = "--denied", description = "only denied calls (AccessDeniedException), each with its reason")
   boolean denied;
 
   @Option(names = "--json", description = "print the audit events as JSON lines, as stored")

@@ -152,13 +152,26 @@ class KmsCommandTest {
   }
 
   @Test
-  void decryptUnderAPolicyNamingAnotherPcr0IsRefused() throws IOException {
-    Path blob = encrypted(keyFor("ab".repeat(48)), Map.of());
+  void decryptUnderAPolicyNamingAnotherPcr0IsRefusedAndTheAuditSaysWhy() throws IOException {
+    String keyId = keyFor("ab".repeat(48));
+    Path blob = encrypted(keyId, Map.of());
 
     Run denied = run("kms", "decrypt", "--state-dir", state.toString(), "--ciphertext-blob", blob.toString(), "--out", "plain.txt");
     assertThat(denied.exitCode()).isEqualTo(1);
     assertOneErrorLine(denied, "nitro-emu: kms decrypt refused: AccessDeniedException");
+    assertThat(denied.err()).doesNotContain("statement");
     assertThat(dir.resolve("plain.txt")).doesNotExist();
+
+    Run audit = run("audit", "--denied", "--state-dir", state.toString());
+    assertThat(audit.exitCode()).as(audit.err()).isZero();
+    String moduleId = endpoints.path("nsm").path("moduleId").asText();
+    assertThat(audit.out().lines().filter(line -> line.contains(" Decrypt key=" + keyId + " ")))
+        .singleElement().asString()
+        .contains(" denied: no Allow statement matched: statement 'enclave': kms:RecipientAttestation:PCR0 "
+            + "StringEqualsIgnoreCase expected " + "ab".repeat(48) + " got " + pcr0 + "; attestation document: module "
+            + moduleId + ", PCR0 " + pcr0.substring(0, 16) + "..., PCR1 ")
+        .containsPattern(", PCR8 [0-9a-f]{16}\\.\\.\\., age \\d+ s$")
+        .doesNotContain(SECRET);
   }
 
   @Test

@@ -190,12 +190,17 @@ class StackLifecycleProcessTest {
         .contains(" Decrypt key=" + keyId + " principal=arn:aws:iam::000000000000:root denied")
         .doesNotContain("never-logged");
     Run denied = cli("audit", "--denied", "--state-dir", state.toString());
-    assertThat(denied.out().lines()).singleElement().asString().contains(" Decrypt key=" + keyId).endsWith(" denied");
+    assertThat(denied.out().lines()).singleElement().asString().contains(" Decrypt key=" + keyId)
+        .endsWith(" denied: no Allow statement matched: statement 'enclave': kms:RecipientAttestation:PCR0 "
+            + "StringEqualsIgnoreCase expected " + "00".repeat(48) + " got nothing; the request carried no attestation "
+            + "document (Recipient)");
     Run json = cli("audit", "--json", "--denied", "--state-dir", state.toString());
     assertThat(JSON.readTree(json.out()).path("errorCode").asText()).isEqualTo("AccessDeniedException");
 
     String stackLog = Files.readString(state.resolve("stack.log"));
-    assertThat(stackLog).containsPattern("kms \\S+Z Decrypt key=" + keyId + " principal=\\S+ denied \\d+ ms")
+    assertThat(stackLog).containsPattern("kms \\S+Z Decrypt key=" + keyId + " principal=\\S+ denied \\d+ ms: no Allow "
+            + "statement matched: statement 'enclave': kms:RecipientAttestation:PCR0 StringEqualsIgnoreCase expected 0+ got "
+            + "nothing")
         .doesNotContain("never-logged");
 
     Run pcrs = cli("pcrs", "--state-dir", state.toString());

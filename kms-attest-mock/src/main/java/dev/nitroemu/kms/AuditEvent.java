@@ -110,7 +110,9 @@ public record AuditEvent(
   /**
    * {@code additionalEventData} as a fresh tree, or null when absent: {@code recipient} for attested
    * calls, {@code warnings} ({@code rule}, {@code statement}, {@code message}; see {@link
-   * KeyPolicyLint}) for a CreateKey or PutKeyPolicy whose policy has lint warnings.
+   * KeyPolicyLint}) for a CreateKey or PutKeyPolicy whose policy has lint warnings, {@code denial} for
+   * a denied call: the statement and condition that decided and what the attestation document
+   * presented, which {@link RequestLogEntry#reason()} renders (not part of real CloudTrail records).
    */
   public JsonNode additionalEventData() {
     return additionalEventDataJson == null ? null : AuditEventJson.parse(additionalEventDataJson);

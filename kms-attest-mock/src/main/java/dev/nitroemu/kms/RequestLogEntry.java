@@ -1,6 +1,7 @@
 package dev.nitroemu.kms;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.nitroemu.kms.internal.DenialDetails;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -12,9 +13,10 @@ import java.util.regex.Pattern;
 
 /**
  * One KMS call as one line of a request log: when, which operation, on which key, by whom, the
- * decision and how long it took. Made from the call's {@link AuditEvent}, so it carries no plaintext,
- * key material, ciphertext or secret; text from the request is cut to {@value #MAX_FIELD} characters
- * with control characters replaced, so a client cannot forge log lines.
+ * decision and how long it took, and for a denial why. Made from the call's {@link AuditEvent}, so it
+ * carries no plaintext, key material, ciphertext or secret; text from the request is cut to {@value
+ * #MAX_FIELD} characters (the reason to {@value #MAX_REASON}) with control characters replaced, so a
+ * client cannot forge log lines.
  *
  * @param time when the call arrived
  * @param operation the operation, e.g. {@code Decrypt} ({@code -} when the request named none)
@@ -23,19 +25,25 @@ import java.util.regex.Pattern;
  * @param principal the caller's principal ARN, or {@code -} when it was not authenticated
  * @param decision {@code allowed}, {@code denied} (AccessDeniedException), {@code failed <ErrorCode>}
  *     or {@code rejected <ErrorCode>} (refused before authentication)
+ * @param reason for a denial, which statement and condition decided and what the attestation document
+ *     presented (the audit event's {@code additionalEventData.denial}), e.g. {@code no Allow statement
+ *     matched: statement 'Enclave': kms:RecipientAttestation:PCR0 StringEqualsIgnoreCase expected
+ *     1f2e... got 9a8b...; attestation document: module i-0abc-enc0def, PCR0 9a8b..., age 2 s}; else null
  * @param latency how long the call took in the KMS mock, or null when not known (replayed audit events)
  * @param warnings the key policy lint's warnings for the policy this call set (CreateKey, PutKeyPolicy)
  */
 public record RequestLogEntry(Instant time, String operation, String key, String principal, String decision,
-    Duration latency, List<String> warnings) {
+    String reason, Duration latency, List<String> warnings) {
 
   /** The longest request-supplied text a line shows. */
   public static final int MAX_FIELD = 256;
+  /** The longest denial reason a line shows. */
+  public static final int MAX_REASON = 4096;
 
   private static final String ACCESS_DENIED = "AccessDeniedException";
   private static final Pattern DENIED_RESOURCE = Pattern.compile("on resource: (arn:[^ ]+:key/[0-9a-fA-F-]{1,64})");
 
-  /** Checks that every field but the latency is present. */
+  /** Checks that every field but the reason and the latency is present. */
   public RequestLogEntry {
     Objects.requireNonNull(time, "time");
     Objects.requireNonNull(operation, "operation");
@@ -53,7 +61,7 @@ public record RequestLogEntry(Instant time, String operation, String key, String
         : error.equals(ACCESS_DENIED) ? "denied"
         : (principal == null ? "rejected " : "failed ") + clean(error);
     return new RequestLogEntry(time, clean(event.eventName()), key(event),
-        principal == null ? "-" : clean(principal), decision, latency, warnings(event));
+        principal == null ? "-" : clean(principal), decision, reason(event), latency, warnings(event));
   }
 
   /** The entry for an audit event read back from the log, at its recorded time, latency unknown. */
@@ -68,12 +76,23 @@ public record RequestLogEntry(Instant time, String operation, String key, String
 
   /**
    * The line: {@code 2026-03-01T12:00:00.123Z Decrypt key=1234abcd-... principal=arn:aws:iam::000000000000:root
-   * denied 4 ms}.
+   * denied 4 ms: explicit Deny in statement 'DenyDebug'}.
    */
   public String toLine() {
     return time.truncatedTo(ChronoUnit.MILLIS) + " " + operation + " key=" + key + " principal=" + principal + " " + decision
         + (latency == null ? "" : " " + latency.toMillis() + " ms")
+        + (reason == null ? "" : ": " + reason)
         + (warnings.isEmpty() ? "" : " warnings: " + String.join("; ", warnings));
+  }
+
+  private static String reason(AuditEvent event) {
+    JsonNode additional = event.additionalEventData();
+    String reason = additional == null ? null : DenialDetails.summary(additional.get("denial"));
+    if (reason == null) {
+      return null;
+    }
+    String printable = reason.replaceAll("\\p{Cntrl}", "?");
+    return printable.length() <= MAX_REASON ? printable : printable.substring(0, MAX_REASON) + "...";
   }
 
   private static List<String> warnings(AuditEvent event) {

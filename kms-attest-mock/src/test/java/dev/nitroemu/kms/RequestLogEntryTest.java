@@ -51,7 +51,8 @@ class RequestLogEntryTest {
       assertThat(all).doesNotContain(SECRET).doesNotContain(Base64.getEncoder().encodeToString(blob))
           .doesNotContain("not-the-secret");
       assertThat(entries.get(3).toLine()).matches(
-          "\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z Decrypt key=" + keyId + " principal=arn:aws:iam::000000000000:root denied \\d+ ms");
+          "\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z Decrypt key=" + keyId + " principal=arn:aws:iam::000000000000:root denied \\d+ ms"
+              + ": no Allow statement matched: statement #1 does not match the action");
     }
   }
 
@@ -73,6 +74,21 @@ class RequestLogEntryTest {
       assertThat(put.toLine()).contains(" warnings: ").doesNotContain("\n");
       assertThat(entries.get(0).warnings()).isEmpty();
     }
+  }
+
+  @Test
+  void aDenialReasonCannotBreakTheLine() {
+    AuditEvent event = AuditEvent.fromJson("{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"Root\","
+        + "\"arn\":\"arn:aws:iam::000000000000:root\"},\"eventTime\":\"2026-12-06T12:00:00Z\",\"eventName\":\"Decrypt\","
+        + "\"errorCode\":\"AccessDeniedException\",\"errorMessage\":\"User: ... is not authorized\","
+        + "\"requestParameters\":null,\"responseElements\":null,\"additionalEventData\":{\"denial\":"
+        + "{\"decision\":\"ExplicitDeny\",\"statements\":[{\"sid\":\"forged\\n2026-12-06T12:00:01Z Decrypt allowed\","
+        + "\"number\":1}]}},\"eventID\":\"6f2b1f3e-2c1a-4e8b-9a8e-0f6c7d9b1a2c\",\"readOnly\":true,\"resources\":[]}");
+
+    RequestLogEntry entry = RequestLogEntry.of(event);
+
+    assertThat(entry.toLine()).doesNotContain("\n")
+        .endsWith(" denied: explicit Deny in statement 'forged?2026-12-06T12:00:01Z Decrypt allowed'");
   }
 
   @Test

@@ -90,13 +90,18 @@ public final class AuditEvents {
     return event.build();
   }
 
-  /** The event for an authenticated call that failed with a KMS error. */
+  /**
+   * The event for an authenticated call that failed with a KMS error; a denial's reason ({@link
+   * KmsError#denial()}, see {@link DenialDetails}) goes into {@code additionalEventData.denial}.
+   */
   public static AuditEvent failed(KmsCall call, KmsError error, String region) {
     List<String> resources = keyArnsIn(call.request());
+    ObjectNode denial = error.denial();
     return authenticated(call, region)
         .error(error.type(), error.getMessage())
         .resources(resources)
         .recipientAccountId(owner(resources, call.caller()))
+        .additionalEventData(denial == null ? null : NODES.objectNode().set("denial", denial))
         .build();
   }
 

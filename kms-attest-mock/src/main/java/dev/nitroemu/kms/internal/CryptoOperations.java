@@ -158,7 +158,8 @@ final class CryptoOperations {
     if (key == null) {
       key = support.keyOfCiphertext(call, source.parsed.keyId());
       if (key == null) {
-        throw new KmsError("AccessDeniedException", UNKNOWN_KEY);
+        throw new KmsError("AccessDeniedException", UNKNOWN_KEY).withDenial(DenialDetails.ciphertextKeyNotFound(
+            source.parsed.keyId(), support.account(call), support.settings().region()));
       }
     } else if (source.parsed != null && !source.parsed.keyId().equals(key.keyId())) {
       throw new KmsError(

@@ -182,6 +182,14 @@ public final class KeyPolicy {
     return statements;
   }
 
+  /**
+   * How messages name a statement: {@code statement 'Sid'}, or {@code statement #n} (its position in
+   * the Statement list, from 1) when it has no Sid.
+   */
+  public static String label(String sid, int number) {
+    return sid != null && !sid.isEmpty() ? "statement '" + sid + "'" : "statement #" + number;
+  }
+
   static KmsError malformed(String message) {
     return new KmsError(MALFORMED, message);
   }

@@ -149,17 +149,23 @@ final class OperationSupport {
     context.putAll(conditions);
     AuthorizationRequest request = new AuthorizationRequest(action, principal(call), account(call), key.arn(), context);
     PolicyEvaluator.Decision decision = PolicyEvaluator.evaluate(key.policy(), request);
+    if (decision == PolicyEvaluator.Decision.ALLOW) {
+      return;
+    }
+    int callerGrants = 0;
     if (decision == PolicyEvaluator.Decision.IMPLICIT_DENY) {
       for (KmsGrant grant : store.grants(key.keyId())) {
-        if (PolicyEvaluator.principalMatches(grant.granteePrincipal(), principal(call), account(call))
-            && grantPermits.test(grant)) {
-          return;
+        if (PolicyEvaluator.principalMatches(grant.granteePrincipal(), principal(call), account(call))) {
+          if (grantPermits.test(grant)) {
+            return;
+          }
+          callerGrants++;
         }
       }
     }
-    if (decision != PolicyEvaluator.Decision.ALLOW) {
-      throw PolicyEvaluator.accessDenied(request, decision);
-    }
+    PolicyDenial denial = PolicyEvaluator.explain(key.policy(), request);
+    throw PolicyEvaluator.accessDenied(request, decision)
+        .withDenial(DenialDetails.policy(denial, callerGrants, attested, now(call)));
   }
 
   /**

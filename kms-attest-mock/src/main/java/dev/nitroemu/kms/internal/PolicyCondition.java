@@ -141,6 +141,16 @@ public final class PolicyCondition {
     return requireAll;
   }
 
+  /**
+   * The request's values for this test's key, as {@link #test} sees them; empty when the key is absent.
+   *
+   * @param context the request context with lower-case keys
+   */
+  public List<String> presented(Map<String, List<String>> context) {
+    List<String> requestValues = context.get(lookupKey);
+    return requestValues == null ? List.of() : requestValues;
+  }
+
   @Override
   public String toString() {
     return operatorName + " " + key + " " + values;

@@ -104,29 +104,79 @@ public final class PolicyEvaluator {
     return normalized.equals(caller.arn) || caller.isRootOf(normalized) || caller.isSessionOf(normalized);
   }
 
+  /**
+   * Why {@link #evaluate} denies a request, for the audit log: the first Deny statement that applies,
+   * else every Allow statement with what it lacked (see {@link PolicyDenial}).
+   *
+   * @throws IllegalArgumentException if the policy allows the request
+   */
+  public static PolicyDenial explain(KeyPolicy policy, AuthorizationRequest request) {
+    Caller caller = Caller.of(request.principalArn(), request.callerAccount());
+    Map<String, List<String>> context = context(request, caller);
+    List<KeyPolicy.Statement> statements = policy.statements();
+    List<PolicyDenial.StatementOutcome> allows = new ArrayList<>();
+    boolean allowed = false;
+    for (int i = 0; i < statements.size(); i++) {
+      KeyPolicy.Statement statement = statements.get(i);
+      PolicyDenial.Unmet unmet = unmet(statement, request, caller, context);
+      if (statement.effect() == KeyPolicy.Effect.DENY) {
+        if (unmet == null) {
+          return new PolicyDenial(Decision.EXPLICIT_DENY,
+              List.of(new PolicyDenial.StatementOutcome(statement.sid(), i + 1, null, List.of())));
+        }
+      } else if (unmet == null) {
+        allowed = true;
+      } else {
+        allows.add(new PolicyDenial.StatementOutcome(statement.sid(), i + 1, unmet,
+            unmet == PolicyDenial.Unmet.CONDITION ? failedConditions(statement, context) : List.of()));
+      }
+    }
+    if (allowed) {
+      throw new IllegalArgumentException("the policy allows the request");
+    }
+    return new PolicyDenial(Decision.IMPLICIT_DENY, allows);
+  }
+
+  private static List<PolicyDenial.FailedCondition> failedConditions(KeyPolicy.Statement statement,
+      Map<String, List<String>> context) {
+    List<PolicyDenial.FailedCondition> failed = new ArrayList<>();
+    for (PolicyCondition condition : statement.conditions()) {
+      if (!condition.test(context)) {
+        failed.add(new PolicyDenial.FailedCondition(condition, condition.presented(context)));
+      }
+    }
+    return failed;
+  }
+
   private static boolean applies(KeyPolicy.Statement statement, AuthorizationRequest request, Caller caller,
       Map<String, List<String>> context) {
+    return unmet(statement, request, caller, context) == null;
+  }
+
+  /** The first element of the statement the request does not meet, or null when the statement applies. */
+  private static PolicyDenial.Unmet unmet(KeyPolicy.Statement statement, AuthorizationRequest request,
+      Caller caller, Map<String, List<String>> context) {
     boolean principal = statement.principalNegated()
         ? !excluded(statement.principals(), caller)
         : admitted(statement.principals(), caller);
     if (!principal) {
-      return false;
+      return PolicyDenial.Unmet.PRINCIPAL;
     }
     boolean action = anyMatch(statement.actions(), request.action(), true);
     if (action == statement.actionNegated()) {
-      return false;
+      return PolicyDenial.Unmet.ACTION;
     }
     String resourceArn = request.keyArn() == null ? "" : request.keyArn();
     boolean resource = anyMatch(statement.resources(), resourceArn, false);
     if (resource == statement.resourceNegated()) {
-      return false;
+      return PolicyDenial.Unmet.RESOURCE;
     }
     for (PolicyCondition condition : statement.conditions()) {
       if (!condition.test(context)) {
-        return false;
+        return PolicyDenial.Unmet.CONDITION;
       }
     }
-    return true;
+    return null;
   }
 
   /** Principal: the caller is admitted by any named principal. */

@@ -36,8 +36,7 @@ public final class PolicyLinter {
     List<Warning> warnings = new ArrayList<>();
     for (int i = 0; i < statements.size(); i++) {
       KeyPolicy.Statement statement = statements.get(i);
-      String label = statement.sid() != null && !statement.sid().isEmpty()
-          ? "statement '" + statement.sid() + "'" : "statement #" + (i + 1);
+      String label = KeyPolicy.label(statement.sid(), i + 1);
       if (i < raw.size()) {
         emptyConditions(raw.get(i), label, warnings);
       }

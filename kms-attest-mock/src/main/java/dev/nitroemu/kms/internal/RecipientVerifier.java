@@ -95,16 +95,16 @@ public final class RecipientVerifier {
     checkAlgorithm(recipient.get("KeyEncryptionAlgorithm"));
     byte[] document = decodeDocument(recipient.get("AttestationDocument"));
     if (verifier == null) {
-      throw accessDenied("no attestation trust anchor is configured on this KMS endpoint");
+      throw accessDenied("no attestation trust anchor is configured on this KMS endpoint", null, clock.instant());
     }
     Instant now = clock.instant();
     AttestationDocument verified;
     try {
       verified = verifier.verify(document, VerificationOptions.defaults().at(now)).document();
     } catch (AttestationException e) {
-      throw mapFailure(e);
+      throw mapFailure(e, now);
     }
-    checkAge(verified.instant(), now);
+    checkAge(verified, now);
     return new AttestedRecipient(verified, rsaKey(verified.publicKey()));
   }
 
@@ -148,14 +148,15 @@ public final class RecipientVerifier {
         + "satisfy constraint: Member must have length between 1 and " + MAX_DOCUMENT_SIZE);
   }
 
-  private void checkAge(Instant documentTime, Instant now) {
+  private void checkAge(AttestationDocument document, Instant now) {
+    Instant documentTime = document.instant();
     if (documentTime.isAfter(now.plus(MAX_FUTURE_SKEW))) {
       throw accessDenied("attestation document timestamp " + documentTime + " is later than " + now
-          + " + " + MAX_FUTURE_SKEW.toSeconds() + " s");
+          + " + " + MAX_FUTURE_SKEW.toSeconds() + " s", document, now);
     }
     if (documentTime.isBefore(now.minus(maxAge))) {
       throw accessDenied("attestation document timestamp " + documentTime + " is older than the maximum age of "
-          + maxAge.toSeconds() + " s at " + now);
+          + maxAge.toSeconds() + " s at " + now, document, now);
     }
   }
 
@@ -192,7 +193,7 @@ public final class RecipientVerifier {
         + "; it must be the DER SubjectPublicKeyInfo of an RSA-2048 key.");
   }
 
-  private static KmsError mapFailure(AttestationException e) {
+  private static KmsError mapFailure(AttestationException e, Instant now) {
     switch (e.reason()) {
       case TOO_LARGE:
       case MALFORMED_COSE:
@@ -205,13 +206,15 @@ public final class RecipientVerifier {
         return KmsError.validation("Recipient.AttestationDocument is not a valid attestation document ("
             + e.reason() + ": " + detail(e) + ").");
       default:
-        return accessDenied(e.reason() + ": " + detail(e));
+        return accessDenied(e.reason() + ": " + detail(e), null, now);
     }
   }
 
-  private static KmsError accessDenied(String reason) {
+  /** The refusal; the audit log's denial detail repeats the reason and shows a verified document. */
+  private static KmsError accessDenied(String reason, AttestationDocument document, Instant now) {
     return new KmsError("AccessDeniedException",
-        "The attestation document in the Recipient parameter was refused: " + reason + ".");
+        "The attestation document in the Recipient parameter was refused: " + reason + ".")
+        .withDenial(DenialDetails.attestationRefused(reason, document, now));
   }
 
   private static String detail(AttestationException e) {

@@ -268,6 +268,32 @@ class PolicyEvaluatorTest {
   }
 
   @Test
+  void explainAgreesWithEvaluateStatementByStatement() {
+    String denyDebug = "{\"Sid\":\"NoDebug\",\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"kms:*\","
+        + "\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"kms:RecipientAttestation:PCR0\":\"" + ZEROS + "\"}}}";
+    KeyPolicy policy = KeyPolicy.parse(policy(statement("Allow", "{\"AWS\":\"" + ALICE + "\"}", "\"kms:Encrypt\"", ""),
+        ATTESTED_DECRYPT, denyDebug));
+    AuthorizationRequest debug = new AuthorizationRequest("kms:Decrypt", SESSION, ACCOUNT, KEY_ARN, attested(ZEROS));
+    AuthorizationRequest plain = new AuthorizationRequest("kms:Decrypt", SESSION, ACCOUNT, KEY_ARN, Map.of());
+    AuthorizationRequest matching = new AuthorizationRequest("kms:Decrypt", SESSION, ACCOUNT, KEY_ARN, attested(PCR0));
+
+    PolicyDenial explicit = PolicyEvaluator.explain(policy, debug);
+    PolicyDenial implicit = PolicyEvaluator.explain(policy, plain);
+
+    assertThat(PolicyEvaluator.evaluate(policy, debug)).isEqualTo(explicit.decision()).isEqualTo(EXPLICIT_DENY);
+    assertThat(explicit.statements()).containsExactly(new PolicyDenial.StatementOutcome("NoDebug", 3, null, List.of()));
+    assertThat(PolicyEvaluator.evaluate(policy, plain)).isEqualTo(implicit.decision()).isEqualTo(IMPLICIT_DENY);
+    assertThat(implicit.statements()).extracting(PolicyDenial.StatementOutcome::number, PolicyDenial.StatementOutcome::unmet)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(1, PolicyDenial.Unmet.PRINCIPAL),
+            org.assertj.core.groups.Tuple.tuple(2, PolicyDenial.Unmet.CONDITION));
+    PolicyDenial.FailedCondition failed = implicit.statements().get(1).failed().get(0);
+    assertThat(failed.condition().key()).isEqualTo("kms:RecipientAttestation:ImageSha384");
+    assertThat(failed.condition().values()).containsExactly(PCR0);
+    assertThat(failed.presented()).isEmpty();
+    assertThatThrownBy(() -> PolicyEvaluator.explain(policy, matching)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void lockoutSafetyCheckRefusesAPolicyTheCallerCouldNotReplace() {
     String decryptOnly = policy(statement("Allow", "{\"AWS\":\"" + ALICE + "\"}", "\"kms:Decrypt\"", ""));
     KeyPolicy defaults = KeyPolicy.parse(KeyPolicy.defaultPolicyJson(ACCOUNT));
