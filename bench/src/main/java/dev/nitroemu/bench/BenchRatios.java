@@ -31,6 +31,7 @@ public final class BenchRatios {
     {"VerifyBenchmark.rawVerifyAccp", "VerifyBenchmark.rawVerify", "-"},
     {"VerifyBenchmark.verifyCold", "VerifyBenchmark.rawVerify", "-"},
     {"VsockStreamBenchmark.vsock", "VsockStreamBenchmark.rawTcp", "0.90"},
+    {"HybridVsockStreamBenchmark.hybridVsock", "HybridVsockStreamBenchmark.rawUnix", ">= 0.9"},
     {"VsockProxyBenchmark.proxyStream", "VsockProxyBenchmark.rawTcpStream", ">= 0.9"},
     {"VsockProxyBenchmark.relayStream", "VsockProxyBenchmark.rawTcpStream", "-"},
     {"VsockProxyBenchmark.proxyStream", "VsockProxyBenchmark.relayStream", "-"},

@@ -1,17 +1,21 @@
 package dev.nitroemu.cli;
 
 import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.kms.KmsTlsCa;
 import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.NsmVsockServer;
 import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.HybridVsockServices;
 import dev.nitroemu.stack.StackServices;
 import dev.nitroemu.vsock.ProxyAllowlistException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -119,6 +123,17 @@ final class StartCommand extends CliCommand {
   @Option(names = "--proxy-config", paramLabel = "FILE", description = "vsock-proxy allowlist YAML (default: allow exactly the --proxy destinations)")
   String proxyConfig;
 
+  @Option(names = "--kms-bind", paramLabel = "ADDRESS", defaultValue = "${env:NITRO_EMU_KMS_BIND}",
+      description = "address the KMS mock listens on (default: $NITRO_EMU_KMS_BIND, else 127.0.0.1); 0.0.0.0 in a container whose KMS port is published")
+  String kmsBind;
+
+  @Option(names = "--vsock-dir", paramLabel = "DIR", defaultValue = "${env:NITRO_EMU_VSOCK_DIR}",
+      description = "(default: $NITRO_EMU_VSOCK_DIR) also serve the NSM and the KMS proxy to one enclave over hybrid vsock: Unix sockets in DIR (e.g. a volume shared with an enclave container)")
+  String vsockDir;
+
+  @Option(names = "--enclave-cid", paramLabel = "CID", defaultValue = "16", description = "with --vsock-dir, the CID of the enclave in DIR (default: ${DEFAULT-VALUE})")
+  long enclaveCid;
+
   @Override
   public void run() {
     int kmsWorkers = kmsProxyWorkers == null ? StackServices.DEFAULT_KMS_PROXY_WORKERS : kmsProxyWorkers;
@@ -154,7 +169,8 @@ final class StartCommand extends CliCommand {
       if (kmsKeys != null) {
         builder.kmsKeyDirectory(env.resolve(kmsKeys));
       }
-      try (EnclaveEnvironment stack = startStack(builder)) {
+      try (EnclaveEnvironment stack = startStack(builder);
+          AutoCloseable hybrid = hybridServices(stack, kmsWorkers)) {
         StackEndpoints described = StackEndpoints.describe(stack, owned.mappingFile(), ca.resolve("root.pem"), tlsCaPem)
             .withOwner(owned.path(), ProcessHandle.current().pid(), !ephemeral, StateDirectory.auditFile(owned.path()))
             .withEnclave(eif != null ? "EIF " + env.resolve(eif) : profile == null ? "built-in default"
@@ -189,6 +205,26 @@ final class StartCommand extends CliCommand {
     }
   }
 
+  /** With {@code --vsock-dir}: the NSM and KMS proxy served to the enclave in that directory too. */
+  private AutoCloseable hybridServices(EnclaveEnvironment stack, int kmsWorkers) {
+    if (vsockDir == null) {
+      return () -> { };
+    }
+    Path directory = env.resolve(vsockDir);
+    try {
+      Files.createDirectories(directory);
+      HybridVsockServices served = HybridVsockServices.start(
+          HybridVsockTransport.parent(directory, HybridVsockTransport.DEFAULT_BASE_NAME, enclaveCid), stack.nsm(),
+          stack.info().kmsEndpoint(), nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort,
+          kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort, kmsWorkers);
+      PrintWriter out = spec.commandLine().getOut();
+      out.printf("hybrid vsock: %s (enclave CID %d)%n", directory, enclaveCid);
+      return served;
+    } catch (IOException | RuntimeException e) {
+      throw new CliFailure("--vsock-dir " + vsockDir + ": " + e.getMessage());
+    }
+  }
+
   /** Starts the stack, turning its failures into one-line CLI errors. */
   private static EnclaveEnvironment startStack(EnclaveEnvironment.Builder builder) {
     try {
@@ -215,11 +251,16 @@ final class StartCommand extends CliCommand {
         .kmsAuditFile(StateDirectory.auditFile(owned.path()));
     try {
       services.kmsPort(kmsPort == null ? DEFAULT_KMS_PORT : kmsPort).kmsRegion(region);
+      if (kmsBind != null) {
+        services.kmsBindAddress(InetAddress.getByName(kmsBind));
+      }
       for (ProxySpec p : proxySpecs) {
         services.proxy(new StackServices.ProxyRoute(p.vsockPort(), p.host(), p.port()));
       }
     } catch (IllegalArgumentException e) {
       throw new CliFailure("start: " + e.getMessage(), 2);
+    } catch (UnknownHostException e) {
+      throw new CliFailure("--kms-bind: not an address: " + kmsBind, 2);
     }
     if (proxyConfig != null) {
       services.proxyAllowlistFile(env.resolve(proxyConfig));

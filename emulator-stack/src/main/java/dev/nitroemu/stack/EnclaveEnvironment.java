@@ -3,6 +3,7 @@ package dev.nitroemu.stack;
 import dev.nitroemu.stack.internal.ClasspathResources;
 import dev.nitroemu.stack.internal.Closer;
 import dev.nitroemu.stack.internal.DeclaredKmsKey;
+import dev.nitroemu.stack.internal.ProfileResolver;
 import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.EnclaveKmsClient;
 import dev.nitroemu.kms.KmsMockServer;
@@ -19,7 +20,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -160,8 +160,6 @@ public final class EnclaveEnvironment implements AutoCloseable {
    * @NitroEnclaveTest} attribute maps to the option of the same name.
    */
   public static final class Builder {
-    private static final int MAX_PROFILE_BYTES = 1 << 20;
-
     private EnclaveProfile profile;
     private String profileResource;
     private Path eif;
@@ -240,18 +238,8 @@ public final class EnclaveEnvironment implements AutoCloseable {
      * @throws IllegalArgumentException naming the malformed entry
      */
     public Builder pcrs(String... entries) {
-      HexFormat hex = HexFormat.of();
       for (String entry : entries) {
-        int eq = entry.indexOf('=');
-        String index = eq < 0 ? "" : entry.substring(0, eq).trim();
-        index = index.regionMatches(true, 0, "PCR", 0, 3) ? index.substring(3) : index;
-        String value = eq < 0 ? "" : entry.substring(eq + 1).trim();
-        if (!index.matches("\\d{1,2}") || Integer.parseInt(index) >= EnclaveProfile.BOOT_PCRS
-            || !value.matches("[0-9a-fA-F]{96}")) {
-          throw new IllegalArgumentException("pcrs entry '" + entry + "' must look like \"0=<96 hex digits>\""
-              + " (a boot PCR 0..15 and its 48-byte value)");
-        }
-        pcrs.put(Integer.parseInt(index), hex.parseHex(value));
+        ProfileResolver.parsePcrEntry(entry, pcrs);
       }
       return this;
     }
@@ -373,12 +361,14 @@ public final class EnclaveEnvironment implements AutoCloseable {
       if (host != null) {
         return startFor(host, chosen);
       }
-      ClassLoader loader = classLoader != null ? classLoader : defaultLoader();
+      ClassLoader loader = classLoader != null ? classLoader : ClasspathResources.defaultLoader(EnclaveEnvironment.class);
       List<DeclaredKmsKey> keys = new ArrayList<>();
       kmsKeys.forEach(source -> keys.addAll(source.apply(loader)));
       boolean profileGiven =
           profile != null || profileResource != null || eif != null || debug != null || !pcrs.isEmpty();
-      EnclaveProfile resolved = profileGiven ? resolveProfile(loader) : EnclaveProfile.defaultProfile();
+      EnclaveProfile resolved = profileGiven
+          ? ProfileResolver.resolve(profile, eif, profileResource, loader, debug, pcrs)
+          : EnclaveProfile.defaultProfile();
       try {
         return chosen == NitroMode.REAL
             ? EnvironmentLauncher.startReal(profileGiven ? resolved : null, keys, settings)
@@ -410,36 +400,6 @@ public final class EnclaveEnvironment implements AutoCloseable {
         throw e;
       }
       return environment;
-    }
-
-    private EnclaveProfile resolveProfile(ClassLoader loader) {
-      EnclaveProfile base = profile;
-      if (eif != null) {
-        try {
-          base = EnclaveProfile.fromEif(eif);
-        } catch (IOException e) {
-          throw new IllegalArgumentException("EIF '" + eif + "': " + e.getMessage(), e);
-        }
-      }
-      if (base == null && profileResource != null) {
-        String text = ClasspathResources.read(profileResource, loader, MAX_PROFILE_BYTES, "enclave profile");
-        try {
-          base = EnclaveProfile.fromNitroCliOutput(text);
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException("enclave profile '" + profileResource + "': " + e.getMessage(), e);
-        }
-      }
-      EnclaveProfile.Builder builder = base != null ? base.toBuilder() : EnclaveProfile.builder();
-      if (debug != null) {
-        builder.debug(debug);
-      }
-      pcrs.forEach(builder::pcr);
-      return builder.build();
-    }
-
-    private static ClassLoader defaultLoader() {
-      ClassLoader context = Thread.currentThread().getContextClassLoader();
-      return context != null ? context : EnclaveEnvironment.class.getClassLoader();
     }
   }
 }

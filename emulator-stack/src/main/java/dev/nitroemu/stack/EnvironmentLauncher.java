@@ -111,6 +111,7 @@ final class EnvironmentLauncher {
       AtomicReference<List<ServiceEndpoint>> served) {
     KmsMockServer.Builder builder = KmsMockServer.builder()
         .port(services.kmsPort())
+        .bindAddress(services.kmsBindAddress())
         .region(region)
         .trustAnchor(root.certificate())
         .clock(clock)

@@ -5,6 +5,7 @@ import dev.nitroemu.enclave.Ports;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.kms.KmsTlsCa;
 import dev.nitroemu.kms.RequestLogEntry;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,6 +60,7 @@ public final class StackServices {
   private final Path kmsStateDirectory;
   private final Path kmsAuditFile;
   private final Consumer<RequestLogEntry> kmsRequestListener;
+  private final InetAddress kmsBindAddress;
 
   private StackServices(Builder b) {
     this.nsmPort = b.nsmPort;
@@ -76,6 +78,7 @@ public final class StackServices {
     this.kmsStateDirectory = b.kmsStateDirectory;
     this.kmsAuditFile = b.kmsAuditFile;
     this.kmsRequestListener = b.kmsRequestListener;
+    this.kmsBindAddress = b.kmsBindAddress;
   }
 
   /** Nothing served outside the JVM: the default of {@link EnclaveEnvironment.Builder}. */
@@ -163,6 +166,11 @@ public final class StackServices {
     return kmsRequestListener;
   }
 
+  /** The address the KMS mock listens on (default: loopback). */
+  public InetAddress kmsBindAddress() {
+    return kmsBindAddress;
+  }
+
   /** A builder holding this configuration, to change some of it. */
   public Builder toBuilder() {
     Builder b = new Builder();
@@ -181,6 +189,7 @@ public final class StackServices {
     b.kmsStateDirectory = kmsStateDirectory;
     b.kmsAuditFile = kmsAuditFile;
     b.kmsRequestListener = kmsRequestListener;
+    b.kmsBindAddress = kmsBindAddress;
     return b;
   }
 
@@ -207,8 +216,18 @@ public final class StackServices {
     private Path kmsStateDirectory;
     private Path kmsAuditFile;
     private Consumer<RequestLogEntry> kmsRequestListener;
+    private InetAddress kmsBindAddress = InetAddress.getLoopbackAddress();
 
     private Builder() {}
+
+    /**
+     * The address the KMS mock listens on (default: loopback); e.g. {@code 0.0.0.0} inside a container
+     * whose KMS port is published. Its endpoint stays loopback.
+     */
+    public Builder kmsBindAddress(InetAddress address) {
+      this.kmsBindAddress = Objects.requireNonNull(address, "address");
+      return this;
+    }
 
     /** Serves the NSM device protocol on {@code vsock://3:port}; {@link VsockAddress#PORT_ANY} picks a free port. */
     public Builder nsmPort(long port) {

@@ -2,18 +2,13 @@ package dev.nitroemu.container;
 
 import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.command.InspectContainerResponse;
-import com.github.dockerjava.api.command.InspectImageResponse;
-import com.github.dockerjava.api.model.ContainerConfig;
 import dev.nitroemu.container.internal.CidAllocator;
 import dev.nitroemu.container.internal.ConsoleBuffer;
-import dev.nitroemu.container.internal.ParentServices;
-import dev.nitroemu.container.internal.WorkDirectory;
+import dev.nitroemu.container.internal.EnclaveRun;
 import dev.nitroemu.enclave.HybridVsockTransport;
-import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockListener;
-import dev.nitroemu.enclave.VsockNetwork;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.stack.EnclaveEnvironment;
 import dev.nitroemu.stack.EnclaveHost;
@@ -22,19 +17,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.testcontainers.containers.GenericContainer;
-import org.testcontainers.containers.output.OutputFrame;
 import org.testcontainers.utility.DockerImageName;
-import software.amazon.awssdk.auth.credentials.AwsCredentials;
 
 /**
  * A user's Docker image run as a Nitro Enclave would run it (Testcontainers, {@link GenericContainer}
@@ -75,7 +65,6 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   /** Smallest memory accepted (nitro-cli refuses less than 64 MiB). */
   public static final int MIN_MEMORY_MIB = 64;
 
-  private static final Logger LOG = LoggerFactory.getLogger(EnclaveContainer.class);
   private static final int CONSOLE_CHARS = 256 * 1024;
 
   private int memoryMib = DEFAULT_MEMORY_MIB;
@@ -84,6 +73,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   private String enclaveName;
   private boolean debugMode;
   private EnclaveEnvironment sharedEnvironment;
+  private NitroEmulatorContainer emulator;
   private EnclaveEnvironment.Builder environmentBuilder = EnclaveEnvironment.builder();
   private EnclaveProfile profile;
   private Path eif;
@@ -91,11 +81,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   private final ConsoleBuffer console = new ConsoleBuffer(CONSOLE_CHARS);
 
   private final Object state = new Object();
-  private long cid;
-  private WorkDirectory workDirectory;
-  private ParentServices services;
-  private EnclaveEnvironment environment;
-  private boolean ownsEnvironment;
+  private EnclaveRun run;
   private ImageMeasurements measurements;
   private List<String> command = List.of();
   private EnclaveTermination termination;
@@ -116,25 +102,19 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
 
   private void setUp() {
     withNetworkMode("none");
-    withLogConsumer(this::onConsole);
+    withLogConsumer(frame -> console.frameConsumer(consoleConsumer, this::currentCid).accept(frame));
     withCreateContainerCmdModifier(this::applyEnclaveShape);
   }
 
   /** Memory cap in MiB (default {@value #DEFAULT_MEMORY_MIB}), as {@code nitro-cli run-enclave --memory}. */
   public EnclaveContainer withMemoryMib(int mib) {
-    if (mib < MIN_MEMORY_MIB) {
-      throw new IllegalArgumentException("enclave memory must be at least " + MIN_MEMORY_MIB + " MiB, was " + mib);
-    }
-    this.memoryMib = mib;
+    this.memoryMib = EnclaveLaunch.atLeast(mib, MIN_MEMORY_MIB, "enclave memory (MiB)");
     return self();
   }
 
   /** vCPUs (default {@value #DEFAULT_CPU_COUNT}), as {@code nitro-cli run-enclave --cpu-count}; a CPU-time cap here. */
   public EnclaveContainer withCpuCount(int count) {
-    if (count < 1) {
-      throw new IllegalArgumentException("enclave CPU count must be at least 1, was " + count);
-    }
-    this.cpuCount = count;
+    this.cpuCount = EnclaveLaunch.atLeast(count, 1, "enclave CPU count");
     return self();
   }
 
@@ -154,6 +134,17 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   /** Debug mode, as {@code --debug-mode}: the NSM attests all-zero PCR0/1/2/8 and the flags say so. */
   public EnclaveContainer withDebugMode(boolean debug) {
     this.debugMode = debug;
+    return self();
+  }
+
+  /**
+   * Served by an emulator container through its vsock volume (works with a remote Docker daemon), with
+   * its CID; {@link #environment()} and {@link #connect} are then unavailable, the emulator attests its
+   * own profile and {@link #measurements()} are the image's.
+   */
+  public EnclaveContainer withEmulator(NitroEmulatorContainer running) {
+    this.emulator = Objects.requireNonNull(running, "running");
+    dependsOn(running);
     return self();
   }
 
@@ -201,7 +192,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   public long enclaveCid() {
     synchronized (state) {
       requireStarted();
-      return cid;
+      return run.cid();
     }
   }
 
@@ -219,7 +210,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   public EnclaveEnvironment environment() {
     synchronized (state) {
       requireStarted();
-      return environment;
+      return run.environment();
     }
   }
 
@@ -227,7 +218,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   public HybridVsockTransport parentTransport() {
     synchronized (state) {
       requireStarted();
-      return services.transport();
+      return run.services().transport();
     }
   }
 
@@ -255,18 +246,14 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
       requireStarted();
       boolean running = isRunning();
       return EnclaveDescription.json(enclaveName != null ? enclaveName : getDockerImageName(), enclaveId(),
-          running ? getContainerInfo().getState().getPidLong() : 0L, cid, cpuCount, memoryMib,
+          running ? getContainerInfo().getState().getPidLong() : 0L, run.cid(), cpuCount, memoryMib,
           running ? "RUNNING" : "TERMINATED", debugMode, measurements);
     }
   }
 
   /** An id shaped like nitro-cli's ({@code i-<instance>-enc<16 hex>}), from the container id. */
   public String enclaveId() {
-    String id = getContainerId();
-    if (id == null) {
-      throw new IllegalStateException("the enclave container has not started");
-    }
-    return EnclaveProfile.DEFAULT_INSTANCE_ID + "-enc" + id.substring(0, 16);
+    return EnclaveDescription.enclaveId(getContainerId());
   }
 
   /** How the enclave ended, if it has: its exit code and whether the memory cap ended it. */
@@ -281,14 +268,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
 
   /** Waits up to {@code timeout} for the enclave to end by itself; empty if it still runs. */
   public Optional<EnclaveTermination> awaitTermination(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      Optional<EnclaveTermination> ended = termination();
-      if (ended.isPresent() || System.nanoTime() - deadline >= 0) {
-        return ended;
-      }
-      Thread.sleep(100);
-    }
+    return EnclaveDescription.await(this::termination, timeout);
   }
 
   /**
@@ -302,24 +282,14 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   @Override
   public Plan plan() {
     if (isRunning()) {
-      throw new IllegalStateException("the enclave container already runs, so it cannot be served by a new"
-          + " environment: declare @NitroEnclaveTest before @Testcontainers (JUnit runs class-level extensions in"
-          + " declaration order), or leave the container to the NitroEnclaveExtension, which starts it");
+      throw new IllegalStateException(EnclaveLaunch.STARTED_BEFORE_ENVIRONMENT);
     }
-    ImageMeasurements measured;
-    if (profile != null || eif != null) {
-      measured = EnclaveLaunch.profileMeasurements(profile, eif);
-    } else {
-      InspectImageResponse inspected = getDockerClient().inspectImageCmd(getDockerImageName()).exec();
-      ContainerConfig config = inspected.getConfig();
-      measured = ImageMeasurements.derive(getDockerClient(), inspected.getId(), EnclaveLaunch.command(config),
-          config == null || config.getEnv() == null ? List.of() : Arrays.asList(config.getEnv()));
-    }
+    ImageMeasurements measured = EnclaveLaunch.plan(getDockerClient(), getDockerImageName(), profile, eif);
     synchronized (state) {
       if (plannedCid != null) {
         CidAllocator.release(plannedCid);
       }
-      plannedCid = requestedCid != null ? claim(requestedCid) : CidAllocator.allocate();
+      plannedCid = CidAllocator.claimOrAllocate(requestedCid);
       plannedMeasurements = measured;
       return new Plan(plannedCid, measured.pcrMap());
     }
@@ -350,43 +320,42 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   @Override
   protected void configure() {
     releaseResources(); // a restart: the last run's channel and environment go first
-    String image = getDockerImageName();
-    InspectImageResponse inspected = getDockerClient().inspectImageCmd(image).exec();
-    ContainerConfig config = inspected.getConfig();
-    List<String> chosen = EnclaveLaunch.command(config);
-    List<String> imageEnvironment = config == null || config.getEnv() == null ? List.of() : Arrays.asList(config.getEnv());
+    EnclaveLaunch.Image image = EnclaveLaunch.Image.inspect(getDockerClient(), getDockerImageName());
     synchronized (state) {
       console.clear();
       termination = null;
-      command = chosen;
-      try {
-        EnclaveLaunch launch = sharedEnvironment != null
-            ? EnclaveLaunch.shared(sharedEnvironment, debugMode)
-            : EnclaveLaunch.own(environmentBuilder, profile, eif, debugMode,
-                () -> ImageMeasurements.derive(getDockerClient(), inspected.getId(), chosen, imageEnvironment));
-        environment = launch.environment();
-        ownsEnvironment = launch.owned();
-        measurements = plannedMeasurements != null ? plannedMeasurements : launch.measurements();
-        cid = plannedCid != null ? plannedCid : requestedCid != null ? claim(requestedCid) : CidAllocator.allocate();
-        plannedCid = null; // released at stop like any other
-        plannedMeasurements = null;
-        workDirectory = WorkDirectory.create();
-        services = ParentServices.start(
-            HybridVsockTransport.parent(workDirectory.vsock(), HybridVsockTransport.DEFAULT_BASE_NAME, cid),
-            environment.nsm(), environment.info().kmsEndpoint());
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot set up the vsock channel of the enclave container", e);
-      }
-      setBinds(new ArrayList<>(List.of(workDirectory.bind(VSOCK_DIRECTORY))));
-      withEnv(NitroMode.ENVIRONMENT_VARIABLE, "emulated");
-      withEnv(HybridVsockTransport.DIRECTORY_ENVIRONMENT_VARIABLE, VSOCK_DIRECTORY);
-      withEnv(VsockNetwork.LOCAL_CID_ENVIRONMENT_VARIABLE, Long.toString(cid));
-      // The emulator's own KMS credentials (never real ones), as a parent hands role credentials in.
-      AwsCredentials credentials = environment.info().credentials().resolveCredentials();
-      withEnv("AWS_ACCESS_KEY_ID", credentials.accessKeyId());
-      withEnv("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey());
-      withEnv("AWS_REGION", environment.info().region());
+      command = image.command();
+      run = emulator != null ? servedRun(image) : openLocalRun(image);
+      setBinds(new ArrayList<>(List.of(run.bind(VSOCK_DIRECTORY))));
+      run.containerEnvironment(VSOCK_DIRECTORY).forEach(this::withEnv);
       setTmpFsMapping(Map.of("/tmp", "rw,nosuid,nodev,size=" + memoryMib + "m"));
+    }
+  }
+
+  private EnclaveRun servedRun(EnclaveLaunch.Image image) {
+    measurements = image.measure(getDockerClient());
+    return EnclaveRun.served(emulator.enclaveCid(), emulator.vsockBind(), NitroEmulatorContainer.ACCESS_KEY_ID,
+        NitroEmulatorContainer.SECRET_ACCESS_KEY, emulator.region());
+  }
+
+  private EnclaveRun openLocalRun(EnclaveLaunch.Image image) {
+    EnclaveLaunch launch = sharedEnvironment != null
+        ? EnclaveLaunch.shared(sharedEnvironment, debugMode)
+        : EnclaveLaunch.own(environmentBuilder, profile, eif, debugMode, () -> image.measure(getDockerClient()));
+    measurements = plannedMeasurements != null ? plannedMeasurements : launch.measurements();
+    long cid;
+    try {
+      cid = plannedCid != null ? plannedCid : CidAllocator.claimOrAllocate(requestedCid);
+    } catch (RuntimeException e) {
+      launch.closeIfOwned();
+      throw e;
+    }
+    plannedCid = null; // released at stop like any other
+    plannedMeasurements = null;
+    try {
+      return EnclaveRun.open(cid, launch.environment(), launch.owned());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot set up the vsock channel of the enclave container", e);
     }
   }
 
@@ -400,76 +369,34 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     releaseResources();
   }
 
-  private static long claim(long enclaveCid) {
-    CidAllocator.claim(enclaveCid);
-    return enclaveCid;
-  }
-
   private void applyEnclaveShape(CreateContainerCmd create) {
     List<String> argv;
     synchronized (state) {
       argv = command;
     }
-    create.withEntrypoint(argv.get(0));
-    create.withCmd(argv.subList(1, argv.size()));
-    long bytes = (long) memoryMib << 20;
-    create.getHostConfig()
-        .withNetworkMode("none")
-        .withMemory(bytes)
-        .withMemorySwap(bytes)
-        .withNanoCPUs(cpuCount * 1_000_000_000L);
+    EnclaveLaunch.shape(create, argv, memoryMib, cpuCount);
   }
 
-  private void onConsole(OutputFrame frame) {
-    if (frame.getType() == OutputFrame.OutputType.END) {
-      return;
-    }
-    String line = frame.getUtf8StringWithoutLineEnding();
-    console.add(line);
-    if (consoleConsumer != null) {
-      consoleConsumer.accept(line);
-    } else {
-      LOG.info("enclave {}: {}", cid, line);
+  private long currentCid() {
+    synchronized (state) {
+      return run == null ? 0 : run.cid();
     }
   }
 
   private void requireStarted() {
-    if (services == null) {
+    if (run == null) {
       throw new IllegalStateException("the enclave container is not started");
     }
   }
 
   private void releaseResources() {
-    ParentServices closingServices;
-    EnclaveEnvironment closingEnvironment;
-    WorkDirectory closingDirectory;
-    long releasedCid;
+    EnclaveRun closing;
     synchronized (state) {
-      closingServices = services;
-      closingEnvironment = ownsEnvironment ? environment : null;
-      closingDirectory = workDirectory;
-      releasedCid = cid;
-      services = null;
-      environment = null;
-      ownsEnvironment = false;
-      workDirectory = null;
-      cid = 0;
+      closing = run;
+      run = null;
     }
-    if (closingServices != null) {
-      closingServices.close();
-    }
-    if (closingEnvironment != null) {
-      try {
-        closingEnvironment.close();
-      } catch (RuntimeException e) {
-        LOG.warn("closing the enclave container's environment failed: {}", e.toString());
-      }
-    }
-    if (closingDirectory != null) {
-      closingDirectory.delete();
-    }
-    if (releasedCid != 0) {
-      CidAllocator.release(releasedCid);
+    if (closing != null) {
+      closing.close();
     }
   }
 }

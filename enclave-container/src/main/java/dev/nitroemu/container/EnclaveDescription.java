@@ -57,4 +57,25 @@ final class EnclaveDescription {
       return Optional.empty();
     }
   }
+
+  /** An id shaped like nitro-cli's ({@code i-<instance>-enc<16 hex>}) from a container id. */
+  static String enclaveId(String containerId) {
+    if (containerId == null) {
+      throw new IllegalStateException("the enclave container has not started");
+    }
+    return dev.nitroemu.nsm.EnclaveProfile.DEFAULT_INSTANCE_ID + "-enc" + containerId.substring(0, 16);
+  }
+
+  /** Polls {@code termination} every 100 ms for up to {@code timeout}; empty if the enclave still runs. */
+  static Optional<EnclaveTermination> await(java.util.function.Supplier<Optional<EnclaveTermination>> termination,
+      java.time.Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Optional<EnclaveTermination> ended = termination.get();
+      if (ended.isPresent() || System.nanoTime() - deadline >= 0) {
+        return ended;
+      }
+      Thread.sleep(100);
+    }
+  }
 }

@@ -1,11 +1,15 @@
 package dev.nitroemu.container;
 
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectImageResponse;
 import com.github.dockerjava.api.model.ContainerConfig;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.stack.EnclaveEnvironment;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -17,7 +21,29 @@ import org.slf4j.LoggerFactory;
  */
 record EnclaveLaunch(EnclaveEnvironment environment, boolean owned, ImageMeasurements measurements) {
 
+  /** Why an enclave host that already runs cannot be planned by a new environment. */
+  static final String STARTED_BEFORE_ENVIRONMENT = "the enclave container already runs, so it cannot be served by"
+      + " a new environment: declare @NitroEnclaveTest before @Testcontainers (JUnit runs class-level extensions in"
+      + " declaration order), or leave the container to the NitroEnclaveExtension, which starts it";
+
   private static final Logger LOG = LoggerFactory.getLogger(EnclaveContainer.class);
+
+  /** A local image as nitro-cli build-enclave reads it: its id, the command it runs and its {@code Env}. */
+  record Image(String id, List<String> command, List<String> environment) {
+
+    /** Inspects {@code name} (which must be present locally). */
+    static Image inspect(DockerClient docker, String name) {
+      InspectImageResponse inspected = docker.inspectImageCmd(name).exec();
+      ContainerConfig config = inspected.getConfig();
+      return new Image(inspected.getId(), EnclaveLaunch.command(config),
+          config == null || config.getEnv() == null ? List.of() : Arrays.asList(config.getEnv()));
+    }
+
+    /** The measurements derived from this image's content ({@link ImageMeasurements#derive}). */
+    ImageMeasurements measure(DockerClient docker) {
+      return ImageMeasurements.derive(docker, id, command, environment);
+    }
+  }
 
   /** nitro-cli build-enclave's rule: the image's Cmd if set, else its Entrypoint; never both. */
   static List<String> command(ContainerConfig config) {
@@ -28,6 +54,46 @@ record EnclaveLaunch(EnclaveEnvironment environment, boolean owned, ImageMeasure
       throw new IllegalStateException("the image has neither CMD nor ENTRYPOINT; nitro-cli build-enclave needs one");
     }
     return List.of(chosen);
+  }
+
+  /**
+   * The measurements an environment serving {@code imageName} boots with, without starting one: the
+   * profile's or EIF's (one of them non-null), else derived from the image.
+   */
+  static ImageMeasurements plan(DockerClient docker, String imageName, EnclaveProfile profile, Path eif) {
+    return profile != null || eif != null ? profileMeasurements(profile, eif)
+        : Image.inspect(docker, imageName).measure(docker);
+  }
+
+  /** The enclave's shape on the container: exec-form {@code argv}, memory (no swap), CPU time, no network. */
+  static void shape(CreateContainerCmd create, List<String> argv, int memoryMib, int cpuCount) {
+    create.withEntrypoint(argv.get(0));
+    create.withCmd(argv.subList(1, argv.size()));
+    long bytes = (long) memoryMib << 20;
+    create.getHostConfig()
+        .withNetworkMode("none")
+        .withMemory(bytes)
+        .withMemorySwap(bytes)
+        .withNanoCPUs(cpuCount * 1_000_000_000L);
+  }
+
+  /** Closes the environment if this launch started it (after a failure to use it). */
+  void closeIfOwned() {
+    if (owned) {
+      try {
+        environment.close();
+      } catch (Exception e) {
+        LOG.warn("closing the enclave container's environment failed: {}", e.toString());
+      }
+    }
+  }
+
+  /** {@code value} if it is at least {@code minimum}. @throws IllegalArgumentException naming {@code what} */
+  static int atLeast(int value, int minimum, String what) {
+    if (value < minimum) {
+      throw new IllegalArgumentException(what + " must be at least " + minimum + ", was " + value);
+    }
+    return value;
   }
 
   /** A running environment shared with others; its profile gives the measurements. */

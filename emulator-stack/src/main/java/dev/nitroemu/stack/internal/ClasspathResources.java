@@ -11,6 +11,12 @@ public final class ClasspathResources {
 
   private ClasspathResources() {}
 
+  /** The thread's context class loader, or {@code owner}'s when the thread has none. */
+  public static ClassLoader defaultLoader(Class<?> owner) {
+    ClassLoader context = Thread.currentThread().getContextClassLoader();
+    return context != null ? context : owner.getClassLoader();
+  }
+
   /**
    * The UTF-8 text of {@code resource} (a leading {@code /} is ignored).
    *

@@ -55,6 +55,15 @@ public final class CidAllocator {
     }
   }
 
+  /** {@code requested} claimed when non-null, else the lowest free CID allocated. */
+  public static long claimOrAllocate(Long requested) {
+    if (requested == null) {
+      return allocate();
+    }
+    claim(requested);
+    return requested;
+  }
+
   /** Gives {@code cid} back. */
   public static synchronized void release(long cid) {
     if (cid >= FIRST_CID && cid - FIRST_CID < MAX_ENCLAVES) {

@@ -1,9 +1,16 @@
 package dev.nitroemu.container.internal;
 
 import java.util.ArrayDeque;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.testcontainers.containers.output.OutputFrame;
 
 /** The newest console lines of an enclave, at most a fixed number of characters. */
 public final class ConsoleBuffer {
+
+  private static final Logger LOG = LoggerFactory.getLogger("dev.nitroemu.container.EnclaveContainer");
 
   private final int maxChars;
   private final ArrayDeque<String> lines = new ArrayDeque<>();
@@ -12,6 +19,25 @@ public final class ConsoleBuffer {
   /** A buffer keeping at most {@code maxChars} characters of the newest lines. */
   public ConsoleBuffer(int maxChars) {
     this.maxChars = maxChars;
+  }
+
+  /**
+   * A Testcontainers log consumer that keeps each line here and hands it to {@code consumer}, or
+   * when that is null logs it at INFO with the enclave's CID.
+   */
+  public Consumer<OutputFrame> frameConsumer(Consumer<String> consumer, LongSupplier cid) {
+    return frame -> {
+      if (frame.getType() == OutputFrame.OutputType.END) {
+        return;
+      }
+      String line = frame.getUtf8StringWithoutLineEnding();
+      add(line);
+      if (consumer != null) {
+        consumer.accept(line);
+      } else {
+        LOG.info("enclave {}: {}", cid.getAsLong(), line);
+      }
+    };
   }
 
   /** Adds one line (without its line break); the oldest lines go when the buffer is full. */

@@ -1,4 +1,4 @@
-package dev.nitroemu.container.internal;
+package dev.nitroemu.stack;
 
 import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclave.HybridVsockTransport;
@@ -7,24 +7,23 @@ import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.RemoteNsm;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.nsm.NsmVsockServer;
-import dev.nitroemu.stack.StackServices;
 import dev.nitroemu.vsock.ProxyAllowlist;
 import dev.nitroemu.vsock.VsockProxy;
 import java.io.IOException;
 import java.net.URI;
 
 /**
- * The parent side (CID 3) of one enclave container's hybrid vsock directory: the NSM service on
- * {@code 3:9797} and a vsock-proxy on {@code 3:8000} to the environment's KMS, both on the parent
- * transport, closed together.
+ * The parent side (CID 3) of one enclave's hybrid vsock directory: the NSM service (default {@code
+ * 3:9797}) and a vsock-proxy (default {@code 3:8000}) to an environment's KMS, both on the parent
+ * transport, closed together; what an enclave container or {@code nitro-emu start --vsock-dir} serves.
  */
-public final class ParentServices implements AutoCloseable {
+public final class HybridVsockServices implements AutoCloseable {
 
   private final HybridVsockTransport transport;
   private final NsmVsockServer nsmServer;
   private final VsockProxy kmsProxy;
 
-  private ParentServices(HybridVsockTransport transport, NsmVsockServer nsmServer, VsockProxy kmsProxy) {
+  private HybridVsockServices(HybridVsockTransport transport, NsmVsockServer nsmServer, VsockProxy kmsProxy) {
     this.transport = transport;
     this.nsmServer = nsmServer;
     this.kmsProxy = kmsProxy;
@@ -34,16 +33,27 @@ public final class ParentServices implements AutoCloseable {
    * Starts the services on {@code transport} (which this object then owns): {@code nsm} at {@code
    * 3:9797} and a vsock-proxy at {@code 3:8000} forwarding to the KMS endpoint {@code kms}.
    */
-  public static ParentServices start(HybridVsockTransport transport, Nsm nsm, URI kms) throws IOException {
+  public static HybridVsockServices start(HybridVsockTransport transport, Nsm nsm, URI kms) throws IOException {
+    return start(transport, nsm, kms, RemoteNsm.DEFAULT_ADDRESS.port(), NitroSettings.DEFAULT_KMS_PROXY_PORT,
+        StackServices.DEFAULT_KMS_PROXY_WORKERS);
+  }
+
+  /**
+   * Starts the services on {@code transport} (which this object then owns): {@code nsm} at {@code
+   * 3:nsmPort} and a vsock-proxy with {@code kmsProxyWorkers} workers at {@code 3:kmsProxyPort}
+   * forwarding to the KMS endpoint {@code kms}.
+   */
+  public static HybridVsockServices start(HybridVsockTransport transport, Nsm nsm, URI kms, long nsmPort,
+      long kmsProxyPort, int kmsProxyWorkers) throws IOException {
     NsmVsockServer nsmServer = null;
     try {
-      nsmServer = NsmVsockServer.start(nsm, transport, RemoteNsm.DEFAULT_ADDRESS);
+      nsmServer = NsmVsockServer.start(nsm, transport, VsockAddress.of(VsockAddress.CID_PARENT, nsmPort));
       int kmsPort = kms.getPort() > 0 ? kms.getPort() : "https".equals(kms.getScheme()) ? 443 : 80;
       VsockProxy proxy = VsockProxy.builder(transport)
-          .listenPort(NitroSettings.DEFAULT_KMS_PROXY_PORT)
+          .listenPort(kmsProxyPort)
           .destination(kms.getHost(), kmsPort)
           .allowlist(ProxyAllowlist.allowing(kms.getHost(), kmsPort))
-          .workers(StackServices.DEFAULT_KMS_PROXY_WORKERS)
+          .workers(kmsProxyWorkers)
           .build();
       try {
         proxy.start();
@@ -51,7 +61,7 @@ public final class ParentServices implements AutoCloseable {
         Closeables.closeAfter(proxy, e);
         throw e;
       }
-      return new ParentServices(transport, nsmServer, proxy);
+      return new HybridVsockServices(transport, nsmServer, proxy);
     } catch (IOException | RuntimeException e) {
       if (nsmServer != null) {
         Closeables.closeAfter(nsmServer, e);
