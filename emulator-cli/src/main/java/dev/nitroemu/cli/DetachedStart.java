@@ -51,6 +51,10 @@ final class DetachedStart {
           .redirectErrorStream(true);
       builder.environment().clear();
       builder.environment().putAll(env.env());
+      // Enclave containers (run-enclave): no Ryuk image or startup-check image to pull; the stack stops
+      // its enclaves itself. A user's own setting wins.
+      builder.environment().putIfAbsent("TESTCONTAINERS_RYUK_DISABLED", "true");
+      builder.environment().putIfAbsent("TESTCONTAINERS_CHECKS_DISABLE", "true");
       child = builder.start();
       child.getOutputStream().close();
     } catch (IOException e) {

@@ -24,7 +24,8 @@ import picocli.CommandLine.Command;
           + " run as one stack (start, status, stop, env, audit) that unmodified AWS SDKs and CLIs and enclave"
           + " apps use.",
       "Every error is one line on standard error; exit code 1 for a failed operation, 2 for bad arguments,"
-          + " 3 when no stack runs (status, env, audit)."
+          + " 3 when no stack runs (status, env, audit, and the enclave commands); run-enclave, describe-enclaves,"
+          + " console and terminate-enclave exit with nitro-cli's error codes."
     },
     subcommands = {
       StartCommand.class,
@@ -40,7 +41,11 @@ import picocli.CommandLine.Command;
       StatusCommand.class,
       StopCommand.class,
       EnvCommand.class,
-      AuditCommand.class
+      AuditCommand.class,
+      RunEnclaveCommand.class,
+      DescribeEnclavesCommand.class,
+      EnclaveConsoleCommand.class,
+      TerminateEnclaveCommand.class
     })
 public final class NitroEmu implements Runnable {
 

@@ -170,7 +170,8 @@ final class StartCommand extends CliCommand {
         builder.kmsKeyDirectory(env.resolve(kmsKeys));
       }
       try (EnclaveEnvironment stack = startStack(builder);
-          AutoCloseable hybrid = hybridServices(stack, kmsWorkers)) {
+          AutoCloseable hybrid = hybridServices(stack, kmsWorkers);
+          EnclaveHosting enclaves = EnclaveHosting.start(stack, owned.path())) {
         StackEndpoints described = StackEndpoints.describe(stack, owned.mappingFile(), ca.resolve("root.pem"), tlsCaPem)
             .withOwner(owned.path(), ProcessHandle.current().pid(), !ephemeral, StateDirectory.auditFile(owned.path()))
             .withEnclave(eif != null ? "EIF " + env.resolve(eif) : profile == null ? "built-in default"
