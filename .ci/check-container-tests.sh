@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Fails when Docker was available but the enclave-container tests did not all run: no report, a test
 # skipped (their skip reason is "Docker is not available"), or fewer tests than expected.
-# Usage: .ci/check-container-tests.sh [reports-dir]   (NITRO_DOCKER_AVAILABLE=true|false from .ci/docker.sh)
+# Usage: .ci/check-container-tests.sh [reports-dir [report-glob]]   (NITRO_DOCKER_AVAILABLE=true|false from
+# .ci/docker.sh); report-glob (default TEST-*.xml) picks the container tests of a module that has others.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 reports="${1:-enclave-container/target/surefire-reports}"
+glob="${2:-TEST-*.xml}"
 
 if [[ "${NITRO_DOCKER_AVAILABLE:-false}" != "true" ]]; then
   echo "check-container-tests: no Docker here; the container tests were allowed to skip" >&2
   exit 0
 fi
 shopt -s nullglob
-files=("$reports"/TEST-*.xml)
+# shellcheck disable=SC2206 # the glob is meant to expand here
+files=("$reports"/$glob)
 if ((${#files[@]} == 0)); then
-  echo "check-container-tests: Docker is available but $reports holds no container test report" >&2
+  echo "check-container-tests: Docker is available but $reports holds no container test report ($glob)" >&2
   exit 1
 fi
 tests=0 skipped=0
