@@ -45,7 +45,8 @@ import picocli.CommandLine.Command;
       RunEnclaveCommand.class,
       DescribeEnclavesCommand.class,
       EnclaveConsoleCommand.class,
-      TerminateEnclaveCommand.class
+      TerminateEnclaveCommand.class,
+      ExecCommand.class
     })
 public final class NitroEmu implements Runnable {
 

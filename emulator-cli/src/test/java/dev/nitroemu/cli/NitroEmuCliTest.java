@@ -209,7 +209,7 @@ class NitroEmuCliTest {
     Run help = run("--help");
     assertThat(help.out().replaceAll("\\s+", " ")).contains("AWS KMS with attestation-aware key policies");
     for (String command : new String[] {"start", "attest", "verify", "ca", "pcrs", "vsock-proxy", "status", "stop",
-        "env", "audit"}) {
+        "env", "audit", "exec"}) {
       assertThat(help.out()).containsPattern("(?m)^  " + command + " +[A-Z]");
     }
     assertThat(run("start", "--help").out()).contains("KMS keys, aliases and policies persist").contains("--kms-keys");
