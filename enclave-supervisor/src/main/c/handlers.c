@@ -75,10 +75,11 @@ static long on_socket(struct supervisor *s, const struct seccomp_notif *req) {
   return result;
 }
 
-/* A copy of the app's fd: pidfd_getfd (5.6) through the thread's pidfd, or its process's before 6.9. */
+/* A copy of the app's fd: pidfd_getfd (5.6) through the pidfd of the thread's process (pidfd_open
+ * refuses a thread that is not the leader: EINVAL before 6.9, ENOENT after without PIDFD_THREAD). */
 static int grab_fd(pid_t tid, int fd) {
   int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
-  if (pidfd < 0 && errno == EINVAL) {
+  if (pidfd < 0) {
     char path[64], line[128];
     snprintf(path, sizeof path, "/proc/%d/status", tid);
     FILE *status = fopen(path, "re");

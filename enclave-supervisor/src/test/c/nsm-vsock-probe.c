@@ -5,11 +5,13 @@
  *   attest NONCE_HEX      Attestation with a nonce -> "response <hex>"
  *   errors                the driver's error cases -> "<case> <errno name>|<detail>"
  *   echo PORT TEXT        vsock echo with 3:PORT   -> "echo <reply>"
+ *   thread-echo PORT TEXT the same from a second thread (the supervisor sees a thread id)
  *   connect PORT          vsock connect to 3:PORT  -> "connect <errno name>|OK" */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vm_sockets.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,13 +134,29 @@ static int echo(unsigned port, const char *text) {
   return got == len ? 0 : 1;
 }
 
+struct echo_args { unsigned port; const char *text; int result; };
+
+static void *echo_thread(void *arg) {
+  struct echo_args *a = arg;
+  a->result = echo(a->port, a->text);
+  return NULL;
+}
+
+static int thread_echo(unsigned port, const char *text) {
+  struct echo_args args = {port, text, 1};
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, echo_thread, &args) != 0 || pthread_join(thread, NULL) != 0) return 1;
+  return args.result;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc == 2 && strcmp(argv[1], "describe") == 0) return request(DESCRIBE_NSM, sizeof DESCRIBE_NSM);
   if (argc == 3 && strcmp(argv[1], "attest") == 0) return attest(argv[2]);
   if (argc == 2 && strcmp(argv[1], "errors") == 0) return errors();
   if (argc == 4 && strcmp(argv[1], "echo") == 0) return echo((unsigned)atoi(argv[2]), argv[3]);
+  if (argc == 4 && strcmp(argv[1], "thread-echo") == 0) return thread_echo((unsigned)atoi(argv[2]), argv[3]);
   if (argc == 3 && strcmp(argv[1], "connect") == 0) return vsock_connect((unsigned)atoi(argv[2])) < 0;
-  fprintf(stderr, "usage: nsm-vsock-probe describe|attest NONCE_HEX|errors|echo PORT TEXT|connect PORT\n");
+  fprintf(stderr, "usage: nsm-vsock-probe describe|attest NONCE_HEX|errors|echo PORT TEXT|thread-echo PORT TEXT|connect PORT\n");
   return 2;
 }

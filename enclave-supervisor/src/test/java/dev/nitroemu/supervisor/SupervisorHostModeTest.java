@@ -125,6 +125,20 @@ class SupervisorHostModeTest {
   }
 
   @Test
+  void vsockConnectFromASecondThreadWorks() throws Exception {
+    try (VsockListener listener = services.transport().listen(VsockAddress.of(VsockAddress.CID_PARENT, ECHO_PORT + 2))) {
+      Thread echo = new Thread(() -> echoOnce(listener), "echo");
+      echo.setDaemon(true);
+      echo.start();
+
+      Run run = probe("thread-echo", Long.toString(ECHO_PORT + 2), "from-a-thread");
+
+      assertThat(run.exitCode).as(run.toString()).isZero();
+      assertThat(run.results).containsEntry("connect", "OK").containsEntry("echo", "from-a-thread");
+    }
+  }
+
+  @Test
   void vsockConnectToAPortNobodyListensOnIsReset() throws Exception {
     Run run = probe("connect", Long.toString(CLOSED_PORT));
 
