@@ -19,10 +19,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Attestation documents per second, signed through ACCP (AWS-LC) and through the JDK's SunEC, against
- * raw SunEC ES384 signing of a payload of the same size: the emulator's overhead (PCR snapshot, CBOR
- * encoding, COSE framing) over the signature itself, and what AWS-LC gains. The ACCP methods fail,
- * naming the reason, where ACCP does not load.
+ * Attestation documents per second, signed through ACCP (AWS-LC) and through the JDK's SunEC,
+ * against raw SunEC ES384 signing of a payload of the same size: the emulator's overhead (PCR
+ * snapshot, CBOR encoding, COSE framing) over the signature itself, and what AWS-LC gains. The ACCP
+ * methods fail, naming the reason, where ACCP does not load.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -92,7 +92,8 @@ public class AttestationBenchmark {
 
   static <T> T requireAccp(T accpObject) {
     if (accpObject == null) {
-      throw new IllegalStateException("ACCP does not load here: " + CryptoProviders.accpUnavailableReason().orElse(""));
+      throw new IllegalStateException(
+          "ACCP does not load here: " + CryptoProviders.accpUnavailableReason().orElse(""));
     }
     return accpObject;
   }

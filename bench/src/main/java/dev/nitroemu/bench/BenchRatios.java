@@ -38,14 +38,21 @@ public final class BenchRatios {
     {"VsockProxyBenchmark.proxyConnect", "VsockProxyBenchmark.rawTcpConnect", "-"},
     {"VsockNsmBenchmark.remoteAttest", "VsockNsmBenchmark.inProcessAttest", "0.80"},
     {"KmsDecryptBenchmark.mockDecrypt", "KmsDecryptBenchmark.bareNetty", ">= 0.6"},
-    {"KmsDecryptBenchmark.mockDecryptWithRecipient", "KmsDecryptBenchmark.bareNetty", "ops/s >= 600 (ACCP)"},
+    {
+      "KmsDecryptBenchmark.mockDecryptWithRecipient",
+      "KmsDecryptBenchmark.bareNetty",
+      "ops/s >= 600 (ACCP)"
+    },
     {"KmsSignBenchmark.mockSign", "KmsSignBenchmark.rawSign", "0.50"},
     {"EifReadBenchmark.readEif", "EifReadBenchmark.plainSha384", "0.90"},
   };
 
   public static void main(String[] args) throws RunnerException, Exception {
     CommandLineOptions cli = new CommandLineOptions(args);
-    if (cli.shouldList() || cli.shouldListWithParams() || cli.shouldHelp() || cli.shouldListProfilers()) {
+    if (cli.shouldList()
+        || cli.shouldListWithParams()
+        || cli.shouldHelp()
+        || cli.shouldListProfilers()) {
       org.openjdk.jmh.Main.main(args); // -l, -lp, -h, -lprof: JMH's own answers, nothing to run
       return;
     }
@@ -55,7 +62,9 @@ public final class BenchRatios {
     for (RunResult r : results) {
       String label = r.getParams().getBenchmark();
       label = label.substring(label.lastIndexOf('.', label.lastIndexOf('.') - 1) + 1);
-      scores.put(label, new double[] {r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError()});
+      scores.put(
+          label,
+          new double[] {r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError()});
     }
     System.out.println();
     System.out.println("| benchmark | ops/s | baseline | baseline ops/s | ratio | goal |");
@@ -69,7 +78,14 @@ public final class BenchRatios {
       System.out.printf(
           Locale.ROOT,
           "| %s | %.0f ± %.0f | %s | %.0f ± %.0f | %.2f | %s |%n",
-          row[0], subject[0], subject[1], row[1], baseline[0], baseline[1], subject[0] / baseline[0], row[2]);
+          row[0],
+          subject[0],
+          subject[1],
+          row[1],
+          baseline[0],
+          baseline[1],
+          subject[0] / baseline[0],
+          row[2]);
     }
   }
 }

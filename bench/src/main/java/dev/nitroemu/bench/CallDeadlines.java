@@ -12,23 +12,32 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
 /**
- * Runs the soak's client calls, each under a deadline, and tallies how each ended: a watchdog thread
- * looks at the calls in flight every {@value #SCAN_MILLIS} ms, and one that has run past the deadline
- * is counted as a hang (with its thread's stack) and has its connections closed, so that it ends.
+ * Runs the soak's client calls, each under a deadline, and tallies how each ended: a watchdog
+ * thread looks at the calls in flight every {@value #SCAN_MILLIS} ms, and one that has run past the
+ * deadline is counted as a hang (with its thread's stack) and has its connections closed, so that
+ * it ends.
  *
  * <p>A call's failure is "expected" only if it is a typed I/O failure ({@link IOException}, or the
- * {@link NsmException} {@code InternalError} that {@code RemoteNsm} wraps one in) on a connection an
- * injected fault may have hit; every other failure is unexpected.
+ * {@link NsmException} {@code InternalError} that {@code RemoteNsm} wraps one in) on a connection
+ * an injected fault may have hit; every other failure is unexpected.
  */
 final class CallDeadlines implements AutoCloseable {
 
   static final long SCAN_MILLIS = 200;
 
-  /** Pause after a failed call, as a client backs off before trying again (a refused address is not hammered). */
+  /**
+   * Pause after a failed call, as a client backs off before trying again (a refused address is not
+   * hammered).
+   */
   static final long BACKOFF_MILLIS = 20;
 
   /** How a call ended. */
-  enum Outcome { OK, EXPECTED, UNEXPECTED, HANG }
+  enum Outcome {
+    OK,
+    EXPECTED,
+    UNEXPECTED,
+    HANG
+  }
 
   /** What a call does; it may register what to close should it overrun its deadline. */
   @FunctionalInterface
@@ -51,8 +60,8 @@ final class CallDeadlines implements AutoCloseable {
   }
 
   /**
-   * Runs {@code body} as one operation of {@code kind} and tallies it; {@code mayBeFaulted} is asked
-   * after a failure whether an injected fault may explain it. Never throws.
+   * Runs {@code body} as one operation of {@code kind} and tallies it; {@code mayBeFaulted} is
+   * asked after a failure whether an injected fault may explain it. Never throws.
    */
   Outcome call(String kind, BooleanSupplier mayBeFaulted, Body body) {
     Call call = new Call(kind, Thread.currentThread());
@@ -75,7 +84,10 @@ final class CallDeadlines implements AutoCloseable {
       tally.ok(kind);
       return Outcome.OK;
     }
-    Outcome outcome = isTypedIoFailure(failure) && mayBeFaulted.getAsBoolean() ? Outcome.EXPECTED : Outcome.UNEXPECTED;
+    Outcome outcome =
+        isTypedIoFailure(failure) && mayBeFaulted.getAsBoolean()
+            ? Outcome.EXPECTED
+            : Outcome.UNEXPECTED;
     if (outcome == Outcome.EXPECTED) {
       tally.expected(kind, failure);
     } else {
@@ -109,7 +121,8 @@ final class CallDeadlines implements AutoCloseable {
     if (failure instanceof IOException) {
       return true;
     }
-    return failure instanceof NsmException nsm && nsm.code() == ErrorCode.INTERNAL_ERROR
+    return failure instanceof NsmException nsm
+        && nsm.code() == ErrorCode.INTERNAL_ERROR
         && nsm.getCause() instanceof IOException;
   }
 
@@ -138,8 +151,13 @@ final class CallDeadlines implements AutoCloseable {
       call.hung = true;
       abort = new ArrayList<>(call.onHang);
     }
-    StringBuilder where = new StringBuilder("thread " + call.thread.getName() + " blocked for over "
-        + Duration.ofNanos(deadlineNanos).toSeconds() + " s at:\n");
+    StringBuilder where =
+        new StringBuilder(
+            "thread "
+                + call.thread.getName()
+                + " blocked for over "
+                + Duration.ofNanos(deadlineNanos).toSeconds()
+                + " s at:\n");
     StackTraceElement[] stack = call.thread.getStackTrace();
     for (int i = 0; i < Math.min(stack.length, 16); i++) {
       where.append("  at ").append(stack[i]).append('\n');

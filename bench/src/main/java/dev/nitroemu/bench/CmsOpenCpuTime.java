@@ -11,12 +11,13 @@ import java.security.interfaces.RSAPublicKey;
 import java.util.Locale;
 
 /**
- * CPU time of one {@link CmsEnvelope#open} (the enclave's RSA-2048 OAEP unwrap and AES-CBC decrypt of a
- * KMS {@code Recipient} answer) with the configured provider, measured as this thread's CPU time so
- * that neighbours on a shared machine barely move it.
+ * CPU time of one {@link CmsEnvelope#open} (the enclave's RSA-2048 OAEP unwrap and AES-CBC decrypt
+ * of a KMS {@code Recipient} answer) with the configured provider, measured as this thread's CPU
+ * time so that neighbours on a shared machine barely move it.
  *
  * <p>Run: {@code java [-Dnitro.crypto.provider=jca|accp] -cp bench/target/benchmarks.jar
- * dev.nitroemu.bench.CmsOpenCpuTime [calls per round]}; prints five rounds after two warm-up rounds.
+ * dev.nitroemu.bench.CmsOpenCpuTime [calls per round]}; prints five rounds after two warm-up
+ * rounds.
  */
 public final class CmsOpenCpuTime {
   private static final int ROUNDS = 5;
@@ -29,7 +30,8 @@ public final class CmsOpenCpuTime {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     CryptoProviders crypto = CryptoProviders.configured();
     KeyPair rsa = crypto.keyPairGenerator("RSA").generateKeyPair();
-    byte[] envelope = CmsEnvelope.seal(new byte[32], (RSAPublicKey) rsa.getPublic(), new SecureRandom());
+    byte[] envelope =
+        CmsEnvelope.seal(new byte[32], (RSAPublicKey) rsa.getPublic(), new SecureRandom());
     System.out.println("provider: " + crypto.description());
     for (int round = -WARM_UP_ROUNDS; round < ROUNDS; round++) {
       long start = threads.getCurrentThreadCpuTime();

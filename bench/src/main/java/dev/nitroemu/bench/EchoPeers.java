@@ -21,8 +21,8 @@ import java.util.SplittableRandom;
 /**
  * Both ends of the soak's echo traffic: a server that sends back every byte until the client's end
  * of stream (over vsock, or TCP behind a vsock-proxy), and the client side of one exchange, which
- * sends a payload in chunks of {@value #CHUNK_BYTES} bytes, reads each chunk back before sending the
- * next (so neither side ever blocks on a full socket buffer) and checks every byte.
+ * sends a payload in chunks of {@value #CHUNK_BYTES} bytes, reads each chunk back before sending
+ * the next (so neither side ever blocks on a full socket buffer) and checks every byte.
  */
 final class EchoPeers {
 
@@ -38,10 +38,10 @@ final class EchoPeers {
   private EchoPeers() {}
 
   /** An echo server on {@code address} of {@code transport}. */
-  static StreamServer<VsockConnection, VsockAddress> vsockServer(VsockTransport transport, VsockAddress address)
-      throws IOException {
-    return StreamServer.<VsockConnection, VsockAddress>builder("soak-echo", () -> transport.listen(address),
-            EchoPeers::echo)
+  static StreamServer<VsockConnection, VsockAddress> vsockServer(
+      VsockTransport transport, VsockAddress address) throws IOException {
+    return StreamServer.<VsockConnection, VsockAddress>builder(
+            "soak-echo", () -> transport.listen(address), EchoPeers::echo)
         .limits(ConnectionLimits.DEFAULT.withMaxConnections(MAX_CONNECTIONS))
         .build()
         .start();
@@ -49,20 +49,29 @@ final class EchoPeers {
 
   /** An echo server on a free TCP port of 127.0.0.1. */
   static StreamServer<StreamConnection, InetSocketAddress> tcpServer() throws IOException {
-    return StreamServer.<StreamConnection, InetSocketAddress>builder("soak-tcp-echo",
-            () -> StreamListener.of(new ServerSocket(0, 64, LoopbackPeers.loopback())), EchoPeers::echo)
+    return StreamServer.<StreamConnection, InetSocketAddress>builder(
+            "soak-tcp-echo",
+            () -> StreamListener.of(new ServerSocket(0, 64, LoopbackPeers.loopback())),
+            EchoPeers::echo)
         .limits(ConnectionLimits.DEFAULT.withMaxConnections(MAX_CONNECTIONS))
         .build()
         .start();
   }
 
-  /** A payload of 0 B .. 256 KiB: a third up to 1 KiB, half up to 16 KiB, the rest up to 256 KiB; empty sometimes. */
+  /**
+   * A payload of 0 B .. 256 KiB: a third up to 1 KiB, half up to 16 KiB, the rest up to 256 KiB;
+   * empty sometimes.
+   */
   static byte[] payload(SplittableRandom random) {
     int pick = random.nextInt(100);
-    int size = pick < 3 ? 0
-        : pick < 35 ? random.nextInt(1024 + 1)
-        : pick < 85 ? random.nextInt(CHUNK_BYTES + 1)
-        : random.nextInt(MAX_PAYLOAD_BYTES + 1);
+    int size =
+        pick < 3
+            ? 0
+            : pick < 35
+                ? random.nextInt(1024 + 1)
+                : pick < 85
+                    ? random.nextInt(CHUNK_BYTES + 1)
+                    : random.nextInt(MAX_PAYLOAD_BYTES + 1);
     byte[] payload = new byte[size];
     random.nextBytes(payload);
     return payload;
@@ -75,7 +84,8 @@ final class EchoPeers {
    * @throws EOFException if the peer ends the stream early
    * @throws IllegalStateException if a byte comes back different (never a fault's doing)
    */
-  static void exchange(StreamConnection connection, byte[] payload, Duration budget) throws IOException {
+  static void exchange(StreamConnection connection, byte[] payload, Duration budget)
+      throws IOException {
     long deadline = System.nanoTime() + budget.toNanos();
     OutputStream out = connection.outputStream();
     InputStream in = connection.inputStream();
@@ -86,13 +96,20 @@ final class EchoPeers {
       out.flush();
       readFully(connection, in, back, length, deadline);
       if (!Arrays.equals(payload, offset, offset + length, back, 0, length)) {
-        throw new IllegalStateException("echo returned different bytes at offset " + offset + " of a "
-            + payload.length + "-byte payload");
+        throw new IllegalStateException(
+            "echo returned different bytes at offset "
+                + offset
+                + " of a "
+                + payload.length
+                + "-byte payload");
       }
     }
   }
 
-  /** Half-closes and waits (within {@code budget}) for the server's end of stream, with no extra byte. */
+  /**
+   * Half-closes and waits (within {@code budget}) for the server's end of stream, with no extra
+   * byte.
+   */
   static void finish(StreamConnection connection, Duration budget) throws IOException {
     connection.shutdownOutput();
     long deadline = System.nanoTime() + budget.toNanos();
@@ -103,14 +120,16 @@ final class EchoPeers {
     }
   }
 
-  private static void readFully(StreamConnection connection, InputStream in, byte[] into, int length, long deadline)
+  private static void readFully(
+      StreamConnection connection, InputStream in, byte[] into, int length, long deadline)
       throws IOException {
     int filled = 0;
     while (filled < length) {
       connection.readTimeout(remaining(deadline));
       int n = in.read(into, filled, length - filled);
       if (n < 0) {
-        throw new EOFException("echo stream ended after " + filled + " of " + length + " bytes of a chunk");
+        throw new EOFException(
+            "echo stream ended after " + filled + " of " + length + " bytes of a chunk");
       }
       filled += n;
     }

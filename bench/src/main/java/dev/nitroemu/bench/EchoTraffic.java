@@ -8,10 +8,10 @@ import java.time.Duration;
 import java.util.SplittableRandom;
 
 /**
- * Echo traffic over the emulated vsock network, straight to an echo server or through a vsock-proxy:
- * random payloads of 0 B .. 256 KiB ({@link EchoPeers#payload}), on a new connection per payload
- * (connect, echo, half-close, end of stream, close) or on a long connection that carries payloads for
- * {@value #MIN_LIFETIME_SECONDS}..{@value #MAX_LIFETIME_SECONDS} s.
+ * Echo traffic over the emulated vsock network, straight to an echo server or through a
+ * vsock-proxy: random payloads of 0 B .. 256 KiB ({@link EchoPeers#payload}), on a new connection
+ * per payload (connect, echo, half-close, end of stream, close) or on a long connection that
+ * carries payloads for {@value #MIN_LIFETIME_SECONDS}..{@value #MAX_LIFETIME_SECONDS} s.
  */
 final class EchoTraffic {
 
@@ -26,9 +26,14 @@ final class EchoTraffic {
 
   /**
    * @param connectTimeout the vsock connect timeout
-   * @param budget how long one payload's echo (and, for a new connection, its close) may take in all
+   * @param budget how long one payload's echo (and, for a new connection, its close) may take in
+   *     all
    */
-  EchoTraffic(VsockTransport network, FaultSchedule faults, CallDeadlines calls, Duration connectTimeout,
+  EchoTraffic(
+      VsockTransport network,
+      FaultSchedule faults,
+      CallDeadlines calls,
+      Duration connectTimeout,
       Duration budget) {
     this.network = network;
     this.faults = faults;
@@ -43,12 +48,16 @@ final class EchoTraffic {
     SplittableRandom random = new SplittableRandom(seed);
     return () -> {
       byte[] payload = EchoPeers.payload(random);
-      calls.call(kind, transport::lastMayBeFaulted, call -> {
-        try (VsockConnection connection = call.closeOnHang(transport.connect(address, connectTimeout))) {
-          EchoPeers.exchange(connection, payload, budget);
-          EchoPeers.finish(connection, budget);
-        }
-      });
+      calls.call(
+          kind,
+          transport::lastMayBeFaulted,
+          call -> {
+            try (VsockConnection connection =
+                call.closeOnHang(transport.connect(address, connectTimeout))) {
+              EchoPeers.exchange(connection, payload, budget);
+              EchoPeers.finish(connection, budget);
+            }
+          });
     };
   }
 
@@ -63,19 +72,28 @@ final class EchoTraffic {
       @Override
       public void step() {
         byte[] payload = EchoPeers.payload(random);
-        CallDeadlines.Outcome outcome = calls.call(kind, transport::lastMayBeFaulted, call -> {
-          if (connection == null) {
-            connection = transport.connect(address, connectTimeout);
-            closeAtNanos = System.nanoTime() + Duration.ofSeconds(
-                MIN_LIFETIME_SECONDS + random.nextInt(MAX_LIFETIME_SECONDS - MIN_LIFETIME_SECONDS + 1)).toNanos();
-          }
-          call.closeOnHang(connection);
-          EchoPeers.exchange(connection, payload, budget);
-          if (System.nanoTime() > closeAtNanos) {
-            EchoPeers.finish(connection, budget);
-            close();
-          }
-        });
+        CallDeadlines.Outcome outcome =
+            calls.call(
+                kind,
+                transport::lastMayBeFaulted,
+                call -> {
+                  if (connection == null) {
+                    connection = transport.connect(address, connectTimeout);
+                    closeAtNanos =
+                        System.nanoTime()
+                            + Duration.ofSeconds(
+                                    MIN_LIFETIME_SECONDS
+                                        + random.nextInt(
+                                            MAX_LIFETIME_SECONDS - MIN_LIFETIME_SECONDS + 1))
+                                .toNanos();
+                  }
+                  call.closeOnHang(connection);
+                  EchoPeers.exchange(connection, payload, budget);
+                  if (System.nanoTime() > closeAtNanos) {
+                    EchoPeers.finish(connection, budget);
+                    close();
+                  }
+                });
         if (outcome != CallDeadlines.Outcome.OK) {
           close();
         }

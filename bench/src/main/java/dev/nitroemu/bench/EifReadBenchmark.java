@@ -22,9 +22,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Reading and measuring an EIF (CRC-32 plus PCR0/1/2) against one plain SHA-384 over the same file's
- * bytes, both from the page cache. The image is nitro-cli's shape: a small kernel and bootstrap
- * ramdisk, and one customer ramdisk holding almost all of the {@code sizeMib} MiB.
+ * Reading and measuring an EIF (CRC-32 plus PCR0/1/2) against one plain SHA-384 over the same
+ * file's bytes, both from the page cache. The image is nitro-cli's shape: a small kernel and
+ * bootstrap ramdisk, and one customer ramdisk holding almost all of the {@code sizeMib} MiB.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -44,8 +44,14 @@ public class EifReadBenchmark {
     Path bootstrap = write(dir.resolve("bootstrap"), 1 << 20, random);
     Path customer = write(dir.resolve("customer"), (sizeMib - 5) << 20, random);
     image = dir.resolve("image.eif");
-    EifWriter.builder().kernel(kernel).cmdline("console=ttyS0").ramdisk(bootstrap).ramdisk(customer)
-        .buildTime("2025-01-01T00:00:00+00:00").build().write(image);
+    EifWriter.builder()
+        .kernel(kernel)
+        .cmdline("console=ttyS0")
+        .ramdisk(bootstrap)
+        .ramdisk(customer)
+        .buildTime("2025-01-01T00:00:00+00:00")
+        .build()
+        .write(image);
   }
 
   @TearDown(Level.Trial)

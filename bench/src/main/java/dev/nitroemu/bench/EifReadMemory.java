@@ -13,10 +13,10 @@ import java.util.HexFormat;
 import java.util.Random;
 
 /**
- * A bounded program: writes an EIF of the given size (MiB, default 100), reads it with {@link EifFile},
- * and prints the peak heap the JVM saw. Run it at two sizes with the same small {@code -Xmx} to show
- * the reader's memory does not grow with the file, e.g.
- * {@code java -Xmx48m -cp bench/target/benchmarks.jar dev.nitroemu.bench.EifReadMemory 1024}.
+ * A bounded program: writes an EIF of the given size (MiB, default 100), reads it with {@link
+ * EifFile}, and prints the peak heap the JVM saw. Run it at two sizes with the same small {@code
+ * -Xmx} to show the reader's memory does not grow with the file, e.g. {@code java -Xmx48m -cp
+ * bench/target/benchmarks.jar dev.nitroemu.bench.EifReadMemory 1024}.
  */
 public final class EifReadMemory {
   private EifReadMemory() {}
@@ -37,8 +37,14 @@ public final class EifReadMemory {
         }
       }
       Path image = dir.resolve("image.eif");
-      EifWriter.builder().kernel(kernel).cmdline("console=ttyS0").ramdisk(bootstrap).ramdisk(customer)
-          .buildTime("2025-01-01T00:00:00+00:00").build().write(image);
+      EifWriter.builder()
+          .kernel(kernel)
+          .cmdline("console=ttyS0")
+          .ramdisk(bootstrap)
+          .ramdisk(customer)
+          .buildTime("2025-01-01T00:00:00+00:00")
+          .build()
+          .write(image);
       System.gc();
       for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
         pool.resetPeakUsage();
@@ -52,9 +58,14 @@ public final class EifReadMemory {
           peak += pool.getPeakUsage().getUsed();
         }
       }
-      System.out.printf("EIF %d MiB: read in %.2f s (%.0f MB/s), peak heap %.1f MiB (max %d MiB), PCR0 %s...%n",
-          sizeMib, seconds, Files.size(image) / seconds / 1e6, peak / 1048576.0,
-          Runtime.getRuntime().maxMemory() >> 20, HexFormat.of().formatHex(eif.pcr0(), 0, 8));
+      System.out.printf(
+          "EIF %d MiB: read in %.2f s (%.0f MB/s), peak heap %.1f MiB (max %d MiB), PCR0 %s...%n",
+          sizeMib,
+          seconds,
+          Files.size(image) / seconds / 1e6,
+          peak / 1048576.0,
+          Runtime.getRuntime().maxMemory() >> 20,
+          HexFormat.of().formatHex(eif.pcr0(), 0, 8));
     } finally {
       try (var files = Files.list(dir)) {
         for (Path file : (Iterable<Path>) files::iterator) {

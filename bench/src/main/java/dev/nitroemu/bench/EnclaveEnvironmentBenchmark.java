@@ -2,11 +2,11 @@ package dev.nitroemu.bench;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.junit.NitroEnclaveTest;
 import dev.nitroemu.stack.EnclaveEnvironment;
 import dev.nitroemu.stack.EnclaveRuntimeInfo;
-import dev.nitroemu.junit.NitroEnclaveTest;
-import dev.nitroemu.enclave.Nsm;
-import dev.nitroemu.enclave.NitroMode;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.platform.launcher.Launcher;
@@ -57,16 +57,22 @@ public class EnclaveEnvironmentBenchmark {
   /** The same with one KMS key declared (created, aliased, policy put: three KMS calls). */
   @Benchmark
   public EnclaveRuntimeInfo coldStartWithKey() {
-    try (EnclaveEnvironment env = EnclaveEnvironment.builder()
-        .mode(NitroMode.EMULATED)
-        .kmsKey("bench", "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-            + "\"Principal\":{\"AWS\":\"arn:aws:iam::${ACCOUNT_ID}:root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}")
-        .start()) {
+    try (EnclaveEnvironment env =
+        EnclaveEnvironment.builder()
+            .mode(NitroMode.EMULATED)
+            .kmsKey(
+                "bench",
+                "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                    + "\"Principal\":{\"AWS\":\"arn:aws:iam::${ACCOUNT_ID}:root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}")
+            .start()) {
       return env.info();
     }
   }
 
-  /** Per test: a class of tests with {@code @NitroEnclaveTest}, each injected an Nsm and the runtime info. */
+  /**
+   * Per test: a class of tests with {@code @NitroEnclaveTest}, each injected an Nsm and the runtime
+   * info.
+   */
   @Benchmark
   @OperationsPerInvocation(TESTS)
   public long testWithExtension() {
@@ -82,7 +88,9 @@ public class EnclaveEnvironmentBenchmark {
 
   private long run(Class<?> testClass) {
     SummaryGeneratingListener listener = new SummaryGeneratingListener();
-    launcher.execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass)).build(), listener);
+    launcher.execute(
+        LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass)).build(),
+        listener);
     TestExecutionSummary summary = listener.getSummary();
     if (summary.getTotalFailureCount() > 0 || summary.getTestsSucceededCount() != TESTS) {
       throw new IllegalStateException("benchmark tests did not all pass: " + summary.getFailures());

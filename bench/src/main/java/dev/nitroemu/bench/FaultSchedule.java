@@ -16,15 +16,15 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Injects one {@link VsockFault} at a time on one of the soak's vsock addresses through the stack's
- * {@link EmulatorControls}, holds it for a few seconds and clears it again, in a loop; and tells each
- * client whether the connection it opened last may carry a fault, so its failures can be counted as
- * expected.
+ * {@link EmulatorControls}, holds it for a few seconds and clears it again, in a loop; and tells
+ * each client whether the connection it opened last may carry a fault, so its failures can be
+ * counted as expected.
  *
  * <p>How a client knows: a fault is captured when a connection opens. Installing one first marks
- * the address active and bumps an epoch, then installs; clearing first clears, then unmarks and bumps
- * the epoch. A client ({@link Tracked}) reads the epoch and the mark before it connects and the epoch
- * again after: if the address was not marked and the epoch did not move, no fault can have been
- * captured. The answer errs only towards "may be faulted".
+ * the address active and bumps an epoch, then installs; clearing first clears, then unmarks and
+ * bumps the epoch. A client ({@link Tracked}) reads the epoch and the mark before it connects and
+ * the epoch again after: if the address was not marked and the epoch did not move, no fault can
+ * have been captured. The answer errs only towards "may be faulted".
  */
 final class FaultSchedule implements Runnable {
 
@@ -38,8 +38,13 @@ final class FaultSchedule implements Runnable {
   private final Set<VsockAddress> active = ConcurrentHashMap.newKeySet();
   private volatile boolean stopped;
 
-  FaultSchedule(EmulatorControls controls, List<VsockAddress> targets, Duration connectTimeout, Duration readTimeout,
-      long seed, SoakTally tally) {
+  FaultSchedule(
+      EmulatorControls controls,
+      List<VsockAddress> targets,
+      Duration connectTimeout,
+      Duration readTimeout,
+      long seed,
+      SoakTally tally) {
     this.controls = controls;
     this.targets = List.copyOf(targets);
     this.connectTimeout = connectTimeout;
@@ -48,12 +53,18 @@ final class FaultSchedule implements Runnable {
     this.tally = tally;
   }
 
-  /** A transport that connects through {@code network} and remembers whether its last connection may be faulted. */
+  /**
+   * A transport that connects through {@code network} and remembers whether its last connection may
+   * be faulted.
+   */
   Tracked track(VsockTransport network) {
     return new Tracked(network);
   }
 
-  /** Quiet 5..15 s, then a fault on one address for 3..8 s, until {@link #stop()}; clears on the way out. */
+  /**
+   * Quiet 5..15 s, then a fault on one address for 3..8 s, until {@link #stop()}; clears on the way
+   * out.
+   */
   @Override
   public void run() {
     try {
@@ -79,17 +90,33 @@ final class FaultSchedule implements Runnable {
     stopped = true;
   }
 
-  /** The faults a client must survive: each ends in success, a typed IOException, or a read/connect timeout. */
+  /**
+   * The faults a client must survive: each ends in success, a typed IOException, or a read/connect
+   * timeout.
+   */
   private Injection nextFault() {
     return switch (random.nextInt(6)) {
       case 0 -> new Injection("refuse", VsockFault.refuse());
-      case 1 -> new Injection("latency 10..200 ms", VsockFault.latency(Duration.ofMillis(10 + random.nextInt(190))));
-      case 2 -> new Injection("connect latency > connect timeout", VsockFault.connectLatency(connectTimeout.plusSeconds(1)));
-      case 3 -> random.nextBoolean()
-          ? new Injection("reset after 0..4 KiB", VsockFault.resetAfter(random.nextInt(4096)))
-          : new Injection("reset after 0..300 KiB", VsockFault.resetAfter(random.nextInt(300 * 1024)));
-      case 4 -> new Injection("read stall 0.5..3 s", VsockFault.stallReads(Duration.ofMillis(500 + random.nextInt(2_500))));
-      default -> new Injection("read stall > read timeout", VsockFault.stallReads(readTimeout.plusSeconds(5)));
+      case 1 ->
+          new Injection(
+              "latency 10..200 ms",
+              VsockFault.latency(Duration.ofMillis(10 + random.nextInt(190))));
+      case 2 ->
+          new Injection(
+              "connect latency > connect timeout",
+              VsockFault.connectLatency(connectTimeout.plusSeconds(1)));
+      case 3 ->
+          random.nextBoolean()
+              ? new Injection("reset after 0..4 KiB", VsockFault.resetAfter(random.nextInt(4096)))
+              : new Injection(
+                  "reset after 0..300 KiB", VsockFault.resetAfter(random.nextInt(300 * 1024)));
+      case 4 ->
+          new Injection(
+              "read stall 0.5..3 s",
+              VsockFault.stallReads(Duration.ofMillis(500 + random.nextInt(2_500))));
+      default ->
+          new Injection(
+              "read stall > read timeout", VsockFault.stallReads(readTimeout.plusSeconds(5)));
     };
   }
 
@@ -117,7 +144,10 @@ final class FaultSchedule implements Runnable {
   /** A fault and how the report names its kind. */
   private record Injection(String label, VsockFault fault) {}
 
-  /** A client's view of the network: connects, and remembers whether the last connection may carry a fault. */
+  /**
+   * A client's view of the network: connects, and remembers whether the last connection may carry a
+   * fault.
+   */
   final class Tracked implements VsockTransport {
     private final VsockTransport network;
     private volatile boolean lastMayBeFaulted;
@@ -142,7 +172,10 @@ final class FaultSchedule implements Runnable {
       return network.listen(address);
     }
 
-    /** Whether the connection opened (or refused) last through this transport may carry an injected fault. */
+    /**
+     * Whether the connection opened (or refused) last through this transport may carry an injected
+     * fault.
+     */
     boolean lastMayBeFaulted() {
       return lastMayBeFaulted;
     }

@@ -32,19 +32,21 @@ import java.net.URI;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The bare baseline for {@link KmsDecryptBenchmark}: a Netty HTTP/1.1 server on 127.0.0.1 that reads
- * and ignores each request and answers every one, on the event loop, with the same prepared 200
- * response (a KMS-style JSON body and headers), keeping the connection open when the client asks.
+ * The bare baseline for {@link KmsDecryptBenchmark}: a Netty HTTP/1.1 server on 127.0.0.1 that
+ * reads and ignores each request and answers every one, on the event loop, with the same prepared
+ * 200 response (a KMS-style JSON body and headers), keeping the connection open when the client
+ * asks.
  *
- * <p>Thread layout as in the KMS mock's listener: one acceptor thread and one I/O thread; unlike the
- * mock there is no hand-off to worker threads, no SigV4, JSON or crypto.
+ * <p>Thread layout as in the KMS mock's listener: one acceptor thread and one I/O thread; unlike
+ * the mock there is no hand-off to worker threads, no SigV4, JSON or crypto.
  */
 final class FixedResponseHttpServer implements Closeable {
   private final EventLoopGroup acceptor;
   private final EventLoopGroup io;
   private final Channel serverChannel;
 
-  private FixedResponseHttpServer(EventLoopGroup acceptor, EventLoopGroup io, Channel serverChannel) {
+  private FixedResponseHttpServer(
+      EventLoopGroup acceptor, EventLoopGroup io, Channel serverChannel) {
     this.acceptor = acceptor;
     this.io = io;
     this.serverChannel = serverChannel;
@@ -56,30 +58,40 @@ final class FixedResponseHttpServer implements Closeable {
    * @param contentType the Content-Type of every response
    * @param extraHeaders header name/value pairs added to every response (e.g. a request id)
    */
-  static FixedResponseHttpServer start(byte[] body, String contentType, String... extraHeaders) throws IOException {
+  static FixedResponseHttpServer start(byte[] body, String contentType, String... extraHeaders)
+      throws IOException {
     if (extraHeaders.length % 2 != 0) {
       throw new IllegalArgumentException("extra headers come in name/value pairs");
     }
     EventLoopGroup acceptor =
-        new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bare-accept", true), NioIoHandler.newFactory());
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("bare-accept", true), NioIoHandler.newFactory());
     EventLoopGroup io =
-        new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bare-io", true), NioIoHandler.newFactory());
-    ByteBuf content = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(body.clone()).asReadOnly());
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(acceptor, io)
-        .channel(NioServerSocketChannel.class)
-        .option(ChannelOption.SO_BACKLOG, 256)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel channel) {
-            channel.pipeline()
-                .addLast("http", new HttpServerCodec())
-                .addLast("fixed", new FixedResponder(content, contentType, extraHeaders));
-          }
-        });
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("bare-io", true), NioIoHandler.newFactory());
+    ByteBuf content =
+        Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(body.clone()).asReadOnly());
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(acceptor, io)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 256)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel channel) {
+                    channel
+                        .pipeline()
+                        .addLast("http", new HttpServerCodec())
+                        .addLast("fixed", new FixedResponder(content, contentType, extraHeaders));
+                  }
+                });
     Channel channel =
-        bootstrap.bind(new InetSocketAddress(LoopbackPeers.loopback(), 0)).awaitUninterruptibly().channel();
+        bootstrap
+            .bind(new InetSocketAddress(LoopbackPeers.loopback(), 0))
+            .awaitUninterruptibly()
+            .channel();
     if (!channel.isActive()) {
       shutdown(acceptor, io);
       throw new IOException("cannot bind the bare HTTP server to 127.0.0.1");
@@ -89,7 +101,8 @@ final class FixedResponseHttpServer implements Closeable {
 
   /** {@code http://127.0.0.1:PORT}. */
   URI endpoint() {
-    return URI.create("http://127.0.0.1:" + ((InetSocketAddress) serverChannel.localAddress()).getPort());
+    return URI.create(
+        "http://127.0.0.1:" + ((InetSocketAddress) serverChannel.localAddress()).getPort());
   }
 
   @Override
@@ -103,7 +116,9 @@ final class FixedResponseHttpServer implements Closeable {
     io.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
   }
 
-  /** Remembers whether the current request wants keep-alive and answers at its last content part. */
+  /**
+   * Remembers whether the current request wants keep-alive and answers at its last content part.
+   */
   private static final class FixedResponder extends ChannelInboundHandlerAdapter {
     private final ByteBuf content;
     private final String contentType;
@@ -124,8 +139,10 @@ final class FixedResponseHttpServer implements Closeable {
         }
         if (msg instanceof LastHttpContent) {
           FullHttpResponse response =
-              new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content.duplicate());
-          response.headers()
+              new DefaultFullHttpResponse(
+                  HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content.duplicate());
+          response
+              .headers()
               .set(HttpHeaderNames.CONTENT_TYPE, contentType)
               .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
           for (int i = 0; i < extraHeaders.length; i += 2) {
@@ -133,7 +150,8 @@ final class FixedResponseHttpServer implements Closeable {
           }
           HttpUtil.setKeepAlive(response, keepAlive);
           ctx.writeAndFlush(response)
-              .addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
+              .addListener(
+                  keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
         }
       } finally {
         ReferenceCountUtil.release(msg);

@@ -30,10 +30,10 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Parent-to-enclave stream throughput over hybrid vsock (the enclave container's channel: a parent
- * transport connecting to {@code (16, P)} through {@code CONNECT P} on the directory's {@code vsock}
- * socket, the enclave transport accepting) against a raw Unix domain socket pair: 64 KiB writes to a
- * peer that drains them and acknowledges every 1 MiB, as {@link VsockStreamBenchmark}. Both peers are
- * in this JVM, so it measures the transport, not Docker.
+ * transport connecting to {@code (16, P)} through {@code CONNECT P} on the directory's {@code
+ * vsock} socket, the enclave transport accepting) against a raw Unix domain socket pair: 64 KiB
+ * writes to a peer that drains them and acknowledges every 1 MiB, as {@link VsockStreamBenchmark}.
+ * Both peers are in this JVM, so it measures the transport, not Docker.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -42,7 +42,10 @@ public class HybridVsockStreamBenchmark {
   private static final int ENCLAVE_CID = 16;
   private static final int PORT = 5005;
 
-  /** One hybrid vsock connection from the parent (CID 3) into the enclave, the enclave side draining. */
+  /**
+   * One hybrid vsock connection from the parent (CID 3) into the enclave, the enclave side
+   * draining.
+   */
   @State(Scope.Thread)
   public static class HybridStream {
     final byte[] chunk = LoopbackPeers.chunk();
@@ -57,8 +60,12 @@ public class HybridVsockStreamBenchmark {
     @Setup
     public void setUp() throws IOException {
       directory = Files.createTempDirectory("hv-bench");
-      parent = HybridVsockTransport.parent(directory, HybridVsockTransport.DEFAULT_BASE_NAME, ENCLAVE_CID);
-      enclave = HybridVsockTransport.enclave(directory, HybridVsockTransport.DEFAULT_BASE_NAME, ENCLAVE_CID);
+      parent =
+          HybridVsockTransport.parent(
+              directory, HybridVsockTransport.DEFAULT_BASE_NAME, ENCLAVE_CID);
+      enclave =
+          HybridVsockTransport.enclave(
+              directory, HybridVsockTransport.DEFAULT_BASE_NAME, ENCLAVE_CID);
       try (VsockListener listener = enclave.listen(VsockAddress.anyCid(PORT))) {
         client = parent.connect(VsockAddress.of(ENCLAVE_CID, PORT));
         server = listener.accept();
@@ -122,7 +129,10 @@ public class HybridVsockStreamBenchmark {
     LoopbackPeers.sendBatch(stream.out, stream.acknowledgements, stream.chunk);
   }
 
-  /** 16 x 64 KiB from the parent into the enclave over hybrid vsock, then the peer's acknowledgement. */
+  /**
+   * 16 x 64 KiB from the parent into the enclave over hybrid vsock, then the peer's
+   * acknowledgement.
+   */
   @Benchmark
   @OperationsPerInvocation(CHUNKS_PER_BATCH)
   public void hybridVsock(HybridStream stream) throws IOException {

@@ -1,7 +1,7 @@
 package dev.nitroemu.bench;
 
-import dev.nitroemu.nsm.SoftwareNsm;
 import dev.nitroemu.enclave.CoseSign1;
+import dev.nitroemu.nsm.SoftwareNsm;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -12,12 +12,13 @@ import java.util.Locale;
 
 /**
  * Attestation documents against raw ES384 signing, measured in alternating batches in one JVM, so
- * that drift of a shared machine (frequency, neighbours) hits both sides alike; complements
- * {@link AttestationBenchmark}, whose two methods run in separate forks one after the other.
+ * that drift of a shared machine (frequency, neighbours) hits both sides alike; complements {@link
+ * AttestationBenchmark}, whose two methods run in separate forks one after the other.
  *
- * <p>Run: {@code java -cp bench/target/benchmarks.jar dev.nitroemu.bench.InterleavedAttestationRatio [rounds]}.
- * Prints the median ratio of documents/s to raw SunEC signatures/s over the rounds (after two warm-up
- * rounds). Documents are signed by the configured provider: {@code -Dnitro.crypto.provider=jca} for SunEC.
+ * <p>Run: {@code java -cp bench/target/benchmarks.jar
+ * dev.nitroemu.bench.InterleavedAttestationRatio [rounds]}. Prints the median ratio of documents/s
+ * to raw SunEC signatures/s over the rounds (after two warm-up rounds). Documents are signed by the
+ * configured provider: {@code -Dnitro.crypto.provider=jca} for SunEC.
  */
 public final class InterleavedAttestationRatio {
   private static final int BATCH = 200;
@@ -34,7 +35,8 @@ public final class InterleavedAttestationRatio {
       generator.initialize(new ECGenParameterSpec("secp384r1"));
       KeyPair keys = generator.generateKeyPair();
       Signature raw = Signature.getInstance("SHA384withECDSAinP1363Format", "SunEC");
-      System.out.println("documents signed by " + nsm.crypto().description() + "; baseline: raw SunEC");
+      System.out.println(
+          "documents signed by " + nsm.crypto().description() + "; baseline: raw SunEC");
       raw.initSign(keys.getPrivate());
       double[] ratios = new double[rounds];
       for (int round = -2; round < rounds; round++) {
@@ -51,13 +53,22 @@ public final class InterleavedAttestationRatio {
         long attestNanos = System.nanoTime() - start;
         if (round >= 0) {
           ratios[round] = (double) rawNanos / attestNanos;
-          System.out.printf(Locale.ROOT, "round %2d: raw sign %.3f ms, attest %.3f ms, ratio %.2f%n",
-              round, rawNanos / 1e6 / BATCH, attestNanos / 1e6 / BATCH, ratios[round]);
+          System.out.printf(
+              Locale.ROOT,
+              "round %2d: raw sign %.3f ms, attest %.3f ms, ratio %.2f%n",
+              round,
+              rawNanos / 1e6 / BATCH,
+              attestNanos / 1e6 / BATCH,
+              ratios[round]);
         }
       }
       Arrays.sort(ratios);
-      System.out.printf(Locale.ROOT, "median attest/rawSign throughput ratio over %d rounds: %.2f (goal %s)%n",
-          rounds, ratios[rounds / 2], nsm.crypto().isAccp() ? ">= 3.0 with ACCP" : ">= 0.9 without ACCP");
+      System.out.printf(
+          Locale.ROOT,
+          "median attest/rawSign throughput ratio over %d rounds: %.2f (goal %s)%n",
+          rounds,
+          ratios[rounds / 2],
+          nsm.crypto().isAccp() ? ">= 3.0 with ACCP" : ">= 0.9 without ACCP");
     }
   }
 }

@@ -1,6 +1,5 @@
 package dev.nitroemu.bench;
 
-import dev.nitroemu.kms.KmsMockServer;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.security.GeneralSecurityException;
@@ -9,14 +8,14 @@ import java.util.Locale;
 
 /**
  * KMS Sign ({@code ECC_NIST_P384}) through the AWS SDK against the mock, and raw JCA {@code
- * SHA384withECDSA}, measured in alternating batches in one JVM (the states of {@link KmsSignBenchmark}),
- * so that drift of a shared machine hits both sides alike. Per round it prints both throughputs and two
- * ratios: wall time (what a test waits) and process CPU time (client, server, JIT and GC included, what
- * a signature costs the machine).
+ * SHA384withECDSA}, measured in alternating batches in one JVM (the states of {@link
+ * KmsSignBenchmark}), so that drift of a shared machine hits both sides alike. Per round it prints
+ * both throughputs and two ratios: wall time (what a test waits) and process CPU time (client,
+ * server, JIT and GC included, what a signature costs the machine).
  *
- * <p>Run: {@code java -cp bench/target/benchmarks.jar dev.nitroemu.bench.InterleavedSignRatio [rounds]}.
- * Prints the median ratios over the rounds, after warm-up rounds that let the JIT compile the SDK and
- * server paths.
+ * <p>Run: {@code java -cp bench/target/benchmarks.jar dev.nitroemu.bench.InterleavedSignRatio
+ * [rounds]}. Prints the median ratios over the rounds, after warm-up rounds that let the JIT
+ * compile the SDK and server paths.
  */
 public final class InterleavedSignRatio {
   private static final int BATCH = 300;
@@ -53,17 +52,26 @@ public final class InterleavedSignRatio {
         if (round >= 0) {
           wallRatios[round] = (double) rawNanos / mockNanos;
           cpuRatios[round] = (double) rawCpu / mockCpu;
-          System.out.printf(Locale.ROOT,
+          System.out.printf(
+              Locale.ROOT,
               "round %2d: raw %.0f/s (%.2f ms CPU each), mock Sign %.0f/s (%.2f ms CPU each), ratio %.2f wall, %.2f CPU%n",
-              round, BATCH / (rawNanos / 1e9), rawCpu / 1e6 / BATCH, BATCH / (mockNanos / 1e9), mockCpu / 1e6 / BATCH,
-              wallRatios[round], cpuRatios[round]);
+              round,
+              BATCH / (rawNanos / 1e9),
+              rawCpu / 1e6 / BATCH,
+              BATCH / (mockNanos / 1e9),
+              mockCpu / 1e6 / BATCH,
+              wallRatios[round],
+              cpuRatios[round]);
         }
       }
       Arrays.sort(wallRatios);
       Arrays.sort(cpuRatios);
-      System.out.printf(Locale.ROOT,
+      System.out.printf(
+          Locale.ROOT,
           "median mockSign/rawSign over %d rounds: %.2f by throughput (wall), %.2f by CPU per signature (goal 0.50)%n",
-          rounds, wallRatios[rounds / 2], cpuRatios[rounds / 2]);
+          rounds,
+          wallRatios[rounds / 2],
+          cpuRatios[rounds / 2]);
     } finally {
       mock.tearDown();
     }

@@ -27,12 +27,12 @@ import software.amazon.awssdk.services.kms.model.DecryptRequest;
 import software.amazon.awssdk.services.kms.model.KmsException;
 
 /**
- * KMS Decrypt calls per second from 8 client threads through an unmodified AWS SDK v2 {@link KmsClient}
- * (URL-connection HTTP client, {@code endpointOverride}, static credentials {@code test}/{@code test}):
- * against the KMS mock (SigV4, JSON, key policy, AES-GCM), against a bare Netty server that returns a
- * fixed Decrypt response (the baseline: what the SDK and loopback HTTP cost alone), and the attested
- * path ({@link EnclaveKmsClient}: a fresh attestation document as Recipient, verified by the mock,
- * answered as a CMS envelope the client opens).
+ * KMS Decrypt calls per second from 8 client threads through an unmodified AWS SDK v2 {@link
+ * KmsClient} (URL-connection HTTP client, {@code endpointOverride}, static credentials {@code
+ * test}/{@code test}): against the KMS mock (SigV4, JSON, key policy, AES-GCM), against a bare
+ * Netty server that returns a fixed Decrypt response (the baseline: what the SDK and loopback HTTP
+ * cost alone), and the attested path ({@link EnclaveKmsClient}: a fresh attestation document as
+ * Recipient, verified by the mock, answered as a CMS envelope the client opens).
  *
  * <p>Each state holds one {@link KmsClient} shared by the 8 threads, as the AWS SDK recommends: the
  * client is thread-safe, and the URL-connection client keeps its connections in the JDK's JVM-wide
@@ -77,7 +77,9 @@ public class KmsDecryptBenchmark {
     }
   }
 
-  /** The bare Netty server answering every request with a Decrypt response for a 32-byte plaintext. */
+  /**
+   * The bare Netty server answering every request with a Decrypt response for a 32-byte plaintext.
+   */
   @State(Scope.Benchmark)
   public static class BareNetty {
     FixedResponseHttpServer server;
@@ -88,14 +90,21 @@ public class KmsDecryptBenchmark {
     public void setUp() throws IOException {
       byte[] plaintext = randomBytes(PLAINTEXT_BYTES);
       String keyArn = "arn:aws:kms:" + REGION + ":000000000000:key/" + UUID.randomUUID();
-      byte[] body = ("{\"KeyId\":\"" + keyArn + "\",\"Plaintext\":\"" + Base64.getEncoder().encodeToString(plaintext)
-          + "\",\"EncryptionAlgorithm\":\"SYMMETRIC_DEFAULT\"}").getBytes(StandardCharsets.UTF_8);
-      server = FixedResponseHttpServer.start(body, "application/x-amz-json-1.1",
-          "x-amzn-RequestId", UUID.randomUUID().toString());
+      byte[] body =
+          ("{\"KeyId\":\""
+                  + keyArn
+                  + "\",\"Plaintext\":\""
+                  + Base64.getEncoder().encodeToString(plaintext)
+                  + "\",\"EncryptionAlgorithm\":\"SYMMETRIC_DEFAULT\"}")
+              .getBytes(StandardCharsets.UTF_8);
+      server =
+          FixedResponseHttpServer.start(
+              body, "application/x-amz-json-1.1", "x-amzn-RequestId", UUID.randomUUID().toString());
       client = sdkClient(server.endpoint());
       // A blob of the size the mock's would have; the server never looks at it.
       request = decryptRequest(randomBytes(PLAINTEXT_BYTES + MOCK_BLOB_OVERHEAD));
-      check(Arrays.equals(client.decrypt(request).plaintext().asByteArrayUnsafe(), plaintext),
+      check(
+          Arrays.equals(client.decrypt(request).plaintext().asByteArrayUnsafe(), plaintext),
           "the SDK parses the bare server's fixed Decrypt response");
     }
 
@@ -106,7 +115,10 @@ public class KmsDecryptBenchmark {
     }
   }
 
-  /** The KMS mock of an emulated environment, one symmetric key (default key policy) and a blob under it. */
+  /**
+   * The KMS mock of an emulated environment, one symmetric key (default key policy) and a blob
+   * under it.
+   */
   @State(Scope.Benchmark)
   public static class MockDecrypt {
     EnclaveEnvironment stack;
@@ -117,13 +129,20 @@ public class KmsDecryptBenchmark {
     public void setUp() throws IOException {
       stack = EnclaveEnvironment.builder().mode(NitroMode.EMULATED).start();
       client = sdkClient(stack.info().kmsEndpoint());
-      String keyId = client.createKey(r -> r.description("bench: plain decrypt")).keyMetadata().keyId();
+      String keyId =
+          client.createKey(r -> r.description("bench: plain decrypt")).keyMetadata().keyId();
       byte[] plaintext = randomBytes(PLAINTEXT_BYTES);
-      byte[] blob = client.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(plaintext)))
-          .ciphertextBlob().asByteArray();
-      check(blob.length == PLAINTEXT_BYTES + MOCK_BLOB_OVERHEAD, "the mock's blob is as large as the bare request's");
+      byte[] blob =
+          client
+              .encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(plaintext)))
+              .ciphertextBlob()
+              .asByteArray();
+      check(
+          blob.length == PLAINTEXT_BYTES + MOCK_BLOB_OVERHEAD,
+          "the mock's blob is as large as the bare request's");
       request = decryptRequest(blob);
-      check(Arrays.equals(client.decrypt(request).plaintext().asByteArrayUnsafe(), plaintext),
+      check(
+          Arrays.equals(client.decrypt(request).plaintext().asByteArrayUnsafe(), plaintext),
           "the mock decrypts the blob");
     }
 
@@ -136,8 +155,9 @@ public class KmsDecryptBenchmark {
 
   /**
    * An emulated environment whose KMS mock trusts its NSM's root, a key whose policy allows Decrypt
-   * only with a Recipient attesting that NSM's PCR0, a blob under it, and one {@link EnclaveKmsClient}
-   * (one RSA key pair, one NSM) shared by the threads, like one enclave application.
+   * only with a Recipient attesting that NSM's PCR0, a blob under it, and one {@link
+   * EnclaveKmsClient} (one RSA key pair, one NSM) shared by the threads, like one enclave
+   * application.
    */
   @State(Scope.Benchmark)
   public static class AttestedDecrypt {
@@ -148,17 +168,22 @@ public class KmsDecryptBenchmark {
 
     @Setup
     public void setUp() throws IOException {
-      stack = EnclaveEnvironment.builder()
-          .mode(NitroMode.EMULATED)
-          .kmsKey("bench-attested", PCR0_POLICY)
-          .start();
+      stack =
+          EnclaveEnvironment.builder()
+              .mode(NitroMode.EMULATED)
+              .kmsKey("bench-attested", PCR0_POLICY)
+              .start();
       client = sdkClient(stack.info().kmsEndpoint());
       String keyId = stack.info().kmsKeyId("bench-attested");
       byte[] plaintext = randomBytes(PLAINTEXT_BYTES);
-      blob = client.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(plaintext)))
-          .ciphertextBlob().asByteArray();
+      blob =
+          client
+              .encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(plaintext)))
+              .ciphertextBlob()
+              .asByteArray();
       enclave = EnclaveKmsClient.builder().nsm(stack.nsm()).kmsClient(client).build();
-      check(Arrays.equals(enclave.decrypt(blob), plaintext), "the enclave client decrypts the blob");
+      check(
+          Arrays.equals(enclave.decrypt(blob), plaintext), "the enclave client decrypts the blob");
       boolean plainDenied;
       try {
         client.decrypt(decryptRequest(blob));
@@ -176,14 +201,18 @@ public class KmsDecryptBenchmark {
       Closeables.closeQuietly(stack);
     }
 
-    /** The account administers the key and may Encrypt; Decrypt needs an attested PCR0 of the enclave's image. */
-    private static final String PCR0_POLICY = "{\"Version\":\"2012-10-17\",\"Statement\":["
-        + "{\"Sid\":\"Admin\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::${ACCOUNT_ID}:root\"},"
-        + "\"Action\":[\"kms:Create*\",\"kms:Describe*\",\"kms:Put*\",\"kms:Get*\",\"kms:Encrypt\"],"
-        + "\"Resource\":\"*\"},"
-        + "{\"Sid\":\"Enclave\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::${ACCOUNT_ID}:root\"},"
-        + "\"Action\":\"kms:Decrypt\",\"Resource\":\"*\","
-        + "\"Condition\":{\"StringEqualsIgnoreCase\":{\"kms:RecipientAttestation:PCR0\":\"${PCR0}\"}}}]}";
+    /**
+     * The account administers the key and may Encrypt; Decrypt needs an attested PCR0 of the
+     * enclave's image.
+     */
+    private static final String PCR0_POLICY =
+        "{\"Version\":\"2012-10-17\",\"Statement\":["
+            + "{\"Sid\":\"Admin\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::${ACCOUNT_ID}:root\"},"
+            + "\"Action\":[\"kms:Create*\",\"kms:Describe*\",\"kms:Put*\",\"kms:Get*\",\"kms:Encrypt\"],"
+            + "\"Resource\":\"*\"},"
+            + "{\"Sid\":\"Enclave\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::${ACCOUNT_ID}:root\"},"
+            + "\"Action\":\"kms:Decrypt\",\"Resource\":\"*\","
+            + "\"Condition\":{\"StringEqualsIgnoreCase\":{\"kms:RecipientAttestation:PCR0\":\"${PCR0}\"}}}]}";
   }
 
   /** Baseline: the SDK's Decrypt against a server that answers without looking at the request. */
@@ -199,9 +228,9 @@ public class KmsDecryptBenchmark {
   }
 
   /**
-   * Decrypt with Recipient: a fresh attestation document (ES384 signature) per call, verified by the
-   * mock (certificate chain and signature), the plaintext sealed to the client's RSA-2048 key in CMS and
-   * opened by the client.
+   * Decrypt with Recipient: a fresh attestation document (ES384 signature) per call, verified by
+   * the mock (certificate chain and signature), the plaintext sealed to the client's RSA-2048 key
+   * in CMS and opened by the client.
    */
   @Benchmark
   public byte[] mockDecryptWithRecipient(AttestedDecrypt state) {

@@ -29,16 +29,16 @@ import software.amazon.awssdk.services.kms.model.SignRequest;
 import software.amazon.awssdk.services.kms.model.SigningAlgorithmSpec;
 
 /**
- * KMS Sign with an {@code ECC_NIST_P384} key ({@code ECDSA_SHA_384}, a 256-byte RAW message) through
- * the unmodified AWS SDK v2 against the KMS mock, against the baseline of one raw JCA {@code
- * SHA384withECDSA} signature of the same message in the benchmark thread. The mock's call adds the SDK
- * (marshalling, SigV4 signing, parsing), loopback HTTP, SigV4 verification, the key policy and the
- * audit event to the same ECDSA signature.
+ * KMS Sign with an {@code ECC_NIST_P384} key ({@code ECDSA_SHA_384}, a 256-byte RAW message)
+ * through the unmodified AWS SDK v2 against the KMS mock, against the baseline of one raw JCA
+ * {@code SHA384withECDSA} signature of the same message in the benchmark thread. The mock's call
+ * adds the SDK (marshalling, SigV4 signing, parsing), loopback HTTP, SigV4 verification, the key
+ * policy and the audit event to the same ECDSA signature.
  *
- * <p>Four threads on each side, as throughput: they keep a small machine's cores busy on both sides,
- * so the ratio compares signatures per second at saturation. One caller at a time ({@code -t 1}, or
- * {@link InterleavedSignRatio}) measures instead the latency of one call, which the SDK round trip
- * dominates.
+ * <p>Four threads on each side, as throughput: they keep a small machine's cores busy on both
+ * sides, so the ratio compares signatures per second at saturation. One caller at a time ({@code -t
+ * 1}, or {@link InterleavedSignRatio}) measures instead the latency of one call, which the SDK
+ * round trip dominates.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -59,11 +59,15 @@ public class KmsSignBenchmark {
       generator.initialize(new ECGenParameterSpec("secp384r1"));
       pair = generator.generateKeyPair();
       message = KmsDecryptBenchmark.randomBytes(MESSAGE_BYTES);
-      KmsDecryptBenchmark.check(verifies(pair.getPublic(), message, sign(this)), "the raw signature verifies");
+      KmsDecryptBenchmark.check(
+          verifies(pair.getPublic(), message, sign(this)), "the raw signature verifies");
     }
   }
 
-  /** The KMS mock with one ECC_NIST_P384 SIGN_VERIFY key (default key policy) and a prepared Sign request. */
+  /**
+   * The KMS mock with one ECC_NIST_P384 SIGN_VERIFY key (default key policy) and a prepared Sign
+   * request.
+   */
   @State(Scope.Benchmark)
   public static class MockSign {
     KmsMockServer server;
@@ -74,14 +78,29 @@ public class KmsSignBenchmark {
     public void setUp() throws IOException, GeneralSecurityException {
       server = KmsMockServer.builder().build().start();
       client = KmsDecryptBenchmark.sdkClient(server.endpoint());
-      String keyId = client.createKey(r -> r.keySpec(KeySpec.ECC_NIST_P384).keyUsage(KeyUsageType.SIGN_VERIFY)
-          .description("bench: sign")).keyMetadata().keyId();
+      String keyId =
+          client
+              .createKey(
+                  r ->
+                      r.keySpec(KeySpec.ECC_NIST_P384)
+                          .keyUsage(KeyUsageType.SIGN_VERIFY)
+                          .description("bench: sign"))
+              .keyMetadata()
+              .keyId();
       byte[] message = KmsDecryptBenchmark.randomBytes(MESSAGE_BYTES);
-      request = SignRequest.builder().keyId(keyId).signingAlgorithm(SigningAlgorithmSpec.ECDSA_SHA_384)
-          .message(SdkBytes.fromByteArray(message)).build();
-      PublicKey publicKey = KeyFactory.getInstance("EC").generatePublic(
-          new X509EncodedKeySpec(client.getPublicKey(r -> r.keyId(keyId)).publicKey().asByteArray()));
-      KmsDecryptBenchmark.check(verifies(publicKey, message, client.sign(request).signature().asByteArray()),
+      request =
+          SignRequest.builder()
+              .keyId(keyId)
+              .signingAlgorithm(SigningAlgorithmSpec.ECDSA_SHA_384)
+              .message(SdkBytes.fromByteArray(message))
+              .build();
+      PublicKey publicKey =
+          KeyFactory.getInstance("EC")
+              .generatePublic(
+                  new X509EncodedKeySpec(
+                      client.getPublicKey(r -> r.keyId(keyId)).publicKey().asByteArray()));
+      KmsDecryptBenchmark.check(
+          verifies(publicKey, message, client.sign(request).signature().asByteArray()),
           "the mock's signature verifies with the key from GetPublicKey");
     }
 
@@ -99,7 +118,8 @@ public class KmsSignBenchmark {
     return signer.sign();
   }
 
-  static boolean verifies(PublicKey key, byte[] message, byte[] signature) throws GeneralSecurityException {
+  static boolean verifies(PublicKey key, byte[] message, byte[] signature)
+      throws GeneralSecurityException {
     Signature verifier = Signature.getInstance("SHA384withECDSA");
     verifier.initVerify(key);
     verifier.update(message);

@@ -23,12 +23,12 @@ import software.amazon.awssdk.services.kms.model.KeyListEntry;
 import software.amazon.awssdk.services.kms.model.KmsException;
 
 /**
- * KMS traffic against the stack's KMS mock through an unmodified AWS SDK {@link KmsClient} (no retries,
- * so no failure is hidden; every call bounded by the SDK's API call timeout) and an {@link
+ * KMS traffic against the stack's KMS mock through an unmodified AWS SDK {@link KmsClient} (no
+ * retries, so no failure is hidden; every call bounded by the SDK's API call timeout) and an {@link
  * EnclaveKmsClient} attesting with the stack's NSM: CreateKey (at most {@value #MAX_KEYS} keys),
- * Encrypt, Decrypt, Decrypt with Recipient of a key only an enclave with the profile's PCR0 may use,
- * a plain Decrypt of that key (which must be denied), GenerateDataKey and ListKeys. Every answer is
- * checked against what was sent: decrypted bytes equal the encrypted ones.
+ * Encrypt, Decrypt, Decrypt with Recipient of a key only an enclave with the profile's PCR0 may
+ * use, a plain Decrypt of that key (which must be denied), GenerateDataKey and ListKeys. Every
+ * answer is checked against what was sent: decrypted bytes equal the encrypted ones.
  */
 final class KmsTraffic implements AutoCloseable {
 
@@ -50,20 +50,30 @@ final class KmsTraffic implements AutoCloseable {
   private final List<String> keyIds = new CopyOnWriteArrayList<>();
   private final AtomicInteger keysCreating = new AtomicInteger();
   private final AtomicReferenceArray<Sealed> sealed = new AtomicReferenceArray<>(SEALED_KEPT);
-  private final AtomicReferenceArray<Sealed> sealedForEnclave = new AtomicReferenceArray<>(SEALED_KEPT);
+  private final AtomicReferenceArray<Sealed> sealedForEnclave =
+      new AtomicReferenceArray<>(SEALED_KEPT);
   private final AtomicLong sealCount = new AtomicLong();
 
-  /** Makes the clients and the first key, and seals one secret of each kind; a failure here stops the soak. */
-  KmsTraffic(EnclaveEnvironment env, CallDeadlines calls, Duration connectTimeout, Duration callTimeout) {
+  /**
+   * Makes the clients and the first key, and seals one secret of each kind; a failure here stops
+   * the soak.
+   */
+  KmsTraffic(
+      EnclaveEnvironment env, CallDeadlines calls, Duration connectTimeout, Duration callTimeout) {
     EnclaveRuntimeInfo info = env.info();
     this.calls = calls;
-    this.kms = KmsClient.builder()
-        .endpointOverride(info.kmsEndpoint())
-        .region(Region.of(info.region()))
-        .credentialsProvider(info.credentials())
-        .httpClientBuilder(UrlConnectionHttpClient.builder().connectionTimeout(connectTimeout).socketTimeout(callTimeout))
-        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallTimeout(callTimeout))
-        .build();
+    this.kms =
+        KmsClient.builder()
+            .endpointOverride(info.kmsEndpoint())
+            .region(Region.of(info.region()))
+            .credentialsProvider(info.credentials())
+            .httpClientBuilder(
+                UrlConnectionHttpClient.builder()
+                    .connectionTimeout(connectTimeout)
+                    .socketTimeout(callTimeout))
+            .overrideConfiguration(
+                o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallTimeout(callTimeout))
+            .build();
     this.enclave = EnclaveKmsClient.builder().nsm(env.nsm()).kmsClient(kms).build();
     this.enclaveKeyId = info.kmsKeyId(SoakStack.ENCLAVE_KEY_ALIAS);
     keyIds.add(kms.createKey(r -> r.description("soak: symmetric")).keyMetadata().keyId());
@@ -78,24 +88,42 @@ final class KmsTraffic implements AutoCloseable {
     return () -> {
       int pick = random.nextInt(100);
       if (pick < 2 && keysCreating.incrementAndGet() < MAX_KEYS) {
-        calls.call("kms.create-key", () -> false,
-            call -> keyIds.add(kms.createKey(r -> r.description("soak: symmetric")).keyMetadata().keyId()));
+        calls.call(
+            "kms.create-key",
+            () -> false,
+            call ->
+                keyIds.add(
+                    kms.createKey(r -> r.description("soak: symmetric")).keyMetadata().keyId()));
       } else if (pick < 22) {
-        String keyId = random.nextInt(5) == 0 ? enclaveKeyId : keyIds.get(random.nextInt(keyIds.size()));
-        calls.call("kms.encrypt", () -> false,
+        String keyId =
+            random.nextInt(5) == 0 ? enclaveKeyId : keyIds.get(random.nextInt(keyIds.size()));
+        calls.call(
+            "kms.encrypt",
+            () -> false,
             call -> encrypt(keyId, random, keyId.equals(enclaveKeyId) ? sealedForEnclave : sealed));
       } else if (pick < 47) {
         Sealed secret = pickSealed(sealed, random);
-        calls.call("kms.decrypt", () -> false, call -> {
-          byte[] plaintext = kms.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(secret.blob())))
-              .plaintext().asByteArray();
-          Soak.check(Arrays.equals(plaintext, secret.plaintext()), "Decrypt returned other bytes than were encrypted");
-        });
+        calls.call(
+            "kms.decrypt",
+            () -> false,
+            call -> {
+              byte[] plaintext =
+                  kms.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(secret.blob())))
+                      .plaintext()
+                      .asByteArray();
+              Soak.check(
+                  Arrays.equals(plaintext, secret.plaintext()),
+                  "Decrypt returned other bytes than were encrypted");
+            });
       } else if (pick < 60) {
         Sealed secret = pickSealed(sealedForEnclave, random);
-        calls.call("kms.decrypt-recipient", () -> false, call -> Soak.check(
-            Arrays.equals(enclave.decrypt(secret.blob()), secret.plaintext()),
-            "Decrypt with Recipient returned other bytes than were encrypted"));
+        calls.call(
+            "kms.decrypt-recipient",
+            () -> false,
+            call ->
+                Soak.check(
+                    Arrays.equals(enclave.decrypt(secret.blob()), secret.plaintext()),
+                    "Decrypt with Recipient returned other bytes than were encrypted"));
       } else if (pick < 63) {
         Sealed secret = pickSealed(sealedForEnclave, random);
         calls.call("kms.decrypt-denied", () -> false, call -> decryptDenied(secret));
@@ -121,17 +149,23 @@ final class KmsTraffic implements AutoCloseable {
   private void encrypt(String keyId, SplittableRandom random, AtomicReferenceArray<Sealed> into) {
     byte[] plaintext = new byte[1 + random.nextInt(MAX_PLAINTEXT_BYTES)];
     random.nextBytes(plaintext);
-    byte[] blob = kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(plaintext)))
-        .ciphertextBlob().asByteArray();
+    byte[] blob =
+        kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(plaintext)))
+            .ciphertextBlob()
+            .asByteArray();
     keep(into, new Sealed(blob, plaintext));
   }
 
   private void generateDataKey(SplittableRandom random) {
     String keyId = keyIds.get(random.nextInt(keyIds.size()));
-    GenerateDataKeyResponse key = kms.generateDataKey(r -> r.keyId(keyId).keySpec(DataKeySpec.AES_256));
+    GenerateDataKeyResponse key =
+        kms.generateDataKey(r -> r.keyId(keyId).keySpec(DataKeySpec.AES_256));
     byte[] plaintext = key.plaintext().asByteArray();
-    Soak.check(plaintext.length == 32, "GenerateDataKey AES_256 returned " + plaintext.length + " bytes");
-    Soak.check(key.keyId().endsWith(keyId), "GenerateDataKey names key " + key.keyId() + ", asked for " + keyId);
+    Soak.check(
+        plaintext.length == 32, "GenerateDataKey AES_256 returned " + plaintext.length + " bytes");
+    Soak.check(
+        key.keyId().endsWith(keyId),
+        "GenerateDataKey names key " + key.keyId() + ", asked for " + keyId);
     keep(sealed, new Sealed(key.ciphertextBlob().asByteArray(), plaintext));
   }
 
@@ -140,17 +174,23 @@ final class KmsTraffic implements AutoCloseable {
       kms.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(secret.blob())));
     } catch (KmsException e) {
       String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-      Soak.check("AccessDeniedException".equals(code), "plain Decrypt of the enclave key failed with " + code
-          + " instead of AccessDeniedException");
+      Soak.check(
+          "AccessDeniedException".equals(code),
+          "plain Decrypt of the enclave key failed with "
+              + code
+              + " instead of AccessDeniedException");
       return;
     }
-    throw new IllegalStateException("plain Decrypt of a key that requires an attested PCR0 succeeded");
+    throw new IllegalStateException(
+        "plain Decrypt of a key that requires an attested PCR0 succeeded");
   }
 
   private void listKeys() {
     List<String> known = List.copyOf(keyIds);
-    List<String> listed = kms.listKeys(r -> r.limit(1000)).keys().stream().map(KeyListEntry::keyId).toList();
-    Soak.check(listed.contains(enclaveKeyId) && listed.containsAll(known),
+    List<String> listed =
+        kms.listKeys(r -> r.limit(1000)).keys().stream().map(KeyListEntry::keyId).toList();
+    Soak.check(
+        listed.contains(enclaveKeyId) && listed.containsAll(known),
         "ListKeys misses a key the soak created (" + listed.size() + " listed)");
   }
 
@@ -159,7 +199,9 @@ final class KmsTraffic implements AutoCloseable {
   }
 
   private static Sealed pickSealed(AtomicReferenceArray<Sealed> ring, SplittableRandom random) {
-    for (int i = random.nextInt(SEALED_KEPT), tries = 0; tries < SEALED_KEPT; i = (i + 1) % SEALED_KEPT, tries++) {
+    for (int i = random.nextInt(SEALED_KEPT), tries = 0;
+        tries < SEALED_KEPT;
+        i = (i + 1) % SEALED_KEPT, tries++) {
       Sealed secret = ring.get(i);
       if (secret != null) {
         return secret;

@@ -14,11 +14,11 @@ import java.net.UnknownHostException;
 import java.util.SplittableRandom;
 
 /**
- * The peers the vsock benchmarks talk to, all on 127.0.0.1: a draining reader that acknowledges each
- * batch of bytes it receives, and small TCP servers (drain-and-acknowledge, echo one byte).
+ * The peers the vsock benchmarks talk to, all on 127.0.0.1: a draining reader that acknowledges
+ * each batch of bytes it receives, and small TCP servers (drain-and-acknowledge, echo one byte).
  *
- * <p>The same peer code serves the emulated vsock side and the raw TCP baseline, so a ratio compares
- * transports and nothing else.
+ * <p>The same peer code serves the emulated vsock side and the raw TCP baseline, so a ratio
+ * compares transports and nothing else.
  */
 final class LoopbackPeers {
 
@@ -49,8 +49,12 @@ final class LoopbackPeers {
     return chunk;
   }
 
-  /** Writes one batch of {@value #CHUNKS_PER_BATCH} chunks, then waits for the peer's one-byte acknowledgement. */
-  static void sendBatch(OutputStream out, InputStream acknowledgements, byte[] chunk) throws IOException {
+  /**
+   * Writes one batch of {@value #CHUNKS_PER_BATCH} chunks, then waits for the peer's one-byte
+   * acknowledgement.
+   */
+  static void sendBatch(OutputStream out, InputStream acknowledgements, byte[] chunk)
+      throws IOException {
     for (int i = 0; i < CHUNKS_PER_BATCH; i++) {
       out.write(chunk, 0, chunk.length);
     }
@@ -61,8 +65,8 @@ final class LoopbackPeers {
   }
 
   /**
-   * Reads {@code in} to its end, writing one byte to {@code out} for every {@link #BATCH_BYTES} bytes
-   * received; returns quietly when the connection is closed under it (benchmark teardown).
+   * Reads {@code in} to its end, writing one byte to {@code out} for every {@link #BATCH_BYTES}
+   * bytes received; returns quietly when the connection is closed under it (benchmark teardown).
    */
   static void drainAndAcknowledge(InputStream in, OutputStream out) {
     byte[] buffer = new byte[CHUNK_BYTES];
@@ -90,7 +94,9 @@ final class LoopbackPeers {
     return thread;
   }
 
-  /** Reads one byte, echoes it and closes: the server closes first, so TIME_WAIT stays on its side. */
+  /**
+   * Reads one byte, echoes it and closes: the server closes first, so TIME_WAIT stays on its side.
+   */
   static void echoOneByteAndClose(Socket socket) throws IOException {
     try (socket) {
       socket.setTcpNoDelay(true);
@@ -114,13 +120,14 @@ final class LoopbackPeers {
   }
 
   /**
-   * The simplest userspace TCP relay: connects to {@code destinationPort} on 127.0.0.1 and copies both
-   * directions with 64 KiB buffers on two threads, propagating end of stream as a half-close. It is
-   * the ceiling any copying proxy (AWS's included) can reach on this machine.
+   * The simplest userspace TCP relay: connects to {@code destinationPort} on 127.0.0.1 and copies
+   * both directions with 64 KiB buffers on two threads, propagating end of stream as a half-close.
+   * It is the ceiling any copying proxy (AWS's included) can reach on this machine.
    */
   static SocketHandler relayTo(int destinationPort) {
     return client -> {
-      try (client; Socket upstream = new Socket(loopback(), destinationPort)) {
+      try (client;
+          Socket upstream = new Socket(loopback(), destinationPort)) {
         client.setTcpNoDelay(true);
         upstream.setTcpNoDelay(true);
         Thread downstream = startDaemon("relay-down", () -> copy(upstream, client));
@@ -157,8 +164,8 @@ final class LoopbackPeers {
   }
 
   /**
-   * A TCP server on 127.0.0.1 (ephemeral port) that accepts until closed, handling each socket either
-   * on the accept thread (one at a time) or on a thread of its own.
+   * A TCP server on 127.0.0.1 (ephemeral port) that accepts until closed, handling each socket
+   * either on the accept thread (one at a time) or on a thread of its own.
    */
   static final class TcpServer implements Closeable {
     private final ServerSocket serverSocket;
@@ -167,7 +174,9 @@ final class LoopbackPeers {
       this.serverSocket = serverSocket;
     }
 
-    /** Starts a server whose handler runs on the accept thread: right for short one-shot exchanges. */
+    /**
+     * Starts a server whose handler runs on the accept thread: right for short one-shot exchanges.
+     */
     static TcpServer inline(String name, SocketHandler handler) throws IOException {
       return start(name, handler, false);
     }
@@ -203,13 +212,14 @@ final class LoopbackPeers {
         } catch (IOException e) {
           return; // Closed: the benchmark is done.
         }
-        Runnable handle = () -> {
-          try {
-            handler.handle(socket);
-          } catch (IOException peerWentAway) {
-            closeQuietly(socket);
-          }
-        };
+        Runnable handle =
+            () -> {
+              try {
+                handler.handle(socket);
+              } catch (IOException peerWentAway) {
+                closeQuietly(socket);
+              }
+            };
         if (threadPerConnection) {
           startDaemon(name + "-conn", handle);
         } else {
@@ -221,7 +231,10 @@ final class LoopbackPeers {
 
   /** Closes, ignoring errors: for teardown paths that must not hide the real failure. */
 
-  /** A connected raw TCP socket pair on 127.0.0.1 with TCP_NODELAY on both ends, as the emulated transport sets it. */
+  /**
+   * A connected raw TCP socket pair on 127.0.0.1 with TCP_NODELAY on both ends, as the emulated
+   * transport sets it.
+   */
   static Socket[] tcpPair() throws IOException {
     try (ServerSocket serverSocket = new ServerSocket(0, 1, loopback())) {
       Socket client = new Socket(loopback(), serverSocket.getLocalPort());

@@ -1,7 +1,6 @@
 package dev.nitroemu.bench;
 
 import dev.nitroemu.enclave.AttestationDocument;
-import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.NsmDescription;
@@ -27,7 +26,9 @@ final class NsmTraffic {
   /** How long a long-lived client keeps its {@code RemoteNsm}. */
   static final Duration CLIENT_LIFETIME = Duration.ofMinutes(2);
 
-  private static final String[] KINDS = {"nsm.describe", "nsm.extend-pcr", "nsm.get-random", "nsm.attest"};
+  private static final String[] KINDS = {
+    "nsm.describe", "nsm.extend-pcr", "nsm.get-random", "nsm.attest"
+  };
 
   private final EnclaveEnvironment env;
   private final FaultSchedule faults;
@@ -37,7 +38,11 @@ final class NsmTraffic {
   private final String moduleId;
   private final byte[] pcr0;
 
-  NsmTraffic(EnclaveEnvironment env, VsockAddress address, FaultSchedule faults, CallDeadlines calls,
+  NsmTraffic(
+      EnclaveEnvironment env,
+      VsockAddress address,
+      FaultSchedule faults,
+      CallDeadlines calls,
       Duration callTimeout) {
     this.env = env;
     this.address = address;
@@ -48,7 +53,10 @@ final class NsmTraffic {
     this.pcr0 = env.nsm().describePcr(0).data();
   }
 
-  /** A client that keeps its {@code RemoteNsm} for {@link #CLIENT_LIFETIME}; extends PCR {@code pcr} only. */
+  /**
+   * A client that keeps its {@code RemoteNsm} for {@link #CLIENT_LIFETIME}; extends PCR {@code pcr}
+   * only.
+   */
   SoakWorker longLived(int pcr, long seed) {
     checkPcr(pcr);
     FaultSchedule.Tracked transport = faults.track(env.transport());
@@ -63,10 +71,14 @@ final class NsmTraffic {
           close();
         }
         if (nsm == null) {
-          CallDeadlines.Outcome opened = calls.call("nsm.connect", transport::lastMayBeFaulted, call -> {
-            nsm = call.closeOnHang(RemoteNsm.connect(transport, address, callTimeout));
-            openedNanos = System.nanoTime();
-          });
+          CallDeadlines.Outcome opened =
+              calls.call(
+                  "nsm.connect",
+                  transport::lastMayBeFaulted,
+                  call -> {
+                    nsm = call.closeOnHang(RemoteNsm.connect(transport, address, callTimeout));
+                    openedNanos = System.nanoTime();
+                  });
           if (opened != CallDeadlines.Outcome.OK) {
             close();
             return;
@@ -74,10 +86,14 @@ final class NsmTraffic {
         }
         int op = random.nextInt(KINDS.length);
         RemoteNsm client = nsm;
-        CallDeadlines.Outcome outcome = calls.call(KINDS[op], transport::lastMayBeFaulted, call -> {
-          call.closeOnHang(client);
-          operate(client, op, pcr, random);
-        });
+        CallDeadlines.Outcome outcome =
+            calls.call(
+                KINDS[op],
+                transport::lastMayBeFaulted,
+                call -> {
+                  call.closeOnHang(client);
+                  operate(client, op, pcr, random);
+                });
         if (outcome == CallDeadlines.Outcome.HANG) {
           close(); // the watchdog closed it to end the call
         }
@@ -98,11 +114,15 @@ final class NsmTraffic {
     SplittableRandom random = new SplittableRandom(seed);
     return () -> {
       int op = random.nextInt(KINDS.length);
-      calls.call(KINDS[op] + " (own conn)", transport::lastMayBeFaulted, call -> {
-        try (RemoteNsm nsm = call.closeOnHang(RemoteNsm.connect(transport, address, callTimeout))) {
-          operate(nsm, op, pcr, random);
-        }
-      });
+      calls.call(
+          KINDS[op] + " (own conn)",
+          transport::lastMayBeFaulted,
+          call -> {
+            try (RemoteNsm nsm =
+                call.closeOnHang(RemoteNsm.connect(transport, address, callTimeout))) {
+              operate(nsm, op, pcr, random);
+            }
+          });
     };
   }
 
@@ -112,7 +132,9 @@ final class NsmTraffic {
       case 1 -> extend(nsm, pcr, random);
       case 2 -> {
         byte[] bytes = nsm.getRandom();
-        Soak.check(bytes.length > 0 && !isZero(bytes), "GetRandom returned " + bytes.length + " bytes, all zero");
+        Soak.check(
+            bytes.length > 0 && !isZero(bytes),
+            "GetRandom returned " + bytes.length + " bytes, all zero");
       }
       default -> attest(nsm, random);
     }
@@ -120,9 +142,16 @@ final class NsmTraffic {
 
   private void describe(Nsm nsm) {
     NsmDescription description = nsm.describeNsm();
-    Soak.check(description.maxPcrs() == Nsm.MAX_PCRS, "DescribeNSM says " + description.maxPcrs() + " PCRs");
-    Soak.check(description.moduleId().equals(moduleId), "DescribeNSM module id changed to " + description.moduleId());
-    Soak.check(description.lockedPcrs().containsAll(java.util.stream.IntStream.range(0, 16).boxed().toList()),
+    Soak.check(
+        description.maxPcrs() == Nsm.MAX_PCRS,
+        "DescribeNSM says " + description.maxPcrs() + " PCRs");
+    Soak.check(
+        description.moduleId().equals(moduleId),
+        "DescribeNSM module id changed to " + description.moduleId());
+    Soak.check(
+        description
+            .lockedPcrs()
+            .containsAll(java.util.stream.IntStream.range(0, 16).boxed().toList()),
         "DescribeNSM says boot PCRs are not all locked: " + description.lockedPcrs());
   }
 
@@ -131,7 +160,9 @@ final class NsmTraffic {
     byte[] data = new byte[1 + random.nextInt(64)];
     random.nextBytes(data);
     byte[] after = nsm.extendPcr(pcr, data);
-    Soak.check(Arrays.equals(after, sha384(before, data)), "ExtendPCR " + pcr + " is not SHA-384(old || data)");
+    Soak.check(
+        Arrays.equals(after, sha384(before, data)),
+        "ExtendPCR " + pcr + " is not SHA-384(old || data)");
   }
 
   private void attest(Nsm nsm, SplittableRandom random) {
@@ -141,11 +172,15 @@ final class NsmTraffic {
     random.nextBytes(userData);
     byte[] document = nsm.attestation(userData, nonce, null);
     AttestationDocument verified =
-        env.verifier().verify(document, VerificationOptions.defaults().expectNonce(nonce)).document();
-    Soak.check(Arrays.equals(verified.userData() == null ? new byte[0] : verified.userData(), userData),
+        env.verifier()
+            .verify(document, VerificationOptions.defaults().expectNonce(nonce))
+            .document();
+    Soak.check(
+        Arrays.equals(verified.userData() == null ? new byte[0] : verified.userData(), userData),
         "attestation document carries other user data");
     Soak.check(Arrays.equals(verified.pcr(0), pcr0), "attestation document carries another PCR0");
-    Soak.check(verified.moduleId().equals(moduleId), "attestation document carries another module id");
+    Soak.check(
+        verified.moduleId().equals(moduleId), "attestation document carries another module id");
   }
 
   private static void checkPcr(int pcr) {

@@ -11,21 +11,30 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A snapshot of what a long run can leak: open file descriptors (the entries of {@code /proc/self/fd}
- * and what each points at), live threads by name, and heap in use, optionally after a full GC.
+ * A snapshot of what a long run can leak: open file descriptors (the entries of {@code
+ * /proc/self/fd} and what each points at), live threads by name, and heap in use, optionally after
+ * a full GC.
  *
  * @param fds open file descriptors, or -1 where {@code /proc/self/fd} does not exist
- * @param fdTargets what the descriptors point at ("socket:[123]", a path, ...), with how many point there
+ * @param fdTargets what the descriptors point at ("socket:[123]", a path, ...), with how many point
+ *     there
  * @param threads live threads
  * @param threadNames the live threads' names, with how many share each name
  * @param heapUsedBytes heap in use when sampled
  */
 record ProcessVitals(
-    int fds, Map<String, Integer> fdTargets, int threads, Map<String, Integer> threadNames, long heapUsedBytes) {
+    int fds,
+    Map<String, Integer> fdTargets,
+    int threads,
+    Map<String, Integer> threadNames,
+    long heapUsedBytes) {
 
   private static final Path PROC_FD = Path.of("/proc/self/fd");
 
-  /** Samples now; with {@code afterGc}, heap is measured after {@link System#gc()} (twice, to settle finalizers). */
+  /**
+   * Samples now; with {@code afterGc}, heap is measured after {@link System#gc()} (twice, to settle
+   * finalizers).
+   */
   static ProcessVitals sample(boolean afterGc) {
     if (afterGc) {
       System.gc();
@@ -33,7 +42,9 @@ record ProcessVitals(
     }
     long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     Map<String, Integer> names = new TreeMap<>();
-    Thread.getAllStackTraces().keySet().forEach(t -> names.merge(t.getName().replaceAll("\\d+", "#"), 1, Integer::sum));
+    Thread.getAllStackTraces()
+        .keySet()
+        .forEach(t -> names.merge(t.getName().replaceAll("\\d+", "#"), 1, Integer::sum));
     int threads = names.values().stream().mapToInt(Integer::intValue).sum();
     Map<String, Integer> targets = new TreeMap<>();
     int fds = -1;
@@ -70,7 +81,10 @@ record ProcessVitals(
         .collect(java.util.stream.Collectors.joining(", "));
   }
 
-  /** What {@code later} has more of than this snapshot: descriptor targets and thread names, for a leak report. */
+  /**
+   * What {@code later} has more of than this snapshot: descriptor targets and thread names, for a
+   * leak report.
+   */
   List<String> growthIn(ProcessVitals later) {
     List<String> grown = new ArrayList<>();
     diff("fd", fdTargets, later.fdTargets, grown);
@@ -78,13 +92,15 @@ record ProcessVitals(
     return grown;
   }
 
-  private static void diff(String what, Map<String, Integer> before, Map<String, Integer> after, List<String> out) {
-    after.forEach((name, count) -> {
-      int extra = count - before.getOrDefault(name, 0);
-      if (extra > 0) {
-        out.add(what + " +" + extra + " " + name);
-      }
-    });
+  private static void diff(
+      String what, Map<String, Integer> before, Map<String, Integer> after, List<String> out) {
+    after.forEach(
+        (name, count) -> {
+          int extra = count - before.getOrDefault(name, 0);
+          if (extra > 0) {
+            out.add(what + " +" + extra + " " + name);
+          }
+        });
   }
 
   /** Sockets and pipes as their kind (their inode numbers change), files by path. */

@@ -1,9 +1,9 @@
 package dev.nitroemu.bench;
 
-import dev.nitroemu.vsock.ProxyAllowlist;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.vsock.ProxyAllowlist;
 import dev.nitroemu.vsock.VsockProxy;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -22,8 +22,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Sends 1 GiB (or the byte count given) from an emulated-vsock client through a {@link VsockProxy} to
- * a TCP sink on 127.0.0.1, and compares the SHA-256 of what was sent with the SHA-256 the sink
+ * Sends 1 GiB (or the byte count given) from an emulated-vsock client through a {@link VsockProxy}
+ * to a TCP sink on 127.0.0.1, and compares the SHA-256 of what was sent with the SHA-256 the sink
  * computed of what it received (sent back through the proxy after the client's half-close).
  *
  * <p>Run: {@code java -cp bench/target/benchmarks.jar dev.nitroemu.bench.ProxyGigabyteTransfer
@@ -50,15 +50,18 @@ public final class ProxyGigabyteTransfer {
       System.err.println("byte count must be in 1.." + MAX_BYTES + ", was " + bytes);
       System.exit(2);
     }
-    LoopbackPeers.startDaemon("deadline", () -> {
-      try {
-        TimeUnit.MINUTES.sleep(DEADLINE_MINUTES);
-      } catch (InterruptedException e) {
-        return;
-      }
-      System.err.println("ProxyGigabyteTransfer: no result after " + DEADLINE_MINUTES + " minutes, giving up");
-      System.exit(2);
-    });
+    LoopbackPeers.startDaemon(
+        "deadline",
+        () -> {
+          try {
+            TimeUnit.MINUTES.sleep(DEADLINE_MINUTES);
+          } catch (InterruptedException e) {
+            return;
+          }
+          System.err.println(
+              "ProxyGigabyteTransfer: no result after " + DEADLINE_MINUTES + " minutes, giving up");
+          System.exit(2);
+        });
     int status;
     try {
       status = run(bytes);
@@ -74,19 +77,23 @@ public final class ProxyGigabyteTransfer {
     IOException[] sinkFailure = new IOException[1];
     try (ServerSocket sinkSocket = new ServerSocket(0, 1, LoopbackPeers.loopback());
         VsockNetwork network = VsockNetwork.create()) {
-      Thread sink = LoopbackPeers.startDaemon("sink", () -> {
-        try (Socket socket = sinkSocket.accept()) {
-          sink(socket);
-        } catch (IOException e) {
-          sinkFailure[0] = e;
-        }
-      });
-      try (VsockProxy proxy = VsockProxy.builder(network)
-          .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
-          .destination("127.0.0.1", sinkSocket.getLocalPort())
-          .allowlist(ProxyAllowlist.allowing("127.0.0.1", sinkSocket.getLocalPort()))
-          .build()
-          .start()) {
+      Thread sink =
+          LoopbackPeers.startDaemon(
+              "sink",
+              () -> {
+                try (Socket socket = sinkSocket.accept()) {
+                  sink(socket);
+                } catch (IOException e) {
+                  sinkFailure[0] = e;
+                }
+              });
+      try (VsockProxy proxy =
+          VsockProxy.builder(network)
+              .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+              .destination("127.0.0.1", sinkSocket.getLocalPort())
+              .allowlist(ProxyAllowlist.allowing("127.0.0.1", sinkSocket.getLocalPort()))
+              .build()
+              .start()) {
         long started = System.nanoTime();
         byte[] sentDigest;
         long reportedCount;
@@ -110,12 +117,19 @@ public final class ProxyGigabyteTransfer {
   }
 
   private static int report(
-      long bytes, double seconds, VsockProxy proxy, byte[] sent, long receivedCount, byte[] received) {
+      long bytes,
+      double seconds,
+      VsockProxy proxy,
+      byte[] sent,
+      long receivedCount,
+      byte[] received) {
     HexFormat hex = HexFormat.of();
     System.out.printf(Locale.ROOT, "proxy        %s%n", proxy);
     System.out.printf(Locale.ROOT, "bytes        %d sent, %d received%n", bytes, receivedCount);
     System.out.printf(Locale.ROOT, "seconds      %.3f%n", seconds);
-    System.out.printf(Locale.ROOT, "MB/s         %.1f (10^6 bytes/s, SHA-256 on both ends included)%n",
+    System.out.printf(
+        Locale.ROOT,
+        "MB/s         %.1f (10^6 bytes/s, SHA-256 on both ends included)%n",
         bytes / 1e6 / seconds);
     System.out.printf(Locale.ROOT, "sha256 sent  %s%n", hex.formatHex(sent));
     System.out.printf(Locale.ROOT, "sha256 recv  %s%n", hex.formatHex(received));
@@ -127,7 +141,10 @@ public final class ProxyGigabyteTransfer {
     return 0;
   }
 
-  /** Writes {@code bytes} bytes of varied content: pooled random chunks, each stamped with its index. */
+  /**
+   * Writes {@code bytes} bytes of varied content: pooled random chunks, each stamped with its
+   * index.
+   */
   private static byte[] send(OutputStream out, long bytes) throws IOException {
     byte[][] pool = new byte[POOL_CHUNKS][CHUNK_BYTES];
     SplittableRandom random = new SplittableRandom(2026_11_26L);
@@ -150,7 +167,9 @@ public final class ProxyGigabyteTransfer {
     return sha256.digest();
   }
 
-  /** Hashes everything up to end of stream, then answers with the count and the digest and closes. */
+  /**
+   * Hashes everything up to end of stream, then answers with the count and the digest and closes.
+   */
   private static void sink(Socket socket) throws IOException {
     socket.setSoTimeout((int) READ_TIMEOUT.toMillis());
     InputStream in = socket.getInputStream();

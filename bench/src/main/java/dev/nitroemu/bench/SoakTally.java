@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The soak's counts: for each kind of operation how many succeeded, failed as an injected fault
  * explains ("expected"), failed otherwise ("unexpected") or overran their deadline ("hang"); the
- * first few unexpected failures and hangs in full, and the expected ones by exception type. Thread-safe.
+ * first few unexpected failures and hangs in full, and the expected ones by exception type.
+ * Thread-safe.
  */
 final class SoakTally {
 
@@ -31,7 +32,10 @@ final class SoakTally {
     counts(kind).ok.increment();
   }
 
-  /** One operation of {@code kind} failed with {@code failure} on a connection an injected fault may have hit. */
+  /**
+   * One operation of {@code kind} failed with {@code failure} on a connection an injected fault may
+   * have hit.
+   */
   void expected(String kind, Throwable failure) {
     counts(kind).expected.increment();
     expectedByType.computeIfAbsent(kind + ": " + types(failure), k -> new LongAdder()).increment();
@@ -43,7 +47,10 @@ final class SoakTally {
     sample("UNEXPECTED " + kind + ": " + describe(failure) + "\n" + stack(failure));
   }
 
-  /** One operation of {@code kind} overran its deadline; {@code where} is the blocked thread's stack. */
+  /**
+   * One operation of {@code kind} overran its deadline; {@code where} is the blocked thread's
+   * stack.
+   */
   void hang(String kind, String where) {
     counts(kind).hangs.increment();
     sample("HANG " + kind + "\n" + where);
@@ -55,7 +62,8 @@ final class SoakTally {
   }
 
   long operations() {
-    return byKind.values().stream().mapToLong(c -> c.ok.sum() + c.expected.sum() + c.unexpected.sum() + c.hangs.sum())
+    return byKind.values().stream()
+        .mapToLong(c -> c.ok.sum() + c.expected.sum() + c.unexpected.sum() + c.hangs.sum())
         .sum();
   }
 
@@ -75,33 +83,62 @@ final class SoakTally {
     return faultsInjected.values().stream().mapToLong(LongAdder::sum).sum();
   }
 
-  /** The one-line progress summary: operations by group (the kind up to its dot), then the failure counts. */
+  /**
+   * The one-line progress summary: operations by group (the kind up to its dot), then the failure
+   * counts.
+   */
   String progressLine() {
     Map<String, Long> groups = new java.util.TreeMap<>();
-    byKind.forEach((kind, c) -> groups.merge(kind.substring(0, Math.max(0, kind.indexOf('.'))),
-        c.ok.sum() + c.expected.sum() + c.unexpected.sum() + c.hangs.sum(), Long::sum));
+    byKind.forEach(
+        (kind, c) ->
+            groups.merge(
+                kind.substring(0, Math.max(0, kind.indexOf('.'))),
+                c.ok.sum() + c.expected.sum() + c.unexpected.sum() + c.hangs.sum(),
+                Long::sum));
     StringBuilder line = new StringBuilder();
     groups.forEach((group, n) -> line.append(group).append('=').append(n).append(' '));
-    return line + "| ops=" + operations() + " unexpected=" + unexpected() + " expected=" + expected() + " hangs=" + hangs()
-        + " faults=" + faultsInjected();
+    return line
+        + "| ops="
+        + operations()
+        + " unexpected="
+        + unexpected()
+        + " expected="
+        + expected()
+        + " hangs="
+        + hangs()
+        + " faults="
+        + faultsInjected();
   }
 
   /** The full table, the expected failures by type, the faults injected and the samples. */
   String report() {
     StringBuilder out = new StringBuilder();
-    out.append(String.format("%-26s %9s %9s %9s %6s%n", "operation", "ok", "expected", "unexpected", "hangs"));
-    byKind.forEach((kind, c) -> out.append(String.format("%-26s %9d %9d %9d %6d%n",
-        kind, c.ok.sum(), c.expected.sum(), c.unexpected.sum(), c.hangs.sum())));
-    out.append(String.format("%-26s %9d %9d %9d %6d%n", "total",
-        operations() - expected() - unexpected() - hangs(), expected(), unexpected(), hangs()));
+    out.append(
+        String.format(
+            "%-26s %9s %9s %9s %6s%n", "operation", "ok", "expected", "unexpected", "hangs"));
+    byKind.forEach(
+        (kind, c) ->
+            out.append(
+                String.format(
+                    "%-26s %9d %9d %9d %6d%n",
+                    kind, c.ok.sum(), c.expected.sum(), c.unexpected.sum(), c.hangs.sum())));
+    out.append(
+        String.format(
+            "%-26s %9d %9d %9d %6d%n",
+            "total",
+            operations() - expected() - unexpected() - hangs(),
+            expected(),
+            unexpected(),
+            hangs()));
     if (!faultsInjected.isEmpty()) {
       out.append("faults injected:\n");
-      new ConcurrentSkipListMap<>(faultsInjected).forEach((f, n) -> out.append("  ").append(n.sum()).append(" x ")
-          .append(f).append('\n'));
+      new ConcurrentSkipListMap<>(faultsInjected)
+          .forEach((f, n) -> out.append("  ").append(n.sum()).append(" x ").append(f).append('\n'));
     }
     if (!expectedByType.isEmpty()) {
       out.append("expected failures (on connections an injected fault may have hit), by type:\n");
-      expectedByType.forEach((type, n) -> out.append("  ").append(n.sum()).append(" x ").append(type).append('\n'));
+      expectedByType.forEach(
+          (type, n) -> out.append("  ").append(n.sum()).append(" x ").append(type).append('\n'));
     }
     synchronized (samples) {
       if (!samples.isEmpty()) {
@@ -124,14 +161,18 @@ final class SoakTally {
     }
   }
 
-  /** The exception's type and message, and its causes', e.g. "NsmException: ... <- SocketException: Connection reset". */
+  /**
+   * The exception's type and message, and its causes', e.g. "NsmException: ... <- SocketException:
+   * Connection reset".
+   */
   static String describe(Throwable failure) {
     StringBuilder text = new StringBuilder();
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (text.length() > 0) {
         text.append(" <- ");
       }
-      text.append(t.getClass().getName()).append(t.getMessage() == null ? "" : ": " + oneLine(t.getMessage()));
+      text.append(t.getClass().getName())
+          .append(t.getMessage() == null ? "" : ": " + oneLine(t.getMessage()));
       if (text.length() > 600) {
         break;
       }

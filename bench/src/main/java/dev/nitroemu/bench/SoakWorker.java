@@ -1,6 +1,9 @@
 package dev.nitroemu.bench;
 
-/** One client thread's work in the soak: {@link #step()} runs one call (tallied, never throwing) until the run ends. */
+/**
+ * One client thread's work in the soak: {@link #step()} runs one call (tallied, never throwing)
+ * until the run ends.
+ */
 @FunctionalInterface
 interface SoakWorker {
 

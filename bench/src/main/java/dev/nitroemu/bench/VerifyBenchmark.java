@@ -46,17 +46,28 @@ public class VerifyBenchmark {
   public void setUp() throws GeneralSecurityException {
     nsm = SoftwareNsm.create();
     document = nsm.attestation(new byte[32], new byte[16], null);
-    warmJca = AttestationVerifier.builder().trustAnchor(nsm.rootCa().certificate()).crypto(CryptoProviders.jca()).build();
+    warmJca =
+        AttestationVerifier.builder()
+            .trustAnchor(nsm.rootCa().certificate())
+            .crypto(CryptoProviders.jca())
+            .build();
     warmJca.verify(document);
     CoseSign1 cose = CoseSign1.decode(document);
     sigStructure = cose.sigStructure();
     signature = cose.signature();
     byte[] leafDer = AttestationDocument.decodePayload(cose.payload()).certificate();
-    leafKey = CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(leafDer)).getPublicKey();
+    leafKey =
+        CertificateFactory.getInstance("X.509")
+            .generateCertificate(new ByteArrayInputStream(leafDer))
+            .getPublicKey();
     rawVerifier = Signature.getInstance("SHA384withECDSAinP1363Format", "SunEC");
     CryptoProviders accp = CryptoProviders.accpIfAvailable().orElse(null);
     if (accp != null) {
-      warmAccp = AttestationVerifier.builder().trustAnchor(nsm.rootCa().certificate()).crypto(accp).build();
+      warmAccp =
+          AttestationVerifier.builder()
+              .trustAnchor(nsm.rootCa().certificate())
+              .crypto(accp)
+              .build();
       warmAccp.verify(document);
       rawAccpVerifier = accp.signature("SHA384withECDSAinP1363Format");
       accpLeafKey = accp.ownPublicKey(leafKey);
@@ -80,7 +91,10 @@ public class VerifyBenchmark {
     return verifier.verify(signature);
   }
 
-  /** Full verification through ACCP with the chain already validated (a relying party's steady state). */
+  /**
+   * Full verification through ACCP with the chain already validated (a relying party's steady
+   * state).
+   */
   @Benchmark
   public VerifiedAttestation verifyWarmAccp() {
     return requireAccp(warmAccp).verify(document);

@@ -60,11 +60,13 @@ public class VsockNsmBenchmark {
 
     @Setup
     public void setUp() throws IOException {
-      stack = EnclaveEnvironment.builder()
-          .mode(NitroMode.EMULATED)
-          .services(StackServices.builder().nsmPort(VsockAddress.PORT_ANY).build())
-          .start();
-      VsockAddress served = stack.controls().service(ServiceEndpoint.NSM).orElseThrow().vsockAddress();
+      stack =
+          EnclaveEnvironment.builder()
+              .mode(NitroMode.EMULATED)
+              .services(StackServices.builder().nsmPort(VsockAddress.PORT_ANY).build())
+              .start();
+      VsockAddress served =
+          stack.controls().service(ServiceEndpoint.NSM).orElseThrow().vsockAddress();
       remote = RemoteNsm.connect(stack.transport(), served);
     }
 
@@ -81,7 +83,9 @@ public class VsockNsmBenchmark {
     return module.nsm.attestation(module.userData, module.nonce, null);
   }
 
-  /** One attestation document requested over vsock: encode, frame, serve, sign, frame back, decode. */
+  /**
+   * One attestation document requested over vsock: encode, frame, serve, sign, frame back, decode.
+   */
   @Benchmark
   public byte[] remoteAttest(OverVsock module) {
     return module.remote.attestation(module.userData, module.nonce, null);

@@ -3,10 +3,10 @@ package dev.nitroemu.bench;
 import static dev.nitroemu.bench.LoopbackPeers.CHUNKS_PER_BATCH;
 
 import dev.nitroemu.enclave.Closeables;
-import dev.nitroemu.vsock.ProxyAllowlist;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.vsock.ProxyAllowlist;
 import dev.nitroemu.vsock.VsockProxy;
 import java.io.EOFException;
 import java.io.IOException;
@@ -27,8 +27,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * The vsock-proxy path (enclave -> emulated vsock -> {@link VsockProxy} -> TCP server on 127.0.0.1)
  * against a raw loopback TCP connection to the same server: stream throughput with 64 KiB writes
- * (one op = one write, acknowledged per 1 MiB as in {@link VsockStreamBenchmark}) and connections per
- * second (connect, one-byte round trip, orderly close).
+ * (one op = one write, acknowledged per 1 MiB as in {@link VsockStreamBenchmark}) and connections
+ * per second (connect, one-byte round trip, orderly close).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -43,12 +43,13 @@ public class VsockProxyBenchmark {
     void start(LoopbackPeers.TcpServer server) throws IOException {
       destination = server;
       network = VsockNetwork.create();
-      proxy = VsockProxy.builder(network)
-          .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
-          .destination("127.0.0.1", destination.port())
-          .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
-          .build()
-          .start();
+      proxy =
+          VsockProxy.builder(network)
+              .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+              .destination("127.0.0.1", destination.port())
+              .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
+              .build()
+              .start();
     }
 
     void stop() {
@@ -68,7 +69,8 @@ public class VsockProxyBenchmark {
 
     @Setup
     public void setUp() throws IOException {
-      start(LoopbackPeers.TcpServer.threadPerConnection("proxy-drain", LoopbackPeers::drainAndClose));
+      start(
+          LoopbackPeers.TcpServer.threadPerConnection("proxy-drain", LoopbackPeers::drainAndClose));
       client = network.connect(proxy.localAddress());
       out = client.outputStream();
       acknowledgements = client.inputStream();
@@ -92,7 +94,8 @@ public class VsockProxyBenchmark {
 
     @Setup
     public void setUp() throws IOException {
-      server = LoopbackPeers.TcpServer.threadPerConnection("tcp-drain", LoopbackPeers::drainAndClose);
+      server =
+          LoopbackPeers.TcpServer.threadPerConnection("tcp-drain", LoopbackPeers::drainAndClose);
       client = new Socket(LoopbackPeers.loopback(), server.port());
       client.setTcpNoDelay(true);
       out = client.getOutputStream();
@@ -106,7 +109,10 @@ public class VsockProxyBenchmark {
     }
   }
 
-  /** One long-lived connection through a minimal Java TCP relay ({@link LoopbackPeers#relayTo}) to a draining server. */
+  /**
+   * One long-lived connection through a minimal Java TCP relay ({@link LoopbackPeers#relayTo}) to a
+   * draining server.
+   */
   @State(Scope.Thread)
   public static class RelayStream {
     final byte[] chunk = LoopbackPeers.chunk();
@@ -118,8 +124,11 @@ public class VsockProxyBenchmark {
 
     @Setup
     public void setUp() throws IOException {
-      server = LoopbackPeers.TcpServer.threadPerConnection("relay-drain", LoopbackPeers::drainAndClose);
-      relay = LoopbackPeers.TcpServer.threadPerConnection("relay", LoopbackPeers.relayTo(server.port()));
+      server =
+          LoopbackPeers.TcpServer.threadPerConnection("relay-drain", LoopbackPeers::drainAndClose);
+      relay =
+          LoopbackPeers.TcpServer.threadPerConnection(
+              "relay", LoopbackPeers.relayTo(server.port()));
       client = new Socket(LoopbackPeers.loopback(), relay.port());
       client.setTcpNoDelay(true);
       out = client.getOutputStream();
@@ -171,7 +180,9 @@ public class VsockProxyBenchmark {
     LoopbackPeers.sendBatch(stream.out, stream.acknowledgements, stream.chunk);
   }
 
-  /** 16 x 64 KiB through vsock and the proxy to the draining TCP server, then its acknowledgement. */
+  /**
+   * 16 x 64 KiB through vsock and the proxy to the draining TCP server, then its acknowledgement.
+   */
   @Benchmark
   @OperationsPerInvocation(CHUNKS_PER_BATCH)
   public void proxyStream(ProxyStream stream) throws IOException {
@@ -179,8 +190,8 @@ public class VsockProxyBenchmark {
   }
 
   /**
-   * Diagnostic, not a goal: 16 x 64 KiB through the minimal TCP relay, i.e. what any userspace copying
-   * proxy costs here (two extra kernel copies and a third busy thread).
+   * Diagnostic, not a goal: 16 x 64 KiB through the minimal TCP relay, i.e. what any userspace
+   * copying proxy costs here (two extra kernel copies and a third busy thread).
    */
   @Benchmark
   @OperationsPerInvocation(CHUNKS_PER_BATCH)

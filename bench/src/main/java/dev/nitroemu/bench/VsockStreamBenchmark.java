@@ -24,8 +24,8 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Stream throughput of one emulated vsock connection against a raw loopback TCP socket pair: 64 KiB
- * writes to a peer that drains them and acknowledges every 1 MiB. One operation is one 64 KiB write,
- * counted once its batch is acknowledged, so ops/s x 64 KiB is delivered bytes per second.
+ * writes to a peer that drains them and acknowledges every 1 MiB. One operation is one 64 KiB
+ * write, counted once its batch is acknowledged, so ops/s x 64 KiB is delivered bytes per second.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

@@ -6,7 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The soak's client threads: each runs its {@link SoakWorker}'s steps until stopped, then closes it. */
+/**
+ * The soak's client threads: each runs its {@link SoakWorker}'s steps until stopped, then closes
+ * it.
+ */
 final class WorkerThreads {
 
   private final Map<String, SoakWorker> workers = new LinkedHashMap<>();
@@ -20,28 +23,38 @@ final class WorkerThreads {
     }
   }
 
-  /** Starts every worker on a daemon thread of its name; returns the start time ({@link System#nanoTime()}). */
+  /**
+   * Starts every worker on a daemon thread of its name; returns the start time ({@link
+   * System#nanoTime()}).
+   */
   long start() {
     running = true;
-    workers.forEach((name, worker) -> {
-      Thread thread = new Thread(() -> {
-        try {
-          while (running) {
-            worker.step();
-          }
-        } finally {
-          worker.close();
-        }
-      }, name);
-      thread.setDaemon(true);
-      threads.add(thread);
-    });
+    workers.forEach(
+        (name, worker) -> {
+          Thread thread =
+              new Thread(
+                  () -> {
+                    try {
+                      while (running) {
+                        worker.step();
+                      }
+                    } finally {
+                      worker.close();
+                    }
+                  },
+                  name);
+          thread.setDaemon(true);
+          threads.add(thread);
+        });
     long start = System.nanoTime();
     threads.forEach(Thread::start);
     return start;
   }
 
-  /** Asks every worker to stop after its current step; returns the names of those still running after {@code wait}. */
+  /**
+   * Asks every worker to stop after its current step; returns the names of those still running
+   * after {@code wait}.
+   */
   List<String> stop(Duration wait) throws InterruptedException {
     running = false;
     long end = System.nanoTime() + wait.toNanos();

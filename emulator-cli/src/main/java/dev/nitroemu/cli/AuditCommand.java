@@ -15,11 +15,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code nitro-emu audit}: the running stack's KMS audit log, one line per call, optionally followed. */
+/**
+ * {@code nitro-emu audit}: the running stack's KMS audit log, one line per call, optionally
+ * followed.
+ */
 @Command(
     name = "audit",
     mixinStandardHelpOptions = true,
-    header = "Shows the KMS audit log of the stack: one line per call (time, operation, key, principal, decision).",
+    header =
+        "Shows the KMS audit log of the stack: one line per call (time, operation, key, principal, decision).",
     description = {
       "Reads <state-dir>/kms-audit.jsonl, the CloudTrail-shaped events the KMS mock writes for every "
           + "call (no plaintext, key material or secrets). A denied call's line says why: the key policy "
@@ -35,10 +39,14 @@ final class AuditCommand extends CliCommand {
 
   @Mixin StateDirOption stateDir;
 
-  @Option(names = {"-f", "--follow"}, description = "keep printing new calls until the stack stops")
+  @Option(
+      names = {"-f", "--follow"},
+      description = "keep printing new calls until the stack stops")
   boolean follow;
 
-  @Option(names = "--denied", description = "only denied calls (AccessDeniedException), each with its reason")
+  @Option(
+      names = "--denied",
+      description = "only denied calls (AccessDeniedException), each with its reason")
   boolean denied;
 
   @Option(names = "--json", description = "print the audit events as JSON lines, as stored")
@@ -52,9 +60,14 @@ final class AuditCommand extends CliCommand {
     PrintWriter err = spec.commandLine().getErr();
     if (stack.isEmpty()) {
       if (follow) {
-        throw new CliFailure("no stack is running on state directory " + dir + " to follow", StatusCommand.NOT_RUNNING);
+        throw new CliFailure(
+            "no stack is running on state directory " + dir + " to follow",
+            StatusCommand.NOT_RUNNING);
       }
-      err.println("nitro-emu: no stack is running on state directory " + dir + "; reading the audit log it left");
+      err.println(
+          "nitro-emu: no stack is running on state directory "
+              + dir
+              + "; reading the audit log it left");
       err.flush();
     }
     if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
@@ -69,7 +82,11 @@ final class AuditCommand extends CliCommand {
     ByteArrayOutputStream partial = new ByteArrayOutputStream();
     while (true) {
       position = printFrom(file, position, partial);
-      if (!follow || stack.isEmpty() || !ProcessHandle.of(stack.get().owner().pid()).map(ProcessHandle::isAlive).orElse(false)) {
+      if (!follow
+          || stack.isEmpty()
+          || !ProcessHandle.of(stack.get().owner().pid())
+              .map(ProcessHandle::isAlive)
+              .orElse(false)) {
         return;
       }
       try {

@@ -18,7 +18,10 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code nitro-emu build-eif}: writes an EIF from a kernel, cmdline and ramdisks, as AWS's {@code eif_build} does. */
+/**
+ * {@code nitro-emu build-eif}: writes an EIF from a kernel, cmdline and ramdisks, as AWS's {@code
+ * eif_build} does.
+ */
 @Command(
     name = "build-eif",
     description = {
@@ -27,41 +30,79 @@ import picocli.CommandLine.Option;
       "The same inputs and --build-time give the same bytes."
     })
 final class BuildEifCommand extends CliCommand {
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help message and exit.")
   boolean help;
 
-  @Option(names = "--kernel", required = true, paramLabel = "FILE", description = "kernel image (bzImage or Image)")
+  @Option(
+      names = "--kernel",
+      required = true,
+      paramLabel = "FILE",
+      description = "kernel image (bzImage or Image)")
   String kernel;
 
-  @Option(names = "--cmdline", required = true, paramLabel = "STRING", description = "kernel command line")
+  @Option(
+      names = "--cmdline",
+      required = true,
+      paramLabel = "STRING",
+      description = "kernel command line")
   String cmdline;
 
-  @Option(names = "--ramdisk", required = true, paramLabel = "FILE",
-      description = "ramdisk; repeat it: the first is the bootstrap ramdisk (PCR1), the others the image's (PCR2)")
+  @Option(
+      names = "--ramdisk",
+      required = true,
+      paramLabel = "FILE",
+      description =
+          "ramdisk; repeat it: the first is the bootstrap ramdisk (PCR1), the others the image's (PCR2)")
   List<String> ramdisks = new ArrayList<>();
 
-  @Option(names = "--signing-certificate", paramLabel = "PEM", description = "certificate whose P-384 key signs PCR0 (sets PCR8)")
+  @Option(
+      names = "--signing-certificate",
+      paramLabel = "PEM",
+      description = "certificate whose P-384 key signs PCR0 (sets PCR8)")
   String certificate;
 
-  @Option(names = "--private-key", paramLabel = "PEM", description = "the certificate's private key (SEC1 or PKCS#8 PEM)")
+  @Option(
+      names = "--private-key",
+      paramLabel = "PEM",
+      description = "the certificate's private key (SEC1 or PKCS#8 PEM)")
   String privateKey;
 
-  @Option(names = "--arch", paramLabel = "ARCH", defaultValue = "x86_64", description = "x86_64 or aarch64 (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--arch",
+      paramLabel = "ARCH",
+      defaultValue = "x86_64",
+      description = "x86_64 or aarch64 (default ${DEFAULT-VALUE})")
   String arch;
 
   @Option(names = "--name", paramLabel = "NAME", description = "ImageName in the metadata")
   String name;
 
-  @Option(names = "--version", paramLabel = "VERSION", description = "ImageVersion in the metadata (default: the name)")
+  @Option(
+      names = "--version",
+      paramLabel = "VERSION",
+      description = "ImageVersion in the metadata (default: the name)")
   String version;
 
-  @Option(names = "--build-time", paramLabel = "TIME", description = "BuildTime, e.g. 2025-01-01T00:00:00+00:00 (default: now)")
+  @Option(
+      names = "--build-time",
+      paramLabel = "TIME",
+      description = "BuildTime, e.g. 2025-01-01T00:00:00+00:00 (default: now)")
   String buildTime;
 
-  @Option(names = "--metadata", paramLabel = "FILE.json", description = "custom metadata: a JSON object")
+  @Option(
+      names = "--metadata",
+      paramLabel = "FILE.json",
+      description = "custom metadata: a JSON object")
   String metadata;
 
-  @Option(names = "--output", required = true, paramLabel = "FILE", description = "where to write the .eif")
+  @Option(
+      names = "--output",
+      required = true,
+      paramLabel = "FILE",
+      description = "where to write the .eif")
   String output;
 
   @Override
@@ -89,7 +130,8 @@ final class BuildEifCommand extends CliCommand {
       throw new CliFailure("--signing-certificate and --private-key go together", 2);
     }
     if (certificate != null) {
-      writer.signing(CliSupport.read(input(certificate), "signing certificate"), key(input(privateKey)));
+      writer.signing(
+          CliSupport.read(input(certificate), "signing certificate"), key(input(privateKey)));
     }
     EifFile eif;
     try {
@@ -123,7 +165,8 @@ final class BuildEifCommand extends CliCommand {
   }
 
   private static PrivateKey key(Path file) {
-    try (Reader reader = Files.newBufferedReader(file); PEMParser parser = new PEMParser(reader)) {
+    try (Reader reader = Files.newBufferedReader(file);
+        PEMParser parser = new PEMParser(reader)) {
       Object object = parser.readObject();
       JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
       if (object instanceof PEMKeyPair pair) {

@@ -13,7 +13,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "ca",
     mixinStandardHelpOptions = true,
-    header = "Creates (init) or exports (export) the emulator root CA that signs emulated attestation documents.",
+    header =
+        "Creates (init) or exports (export) the emulator root CA that signs emulated attestation documents.",
     description = {
       "init: create an emulator root CA in DIR (kept if one is already there).",
       "export: write the root certificate (PEM) to --out, or print it."
@@ -22,10 +23,16 @@ final class CaCommand extends CliCommand {
   @Parameters(index = "0", paramLabel = "init|export", description = "what to do")
   String action;
 
-  @Option(names = "--dir", paramLabel = "DIR", description = "CA directory (default: ${NITRO_EMU_HOME:-~/.nitro-emu}/ca)")
+  @Option(
+      names = "--dir",
+      paramLabel = "DIR",
+      description = "CA directory (default: ${NITRO_EMU_HOME:-~/.nitro-emu}/ca)")
   String dir;
 
-  @Option(names = "--out", paramLabel = "FILE", description = "export: where to write root.pem (default: standard output)")
+  @Option(
+      names = "--out",
+      paramLabel = "FILE",
+      description = "export: where to write root.pem (default: standard output)")
   String out;
 
   @Override

@@ -63,8 +63,8 @@ final class CliSupport {
   }
 
   /**
-   * Reads a binary blob file: raw bytes (what {@code fileb://} sends), or base64 text (what
-   * {@code aws ... --output text} prints), told apart by whether the whole file is base64.
+   * Reads a binary blob file: raw bytes (what {@code fileb://} sends), or base64 text (what {@code
+   * aws ... --output text} prints), told apart by whether the whole file is base64.
    */
   static byte[] readBlob(Path file, String what) {
     byte[] contents = read(file, what);
@@ -86,8 +86,9 @@ final class CliSupport {
   }
 
   /**
-   * Reads an unencrypted RSA private key, PKCS#8 ({@code PRIVATE KEY}, OpenSSL 3's {@code genrsa}) or
-   * PKCS#1 ({@code RSA PRIVATE KEY}), and returns it with its public half. Messages never quote the key.
+   * Reads an unencrypted RSA private key, PKCS#8 ({@code PRIVATE KEY}, OpenSSL 3's {@code genrsa})
+   * or PKCS#1 ({@code RSA PRIVATE KEY}), and returns it with its public half. Messages never quote
+   * the key.
    */
   static KeyPair rsaKeyPair(Path file) {
     String pem = new String(read(file, "recipient key"), StandardCharsets.US_ASCII);
@@ -95,7 +96,8 @@ final class CliSupport {
     try (PEMParser parser = new PEMParser(new StringReader(pem))) {
       object = parser.readObject();
     } catch (IOException | RuntimeException e) {
-      throw new CliFailure("recipient key " + file + " is not PEM (" + e.getClass().getSimpleName() + ")", 2);
+      throw new CliFailure(
+          "recipient key " + file + " is not PEM (" + e.getClass().getSimpleName() + ")", 2);
     }
     PrivateKey key;
     try {
@@ -111,19 +113,21 @@ final class CliSupport {
         throw new CliFailure("recipient key " + file + " is not an RSA private key", 2);
       }
       return new KeyPair(
-          KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(rsa.getModulus(), rsa.getPublicExponent())),
+          KeyFactory.getInstance("RSA")
+              .generatePublic(new RSAPublicKeySpec(rsa.getModulus(), rsa.getPublicExponent())),
           rsa);
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
       if (e instanceof CliFailure failure) {
         throw failure;
       }
-      throw new CliFailure("recipient key " + file + " is unusable (" + e.getClass().getSimpleName() + ")", 2);
+      throw new CliFailure(
+          "recipient key " + file + " is unusable (" + e.getClass().getSimpleName() + ")", 2);
     }
   }
 
   /**
-   * Writes a secret with {@link AtomicFiles}: owner-only ({@code 0600}) even when it replaces a wider
-   * file, never through a symbolic link, creating parent folders.
+   * Writes a secret with {@link AtomicFiles}: owner-only ({@code 0600}) even when it replaces a
+   * wider file, never through a symbolic link, creating parent folders.
    */
   static void writePrivate(Path file, byte[] bytes, String what) {
     try {
@@ -162,7 +166,8 @@ final class CliSupport {
   /** Loads an existing CA, failing with a hint when it is missing. */
   static EmulatorRootCa loadCa(Path dir) {
     if (!Files.isRegularFile(dir.resolve("root.pem"))) {
-      throw new CliFailure("no emulator CA in " + dir + " (create one with 'nitro-emu ca init --dir " + dir + "')");
+      throw new CliFailure(
+          "no emulator CA in " + dir + " (create one with 'nitro-emu ca init --dir " + dir + "')");
     }
     try {
       return EmulatorRootCa.load(dir);
@@ -176,7 +181,8 @@ final class CliSupport {
    * created on first use, when null), the profile in {@code profileFile} (or the built-in one), in
    * debug mode if asked. The caller may set more before building.
    */
-  static SoftwareNsm.Builder softwareNsm(NitroEmu.CliEnvironment env, String caDir, String profileFile, boolean debug) {
+  static SoftwareNsm.Builder softwareNsm(
+      NitroEmu.CliEnvironment env, String caDir, String profileFile, boolean debug) {
     EnclaveProfile enclave = profile(env, profileFile);
     if (debug) {
       enclave = enclave.toBuilder().debug(true).build();

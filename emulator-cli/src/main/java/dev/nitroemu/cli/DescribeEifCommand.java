@@ -7,7 +7,10 @@ import java.nio.file.NoSuchFileException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code nitro-emu describe-eif FILE}: what {@code nitro-cli describe-eif} prints, read by nitro-emu's own reader. */
+/**
+ * {@code nitro-emu describe-eif FILE}: what {@code nitro-cli describe-eif} prints, read by
+ * nitro-emu's own reader.
+ */
 @Command(
     name = "describe-eif",
     mixinStandardHelpOptions = true,

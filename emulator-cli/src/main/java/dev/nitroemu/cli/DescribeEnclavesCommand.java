@@ -7,17 +7,22 @@ import picocli.CommandLine.Mixin;
 @Command(
     name = "describe-enclaves",
     mixinStandardHelpOptions = true,
-    header = "Lists the running stack's enclaves as nitro-cli describe-enclaves does (a JSON array).",
-    description = "EnclaveName, EnclaveID, ProcessID, EnclaveCID, NumberOfCPUs, CPUIDs, MemoryMiB, State, Flags,"
-        + " Measurements per enclave; [] when none runs.")
+    header =
+        "Lists the running stack's enclaves as nitro-cli describe-enclaves does (a JSON array).",
+    description =
+        "EnclaveName, EnclaveID, ProcessID, EnclaveCID, NumberOfCPUs, CPUIDs, MemoryMiB, State, Flags,"
+            + " Measurements per enclave; [] when none runs.")
 final class DescribeEnclavesCommand extends CliCommand {
   @Mixin StateDirOption stateDir;
 
   @Override
   public void run() {
     try (EnclaveControl.Session session = EnclaveControl.Session.open(stateDir.resolve(env))) {
-      spec.commandLine().getOut().println(EnclaveControl.pretty(session.call(EnclaveControl.request("describe"))
-          .path("enclaves")));
+      spec.commandLine()
+          .getOut()
+          .println(
+              EnclaveControl.pretty(
+                  session.call(EnclaveControl.request("describe")).path("enclaves")));
       spec.commandLine().getOut().flush();
     }
   }

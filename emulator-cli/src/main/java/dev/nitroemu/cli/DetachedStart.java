@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code start --detach}: runs the same {@code start} in a background JVM (in a session of its own
  * where {@code setsid} exists, so closing the terminal does not stop it), appends its output to
- * {@code <state-dir>/stack.log}, and returns once it is ready, printing its endpoints; when it fails
- * first, its error line is this command's error and its exit code this command's.
+ * {@code <state-dir>/stack.log}, and returns once it is ready, printing its endpoints; when it
+ * fails first, its error line is this command's error and its exit code this command's.
  */
 final class DetachedStart {
   private static final long POLL_MILLIS = 100;
@@ -33,25 +33,34 @@ final class DetachedStart {
    * Starts the background stack and waits (at most {@code timeout}) until it is ready.
    *
    * @param originalArgs the command line as given, {@code --detach} included (it is dropped)
-   * @throws CliFailure when a stack already runs there, the background stack fails, or it is not ready in time
+   * @throws CliFailure when a stack already runs there, the background stack fails, or it is not
+   *     ready in time
    */
-  static void launch(NitroEmu.CliEnvironment env, Path state, List<String> originalArgs, Duration timeout,
+  static void launch(
+      NitroEmu.CliEnvironment env,
+      Path state,
+      List<String> originalArgs,
+      Duration timeout,
       PrintWriter out) {
-    StateDirectory.running(state).ifPresent(owner -> {
-      throw StateDirectory.inUse(state, owner);
-    });
+    StateDirectory.running(state)
+        .ifPresent(
+            owner -> {
+              throw StateDirectory.inUse(state, owner);
+            });
     Path dir = StateDirectory.prepare(state);
     Path log = StateDirectory.logFile(dir);
     long offset = openLog(log);
     Process child;
     try {
-      ProcessBuilder builder = new ProcessBuilder(command(originalArgs))
-          .directory(env.workingDir().toFile())
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-          .redirectErrorStream(true);
+      ProcessBuilder builder =
+          new ProcessBuilder(command(originalArgs))
+              .directory(env.workingDir().toFile())
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .redirectErrorStream(true);
       builder.environment().clear();
       builder.environment().putAll(env.env());
-      // Enclave containers (run-enclave): no Ryuk image or startup-check image to pull; the stack stops
+      // Enclave containers (run-enclave): no Ryuk image or startup-check image to pull; the stack
+      // stops
       // its enclaves itself. A user's own setting wins.
       builder.environment().putIfAbsent("TESTCONTAINERS_RYUK_DISABLED", "true");
       builder.environment().putIfAbsent("TESTCONTAINERS_CHECKS_DISABLE", "true");
@@ -67,8 +76,9 @@ final class DetachedStart {
       if (ready >= 0) {
         out.print(output.substring(0, ready));
         long pid = StateDirectory.running(dir).map(StateDirectory.Owner::pid).orElse(child.pid());
-        out.printf("nitro-emu: running in the background (pid %d, log %s); stop it with 'nitro-emu stop%s'%n", pid, log,
-            stateFlag(env, dir));
+        out.printf(
+            "nitro-emu: running in the background (pid %d, log %s); stop it with 'nitro-emu stop%s'%n",
+            pid, log, stateFlag(env, dir));
         out.flush();
         return;
       }
@@ -77,23 +87,35 @@ final class DetachedStart {
       }
       if (System.nanoTime() > deadline) {
         child.destroy();
-        throw new CliFailure("start --detach: the stack was not ready within " + timeout.toSeconds() + " s; see " + log);
+        throw new CliFailure(
+            "start --detach: the stack was not ready within "
+                + timeout.toSeconds()
+                + " s; see "
+                + log);
       }
       try {
         child.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new CliFailure("start --detach: interrupted while waiting; the stack may still start (see " + log + ")");
+        throw new CliFailure(
+            "start --detach: interrupted while waiting; the stack may still start (see "
+                + log
+                + ")");
       }
     }
   }
 
   /** {@code --state-dir DIR} when it is not the default, for the hints printed. */
   static String stateFlag(NitroEmu.CliEnvironment env, Path dir) {
-    return dir.equals(env.home().resolve("state").toAbsolutePath().normalize()) ? "" : " --state-dir " + dir;
+    return dir.equals(env.home().resolve("state").toAbsolutePath().normalize())
+        ? ""
+        : " --state-dir " + dir;
   }
 
-  /** This JVM's java, JVM options (no debugger agent) and class path, running {@code start} without --detach. */
+  /**
+   * This JVM's java, JVM options (no debugger agent) and class path, running {@code start} without
+   * --detach.
+   */
   private static List<String> command(List<String> originalArgs) {
     List<String> command = new ArrayList<>();
     Optional<Path> setsid = onPath("setsid");
@@ -131,15 +153,22 @@ final class DetachedStart {
     return Optional.empty();
   }
 
-  /** Creates the log (owner-only) if needed, refusing a symbolic link; returns where this start's output begins. */
+  /**
+   * Creates the log (owner-only) if needed, refusing a symbolic link; returns where this start's
+   * output begins.
+   */
   private static long openLog(Path log) {
     try {
       if (Files.isSymbolicLink(log)) {
-        throw new CliFailure("log file " + log + " is a symbolic link; remove it (links are never followed there)");
+        throw new CliFailure(
+            "log file " + log + " is a symbolic link; remove it (links are never followed there)");
       }
       if (!Files.exists(log, LinkOption.NOFOLLOW_LINKS)) {
-        Files.newByteChannel(log, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))).close();
+        Files.newByteChannel(
+                log,
+                java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+            .close();
       }
       return Files.size(log);
     } catch (UnsupportedOperationException e) {

@@ -23,17 +23,20 @@ import java.time.Duration;
  * The local control channel between the enclave commands ({@code run-enclave}, {@code
  * describe-enclaves}, {@code console}, {@code terminate-enclave}) and the stack that owns the
  * enclaves: one Unix socket {@code <state-dir>/enclaves/control_1}, spoken with the hybrid vsock
- * transport (parent side in the stack, port 1). A request is one frame of JSON ({@code "op"} and its
- * arguments); the answer is one frame of JSON ({@code "ok"}, and {@code "error"} with nitro-cli's
- * {@code "exitCode"} when not ok). A {@code console} answer is followed by frames of one type byte:
- * {@code L} and a console line, {@code K} (keep-alive, ignored) or {@code E} (the enclave ended).
+ * transport (parent side in the stack, port 1). A request is one frame of JSON ({@code "op"} and
+ * its arguments); the answer is one frame of JSON ({@code "ok"}, and {@code "error"} with
+ * nitro-cli's {@code "exitCode"} when not ok). A {@code console} answer is followed by frames of
+ * one type byte: {@code L} and a console line, {@code K} (keep-alive, ignored) or {@code E} (the
+ * enclave ended).
  */
 final class EnclaveControl {
   static final String DIRECTORY = "enclaves";
   static final String BASE_NAME = "control";
   static final long PORT = 1;
+
   /** CID of the (unused) enclave side of the control directory; any valid enclave CID. */
   static final long CHANNEL_CID = 16;
+
   static final int MAX_MESSAGE = 64 * 1024;
   static final byte LINE = 'L';
   static final byte KEEP_ALIVE = 'K';
@@ -66,10 +69,16 @@ final class EnclaveControl {
     return JSON.createObjectNode().put("ok", false).put("error", message).put("exitCode", exitCode);
   }
 
-  /** JSON as nitro-cli prints it (serde's pretty printer: two spaces, {@code "key": value}, one array item a line). */
+  /**
+   * JSON as nitro-cli prints it (serde's pretty printer: two spaces, {@code "key": value}, one
+   * array item a line).
+   */
   static String pretty(JsonNode node) {
-    DefaultPrettyPrinter printer = new DefaultPrettyPrinter()
-        .withSeparators(Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER));
+    DefaultPrettyPrinter printer =
+        new DefaultPrettyPrinter()
+            .withSeparators(
+                Separators.createDefaultInstance()
+                    .withObjectFieldValueSpacing(Separators.Spacing.AFTER));
     printer.indentArraysWith(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE);
     try {
       return JSON.writer(printer).writeValueAsString(node).replace("[ ]", "[]");
@@ -78,7 +87,9 @@ final class EnclaveControl {
     }
   }
 
-  /** One connection to the stack's control socket; a request, its answer, then (console) a stream. */
+  /**
+   * One connection to the stack's control socket; a request, its answer, then (console) a stream.
+   */
   static final class Session implements AutoCloseable {
     private final HybridVsockTransport transport;
     private final VsockConnection connection;
@@ -100,11 +111,17 @@ final class EnclaveControl {
       HybridVsockTransport transport =
           HybridVsockTransport.enclave(directory(stack.directory()), BASE_NAME, CHANNEL_CID);
       try {
-        return new Session(transport, transport.connect(VsockAddress.of(VsockAddress.CID_PARENT, PORT)));
+        return new Session(
+            transport, transport.connect(VsockAddress.of(VsockAddress.CID_PARENT, PORT)));
       } catch (IOException e) {
         transport.close();
-        throw new CliFailure("the stack on " + stack.directory() + " (pid " + stack.owner().pid()
-            + ") does not answer on its enclave control socket: " + e.getMessage());
+        throw new CliFailure(
+            "the stack on "
+                + stack.directory()
+                + " (pid "
+                + stack.owner().pid()
+                + ") does not answer on its enclave control socket: "
+                + e.getMessage());
       }
     }
 
@@ -120,7 +137,8 @@ final class EnclaveControl {
         connection.outputStream().flush();
         JsonNode answer = JSON.readTree(Frames.read(in, MAX_MESSAGE));
         if (!answer.path("ok").asBoolean()) {
-          throw new CliFailure(answer.path("error").asText("the stack refused the request"),
+          throw new CliFailure(
+              answer.path("error").asText("the stack refused the request"),
               answer.path("exitCode").asInt(1));
         }
         return answer;
@@ -130,7 +148,8 @@ final class EnclaveControl {
     }
 
     /**
-     * Prints console lines until the enclave ends, the stack goes or {@code timeout} (null: none) passes.
+     * Prints console lines until the enclave ends, the stack goes or {@code timeout} (null: none)
+     * passes.
      *
      * @return whether the enclave ended
      */

@@ -26,14 +26,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The enclaves of a running stack ({@code nitro-emu start}): it owns their {@link EnclaveContainer}s,
- * served by its own NSM and KMS, and answers the enclave commands on its {@link EnclaveControl}
- * socket. An enclave whose command ends is removed (as nitro-cli's enclave process goes with its
- * enclave); stopping the stack terminates every enclave.
+ * The enclaves of a running stack ({@code nitro-emu start}): it owns their {@link
+ * EnclaveContainer}s, served by its own NSM and KMS, and answers the enclave commands on its {@link
+ * EnclaveControl} socket. An enclave whose command ends is removed (as nitro-cli's enclave process
+ * goes with its enclave); stopping the stack terminates every enclave.
  */
 final class EnclaveHosting implements AutoCloseable {
   /** More enclaves than a parent instance can run (4); a bound on what one stack holds. */
   static final int MAX_ENCLAVES = 16;
+
   private static final int MAX_CONTROL_CONNECTIONS = 32;
 
   private final EnclaveEnvironment stack;
@@ -46,20 +47,29 @@ final class EnclaveHosting implements AutoCloseable {
     this.stack = stack;
     this.stateDir = stateDir;
     this.transport = transport;
-    this.server = StreamServer.<VsockConnection, VsockAddress>builder("enclave-control",
-            () -> transport.listen(VsockAddress.of(VsockAddress.CID_PARENT, EnclaveControl.PORT)), this::serve)
-        .limits(ConnectionLimits.DEFAULT.withMaxConnections(MAX_CONTROL_CONNECTIONS)
-            .withIdleTimeout(Duration.ofMinutes(5)))
-        .build();
+    this.server =
+        StreamServer.<VsockConnection, VsockAddress>builder(
+                "enclave-control",
+                () ->
+                    transport.listen(VsockAddress.of(VsockAddress.CID_PARENT, EnclaveControl.PORT)),
+                this::serve)
+            .limits(
+                ConnectionLimits.DEFAULT
+                    .withMaxConnections(MAX_CONTROL_CONNECTIONS)
+                    .withIdleTimeout(Duration.ofMinutes(5)))
+            .build();
   }
 
   /** Serves the enclave control socket of the stack {@code stack} on {@code stateDir}. */
   static EnclaveHosting start(EnclaveEnvironment stack, Path stateDir) throws IOException {
     Path directory = EnclaveControl.directory(stateDir);
     Files.createDirectories(directory);
-    Files.deleteIfExists(directory.resolve(EnclaveControl.BASE_NAME + "_" + EnclaveControl.PORT)); // a crashed stack's
+    Files.deleteIfExists(
+        directory.resolve(
+            EnclaveControl.BASE_NAME + "_" + EnclaveControl.PORT)); // a crashed stack's
     HybridVsockTransport transport =
-        HybridVsockTransport.parent(directory, EnclaveControl.BASE_NAME, EnclaveControl.CHANNEL_CID);
+        HybridVsockTransport.parent(
+            directory, EnclaveControl.BASE_NAME, EnclaveControl.CHANNEL_CID);
     EnclaveHosting hosting = new EnclaveHosting(stack, stateDir, transport);
     try {
       hosting.server.start();
@@ -71,18 +81,21 @@ final class EnclaveHosting implements AutoCloseable {
   }
 
   private void serve(VsockConnection connection, StreamServer.Slot slot) throws IOException {
-    JsonNode request = EnclaveControl.JSON.readTree(Frames.read(connection.inputStream(), EnclaveControl.MAX_MESSAGE));
+    JsonNode request =
+        EnclaveControl.JSON.readTree(
+            Frames.read(connection.inputStream(), EnclaveControl.MAX_MESSAGE));
     OutputStream out = connection.outputStream();
     String op = request.path("op").asText();
     JsonNode answer;
     try {
-      answer = switch (op) {
-        case "run" -> run(request);
-        case "describe" -> describe();
-        case "terminate" -> terminate(request);
-        case "console" -> console(request, out);
-        default -> EnclaveControl.error("unknown enclave control operation '" + op + "'", 1);
-      };
+      answer =
+          switch (op) {
+            case "run" -> run(request);
+            case "describe" -> describe();
+            case "terminate" -> terminate(request);
+            case "console" -> console(request, out);
+            default -> EnclaveControl.error("unknown enclave control operation '" + op + "'", 1);
+          };
     } catch (RuntimeException e) {
       answer = EnclaveControl.error(op + ": " + e.getMessage(), 1);
     }
@@ -101,13 +114,15 @@ final class EnclaveHosting implements AutoCloseable {
     }
     String image = request.path("image").asText();
     boolean debug = request.path("debug").asBoolean();
-    EnclaveContainer container = new EnclaveContainer(image)
-        .withMemoryMib(request.path("memoryMib").asInt())
-        .withCpuCount(request.path("cpuCount").asInt())
-        .withEnclaveName(request.hasNonNull("name") ? request.path("name").asText() : defaultName(image))
-        .withDebugMode(debug)
-        .withEnvironment(stack)
-        .withLabel("dev.nitroemu.state-dir", stateDir.toString());
+    EnclaveContainer container =
+        new EnclaveContainer(image)
+            .withMemoryMib(request.path("memoryMib").asInt())
+            .withCpuCount(request.path("cpuCount").asInt())
+            .withEnclaveName(
+                request.hasNonNull("name") ? request.path("name").asText() : defaultName(image))
+            .withDebugMode(debug)
+            .withEnvironment(stack)
+            .withLabel("dev.nitroemu.state-dir", stateDir.toString());
     if (request.hasNonNull("cid")) {
       container.withEnclaveCid(request.path("cid").asLong());
     }
@@ -121,7 +136,8 @@ final class EnclaveHosting implements AutoCloseable {
       container.start();
     } catch (RuntimeException e) {
       container.stop();
-      return EnclaveControl.error("cannot start an enclave from image '" + image + "': " + rootMessage(e),
+      return EnclaveControl.error(
+          "cannot start an enclave from image '" + image + "': " + rootMessage(e),
           EnclaveControl.E_ENCLAVE_BOOT_FAILURE);
     }
     try {
@@ -132,7 +148,8 @@ final class EnclaveHosting implements AutoCloseable {
       return EnclaveControl.JSON.createObjectNode().put("ok", true).set("enclave", answer);
     } catch (IOException | RuntimeException e) {
       container.stop();
-      return EnclaveControl.error("the enclave started but cannot be described: " + e.getMessage(),
+      return EnclaveControl.error(
+          "the enclave started but cannot be described: " + e.getMessage(),
           EnclaveControl.E_ENCLAVE_BOOT_FAILURE);
     }
   }
@@ -154,9 +171,16 @@ final class EnclaveHosting implements AutoCloseable {
     }
     for (int i = 0; i < 3; i++) {
       if (!Arrays.equals(profile.imagePcr(i), stack.info().pcr(i))) {
-        return Optional.of(EnclaveControl.error("--eif-path " + eif + ": its PCR" + i + " is not the stack's (the"
-            + " emulator attests the stack's boot PCRs for every enclave); start the stack with --eif " + eif,
-            EnclaveControl.E_INVALID_ARGUMENT));
+        return Optional.of(
+            EnclaveControl.error(
+                "--eif-path "
+                    + eif
+                    + ": its PCR"
+                    + i
+                    + " is not the stack's (the"
+                    + " emulator attests the stack's boot PCRs for every enclave); start the stack with --eif "
+                    + eif,
+                EnclaveControl.E_INVALID_ARGUMENT));
       }
     }
     return Optional.empty();
@@ -188,7 +212,8 @@ final class EnclaveHosting implements AutoCloseable {
         String id = request.path("id").asText();
         HostedEnclave hosted = enclaves.remove(id);
         if (hosted == null) {
-          return EnclaveControl.error("no running enclave has the ID '" + id + "'",
+          return EnclaveControl.error(
+              "no running enclave has the ID '" + id + "'",
               EnclaveControl.E_ENCLAVE_PROCESS_CONNECTION_FAILURE);
         }
         chosen.add(hosted);
@@ -206,7 +231,9 @@ final class EnclaveHosting implements AutoCloseable {
     return answer;
   }
 
-  /** Streams the console of the enclave named in {@code request}; null: the answer went out already. */
+  /**
+   * Streams the console of the enclave named in {@code request}; null: the answer went out already.
+   */
   private JsonNode console(JsonNode request, OutputStream out) throws IOException {
     String id = request.path("id").asText();
     HostedEnclave hosted;
@@ -214,14 +241,22 @@ final class EnclaveHosting implements AutoCloseable {
       hosted = enclaves.get(id);
     }
     if (hosted == null) {
-      return EnclaveControl.error("no running enclave has the ID '" + id + "'",
+      return EnclaveControl.error(
+          "no running enclave has the ID '" + id + "'",
           EnclaveControl.E_ENCLAVE_PROCESS_CONNECTION_FAILURE);
     }
     if (!hosted.debugMode()) {
-      return EnclaveControl.error("enclave " + id + " was not started with --debug-mode: its console is not"
-          + " available (as with nitro-cli)", EnclaveControl.E_CONSOLE_CONNECTION_FAILURE);
+      return EnclaveControl.error(
+          "enclave "
+              + id
+              + " was not started with --debug-mode: its console is not"
+              + " available (as with nitro-cli)",
+          EnclaveControl.E_CONSOLE_CONNECTION_FAILURE);
     }
-    Frames.write(out, EnclaveControl.JSON.writeValueAsBytes(EnclaveControl.JSON.createObjectNode().put("ok", true)));
+    Frames.write(
+        out,
+        EnclaveControl.JSON.writeValueAsBytes(
+            EnclaveControl.JSON.createObjectNode().put("ok", true)));
     out.flush();
     long next = 0;
     try {
@@ -234,7 +269,8 @@ final class EnclaveHosting implements AutoCloseable {
         }
         List<String> lines = batch.lines();
         if (lines.isEmpty()) {
-          Frames.write(out, new byte[] {EnclaveControl.KEEP_ALIVE}); // fails once the client has gone
+          Frames.write(
+              out, new byte[] {EnclaveControl.KEEP_ALIVE}); // fails once the client has gone
           if (hosted.exited()) {
             reap();
           }
@@ -259,13 +295,16 @@ final class EnclaveHosting implements AutoCloseable {
   private void reap() {
     List<HostedEnclave> gone = new ArrayList<>();
     synchronized (enclaves) {
-      enclaves.values().removeIf(hosted -> {
-        boolean exited = hosted.exited();
-        if (exited) {
-          gone.add(hosted);
-        }
-        return exited;
-      });
+      enclaves
+          .values()
+          .removeIf(
+              hosted -> {
+                boolean exited = hosted.exited();
+                if (exited) {
+                  gone.add(hosted);
+                }
+                return exited;
+              });
     }
     gone.forEach(EnclaveHosting::stop);
   }
@@ -292,7 +331,10 @@ final class EnclaveHosting implements AutoCloseable {
     }
   }
 
-  /** nitro-cli names an enclave after its EIF file; here after the image, without registry path or tag. */
+  /**
+   * nitro-cli names an enclave after its EIF file; here after the image, without registry path or
+   * tag.
+   */
   static String defaultName(String image) {
     String last = image.substring(image.lastIndexOf('/') + 1);
     int colon = last.indexOf(':');
@@ -306,7 +348,8 @@ final class EnclaveHosting implements AutoCloseable {
     while (cause.getCause() != null && cause.getCause() != cause) {
       cause = cause.getCause();
     }
-    String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    String message =
+        cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     return message.replace('\n', ' ');
   }
 

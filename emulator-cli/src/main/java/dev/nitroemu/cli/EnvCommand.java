@@ -7,11 +7,15 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code nitro-emu env}: the shell exports that point AWS clients and enclave apps at the running stack. */
+/**
+ * {@code nitro-emu env}: the shell exports that point AWS clients and enclave apps at the running
+ * stack.
+ */
 @Command(
     name = "env",
     mixinStandardHelpOptions = true,
-    header = "Prints the shell exports for the running stack: KMS endpoint, credentials, region, NITRO_VSOCK_MAP.",
+    header =
+        "Prints the shell exports for the running stack: KMS endpoint, credentials, region, NITRO_VSOCK_MAP.",
     description = {
       "Use it as: eval \"$(nitro-emu env)\". AWS SDKs and the AWS CLI v2 then call the KMS mock "
           + "(AWS_ENDPOINT_URL_KMS, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION/AWS_DEFAULT_REGION; "
@@ -40,9 +44,14 @@ final class EnvCommand extends CliCommand {
     out.flush();
   }
 
-  /** The value as a POSIX shell word: bare when it is only safe characters, else in single quotes. */
+  /**
+   * The value as a POSIX shell word: bare when it is only safe characters, else in single quotes.
+   */
   static String shellQuoted(String value) {
-    if (!value.isEmpty() && value.chars().allMatch(c -> Character.isLetterOrDigit(c) || "@%+=:,./_-".indexOf(c) >= 0)) {
+    if (!value.isEmpty()
+        && value
+            .chars()
+            .allMatch(c -> Character.isLetterOrDigit(c) || "@%+=:,./_-".indexOf(c) >= 0)) {
       return value;
     }
     return "'" + value.replace("'", "'\\''") + "'";

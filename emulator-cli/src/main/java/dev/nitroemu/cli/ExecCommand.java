@@ -19,7 +19,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "exec",
     mixinStandardHelpOptions = true,
-    header = "Runs an unmodified enclave program on the host with /dev/nsm and AF_VSOCK served by the stack.",
+    header =
+        "Runs an unmodified enclave program on the host with /dev/nsm and AF_VSOCK served by the stack.",
     description = {
       "Usage: nitro-emu exec [--vsock-dir DIR] -- COMMAND [ARGS...]. COMMAND (any language, static or dynamic)"
           + " runs under nitro-emu-init: open(\"/dev/nsm\") and its ioctl reach the stack's NSM, and"
@@ -29,41 +30,71 @@ import picocli.CommandLine.Parameters;
           + " cannot start; 126/127 when COMMAND cannot be run or is not found."
     })
 final class ExecCommand extends CliCommand {
-  @Option(names = "--vsock-dir", paramLabel = "DIR", defaultValue = "${env:NITRO_EMU_VSOCK_DIR}",
-      description = "the stack's hybrid vsock directory, as given to 'start --vsock-dir' (default: $NITRO_EMU_VSOCK_DIR)")
+  @Option(
+      names = "--vsock-dir",
+      paramLabel = "DIR",
+      defaultValue = "${env:NITRO_EMU_VSOCK_DIR}",
+      description =
+          "the stack's hybrid vsock directory, as given to 'start --vsock-dir' (default: $NITRO_EMU_VSOCK_DIR)")
   String vsockDir;
 
-  @Option(names = "--nsm-port", paramLabel = "PORT", description = "vsock port of the stack's NSM service (default: "
-      + NsmVsockServer.DEFAULT_PORT + ")")
+  @Option(
+      names = "--nsm-port",
+      paramLabel = "PORT",
+      description =
+          "vsock port of the stack's NSM service (default: " + NsmVsockServer.DEFAULT_PORT + ")")
   long nsmPort = NsmVsockServer.DEFAULT_PORT;
 
-  @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "the program and its arguments (after --)")
+  @Parameters(
+      paramLabel = "COMMAND",
+      arity = "1..*",
+      description = "the program and its arguments (after --)")
   List<String> command;
 
   @Override
   public void run() {
     if (vsockDir == null || vsockDir.isBlank()) {
-      throw new CliFailure("exec: give --vsock-dir DIR (or set NITRO_EMU_VSOCK_DIR), the directory of a stack"
-          + " started with 'nitro-emu start --vsock-dir DIR'", 2);
+      throw new CliFailure(
+          "exec: give --vsock-dir DIR (or set NITRO_EMU_VSOCK_DIR), the directory of a stack"
+              + " started with 'nitro-emu start --vsock-dir DIR'",
+          2);
     }
     Path directory = env.resolve(vsockDir).toAbsolutePath().normalize();
     Path nsmSocket = directory.resolve(HybridVsockTransport.DEFAULT_BASE_NAME + "_" + nsmPort);
     if (!Files.exists(nsmSocket)) {
-      throw new CliFailure("exec: no NSM service at " + nsmSocket + " (start the stack with 'nitro-emu start"
-          + " --vsock-dir " + directory + "')", StatusCommand.NOT_RUNNING);
+      throw new CliFailure(
+          "exec: no NSM service at "
+              + nsmSocket
+              + " (start the stack with 'nitro-emu start"
+              + " --vsock-dir "
+              + directory
+              + "')",
+          StatusCommand.NOT_RUNNING);
     }
-    SupervisorBinary.unavailableReason().ifPresent(reason -> {
-      throw new CliFailure("exec: " + reason);
-    });
+    SupervisorBinary.unavailableReason()
+        .ifPresent(
+            reason -> {
+              throw new CliFailure("exec: " + reason);
+            });
     Path binDirectory = null;
     try {
       binDirectory = Files.createTempDirectory("nitro-emu-exec");
       Path supervisor = SupervisorBinary.extractTo(binDirectory);
-      List<String> full = new ArrayList<>(List.of(supervisor.toString(), "--vsock-dir", directory.toString(),
-          "--nsm-port", Long.toString(nsmPort), "--"));
+      List<String> full =
+          new ArrayList<>(
+              List.of(
+                  supervisor.toString(),
+                  "--vsock-dir",
+                  directory.toString(),
+                  "--nsm-port",
+                  Long.toString(nsmPort),
+                  "--"));
       full.addAll(command);
-      ProcessBuilder builder = new ProcessBuilder(full).inheritIO().directory(env.workingDir().toFile());
-      builder.environment().put(HybridVsockTransport.DIRECTORY_ENVIRONMENT_VARIABLE, directory.toString());
+      ProcessBuilder builder =
+          new ProcessBuilder(full).inheritIO().directory(env.workingDir().toFile());
+      builder
+          .environment()
+          .put(HybridVsockTransport.DIRECTORY_ENVIRONMENT_VARIABLE, directory.toString());
       Process process = builder.start();
       throw new CliExit(process.waitFor());
     } catch (IOException e) {

@@ -7,8 +7,8 @@ import java.util.concurrent.TimeUnit;
  * Keeps a foreground command running until the JVM is asked to stop (Ctrl-C, SIGTERM), and holds
  * the JVM's exit until the command has closed what it opened.
  *
- * <p>Open it first in a try-with-resources, so it is closed last: the shutdown hook releases
- * {@link #await()}, the other resources close, then {@link #close()} lets the hook (and the JVM) finish.
+ * <p>Open it first in a try-with-resources, so it is closed last: the shutdown hook releases {@link
+ * #await()}, the other resources close, then {@link #close()} lets the hook (and the JVM) finish.
  */
 final class Foreground implements AutoCloseable {
   private static final long CLOSE_GRACE_SECONDS = 10;

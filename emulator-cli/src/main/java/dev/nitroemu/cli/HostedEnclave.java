@@ -48,8 +48,15 @@ final class HostedEnclave {
   ObjectNode runInfo() throws IOException {
     ObjectNode described = describe();
     ObjectNode info = EnclaveControl.JSON.createObjectNode();
-    for (String field : List.of("EnclaveName", "EnclaveID", "ProcessID", "EnclaveCID", "NumberOfCPUs", "CPUIDs",
-        "MemoryMiB")) {
+    for (String field :
+        List.of(
+            "EnclaveName",
+            "EnclaveID",
+            "ProcessID",
+            "EnclaveCID",
+            "NumberOfCPUs",
+            "CPUIDs",
+            "MemoryMiB")) {
       info.set(field, described.get(field));
     }
     return info;
@@ -79,8 +86,8 @@ final class HostedEnclave {
   /**
    * Waits up to {@code millis} for console lines after number {@code next}.
    *
-   * @return the lines from {@code next} on (from the oldest kept, if older ones were dropped), none on
-   *     timeout; null once the enclave has ended and every line was read
+   * @return the lines from {@code next} on (from the oldest kept, if older ones were dropped), none
+   *     on timeout; null once the enclave has ended and every line was read
    */
   synchronized Batch linesFrom(long next, long millis) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
@@ -104,6 +111,10 @@ final class HostedEnclave {
 
   /** For a JSON answer. */
   static JsonNode terminated(String name, String id) {
-    return EnclaveControl.JSON.createObjectNode().put("EnclaveName", name).put("EnclaveID", id).put("Terminated", true);
+    return EnclaveControl.JSON
+        .createObjectNode()
+        .put("EnclaveName", name)
+        .put("EnclaveID", id)
+        .put("Terminated", true);
   }
 }

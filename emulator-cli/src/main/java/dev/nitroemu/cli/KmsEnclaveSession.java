@@ -33,18 +33,23 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
- * The enclave side of one {@code nitro-emu kms} call, as {@code kmstool-enclave-cli} does it: an NSM
- * (the running stack's NSM service, or an offline emulated one), an {@link EnclaveKmsClient} over it
- * (RSA-2048 recipient key, attestation document, {@code Recipient}, CMS unwrap) and the last
- * {@code CiphertextForRecipient} seen, for {@code --envelope-out}. Says on stderr which NSM attests.
+ * The enclave side of one {@code nitro-emu kms} call, as {@code kmstool-enclave-cli} does it: an
+ * NSM (the running stack's NSM service, or an offline emulated one), an {@link EnclaveKmsClient}
+ * over it (RSA-2048 recipient key, attestation document, {@code Recipient}, CMS unwrap) and the
+ * last {@code CiphertextForRecipient} seen, for {@code --envelope-out}. Says on stderr which NSM
+ * attests.
  */
 final class KmsEnclaveSession implements AutoCloseable {
   /** The stack's KMS when nothing else names an endpoint. */
-  static final URI DEFAULT_ENDPOINT = URI.create("http://127.0.0.1:" + StartCommand.DEFAULT_KMS_PORT);
+  static final URI DEFAULT_ENDPOINT =
+      URI.create("http://127.0.0.1:" + StartCommand.DEFAULT_KMS_PORT);
 
   static final String DEFAULT_REGION = "us-east-1";
 
-  /** The stack's access key and secret ({@code test}/{@code test}) when neither the environment nor the stack names others. */
+  /**
+   * The stack's access key and secret ({@code test}/{@code test}) when neither the environment nor
+   * the stack names others.
+   */
   static final String DEFAULT_CREDENTIAL = "test";
 
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -76,23 +81,39 @@ final class KmsEnclaveSession implements AutoCloseable {
 
   private void start(NitroEmu.CliEnvironment env, KmsOptions options, PrintWriter err) {
     String choice = options.nsm;
-    if (!KmsOptions.NSM_AUTO.equals(choice) && !KmsOptions.NSM_STACK.equals(choice) && !KmsOptions.NSM_OFFLINE.equals(choice)) {
+    if (!KmsOptions.NSM_AUTO.equals(choice)
+        && !KmsOptions.NSM_STACK.equals(choice)
+        && !KmsOptions.NSM_OFFLINE.equals(choice)) {
       throw new CliFailure("--nsm: expected auto, stack or offline, got '" + choice + "'", 2);
     }
     if (options.offlineOptionsGiven() && !KmsOptions.NSM_OFFLINE.equals(choice)) {
-      throw new CliFailure("--ca, --profile and --debug set up an offline NSM: add --nsm offline", 2);
+      throw new CliFailure(
+          "--ca, --profile and --debug set up an offline NSM: add --nsm offline", 2);
     }
-    Path endpointsFile = options.endpointsFile != null
-        ? env.resolve(options.endpointsFile)
-        : (options.stateDir != null ? env.resolve(options.stateDir) : env.home().resolve("state")).resolve("endpoints.json");
+    Path endpointsFile =
+        options.endpointsFile != null
+            ? env.resolve(options.endpointsFile)
+            : (options.stateDir != null
+                    ? env.resolve(options.stateDir)
+                    : env.home().resolve("state"))
+                .resolve("endpoints.json");
     Optional<StackEndpoints> stack = StackEndpoints.read(endpointsFile);
     Nsm nsm = nsm(env, options, choice, stack, endpointsFile, err);
 
     Map<String, String> vars = env.env();
-    endpoint = endpoint(first(options.endpoint, vars.get("AWS_ENDPOINT_URL_KMS"), vars.get("AWS_ENDPOINT_URL"),
-        stack.flatMap(s -> s.kms("endpoint")).orElse(null)));
-    String region = first(options.region, vars.get("AWS_REGION"), vars.get("AWS_DEFAULT_REGION"),
-        stack.flatMap(s -> s.kms("region")).orElse(DEFAULT_REGION));
+    endpoint =
+        endpoint(
+            first(
+                options.endpoint,
+                vars.get("AWS_ENDPOINT_URL_KMS"),
+                vars.get("AWS_ENDPOINT_URL"),
+                stack.flatMap(s -> s.kms("endpoint")).orElse(null)));
+    String region =
+        first(
+            options.region,
+            vars.get("AWS_REGION"),
+            vars.get("AWS_DEFAULT_REGION"),
+            stack.flatMap(s -> s.kms("region")).orElse(DEFAULT_REGION));
     KmsClient kms = resources.add(kmsClient(endpoint, region, credentials(vars, stack)));
     EnclaveKmsClient.Builder builder = EnclaveKmsClient.builder().nsm(nsm).kmsClient(kms);
     if (options.recipientKey != null) {
@@ -104,34 +125,55 @@ final class KmsEnclaveSession implements AutoCloseable {
   }
 
   /** The NSM {@code --nsm} asks for, saying on stderr which one attests. */
-  private Nsm nsm(NitroEmu.CliEnvironment env, KmsOptions options, String choice, Optional<StackEndpoints> stack,
-      Path endpointsFile, PrintWriter err) {
+  private Nsm nsm(
+      NitroEmu.CliEnvironment env,
+      KmsOptions options,
+      String choice,
+      Optional<StackEndpoints> stack,
+      Path endpointsFile,
+      PrintWriter err) {
     String whyOffline;
     if (KmsOptions.NSM_OFFLINE.equals(choice)) {
       whyOffline = "as --nsm offline asks";
     } else if (stack.isEmpty()) {
       if (KmsOptions.NSM_STACK.equals(choice)) {
-        throw new CliFailure("no running stack: " + endpointsFile + " not found (start one with nitro-emu start, or use --nsm offline)");
+        throw new CliFailure(
+            "no running stack: "
+                + endpointsFile
+                + " not found (start one with nitro-emu start, or use --nsm offline)");
       }
       whyOffline = "no running stack (" + endpointsFile + " not found)";
     } else {
       VsockAddress address = stack.get().nsmAddress();
       try {
-        VsockNetwork network = resources.add(VsockNetwork.builder().mappingFile(stack.get().mappingFile()).build());
+        VsockNetwork network =
+            resources.add(VsockNetwork.builder().mappingFile(stack.get().mappingFile()).build());
         Nsm remote = resources.add(RemoteNsm.connect(network, address));
-        err.printf("nitro-emu: attesting with the running stack's NSM at %s (module %s)%n", address, stack.get().moduleId());
+        err.printf(
+            "nitro-emu: attesting with the running stack's NSM at %s (module %s)%n",
+            address, stack.get().moduleId());
         return remote;
       } catch (IOException | RuntimeException e) {
         String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         if (KmsOptions.NSM_STACK.equals(choice)) {
           throw new CliFailure("the stack's NSM at " + address + " is not reachable: " + reason);
         }
-        whyOffline = "the stack's NSM at " + address + " is not reachable (" + reason + "; stale " + endpointsFile + "?)";
+        whyOffline =
+            "the stack's NSM at "
+                + address
+                + " is not reachable ("
+                + reason
+                + "; stale "
+                + endpointsFile
+                + "?)";
       }
     }
-    SoftwareNsm offline = resources.add(CliSupport.softwareNsm(env, options.caDir, options.profile, options.debug).build());
+    SoftwareNsm offline =
+        resources.add(
+            CliSupport.softwareNsm(env, options.caDir, options.profile, options.debug).build());
     Path ca = options.caDir == null ? env.defaultCaDir() : env.resolve(options.caDir);
-    err.printf("nitro-emu: attesting with an offline emulated NSM (module %s, CA %s%s): %s%n",
+    err.printf(
+        "nitro-emu: attesting with an offline emulated NSM (module %s, CA %s%s): %s%n",
         offline.moduleId(), ca, options.debug ? ", debug mode" : "", whyOffline);
     return offline;
   }
@@ -147,15 +189,23 @@ final class KmsEnclaveSession implements AutoCloseable {
   }
 
   /**
-   * Runs one KMS operation, turning a refusal or failure into a one-line {@link CliFailure} (exit 1).
+   * Runs one KMS operation, turning a refusal or failure into a one-line {@link CliFailure} (exit
+   * 1).
    */
   <T> T call(String operation, Supplier<T> action) {
     try {
       return action.get();
     } catch (AwsServiceException e) {
-      String code = e.awsErrorDetails() == null ? "HTTP " + e.statusCode() : e.awsErrorDetails().errorCode();
-      String message = e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorMessage();
-      throw new CliFailure("kms " + operation + " refused: " + code + (message == null || message.isBlank() ? "" : ": " + message));
+      String code =
+          e.awsErrorDetails() == null ? "HTTP " + e.statusCode() : e.awsErrorDetails().errorCode();
+      String message =
+          e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorMessage();
+      throw new CliFailure(
+          "kms "
+              + operation
+              + " refused: "
+              + code
+              + (message == null || message.isBlank() ? "" : ": " + message));
     } catch (NsmException e) {
       throw new CliFailure("kms " + operation + ": attestation failed: " + e.getMessage());
     } catch (SdkClientException e) {
@@ -175,24 +225,33 @@ final class KmsEnclaveSession implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new CliFailure("--region: " + e.getMessage(), 2);
     }
-    ExecutionInterceptor envelopeRecorder = new ExecutionInterceptor() {
-      @Override
-      public void afterUnmarshalling(Context.AfterUnmarshalling context, ExecutionAttributes attributes) {
-        context.response().getValueForField("CiphertextForRecipient", SdkBytes.class)
-            .ifPresent(bytes -> lastEnvelope.set(bytes.asByteArray()));
-      }
-    };
+    ExecutionInterceptor envelopeRecorder =
+        new ExecutionInterceptor() {
+          @Override
+          public void afterUnmarshalling(
+              Context.AfterUnmarshalling context, ExecutionAttributes attributes) {
+            context
+                .response()
+                .getValueForField("CiphertextForRecipient", SdkBytes.class)
+                .ifPresent(bytes -> lastEnvelope.set(bytes.asByteArray()));
+          }
+        };
     return KmsClient.builder()
         .endpointOverride(endpoint)
         .region(signingRegion)
         .credentialsProvider(StaticCredentialsProvider.create(credentials))
-        .httpClientBuilder(UrlConnectionHttpClient.builder().connectionTimeout(CONNECT_TIMEOUT).socketTimeout(READ_TIMEOUT))
-        .overrideConfiguration(c -> c.apiCallTimeout(CALL_TIMEOUT).addExecutionInterceptor(envelopeRecorder))
+        .httpClientBuilder(
+            UrlConnectionHttpClient.builder()
+                .connectionTimeout(CONNECT_TIMEOUT)
+                .socketTimeout(READ_TIMEOUT))
+        .overrideConfiguration(
+            c -> c.apiCallTimeout(CALL_TIMEOUT).addExecutionInterceptor(envelopeRecorder))
         .build();
   }
 
   /** The standard AWS variables if set, else the stack's credentials, else test/test. */
-  private static AwsCredentials credentials(Map<String, String> vars, Optional<StackEndpoints> stack) {
+  private static AwsCredentials credentials(
+      Map<String, String> vars, Optional<StackEndpoints> stack) {
     String accessKey = blankToNull(vars.get("AWS_ACCESS_KEY_ID"));
     String secretKey = blankToNull(vars.get("AWS_SECRET_ACCESS_KEY"));
     if ((accessKey == null) != (secretKey == null)) {
@@ -200,7 +259,8 @@ final class KmsEnclaveSession implements AutoCloseable {
     }
     if (accessKey != null) {
       String token = blankToNull(vars.get("AWS_SESSION_TOKEN"));
-      return token == null ? AwsBasicCredentials.create(accessKey, secretKey)
+      return token == null
+          ? AwsBasicCredentials.create(accessKey, secretKey)
           : AwsSessionCredentials.create(accessKey, secretKey, token);
     }
     return AwsBasicCredentials.create(
@@ -214,8 +274,10 @@ final class KmsEnclaveSession implements AutoCloseable {
     }
     try {
       URI uri = new URI(text.strip());
-      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
-        throw new CliFailure("KMS endpoint must be an http:// or https:// URL with a host, got '" + text + "'", 2);
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+          || uri.getHost() == null) {
+        throw new CliFailure(
+            "KMS endpoint must be an http:// or https:// URL with a host, got '" + text + "'", 2);
       }
       return uri;
     } catch (java.net.URISyntaxException e) {

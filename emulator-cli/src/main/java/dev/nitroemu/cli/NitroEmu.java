@@ -68,7 +68,12 @@ public final class NitroEmu implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(execute(CliEnvironment.system(), new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    System.exit(
+        execute(
+            CliEnvironment.system(),
+            new PrintWriter(System.out, true),
+            new PrintWriter(System.err, true),
+            args));
   }
 
   /** Runs the command with the given environment and streams; returns the exit code. */
@@ -85,12 +90,13 @@ public final class NitroEmu implements Runnable {
           return ex instanceof CliFailure failure ? failure.exitCode() : 1;
         });
     cli.setUsageHelpAutoWidth(true);
-    cli.setParameterExceptionHandler((ex, args2) -> {
-      CommandLine cmd = ex.getCommandLine();
-      cmd.getErr().println(usageError(ex));
-      cmd.getErr().flush();
-      return 2;
-    });
+    cli.setParameterExceptionHandler(
+        (ex, args2) -> {
+          CommandLine cmd = ex.getCommandLine();
+          cmd.getErr().println(usageError(ex));
+          cmd.getErr().flush();
+          return 2;
+        });
     return cli.execute(args);
   }
 
@@ -105,7 +111,8 @@ public final class NitroEmu implements Runnable {
       List<String> suggestions = unmatched.getSuggestions();
       if (!suggestions.isEmpty()) {
         line.append(" (did you mean ")
-            .append(String.join(" or ", suggestions.subList(0, Math.min(3, suggestions.size())))).append("?)");
+            .append(String.join(" or ", suggestions.subList(0, Math.min(3, suggestions.size()))))
+            .append("?)");
       }
     }
     return line.append("; see '").append(command).append(" --help'").toString();
@@ -139,14 +146,18 @@ public final class NitroEmu implements Runnable {
     }
   }
 
-  /** Prints the Maven project version, put into {@value #VERSION_RESOURCE} when the jar is built. */
+  /**
+   * Prints the Maven project version, put into {@value #VERSION_RESOURCE} when the jar is built.
+   */
   static final class Version implements CommandLine.IVersionProvider {
     static final String VERSION_RESOURCE = "nitro-emu-version.properties";
 
     @Override
     public String[] getVersion() throws IOException {
-      return new String[] {"nitro-emu " + version(), "Java " + Runtime.version() + " (" + System.getProperty("java.vendor")
-          + ")"};
+      return new String[] {
+        "nitro-emu " + version(),
+        "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"
+      };
     }
 
     /** The project version, e.g. {@code 0.1.0-SNAPSHOT}. */
@@ -154,7 +165,8 @@ public final class NitroEmu implements Runnable {
       Properties properties = new Properties();
       try (InputStream in = NitroEmu.class.getResourceAsStream(VERSION_RESOURCE)) {
         if (in == null) {
-          throw new IOException(VERSION_RESOURCE + " is missing from the class path; rebuild the jar");
+          throw new IOException(
+              VERSION_RESOURCE + " is missing from the class path; rebuild the jar");
         }
         properties.load(in);
       }
@@ -175,17 +187,25 @@ public final class NitroEmu implements Runnable {
   record CliEnvironment(Map<String, String> env, Path userHome, Path workingDir, Clock clock) {
     static CliEnvironment system() {
       return new CliEnvironment(
-          System.getenv(), Path.of(System.getProperty("user.home")), Path.of("").toAbsolutePath(), Clock.systemUTC());
+          System.getenv(),
+          Path.of(System.getProperty("user.home")),
+          Path.of("").toAbsolutePath(),
+          Clock.systemUTC());
     }
 
-    /** The settings: this JVM's system properties, else {@link #env}, as everywhere in nitro-emu. */
+    /**
+     * The settings: this JVM's system properties, else {@link #env}, as everywhere in nitro-emu.
+     */
     NitroSettings settings() {
       return NitroSettings.of(System::getProperty, env::get);
     }
 
     /** {@code ${NITRO_EMU_HOME:-~/.nitro-emu}} (or the system property {@code nitro.emu.home}). */
     Path home() {
-      return settings().get("nitro.emu.home").map(this::resolve).orElse(userHome.resolve(".nitro-emu"));
+      return settings()
+          .get("nitro.emu.home")
+          .map(this::resolve)
+          .orElse(userHome.resolve(".nitro-emu"));
     }
 
     /** The default CA directory, {@code <home>/ca}. */

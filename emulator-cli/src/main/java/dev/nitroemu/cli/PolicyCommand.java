@@ -23,8 +23,8 @@ final class PolicyCommand extends CliCommand {
 
   /**
    * {@code nitro-emu policy lint FILE}: the warnings the KMS mock gives at CreateKey/PutKeyPolicy,
-   * without a running stack. Exit 0 when clean, 1 with warnings (one per line on standard output), 2
-   * when the file cannot be read or is not a valid key policy (one line on standard error).
+   * without a running stack. Exit 0 when clean, 1 with warnings (one per line on standard output),
+   * 2 when the file cannot be read or is not a valid key policy (one line on standard error).
    */
   @Command(
       name = "lint",

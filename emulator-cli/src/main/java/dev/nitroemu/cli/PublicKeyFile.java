@@ -22,14 +22,15 @@ import org.bouncycastle.util.io.pem.PemReader;
  * What {@code nitro-emu attest --public-key FILE} embeds as the document's {@code public_key}.
  *
  * <ul>
- *   <li>A private key is refused, so it never ends up in a document: any PEM block whose label ends in
- *       {@code PRIVATE KEY} (PKCS#8, encrypted PKCS#8, PKCS#1 {@code RSA}, SEC1 {@code EC}, OpenSSH), and
- *       DER PKCS#8 ({@code PrivateKeyInfo}, {@code EncryptedPrivateKeyInfo}), PKCS#1 {@code RSAPrivateKey}
- *       and SEC1 {@code ECPrivateKey}.
- *   <li>A PEM {@code PUBLIC KEY} becomes its DER SubjectPublicKeyInfo, and a PEM {@code RSA PUBLIC KEY}
- *       (PKCS#1) is wrapped into one: KMS {@code Recipient} and the Nitro Enclaves SDK use DER SPKI.
- *   <li>Any other file is embedded byte for byte, as the real NSM takes any bytes as {@code public_key}
- *       (DER SPKI is what KMS expects).
+ *   <li>A private key is refused, so it never ends up in a document: any PEM block whose label ends
+ *       in {@code PRIVATE KEY} (PKCS#8, encrypted PKCS#8, PKCS#1 {@code RSA}, SEC1 {@code EC},
+ *       OpenSSH), and DER PKCS#8 ({@code PrivateKeyInfo}, {@code EncryptedPrivateKeyInfo}), PKCS#1
+ *       {@code RSAPrivateKey} and SEC1 {@code ECPrivateKey}.
+ *   <li>A PEM {@code PUBLIC KEY} becomes its DER SubjectPublicKeyInfo, and a PEM {@code RSA PUBLIC
+ *       KEY} (PKCS#1) is wrapped into one: KMS {@code Recipient} and the Nitro Enclaves SDK use DER
+ *       SPKI.
+ *   <li>Any other file is embedded byte for byte, as the real NSM takes any bytes as {@code
+ *       public_key} (DER SPKI is what KMS expects).
  * </ul>
  */
 final class PublicKeyFile {
@@ -60,23 +61,31 @@ final class PublicKeyFile {
     }
     String found = null;
     try (PemReader reader = new PemReader(new StringReader(text))) {
-      for (PemObject block = reader.readPemObject(); block != null; block = reader.readPemObject()) {
+      for (PemObject block = reader.readPemObject();
+          block != null;
+          block = reader.readPemObject()) {
         if (block.getType().equals("PUBLIC KEY")) {
           return SubjectPublicKeyInfo.getInstance(block.getContent()).getEncoded();
         }
         if (block.getType().equals("RSA PUBLIC KEY")) {
-          AlgorithmIdentifier rsa = new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE);
-          return new SubjectPublicKeyInfo(rsa, RSAPublicKey.getInstance(block.getContent())).getEncoded();
+          AlgorithmIdentifier rsa =
+              new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE);
+          return new SubjectPublicKeyInfo(rsa, RSAPublicKey.getInstance(block.getContent()))
+              .getEncoded();
         }
         found = found == null ? block.getType() : found;
       }
     } catch (IOException | IllegalArgumentException | IllegalStateException e) {
       throw refused(path, "not a readable PEM public key (" + e.getMessage() + ")");
     }
-    throw refused(path, "the PEM file holds no PUBLIC KEY block" + (found == null ? "" : " (found " + found + ")"));
+    throw refused(
+        path,
+        "the PEM file holds no PUBLIC KEY block" + (found == null ? "" : " (found " + found + ")"));
   }
 
-  /** Whether {@code der} is one DER structure shaped like a private key (never true for an SPKI). */
+  /**
+   * Whether {@code der} is one DER structure shaped like a private key (never true for an SPKI).
+   */
   static boolean isPrivateKeyDer(byte[] der) {
     ASN1Primitive parsed;
     try {
@@ -94,11 +103,16 @@ final class PublicKeyFile {
       // PrivateKeyInfo, RSAPrivateKey, ECPrivateKey and DSA keys start with a version 0 or 1; an
       // RSAPublicKey starts with its modulus.
       BigInteger version = ((ASN1Integer) first).getValue();
-      return version.compareTo(BigInteger.ONE) <= 0 && version.signum() >= 0
-          && (second instanceof ASN1Integer || second instanceof ASN1Sequence || second instanceof ASN1OctetString);
+      return version.compareTo(BigInteger.ONE) <= 0
+          && version.signum() >= 0
+          && (second instanceof ASN1Integer
+              || second instanceof ASN1Sequence
+              || second instanceof ASN1OctetString);
     }
     // EncryptedPrivateKeyInfo: {AlgorithmIdentifier, OCTET STRING}; an SPKI has a BIT STRING there.
-    return first instanceof ASN1Sequence && second instanceof ASN1OctetString && sequence.size() == 2;
+    return first instanceof ASN1Sequence
+        && second instanceof ASN1OctetString
+        && sequence.size() == 2;
   }
 
   private static CliFailure refused(Path path, String reason) {

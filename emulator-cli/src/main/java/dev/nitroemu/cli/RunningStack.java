@@ -22,8 +22,8 @@ import javax.net.ssl.SSLContext;
 
 /**
  * A stack that runs on a state directory, as other commands ({@code status}, {@code stop}, {@code
- * env}, {@code audit}, {@code attest}, {@code pcrs}) find it: its owner process and the endpoints it
- * wrote once ready.
+ * env}, {@code audit}, {@code attest}, {@code pcrs}) find it: its owner process and the endpoints
+ * it wrote once ready.
  *
  * @param directory the state directory
  * @param owner the process running the stack
@@ -36,13 +36,16 @@ record RunningStack(Path directory, StateDirectory.Owner owner, StackEndpoints e
   /** The stack running on {@code directory}, if any; its endpoints once it is ready. */
   static Optional<RunningStack> find(Path directory) {
     Path dir = directory.toAbsolutePath().normalize();
-    return StateDirectory.running(dir).map(owner -> {
-      // Endpoints left by an earlier stack on this directory do not describe this one.
-      StackEndpoints endpoints = StackEndpoints.read(StateDirectory.endpointsFile(dir))
-          .filter(read -> read.json().path("pid").asLong() == owner.pid())
-          .orElse(null);
-      return new RunningStack(dir, owner, endpoints);
-    });
+    return StateDirectory.running(dir)
+        .map(
+            owner -> {
+              // Endpoints left by an earlier stack on this directory do not describe this one.
+              StackEndpoints endpoints =
+                  StackEndpoints.read(StateDirectory.endpointsFile(dir))
+                      .filter(read -> read.json().path("pid").asLong() == owner.pid())
+                      .orElse(null);
+              return new RunningStack(dir, owner, endpoints);
+            });
   }
 
   /**
@@ -51,12 +54,23 @@ record RunningStack(Path directory, StateDirectory.Owner owner, StackEndpoints e
    * @throws CliFailure (exit 3) when none runs there, or it is still starting
    */
   static RunningStack require(Path directory) {
-    RunningStack stack = find(directory).orElseThrow(() -> new CliFailure(
-        "no stack is running on state directory " + directory.toAbsolutePath().normalize()
-            + " (start one with 'nitro-emu start --detach')", StatusCommand.NOT_RUNNING));
+    RunningStack stack =
+        find(directory)
+            .orElseThrow(
+                () ->
+                    new CliFailure(
+                        "no stack is running on state directory "
+                            + directory.toAbsolutePath().normalize()
+                            + " (start one with 'nitro-emu start --detach')",
+                        StatusCommand.NOT_RUNNING));
     if (stack.endpoints() == null) {
-      throw new CliFailure("the stack on " + stack.directory() + " (pid " + stack.owner().pid()
-          + ") is still starting; try again in a moment", StatusCommand.NOT_RUNNING);
+      throw new CliFailure(
+          "the stack on "
+              + stack.directory()
+              + " (pid "
+              + stack.owner().pid()
+              + ") is still starting; try again in a moment",
+          StatusCommand.NOT_RUNNING);
     }
     return stack;
   }
@@ -65,7 +79,8 @@ record RunningStack(Path directory, StateDirectory.Owner owner, StackEndpoints e
    * The ready stack on {@code directory} that {@code attest} and {@code pcrs} should ask, if any.
    */
   static Optional<RunningStack> ready(Path directory) {
-    return find(directory).filter(stack -> stack.endpoints() != null && stack.json().path("nsm").has("vsock"));
+    return find(directory)
+        .filter(stack -> stack.endpoints() != null && stack.json().path("nsm").has("vsock"));
   }
 
   /** The NSM service's vsock address, e.g. {@code vsock://3:9797}. */
@@ -74,23 +89,31 @@ record RunningStack(Path directory, StateDirectory.Owner owner, StackEndpoints e
   }
 
   /**
-   * Runs {@code use} with a client of the stack's NSM, reached through its mapping file as any other
-   * process would.
+   * Runs {@code use} with a client of the stack's NSM, reached through its mapping file as any
+   * other process would.
    *
    * @throws CliFailure when the NSM cannot be reached
    */
   <T> T withNsm(Function<Nsm, T> use) {
-    try (VsockNetwork network = VsockNetwork.builder().mappingFile(endpoints.mappingFile()).build();
+    try (VsockNetwork network =
+            VsockNetwork.builder().mappingFile(endpoints.mappingFile()).build();
         RemoteNsm nsm = RemoteNsm.connect(network, nsmAddress())) {
       return use.apply(nsm);
     } catch (IOException e) {
-      throw new CliFailure("cannot reach the running stack's NSM at " + nsmAddress() + ": " + e.getMessage());
+      throw new CliFailure(
+          "cannot reach the running stack's NSM at " + nsmAddress() + ": " + e.getMessage());
     }
   }
 
   /** Where a command's answer came from, for its stderr note. */
   String describe() {
-    return "the running stack's NSM at " + nsmAddress() + " (state directory " + directory + ", pid " + owner.pid() + ")";
+    return "the running stack's NSM at "
+        + nsmAddress()
+        + " (state directory "
+        + directory
+        + ", pid "
+        + owner.pid()
+        + ")";
   }
 
   /** The endpoints JSON of a ready stack. */
@@ -113,14 +136,20 @@ record RunningStack(Path directory, StateDirectory.Owner owner, StackEndpoints e
         tls.init(null, KmsTlsCa.load(Path.of(tlsCaPem).getParent()).trustManagers(), null);
         client.sslContext(tls);
       }
-      HttpResponse<byte[]> response = client.build().send(
-          HttpRequest.newBuilder(uri).timeout(HEALTH_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> response =
+          client
+              .build()
+              .send(
+                  HttpRequest.newBuilder(uri).timeout(HEALTH_TIMEOUT).GET().build(),
+                  HttpResponse.BodyHandlers.ofByteArray());
       if (response.statusCode() != 200) {
         return unreachable(uri, "HTTP " + response.statusCode());
       }
       return JSON.readTree(response.body());
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      return unreachable(uri, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+      return unreachable(
+          uri,
+          e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return unreachable(uri, "interrupted");
@@ -128,6 +157,9 @@ record RunningStack(Path directory, StateDirectory.Owner owner, StackEndpoints e
   }
 
   private static JsonNode unreachable(URI uri, String reason) {
-    return JSON.createObjectNode().put("status", "unreachable").put("url", uri.toString()).put("reason", reason);
+    return JSON.createObjectNode()
+        .put("status", "unreachable")
+        .put("url", uri.toString())
+        .put("reason", reason);
   }
 }

@@ -23,7 +23,8 @@ import java.util.Optional;
 
 /** The running stack's endpoints, as printed and as written to the endpoints JSON file. */
 final class StackEndpoints {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final ObjectNode root;
 
@@ -32,7 +33,8 @@ final class StackEndpoints {
   }
 
   /** Describes a running stack: its mapping file, root CA, NSM service, vsock-proxies and KMS. */
-  static StackEndpoints describe(EnclaveEnvironment stack, Path mapping, Path rootPem, Path tlsCaPem) {
+  static StackEndpoints describe(
+      EnclaveEnvironment stack, Path mapping, Path rootPem, Path tlsCaPem) {
     ObjectNode root = JSON.createObjectNode();
     root.put("mappingFile", mapping.toAbsolutePath().toString());
     root.put("rootCaPem", rootPem.toAbsolutePath().toString());
@@ -69,13 +71,18 @@ final class StackEndpoints {
     stack.controls().service(ServiceEndpoint.KMS_PROXY).ifPresent(s -> endpoint(enclaveSide, s));
     ObjectNode keys = kms.putObject("keys");
     for (SeededKmsKey key : stack.controls().seededKmsKeys()) {
-      keys.putObject("alias/" + key.alias()).put("keyId", key.keyId()).put("arn", key.arn())
+      keys.putObject("alias/" + key.alias())
+          .put("keyId", key.keyId())
+          .put("arn", key.arn())
           .put("origin", key.existed() ? "kept" : "created");
     }
     return new StackEndpoints(root);
   }
 
-  /** Adds who runs the stack: its state directory, pid, whether KMS state persists, and the audit log. */
+  /**
+   * Adds who runs the stack: its state directory, pid, whether KMS state persists, and the audit
+   * log.
+   */
   StackEndpoints withOwner(Path stateDirectory, long pid, boolean persistent, Path auditLog) {
     root.put("stateDirectory", stateDirectory.toString());
     root.put("pid", pid);
@@ -101,8 +108,8 @@ final class StackEndpoints {
   }
 
   /**
-   * The endpoints a running {@code nitro-emu start} wrote to {@code file}; empty if there is no such
-   * file (no stack, or it stopped and removed it).
+   * The endpoints a running {@code nitro-emu start} wrote to {@code file}; empty if there is no
+   * such file (no stack, or it stopped and removed it).
    */
   static Optional<StackEndpoints> read(Path file) {
     if (!Files.isRegularFile(file)) {
@@ -116,7 +123,8 @@ final class StackEndpoints {
     } catch (IOException e) {
       // Reported below, as any other unusable content.
     }
-    throw new CliFailure("endpoints file " + file + " is not a JSON object; remove it or restart nitro-emu start");
+    throw new CliFailure(
+        "endpoints file " + file + " is not a JSON object; remove it or restart nitro-emu start");
   }
 
   /** The vsock mapping file the stack publishes its listeners in. */
@@ -139,10 +147,15 @@ final class StackEndpoints {
     return root.path("nsm").path("moduleId").asText("");
   }
 
-  /** A field of the {@code kms} object ({@code endpoint}, {@code region}, {@code accessKeyId}...), if present. */
+  /**
+   * A field of the {@code kms} object ({@code endpoint}, {@code region}, {@code accessKeyId}...),
+   * if present.
+   */
   Optional<String> kms(String field) {
     JsonNode value = root.path("kms").path(field);
-    return value.isTextual() && !value.asText().isBlank() ? Optional.of(value.asText()) : Optional.empty();
+    return value.isTextual() && !value.asText().isBlank()
+        ? Optional.of(value.asText())
+        : Optional.empty();
   }
 
   private static String required(JsonNode value, String name) {
@@ -162,24 +175,50 @@ final class StackEndpoints {
   void print(PrintWriter out) {
     JsonNode enclave = root.path("enclave");
     if (!enclave.isMissingNode()) {
-      out.printf("enclave    profile %s, debug mode %s%n", enclave.path("profile").asText(),
+      out.printf(
+          "enclave    profile %s, debug mode %s%n",
+          enclave.path("profile").asText(),
           enclave.path("debug").asBoolean() ? "on (PCR0/1/2/8 attest as zeros)" : "off");
       for (String pcr : new String[] {"PCR0", "PCR1", "PCR2"}) {
         out.printf("           %s %s%n", pcr, root.path("nsm").path("pcrs").path(pcr).asText());
       }
     }
-    out.printf("NSM        %s (tcp %s), module %s%n", root.path("nsm").path("vsock").asText(), root.path("nsm").path("tcp").asText(), root.path("nsm").path("moduleId").asText());
-    root.path("proxies").forEach(p -> out.printf("vsock-proxy %s (tcp %s) -> %s%n", p.path("vsock").asText(), p.path("tcp").asText(), p.path("destination").asText()));
+    out.printf(
+        "NSM        %s (tcp %s), module %s%n",
+        root.path("nsm").path("vsock").asText(),
+        root.path("nsm").path("tcp").asText(),
+        root.path("nsm").path("moduleId").asText());
+    root.path("proxies")
+        .forEach(
+            p ->
+                out.printf(
+                    "vsock-proxy %s (tcp %s) -> %s%n",
+                    p.path("vsock").asText(),
+                    p.path("tcp").asText(),
+                    p.path("destination").asText()));
     JsonNode kms = root.path("kms");
     if (!kms.isMissingNode()) {
-      out.printf("KMS        %s (region %s, access key %s / secret %s), enclaves: %s (tcp %s)%n",
-          kms.path("endpoint").asText(), kms.path("region").asText(), kms.path("accessKeyId").asText(),
-          kms.path("secretAccessKey").asText(), kms.path("vsockProxy").path("vsock").asText(),
+      out.printf(
+          "KMS        %s (region %s, access key %s / secret %s), enclaves: %s (tcp %s)%n",
+          kms.path("endpoint").asText(),
+          kms.path("region").asText(),
+          kms.path("accessKeyId").asText(),
+          kms.path("secretAccessKey").asText(),
+          kms.path("vsockProxy").path("vsock").asText(),
           kms.path("vsockProxy").path("tcp").asText());
     }
-    kms.path("keys").properties().forEach(key -> out.printf("KMS key    %s -> %s (%s)%n", key.getKey(),
-        key.getValue().path("arn").asText(), key.getValue().path("origin").asText()));
+    kms.path("keys")
+        .properties()
+        .forEach(
+            key ->
+                out.printf(
+                    "KMS key    %s -> %s (%s)%n",
+                    key.getKey(),
+                    key.getValue().path("arn").asText(),
+                    key.getValue().path("origin").asText()));
     out.printf("root CA    %s%n", root.path("rootCaPem").asText());
-    out.printf("vsock map  %s (export NITRO_VSOCK_MAP=%s)%n", root.path("mappingFile").asText(), root.path("mappingFile").asText());
+    out.printf(
+        "vsock map  %s (export NITRO_VSOCK_MAP=%s)%n",
+        root.path("mappingFile").asText(), root.path("mappingFile").asText());
   }
 }

@@ -26,17 +26,22 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code nitro-emu start}: runs the emulator stack (the NSM served over emulated vsock, the KMS mock
- * and its vsock-proxy, further vsock-proxies) until Ctrl-C, SIGTERM or {@code nitro-emu stop}; in the
- * foreground, or with {@code --detach} in the background once it is ready.
+ * {@code nitro-emu start}: runs the emulator stack (the NSM served over emulated vsock, the KMS
+ * mock and its vsock-proxy, further vsock-proxies) until Ctrl-C, SIGTERM or {@code nitro-emu stop};
+ * in the foreground, or with {@code --detach} in the background once it is ready.
  */
 @Command(
     name = "start",
     mixinStandardHelpOptions = true,
-    header = "Runs the emulator stack: the NSM on vsock, the KMS mock (HTTP and vsock-proxy), vsock-proxies.",
+    header =
+        "Runs the emulator stack: the NSM on vsock, the KMS mock (HTTP and vsock-proxy), vsock-proxies.",
     description = {
-      "Serves the NSM device protocol on vsock://3:" + NsmVsockServer.DEFAULT_PORT + ", the KMS mock on http://127.0.0.1:"
-          + StartCommand.DEFAULT_KMS_PORT + " (for enclaves: vsock://3:" + StartCommand.DEFAULT_KMS_PROXY_PORT
+      "Serves the NSM device protocol on vsock://3:"
+          + NsmVsockServer.DEFAULT_PORT
+          + ", the KMS mock on http://127.0.0.1:"
+          + StartCommand.DEFAULT_KMS_PORT
+          + " (for enclaves: vsock://3:"
+          + StartCommand.DEFAULT_KMS_PROXY_PORT
           + " through a vsock-proxy) and one vsock-proxy per --proxy, over the emulated vsock network.",
       "Enclave apps in other processes find them through the mapping file (eval \"$(nitro-emu env)\" exports"
           + " NITRO_VSOCK_MAP and the AWS settings for KMS).",
@@ -51,135 +56,243 @@ final class StartCommand extends CliCommand {
   /** The vsock port enclaves reach KMS on, as AWS's standard vsock-proxy for KMS. */
   static final long DEFAULT_KMS_PROXY_PORT = 8000;
 
-
   /** The line a stack prints once it serves; {@code --detach} waits for it. */
   static final String READY_LINE = "nitro-emu: ready";
 
   @Mixin StateDirOption stateDir;
 
-  @Option(names = {"-d", "--detach"}, description = "run in the background: return once the stack is ready, printing its endpoints")
+  @Option(
+      names = {"-d", "--detach"},
+      description = "run in the background: return once the stack is ready, printing its endpoints")
   boolean detach;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "120",
-      description = "with --detach, how long to wait for the stack to be ready (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "120",
+      description =
+          "with --detach, how long to wait for the stack to be ready (default: ${DEFAULT-VALUE})")
   int timeoutSeconds;
 
-  @Option(names = "--log-requests", description = "print one line per KMS call: time, operation, key, principal, decision, latency (never plaintext, keys or secrets)")
+  @Option(
+      names = "--log-requests",
+      description =
+          "print one line per KMS call: time, operation, key, principal, decision, latency (never plaintext, keys or secrets)")
   boolean logRequests;
 
-  @Option(names = "--ephemeral", description = "keep KMS keys in memory only, gone when the stack stops (default: kept in <state-dir>/kms)")
+  @Option(
+      names = "--ephemeral",
+      description =
+          "keep KMS keys in memory only, gone when the stack stops (default: kept in <state-dir>/kms)")
   boolean ephemeral;
 
-  @Option(names = "--kms-keys", paramLabel = "DIR",
-      description = "create a KMS key per DIR/*.json declaration ({\"alias\", \"policy\"} with $${PCR0}, $${ACCOUNT_ID}, $${REGION}), as @NitroEnclaveTest(kmsKeys) does; an alias kept from an earlier start keeps its key and gets the policy again")
+  @Option(
+      names = "--kms-keys",
+      paramLabel = "DIR",
+      description =
+          "create a KMS key per DIR/*.json declaration ({\"alias\", \"policy\"} with $${PCR0}, $${ACCOUNT_ID}, $${REGION}), as @NitroEnclaveTest(kmsKeys) does; an alias kept from an earlier start keeps its key and gets the policy again")
   String kmsKeys;
 
-  @Option(names = "--profile", paramLabel = "FILE.json", description = "nitro-cli build-enclave/describe-eif output")
+  @Option(
+      names = "--profile",
+      paramLabel = "FILE.json",
+      description = "nitro-cli build-enclave/describe-eif output")
   String profile;
 
-  @Option(names = "--eif", paramLabel = "FILE", description = "boot with this EIF's PCR0/1/2 (and PCR8 when signed), measured as nitro-cli does; replaces --profile")
+  @Option(
+      names = "--eif",
+      paramLabel = "FILE",
+      description =
+          "boot with this EIF's PCR0/1/2 (and PCR8 when signed), measured as nitro-cli does; replaces --profile")
   String eif;
 
   @Option(names = "--debug", description = "debug-mode enclave: PCR0/1/2/8 are zero")
   boolean debug;
 
-  @Option(names = "--ca", paramLabel = "DIR", description = "emulator CA directory (default: ${NITRO_EMU_HOME:-~/.nitro-emu}/ca)")
+  @Option(
+      names = "--ca",
+      paramLabel = "DIR",
+      description = "emulator CA directory (default: ${NITRO_EMU_HOME:-~/.nitro-emu}/ca)")
   String caDir;
 
-  @Option(names = "--endpoints-file", paramLabel = "FILE", description = "where to write the endpoints JSON (default: <state-dir>/endpoints.json)")
+  @Option(
+      names = "--endpoints-file",
+      paramLabel = "FILE",
+      description = "where to write the endpoints JSON (default: <state-dir>/endpoints.json)")
   String endpointsFile;
 
-  @Option(names = "--nsm-port", paramLabel = "PORT", description = "vsock port of the NSM service (default: " + NsmVsockServer.DEFAULT_PORT + ")")
+  @Option(
+      names = "--nsm-port",
+      paramLabel = "PORT",
+      description = "vsock port of the NSM service (default: " + NsmVsockServer.DEFAULT_PORT + ")")
   Long nsmPort;
 
-  @Option(names = "--proxy", paramLabel = "PORT:HOST:PORT", description = "forward vsock port PORT (CID 3) to HOST:PORT; repeatable")
+  @Option(
+      names = "--proxy",
+      paramLabel = "PORT:HOST:PORT",
+      description = "forward vsock port PORT (CID 3) to HOST:PORT; repeatable")
   List<String> proxies = new ArrayList<>();
 
-  @Option(names = "--kms-port", paramLabel = "PORT", description = "TCP port of the KMS mock on 127.0.0.1 (default: " + DEFAULT_KMS_PORT + "; 0 picks a free one)")
+  @Option(
+      names = "--kms-port",
+      paramLabel = "PORT",
+      description =
+          "TCP port of the KMS mock on 127.0.0.1 (default: "
+              + DEFAULT_KMS_PORT
+              + "; 0 picks a free one)")
   Integer kmsPort;
 
-  @Option(names = "--kms-proxy-port", paramLabel = "PORT", description = "vsock port (CID 3) forwarded to the KMS mock (default: " + DEFAULT_KMS_PROXY_PORT + ")")
+  @Option(
+      names = "--kms-proxy-port",
+      paramLabel = "PORT",
+      description =
+          "vsock port (CID 3) forwarded to the KMS mock (default: " + DEFAULT_KMS_PROXY_PORT + ")")
   Long kmsProxyPort;
 
-  @Option(names = "--kms-proxy-workers", paramLabel = "N", description = "connections the KMS vsock-proxy forwards at once; idle ones close after "
-      + "60 s (default: " + StackServices.DEFAULT_KMS_PROXY_WORKERS + ")")
+  @Option(
+      names = "--kms-proxy-workers",
+      paramLabel = "N",
+      description =
+          "connections the KMS vsock-proxy forwards at once; idle ones close after "
+              + "60 s (default: "
+              + StackServices.DEFAULT_KMS_PROXY_WORKERS
+              + ")")
   Integer kmsProxyWorkers;
 
-  @Option(names = "--region", paramLabel = "REGION", defaultValue = "us-east-1", description = "region of the KMS mock (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--region",
+      paramLabel = "REGION",
+      defaultValue = "us-east-1",
+      description = "region of the KMS mock (default: ${DEFAULT-VALUE})")
   String region;
 
-  @Option(names = "--kms-tls", description = "serve KMS over HTTPS with a certificate from the emulator KMS TLS CA (<home>/kms-tls)")
+  @Option(
+      names = "--kms-tls",
+      description =
+          "serve KMS over HTTPS with a certificate from the emulator KMS TLS CA (<home>/kms-tls)")
   boolean kmsTls;
 
-  @Option(names = "--kms-trust-aws", description = "let KMS also accept attestation documents from real Nitro hardware (AWS root)")
+  @Option(
+      names = "--kms-trust-aws",
+      description = "let KMS also accept attestation documents from real Nitro hardware (AWS root)")
   boolean kmsTrustAws;
 
-  @Option(names = "--kms-host", paramLabel = "NAME", description = "also serve KMS requests whose Host is NAME (any port), e.g. host.docker.internal; repeatable (default: loopback, localhost and kms.<region>.amazonaws.com only)")
+  @Option(
+      names = "--kms-host",
+      paramLabel = "NAME",
+      description =
+          "also serve KMS requests whose Host is NAME (any port), e.g. host.docker.internal; repeatable (default: loopback, localhost and kms.<region>.amazonaws.com only)")
   List<String> kmsHosts = new ArrayList<>();
 
-  @Option(names = "--kms-strict-aws", description = "KMS CreateKey treats LocalStack's _custom_id_ and _custom_key_material_ tags as ordinary tags, as AWS does")
+  @Option(
+      names = "--kms-strict-aws",
+      description =
+          "KMS CreateKey treats LocalStack's _custom_id_ and _custom_key_material_ tags as ordinary tags, as AWS does")
   boolean kmsStrictAws;
 
-  @Option(names = "--proxy-config", paramLabel = "FILE", description = "vsock-proxy allowlist YAML (default: allow exactly the --proxy destinations)")
+  @Option(
+      names = "--proxy-config",
+      paramLabel = "FILE",
+      description = "vsock-proxy allowlist YAML (default: allow exactly the --proxy destinations)")
   String proxyConfig;
 
-  @Option(names = "--kms-bind", paramLabel = "ADDRESS", defaultValue = "${env:NITRO_EMU_KMS_BIND}",
-      description = "address the KMS mock listens on (default: $NITRO_EMU_KMS_BIND, else 127.0.0.1); 0.0.0.0 in a container whose KMS port is published")
+  @Option(
+      names = "--kms-bind",
+      paramLabel = "ADDRESS",
+      defaultValue = "${env:NITRO_EMU_KMS_BIND}",
+      description =
+          "address the KMS mock listens on (default: $NITRO_EMU_KMS_BIND, else 127.0.0.1); 0.0.0.0 in a container whose KMS port is published")
   String kmsBind;
 
-  @Option(names = "--vsock-dir", paramLabel = "DIR", defaultValue = "${env:NITRO_EMU_VSOCK_DIR}",
-      description = "(default: $NITRO_EMU_VSOCK_DIR) also serve the NSM and the KMS proxy to one enclave over hybrid vsock: Unix sockets in DIR (e.g. a volume shared with an enclave container)")
+  @Option(
+      names = "--vsock-dir",
+      paramLabel = "DIR",
+      defaultValue = "${env:NITRO_EMU_VSOCK_DIR}",
+      description =
+          "(default: $NITRO_EMU_VSOCK_DIR) also serve the NSM and the KMS proxy to one enclave over hybrid vsock: Unix sockets in DIR (e.g. a volume shared with an enclave container)")
   String vsockDir;
 
-  @Option(names = "--enclave-cid", paramLabel = "CID", defaultValue = "16", description = "with --vsock-dir, the CID of the enclave in DIR (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--enclave-cid",
+      paramLabel = "CID",
+      defaultValue = "16",
+      description = "with --vsock-dir, the CID of the enclave in DIR (default: ${DEFAULT-VALUE})")
   long enclaveCid;
 
   @Override
   public void run() {
-    int kmsWorkers = kmsProxyWorkers == null ? StackServices.DEFAULT_KMS_PROXY_WORKERS : kmsProxyWorkers;
+    int kmsWorkers =
+        kmsProxyWorkers == null ? StackServices.DEFAULT_KMS_PROXY_WORKERS : kmsProxyWorkers;
     if (kmsWorkers < 1 || kmsWorkers > ConnectionLimits.MAX_CONNECTIONS_LIMIT) {
-      throw new CliFailure("--kms-proxy-workers: must be in 1.." + ConnectionLimits.MAX_CONNECTIONS_LIMIT + ", was " + kmsWorkers, 2);
+      throw new CliFailure(
+          "--kms-proxy-workers: must be in 1.."
+              + ConnectionLimits.MAX_CONNECTIONS_LIMIT
+              + ", was "
+              + kmsWorkers,
+          2);
     }
     List<ProxySpec> proxySpecs = proxies.stream().map(ProxySpec::parse).toList();
     Path state = stateDir.resolve(env);
     if (detach) {
-      DetachedStart.launch(env, state, spec.commandLine().getParseResult().originalArgs(),
-          Duration.ofSeconds(Math.max(1, timeoutSeconds)), spec.commandLine().getOut());
+      DetachedStart.launch(
+          env,
+          state,
+          spec.commandLine().getParseResult().originalArgs(),
+          Duration.ofSeconds(Math.max(1, timeoutSeconds)),
+          spec.commandLine().getOut());
       return;
     }
     Path ca = caDir == null ? env.defaultCaDir() : env.resolve(caDir);
-    EmulatorRootCa root = caDir == null ? CliSupport.loadOrCreateCa(env, ca) : CliSupport.loadCa(ca);
+    EmulatorRootCa root =
+        caDir == null ? CliSupport.loadOrCreateCa(env, ca) : CliSupport.loadCa(ca);
     EnclaveProfile enclave = eif != null ? eifProfile(eif) : CliSupport.profile(env, profile);
     if (debug) {
       enclave = enclave.toBuilder().debug(true).build();
     }
     PrintWriter out = spec.commandLine().getOut();
-    // The lock before any file: a second stack on this directory stops here, having touched nothing of the
+    // The lock before any file: a second stack on this directory stops here, having touched nothing
+    // of the
     // first. Foreground is opened first so that it is closed last, after the stack and the lock.
-    try (Foreground foreground = new Foreground(); StateDirectory owned = StateDirectory.lock(state)) {
-      Path endpoints = endpointsFile == null ? StateDirectory.endpointsFile(owned.path()) : env.resolve(endpointsFile);
+    try (Foreground foreground = new Foreground();
+        StateDirectory owned = StateDirectory.lock(state)) {
+      Path endpoints =
+          endpointsFile == null
+              ? StateDirectory.endpointsFile(owned.path())
+              : env.resolve(endpointsFile);
       resetFiles(owned);
-      Path tlsCaPem = kmsTls ? env.home().resolve("kms-tls").resolve(KmsTlsCa.CERTIFICATE_FILE) : null;
-      EnclaveEnvironment.Builder builder = EnclaveEnvironment.builder()
-          .mode(NitroMode.EMULATED)
-          .profile(enclave)
-          .rootCa(root)
-          .clock(env.clock())
-          .services(services(owned, proxySpecs).toBuilder().kmsProxyWorkers(kmsWorkers).build());
+      Path tlsCaPem =
+          kmsTls ? env.home().resolve("kms-tls").resolve(KmsTlsCa.CERTIFICATE_FILE) : null;
+      EnclaveEnvironment.Builder builder =
+          EnclaveEnvironment.builder()
+              .mode(NitroMode.EMULATED)
+              .profile(enclave)
+              .rootCa(root)
+              .clock(env.clock())
+              .services(
+                  services(owned, proxySpecs).toBuilder().kmsProxyWorkers(kmsWorkers).build());
       if (kmsKeys != null) {
         builder.kmsKeyDirectory(env.resolve(kmsKeys));
       }
       try (EnclaveEnvironment stack = startStack(builder);
           AutoCloseable hybrid = hybridServices(stack, kmsWorkers);
           EnclaveHosting enclaves = EnclaveHosting.start(stack, owned.path())) {
-        StackEndpoints described = StackEndpoints.describe(stack, owned.mappingFile(), ca.resolve("root.pem"), tlsCaPem)
-            .withOwner(owned.path(), ProcessHandle.current().pid(), !ephemeral, StateDirectory.auditFile(owned.path()))
-            .withEnclave(eif != null ? "EIF " + env.resolve(eif) : profile == null ? "built-in default"
-                : env.resolve(profile).toString(), enclave.debug());
+        StackEndpoints described =
+            StackEndpoints.describe(stack, owned.mappingFile(), ca.resolve("root.pem"), tlsCaPem)
+                .withOwner(
+                    owned.path(),
+                    ProcessHandle.current().pid(),
+                    !ephemeral,
+                    StateDirectory.auditFile(owned.path()))
+                .withEnclave(
+                    eif != null
+                        ? "EIF " + env.resolve(eif)
+                        : profile == null ? "built-in default" : env.resolve(profile).toString(),
+                    enclave.debug());
         described.write(endpoints);
         described.print(out);
-        out.printf("endpoints written to %s; stop with Ctrl-C or 'nitro-emu stop%s'%n", endpoints,
-            stateDir.given() ? " --state-dir " + owned.path() : "");
+        out.printf(
+            "endpoints written to %s; stop with Ctrl-C or 'nitro-emu stop%s'%n",
+            endpoints, stateDir.given() ? " --state-dir " + owned.path() : "");
         out.println(READY_LINE);
         out.flush();
         foreground.await();
@@ -194,7 +307,10 @@ final class StartCommand extends CliCommand {
     }
   }
 
-  /** A fresh stack starts with no mappings and, when ephemeral, a fresh audit log; links are removed, not followed. */
+  /**
+   * A fresh stack starts with no mappings and, when ephemeral, a fresh audit log; links are
+   * removed, not followed.
+   */
   private void resetFiles(StateDirectory owned) {
     try {
       Files.deleteIfExists(owned.mappingFile());
@@ -202,22 +318,30 @@ final class StartCommand extends CliCommand {
         Files.deleteIfExists(StateDirectory.auditFile(owned.path()));
       }
     } catch (IOException e) {
-      throw new CliFailure("cannot prepare state directory " + owned.path() + ": " + e.getMessage());
+      throw new CliFailure(
+          "cannot prepare state directory " + owned.path() + ": " + e.getMessage());
     }
   }
 
-  /** With {@code --vsock-dir}: the NSM and KMS proxy served to the enclave in that directory too. */
+  /**
+   * With {@code --vsock-dir}: the NSM and KMS proxy served to the enclave in that directory too.
+   */
   private AutoCloseable hybridServices(EnclaveEnvironment stack, int kmsWorkers) {
     if (vsockDir == null) {
-      return () -> { };
+      return () -> {};
     }
     Path directory = env.resolve(vsockDir);
     try {
       Files.createDirectories(directory);
-      HybridVsockServices served = HybridVsockServices.start(
-          HybridVsockTransport.parent(directory, HybridVsockTransport.DEFAULT_BASE_NAME, enclaveCid), stack.nsm(),
-          stack.info().kmsEndpoint(), nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort,
-          kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort, kmsWorkers);
+      HybridVsockServices served =
+          HybridVsockServices.start(
+              HybridVsockTransport.parent(
+                  directory, HybridVsockTransport.DEFAULT_BASE_NAME, enclaveCid),
+              stack.nsm(),
+              stack.info().kmsEndpoint(),
+              nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort,
+              kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort,
+              kmsWorkers);
       PrintWriter out = spec.commandLine().getOut();
       out.printf("hybrid vsock: %s (enclave CID %d)%n", directory, enclaveCid);
       return served;
@@ -241,15 +365,19 @@ final class StartCommand extends CliCommand {
     }
   }
 
-  /** What the stack serves: NSM and KMS on their ports, the KMS proxy, --proxy routes, KMS state and audit. */
+  /**
+   * What the stack serves: NSM and KMS on their ports, the KMS proxy, --proxy routes, KMS state and
+   * audit.
+   */
   private StackServices services(StateDirectory owned, List<ProxySpec> proxySpecs) {
-    StackServices.Builder services = StackServices.builder()
-        .nsmPort(nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort)
-        .kmsProxyPort(kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort)
-        .kmsTrustAwsRoot(kmsTrustAws)
-        .kmsLocalStackTags(!kmsStrictAws)
-        .mappingFile(owned.mappingFile())
-        .kmsAuditFile(StateDirectory.auditFile(owned.path()));
+    StackServices.Builder services =
+        StackServices.builder()
+            .nsmPort(nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort)
+            .kmsProxyPort(kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort)
+            .kmsTrustAwsRoot(kmsTrustAws)
+            .kmsLocalStackTags(!kmsStrictAws)
+            .mappingFile(owned.mappingFile())
+            .kmsAuditFile(StateDirectory.auditFile(owned.path()));
     try {
       services.kmsPort(kmsPort == null ? DEFAULT_KMS_PORT : kmsPort).kmsRegion(region);
       if (kmsBind != null) {
@@ -266,25 +394,30 @@ final class StartCommand extends CliCommand {
     if (proxyConfig != null) {
       services.proxyAllowlistFile(env.resolve(proxyConfig));
     }
-    kmsHosts.forEach(services::kmsAllowedHost); // checked by the KMS mock at start (exit 2 when malformed)
+    kmsHosts.forEach(
+        services::kmsAllowedHost); // checked by the KMS mock at start (exit 2 when malformed)
     if (!ephemeral) {
       services.kmsStateDirectory(owned.kmsDirectory());
     }
     if (logRequests) {
       PrintWriter out = spec.commandLine().getOut();
-      services.kmsRequestListener(entry -> {
-        synchronized (out) {
-          out.println("kms " + entry.toLine());
-          out.flush();
-        }
-      });
+      services.kmsRequestListener(
+          entry -> {
+            synchronized (out) {
+              out.println("kms " + entry.toLine());
+              out.flush();
+            }
+          });
     }
     if (kmsTls) {
       try {
         services.kmsTls(KmsTlsCa.loadOrCreate(env.home().resolve("kms-tls"), env.clock()));
       } catch (IOException | RuntimeException e) {
-        throw new CliFailure("--kms-tls: cannot use the KMS TLS CA in " + env.home().resolve("kms-tls") + ": "
-            + e.getMessage());
+        throw new CliFailure(
+            "--kms-tls: cannot use the KMS TLS CA in "
+                + env.home().resolve("kms-tls")
+                + ": "
+                + e.getMessage());
       }
     }
     return services.build();

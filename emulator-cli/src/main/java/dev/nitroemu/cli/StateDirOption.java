@@ -5,7 +5,9 @@ import picocli.CommandLine.Option;
 
 /** The {@code --state-dir} option every command that finds or runs a stack shares. */
 final class StateDirOption {
-  @Option(names = "--state-dir", paramLabel = "DIR",
+  @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
       description = "the stack's state directory (default: ${NITRO_EMU_HOME:-~/.nitro-emu}/state)")
   String stateDir;
 

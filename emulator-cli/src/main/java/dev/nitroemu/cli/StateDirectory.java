@@ -38,7 +38,8 @@ final class StateDirectory implements AutoCloseable {
   static final String LOCK_FILE = "stack.lock";
   private static final int MAX_RECORD_BYTES = 4096;
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+  private static final boolean POSIX =
+      FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
 
   /**
    * The process that owns a state directory.
@@ -68,12 +69,20 @@ final class StateDirectory implements AutoCloseable {
     Path dir = prepare(directory);
     FileChannel channel = null;
     try {
-      Set<OpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
-          LinkOption.NOFOLLOW_LINKS);
-      channel = POSIX
-          ? FileChannel.open(dir.resolve(LOCK_FILE), options,
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
-          : FileChannel.open(dir.resolve(LOCK_FILE), options);
+      Set<OpenOption> options =
+          Set.of(
+              StandardOpenOption.CREATE,
+              StandardOpenOption.READ,
+              StandardOpenOption.WRITE,
+              LinkOption.NOFOLLOW_LINKS);
+      channel =
+          POSIX
+              ? FileChannel.open(
+                  dir.resolve(LOCK_FILE),
+                  options,
+                  PosixFilePermissions.asFileAttribute(
+                      PosixFilePermissions.fromString("rw-------")))
+              : FileChannel.open(dir.resolve(LOCK_FILE), options);
       FileLock lock;
       try {
         lock = channel.tryLock();
@@ -85,10 +94,11 @@ final class StateDirectory implements AutoCloseable {
         throw inUse(dir, running(dir).orElse(null));
       }
       ProcessHandle self = ProcessHandle.current();
-      String record = JSON.createObjectNode()
-          .put("pid", self.pid())
-          .put("started", self.info().startInstant().map(Instant::toString).orElse(null))
-          .toString();
+      String record =
+          JSON.createObjectNode()
+              .put("pid", self.pid())
+              .put("started", self.info().startInstant().map(Instant::toString).orElse(null))
+              .toString();
       channel.truncate(0);
       channel.write(ByteBuffer.wrap(record.getBytes(StandardCharsets.UTF_8)), 0);
       channel.force(true);
@@ -114,7 +124,9 @@ final class StateDirectory implements AutoCloseable {
           Files.createDirectories(parent);
         }
         if (POSIX) {
-          Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+          Files.createDirectory(
+              dir,
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } else {
           Files.createDirectory(dir);
         }
@@ -126,11 +138,17 @@ final class StateDirectory implements AutoCloseable {
     }
   }
 
-  /** Refuses a symbolic link, a non-directory, another user's directory, and one writable by group or others. */
+  /**
+   * Refuses a symbolic link, a non-directory, another user's directory, and one writable by group
+   * or others.
+   */
   static void check(Path dir) throws IOException {
     if (Files.isSymbolicLink(dir)) {
-      throw new CliFailure("state directory " + dir + " is a symbolic link; give the directory itself"
-          + " (symbolic links are never followed there)");
+      throw new CliFailure(
+          "state directory "
+              + dir
+              + " is a symbolic link; give the directory itself"
+              + " (symbolic links are never followed there)");
     }
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new CliFailure("state directory " + dir + " is not a directory");
@@ -138,24 +156,40 @@ final class StateDirectory implements AutoCloseable {
     if (!POSIX) {
       return;
     }
-    PosixFileAttributes attributes = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-    UserPrincipal me = dir.getFileSystem().getUserPrincipalLookupService()
-        .lookupPrincipalByName(System.getProperty("user.name"));
+    PosixFileAttributes attributes =
+        Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    UserPrincipal me =
+        dir.getFileSystem()
+            .getUserPrincipalLookupService()
+            .lookupPrincipalByName(System.getProperty("user.name"));
     if (!attributes.owner().equals(me)) {
-      throw new CliFailure("state directory " + dir + " belongs to " + attributes.owner().getName() + ", not to "
-          + me.getName() + "; use a directory of your own (--state-dir)");
+      throw new CliFailure(
+          "state directory "
+              + dir
+              + " belongs to "
+              + attributes.owner().getName()
+              + ", not to "
+              + me.getName()
+              + "; use a directory of your own (--state-dir)");
     }
     Set<PosixFilePermission> permissions = attributes.permissions();
-    if (permissions.contains(PosixFilePermission.GROUP_WRITE) || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
-      throw new CliFailure("state directory " + dir + " is writable by others (" + PosixFilePermissions.toString(permissions)
-          + "); run 'chmod go-w " + dir + "' or use another --state-dir");
+    if (permissions.contains(PosixFilePermission.GROUP_WRITE)
+        || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
+      throw new CliFailure(
+          "state directory "
+              + dir
+              + " is writable by others ("
+              + PosixFilePermissions.toString(permissions)
+              + "); run 'chmod go-w "
+              + dir
+              + "' or use another --state-dir");
     }
   }
 
   /**
-   * The live process that owns {@code directory}, read from its lock file without taking the lock: the
-   * recorded pid must be alive and, where the system reports start times, have started when recorded
-   * (so a reused pid is not mistaken for the stack).
+   * The live process that owns {@code directory}, read from its lock file without taking the lock:
+   * the recorded pid must be alive and, where the system reports start times, have started when
+   * recorded (so a reused pid is not mistaken for the stack).
    */
   static Optional<Owner> running(Path directory) {
     Path lockFile = directory.toAbsolutePath().normalize().resolve(LOCK_FILE);
@@ -177,7 +211,8 @@ final class StateDirectory implements AutoCloseable {
     long pid = record.path("pid").asLong();
     Instant recorded;
     try {
-      recorded = record.hasNonNull("started") ? Instant.parse(record.get("started").asText()) : null;
+      recorded =
+          record.hasNonNull("started") ? Instant.parse(record.get("started").asText()) : null;
     } catch (DateTimeParseException e) {
       return Optional.empty();
     }
@@ -194,10 +229,21 @@ final class StateDirectory implements AutoCloseable {
 
   /** The one-line refusal when another stack owns the directory. */
   static CliFailure inUse(Path dir, Owner owner) {
-    String who = owner == null ? "another stack" : "the stack with pid " + owner.pid()
-        + (owner.started() == null ? "" : " (started " + owner.started() + ")");
-    return new CliFailure("state directory " + dir + " is in use by " + who + "; stop it with 'nitro-emu stop"
-        + " --state-dir " + dir + "' or choose another --state-dir");
+    String who =
+        owner == null
+            ? "another stack"
+            : "the stack with pid "
+                + owner.pid()
+                + (owner.started() == null ? "" : " (started " + owner.started() + ")");
+    return new CliFailure(
+        "state directory "
+            + dir
+            + " is in use by "
+            + who
+            + "; stop it with 'nitro-emu stop"
+            + " --state-dir "
+            + dir
+            + "' or choose another --state-dir");
   }
 
   /** The directory. */

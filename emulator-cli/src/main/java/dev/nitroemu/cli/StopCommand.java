@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "stop",
     mixinStandardHelpOptions = true,
-    header = "Stops the stack running on the state directory (SIGTERM, then waits for it to close).",
+    header =
+        "Stops the stack running on the state directory (SIGTERM, then waits for it to close).",
     description = {
       "Sends the stack's process SIGTERM, as Ctrl-C does, and waits until it has closed its services "
           + "and released the state directory. Succeeds when no stack runs there."
@@ -22,7 +23,10 @@ import picocli.CommandLine.Option;
 final class StopCommand extends CliCommand {
   @Mixin StateDirOption stateDir;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "30",
       description = "how long to wait for the stack to stop (default: ${DEFAULT-VALUE})")
   int timeoutSeconds;
 
@@ -49,8 +53,16 @@ final class StopCommand extends CliCommand {
     try {
       process.onExit().get(Math.max(1, timeoutSeconds), TimeUnit.SECONDS);
     } catch (TimeoutException e) {
-      throw new CliFailure("the stack (pid " + pid + ") on " + dir + " did not stop within " + timeoutSeconds
-          + " s; 'kill -9 " + pid + "' ends it at once");
+      throw new CliFailure(
+          "the stack (pid "
+              + pid
+              + ") on "
+              + dir
+              + " did not stop within "
+              + timeoutSeconds
+              + " s; 'kill -9 "
+              + pid
+              + "' ends it at once");
     } catch (ExecutionException e) {
       throw new CliFailure("waiting for the stack (pid " + pid + ") failed: " + e.getMessage());
     } catch (InterruptedException e) {

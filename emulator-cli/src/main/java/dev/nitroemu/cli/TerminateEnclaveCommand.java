@@ -7,11 +7,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code nitro-emu terminate-enclave}: ends one enclave of the running stack, or all, as nitro-cli does. */
+/**
+ * {@code nitro-emu terminate-enclave}: ends one enclave of the running stack, or all, as nitro-cli
+ * does.
+ */
 @Command(
     name = "terminate-enclave",
     mixinStandardHelpOptions = true,
-    header = "Terminates an enclave of the running stack (or --all), printing nitro-cli's JSON per enclave.",
+    header =
+        "Terminates an enclave of the running stack (or --all), printing nitro-cli's JSON per enclave.",
     description = "Prints {EnclaveName, EnclaveID, Terminated} for each enclave terminated.")
 final class TerminateEnclaveCommand extends CliCommand {
   @Mixin StateDirOption stateDir;
@@ -21,7 +25,10 @@ final class TerminateEnclaveCommand extends CliCommand {
 
   /** --enclave-id ID or --all. */
   static final class Which {
-    @Option(names = "--enclave-id", paramLabel = "ID", description = "the enclave (describe-enclaves' EnclaveID)")
+    @Option(
+        names = "--enclave-id",
+        paramLabel = "ID",
+        description = "the enclave (describe-enclaves' EnclaveID)")
     String enclaveId;
 
     @Option(names = "--all", description = "every enclave of the stack")
@@ -33,10 +40,14 @@ final class TerminateEnclaveCommand extends CliCommand {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try (EnclaveControl.Session session = EnclaveControl.Session.open(stateDir.resolve(env))) {
-      JsonNode answer = session.call(which.all ? EnclaveControl.request("terminate").put("all", true)
-          : EnclaveControl.request("terminate").put("id", which.enclaveId));
+      JsonNode answer =
+          session.call(
+              which.all
+                  ? EnclaveControl.request("terminate").put("all", true)
+                  : EnclaveControl.request("terminate").put("id", which.enclaveId));
       for (JsonNode terminated : answer.path("terminated")) {
-        err.println("Successfully terminated enclave " + terminated.path("EnclaveID").asText() + ".");
+        err.println(
+            "Successfully terminated enclave " + terminated.path("EnclaveID").asText() + ".");
         err.flush();
         out.println(EnclaveControl.pretty(terminated));
       }

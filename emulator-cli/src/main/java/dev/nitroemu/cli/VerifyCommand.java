@@ -22,7 +22,8 @@ import picocli.CommandLine.Parameters;
 /** {@code nitro-emu verify}: verifies a document against a root and prints what it attests. */
 @Command(
     name = "verify",
-    header = "Verifies an attestation document against the AWS Nitro root, the emulator CA or a PEM root.",
+    header =
+        "Verifies an attestation document against the AWS Nitro root, the emulator CA or a PEM root.",
     mixinStandardHelpOptions = true,
     description = {
       "Verifies an attestation document (raw, base64 or hex) and prints its fields.",
@@ -36,17 +37,22 @@ final class VerifyCommand extends CliCommand {
       names = "--root",
       paramLabel = "aws|emulator|PEMFILE",
       defaultValue = "emulator",
-      description = "trust anchor: the AWS Nitro root, the emulator CA, or a PEM file (default: ${DEFAULT-VALUE})")
+      description =
+          "trust anchor: the AWS Nitro root, the emulator CA, or a PEM file (default: ${DEFAULT-VALUE})")
   String root;
 
-  @Option(names = "--ca", paramLabel = "DIR", description = "emulator CA directory for --root emulator")
+  @Option(
+      names = "--ca",
+      paramLabel = "DIR",
+      description = "emulator CA directory for --root emulator")
   String caDir;
 
   @Option(
       names = "--at",
       paramLabel = "now|doc|ISO-8601",
       defaultValue = "now",
-      description = "time to validate the chain at: now, the document's own timestamp, or an instant")
+      description =
+          "time to validate the chain at: now, the document's own timestamp, or an instant")
   String at;
 
   @Option(names = "--nonce", paramLabel = "HEX", description = "require this nonce")
@@ -63,7 +69,12 @@ final class VerifyCommand extends CliCommand {
     X509Certificate anchor = anchor();
     VerifiedAttestation verified;
     try {
-      verified = AttestationVerifier.builder().trustAnchor(anchor).clock(env.clock()).build().verify(document, options);
+      verified =
+          AttestationVerifier.builder()
+              .trustAnchor(anchor)
+              .clock(env.clock())
+              .build()
+              .verify(document, options);
     } catch (AttestationException e) {
       throw new CliFailure("verification FAILED: " + e.reason() + ": " + e.getMessage());
     }
@@ -89,7 +100,11 @@ final class VerifyCommand extends CliCommand {
         try {
           return defaults.at(Instant.parse(at));
         } catch (DateTimeParseException e) {
-          throw new CliFailure("--at: expected now, doc or an ISO-8601 instant like 2024-09-07T14:37:39Z, got '" + at + "'", 2);
+          throw new CliFailure(
+              "--at: expected now, doc or an ISO-8601 instant like 2024-09-07T14:37:39Z, got '"
+                  + at
+                  + "'",
+              2);
         }
     }
   }
@@ -106,7 +121,8 @@ final class VerifyCommand extends CliCommand {
     byte[] bytes = CliSupport.read(pem, "root certificate");
     try {
       return (X509Certificate)
-          CertificateFactory.getInstance("X.509").generateCertificate(new java.io.ByteArrayInputStream(bytes));
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(new java.io.ByteArrayInputStream(bytes));
     } catch (CertificateException | ClassCastException e) {
       throw new CliFailure("--root: " + pem + " is not a PEM or DER X.509 certificate");
     }
@@ -115,22 +131,34 @@ final class VerifyCommand extends CliCommand {
   private static void print(PrintWriter out, VerifiedAttestation verified) {
     AttestationDocument doc = verified.document();
     HexFormat hex = HexFormat.of();
-    out.printf("OK: verified at %s against %s%n", verified.verifiedAt(), verified.root().getSubjectX500Principal().getName());
+    out.printf(
+        "OK: verified at %s against %s%n",
+        verified.verifiedAt(), verified.root().getSubjectX500Principal().getName());
     out.printf("module_id:   %s%n", doc.moduleId());
     out.printf("timestamp:   %s (%d)%n", doc.instant(), doc.timestamp());
     out.printf("digest:      %s%n", doc.digest());
     out.printf(
         "encoding:    %s%n",
-        verified.encoding() == PayloadEncoding.INDEFINITE ? "indefinite map (BF..FF)" : "definite map (A9)");
+        verified.encoding() == PayloadEncoding.INDEFINITE
+            ? "indefinite map (BF..FF)"
+            : "definite map (A9)");
     out.println("pcrs:");
     doc.pcrs().forEach((index, value) -> out.printf("  %2d: %s%n", index, hex.formatHex(value)));
-    out.printf("certificate: %d bytes, cabundle: %d certificates%n", doc.certificate().length, doc.cabundle().size());
+    out.printf(
+        "certificate: %d bytes, cabundle: %d certificates%n",
+        doc.certificate().length, doc.cabundle().size());
     out.printf("public_key:  %s%n", size(doc.publicKey()));
     out.printf("user_data:   %s%n", size(doc.userData()));
     out.printf("nonce:       %s%n", size(doc.nonce()));
   }
 
   private static String size(byte[] field) {
-    return field == null ? "absent" : field.length + " bytes" + (field.length > 0 && field.length <= 32 ? " (" + HexFormat.of().formatHex(field) + ")" : "");
+    return field == null
+        ? "absent"
+        : field.length
+            + " bytes"
+            + (field.length > 0 && field.length <= 32
+                ? " (" + HexFormat.of().formatHex(field) + ")"
+                : "");
   }
 }

@@ -43,19 +43,26 @@ class AttestLimitsTest {
   private Run run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    NitroEmu.CliEnvironment env = new NitroEmu.CliEnvironment(
-        Map.of("NITRO_EMU_HOME", dir.resolve("home").toString()), dir, dir, Clock.systemUTC());
+    NitroEmu.CliEnvironment env =
+        new NitroEmu.CliEnvironment(
+            Map.of("NITRO_EMU_HOME", dir.resolve("home").toString()), dir, dir, Clock.systemUTC());
     int code = NitroEmu.execute(env, new PrintWriter(out, true), new PrintWriter(err, true), args);
     return new Run(code, out.toString(), err.toString());
   }
 
   private static String pem(String label, byte[] der) {
-    return "-----BEGIN " + label + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-        + "\n-----END " + label + "-----\n";
+    return "-----BEGIN "
+        + label
+        + "-----\n"
+        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + "\n-----END "
+        + label
+        + "-----\n";
   }
 
   private AttestationDocument document(String file) throws Exception {
-    return AttestationDocument.decodePayload(CoseSign1.decode(Files.readAllBytes(dir.resolve(file))).payload());
+    return AttestationDocument.decodePayload(
+        CoseSign1.decode(Files.readAllBytes(dir.resolve(file))).payload());
   }
 
   private void assertOneLineRefusal(Run run, String message) {
@@ -73,34 +80,48 @@ class AttestLimitsTest {
     assertThat(ok.exitCode()).as(ok.err()).isZero();
     assertThat(document("ok.cbor").userData()).hasSize(1024);
 
-    assertOneLineRefusal(run("attest", "--user-data", max + "ab", "--out", "d.cbor"),
+    assertOneLineRefusal(
+        run("attest", "--user-data", max + "ab", "--out", "d.cbor"),
         "--user-data: 1025 bytes; the NSM accepts at most 1024 (InputTooLarge)");
-    assertOneLineRefusal(run("attest", "--nonce", max + "ab", "--out", "d.cbor"),
+    assertOneLineRefusal(
+        run("attest", "--nonce", max + "ab", "--out", "d.cbor"),
         "--nonce: 1025 bytes; the NSM accepts at most 1024 (InputTooLarge)");
-    assertOneLineRefusal(run("attest", "--public-key", "big.der", "--out", "d.cbor"),
+    assertOneLineRefusal(
+        run("attest", "--public-key", "big.der", "--out", "d.cbor"),
         "--public-key: 1025 bytes; the NSM accepts at most 1024 (InputTooLarge)");
   }
 
   @Test
   void privateKeysAreRefusedInEveryCommonEncoding() throws Exception {
     byte[] pkcs8 = rsa.getPrivate().getEncoded();
-    byte[] pkcs1 = PrivateKeyInfo.getInstance(pkcs8).parsePrivateKey().toASN1Primitive().getEncoded();
-    byte[] sec1 = PrivateKeyInfo.getInstance(ec.getPrivate().getEncoded()).parsePrivateKey().toASN1Primitive()
-        .getEncoded();
-    Map<String, byte[]> files = Map.of(
-        "pkcs8.pem", pem("PRIVATE KEY", pkcs8).getBytes(StandardCharsets.US_ASCII),
-        "pkcs1.pem", pem("RSA PRIVATE KEY", pkcs1).getBytes(StandardCharsets.US_ASCII),
-        "ec.pem", ("-----BEGIN EC PARAMETERS-----\nBgUrgQQAIg==\n-----END EC PARAMETERS-----\n"
-            + pem("EC PRIVATE KEY", sec1)).getBytes(StandardCharsets.US_ASCII),
-        "encrypted.pem", pem("ENCRYPTED PRIVATE KEY", new byte[] {1}).getBytes(StandardCharsets.US_ASCII),
-        "pkcs8.der", pkcs8,
-        "pkcs1.der", pkcs1,
-        "sec1.der", sec1,
-        "ec-pkcs8.der", ec.getPrivate().getEncoded());
+    byte[] pkcs1 =
+        PrivateKeyInfo.getInstance(pkcs8).parsePrivateKey().toASN1Primitive().getEncoded();
+    byte[] sec1 =
+        PrivateKeyInfo.getInstance(ec.getPrivate().getEncoded())
+            .parsePrivateKey()
+            .toASN1Primitive()
+            .getEncoded();
+    Map<String, byte[]> files =
+        Map.of(
+            "pkcs8.pem", pem("PRIVATE KEY", pkcs8).getBytes(StandardCharsets.US_ASCII),
+            "pkcs1.pem", pem("RSA PRIVATE KEY", pkcs1).getBytes(StandardCharsets.US_ASCII),
+            "ec.pem",
+                ("-----BEGIN EC PARAMETERS-----\nBgUrgQQAIg==\n-----END EC PARAMETERS-----\n"
+                        + pem("EC PRIVATE KEY", sec1))
+                    .getBytes(StandardCharsets.US_ASCII),
+            "encrypted.pem",
+                pem("ENCRYPTED PRIVATE KEY", new byte[] {1}).getBytes(StandardCharsets.US_ASCII),
+            "pkcs8.der", pkcs8,
+            "pkcs1.der", pkcs1,
+            "sec1.der", sec1,
+            "ec-pkcs8.der", ec.getPrivate().getEncoded());
     for (Map.Entry<String, byte[]> file : files.entrySet()) {
       Files.write(dir.resolve(file.getKey()), file.getValue());
-      assertOneLineRefusal(run("attest", "--public-key", file.getKey(), "--out", "d.cbor"),
-          "--public-key " + dir.resolve(file.getKey()) + ": that is a private key; pass the public key");
+      assertOneLineRefusal(
+          run("attest", "--public-key", file.getKey(), "--out", "d.cbor"),
+          "--public-key "
+              + dir.resolve(file.getKey())
+              + ": that is a private key; pass the public key");
     }
   }
 
@@ -127,9 +148,14 @@ class AttestLimitsTest {
     Files.writeString(dir.resolve("dummy.bin"), "dummy");
     Files.writeString(dir.resolve("cert.pem"), pem("CERTIFICATE", new byte[] {0x30, 0}));
 
-    assertThat(run("attest", "--public-key", "dummy.bin", "--out", "dummy.cbor").exitCode()).isZero();
-    assertThat(document("dummy.cbor").publicKey()).isEqualTo("dummy".getBytes(StandardCharsets.US_ASCII));
-    assertOneLineRefusal(run("attest", "--public-key", "cert.pem", "--out", "d.cbor"),
-        "--public-key " + dir.resolve("cert.pem") + ": the PEM file holds no PUBLIC KEY block (found CERTIFICATE)");
+    assertThat(run("attest", "--public-key", "dummy.bin", "--out", "dummy.cbor").exitCode())
+        .isZero();
+    assertThat(document("dummy.cbor").publicKey())
+        .isEqualTo("dummy".getBytes(StandardCharsets.US_ASCII));
+    assertOneLineRefusal(
+        run("attest", "--public-key", "cert.pem", "--out", "d.cbor"),
+        "--public-key "
+            + dir.resolve("cert.pem")
+            + ": the PEM file holds no PUBLIC KEY block (found CERTIFICATE)");
   }
 }

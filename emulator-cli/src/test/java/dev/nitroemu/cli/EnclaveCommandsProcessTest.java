@@ -26,8 +26,9 @@ import org.testcontainers.DockerClientFactory;
 
 /**
  * nitro-cli's enclave commands against a running stack and real Docker, each command its own JVM as
- * a script runs them: run-enclave (JSON, CID, name, debug flag, --attach-console), describe-enclaves,
- * console, terminate-enclave (one and --all), and nitro-cli's exit codes for what they refuse.
+ * a script runs them: run-enclave (JSON, CID, name, debug flag, --attach-console),
+ * describe-enclaves, console, terminate-enclave (one and --all), and nitro-cli's exit codes for
+ * what they refuse.
  */
 @Timeout(600)
 class EnclaveCommandsProcessTest {
@@ -41,11 +42,14 @@ class EnclaveCommandsProcessTest {
 
   @BeforeAll
   static void buildImages(@TempDir Path classes) throws Exception {
-    assumeTrue(DockerClientFactory.instance().isDockerAvailable(), "Docker is not available (no daemon at DOCKER_HOST"
-        + " or /var/run/docker.sock): the enclave commands need one; .ci/run starts Debian's dockerd");
+    assumeTrue(
+        DockerClientFactory.instance().isDockerAvailable(),
+        "Docker is not available (no daemon at DOCKER_HOST"
+            + " or /var/run/docker.sock): the enclave commands need one; .ci/run starts Debian's dockerd");
     String relative = ConsoleEnclaveApp.class.getName().replace('.', '/') + ".class";
-    Path compiled = Path.of(ConsoleEnclaveApp.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-        .resolve(relative);
+    Path compiled =
+        Path.of(ConsoleEnclaveApp.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+            .resolve(relative);
     Path copy = classes.resolve(relative);
     Files.createDirectories(copy.getParent());
     Files.copy(compiled, copy);
@@ -55,18 +59,30 @@ class EnclaveCommandsProcessTest {
 
   private static String image(Path classes, String mode) throws Exception {
     String name = "nitro-emu-test/cli-console-enclave:" + mode;
-    JavaEnclaveImage.builder(ConsoleEnclaveApp.class.getName()).classes(classes).arguments(mode).name(name)
-        .cacheDirectory(Path.of(System.getProperty("nitro.container.cache",
-            System.getProperty("java.io.tmpdir") + "/nitro-emu-container-cache")))
-        .build().get();
+    JavaEnclaveImage.builder(ConsoleEnclaveApp.class.getName())
+        .classes(classes)
+        .arguments(mode)
+        .name(name)
+        .cacheDirectory(
+            Path.of(
+                System.getProperty(
+                    "nitro.container.cache",
+                    System.getProperty("java.io.tmpdir") + "/nitro-emu-container-cache")))
+        .build()
+        .get();
     return name;
   }
 
   @AfterEach
   void stopTheStack() {
-    NitroEmu.execute(new NitroEmu.CliEnvironment(Map.of("NITRO_EMU_HOME", dir.resolve("home").toString()), dir, dir,
-            Clock.systemUTC()), new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()),
-        "stop", "--state-dir", state());
+    NitroEmu.execute(
+        new NitroEmu.CliEnvironment(
+            Map.of("NITRO_EMU_HOME", dir.resolve("home").toString()), dir, dir, Clock.systemUTC()),
+        new PrintWriter(new StringWriter()),
+        new PrintWriter(new StringWriter()),
+        "stop",
+        "--state-dir",
+        state());
   }
 
   @Test
@@ -77,23 +93,55 @@ class EnclaveCommandsProcessTest {
     assertThat(none.exitCode()).as(none.err()).isZero();
     assertThat(none.out().trim()).isEqualTo("[]");
 
-    Run ran = cli("run-enclave", "--state-dir", state(), "--docker-image", stayImage, "--memory", "128",
-        "--cpu-count", "1", "--enclave-cid", "21", "--enclave-name", "hello", "--debug-mode");
+    Run ran =
+        cli(
+            "run-enclave",
+            "--state-dir",
+            state(),
+            "--docker-image",
+            stayImage,
+            "--memory",
+            "128",
+            "--cpu-count",
+            "1",
+            "--enclave-cid",
+            "21",
+            "--enclave-name",
+            "hello",
+            "--debug-mode");
     assertThat(ran.exitCode()).as(ran.err()).isZero();
-    assertThat(ran.err()).contains("Started enclave with enclave-cid: 21, memory: 128 MiB, cpu-ids: [0]");
+    assertThat(ran.err())
+        .contains("Started enclave with enclave-cid: 21, memory: 128 MiB, cpu-ids: [0]");
     JsonNode enclave = JSON.readTree(ran.out());
     List<String> fields = new ArrayList<>();
     enclave.fieldNames().forEachRemaining(fields::add);
-    assertThat(fields).containsExactly("EnclaveName", "EnclaveID", "ProcessID", "EnclaveCID", "NumberOfCPUs", "CPUIDs",
-        "MemoryMiB");
-    assertThat(ran.out()).contains("\"EnclaveCID\": 21,"); // serde's pretty printer, as nitro-cli prints
+    assertThat(fields)
+        .containsExactly(
+            "EnclaveName",
+            "EnclaveID",
+            "ProcessID",
+            "EnclaveCID",
+            "NumberOfCPUs",
+            "CPUIDs",
+            "MemoryMiB");
+    assertThat(ran.out())
+        .contains("\"EnclaveCID\": 21,"); // serde's pretty printer, as nitro-cli prints
     String id = enclave.path("EnclaveID").asText();
     assertThat(id).matches("i-[0-9a-f]+-enc[0-9a-f]{16}");
     assertThat(enclave.path("EnclaveName").asText()).isEqualTo("hello");
     assertThat(enclave.path("MemoryMiB").asInt()).isEqualTo(128);
 
-    Run plain = cli("run-enclave", "--state-dir", state(), "--docker-image", stayImage, "--memory", "128",
-        "--cpu-count", "1");
+    Run plain =
+        cli(
+            "run-enclave",
+            "--state-dir",
+            state(),
+            "--docker-image",
+            stayImage,
+            "--memory",
+            "128",
+            "--cpu-count",
+            "1");
     assertThat(plain.exitCode()).as(plain.err()).isZero();
     JsonNode second = JSON.readTree(plain.out());
     assertThat(second.path("EnclaveCID").asLong()).isEqualTo(16); // the lowest free CID
@@ -108,20 +156,44 @@ class EnclaveCommandsProcessTest {
     assertThat(described.get(1).path("Flags").asText()).isEqualTo("NONE");
     assertThat(first.path("Measurements").path("PCR0").asText()).hasSize(96);
 
-    Run console = cli("console", "--state-dir", state(), "--enclave-id", id, "--disconnect-timeout", "3");
+    Run console =
+        cli("console", "--state-dir", state(), "--enclave-id", id, "--disconnect-timeout", "3");
     assertThat(console.exitCode()).as(console.err()).isZero();
-    assertThat(console.out()).contains("console enclave line 1\nconsole enclave line 2\nconsole enclave line 3\n");
-    Run notDebug = cli("console", "--state-dir", state(), "--enclave-id", second.path("EnclaveID").asText());
+    assertThat(console.out())
+        .contains("console enclave line 1\nconsole enclave line 2\nconsole enclave line 3\n");
+    Run notDebug =
+        cli("console", "--state-dir", state(), "--enclave-id", second.path("EnclaveID").asText());
     assertThat(notDebug.exitCode()).as(notDebug.err()).isEqualTo(44);
     assertThat(notDebug.err()).contains("--debug-mode");
-    Run unknown = cli("terminate-enclave", "--state-dir", state(), "--enclave-id", "i-0-enc0000000000000000");
+    Run unknown =
+        cli("terminate-enclave", "--state-dir", state(), "--enclave-id", "i-0-enc0000000000000000");
     assertThat(unknown.exitCode()).isEqualTo(39);
     assertThat(unknown.err()).contains("no running enclave has the ID 'i-0-enc0000000000000000'");
-    Run tooSmall = cli("run-enclave", "--state-dir", state(), "--docker-image", stayImage, "--memory", "32",
-        "--cpu-count", "1");
+    Run tooSmall =
+        cli(
+            "run-enclave",
+            "--state-dir",
+            state(),
+            "--docker-image",
+            stayImage,
+            "--memory",
+            "32",
+            "--cpu-count",
+            "1");
     assertThat(tooSmall.exitCode()).isEqualTo(26);
-    Run taken = cli("run-enclave", "--state-dir", state(), "--docker-image", stayImage, "--memory", "128",
-        "--cpu-count", "1", "--enclave-cid", "21");
+    Run taken =
+        cli(
+            "run-enclave",
+            "--state-dir",
+            state(),
+            "--docker-image",
+            stayImage,
+            "--memory",
+            "128",
+            "--cpu-count",
+            "1",
+            "--enclave-cid",
+            "21");
     assertThat(taken.exitCode()).as(taken.out()).isEqualTo(36);
     assertThat(taken.err()).contains("21");
 
@@ -131,20 +203,44 @@ class EnclaveCommandsProcessTest {
     assertThat(one.err()).contains("Successfully terminated enclave " + id);
     Run all = cli("terminate-enclave", "--state-dir", state(), "--all");
     assertThat(all.exitCode()).as(all.err()).isZero();
-    assertThat(all.out()).contains(second.path("EnclaveID").asText()).contains("\"Terminated\": true");
+    assertThat(all.out())
+        .contains(second.path("EnclaveID").asText())
+        .contains("\"Terminated\": true");
     assertThat(cli("describe-enclaves", "--state-dir", state()).out().trim()).isEqualTo("[]");
   }
 
   @Test
   void attachConsoleFollowsTheEnclaveUntilItEndsAndEndedEnclavesLeaveTheList() throws Exception {
-    assertThat(cli("start", "--detach", "--state-dir", state(), "--kms-port", "0").exitCode()).isZero();
-    Run attached = cli("run-enclave", "--state-dir", state(), "--docker-image", exitImage, "--memory", "128",
-        "--cpu-count", "1", "--debug-mode", "--attach-console");
+    assertThat(cli("start", "--detach", "--state-dir", state(), "--kms-port", "0").exitCode())
+        .isZero();
+    Run attached =
+        cli(
+            "run-enclave",
+            "--state-dir",
+            state(),
+            "--docker-image",
+            exitImage,
+            "--memory",
+            "128",
+            "--cpu-count",
+            "1",
+            "--debug-mode",
+            "--attach-console");
     assertThat(attached.exitCode()).as(attached.err()).isZero();
     assertThat(attached.out()).contains("\"EnclaveID\": ").endsWith("console enclave line 3\n");
     assertThat(cli("describe-enclaves", "--state-dir", state()).out().trim()).isEqualTo("[]");
-    Run noDebug = cli("run-enclave", "--state-dir", state(), "--docker-image", exitImage, "--memory", "128",
-        "--cpu-count", "1", "--attach-console");
+    Run noDebug =
+        cli(
+            "run-enclave",
+            "--state-dir",
+            state(),
+            "--docker-image",
+            exitImage,
+            "--memory",
+            "128",
+            "--cpu-count",
+            "1",
+            "--attach-console");
     assertThat(noDebug.exitCode()).isEqualTo(3);
   }
 
@@ -161,9 +257,14 @@ class EnclaveCommandsProcessTest {
 
   /** Runs {@code nitro-emu ARGS} as its own JVM (bounded wait). */
   private Run cli(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-        NitroEmu.class.getName()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty(
+                    "surefire.test.class.path", System.getProperty("java.class.path")),
+                NitroEmu.class.getName()));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
     builder.environment().put("NITRO_EMU_HOME", dir.resolve("home").toString());
@@ -173,7 +274,8 @@ class EnclaveCommandsProcessTest {
     Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     if (!process.waitFor(180, TimeUnit.SECONDS)) {
       process.destroyForcibly();
-      throw new IOException("nitro-emu " + String.join(" ", args) + " did not finish: " + Files.readString(err));
+      throw new IOException(
+          "nitro-emu " + String.join(" ", args) + " did not finish: " + Files.readString(err));
     }
     return new Run(process.exitValue(), Files.readString(out), Files.readString(err));
   }

@@ -17,7 +17,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code nitro-emu exec}: a host program under nitro-emu-init against a stack's hybrid vsock directory. */
+/**
+ * {@code nitro-emu exec}: a host program under nitro-emu-init against a stack's hybrid vsock
+ * directory.
+ */
 class ExecCommandTest {
 
   @TempDir Path dir;
@@ -27,7 +30,8 @@ class ExecCommandTest {
   private Run run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    NitroEmu.CliEnvironment env = new NitroEmu.CliEnvironment(Map.of(), dir, dir, Clock.systemUTC());
+    NitroEmu.CliEnvironment env =
+        new NitroEmu.CliEnvironment(Map.of(), dir, dir, Clock.systemUTC());
     int code = NitroEmu.execute(env, new PrintWriter(out, true), new PrintWriter(err, true), args);
     return new Run(code, out.toString(), err.toString());
   }
@@ -52,13 +56,20 @@ class ExecCommandTest {
   void runsTheProgramWithDevNsmServedAndPassesItsExitStatus() throws Exception {
     assumeThat(SupervisorBinary.unavailableReason()).as("nitro-emu-init cannot run here").isEmpty();
     Path vsock = Files.createDirectories(dir.resolve("vsock"));
-    try (EnclaveEnvironment environment = EnclaveEnvironment.builder().mode(NitroMode.EMULATED).start();
-        HybridVsockServices services = HybridVsockServices.start(
-            HybridVsockTransport.parent(vsock, HybridVsockTransport.DEFAULT_BASE_NAME, 16), environment.nsm(),
-            environment.info().kmsEndpoint())) {
+    try (EnclaveEnvironment environment =
+            EnclaveEnvironment.builder().mode(NitroMode.EMULATED).start();
+        HybridVsockServices services =
+            HybridVsockServices.start(
+                HybridVsockTransport.parent(vsock, HybridVsockTransport.DEFAULT_BASE_NAME, 16),
+                environment.nsm(),
+                environment.info().kmsEndpoint())) {
       // No /dev/nsm on this host: opening it read-only succeeds only through the supervisor.
-      assertThat(run("exec", "--vsock-dir", "vsock", "--", "/bin/sh", "-c", "exec 3</dev/nsm").exitCode()).isZero();
-      assertThat(run("exec", "--vsock-dir", "vsock", "--", "/bin/sh", "-c", "exit 7").exitCode()).isEqualTo(7);
+      assertThat(
+              run("exec", "--vsock-dir", "vsock", "--", "/bin/sh", "-c", "exec 3</dev/nsm")
+                  .exitCode())
+          .isZero();
+      assertThat(run("exec", "--vsock-dir", "vsock", "--", "/bin/sh", "-c", "exit 7").exitCode())
+          .isEqualTo(7);
     }
   }
 }

@@ -56,11 +56,23 @@ class KmsCommandTest {
   static void startStack() throws Exception {
     state = shared.resolve("state");
     Path log = shared.resolve("stack.log");
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-        NitroEmu.class.getName(), "start", "--state-dir", state.toString(), "--kms-port", "0", "--kms-proxy-port", "8002"));
-    ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty(
+                    "surefire.test.class.path", System.getProperty("java.class.path")),
+                NitroEmu.class.getName(),
+                "start",
+                "--state-dir",
+                state.toString(),
+                "--kms-port",
+                "0",
+                "--kms-proxy-port",
+                "8002"));
+    ProcessBuilder builder =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("NITRO_EMU_HOME", home().toString());
     builder.environment().remove("NITRO_VSOCK_MAP");
     stack = builder.start();
@@ -73,8 +85,12 @@ class KmsCommandTest {
     }
     endpoints = new ObjectMapper().readTree(state.resolve("endpoints.json").toFile());
     JsonNode kms = endpoints.path("kms");
-    parent = EnclaveKmsClient.kmsClient(URI.create(kms.path("endpoint").asText()), kms.path("region").asText(),
-        kms.path("accessKeyId").asText(), kms.path("secretAccessKey").asText());
+    parent =
+        EnclaveKmsClient.kmsClient(
+            URI.create(kms.path("endpoint").asText()),
+            kms.path("region").asText(),
+            kms.path("accessKeyId").asText(),
+            kms.path("secretAccessKey").asText());
     pcr0 = endpoints.path("nsm").path("pcrs").path("PCR0").asText();
   }
 
@@ -100,7 +116,8 @@ class KmsCommandTest {
     vars.put("NITRO_EMU_HOME", home().toString());
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    NitroEmu.CliEnvironment env = new NitroEmu.CliEnvironment(Map.copyOf(vars), dir, dir, Clock.systemUTC());
+    NitroEmu.CliEnvironment env =
+        new NitroEmu.CliEnvironment(Map.copyOf(vars), dir, dir, Clock.systemUTC());
     int code = NitroEmu.execute(env, new PrintWriter(out, true), new PrintWriter(err, true), args);
     return new Run(code, out.toString(), err.toString());
   }
@@ -109,27 +126,47 @@ class KmsCommandTest {
     return run(Map.of(), args);
   }
 
-  /** A key the account may use to Encrypt, and only an enclave whose PCR0 is {@code allowedPcr0} to Decrypt. */
+  /**
+   * A key the account may use to Encrypt, and only an enclave whose PCR0 is {@code allowedPcr0} to
+   * Decrypt.
+   */
   private static String keyFor(String allowedPcr0) {
     String root = "arn:aws:iam::000000000000:root";
-    String policy = "{\"Version\":\"2012-10-17\",\"Statement\":["
-        + "{\"Sid\":\"admin\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" + root + "\"},"
-        + "\"Action\":[\"kms:Encrypt\",\"kms:DescribeKey\",\"kms:PutKeyPolicy\",\"kms:GetKeyPolicy\"],\"Resource\":\"*\"},"
-        + "{\"Sid\":\"enclave\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" + root + "\"},"
-        + "\"Action\":[\"kms:Decrypt\",\"kms:GenerateDataKey\"],\"Resource\":\"*\","
-        + "\"Condition\":{\"StringEqualsIgnoreCase\":{\"kms:RecipientAttestation:PCR0\":\"" + allowedPcr0 + "\"}}}]}";
+    String policy =
+        "{\"Version\":\"2012-10-17\",\"Statement\":["
+            + "{\"Sid\":\"admin\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\""
+            + root
+            + "\"},"
+            + "\"Action\":[\"kms:Encrypt\",\"kms:DescribeKey\",\"kms:PutKeyPolicy\",\"kms:GetKeyPolicy\"],\"Resource\":\"*\"},"
+            + "{\"Sid\":\"enclave\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\""
+            + root
+            + "\"},"
+            + "\"Action\":[\"kms:Decrypt\",\"kms:GenerateDataKey\"],\"Resource\":\"*\","
+            + "\"Condition\":{\"StringEqualsIgnoreCase\":{\"kms:RecipientAttestation:PCR0\":\""
+            + allowedPcr0
+            + "\"}}}]}";
     return parent.createKey(b -> b.policy(policy)).keyMetadata().keyId();
   }
 
   private Path encrypted(String keyId, Map<String, String> context) throws IOException {
-    byte[] blob = parent.encrypt(b -> b.keyId(keyId).plaintext(SdkBytes.fromUtf8String(SECRET)).encryptionContext(context))
-        .ciphertextBlob().asByteArray();
+    byte[] blob =
+        parent
+            .encrypt(
+                b ->
+                    b.keyId(keyId)
+                        .plaintext(SdkBytes.fromUtf8String(SECRET))
+                        .encryptionContext(context))
+            .ciphertextBlob()
+            .asByteArray();
     return Files.write(dir.resolve("secret.bin"), blob);
   }
 
   private static void assertOneErrorLine(Run run, String... parts) {
-    List<String> failures = run.err().lines().filter(l -> !l.startsWith("nitro-emu: KMS ")
-        && !l.startsWith("nitro-emu: attesting ")).toList();
+    List<String> failures =
+        run.err()
+            .lines()
+            .filter(l -> !l.startsWith("nitro-emu: KMS ") && !l.startsWith("nitro-emu: attesting "))
+            .toList();
     assertThat(failures).as(run.err()).hasSize(1);
     assertThat(failures.get(0)).contains(parts);
     assertThat(run.err()).doesNotContain("\tat ", "Exception:\n");
@@ -139,16 +176,36 @@ class KmsCommandTest {
   void decryptsWithTheStacksNsmWhenThePolicyNamesItsPcr0() throws IOException {
     Path blob = encrypted(keyFor(pcr0), Map.of());
 
-    Run toFile = run("kms", "decrypt", "--state-dir", state.toString(), "--ciphertext-blob", blob.toString(), "--out", "plain.txt");
+    Run toFile =
+        run(
+            "kms",
+            "decrypt",
+            "--state-dir",
+            state.toString(),
+            "--ciphertext-blob",
+            blob.toString(),
+            "--out",
+            "plain.txt");
     assertThat(toFile.exitCode()).as(toFile.err()).isZero();
     assertThat(Files.readString(dir.resolve("plain.txt"))).isEqualTo(SECRET);
     assertThat(toFile.out()).isEmpty();
-    assertThat(toFile.err()).contains("attesting with the running stack's NSM at vsock://3:9797",
-        endpoints.path("nsm").path("moduleId").asText(), "KMS " + endpoints.path("kms").path("endpoint").asText());
+    assertThat(toFile.err())
+        .contains(
+            "attesting with the running stack's NSM at vsock://3:9797",
+            endpoints.path("nsm").path("moduleId").asText(),
+            "KMS " + endpoints.path("kms").path("endpoint").asText());
 
-    Run toStdout = run("kms", "decrypt", "--state-dir", state.toString(), "--ciphertext-blob", blob.toString());
+    Run toStdout =
+        run(
+            "kms",
+            "decrypt",
+            "--state-dir",
+            state.toString(),
+            "--ciphertext-blob",
+            blob.toString());
     assertThat(toStdout.exitCode()).as(toStdout.err()).isZero();
-    assertThat(toStdout.out().strip()).isEqualTo(Base64.getEncoder().encodeToString(SECRET.getBytes(StandardCharsets.UTF_8)));
+    assertThat(toStdout.out().strip())
+        .isEqualTo(Base64.getEncoder().encodeToString(SECRET.getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test
@@ -156,7 +213,16 @@ class KmsCommandTest {
     String keyId = keyFor("ab".repeat(48));
     Path blob = encrypted(keyId, Map.of());
 
-    Run denied = run("kms", "decrypt", "--state-dir", state.toString(), "--ciphertext-blob", blob.toString(), "--out", "plain.txt");
+    Run denied =
+        run(
+            "kms",
+            "decrypt",
+            "--state-dir",
+            state.toString(),
+            "--ciphertext-blob",
+            blob.toString(),
+            "--out",
+            "plain.txt");
     assertThat(denied.exitCode()).isEqualTo(1);
     assertOneErrorLine(denied, "nitro-emu: kms decrypt refused: AccessDeniedException");
     assertThat(denied.err()).doesNotContain("statement");
@@ -166,10 +232,19 @@ class KmsCommandTest {
     assertThat(audit.exitCode()).as(audit.err()).isZero();
     String moduleId = endpoints.path("nsm").path("moduleId").asText();
     assertThat(audit.out().lines().filter(line -> line.contains(" Decrypt key=" + keyId + " ")))
-        .singleElement().asString()
-        .contains(" denied: no Allow statement matched: statement 'enclave': kms:RecipientAttestation:PCR0 "
-            + "StringEqualsIgnoreCase expected " + "ab".repeat(48) + " got " + pcr0 + "; attestation document: module "
-            + moduleId + ", PCR0 " + pcr0.substring(0, 16) + "..., PCR1 ")
+        .singleElement()
+        .asString()
+        .contains(
+            " denied: no Allow statement matched: statement 'enclave': kms:RecipientAttestation:PCR0 "
+                + "StringEqualsIgnoreCase expected "
+                + "ab".repeat(48)
+                + " got "
+                + pcr0
+                + "; attestation document: module "
+                + moduleId
+                + ", PCR0 "
+                + pcr0.substring(0, 16)
+                + "..., PCR1 ")
         .containsPattern(", PCR8 [0-9a-f]{16}\\.\\.\\., age \\d+ s$")
         .doesNotContain(SECRET);
   }
@@ -178,10 +253,20 @@ class KmsCommandTest {
   void debugModeEnclaveFromTheOfflineNsmIsRefusedByThePcr0Policy() throws IOException {
     Path blob = encrypted(keyFor(pcr0), Map.of());
 
-    Run denied = run("kms", "decrypt", "--state-dir", state.toString(), "--nsm", "offline", "--debug",
-        "--ciphertext-blob", blob.toString());
+    Run denied =
+        run(
+            "kms",
+            "decrypt",
+            "--state-dir",
+            state.toString(),
+            "--nsm",
+            "offline",
+            "--debug",
+            "--ciphertext-blob",
+            blob.toString());
     assertThat(denied.exitCode()).isEqualTo(1);
-    assertThat(denied.err()).contains("attesting with an offline emulated NSM", "debug mode", "as --nsm offline asks");
+    assertThat(denied.err())
+        .contains("attesting with an offline emulated NSM", "debug mode", "as --nsm offline asks");
     assertOneErrorLine(denied, "refused: AccessDeniedException");
     assertThat(denied.out()).isEmpty();
   }
@@ -190,16 +275,40 @@ class KmsCommandTest {
   void encryptionContextAndBase64BlobAreAccepted() throws IOException {
     String keyId = keyFor(pcr0);
     Path blob = encrypted(keyId, Map.of("app", "payments", "tier", "db"));
-    Path base64 = Files.writeString(dir.resolve("secret.b64"),
-        Base64.getMimeEncoder().encodeToString(Files.readAllBytes(blob)) + "\n");
+    Path base64 =
+        Files.writeString(
+            dir.resolve("secret.b64"),
+            Base64.getMimeEncoder().encodeToString(Files.readAllBytes(blob)) + "\n");
 
-    Run ok = run("kms", "decrypt", "--state-dir", state.toString(), "--ciphertext-blob", base64.toString(),
-        "--encryption-context", "app=payments", "--encryption-context", "tier=db", "--key-id", keyId, "--out", "p.txt");
+    Run ok =
+        run(
+            "kms",
+            "decrypt",
+            "--state-dir",
+            state.toString(),
+            "--ciphertext-blob",
+            base64.toString(),
+            "--encryption-context",
+            "app=payments",
+            "--encryption-context",
+            "tier=db",
+            "--key-id",
+            keyId,
+            "--out",
+            "p.txt");
     assertThat(ok.exitCode()).as(ok.err()).isZero();
     assertThat(Files.readString(dir.resolve("p.txt"))).isEqualTo(SECRET);
 
-    Run wrongContext = run("kms", "decrypt", "--state-dir", state.toString(), "--ciphertext-blob", blob.toString(),
-        "--encryption-context", "app=other");
+    Run wrongContext =
+        run(
+            "kms",
+            "decrypt",
+            "--state-dir",
+            state.toString(),
+            "--ciphertext-blob",
+            blob.toString(),
+            "--encryption-context",
+            "app=other");
     assertThat(wrongContext.exitCode()).isEqualTo(1);
     assertOneErrorLine(wrongContext, "kms decrypt refused: InvalidCiphertextException");
   }
@@ -208,23 +317,61 @@ class KmsCommandTest {
   void generatedDataKeyDecryptsBackToTheSameKeyInsideTheEnclaveOnly() throws IOException {
     String keyId = keyFor(pcr0);
 
-    Run made = run("kms", "generate-data-key", "--state-dir", state.toString(), "--key-id", keyId,
-        "--encryption-context", "purpose=test", "--out", "key.bin", "--ciphertext-out", "key.enc");
+    Run made =
+        run(
+            "kms",
+            "generate-data-key",
+            "--state-dir",
+            state.toString(),
+            "--key-id",
+            keyId,
+            "--encryption-context",
+            "purpose=test",
+            "--out",
+            "key.bin",
+            "--ciphertext-out",
+            "key.enc");
     assertThat(made.exitCode()).as(made.err()).isZero();
     byte[] dataKey = Files.readAllBytes(dir.resolve("key.bin"));
     assertThat(dataKey).hasSize(32);
 
-    Run back = run("kms", "decrypt", "--state-dir", state.toString(), "--ciphertext-blob", "key.enc",
-        "--encryption-context", "purpose=test", "--out", "key2.bin");
+    Run back =
+        run(
+            "kms",
+            "decrypt",
+            "--state-dir",
+            state.toString(),
+            "--ciphertext-blob",
+            "key.enc",
+            "--encryption-context",
+            "purpose=test",
+            "--out",
+            "key2.bin");
     assertThat(back.exitCode()).as(back.err()).isZero();
     assertThat(Files.readAllBytes(dir.resolve("key2.bin"))).isEqualTo(dataKey);
 
-    Run aes128 = run("kms", "generate-data-key", "--state-dir", state.toString(), "--key-id", keyId, "--key-spec", "AES_128");
+    Run aes128 =
+        run(
+            "kms",
+            "generate-data-key",
+            "--state-dir",
+            state.toString(),
+            "--key-id",
+            keyId,
+            "--key-spec",
+            "AES_128");
     assertThat(aes128.exitCode()).as(aes128.err()).isZero();
     assertThat(Base64.getDecoder().decode(aes128.out().strip())).hasSize(16);
     assertThat(aes128.err()).contains("--ciphertext-out FILE keeps it");
 
-    Run denied = run("kms", "generate-data-key", "--state-dir", state.toString(), "--key-id", keyFor("cd".repeat(48)));
+    Run denied =
+        run(
+            "kms",
+            "generate-data-key",
+            "--state-dir",
+            state.toString(),
+            "--key-id",
+            keyFor("cd".repeat(48)));
     assertThat(denied.exitCode()).isEqualTo(1);
     assertOneErrorLine(denied, "kms generate-data-key refused: AccessDeniedException");
   }
@@ -235,20 +382,43 @@ class KmsCommandTest {
     KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
     rsa.initialize(2048);
     KeyPair own = rsa.generateKeyPair();
-    String pem = "-----BEGIN PRIVATE KEY-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(own.getPrivate().getEncoded())
-        + "\n-----END PRIVATE KEY-----\n";
+    String pem =
+        "-----BEGIN PRIVATE KEY-----\n"
+            + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(own.getPrivate().getEncoded())
+            + "\n-----END PRIVATE KEY-----\n";
     Files.writeString(dir.resolve("enclave.pem"), pem);
 
-    Run ok = run("kms", "decrypt", "--state-dir", state.toString(), "--ciphertext-blob", blob.toString(),
-        "--recipient-key", "enclave.pem", "--envelope-out", "envelope.der", "--out", "plain.txt");
+    Run ok =
+        run(
+            "kms",
+            "decrypt",
+            "--state-dir",
+            state.toString(),
+            "--ciphertext-blob",
+            blob.toString(),
+            "--recipient-key",
+            "enclave.pem",
+            "--envelope-out",
+            "envelope.der",
+            "--out",
+            "plain.txt");
     assertThat(ok.exitCode()).as(ok.err()).isZero();
     byte[] envelope = Files.readAllBytes(dir.resolve("envelope.der"));
-    assertThat(new String(CmsEnvelope.open(envelope, own.getPrivate()), StandardCharsets.UTF_8)).isEqualTo(SECRET);
+    assertThat(new String(CmsEnvelope.open(envelope, own.getPrivate()), StandardCharsets.UTF_8))
+        .isEqualTo(SECRET);
 
     Files.writeString(dir.resolve("not-a-key.pem"), "hello\n");
-    Run badKey = run("kms", "decrypt", "--state-dir", state.toString(), "--ciphertext-blob", blob.toString(),
-        "--recipient-key", "not-a-key.pem");
+    Run badKey =
+        run(
+            "kms",
+            "decrypt",
+            "--state-dir",
+            state.toString(),
+            "--ciphertext-blob",
+            blob.toString(),
+            "--recipient-key",
+            "not-a-key.pem");
     assertThat(badKey.exitCode()).isEqualTo(2);
     assertThat(badKey.err()).contains("recipient key").doesNotContain("\tat ");
   }
@@ -258,16 +428,43 @@ class KmsCommandTest {
     Path blob = encrypted(keyFor(pcr0), Map.of());
     Path noStack = dir.resolve("no-stack");
 
-    Run stackOnly = run("kms", "decrypt", "--nsm", "stack", "--state-dir", noStack.toString(), "--ciphertext-blob", blob.toString());
+    Run stackOnly =
+        run(
+            "kms",
+            "decrypt",
+            "--nsm",
+            "stack",
+            "--state-dir",
+            noStack.toString(),
+            "--ciphertext-blob",
+            blob.toString());
     assertThat(stackOnly.exitCode()).isEqualTo(1);
     assertOneErrorLine(stackOnly, "no running stack", "nitro-emu start");
 
-    // Offline: the same default CA the stack trusts and the default profile, so the same PCR0; KMS named by the environment.
-    Run offline = run(Map.of("AWS_ENDPOINT_URL_KMS", endpoints.path("kms").path("endpoint").asText(),
-            "AWS_ACCESS_KEY_ID", "test", "AWS_SECRET_ACCESS_KEY", "test", "AWS_REGION", "us-east-1"),
-        "kms", "decrypt", "--state-dir", noStack.toString(), "--ciphertext-blob", blob.toString(), "--out", "plain.txt");
+    // Offline: the same default CA the stack trusts and the default profile, so the same PCR0; KMS
+    // named by the environment.
+    Run offline =
+        run(
+            Map.of(
+                "AWS_ENDPOINT_URL_KMS",
+                endpoints.path("kms").path("endpoint").asText(),
+                "AWS_ACCESS_KEY_ID",
+                "test",
+                "AWS_SECRET_ACCESS_KEY",
+                "test",
+                "AWS_REGION",
+                "us-east-1"),
+            "kms",
+            "decrypt",
+            "--state-dir",
+            noStack.toString(),
+            "--ciphertext-blob",
+            blob.toString(),
+            "--out",
+            "plain.txt");
     assertThat(offline.exitCode()).as(offline.err()).isZero();
-    assertThat(offline.err()).contains("attesting with an offline emulated NSM", "no running stack");
+    assertThat(offline.err())
+        .contains("attesting with an offline emulated NSM", "no running stack");
     assertThat(Files.readString(dir.resolve("plain.txt"))).isEqualTo(SECRET);
   }
 
@@ -276,17 +473,39 @@ class KmsCommandTest {
     Path stale = dir.resolve("stale");
     Files.createDirectories(stale);
     Files.writeString(stale.resolve("vsock-map.json"), "{}");
-    Files.writeString(stale.resolve("endpoints.json"), "{\"mappingFile\": \"" + stale.resolve("vsock-map.json").toString().replace("\\", "\\\\")
-        + "\", \"nsm\": {\"vsock\": \"vsock://3:9797\", \"moduleId\": \"gone\"}}");
+    Files.writeString(
+        stale.resolve("endpoints.json"),
+        "{\"mappingFile\": \""
+            + stale.resolve("vsock-map.json").toString().replace("\\", "\\\\")
+            + "\", \"nsm\": {\"vsock\": \"vsock://3:9797\", \"moduleId\": \"gone\"}}");
     Path blob = encrypted(keyFor(pcr0), Map.of());
     String kms = endpoints.path("kms").path("endpoint").asText();
 
-    Run required = run("kms", "decrypt", "--nsm", "stack", "--state-dir", stale.toString(), "--endpoint", kms,
-        "--ciphertext-blob", blob.toString());
+    Run required =
+        run(
+            "kms",
+            "decrypt",
+            "--nsm",
+            "stack",
+            "--state-dir",
+            stale.toString(),
+            "--endpoint",
+            kms,
+            "--ciphertext-blob",
+            blob.toString());
     assertThat(required.exitCode()).isEqualTo(1);
     assertOneErrorLine(required, "the stack's NSM at vsock://3:9797 is not reachable");
 
-    Run auto = run("kms", "decrypt", "--state-dir", stale.toString(), "--endpoint", kms, "--ciphertext-blob", blob.toString());
+    Run auto =
+        run(
+            "kms",
+            "decrypt",
+            "--state-dir",
+            stale.toString(),
+            "--endpoint",
+            kms,
+            "--ciphertext-blob",
+            blob.toString());
     assertThat(auto.exitCode()).as(auto.err()).isZero();
     assertThat(auto.err()).contains("offline emulated NSM", "not reachable");
   }
@@ -299,13 +518,40 @@ class KmsCommandTest {
     Run missing = run("kms", "decrypt");
     assertThat(missing.exitCode()).isEqualTo(2);
     assertThat(missing.err()).contains("--ciphertext-blob");
-    assertThat(run("kms", "decrypt", "--ciphertext-blob", "blob.bin", "--nsm", "device").exitCode()).isEqualTo(2);
+    assertThat(run("kms", "decrypt", "--ciphertext-blob", "blob.bin", "--nsm", "device").exitCode())
+        .isEqualTo(2);
     assertThat(run("kms", "decrypt", "--ciphertext-blob", "blob.bin", "--debug").err())
         .contains("add --nsm offline");
-    assertThat(run("kms", "decrypt", "--ciphertext-blob", "blob.bin", "--encryption-context", "novalue").exitCode()).isEqualTo(2);
-    assertThat(run("kms", "decrypt", "--ciphertext-blob", "blob.bin", "--endpoint", "ftp://example.com").exitCode()).isEqualTo(2);
-    assertThat(run("kms", "generate-data-key", "--key-id", "k", "--key-spec", "AES_512").exitCode()).isEqualTo(2);
-    assertThat(run(Map.of("AWS_ACCESS_KEY_ID", "only-half"), "kms", "decrypt", "--ciphertext-blob", "blob.bin").exitCode())
+    assertThat(
+            run(
+                    "kms",
+                    "decrypt",
+                    "--ciphertext-blob",
+                    "blob.bin",
+                    "--encryption-context",
+                    "novalue")
+                .exitCode())
+        .isEqualTo(2);
+    assertThat(
+            run(
+                    "kms",
+                    "decrypt",
+                    "--ciphertext-blob",
+                    "blob.bin",
+                    "--endpoint",
+                    "ftp://example.com")
+                .exitCode())
+        .isEqualTo(2);
+    assertThat(run("kms", "generate-data-key", "--key-id", "k", "--key-spec", "AES_512").exitCode())
+        .isEqualTo(2);
+    assertThat(
+            run(
+                    Map.of("AWS_ACCESS_KEY_ID", "only-half"),
+                    "kms",
+                    "decrypt",
+                    "--ciphertext-blob",
+                    "blob.bin")
+                .exitCode())
         .isEqualTo(2);
     Run noFile = run("kms", "decrypt", "--ciphertext-blob", "absent.bin");
     assertThat(noFile.exitCode()).isEqualTo(1);
@@ -315,8 +561,16 @@ class KmsCommandTest {
     try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
-    Run unreachable = run("kms", "decrypt", "--nsm", "offline", "--ciphertext-blob", "blob.bin",
-        "--endpoint", "http://127.0.0.1:" + closedPort);
+    Run unreachable =
+        run(
+            "kms",
+            "decrypt",
+            "--nsm",
+            "offline",
+            "--ciphertext-blob",
+            "blob.bin",
+            "--endpoint",
+            "http://127.0.0.1:" + closedPort);
     assertThat(unreachable.exitCode()).isEqualTo(1);
     assertOneErrorLine(unreachable, "kms decrypt failed at http://127.0.0.1:" + closedPort);
   }

@@ -21,11 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Runs the {@code ./nitro-emu} launcher script (bash) in a copy of this project's poms, with {@code
  * mvn} and {@code java} replaced by stubs that record their calls: it builds on first run, rebuilds
- * when a source or pom of a module the jar packages is newer than the jar, and otherwise runs the jar.
+ * when a source or pom of a module the jar packages is newer than the jar, and otherwise runs the
+ * jar.
  */
 @Timeout(120)
 class LauncherScriptTest {
-  private static final Path PROJECT = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().getParent();
+  private static final Path PROJECT =
+      Path.of(System.getProperty("basedir", ".")).toAbsolutePath().getParent();
   private static final Instant LONG_AGO = Instant.parse("2020-01-01T00:00:00Z");
 
   @TempDir Path root;
@@ -34,12 +36,14 @@ class LauncherScriptTest {
 
   @BeforeEach
   void copyTheProjectLayout() throws IOException {
-    assumeTrue(Files.isExecutable(Path.of("/bin/bash")) || Files.isExecutable(Path.of("/usr/bin/bash")),
+    assumeTrue(
+        Files.isExecutable(Path.of("/bin/bash")) || Files.isExecutable(Path.of("/usr/bin/bash")),
         "the launcher is a bash script; bash is not installed here");
     Files.copy(PROJECT.resolve("nitro-emu"), root.resolve("nitro-emu"));
     Files.copy(PROJECT.resolve("pom.xml"), root.resolve("pom.xml"));
     try (Stream<Path> modules = Files.list(PROJECT)) {
-      for (Path module : modules.filter(dir -> Files.isRegularFile(dir.resolve("pom.xml"))).toList()) {
+      for (Path module :
+          modules.filter(dir -> Files.isRegularFile(dir.resolve("pom.xml"))).toList()) {
         Path copy = Files.createDirectories(root.resolve(module.getFileName().toString()));
         Files.copy(module.resolve("pom.xml"), copy.resolve("pom.xml"));
         write(copy.resolve("src/main/java/Main.java"), "class Main {}");
@@ -54,7 +58,9 @@ class LauncherScriptTest {
     jar = root.resolve("emulator-cli/target/nitro-emu.jar");
     calls = root.resolve("calls.log");
     Path bin = Files.createDirectories(root.resolve("stub-bin"));
-    stub(bin.resolve("mvn"), """
+    stub(
+        bin.resolve("mvn"),
+        """
         echo "mvn $* MAVEN_OPTS=$MAVEN_OPTS" >> "$CALLS"
         [ "${MVN_FAILS:-0}" = 1 ] && { echo "[ERROR] compilation failed" >&2; exit 1; }
         mkdir -p emulator-cli/target && echo jar > emulator-cli/target/nitro-emu.jar
@@ -68,10 +74,11 @@ class LauncherScriptTest {
 
     assertThat(first.exitCode).isZero();
     assertThat(first.stderr).isEqualTo("nitro-emu: building " + jar + " (first run)...\n");
-    assertThat(calls()).containsExactly(
-        "mvn -B -q -Dstyle.color=never -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl"
-            + " emulator-cli -am package MAVEN_OPTS=-Djansi.noreset=true",
-        "java -jar " + jar + " --version");
+    assertThat(calls())
+        .containsExactly(
+            "mvn -B -q -Dstyle.color=never -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl"
+                + " emulator-cli -am package MAVEN_OPTS=-Djansi.noreset=true",
+            "java -jar " + jar + " --version");
   }
 
   @Test
@@ -88,15 +95,22 @@ class LauncherScriptTest {
   @Test
   void rebuildsWhenASourceOfAPackagedModuleIsNewerThanTheJar() throws Exception {
     launch();
-    for (String edited : List.of("enclave-runtime/src/main/java/Main.java", "kms-attest-mock/pom.xml",
-        "emulator-cli/src/main/java/Main.java", "pom.xml")) {
+    for (String edited :
+        List.of(
+            "enclave-runtime/src/main/java/Main.java",
+            "kms-attest-mock/pom.xml",
+            "emulator-cli/src/main/java/Main.java",
+            "pom.xml")) {
       Files.setLastModifiedTime(jar, FileTime.from(Instant.now().minusSeconds(100)));
-      Files.setLastModifiedTime(root.resolve(edited), FileTime.from(Instant.now().minusSeconds(50)));
+      Files.setLastModifiedTime(
+          root.resolve(edited), FileTime.from(Instant.now().minusSeconds(50)));
       Files.delete(calls);
 
       Result rebuilt = launch();
 
-      assertThat(rebuilt.stderr).as(edited).isEqualTo("nitro-emu: building " + jar + " (" + edited + " changed)...\n");
+      assertThat(rebuilt.stderr)
+          .as(edited)
+          .isEqualTo("nitro-emu: building " + jar + " (" + edited + " changed)...\n");
       assertThat(calls()).as(edited).hasSize(2).first().asString().startsWith("mvn -B -q");
       assertThat(launch().stderr).as("after rebuilding for %s", edited).isEmpty();
       Files.setLastModifiedTime(root.resolve(edited), FileTime.from(LONG_AGO));
@@ -107,10 +121,14 @@ class LauncherScriptTest {
   void ignoresTestSourcesAndModulesTheJarDoesNotPackage() throws Exception {
     launch();
     Files.setLastModifiedTime(jar, FileTime.from(Instant.now().minusSeconds(100)));
-    for (String edited : List.of("enclave-runtime/src/test/java/MainTest.java",
-        "junit-extension/src/main/java/Main.java", "bench/src/main/java/Main.java",
-        "real-enclave-tests/pom.xml")) {
-      Files.setLastModifiedTime(root.resolve(edited), FileTime.from(Instant.now().minusSeconds(50)));
+    for (String edited :
+        List.of(
+            "enclave-runtime/src/test/java/MainTest.java",
+            "junit-extension/src/main/java/Main.java",
+            "bench/src/main/java/Main.java",
+            "real-enclave-tests/pom.xml")) {
+      Files.setLastModifiedTime(
+          root.resolve(edited), FileTime.from(Instant.now().minusSeconds(50)));
     }
     Files.delete(calls);
 
@@ -128,9 +146,10 @@ class LauncherScriptTest {
   }
 
   private Result launch(String... environment) throws IOException, InterruptedException {
-    ProcessBuilder builder = new ProcessBuilder("bash", root.resolve("nitro-emu").toString(), "--version")
-        .directory(root.toFile())
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    ProcessBuilder builder =
+        new ProcessBuilder("bash", root.resolve("nitro-emu").toString(), "--version")
+            .directory(root.toFile())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD);
     builder.environment().remove("MAVEN_OPTS");
     builder.environment().remove("NITRO_EMU_REBUILD");
     builder.environment().remove("NITRO_EMU_JAVA_OPTS");

@@ -35,7 +35,8 @@ class NitroEmuCliTest {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     NitroEmu.CliEnvironment env =
-        new NitroEmu.CliEnvironment(Map.of("NITRO_EMU_HOME", dir.resolve("home").toString()), dir, dir, clock);
+        new NitroEmu.CliEnvironment(
+            Map.of("NITRO_EMU_HOME", dir.resolve("home").toString()), dir, dir, clock);
     int code = NitroEmu.execute(env, new PrintWriter(out, true), new PrintWriter(err, true), args);
     return new Run(code, out.toString(), err.toString());
   }
@@ -48,7 +49,8 @@ class NitroEmuCliTest {
 
     Run verify = run("verify", "d.cbor", "--root", "emulator", "--nonce", "01");
     assertThat(verify.exitCode()).as(verify.err()).isZero();
-    assertThat(verify.out()).contains("OK:", "module_id:", "nonce:       1 bytes (01)", "encoding:    indefinite");
+    assertThat(verify.out())
+        .contains("OK:", "module_id:", "nonce:       1 bytes (01)", "encoding:    indefinite");
     assertThat(verify.out()).containsPattern("module_id:   i-[0-9a-f]{17}-enc[0-9a-f]{16}");
   }
 
@@ -57,7 +59,9 @@ class NitroEmuCliTest {
     assertThat(run("attest", "--nonce", "01", "--out", "d.cbor").exitCode()).isZero();
     Run verify = run("verify", "d.cbor", "--nonce", "02");
     assertThat(verify.exitCode()).isEqualTo(1);
-    assertThat(verify.err()).startsWith("nitro-emu: verification FAILED: NONCE_MISMATCH").doesNotContain("\tat ");
+    assertThat(verify.err())
+        .startsWith("nitro-emu: verification FAILED: NONCE_MISMATCH")
+        .doesNotContain("\tat ");
   }
 
   @Test
@@ -65,7 +69,8 @@ class NitroEmuCliTest {
     assertThat(run("ca", "init", "--dir", "ca").exitCode()).isZero();
     Run again = run("ca", "init", "--dir", "ca");
     assertThat(again.out()).contains("kept existing");
-    assertThat(run("attest", "--ca", "ca", "--user-data", "cafe", "--out", "d.cbor").exitCode()).isZero();
+    assertThat(run("attest", "--ca", "ca", "--user-data", "cafe", "--out", "d.cbor").exitCode())
+        .isZero();
     assertThat(run("ca", "export", "--dir", "ca", "--out", "root.pem").exitCode()).isZero();
     Run verify = run("verify", "d.cbor", "--root", "root.pem");
     assertThat(verify.exitCode()).as(verify.err()).isZero();
@@ -88,7 +93,12 @@ class NitroEmuCliTest {
 
   static Stream<String> realDocuments() throws IOException {
     try (Stream<Path> files = Files.list(VECTORS.resolve("real-attestation"))) {
-      return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".b64") || n.endsWith(".hex")).sorted().toList().stream();
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".b64") || n.endsWith(".hex"))
+          .sorted()
+          .toList()
+          .stream();
     }
   }
 
@@ -145,13 +155,15 @@ class NitroEmuCliTest {
       Run pcrs = run("pcrs", "--profile", VECTORS.resolve("profiles").resolve(profile).toString());
       assertThat(pcrs.exitCode()).as(pcrs.err()).isZero();
       assertThat(pcrs.out())
-          .contains("PCR0  e72a46ca80a260fb044a125442f0c7e331813bcbaf9724d9f3857758992766f2d65710a27aa94ae3949dd54e7c9fe86a")
+          .contains(
+              "PCR0  e72a46ca80a260fb044a125442f0c7e331813bcbaf9724d9f3857758992766f2d65710a27aa94ae3949dd54e7c9fe86a")
           .contains("PCR15 " + "00".repeat(48));
     }
     Run debug = run("pcrs", "--debug", "--instance-id", "i-0a22e5c5f24d22174");
     assertThat(debug.out())
         .contains("PCR0  " + "00".repeat(48))
-        .contains("PCR4  45706d7b621e4620a332e147a5ddb000b049f73d47d3e61f6b03d2069152d4df6a4a786ad1c10102b955799a9dc96b44");
+        .contains(
+            "PCR4  45706d7b621e4620a332e147a5ddb000b049f73d47d3e61f6b03d2069152d4df6a4a786ad1c10102b955799a9dc96b44");
   }
 
   @Test
@@ -169,66 +181,105 @@ class NitroEmuCliTest {
 
     Run missingFile = run("verify", "absent.cbor");
     assertThat(missingFile.exitCode()).isEqualTo(1);
-    assertThat(missingFile.err()).isEqualTo("nitro-emu: document not found: " + dir.resolve("absent.cbor") + System.lineSeparator());
+    assertThat(missingFile.err())
+        .isEqualTo(
+            "nitro-emu: document not found: "
+                + dir.resolve("absent.cbor")
+                + System.lineSeparator());
   }
 
   @Test
   void usageErrorsAreOneLineNamingTheOptionWithSuggestions() {
     Run typo = run("start", "--dettach");
     assertThat(typo.exitCode()).isEqualTo(2);
-    assertThat(typo.err().lines()).containsExactly("nitro-emu start: Unknown option: '--dettach' (did you mean"
-        + " --detach or --debug?); see 'nitro-emu start --help'");
+    assertThat(typo.err().lines())
+        .containsExactly(
+            "nitro-emu start: Unknown option: '--dettach' (did you mean"
+                + " --detach or --debug?); see 'nitro-emu start --help'");
 
     Run command = run("statu");
     assertThat(command.exitCode()).isEqualTo(2);
-    assertThat(command.err().lines()).singleElement().asString().contains("'statu'").contains("did you mean status");
+    assertThat(command.err().lines())
+        .singleElement()
+        .asString()
+        .contains("'statu'")
+        .contains("did you mean status");
 
     Run missing = run("attest");
-    assertThat(missing.err().lines()).containsExactly(
-        "nitro-emu attest: Missing required option: '--out=FILE'; see 'nitro-emu attest --help'");
+    assertThat(missing.err().lines())
+        .containsExactly(
+            "nitro-emu attest: Missing required option: '--out=FILE'; see 'nitro-emu attest --help'");
 
     Run unsetVariable = run("start", "--detach", "--state-dir", "");
     assertThat(unsetVariable.exitCode()).isEqualTo(2);
-    assertThat(unsetVariable.err().lines()).containsExactly("nitro-emu: --state-dir: empty (an unset shell variable?);"
-        + " give a directory");
+    assertThat(unsetVariable.err().lines())
+        .containsExactly(
+            "nitro-emu: --state-dir: empty (an unset shell variable?);" + " give a directory");
     assertThat(dir.resolve("stack.log")).doesNotExist();
 
     Run badValue = run("start", "--kms-port", "many");
     assertThat(badValue.exitCode()).isEqualTo(2);
-    assertThat(badValue.err().lines()).singleElement().asString().contains("'--kms-port'").contains("'many'");
+    assertThat(badValue.err().lines())
+        .singleElement()
+        .asString()
+        .contains("'--kms-port'")
+        .contains("'many'");
   }
 
   @Test
   void versionIsTheProjectVersionAndHelpSummarisesEveryCommandIncludingKms() throws IOException {
     String pom = Files.readString(Path.of("pom.xml"));
-    String projectVersion = pom.substring(pom.indexOf("<version>") + "<version>".length(), pom.indexOf("</version>"));
+    String projectVersion =
+        pom.substring(pom.indexOf("<version>") + "<version>".length(), pom.indexOf("</version>"));
     Run version = run("-V");
     assertThat(version.exitCode()).isZero();
     assertThat(version.out().lines().findFirst()).contains("nitro-emu " + projectVersion);
 
     Run help = run("--help");
-    assertThat(help.out().replaceAll("\\s+", " ")).contains("AWS KMS with attestation-aware key policies");
-    for (String command : new String[] {"start", "attest", "verify", "ca", "pcrs", "vsock-proxy", "status", "stop",
-        "env", "audit", "exec"}) {
+    assertThat(help.out().replaceAll("\\s+", " "))
+        .contains("AWS KMS with attestation-aware key policies");
+    for (String command :
+        new String[] {
+          "start",
+          "attest",
+          "verify",
+          "ca",
+          "pcrs",
+          "vsock-proxy",
+          "status",
+          "stop",
+          "env",
+          "audit",
+          "exec"
+        }) {
       assertThat(help.out()).containsPattern("(?m)^  " + command + " +[A-Z]");
     }
-    assertThat(run("start", "--help").out()).contains("KMS keys, aliases and policies persist").contains("--kms-keys");
+    assertThat(run("start", "--help").out())
+        .contains("KMS keys, aliases and policies persist")
+        .contains("--kms-keys");
   }
 
   @Test
   void garbageDocumentIsRefusedWithoutStackTrace() throws IOException {
-    Files.write(dir.resolve("junk.bin"), "hello, this is not a document".getBytes(StandardCharsets.US_ASCII));
+    Files.write(
+        dir.resolve("junk.bin"),
+        "hello, this is not a document".getBytes(StandardCharsets.US_ASCII));
     Run verify = run("verify", "junk.bin");
     assertThat(verify.exitCode()).isEqualTo(1);
     assertThat(verify.err()).startsWith("nitro-emu: ").doesNotContain("\tat ");
     assertThat(verify.err().lines().count()).isEqualTo(1);
   }
+
   @Test
   void vsockProxyRefusesDestinationsOutsideTheAllowlist() throws IOException {
-    Files.writeString(dir.resolve("allow.yaml"), "allowlist:\n- {address: kms.us-east-1.amazonaws.com, port: 443}\n");
+    Files.writeString(
+        dir.resolve("allow.yaml"),
+        "allowlist:\n- {address: kms.us-east-1.amazonaws.com, port: 443}\n");
     Run refused = run("vsock-proxy", "8000", "127.0.0.1", "9", "--config", "allow.yaml");
     assertThat(refused.exitCode()).isEqualTo(1);
-    assertThat(refused.err()).contains("The given address and port are not allowed").doesNotContain("\tat ");
+    assertThat(refused.err())
+        .contains("The given address and port are not allowed")
+        .doesNotContain("\tat ");
 
     Run noConfig = run("vsock-proxy", "8000", "127.0.0.1", "9", "--config", "missing.yaml");
     assertThat(noConfig.exitCode()).isEqualTo(1);
@@ -243,7 +294,9 @@ class NitroEmuCliTest {
   void kmsProxyWorkersOutOfRangeIsAUsageErrorBeforeAnythingStarts() {
     Run none = run("start", "--kms-proxy-workers", "0");
     assertThat(none.exitCode()).isEqualTo(2);
-    assertThat(none.err()).contains("--kms-proxy-workers: must be in 1..8192, was 0").doesNotContain("\tat ");
+    assertThat(none.err())
+        .contains("--kms-proxy-workers: must be in 1..8192, was 0")
+        .doesNotContain("\tat ");
     assertThat(dir.resolve("home").resolve("state")).doesNotExist();
   }
 }

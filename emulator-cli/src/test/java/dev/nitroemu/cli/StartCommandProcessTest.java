@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.nitroemu.enclave.EnclaveKmsClient;
 import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.EnclaveKmsClient;
 import dev.nitroemu.enclave.RemoteNsm;
 import dev.nitroemu.enclave.VerificationOptions;
 import dev.nitroemu.enclave.VerifiedAttestation;
@@ -18,9 +18,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,16 +31,19 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.model.KmsException;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-/** Runs {@code nitro-emu start} as a separate JVM, uses its NSM and proxy by vsock address, and stops it with SIGTERM. */
+/**
+ * Runs {@code nitro-emu start} as a separate JVM, uses its NSM and proxy by vsock address, and
+ * stops it with SIGTERM.
+ */
 @Timeout(120)
 class StartCommandProcessTest {
   private static final String FIXED_KEY_ID = "5f3ad7c8-4e9b-4d4c-9a1e-6b2f1c0d9e8a";
@@ -63,18 +66,27 @@ class StartCommandProcessTest {
 
   @Test
   void startEifServesDocumentsWithTheEifsPcrs() throws Exception {
-    Path image = Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"), "eif",
-        "v4-x86_64-2ramdisks-signed.eif").toAbsolutePath();
+    Path image =
+        Path.of(
+                System.getProperty("nitro.vectors.dir", "../test-vectors"),
+                "eif",
+                "v4-x86_64-2ramdisks-signed.eif")
+            .toAbsolutePath();
     dev.nitroemu.enclave.EifFile eif = dev.nitroemu.enclave.EifFile.read(image);
     Path state = dir.resolve("state");
     log = dir.resolve("stack.log");
-    process = startStack(state, "--kms-port", "0", "--kms-proxy-port", "8003", "--eif", image.toString());
+    process =
+        startStack(state, "--kms-port", "0", "--kms-proxy-port", "8003", "--eif", image.toString());
 
     JsonNode endpoints = new ObjectMapper().readTree(state.resolve("endpoints.json").toFile());
     X509Certificate root = certificate(Path.of(endpoints.path("rootCaPem").asText()));
-    try (VsockNetwork network = VsockNetwork.builder().mappingFile(Path.of(endpoints.path("mappingFile").asText())).build();
+    try (VsockNetwork network =
+            VsockNetwork.builder()
+                .mappingFile(Path.of(endpoints.path("mappingFile").asText()))
+                .build();
         RemoteNsm nsm = RemoteNsm.connect(network, VsockAddress.parse("vsock://3:9797"))) {
-      var document = AttestationVerifier.forRoot(root).verify(nsm.attestation(null, null, null)).document();
+      var document =
+          AttestationVerifier.forRoot(root).verify(nsm.attestation(null, null, null)).document();
       assertThat(document.pcr(0)).isEqualTo(eif.pcr0());
       assertThat(document.pcr(1)).isEqualTo(eif.pcr1());
       assertThat(document.pcr(2)).isEqualTo(eif.pcr2());
@@ -90,7 +102,15 @@ class StartCommandProcessTest {
     CompletableFuture.runAsync(this::echoOnce);
     Path state = dir.resolve("state");
     log = dir.resolve("stack.log");
-    process = startStack(state, "--kms-port", "0", "--kms-proxy-port", "8001", "--proxy", "8000:127.0.0.1:" + echoServer.getLocalPort());
+    process =
+        startStack(
+            state,
+            "--kms-port",
+            "0",
+            "--kms-proxy-port",
+            "8001",
+            "--proxy",
+            "8000:127.0.0.1:" + echoServer.getLocalPort());
 
     JsonNode endpoints = new ObjectMapper().readTree(state.resolve("endpoints.json").toFile());
     assertThat(endpoints.path("nsm").path("vsock").asText()).isEqualTo("vsock://3:9797");
@@ -101,33 +121,57 @@ class StartCommandProcessTest {
     try (VsockNetwork network = VsockNetwork.builder().mappingFile(mapping).build();
         RemoteNsm nsm = RemoteNsm.connect(network, VsockAddress.parse("vsock://3:9797"))) {
       byte[] nonce = {4, 2};
-      VerifiedAttestation verified = AttestationVerifier.forRoot(root)
-          .verify(nsm.attestation(null, nonce, null), VerificationOptions.defaults().expectNonce(nonce));
-      assertThat(verified.document().moduleId()).isEqualTo(endpoints.path("nsm").path("moduleId").asText());
+      VerifiedAttestation verified =
+          AttestationVerifier.forRoot(root)
+              .verify(
+                  nsm.attestation(null, nonce, null),
+                  VerificationOptions.defaults().expectNonce(nonce));
+      assertThat(verified.document().moduleId())
+          .isEqualTo(endpoints.path("nsm").path("moduleId").asText());
       assertThat(nsm.describeNsm().moduleId()).isEqualTo(verified.document().moduleId());
 
-      // KMS: the parent encrypts under a key whose policy names the enclave's PCR0; the enclave decrypts
+      // KMS: the parent encrypts under a key whose policy names the enclave's PCR0; the enclave
+      // decrypts
       // through the vsock-proxy with Recipient, exactly as on hardware.
       JsonNode kms = endpoints.path("kms");
       assertThat(kms.path("vsockProxy").path("vsock").asText()).isEqualTo("vsock://3:8001");
       String pcr0 = endpoints.path("nsm").path("pcrs").path("PCR0").asText();
-      try (KmsClient parent = EnclaveKmsClient.kmsClient(URI.create(kms.path("endpoint").asText()), kms.path("region").asText(),
-              kms.path("accessKeyId").asText(), kms.path("secretAccessKey").asText())) {
+      try (KmsClient parent =
+          EnclaveKmsClient.kmsClient(
+              URI.create(kms.path("endpoint").asText()),
+              kms.path("region").asText(),
+              kms.path("accessKeyId").asText(),
+              kms.path("secretAccessKey").asText())) {
         String keyId = parent.createKey(b -> b.policy(pcr0Policy(pcr0))).keyMetadata().keyId();
         // LocalStack's _custom_id_ tag is honoured unless --kms-strict-aws.
-        assertThat(parent.createKey(b -> b.tags(t -> t.tagKey("_custom_id_").tagValue(FIXED_KEY_ID))).keyMetadata().keyId())
+        assertThat(
+                parent
+                    .createKey(b -> b.tags(t -> t.tagKey("_custom_id_").tagValue(FIXED_KEY_ID)))
+                    .keyMetadata()
+                    .keyId())
             .isEqualTo(FIXED_KEY_ID);
-        byte[] blob = parent.encrypt(b -> b.keyId(keyId).plaintext(SdkBytes.fromUtf8String("s3cr3t"))).ciphertextBlob().asByteArray();
-        assertThatThrownBy(() -> parent.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(blob))))
-            .isInstanceOf(KmsException.class).hasMessageContaining("not authorized");
-        InetSocketAddress proxyTcp = network.tcpEndpoint(VsockAddress.parse("vsock://3:8001")).orElseThrow();
-        try (EnclaveKmsClient enclave = EnclaveKmsClient.builder()
-            .nsm(nsm)
-            .endpoint(URI.create("http://127.0.0.1:" + proxyTcp.getPort()))
-            .region(kms.path("region").asText())
-            .credentials(StaticCredentialsProvider.create(
-                AwsBasicCredentials.create(kms.path("accessKeyId").asText(), kms.path("secretAccessKey").asText())))
-            .build()) {
+        byte[] blob =
+            parent
+                .encrypt(b -> b.keyId(keyId).plaintext(SdkBytes.fromUtf8String("s3cr3t")))
+                .ciphertextBlob()
+                .asByteArray();
+        assertThatThrownBy(
+                () -> parent.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(blob))))
+            .isInstanceOf(KmsException.class)
+            .hasMessageContaining("not authorized");
+        InetSocketAddress proxyTcp =
+            network.tcpEndpoint(VsockAddress.parse("vsock://3:8001")).orElseThrow();
+        try (EnclaveKmsClient enclave =
+            EnclaveKmsClient.builder()
+                .nsm(nsm)
+                .endpoint(URI.create("http://127.0.0.1:" + proxyTcp.getPort()))
+                .region(kms.path("region").asText())
+                .credentials(
+                    StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(
+                            kms.path("accessKeyId").asText(),
+                            kms.path("secretAccessKey").asText())))
+                .build()) {
           assertThat(new String(enclave.decrypt(blob), StandardCharsets.UTF_8)).isEqualTo("s3cr3t");
         }
       }
@@ -135,13 +179,16 @@ class StartCommandProcessTest {
       try (VsockConnection proxied = network.connect(VsockAddress.parse("vsock://3:8000"))) {
         proxied.outputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
         proxied.shutdownOutput();
-        assertThat(new String(proxied.inputStream().readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("ping");
+        assertThat(new String(proxied.inputStream().readAllBytes(), StandardCharsets.US_ASCII))
+            .isEqualTo("ping");
       }
     }
 
     process.destroy(); // SIGTERM
     assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(Files.readString(log)).as("stderr: %s", stderr(process)).contains("nitro-emu: stopping");
+    assertThat(Files.readString(log))
+        .as("stderr: %s", stderr(process))
+        .contains("nitro-emu: stopping");
     assertThat(state.resolve("endpoints.json")).doesNotExist();
     assertThat(Files.readString(mapping)).doesNotContain("3:9797");
   }
@@ -151,21 +198,41 @@ class StartCommandProcessTest {
     Path state = dir.resolve("state");
     log = dir.resolve("stack.log");
     process = startStack(state, "--kms-port", "0", "--kms-proxy-port", "8002", "--kms-strict-aws");
-    JsonNode kms = new ObjectMapper().readTree(state.resolve("endpoints.json").toFile()).path("kms");
-    try (KmsClient parent = EnclaveKmsClient.kmsClient(URI.create(kms.path("endpoint").asText()), kms.path("region").asText(),
-        kms.path("accessKeyId").asText(), kms.path("secretAccessKey").asText())) {
-      String keyId = parent.createKey(b -> b.tags(t -> t.tagKey("_custom_id_").tagValue(FIXED_KEY_ID))).keyMetadata().keyId();
+    JsonNode kms =
+        new ObjectMapper().readTree(state.resolve("endpoints.json").toFile()).path("kms");
+    try (KmsClient parent =
+        EnclaveKmsClient.kmsClient(
+            URI.create(kms.path("endpoint").asText()),
+            kms.path("region").asText(),
+            kms.path("accessKeyId").asText(),
+            kms.path("secretAccessKey").asText())) {
+      String keyId =
+          parent
+              .createKey(b -> b.tags(t -> t.tagKey("_custom_id_").tagValue(FIXED_KEY_ID)))
+              .keyMetadata()
+              .keyId();
 
       assertThat(keyId).isNotEqualTo(FIXED_KEY_ID);
-      assertThat(parent.listResourceTags(b -> b.keyId(keyId)).tags()).singleElement()
+      assertThat(parent.listResourceTags(b -> b.keyId(keyId)).tags())
+          .singleElement()
           .satisfies(tag -> assertThat(tag.tagValue()).isEqualTo(FIXED_KEY_ID));
     }
   }
 
   @Test
   void proxyToDestinationOutsideTheAllowlistStopsTheStart() throws Exception {
-    Files.writeString(dir.resolve("allow.yaml"), "allowlist:\n- {address: kms.us-east-1.amazonaws.com, port: 443}\n");
-    ProcessBuilder builder = command(dir.resolve("state"), "--kms-port", "0", "--proxy", "8000:127.0.0.1:9", "--proxy-config", dir.resolve("allow.yaml").toString());
+    Files.writeString(
+        dir.resolve("allow.yaml"),
+        "allowlist:\n- {address: kms.us-east-1.amazonaws.com, port: 443}\n");
+    ProcessBuilder builder =
+        command(
+            dir.resolve("state"),
+            "--kms-port",
+            "0",
+            "--proxy",
+            "8000:127.0.0.1:9",
+            "--proxy-config",
+            dir.resolve("allow.yaml").toString());
     process = builder.start();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -187,10 +254,17 @@ class StartCommandProcessTest {
   }
 
   private ProcessBuilder command(Path state, String... extra) {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-        NitroEmu.class.getName(), "start", "--state-dir", state.toString()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty(
+                    "surefire.test.class.path", System.getProperty("java.class.path")),
+                NitroEmu.class.getName(),
+                "start",
+                "--state-dir",
+                state.toString()));
     cmd.addAll(List.of(extra));
     ProcessBuilder builder = new ProcessBuilder(cmd);
     builder.environment().put("NITRO_EMU_HOME", dir.resolve("home").toString());
@@ -222,11 +296,14 @@ class StartCommandProcessTest {
         + "\"Action\":[\"kms:Encrypt\",\"kms:DescribeKey\",\"kms:PutKeyPolicy\",\"kms:GetKeyPolicy\"],\"Resource\":\"*\"},"
         + "{\"Sid\":\"enclave\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::000000000000:root\"},"
         + "\"Action\":\"kms:Decrypt\",\"Resource\":\"*\","
-        + "\"Condition\":{\"StringEqualsIgnoreCase\":{\"kms:RecipientAttestation:PCR0\":\"" + pcr0 + "\"}}}]}";
+        + "\"Condition\":{\"StringEqualsIgnoreCase\":{\"kms:RecipientAttestation:PCR0\":\""
+        + pcr0
+        + "\"}}}]}";
   }
 
   private static X509Certificate certificate(Path pem) throws Exception {
-    return (X509Certificate) CertificateFactory.getInstance("X.509")
-        .generateCertificate(new ByteArrayInputStream(Files.readAllBytes(pem)));
+    return (X509Certificate)
+        CertificateFactory.getInstance("X.509")
+            .generateCertificate(new ByteArrayInputStream(Files.readAllBytes(pem)));
   }
 }

@@ -38,13 +38,14 @@ import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /**
- * The emulator's self-signed P-384 root certificate authority, the trust anchor of every attestation
- * document a {@link SoftwareNsm} signs (in place of AWS's {@code aws.nitro-enclaves} root).
+ * The emulator's self-signed P-384 root certificate authority, the trust anchor of every
+ * attestation document a {@link SoftwareNsm} signs (in place of AWS's {@code aws.nitro-enclaves}
+ * root).
  *
- * <p>Its profile copies the AWS root (30 years, basicConstraints critical CA:TRUE, keyUsage critical
- * digitalSignature+keyCertSign+cRLSign, subject key identifier) under its own subject
- * {@value #SUBJECT}, so it can never be mistaken for Amazon's. {@link #save(Path)} writes
- * {@value #CERTIFICATE_FILE} (mode 644) and the PKCS#8 key {@value #KEY_FILE} (mode 600) with {@link
+ * <p>Its profile copies the AWS root (30 years, basicConstraints critical CA:TRUE, keyUsage
+ * critical digitalSignature+keyCertSign+cRLSign, subject key identifier) under its own subject
+ * {@value #SUBJECT}, so it can never be mistaken for Amazon's. {@link #save(Path)} writes {@value
+ * #CERTIFICATE_FILE} (mode 644) and the PKCS#8 key {@value #KEY_FILE} (mode 600) with {@link
  * AtomicFiles}.
  */
 public final class EmulatorRootCa {
@@ -109,7 +110,9 @@ public final class EmulatorRootCa {
       // Same extensions, criticality and order as the AWS root.
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
       builder.addExtension(
-          Extension.subjectKeyIdentifier, false, new SubjectKeyIdentifier(Certificates.keyIdentifier(keys.getPublic())));
+          Extension.subjectKeyIdentifier,
+          false,
+          new SubjectKeyIdentifier(Certificates.keyIdentifier(keys.getPublic())));
       builder.addExtension(
           Extension.keyUsage,
           true,
@@ -117,7 +120,8 @@ public final class EmulatorRootCa {
     } catch (CertIOException e) {
       throw Certificates.extensionFailure(e);
     }
-    return new EmulatorRootCa(Certificates.sign(builder, keys.getPrivate(), random), keys.getPrivate());
+    return new EmulatorRootCa(
+        Certificates.sign(builder, keys.getPrivate(), random), keys.getPrivate());
   }
 
   /**
@@ -132,7 +136,8 @@ public final class EmulatorRootCa {
     Path keyFile = dir.resolve(KEY_FILE);
     X509Certificate certificate = parseCertificate(read(certFile), certFile);
     PrivateKey key = parsePrivateKey(read(keyFile), keyFile);
-    if (!(certificate.getPublicKey() instanceof ECPublicKey ec) || ec.getParams().getCurve().getField().getFieldSize() != 384) {
+    if (!(certificate.getPublicKey() instanceof ECPublicKey ec)
+        || ec.getParams().getCurve().getField().getFieldSize() != 384) {
       throw new IllegalArgumentException(certFile + " does not hold a P-384 key");
     }
     if (certificate.getBasicConstraints() < 0) {
@@ -150,7 +155,8 @@ public final class EmulatorRootCa {
   }
 
   /**
-   * Loads the root in {@code dir}, or generates and saves one when the directory holds neither file.
+   * Loads the root in {@code dir}, or generates and saves one when the directory holds neither
+   * file.
    *
    * @throws IllegalStateException when only one of the two files exists
    */
@@ -162,21 +168,31 @@ public final class EmulatorRootCa {
     }
     if (hasCert || hasKey) {
       throw new IllegalStateException(
-          dir + " holds " + (hasCert ? CERTIFICATE_FILE : KEY_FILE) + " but not "
-              + (hasCert ? KEY_FILE : CERTIFICATE_FILE) + "; refusing to overwrite half a root");
+          dir
+              + " holds "
+              + (hasCert ? CERTIFICATE_FILE : KEY_FILE)
+              + " but not "
+              + (hasCert ? KEY_FILE : CERTIFICATE_FILE)
+              + "; refusing to overwrite half a root");
     }
     EmulatorRootCa root = generate(clock);
     root.save(dir);
     return root;
   }
 
-  /** Writes {@value #CERTIFICATE_FILE} and {@value #KEY_FILE} (owner-only on POSIX) into {@code dir}. */
+  /**
+   * Writes {@value #CERTIFICATE_FILE} and {@value #KEY_FILE} (owner-only on POSIX) into {@code
+   * dir}.
+   */
   public void save(Path dir) {
     try {
       Files.createDirectories(dir);
-      AtomicFiles.write(dir.resolve(CERTIFICATE_FILE), certificatePem().getBytes(StandardCharsets.US_ASCII),
+      AtomicFiles.write(
+          dir.resolve(CERTIFICATE_FILE),
+          certificatePem().getBytes(StandardCharsets.US_ASCII),
           AtomicFiles.WORLD_READABLE);
-      AtomicFiles.write(dir.resolve(KEY_FILE), Pem.encode(Pem.PRIVATE_KEY, privateKey.getEncoded()));
+      AtomicFiles.write(
+          dir.resolve(KEY_FILE), Pem.encode(Pem.PRIVATE_KEY, privateKey.getEncoded()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot save root CA to " + dir + ": " + e.getMessage(), e);
     }
@@ -213,8 +229,11 @@ public final class EmulatorRootCa {
 
   @Override
   public String toString() {
-    return "EmulatorRootCa[" + certificate.getSubjectX500Principal().getName() + ", notAfter="
-        + certificate.getNotAfter().toInstant() + "]";
+    return "EmulatorRootCa["
+        + certificate.getSubjectX500Principal().getName()
+        + ", notAfter="
+        + certificate.getNotAfter().toInstant()
+        + "]";
   }
 
   private static String read(Path file) {
@@ -228,9 +247,12 @@ public final class EmulatorRootCa {
   private static X509Certificate parseCertificate(String pem, Path file) {
     try {
       byte[] der = Pem.decode(pem, Pem.CERTIFICATE);
-      return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+      return (X509Certificate)
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(new ByteArrayInputStream(der));
     } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IllegalArgumentException(file + " is not a PEM X.509 certificate: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          file + " is not a PEM X.509 certificate: " + e.getMessage(), e);
     }
   }
 
@@ -241,7 +263,8 @@ public final class EmulatorRootCa {
       object = parser.readObject();
     } catch (IOException | RuntimeException e) {
       // Only the exception type is reported: a parser message could quote key material.
-      throw new IllegalArgumentException(file + " is not a PEM private key (" + e.getClass().getSimpleName() + ")", e);
+      throw new IllegalArgumentException(
+          file + " is not a PEM private key (" + e.getClass().getSimpleName() + ")", e);
     }
     try {
       JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
@@ -252,7 +275,8 @@ public final class EmulatorRootCa {
         return converter.getKeyPair(pair).getPrivate();
       }
     } catch (IOException | RuntimeException e) {
-      throw new IllegalArgumentException(file + " holds an unusable private key (" + e.getClass().getSimpleName() + ")", e);
+      throw new IllegalArgumentException(
+          file + " holds an unusable private key (" + e.getClass().getSimpleName() + ")", e);
     }
     throw new IllegalArgumentException(file + " holds no unencrypted private key");
   }

@@ -22,8 +22,8 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * What an emulated enclave boots with: its image measurements (PCR0/1/2/8), parent instance
- * (PCR4), IAM role (PCR3), debug flag and region; immutable.
+ * What an emulated enclave boots with: its image measurements (PCR0/1/2/8), parent instance (PCR4),
+ * IAM role (PCR3), debug flag and region; immutable.
  *
  * <p>Boot PCRs follow real hardware: {@code PCR3 = SHA384(48 zero bytes || role ARN)} (zero without
  * a role), {@code PCR4 = SHA384(48 zero bytes || instance id)}, PCR5..15 zero, and in debug mode
@@ -31,9 +31,9 @@ import java.util.regex.Pattern;
  * {@link Builder#pcr(int, byte[])} override the derived ones.
  *
  * <p>The {@linkplain #defaultProfile() default profile} is production-like and deterministic:
- * instance {@value #DEFAULT_INSTANCE_ID}, region {@value #DEFAULT_REGION}, no role, and
- * {@code PCRn = extendFromZero(SHA384("nitro-emu default enclave image PCRn"))} for n = 0, 1, 2
- * (the EIF formula applied to that fixed UTF-8 text).
+ * instance {@value #DEFAULT_INSTANCE_ID}, region {@value #DEFAULT_REGION}, no role, and {@code PCRn
+ * = extendFromZero(SHA384("nitro-emu default enclave image PCRn"))} for n = 0, 1, 2 (the EIF
+ * formula applied to that fixed UTF-8 text).
  */
 public final class EnclaveProfile {
   /** Parent instance id of the default profile: a fixed, realistic {@code i-} + 17 hex digits. */
@@ -78,15 +78,16 @@ public final class EnclaveProfile {
   }
 
   /**
-   * A profile with the image PCRs printed by {@code nitro-cli build-enclave} (stdout, progress lines
-   * included), {@code describe-eif} or {@code describe-enclaves} (its first enclave; a
-   * {@code DEBUG_MODE} flag makes the profile debug); everything else is the default.
+   * A profile with the image PCRs printed by {@code nitro-cli build-enclave} (stdout, progress
+   * lines included), {@code describe-eif} or {@code describe-enclaves} (its first enclave; a {@code
+   * DEBUG_MODE} flag makes the profile debug); everything else is the default.
    *
    * @throws IllegalArgumentException when no measurements are found or a PCR is malformed (the
    *     message names the field)
    */
   public static EnclaveProfile fromNitroCliOutput(String text) {
-    NitroCliMeasurements.Measurements m = NitroCliMeasurements.parse(Objects.requireNonNull(text, "text"));
+    NitroCliMeasurements.Measurements m =
+        NitroCliMeasurements.parse(Objects.requireNonNull(text, "text"));
     Builder builder = builder().debug(m.debugMode());
     m.pcrs().forEach(builder::pcr);
     return builder.build();
@@ -123,7 +124,9 @@ public final class EnclaveProfile {
     return builder.build();
   }
 
-  /** {@code SHA384(48 zero bytes || data)}: one NSM extend of a zero register (see {@link Pcrs}). */
+  /**
+   * {@code SHA384(48 zero bytes || data)}: one NSM extend of a zero register (see {@link Pcrs}).
+   */
   public static byte[] extendFromZero(byte[] data) {
     return Pcrs.extendFromZero(data);
   }
@@ -200,7 +203,9 @@ public final class EnclaveProfile {
     if (!(o instanceof EnclaveProfile p)) {
       return false;
     }
-    if (debug != p.debug || !instanceId.equals(p.instanceId) || !region.equals(p.region)
+    if (debug != p.debug
+        || !instanceId.equals(p.instanceId)
+        || !region.equals(p.region)
         || !Objects.equals(iamRoleArn, p.iamRoleArn)) {
       return false;
     }
@@ -224,8 +229,17 @@ public final class EnclaveProfile {
   @Override
   public String toString() {
     HexFormat hex = HexFormat.of();
-    return "EnclaveProfile[instanceId=" + instanceId + ", region=" + region + ", debug=" + debug
-        + ", iamRoleArn=" + iamRoleArn + ", PCR0=" + hex.formatHex(imagePcr(0), 0, 8) + "...]";
+    return "EnclaveProfile[instanceId="
+        + instanceId
+        + ", region="
+        + region
+        + ", debug="
+        + debug
+        + ", iamRoleArn="
+        + iamRoleArn
+        + ", PCR0="
+        + hex.formatHex(imagePcr(0), 0, 8)
+        + "...]";
   }
 
   private static SortedMap<Integer, byte[]> copy(Map<Integer, byte[]> pcrs) {
@@ -262,8 +276,9 @@ public final class EnclaveProfile {
     }
 
     /**
-     * Sets the boot value of PCR {@code index} (0..15) to 48 bytes, e.g. PCR0/1/2 from an EIF or PCR8
-     * of a signed EIF; for 3 and 4 this overrides the value derived from the role or instance id.
+     * Sets the boot value of PCR {@code index} (0..15) to 48 bytes, e.g. PCR0/1/2 from an EIF or
+     * PCR8 of a signed EIF; for 3 and 4 this overrides the value derived from the role or instance
+     * id.
      */
     public Builder pcr(int index, byte[] value) {
       if (index < 0 || index >= BOOT_PCRS) {
@@ -271,7 +286,8 @@ public final class EnclaveProfile {
       }
       Objects.requireNonNull(value, "value");
       if (value.length != PCR_LENGTH) {
-        throw new IllegalArgumentException("PCR" + index + " must be 48 bytes, got " + value.length);
+        throw new IllegalArgumentException(
+            "PCR" + index + " must be 48 bytes, got " + value.length);
       }
       pcrs.put(index, value.clone());
       return this;
@@ -286,10 +302,13 @@ public final class EnclaveProfile {
       return this;
     }
 
-    /** The parent instance id, e.g. {@code i-0a22e5c5f24d22174} (1..40 of {@code [A-Za-z0-9._-]}). */
+    /**
+     * The parent instance id, e.g. {@code i-0a22e5c5f24d22174} (1..40 of {@code [A-Za-z0-9._-]}).
+     */
     public Builder instanceId(String id) {
       if (id == null || !INSTANCE_ID.matcher(id).matches()) {
-        throw new IllegalArgumentException("instance id must be 1..40 characters of [A-Za-z0-9._-], got " + id);
+        throw new IllegalArgumentException(
+            "instance id must be 1..40 characters of [A-Za-z0-9._-], got " + id);
       }
       this.instanceId = id;
       return this;

@@ -6,9 +6,9 @@ import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.NsmCodec;
 import dev.nitroemu.enclave.NsmResponse;
 import dev.nitroemu.enclave.RemoteNsm;
-import dev.nitroemu.vsock.FramedMessageServer;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockTransport;
+import dev.nitroemu.vsock.FramedMessageServer;
 import java.io.IOException;
 import java.util.Objects;
 
@@ -34,8 +34,8 @@ import java.util.Objects;
  * the middle of one, is disconnected; when every connection is taken, a new client takes the place
  * of the connection that has waited longest for its client (no request of it has been acted on),
  * and only when every connection has a request in the module is a new one closed at once. So idle
- * or half-sent connections never keep a further client from its answer. {@link RemoteNsm} reopens
- * a connection the server closed while it was unused.
+ * or half-sent connections never keep a further client from its answer. {@link RemoteNsm} reopens a
+ * connection the server closed while it was unused.
  */
 public final class NsmVsockServer implements AutoCloseable {
 
@@ -66,23 +66,27 @@ public final class NsmVsockServer implements AutoCloseable {
   }
 
   /**
-   * Starts serving {@code nsm} on {@code listenAddress} within {@code limits} (connection cap and idle timeout).
+   * Starts serving {@code nsm} on {@code listenAddress} within {@code limits} (connection cap and
+   * idle timeout).
    *
    * @throws java.net.BindException if the address is already in use
    * @throws IOException if the transport cannot listen
    */
   public static NsmVsockServer start(
-      Nsm nsm, VsockTransport transport, VsockAddress listenAddress, ConnectionLimits limits) throws IOException {
+      Nsm nsm, VsockTransport transport, VsockAddress listenAddress, ConnectionLimits limits)
+      throws IOException {
     Objects.requireNonNull(nsm, "nsm");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(listenAddress, "listenAddress");
-    FramedMessageServer server = FramedMessageServer.builder(transport, request -> answer(nsm, request))
-        .listenAddress(listenAddress)
-        .maxRequestSize(Nsm.MAX_REQUEST_SIZE, declaredLength -> INPUT_TOO_LARGE_RESPONSE.clone())
-        .errorReply(failure -> INTERNAL_ERROR_RESPONSE.clone())
-        .limits(limits)
-        .build();
+    FramedMessageServer server =
+        FramedMessageServer.builder(transport, request -> answer(nsm, request))
+            .listenAddress(listenAddress)
+            .maxRequestSize(
+                Nsm.MAX_REQUEST_SIZE, declaredLength -> INPUT_TOO_LARGE_RESPONSE.clone())
+            .errorReply(failure -> INTERNAL_ERROR_RESPONSE.clone())
+            .limits(limits)
+            .build();
     return new NsmVsockServer(server.start());
   }
 
@@ -101,7 +105,9 @@ public final class NsmVsockServer implements AutoCloseable {
     return server.activeConnections();
   }
 
-  /** Connections closed at once since start because every connection had a request in the module. */
+  /**
+   * Connections closed at once since start because every connection had a request in the module.
+   */
   public long refusedConnections() {
     return server.refusedConnections();
   }

@@ -1,6 +1,7 @@
 package dev.nitroemu.nsm;
 
 import dev.nitroemu.enclave.AttestationDocument;
+import dev.nitroemu.enclave.CoseSign1;
 import dev.nitroemu.enclave.CryptoProviders;
 import dev.nitroemu.enclave.Digest;
 import dev.nitroemu.enclave.ErrorCode;
@@ -12,7 +13,6 @@ import dev.nitroemu.enclave.NsmRequest;
 import dev.nitroemu.enclave.PayloadEncoding;
 import dev.nitroemu.enclave.PcrDescription;
 import dev.nitroemu.nsm.internal.AttestationPki;
-import dev.nitroemu.enclave.CoseSign1;
 import dev.nitroemu.nsm.internal.ModuleIds;
 import dev.nitroemu.nsm.internal.PcrBank;
 import java.security.GeneralSecurityException;
@@ -25,15 +25,15 @@ import java.util.Objects;
 import java.util.SortedMap;
 
 /**
- * A software Nitro Security Module with real semantics: 32 SHA-384 PCRs booted from an
- * {@link EnclaveProfile} (0..15 locked), and attestation documents signed byte-compatibly with real
+ * A software Nitro Security Module with real semantics: 32 SHA-384 PCRs booted from an {@link
+ * EnclaveProfile} (0..15 locked), and attestation documents signed byte-compatibly with real
  * hardware by a P-384 chain under an {@link EmulatorRootCa}.
  *
  * <p>The module id is {@code <instance id>-enc<enclave id>}, the enclave id being the clock's
  * millisecond time at {@link Builder#build()} (48 bits) followed by 16 random bits. The document's
- * {@code pcrs} are all PCRs locked at that moment; its certificate chain is created on first use and
- * renewed as the clock advances (see {@link AttestationPki}). Thread-safe: PCR operations are atomic,
- * and signing happens outside the PCR lock.
+ * {@code pcrs} are all PCRs locked at that moment; its certificate chain is created on first use
+ * and renewed as the clock advances (see {@link AttestationPki}). Thread-safe: PCR operations are
+ * atomic, and signing happens outside the PCR lock.
  *
  * <p><b>Field limit.</b> {@link #attestation} refuses a {@code user_data}, {@code nonce} or {@code
  * public_key} over {@value AttestationDocument#MAX_OPTIONAL_FIELD} bytes with {@link
@@ -44,12 +44,18 @@ import java.util.SortedMap;
  * verifiers, so the emulator does not produce them.
  */
 public final class SoftwareNsm implements Nsm {
-  /** Module version reported by DescribeNSM (the real values are not public; QEMU also reports 1.0.0). */
+  /**
+   * Module version reported by DescribeNSM (the real values are not public; QEMU also reports
+   * 1.0.0).
+   */
   public static final int VERSION_MAJOR = 1;
+
   /** Minor version reported by DescribeNSM. */
   public static final int VERSION_MINOR = 0;
+
   /** Patch version reported by DescribeNSM. */
   public static final int VERSION_PATCH = 0;
+
   /** Bytes returned by GetRandom. */
   public static final int RANDOM_LENGTH = 256;
 
@@ -71,13 +77,23 @@ public final class SoftwareNsm implements Nsm {
     this.clock = b.clock;
     this.encoding = b.encoding;
     this.random = b.random != null ? b.random : new SecureRandom();
-    this.crypto = b.crypto != null ? b.crypto : b.random != null ? CryptoProviders.jca() : CryptoProviders.configured();
+    this.crypto =
+        b.crypto != null
+            ? b.crypto
+            : b.random != null ? CryptoProviders.jca() : CryptoProviders.configured();
     this.rootCa = b.rootCa != null ? b.rootCa : EmulatorRootCa.generate(clock, random);
     long enclaveId = ModuleIds.enclaveId(clock.millis(), random);
     this.moduleId = ModuleIds.moduleId(profile.instanceId(), enclaveId);
     this.pcrs = new PcrBank(profile.bootPcrs());
-    this.pki = new AttestationPki(
-        rootCa.certificate(), rootCa.privateKey(), profile.region(), profile.instanceId(), enclaveId, moduleId, random);
+    this.pki =
+        new AttestationPki(
+            rootCa.certificate(),
+            rootCa.privateKey(),
+            profile.region(),
+            profile.instanceId(),
+            enclaveId,
+            moduleId,
+            random);
   }
 
   /** A builder; every setting has a default. */
@@ -85,7 +101,10 @@ public final class SoftwareNsm implements Nsm {
     return new Builder();
   }
 
-  /** A module with the default profile, a freshly generated root, the UTC system clock and {@code BF} documents. */
+  /**
+   * A module with the default profile, a freshly generated root, the UTC system clock and {@code
+   * BF} documents.
+   */
   public static SoftwareNsm create() {
     return builder().build();
   }
@@ -137,7 +156,13 @@ public final class SoftwareNsm implements Nsm {
   @Override
   public NsmDescription describeNsm() {
     return new NsmDescription(
-        VERSION_MAJOR, VERSION_MINOR, VERSION_PATCH, moduleId, MAX_PCRS, pcrs.lockedIndices(), Digest.SHA384);
+        VERSION_MAJOR,
+        VERSION_MINOR,
+        VERSION_PATCH,
+        moduleId,
+        MAX_PCRS,
+        pcrs.lockedIndices(),
+        Digest.SHA384);
   }
 
   @Override
@@ -149,16 +174,17 @@ public final class SoftwareNsm implements Nsm {
     Instant now = clock.instant();
     SortedMap<Integer, byte[]> locked = pcrs.lockedValues();
     AttestationPki.Credentials credentials = pki.credentialsAt(now);
-    AttestationDocument document = new AttestationDocument(
-        moduleId,
-        Digest.SHA384.wireName(),
-        now.toEpochMilli(),
-        locked,
-        credentials.leafDer(),
-        credentials.cabundle(),
-        publicKey,
-        userData,
-        nonce);
+    AttestationDocument document =
+        new AttestationDocument(
+            moduleId,
+            Digest.SHA384.wireName(),
+            now.toEpochMilli(),
+            locked,
+            credentials.leafDer(),
+            credentials.cabundle(),
+            publicKey,
+            userData,
+            nonce);
     byte[] payload = document.encodePayload(encoding);
     byte[] toSign = CoseSign1.sigStructure(CoseSign1.ES384_PROTECTED, payload);
     byte[] signature;
@@ -178,7 +204,10 @@ public final class SoftwareNsm implements Nsm {
     return crypto;
   }
 
-  /** The leaf key in the signing provider's own form, converted once per leaf rather than per document. */
+  /**
+   * The leaf key in the signing provider's own form, converted once per leaf rather than per
+   * document.
+   */
   private PrivateKey ownSigningKey(PrivateKey leafKey) {
     SigningKey current = signingKey;
     if (current == null || current.leafKey != leafKey) {
@@ -197,22 +226,42 @@ public final class SoftwareNsm implements Nsm {
 
   @Override
   public String toString() {
-    return "SoftwareNsm[" + moduleId + ", region=" + profile.region() + ", debug=" + profile.debug() + "]";
+    return "SoftwareNsm["
+        + moduleId
+        + ", region="
+        + profile.region()
+        + ", debug="
+        + profile.debug()
+        + "]";
   }
 
-  /** The driver rejects requests over 4096 bytes before the module sees them; typed calls match that. */
+  /**
+   * The driver rejects requests over 4096 bytes before the module sees them; typed calls match
+   * that.
+   */
   private static void checkRequestSize(NsmRequest request) {
     int size = NsmCodec.encodeRequest(request).length;
     if (size > MAX_REQUEST_SIZE) {
-      throw new NsmException(ErrorCode.INPUT_TOO_LARGE, request.operation() + " request of " + size + " bytes exceeds 4096");
+      throw new NsmException(
+          ErrorCode.INPUT_TOO_LARGE,
+          request.operation() + " request of " + size + " bytes exceeds 4096");
     }
   }
 
-  /** Each optional attestation field is at most {@value AttestationDocument#MAX_OPTIONAL_FIELD} bytes. */
+  /**
+   * Each optional attestation field is at most {@value AttestationDocument#MAX_OPTIONAL_FIELD}
+   * bytes.
+   */
   private static void checkFieldSize(String field, byte[] value) {
     if (value != null && value.length > AttestationDocument.MAX_OPTIONAL_FIELD) {
-      throw new NsmException(ErrorCode.INPUT_TOO_LARGE, "Attestation " + field + " of " + value.length
-          + " bytes exceeds " + AttestationDocument.MAX_OPTIONAL_FIELD);
+      throw new NsmException(
+          ErrorCode.INPUT_TOO_LARGE,
+          "Attestation "
+              + field
+              + " of "
+              + value.length
+              + " bytes exceeds "
+              + AttestationDocument.MAX_OPTIONAL_FIELD);
     }
   }
 
@@ -242,23 +291,28 @@ public final class SoftwareNsm implements Nsm {
       return this;
     }
 
-    /** The clock for the enclave id, document timestamps and certificate validity (default: UTC system clock). */
+    /**
+     * The clock for the enclave id, document timestamps and certificate validity (default: UTC
+     * system clock).
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** The outer payload map form (default {@link PayloadEncoding#INDEFINITE}, as current hardware). */
+    /**
+     * The outer payload map form (default {@link PayloadEncoding#INDEFINITE}, as current hardware).
+     */
     public Builder payloadEncoding(PayloadEncoding encoding) {
       this.encoding = Objects.requireNonNull(encoding, "encoding");
       return this;
     }
 
     /**
-     * The randomness for keys, serials, the enclave id, GetRandom and signature nonces (default: a new
-     * SecureRandom). Given one, documents are signed with {@link CryptoProviders#jca()} unless {@link
-     * #crypto} says otherwise, because only the JDK's ECDSA draws its nonces from it: a seeded source
-     * then reproduces every byte.
+     * The randomness for keys, serials, the enclave id, GetRandom and signature nonces (default: a
+     * new SecureRandom). Given one, documents are signed with {@link CryptoProviders#jca()} unless
+     * {@link #crypto} says otherwise, because only the JDK's ECDSA draws its nonces from it: a
+     * seeded source then reproduces every byte.
      */
     public Builder random(SecureRandom random) {
       this.random = Objects.requireNonNull(random, "random");
@@ -266,8 +320,8 @@ public final class SoftwareNsm implements Nsm {
     }
 
     /**
-     * The provider that signs documents (default: {@link CryptoProviders#configured()}, ACCP where it
-     * loads; JCA when {@link #random} is given).
+     * The provider that signs documents (default: {@link CryptoProviders#configured()}, ACCP where
+     * it loads; JCA when {@link #random} is given).
      */
     public Builder crypto(CryptoProviders crypto) {
       this.crypto = Objects.requireNonNull(crypto, "crypto");

@@ -1,11 +1,11 @@
 package dev.nitroemu.nsm;
 
-import dev.nitroemu.enclave.MutableTestClock;
-import dev.nitroemu.enclave.AttestationDocument;
-import dev.nitroemu.enclave.PayloadEncoding;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.nitroemu.enclave.AttestationDocument;
 import dev.nitroemu.enclave.CoseSign1;
+import dev.nitroemu.enclave.MutableTestClock;
+import dev.nitroemu.enclave.PayloadEncoding;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -40,10 +40,11 @@ class AttestationDocumentSigningTest {
   private static final HexFormat HEX = HexFormat.of();
 
   private final MutableTestClock clock = new MutableTestClock(LAUNCH);
-  private final SoftwareNsm nsm = SoftwareNsm.builder()
-      .clock(clock)
-      .profile(EnclaveProfile.builder().region("eu-west-1").build())
-      .build();
+  private final SoftwareNsm nsm =
+      SoftwareNsm.builder()
+          .clock(clock)
+          .profile(EnclaveProfile.builder().region("eu-west-1").build())
+          .build();
 
   @Test
   void documentHasTheNsmEnvelopeBytes() {
@@ -52,14 +53,17 @@ class AttestationDocumentSigningTest {
 
     assertThat(HEX.formatHex(document, 0, 8)).isEqualTo("8444a1013822a059");
     assertThat(cose.signature()).hasSize(96);
-    assertThat(HEX.formatHex(document, document.length - 98, document.length - 96)).isEqualTo("5860");
-    assertThat(ByteBuffer.wrap(document, 8, 2).getShort() & 0xFFFF).isEqualTo(cose.payload().length);
+    assertThat(HEX.formatHex(document, document.length - 98, document.length - 96))
+        .isEqualTo("5860");
+    assertThat(ByteBuffer.wrap(document, 8, 2).getShort() & 0xFFFF)
+        .isEqualTo(cose.payload().length);
   }
 
   @Test
   void payloadIsIndefiniteByDefaultAndDefiniteOnRequest() {
     byte[] indefinite = CoseSign1.decode(nsm.attestation(null, null, null)).payload();
-    SoftwareNsm legacy = SoftwareNsm.builder().clock(clock).payloadEncoding(PayloadEncoding.DEFINITE).build();
+    SoftwareNsm legacy =
+        SoftwareNsm.builder().clock(clock).payloadEncoding(PayloadEncoding.DEFINITE).build();
     byte[] definite = CoseSign1.decode(legacy.attestation(null, null, null)).payload();
 
     assertThat(indefinite[0] & 0xFF).isEqualTo(0xBF);
@@ -67,16 +71,34 @@ class AttestationDocumentSigningTest {
     assertThat(definite[0] & 0xFF).isEqualTo(0xA9);
     AttestationDocument decoded = AttestationDocument.decodePayload(definite);
     assertThat(decoded.encodePayload(PayloadEncoding.DEFINITE)).isEqualTo(definite);
-    assertThat(AttestationDocument.decodePayload(indefinite).encodePayload(PayloadEncoding.INDEFINITE))
+    assertThat(
+            AttestationDocument.decodePayload(indefinite).encodePayload(PayloadEncoding.INDEFINITE))
         .isEqualTo(indefinite);
   }
 
   @Test
   void payloadStartsWithModuleIdAndSixteenPcrMap() {
     byte[] payload = CoseSign1.decode(nsm.attestation(null, null, null)).payload();
-    String expectedStart = "bf" + "69" + hex("module_id") + "78" + String.format("%02x", nsm.moduleId().length())
-        + hex(nsm.moduleId()) + "66" + hex("digest") + "66" + hex("SHA384") + "69" + hex("timestamp") + "1b"
-        + String.format("%016x", LAUNCH.toEpochMilli()) + "64" + hex("pcrs") + "b0" + "00" + "5830";
+    String expectedStart =
+        "bf"
+            + "69"
+            + hex("module_id")
+            + "78"
+            + String.format("%02x", nsm.moduleId().length())
+            + hex(nsm.moduleId())
+            + "66"
+            + hex("digest")
+            + "66"
+            + hex("SHA384")
+            + "69"
+            + hex("timestamp")
+            + "1b"
+            + String.format("%016x", LAUNCH.toEpochMilli())
+            + "64"
+            + hex("pcrs")
+            + "b0"
+            + "00"
+            + "5830";
 
     assertThat(HEX.formatHex(payload)).startsWith(expectedStart);
   }
@@ -86,8 +108,18 @@ class AttestationDocumentSigningTest {
     byte[] payload = CoseSign1.decode(nsm.attestation(null, new byte[0], new byte[] {5})).payload();
     AttestationDocument document = AttestationDocument.decodePayload(payload);
 
-    assertThat(HEX.formatHex(payload)).endsWith(
-        "6a" + hex("public_key") + "4105" + "69" + hex("user_data") + "f6" + "65" + hex("nonce") + "40" + "ff");
+    assertThat(HEX.formatHex(payload))
+        .endsWith(
+            "6a"
+                + hex("public_key")
+                + "4105"
+                + "69"
+                + hex("user_data")
+                + "f6"
+                + "65"
+                + hex("nonce")
+                + "40"
+                + "ff");
     assertThat(document.userData()).isNull();
     assertThat(document.nonce()).isEmpty();
     assertThat(document.publicKey()).containsExactly(5);
@@ -97,7 +129,8 @@ class AttestationDocumentSigningTest {
   void signatureVerifiesOverSigStructureWithLeafKey() throws Exception {
     byte[] document = nsm.attestation("data".getBytes(StandardCharsets.US_ASCII), null, null);
     CoseSign1 cose = CoseSign1.decode(document);
-    X509Certificate leaf = certificate(AttestationDocument.decodePayload(cose.payload()).certificate());
+    X509Certificate leaf =
+        certificate(AttestationDocument.decodePayload(cose.payload()).certificate());
 
     assertThat(verify(leaf, sigStructure(cose.payload()), cose.signature())).isTrue();
     byte[] tampered = cose.payload();
@@ -116,7 +149,8 @@ class AttestationDocumentSigningTest {
     bundle.get(0).verify(bundle.get(0).getPublicKey());
     for (int i = 1; i < 4; i++) {
       bundle.get(i).verify(bundle.get(i - 1).getPublicKey());
-      assertThat(bundle.get(i).getIssuerX500Principal()).isEqualTo(bundle.get(i - 1).getSubjectX500Principal());
+      assertThat(bundle.get(i).getIssuerX500Principal())
+          .isEqualTo(bundle.get(i - 1).getSubjectX500Principal());
       assertThat(authorityKeyId(bundle.get(i))).isEqualTo(subjectKeyId(bundle.get(i - 1)));
     }
     leaf.verify(bundle.get(3).getPublicKey());
@@ -125,16 +159,24 @@ class AttestationDocumentSigningTest {
 
   @Test
   void intermediatesHaveAwsProfiles() throws Exception {
-    List<X509Certificate> bundle = certificates(decode(nsm.attestation(null, null, null)).cabundle());
+    List<X509Certificate> bundle =
+        certificates(decode(nsm.attestation(null, null, null)).cabundle());
     X509Certificate regional = bundle.get(1);
     X509Certificate zonal = bundle.get(2);
     X509Certificate instance = bundle.get(3);
 
-    assertThat(List.of(regional.getBasicConstraints(), zonal.getBasicConstraints(), instance.getBasicConstraints()))
+    assertThat(
+            List.of(
+                regional.getBasicConstraints(),
+                zonal.getBasicConstraints(),
+                instance.getBasicConstraints()))
         .containsExactly(2, 1, 0);
-    assertThat(extensionOrder(regional)).containsExactly("2.5.29.19", "2.5.29.35", "2.5.29.14", "2.5.29.15");
-    assertThat(extensionOrder(zonal)).containsExactly("2.5.29.19", "2.5.29.35", "2.5.29.14", "2.5.29.15");
-    assertThat(extensionOrder(instance)).containsExactly("2.5.29.19", "2.5.29.15", "2.5.29.14", "2.5.29.35");
+    assertThat(extensionOrder(regional))
+        .containsExactly("2.5.29.19", "2.5.29.35", "2.5.29.14", "2.5.29.15");
+    assertThat(extensionOrder(zonal))
+        .containsExactly("2.5.29.19", "2.5.29.35", "2.5.29.14", "2.5.29.15");
+    assertThat(extensionOrder(instance))
+        .containsExactly("2.5.29.19", "2.5.29.15", "2.5.29.14", "2.5.29.35");
     for (X509Certificate ca : bundle.subList(1, 4)) {
       assertThat(ca.getCriticalExtensionOIDs()).containsExactlyInAnyOrder("2.5.29.19", "2.5.29.15");
       assertThat(ca.getSigAlgOID()).isEqualTo("1.2.840.10045.4.3.3");
@@ -142,13 +184,32 @@ class AttestationDocumentSigningTest {
     assertThat(HEX.formatHex(extension(regional, "2.5.29.15"))).isEqualTo("03020186");
     assertThat(HEX.formatHex(extension(instance, "2.5.29.15"))).isEqualTo("03020204");
     assertThat(instance.getSerialNumber().bitLength()).isBetween(153, 160);
-    assertThat(Duration.between(instance.getNotBefore().toInstant(), instance.getNotAfter().toInstant()))
+    assertThat(
+            Duration.between(
+                instance.getNotBefore().toInstant(), instance.getNotAfter().toInstant()))
         .isEqualTo(Duration.ofDays(1));
 
-    assertName(regional, "C=US", "O=Amazon", "OU=AWS", "CN=[0-9a-f]{16}\\.eu-west-1\\.aws\\.nitro-enclaves");
-    assertName(zonal, "CN=[0-9a-f]{16}\\.zonal\\.eu-west-1\\.aws\\.nitro-enclaves", "OU=AWS", "O=Amazon", "C=US",
-        "ST=WA", "L=Seattle");
-    assertName(instance, "C=US", "ST=Washington", "L=Seattle", "O=Amazon", "OU=AWS",
+    assertName(
+        regional,
+        "C=US",
+        "O=Amazon",
+        "OU=AWS",
+        "CN=[0-9a-f]{16}\\.eu-west-1\\.aws\\.nitro-enclaves");
+    assertName(
+        zonal,
+        "CN=[0-9a-f]{16}\\.zonal\\.eu-west-1\\.aws\\.nitro-enclaves",
+        "OU=AWS",
+        "O=Amazon",
+        "C=US",
+        "ST=WA",
+        "L=Seattle");
+    assertName(
+        instance,
+        "C=US",
+        "ST=Washington",
+        "L=Seattle",
+        "O=Amazon",
+        "OU=AWS",
         "CN=" + EnclaveProfile.DEFAULT_INSTANCE_ID + "\\.eu-west-1\\.aws\\.nitro-enclaves");
   }
 
@@ -161,7 +222,13 @@ class AttestationDocumentSigningTest {
     assertThat(HEX.formatHex(extension(leaf, "2.5.29.19"))).isEqualTo("3000");
     assertThat(HEX.formatHex(extension(leaf, "2.5.29.15"))).isEqualTo("030206c0");
     assertThat(leaf.getBasicConstraints()).isEqualTo(-1);
-    assertName(leaf, "C=US", "ST=Washington", "L=Seattle", "O=Amazon", "OU=AWS",
+    assertName(
+        leaf,
+        "C=US",
+        "ST=Washington",
+        "L=Seattle",
+        "O=Amazon",
+        "OU=AWS",
         "CN=" + nsm.moduleId().replace(".", "\\.") + "\\.eu-west-1\\.aws");
   }
 
@@ -173,8 +240,8 @@ class AttestationDocumentSigningTest {
     Instant created = Instant.ofEpochSecond(document.timestamp() / 1000);
     String enclaveId = nsm.moduleId().substring(nsm.moduleId().length() - 16);
 
-    assertThat(HEX.formatHex(unsigned16(leaf))).isEqualTo(enclaveId + "00000000" + String.format("%08x",
-        created.getEpochSecond()));
+    assertThat(HEX.formatHex(unsigned16(leaf)))
+        .isEqualTo(enclaveId + "00000000" + String.format("%08x", created.getEpochSecond()));
     assertThat(leaf.getNotBefore().toInstant()).isEqualTo(created.minusSeconds(3));
     assertThat(leaf.getNotAfter().toInstant()).isEqualTo(created.plus(Duration.ofHours(3)));
   }
@@ -190,9 +257,10 @@ class AttestationDocumentSigningTest {
     assertThat(second.certificate()).isEqualTo(first.certificate());
     assertThat(third.certificate()).isNotEqualTo(first.certificate());
     X509Certificate rotated = certificate(third.certificate());
-    assertThat(rotated.getPublicKey()).isNotEqualTo(certificate(first.certificate()).getPublicKey());
-    assertThat(rotated.getNotBefore().toInstant()).isEqualTo(third.instant().minusMillis(third.timestamp() % 1000)
-        .minusSeconds(3));
+    assertThat(rotated.getPublicKey())
+        .isNotEqualTo(certificate(first.certificate()).getPublicKey());
+    assertThat(rotated.getNotBefore().toInstant())
+        .isEqualTo(third.instant().minusMillis(third.timestamp() % 1000).minusSeconds(3));
     assertPkixValid(second);
     assertPkixValid(third);
   }
@@ -271,7 +339,8 @@ class AttestationDocumentSigningTest {
     return out.toByteArray();
   }
 
-  private static boolean verify(X509Certificate leaf, byte[] signed, byte[] signature) throws Exception {
+  private static boolean verify(X509Certificate leaf, byte[] signed, byte[] signature)
+      throws Exception {
     Signature verifier = Signature.getInstance("SHA384withECDSAinP1363Format");
     verifier.initVerify(leaf.getPublicKey());
     verifier.update(signed);
@@ -285,15 +354,22 @@ class AttestationDocumentSigningTest {
       String type = BCStyle.INSTANCE.oidToDisplayName(rdns[i].getFirst().getType());
       String value = rdns[i].getFirst().getValue().toString();
       assertThat(type + "=" + value).matches(expected[i]);
-      Class<?> stringType = BCStyle.C.equals(rdns[i].getFirst().getType()) ? DERPrintableString.class : DERUTF8String.class;
+      Class<?> stringType =
+          BCStyle.C.equals(rdns[i].getFirst().getType())
+              ? DERPrintableString.class
+              : DERUTF8String.class;
       assertThat(rdns[i].getFirst().getValue()).as(expected[i]).isInstanceOf(stringType);
     }
   }
 
   private static List<String> extensionOrder(X509Certificate certificate) {
-    return Arrays.stream(org.bouncycastle.asn1.x509.Certificate.getInstance(encoded(certificate))
-            .getTBSCertificate().getExtensions().getExtensionOIDs())
-        .map(Object::toString).toList();
+    return Arrays.stream(
+            org.bouncycastle.asn1.x509.Certificate.getInstance(encoded(certificate))
+                .getTBSCertificate()
+                .getExtensions()
+                .getExtensionOIDs())
+        .map(Object::toString)
+        .toList();
   }
 
   private static byte[] extension(X509Certificate certificate, String oid) {
@@ -305,7 +381,9 @@ class AttestationDocumentSigningTest {
   }
 
   private static byte[] authorityKeyId(X509Certificate certificate) {
-    return AuthorityKeyIdentifier.getInstance(extension(certificate, "2.5.29.35")).getKeyIdentifierObject().getOctets();
+    return AuthorityKeyIdentifier.getInstance(extension(certificate, "2.5.29.35"))
+        .getKeyIdentifierObject()
+        .getOctets();
   }
 
   private static byte[] unsigned16(X509Certificate certificate) {
@@ -321,7 +399,8 @@ class AttestationDocumentSigningTest {
   }
 
   private static X509Certificate certificate(byte[] der) throws Exception {
-    return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+    return (X509Certificate)
+        CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
   }
 
   private static List<X509Certificate> certificates(List<byte[]> ders) throws Exception {

@@ -7,9 +7,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.HexFormat;
 
 /**
- * A stand-in enclave application run in a separate JVM by {@link RemoteNsmChildJvmTest}: it finds the
- * NSM service by vsock address alone ({@link RemoteNsm#fromEnvironment()}) and writes the attestation
- * document it gets for a nonce to a file.
+ * A stand-in enclave application run in a separate JVM by {@link RemoteNsmChildJvmTest}: it finds
+ * the NSM service by vsock address alone ({@link RemoteNsm#fromEnvironment()}) and writes the
+ * attestation document it gets for a nonce to a file.
  *
  * <p>Arguments: {@code OUTPUT_FILE NONCE_HEX}. Exit status 0 on success, 1 with a stack trace on
  * standard error otherwise.

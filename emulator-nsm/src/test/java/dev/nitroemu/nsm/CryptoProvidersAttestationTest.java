@@ -8,8 +8,8 @@ import dev.nitroemu.enclave.AttestationException;
 import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.enclave.CoseSign1;
 import dev.nitroemu.enclave.CryptoProviders;
-import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.MutableTestClock;
+import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.VerifiedAttestation;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -34,14 +34,18 @@ class CryptoProvidersAttestationTest {
   @BeforeAll
   static void accpLoads() {
     accp = CryptoProviders.accpIfAvailable().orElse(null);
-    assumeTrue(accp != null, () -> "ACCP does not load here: " + CryptoProviders.accpUnavailableReason().orElse(""));
+    assumeTrue(
+        accp != null,
+        () -> "ACCP does not load here: " + CryptoProviders.accpUnavailableReason().orElse(""));
   }
 
   @Test
   void autoChoosesAccpAndTheSettingForcesEither() {
     assertThat(CryptoProviders.from(settings(Map.of())).isAccp()).isTrue();
-    assertThat(CryptoProviders.from(settings(Map.of(CryptoProviders.PROPERTY, "jca"))).isAccp()).isFalse();
-    assertThat(CryptoProviders.from(settings(Map.of(CryptoProviders.PROPERTY, "ACCP"))).isAccp()).isTrue();
+    assertThat(CryptoProviders.from(settings(Map.of(CryptoProviders.PROPERTY, "jca"))).isAccp())
+        .isFalse();
+    assertThat(CryptoProviders.from(settings(Map.of(CryptoProviders.PROPERTY, "ACCP"))).isAccp())
+        .isTrue();
     assertThat(accp.description()).startsWith("AmazonCorrettoCryptoProvider ");
     assertThat(SoftwareNsm.builder().crypto(accp).build().crypto().isAccp()).isTrue();
   }
@@ -49,11 +53,16 @@ class CryptoProvidersAttestationTest {
   @Test
   void documentsSignedByEitherProviderVerifyUnderEither() {
     for (CryptoProviders signing : List.of(accp, CryptoProviders.jca())) {
-      SoftwareNsm nsm = SoftwareNsm.builder().clock(new MutableTestClock(LAUNCH)).crypto(signing).build();
+      SoftwareNsm nsm =
+          SoftwareNsm.builder().clock(new MutableTestClock(LAUNCH)).crypto(signing).build();
       byte[] document = nsm.attestation(null, NONCE, null);
       for (CryptoProviders verifying : List.of(accp, CryptoProviders.jca())) {
-        AttestationVerifier verifier = AttestationVerifier.builder()
-            .trustAnchor(nsm.rootCa().certificate()).clock(new MutableTestClock(LAUNCH)).crypto(verifying).build();
+        AttestationVerifier verifier =
+            AttestationVerifier.builder()
+                .trustAnchor(nsm.rootCa().certificate())
+                .clock(new MutableTestClock(LAUNCH))
+                .crypto(verifying)
+                .build();
         VerifiedAttestation verified = verifier.verify(document);
         assertThat(verified.document().nonce()).as(signing + " -> " + verifying).isEqualTo(NONCE);
       }
@@ -73,21 +82,32 @@ class CryptoProvidersAttestationTest {
     assertThat(byAccp).hasSameSizeAs(byJca);
     assertThat(accpCose.signature()).hasSize(96).isNotEqualTo(jcaCose.signature());
     Signature sunEc = Signature.getInstance("SHA384withECDSAinP1363Format", "SunEC");
-    sunEc.initVerify(AttestationVerifier.builder().trustAnchor(accpNsm.rootCa().certificate())
-        .clock(new MutableTestClock(LAUNCH)).crypto(CryptoProviders.jca()).build()
-        .verify(byAccp).leaf().getPublicKey());
+    sunEc.initVerify(
+        AttestationVerifier.builder()
+            .trustAnchor(accpNsm.rootCa().certificate())
+            .clock(new MutableTestClock(LAUNCH))
+            .crypto(CryptoProviders.jca())
+            .build()
+            .verify(byAccp)
+            .leaf()
+            .getPublicKey());
     sunEc.update(accpCose.sigStructure());
     assertThat(sunEc.verify(accpCose.signature())).isTrue();
   }
 
   @Test
   void aTamperedDocumentFailsUnderAccpAsUnderJca() {
-    SoftwareNsm nsm = SoftwareNsm.builder().clock(new MutableTestClock(LAUNCH)).crypto(accp).build();
+    SoftwareNsm nsm =
+        SoftwareNsm.builder().clock(new MutableTestClock(LAUNCH)).crypto(accp).build();
     byte[] document = nsm.attestation(null, NONCE, null);
     document[document.length - 1] ^= 1;
     for (CryptoProviders verifying : List.of(accp, CryptoProviders.jca())) {
-      AttestationVerifier verifier = AttestationVerifier.builder()
-          .trustAnchor(nsm.rootCa().certificate()).clock(new MutableTestClock(LAUNCH)).crypto(verifying).build();
+      AttestationVerifier verifier =
+          AttestationVerifier.builder()
+              .trustAnchor(nsm.rootCa().certificate())
+              .clock(new MutableTestClock(LAUNCH))
+              .crypto(verifying)
+              .build();
       assertThatThrownBy(() -> verifier.verify(document))
           .isInstanceOf(AttestationException.class)
           .hasFieldOrPropertyWithValue("reason", AttestationException.Reason.BAD_SIGNATURE);
@@ -98,8 +118,12 @@ class CryptoProvidersAttestationTest {
     SecureRandom random = SecureRandom.getInstance("SHA1PRNG");
     random.setSeed(20260301L);
     MutableTestClock clock = new MutableTestClock(LAUNCH);
-    return SoftwareNsm.builder().clock(clock).rootCa(EmulatorRootCa.generate(clock, random))
-        .random(random).crypto(crypto).build();
+    return SoftwareNsm.builder()
+        .clock(clock)
+        .rootCa(EmulatorRootCa.generate(clock, random))
+        .random(random)
+        .crypto(crypto)
+        .build();
   }
 
   private static NitroSettings settings(Map<String, String> properties) {

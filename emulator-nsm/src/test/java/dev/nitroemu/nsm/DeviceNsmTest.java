@@ -1,5 +1,11 @@
 package dev.nitroemu.nsm;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
 import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.enclave.DeviceNsm;
 import dev.nitroemu.enclave.DeviceNsmSeams;
@@ -12,15 +18,9 @@ import dev.nitroemu.enclave.NsmResponse;
 import dev.nitroemu.enclave.PcrDescription;
 import dev.nitroemu.enclave.VerificationOptions;
 import dev.nitroemu.enclave.VerifiedAttestation;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assumptions.assumeThat;
-
-import com.sun.jna.Platform;
-import com.sun.jna.Pointer;
 import dev.nitroemu.enclave.internal.NsmIoctl;
-import dev.nitroemu.nsm.internal.PcrBankNsm;
 import dev.nitroemu.enclave.internal.SimulatedNsmDriver;
+import dev.nitroemu.nsm.internal.PcrBankNsm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,7 +83,8 @@ class DeviceNsmTest {
       byte[] data = {1, 2, 3};
 
       assertThat(nsm.extendPcr(16, data)).isEqualTo(sha384(new byte[48], data));
-      assertThat(nsm.describePcr(16)).isEqualTo(new PcrDescription(false, sha384(new byte[48], data)));
+      assertThat(nsm.describePcr(16))
+          .isEqualTo(new PcrDescription(false, sha384(new byte[48], data)));
       assertThat(nsm.describePcr(0).locked()).isTrue();
       assertThat(nsm.describeNsm()).isEqualTo(module.describeNsm());
       assertThat(nsm.getRandom()).hasSize(256);
@@ -97,7 +98,8 @@ class DeviceNsmTest {
     void moduleErrorsSurfaceAsNsmExceptionsWithTheirCode() {
       assertThatThrownBy(() -> nsm.extendPcr(3, new byte[] {1}))
           .satisfies(e -> assertNsmError(e, ErrorCode.READ_ONLY_INDEX));
-      assertThatThrownBy(() -> nsm.describePcr(40)).satisfies(e -> assertNsmError(e, ErrorCode.INVALID_INDEX));
+      assertThatThrownBy(() -> nsm.describePcr(40))
+          .satisfies(e -> assertNsmError(e, ErrorCode.INVALID_INDEX));
     }
 
     @Test
@@ -114,7 +116,8 @@ class DeviceNsmTest {
     void malformedRequestGetsTheDevicesErrorReplyNotAnException() {
       byte[] reply = nsm.process(new byte[] {(byte) 0xFF});
 
-      assertThat(NsmCodec.decodeResponse(reply)).isEqualTo(new NsmResponse.Error(ErrorCode.INVALID_OPERATION));
+      assertThat(NsmCodec.decodeResponse(reply))
+          .isEqualTo(new NsmResponse.Error(ErrorCode.INVALID_OPERATION));
     }
 
     @Test
@@ -157,7 +160,8 @@ class DeviceNsmTest {
     void responseLengthBeyondTheBufferIsInternalError() {
       driver.forcedResponseLength = 20_000;
 
-      assertThatThrownBy(() -> nsm.describeNsm()).satisfies(e -> assertNsmError(e, ErrorCode.INTERNAL_ERROR));
+      assertThatThrownBy(() -> nsm.describeNsm())
+          .satisfies(e -> assertNsmError(e, ErrorCode.INTERNAL_ERROR));
     }
 
     @Test
@@ -167,7 +171,8 @@ class DeviceNsmTest {
       byte[] reply = nsm.process(NsmCodec.encodeRequest(new NsmRequest.GetRandom()));
 
       assertThat(reply).hasSize(4).startsWith(0xA1, 0x69, 'G', 'e');
-      assertThatThrownBy(() -> nsm.getRandom()).satisfies(e -> assertNsmError(e, ErrorCode.INVALID_RESPONSE));
+      assertThatThrownBy(() -> nsm.getRandom())
+          .satisfies(e -> assertNsmError(e, ErrorCode.INVALID_RESPONSE));
     }
 
     @Test
@@ -200,15 +205,17 @@ class DeviceNsmTest {
         List<Future<byte[]>> results = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
           int pcr = 16 + t;
-          results.add(pool.submit(() -> {
-            byte[] value = new byte[48];
-            for (int i = 0; i < callsPerThread; i++) {
-              byte[] data = {(byte) pcr, (byte) i};
-              value = sha384(value, data);
-              assertThat(nsm.extendPcr(pcr, data)).isEqualTo(value);
-            }
-            return value;
-          }));
+          results.add(
+              pool.submit(
+                  () -> {
+                    byte[] value = new byte[48];
+                    for (int i = 0; i < callsPerThread; i++) {
+                      byte[] data = {(byte) pcr, (byte) i};
+                      value = sha384(value, data);
+                      assertThat(nsm.extendPcr(pcr, data)).isEqualTo(value);
+                    }
+                    return value;
+                  }));
         }
         for (int t = 0; t < threads; t++) {
           byte[] finalValue = results.get(t).get(60, TimeUnit.SECONDS);
@@ -235,7 +242,9 @@ class DeviceNsmTest {
 
     @Test
     void openWithoutDevNsmSaysWeAreNotInAnEnclave() {
-      assumeThat(Files.exists(DeviceNsm.DEFAULT_DEVICE)).as("/dev/nsm present: inside an enclave").isFalse();
+      assumeThat(Files.exists(DeviceNsm.DEFAULT_DEVICE))
+          .as("/dev/nsm present: inside an enclave")
+          .isFalse();
 
       assertThatThrownBy(DeviceNsm::open)
           .satisfies(e -> assertNsmError(e, ErrorCode.INTERNAL_ERROR))
@@ -244,9 +253,11 @@ class DeviceNsmTest {
 
     @Test
     void isAvailableFollowsTheDeviceNode() throws IOException {
-      assertThat(DeviceNsm.isAvailable()).isEqualTo(Platform.isLinux() && Files.exists(Path.of("/dev/nsm")));
+      assertThat(DeviceNsm.isAvailable())
+          .isEqualTo(Platform.isLinux() && Files.exists(Path.of("/dev/nsm")));
       assertThat(DeviceNsm.isAvailable(tempDir.resolve("absent"))).isFalse();
-      assertThat(DeviceNsm.isAvailable(Files.createFile(tempDir.resolve("present")))).isEqualTo(Platform.isLinux());
+      assertThat(DeviceNsm.isAvailable(Files.createFile(tempDir.resolve("present"))))
+          .isEqualTo(Platform.isLinux());
     }
 
     @Test
@@ -274,7 +285,8 @@ class DeviceNsmTest {
     void missingDeviceIsReportedWithoutCallingOpen() {
       SimulatedNsmDriver driver = new SimulatedNsmDriver(new PcrBankNsm());
 
-      assertThatThrownBy(() -> DeviceNsmSeams.open(tempDir.resolve("nsm"), driver)).hasMessageContaining(NOT_FOUND);
+      assertThatThrownBy(() -> DeviceNsmSeams.open(tempDir.resolve("nsm"), driver))
+          .hasMessageContaining(NOT_FOUND);
       assertThat(driver.opens.get()).isZero();
     }
   }
@@ -293,7 +305,8 @@ class DeviceNsmTest {
         assertThatThrownBy(() -> nsm.process(NsmCodec.encodeRequest(new NsmRequest.DescribeNsm())))
             .satisfies(e -> assertNsmError(e, ErrorCode.INTERNAL_ERROR))
             .hasMessageContaining("ENOTTY (errno 25)");
-        assertThatThrownBy(nsm::getRandom).satisfies(e -> assertNsmError(e, ErrorCode.INTERNAL_ERROR));
+        assertThatThrownBy(nsm::getRandom)
+            .satisfies(e -> assertNsmError(e, ErrorCode.INTERNAL_ERROR));
       }
     }
 
@@ -325,7 +338,8 @@ class DeviceNsmTest {
       nsm.close();
       nsm.close();
 
-      assertThatThrownBy(() -> nsm.process(new byte[] {0x60})).isInstanceOf(IllegalStateException.class);
+      assertThatThrownBy(() -> nsm.process(new byte[] {0x60}))
+          .isInstanceOf(IllegalStateException.class);
       assertThat(nsm.toString()).contains("closed");
     }
 
@@ -357,8 +371,9 @@ class DeviceNsmTest {
     try (DeviceNsm nsm = DeviceNsmSeams.open(Files.createFile(tempDir.resolve("nsm")), driver)) {
       byte[] document = nsm.attestation(new byte[] {1}, nonce, null);
 
-      VerifiedAttestation verified = AttestationVerifier.forRoot(module.rootCa().certificate())
-          .verify(document, VerificationOptions.defaults().expectNonce(nonce));
+      VerifiedAttestation verified =
+          AttestationVerifier.forRoot(module.rootCa().certificate())
+              .verify(document, VerificationOptions.defaults().expectNonce(nonce));
       assertThat(verified.document().moduleId()).isEqualTo(module.moduleId());
       assertThat(verified.document().userData()).containsExactly(1);
       assertThat(nsm.describeNsm().moduleId()).isEqualTo(module.moduleId());
@@ -376,8 +391,10 @@ class DeviceNsmTest {
 
       assertThat(document).isEqualTo(userData);
       // The buffers stay allocated until close, so the driver's addresses are still readable.
-      assertThat(new Pointer(driver.lastRequestAddress).getByteArray(0, Nsm.MAX_REQUEST_SIZE)).containsOnly(0);
-      assertThat(new Pointer(driver.lastResponseAddress).getByteArray(0, Nsm.MAX_RESPONSE_SIZE)).containsOnly(0);
+      assertThat(new Pointer(driver.lastRequestAddress).getByteArray(0, Nsm.MAX_REQUEST_SIZE))
+          .containsOnly(0);
+      assertThat(new Pointer(driver.lastResponseAddress).getByteArray(0, Nsm.MAX_RESPONSE_SIZE))
+          .containsOnly(0);
     }
   }
 }

@@ -38,7 +38,8 @@ class EmulatorRootCaTest {
     root.verify(root.getPublicKey());
     assertThat(root.getSubjectX500Principal()).isEqualTo(root.getIssuerX500Principal());
     assertThat(root.getSigAlgOID()).isEqualTo("1.2.840.10045.4.3.3");
-    assertThat(((ECPublicKey) root.getPublicKey()).getParams().getCurve().getField().getFieldSize()).isEqualTo(384);
+    assertThat(((ECPublicKey) root.getPublicKey()).getParams().getCurve().getField().getFieldSize())
+        .isEqualTo(384);
     assertThat(root.getBasicConstraints()).isEqualTo(Integer.MAX_VALUE);
     assertThat(root.getCriticalExtensionOIDs()).containsExactlyInAnyOrder("2.5.29.19", "2.5.29.15");
     assertThat(root.getNonCriticalExtensionOIDs()).containsExactly("2.5.29.14");
@@ -55,14 +56,15 @@ class EmulatorRootCaTest {
     X500Name subject = X500Name.getInstance(root.getSubjectX500Principal().getEncoded());
     RDN[] rdns = subject.getRDNs();
 
-    assertThat(rdns).extracting(r -> r.getFirst().getType())
+    assertThat(rdns)
+        .extracting(r -> r.getFirst().getType())
         .containsExactly(BCStyle.C, BCStyle.O, BCStyle.OU, BCStyle.CN);
     assertThat(rdns[0].getFirst().getValue()).isInstanceOf(DERPrintableString.class);
     for (int i = 1; i < rdns.length; i++) {
       assertThat(rdns[i].getFirst().getValue()).isInstanceOf(DERUTF8String.class);
     }
-    assertThat(root.getSubjectX500Principal().getName()).isEqualTo(
-        "CN=emulator.nitro-enclaves,OU=Emulator,O=nitro-emu,C=US");
+    assertThat(root.getSubjectX500Principal().getName())
+        .isEqualTo("CN=emulator.nitro-enclaves,OU=Emulator,O=nitro-emu,C=US");
     assertThat(root.getSubjectX500Principal().getName()).doesNotContain("Amazon");
   }
 
@@ -80,7 +82,10 @@ class EmulatorRootCaTest {
   void subjectKeyIdentifierIsSha1OfPublicKeyBits() throws Exception {
     X509Certificate root = EmulatorRootCa.generate(CLOCK).certificate();
     byte[] extension = ASN1OctetString.getInstance(root.getExtensionValue("2.5.29.14")).getOctets();
-    byte[] keyBits = SubjectPublicKeyInfo.getInstance(root.getPublicKey().getEncoded()).getPublicKeyData().getBytes();
+    byte[] keyBits =
+        SubjectPublicKeyInfo.getInstance(root.getPublicKey().getEncoded())
+            .getPublicKeyData()
+            .getBytes();
 
     assertThat(SubjectKeyIdentifier.getInstance(extension).getKeyIdentifier())
         .isEqualTo(MessageDigest.getInstance("SHA-1").digest(keyBits));
@@ -89,12 +94,19 @@ class EmulatorRootCaTest {
   @Test
   void derPemAndFingerprintDescribeTheSameCertificate() throws Exception {
     EmulatorRootCa root = EmulatorRootCa.generate(CLOCK);
-    X509Certificate fromPem = (X509Certificate) CertificateFactory.getInstance("X.509")
-        .generateCertificate(new ByteArrayInputStream(root.certificatePem().getBytes()));
+    X509Certificate fromPem =
+        (X509Certificate)
+            CertificateFactory.getInstance("X.509")
+                .generateCertificate(new ByteArrayInputStream(root.certificatePem().getBytes()));
 
-    assertThat(root.certificatePem()).startsWith("-----BEGIN CERTIFICATE-----\n").endsWith("-----END CERTIFICATE-----\n");
-    assertThat(fromPem.getEncoded()).isEqualTo(root.certificateDer()).isEqualTo(root.certificate().getEncoded());
-    assertThat(root.fingerprintSha256()).isEqualTo(MessageDigest.getInstance("SHA-256").digest(root.certificateDer()));
+    assertThat(root.certificatePem())
+        .startsWith("-----BEGIN CERTIFICATE-----\n")
+        .endsWith("-----END CERTIFICATE-----\n");
+    assertThat(fromPem.getEncoded())
+        .isEqualTo(root.certificateDer())
+        .isEqualTo(root.certificate().getEncoded());
+    assertThat(root.fingerprintSha256())
+        .isEqualTo(MessageDigest.getInstance("SHA-256").digest(root.certificateDer()));
   }
 
   @Test
@@ -112,24 +124,30 @@ class EmulatorRootCaTest {
 
     assertThat(loaded.certificateDer()).isEqualTo(original.certificateDer());
     assertThat(Files.readString(dir.resolve("root.pem"))).isEqualTo(original.certificatePem());
-    assertThat(Files.readString(dir.resolve("root-key.pem"))).startsWith("-----BEGIN PRIVATE KEY-----\n");
+    assertThat(Files.readString(dir.resolve("root-key.pem")))
+        .startsWith("-----BEGIN PRIVATE KEY-----\n");
     assertThat(loaded.privateKey().getEncoded()).isEqualTo(original.privateKey().getEncoded());
   }
 
   @Test
   void keyFileIsReadableByOwnerOnly(@TempDir Path dir) throws Exception {
-    assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX file system");
+    assumeTrue(
+        dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX file system");
     EmulatorRootCa.generate(CLOCK).save(dir);
 
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("root-key.pem"))))
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve("root-key.pem"))))
         .isEqualTo("rw-------");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("root.pem"))))
+    assertThat(
+            PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("root.pem"))))
         .isEqualTo("rw-r--r--");
   }
 
   @Test
   void saveRefusesToWriteTheKeyThroughAPlantedLink(@TempDir Path dir) throws Exception {
-    assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX file system");
+    assumeTrue(
+        dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX file system");
     Path victim = Files.writeString(dir.resolve("victim.txt"), "not a key");
     Path caDir = Files.createDirectory(dir.resolve("ca"));
     Files.createSymbolicLink(caDir.resolve(EmulatorRootCa.KEY_FILE), victim);
@@ -144,7 +162,9 @@ class EmulatorRootCaTest {
   void loadingWithAnotherRootsKeyFailsClearly(@TempDir Path dir) throws Exception {
     EmulatorRootCa.generate(CLOCK).save(dir.resolve("a"));
     EmulatorRootCa.generate(CLOCK).save(dir.resolve("b"));
-    Files.copy(dir.resolve("b/root-key.pem"), dir.resolve("a/root-key.pem"),
+    Files.copy(
+        dir.resolve("b/root-key.pem"),
+        dir.resolve("a/root-key.pem"),
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
     assertThatThrownBy(() -> EmulatorRootCa.load(dir.resolve("a")))
@@ -155,7 +175,9 @@ class EmulatorRootCaTest {
   @Test
   void loadingGarbageFailsNamingTheFile(@TempDir Path dir) throws Exception {
     EmulatorRootCa.generate(CLOCK).save(dir);
-    Files.writeString(dir.resolve("root-key.pem"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+    Files.writeString(
+        dir.resolve("root-key.pem"),
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
 
     assertThatThrownBy(() -> EmulatorRootCa.load(dir))
         .isInstanceOf(IllegalArgumentException.class)

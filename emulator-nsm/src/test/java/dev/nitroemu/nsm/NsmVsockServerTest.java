@@ -1,11 +1,14 @@
 package dev.nitroemu.nsm;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.nitroemu.enclave.AttestationDocument;
 import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.enclave.Closeables;
 import dev.nitroemu.enclave.ConnectionLimits;
-import dev.nitroemu.enclave.RemoteNsm;
 import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.FramedMessageClient;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.NsmCodec;
 import dev.nitroemu.enclave.NsmException;
@@ -13,15 +16,11 @@ import dev.nitroemu.enclave.NsmRequest;
 import dev.nitroemu.enclave.NsmResponse;
 import dev.nitroemu.enclave.RemoteNsm;
 import dev.nitroemu.enclave.VerificationOptions;
-import dev.nitroemu.enclave.WireNsm;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
-import dev.nitroemu.enclave.FramedMessageClient;
-import dev.nitroemu.vsock.FramedMessageServer;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.enclave.WireNsm;
+import dev.nitroemu.vsock.FramedMessageServer;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -47,7 +46,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 @SuppressWarnings("try") // Servers opened only to be running during the try block.
 class NsmVsockServerTest {
-  private static final VsockAddress ADDRESS = VsockAddress.of(VsockAddress.CID_PARENT, NsmVsockServer.DEFAULT_PORT);
+  private static final VsockAddress ADDRESS =
+      VsockAddress.of(VsockAddress.CID_PARENT, NsmVsockServer.DEFAULT_PORT);
   private static final byte[] DESCRIBE_NSM = NsmCodec.encodeRequest(new NsmRequest.DescribeNsm());
   private static final byte[] INPUT_TOO_LARGE = error(ErrorCode.INPUT_TOO_LARGE);
   private static final byte[] INVALID_OPERATION = error(ErrorCode.INVALID_OPERATION);
@@ -117,8 +117,8 @@ class NsmVsockServerTest {
       assertThat(client.call(NsmCodec.encodeRequest(new NsmRequest.Attestation(null, null, over))))
           .isEqualTo(INPUT_TOO_LARGE);
       assertThatThrownBy(() -> remote.attestation(over, null, null))
-          .isInstanceOfSatisfying(NsmException.class,
-              e -> assertThat(e.code()).isEqualTo(ErrorCode.INPUT_TOO_LARGE));
+          .isInstanceOfSatisfying(
+              NsmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INPUT_TOO_LARGE));
       assertThat(remote.attestation(new byte[1024], null, null)).isNotEmpty();
     }
   }
@@ -150,17 +150,24 @@ class NsmVsockServerTest {
     AtomicInteger reachedModule = new AtomicInteger();
     VsockAddress address = VsockAddress.of(16, NsmVsockServer.DEFAULT_PORT);
 
-    try (NsmVsockServer counting = NsmVsockServer.start(new DelegatingNsm(request -> {
-          reachedModule.incrementAndGet();
-          return nsm.process(request);
-        }), network, address);
+    try (NsmVsockServer counting =
+            NsmVsockServer.start(
+                new DelegatingNsm(
+                    request -> {
+                      reachedModule.incrementAndGet();
+                      return nsm.process(request);
+                    }),
+                network,
+                address);
         FramedMessageClient client = FramedMessageClient.connect(network, address, Duration.ZERO)) {
       assertThat(client.call(justTooLarge)).isEqualTo(INPUT_TOO_LARGE);
-      assertThat(client.call(new byte[FramedMessageServer.MAX_FRAME_SIZE])).isEqualTo(INPUT_TOO_LARGE);
+      assertThat(client.call(new byte[FramedMessageServer.MAX_FRAME_SIZE]))
+          .isEqualTo(INPUT_TOO_LARGE);
       assertThat(reachedModule).as("oversized requests never reach the module").hasValue(0);
       assertThat(nsm.describePcr(16).data()).isEqualTo(before);
 
-      assertThat(NsmCodec.decodeResponse(client.call(largest))).isInstanceOf(NsmResponse.ExtendPcr.class);
+      assertThat(NsmCodec.decodeResponse(client.call(largest)))
+          .isInstanceOf(NsmResponse.ExtendPcr.class);
       assertThat(reachedModule).hasValue(1);
       assertThat(nsm.describePcr(16).data()).isNotEqualTo(before);
       assertThat(client.call(DESCRIBE_NSM)).isEqualTo(nsm.process(DESCRIBE_NSM));
@@ -199,21 +206,24 @@ class NsmVsockServerTest {
     byte[] throwsMarker = {1};
     byte[] nullMarker = {2};
     byte[] hugeMarker = {3};
-    UnaryOperator<byte[]> faulty = request -> {
-      if (request.length == 1 && request[0] == throwsMarker[0]) {
-        throw new IllegalStateException("module exploded");
-      }
-      if (request.length == 1 && request[0] == nullMarker[0]) {
-        return null;
-      }
-      if (request.length == 1 && request[0] == hugeMarker[0]) {
-        return new byte[Nsm.MAX_RESPONSE_SIZE + 1];
-      }
-      return nsm.process(request);
-    };
+    UnaryOperator<byte[]> faulty =
+        request -> {
+          if (request.length == 1 && request[0] == throwsMarker[0]) {
+            throw new IllegalStateException("module exploded");
+          }
+          if (request.length == 1 && request[0] == nullMarker[0]) {
+            return null;
+          }
+          if (request.length == 1 && request[0] == hugeMarker[0]) {
+            return new byte[Nsm.MAX_RESPONSE_SIZE + 1];
+          }
+          return nsm.process(request);
+        };
     try (DelegatingNsm module = new DelegatingNsm(faulty);
-        NsmVsockServer faultyServer = NsmVsockServer.start(module, network, VsockAddress.of(16, 9797));
-        FramedMessageClient client = FramedMessageClient.connect(network, VsockAddress.of(16, 9797), Duration.ZERO)) {
+        NsmVsockServer faultyServer =
+            NsmVsockServer.start(module, network, VsockAddress.of(16, 9797));
+        FramedMessageClient client =
+            FramedMessageClient.connect(network, VsockAddress.of(16, 9797), Duration.ZERO)) {
       assertThat(client.call(throwsMarker)).isEqualTo(INTERNAL_ERROR);
       assertThat(client.call(nullMarker)).isEqualTo(INTERNAL_ERROR);
       assertThat(client.call(hugeMarker)).isEqualTo(INTERNAL_ERROR);
@@ -232,17 +242,24 @@ class NsmVsockServerTest {
       List<Future<byte[]>> documents = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
         byte[] nonce = ("nonce-" + i).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        documents.add(pool.submit(() -> {
-          try (FramedMessageClient client = client()) {
-            assertThat(client.call(DESCRIBE_NSM)).isEqualTo(nsm.process(DESCRIBE_NSM));
-            allServedOnce.countDown();
-            counted.await();
-            NsmResponse random = NsmCodec.decodeResponse(client.call(NsmCodec.encodeRequest(new NsmRequest.GetRandom())));
-            assertThat(((NsmResponse.GetRandom) random).random()).hasSize(SoftwareNsm.RANDOM_LENGTH);
-            byte[] reply = client.call(NsmCodec.encodeRequest(new NsmRequest.Attestation(null, nonce, null)));
-            return ((NsmResponse.Attestation) NsmCodec.decodeResponse(reply)).document();
-          }
-        }));
+        documents.add(
+            pool.submit(
+                () -> {
+                  try (FramedMessageClient client = client()) {
+                    assertThat(client.call(DESCRIBE_NSM)).isEqualTo(nsm.process(DESCRIBE_NSM));
+                    allServedOnce.countDown();
+                    counted.await();
+                    NsmResponse random =
+                        NsmCodec.decodeResponse(
+                            client.call(NsmCodec.encodeRequest(new NsmRequest.GetRandom())));
+                    assertThat(((NsmResponse.GetRandom) random).random())
+                        .hasSize(SoftwareNsm.RANDOM_LENGTH);
+                    byte[] reply =
+                        client.call(
+                            NsmCodec.encodeRequest(new NsmRequest.Attestation(null, nonce, null)));
+                    return ((NsmResponse.Attestation) NsmCodec.decodeResponse(reply)).document();
+                  }
+                }));
       }
       assertThat(allServedOnce.await(30, TimeUnit.SECONDS)).isTrue();
       allOpenAtOnce.set(server.activeConnections() == clients);
@@ -252,7 +269,11 @@ class NsmVsockServerTest {
       for (int i = 0; i < clients; i++) {
         byte[] nonce = ("nonce-" + i).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         byte[] document = documents.get(i).get(30, TimeUnit.SECONDS);
-        assertThat(verifier.verify(document, VerificationOptions.defaults().expectNonce(nonce)).document().nonce())
+        assertThat(
+                verifier
+                    .verify(document, VerificationOptions.defaults().expectNonce(nonce))
+                    .document()
+                    .nonce())
             .isEqualTo(nonce);
       }
       assertThat(allOpenAtOnce).as("all %d connections served at once", clients).isTrue();
@@ -267,7 +288,8 @@ class NsmVsockServerTest {
     try (VsockConnection stalled = network.connect(ADDRESS)) {
       writeFrameHeader(stalled, 100, new byte[10]);
       try (FramedMessageClient other = client()) {
-        assertThat(other.call(DESCRIBE_NSM)).isEqualTo(nsm.process(DESCRIBE_NSM)); // not blocked by it
+        assertThat(other.call(DESCRIBE_NSM))
+            .isEqualTo(nsm.process(DESCRIBE_NSM)); // not blocked by it
       }
     } // vanishes 90 bytes short of its frame
     try (VsockConnection headerOnly = network.connect(ADDRESS)) {
@@ -301,16 +323,19 @@ class NsmVsockServerTest {
 
   @Test
   void addressInUseIsABindException() {
-    assertThatThrownBy(() -> NsmVsockServer.start(nsm, network, ADDRESS)).isInstanceOf(BindException.class);
+    assertThatThrownBy(() -> NsmVsockServer.start(nsm, network, ADDRESS))
+        .isInstanceOf(BindException.class);
   }
 
   @Test
   void anyPortIsResolvedToAConcretePort() throws Exception {
-    try (NsmVsockServer any = NsmVsockServer.start(nsm, network, VsockAddress.of(16, VsockAddress.PORT_ANY))) {
+    try (NsmVsockServer any =
+        NsmVsockServer.start(nsm, network, VsockAddress.of(16, VsockAddress.PORT_ANY))) {
       VsockAddress bound = any.localAddress();
       assertThat(bound.cid()).isEqualTo(16);
       assertThat(bound.isAnyPort()).isFalse();
-      try (FramedMessageClient client = FramedMessageClient.connect(network, bound, Duration.ZERO)) {
+      try (FramedMessageClient client =
+          FramedMessageClient.connect(network, bound, Duration.ZERO)) {
         assertThat(client.call(DESCRIBE_NSM)).isEqualTo(nsm.process(DESCRIBE_NSM));
       }
     }
@@ -353,7 +378,9 @@ class NsmVsockServerTest {
       slowloris.readTimeout(PATIENCE);
       writeFrameHeader(slowloris, DESCRIBE_NSM.length, new byte[] {DESCRIBE_NSM[0]});
 
-      assertThat(readOrReset(slowloris)).as("closed by the server, not by our read timeout").isEqualTo(-1);
+      assertThat(readOrReset(slowloris))
+          .as("closed by the server, not by our read timeout")
+          .isEqualTo(-1);
       awaitActiveConnections(impatient, 0);
     }
   }
@@ -369,29 +396,35 @@ class NsmVsockServerTest {
     CountDownLatch inModule = new CountDownLatch(2);
     CountDownLatch release = new CountDownLatch(1);
     VsockAddress address = VsockAddress.of(16, 9799);
-    UnaryOperator<byte[]> holding = request -> {
-      if (request.length == 1 && request[0] == hold[0]) {
-        inModule.countDown();
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        return HELD_REPLY.clone();
-      }
-      return nsm.process(request);
-    };
+    UnaryOperator<byte[]> holding =
+        request -> {
+          if (request.length == 1 && request[0] == hold[0]) {
+            inModule.countDown();
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return HELD_REPLY.clone();
+          }
+          return nsm.process(request);
+        };
     ExecutorService callers = Executors.newFixedThreadPool(2);
     try (DelegatingNsm module = new DelegatingNsm(holding);
-        NsmVsockServer capped = NsmVsockServer.start(module, network, address, ConnectionLimits.DEFAULT.withMaxConnections(2))) {
+        NsmVsockServer capped =
+            NsmVsockServer.start(
+                module, network, address, ConnectionLimits.DEFAULT.withMaxConnections(2))) {
       List<Future<byte[]>> held = new ArrayList<>();
       for (int i = 0; i < 2; i++) {
-        held.add(callers.submit(() -> {
-          try (FramedMessageClient client = FramedMessageClient.connect(network, address, PATIENCE)) {
-            client.readTimeout(PATIENCE);
-            return client.call(hold);
-          }
-        }));
+        held.add(
+            callers.submit(
+                () -> {
+                  try (FramedMessageClient client =
+                      FramedMessageClient.connect(network, address, PATIENCE)) {
+                    client.readTimeout(PATIENCE);
+                    return client.call(hold);
+                  }
+                }));
       }
       assertThat(inModule.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
 
@@ -432,7 +465,10 @@ class NsmVsockServerTest {
     }
   }
 
-  /** Calls on fresh connections until one is answered (a full server may refuse a newcomer) or patience runs out. */
+  /**
+   * Calls on fresh connections until one is answered (a full server may refuse a newcomer) or
+   * patience runs out.
+   */
   private byte[] callUntilAnswered(VsockAddress address, byte[] request) throws Exception {
     long deadline = System.nanoTime() + PATIENCE.toNanos();
     while (true) {
@@ -450,7 +486,8 @@ class NsmVsockServerTest {
     }
   }
 
-  private static void awaitActiveConnections(NsmVsockServer server, int expected) throws InterruptedException {
+  private static void awaitActiveConnections(NsmVsockServer server, int expected)
+      throws InterruptedException {
     long deadline = System.nanoTime() + PATIENCE.toNanos();
     while (server.activeConnections() != expected && System.nanoTime() < deadline) {
       Thread.sleep(10);

@@ -1,11 +1,11 @@
 package dev.nitroemu.nsm;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.enclave.RemoteNsm;
 import dev.nitroemu.enclave.VerificationOptions;
 import dev.nitroemu.enclave.VerifiedAttestation;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockNetwork;
 import java.io.IOException;
@@ -21,14 +21,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A second JVM reaches the NSM service by vsock address alone and gets a document the verifier accepts. */
+/**
+ * A second JVM reaches the NSM service by vsock address alone and gets a document the verifier
+ * accepts.
+ */
 @Timeout(120)
 @SuppressWarnings("try") // Servers opened only to be running during the try block.
 class RemoteNsmChildJvmTest {
   private static final long CHILD_TIMEOUT_SECONDS = 90;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void childJvmGetsAVerifiableDocumentByVsockAddressAlone() throws Exception {
@@ -38,35 +40,48 @@ class RemoteNsmChildJvmTest {
     new SecureRandom().nextBytes(nonce);
     SoftwareNsm nsm = SoftwareNsm.create();
     try (VsockNetwork network = VsockNetwork.builder().mappingFile(map).build();
-        NsmVsockServer server = NsmVsockServer.start(
-            nsm, network, VsockAddress.of(VsockAddress.CID_PARENT, NsmVsockServer.DEFAULT_PORT))) {
+        NsmVsockServer server =
+            NsmVsockServer.start(
+                nsm,
+                network,
+                VsockAddress.of(VsockAddress.CID_PARENT, NsmVsockServer.DEFAULT_PORT))) {
       assertThat(Files.readString(map)).contains("\"3:9797\"");
 
       ChildResult child = runChild(map, output, nonce);
 
-      assertThat(child.exitCode()).as("child exit code; stdout:%n%s%nstderr:%n%s", child.stdout(), child.stderr())
+      assertThat(child.exitCode())
+          .as("child exit code; stdout:%n%s%nstderr:%n%s", child.stdout(), child.stderr())
           .isZero();
       assertThat(child.stdout()).contains("attested by vsock://3:9797");
     }
 
     byte[] document = Files.readAllBytes(output);
-    VerifiedAttestation verified = AttestationVerifier.forRoot(nsm.rootCa().certificate())
-        .verify(document, VerificationOptions.defaults().expectNonce(nonce));
+    VerifiedAttestation verified =
+        AttestationVerifier.forRoot(nsm.rootCa().certificate())
+            .verify(document, VerificationOptions.defaults().expectNonce(nonce));
     assertThat(verified.document().moduleId()).isEqualTo(nsm.moduleId());
     assertThat(verified.document().nonce()).isEqualTo(nonce);
   }
 
-  private ChildResult runChild(Path map, Path output, byte[] nonce) throws IOException, InterruptedException {
+  private ChildResult runChild(Path map, Path output, byte[] nonce)
+      throws IOException, InterruptedException {
     Path stdout = dir.resolve("child.out");
     Path stderr = dir.resolve("child.err");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(List.of(
-        java, "-cp", testClassPath(), ChildEnclaveApp.class.getName(),
-        output.toString(), HexFormat.of().formatHex(nonce)))
-        .redirectOutput(stdout.toFile())
-        .redirectError(stderr.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                List.of(
+                    java,
+                    "-cp",
+                    testClassPath(),
+                    ChildEnclaveApp.class.getName(),
+                    output.toString(),
+                    HexFormat.of().formatHex(nonce)))
+            .redirectOutput(stdout.toFile())
+            .redirectError(stderr.toFile());
     Map<String, String> environment = builder.environment();
-    // The address stays the default (vsock://3:9797); only the mapping file tells the child where it is.
+    // The address stays the default (vsock://3:9797); only the mapping file tells the child where
+    // it is.
     environment.remove(RemoteNsm.ADDRESS_ENVIRONMENT_VARIABLE);
     environment.remove(VsockNetwork.LOCAL_CID_ENVIRONMENT_VARIABLE);
     environment.remove("JAVA_TOOL_OPTIONS");
@@ -74,11 +89,16 @@ class RemoteNsmChildJvmTest {
     Process process = builder.start();
     try {
       if (!process.waitFor(CHILD_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        throw new AssertionError("child JVM did not finish within " + CHILD_TIMEOUT_SECONDS + " s; stderr:\n"
-            + Files.readString(stderr, StandardCharsets.UTF_8));
+        throw new AssertionError(
+            "child JVM did not finish within "
+                + CHILD_TIMEOUT_SECONDS
+                + " s; stderr:\n"
+                + Files.readString(stderr, StandardCharsets.UTF_8));
       }
-      return new ChildResult(process.exitValue(),
-          Files.readString(stdout, StandardCharsets.UTF_8), Files.readString(stderr, StandardCharsets.UTF_8));
+      return new ChildResult(
+          process.exitValue(),
+          Files.readString(stdout, StandardCharsets.UTF_8),
+          Files.readString(stderr, StandardCharsets.UTF_8));
     } finally {
       if (process.isAlive()) {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -92,7 +112,9 @@ class RemoteNsmChildJvmTest {
    */
   private static String testClassPath() {
     String surefire = System.getProperty("surefire.test.class.path");
-    return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
+    return surefire != null && !surefire.isBlank()
+        ? surefire
+        : System.getProperty("java.class.path");
   }
 
   private record ChildResult(int exitCode, String stdout, String stderr) {}

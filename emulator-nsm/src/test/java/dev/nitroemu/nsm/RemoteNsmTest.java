@@ -1,11 +1,15 @@
 package dev.nitroemu.nsm;
 
-import dev.nitroemu.enclave.MutableTestClock;
-import dev.nitroemu.enclave.TestPki;
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import dev.nitroemu.enclave.AttestationDocument;
 import dev.nitroemu.enclave.AttestationException;
 import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.MutableTestClock;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.NsmCodec;
 import dev.nitroemu.enclave.NsmException;
@@ -13,13 +17,9 @@ import dev.nitroemu.enclave.NsmRequest;
 import dev.nitroemu.enclave.NsmResponse;
 import dev.nitroemu.enclave.PcrDescription;
 import dev.nitroemu.enclave.RemoteNsm;
+import dev.nitroemu.enclave.TestPki;
 import dev.nitroemu.enclave.VerificationOptions;
 import dev.nitroemu.enclave.VerifiedAttestation;
-import static java.nio.charset.StandardCharsets.US_ASCII;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockFault;
 import dev.nitroemu.enclave.VsockNetwork;
@@ -48,7 +48,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(60)
 @SuppressWarnings("try") // Servers opened only to be running during the try block.
 class RemoteNsmTest {
-  private static final VsockAddress ADDRESS = VsockAddress.of(VsockAddress.CID_PARENT, NsmVsockServer.DEFAULT_PORT);
+  private static final VsockAddress ADDRESS =
+      VsockAddress.of(VsockAddress.CID_PARENT, NsmVsockServer.DEFAULT_PORT);
   private static final Instant LAUNCH = Instant.parse("2026-03-01T12:00:00Z");
 
   private final VsockNetwork network = VsockNetwork.create();
@@ -73,30 +74,37 @@ class RemoteNsmTest {
   void rawSessionMatchesTheInProcessModuleByteForByte() throws Exception {
     MutableTestClock clock = new MutableTestClock(LAUNCH);
     EmulatorRootCa root = EmulatorRootCa.generate(clock);
-    SoftwareNsm inProcess = SoftwareNsm.builder().clock(clock).rootCa(root).random(seeded()).build();
+    SoftwareNsm inProcess =
+        SoftwareNsm.builder().clock(clock).rootCa(root).random(seeded()).build();
     SoftwareNsm twin = SoftwareNsm.builder().clock(clock).rootCa(root).random(seeded()).build();
-    List<byte[]> session = List.of(
-        request(new NsmRequest.DescribeNsm()),
-        request(new NsmRequest.DescribePcr(0)),
-        request(new NsmRequest.DescribePcr(16)),
-        request(new NsmRequest.DescribePcr(32)),
-        request(new NsmRequest.ExtendPcr(16, "app".getBytes(US_ASCII))),
-        request(new NsmRequest.ExtendPcr(0, "boot".getBytes(US_ASCII))),
-        request(new NsmRequest.LockPcr(16)),
-        request(new NsmRequest.ExtendPcr(16, "late".getBytes(US_ASCII))),
-        request(new NsmRequest.LockPcr(16)),
-        request(new NsmRequest.LockPcrs(20)),
-        request(new NsmRequest.LockPcrs(33)),
-        request(new NsmRequest.GetRandom()),
-        request(new NsmRequest.Attestation("user".getBytes(US_ASCII), "nonce".getBytes(US_ASCII), null)),
-        request(new NsmRequest.DescribeNsm()),
-        new byte[] {(byte) 0xA1, 0x00});
+    List<byte[]> session =
+        List.of(
+            request(new NsmRequest.DescribeNsm()),
+            request(new NsmRequest.DescribePcr(0)),
+            request(new NsmRequest.DescribePcr(16)),
+            request(new NsmRequest.DescribePcr(32)),
+            request(new NsmRequest.ExtendPcr(16, "app".getBytes(US_ASCII))),
+            request(new NsmRequest.ExtendPcr(0, "boot".getBytes(US_ASCII))),
+            request(new NsmRequest.LockPcr(16)),
+            request(new NsmRequest.ExtendPcr(16, "late".getBytes(US_ASCII))),
+            request(new NsmRequest.LockPcr(16)),
+            request(new NsmRequest.LockPcrs(20)),
+            request(new NsmRequest.LockPcrs(33)),
+            request(new NsmRequest.GetRandom()),
+            request(
+                new NsmRequest.Attestation(
+                    "user".getBytes(US_ASCII), "nonce".getBytes(US_ASCII), null)),
+            request(new NsmRequest.DescribeNsm()),
+            new byte[] {(byte) 0xA1, 0x00});
 
-    try (NsmVsockServer twinServer = NsmVsockServer.start(twin, network, VsockAddress.of(16, 9797));
+    try (NsmVsockServer twinServer =
+            NsmVsockServer.start(twin, network, VsockAddress.of(16, 9797));
         RemoteNsm twinRemote = RemoteNsm.connect(network, VsockAddress.of(16, 9797))) {
       for (byte[] request : session) {
         byte[] expected = inProcess.process(request);
-        assertThat(twinRemote.process(request)).as(NsmCodec.decodeResponse(expected).toString()).isEqualTo(expected);
+        assertThat(twinRemote.process(request))
+            .as(NsmCodec.decodeResponse(expected).toString())
+            .isEqualTo(expected);
       }
     }
     assertThat(twin.describeNsm()).isEqualTo(inProcess.describeNsm());
@@ -132,7 +140,8 @@ class RemoteNsmTest {
     assertThatNsmError(() -> remote.extendPcr(0, new byte[1]), ErrorCode.READ_ONLY_INDEX);
     assertThatNsmError(() -> remote.lockPcr(3), ErrorCode.READ_ONLY_INDEX);
     assertThatNsmError(() -> remote.lockPcrs(33), ErrorCode.INVALID_INDEX);
-    assertThatNsmError(() -> remote.attestation(new byte[5000], null, null), ErrorCode.INPUT_TOO_LARGE);
+    assertThatNsmError(
+        () -> remote.attestation(new byte[5000], null, null), ErrorCode.INPUT_TOO_LARGE);
 
     remote.lockPcrs(32);
     assertThat(served.describeNsm().lockedPcrs()).hasSize(32);
@@ -146,17 +155,21 @@ class RemoteNsmTest {
 
     byte[] document = remote.attestation(userData, nonce, publicKey);
 
-    VerifiedAttestation verified = AttestationVerifier.forRoot(served.rootCa().certificate())
-        .verify(document, VerificationOptions.defaults().expectNonce(nonce));
+    VerifiedAttestation verified =
+        AttestationVerifier.forRoot(served.rootCa().certificate())
+            .verify(document, VerificationOptions.defaults().expectNonce(nonce));
     AttestationDocument content = verified.document();
     assertThat(content.moduleId()).isEqualTo(served.moduleId());
     assertThat(content.userData()).isEqualTo(userData);
     assertThat(content.publicKey()).isEqualTo(publicKey);
     assertThat(content.pcrs().get(0)).isEqualTo(served.profile().bootPcrs().get(0));
     assertThat(verified.root()).isEqualTo(served.rootCa().certificate());
-    AttestationVerifier otherRoot = AttestationVerifier.forRoot(SoftwareNsm.create().rootCa().certificate());
-    assertThatThrownBy(() -> otherRoot.verify(document)).isInstanceOfSatisfying(
-        AttestationException.class, e -> assertThat(e.reason()).isEqualTo(AttestationException.Reason.UNTRUSTED_CHAIN));
+    AttestationVerifier otherRoot =
+        AttestationVerifier.forRoot(SoftwareNsm.create().rootCa().certificate());
+    assertThatThrownBy(() -> otherRoot.verify(document))
+        .isInstanceOfSatisfying(
+            AttestationException.class,
+            e -> assertThat(e.reason()).isEqualTo(AttestationException.Reason.UNTRUSTED_CHAIN));
   }
 
   @Test
@@ -172,7 +185,8 @@ class RemoteNsmTest {
   void oversizedRawRequestIsInputTooLargeAndTheClientStaysUsable() {
     byte[] reply = remote.process(new byte[Nsm.MAX_REQUEST_SIZE + 1]);
 
-    assertThat(NsmCodec.decodeResponse(reply)).isEqualTo(new NsmResponse.Error(ErrorCode.INPUT_TOO_LARGE));
+    assertThat(NsmCodec.decodeResponse(reply))
+        .isEqualTo(new NsmResponse.Error(ErrorCode.INPUT_TOO_LARGE));
     assertThat(remote.describeNsm().moduleId()).isEqualTo(served.moduleId());
   }
 
@@ -186,14 +200,16 @@ class RemoteNsmTest {
       List<Future<byte[]>> finals = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         int index = 16 + t;
-        finals.add(pool.submit(() -> {
-          start.await();
-          byte[] last = null;
-          for (int i = 0; i < extendsEach; i++) {
-            last = remote.extendPcr(index, new byte[] {(byte) i});
-          }
-          return last;
-        }));
+        finals.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  byte[] last = null;
+                  for (int i = 0; i < extendsEach; i++) {
+                    last = remote.extendPcr(index, new byte[] {(byte) i});
+                  }
+                  return last;
+                }));
       }
       start.countDown();
       MessageDigest sha384 = MessageDigest.getInstance("SHA-384");
@@ -223,10 +239,13 @@ class RemoteNsmTest {
   void lostServiceIsInternalErrorNamingTheAddress() {
     server.close();
 
-    assertThatThrownBy(remote::describeNsm).isInstanceOfSatisfying(NsmException.class, e -> {
-      assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL_ERROR);
-      assertThat(e.getMessage()).contains("vsock://3:9797");
-    });
+    assertThatThrownBy(remote::describeNsm)
+        .isInstanceOfSatisfying(
+            NsmException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL_ERROR);
+              assertThat(e.getMessage()).contains("vsock://3:9797");
+            });
   }
 
   @Test
@@ -244,11 +263,14 @@ class RemoteNsmTest {
   void stalledReplyTimesOutAsInternalError() throws Exception {
     network.injectFault(ADDRESS, VsockFault.stallReads(Duration.ofMinutes(5)));
     try (RemoteNsm stalled = RemoteNsm.connect(network, ADDRESS, Duration.ofMillis(200))) {
-      assertThatThrownBy(stalled::getRandom).isInstanceOfSatisfying(NsmException.class, e -> {
-        assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL_ERROR);
-        assertThat(e.getMessage()).contains("vsock://3:9797");
-        assertThat(e).hasCauseInstanceOf(SocketTimeoutException.class);
-      });
+      assertThatThrownBy(stalled::getRandom)
+          .isInstanceOfSatisfying(
+              NsmException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL_ERROR);
+                assertThat(e.getMessage()).contains("vsock://3:9797");
+                assertThat(e).hasCauseInstanceOf(SocketTimeoutException.class);
+              });
     }
   }
 
@@ -257,7 +279,9 @@ class RemoteNsmTest {
     remote.close();
     remote.close();
 
-    assertThatThrownBy(remote::describeNsm).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThatThrownBy(remote::describeNsm)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
     assertThat(remote).hasToString("RemoteNsm[vsock://3:9797, closed]");
   }
 
@@ -292,7 +316,8 @@ class RemoteNsmTest {
   void malformedConfiguredAddressIsRejected() {
     String previous = System.setProperty(RemoteNsm.ADDRESS_PROPERTY, "vsock://parent:9797");
     try {
-      assertThatThrownBy(RemoteNsm::fromEnvironment).isInstanceOf(IllegalArgumentException.class)
+      assertThatThrownBy(RemoteNsm::fromEnvironment)
+          .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("vsock://parent:9797");
     } finally {
       restore(RemoteNsm.ADDRESS_PROPERTY, previous);
@@ -318,6 +343,7 @@ class RemoteNsmTest {
   }
 
   private static void assertThatNsmError(ThrowingCallable call, ErrorCode code) {
-    assertThatThrownBy(call).isInstanceOfSatisfying(NsmException.class, e -> assertThat(e.code()).isEqualTo(code));
+    assertThatThrownBy(call)
+        .isInstanceOfSatisfying(NsmException.class, e -> assertThat(e.code()).isEqualTo(code));
   }
 }

@@ -1,9 +1,13 @@
 package dev.nitroemu.nsm;
 
-import dev.nitroemu.enclave.MutableTestClock;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.nitroemu.enclave.AttestationDocument;
+import dev.nitroemu.enclave.CoseSign1;
 import dev.nitroemu.enclave.Digest;
 import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.MutableTestClock;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.NsmCodec;
 import dev.nitroemu.enclave.NsmDescription;
@@ -12,10 +16,6 @@ import dev.nitroemu.enclave.NsmRequest;
 import dev.nitroemu.enclave.NsmResponse;
 import dev.nitroemu.enclave.PayloadEncoding;
 import dev.nitroemu.enclave.PcrDescription;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
-import dev.nitroemu.enclave.CoseSign1;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -48,9 +48,12 @@ class SoftwareNsmTest {
     NsmDescription description = nsm.describeNsm();
 
     assertThat(description.maxPcrs()).isEqualTo(32);
-    assertThat(description.lockedPcrs()).containsExactlyElementsOf(IntStream.range(0, 16).boxed().toList());
+    assertThat(description.lockedPcrs())
+        .containsExactlyElementsOf(IntStream.range(0, 16).boxed().toList());
     assertThat(description.digest()).isEqualTo(Digest.SHA384);
-    assertThat(List.of(description.versionMajor(), description.versionMinor(), description.versionPatch()))
+    assertThat(
+            List.of(
+                description.versionMajor(), description.versionMinor(), description.versionPatch()))
         .containsExactly(1, 0, 0);
     assertThat(description.moduleId()).isEqualTo(nsm.moduleId());
   }
@@ -69,7 +72,9 @@ class SoftwareNsmTest {
     EnclaveProfile profile = EnclaveProfile.defaultProfile();
 
     for (int i = 0; i < 16; i++) {
-      assertThat(nsm.describePcr(i)).as("PCR%d", i).isEqualTo(new PcrDescription(true, profile.bootPcrs().get(i)));
+      assertThat(nsm.describePcr(i))
+          .as("PCR%d", i)
+          .isEqualTo(new PcrDescription(true, profile.bootPcrs().get(i)));
     }
     for (int i = 16; i < 32; i++) {
       assertThat(nsm.describePcr(i)).as("PCR%d", i).isEqualTo(new PcrDescription(false, ZERO));
@@ -78,8 +83,11 @@ class SoftwareNsmTest {
 
   @Test
   void debugProfileReportsZeroImagePcrs() {
-    SoftwareNsm debug = SoftwareNsm.builder().clock(clock)
-        .profile(EnclaveProfile.builder().debug(true).build()).build();
+    SoftwareNsm debug =
+        SoftwareNsm.builder()
+            .clock(clock)
+            .profile(EnclaveProfile.builder().debug(true).build())
+            .build();
 
     for (int i : new int[] {0, 1, 2, 8}) {
       assertThat(debug.describePcr(i).data()).as("PCR%d", i).isEqualTo(ZERO);
@@ -137,7 +145,8 @@ class SoftwareNsmTest {
   @Test
   void lockPcrsLocksPrefixAndAcceptsFullRangeRepeatedly() {
     nsm.lockPcrs(18);
-    assertThat(nsm.describeNsm().lockedPcrs()).containsExactlyElementsOf(IntStream.range(0, 18).boxed().toList());
+    assertThat(nsm.describeNsm().lockedPcrs())
+        .containsExactlyElementsOf(IntStream.range(0, 18).boxed().toList());
 
     nsm.lockPcrs(32);
     nsm.lockPcrs(32);
@@ -186,14 +195,20 @@ class SoftwareNsmTest {
   void attestationFieldOverTheDocumentLimitIsInputTooLargeAndSignsNothing() {
     byte[] over = new byte[AttestationDocument.MAX_OPTIONAL_FIELD + 1];
 
-    assertThatThrownBy(() -> nsm.attestation(over, null, null)).isInstanceOfSatisfying(NsmException.class, e -> {
-      assertThat(e.code()).isEqualTo(ErrorCode.INPUT_TOO_LARGE);
-      assertThat(e.getMessage()).isEqualTo("InputTooLarge: Attestation user_data of 1025 bytes exceeds 1024");
-    });
+    assertThatThrownBy(() -> nsm.attestation(over, null, null))
+        .isInstanceOfSatisfying(
+            NsmException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.INPUT_TOO_LARGE);
+              assertThat(e.getMessage())
+                  .isEqualTo("InputTooLarge: Attestation user_data of 1025 bytes exceeds 1024");
+            });
     assertThatNsmError(() -> nsm.attestation(null, over, null), ErrorCode.INPUT_TOO_LARGE);
     assertThatNsmError(() -> nsm.attestation(null, null, over), ErrorCode.INPUT_TOO_LARGE);
-    assertThat(NsmCodec.decodeResponse(nsm.process(NsmCodec.encodeRequest(new NsmRequest.Attestation(null, over,
-        null))))).isEqualTo(new NsmResponse.Error(ErrorCode.INPUT_TOO_LARGE));
+    assertThat(
+            NsmCodec.decodeResponse(
+                nsm.process(NsmCodec.encodeRequest(new NsmRequest.Attestation(null, over, null)))))
+        .isEqualTo(new NsmResponse.Error(ErrorCode.INPUT_TOO_LARGE));
   }
 
   @Test
@@ -248,14 +263,24 @@ class SoftwareNsmTest {
   void rawRequestsFollowTheWireFormat() {
     byte[] pcr3 = nsm.describePcr(3).data();
 
-    assertThat(HEX.formatHex(nsm.process(HEX.parseHex("a16b4465736372696265504352a165696e64657803"))))
+    assertThat(
+            HEX.formatHex(nsm.process(HEX.parseHex("a16b4465736372696265504352a165696e64657803"))))
         .isEqualTo("a16b4465736372696265504352a2646c6f636bf564646174615830" + HEX.formatHex(pcr3));
-    assertThat(HEX.formatHex(nsm.process(HEX.parseHex("a169457874656e64504352a265696e64657804646461746143010203"))))
+    assertThat(
+            HEX.formatHex(
+                nsm.process(
+                    HEX.parseHex("a169457874656e64504352a265696e64657804646461746143010203"))))
         .isEqualTo("a1654572726f726d526561644f6e6c79496e646578");
-    assertThat(HEX.formatHex(nsm.process(HEX.parseHex("a1684c6f636b50435273a16572616e676518 21".replace(" ", "")))))
+    assertThat(
+            HEX.formatHex(
+                nsm.process(
+                    HEX.parseHex("a1684c6f636b50435273a16572616e676518 21".replace(" ", "")))))
         .isEqualTo("a1654572726f726c496e76616c6964496e646578");
-    NsmResponse attestation = NsmCodec.decodeResponse(nsm.process(HEX.parseHex(
-        "a16b4174746573746174696f6ea369757365725f64617461420909656e6f6e6365f66a7075626c69635f6b65794107")));
+    NsmResponse attestation =
+        NsmCodec.decodeResponse(
+            nsm.process(
+                HEX.parseHex(
+                    "a16b4174746573746174696f6ea369757365725f64617461420909656e6f6e6365f66a7075626c69635f6b65794107")));
     AttestationDocument document = decode(((NsmResponse.Attestation) attestation).document());
     assertThat(document.userData()).containsExactly(9, 9);
     assertThat(document.nonce()).isNull();
@@ -273,19 +298,23 @@ class SoftwareNsmTest {
     try {
       List<Future<List<byte[]>>> results = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
-        results.add(pool.submit(() -> {
-          start.await();
-          List<byte[]> seen = new ArrayList<>();
-          for (int i = 0; i < extendsPerThread; i++) {
-            seen.add(nsm.extendPcr(17, data));
-          }
-          return seen;
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  List<byte[]> seen = new ArrayList<>();
+                  for (int i = 0; i < extendsPerThread; i++) {
+                    seen.add(nsm.extendPcr(17, data));
+                  }
+                  return seen;
+                }));
       }
-      Future<byte[]> attestation = pool.submit(() -> {
-        start.await();
-        return nsm.attestation(null, null, null);
-      });
+      Future<byte[]> attestation =
+          pool.submit(
+              () -> {
+                start.await();
+                return nsm.attestation(null, null, null);
+              });
       start.countDown();
 
       Set<String> distinct = new HashSet<>();
@@ -327,6 +356,7 @@ class SoftwareNsmTest {
   }
 
   private static void assertThatNsmError(ThrowingCallable call, ErrorCode code) {
-    assertThatThrownBy(call).isInstanceOfSatisfying(NsmException.class, e -> assertThat(e.code()).isEqualTo(code));
+    assertThatThrownBy(call)
+        .isInstanceOfSatisfying(NsmException.class, e -> assertThat(e.code()).isEqualTo(code));
   }
 }

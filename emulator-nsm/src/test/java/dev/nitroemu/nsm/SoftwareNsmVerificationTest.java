@@ -1,18 +1,18 @@
 package dev.nitroemu.nsm;
 
-import dev.nitroemu.enclave.MutableTestClock;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.nitroemu.enclave.AttestationDocument;
 import dev.nitroemu.enclave.AttestationException;
 import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.MutableTestClock;
 import dev.nitroemu.enclave.NsmCodec;
 import dev.nitroemu.enclave.NsmRequest;
 import dev.nitroemu.enclave.NsmResponse;
 import dev.nitroemu.enclave.PayloadEncoding;
 import dev.nitroemu.enclave.VerificationOptions;
 import dev.nitroemu.enclave.VerifiedAttestation;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,20 +24,23 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** The emulator's documents pass the same verifier that accepts real AWS documents. */
 class SoftwareNsmVerificationTest {
-  private final MutableTestClock clock = new MutableTestClock(Instant.parse("2026-11-26T12:00:00Z"));
+  private final MutableTestClock clock =
+      new MutableTestClock(Instant.parse("2026-11-26T12:00:00Z"));
 
   @ParameterizedTest
   @EnumSource(PayloadEncoding.class)
   void documentsVerifyAgainstTheEmulatorRootInBothEncodings(PayloadEncoding encoding) {
     try (SoftwareNsm nsm = SoftwareNsm.builder().clock(clock).payloadEncoding(encoding).build()) {
       byte[] nonce = {1, 2, 3};
-      byte[] document = nsm.attestation("user".getBytes(StandardCharsets.UTF_8), nonce, new byte[] {7});
+      byte[] document =
+          nsm.attestation("user".getBytes(StandardCharsets.UTF_8), nonce, new byte[] {7});
 
-      VerifiedAttestation verified = AttestationVerifier.builder()
-          .trustAnchor(nsm.rootCa().certificate())
-          .clock(clock)
-          .build()
-          .verify(document, VerificationOptions.defaults().expectNonce(nonce));
+      VerifiedAttestation verified =
+          AttestationVerifier.builder()
+              .trustAnchor(nsm.rootCa().certificate())
+              .clock(clock)
+              .build()
+              .verify(document, VerificationOptions.defaults().expectNonce(nonce));
 
       assertThat(verified.encoding()).isEqualTo(encoding);
       assertThat(verified.document().moduleId()).isEqualTo(nsm.moduleId());
@@ -56,8 +59,11 @@ class SoftwareNsmVerificationTest {
 
       AttestationDocument doc = verifier(nsm).verify(nsm.attestation(null, null, null)).document();
 
-      assertThat(doc.pcrs()).containsOnlyKeys(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
-      assertThat(doc.pcr(16)).isEqualTo(value).isEqualTo(EnclaveProfile.extendFromZero("config-v1".getBytes(StandardCharsets.UTF_8)));
+      assertThat(doc.pcrs())
+          .containsOnlyKeys(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+      assertThat(doc.pcr(16))
+          .isEqualTo(value)
+          .isEqualTo(EnclaveProfile.extendFromZero("config-v1".getBytes(StandardCharsets.UTF_8)));
     }
   }
 
@@ -67,7 +73,10 @@ class SoftwareNsmVerificationTest {
       AttestationVerifier verifier = verifier(nsm);
       byte[] first = nsm.attestation(null, null, null);
       verifier.verify(first);
-      for (Duration step : new Duration[] {Duration.ofHours(3), Duration.ofDays(7), Duration.ofDays(30), Duration.ofDays(90)}) {
+      for (Duration step :
+          new Duration[] {
+            Duration.ofHours(3), Duration.ofDays(7), Duration.ofDays(30), Duration.ofDays(90)
+          }) {
         clock.advance(step);
         byte[] later = nsm.attestation(null, null, null);
         assertThat(verifier.verify(later).document().instant()).isEqualTo(clock.instant());
@@ -77,17 +86,22 @@ class SoftwareNsmVerificationTest {
           .isInstanceOf(AttestationException.class)
           .extracting(e -> ((AttestationException) e).reason())
           .isEqualTo(AttestationException.Reason.CERTIFICATE_EXPIRED);
-      assertThat(verifier.verify(first, VerificationOptions.defaults().atDocumentTime())).isNotNull();
+      assertThat(verifier.verify(first, VerificationOptions.defaults().atDocumentTime()))
+          .isNotNull();
     }
   }
 
   @Test
-  void pinnedRootSavedAndLoadedSignsDocumentsTheSavedCertificateVerifies(@TempDir Path dir) throws Exception {
+  void pinnedRootSavedAndLoadedSignsDocumentsTheSavedCertificateVerifies(@TempDir Path dir)
+      throws Exception {
     EmulatorRootCa.generate(clock).save(dir);
     EmulatorRootCa loaded = EmulatorRootCa.load(dir);
     try (SoftwareNsm nsm = SoftwareNsm.builder().clock(clock).rootCa(loaded).build()) {
       AttestationVerifier verifier =
-          AttestationVerifier.builder().trustAnchor(EmulatorRootCa.load(dir).certificate()).clock(clock).build();
+          AttestationVerifier.builder()
+              .trustAnchor(EmulatorRootCa.load(dir).certificate())
+              .clock(clock)
+              .build();
       assertThat(verifier.verify(nsm.attestation(null, null, null)).root().getEncoded())
           .isEqualTo(loaded.certificateDer());
     }
@@ -101,8 +115,13 @@ class SoftwareNsmVerificationTest {
           .isInstanceOf(AttestationException.class)
           .extracting(e -> ((AttestationException) e).reason())
           .isEqualTo(AttestationException.Reason.UNTRUSTED_CHAIN);
-      assertThatThrownBy(() -> AttestationVerifier.builder().trustAwsRoot().clock(clock).build()
-              .verify(nsm.attestation(null, null, null)))
+      assertThatThrownBy(
+              () ->
+                  AttestationVerifier.builder()
+                      .trustAwsRoot()
+                      .clock(clock)
+                      .build()
+                      .verify(nsm.attestation(null, null, null)))
           .isInstanceOf(AttestationException.class)
           .extracting(e -> ((AttestationException) e).reason())
           .isEqualTo(AttestationException.Reason.UNTRUSTED_CHAIN);
@@ -112,17 +131,25 @@ class SoftwareNsmVerificationTest {
   @Test
   void rawProcessEntryProducesAVerifiableDocument() {
     try (SoftwareNsm nsm = SoftwareNsm.builder().clock(clock).build()) {
-      byte[] request = NsmCodec.encodeRequest(new NsmRequest.Attestation(null, new byte[] {9}, null));
+      byte[] request =
+          NsmCodec.encodeRequest(new NsmRequest.Attestation(null, new byte[] {9}, null));
       NsmResponse response = NsmCodec.decodeResponse(nsm.process(request));
 
       assertThat(response).isInstanceOf(NsmResponse.Attestation.class);
       byte[] document = ((NsmResponse.Attestation) response).document();
-      assertThat(verifier(nsm).verify(document, VerificationOptions.defaults().expectNonce(new byte[] {9})).document().nonce())
+      assertThat(
+              verifier(nsm)
+                  .verify(document, VerificationOptions.defaults().expectNonce(new byte[] {9}))
+                  .document()
+                  .nonce())
           .containsExactly(9);
     }
   }
 
   private AttestationVerifier verifier(SoftwareNsm nsm) {
-    return AttestationVerifier.builder().trustAnchor(nsm.rootCa().certificate()).clock(clock).build();
+    return AttestationVerifier.builder()
+        .trustAnchor(nsm.rootCa().certificate())
+        .clock(clock)
+        .build();
   }
 }

@@ -1,16 +1,16 @@
 package dev.nitroemu.stack;
 
-import dev.nitroemu.stack.internal.AdjustableClock;
-import dev.nitroemu.stack.internal.Closer;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockFault;
+import dev.nitroemu.enclave.VsockNetwork;
 import dev.nitroemu.kms.AuditEvent;
 import dev.nitroemu.kms.AuditLog;
 import dev.nitroemu.kms.KmsCredentials;
 import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.SoftwareNsm;
-import dev.nitroemu.enclave.VsockAddress;
-import dev.nitroemu.enclave.VsockFault;
-import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.stack.internal.AdjustableClock;
+import dev.nitroemu.stack.internal.Closer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,12 +19,13 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Levers that exist only in the emulator: the environment's clock, vsock faults, the KMS audit trail,
- * and booting other enclaves under the same root; tests that use them are {@code @EmulatorOnly}.
+ * Levers that exist only in the emulator: the environment's clock, vsock faults, the KMS audit
+ * trail, and booting other enclaves under the same root; tests that use them are
+ * {@code @EmulatorOnly}.
  *
- * <p>PCRs: user PCRs (16..31) are extended through the injected {@code Nsm}, exactly as on hardware.
- * Boot PCRs (0..15) are locked at boot, as on hardware, so "the same enclave with another image" is
- * another enclave: {@link #bootEnclave(EnclaveProfile)}.
+ * <p>PCRs: user PCRs (16..31) are extended through the injected {@code Nsm}, exactly as on
+ * hardware. Boot PCRs (0..15) are locked at boot, as on hardware, so "the same enclave with another
+ * image" is another enclave: {@link #bootEnclave(EnclaveProfile)}.
  */
 public final class EmulatorControls {
 
@@ -38,8 +39,15 @@ public final class EmulatorControls {
   private final List<SeededKmsKey> seededKmsKeys;
   private final Closer closer;
 
-  EmulatorControls(AdjustableClock clock, VsockNetwork network, AuditLog kmsAudit, EmulatorRootCa rootCa,
-      EnclaveProfile profile, List<ServiceEndpoint> services, KmsCredentials kmsCredentials, List<SeededKmsKey> seededKmsKeys,
+  EmulatorControls(
+      AdjustableClock clock,
+      VsockNetwork network,
+      AuditLog kmsAudit,
+      EmulatorRootCa rootCa,
+      EnclaveProfile profile,
+      List<ServiceEndpoint> services,
+      KmsCredentials kmsCredentials,
+      List<SeededKmsKey> seededKmsKeys,
       Closer closer) {
     this.clock = clock;
     this.network = network;
@@ -58,9 +66,9 @@ public final class EmulatorControls {
   }
 
   /**
-   * Moves the environment's clock forward (or back, if negative): documents get later timestamps and
-   * renewed certificates, the verifier and KMS judge age and expiry at the new time, and the injected
-   * KMS client signs with it.
+   * Moves the environment's clock forward (or back, if negative): documents get later timestamps
+   * and renewed certificates, the verifier and KMS judge age and expiry at the new time, and the
+   * injected KMS client signs with it.
    */
   public void advanceClock(Duration amount) {
     clock.advance(amount);
@@ -106,23 +114,32 @@ public final class EmulatorControls {
 
   /**
    * What the environment serves to other processes: always {@code kms}, then whatever {@link
-   * StackServices} asked for ({@code nsm}, {@code kms-proxy}, {@code proxy-<port>}), in start order.
+   * StackServices} asked for ({@code nsm}, {@code kms-proxy}, {@code proxy-<port>}), in start
+   * order.
    */
   public List<ServiceEndpoint> services() {
     return services;
   }
 
-  /** The service of this name ({@link ServiceEndpoint#NSM}, {@link ServiceEndpoint#KMS_PROXY}...), if served. */
+  /**
+   * The service of this name ({@link ServiceEndpoint#NSM}, {@link ServiceEndpoint#KMS_PROXY}...),
+   * if served.
+   */
   public Optional<ServiceEndpoint> service(String name) {
     return services.stream().filter(service -> service.name().equals(name)).findFirst();
   }
 
-  /** The declared KMS keys in declaration order, each with its ARN and whether it was created or found. */
+  /**
+   * The declared KMS keys in declaration order, each with its ARN and whether it was created or
+   * found.
+   */
   public List<SeededKmsKey> seededKmsKeys() {
     return seededKmsKeys;
   }
 
-  /** The KMS mock's credentials: access key, secret and the principal (and account) they stand for. */
+  /**
+   * The KMS mock's credentials: access key, secret and the principal (and account) they stand for.
+   */
   public KmsCredentials kmsCredentials() {
     return kmsCredentials;
   }
@@ -133,7 +150,8 @@ public final class EmulatorControls {
    */
   public SoftwareNsm bootEnclave(EnclaveProfile otherProfile) {
     Objects.requireNonNull(otherProfile, "otherProfile");
-    return closer.register(SoftwareNsm.builder().profile(otherProfile).rootCa(rootCa).clock(clock).build());
+    return closer.register(
+        SoftwareNsm.builder().profile(otherProfile).rootCa(rootCa).clock(clock).build());
   }
 
   @Override

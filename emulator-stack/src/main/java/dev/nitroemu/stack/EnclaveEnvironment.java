@@ -1,20 +1,20 @@
 package dev.nitroemu.stack;
 
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.EnclaveKmsClient;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.NitroSettings;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.enclave.VsockTransport;
+import dev.nitroemu.kms.KmsMockServer;
+import dev.nitroemu.nsm.EmulatorRootCa;
+import dev.nitroemu.nsm.EnclaveProfile;
+import dev.nitroemu.nsm.SoftwareNsm;
 import dev.nitroemu.stack.internal.ClasspathResources;
 import dev.nitroemu.stack.internal.Closer;
 import dev.nitroemu.stack.internal.DeclaredKmsKey;
 import dev.nitroemu.stack.internal.ProfileResolver;
-import dev.nitroemu.enclave.NitroSettings;
-import dev.nitroemu.enclave.EnclaveKmsClient;
-import dev.nitroemu.kms.KmsMockServer;
-import dev.nitroemu.enclave.AttestationVerifier;
-import dev.nitroemu.nsm.EmulatorRootCa;
-import dev.nitroemu.nsm.EnclaveProfile;
-import dev.nitroemu.enclave.Nsm;
-import dev.nitroemu.nsm.SoftwareNsm;
-import dev.nitroemu.enclave.NitroMode;
-import dev.nitroemu.enclave.VsockNetwork;
-import dev.nitroemu.enclave.VsockTransport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -35,16 +35,17 @@ import software.amazon.awssdk.services.kms.KmsClient;
  * EnclaveEnvironment.builder().start())}).
  *
  * <p><b>Emulated</b> (the default): a {@link SoftwareNsm} booted from the profile under a fresh (or
- * pinned) emulator root, an in-process {@link VsockNetwork} whose own CID is {@value #EMULATED_ENCLAVE_CID},
- * and a {@link KmsMockServer} on a free loopback port that trusts that root; each declared key is
- * created with the default policy, given its alias, then its own policy is put. Everything reads one
- * clock that {@link EmulatorControls} can move. Nothing is shared with other environments.
+ * pinned) emulator root, an in-process {@link VsockNetwork} whose own CID is {@value
+ * #EMULATED_ENCLAVE_CID}, and a {@link KmsMockServer} on a free loopback port that trusts that
+ * root; each declared key is created with the default policy, given its alias, then its own policy
+ * is put. Everything reads one clock that {@link EmulatorControls} can move. Nothing is shared with
+ * other environments.
  *
  * <p><b>Real</b> ({@code nitro.mode=real}, inside a Nitro Enclave): {@code /dev/nsm}, AF_VSOCK, the
- * AWS root, and real KMS in {@code nitro.kms.region} through the parent's vsock-proxy
- * ({@code vsock://3:<nitro.kms.proxyPort>}, default 8000) via a loopback CONNECT bridge; declared keys
- * are not created but looked up in {@code nitro.kms.key.<alias>}. Missing settings fail at start with
- * a message naming each one.
+ * AWS root, and real KMS in {@code nitro.kms.region} through the parent's vsock-proxy ({@code
+ * vsock://3:<nitro.kms.proxyPort>}, default 8000) via a loopback CONNECT bridge; declared keys are
+ * not created but looked up in {@code nitro.kms.key.<alias>}. Missing settings fail at start with a
+ * message naming each one.
  *
  * <p>Thread-safe; {@link #close()} closes everything it opened, newest first, and is idempotent.
  */
@@ -63,8 +64,15 @@ public final class EnclaveEnvironment implements AutoCloseable {
   private final Closer closer;
   private EnclaveKmsClient enclaveKmsClient;
 
-  EnclaveEnvironment(NitroMode mode, Nsm nsm, AttestationVerifier verifier, VsockTransport transport,
-      KmsClient kmsClient, EnclaveRuntimeInfo info, EmulatorControls controls, Closer closer) {
+  EnclaveEnvironment(
+      NitroMode mode,
+      Nsm nsm,
+      AttestationVerifier verifier,
+      VsockTransport transport,
+      KmsClient kmsClient,
+      EnclaveRuntimeInfo info,
+      EmulatorControls controls,
+      Closer closer) {
     this.mode = mode;
     this.nsm = nsm;
     this.verifier = verifier;
@@ -75,12 +83,18 @@ public final class EnclaveEnvironment implements AutoCloseable {
     this.closer = closer;
   }
 
-  /** The same environment with other facts (an {@link EnclaveHost}'s CID); shares everything else. */
+  /**
+   * The same environment with other facts (an {@link EnclaveHost}'s CID); shares everything else.
+   */
   private EnclaveEnvironment withInfo(EnclaveRuntimeInfo replaced) {
-    return new EnclaveEnvironment(mode, nsm, verifier, transport, kmsClient, replaced, controls, closer);
+    return new EnclaveEnvironment(
+        mode, nsm, verifier, transport, kmsClient, replaced, controls, closer);
   }
 
-  /** A builder: default profile, fresh root, no keys, mode from {@code nitro.mode} (emulated if unset). */
+  /**
+   * A builder: default profile, fresh root, no keys, mode from {@code nitro.mode} (emulated if
+   * unset).
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -111,12 +125,13 @@ public final class EnclaveEnvironment implements AutoCloseable {
   }
 
   /**
-   * An enclave-side KMS client that attests with {@link #nsm()} and calls through {@link #kmsClient()};
-   * made on first use (an RSA-2048 key pair) and closed with the environment.
+   * An enclave-side KMS client that attests with {@link #nsm()} and calls through {@link
+   * #kmsClient()}; made on first use (an RSA-2048 key pair) and closed with the environment.
    */
   public synchronized EnclaveKmsClient enclaveKmsClient() {
     if (enclaveKmsClient == null) {
-      enclaveKmsClient = closer.register(EnclaveKmsClient.builder().nsm(nsm).kmsClient(kmsClient).build());
+      enclaveKmsClient =
+          closer.register(EnclaveKmsClient.builder().nsm(nsm).kmsClient(kmsClient).build());
     }
     return enclaveKmsClient;
   }
@@ -129,21 +144,25 @@ public final class EnclaveEnvironment implements AutoCloseable {
   /**
    * The emulator's levers.
    *
-   * @throws IllegalStateException in real mode, where they do not exist (mark such tests {@code @EmulatorOnly})
+   * @throws IllegalStateException in real mode, where they do not exist (mark such tests
+   *     {@code @EmulatorOnly})
    */
   public EmulatorControls controls() {
     if (controls == null) {
-      throw new IllegalStateException("EmulatorControls exist only when emulated, but nitro.mode is real;"
-          + " mark tests that need them @EmulatorOnly so they are skipped on hardware");
+      throw new IllegalStateException(
+          "EmulatorControls exist only when emulated, but nitro.mode is real;"
+              + " mark tests that need them @EmulatorOnly so they are skipped on hardware");
     }
     return controls;
   }
 
   /**
-   * Closes everything this environment opened, newest first, even when some of it fails; idempotent.
+   * Closes everything this environment opened, newest first, even when some of it fails;
+   * idempotent.
    *
-   * @throws RuntimeException if something failed to close: the first failure (a checked one wrapped,
-   *     an {@link IOException} as {@link UncheckedIOException}), later ones attached as suppressed
+   * @throws RuntimeException if something failed to close: the first failure (a checked one
+   *     wrapped, an {@link IOException} as {@link UncheckedIOException}), later ones attached as
+   *     suppressed
    */
   @Override
   public void close() {
@@ -156,8 +175,8 @@ public final class EnclaveEnvironment implements AutoCloseable {
   }
 
   /**
-   * Configures an {@link EnclaveEnvironment}; every option has a default, and each {@code
-   * @NitroEnclaveTest} attribute maps to the option of the same name.
+   * Configures an {@link EnclaveEnvironment}; every option has a default, and each
+   * {@code @NitroEnclaveTest} attribute maps to the option of the same name.
    */
   public static final class Builder {
     private EnclaveProfile profile;
@@ -194,7 +213,10 @@ public final class EnclaveEnvironment implements AutoCloseable {
       return Optional.ofNullable(host);
     }
 
-    /** The enclave to emulate (default: {@link EnclaveProfile#defaultProfile()}); replaces a profile resource. */
+    /**
+     * The enclave to emulate (default: {@link EnclaveProfile#defaultProfile()}); replaces a profile
+     * resource.
+     */
     public Builder profile(EnclaveProfile profile) {
       this.profile = Objects.requireNonNull(profile, "profile");
       this.profileResource = null;
@@ -203,9 +225,9 @@ public final class EnclaveEnvironment implements AutoCloseable {
     }
 
     /**
-     * The enclave to emulate, measured from an EIF file as AWS's tools measure it (PCR0/1/2, and PCR8
-     * when signed; see {@link EnclaveProfile#fromEif(Path)}); replaces any other profile. The file must
-     * be intact: a bad CRC or signature stops {@link #start()}.
+     * The enclave to emulate, measured from an EIF file as AWS's tools measure it (PCR0/1/2, and
+     * PCR8 when signed; see {@link EnclaveProfile#fromEif(Path)}); replaces any other profile. The
+     * file must be intact: a bad CRC or signature stops {@link #start()}.
      */
     public Builder eif(Path file) {
       this.eif = Objects.requireNonNull(file, "file");
@@ -232,8 +254,8 @@ public final class EnclaveEnvironment implements AutoCloseable {
     }
 
     /**
-     * Boot PCR values overriding the profile's, each {@code "index=hex"} (index 0..15, 96 hex digits),
-     * e.g. {@code "8=7fb5c55b..."} for a signed image.
+     * Boot PCR values overriding the profile's, each {@code "index=hex"} (index 0..15, 96 hex
+     * digits), e.g. {@code "8=7fb5c55b..."} for a signed image.
      *
      * @throws IllegalArgumentException naming the malformed entry
      */
@@ -262,8 +284,8 @@ public final class EnclaveEnvironment implements AutoCloseable {
     }
 
     /**
-     * The clock the emulated environment's adjustable clock follows (default: the system UTC clock);
-     * {@link EmulatorControls} moves it from there.
+     * The clock the emulated environment's adjustable clock follows (default: the system UTC
+     * clock); {@link EmulatorControls} moves it from there.
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -271,8 +293,9 @@ public final class EnclaveEnvironment implements AutoCloseable {
     }
 
     /**
-     * What the emulated environment serves to other processes (default {@link StackServices#none()}):
-     * the NSM on vsock, fixed KMS port, vsock-proxies, mapping file, KMS TLS and state; ignored when real.
+     * What the emulated environment serves to other processes (default {@link
+     * StackServices#none()}): the NSM on vsock, fixed KMS port, vsock-proxies, mapping file, KMS
+     * TLS and state; ignored when real.
      */
     public Builder services(StackServices services) {
       this.services = Objects.requireNonNull(services, "services");
@@ -281,8 +304,9 @@ public final class EnclaveEnvironment implements AutoCloseable {
 
     /**
      * KMS keys to create, each a classpath resource {@code {"alias": ..., "policy": {...}}} whose
-     * policy may use {@code ${PCR0}}..{@code ${PCR15}}, {@code ${ACCOUNT_ID}} and {@code ${REGION}};
-     * see {@link EnclaveRuntimeInfo#kmsKeyId(String)}. In real mode only the aliases are read.
+     * policy may use {@code ${PCR0}}..{@code ${PCR15}}, {@code ${ACCOUNT_ID}} and {@code
+     * ${REGION}}; see {@link EnclaveRuntimeInfo#kmsKeyId(String)}. In real mode only the aliases
+     * are read.
      */
     public Builder kmsKeys(String... resources) {
       for (String resource : resources) {
@@ -293,9 +317,9 @@ public final class EnclaveEnvironment implements AutoCloseable {
     }
 
     /**
-     * KMS keys to create from every {@code *.json} declaration in {@code directory} (file name order),
-     * in the format of {@link #kmsKeys(String...)}; {@code nitro-emu start --kms-keys DIR} reads the
-     * same files a test declares.
+     * KMS keys to create from every {@code *.json} declaration in {@code directory} (file name
+     * order), in the format of {@link #kmsKeys(String...)}; {@code nitro-emu start --kms-keys DIR}
+     * reads the same files a test declares.
      */
     public Builder kmsKeyDirectory(Path directory) {
       Objects.requireNonNull(directory, "directory");
@@ -303,7 +327,10 @@ public final class EnclaveEnvironment implements AutoCloseable {
       return this;
     }
 
-    /** A KMS key declared in code: its alias and policy JSON (with the same placeholders as {@link #kmsKeys}). */
+    /**
+     * A KMS key declared in code: its alias and policy JSON (with the same placeholders as {@link
+     * #kmsKeys}).
+     */
     public Builder kmsKey(String alias, String policyJson) {
       DeclaredKmsKey key = DeclaredKmsKey.of(alias, policyJson);
       kmsKeys.add(loader -> List.of(key));
@@ -351,8 +378,8 @@ public final class EnclaveEnvironment implements AutoCloseable {
     /**
      * Starts the environment in the configured mode.
      *
-     * @throws IllegalArgumentException if a resource is missing or malformed, or a setting is missing
-     *     or malformed (the message names it and says how to fix it)
+     * @throws IllegalArgumentException if a resource is missing or malformed, or a setting is
+     *     missing or malformed (the message names it and says how to fix it)
      * @throws IllegalStateException in real mode outside a Nitro Enclave
      * @throws UncheckedIOException if a socket cannot be opened
      */
@@ -361,30 +388,48 @@ public final class EnclaveEnvironment implements AutoCloseable {
       if (host != null) {
         return startFor(host, chosen);
       }
-      ClassLoader loader = classLoader != null ? classLoader : ClasspathResources.defaultLoader(EnclaveEnvironment.class);
+      ClassLoader loader =
+          classLoader != null
+              ? classLoader
+              : ClasspathResources.defaultLoader(EnclaveEnvironment.class);
       List<DeclaredKmsKey> keys = new ArrayList<>();
       kmsKeys.forEach(source -> keys.addAll(source.apply(loader)));
       boolean profileGiven =
-          profile != null || profileResource != null || eif != null || debug != null || !pcrs.isEmpty();
-      EnclaveProfile resolved = profileGiven
-          ? ProfileResolver.resolve(profile, eif, profileResource, loader, debug, pcrs)
-          : EnclaveProfile.defaultProfile();
+          profile != null
+              || profileResource != null
+              || eif != null
+              || debug != null
+              || !pcrs.isEmpty();
+      EnclaveProfile resolved =
+          profileGiven
+              ? ProfileResolver.resolve(profile, eif, profileResource, loader, debug, pcrs)
+              : EnclaveProfile.defaultProfile();
       try {
         return chosen == NitroMode.REAL
             ? EnvironmentLauncher.startReal(profileGiven ? resolved : null, keys, settings)
-            : EnvironmentLauncher.startEmulated(resolved,
-                rootCa != null ? rootCa : caDirectory != null ? EnvironmentLauncher.loadRoot(caDirectory) : null,
-                clock, keys, services, new Closer());
+            : EnvironmentLauncher.startEmulated(
+                resolved,
+                rootCa != null
+                    ? rootCa
+                    : caDirectory != null ? EnvironmentLauncher.loadRoot(caDirectory) : null,
+                clock,
+                keys,
+                services,
+                new Closer());
       } catch (IOException e) {
         throw new UncheckedIOException(
-            "cannot start the " + chosen.name().toLowerCase(Locale.ROOT) + " enclave environment", e);
+            "cannot start the " + chosen.name().toLowerCase(Locale.ROOT) + " enclave environment",
+            e);
       }
     }
 
     private EnclaveEnvironment startFor(EnclaveHost enclaveHost, NitroMode chosen) {
       if (chosen != NitroMode.EMULATED) {
-        throw new IllegalStateException("an enclave host (" + enclaveHost.getClass().getSimpleName()
-            + ") is served by an emulated environment only, but nitro.mode is " + chosen);
+        throw new IllegalStateException(
+            "an enclave host ("
+                + enclaveHost.getClass().getSimpleName()
+                + ") is served by an emulated environment only, but nitro.mode is "
+                + chosen);
       }
       EnclaveHost.Plan plan = enclaveHost.plan();
       Builder measured = copy();

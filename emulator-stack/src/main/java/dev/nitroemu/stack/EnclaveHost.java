@@ -12,9 +12,10 @@ import java.util.TreeMap;
  * measures itself (so KMS key policies may name {@code ${PCR0}} of its image), then the running
  * environment is handed to it; {@link EnclaveRuntimeInfo} reports that CID and those PCRs.
  *
- * <p>Whoever starts the environment ({@link EnclaveEnvironment.Builder#enclave}, {@code
- * @NitroEnclaveTest}) calls {@link #plan()}, then {@link #attach}; starting and stopping the enclave
- * is {@link #start()}/{@link #stop()}, unless something else (Testcontainers' {@code @Container}) does it.
+ * <p>Whoever starts the environment ({@link EnclaveEnvironment.Builder#enclave},
+ * {@code @NitroEnclaveTest}) calls {@link #plan()}, then {@link #attach}; starting and stopping the
+ * enclave is {@link #start()}/{@link #stop()}, unless something else (Testcontainers'
+ * {@code @Container}) does it.
  */
 public interface EnclaveHost {
 

@@ -33,16 +33,40 @@ public final class EnclaveRuntimeInfo {
   private final Map<String, String> kmsKeyIds;
   private final Long enclaveCid;
 
-  EnclaveRuntimeInfo(NitroMode mode, String region, URI kmsEndpoint, VsockAddress kmsProxyAddress,
-      AwsCredentialsProvider credentials, X509Certificate rootCertificate, SortedMap<Integer, byte[]> pcrs,
-      boolean debug, Map<String, String> kmsKeyIds) {
-    this(mode, region, kmsEndpoint, kmsProxyAddress, credentials, rootCertificate, pcrs, debug, kmsKeyIds,
+  EnclaveRuntimeInfo(
+      NitroMode mode,
+      String region,
+      URI kmsEndpoint,
+      VsockAddress kmsProxyAddress,
+      AwsCredentialsProvider credentials,
+      X509Certificate rootCertificate,
+      SortedMap<Integer, byte[]> pcrs,
+      boolean debug,
+      Map<String, String> kmsKeyIds) {
+    this(
+        mode,
+        region,
+        kmsEndpoint,
+        kmsProxyAddress,
+        credentials,
+        rootCertificate,
+        pcrs,
+        debug,
+        kmsKeyIds,
         mode == NitroMode.EMULATED ? EnclaveEnvironment.EMULATED_ENCLAVE_CID : null);
   }
 
-  private EnclaveRuntimeInfo(NitroMode mode, String region, URI kmsEndpoint, VsockAddress kmsProxyAddress,
-      AwsCredentialsProvider credentials, X509Certificate rootCertificate, SortedMap<Integer, byte[]> pcrs,
-      boolean debug, Map<String, String> kmsKeyIds, Long enclaveCid) {
+  private EnclaveRuntimeInfo(
+      NitroMode mode,
+      String region,
+      URI kmsEndpoint,
+      VsockAddress kmsProxyAddress,
+      AwsCredentialsProvider credentials,
+      X509Certificate rootCertificate,
+      SortedMap<Integer, byte[]> pcrs,
+      boolean debug,
+      Map<String, String> kmsKeyIds,
+      Long enclaveCid) {
     this.enclaveCid = enclaveCid;
     this.mode = Objects.requireNonNull(mode, "mode");
     this.region = Objects.requireNonNull(region, "region");
@@ -59,8 +83,17 @@ public final class EnclaveRuntimeInfo {
 
   /** The same facts for an enclave with CID {@code cid} (an {@link EnclaveHost}'s). */
   EnclaveRuntimeInfo withEnclaveCid(long cid) {
-    return new EnclaveRuntimeInfo(mode, region, kmsEndpoint, kmsProxyAddress, credentials, rootCertificate, pcrs,
-        debug, kmsKeyIds, cid);
+    return new EnclaveRuntimeInfo(
+        mode,
+        region,
+        kmsEndpoint,
+        kmsProxyAddress,
+        credentials,
+        rootCertificate,
+        pcrs,
+        debug,
+        kmsKeyIds,
+        cid);
   }
 
   /**
@@ -91,27 +124,33 @@ public final class EnclaveRuntimeInfo {
   }
 
   /**
-   * The vsock-proxy to KMS: in real mode the parent's ({@code vsock://3:<nitro.kms.proxyPort>}); when
-   * emulated, the one {@link StackServices.Builder#kmsProxyPort(long)} asked for, else empty.
+   * The vsock-proxy to KMS: in real mode the parent's ({@code vsock://3:<nitro.kms.proxyPort>});
+   * when emulated, the one {@link StackServices.Builder#kmsProxyPort(long)} asked for, else empty.
    */
   public Optional<VsockAddress> kmsProxyAddress() {
     return Optional.ofNullable(kmsProxyAddress);
   }
 
-  /** The credentials the injected KMS client signs with (emulated: the mock's {@code test}/{@code test}). */
+  /**
+   * The credentials the injected KMS client signs with (emulated: the mock's {@code test}/{@code
+   * test}).
+   */
   public AwsCredentialsProvider credentials() {
     return credentials;
   }
 
-  /** The root attestation documents chain to: the environment's emulator root, or the AWS Nitro root when real. */
+  /**
+   * The root attestation documents chain to: the environment's emulator root, or the AWS Nitro root
+   * when real.
+   */
   public X509Certificate rootCertificate() {
     return rootCertificate;
   }
 
   /**
-   * PCRs 0..15 as the enclave image was measured (what {@code nitro-cli build-enclave} prints and key
-   * policies name): from the profile, or read from the NSM at start in real mode without one. In debug
-   * mode the NSM attests zeros for PCR0/1/2/8 instead.
+   * PCRs 0..15 as the enclave image was measured (what {@code nitro-cli build-enclave} prints and
+   * key policies name): from the profile, or read from the NSM at start in real mode without one.
+   * In debug mode the NSM attests zeros for PCR0/1/2/8 instead.
    */
   public SortedMap<Integer, byte[]> pcrs() {
     TreeMap<Integer, byte[]> copy = new TreeMap<>();
@@ -158,17 +197,30 @@ public final class EnclaveRuntimeInfo {
     String name = alias.startsWith("alias/") ? alias.substring("alias/".length()) : alias;
     String id = kmsKeyIds.get(name);
     if (id == null) {
-      throw new IllegalArgumentException("no KMS key declared with alias '" + name + "'; declared: "
-          + new TreeMap<>(kmsKeyIds).keySet() + " (declare keys with @NitroEnclaveTest(kmsKeys = ...))");
+      throw new IllegalArgumentException(
+          "no KMS key declared with alias '"
+              + name
+              + "'; declared: "
+              + new TreeMap<>(kmsKeyIds).keySet()
+              + " (declare keys with @NitroEnclaveTest(kmsKeys = ...))");
     }
     return id;
   }
 
   @Override
   public String toString() {
-    return "EnclaveRuntimeInfo[mode=" + mode + ", region=" + region + ", kmsEndpoint=" + kmsEndpoint
+    return "EnclaveRuntimeInfo[mode="
+        + mode
+        + ", region="
+        + region
+        + ", kmsEndpoint="
+        + kmsEndpoint
         + (kmsProxyAddress == null ? "" : ", kmsProxy=" + kmsProxyAddress)
-        + (enclaveCid == null ? "" : ", enclaveCid=" + enclaveCid) + ", debug=" + debug
-        + ", kmsKeys=" + new TreeMap<>(kmsKeyIds).keySet() + "]";
+        + (enclaveCid == null ? "" : ", enclaveCid=" + enclaveCid)
+        + ", debug="
+        + debug
+        + ", kmsKeys="
+        + new TreeMap<>(kmsKeyIds).keySet()
+        + "]";
   }
 }

@@ -15,7 +15,8 @@ import java.net.URI;
 /**
  * The parent side (CID 3) of one enclave's hybrid vsock directory: the NSM service (default {@code
  * 3:9797}) and a vsock-proxy (default {@code 3:8000}) to an environment's KMS, both on the parent
- * transport, closed together; what an enclave container or {@code nitro-emu start --vsock-dir} serves.
+ * transport, closed together; what an enclave container or {@code nitro-emu start --vsock-dir}
+ * serves.
  */
 public final class HybridVsockServices implements AutoCloseable {
 
@@ -23,7 +24,8 @@ public final class HybridVsockServices implements AutoCloseable {
   private final NsmVsockServer nsmServer;
   private final VsockProxy kmsProxy;
 
-  private HybridVsockServices(HybridVsockTransport transport, NsmVsockServer nsmServer, VsockProxy kmsProxy) {
+  private HybridVsockServices(
+      HybridVsockTransport transport, NsmVsockServer nsmServer, VsockProxy kmsProxy) {
     this.transport = transport;
     this.nsmServer = nsmServer;
     this.kmsProxy = kmsProxy;
@@ -33,8 +35,14 @@ public final class HybridVsockServices implements AutoCloseable {
    * Starts the services on {@code transport} (which this object then owns): {@code nsm} at {@code
    * 3:9797} and a vsock-proxy at {@code 3:8000} forwarding to the KMS endpoint {@code kms}.
    */
-  public static HybridVsockServices start(HybridVsockTransport transport, Nsm nsm, URI kms) throws IOException {
-    return start(transport, nsm, kms, RemoteNsm.DEFAULT_ADDRESS.port(), NitroSettings.DEFAULT_KMS_PROXY_PORT,
+  public static HybridVsockServices start(HybridVsockTransport transport, Nsm nsm, URI kms)
+      throws IOException {
+    return start(
+        transport,
+        nsm,
+        kms,
+        RemoteNsm.DEFAULT_ADDRESS.port(),
+        NitroSettings.DEFAULT_KMS_PROXY_PORT,
         StackServices.DEFAULT_KMS_PROXY_WORKERS);
   }
 
@@ -43,18 +51,26 @@ public final class HybridVsockServices implements AutoCloseable {
    * 3:nsmPort} and a vsock-proxy with {@code kmsProxyWorkers} workers at {@code 3:kmsProxyPort}
    * forwarding to the KMS endpoint {@code kms}.
    */
-  public static HybridVsockServices start(HybridVsockTransport transport, Nsm nsm, URI kms, long nsmPort,
-      long kmsProxyPort, int kmsProxyWorkers) throws IOException {
+  public static HybridVsockServices start(
+      HybridVsockTransport transport,
+      Nsm nsm,
+      URI kms,
+      long nsmPort,
+      long kmsProxyPort,
+      int kmsProxyWorkers)
+      throws IOException {
     NsmVsockServer nsmServer = null;
     try {
-      nsmServer = NsmVsockServer.start(nsm, transport, VsockAddress.of(VsockAddress.CID_PARENT, nsmPort));
+      nsmServer =
+          NsmVsockServer.start(nsm, transport, VsockAddress.of(VsockAddress.CID_PARENT, nsmPort));
       int kmsPort = kms.getPort() > 0 ? kms.getPort() : "https".equals(kms.getScheme()) ? 443 : 80;
-      VsockProxy proxy = VsockProxy.builder(transport)
-          .listenPort(kmsProxyPort)
-          .destination(kms.getHost(), kmsPort)
-          .allowlist(ProxyAllowlist.allowing(kms.getHost(), kmsPort))
-          .workers(kmsProxyWorkers)
-          .build();
+      VsockProxy proxy =
+          VsockProxy.builder(transport)
+              .listenPort(kmsProxyPort)
+              .destination(kms.getHost(), kmsPort)
+              .allowlist(ProxyAllowlist.allowing(kms.getHost(), kmsPort))
+              .workers(kmsProxyWorkers)
+              .build();
       try {
         proxy.start();
       } catch (IOException | RuntimeException e) {
@@ -71,7 +87,9 @@ public final class HybridVsockServices implements AutoCloseable {
     }
   }
 
-  /** The parent transport: listen on {@code 3:P} for the enclave, connect to {@code (cid, P)} in it. */
+  /**
+   * The parent transport: listen on {@code 3:P} for the enclave, connect to {@code (cid, P)} in it.
+   */
   public HybridVsockTransport transport() {
     return transport;
   }

@@ -4,8 +4,8 @@ import java.util.Objects;
 
 /**
  * A declared KMS key as an emulated environment set it up: its alias (without {@code alias/}), key
- * id and ARN, and whether the key already existed in the KMS state directory (its declared policy was
- * then put again) rather than being created.
+ * id and ARN, and whether the key already existed in the KMS state directory (its declared policy
+ * was then put again) rather than being created.
  *
  * @param alias the alias without {@code alias/}
  * @param keyId the key id

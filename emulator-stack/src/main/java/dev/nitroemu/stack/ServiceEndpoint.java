@@ -15,13 +15,17 @@ import java.util.Objects;
  * @param tcp the loopback TCP endpoint carrying it
  * @param destination where a proxy forwards to, or null
  */
-public record ServiceEndpoint(String name, String address, InetSocketAddress tcp, String destination) {
+public record ServiceEndpoint(
+    String name, String address, InetSocketAddress tcp, String destination) {
   /** Name of the KMS mock. */
   public static final String KMS = "kms";
+
   /** Name of the NSM device protocol service. */
   public static final String NSM = "nsm";
+
   /** Name of the vsock-proxy to the KMS mock. */
   public static final String KMS_PROXY = "kms-proxy";
+
   /** Name prefix of further vsock-proxies, followed by their vsock port. */
   public static final String PROXY_PREFIX = "proxy-";
 
@@ -39,7 +43,8 @@ public record ServiceEndpoint(String name, String address, InetSocketAddress tcp
    */
   public VsockAddress vsockAddress() {
     if (!address.startsWith("vsock://")) {
-      throw new IllegalStateException(name + " is served on " + address + ", not on a vsock address");
+      throw new IllegalStateException(
+          name + " is served on " + address + ", not on a vsock address");
     }
     return VsockAddress.parse(address);
   }

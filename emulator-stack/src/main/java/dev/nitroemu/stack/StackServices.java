@@ -14,9 +14,10 @@ import java.util.function.Consumer;
 
 /**
  * What an emulated {@link EnclaveEnvironment} serves beyond its own JVM, as {@code nitro-emu start}
- * does: the NSM device protocol on a vsock port, the KMS mock on a fixed TCP port (optionally HTTPS,
- * optionally trusting real hardware), a vsock-proxy to it, more vsock-proxies, a mapping file that
- * other processes resolve vsock addresses from, and where KMS keeps its keys and audit log.
+ * does: the NSM device protocol on a vsock port, the KMS mock on a fixed TCP port (optionally
+ * HTTPS, optionally trusting real hardware), a vsock-proxy to it, more vsock-proxies, a mapping
+ * file that other processes resolve vsock addresses from, and where KMS keeps its keys and audit
+ * log.
  *
  * <p>The default, {@link #none()}, serves nothing outside the JVM: the KMS mock on a free loopback
  * port, keys in memory, no vsock services, no mapping file. Ignored in real mode. Immutable.
@@ -38,8 +39,8 @@ public final class StackServices {
 
   /**
    * Connections the KMS vsock-proxy forwards at once unless told otherwise: more than an AWS SDK
-   * client pools (50), so one client's idle keep-alive connections cannot starve the others, as AWS's
-   * default of 4 would.
+   * client pools (50), so one client's idle keep-alive connections cannot starve the others, as
+   * AWS's default of 4 would.
    */
   public static final int DEFAULT_KMS_PROXY_WORKERS = 64;
 
@@ -121,7 +122,10 @@ public final class StackServices {
     return proxyAllowlistFile;
   }
 
-  /** Further {@code Host} names KMS serves besides loopback, localhost and {@code kms.<region>.amazonaws.com}. */
+  /**
+   * Further {@code Host} names KMS serves besides loopback, localhost and {@code
+   * kms.<region>.amazonaws.com}.
+   */
   public List<String> kmsAllowedHosts() {
     return kmsAllowedHosts;
   }
@@ -146,7 +150,10 @@ public final class StackServices {
     return kmsTrustAwsRoot;
   }
 
-  /** Whether KMS CreateKey honours LocalStack's {@code _custom_id_} and {@code _custom_key_material_} tags. */
+  /**
+   * Whether KMS CreateKey honours LocalStack's {@code _custom_id_} and {@code
+   * _custom_key_material_} tags.
+   */
   public boolean kmsLocalStackTags() {
     return kmsLocalStackTags;
   }
@@ -195,8 +202,19 @@ public final class StackServices {
 
   @Override
   public String toString() {
-    return "StackServices[nsmPort=" + nsmPort + ", kmsPort=" + kmsPort + ", kmsProxyPort=" + kmsProxyPort
-        + ", proxies=" + proxies + ", mappingFile=" + mappingFile + ", kmsState=" + kmsStateDirectory + "]";
+    return "StackServices[nsmPort="
+        + nsmPort
+        + ", kmsPort="
+        + kmsPort
+        + ", kmsProxyPort="
+        + kmsProxyPort
+        + ", proxies="
+        + proxies
+        + ", mappingFile="
+        + mappingFile
+        + ", kmsState="
+        + kmsStateDirectory
+        + "]";
   }
 
   /** Configures {@link StackServices}; every setter returns this builder. */
@@ -221,15 +239,18 @@ public final class StackServices {
     private Builder() {}
 
     /**
-     * The address the KMS mock listens on (default: loopback); e.g. {@code 0.0.0.0} inside a container
-     * whose KMS port is published. Its endpoint stays loopback.
+     * The address the KMS mock listens on (default: loopback); e.g. {@code 0.0.0.0} inside a
+     * container whose KMS port is published. Its endpoint stays loopback.
      */
     public Builder kmsBindAddress(InetAddress address) {
       this.kmsBindAddress = Objects.requireNonNull(address, "address");
       return this;
     }
 
-    /** Serves the NSM device protocol on {@code vsock://3:port}; {@link VsockAddress#PORT_ANY} picks a free port. */
+    /**
+     * Serves the NSM device protocol on {@code vsock://3:port}; {@link VsockAddress#PORT_ANY} picks
+     * a free port.
+     */
     public Builder nsmPort(long port) {
       this.nsmPort = vsockPort(port, "NSM");
       return this;
@@ -241,7 +262,9 @@ public final class StackServices {
       return this;
     }
 
-    /** Serves a vsock-proxy on {@code vsock://3:port} to the KMS mock, as AWS's vsock-proxy for KMS. */
+    /**
+     * Serves a vsock-proxy on {@code vsock://3:port} to the KMS mock, as AWS's vsock-proxy for KMS.
+     */
     public Builder kmsProxyPort(long port) {
       this.kmsProxyPort = vsockPort(port, "KMS proxy");
       return this;
@@ -253,14 +276,20 @@ public final class StackServices {
      */
     public Builder kmsProxyWorkers(int workers) {
       if (workers < 1 || workers > ConnectionLimits.MAX_CONNECTIONS_LIMIT) {
-        throw new IllegalArgumentException("KMS proxy workers must be 1.." + ConnectionLimits.MAX_CONNECTIONS_LIMIT
-            + ", got " + workers);
+        throw new IllegalArgumentException(
+            "KMS proxy workers must be 1.."
+                + ConnectionLimits.MAX_CONNECTIONS_LIMIT
+                + ", got "
+                + workers);
       }
       this.kmsProxyWorkers = workers;
       return this;
     }
 
-    /** Adds a vsock-proxy from {@code vsock://3:route.vsockPort()} to {@code route.host():route.port()}. */
+    /**
+     * Adds a vsock-proxy from {@code vsock://3:route.vsockPort()} to {@code
+     * route.host():route.port()}.
+     */
     public Builder proxy(ProxyRoute route) {
       proxies.add(Objects.requireNonNull(route, "route"));
       return this;
@@ -281,7 +310,10 @@ public final class StackServices {
       return this;
     }
 
-    /** Publishes every vsock listener of the environment in this mapping file (see {@code VsockNetwork}). */
+    /**
+     * Publishes every vsock listener of the environment in this mapping file (see {@code
+     * VsockNetwork}).
+     */
     public Builder mappingFile(Path file) {
       this.mappingFile = Objects.requireNonNull(file, "file");
       return this;
@@ -293,7 +325,10 @@ public final class StackServices {
       return this;
     }
 
-    /** Serves KMS over HTTPS with a certificate {@code ca} issues; the injected KMS client trusts it. */
+    /**
+     * Serves KMS over HTTPS with a certificate {@code ca} issues; the injected KMS client trusts
+     * it.
+     */
     public Builder kmsTls(KmsTlsCa ca) {
       this.kmsTls = Objects.requireNonNull(ca, "ca");
       return this;
@@ -326,7 +361,10 @@ public final class StackServices {
       return this;
     }
 
-    /** Tells {@code listener} about every KMS call once it is audited; it runs on KMS threads, so keep it quick. */
+    /**
+     * Tells {@code listener} about every KMS call once it is audited; it runs on KMS threads, so
+     * keep it quick.
+     */
     public Builder kmsRequestListener(Consumer<RequestLogEntry> listener) {
       this.kmsRequestListener = Objects.requireNonNull(listener, "listener");
       return this;

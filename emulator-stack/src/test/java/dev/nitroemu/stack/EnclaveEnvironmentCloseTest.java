@@ -18,10 +18,13 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
 
-/** {@link EnclaveEnvironment#close()} declares no checked exception and reports every close failure. */
+/**
+ * {@link EnclaveEnvironment#close()} declares no checked exception and reports every close failure.
+ */
 class EnclaveEnvironmentCloseTest {
 
-  // No "throws Exception" on purpose: this method compiles only while close() throws nothing checked.
+  // No "throws Exception" on purpose: this method compiles only while close() throws nothing
+  // checked.
   @Test
   void tryWithResourcesNeedsNoThrowsClause() {
     EnclaveEnvironment closedOne;
@@ -29,7 +32,11 @@ class EnclaveEnvironmentCloseTest {
       assertThat(env.mode()).isEqualTo(NitroMode.EMULATED);
       closedOne = env;
     }
-    assertThatThrownBy(() -> closedOne.transport().listen(VsockAddress.of(EnclaveEnvironment.EMULATED_ENCLAVE_CID, 5005)))
+    assertThatThrownBy(
+            () ->
+                closedOne
+                    .transport()
+                    .listen(VsockAddress.of(EnclaveEnvironment.EMULATED_ENCLAVE_CID, 5005)))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("closed");
   }
@@ -39,22 +46,26 @@ class EnclaveEnvironmentCloseTest {
     List<String> closed = new ArrayList<>();
     Closer closer = new Closer();
     closer.register(() -> closed.add("oldest"));
-    closer.register(() -> {
-      closed.add("middle");
-      throw new IllegalStateException("middle failed");
-    });
-    closer.register(() -> {
-      closed.add("newest");
-      throw new IOException("newest failed");
-    });
+    closer.register(
+        () -> {
+          closed.add("middle");
+          throw new IllegalStateException("middle failed");
+        });
+    closer.register(
+        () -> {
+          closed.add("newest");
+          throw new IOException("newest failed");
+        });
     EnclaveEnvironment env = realEnvironment(closer);
 
     assertThatThrownBy(env::close)
         .isInstanceOf(UncheckedIOException.class)
         .hasRootCauseMessage("newest failed")
-        .satisfies(e -> assertThat(e.getCause().getSuppressed())
-            .extracting(Throwable::getMessage)
-            .containsExactly("middle failed"));
+        .satisfies(
+            e ->
+                assertThat(e.getCause().getSuppressed())
+                    .extracting(Throwable::getMessage)
+                    .containsExactly("middle failed"));
     assertThat(closed).containsExactly("newest", "middle", "oldest");
 
     env.close(); // idempotent: nothing is closed twice and nothing is thrown again
@@ -62,10 +73,25 @@ class EnclaveEnvironmentCloseTest {
   }
 
   private static EnclaveEnvironment realEnvironment(Closer closer) {
-    EnclaveRuntimeInfo info = new EnclaveRuntimeInfo(NitroMode.REAL, "us-east-1",
-        URI.create("https://kms.us-east-1.amazonaws.com"), VsockAddress.of(3, 8000),
-        AnonymousCredentialsProvider.create(), AttestationVerifier.awsRoot(), new TreeMap<>(), false, Map.of());
-    return new EnclaveEnvironment(NitroMode.REAL, SoftwareNsm.create(), AttestationVerifier.forAwsRoot(), null, null,
-        info, null, closer);
+    EnclaveRuntimeInfo info =
+        new EnclaveRuntimeInfo(
+            NitroMode.REAL,
+            "us-east-1",
+            URI.create("https://kms.us-east-1.amazonaws.com"),
+            VsockAddress.of(3, 8000),
+            AnonymousCredentialsProvider.create(),
+            AttestationVerifier.awsRoot(),
+            new TreeMap<>(),
+            false,
+            Map.of());
+    return new EnclaveEnvironment(
+        NitroMode.REAL,
+        SoftwareNsm.create(),
+        AttestationVerifier.forAwsRoot(),
+        null,
+        null,
+        info,
+        null,
+        closer);
   }
 }

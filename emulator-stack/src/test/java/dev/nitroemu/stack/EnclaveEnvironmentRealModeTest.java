@@ -19,9 +19,17 @@ class EnclaveEnvironmentRealModeTest {
   @Test
   void realEnvironmentsHaveNoEmulatorControls() throws Exception {
     SoftwareNsm nsm = SoftwareNsm.create();
-    EnclaveRuntimeInfo info = new EnclaveRuntimeInfo(NitroMode.REAL, "us-east-1",
-        URI.create("https://kms.us-east-1.amazonaws.com"), VsockAddress.of(3, 8000),
-        AnonymousCredentialsProvider.create(), AttestationVerifier.awsRoot(), new TreeMap<>(), false, Map.of());
+    EnclaveRuntimeInfo info =
+        new EnclaveRuntimeInfo(
+            NitroMode.REAL,
+            "us-east-1",
+            URI.create("https://kms.us-east-1.amazonaws.com"),
+            VsockAddress.of(3, 8000),
+            AnonymousCredentialsProvider.create(),
+            AttestationVerifier.awsRoot(),
+            new TreeMap<>(),
+            false,
+            Map.of());
     Closer closer = new Closer();
     VsockNetwork network = closer.register(VsockNetwork.create());
     AttestationVerifier verifier = AttestationVerifier.forAwsRoot();

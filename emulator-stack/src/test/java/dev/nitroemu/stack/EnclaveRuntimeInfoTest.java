@@ -3,8 +3,8 @@ package dev.nitroemu.stack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.nsm.EmulatorRootCa;
 import java.net.URI;
 import java.time.Clock;
 import java.util.Map;
@@ -16,9 +16,15 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 class EnclaveRuntimeInfoTest {
 
   private static EnclaveRuntimeInfo info(TreeMap<Integer, byte[]> pcrs) {
-    return new EnclaveRuntimeInfo(NitroMode.EMULATED, "eu-west-1", URI.create("http://127.0.0.1:4566"), null,
+    return new EnclaveRuntimeInfo(
+        NitroMode.EMULATED,
+        "eu-west-1",
+        URI.create("http://127.0.0.1:4566"),
+        null,
         StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "very-secret")),
-        EmulatorRootCa.generate(Clock.systemUTC()).certificate(), pcrs, false,
+        EmulatorRootCa.generate(Clock.systemUTC()).certificate(),
+        pcrs,
+        false,
         Map.of("enclave-secret", "1234abcd-12ab-34cd-56ef-1234567890ab"));
   }
 
@@ -45,7 +51,8 @@ class EnclaveRuntimeInfoTest {
     EnclaveRuntimeInfo info = info(new TreeMap<>());
 
     assertThat(info.kmsKeyId("enclave-secret")).isEqualTo("1234abcd-12ab-34cd-56ef-1234567890ab");
-    assertThat(info.kmsKeyId("alias/enclave-secret")).isEqualTo("1234abcd-12ab-34cd-56ef-1234567890ab");
+    assertThat(info.kmsKeyId("alias/enclave-secret"))
+        .isEqualTo("1234abcd-12ab-34cd-56ef-1234567890ab");
     assertThat(info.kmsProxyAddress()).isEmpty();
   }
 

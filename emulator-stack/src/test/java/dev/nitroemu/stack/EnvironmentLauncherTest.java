@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.nitroemu.enclave.VsockAddress;
-import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockNetwork;
 import dev.nitroemu.kms.KmsMockServer;
 import dev.nitroemu.nsm.EnclaveProfile;
@@ -20,9 +19,13 @@ class EnvironmentLauncherTest {
   void failedStartClosesWhatItHadOpened() {
     Closer closer = new Closer();
     List<DeclaredKmsKey> keys =
-        List.of(DeclaredKmsKey.fromResource("kms/malformed-policy.json", getClass().getClassLoader()));
+        List.of(
+            DeclaredKmsKey.fromResource("kms/malformed-policy.json", getClass().getClassLoader()));
 
-    assertThatThrownBy(() -> EnvironmentLauncher.startEmulated(EnclaveProfile.defaultProfile(), null, keys, closer))
+    assertThatThrownBy(
+            () ->
+                EnvironmentLauncher.startEmulated(
+                    EnclaveProfile.defaultProfile(), null, keys, closer))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("kms/malformed-policy.json")
         .hasMessageContaining("KMS refused the key policy");
@@ -33,10 +36,12 @@ class EnvironmentLauncherTest {
         assertThatThrownBy(server::endpoint).hasMessageContaining("closed");
       }
       if (resource instanceof VsockNetwork network) {
-        assertThatThrownBy(() -> network.listen(VsockAddress.of(16, 1))).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> network.listen(VsockAddress.of(16, 1)))
+            .isInstanceOf(IllegalStateException.class);
       }
     }
-    assertThat(closer.registered()).hasAtLeastOneElementOfType(KmsMockServer.class)
+    assertThat(closer.registered())
+        .hasAtLeastOneElementOfType(KmsMockServer.class)
         .hasAtLeastOneElementOfType(VsockNetwork.class);
   }
 }

@@ -27,36 +27,40 @@ import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * A user's Docker image run as a Nitro Enclave would run it (Testcontainers, {@link GenericContainer}
- * style): no network ({@code --network none}; only loopback), memory and CPU caps, a CID of 16 or
- * more, the command {@code nitro-cli build-enclave} takes (the image's {@code Cmd} if set, else its
- * {@code Entrypoint}, with its {@code Env}), and vsock as the only way out: a directory of Unix
- * sockets ({@link HybridVsockTransport}, the only volume) mounted at {@value #VSOCK_DIRECTORY}, where
- * the enclave environment's NSM service ({@code 3:9797}) and KMS vsock-proxy ({@code 3:8000}) listen
- * and through which the test JVM reaches the enclave's ports at {@code (cid, port)}.
+ * A user's Docker image run as a Nitro Enclave would run it (Testcontainers, {@link
+ * GenericContainer} style): no network ({@code --network none}; only loopback), memory and CPU
+ * caps, a CID of 16 or more, the command {@code nitro-cli build-enclave} takes (the image's {@code
+ * Cmd} if set, else its {@code Entrypoint}, with its {@code Env}), and vsock as the only way out: a
+ * directory of Unix sockets ({@link HybridVsockTransport}, the only volume) mounted at {@value
+ * #VSOCK_DIRECTORY}, where the enclave environment's NSM service ({@code 3:9797}) and KMS
+ * vsock-proxy ({@code 3:8000}) listen and through which the test JVM reaches the enclave's ports at
+ * {@code (cid, port)}.
  *
  * <p>Java enclave apps using enclave-runtime need nothing else: the container gets {@code
  * NITRO_MODE=emulated}, {@code NITRO_VSOCK_DIR} and {@code NITRO_VSOCK_CID}, so {@code
- * VsockTransport.fromEnvironment()} and {@code RemoteNsm.fromEnvironment()} pick the hybrid channel.
- * It also gets the environment's KMS mock credentials and region as {@code AWS_ACCESS_KEY_ID}, {@code
- * AWS_SECRET_ACCESS_KEY} and {@code AWS_REGION} (emulator credentials only; a real parent hands its
- * role's credentials to the enclave over vsock instead).
+ * VsockTransport.fromEnvironment()} and {@code RemoteNsm.fromEnvironment()} pick the hybrid
+ * channel. It also gets the environment's KMS mock credentials and region as {@code
+ * AWS_ACCESS_KEY_ID}, {@code AWS_SECRET_ACCESS_KEY} and {@code AWS_REGION} (emulator credentials
+ * only; a real parent hands its role's credentials to the enclave over vsock instead).
  *
  * <p><b>Measurements</b>: the environment's profile when one is given ({@link
- * #withEnvironment(EnclaveEnvironment)}, {@link #withProfile}, {@link #withEif}), else derived from the
- * image ({@link ImageMeasurements}); the NSM attests them and KMS key policies can name them.
+ * #withEnvironment(EnclaveEnvironment)}, {@link #withProfile}, {@link #withEif}), else derived from
+ * the image ({@link ImageMeasurements}); the NSM attests them and KMS key policies can name them.
  *
  * <p><b>Differences from an enclave</b>: loopback is up (Docker's {@code --network none} keeps
- * {@code lo}); the root filesystem is the container's writable layer on disk, gone when the container
- * is stopped (every start is a new container) but not counted against the memory cap, except
- * {@code /tmp}, a tmpfs that is; the clock is the host's; the kernel is the host's.
+ * {@code lo}); the root filesystem is the container's writable layer on disk, gone when the
+ * container is stopped (every start is a new container) but not counted against the memory cap,
+ * except {@code /tmp}, a tmpfs that is; the clock is the host's; the kernel is the host's.
  */
 public class EnclaveContainer extends GenericContainer<EnclaveContainer> implements EnclaveHost {
 
   /** Where the hybrid vsock directory is mounted inside the container. */
   public static final String VSOCK_DIRECTORY = "/run/nitro-vsock";
 
-  /** Memory of an enclave unless told otherwise: the default reservation of nitro-cli's allocator.yaml. */
+  /**
+   * Memory of an enclave unless told otherwise: the default reservation of nitro-cli's
+   * allocator.yaml.
+   */
   public static final int DEFAULT_MEMORY_MIB = 512;
 
   /** vCPUs of an enclave unless told otherwise: the default of nitro-cli's allocator.yaml. */
@@ -94,7 +98,10 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     setUp();
   }
 
-  /** An enclave running a local image, e.g. {@code my-enclave:latest} (nothing is pulled if present). */
+  /**
+   * An enclave running a local image, e.g. {@code my-enclave:latest} (nothing is pulled if
+   * present).
+   */
   public EnclaveContainer(String imageName) {
     super(DockerImageName.parse(imageName));
     setUp();
@@ -102,17 +109,24 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
 
   private void setUp() {
     withNetworkMode("none");
-    withLogConsumer(frame -> console.frameConsumer(consoleConsumer, this::currentCid).accept(frame));
+    withLogConsumer(
+        frame -> console.frameConsumer(consoleConsumer, this::currentCid).accept(frame));
     withCreateContainerCmdModifier(this::applyEnclaveShape);
   }
 
-  /** Memory cap in MiB (default {@value #DEFAULT_MEMORY_MIB}), as {@code nitro-cli run-enclave --memory}. */
+  /**
+   * Memory cap in MiB (default {@value #DEFAULT_MEMORY_MIB}), as {@code nitro-cli run-enclave
+   * --memory}.
+   */
   public EnclaveContainer withMemoryMib(int mib) {
     this.memoryMib = EnclaveLaunch.atLeast(mib, MIN_MEMORY_MIB, "enclave memory (MiB)");
     return self();
   }
 
-  /** vCPUs (default {@value #DEFAULT_CPU_COUNT}), as {@code nitro-cli run-enclave --cpu-count}; a CPU-time cap here. */
+  /**
+   * vCPUs (default {@value #DEFAULT_CPU_COUNT}), as {@code nitro-cli run-enclave --cpu-count}; a
+   * CPU-time cap here.
+   */
   public EnclaveContainer withCpuCount(int count) {
     this.cpuCount = EnclaveLaunch.atLeast(count, 1, "enclave CPU count");
     return self();
@@ -131,16 +145,18 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     return self();
   }
 
-  /** Debug mode, as {@code --debug-mode}: the NSM attests all-zero PCR0/1/2/8 and the flags say so. */
+  /**
+   * Debug mode, as {@code --debug-mode}: the NSM attests all-zero PCR0/1/2/8 and the flags say so.
+   */
   public EnclaveContainer withDebugMode(boolean debug) {
     this.debugMode = debug;
     return self();
   }
 
   /**
-   * Served by an emulator container through its vsock volume (works with a remote Docker daemon), with
-   * its CID; {@link #environment()} and {@link #connect} are then unavailable, the emulator attests its
-   * own profile and {@link #measurements()} are the image's.
+   * Served by an emulator container through its vsock volume (works with a remote Docker daemon),
+   * with its CID; {@link #environment()} and {@link #connect} are then unavailable, the emulator
+   * attests its own profile and {@link #measurements()} are the image's.
    */
   public EnclaveContainer withEmulator(NitroEmulatorContainer running) {
     this.emulator = Objects.requireNonNull(running, "running");
@@ -159,8 +175,8 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
 
   /**
    * How to start this enclave's own environment at each start (closed at stop); its PCR0/1/2 are
-   * set to the measurements (image-derived unless {@link #withProfile}/{@link #withEif} is given), so
-   * KMS key policies declared on it may use {@code ${PCR0}} of the image.
+   * set to the measurements (image-derived unless {@link #withProfile}/{@link #withEif} is given),
+   * so KMS key policies declared on it may use {@code ${PCR0}} of the image.
    */
   public EnclaveContainer withEnvironment(EnclaveEnvironment.Builder builder) {
     this.environmentBuilder = Objects.requireNonNull(builder, "builder").copy();
@@ -182,13 +198,18 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     return self();
   }
 
-  /** Where console lines go besides {@link #consoleOutput()} (default: this class's logger at INFO). */
+  /**
+   * Where console lines go besides {@link #consoleOutput()} (default: this class's logger at INFO).
+   */
   public EnclaveContainer withConsoleConsumer(Consumer<String> consumer) {
     this.consoleConsumer = Objects.requireNonNull(consumer, "consumer");
     return self();
   }
 
-  /** The enclave's CID, unsigned as every vsock CID in nitro-emu. @throws IllegalStateException when not started */
+  /**
+   * The enclave's CID, unsigned as every vsock CID in nitro-emu. @throws IllegalStateException when
+   * not started
+   */
   public long enclaveCid() {
     synchronized (state) {
       requireStarted();
@@ -200,7 +221,8 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   public ImageMeasurements measurements() {
     synchronized (state) {
       if (measurements == null) {
-        throw new IllegalStateException("measurements are known once the enclave container has started");
+        throw new IllegalStateException(
+            "measurements are known once the enclave container has started");
       }
       return measurements;
     }
@@ -227,12 +249,18 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     return parentTransport().connect(VsockAddress.of(enclaveCid(), port));
   }
 
-  /** Listens on the parent's vsock {@code port} (CID 3), where the enclave connects with {@code 3:port}. */
+  /**
+   * Listens on the parent's vsock {@code port} (CID 3), where the enclave connects with {@code
+   * 3:port}.
+   */
   public VsockListener listenOnParent(long port) throws IOException {
     return parentTransport().listen(VsockAddress.of(VsockAddress.CID_PARENT, port));
   }
 
-  /** The newest console output (up to 256 KiB) of the current or last run, as {@code nitro-cli console}. */
+  /**
+   * The newest console output (up to 256 KiB) of the current or last run, as {@code nitro-cli
+   * console}.
+   */
   public String consoleOutput() {
     return console.text();
   }
@@ -245,9 +273,16 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     synchronized (state) {
       requireStarted();
       boolean running = isRunning();
-      return EnclaveDescription.json(enclaveName != null ? enclaveName : getDockerImageName(), enclaveId(),
-          running ? getContainerInfo().getState().getPidLong() : 0L, run.cid(), cpuCount, memoryMib,
-          running ? "RUNNING" : "TERMINATED", debugMode, measurements);
+      return EnclaveDescription.json(
+          enclaveName != null ? enclaveName : getDockerImageName(),
+          enclaveId(),
+          running ? getContainerInfo().getState().getPidLong() : 0L,
+          run.cid(),
+          cpuCount,
+          memoryMib,
+          running ? "RUNNING" : "TERMINATED",
+          debugMode,
+          measurements);
     }
   }
 
@@ -260,22 +295,24 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   public Optional<EnclaveTermination> termination() {
     synchronized (state) {
       if (termination == null && getContainerId() != null) {
-        termination = EnclaveDescription.inspectTermination(getDockerClient(), getContainerId()).orElse(null);
+        termination =
+            EnclaveDescription.inspectTermination(getDockerClient(), getContainerId()).orElse(null);
       }
       return Optional.ofNullable(termination);
     }
   }
 
   /** Waits up to {@code timeout} for the enclave to end by itself; empty if it still runs. */
-  public Optional<EnclaveTermination> awaitTermination(Duration timeout) throws InterruptedException {
+  public Optional<EnclaveTermination> awaitTermination(Duration timeout)
+      throws InterruptedException {
     return EnclaveDescription.await(this::termination, timeout);
   }
 
   /**
    * For an environment that serves this enclave ({@code @NitroEnclaveTest}, {@code
    * EnclaveEnvironment.Builder.enclave}): reserves the CID and measures the image (or takes the
-   * profile's or EIF's PCRs), so the environment boots with them and its key policies' {@code ${PCR0}}
-   * is this image's.
+   * profile's or EIF's PCRs), so the environment boots with them and its key policies' {@code
+   * ${PCR0}} is this image's.
    *
    * @throws IllegalStateException if the container already runs (started before the environment)
    */
@@ -284,7 +321,8 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     if (isRunning()) {
       throw new IllegalStateException(EnclaveLaunch.STARTED_BEFORE_ENVIRONMENT);
     }
-    ImageMeasurements measured = EnclaveLaunch.plan(getDockerClient(), getDockerImageName(), profile, eif);
+    ImageMeasurements measured =
+        EnclaveLaunch.plan(getDockerClient(), getDockerImageName(), profile, eif);
     synchronized (state) {
       if (plannedCid != null) {
         CidAllocator.release(plannedCid);
@@ -320,7 +358,8 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   @Override
   protected void configure() {
     releaseResources(); // a restart: the last run's channel and environment go first
-    EnclaveLaunch.Image image = EnclaveLaunch.Image.inspect(getDockerClient(), getDockerImageName());
+    EnclaveLaunch.Image image =
+        EnclaveLaunch.Image.inspect(getDockerClient(), getDockerImageName());
     synchronized (state) {
       console.clear();
       termination = null;
@@ -334,14 +373,24 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
 
   private EnclaveRun servedRun(EnclaveLaunch.Image image) {
     measurements = image.measure(getDockerClient());
-    return EnclaveRun.served(emulator.enclaveCid(), emulator.vsockBind(), NitroEmulatorContainer.ACCESS_KEY_ID,
-        NitroEmulatorContainer.SECRET_ACCESS_KEY, emulator.region());
+    return EnclaveRun.served(
+        emulator.enclaveCid(),
+        emulator.vsockBind(),
+        NitroEmulatorContainer.ACCESS_KEY_ID,
+        NitroEmulatorContainer.SECRET_ACCESS_KEY,
+        emulator.region());
   }
 
   private EnclaveRun openLocalRun(EnclaveLaunch.Image image) {
-    EnclaveLaunch launch = sharedEnvironment != null
-        ? EnclaveLaunch.shared(sharedEnvironment, debugMode)
-        : EnclaveLaunch.own(environmentBuilder, profile, eif, debugMode, () -> image.measure(getDockerClient()));
+    EnclaveLaunch launch =
+        sharedEnvironment != null
+            ? EnclaveLaunch.shared(sharedEnvironment, debugMode)
+            : EnclaveLaunch.own(
+                environmentBuilder,
+                profile,
+                eif,
+                debugMode,
+                () -> image.measure(getDockerClient()));
     measurements = plannedMeasurements != null ? plannedMeasurements : launch.measurements();
     long cid;
     try {

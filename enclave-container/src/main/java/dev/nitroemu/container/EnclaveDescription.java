@@ -12,13 +12,22 @@ import java.util.Optional;
 /** nitro-cli's JSON shapes and Docker's container state, for {@link EnclaveContainer}. */
 final class EnclaveDescription {
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private EnclaveDescription() {}
 
   /** One element of {@code nitro-cli describe-enclaves}. */
-  static String json(String name, String enclaveId, long processId, long cid, int cpus, int memoryMib, String state,
-      boolean debug, ImageMeasurements measurements) {
+  static String json(
+      String name,
+      String enclaveId,
+      long processId,
+      long cid,
+      int cpus,
+      int memoryMib,
+      String state,
+      boolean debug,
+      ImageMeasurements measurements) {
     ObjectNode enclave = JSON.createObjectNode();
     enclave.put("EnclaveName", name);
     enclave.put("EnclaveID", enclaveId);
@@ -44,15 +53,24 @@ final class EnclaveDescription {
     }
   }
 
-  /** The container's termination, if it has ended (empty while it runs or once Docker has removed it). */
+  /**
+   * The container's termination, if it has ended (empty while it runs or once Docker has removed
+   * it).
+   */
   static Optional<EnclaveTermination> inspectTermination(DockerClient docker, String containerId) {
     try {
-      InspectContainerResponse.ContainerState state = docker.inspectContainerCmd(containerId).exec().getState();
-      if (state == null || Boolean.TRUE.equals(state.getRunning()) || state.getExitCodeLong() == null) {
+      InspectContainerResponse.ContainerState state =
+          docker.inspectContainerCmd(containerId).exec().getState();
+      if (state == null
+          || Boolean.TRUE.equals(state.getRunning())
+          || state.getExitCodeLong() == null) {
         return Optional.empty();
       }
-      return Optional.of(new EnclaveTermination(state.getExitCodeLong(), Boolean.TRUE.equals(state.getOOMKilled()),
-          state.getFinishedAt()));
+      return Optional.of(
+          new EnclaveTermination(
+              state.getExitCodeLong(),
+              Boolean.TRUE.equals(state.getOOMKilled()),
+              state.getFinishedAt()));
     } catch (NotFoundException gone) {
       return Optional.empty();
     }
@@ -63,12 +81,19 @@ final class EnclaveDescription {
     if (containerId == null) {
       throw new IllegalStateException("the enclave container has not started");
     }
-    return dev.nitroemu.nsm.EnclaveProfile.DEFAULT_INSTANCE_ID + "-enc" + containerId.substring(0, 16);
+    return dev.nitroemu.nsm.EnclaveProfile.DEFAULT_INSTANCE_ID
+        + "-enc"
+        + containerId.substring(0, 16);
   }
 
-  /** Polls {@code termination} every 100 ms for up to {@code timeout}; empty if the enclave still runs. */
-  static Optional<EnclaveTermination> await(java.util.function.Supplier<Optional<EnclaveTermination>> termination,
-      java.time.Duration timeout) throws InterruptedException {
+  /**
+   * Polls {@code termination} every 100 ms for up to {@code timeout}; empty if the enclave still
+   * runs.
+   */
+  static Optional<EnclaveTermination> await(
+      java.util.function.Supplier<Optional<EnclaveTermination>> termination,
+      java.time.Duration timeout)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       Optional<EnclaveTermination> ended = termination.get();

@@ -19,23 +19,30 @@ import org.slf4j.LoggerFactory;
  * What one start of an {@link EnclaveContainer} runs against: the environment (shared, or started
  * for this run with the measurements as its PCRs), whether the container owns it, the measurements.
  */
-record EnclaveLaunch(EnclaveEnvironment environment, boolean owned, ImageMeasurements measurements) {
+record EnclaveLaunch(
+    EnclaveEnvironment environment, boolean owned, ImageMeasurements measurements) {
 
   /** Why an enclave host that already runs cannot be planned by a new environment. */
-  static final String STARTED_BEFORE_ENVIRONMENT = "the enclave container already runs, so it cannot be served by"
-      + " a new environment: declare @NitroEnclaveTest before @Testcontainers (JUnit runs class-level extensions in"
-      + " declaration order), or leave the container to the NitroEnclaveExtension, which starts it";
+  static final String STARTED_BEFORE_ENVIRONMENT =
+      "the enclave container already runs, so it cannot be served by"
+          + " a new environment: declare @NitroEnclaveTest before @Testcontainers (JUnit runs class-level extensions in"
+          + " declaration order), or leave the container to the NitroEnclaveExtension, which starts it";
 
   private static final Logger LOG = LoggerFactory.getLogger(EnclaveContainer.class);
 
-  /** A local image as nitro-cli build-enclave reads it: its id, the command it runs and its {@code Env}. */
+  /**
+   * A local image as nitro-cli build-enclave reads it: its id, the command it runs and its {@code
+   * Env}.
+   */
   record Image(String id, List<String> command, List<String> environment) {
 
     /** Inspects {@code name} (which must be present locally). */
     static Image inspect(DockerClient docker, String name) {
       InspectImageResponse inspected = docker.inspectImageCmd(name).exec();
       ContainerConfig config = inspected.getConfig();
-      return new Image(inspected.getId(), EnclaveLaunch.command(config),
+      return new Image(
+          inspected.getId(),
+          EnclaveLaunch.command(config),
           config == null || config.getEnv() == null ? List.of() : Arrays.asList(config.getEnv()));
     }
 
@@ -51,7 +58,8 @@ record EnclaveLaunch(EnclaveEnvironment environment, boolean owned, ImageMeasure
     String[] entrypoint = config == null ? null : config.getEntrypoint();
     String[] chosen = cmd != null && cmd.length > 0 ? cmd : entrypoint;
     if (chosen == null || chosen.length == 0) {
-      throw new IllegalStateException("the image has neither CMD nor ENTRYPOINT; nitro-cli build-enclave needs one");
+      throw new IllegalStateException(
+          "the image has neither CMD nor ENTRYPOINT; nitro-cli build-enclave needs one");
     }
     return List.of(chosen);
   }
@@ -60,17 +68,23 @@ record EnclaveLaunch(EnclaveEnvironment environment, boolean owned, ImageMeasure
    * The measurements an environment serving {@code imageName} boots with, without starting one: the
    * profile's or EIF's (one of them non-null), else derived from the image.
    */
-  static ImageMeasurements plan(DockerClient docker, String imageName, EnclaveProfile profile, Path eif) {
-    return profile != null || eif != null ? profileMeasurements(profile, eif)
+  static ImageMeasurements plan(
+      DockerClient docker, String imageName, EnclaveProfile profile, Path eif) {
+    return profile != null || eif != null
+        ? profileMeasurements(profile, eif)
         : Image.inspect(docker, imageName).measure(docker);
   }
 
-  /** The enclave's shape on the container: exec-form {@code argv}, memory (no swap), CPU time, no network. */
+  /**
+   * The enclave's shape on the container: exec-form {@code argv}, memory (no swap), CPU time, no
+   * network.
+   */
   static void shape(CreateContainerCmd create, List<String> argv, int memoryMib, int cpuCount) {
     create.withEntrypoint(argv.get(0));
     create.withCmd(argv.subList(1, argv.size()));
     long bytes = (long) memoryMib << 20;
-    create.getHostConfig()
+    create
+        .getHostConfig()
         .withNetworkMode("none")
         .withMemory(bytes)
         .withMemorySwap(bytes)
@@ -88,7 +102,10 @@ record EnclaveLaunch(EnclaveEnvironment environment, boolean owned, ImageMeasure
     }
   }
 
-  /** {@code value} if it is at least {@code minimum}. @throws IllegalArgumentException naming {@code what} */
+  /**
+   * {@code value} if it is at least {@code minimum}. @throws IllegalArgumentException naming {@code
+   * what}
+   */
   static int atLeast(int value, int minimum, String what) {
     if (value < minimum) {
       throw new IllegalArgumentException(what + " must be at least " + minimum + ", was " + value);
@@ -100,17 +117,23 @@ record EnclaveLaunch(EnclaveEnvironment environment, boolean owned, ImageMeasure
   static EnclaveLaunch shared(EnclaveEnvironment environment, boolean debugMode) {
     requireEmulated(environment);
     if (environment.info().debug() != debugMode) {
-      LOG.warn("the shared environment's debug flag ({}) decides what the NSM attests, not withDebugMode({})",
-          environment.info().debug(), debugMode);
+      LOG.warn(
+          "the shared environment's debug flag ({}) decides what the NSM attests, not withDebugMode({})",
+          environment.info().debug(),
+          debugMode);
     }
     return new EnclaveLaunch(environment, false, measurementsOf(environment));
   }
 
   /**
-   * A fresh environment from {@code builder}: measured by {@code profile} or {@code eif} when one is
-   * given, else by the image ({@code derive}), whose values become the NSM's PCR0/1/2.
+   * A fresh environment from {@code builder}: measured by {@code profile} or {@code eif} when one
+   * is given, else by the image ({@code derive}), whose values become the NSM's PCR0/1/2.
    */
-  static EnclaveLaunch own(EnclaveEnvironment.Builder builder, EnclaveProfile profile, Path eif, boolean debugMode,
+  static EnclaveLaunch own(
+      EnclaveEnvironment.Builder builder,
+      EnclaveProfile profile,
+      Path eif,
+      boolean debugMode,
       Supplier<ImageMeasurements> derive) {
     EnclaveEnvironment.Builder configured = builder.copy().mode(NitroMode.EMULATED);
     ImageMeasurements derived = null;
@@ -126,7 +149,8 @@ record EnclaveLaunch(EnclaveEnvironment environment, boolean owned, ImageMeasure
       configured.debug(true);
     }
     EnclaveEnvironment environment = configured.start();
-    return new EnclaveLaunch(environment, true, derived != null ? derived : measurementsOf(environment));
+    return new EnclaveLaunch(
+        environment, true, derived != null ? derived : measurementsOf(environment));
   }
 
   /** The PCRs a profile or EIF gives (one of them non-null), without starting an environment. */
@@ -139,18 +163,25 @@ record EnclaveLaunch(EnclaveEnvironment environment, boolean owned, ImageMeasure
         throw new IllegalArgumentException("EIF '" + eif + "': " + e.getMessage(), e);
       }
     }
-    return new ImageMeasurements(resolved.imagePcr(0), resolved.imagePcr(1), resolved.imagePcr(2),
+    return new ImageMeasurements(
+        resolved.imagePcr(0),
+        resolved.imagePcr(1),
+        resolved.imagePcr(2),
         ImageMeasurements.Source.PROFILE);
   }
 
   private static ImageMeasurements measurementsOf(EnclaveEnvironment environment) {
-    return new ImageMeasurements(environment.info().pcr(0), environment.info().pcr(1), environment.info().pcr(2),
+    return new ImageMeasurements(
+        environment.info().pcr(0),
+        environment.info().pcr(1),
+        environment.info().pcr(2),
         ImageMeasurements.Source.PROFILE);
   }
 
   private static void requireEmulated(EnclaveEnvironment environment) {
     if (environment.mode() != NitroMode.EMULATED) {
-      throw new IllegalStateException("enclave containers run against an emulated environment, not a real one");
+      throw new IllegalStateException(
+          "enclave containers run against an emulated environment, not a real one");
     }
   }
 }

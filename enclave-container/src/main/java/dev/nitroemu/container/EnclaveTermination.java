@@ -12,6 +12,10 @@ public record EnclaveTermination(long exitCode, boolean outOfMemory, String fini
 
   @Override
   public String toString() {
-    return "enclave ended with exit code " + exitCode + (outOfMemory ? " (out of memory)" : "") + " at " + finishedAt;
+    return "enclave ended with exit code "
+        + exitCode
+        + (outOfMemory ? " (out of memory)" : "")
+        + " at "
+        + finishedAt;
   }
 }

@@ -9,7 +9,9 @@ import org.testcontainers.containers.wait.strategy.AbstractWaitStrategy;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.containers.wait.strategy.WaitStrategy;
 
-/** Readiness checks for an {@link EnclaveContainer}: a vsock port that accepts, or a console line. */
+/**
+ * Readiness checks for an {@link EnclaveContainer}: a vsock port that accepts, or a console line.
+ */
 public final class EnclaveWaits {
 
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
@@ -25,7 +27,10 @@ public final class EnclaveWaits {
     return new VsockPortWait(port);
   }
 
-  /** Ready once a console line matches {@code regex} (a whole-line Java regex, without the line break). */
+  /**
+   * Ready once a console line matches {@code regex} (a whole-line Java regex, without the line
+   * break).
+   */
   public static WaitStrategy consoleLine(String regex) {
     return Wait.forLogMessage("(?:" + regex + ")\\R?", 1);
   }
@@ -47,12 +52,18 @@ public final class EnclaveWaits {
       IOException last = null;
       while (System.nanoTime() - deadline < 0) {
         if (!enclave.isRunning()) {
-          throw new ContainerLaunchException("the enclave ended before listening on vsock port " + port + "; "
-              + enclave.termination().map(Object::toString).orElse("state unknown") + "; console:\n"
-              + enclave.consoleOutput());
+          throw new ContainerLaunchException(
+              "the enclave ended before listening on vsock port "
+                  + port
+                  + "; "
+                  + enclave.termination().map(Object::toString).orElse("state unknown")
+                  + "; console:\n"
+                  + enclave.consoleOutput());
         }
-        try (VsockConnection probe = enclave.parentTransport()
-            .connect(VsockAddress.of(enclave.enclaveCid(), port), CONNECT_TIMEOUT)) {
+        try (VsockConnection probe =
+            enclave
+                .parentTransport()
+                .connect(VsockAddress.of(enclave.enclaveCid(), port), CONNECT_TIMEOUT)) {
           return;
         } catch (IOException e) {
           last = e;
@@ -64,9 +75,14 @@ public final class EnclaveWaits {
           throw new ContainerLaunchException("interrupted while waiting for vsock port " + port, e);
         }
       }
-      throw new ContainerLaunchException("the enclave did not listen on vsock port " + port + " within "
-          + startupTimeout + (last == null ? "" : " (last attempt: " + last.getMessage() + ")") + "; console:\n"
-          + enclave.consoleOutput());
+      throw new ContainerLaunchException(
+          "the enclave did not listen on vsock port "
+              + port
+              + " within "
+              + startupTimeout
+              + (last == null ? "" : " (last attempt: " + last.getMessage() + ")")
+              + "; console:\n"
+              + enclave.consoleOutput());
     }
   }
 }

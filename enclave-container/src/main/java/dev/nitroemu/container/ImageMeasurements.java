@@ -24,17 +24,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * SHA384(0^48 || SHA384(x))}, the extend-from-zero of real enclaves:
  *
  * <ul>
- *   <li>{@code B} = UTF-8 {@code "nitro-emu enclave container bootstrap <version>\n"}: stands for the
- *       kernel, command line and bootstrap ramdisk, so {@code PCR1 = PCR(B)} is fixed per nitro-emu
- *       version as PCR1 is fixed per nitro-cli version;
- *   <li>{@code C} = the image's canonical description: {@code "nitro-emu image filesystem v1\n"}, then
- *       one line per file of the image's root filesystem sorted by path ({@code path NUL type NUL
- *       octal mode NUL uid:gid NUL link target NUL size NUL SHA-384 of the content}, no timestamps;
- *       {@code /dev}, {@code /proc}, {@code /sys} contents and the files Docker adds ({@code
- *       .dockerenv}, {@code /etc/hostname}, {@code /etc/hosts}, {@code /etc/resolv.conf}, {@code
- *       /etc/mtab}) left out, as linuxkit drops or replaces them), then {@code "cmd\n"} and the
- *       command one argument per line, then {@code "env\n"} and the image's {@code Env} one per line
- *       (the {@code cmd} and {@code env} files of nitro-cli's customer ramdisk); {@code PCR2 = PCR(C)};
+ *   <li>{@code B} = UTF-8 {@code "nitro-emu enclave container bootstrap <version>\n"}: stands for
+ *       the kernel, command line and bootstrap ramdisk, so {@code PCR1 = PCR(B)} is fixed per
+ *       nitro-emu version as PCR1 is fixed per nitro-cli version;
+ *   <li>{@code C} = the image's canonical description: {@code "nitro-emu image filesystem v1\n"},
+ *       then one line per file of the image's root filesystem sorted by path ({@code path NUL type
+ *       NUL octal mode NUL uid:gid NUL link target NUL size NUL SHA-384 of the content}, no
+ *       timestamps; {@code /dev}, {@code /proc}, {@code /sys} contents and the files Docker adds
+ *       ({@code .dockerenv}, {@code /etc/hostname}, {@code /etc/hosts}, {@code /etc/resolv.conf},
+ *       {@code /etc/mtab}) left out, as linuxkit drops or replaces them), then {@code "cmd\n"} and
+ *       the command one argument per line, then {@code "env\n"} and the image's {@code Env} one per
+ *       line (the {@code cmd} and {@code env} files of nitro-cli's customer ramdisk); {@code PCR2 =
+ *       PCR(C)};
  *   <li>{@code PCR0 = PCR(B || C)}, as PCR0 covers everything PCR1 and PCR2 cover.
  * </ul>
  *
@@ -69,22 +70,30 @@ public final class ImageMeasurements {
    * The measurements derived from image {@code imageId} run with {@code command} and {@code
    * environment}; computed once per image, command and environment in this JVM.
    */
-  public static ImageMeasurements derive(DockerClient docker, String imageId, List<String> command,
-      List<String> environment) {
-    String key = imageId + "\0" + String.join("\0", command) + "\0\0" + String.join("\0", environment);
-    return DERIVED.computeIfAbsent(key,
-        k -> fromDescription(ImageFilesystem.describe(docker, imageId, command, environment)));
+  public static ImageMeasurements derive(
+      DockerClient docker, String imageId, List<String> command, List<String> environment) {
+    String key =
+        imageId + "\0" + String.join("\0", command) + "\0\0" + String.join("\0", environment);
+    return DERIVED.computeIfAbsent(
+        key, k -> fromDescription(ImageFilesystem.describe(docker, imageId, command, environment)));
   }
 
-  /** The measurements of an image whose canonical description ({@code C} above) is {@code description}. */
+  /**
+   * The measurements of an image whose canonical description ({@code C} above) is {@code
+   * description}.
+   */
   static ImageMeasurements fromDescription(byte[] description) {
-    byte[] bootstrap = ("nitro-emu enclave container bootstrap " + EmulatorVersion.get() + "\n")
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] bootstrap =
+        ("nitro-emu enclave container bootstrap " + EmulatorVersion.get() + "\n")
+            .getBytes(StandardCharsets.UTF_8);
     MessageDigest all = sha384();
     all.update(bootstrap);
     all.update(description);
-    return new ImageMeasurements(Pcrs.fromDigest(all.digest()), Pcrs.fromDigest(sha384().digest(bootstrap)),
-        Pcrs.fromDigest(sha384().digest(description)), Source.IMAGE);
+    return new ImageMeasurements(
+        Pcrs.fromDigest(all.digest()),
+        Pcrs.fromDigest(sha384().digest(bootstrap)),
+        Pcrs.fromDigest(sha384().digest(description)),
+        Source.IMAGE);
   }
 
   /** PCR0: the whole image. */
@@ -108,7 +117,9 @@ public final class ImageMeasurements {
       case 0 -> HexFormat.of().formatHex(pcr0);
       case 1 -> HexFormat.of().formatHex(pcr1);
       case 2 -> HexFormat.of().formatHex(pcr2);
-      default -> throw new IllegalArgumentException("an enclave image has PCR0, PCR1 and PCR2, not PCR" + index);
+      default ->
+          throw new IllegalArgumentException(
+              "an enclave image has PCR0, PCR1 and PCR2, not PCR" + index);
     };
   }
 
@@ -135,7 +146,8 @@ public final class ImageMeasurements {
   private static byte[] checked(byte[] value, String name) {
     Objects.requireNonNull(value, name);
     if (value.length != Pcrs.LENGTH) {
-      throw new IllegalArgumentException(name + " must have " + Pcrs.LENGTH + " bytes, not " + value.length);
+      throw new IllegalArgumentException(
+          name + " must have " + Pcrs.LENGTH + " bytes, not " + value.length);
     }
     return value.clone();
   }

@@ -17,20 +17,30 @@ import org.testcontainers.DockerClientFactory;
 import org.testcontainers.images.builder.ImageFromDockerfile;
 
 /**
- * Builds a Docker image for a Java enclave application without any registry: {@code FROM scratch}, a
- * jlink'd runtime of this JVM's JDK and the shared libraries it needs copied from this machine (a
+ * Builds a Docker image for a Java enclave application without any registry: {@code FROM scratch},
+ * a jlink'd runtime of this JVM's JDK and the shared libraries it needs copied from this machine (a
  * base image built once per JDK and module set, tagged {@code nitro-emu/java-runtime:<key>}), then
- * the application's jars and classes under {@code /app} and an exec-form {@code CMD} running its main
- * class with {@code /opt/java/bin/java}.
+ * the application's jars and classes under {@code /app} and an exec-form {@code CMD} running its
+ * main class with {@code /opt/java/bin/java}.
  */
 public final class JavaEnclaveImage {
 
   /**
    * Java modules in the runtime unless told otherwise: what enclave-runtime and the AWS SDK use
-   * (networking, XML, naming, management, logging, SQL types for Jackson, EC crypto, Unsafe for JNA).
+   * (networking, XML, naming, management, logging, SQL types for Jackson, EC crypto, Unsafe for
+   * JNA).
    */
-  public static final Set<String> DEFAULT_MODULES = Set.of("java.base", "java.logging", "java.naming",
-      "java.xml", "java.management", "java.sql", "java.net.http", "jdk.crypto.ec", "jdk.unsupported");
+  public static final Set<String> DEFAULT_MODULES =
+      Set.of(
+          "java.base",
+          "java.logging",
+          "java.naming",
+          "java.xml",
+          "java.management",
+          "java.sql",
+          "java.net.http",
+          "jdk.crypto.ec",
+          "jdk.unsupported");
 
   /** Repository of the base images holding only the runtime. */
   public static final String RUNTIME_REPOSITORY = "nitro-emu/java-runtime";
@@ -43,8 +53,8 @@ public final class JavaEnclaveImage {
   }
 
   /**
-   * The base image with only the runtime for {@code modules}, built when Docker does not have it yet;
-   * the jlink output is cached in {@code cacheDirectory}.
+   * The base image with only the runtime for {@code modules}, built when Docker does not have it
+   * yet; the jlink output is cached in {@code cacheDirectory}.
    */
   public static synchronized String runtimeImage(Set<String> modules, Path cacheDirectory) {
     String name = RUNTIME_REPOSITORY + ":" + JlinkRuntime.key(modules);
@@ -71,7 +81,8 @@ public final class JavaEnclaveImage {
     private final List<String> jvmArguments = new ArrayList<>();
     private final List<String> arguments = new ArrayList<>();
     private final Set<String> modules = new TreeSet<>(DEFAULT_MODULES);
-    private Path cacheDirectory = Path.of(System.getProperty("java.io.tmpdir"), "nitro-emu-container-cache");
+    private Path cacheDirectory =
+        Path.of(System.getProperty("java.io.tmpdir"), "nitro-emu-container-cache");
     private String name;
 
     private Builder(String mainClass) {
@@ -94,7 +105,8 @@ public final class JavaEnclaveImage {
     /** A file with {@code content} at {@code absolutePath} in the image (e.g. configuration). */
     public Builder file(String absolutePath, String content) {
       if (!absolutePath.startsWith("/") || absolutePath.contains("..")) {
-        throw new IllegalArgumentException("image file path must be absolute without '..', was " + absolutePath);
+        throw new IllegalArgumentException(
+            "image file path must be absolute without '..', was " + absolutePath);
       }
       files.put(absolutePath, Objects.requireNonNull(content, "content"));
       return this;
@@ -118,22 +130,31 @@ public final class JavaEnclaveImage {
       return this;
     }
 
-    /** Where the jlink'd runtime is cached (default {@code java.io.tmpdir/nitro-emu-container-cache}). */
+    /**
+     * Where the jlink'd runtime is cached (default {@code
+     * java.io.tmpdir/nitro-emu-container-cache}).
+     */
     public Builder cacheDirectory(Path directory) {
       this.cacheDirectory = Objects.requireNonNull(directory, "directory");
       return this;
     }
 
-    /** The image name, e.g. {@code my-enclave:test} (default: a name Testcontainers picks, deleted on exit). */
+    /**
+     * The image name, e.g. {@code my-enclave:test} (default: a name Testcontainers picks, deleted
+     * on exit).
+     */
     public Builder name(String imageName) {
       this.name = Objects.requireNonNull(imageName, "imageName").toLowerCase(Locale.ROOT);
       return this;
     }
 
-    /** The image, built when first resolved ({@code getDockerImageName()} or a container's start). */
+    /**
+     * The image, built when first resolved ({@code getDockerImageName()} or a container's start).
+     */
     public ImageFromDockerfile build() {
       String base = runtimeImage(modules, cacheDirectory);
-      ImageFromDockerfile image = name == null ? new ImageFromDockerfile() : new ImageFromDockerfile(name, false);
+      ImageFromDockerfile image =
+          name == null ? new ImageFromDockerfile() : new ImageFromDockerfile(name, false);
       List<String> classPath = new ArrayList<>();
       for (int i = 0; i < classDirectories.size(); i++) {
         image.withFileFromPath("app/classes-" + i, classDirectories.get(i));
@@ -164,21 +185,23 @@ public final class JavaEnclaveImage {
       command.add(String.join(":", classPath));
       command.add(mainClass);
       command.addAll(arguments);
-      return image.withDockerfileFromBuilder(b -> {
-        b.from(base);
-        if (!classPath.isEmpty()) {
-          b.copy("app/", "/app/");
-        }
-        copies.forEach(copy -> b.copy(copy[0], copy[1]));
-        b.cmd(command.toArray(String[]::new));
-        b.build();
-      });
+      return image.withDockerfileFromBuilder(
+          b -> {
+            b.from(base);
+            if (!classPath.isEmpty()) {
+              b.copy("app/", "/app/");
+            }
+            copies.forEach(copy -> b.copy(copy[0], copy[1]));
+            b.cmd(command.toArray(String[]::new));
+            b.build();
+          });
     }
 
     private static Path requireExisting(Path path, boolean ok) {
       Objects.requireNonNull(path, "path");
       if (!ok) {
-        throw new IllegalArgumentException(path + " does not exist (or is not the expected kind of file)");
+        throw new IllegalArgumentException(
+            path + " does not exist (or is not the expected kind of file)");
       }
       return path;
     }

@@ -24,13 +24,13 @@ import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * The emulator itself in a container ({@link NitroEmulatorImage}): {@code nitro-emu start} with the KMS
- * mock published on a mapped port and the NSM service and KMS vsock-proxy on a hybrid vsock directory
- * that is a <b>Docker volume</b>, not a host path, so it works with a remote Docker daemon
- * ({@code DOCKER_HOST} elsewhere): an {@link EnclaveContainer} given {@link
- * EnclaveContainer#withEmulator(NitroEmulatorContainer)} mounts the same volume, and so can any other
- * container speaking hybrid vsock (a parent app in a compose-style stack). For users whose parent side
- * is not a JVM test; one emulator serves one enclave (CID {@link #enclaveCid()}).
+ * The emulator itself in a container ({@link NitroEmulatorImage}): {@code nitro-emu start} with the
+ * KMS mock published on a mapped port and the NSM service and KMS vsock-proxy on a hybrid vsock
+ * directory that is a <b>Docker volume</b>, not a host path, so it works with a remote Docker
+ * daemon ({@code DOCKER_HOST} elsewhere): an {@link EnclaveContainer} given {@link
+ * EnclaveContainer#withEmulator(NitroEmulatorContainer)} mounts the same volume, and so can any
+ * other container speaking hybrid vsock (a parent app in a compose-style stack). For users whose
+ * parent side is not a JVM test; one emulator serves one enclave (CID {@link #enclaveCid()}).
  */
 public class NitroEmulatorContainer extends GenericContainer<NitroEmulatorContainer> {
 
@@ -40,7 +40,10 @@ public class NitroEmulatorContainer extends GenericContainer<NitroEmulatorContai
   /** Where the hybrid vsock volume is mounted, in this container and in enclave containers. */
   public static final String VSOCK_DIRECTORY = "/run/nitro-vsock";
 
-  /** The access key id the KMS mock accepts (the emulator's own, with secret {@value #SECRET_ACCESS_KEY}). */
+  /**
+   * The access key id the KMS mock accepts (the emulator's own, with secret {@value
+   * #SECRET_ACCESS_KEY}).
+   */
   public static final String ACCESS_KEY_ID = "test";
 
   /** The secret key the KMS mock accepts. */
@@ -104,15 +107,20 @@ public class NitroEmulatorContainer extends GenericContainer<NitroEmulatorContai
   /** The emulator root CA in PEM, as {@code nitro-emu ca export} prints it inside the container. */
   public String rootCertificatePem() {
     try {
-      ExecResult result = execInContainer(JlinkRuntime.JAVA_HOME + "/bin/java", "-jar", NitroEmulatorImage.JAR,
-          "ca", "export");
+      ExecResult result =
+          execInContainer(
+              JlinkRuntime.JAVA_HOME + "/bin/java", "-jar", NitroEmulatorImage.JAR, "ca", "export");
       if (result.getExitCode() != 0) {
-        throw new IllegalStateException("nitro-emu ca export failed (" + result.getExitCode() + "): "
-            + result.getStderr().strip());
+        throw new IllegalStateException(
+            "nitro-emu ca export failed ("
+                + result.getExitCode()
+                + "): "
+                + result.getStderr().strip());
       }
       return result.getStdout();
     } catch (IOException e) {
-      throw new IllegalStateException("cannot run nitro-emu ca export in the emulator container", e);
+      throw new IllegalStateException(
+          "cannot run nitro-emu ca export in the emulator container", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while reading the emulator root", e);
@@ -122,8 +130,11 @@ public class NitroEmulatorContainer extends GenericContainer<NitroEmulatorContai
   /** The emulator root CA that attestation documents of its NSM chain to. */
   public X509Certificate rootCertificate() {
     try {
-      return (X509Certificate) CertificateFactory.getInstance("X.509")
-          .generateCertificate(new ByteArrayInputStream(rootCertificatePem().getBytes(StandardCharsets.US_ASCII)));
+      return (X509Certificate)
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(
+                  new ByteArrayInputStream(
+                      rootCertificatePem().getBytes(StandardCharsets.US_ASCII)));
     } catch (CertificateException e) {
       throw new IllegalStateException("the emulator printed no valid root certificate", e);
     }
@@ -133,8 +144,19 @@ public class NitroEmulatorContainer extends GenericContainer<NitroEmulatorContai
   protected void configure() {
     getDockerClient().createVolumeCmd().withName(volume).exec();
     setBinds(new ArrayList<>(List.of(vsockBind())));
-    List<String> command = new ArrayList<>(List.of("start", "--ephemeral", "--kms-bind", "0.0.0.0",
-        "--vsock-dir", VSOCK_DIRECTORY, "--enclave-cid", Long.toString(enclaveCid), "--region", region));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "start",
+                "--ephemeral",
+                "--kms-bind",
+                "0.0.0.0",
+                "--vsock-dir",
+                VSOCK_DIRECTORY,
+                "--enclave-cid",
+                Long.toString(enclaveCid),
+                "--region",
+                region));
     if (!"localhost".equals(getHost())) {
       command.addAll(List.of("--kms-host", getHost())); // a remote daemon: clients name its host
     }
@@ -146,7 +168,10 @@ public class NitroEmulatorContainer extends GenericContainer<NitroEmulatorContai
     try {
       getDockerClient().removeVolumeCmd(volume).exec();
     } catch (RuntimeException e) {
-      LOG.warn("the vsock volume {} stays (an enclave container may still use it): {}", volume, e.toString());
+      LOG.warn(
+          "the vsock volume {} stays (an enclave container may still use it): {}",
+          volume,
+          e.toString());
     }
   }
 }

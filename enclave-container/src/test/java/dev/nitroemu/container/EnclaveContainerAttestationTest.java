@@ -12,11 +12,15 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kms.model.EncryptRequest;
 
-/** The NSM and KMS from inside a real container: attestation verified in the parent, Recipient decrypts, PCR0 pinning. */
+/**
+ * The NSM and KMS from inside a real container: attestation verified in the parent, Recipient
+ * decrypts, PCR0 pinning.
+ */
 @RequiresDocker
 class EnclaveContainerAttestationTest {
 
-  private static final String POLICY = """
+  private static final String POLICY =
+      """
       {"Version": "2012-10-17", "Statement": [
         {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::${ACCOUNT_ID}:root"},
          "Action": ["kms:Encrypt", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy"], "Resource": "*"},
@@ -29,9 +33,11 @@ class EnclaveContainerAttestationTest {
 
   @BeforeAll
   static void start() {
-    enclave = new EnclaveContainer(ProbeImages.probe())
-        .withEnvironment(EnclaveEnvironment.builder().kmsKey("secret", POLICY.replace("PINNED", "${PCR0}")))
-        .waitingFor(EnclaveWaits.consoleLine(".*probe enclave listening on vsock port 5000.*"));
+    enclave =
+        new EnclaveContainer(ProbeImages.probe())
+            .withEnvironment(
+                EnclaveEnvironment.builder().kmsKey("secret", POLICY.replace("PINNED", "${PCR0}")))
+            .waitingFor(EnclaveWaits.consoleLine(".*probe enclave listening on vsock port 5000.*"));
     enclave.start();
   }
 
@@ -43,7 +49,8 @@ class EnclaveContainerAttestationTest {
   }
 
   @Test
-  void anAttestationWithANonceFromInsideVerifiesInTheParentAgainstTheEmulatorRoot() throws Exception {
+  void anAttestationWithANonceFromInsideVerifiesInTheParentAgainstTheEmulatorRoot()
+      throws Exception {
     byte[] nonce = "nonce-from-the-parent-4711".getBytes(StandardCharsets.UTF_8);
     byte[] document = Probe.call(enclave, "ATTEST", nonce);
     VerifiedAttestation verified = enclave.environment().verifier().verify(document);
@@ -59,28 +66,44 @@ class EnclaveContainerAttestationTest {
   @Test
   void aKmsRecipientDecryptThroughTheVsockProxyReturnsTheSecret() throws Exception {
     EnclaveEnvironment environment = enclave.environment();
-    byte[] ciphertext = environment.kmsClient().encrypt(EncryptRequest.builder()
-        .keyId(environment.info().kmsKeyId("secret"))
-        .plaintext(SdkBytes.fromUtf8String("the enclave's secret"))
-        .build()).ciphertextBlob().asByteArray();
+    byte[] ciphertext =
+        environment
+            .kmsClient()
+            .encrypt(
+                EncryptRequest.builder()
+                    .keyId(environment.info().kmsKeyId("secret"))
+                    .plaintext(SdkBytes.fromUtf8String("the enclave's secret"))
+                    .build())
+            .ciphertextBlob()
+            .asByteArray();
     assertThat(Probe.text(enclave, "DECRYPT", ciphertext)).isEqualTo("the enclave's secret");
   }
 
   @Test
   void aRebuiltImageWithOneChangedFileIsDeniedByAPolicyPinnedToTheOriginalPcr0() throws Exception {
     String pinned = enclave.measurements().hex(0);
-    EnclaveContainer changed = new EnclaveContainer(ProbeImages.probeWith("/etc/probe.conf", "variant=b\n"))
-        .withEnvironment(EnclaveEnvironment.builder().kmsKey("secret", POLICY.replace("PINNED", pinned)))
-        .waitingFor(EnclaveWaits.listeningOnVsockPort(ProbeImages.PORT));
+    EnclaveContainer changed =
+        new EnclaveContainer(ProbeImages.probeWith("/etc/probe.conf", "variant=b\n"))
+            .withEnvironment(
+                EnclaveEnvironment.builder().kmsKey("secret", POLICY.replace("PINNED", pinned)))
+            .waitingFor(EnclaveWaits.listeningOnVsockPort(ProbeImages.PORT));
     try {
       changed.start();
       assertThat(changed.measurements().hex(0)).isNotEqualTo(pinned);
       EnclaveEnvironment environment = changed.environment();
-      byte[] ciphertext = environment.kmsClient().encrypt(EncryptRequest.builder()
-          .keyId(environment.info().kmsKeyId("secret"))
-          .plaintext(SdkBytes.fromUtf8String("not for this image"))
-          .build()).ciphertextBlob().asByteArray();
-      assertThat(Probe.text(changed, "DECRYPT", ciphertext)).startsWith("ERROR").contains("not authorized to perform: kms:Decrypt")
+      byte[] ciphertext =
+          environment
+              .kmsClient()
+              .encrypt(
+                  EncryptRequest.builder()
+                      .keyId(environment.info().kmsKeyId("secret"))
+                      .plaintext(SdkBytes.fromUtf8String("not for this image"))
+                      .build())
+              .ciphertextBlob()
+              .asByteArray();
+      assertThat(Probe.text(changed, "DECRYPT", ciphertext))
+          .startsWith("ERROR")
+          .contains("not authorized to perform: kms:Decrypt")
           .doesNotContain("not for this image");
     } finally {
       changed.stop();

@@ -29,9 +29,10 @@ class EnclaveContainerChannelTest {
 
   @BeforeAll
   static void start() {
-    enclave = new EnclaveContainer(ProbeImages.probe())
-        .withEnclaveName("probe")
-        .waitingFor(EnclaveWaits.listeningOnVsockPort(ProbeImages.PORT));
+    enclave =
+        new EnclaveContainer(ProbeImages.probe())
+            .withEnclaveName("probe")
+            .waitingFor(EnclaveWaits.listeningOnVsockPort(ProbeImages.PORT));
     enclave.start();
   }
 
@@ -56,17 +57,19 @@ class EnclaveContainerChannelTest {
     try (VsockListener parent = enclave.listenOnParent(7001)) {
       ExecutorService single = Executors.newSingleThreadExecutor();
       try {
-        Future<VsockAddress> served = single.submit(() -> {
-          try (VsockConnection fromEnclave = parent.accept()) {
-            byte[] got = Probe.read(new DataInputStream(fromEnclave.inputStream()));
-            byte[] reply = new byte[got.length];
-            for (int i = 0; i < got.length; i++) {
-              reply[i] = (byte) ~got[i];
-            }
-            Probe.write(new DataOutputStream(fromEnclave.outputStream()), reply);
-            return fromEnclave.remoteAddress();
-          }
-        });
+        Future<VsockAddress> served =
+            single.submit(
+                () -> {
+                  try (VsockConnection fromEnclave = parent.accept()) {
+                    byte[] got = Probe.read(new DataInputStream(fromEnclave.inputStream()));
+                    byte[] reply = new byte[got.length];
+                    for (int i = 0; i < got.length; i++) {
+                      reply[i] = (byte) ~got[i];
+                    }
+                    Probe.write(new DataOutputStream(fromEnclave.outputStream()), reply);
+                    return fromEnclave.remoteAddress();
+                  }
+                });
         byte[] answer = Probe.call(enclave, "CALL_PARENT", 7001, payload);
         for (int i = 0; i < payload.length; i++) {
           assertThat(answer[i]).isEqualTo((byte) ~payload[i]);
@@ -86,7 +89,9 @@ class EnclaveContainerChannelTest {
       List<Future<Boolean>> answers = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
         byte[] payload = ("connection " + i).getBytes(StandardCharsets.UTF_8);
-        answers.add(pool.submit(() -> java.util.Arrays.equals(Probe.call(enclave, "ECHO", payload), payload)));
+        answers.add(
+            pool.submit(
+                () -> java.util.Arrays.equals(Probe.call(enclave, "ECHO", payload), payload)));
       }
       for (Future<Boolean> answer : answers) {
         assertThat(answer.get()).isTrue();
@@ -100,14 +105,17 @@ class EnclaveContainerChannelTest {
   void describeHasNitroCliShapeAndTheConsoleReachesTheTest() throws Exception {
     JsonNode described = new ObjectMapper().readTree(enclave.describe());
     assertThat(described.get("EnclaveName").asText()).isEqualTo("probe");
-    assertThat(described.get("EnclaveCID").asLong()).isEqualTo(enclave.enclaveCid()).isGreaterThanOrEqualTo(16);
+    assertThat(described.get("EnclaveCID").asLong())
+        .isEqualTo(enclave.enclaveCid())
+        .isGreaterThanOrEqualTo(16);
     assertThat(described.get("EnclaveID").asText()).matches("i-[0-9a-f]+-enc[0-9a-f]{16}");
     assertThat(described.get("MemoryMiB").asInt()).isEqualTo(EnclaveContainer.DEFAULT_MEMORY_MIB);
     assertThat(described.get("NumberOfCPUs").asInt()).isEqualTo(EnclaveContainer.DEFAULT_CPU_COUNT);
     assertThat(described.get("State").asText()).isEqualTo("RUNNING");
     assertThat(described.get("Flags").asText()).isEqualTo("NONE");
     assertThat(described.get("ProcessID").asLong()).isPositive();
-    assertThat(described.at("/Measurements/PCR0").asText()).isEqualTo(enclave.measurements().hex(0));
+    assertThat(described.at("/Measurements/PCR0").asText())
+        .isEqualTo(enclave.measurements().hex(0));
     assertThat(enclave.consoleOutput()).contains("probe enclave listening on vsock port 5000");
   }
 }

@@ -15,18 +15,20 @@ import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
- * {@code @NitroEnclaveTest} with {@code @Testcontainers}: the environment serves the {@code @Container}
- * enclave, its key policies' {@code ${PCR0}} is the image's, and {@link EnclaveRuntimeInfo} reports
- * the container's CID and measurements.
+ * {@code @NitroEnclaveTest} with {@code @Testcontainers}: the environment serves the
+ * {@code @Container} enclave, its key policies' {@code ${PCR0}} is the image's, and {@link
+ * EnclaveRuntimeInfo} reports the container's CID and measurements.
  */
 @RequiresDocker
-@NitroEnclaveTest(kmsKeys = "kms/probe-secret.json") // before @Testcontainers: its environment must exist first
+@NitroEnclaveTest(
+    kmsKeys = "kms/probe-secret.json") // before @Testcontainers: its environment must exist first
 @Testcontainers
 class NitroEnclaveTestWithContainerTest {
 
   @Container
-  static final EnclaveContainer ENCLAVE = new EnclaveContainer(ProbeImages.probe())
-      .waitingFor(EnclaveWaits.listeningOnVsockPort(ProbeImages.PORT));
+  static final EnclaveContainer ENCLAVE =
+      new EnclaveContainer(ProbeImages.probe())
+          .waitingFor(EnclaveWaits.listeningOnVsockPort(ProbeImages.PORT));
 
   @Test
   void theRuntimeInfoReportsTheContainersCidAndImageMeasurements(EnclaveRuntimeInfo info) {
@@ -35,23 +37,26 @@ class NitroEnclaveTestWithContainerTest {
     assertThat(info.pcr(0)).isEqualTo(ENCLAVE.measurements().pcr0());
     assertThat(info.pcr(1)).isEqualTo(ENCLAVE.measurements().pcr1());
     assertThat(info.pcr(2)).isEqualTo(ENCLAVE.measurements().pcr2());
-    assertThat(ENCLAVE.describe()).containsPattern("\"EnclaveCID\"\\s*:\\s*" + ENCLAVE.enclaveCid() + "\\b");
+    assertThat(ENCLAVE.describe())
+        .containsPattern("\"EnclaveCID\"\\s*:\\s*" + ENCLAVE.enclaveCid() + "\\b");
   }
 
   @Test
-  void theDeclaredKeyIsPinnedToTheImagesPcr0AndTheEnclaveDecryptsWithIt(KmsClient kms, EnclaveRuntimeInfo info)
-      throws Exception {
+  void theDeclaredKeyIsPinnedToTheImagesPcr0AndTheEnclaveDecryptsWithIt(
+      KmsClient kms, EnclaveRuntimeInfo info) throws Exception {
     String keyId = info.kmsKeyId("probe-secret");
     assertThat(kms.getKeyPolicy(r -> r.keyId(keyId).policyName("default")).policy())
         .contains(ENCLAVE.measurements().hex(0));
-    byte[] blob = kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("for the container")))
-        .ciphertextBlob().asByteArray();
+    byte[] blob =
+        kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("for the container")))
+            .ciphertextBlob()
+            .asByteArray();
     assertThat(Probe.text(ENCLAVE, "DECRYPT", blob)).isEqualTo("for the container");
   }
 
   @Test
-  void anAttestationFromInsideVerifiesWithTheInjectedVerifier(AttestationVerifier verifier, EnclaveRuntimeInfo info)
-      throws Exception {
+  void anAttestationFromInsideVerifiesWithTheInjectedVerifier(
+      AttestationVerifier verifier, EnclaveRuntimeInfo info) throws Exception {
     byte[] nonce = "junit-nonce".getBytes(StandardCharsets.UTF_8);
     VerifiedAttestation verified = verifier.verify(Probe.call(ENCLAVE, "ATTEST", nonce));
     assertThat(verified.document().nonce()).isEqualTo(nonce);
@@ -60,7 +65,8 @@ class NitroEnclaveTestWithContainerTest {
 
   @Test
   void aRunningContainerCannotBeServedByAnotherEnvironment() {
-    assertThatThrownBy(ENCLAVE::plan).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(ENCLAVE::plan)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("declare @NitroEnclaveTest before @Testcontainers");
   }
 }

@@ -13,7 +13,8 @@ final class Probe {
   private Probe() {}
 
   /** Sends {@code command} with {@code payloads} (byte[] or Integer) and returns the answer. */
-  static byte[] call(EnclaveContainer enclave, String command, Object... payloads) throws IOException {
+  static byte[] call(EnclaveContainer enclave, String command, Object... payloads)
+      throws IOException {
     try (VsockConnection connection = enclave.connect(ProbeImages.PORT)) {
       DataOutputStream out = new DataOutputStream(connection.outputStream());
       out.writeUTF(command);
@@ -21,7 +22,10 @@ final class Probe {
         if (payload instanceof Integer number) {
           out.writeInt(number);
         } else {
-          byte[] bytes = payload instanceof String text ? text.getBytes(StandardCharsets.UTF_8) : (byte[]) payload;
+          byte[] bytes =
+              payload instanceof String text
+                  ? text.getBytes(StandardCharsets.UTF_8)
+                  : (byte[]) payload;
           out.writeInt(bytes.length);
           out.write(bytes);
         }
@@ -34,7 +38,8 @@ final class Probe {
   }
 
   /** {@link #call} with a text answer. */
-  static String text(EnclaveContainer enclave, String command, Object... payloads) throws IOException {
+  static String text(EnclaveContainer enclave, String command, Object... payloads)
+      throws IOException {
     return new String(call(enclave, command, payloads), StandardCharsets.UTF_8);
   }
 

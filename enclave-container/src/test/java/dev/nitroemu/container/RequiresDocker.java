@@ -10,7 +10,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.testcontainers.DockerClientFactory;
 
-/** Skips the annotated tests, saying why, when no Docker daemon answers (CI fails if they skip where it does). */
+/**
+ * Skips the annotated tests, saying why, when no Docker daemon answers (CI fails if they skip where
+ * it does).
+ */
 @Target({ElementType.TYPE, ElementType.METHOD})
 @Retention(RetentionPolicy.RUNTIME)
 @ExtendWith(RequiresDocker.Condition.class)
@@ -22,8 +25,9 @@ import org.testcontainers.DockerClientFactory;
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
       return DockerClientFactory.instance().isDockerAvailable()
           ? ConditionEvaluationResult.enabled("a Docker daemon answers")
-          : ConditionEvaluationResult.disabled("Docker is not available (no daemon at DOCKER_HOST or"
-              + " /var/run/docker.sock): enclave container tests need one; .ci/run starts Debian's dockerd");
+          : ConditionEvaluationResult.disabled(
+              "Docker is not available (no daemon at DOCKER_HOST or"
+                  + " /var/run/docker.sock): enclave container tests need one; .ci/run starts Debian's dockerd");
     }
   }
 }

@@ -23,9 +23,10 @@ import software.amazon.awssdk.services.kms.KmsClient;
 /**
  * A small enclave application for enclave-container's tests: listens on vsock port {@value #PORT}
  * (hybrid vsock from the environment) and answers one command per connection, each a UTF string
- * followed by length-prefixed byte arrays: ECHO, ATTEST (a document for a nonce from the NSM service
- * at 3:9797), DECRYPT (KMS with Recipient through the vsock-proxy at 3:8000), CALL_PARENT (a
- * connection to the parent), and isolation probes (DNS, TCP, MEMORY, WRITE_FILE, READ_FILE, EXIT).
+ * followed by length-prefixed byte arrays: ECHO, ATTEST (a document for a nonce from the NSM
+ * service at 3:9797), DECRYPT (KMS with Recipient through the vsock-proxy at 3:8000), CALL_PARENT
+ * (a connection to the parent), and isolation probes (DNS, TCP, MEMORY, WRITE_FILE, READ_FILE,
+ * EXIT).
  */
 public final class ProbeEnclave {
 
@@ -43,7 +44,8 @@ public final class ProbeEnclave {
       System.out.println("probe enclave listening on vsock port " + PORT + " via " + transport);
       while (true) {
         VsockConnection connection = listener.accept();
-        Thread worker = new Thread(() -> serve(transport, connection), "probe-" + connection.remoteAddress());
+        Thread worker =
+            new Thread(() -> serve(transport, connection), "probe-" + connection.remoteAddress());
         worker.setDaemon(true);
         worker.start();
       }
@@ -73,72 +75,94 @@ public final class ProbeEnclave {
     }
   }
 
-  private static byte[] answer(VsockTransport transport, String command, DataInputStream in) throws Exception {
+  private static byte[] answer(VsockTransport transport, String command, DataInputStream in)
+      throws Exception {
     switch (command) {
       case "ECHO":
         return readBytes(in);
-      case "ATTEST": {
-        byte[] nonce = readBytes(in);
-        try (RemoteNsm nsm = RemoteNsm.connect(transport, RemoteNsm.DEFAULT_ADDRESS)) {
-          return nsm.attestation(null, nonce, null);
+      case "ATTEST":
+        {
+          byte[] nonce = readBytes(in);
+          try (RemoteNsm nsm = RemoteNsm.connect(transport, RemoteNsm.DEFAULT_ADDRESS)) {
+            return nsm.attestation(null, nonce, null);
+          }
         }
-      }
       case "DECRYPT":
         return decrypt(transport, readBytes(in));
-      case "CALL_PARENT": {
-        long port = Integer.toUnsignedLong(in.readInt()); // a vsock port: unsigned 32-bit
-        byte[] payload = readBytes(in);
-        try (VsockConnection parent = transport.connect(VsockAddress.of(VsockAddress.CID_PARENT, port))) {
-          DataOutputStream out = new DataOutputStream(parent.outputStream());
-          writeBytes(out, payload);
-          out.flush();
-          return readBytes(new DataInputStream(parent.inputStream()));
-        }
-      }
-      case "DNS":
-        return text(() -> "resolved " + InetAddress.getByName(new String(readBytes(in), StandardCharsets.UTF_8)));
-      case "TCP": {
-        String target = new String(readBytes(in), StandardCharsets.UTF_8);
-        int colon = target.lastIndexOf(':');
-        return text(() -> {
-          try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1))), 3000);
-            return "connected";
+      case "CALL_PARENT":
+        {
+          long port = Integer.toUnsignedLong(in.readInt()); // a vsock port: unsigned 32-bit
+          byte[] payload = readBytes(in);
+          try (VsockConnection parent =
+              transport.connect(VsockAddress.of(VsockAddress.CID_PARENT, port))) {
+            DataOutputStream out = new DataOutputStream(parent.outputStream());
+            writeBytes(out, payload);
+            out.flush();
+            return readBytes(new DataInputStream(parent.inputStream()));
           }
-        });
-      }
+        }
+      case "DNS":
+        return text(
+            () ->
+                "resolved "
+                    + InetAddress.getByName(new String(readBytes(in), StandardCharsets.UTF_8)));
+      case "TCP":
+        {
+          String target = new String(readBytes(in), StandardCharsets.UTF_8);
+          int colon = target.lastIndexOf(':');
+          return text(
+              () -> {
+                try (Socket socket = new Socket()) {
+                  socket.connect(
+                      new InetSocketAddress(
+                          target.substring(0, colon),
+                          Integer.parseInt(target.substring(colon + 1))),
+                      3000);
+                  return "connected";
+                }
+              });
+        }
       case "MEMORY":
         return memory().getBytes(StandardCharsets.UTF_8);
-      case "WRITE_FILE": {
-        Path file = Path.of(new String(readBytes(in), StandardCharsets.UTF_8));
-        Files.createDirectories(file.getParent());
-        Files.write(file, readBytes(in));
-        return "written".getBytes(StandardCharsets.UTF_8);
-      }
-      case "READ_FILE": {
-        Path file = Path.of(new String(readBytes(in), StandardCharsets.UTF_8));
-        return Files.exists(file) ? Files.readAllBytes(file) : "ABSENT".getBytes(StandardCharsets.UTF_8);
-      }
-      case "EXIT": {
-        int status = in.readInt();
-        new Thread(() -> {
-          sleepQuietly(200);
-          System.out.println("probe enclave exiting with status " + status);
-          System.exit(status);
-        }).start();
-        return "exiting".getBytes(StandardCharsets.UTF_8);
-      }
-      case "ALLOCATE": {
-        // Touches native memory (outside the heap cap) until the container's memory cap ends the process.
-        List<java.nio.ByteBuffer> held = new ArrayList<>();
-        while (true) {
-          java.nio.ByteBuffer block = java.nio.ByteBuffer.allocateDirect(16 << 20);
-          for (int i = 0; i < block.capacity(); i += 4096) {
-            block.put(i, (byte) 1);
-          }
-          held.add(block);
+      case "WRITE_FILE":
+        {
+          Path file = Path.of(new String(readBytes(in), StandardCharsets.UTF_8));
+          Files.createDirectories(file.getParent());
+          Files.write(file, readBytes(in));
+          return "written".getBytes(StandardCharsets.UTF_8);
         }
-      }
+      case "READ_FILE":
+        {
+          Path file = Path.of(new String(readBytes(in), StandardCharsets.UTF_8));
+          return Files.exists(file)
+              ? Files.readAllBytes(file)
+              : "ABSENT".getBytes(StandardCharsets.UTF_8);
+        }
+      case "EXIT":
+        {
+          int status = in.readInt();
+          new Thread(
+                  () -> {
+                    sleepQuietly(200);
+                    System.out.println("probe enclave exiting with status " + status);
+                    System.exit(status);
+                  })
+              .start();
+          return "exiting".getBytes(StandardCharsets.UTF_8);
+        }
+      case "ALLOCATE":
+        {
+          // Touches native memory (outside the heap cap) until the container's memory cap ends the
+          // process.
+          List<java.nio.ByteBuffer> held = new ArrayList<>();
+          while (true) {
+            java.nio.ByteBuffer block = java.nio.ByteBuffer.allocateDirect(16 << 20);
+            for (int i = 0; i < block.capacity(); i += 4096) {
+              block.put(i, (byte) 1);
+            }
+            held.add(block);
+          }
+        }
       default:
         return ("ERROR unknown command " + command).getBytes(StandardCharsets.UTF_8);
     }
@@ -147,10 +171,15 @@ public final class ProbeEnclave {
   private static byte[] decrypt(VsockTransport transport, byte[] ciphertext) throws IOException {
     // A loopback forwarder to the parent's KMS vsock-proxy, as enclave apps run socat or AWS's
     // traffic forwarder: the SDK talks plain HTTP to 127.0.0.1 and the bytes travel over vsock.
-    try (LoopbackForwarder forwarder = LoopbackForwarder.start(transport, VsockAddress.of(VsockAddress.CID_PARENT, 8000));
+    try (LoopbackForwarder forwarder =
+            LoopbackForwarder.start(transport, VsockAddress.of(VsockAddress.CID_PARENT, 8000));
         RemoteNsm nsm = RemoteNsm.connect(transport, RemoteNsm.DEFAULT_ADDRESS);
-        KmsClient client = EnclaveKmsClient.kmsClient(forwarder.httpEndpoint(), System.getenv("AWS_REGION"),
-            System.getenv("AWS_ACCESS_KEY_ID"), System.getenv("AWS_SECRET_ACCESS_KEY"));
+        KmsClient client =
+            EnclaveKmsClient.kmsClient(
+                forwarder.httpEndpoint(),
+                System.getenv("AWS_REGION"),
+                System.getenv("AWS_ACCESS_KEY_ID"),
+                System.getenv("AWS_SECRET_ACCESS_KEY"));
         EnclaveKmsClient kms = EnclaveKmsClient.builder().nsm(nsm).kmsClient(client).build()) {
       return kms.decrypt(ciphertext);
     }
@@ -159,8 +188,15 @@ public final class ProbeEnclave {
   private static String memory() throws IOException {
     Path v1 = Path.of("/sys/fs/cgroup/memory/memory.limit_in_bytes");
     Path v2 = Path.of("/sys/fs/cgroup/memory.max");
-    String limit = Files.exists(v1) ? Files.readString(v1).strip() : Files.exists(v2) ? Files.readString(v2).strip() : "unknown";
-    return "limit=" + limit + " maxHeap=" + Runtime.getRuntime().maxMemory() + " cpus="
+    String limit =
+        Files.exists(v1)
+            ? Files.readString(v1).strip()
+            : Files.exists(v2) ? Files.readString(v2).strip() : "unknown";
+    return "limit="
+        + limit
+        + " maxHeap="
+        + Runtime.getRuntime().maxMemory()
+        + " cpus="
         + Runtime.getRuntime().availableProcessors();
   }
 

@@ -11,11 +11,11 @@ import java.util.Base64;
 import java.util.HexFormat;
 
 /**
- * A parent-side client of the probe enclave for a parent that is itself a container (the emulator in
- * a container, its hybrid vsock directory a shared volume): connects to the enclave at {@code (cid,
- * }{@value ProbeEnclave#PORT}{@code )} through {@code $NITRO_VSOCK_DIR}, retrying for up to 60 s while
- * the enclave starts, asks for an attestation document for a nonce and prints {@code ATTESTATION
- * <base64>}. Arguments: the enclave CID and the nonce in hex.
+ * A parent-side client of the probe enclave for a parent that is itself a container (the emulator
+ * in a container, its hybrid vsock directory a shared volume): connects to the enclave at {@code
+ * (cid, }{@value ProbeEnclave#PORT}{@code )} through {@code $NITRO_VSOCK_DIR}, retrying for up to
+ * 60 s while the enclave starts, asks for an attestation document for a nonce and prints {@code
+ * ATTESTATION <base64>}. Arguments: the enclave CID and the nonce in hex.
  */
 public final class ProbeParent {
 
@@ -28,7 +28,8 @@ public final class ProbeParent {
     long cid = Long.parseLong(args[0]);
     byte[] nonce = HexFormat.of().parseHex(args[1]);
     Path directory = Path.of(System.getenv(HybridVsockTransport.DIRECTORY_ENVIRONMENT_VARIABLE));
-    try (HybridVsockTransport parent = HybridVsockTransport.parent(directory, HybridVsockTransport.DEFAULT_BASE_NAME, cid)) {
+    try (HybridVsockTransport parent =
+        HybridVsockTransport.parent(directory, HybridVsockTransport.DEFAULT_BASE_NAME, cid)) {
       long deadline = System.currentTimeMillis() + RETRY_MILLIS;
       while (true) {
         try (VsockConnection connection = parent.connect(VsockAddress.of(cid, ProbeEnclave.PORT))) {

@@ -16,8 +16,8 @@ import java.util.Objects;
 import java.util.function.Predicate;
 
 /**
- * The real vsock transport: Linux {@code AF_VSOCK} stream sockets through libc (JNA), for use inside
- * an enclave and on its parent instance.
+ * The real vsock transport: Linux {@code AF_VSOCK} stream sockets through libc (JNA), for use
+ * inside an enclave and on its parent instance.
  *
  * <p>{@link #open()} fails with {@link VsockUnavailableException} on other operating systems and on
  * Linux machines without {@code /dev/vsock}; use {@link VsockNetwork} (nitro.mode=emulated) there.
@@ -36,8 +36,8 @@ public final class AfVsockTransport implements VsockTransport {
   /**
    * The AF_VSOCK transport of this machine.
    *
-   * @throws VsockUnavailableException saying why if this is not Linux, there is no {@code /dev/vsock},
-   *     or the kernel refuses AF_VSOCK sockets
+   * @throws VsockUnavailableException saying why if this is not Linux, there is no {@code
+   *     /dev/vsock}, or the kernel refuses AF_VSOCK sockets
    */
   public static AfVsockTransport open() throws VsockUnavailableException {
     return open(System.getProperty("os.name", ""), Files::exists, VsockSyscalls::libc);
@@ -53,17 +53,24 @@ public final class AfVsockTransport implements VsockTransport {
     }
   }
 
-  /** The seam {@link #open()} uses: the OS name, a file-existence check and the syscalls to probe with. */
+  /**
+   * The seam {@link #open()} uses: the OS name, a file-existence check and the syscalls to probe
+   * with.
+   */
   static AfVsockTransport open(String osName, Predicate<Path> exists, SyscallsSupplier syscalls)
       throws VsockUnavailableException {
     if (!osName.toLowerCase(Locale.ROOT).startsWith("linux")) {
-      throw new VsockUnavailableException("AF_VSOCK sockets need Linux, but this is " + osName
-          + "; use the emulated transport (nitro.mode=emulated, VsockNetwork)");
+      throw new VsockUnavailableException(
+          "AF_VSOCK sockets need Linux, but this is "
+              + osName
+              + "; use the emulated transport (nitro.mode=emulated, VsockNetwork)");
     }
     if (!exists.test(NitroMode.VSOCK_DEVICE)) {
-      throw new VsockUnavailableException("AF_VSOCK is not available: " + NitroMode.VSOCK_DEVICE
-          + " does not exist (no vsock driver); run inside an enclave or a VM with virtio-vsock, "
-          + "or use the emulated transport (nitro.mode=emulated, VsockNetwork)");
+      throw new VsockUnavailableException(
+          "AF_VSOCK is not available: "
+              + NitroMode.VSOCK_DEVICE
+              + " does not exist (no vsock driver); run inside an enclave or a VM with virtio-vsock, "
+              + "or use the emulated transport (nitro.mode=emulated, VsockNetwork)");
     }
     VsockSyscalls sys;
     try {
@@ -73,7 +80,8 @@ public final class AfVsockTransport implements VsockTransport {
     } catch (IOException e) {
       throw new VsockUnavailableException("AF_VSOCK is not available: " + e.getMessage(), e);
     } catch (LinkageError e) {
-      throw new VsockUnavailableException("AF_VSOCK is not available: cannot load libc through JNA", e);
+      throw new VsockUnavailableException(
+          "AF_VSOCK is not available: cannot load libc through JNA", e);
     }
     return new AfVsockTransport(sys);
   }
@@ -93,8 +101,11 @@ public final class AfVsockTransport implements VsockTransport {
       try {
         if (!timeout.isZero()) {
           byte[] timeval = LinuxStructs.timeval(timeout, Native.LONG_SIZE, ByteOrder.nativeOrder());
-          check(sys.setsockopt(fd, LinuxStructs.AF_VSOCK, VsockSyscalls.SO_VM_SOCKETS_CONNECT_TIMEOUT, timeval),
-              "setsockopt(SO_VM_SOCKETS_CONNECT_TIMEOUT)", address);
+          check(
+              sys.setsockopt(
+                  fd, LinuxStructs.AF_VSOCK, VsockSyscalls.SO_VM_SOCKETS_CONNECT_TIMEOUT, timeval),
+              "setsockopt(SO_VM_SOCKETS_CONNECT_TIMEOUT)",
+              address);
         }
         check(sys.connect(fd, LinuxStructs.sockaddrVm(address)), "connect", address);
       } finally {

@@ -25,29 +25,36 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Crash-safe file replacement and bounded reads that never follow a symbolic link at the file itself.
+ * Crash-safe file replacement and bounded reads that never follow a symbolic link at the file
+ * itself.
  *
- * <p>{@link #write(Path, byte[])} writes a temporary file in the target's directory, fsyncs it, renames
- * it over the target atomically and fsyncs the directory: after a crash the target holds either the
- * old or the new content, and once the call returns the new content survives a power loss. Files get
- * mode {@code 0600} (owner read/write) unless the caller names other permissions; the mode is set
- * exactly, whatever the umask. A symbolic link (or anything but a regular file) at the target is
- * refused, never written through, and the temporary file is created with {@code O_EXCL|O_NOFOLLOW}
- * under a fresh random name, so a leftover from a crashed write or a planted link never interferes.
- * Symbolic links in the directory path (e.g. macOS's {@code /tmp}) are resolved once, before writing,
- * and the directory they lead to must exist. On file systems without POSIX permissions (Windows) the
- * permissions and the directory fsync are skipped.
+ * <p>{@link #write(Path, byte[])} writes a temporary file in the target's directory, fsyncs it,
+ * renames it over the target atomically and fsyncs the directory: after a crash the target holds
+ * either the old or the new content, and once the call returns the new content survives a power
+ * loss. Files get mode {@code 0600} (owner read/write) unless the caller names other permissions;
+ * the mode is set exactly, whatever the umask. A symbolic link (or anything but a regular file) at
+ * the target is refused, never written through, and the temporary file is created with {@code
+ * O_EXCL|O_NOFOLLOW} under a fresh random name, so a leftover from a crashed write or a planted
+ * link never interferes. Symbolic links in the directory path (e.g. macOS's {@code /tmp}) are
+ * resolved once, before writing, and the directory they lead to must exist. On file systems without
+ * POSIX permissions (Windows) the permissions and the directory fsync are skipped.
  */
 public final class AtomicFiles {
 
   /** {@code rw-------}: the default, for anything that may hold a secret. */
-  public static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+  public static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rw-------");
 
   /** {@code rw-r--r--}: for files other users and tools are meant to read, e.g. certificates. */
-  public static final Set<PosixFilePermission> WORLD_READABLE = PosixFilePermissions.fromString("rw-r--r--");
+  public static final Set<PosixFilePermission> WORLD_READABLE =
+      PosixFilePermissions.fromString("rw-r--r--");
 
-  /** {@code rwx------}: the mode {@link #createPrivateDirectories(Path)} gives the directories it creates. */
-  public static final Set<PosixFilePermission> PRIVATE_DIRECTORY = PosixFilePermissions.fromString("rwx------");
+  /**
+   * {@code rwx------}: the mode {@link #createPrivateDirectories(Path)} gives the directories it
+   * creates.
+   */
+  public static final Set<PosixFilePermission> PRIVATE_DIRECTORY =
+      PosixFilePermissions.fromString("rwx------");
 
   /** Every temporary file this class creates ends with this; see {@link #isTemporaryFile(Path)}. */
   public static final String TEMPORARY_SUFFIX = ".atomic-tmp";
@@ -81,18 +88,21 @@ public final class AtomicFiles {
   public static void write(Path target, byte[] content, Set<PosixFilePermission> permissions)
       throws IOException {
     Objects.requireNonNull(content, "content");
-    write(target, permissions, channel -> {
-      ByteBuffer buffer = ByteBuffer.wrap(content);
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
-      }
-    });
+    write(
+        target,
+        permissions,
+        channel -> {
+          ByteBuffer buffer = ByteBuffer.wrap(content);
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
+        });
   }
 
   /**
    * As {@link #write(Path, byte[], Set)}, for content too large to hold in memory: {@code content}
-   * writes the new file through the channel it is given (positioned writes are fine); the channel is
-   * then fsynced and the file renamed over the target.
+   * writes the new file through the channel it is given (positioned writes are fine); the channel
+   * is then fsynced and the file renamed over the target.
    */
   public static void write(Path target, Set<PosixFilePermission> permissions, ContentWriter content)
       throws IOException {
@@ -104,17 +114,21 @@ public final class AtomicFiles {
     Path temporary = directory.resolve(temporaryName(file));
     boolean posix = isPosix(directory);
     try {
-      try (FileChannel channel = FileChannel.open(temporary, createOptions(), creationAttributes(posix))) {
+      try (FileChannel channel =
+          FileChannel.open(temporary, createOptions(), creationAttributes(posix))) {
         if (posix) {
           // Exact mode regardless of umask; the view opens the file O_NOFOLLOW.
-          Files.getFileAttributeView(temporary, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+          Files.getFileAttributeView(
+                  temporary, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
               .setPermissions(permissions);
         }
         content.writeTo(channel);
         channel.force(true);
       }
-      // rename(2) replaces a link planted at the target since the check above; it never follows one.
-      Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      // rename(2) replaces a link planted at the target since the check above; it never follows
+      // one.
+      Files.move(
+          temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException | RuntimeException e) {
       try {
         Files.deleteIfExists(temporary);
@@ -145,22 +159,26 @@ public final class AtomicFiles {
    * Reads a whole regular file of at most {@code maxBytes} bytes, refusing a symbolic link.
    *
    * @throws NoSuchFileException if there is no file
-   * @throws FileSystemException if it is a symbolic link, not a regular file, or larger than {@code maxBytes}
+   * @throws FileSystemException if it is a symbolic link, not a regular file, or larger than {@code
+   *     maxBytes}
    */
   public static byte[] read(Path file, int maxBytes) throws IOException {
     if (maxBytes < 0 || maxBytes == Integer.MAX_VALUE) {
       throw new IllegalArgumentException("maxBytes must be in 0..2147483646, was " + maxBytes);
     }
-    // Checked before opening: opening a FIFO would block. O_NOFOLLOW then refuses a link planted since.
+    // Checked before opening: opening a FIFO would block. O_NOFOLLOW then refuses a link planted
+    // since.
     refuseUnlessRegularOrAbsent(file);
     byte[] bytes;
-    try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+    try (InputStream in =
+        Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       bytes = in.readNBytes(maxBytes + 1);
     } catch (FileSystemException e) {
       if (e instanceof NoSuchFileException || !Files.isSymbolicLink(file)) {
         throw e;
       }
-      throw new FileSystemException(file.toString(), null, "is a symbolic link; refusing to follow it");
+      throw new FileSystemException(
+          file.toString(), null, "is a symbolic link; refusing to follow it");
     }
     if (bytes.length > maxBytes) {
       throw new FileSystemException(file.toString(), null, "is larger than " + maxBytes + " bytes");
@@ -174,8 +192,8 @@ public final class AtomicFiles {
   }
 
   /**
-   * Creates {@code directory} and any missing parents with mode {@code 0700}; an existing directory is
-   * left as it is.
+   * Creates {@code directory} and any missing parents with mode {@code 0700}; an existing directory
+   * is left as it is.
    *
    * @throws FileSystemException if something other than a directory is in the way
    */
@@ -190,10 +208,14 @@ public final class AtomicFiles {
     }
   }
 
-  /** Whether {@code file} is a temporary file of this class, e.g. left over from a crashed write. */
+  /**
+   * Whether {@code file} is a temporary file of this class, e.g. left over from a crashed write.
+   */
   public static boolean isTemporaryFile(Path file) {
     Path name = file.getFileName();
-    return name != null && name.toString().startsWith(".") && name.toString().endsWith(TEMPORARY_SUFFIX);
+    return name != null
+        && name.toString().startsWith(".")
+        && name.toString().endsWith(TEMPORARY_SUFFIX);
   }
 
   /** Writes a new file's content for {@link #write(Path, Set, ContentWriter)}. */
@@ -230,7 +252,8 @@ public final class AtomicFiles {
       return;
     }
     if (attributes.isSymbolicLink()) {
-      throw new FileSystemException(file.toString(), null, "is a symbolic link; refusing to follow it");
+      throw new FileSystemException(
+          file.toString(), null, "is a symbolic link; refusing to follow it");
     }
     if (!attributes.isRegularFile()) {
       throw new FileSystemException(file.toString(), null, "is not a regular file");
@@ -248,12 +271,15 @@ public final class AtomicFiles {
   }
 
   private static Set<OpenOption> createOptions() {
-    return Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+    return Set.of(
+        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
   }
 
   private static FileAttribute<?>[] creationAttributes(boolean posix) {
     // Created owner-only, so the content is never readable by others before the mode is set.
-    return posix ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY)} : new FileAttribute<?>[0];
+    return posix
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY)}
+        : new FileAttribute<?>[0];
   }
 
   private static boolean isPosix(Path path) {

@@ -16,8 +16,8 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * The payload of an NSM attestation document: the nine fields, in the order and with the types
- * real hardware uses, and their exact CBOR encoding.
+ * The payload of an NSM attestation document: the nine fields, in the order and with the types real
+ * hardware uses, and their exact CBOR encoding.
  *
  * <p>Byte arrays are copied in and out, so an instance is immutable.
  *
@@ -109,7 +109,8 @@ public record AttestationDocument(
 
   /**
    * Encodes the payload exactly as the NSM does: fixed key order, shortest heads, definite inner
-   * containers, null for absent optionals, outer map definite ({@code A9}) or indefinite ({@code BF..FF}).
+   * containers, null for absent optionals, outer map definite ({@code A9}) or indefinite ({@code
+   * BF..FF}).
    */
   public byte[] encodePayload(PayloadEncoding encoding) {
     int size = 512 + certificate.length + pcrs.size() * 52;
@@ -141,20 +142,24 @@ public record AttestationDocument(
 
   /** Which outer-map form an encoded payload uses, from its first byte. */
   public static PayloadEncoding encodingOf(byte[] payload) {
-    return payload.length > 0 && (payload[0] & 0xFF) == 0xBF ? PayloadEncoding.INDEFINITE : PayloadEncoding.DEFINITE;
+    return payload.length > 0 && (payload[0] & 0xFF) == 0xBF
+        ? PayloadEncoding.INDEFINITE
+        : PayloadEncoding.DEFINITE;
   }
 
   /**
    * Decodes a payload and checks each field's type and size as AWS's validation rules say.
    *
-   * @throws AttestationException with {@link Reason#MALFORMED_PAYLOAD} or {@link Reason#INVALID_FIELD}
+   * @throws AttestationException with {@link Reason#MALFORMED_PAYLOAD} or {@link
+   *     Reason#INVALID_FIELD}
    */
   public static AttestationDocument decodePayload(byte[] payload) {
     JsonNode map;
     try {
       map = Cbor.read(payload);
     } catch (IOException | RuntimeException e) {
-      throw new AttestationException(Reason.MALFORMED_PAYLOAD, "payload is not CBOR: " + e.getMessage(), e);
+      throw new AttestationException(
+          Reason.MALFORMED_PAYLOAD, "payload is not CBOR: " + e.getMessage(), e);
     }
     if (!map.isObject()) {
       throw new AttestationException(Reason.MALFORMED_PAYLOAD, "payload must be a CBOR map");
@@ -253,7 +258,8 @@ public record AttestationDocument(
       throw invalid(what + " is unreadable");
     }
     if (b.length < min || b.length > max) {
-      throw invalid(what + " must be " + (min == max ? min : min + ".." + max) + " bytes, got " + b.length);
+      throw invalid(
+          what + " must be " + (min == max ? min : min + ".." + max) + " bytes, got " + b.length);
     }
     return b;
   }
@@ -275,7 +281,8 @@ public record AttestationDocument(
     if (!(o instanceof AttestationDocument d)) {
       return false;
     }
-    return java.util.Arrays.equals(encodePayload(PayloadEncoding.DEFINITE), d.encodePayload(PayloadEncoding.DEFINITE));
+    return java.util.Arrays.equals(
+        encodePayload(PayloadEncoding.DEFINITE), d.encodePayload(PayloadEncoding.DEFINITE));
   }
 
   @Override

@@ -2,7 +2,10 @@ package dev.nitroemu.enclave;
 
 import java.util.Objects;
 
-/** Thrown when an attestation document is malformed or fails verification; {@link #reason()} says which check. */
+/**
+ * Thrown when an attestation document is malformed or fails verification; {@link #reason()} says
+ * which check.
+ */
 public class AttestationException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
@@ -12,15 +15,22 @@ public class AttestationException extends RuntimeException {
     TOO_LARGE,
     /** Not a COSE_Sign1 structure: not CBOR, wrong array shape or element types. */
     MALFORMED_COSE,
-    /** The protected header is not {@code {1: -35}} (ES384), or the unprotected header is unusable. */
+    /**
+     * The protected header is not {@code {1: -35}} (ES384), or the unprotected header is unusable.
+     */
     UNSUPPORTED_ALGORITHM,
     /** The payload is not a CBOR map of the expected fields. */
     MALFORMED_PAYLOAD,
-    /** A payload field has the wrong type, size or value (e.g. a 47-byte PCR, digest not SHA384). */
+    /**
+     * A payload field has the wrong type, size or value (e.g. a 47-byte PCR, digest not SHA384).
+     */
     INVALID_FIELD,
     /** The COSE signature does not verify with the leaf certificate's key. */
     BAD_SIGNATURE,
-    /** A certificate cannot be parsed or breaks the profile (key type, basic constraints, key usage). */
+    /**
+     * A certificate cannot be parsed or breaks the profile (key type, basic constraints, key
+     * usage).
+     */
     INVALID_CERTIFICATE,
     /** The chain does not lead from the leaf through the cabundle to a trusted root. */
     UNTRUSTED_CHAIN,

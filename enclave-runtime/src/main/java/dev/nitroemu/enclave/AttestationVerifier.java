@@ -27,13 +27,14 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Verifies NSM attestation documents (COSE_Sign1, ES384) against pinned trust anchors: the AWS Nitro
- * Enclaves root for real documents, an emulator root for emulated ones, through one code path.
+ * Verifies NSM attestation documents (COSE_Sign1, ES384) against pinned trust anchors: the AWS
+ * Nitro Enclaves root for real documents, an emulator root for emulated ones, through one code
+ * path.
  *
  * <p>Steps, each failing with its own {@link Reason}: size bound, COSE envelope and ES384 header,
  * payload fields, certificate profile, chain {@code leaf -> cabundle[N..1] -> trust anchor} (the
- * anchor is the configured root; {@code cabundle[0]} must match it), validity of every certificate at
- * the verification time, the document signature, and the nonce if one is expected.
+ * anchor is the configured root; {@code cabundle[0]} must match it), validity of every certificate
+ * at the verification time, the document signature, and the nonce if one is expected.
  *
  * <p>Validated chains are cached (keyed by the SHA-256 of leaf, cabundle and anchor, and used only
  * inside their common validity window), so verifying further documents from the same enclave costs
@@ -41,7 +42,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class AttestationVerifier {
   /** SHA-256 of the DER of the AWS Nitro Enclaves Root-G1 certificate, as AWS publishes it. */
-  public static final String AWS_ROOT_SHA256 = "641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b";
+  public static final String AWS_ROOT_SHA256 =
+      "641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b";
 
   static final String AWS_ROOT_RESOURCE = "AWS_NitroEnclaves_Root-G1.pem";
 
@@ -100,7 +102,8 @@ public final class AttestationVerifier {
     Objects.requireNonNull(options, "options");
     if (document.length > Nsm.MAX_RESPONSE_SIZE) {
       throw new AttestationException(
-          Reason.TOO_LARGE, "document has " + document.length + " bytes, limit " + Nsm.MAX_RESPONSE_SIZE);
+          Reason.TOO_LARGE,
+          "document has " + document.length + " bytes, limit " + Nsm.MAX_RESPONSE_SIZE);
     }
     CoseSign1 cose = CoseSign1.decode(document);
     byte[] payload = cose.payload();
@@ -114,11 +117,17 @@ public final class AttestationVerifier {
       if (nonce == null || !MessageDigest.isEqual(expectedNonce, nonce)) {
         throw new AttestationException(
             Reason.NONCE_MISMATCH,
-            nonce == null ? "document carries no nonce" : "document nonce differs from the expected nonce");
+            nonce == null
+                ? "document carries no nonce"
+                : "document nonce differs from the expected nonce");
       }
     }
     return new VerifiedAttestation(
-        decoded, chain.certificates(), chain.anchor(), AttestationDocument.encodingOf(payload), time);
+        decoded,
+        chain.certificates(),
+        chain.anchor(),
+        AttestationDocument.encodingOf(payload),
+        time);
   }
 
   private ValidatedChain chainFor(AttestationDocument document, Instant time) {
@@ -173,8 +182,8 @@ public final class AttestationVerifier {
   /**
    * The AWS Nitro Enclaves Root-G1 certificate bundled with this library.
    *
-   * @throws IllegalStateException if the bundled file is missing or its DER SHA-256 is not
-   *     {@link #AWS_ROOT_SHA256}
+   * @throws IllegalStateException if the bundled file is missing or its DER SHA-256 is not {@link
+   *     #AWS_ROOT_SHA256}
    */
   public static X509Certificate awsRoot() {
     X509Certificate root = awsRoot;
@@ -198,14 +207,19 @@ public final class AttestationVerifier {
     try {
       certificate =
           (X509Certificate)
-              CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pemOrDer));
+              CertificateFactory.getInstance("X.509")
+                  .generateCertificate(new ByteArrayInputStream(pemOrDer));
     } catch (CertificateException | ClassCastException e) {
       throw new IllegalStateException("pinned root certificate cannot be parsed", e);
     }
     String actual = CertificateCache.sha256Hex(ChainValidator.der(certificate));
     if (!actual.equalsIgnoreCase(sha256Hex)) {
       throw new IllegalStateException(
-          "pinned root certificate has SHA-256 " + actual + ", expected " + sha256Hex + "; refusing to trust it");
+          "pinned root certificate has SHA-256 "
+              + actual
+              + ", expected "
+              + sha256Hex
+              + "; refusing to trust it");
     }
     return certificate;
   }
@@ -262,7 +276,9 @@ public final class AttestationVerifier {
       return this;
     }
 
-    /** The provider that checks the ES384 signature (default: {@link CryptoProviders#configured()}). */
+    /**
+     * The provider that checks the ES384 signature (default: {@link CryptoProviders#configured()}).
+     */
     public Builder crypto(CryptoProviders crypto) {
       this.crypto = Objects.requireNonNull(crypto, "crypto");
       return this;
@@ -275,7 +291,8 @@ public final class AttestationVerifier {
      */
     public AttestationVerifier build() {
       if (anchors.isEmpty()) {
-        throw new IllegalStateException("no trust anchor: call trustAnchor(root) or trustAwsRoot() first");
+        throw new IllegalStateException(
+            "no trust anchor: call trustAnchor(root) or trustAwsRoot() first");
       }
       return new AttestationVerifier(this);
     }

@@ -25,15 +25,19 @@ public record AwsRegion(String name) {
 
   private static final Pattern NAME = Pattern.compile("[a-z]{2,4}(-[a-z]+){1,3}-[1-9][0-9]?");
 
-  /** The partitions other than {@code aws}, by region-name prefix, as in the SDK's endpoint metadata. */
-  private static final List<Map.Entry<String, String>> PARTITIONS_BY_PREFIX = List.of(
-      Map.entry("cn-", "aws-cn"),
-      Map.entry("us-gov-", "aws-us-gov"),
-      Map.entry("us-iso-", "aws-iso"),
-      Map.entry("us-isob-", "aws-iso-b"),
-      Map.entry("eu-isoe-", "aws-iso-e"),
-      Map.entry("us-isof-", "aws-iso-f"),
-      Map.entry("eusc-", "aws-eusc"));
+  /**
+   * The partitions other than {@code aws}, by region-name prefix, as in the SDK's endpoint
+   * metadata.
+   */
+  private static final List<Map.Entry<String, String>> PARTITIONS_BY_PREFIX =
+      List.of(
+          Map.entry("cn-", "aws-cn"),
+          Map.entry("us-gov-", "aws-us-gov"),
+          Map.entry("us-iso-", "aws-iso"),
+          Map.entry("us-isob-", "aws-iso-b"),
+          Map.entry("eu-isoe-", "aws-iso-e"),
+          Map.entry("us-isof-", "aws-iso-f"),
+          Map.entry("eusc-", "aws-eusc"));
 
   /**
    * Checks the name.
@@ -43,8 +47,10 @@ public record AwsRegion(String name) {
   public AwsRegion {
     Objects.requireNonNull(name, "region");
     if (!isValid(name)) {
-      throw new IllegalArgumentException("region must be an AWS region name such as us-east-1, was '"
-          + (name.length() > 64 ? name.substring(0, 64) + "..." : name) + "'");
+      throw new IllegalArgumentException(
+          "region must be an AWS region name such as us-east-1, was '"
+              + (name.length() > 64 ? name.substring(0, 64) + "..." : name)
+              + "'");
     }
   }
 

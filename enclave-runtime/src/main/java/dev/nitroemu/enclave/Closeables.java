@@ -6,9 +6,9 @@ public final class Closeables {
   private Closeables() {}
 
   /**
-   * Closes {@code resource}, ignoring null and swallowing whatever {@code close()} throws: for tearing
-   * down after a failure that is already being reported, or on the way out. An interrupt that
-   * {@code close()} reports as {@link InterruptedException} is restored on the current thread.
+   * Closes {@code resource}, ignoring null and swallowing whatever {@code close()} throws: for
+   * tearing down after a failure that is already being reported, or on the way out. An interrupt
+   * that {@code close()} reports as {@link InterruptedException} is restored on the current thread.
    */
   public static void closeQuietly(AutoCloseable resource) {
     if (resource == null) {
@@ -24,8 +24,9 @@ public final class Closeables {
   }
 
   /**
-   * Closes {@code resource} after {@code failure}, attaching anything {@code close()} throws to it as
-   * a suppressed exception (as try-with-resources does), and returns {@code failure} for rethrowing.
+   * Closes {@code resource} after {@code failure}, attaching anything {@code close()} throws to it
+   * as a suppressed exception (as try-with-resources does), and returns {@code failure} for
+   * rethrowing.
    */
   public static <T extends Throwable> T closeAfter(AutoCloseable resource, T failure) {
     if (resource == null) {

@@ -39,10 +39,10 @@ import org.bouncycastle.operator.jcajce.JceAsymmetricKeyWrapper;
  *
  * <p>The profile: EnvelopedData version 2, one KeyTransRecipientInfo version 2 whose rid is the
  * {@code [0]} subjectKeyIdentifier = SHA-256 of the recipient's DER SubjectPublicKeyInfo (how KMS
- * derives it is undocumented, and the Nitro SDK skips it), OAEP parameters with NULL hash parameters
- * and the default pSource, AES-256-CBC with a 16-byte IV, the content as {@code [0]} constructed
- * wrapping one OCTET STRING. The outer ContentInfo, {@code [0] EXPLICIT}, EnvelopedData and
- * EncryptedContentInfo use indefinite lengths, which the Nitro C SDK's parser requires.
+ * derives it is undocumented, and the Nitro SDK skips it), OAEP parameters with NULL hash
+ * parameters and the default pSource, AES-256-CBC with a 16-byte IV, the content as {@code [0]}
+ * constructed wrapping one OCTET STRING. The outer ContentInfo, {@code [0] EXPLICIT}, EnvelopedData
+ * and EncryptedContentInfo use indefinite lengths, which the Nitro C SDK's parser requires.
  */
 public final class CmsEnvelope {
 
@@ -55,13 +55,16 @@ public final class CmsEnvelope {
   private static final AlgorithmIdentifier SHA256 =
       new AlgorithmIdentifier(NISTObjectIdentifiers.id_sha256, DERNull.INSTANCE);
 
-  /** id-RSAES-OAEP with hashFunc sha256, maskGenFunc mgf1(sha256), pSourceFunc default (so omitted). */
-  public static final AlgorithmIdentifier RSAES_OAEP_SHA256 = new AlgorithmIdentifier(
-      PKCSObjectIdentifiers.id_RSAES_OAEP,
-      new RSAESOAEPparams(
-          SHA256,
-          new AlgorithmIdentifier(PKCSObjectIdentifiers.id_mgf1, SHA256),
-          RSAESOAEPparams.DEFAULT_P_SOURCE_ALGORITHM));
+  /**
+   * id-RSAES-OAEP with hashFunc sha256, maskGenFunc mgf1(sha256), pSourceFunc default (so omitted).
+   */
+  public static final AlgorithmIdentifier RSAES_OAEP_SHA256 =
+      new AlgorithmIdentifier(
+          PKCSObjectIdentifiers.id_RSAES_OAEP,
+          new RSAESOAEPparams(
+              SHA256,
+              new AlgorithmIdentifier(PKCSObjectIdentifiers.id_mgf1, SHA256),
+              RSAESOAEPparams.DEFAULT_P_SOURCE_ALGORITHM));
 
   private CmsEnvelope() {}
 
@@ -78,7 +81,8 @@ public final class CmsEnvelope {
     Objects.requireNonNull(recipient, "recipient");
     Objects.requireNonNull(random, "random");
     if (plaintext.length > MAX_PLAINTEXT_SIZE) {
-      throw new IllegalArgumentException("plaintext has " + plaintext.length + " bytes, limit " + MAX_PLAINTEXT_SIZE);
+      throw new IllegalArgumentException(
+          "plaintext has " + plaintext.length + " bytes, limit " + MAX_PLAINTEXT_SIZE);
     }
     try {
       // Same as JceKeyTransRecipientInfoGenerator(ski, RSAES_OAEP_SHA256, recipient), but the OAEP
@@ -86,10 +90,14 @@ public final class CmsEnvelope {
       JceAsymmetricKeyWrapper wrapper =
           new JceAsymmetricKeyWrapper(RSAES_OAEP_SHA256, recipient).setSecureRandom(random);
       CMSEnvelopedDataGenerator generator = new CMSEnvelopedDataGenerator();
-      generator.addRecipientInfoGenerator(new JceKeyTransRecipientInfoGenerator(subjectKeyId(recipient), wrapper));
-      CMSEnvelopedData envelope = generator.generate(
-          new CMSProcessableByteArray(plaintext),
-          new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_CBC).setSecureRandom(random).build());
+      generator.addRecipientInfoGenerator(
+          new JceKeyTransRecipientInfoGenerator(subjectKeyId(recipient), wrapper));
+      CMSEnvelopedData envelope =
+          generator.generate(
+              new CMSProcessableByteArray(plaintext),
+              new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_CBC)
+                  .setSecureRandom(random)
+                  .build());
       return envelope.getEncoded();
     } catch (CMSException | IOException e) {
       throw new IllegalStateException("cannot build CMS EnvelopedData: " + e.getMessage(), e);
@@ -101,15 +109,16 @@ public final class CmsEnvelope {
    * KeyTransRecipientInfo with RSAES-OAEP SHA-256/MGF1-SHA-256 and AES-256-CBC content (what the
    * Nitro C SDK accepts).
    *
-   * @throws IllegalArgumentException if the bytes are not such an envelope, are larger than
-   *     {@link #MAX_ENVELOPE_SIZE}, or do not decrypt with {@code key}; the message never contains
-   *     key or content bytes
+   * @throws IllegalArgumentException if the bytes are not such an envelope, are larger than {@link
+   *     #MAX_ENVELOPE_SIZE}, or do not decrypt with {@code key}; the message never contains key or
+   *     content bytes
    */
   public static byte[] open(byte[] cms, PrivateKey key) {
     Objects.requireNonNull(cms, "cms");
     Objects.requireNonNull(key, "key");
     if (cms.length > MAX_ENVELOPE_SIZE) {
-      throw new IllegalArgumentException("envelope has " + cms.length + " bytes, limit " + MAX_ENVELOPE_SIZE);
+      throw new IllegalArgumentException(
+          "envelope has " + cms.length + " bytes, limit " + MAX_ENVELOPE_SIZE);
     }
     CMSEnvelopedData envelope;
     try {
@@ -118,11 +127,14 @@ public final class CmsEnvelope {
       throw new IllegalArgumentException("not a CMS EnvelopedData ContentInfo", e);
     }
     if (!CMSAlgorithm.AES256_CBC.equals(envelope.getContentEncryptionAlgorithm().getAlgorithm())) {
-      throw new IllegalArgumentException("content encryption is "
-          + envelope.getContentEncryptionAlgorithm().getAlgorithm() + ", expected aes256-CBC");
+      throw new IllegalArgumentException(
+          "content encryption is "
+              + envelope.getContentEncryptionAlgorithm().getAlgorithm()
+              + ", expected aes256-CBC");
     }
     Collection<RecipientInformation> recipients = envelope.getRecipientInfos().getRecipients();
-    if (recipients.size() != 1 || !(recipients.iterator().next() instanceof KeyTransRecipientInformation)) {
+    if (recipients.size() != 1
+        || !(recipients.iterator().next() instanceof KeyTransRecipientInformation)) {
       throw new IllegalArgumentException("envelope must have exactly one KeyTransRecipientInfo");
     }
     RecipientInformation recipient = recipients.iterator().next();
@@ -145,33 +157,38 @@ public final class CmsEnvelope {
 
   private static void checkOaepSha256(AlgorithmIdentifier algorithm) {
     if (!PKCSObjectIdentifiers.id_RSAES_OAEP.equals(algorithm.getAlgorithm())) {
-      throw new IllegalArgumentException("key encryption is " + algorithm.getAlgorithm() + ", expected id-RSAES-OAEP");
+      throw new IllegalArgumentException(
+          "key encryption is " + algorithm.getAlgorithm() + ", expected id-RSAES-OAEP");
     }
     boolean sha256;
     try {
       RSAESOAEPparams oaep = RSAESOAEPparams.getInstance(algorithm.getParameters());
-      sha256 = oaep != null
-          && NISTObjectIdentifiers.id_sha256.equals(oaep.getHashAlgorithm().getAlgorithm())
-          && PKCSObjectIdentifiers.id_mgf1.equals(oaep.getMaskGenAlgorithm().getAlgorithm())
-          && NISTObjectIdentifiers.id_sha256.equals(
-              AlgorithmIdentifier.getInstance(oaep.getMaskGenAlgorithm().getParameters()).getAlgorithm())
-          && RSAESOAEPparams.DEFAULT_P_SOURCE_ALGORITHM.equals(oaep.getPSourceAlgorithm());
+      sha256 =
+          oaep != null
+              && NISTObjectIdentifiers.id_sha256.equals(oaep.getHashAlgorithm().getAlgorithm())
+              && PKCSObjectIdentifiers.id_mgf1.equals(oaep.getMaskGenAlgorithm().getAlgorithm())
+              && NISTObjectIdentifiers.id_sha256.equals(
+                  AlgorithmIdentifier.getInstance(oaep.getMaskGenAlgorithm().getParameters())
+                      .getAlgorithm())
+              && RSAESOAEPparams.DEFAULT_P_SOURCE_ALGORITHM.equals(oaep.getPSourceAlgorithm());
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("malformed RSAES-OAEP parameters", e);
     }
     if (!sha256) {
-      throw new IllegalArgumentException("RSAES-OAEP parameters must be SHA-256 with MGF1-SHA-256 and an empty label");
+      throw new IllegalArgumentException(
+          "RSAES-OAEP parameters must be SHA-256 with MGF1-SHA-256 and an empty label");
     }
   }
 
   /**
-   * BouncyCastle's recipient, with the content key unwrapped by {@link CryptoProviders} when that is
-   * ACCP (BouncyCastle would ask ACCP for OAEP {@code AlgorithmParameters}, which it lacks); the
+   * BouncyCastle's recipient, with the content key unwrapped by {@link CryptoProviders} when that
+   * is ACCP (BouncyCastle would ask ACCP for OAEP {@code AlgorithmParameters}, which it lacks); the
    * OAEP parameters were checked to be SHA-256/MGF1-SHA-256 with an empty label before.
    */
   private static final class OaepSha256Recipient extends JceKeyTransEnvelopedRecipient {
     private static final OAEPParameterSpec OAEP_SHA256 =
-        new OAEPParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, PSource.PSpecified.DEFAULT);
+        new OAEPParameterSpec(
+            "SHA-256", "MGF1", MGF1ParameterSpec.SHA256, PSource.PSpecified.DEFAULT);
     private static final int AES256_KEY_BYTES = 32;
 
     private final PrivateKey key;
@@ -185,10 +202,13 @@ public final class CmsEnvelope {
 
     @Override
     protected Key extractSecretKey(
-        AlgorithmIdentifier keyEncryptionAlgorithm, AlgorithmIdentifier contentEncryptionAlgorithm, byte[] encryptedKey)
+        AlgorithmIdentifier keyEncryptionAlgorithm,
+        AlgorithmIdentifier contentEncryptionAlgorithm,
+        byte[] encryptedKey)
         throws CMSException {
       if (!crypto.isAccp()) {
-        return super.extractSecretKey(keyEncryptionAlgorithm, contentEncryptionAlgorithm, encryptedKey);
+        return super.extractSecretKey(
+            keyEncryptionAlgorithm, contentEncryptionAlgorithm, encryptedKey);
       }
       byte[] contentKey;
       try {
@@ -199,7 +219,8 @@ public final class CmsEnvelope {
         throw new CMSException("cannot unwrap the content key", e);
       }
       if (contentKey.length != AES256_KEY_BYTES) {
-        throw new CMSException("unwrapped content key has " + contentKey.length + " bytes, expected 32");
+        throw new CMSException(
+            "unwrapped content key has " + contentKey.length + " bytes, expected 32");
       }
       return new SecretKeySpec(contentKey, "AES");
     }

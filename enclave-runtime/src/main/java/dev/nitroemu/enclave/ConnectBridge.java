@@ -1,7 +1,5 @@
 package dev.nitroemu.enclave;
 
-import static dev.nitroemu.enclave.Closeables.closeQuietly;
-
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -20,18 +18,18 @@ import java.util.Objects;
  * Lets an HTTPS client inside an enclave reach one host through the parent's vsock-proxy: an HTTP
  * {@code CONNECT} proxy on 127.0.0.1 whose tunnels lead to a vsock address (CID 3, the proxy port).
  *
- * <p>Why CONNECT: the client (the AWS SDK with a proxy configured) then keeps the real host name for
- * TLS (SNI, certificate check) and SigV4 ({@code Host}), and needs no DNS inside the enclave; the
- * tunnel carries TLS end to end, and vsock-proxy on the parent forwards it to the host. Only
+ * <p>Why CONNECT: the client (the AWS SDK with a proxy configured) then keeps the real host name
+ * for TLS (SNI, certificate check) and SigV4 ({@code Host}), and needs no DNS inside the enclave;
+ * the tunnel carries TLS end to end, and vsock-proxy on the parent forwards it to the host. Only
  * {@code CONNECT <allowed host>:443} is accepted (403 otherwise, 400 for anything that is not a
  * CONNECT, 502 when the vsock side refuses); request heads are bounded to {@value #MAX_HEAD_BYTES}
  * bytes. This mirrors AWS's traffic-forwarder pattern without editing {@code /etc/hosts}.
  *
- * <p><b>Limits</b> ({@link ConnectionLimits}, default {@value ConnectionLimits#DEFAULT_MAX_CONNECTIONS}
- * tunnels, 60 s idle timeout): a client that sends no complete head within the idle timeout, or a
- * tunnel that moves no byte either way for it, is closed; when every tunnel is taken a new client
- * gets {@code 503 Service Unavailable} at once. The accept loop is {@link StreamServer}'s and the
- * tunnel's copying {@link StreamPump}'s.
+ * <p><b>Limits</b> ({@link ConnectionLimits}, default {@value
+ * ConnectionLimits#DEFAULT_MAX_CONNECTIONS} tunnels, 60 s idle timeout): a client that sends no
+ * complete head within the idle timeout, or a tunnel that moves no byte either way for it, is
+ * closed; when every tunnel is taken a new client gets {@code 503 Service Unavailable} at once. The
+ * accept loop is {@link StreamServer}'s and the tunnel's copying {@link StreamPump}'s.
  */
 public final class ConnectBridge implements Closeable {
 
@@ -47,34 +45,44 @@ public final class ConnectBridge implements Closeable {
   private final StreamPump pump;
   private final StreamServer<StreamConnection, InetSocketAddress> server;
 
-  private ConnectBridge(VsockTransport transport, VsockAddress target, String host, ConnectionLimits limits) {
+  private ConnectBridge(
+      VsockTransport transport, VsockAddress target, String host, ConnectionLimits limits) {
     this.transport = transport;
     this.target = target;
     this.allowedAuthority = host.toLowerCase(Locale.ROOT) + ":443";
-    this.pump = new StreamPump("nitro-connect-bridge", limits.maxConnections(), TUNNEL_BUFFER_SIZE, limits.idleTimeout());
-    this.server = StreamServer.builder("nitro-connect-bridge", ConnectBridge::listenOnLoopback, this::serve)
-        .limits(limits)
-        .refusal(client -> reply(client.outputStream(), "503 Service Unavailable"))
-        .build();
+    this.pump =
+        new StreamPump(
+            "nitro-connect-bridge",
+            limits.maxConnections(),
+            TUNNEL_BUFFER_SIZE,
+            limits.idleTimeout());
+    this.server =
+        StreamServer.builder("nitro-connect-bridge", ConnectBridge::listenOnLoopback, this::serve)
+            .limits(limits)
+            .refusal(client -> reply(client.outputStream(), "503 Service Unavailable"))
+            .build();
   }
 
   /**
-   * Starts a bridge on a free loopback port that tunnels {@code CONNECT host:443} to {@code target},
-   * with {@link ConnectionLimits#DEFAULT}.
+   * Starts a bridge on a free loopback port that tunnels {@code CONNECT host:443} to {@code
+   * target}, with {@link ConnectionLimits#DEFAULT}.
    *
    * @throws IOException if the loopback port cannot be opened
    */
-  public static ConnectBridge start(VsockTransport transport, VsockAddress target, String host) throws IOException {
+  public static ConnectBridge start(VsockTransport transport, VsockAddress target, String host)
+      throws IOException {
     return start(transport, target, host, ConnectionLimits.DEFAULT);
   }
 
   /**
-   * Starts a bridge on a free loopback port that tunnels {@code CONNECT host:443} to {@code target}.
+   * Starts a bridge on a free loopback port that tunnels {@code CONNECT host:443} to {@code
+   * target}.
    *
    * @param limits tunnels open at once, and how long a client or tunnel may stay silent
    * @throws IOException if the loopback port cannot be opened
    */
-  public static ConnectBridge start(VsockTransport transport, VsockAddress target, String host, ConnectionLimits limits)
+  public static ConnectBridge start(
+      VsockTransport transport, VsockAddress target, String host, ConnectionLimits limits)
       throws IOException {
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(target, "target");
@@ -105,7 +113,8 @@ public final class ConnectBridge implements Closeable {
     }
   }
 
-  private static StreamListener<StreamConnection, InetSocketAddress> listenOnLoopback() throws IOException {
+  private static StreamListener<StreamConnection, InetSocketAddress> listenOnLoopback()
+      throws IOException {
     return StreamListener.of(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
   }
 
@@ -138,21 +147,28 @@ public final class ConnectBridge implements Closeable {
     pump.join(client, upstream); // Closes both when the tunnel ends, either way.
   }
 
-  /** Null if {@code head} is a CONNECT to the allowed authority, else the status to refuse it with. */
+  /**
+   * Null if {@code head} is a CONNECT to the allowed authority, else the status to refuse it with.
+   */
   private String check(String head) {
     if (head == null) {
       return "400 Bad Request";
     }
     String[] requestLine = head.substring(0, head.indexOf("\r\n")).split(" ");
-    if (requestLine.length != 3 || !requestLine[0].equals("CONNECT") || !requestLine[2].startsWith("HTTP/1.")) {
+    if (requestLine.length != 3
+        || !requestLine[0].equals("CONNECT")
+        || !requestLine[2].startsWith("HTTP/1.")) {
       return "400 Bad Request";
     }
-    return requestLine[1].toLowerCase(Locale.ROOT).equals(allowedAuthority) ? null : "403 Forbidden";
+    return requestLine[1].toLowerCase(Locale.ROOT).equals(allowedAuthority)
+        ? null
+        : "403 Forbidden";
   }
 
   /**
-   * Reads up to the blank line ending the head, which must arrive {@code within} the time given (so a
-   * client trickling bytes cannot hold a tunnel slot); null if the head is too long or the stream ends first.
+   * Reads up to the blank line ending the head, which must arrive {@code within} the time given (so
+   * a client trickling bytes cannot hold a tunnel slot); null if the head is too long or the stream
+   * ends first.
    *
    * @throws SocketTimeoutException if the time runs out first
    */
@@ -182,8 +198,9 @@ public final class ConnectBridge implements Closeable {
   }
 
   private static void reply(OutputStream out, String status) throws IOException {
-    out.write(("HTTP/1.1 " + status + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        .getBytes(StandardCharsets.US_ASCII));
+    out.write(
+        ("HTTP/1.1 " + status + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
     out.flush();
   }
 

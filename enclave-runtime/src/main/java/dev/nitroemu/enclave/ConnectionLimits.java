@@ -4,13 +4,14 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The bounds a {@link StreamServer} puts on its connections: how many it serves at once and how long
- * one may stay silent before it is closed.
+ * The bounds a {@link StreamServer} puts on its connections: how many it serves at once and how
+ * long one may stay silent before it is closed.
  *
  * <p>{@link #DEFAULT}: {@value #DEFAULT_MAX_CONNECTIONS} connections and a 60-second idle timeout
  * (the idle timeout AWS's load balancers use by default).
  *
- * @param maxConnections connections served at once, 1..{@value #MAX_CONNECTIONS_LIMIT}; each has a thread
+ * @param maxConnections connections served at once, 1..{@value #MAX_CONNECTIONS_LIMIT}; each has a
+ *     thread
  * @param idleTimeout how long a read may wait for the peer's next byte before the server closes the
  *     connection; positive
  */
@@ -26,7 +27,8 @@ public record ConnectionLimits(int maxConnections, Duration idleTimeout) {
   public static final int MAX_CONNECTIONS_LIMIT = 8192;
 
   /** {@value #DEFAULT_MAX_CONNECTIONS} connections, 60-second idle timeout. */
-  public static final ConnectionLimits DEFAULT = new ConnectionLimits(DEFAULT_MAX_CONNECTIONS, DEFAULT_IDLE_TIMEOUT);
+  public static final ConnectionLimits DEFAULT =
+      new ConnectionLimits(DEFAULT_MAX_CONNECTIONS, DEFAULT_IDLE_TIMEOUT);
 
   /** Checks the bounds. */
   public ConnectionLimits {

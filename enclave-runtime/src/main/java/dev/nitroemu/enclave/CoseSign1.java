@@ -1,15 +1,16 @@
 package dev.nitroemu.enclave;
 
-import dev.nitroemu.enclave.internal.Cbor;
-import dev.nitroemu.enclave.internal.CborWriter;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nitroemu.enclave.AttestationException.Reason;
+import dev.nitroemu.enclave.internal.Cbor;
+import dev.nitroemu.enclave.internal.CborWriter;
 import java.io.IOException;
 import java.util.Arrays;
 
 /**
- * An untagged COSE_Sign1 (RFC 9052) as the NSM emits it: {@code [protected, {}, payload, signature]}
- * with protected header {@code {1: -35}} (ES384) and a raw 96-byte {@code r || s} signature.
+ * An untagged COSE_Sign1 (RFC 9052) as the NSM emits it: {@code [protected, {}, payload,
+ * signature]} with protected header {@code {1: -35}} (ES384) and a raw 96-byte {@code r || s}
+ * signature.
  */
 public final class CoseSign1 {
   /** The protected header bytes of every NSM document: map {1: -35}. */
@@ -74,17 +75,21 @@ public final class CoseSign1 {
   public static CoseSign1 decode(byte[] bytes) {
     // Jackson skips tags silently, so check the outer one here: only a single tag 18 is COSE_Sign1.
     int first = bytes.length > 0 ? bytes[0] & 0xFF : 0;
-    if ((first & 0xE0) == 0xC0 && (first != 0xD2 || (bytes.length > 1 && (bytes[1] & 0xE0) == 0xC0))) {
-      throw new AttestationException(Reason.MALFORMED_COSE, "a COSE_Sign1 may only carry CBOR tag 18");
+    if ((first & 0xE0) == 0xC0
+        && (first != 0xD2 || (bytes.length > 1 && (bytes[1] & 0xE0) == 0xC0))) {
+      throw new AttestationException(
+          Reason.MALFORMED_COSE, "a COSE_Sign1 may only carry CBOR tag 18");
     }
     JsonNode root;
     try {
       root = Cbor.read(bytes);
     } catch (IOException | RuntimeException e) {
-      throw new AttestationException(Reason.MALFORMED_COSE, "not a CBOR item: " + e.getMessage(), e);
+      throw new AttestationException(
+          Reason.MALFORMED_COSE, "not a CBOR item: " + e.getMessage(), e);
     }
     if (!root.isArray() || root.size() != 4) {
-      throw new AttestationException(Reason.MALFORMED_COSE, "COSE_Sign1 must be an array of 4 elements");
+      throw new AttestationException(
+          Reason.MALFORMED_COSE, "COSE_Sign1 must be an array of 4 elements");
     }
     JsonNode prot = root.get(0);
     JsonNode unprot = root.get(1);
@@ -97,7 +102,8 @@ public final class CoseSign1 {
     byte[] protectedHeader = binary(prot);
     checkProtectedHeader(protectedHeader);
     if (unprot.size() != 0) {
-      throw new AttestationException(Reason.UNSUPPORTED_ALGORITHM, "unprotected header must be empty");
+      throw new AttestationException(
+          Reason.UNSUPPORTED_ALGORITHM, "unprotected header must be empty");
     }
     byte[] signature = binary(sig);
     if (signature.length != SIGNATURE_LENGTH) {
@@ -119,7 +125,8 @@ public final class CoseSign1 {
     }
     JsonNode alg = map.isObject() ? map.get("1") : null;
     if (map.size() != 1 || alg == null || !alg.isIntegralNumber() || alg.asLong() != -35) {
-      throw new AttestationException(Reason.UNSUPPORTED_ALGORITHM, "protected header must be {1: -35} (ES384)");
+      throw new AttestationException(
+          Reason.UNSUPPORTED_ALGORITHM, "protected header must be {1: -35} (ES384)");
     }
   }
 

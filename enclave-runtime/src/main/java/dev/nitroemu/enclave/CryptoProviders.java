@@ -20,15 +20,16 @@ import javax.crypto.Mac;
 import javax.crypto.NoSuchPaddingException;
 
 /**
- * The one choice of JCA provider for nitro-emu's hot crypto (ES384, RSA, AES-GCM, HMAC, SHA): Amazon
- * Corretto Crypto Provider (AWS-LC) when it is on the class path and its native library loads, the
- * JDK's own providers otherwise, and either one forced by {@value #PROPERTY} ({@code auto}, {@code
- * accp} or {@code jca}, read through {@link NitroSettings}).
+ * The one choice of JCA provider for nitro-emu's hot crypto (ES384, RSA, AES-GCM, HMAC, SHA):
+ * Amazon Corretto Crypto Provider (AWS-LC) when it is on the class path and its native library
+ * loads, the JDK's own providers otherwise, and either one forced by {@value #PROPERTY} ({@code
+ * auto}, {@code accp} or {@code jca}, read through {@link NitroSettings}).
  *
- * <p>This module does not depend on ACCP: it is found by name at run time, so an enclave application
- * gets it only by adding it itself. Algorithms ACCP does not offer (e.g. secp256k1, HmacSHA224) come
- * from the JDK's providers even when ACCP is chosen. Both produce the same encodings: ECDSA in IEEE
- * P1363 form ({@code SHA384withECDSAinP1363Format}) is the raw {@code r||s} COSE needs in either.
+ * <p>This module does not depend on ACCP: it is found by name at run time, so an enclave
+ * application gets it only by adding it itself. Algorithms ACCP does not offer (e.g. secp256k1,
+ * HmacSHA224) come from the JDK's providers even when ACCP is chosen. Both produce the same
+ * encodings: ECDSA in IEEE P1363 form ({@code SHA384withECDSAinP1363Format}) is the raw {@code
+ * r||s} COSE needs in either.
  */
 public final class CryptoProviders {
 
@@ -36,7 +37,8 @@ public final class CryptoProviders {
   public static final String PROPERTY = "nitro.crypto.provider";
 
   /** ACCP's provider class, looked up by name so that this module does not need it. */
-  static final String ACCP_CLASS = "com.amazon.corretto.crypto.provider.AmazonCorrettoCryptoProvider";
+  static final String ACCP_CLASS =
+      "com.amazon.corretto.crypto.provider.AmazonCorrettoCryptoProvider";
 
   private static final CryptoProviders JCA = new CryptoProviders(null);
   private static volatile Accp accp;
@@ -56,7 +58,9 @@ public final class CryptoProviders {
   /** ACCP, if it is on the class path and healthy on this platform. */
   public static Optional<CryptoProviders> accpIfAvailable() {
     Accp probed = accpProbe();
-    return probed.provider == null ? Optional.empty() : Optional.of(new CryptoProviders(probed.provider));
+    return probed.provider == null
+        ? Optional.empty()
+        : Optional.of(new CryptoProviders(probed.provider));
   }
 
   /** Why ACCP cannot be used here, or empty when it can. */
@@ -73,7 +77,9 @@ public final class CryptoProviders {
     return accpIfAvailable().orElseThrow(() -> new IllegalStateException(unavailableMessage()));
   }
 
-  /** The choice {@value #PROPERTY} makes from system properties and the environment (resolved once). */
+  /**
+   * The choice {@value #PROPERTY} makes from system properties and the environment (resolved once).
+   */
   public static CryptoProviders configured() {
     CryptoProviders choice = configured;
     if (choice == null) {
@@ -96,13 +102,19 @@ public final class CryptoProviders {
       case "auto":
         return accpIfAvailable().orElse(JCA);
       case "accp":
-        return accpIfAvailable().orElseThrow(() -> new IllegalStateException(
-            PROPERTY + "=accp, but " + unavailableMessage()));
+        return accpIfAvailable()
+            .orElseThrow(
+                () -> new IllegalStateException(PROPERTY + "=accp, but " + unavailableMessage()));
       case "jca":
         return JCA;
       default:
-        throw new IllegalArgumentException(PROPERTY + " (or " + NitroSettings.environmentName(PROPERTY)
-            + ") must be auto, accp or jca, was '" + value + "'");
+        throw new IllegalArgumentException(
+            PROPERTY
+                + " (or "
+                + NitroSettings.environmentName(PROPERTY)
+                + ") must be auto, accp or jca, was '"
+                + value
+                + "'");
     }
   }
 
@@ -118,16 +130,21 @@ public final class CryptoProviders {
 
   /** A human-readable name with the version, e.g. {@code AmazonCorrettoCryptoProvider 2.5.0}. */
   public String description() {
-    return isAccp() ? provider.getName() + " " + provider.getVersionStr() : "JCA (the JDK's providers)";
+    return isAccp()
+        ? provider.getName() + " " + provider.getVersionStr()
+        : "JCA (the JDK's providers)";
   }
 
   /** A {@link Signature} for {@code algorithm}, e.g. {@code SHA384withECDSAinP1363Format}. */
   public Signature signature(String algorithm) throws NoSuchAlgorithmException {
-    return offers("Signature", algorithm) ? Signature.getInstance(algorithm, provider) : Signature.getInstance(algorithm);
+    return offers("Signature", algorithm)
+        ? Signature.getInstance(algorithm, provider)
+        : Signature.getInstance(algorithm);
   }
 
   /** A {@link Cipher} for {@code transformation}, e.g. {@code AES/GCM/NoPadding}. */
-  public Cipher cipher(String transformation) throws NoSuchAlgorithmException, NoSuchPaddingException {
+  public Cipher cipher(String transformation)
+      throws NoSuchAlgorithmException, NoSuchPaddingException {
     return offers("Cipher", transformation)
         ? Cipher.getInstance(transformation, provider)
         : Cipher.getInstance(transformation);
@@ -135,7 +152,9 @@ public final class CryptoProviders {
 
   /** A {@link Mac} for {@code algorithm}, e.g. {@code HmacSHA256}. */
   public Mac mac(String algorithm) throws NoSuchAlgorithmException {
-    return offers("Mac", algorithm) ? Mac.getInstance(algorithm, provider) : Mac.getInstance(algorithm);
+    return offers("Mac", algorithm)
+        ? Mac.getInstance(algorithm, provider)
+        : Mac.getInstance(algorithm);
   }
 
   /** A {@link MessageDigest} for {@code algorithm}, e.g. {@code SHA-384}. */
@@ -167,8 +186,9 @@ public final class CryptoProviders {
   }
 
   /**
-   * {@code key} in this provider's own form, for a key used many times (a provider converts a foreign
-   * key on every init otherwise); {@code key} itself for JCA or if this provider cannot take it.
+   * {@code key} in this provider's own form, for a key used many times (a provider converts a
+   * foreign key on every init otherwise); {@code key} itself for JCA or if this provider cannot
+   * take it.
    */
   public PrivateKey ownPrivateKey(PrivateKey key) {
     return (PrivateKey) own(key);
@@ -219,13 +239,18 @@ public final class CryptoProviders {
       Provider instance = (Provider) type.getField("INSTANCE").get(null);
       Object loadingError = type.getMethod("getLoadingError").invoke(instance);
       if (loadingError != null) {
-        return new Accp(null, "its native library does not load on " + platform() + " (" + loadingError + ")");
+        return new Accp(
+            null, "its native library does not load on " + platform() + " (" + loadingError + ")");
       }
       type.getMethod("assertHealthy").invoke(instance);
       return new Accp(instance, null);
     } catch (ClassNotFoundException e) {
-      return new Accp(null, "it is not on the class path (add software.amazon.cryptools:"
-          + "AmazonCorrettoCryptoProvider with the classifier of this platform, " + platform() + ")");
+      return new Accp(
+          null,
+          "it is not on the class path (add software.amazon.cryptools:"
+              + "AmazonCorrettoCryptoProvider with the classifier of this platform, "
+              + platform()
+              + ")");
     } catch (InvocationTargetException e) {
       return new Accp(null, "its self-test failed on " + platform() + " (" + e.getCause() + ")");
     } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {

@@ -9,25 +9,25 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * The real Nitro Security Module, reached through the {@code NSM_IOCTL_RAW} ioctl of {@code /dev/nsm}
- * inside a Nitro Enclave.
+ * The real Nitro Security Module, reached through the {@code NSM_IOCTL_RAW} ioctl of {@code
+ * /dev/nsm} inside a Nitro Enclave.
  *
- * <p>Each {@link #process(byte[])} copies the request (at most 4096 bytes) into native memory, points
- * a {@code struct nsm_raw} at it and at a 12288-byte response buffer, issues the ioctl and returns the
- * {@code response.len} bytes the driver wrote. The typed calls of {@link WireNsm} encode and decode
- * around it. Calls are serialized (the driver has one global mutex anyway), so one instance can be
- * shared between threads.
+ * <p>Each {@link #process(byte[])} copies the request (at most 4096 bytes) into native memory,
+ * points a {@code struct nsm_raw} at it and at a 12288-byte response buffer, issues the ioctl and
+ * returns the {@code response.len} bytes the driver wrote. The typed calls of {@link WireNsm}
+ * encode and decode around it. Calls are serialized (the driver has one global mutex anyway), so
+ * one instance can be shared between threads.
  *
- * <p>Failures follow {@link Nsm#process(byte[])}: a request over 4096 bytes gets the module's {@code
- * Error} response ({@link ErrorCode#INPUT_TOO_LARGE}) without any system call, and a malformed one
- * the {@code Error} response the module writes. Only the driver itself failing throws {@link
- * NsmException}: {@code EMSGSIZE} as {@link ErrorCode#INPUT_TOO_LARGE} and every other errno as
- * {@link ErrorCode#INTERNAL_ERROR}, as in {@code aws-nitro-enclaves-nsm-api}. The typed calls of
- * {@link WireNsm} turn an {@code Error} response into an {@link NsmException} too. Outside an enclave
- * (no device node, or not Linux) {@link #open()} throws {@link NsmException} with
- * {@link ErrorCode#INTERNAL_ERROR} and the message {@code "/dev/nsm not found: not running inside a
- * Nitro Enclave"}; call {@link #isAvailable()} first to choose between this and the emulator. Use
- * after {@link #close()} throws {@link IllegalStateException}.
+ * <p>Failures follow {@link Nsm#process(byte[])}: a request over 4096 bytes gets the module's
+ * {@code Error} response ({@link ErrorCode#INPUT_TOO_LARGE}) without any system call, and a
+ * malformed one the {@code Error} response the module writes. Only the driver itself failing throws
+ * {@link NsmException}: {@code EMSGSIZE} as {@link ErrorCode#INPUT_TOO_LARGE} and every other errno
+ * as {@link ErrorCode#INTERNAL_ERROR}, as in {@code aws-nitro-enclaves-nsm-api}. The typed calls of
+ * {@link WireNsm} turn an {@code Error} response into an {@link NsmException} too. Outside an
+ * enclave (no device node, or not Linux) {@link #open()} throws {@link NsmException} with {@link
+ * ErrorCode#INTERNAL_ERROR} and the message {@code "/dev/nsm not found: not running inside a Nitro
+ * Enclave"}; call {@link #isAvailable()} first to choose between this and the emulator. Use after
+ * {@link #close()} throws {@link IllegalStateException}.
  */
 public final class DeviceNsm extends WireNsm {
   /** The device node of the NSM driver. */
@@ -60,7 +60,8 @@ public final class DeviceNsm extends WireNsm {
   /**
    * Opens {@code /dev/nsm}.
    *
-   * @throws NsmException {@link ErrorCode#INTERNAL_ERROR} if the device is absent or cannot be opened
+   * @throws NsmException {@link ErrorCode#INTERNAL_ERROR} if the device is absent or cannot be
+   *     opened
    */
   public static DeviceNsm open() {
     return open(DEFAULT_DEVICE);
@@ -69,7 +70,8 @@ public final class DeviceNsm extends WireNsm {
   /**
    * Opens an NSM device node at another path (a bind mount, say).
    *
-   * @throws NsmException {@link ErrorCode#INTERNAL_ERROR} if the device is absent or cannot be opened
+   * @throws NsmException {@link ErrorCode#INTERNAL_ERROR} if the device is absent or cannot be
+   *     opened
    */
   public static DeviceNsm open(Path device) {
     Objects.requireNonNull(device, "device");
@@ -93,7 +95,8 @@ public final class DeviceNsm extends WireNsm {
       throw notFound(device, "");
     }
     if (fd < 0) {
-      throw new NsmException(ErrorCode.INTERNAL_ERROR, "cannot open " + device + ": " + NsmIoctl.errnoName(-fd));
+      throw new NsmException(
+          ErrorCode.INTERNAL_ERROR, "cannot open " + device + ": " + NsmIoctl.errnoName(-fd));
     }
     try {
       return new DeviceNsm(device, syscalls, fd, new NsmRawMessage());
@@ -105,7 +108,8 @@ public final class DeviceNsm extends WireNsm {
 
   private static NsmException notFound(Path device, String detail) {
     return new NsmException(
-        ErrorCode.INTERNAL_ERROR, device + " not found: not running inside a Nitro Enclave" + detail);
+        ErrorCode.INTERNAL_ERROR,
+        device + " not found: not running inside a Nitro Enclave" + detail);
   }
 
   /** The device node this instance talks to. */
@@ -118,8 +122,9 @@ public final class DeviceNsm extends WireNsm {
    * bytes is answered with an encoded {@code Error} response ({@link ErrorCode#INPUT_TOO_LARGE})
    * without reaching the driver, and a malformed one with the module's own {@code Error} response.
    *
-   * @throws NsmException only when the driver call fails: {@link ErrorCode#INPUT_TOO_LARGE} on {@code
-   *     EMSGSIZE}, {@link ErrorCode#INTERNAL_ERROR} for any other errno or an impossible response length
+   * @throws NsmException only when the driver call fails: {@link ErrorCode#INPUT_TOO_LARGE} on
+   *     {@code EMSGSIZE}, {@link ErrorCode#INTERNAL_ERROR} for any other errno or an impossible
+   *     response length
    * @throws IllegalStateException after {@link #close()}
    */
   @Override
@@ -144,7 +149,10 @@ public final class DeviceNsm extends WireNsm {
     }
   }
 
-  /** Closes the device and frees the native buffers; later calls are refused, a second close does nothing. */
+  /**
+   * Closes the device and frees the native buffers; later calls are refused, a second close does
+   * nothing.
+   */
   @Override
   public void close() {
     synchronized (lock) {

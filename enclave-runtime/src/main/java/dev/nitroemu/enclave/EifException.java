@@ -3,7 +3,10 @@ package dev.nitroemu.enclave;
 import java.io.IOException;
 import java.util.Objects;
 
-/** Thrown when a file is not a readable EIF; {@link #reason()} says what is wrong, the message says where. */
+/**
+ * Thrown when a file is not a readable EIF; {@link #reason()} says what is wrong, the message says
+ * where.
+ */
 public final class EifException extends IOException {
   private static final long serialVersionUID = 1L;
 
@@ -13,11 +16,17 @@ public final class EifException extends IOException {
     NOT_AN_EIF,
     /** A header version this reader does not know (it reads 2 to 4), or unknown header flags. */
     UNSUPPORTED_VERSION,
-    /** The section table is inconsistent: too many sections, sizes or offsets past the file, gaps, overlaps. */
+    /**
+     * The section table is inconsistent: too many sections, sizes or offsets past the file, gaps,
+     * overlaps.
+     */
     BAD_SECTION_TABLE,
     /** A section header disagrees with the table, or names an unknown type or flags. */
     BAD_SECTION,
-    /** The sections are not in the order and number AWS's builder writes (kernel, cmdline, ramdisks...). */
+    /**
+     * The sections are not in the order and number AWS's builder writes (kernel, cmdline,
+     * ramdisks...).
+     */
     BAD_LAYOUT,
     /** The file ends inside the header or a section. */
     TRUNCATED,

@@ -37,7 +37,13 @@ import java.util.TreeMap;
 public final class EifFile {
 
   /** The section types of the format. */
-  public enum SectionType { KERNEL, CMDLINE, RAMDISK, SIGNATURE, METADATA }
+  public enum SectionType {
+    KERNEL,
+    CMDLINE,
+    RAMDISK,
+    SIGNATURE,
+    METADATA
+  }
 
   /** The CPU architecture the image boots on (header flag bit 0). */
   public enum Architecture {
@@ -67,7 +73,11 @@ public final class EifFile {
   private final X509Certificate signingCertificate;
   private final boolean signatureValid;
 
-  private EifFile(EifScanner.Scan scan, List<Section> sections, JsonNode metadata, X509Certificate certificate,
+  private EifFile(
+      EifScanner.Scan scan,
+      List<Section> sections,
+      JsonNode metadata,
+      X509Certificate certificate,
       boolean signatureValid) {
     this.scan = scan;
     this.sections = sections;
@@ -83,7 +93,8 @@ public final class EifFile {
    * @throws IOException if it cannot be read
    */
   public static EifFile read(Path path) throws IOException {
-    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+    try (FileChannel channel =
+        FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       EifScanner.Scan scan = EifScanner.scan(channel, channel.size());
       List<Section> sections = sectionsOf(channel, scan);
       // Unreadable metadata is an error only in an intact file; in a damaged one the CRC says more.
@@ -101,7 +112,8 @@ public final class EifFile {
     }
   }
 
-  private static List<Section> sectionsOf(FileChannel channel, EifScanner.Scan scan) throws IOException {
+  private static List<Section> sectionsOf(FileChannel channel, EifScanner.Scan scan)
+      throws IOException {
     List<Section> sections = new ArrayList<>();
     java.nio.ByteBuffer type = java.nio.ByteBuffer.allocate(2);
     for (long[] entry : scan.sections()) {
@@ -126,13 +138,18 @@ public final class EifFile {
 
   private static X509Certificate certificate(byte[] pem) throws EifException {
     try {
-      return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pem));
+      return (X509Certificate)
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(new ByteArrayInputStream(pem));
     } catch (GeneralSecurityException | RuntimeException e) {
-      throw new EifException(Reason.BAD_SIGNATURE, "bad signature: the signing certificate is not a PEM X.509 certificate");
+      throw new EifException(
+          Reason.BAD_SIGNATURE,
+          "bad signature: the signing certificate is not a PEM X.509 certificate");
     }
   }
 
-  private static boolean verifies(byte[] coseBytes, X509Certificate certificate, byte[] pcr0) throws EifException {
+  private static boolean verifies(byte[] coseBytes, X509Certificate certificate, byte[] pcr0)
+      throws EifException {
     CoseSign1 cose;
     try {
       cose = CoseSign1.decode(coseBytes);
@@ -143,7 +160,8 @@ public final class EifFile {
       Signature es384 = Signature.getInstance("SHA384withECDSAinP1363Format");
       es384.initVerify(certificate.getPublicKey());
       es384.update(cose.sigStructure());
-      return es384.verify(cose.signature()) && Arrays.equals(cose.payload(), EifSignatures.pcr0Payload(pcr0));
+      return es384.verify(cose.signature())
+          && Arrays.equals(cose.payload(), EifSignatures.pcr0Payload(pcr0));
     } catch (GeneralSecurityException e) {
       return false;
     }
@@ -199,7 +217,9 @@ public final class EifFile {
     return Pcrs.fromDigest(scan.pcr1Digest());
   }
 
-  /** PCR2 (the remaining, customer ramdisks; the extend of SHA-384 of nothing when there are none). */
+  /**
+   * PCR2 (the remaining, customer ramdisks; the extend of SHA-384 of nothing when there are none).
+   */
   public byte[] pcr2() {
     return Pcrs.fromDigest(scan.pcr2Digest());
   }
@@ -229,7 +249,10 @@ public final class EifFile {
     return Optional.ofNullable(signingCertificate);
   }
 
-  /** Whether the signature verifies with the certificate's key over this file's PCR0 (false when unsigned). */
+  /**
+   * Whether the signature verifies with the certificate's key over this file's PCR0 (false when
+   * unsigned).
+   */
   public boolean signatureValid() {
     return signatureValid;
   }
@@ -261,11 +284,15 @@ public final class EifFile {
    */
   public EifFile requireIntact() throws EifException {
     if (!crcOk()) {
-      throw new EifException(Reason.BAD_CRC, String.format(
-          "bad CRC: the header says %08x, the file's is %08x", storedCrc(), computedCrc()));
+      throw new EifException(
+          Reason.BAD_CRC,
+          String.format(
+              "bad CRC: the header says %08x, the file's is %08x", storedCrc(), computedCrc()));
     }
     if (isSigned() && !signatureValid) {
-      throw new EifException(Reason.BAD_SIGNATURE, "bad signature: the signature does not verify over this image's PCR0");
+      throw new EifException(
+          Reason.BAD_SIGNATURE,
+          "bad signature: the signature does not verify over this image's PCR0");
     }
     return this;
   }

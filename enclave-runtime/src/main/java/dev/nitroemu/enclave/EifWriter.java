@@ -29,10 +29,11 @@ import java.util.TreeMap;
 import java.util.zip.CRC32;
 
 /**
- * Writes EIF files in the layout AWS's {@code EifBuilder} (and so {@code nitro-cli build-enclave} and
- * {@code eif_build}) writes: header, kernel, cmdline, metadata, ramdisks, and a signature section when
- * a signing key is given. The same inputs and build time give the same bytes (a signed file differs
- * only in its randomized ECDSA signature); {@link EifFile} and AWS's reader measure the same PCRs.
+ * Writes EIF files in the layout AWS's {@code EifBuilder} (and so {@code nitro-cli build-enclave}
+ * and {@code eif_build}) writes: header, kernel, cmdline, metadata, ramdisks, and a signature
+ * section when a signing key is given. The same inputs and build time give the same bytes (a signed
+ * file differs only in its randomized ECDSA signature); {@link EifFile} and AWS's reader measure
+ * the same PCRs.
  */
 public final class EifWriter {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -50,9 +51,9 @@ public final class EifWriter {
   }
 
   /**
-   * Writes the image to {@code output}, replacing it with {@link AtomicFiles} (mode 644, never through
-   * a symbolic link, so a crash leaves the old image or the new one), and returns it, read back and
-   * measured.
+   * Writes the image to {@code output}, replacing it with {@link AtomicFiles} (mode 644, never
+   * through a symbolic link, so a crash leaves the old image or the new one), and returns it, read
+   * back and measured.
    */
   public EifFile write(Path output) throws IOException {
     byte[] cmdline = b.cmdline.getBytes(StandardCharsets.UTF_8);
@@ -69,9 +70,14 @@ public final class EifWriter {
       sections.add(new long[] {4, signature.length});
     }
     ByteBuffer header = ByteBuffer.allocate(EifScanner.HEADER_SIZE);
-    header.put(new byte[] {'.', 'e', 'i', 'f'}).putShort((short) 4)
+    header
+        .put(new byte[] {'.', 'e', 'i', 'f'})
+        .putShort((short) 4)
         .putShort((short) (b.architecture == EifFile.Architecture.AARCH64 ? 1 : 0))
-        .putLong(b.defaultMemoryMib << 20).putLong(b.defaultCpus).putShort((short) 0).putShort((short) sections.size());
+        .putLong(b.defaultMemoryMib << 20)
+        .putLong(b.defaultCpus)
+        .putShort((short) 0)
+        .putShort((short) sections.size());
     long offset = EifScanner.HEADER_SIZE;
     for (int i = 0; i < sections.size(); i++) {
       header.putLong(28 + 8 * i, offset);
@@ -80,31 +86,38 @@ public final class EifWriter {
     }
     CRC32 crc = new CRC32();
     crc.update(header.array(), 0, EifScanner.CRC_OFFSET);
-    AtomicFiles.write(output, AtomicFiles.WORLD_READABLE, out -> {
-      out.position(EifScanner.HEADER_SIZE);
-      int ramdisk = 0;
-      for (long[] section : sections) {
-        ByteBuffer sectionHeader = ByteBuffer.allocate(EifScanner.SECTION_HEADER_SIZE)
-            .putShort((short) section[0]).putShort((short) 0).putLong(section[1]);
-        write(out, sectionHeader.array(), sectionHeader.capacity(), crc);
-        switch ((int) section[0]) {
-          case 1 -> copy(b.kernel, out, crc);
-          case 2 -> write(out, cmdline, cmdline.length, crc);
-          case 5 -> write(out, metadata, metadata.length, crc);
-          case 3 -> copy(b.ramdisks.get(ramdisk++), out, crc);
-          default -> write(out, signature, signature.length, crc);
-        }
-      }
-      header.putInt(EifScanner.CRC_OFFSET, (int) crc.getValue());
-      header.position(0).limit(EifScanner.HEADER_SIZE);
-      while (header.hasRemaining()) {
-        out.write(header, header.position());
-      }
-    });
+    AtomicFiles.write(
+        output,
+        AtomicFiles.WORLD_READABLE,
+        out -> {
+          out.position(EifScanner.HEADER_SIZE);
+          int ramdisk = 0;
+          for (long[] section : sections) {
+            ByteBuffer sectionHeader =
+                ByteBuffer.allocate(EifScanner.SECTION_HEADER_SIZE)
+                    .putShort((short) section[0])
+                    .putShort((short) 0)
+                    .putLong(section[1]);
+            write(out, sectionHeader.array(), sectionHeader.capacity(), crc);
+            switch ((int) section[0]) {
+              case 1 -> copy(b.kernel, out, crc);
+              case 2 -> write(out, cmdline, cmdline.length, crc);
+              case 5 -> write(out, metadata, metadata.length, crc);
+              case 3 -> copy(b.ramdisks.get(ramdisk++), out, crc);
+              default -> write(out, signature, signature.length, crc);
+            }
+          }
+          header.putInt(EifScanner.CRC_OFFSET, (int) crc.getValue());
+          header.position(0).limit(EifScanner.HEADER_SIZE);
+          while (header.hasRemaining()) {
+            out.write(header, header.position());
+          }
+        });
     return EifFile.read(output);
   }
 
-  private static void write(FileChannel out, byte[] bytes, int length, CRC32 crc) throws IOException {
+  private static void write(FileChannel out, byte[] bytes, int length, CRC32 crc)
+      throws IOException {
     crc.update(bytes, 0, length);
     ByteBuffer buffer = ByteBuffer.wrap(bytes, 0, length);
     while (buffer.hasRemaining()) {
@@ -136,7 +149,8 @@ public final class EifWriter {
       byte[] cose = new CoseSign1(CoseSign1.ES384_PROTECTED, payload, es384.sign()).encode();
       return EifSignatures.encode(b.certificatePem, cose);
     } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException("cannot sign with that key (a P-384 EC key is required): " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot sign with that key (a P-384 EC key is required): " + e.getMessage(), e);
     }
   }
 
@@ -226,7 +240,9 @@ public final class EifWriter {
       return this;
     }
 
-    /** Adds a ramdisk: the first is the bootstrap ramdisk (PCR1), later ones the customer's (PCR2). */
+    /**
+     * Adds a ramdisk: the first is the bootstrap ramdisk (PCR1), later ones the customer's (PCR2).
+     */
     public Builder ramdisk(Path file) {
       ramdisks.add(Objects.requireNonNull(file, "file"));
       return this;
@@ -238,7 +254,10 @@ public final class EifWriter {
       return this;
     }
 
-    /** {@code ImageName} and, unless set, {@code ImageVersion} (eif_build copies the name into both). */
+    /**
+     * {@code ImageName} and, unless set, {@code ImageVersion} (eif_build copies the name into
+     * both).
+     */
     public Builder imageName(String name) {
       this.imageName = Objects.requireNonNull(name, "name");
       return this;
@@ -293,16 +312,21 @@ public final class EifWriter {
      */
     public EifWriter build() {
       if (kernel == null || cmdline == null || ramdisks.isEmpty()) {
-        throw new IllegalStateException("an EIF needs a kernel, a cmdline and at least one ramdisk");
+        throw new IllegalStateException(
+            "an EIF needs a kernel, a cmdline and at least one ramdisk");
       }
       if (ramdisks.size() > EifScanner.MAX_SECTIONS - 4) {
-        throw new IllegalStateException("at most " + (EifScanner.MAX_SECTIONS - 4) + " ramdisks fit in an EIF");
+        throw new IllegalStateException(
+            "at most " + (EifScanner.MAX_SECTIONS - 4) + " ramdisks fit in an EIF");
       }
       imageName = imageName != null ? imageName : "nitro-emu-image";
       imageVersion = imageVersion != null ? imageVersion : imageName;
-      buildTime = buildTime != null ? buildTime
-          : DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(Instant.now().atOffset(ZoneOffset.UTC).withNano(0))
-              .replace("Z", "+00:00");
+      buildTime =
+          buildTime != null
+              ? buildTime
+              : DateTimeFormatter.ISO_OFFSET_DATE_TIME
+                  .format(Instant.now().atOffset(ZoneOffset.UTC).withNano(0))
+                  .replace("Z", "+00:00");
       return new EifWriter(this);
     }
   }

@@ -36,21 +36,20 @@ import software.amazon.awssdk.services.kms.model.KeyEncryptionMechanism;
 import software.amazon.awssdk.services.kms.model.RecipientInfo;
 
 /**
- * An enclave-side KMS client, the Java counterpart of {@code kmstool-enclave-cli}: every call carries
- * a fresh attestation document for this client's RSA-2048 key as {@code Recipient}, and the answer
- * ({@code CiphertextForRecipient}) is decrypted inside the enclave.
+ * An enclave-side KMS client, the Java counterpart of {@code kmstool-enclave-cli}: every call
+ * carries a fresh attestation document for this client's RSA-2048 key as {@code Recipient}, and the
+ * answer ({@code CiphertextForRecipient}) is decrypted inside the enclave.
  *
- * <p>As in the Nitro C SDK, the key pair (e = 65537) is made once per client (or given with
- * {@link Builder#recipientKey}), and each call asks the
- * NSM for a document whose {@code public_key} is the key's DER SubjectPublicKeyInfo, with no nonce and
- * no user data. Works the same against the nitro-emu KMS mock and real KMS (through vsock-proxy).
- * A response without {@code CiphertextForRecipient} is refused: plaintext never comes from outside
- * the envelope. Nothing is logged. Thread-safe when the {@link Nsm} is.
+ * <p>As in the Nitro C SDK, the key pair (e = 65537) is made once per client (or given with {@link
+ * Builder#recipientKey}), and each call asks the NSM for a document whose {@code public_key} is the
+ * key's DER SubjectPublicKeyInfo, with no nonce and no user data. Works the same against the
+ * nitro-emu KMS mock and real KMS (through vsock-proxy). A response without {@code
+ * CiphertextForRecipient} is refused: plaintext never comes from outside the envelope. Nothing is
+ * logged. Thread-safe when the {@link Nsm} is.
  *
- * <p>Errors: KMS refusals arrive as the SDK's {@code KmsException} (e.g. error code
- * {@code AccessDeniedException} when the key policy's attestation conditions do not match), an
- * answer that cannot be unwrapped as {@code SdkClientException}, and NSM failures as
- * {@code NsmException}.
+ * <p>Errors: KMS refusals arrive as the SDK's {@code KmsException} (e.g. error code {@code
+ * AccessDeniedException} when the key policy's attestation conditions do not match), an answer that
+ * cannot be unwrapped as {@code SdkClientException}, and NSM failures as {@code NsmException}.
  */
 public final class EnclaveKmsClient implements AutoCloseable {
 
@@ -70,10 +69,14 @@ public final class EnclaveKmsClient implements AutoCloseable {
     this.keyPair = builder.recipientKey != null ? builder.recipientKey : rsa2048(random);
     this.publicKeyDer = keyPair.getPublic().getEncoded();
     this.ownsKms = builder.kms == null;
-    this.kms = ownsKms ? kmsClient(builder.endpoint, builder.region, builder.credentials) : builder.kms;
+    this.kms =
+        ownsKms ? kmsClient(builder.endpoint, builder.region, builder.credentials) : builder.kms;
   }
 
-  /** A builder; {@link Builder#nsm} and either a KmsClient or endpoint, region and credentials are required. */
+  /**
+   * A builder; {@link Builder#nsm} and either a KmsClient or endpoint, region and credentials are
+   * required.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -82,7 +85,8 @@ public final class EnclaveKmsClient implements AutoCloseable {
    * A plain KMS client for {@code endpoint} (e.g. {@code KmsMockServer.endpoint()} or the local end
    * of a vsock-proxy), using the URL-connection HTTP client; the caller closes it.
    */
-  public static KmsClient kmsClient(URI endpoint, String region, AwsCredentialsProvider credentials) {
+  public static KmsClient kmsClient(
+      URI endpoint, String region, AwsCredentialsProvider credentials) {
     return KmsClient.builder()
         .endpointOverride(Objects.requireNonNull(endpoint, "endpoint"))
         .region(Region.of(Objects.requireNonNull(region, "region")))
@@ -92,8 +96,11 @@ public final class EnclaveKmsClient implements AutoCloseable {
   }
 
   /** Like {@link #kmsClient(URI, String, AwsCredentialsProvider)} with static credentials. */
-  public static KmsClient kmsClient(URI endpoint, String region, String accessKeyId, String secretAccessKey) {
-    return kmsClient(endpoint, region,
+  public static KmsClient kmsClient(
+      URI endpoint, String region, String accessKeyId, String secretAccessKey) {
+    return kmsClient(
+        endpoint,
+        region,
         StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKeyId, secretAccessKey)));
   }
 
@@ -118,9 +125,12 @@ public final class EnclaveKmsClient implements AutoCloseable {
   }
 
   /** Decrypts a ciphertext blob made with {@code encryptionContext}; {@code keyId} may be null. */
-  public byte[] decrypt(byte[] ciphertextBlob, Map<String, String> encryptionContext, String keyId) {
-    DecryptRequest.Builder request = DecryptRequest.builder()
-        .ciphertextBlob(SdkBytes.fromByteArray(Objects.requireNonNull(ciphertextBlob, "ciphertextBlob")));
+  public byte[] decrypt(
+      byte[] ciphertextBlob, Map<String, String> encryptionContext, String keyId) {
+    DecryptRequest.Builder request =
+        DecryptRequest.builder()
+            .ciphertextBlob(
+                SdkBytes.fromByteArray(Objects.requireNonNull(ciphertextBlob, "ciphertextBlob")));
     if (!Objects.requireNonNull(encryptionContext, "encryptionContext").isEmpty()) {
       request.encryptionContext(encryptionContext);
     }
@@ -130,7 +140,9 @@ public final class EnclaveKmsClient implements AutoCloseable {
     return decrypt(request.build());
   }
 
-  /** Sends {@code request} with this client's Recipient (replacing any) and returns the plaintext. */
+  /**
+   * Sends {@code request} with this client's Recipient (replacing any) and returns the plaintext.
+   */
   public byte[] decrypt(DecryptRequest request) {
     DecryptResponse response = kms.decrypt(request.toBuilder().recipient(recipient()).build());
     return unwrap(response.ciphertextForRecipient(), "Decrypt");
@@ -142,10 +154,12 @@ public final class EnclaveKmsClient implements AutoCloseable {
   }
 
   /** Generates a data key under {@code keyId} bound to {@code encryptionContext}. */
-  public DataKey generateDataKey(String keyId, DataKeySpec spec, Map<String, String> encryptionContext) {
-    GenerateDataKeyRequest.Builder request = GenerateDataKeyRequest.builder()
-        .keyId(Objects.requireNonNull(keyId, "keyId"))
-        .keySpec(Objects.requireNonNull(spec, "spec"));
+  public DataKey generateDataKey(
+      String keyId, DataKeySpec spec, Map<String, String> encryptionContext) {
+    GenerateDataKeyRequest.Builder request =
+        GenerateDataKeyRequest.builder()
+            .keyId(Objects.requireNonNull(keyId, "keyId"))
+            .keySpec(Objects.requireNonNull(spec, "spec"));
     if (!Objects.requireNonNull(encryptionContext, "encryptionContext").isEmpty()) {
       request.encryptionContext(encryptionContext);
     }
@@ -154,24 +168,30 @@ public final class EnclaveKmsClient implements AutoCloseable {
 
   /** Sends {@code request} with this client's Recipient (replacing any). */
   public DataKey generateDataKey(GenerateDataKeyRequest request) {
-    GenerateDataKeyResponse response = kms.generateDataKey(request.toBuilder().recipient(recipient()).build());
+    GenerateDataKeyResponse response =
+        kms.generateDataKey(request.toBuilder().recipient(recipient()).build());
     byte[] plaintext = unwrap(response.ciphertextForRecipient(), "GenerateDataKey");
     return new DataKey(response.keyId(), plaintext, bytes(response.ciphertextBlob()));
   }
 
   /** Returns {@code numberOfBytes} (1..1024) random bytes from KMS. */
   public byte[] generateRandom(int numberOfBytes) {
-    GenerateRandomResponse response = kms.generateRandom(
-        GenerateRandomRequest.builder().numberOfBytes(numberOfBytes).recipient(recipient()).build());
+    GenerateRandomResponse response =
+        kms.generateRandom(
+            GenerateRandomRequest.builder()
+                .numberOfBytes(numberOfBytes)
+                .recipient(recipient())
+                .build());
     return unwrap(response.ciphertextForRecipient(), "GenerateRandom");
   }
 
   /** Generates a data key pair under {@code keyId}; the private key arrives inside the envelope. */
   public DataKeyPair generateDataKeyPair(String keyId, DataKeyPairSpec spec) {
-    return generateDataKeyPair(GenerateDataKeyPairRequest.builder()
-        .keyId(Objects.requireNonNull(keyId, "keyId"))
-        .keyPairSpec(Objects.requireNonNull(spec, "spec"))
-        .build());
+    return generateDataKeyPair(
+        GenerateDataKeyPairRequest.builder()
+            .keyId(Objects.requireNonNull(keyId, "keyId"))
+            .keyPairSpec(Objects.requireNonNull(spec, "spec"))
+            .build());
   }
 
   /** Sends {@code request} with this client's Recipient (replacing any). */
@@ -179,20 +199,32 @@ public final class EnclaveKmsClient implements AutoCloseable {
     GenerateDataKeyPairResponse response =
         kms.generateDataKeyPair(request.toBuilder().recipient(recipient()).build());
     byte[] privateKey = unwrap(response.ciphertextForRecipient(), "GenerateDataKeyPair");
-    return new DataKeyPair(response.keyId(), response.keyPairSpecAsString(), privateKey,
-        bytes(response.privateKeyCiphertextBlob()), bytes(response.publicKey()));
+    return new DataKeyPair(
+        response.keyId(),
+        response.keyPairSpecAsString(),
+        privateKey,
+        bytes(response.privateKeyCiphertextBlob()),
+        bytes(response.publicKey()));
   }
 
-  /** ECDH between the KMS key {@code keyId} and {@code peerPublicKeyDer} (DER SubjectPublicKeyInfo). */
+  /**
+   * ECDH between the KMS key {@code keyId} and {@code peerPublicKeyDer} (DER SubjectPublicKeyInfo).
+   */
   public byte[] deriveSharedSecret(String keyId, byte[] peerPublicKeyDer) {
-    return deriveSharedSecret(DeriveSharedSecretRequest.builder()
-        .keyId(Objects.requireNonNull(keyId, "keyId"))
-        .keyAgreementAlgorithm(KeyAgreementAlgorithmSpec.ECDH)
-        .publicKey(SdkBytes.fromByteArray(Objects.requireNonNull(peerPublicKeyDer, "peerPublicKeyDer")))
-        .build());
+    return deriveSharedSecret(
+        DeriveSharedSecretRequest.builder()
+            .keyId(Objects.requireNonNull(keyId, "keyId"))
+            .keyAgreementAlgorithm(KeyAgreementAlgorithmSpec.ECDH)
+            .publicKey(
+                SdkBytes.fromByteArray(
+                    Objects.requireNonNull(peerPublicKeyDer, "peerPublicKeyDer")))
+            .build());
   }
 
-  /** Sends {@code request} with this client's Recipient (replacing any) and returns the shared secret. */
+  /**
+   * Sends {@code request} with this client's Recipient (replacing any) and returns the shared
+   * secret.
+   */
   public byte[] deriveSharedSecret(DeriveSharedSecretRequest request) {
     DeriveSharedSecretResponse response =
         kms.deriveSharedSecret(request.toBuilder().recipient(recipient()).build());
@@ -221,13 +253,16 @@ public final class EnclaveKmsClient implements AutoCloseable {
 
   private byte[] unwrap(SdkBytes envelope, String operation) {
     if (envelope == null || envelope.asByteBuffer().remaining() == 0) {
-      throw SdkClientException.create(operation + " response has no CiphertextForRecipient; the endpoint "
-          + "ignored Recipient, so its plaintext (if any) is not used");
+      throw SdkClientException.create(
+          operation
+              + " response has no CiphertextForRecipient; the endpoint "
+              + "ignored Recipient, so its plaintext (if any) is not used");
     }
     try {
       return CmsEnvelope.open(envelope.asByteArrayUnsafe(), keyPair.getPrivate());
     } catch (IllegalArgumentException e) {
-      throw SdkClientException.create(operation + " CiphertextForRecipient cannot be opened: " + e.getMessage(), e);
+      throw SdkClientException.create(
+          operation + " CiphertextForRecipient cannot be opened: " + e.getMessage(), e);
     }
   }
 
@@ -238,7 +273,8 @@ public final class EnclaveKmsClient implements AutoCloseable {
   private static KeyPair rsa2048(SecureRandom random) {
     try {
       KeyPairGenerator generator = CryptoProviders.configured().keyPairGenerator("RSA");
-      generator.initialize(new RSAKeyGenParameterSpec(RSA_KEY_BITS, BigInteger.valueOf(65537)), random);
+      generator.initialize(
+          new RSAKeyGenParameterSpec(RSA_KEY_BITS, BigInteger.valueOf(65537)), random);
       return generator.generateKeyPair();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("RSA-2048 key generation is unavailable", e);
@@ -271,13 +307,19 @@ public final class EnclaveKmsClient implements AutoCloseable {
     /** Describes the key without its plaintext. */
     @Override
     public String toString() {
-      return "DataKey[keyId=" + keyId + ", plaintext=" + plaintext.length + " bytes, ciphertextBlob="
-          + (ciphertextBlob == null ? "null" : ciphertextBlob.length + " bytes") + "]";
+      return "DataKey[keyId="
+          + keyId
+          + ", plaintext="
+          + plaintext.length
+          + " bytes, ciphertextBlob="
+          + (ciphertextBlob == null ? "null" : ciphertextBlob.length + " bytes")
+          + "]";
     }
   }
 
   /**
-   * A data key pair: the private key (decrypted in the enclave), its encrypted copy and the public key.
+   * A data key pair: the private key (decrypted in the enclave), its encrypted copy and the public
+   * key.
    *
    * @param keyId the ARN of the KMS key that encrypted the private key
    * @param keyPairSpec e.g. {@code ECC_NIST_P256}
@@ -286,10 +328,15 @@ public final class EnclaveKmsClient implements AutoCloseable {
    * @param publicKey the DER SubjectPublicKeyInfo public key
    */
   public record DataKeyPair(
-      String keyId, String keyPairSpec, byte[] privateKey, byte[] privateKeyCiphertextBlob, byte[] publicKey) {
+      String keyId,
+      String keyPairSpec,
+      byte[] privateKey,
+      byte[] privateKeyCiphertextBlob,
+      byte[] publicKey) {
     public DataKeyPair {
       privateKey = privateKey.clone();
-      privateKeyCiphertextBlob = privateKeyCiphertextBlob == null ? null : privateKeyCiphertextBlob.clone();
+      privateKeyCiphertextBlob =
+          privateKeyCiphertextBlob == null ? null : privateKeyCiphertextBlob.clone();
       publicKey = publicKey == null ? null : publicKey.clone();
     }
 
@@ -311,7 +358,12 @@ public final class EnclaveKmsClient implements AutoCloseable {
     /** Describes the pair without its private key. */
     @Override
     public String toString() {
-      return "DataKeyPair[keyId=" + keyId + ", keyPairSpec=" + keyPairSpec + ", privateKey=" + privateKey.length
+      return "DataKeyPair[keyId="
+          + keyId
+          + ", keyPairSpec="
+          + keyPairSpec
+          + ", privateKey="
+          + privateKey.length
           + " bytes]";
     }
   }
@@ -375,7 +427,8 @@ public final class EnclaveKmsClient implements AutoCloseable {
       if (!(keyPair.getPublic() instanceof RSAPublicKey rsa)
           || !(keyPair.getPrivate() instanceof java.security.interfaces.RSAPrivateKey)
           || rsa.getModulus().bitLength() != RSA_KEY_BITS) {
-        throw new IllegalArgumentException("the recipient key must be an RSA-" + RSA_KEY_BITS + " key pair");
+        throw new IllegalArgumentException(
+            "the recipient key must be an RSA-" + RSA_KEY_BITS + " key pair");
       }
       this.recipientKey = keyPair;
       return this;
@@ -384,14 +437,16 @@ public final class EnclaveKmsClient implements AutoCloseable {
     /**
      * Makes the key pair (unless {@link #recipientKey} gave one) and the client.
      *
-     * @throws IllegalStateException if no NSM, or neither a KMS client nor endpoint+region+credentials
+     * @throws IllegalStateException if no NSM, or neither a KMS client nor
+     *     endpoint+region+credentials
      */
     public EnclaveKmsClient build() {
       if (nsm == null) {
         throw new IllegalStateException("nsm(...) is required");
       }
       if (kms == null && (endpoint == null || region == null || credentials == null)) {
-        throw new IllegalStateException("set kmsClient(...), or endpoint(...), region(...) and credentials(...)");
+        throw new IllegalStateException(
+            "set kmsClient(...), or endpoint(...), region(...) and credentials(...)");
       }
       return new EnclaveKmsClient(this);
     }

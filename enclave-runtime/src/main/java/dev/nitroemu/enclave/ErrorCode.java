@@ -24,7 +24,10 @@ public enum ErrorCode {
   INVALID_OPERATION("InvalidOperation"),
   /** The caller's output buffer is too small (C API). */
   BUFFER_TOO_SMALL("BufferTooSmall"),
-  /** The request is larger than 4096 bytes (the emulator also answers it for an attestation field over 1024). */
+  /**
+   * The request is larger than 4096 bytes (the emulator also answers it for an attestation field
+   * over 1024).
+   */
   INPUT_TOO_LARGE("InputTooLarge"),
   /** Any other failure inside the module or the driver. */
   INTERNAL_ERROR("InternalError");

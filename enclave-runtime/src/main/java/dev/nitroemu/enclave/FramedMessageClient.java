@@ -7,8 +7,9 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Calls a framed-message server (vsock-sim's {@code FramedMessageServer}): sends one length-prefixed request frame and reads one reply
- * frame per {@link #call(byte[])}, over one connection; thread-safe (calls are serialised).
+ * Calls a framed-message server (vsock-sim's {@code FramedMessageServer}): sends one
+ * length-prefixed request frame and reads one reply frame per {@link #call(byte[])}, over one
+ * connection; thread-safe (calls are serialised).
  *
  * <p>After any I/O error, a reply larger than the limit, or the server closing the connection, the
  * client is broken: the connection is closed and later calls throw {@link SocketException}. Open a
@@ -30,8 +31,8 @@ public final class FramedMessageClient implements AutoCloseable {
   }
 
   /** Connects to a server and accepts replies up to 64 KiB. */
-  public static FramedMessageClient connect(VsockTransport transport, VsockAddress server, Duration timeout)
-      throws IOException {
+  public static FramedMessageClient connect(
+      VsockTransport transport, VsockAddress server, Duration timeout) throws IOException {
     return over(transport.connect(server, timeout), Frames.MAX_FRAME_SIZE);
   }
 
@@ -54,8 +55,11 @@ public final class FramedMessageClient implements AutoCloseable {
     Objects.requireNonNull(request, "request");
     if (request.length > Frames.MAX_FRAME_SIZE) {
       throw new IllegalArgumentException(
-          "request of " + request.length + " bytes exceeds the "
-              + Frames.MAX_FRAME_SIZE + "-byte frame limit");
+          "request of "
+              + request.length
+              + " bytes exceeds the "
+              + Frames.MAX_FRAME_SIZE
+              + "-byte frame limit");
     }
     if (broken) {
       throw new SocketException("connection to " + connection.remoteAddress() + " is closed");
@@ -64,15 +68,18 @@ public final class FramedMessageClient implements AutoCloseable {
       Frames.write(connection.outputStream(), request);
       long length = Frames.readLength(connection.inputStream());
       if (length < 0) {
-        throw new EOFException("server " + connection.remoteAddress() + " closed the connection without replying");
+        throw new EOFException(
+            "server " + connection.remoteAddress() + " closed the connection without replying");
       }
       if (length > maxResponseSize) {
-        throw new IOException("reply of " + length + " bytes exceeds the limit of " + maxResponseSize);
+        throw new IOException(
+            "reply of " + length + " bytes exceeds the limit of " + maxResponseSize);
       }
       return Frames.readBody(connection.inputStream(), (int) length);
     } catch (IOException | RuntimeException e) {
       broken = true;
-      Closeables.closeQuietly(connection); // Already broken; the original error is what the caller needs.
+      Closeables.closeQuietly(
+          connection); // Already broken; the original error is what the caller needs.
       throw e;
     }
   }

@@ -27,7 +27,8 @@ public final class Frames {
    * Reads one whole frame of at most {@code maxSize} bytes.
    *
    * @return the body, or null if the stream ended cleanly before the first byte of a frame
-   * @throws FrameTooLargeException if the declared length is above {@code maxSize} (the body is not read)
+   * @throws FrameTooLargeException if the declared length is above {@code maxSize} (the body is not
+   *     read)
    * @throws EOFException if the stream ends inside the frame
    */
   public static byte[] read(InputStream in, int maxSize) throws IOException {
@@ -54,7 +55,10 @@ public final class Frames {
       return -1;
     }
     readFully(in, header, first, HEADER_SIZE - first);
-    return ((header[0] & 0xFFL) << 24) | ((header[1] & 0xFFL) << 16) | ((header[2] & 0xFFL) << 8) | (header[3] & 0xFFL);
+    return ((header[0] & 0xFFL) << 24)
+        | ((header[1] & 0xFFL) << 16)
+        | ((header[2] & 0xFFL) << 8)
+        | (header[3] & 0xFFL);
   }
 
   /** Reads a frame body of {@code length} bytes; the caller has bounded {@code length}. */
@@ -90,12 +94,14 @@ public final class Frames {
     out.flush();
   }
 
-  private static void readFully(InputStream in, byte[] target, int offset, int length) throws IOException {
+  private static void readFully(InputStream in, byte[] target, int offset, int length)
+      throws IOException {
     int done = 0;
     while (done < length) {
       int n = in.read(target, offset + done, length - done);
       if (n < 0) {
-        throw new EOFException("stream ended " + (length - done) + " bytes before the end of a frame");
+        throw new EOFException(
+            "stream ended " + (length - done) + " bytes before the end of a frame");
       }
       done += n;
     }

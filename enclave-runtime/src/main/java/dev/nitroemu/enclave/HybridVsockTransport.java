@@ -27,10 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * convention of Firecracker, cloud-hypervisor and rust-vmm's vhost-device-vsock), for an enclave in
  * a container with that directory mounted. The protocol is documented in the module README.
  *
- * <p><b>Files.</b> For a directory {@code <dir>} and base name {@code <base>}: the parent listens on
- * vsock port {@code P} at {@code <dir>/<base>_<P>} (decimal), and the enclave side listens at {@code
- * <dir>/<base>} for connections into the enclave. Closing a listener or the transport removes its
- * socket file.
+ * <p><b>Files.</b> For a directory {@code <dir>} and base name {@code <base>}: the parent listens
+ * on vsock port {@code P} at {@code <dir>/<base>_<P>} (decimal), and the enclave side listens at
+ * {@code <dir>/<base>} for connections into the enclave. Closing a listener or the transport
+ * removes its socket file.
  *
  * <p><b>Roles.</b> {@link #parent} is the host side: {@code listen(P)} binds {@code <base>_<P>};
  * {@code connect(cid:P)} goes to {@code <base>}, sends {@code CONNECT <P>\n} and expects {@code OK
@@ -38,17 +38,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * registers {@code P} with the multiplexer on {@code <base>}; {@code connect(3:P)} opens {@code
  * <base>_<P>} with no handshake.
  *
- * <p><b>Addresses.</b> The enclave sees the parent as CID 3: a connection it opens has remote {@code
- * 3:P}; one it accepts has remote {@code 3:<host port>}, the port of the {@code OK} line (numbered
- * from 2^30 as Firecracker does), which is also the parent end's local port. The parent sees the
- * enclave's CID: a connection it opens has remote {@code cid:P}; one it accepts has remote {@code
- * cid:<n>}, where {@code n} is numbered by the parent side from 1024 (a Unix socket carries no port,
- * so it is not the enclave end's local port).
+ * <p><b>Addresses.</b> The enclave sees the parent as CID 3: a connection it opens has remote
+ * {@code 3:P}; one it accepts has remote {@code 3:<host port>}, the port of the {@code OK} line
+ * (numbered from 2^30 as Firecracker does), which is also the parent end's local port. The parent
+ * sees the enclave's CID: a connection it opens has remote {@code cid:P}; one it accepts has remote
+ * {@code cid:<n>}, where {@code n} is numbered by the parent side from 1024 (a Unix socket carries
+ * no port, so it is not the enclave end's local port).
  *
  * <p><b>Errors.</b> {@link ConnectException} when no socket file or no listener is there, when the
- * enclave side closes instead of answering (unknown port, full backlog or full multiplexer), and for
- * a CID this transport cannot reach; {@link java.net.SocketTimeoutException} when the answer or a
- * busy listener takes longer than the connect timeout; {@link ProtocolException} for a malformed
+ * enclave side closes instead of answering (unknown port, full backlog or full multiplexer), and
+ * for a CID this transport cannot reach; {@link java.net.SocketTimeoutException} when the answer or
+ * a busy listener takes longer than the connect timeout; {@link ProtocolException} for a malformed
  * answer; {@link BindException} for a taken port or socket file.
  */
 public final class HybridVsockTransport implements VsockTransport, AutoCloseable {
@@ -62,10 +62,16 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
   /** Base name {@link #fromSettings} uses: {@code <dir>/vsock} and {@code <dir>/vsock_<port>}. */
   public static final String DEFAULT_BASE_NAME = "vsock";
 
-  /** The enclave's CID {@link #fromSettings} uses when {@value VsockNetwork#LOCAL_CID_PROPERTY} is not set. */
+  /**
+   * The enclave's CID {@link #fromSettings} uses when {@value VsockNetwork#LOCAL_CID_PROPERTY} is
+   * not set.
+   */
   public static final long DEFAULT_ENCLAVE_CID = 16;
 
-  /** Default bound on the whole {@code CONNECT} line, and on the parent's wait for {@code OK} when the connect timeout is zero. */
+  /**
+   * Default bound on the whole {@code CONNECT} line, and on the parent's wait for {@code OK} when
+   * the connect timeout is zero.
+   */
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
 
   /** Default listen backlog: connections answered or queued but not yet accepted, per port. */
@@ -73,9 +79,15 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
 
   /** Which end of the channel a transport is. */
   public enum Role {
-    /** The host side: listens on {@code <base>_<port>}, connects into the enclave through {@code <base>}. */
+    /**
+     * The host side: listens on {@code <base>_<port>}, connects into the enclave through {@code
+     * <base>}.
+     */
     PARENT,
-    /** The container side: listens through the multiplexer on {@code <base>}, connects to {@code <base>_<port>}. */
+    /**
+     * The container side: listens through the multiplexer on {@code <base>}, connects to {@code
+     * <base>_<port>}.
+     */
     ENCLAVE
   }
 
@@ -103,12 +115,18 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
     this.backlog = builder.backlog;
   }
 
-  /** The parent (host) side of the channel in {@code directory} to the enclave with CID {@code enclaveCid}. */
+  /**
+   * The parent (host) side of the channel in {@code directory} to the enclave with CID {@code
+   * enclaveCid}.
+   */
   public static HybridVsockTransport parent(Path directory, String baseName, long enclaveCid) {
     return builder(Role.PARENT, directory, baseName, enclaveCid).build();
   }
 
-  /** The enclave (container) side of the channel in {@code directory}, for the enclave with CID {@code cid}. */
+  /**
+   * The enclave (container) side of the channel in {@code directory}, for the enclave with CID
+   * {@code cid}.
+   */
   public static HybridVsockTransport enclave(Path directory, String baseName, long cid) {
     return builder(Role.ENCLAVE, directory, baseName, cid).build();
   }
@@ -117,8 +135,8 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
    * A builder for either role.
    *
    * @param enclaveCid the enclave's CID, 4..4294967294
-   * @throws IllegalArgumentException if the base name is not a plain file name, the socket paths would
-   *     be too long for a Unix socket, or the CID is out of range
+   * @throws IllegalArgumentException if the base name is not a plain file name, the socket paths
+   *     would be too long for a Unix socket, or the CID is out of range
    */
   public static Builder builder(Role role, Path directory, String baseName, long enclaveCid) {
     return new Builder(role, directory, baseName, enclaveCid);
@@ -126,12 +144,12 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
 
   /**
    * The enclave side configured by {@code settings}, if {@value #DIRECTORY_PROPERTY} (or {@value
-   * #DIRECTORY_ENVIRONMENT_VARIABLE}) names the directory: base name {@value #DEFAULT_BASE_NAME}, CID
-   * from {@value VsockNetwork#LOCAL_CID_PROPERTY} / {@value VsockNetwork#LOCAL_CID_ENVIRONMENT_VARIABLE}
-   * (default {@value #DEFAULT_ENCLAVE_CID}).
+   * #DIRECTORY_ENVIRONMENT_VARIABLE}) names the directory: base name {@value #DEFAULT_BASE_NAME},
+   * CID from {@value VsockNetwork#LOCAL_CID_PROPERTY} / {@value
+   * VsockNetwork#LOCAL_CID_ENVIRONMENT_VARIABLE} (default {@value #DEFAULT_ENCLAVE_CID}).
    *
-   * @throws IllegalArgumentException naming the setting if a value is malformed, or if the mapping file
-   *     of the TCP emulation ({@value VsockNetwork#MAPPING_FILE_PROPERTY}) is set as well
+   * @throws IllegalArgumentException naming the setting if a value is malformed, or if the mapping
+   *     file of the TCP emulation ({@value VsockNetwork#MAPPING_FILE_PROPERTY}) is set as well
    */
   public static Optional<HybridVsockTransport> fromSettings(NitroSettings settings) {
     Optional<String> directory = settings.get(DIRECTORY_PROPERTY);
@@ -139,9 +157,16 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
       return Optional.empty();
     }
     if (settings.get(VsockNetwork.MAPPING_FILE_PROPERTY).isPresent()) {
-      throw new IllegalArgumentException("set either " + DIRECTORY_PROPERTY + " (" + DIRECTORY_ENVIRONMENT_VARIABLE
-          + ", hybrid vsock over Unix sockets) or " + VsockNetwork.MAPPING_FILE_PROPERTY + " ("
-          + VsockNetwork.MAPPING_FILE_ENVIRONMENT_VARIABLE + ", vsock emulated over TCP), not both");
+      throw new IllegalArgumentException(
+          "set either "
+              + DIRECTORY_PROPERTY
+              + " ("
+              + DIRECTORY_ENVIRONMENT_VARIABLE
+              + ", hybrid vsock over Unix sockets) or "
+              + VsockNetwork.MAPPING_FILE_PROPERTY
+              + " ("
+              + VsockNetwork.MAPPING_FILE_ENVIRONMENT_VARIABLE
+              + ", vsock emulated over TCP), not both");
     }
     long cid = DEFAULT_ENCLAVE_CID;
     Optional<String> cidText = settings.get(VsockNetwork.LOCAL_CID_PROPERTY);
@@ -152,9 +177,17 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
         cid = -1;
       }
       if (cid < MIN_ENCLAVE_CID || cid > MAX_ENCLAVE_CID) {
-        throw new IllegalArgumentException(VsockNetwork.LOCAL_CID_PROPERTY + " (or "
-            + VsockNetwork.LOCAL_CID_ENVIRONMENT_VARIABLE + ") must be the enclave's CID, " + MIN_ENCLAVE_CID + ".."
-            + MAX_ENCLAVE_CID + ", was '" + cidText.get() + "'");
+        throw new IllegalArgumentException(
+            VsockNetwork.LOCAL_CID_PROPERTY
+                + " (or "
+                + VsockNetwork.LOCAL_CID_ENVIRONMENT_VARIABLE
+                + ") must be the enclave's CID, "
+                + MIN_ENCLAVE_CID
+                + ".."
+                + MAX_ENCLAVE_CID
+                + ", was '"
+                + cidText.get()
+                + "'");
       }
     }
     return Optional.of(enclave(Path.of(directory.get()), DEFAULT_BASE_NAME, cid));
@@ -180,16 +213,18 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
     return paths.multiplexerSocket();
   }
 
-  /** {@code <dir>/<base>_<port>}, where the parent takes the enclave's connections to {@code port}. */
+  /**
+   * {@code <dir>/<base>_<port>}, where the parent takes the enclave's connections to {@code port}.
+   */
   public Path portSocket(long port) {
     return paths.portSocket(port);
   }
 
   /**
-   * Enclave side: connections into the enclave closed unanswered since its multiplexer started (bad,
-   * oversized or late {@code CONNECT} lines, unknown ports, full backlogs, a full multiplexer),
-   * counted for every transport of this JVM sharing the socket; 0 on the parent side or before the
-   * first {@code listen}.
+   * Enclave side: connections into the enclave closed unanswered since its multiplexer started
+   * (bad, oversized or late {@code CONNECT} lines, unknown ports, full backlogs, a full
+   * multiplexer), counted for every transport of this JVM sharing the socket; 0 on the parent side
+   * or before the first {@code listen}.
    */
   public long refusedConnections() {
     EnclaveMultiplexer current;
@@ -210,7 +245,9 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
     }
     checkOpen();
     Duration bound = timeout.isZero() ? limits.idleTimeout() : timeout;
-    return role == Role.PARENT ? connectIntoEnclave(address, bound) : connectToParent(address, bound);
+    return role == Role.PARENT
+        ? connectIntoEnclave(address, bound)
+        : connectToParent(address, bound);
   }
 
   @Override
@@ -218,8 +255,12 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
     Objects.requireNonNull(address, "address");
     long ownCid = role == Role.PARENT ? VsockAddress.CID_PARENT : enclaveCid;
     if (!address.isAnyCid() && address.cid() != ownCid) {
-      throw new BindException("Cannot assign requested address: " + address + " (this side of hybrid vsock is CID "
-          + ownCid + ")");
+      throw new BindException(
+          "Cannot assign requested address: "
+              + address
+              + " (this side of hybrid vsock is CID "
+              + ownCid
+              + ")");
     }
     VsockListener listener;
     synchronized (lifecycle) {
@@ -253,14 +294,24 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
 
   @Override
   public String toString() {
-    return "HybridVsockTransport[" + role.name().toLowerCase(java.util.Locale.ROOT) + ", enclave CID "
-        + enclaveCid + ", " + paths.multiplexerSocket() + "]";
+    return "HybridVsockTransport["
+        + role.name().toLowerCase(java.util.Locale.ROOT)
+        + ", enclave CID "
+        + enclaveCid
+        + ", "
+        + paths.multiplexerSocket()
+        + "]";
   }
 
-  private VsockConnection connectIntoEnclave(VsockAddress address, Duration timeout) throws IOException {
+  private VsockConnection connectIntoEnclave(VsockAddress address, Duration timeout)
+      throws IOException {
     if (address.cid() != enclaveCid) {
-      throw new ConnectException("Connection refused: " + address + " is not the enclave of this channel (CID "
-          + enclaveCid + ")");
+      throw new ConnectException(
+          "Connection refused: "
+              + address
+              + " is not the enclave of this channel (CID "
+              + enclaveCid
+              + ")");
     }
     long deadline = System.nanoTime() + timeout.toNanos();
     UnixSocketConnection socket = connectSocket(paths.multiplexerSocket(), address, timeout);
@@ -271,48 +322,60 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
         Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
         hostPort = HybridHandshake.parseOk(HybridHandshake.readLine(socket, left));
       } catch (ProtocolException e) {
-        throw new ProtocolException("the enclave side of " + paths.multiplexerSocket() + " answered "
-            + HybridHandshake.CONNECT + " badly: " + e.getMessage());
+        throw new ProtocolException(
+            "the enclave side of "
+                + paths.multiplexerSocket()
+                + " answered "
+                + HybridHandshake.CONNECT
+                + " badly: "
+                + e.getMessage());
       } catch (SocketTimeoutException e) {
         throw e;
       } catch (IOException closedWithoutAnswer) {
         // End of stream, or a reset/broken pipe when it closed before reading our line: refused.
-        ConnectException refused = new ConnectException("Connection refused: nothing listens at " + address);
+        ConnectException refused =
+            new ConnectException("Connection refused: nothing listens at " + address);
         refused.initCause(closedWithoutAnswer);
         throw refused;
       }
-      return new UnixVsockConnection(socket, VsockAddress.of(VsockAddress.CID_PARENT, hostPort), address);
+      return new UnixVsockConnection(
+          socket, VsockAddress.of(VsockAddress.CID_PARENT, hostPort), address);
     } catch (IOException | RuntimeException e) {
       Closeables.closeAfter(socket, e);
       throw e;
     }
   }
 
-  private VsockConnection connectToParent(VsockAddress address, Duration timeout) throws IOException {
+  private VsockConnection connectToParent(VsockAddress address, Duration timeout)
+      throws IOException {
     if (address.cid() != VsockAddress.CID_PARENT) {
-      throw new ConnectException("Connection refused: " + address + " (an enclave reaches only its parent, CID 3)");
+      throw new ConnectException(
+          "Connection refused: " + address + " (an enclave reaches only its parent, CID 3)");
     }
     UnixSocketConnection socket = connectSocket(paths.portSocket(address.port()), address, timeout);
     return new UnixVsockConnection(socket, VsockAddress.of(enclaveCid, nextLocalPort()), address);
   }
 
-  private static UnixSocketConnection connectSocket(Path path, VsockAddress address, Duration timeout)
-      throws IOException {
+  private static UnixSocketConnection connectSocket(
+      Path path, VsockAddress address, Duration timeout) throws IOException {
     try {
       return UnixSocketConnection.connect(path, timeout);
     } catch (ConnectException e) {
-      ConnectException refused = new ConnectException("Connection refused: nothing listens at " + address
-          + " (" + path + ")");
+      ConnectException refused =
+          new ConnectException(
+              "Connection refused: nothing listens at " + address + " (" + path + ")");
       refused.initCause(e);
       throw refused;
     }
   }
 
   private VsockListener listenOnParent(VsockAddress address) throws IOException {
-    VsockAddress bound = address.isAnyPort() ? VsockAddress.of(address.cid(), freeParentPort()) : address;
+    VsockAddress bound =
+        address.isAnyPort() ? VsockAddress.of(address.cid(), freeParentPort()) : address;
     createDirectory();
     UnixSocketListener socket = UnixSocketListener.bind(paths.portSocket(bound.port()), backlog);
-    return new ParentPortListener(socket, bound, enclaveCid, this::nextLocalPort, listeners::remove);
+    return new ParentPortListener(
+        socket, bound, enclaveCid, this::nextLocalPort, listeners::remove);
   }
 
   private VsockListener listenInEnclave(VsockAddress address) throws IOException {
@@ -338,7 +401,10 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
     throw new BindException("no free vsock port in " + paths.directory());
   }
 
-  /** Ports numbered from 1024 for ends whose real port nobody can know; wraps before {@code PORT_ANY}. */
+  /**
+   * Ports numbered from 1024 for ends whose real port nobody can know; wraps before {@code
+   * PORT_ANY}.
+   */
   private long nextLocalPort() {
     return FIRST_PEER_PORT + Math.floorMod(localPorts.getAndIncrement(), PEER_PORTS);
   }
@@ -364,7 +430,12 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
       long cid = enclaveCid;
       if (cid < MIN_ENCLAVE_CID || cid > MAX_ENCLAVE_CID) {
         throw new IllegalArgumentException(
-            "an enclave's CID must be in " + MIN_ENCLAVE_CID + ".." + MAX_ENCLAVE_CID + ", was " + cid);
+            "an enclave's CID must be in "
+                + MIN_ENCLAVE_CID
+                + ".."
+                + MAX_ENCLAVE_CID
+                + ", was "
+                + cid);
       }
       this.enclaveCid = enclaveCid;
     }
@@ -392,7 +463,10 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
       return this;
     }
 
-    /** Connections per listening port queued but not yet accepted (default {@value #DEFAULT_BACKLOG}), 1..4096. */
+    /**
+     * Connections per listening port queued but not yet accepted (default {@value
+     * #DEFAULT_BACKLOG}), 1..4096.
+     */
     public Builder backlog(int count) {
       if (count < 1 || count > 4096) {
         throw new IllegalArgumentException("backlog must be in 1..4096, was " + count);

@@ -13,12 +13,13 @@ import java.util.Objects;
  * Forwards a free loopback TCP port, byte for byte, to one vsock address: AWS's traffic-forwarder
  * (or {@code socat TCP-LISTEN:... VSOCK-CONNECT:3:8000}) pattern, for an enclave client that speaks
  * plain TCP to a service the parent exposes on vsock, e.g. the emulator's KMS mock behind the
- * vsock-proxy at {@code 3:8000} ({@code EnclaveKmsClient.kmsClient(forwarder.httpEndpoint(), ...)}).
+ * vsock-proxy at {@code 3:8000} ({@code EnclaveKmsClient.kmsClient(forwarder.httpEndpoint(),
+ * ...)}).
  *
- * <p>For HTTPS to a real host prefer {@link ConnectBridge}, which keeps the host name for TLS. Bounded
- * by {@link ConnectionLimits} (default {@value ConnectionLimits#DEFAULT_MAX_CONNECTIONS} connections,
- * 60 s idle timeout); a connection the vsock side refuses is closed at once. The accept loop is
- * {@link StreamServer}'s and the copying {@link StreamPump}'s.
+ * <p>For HTTPS to a real host prefer {@link ConnectBridge}, which keeps the host name for TLS.
+ * Bounded by {@link ConnectionLimits} (default {@value ConnectionLimits#DEFAULT_MAX_CONNECTIONS}
+ * connections, 60 s idle timeout); a connection the vsock side refuses is closed at once. The
+ * accept loop is {@link StreamServer}'s and the copying {@link StreamPump}'s.
  */
 public final class LoopbackForwarder implements Closeable {
 
@@ -30,21 +31,28 @@ public final class LoopbackForwarder implements Closeable {
   private final StreamPump pump;
   private final StreamServer<StreamConnection, InetSocketAddress> server;
 
-  private LoopbackForwarder(VsockTransport transport, VsockAddress target, ConnectionLimits limits) {
+  private LoopbackForwarder(
+      VsockTransport transport, VsockAddress target, ConnectionLimits limits) {
     this.transport = transport;
     this.target = target;
-    this.pump = new StreamPump("nitro-loopback-forwarder", limits.maxConnections(), BUFFER_SIZE, limits.idleTimeout());
-    this.server = StreamServer.builder("nitro-loopback-forwarder", LoopbackForwarder::listenOnLoopback, this::serve)
-        .limits(limits)
-        .build();
+    this.pump =
+        new StreamPump(
+            "nitro-loopback-forwarder", limits.maxConnections(), BUFFER_SIZE, limits.idleTimeout());
+    this.server =
+        StreamServer.builder(
+                "nitro-loopback-forwarder", LoopbackForwarder::listenOnLoopback, this::serve)
+            .limits(limits)
+            .build();
   }
 
   /**
-   * Starts forwarding a free loopback port to {@code target}, with {@link ConnectionLimits#DEFAULT}.
+   * Starts forwarding a free loopback port to {@code target}, with {@link
+   * ConnectionLimits#DEFAULT}.
    *
    * @throws IOException if the loopback port cannot be opened
    */
-  public static LoopbackForwarder start(VsockTransport transport, VsockAddress target) throws IOException {
+  public static LoopbackForwarder start(VsockTransport transport, VsockAddress target)
+      throws IOException {
     return start(transport, target, ConnectionLimits.DEFAULT);
   }
 
@@ -53,8 +61,8 @@ public final class LoopbackForwarder implements Closeable {
    *
    * @throws IOException if the loopback port cannot be opened
    */
-  public static LoopbackForwarder start(VsockTransport transport, VsockAddress target, ConnectionLimits limits)
-      throws IOException {
+  public static LoopbackForwarder start(
+      VsockTransport transport, VsockAddress target, ConnectionLimits limits) throws IOException {
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(limits, "limits");
@@ -88,12 +96,14 @@ public final class LoopbackForwarder implements Closeable {
     }
   }
 
-  private static StreamListener<StreamConnection, InetSocketAddress> listenOnLoopback() throws IOException {
+  private static StreamListener<StreamConnection, InetSocketAddress> listenOnLoopback()
+      throws IOException {
     return StreamListener.of(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
   }
 
   private void serve(StreamConnection client, StreamServer.Slot slot) throws IOException {
-    VsockConnection upstream = transport.connect(target, CONNECT_TIMEOUT); // refused: the client is closed
+    VsockConnection upstream =
+        transport.connect(target, CONNECT_TIMEOUT); // refused: the client is closed
     pump.join(client, upstream); // closes both when either side ends
   }
 

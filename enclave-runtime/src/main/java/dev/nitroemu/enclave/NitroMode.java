@@ -7,10 +7,11 @@ import java.nio.file.Path;
  * #PROPERTY}.
  *
  * <p>The setting has one meaning everywhere, resolved by {@link NitroSettings#mode()}: the system
- * property {@value #PROPERTY}, else the environment variable {@value #ENVIRONMENT_VARIABLE}, with the
- * value {@code emulated}, {@code real} or {@code auto}; unset means {@code auto}. {@code auto} is
- * {@link #REAL} when both {@code /dev/vsock} and {@code /dev/nsm} exist (inside an enclave) and {@link
- * #EMULATED} otherwise (a laptop, CI, or the parent EC2 instance, which has no {@code /dev/nsm}).
+ * property {@value #PROPERTY}, else the environment variable {@value #ENVIRONMENT_VARIABLE}, with
+ * the value {@code emulated}, {@code real} or {@code auto}; unset means {@code auto}. {@code auto}
+ * is {@link #REAL} when both {@code /dev/vsock} and {@code /dev/nsm} exist (inside an enclave) and
+ * {@link #EMULATED} otherwise (a laptop, CI, or the parent EC2 instance, which has no {@code
+ * /dev/nsm}).
  */
 public enum NitroMode {
   /** Software NSM, vsock over loopback TCP, KMS mock. */

@@ -3,13 +3,12 @@ package dev.nitroemu.enclave;
 import dev.nitroemu.enclave.internal.NsmDispatcher;
 
 /**
- * The Nitro Security Module as an enclave application sees it: the seven operations of
- * {@code /dev/nsm}, and the raw CBOR request/response entry point.
+ * The Nitro Security Module as an enclave application sees it: the seven operations of {@code
+ * /dev/nsm}, and the raw CBOR request/response entry point.
  *
- * <p>Implementations: SoftwareNsm (the emulator), DeviceNsm (the real device
- * through {@code /dev/nsm}) and {@link WireNsm} subclasses that reach a module over some byte
- * transport. Every operation fails with an {@link NsmException} carrying the module's
- * {@link ErrorCode}.
+ * <p>Implementations: SoftwareNsm (the emulator), DeviceNsm (the real device through {@code
+ * /dev/nsm}) and {@link WireNsm} subclasses that reach a module over some byte transport. Every
+ * operation fails with an {@link NsmException} carrying the module's {@link ErrorCode}.
  */
 public interface Nsm extends AutoCloseable {
 
@@ -31,7 +30,9 @@ public interface Nsm extends AutoCloseable {
    */
   byte[] extendPcr(int index, byte[] data);
 
-  /** Locks one PCR; locked ones (including 0..15 after boot) give {@link ErrorCode#READ_ONLY_INDEX}. */
+  /**
+   * Locks one PCR; locked ones (including 0..15 after boot) give {@link ErrorCode#READ_ONLY_INDEX}.
+   */
   void lockPcr(int index);
 
   /** Locks PCRs {@code [0, range)}; {@code range > 32} gives {@link ErrorCode#INVALID_INDEX}. */

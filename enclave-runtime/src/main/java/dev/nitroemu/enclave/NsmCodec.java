@@ -12,13 +12,13 @@ import java.util.TreeSet;
  * The CBOR wire format of {@code /dev/nsm}: requests and responses encoded byte for byte as the
  * Rust {@code aws-nitro-enclaves-nsm-api} crate (serde_cbor) encodes them.
  *
- * <p>Wire format: a unit variant is a bare text string ({@code "DescribeNSM"}); any other variant is
- * a one-entry map {@code {name: {field: value, ...}}} with fields in declaration order; an error is
- * {@code {"Error": "<ErrorCode>"}}. Decoding is lenient the way other clients need: field order is
- * free, absent or null optional fields are null, byte fields may arrive as text (QEMU), and keys of
- * unknown fields are ignored. Every decoding failure is an {@link NsmException} with
- * {@link ErrorCode#INVALID_OPERATION} (or {@link ErrorCode#INPUT_TOO_LARGE} for requests over 4096
- * bytes), never another exception.
+ * <p>Wire format: a unit variant is a bare text string ({@code "DescribeNSM"}); any other variant
+ * is a one-entry map {@code {name: {field: value, ...}}} with fields in declaration order; an error
+ * is {@code {"Error": "<ErrorCode>"}}. Decoding is lenient the way other clients need: field order
+ * is free, absent or null optional fields are null, byte fields may arrive as text (QEMU), and keys
+ * of unknown fields are ignored. Every decoding failure is an {@link NsmException} with {@link
+ * ErrorCode#INVALID_OPERATION} (or {@link ErrorCode#INPUT_TOO_LARGE} for requests over 4096 bytes),
+ * never another exception.
  */
 public final class NsmCodec {
   private NsmCodec() {}
@@ -29,14 +29,25 @@ public final class NsmCodec {
     if (request instanceof NsmRequest.DescribePcr r) {
       w.map(1).text(r.operation()).map(1).text("index").integer(r.index());
     } else if (request instanceof NsmRequest.ExtendPcr r) {
-      w.map(1).text(r.operation()).map(2).text("index").integer(r.index()).text("data").bytes(r.data());
+      w.map(1)
+          .text(r.operation())
+          .map(2)
+          .text("index")
+          .integer(r.index())
+          .text("data")
+          .bytes(r.data());
     } else if (request instanceof NsmRequest.LockPcr r) {
       w.map(1).text(r.operation()).map(1).text("index").integer(r.index());
     } else if (request instanceof NsmRequest.LockPcrs r) {
       w.map(1).text(r.operation()).map(1).text("range").integer(r.range());
     } else if (request instanceof NsmRequest.Attestation r) {
       w.map(1).text(r.operation()).map(3);
-      w.text("user_data").bytes(r.userData()).text("nonce").bytes(r.nonce()).text("public_key").bytes(r.publicKey());
+      w.text("user_data")
+          .bytes(r.userData())
+          .text("nonce")
+          .bytes(r.nonce())
+          .text("public_key")
+          .bytes(r.publicKey());
     } else {
       // DescribeNSM and GetRandom are unit variants: a bare text string.
       w.text(request.operation());
@@ -79,28 +90,32 @@ public final class NsmCodec {
    * Decodes a request from any of the clients in use (Rust nsm-api, Go hf/nsm, Python cbor2, QEMU's
    * accepted forms).
    *
-   * @throws NsmException {@link ErrorCode#INPUT_TOO_LARGE} over 4096 bytes, else
-   *     {@link ErrorCode#INVALID_OPERATION} for anything undecodable or unknown
+   * @throws NsmException {@link ErrorCode#INPUT_TOO_LARGE} over 4096 bytes, else {@link
+   *     ErrorCode#INVALID_OPERATION} for anything undecodable or unknown
    */
   public static NsmRequest decodeRequest(byte[] bytes) {
     if (bytes == null || bytes.length == 0) {
       throw new NsmException(ErrorCode.INVALID_OPERATION, "empty request");
     }
     if (bytes.length > Nsm.MAX_REQUEST_SIZE) {
-      throw new NsmException(ErrorCode.INPUT_TOO_LARGE, "request of " + bytes.length + " bytes exceeds 4096");
+      throw new NsmException(
+          ErrorCode.INPUT_TOO_LARGE, "request of " + bytes.length + " bytes exceeds 4096");
     }
     Variant v = variant(bytes);
     return switch (v.name) {
       case "DescribeNSM" -> new NsmRequest.DescribeNsm();
       case "GetRandom" -> new NsmRequest.GetRandom();
       case "DescribePCR" -> new NsmRequest.DescribePcr(u16(v.fields(), "index"));
-      case "ExtendPCR" -> new NsmRequest.ExtendPcr(u16(v.fields(), "index"), requiredBytes(v.fields(), "data"));
+      case "ExtendPCR" ->
+          new NsmRequest.ExtendPcr(u16(v.fields(), "index"), requiredBytes(v.fields(), "data"));
       case "LockPCR" -> new NsmRequest.LockPcr(u16(v.fields(), "index"));
       case "LockPCRs" -> new NsmRequest.LockPcrs(u16(v.fields(), "range"));
       case "Attestation" -> {
         JsonNode f = v.body == null || v.body.isNull() ? null : v.fields();
         yield new NsmRequest.Attestation(
-            optionalBytes(f, "user_data"), optionalBytes(f, "nonce"), optionalBytes(f, "public_key"));
+            optionalBytes(f, "user_data"),
+            optionalBytes(f, "nonce"),
+            optionalBytes(f, "public_key"));
       }
       default -> throw bad("unknown operation " + v.name);
     };
@@ -121,7 +136,8 @@ public final class NsmCodec {
         case "LockPCR" -> new NsmResponse.LockPcr();
         case "LockPCRs" -> new NsmResponse.LockPcrs();
         case "DescribePCR" ->
-            new NsmResponse.DescribePcr(bool(v.fields(), "lock"), requiredBytes(v.fields(), "data"));
+            new NsmResponse.DescribePcr(
+                bool(v.fields(), "lock"), requiredBytes(v.fields(), "data"));
         case "ExtendPCR" -> new NsmResponse.ExtendPcr(requiredBytes(v.fields(), "data"));
         case "Attestation" -> new NsmResponse.Attestation(requiredBytes(v.fields(), "document"));
         case "GetRandom" -> new NsmResponse.GetRandom(requiredBytes(v.fields(), "random"));
@@ -131,7 +147,8 @@ public final class NsmCodec {
             throw bad("Error must carry an error code name");
           }
           yield new NsmResponse.Error(
-              ErrorCode.fromWireName(v.body.textValue()).orElseThrow(() -> bad("unknown error code")));
+              ErrorCode.fromWireName(v.body.textValue())
+                  .orElseThrow(() -> bad("unknown error code")));
         }
         default -> throw bad("unknown response " + v.name);
       };
@@ -147,7 +164,10 @@ public final class NsmCodec {
     }
     TreeSet<Integer> set = new TreeSet<>();
     for (JsonNode n : locked) {
-      if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0 || n.intValue() > 0xFFFF) {
+      if (!n.isIntegralNumber()
+          || !n.canConvertToInt()
+          || n.intValue() < 0
+          || n.intValue() > 0xFFFF) {
         throw bad("locked_pcrs entries must be unsigned 16-bit integers");
       }
       set.add(n.intValue());
@@ -195,7 +215,11 @@ public final class NsmCodec {
 
   private static int u16(JsonNode fields, String key) {
     JsonNode n = fields.get(key);
-    if (n == null || !n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0 || n.intValue() > 0xFFFF) {
+    if (n == null
+        || !n.isIntegralNumber()
+        || !n.canConvertToInt()
+        || n.intValue() < 0
+        || n.intValue() > 0xFFFF) {
       throw bad(key + " must be an unsigned 16-bit integer");
     }
     return n.intValue();

@@ -27,6 +27,8 @@ public record NsmDescription(
   public NsmDescription {
     Objects.requireNonNull(moduleId, "moduleId");
     Objects.requireNonNull(digest, "digest");
-    lockedPcrs = Collections.unmodifiableSortedSet(new TreeSet<>(Objects.requireNonNull(lockedPcrs, "lockedPcrs")));
+    lockedPcrs =
+        Collections.unmodifiableSortedSet(
+            new TreeSet<>(Objects.requireNonNull(lockedPcrs, "lockedPcrs")));
   }
 }

@@ -37,7 +37,9 @@ public sealed interface NsmRequest {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof ExtendPcr other && index == other.index && Arrays.equals(data, other.data);
+      return o instanceof ExtendPcr other
+          && index == other.index
+          && Arrays.equals(data, other.data);
     }
 
     @Override
@@ -113,12 +115,20 @@ public sealed interface NsmRequest {
 
     @Override
     public int hashCode() {
-      return Arrays.hashCode(new int[] {Arrays.hashCode(userData), Arrays.hashCode(nonce), Arrays.hashCode(publicKey)});
+      return Arrays.hashCode(
+          new int[] {
+            Arrays.hashCode(userData), Arrays.hashCode(nonce), Arrays.hashCode(publicKey)
+          });
     }
 
     @Override
     public String toString() {
-      return "Attestation[userData=" + size(userData) + ", nonce=" + size(nonce) + ", publicKey=" + size(publicKey)
+      return "Attestation[userData="
+          + size(userData)
+          + ", nonce="
+          + size(nonce)
+          + ", publicKey="
+          + size(publicKey)
           + "]";
     }
 

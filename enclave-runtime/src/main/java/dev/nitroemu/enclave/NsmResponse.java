@@ -5,8 +5,8 @@ import java.util.HexFormat;
 import java.util.Objects;
 
 /**
- * One response of the NSM, as the {@code aws-nitro-enclaves-nsm-api} crate's {@code Response}
- * enum models it; {@link NsmCodec} turns it into the exact CBOR bytes the device returns.
+ * One response of the NSM, as the {@code aws-nitro-enclaves-nsm-api} crate's {@code Response} enum
+ * models it; {@link NsmCodec} turns it into the exact CBOR bytes the device returns.
  */
 public sealed interface NsmResponse {
 
@@ -31,7 +31,9 @@ public sealed interface NsmResponse {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof DescribePcr other && lock == other.lock && Arrays.equals(data, other.data);
+      return o instanceof DescribePcr other
+          && lock == other.lock
+          && Arrays.equals(data, other.data);
     }
 
     @Override

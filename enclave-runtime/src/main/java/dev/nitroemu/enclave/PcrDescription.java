@@ -22,7 +22,9 @@ public record PcrDescription(boolean locked, byte[] data) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof PcrDescription other && locked == other.locked && Arrays.equals(data, other.data);
+    return o instanceof PcrDescription other
+        && locked == other.locked
+        && Arrays.equals(data, other.data);
   }
 
   @Override

@@ -9,8 +9,8 @@ import java.util.Objects;
 
 /**
  * PCR arithmetic as the NSM and AWS's tools do it: {@code extend(pcr, data) = SHA384(pcr || data)},
- * the image PCRs of an EIF ({@code SHA384(0^48 || SHA384(bytes))}), and the parent-instance PCRs 3, 4
- * and 8 exactly as the AWS Nitro Enclaves user guide computes them.
+ * the image PCRs of an EIF ({@code SHA384(0^48 || SHA384(bytes))}), and the parent-instance PCRs 3,
+ * 4 and 8 exactly as the AWS Nitro Enclaves user guide computes them.
  */
 public final class Pcrs {
 
@@ -46,12 +46,14 @@ public final class Pcrs {
 
   /** PCR3: the parent instance's IAM role ARN, extended as raw UTF-8 (no inner hash). */
   public static byte[] parentRole(String iamRoleArn) {
-    return extendFromZero(Objects.requireNonNull(iamRoleArn, "iamRoleArn").getBytes(StandardCharsets.UTF_8));
+    return extendFromZero(
+        Objects.requireNonNull(iamRoleArn, "iamRoleArn").getBytes(StandardCharsets.UTF_8));
   }
 
   /** PCR4: the parent instance id (e.g. {@code i-1234567890abcdef0}), extended as raw bytes. */
   public static byte[] parentInstance(String instanceId) {
-    return extendFromZero(Objects.requireNonNull(instanceId, "instanceId").getBytes(StandardCharsets.UTF_8));
+    return extendFromZero(
+        Objects.requireNonNull(instanceId, "instanceId").getBytes(StandardCharsets.UTF_8));
   }
 
   /** PCR8: the EIF signing certificate, {@code SHA384(0^48 || SHA384(certificate DER))}. */

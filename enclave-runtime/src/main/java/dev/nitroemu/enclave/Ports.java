@@ -1,8 +1,8 @@
 package dev.nitroemu.enclave;
 
 /**
- * The one place port numbers are checked: TCP ports (16-bit) and vsock ports (32-bit unsigned, as in
- * Linux's {@code struct sockaddr_vm}). Each check names the value in its message, e.g. {@code
+ * The one place port numbers are checked: TCP ports (16-bit) and vsock ports (32-bit unsigned, as
+ * in Linux's {@code struct sockaddr_vm}). Each check names the value in its message, e.g. {@code
  * destination port must be in 1..65535, was 70000}.
  */
 public final class Ports {
@@ -62,17 +62,22 @@ public final class Ports {
    * @throws IllegalArgumentException if {@code text} is not such a number, quoting it
    */
   public static long parse(String text, String what) {
-    if (text == null || text.isEmpty() || text.length() > MAX_DIGITS
+    if (text == null
+        || text.isEmpty()
+        || text.length() > MAX_DIGITS
         || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      String shown = text == null ? "null" : text.length() > 20 ? text.substring(0, 20) + "..." : text;
-      throw new IllegalArgumentException(what + " must be an unsigned decimal number, was '" + shown + "'");
+      String shown =
+          text == null ? "null" : text.length() > 20 ? text.substring(0, 20) + "..." : text;
+      throw new IllegalArgumentException(
+          what + " must be an unsigned decimal number, was '" + shown + "'");
     }
     return Long.parseLong(text);
   }
 
   private static long check(long port, long min, long max, String what) {
     if (port < min || port > max) {
-      throw new IllegalArgumentException(what + " must be in " + min + ".." + max + ", was " + port);
+      throw new IllegalArgumentException(
+          what + " must be in " + min + ".." + max + ", was " + port);
     }
     return port;
   }

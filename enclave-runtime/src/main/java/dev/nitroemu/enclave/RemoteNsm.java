@@ -8,31 +8,37 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * An {@link Nsm} served by an NSM service (the emulator's {@code NsmVsockServer}), reached over vsock: each call sends the same
- * CBOR request bytes {@code /dev/nsm} would get and decodes the module's reply, so an enclave
- * application in another JVM or container uses the emulator through the same interface as the
- * in-process and the device module.
+ * An {@link Nsm} served by an NSM service (the emulator's {@code NsmVsockServer}), reached over
+ * vsock: each call sends the same CBOR request bytes {@code /dev/nsm} would get and decodes the
+ * module's reply, so an enclave application in another JVM or container uses the emulator through
+ * the same interface as the in-process and the device module.
  *
  * <p><b>Transport.</b> One connection, opened by {@code connect}, carries every call; calls from
  * several threads are serialised. A request over {@value Nsm#MAX_REQUEST_SIZE} bytes is answered
  * locally with {@code InputTooLarge}, as the driver does; a reply over {@value
  * Nsm#MAX_RESPONSE_SIZE} bytes (the driver's buffer) is a transport failure.
  *
- * <p><b>Failures.</b> Like {@link DeviceNsm}, {@link #process(byte[])} throws only when the transport
- * fails (connection lost or refused, reply timeout, oversized reply): {@link NsmException} with
- * {@link ErrorCode#INTERNAL_ERROR} and a message naming the server's address. The failed request is
- * not retried (an {@code ExtendPCR} may have been applied); the next call opens a new connection.
- * The service closes connections that stay unused for its idle timeout (or that it needs for a new
- * client when full): before reusing a connection unused for over a second, a call checks, waiting
- * at most a millisecond, whether the service has closed it, and if so opens a new one first.
- * Use after {@link #close()} throws {@link IllegalStateException}.
+ * <p><b>Failures.</b> Like {@link DeviceNsm}, {@link #process(byte[])} throws only when the
+ * transport fails (connection lost or refused, reply timeout, oversized reply): {@link
+ * NsmException} with {@link ErrorCode#INTERNAL_ERROR} and a message naming the server's address.
+ * The failed request is not retried (an {@code ExtendPCR} may have been applied); the next call
+ * opens a new connection. The service closes connections that stay unused for its idle timeout (or
+ * that it needs for a new client when full): before reusing a connection unused for over a second,
+ * a call checks, waiting at most a millisecond, whether the service has closed it, and if so opens
+ * a new one first. Use after {@link #close()} throws {@link IllegalStateException}.
  */
 public final class RemoteNsm extends WireNsm {
 
-  /** System property naming the NSM service's vsock address; wins over {@value #ADDRESS_ENVIRONMENT_VARIABLE}. */
+  /**
+   * System property naming the NSM service's vsock address; wins over {@value
+   * #ADDRESS_ENVIRONMENT_VARIABLE}.
+   */
   public static final String ADDRESS_PROPERTY = "nitro.nsm.address";
 
-  /** Environment variable naming the NSM service's vsock address when {@value #ADDRESS_PROPERTY} is unset. */
+  /**
+   * Environment variable naming the NSM service's vsock address when {@value #ADDRESS_PROPERTY} is
+   * unset.
+   */
   public static final String ADDRESS_ENVIRONMENT_VARIABLE = "NITRO_NSM_ADDRESS";
 
   /** The vsock port the emulator serves its NSM on, with the parent's CID ({@code 3:9797}). */
@@ -42,7 +48,9 @@ public final class RemoteNsm extends WireNsm {
   public static final VsockAddress DEFAULT_ADDRESS =
       VsockAddress.of(VsockAddress.CID_PARENT, DEFAULT_PORT);
 
-  /** Unused this long, a connection is checked for a close by the service before it carries a call. */
+  /**
+   * Unused this long, a connection is checked for a close by the service before it carries a call.
+   */
   private static final long CHECK_REUSE_AFTER_NANOS = Duration.ofSeconds(1).toNanos();
 
   /** How long that check waits for an end of stream already in flight. */
@@ -65,7 +73,10 @@ public final class RemoteNsm extends WireNsm {
   private boolean closed;
 
   private RemoteNsm(
-      VsockTransport transport, VsockAddress address, Duration replyTimeout, AutoCloseable ownedTransport) {
+      VsockTransport transport,
+      VsockAddress address,
+      Duration replyTimeout,
+      AutoCloseable ownedTransport) {
     this.transport = transport;
     this.address = address;
     this.replyTimeout = replyTimeout;
@@ -79,7 +90,8 @@ public final class RemoteNsm extends WireNsm {
    * @throws java.net.ConnectException if nothing listens there
    * @throws IOException if the connection cannot be opened
    */
-  public static RemoteNsm connect(VsockTransport transport, VsockAddress address) throws IOException {
+  public static RemoteNsm connect(VsockTransport transport, VsockAddress address)
+      throws IOException {
     return connect(transport, address, DEFAULT_REPLY_TIMEOUT);
   }
 
@@ -90,16 +102,16 @@ public final class RemoteNsm extends WireNsm {
    * @throws java.net.ConnectException if nothing listens there
    * @throws IOException if the connection cannot be opened
    */
-  public static RemoteNsm connect(VsockTransport transport, VsockAddress address, Duration replyTimeout)
-      throws IOException {
+  public static RemoteNsm connect(
+      VsockTransport transport, VsockAddress address, Duration replyTimeout) throws IOException {
     return open(Objects.requireNonNull(transport, "transport"), address, replyTimeout, null);
   }
 
   /**
    * Connects through the emulated transport this process is configured for ({@link
    * VsockTransport#forMode(NitroMode) VsockTransport.forMode(EMULATED)}): hybrid vsock when {@value
-   * HybridVsockTransport#DIRECTORY_ENVIRONMENT_VARIABLE} names a directory of Unix sockets, else the
-   * mapping file named by {@value VsockNetwork#MAPPING_FILE_PROPERTY} or {@value
+   * HybridVsockTransport#DIRECTORY_ENVIRONMENT_VARIABLE} names a directory of Unix sockets, else
+   * the mapping file named by {@value VsockNetwork#MAPPING_FILE_PROPERTY} or {@value
    * VsockNetwork#MAPPING_FILE_ENVIRONMENT_VARIABLE}.
    *
    * @throws java.net.ConnectException if nothing listens there
@@ -117,9 +129,9 @@ public final class RemoteNsm extends WireNsm {
   }
 
   /**
-   * Connects as {@link #connect(VsockAddress)} to the address named by {@value #ADDRESS_PROPERTY} or
-   * {@value #ADDRESS_ENVIRONMENT_VARIABLE} ({@code vsock://CID:PORT} or {@code CID:PORT}), by default
-   * {@code vsock://3:9797}.
+   * Connects as {@link #connect(VsockAddress)} to the address named by {@value #ADDRESS_PROPERTY}
+   * or {@value #ADDRESS_ENVIRONMENT_VARIABLE} ({@code vsock://CID:PORT} or {@code CID:PORT}), by
+   * default {@code vsock://3:9797}.
    *
    * @throws IllegalArgumentException if the configured address is malformed
    * @throws IOException if the connection cannot be opened
@@ -128,9 +140,15 @@ public final class RemoteNsm extends WireNsm {
     return connect(configuredAddress());
   }
 
-  /** The NSM service address configured by {@value #ADDRESS_PROPERTY} / {@value #ADDRESS_ENVIRONMENT_VARIABLE}. */
+  /**
+   * The NSM service address configured by {@value #ADDRESS_PROPERTY} / {@value
+   * #ADDRESS_ENVIRONMENT_VARIABLE}.
+   */
   public static VsockAddress configuredAddress() {
-    return NitroSettings.system().get(ADDRESS_PROPERTY).map(VsockAddress::parse).orElse(DEFAULT_ADDRESS);
+    return NitroSettings.system()
+        .get(ADDRESS_PROPERTY)
+        .map(VsockAddress::parse)
+        .orElse(DEFAULT_ADDRESS);
   }
 
   private static RemoteNsm open(
@@ -170,7 +188,9 @@ public final class RemoteNsm extends WireNsm {
         throw new IllegalStateException("RemoteNsm for " + address + " is closed");
       }
       try {
-        if (client != null && System.nanoTime() - lastUsedNanos > CHECK_REUSE_AFTER_NANOS && !stillOpen()) {
+        if (client != null
+            && System.nanoTime() - lastUsedNanos > CHECK_REUSE_AFTER_NANOS
+            && !stillOpen()) {
           dropClient(); // The service closed it while unused: nothing of this request was sent yet.
         }
         if (client == null) {
@@ -187,7 +207,10 @@ public final class RemoteNsm extends WireNsm {
     }
   }
 
-  /** Closes the connection (and the transport if {@link #connect(VsockAddress)} made it); idempotent. */
+  /**
+   * Closes the connection (and the transport if {@link #connect(VsockAddress)} made it);
+   * idempotent.
+   */
   @Override
   public void close() {
     synchronized (lock) {
@@ -248,6 +271,8 @@ public final class RemoteNsm extends WireNsm {
   }
 
   private static String describe(Exception e) {
-    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+    return e.getMessage() == null
+        ? e.getClass().getSimpleName()
+        : e.getClass().getSimpleName() + ": " + e.getMessage();
   }
 }

@@ -10,10 +10,12 @@ import java.time.Duration;
 
 /**
  * One connected byte stream, vsock or TCP, shaped like {@link java.net.Socket}: blocking streams,
- * half-close, a read timeout and close; what {@link StreamServer} serves and {@link StreamPump} joins.
+ * half-close, a read timeout and close; what {@link StreamServer} serves and {@link StreamPump}
+ * joins.
  *
  * <p>Both streams may be used from different threads at once (one reader, one writer); {@link
- * #close()} from any thread wakes a blocked read, which then throws {@link java.net.SocketException}.
+ * #close()} from any thread wakes a blocked read, which then throws {@link
+ * java.net.SocketException}.
  */
 public interface StreamConnection extends Closeable {
 
@@ -31,7 +33,8 @@ public interface StreamConnection extends Closeable {
 
   /**
    * Bounds how long one read may block ({@link Duration#ZERO} = forever, the default); a read that
-   * runs out of time throws {@link java.net.SocketTimeoutException} and the connection stays usable.
+   * runs out of time throws {@link java.net.SocketTimeoutException} and the connection stays
+   * usable.
    */
   void readTimeout(Duration timeout) throws IOException;
 

@@ -28,11 +28,17 @@ public interface StreamListener<C extends StreamConnection, A> extends Closeable
   /** Whether {@link #close()} has been called. */
   boolean isClosed();
 
-  /** Stops listening and wakes a blocked {@link #accept()}; idempotent. Accepted connections stay open. */
+  /**
+   * Stops listening and wakes a blocked {@link #accept()}; idempotent. Accepted connections stay
+   * open.
+   */
   @Override
   void close() throws IOException;
 
-  /** A bound TCP server socket as a listener of {@link StreamConnection}s; closing it closes the socket. */
+  /**
+   * A bound TCP server socket as a listener of {@link StreamConnection}s; closing it closes the
+   * socket.
+   */
   static StreamListener<StreamConnection, InetSocketAddress> of(ServerSocket serverSocket) {
     return new SocketListener(serverSocket);
   }

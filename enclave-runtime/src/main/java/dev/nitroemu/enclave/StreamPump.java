@@ -16,12 +16,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The one two-way byte pump, joining two stream connections (the vsock-proxy's vsock client and TCP
  * upstream, the CONNECT bridge's TCP client and vsock upstream) until both directions have ended.
  *
- * <p>Each direction copies through its own buffer of {@code bufferSize} bytes. End of stream one way
- * becomes a half-close ({@link StreamConnection#shutdownOutput()}) of the other side, so protocols
- * that shut down their sending side still get their answer; once both directions have ended both
- * connections are closed. An error either way, or no byte either way for the idle timeout (a
- * direction that times out while the other moved bytes keeps waiting), closes both at once. One
- * direction runs on the caller's thread, the other on one of at most {@code maxJoins} pump threads.
+ * <p>Each direction copies through its own buffer of {@code bufferSize} bytes. End of stream one
+ * way becomes a half-close ({@link StreamConnection#shutdownOutput()}) of the other side, so
+ * protocols that shut down their sending side still get their answer; once both directions have
+ * ended both connections are closed. An error either way, or no byte either way for the idle
+ * timeout (a direction that times out while the other moved bytes keeps waiting), closes both at
+ * once. One direction runs on the caller's thread, the other on one of at most {@code maxJoins}
+ * pump threads.
  */
 public final class StreamPump implements AutoCloseable {
 
@@ -38,14 +39,16 @@ public final class StreamPump implements AutoCloseable {
   /**
    * A pump whose threads are named after {@code name}.
    *
-   * @param maxJoins joins running at once (the owning server's connection cap); more wait for a thread
+   * @param maxJoins joins running at once (the owning server's connection cap); more wait for a
+   *     thread
    * @param bufferSize bytes of each direction's buffer, 1..{@value #MAX_BUFFER_SIZE}
    * @param idleTimeout how long both directions may stay silent before the join is closed; positive
    */
   public StreamPump(String name, int maxJoins, int bufferSize, Duration idleTimeout) {
     Objects.requireNonNull(name, "name");
     if (bufferSize < 1 || bufferSize > MAX_BUFFER_SIZE) {
-      throw new IllegalArgumentException("buffer size must be in 1.." + MAX_BUFFER_SIZE + ", was " + bufferSize);
+      throw new IllegalArgumentException(
+          "buffer size must be in 1.." + MAX_BUFFER_SIZE + ", was " + bufferSize);
     }
     // ConnectionLimits checks maxJoins and the timeout the way every server checks them.
     ConnectionLimits checked = new ConnectionLimits(maxJoins, idleTimeout);
@@ -65,13 +68,14 @@ public final class StreamPump implements AutoCloseable {
       a.readTimeout(idleTimeout);
       b.readTimeout(idleTimeout);
       CountDownLatch reverseDone = new CountDownLatch(1);
-      threads.execute(() -> {
-        try {
-          joint.copy(b, a);
-        } finally {
-          reverseDone.countDown();
-        }
-      });
+      threads.execute(
+          () -> {
+            try {
+              joint.copy(b, a);
+            } finally {
+              reverseDone.countDown();
+            }
+          });
       joint.copy(a, b);
       reverseDone.await();
     } catch (IOException | RejectedExecutionException e) {
@@ -83,7 +87,9 @@ public final class StreamPump implements AutoCloseable {
     }
   }
 
-  /** Stops the pump threads; joins still running end as their connections are closed by their owner. */
+  /**
+   * Stops the pump threads; joins still running end as their connections are closed by their owner.
+   */
   @Override
   public void close() {
     threads.shutdownNow();
@@ -101,7 +107,9 @@ public final class StreamPump implements AutoCloseable {
       this.b = b;
     }
 
-    /** Copies until end of stream (then half-closes {@code to}), an error, or the join going idle. */
+    /**
+     * Copies until end of stream (then half-closes {@code to}), an error, or the join going idle.
+     */
     void copy(StreamConnection from, StreamConnection to) {
       byte[] buffer = new byte[bufferSize];
       try {
@@ -126,7 +134,8 @@ public final class StreamPump implements AutoCloseable {
           out.flush();
         }
       } catch (IOException | RuntimeException e) {
-        abort(); // A reset, an error or silence on either side ends the whole join, as a real proxy would.
+        abort(); // A reset, an error or silence on either side ends the whole join, as a real proxy
+        // would.
       }
     }
 

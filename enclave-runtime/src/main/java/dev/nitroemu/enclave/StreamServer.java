@@ -20,11 +20,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * StreamListener} (vsock or TCP) on a daemon thread and serves each on a thread of a bounded pool,
  * within {@link ConnectionLimits}.
  *
- * <p><b>Bounds.</b> At most {@code maxConnections} connections are served at once (default
- * {@value ConnectionLimits#DEFAULT_MAX_CONNECTIONS}), plus up to {@code maxWaiting} accepted ones
- * waiting for a free thread (default 0). Every connection gets the idle timeout (default 60 s) as
- * its read timeout before its handler runs, so a peer that goes silent, before or inside a message,
- * is closed. Accepting never waits for a free slot. When the server is full, a new connection takes
+ * <p><b>Bounds.</b> At most {@code maxConnections} connections are served at once (default {@value
+ * ConnectionLimits#DEFAULT_MAX_CONNECTIONS}), plus up to {@code maxWaiting} accepted ones waiting
+ * for a free thread (default 0). Every connection gets the idle timeout (default 60 s) as its read
+ * timeout before its handler runs, so a peer that goes silent, before or inside a message, is
+ * closed. Accepting never waits for a free slot. When the server is full, a new connection takes
  * the place of the connection whose handler has marked it {@linkplain Slot#idle() idle} the
  * longest, closing that one (as nginx drops idle keep-alive connections when it runs out); if none
  * is idle and no waiting place is free, the new connection is refused: given the refusal answer, if
@@ -53,7 +53,10 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
     void serve(C connection, Slot slot) throws IOException;
   }
 
-  /** Answers a connection the full server refuses, before it is closed; must not block (a few bytes at most). */
+  /**
+   * Answers a connection the full server refuses, before it is closed; must not block (a few bytes
+   * at most).
+   */
   @FunctionalInterface
   public interface Refusal<C> {
     /** Writes the refusal to {@code connection}. */
@@ -61,6 +64,7 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
   }
 
   private static final long ACCEPT_RETRY_MILLIS = 50;
+
   /** How long {@link #close()} waits for handlers to return once their connections are closed. */
   private static final long CLOSE_WAIT_MILLIS = 5_000;
 
@@ -154,9 +158,9 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
   }
 
   /**
-   * Stops listening, closes every live connection and waits (a few seconds at most) for the handlers
-   * to return; idempotent. A second caller returns once the first caller's close has finished; a
-   * handler that closes its own server does not wait for itself.
+   * Stops listening, closes every live connection and waits (a few seconds at most) for the
+   * handlers to return; idempotent. A second caller returns once the first caller's close has
+   * finished; a handler that closes its own server does not wait for itself.
    */
   @Override
   public void close() {
@@ -205,7 +209,11 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
   @Override
   public String toString() {
     synchronized (lifecycle) {
-      return "StreamServer[" + name + (started ? " " + listener.localAddress() : "") + (closed ? ", closed" : "") + "]";
+      return "StreamServer["
+          + name
+          + (started ? " " + listener.localAddress() : "")
+          + (closed ? ", closed" : "")
+          + "]";
     }
   }
 
@@ -239,9 +247,10 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
     Slot slot = new Slot(connection);
     boolean admitted;
     synchronized (admission) {
-      admitted = live.size() < limits.maxConnections()
-          || evictIdlest()
-          || live.size() < limits.maxConnections() + maxWaiting;
+      admitted =
+          live.size() < limits.maxConnections()
+              || evictIdlest()
+              || live.size() < limits.maxConnections() + maxWaiting;
       if (admitted) {
         live.add(slot);
       }
@@ -263,12 +272,16 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
     }
   }
 
-  /** Closes the connection idle the longest to make room; false if no connection is idle. Holds {@code admission}. */
+  /**
+   * Closes the connection idle the longest to make room; false if no connection is idle. Holds
+   * {@code admission}.
+   */
   private boolean evictIdlest() {
-    List<Slot> idle = live.stream()
-        .filter(Slot::isIdle)
-        .sorted(Comparator.comparingLong(slot -> slot.idleSince))
-        .toList();
+    List<Slot> idle =
+        live.stream()
+            .filter(Slot::isIdle)
+            .sorted(Comparator.comparingLong(slot -> slot.idleSince))
+            .toList();
     for (Slot victim : idle) {
       if (victim.evict()) {
         live.remove(victim);
@@ -300,7 +313,8 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
         handler.serve(connection, slot);
       }
     } catch (IOException | RuntimeException e) {
-      // The peer broke the connection, went silent, or the handler failed: only this connection ends.
+      // The peer broke the connection, went silent, or the handler failed: only this connection
+      // ends.
     } finally {
       live.remove(slot);
       Closeables.closeQuietly(connection);
@@ -370,7 +384,8 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
     private int maxWaiting;
     private Refusal<C> refusal;
 
-    private Builder(String name, Binder<? extends StreamListener<C, A>> binder, Handler<C> handler) {
+    private Builder(
+        String name, Binder<? extends StreamListener<C, A>> binder, Handler<C> handler) {
       this.name = Objects.requireNonNull(name, "name");
       this.binder = Objects.requireNonNull(binder, "binder");
       this.handler = Objects.requireNonNull(handler, "handler");
@@ -389,13 +404,18 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
     public Builder<C, A> maxWaiting(int count) {
       if (count < 0 || count > ConnectionLimits.MAX_CONNECTIONS_LIMIT) {
         throw new IllegalArgumentException(
-            "max waiting must be in 0.." + ConnectionLimits.MAX_CONNECTIONS_LIMIT + ", was " + count);
+            "max waiting must be in 0.."
+                + ConnectionLimits.MAX_CONNECTIONS_LIMIT
+                + ", was "
+                + count);
       }
       this.maxWaiting = count;
       return this;
     }
 
-    /** What a refused connection is told before it is closed (default: nothing, it is just closed). */
+    /**
+     * What a refused connection is told before it is closed (default: nothing, it is just closed).
+     */
     public Builder<C, A> refusal(Refusal<C> answer) {
       this.refusal = Objects.requireNonNull(answer, "answer");
       return this;

@@ -6,8 +6,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Per-call settings of {@link AttestationVerifier#verify(byte[], VerificationOptions)}: at which time
- * to validate the certificates, and which nonce the document must carry.
+ * Per-call settings of {@link AttestationVerifier#verify(byte[], VerificationOptions)}: at which
+ * time to validate the certificates, and which nonce the document must carry.
  *
  * <p>Immutable: every method returns a new instance. The default validates at the verifier clock's
  * current time and does not check the nonce.
@@ -37,8 +37,8 @@ public final class VerificationOptions {
 
   /**
    * Validate the certificates at the document's own {@code timestamp}, as needed for stored
-   * documents whose 3-hour leaf certificate has since expired. This trusts the signed timestamp,
-   * so it proves the document was genuine when made, not that it is fresh.
+   * documents whose 3-hour leaf certificate has since expired. This trusts the signed timestamp, so
+   * it proves the document was genuine when made, not that it is fresh.
    */
   public VerificationOptions atDocumentTime() {
     return new VerificationOptions(null, true, expectedNonce);
@@ -46,7 +46,8 @@ public final class VerificationOptions {
 
   /** Require the document's {@code nonce} to equal {@code nonce} exactly. */
   public VerificationOptions expectNonce(byte[] nonce) {
-    return new VerificationOptions(fixedTime, documentTime, Objects.requireNonNull(nonce, "nonce").clone());
+    return new VerificationOptions(
+        fixedTime, documentTime, Objects.requireNonNull(nonce, "nonce").clone());
   }
 
   /** The time to validate at for a document with the given timestamp. */
@@ -77,7 +78,8 @@ public final class VerificationOptions {
 
   @Override
   public String toString() {
-    String time = documentTime ? "document time" : fixedTime != null ? fixedTime.toString() : "clock now";
+    String time =
+        documentTime ? "document time" : fixedTime != null ? fixedTime.toString() : "clock now";
     String nonce = expectedNonce == null ? "unchecked" : expectedNonce.length + " bytes";
     return "VerificationOptions[at=" + time + ", nonce=" + nonce + "]";
   }

@@ -9,9 +9,12 @@ import java.util.Objects;
  * An attestation document whose signature, certificate chain and (if asked) nonce checked out.
  *
  * @param document the decoded payload
- * @param chain the validated chain: leaf first, then the cabundle intermediates, the trust anchor last
- * @param root the trust anchor the chain ends in (the configured certificate, not {@code cabundle[0]})
- * @param encoding whether the payload's outer map was definite ({@code A9}) or indefinite ({@code BF})
+ * @param chain the validated chain: leaf first, then the cabundle intermediates, the trust anchor
+ *     last
+ * @param root the trust anchor the chain ends in (the configured certificate, not {@code
+ *     cabundle[0]})
+ * @param encoding whether the payload's outer map was definite ({@code A9}) or indefinite ({@code
+ *     BF})
  * @param verifiedAt the time at which the certificates were validated
  */
 public record VerifiedAttestation(

@@ -5,10 +5,10 @@ package dev.nitroemu.enclave;
  * struct sockaddr_vm}.
  *
  * <p>Both numbers are {@code long}s in {@code 0..4294967295} everywhere in nitro-emu's API (the
- * value Linux prints, never a negative {@code int}), so {@link #CID_ANY} is {@code 4294967295}. Build
- * one with {@link #of(long, long)} (or {@link #anyCid(long)}, {@link #parse(String)}). The text form
- * is {@code vsock://CID:PORT} (decimal); {@link #parse(String)} also accepts the bare {@code CID:PORT}.
- * Immutable; equal when CID and port are, ordered by CID, then port.
+ * value Linux prints, never a negative {@code int}), so {@link #CID_ANY} is {@code 4294967295}.
+ * Build one with {@link #of(long, long)} (or {@link #anyCid(long)}, {@link #parse(String)}). The
+ * text form is {@code vsock://CID:PORT} (decimal); {@link #parse(String)} also accepts the bare
+ * {@code CID:PORT}. Immutable; equal when CID and port are, ordered by CID, then port.
  */
 public final class VsockAddress implements Comparable<VsockAddress> {
 
@@ -72,7 +72,8 @@ public final class VsockAddress implements Comparable<VsockAddress> {
     }
     int schemeEnd = text.indexOf("://");
     if (schemeEnd >= 0 && !text.startsWith(SCHEME)) {
-      throw new IllegalArgumentException("vsock address must use the vsock:// scheme, was '" + text + "'");
+      throw new IllegalArgumentException(
+          "vsock address must use the vsock:// scheme, was '" + text + "'");
     }
     String rest = text.startsWith(SCHEME) ? text.substring(SCHEME.length()) : text;
     int colon = rest.indexOf(':');
@@ -81,7 +82,9 @@ public final class VsockAddress implements Comparable<VsockAddress> {
           "vsock address must look like vsock://CID:PORT or CID:PORT, was '" + text + "'");
     }
     try {
-      return of(Ports.parse(rest.substring(0, colon), "vsock cid"), Ports.parse(rest.substring(colon + 1), "vsock port"));
+      return of(
+          Ports.parse(rest.substring(0, colon), "vsock cid"),
+          Ports.parse(rest.substring(colon + 1), "vsock port"));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(e.getMessage() + " in '" + text + "'", e);
     }
@@ -92,7 +95,8 @@ public final class VsockAddress implements Comparable<VsockAddress> {
    * go through {@link Ports}).
    *
    * @param what names the value in the message, e.g. {@code "--enclave-cid"}
-   * @throws IllegalArgumentException naming {@code what} if the text is not a CID in {@code 0..4294967295}
+   * @throws IllegalArgumentException naming {@code what} if the text is not a CID in {@code
+   *     0..4294967295}
    */
   public static long parseCid(String text, String what) {
     long cid = Ports.parse(text == null ? null : text.trim(), what);
@@ -160,7 +164,8 @@ public final class VsockAddress implements Comparable<VsockAddress> {
 
   private static long checkCid(long value) {
     if (value < 0 || value > MAX_VALUE) {
-      throw new IllegalArgumentException("vsock cid must be in 0..4294967295 (unsigned 32-bit), was " + value);
+      throw new IllegalArgumentException(
+          "vsock cid must be in 0..4294967295 (unsigned 32-bit), was " + value);
     }
     return value;
   }

@@ -1,8 +1,8 @@
 package dev.nitroemu.enclave;
 
 /**
- * One connected vsock stream: a {@link StreamConnection} (blocking streams, half-close, read timeout,
- * close) plus the vsock addresses of both ends.
+ * One connected vsock stream: a {@link StreamConnection} (blocking streams, half-close, read
+ * timeout, close) plus the vsock addresses of both ends.
  */
 public interface VsockConnection extends StreamConnection {
 

@@ -6,17 +6,18 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * An adverse behaviour the emulated transport applies to new connections to one address, so code that
- * claims to handle socket errors can be tested; immutable.
+ * An adverse behaviour the emulated transport applies to new connections to one address, so code
+ * that claims to handle socket errors can be tested; immutable.
  *
  * <p>Install one with {@link VsockNetwork#injectFault(VsockAddress, VsockFault)}. Faults act on the
  * connecting side, in the {@link VsockNetwork} the client connects through, and are captured when a
- * connection is opened (changing or removing a fault affects later connections only). Combine several
- * with {@link #and(VsockFault)}.
+ * connection is opened (changing or removing a fault affects later connections only). Combine
+ * several with {@link #and(VsockFault)}.
  */
 public final class VsockFault {
 
-  private static final VsockFault NONE = new VsockFault(Duration.ZERO, Duration.ZERO, false, -1, Duration.ZERO);
+  private static final VsockFault NONE =
+      new VsockFault(Duration.ZERO, Duration.ZERO, false, -1, Duration.ZERO);
 
   private final Duration connectLatency;
   private final Duration readLatency;
@@ -25,7 +26,11 @@ public final class VsockFault {
   private final Duration readStall;
 
   private VsockFault(
-      Duration connectLatency, Duration readLatency, boolean refuse, long resetAfterBytes, Duration readStall) {
+      Duration connectLatency,
+      Duration readLatency,
+      boolean refuse,
+      long resetAfterBytes,
+      Duration readStall) {
     this.connectLatency = connectLatency;
     this.readLatency = readLatency;
     this.refuse = refuse;
@@ -43,7 +48,8 @@ public final class VsockFault {
    * with {@link java.net.SocketTimeoutException} once the timeout has passed.
    */
   public static VsockFault connectLatency(Duration delay) {
-    return new VsockFault(positive("connect latency", delay), Duration.ZERO, false, -1, Duration.ZERO);
+    return new VsockFault(
+        positive("connect latency", delay), Duration.ZERO, false, -1, Duration.ZERO);
   }
 
   /** Adds {@code delay} before every read call on the connection's input stream. */
@@ -51,7 +57,9 @@ public final class VsockFault {
     return new VsockFault(Duration.ZERO, positive("read latency", delay), false, -1, Duration.ZERO);
   }
 
-  /** Refuses connections: connect throws {@link java.net.ConnectException} ("Connection refused"). */
+  /**
+   * Refuses connections: connect throws {@link java.net.ConnectException} ("Connection refused").
+   */
   public static VsockFault refuse() {
     return new VsockFault(Duration.ZERO, Duration.ZERO, true, -1, Duration.ZERO);
   }
@@ -72,8 +80,9 @@ public final class VsockFault {
 
   /**
    * Stalls reads: no read returns data until {@code stall} has passed since the connection opened;
-   * a blocked read ends early if the connection is closed (throwing {@link java.net.SocketException})
-   * or its read timeout passes (throwing {@link java.net.SocketTimeoutException}).
+   * a blocked read ends early if the connection is closed (throwing {@link
+   * java.net.SocketException}) or its read timeout passes (throwing {@link
+   * java.net.SocketTimeoutException}).
    */
   public static VsockFault stallReads(Duration stall) {
     return new VsockFault(Duration.ZERO, Duration.ZERO, false, -1, positive("read stall", stall));

@@ -3,8 +3,8 @@ package dev.nitroemu.enclave;
 import java.io.IOException;
 
 /**
- * A listening vsock socket, shaped like {@link java.net.ServerSocket}: it accepts connections made to
- * its bound address until closed.
+ * A listening vsock socket, shaped like {@link java.net.ServerSocket}: it accepts connections made
+ * to its bound address until closed.
  */
 public interface VsockListener extends StreamListener<VsockConnection, VsockAddress> {
 
@@ -16,11 +16,16 @@ public interface VsockListener extends StreamListener<VsockConnection, VsockAddr
   @Override
   VsockConnection accept() throws IOException;
 
-  /** The bound address, with a concrete port even if {@link VsockAddress#PORT_ANY} was asked for. */
+  /**
+   * The bound address, with a concrete port even if {@link VsockAddress#PORT_ANY} was asked for.
+   */
   @Override
   VsockAddress localAddress();
 
-  /** Stops listening and wakes a blocked {@link #accept()}; idempotent. Accepted connections stay open. */
+  /**
+   * Stops listening and wakes a blocked {@link #accept()}; idempotent. Accepted connections stay
+   * open.
+   */
   @Override
   void close() throws IOException;
 }

@@ -25,28 +25,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The emulated vsock transport: a registry that maps each listening (CID, port) to a TCP endpoint on
- * 127.0.0.1, so enclave code runs unchanged on any OS.
+ * The emulated vsock transport: a registry that maps each listening (CID, port) to a TCP endpoint
+ * on 127.0.0.1, so enclave code runs unchanged on any OS.
  *
- * <p><b>Addressing.</b> Every listener binds its own loopback TCP port (port 0), so several simulated
- * enclaves and the parent (CID 3) can listen on the same vsock port. A connect to {@code CID:PORT}
- * goes to the listener on exactly that address, else to one listening on {@link
+ * <p><b>Addressing.</b> Every listener binds its own loopback TCP port (port 0), so several
+ * simulated enclaves and the parent (CID 3) can listen on the same vsock port. A connect to {@code
+ * CID:PORT} goes to the listener on exactly that address, else to one listening on {@link
  * VsockAddress#CID_ANY} with that port, else fails with {@link ConnectException} ("Connection
  * refused"). Unlike Linux, a {@code CID_ANY} listener and a specific-CID listener on the same port
  * coexist here (they stand for different machines); the specific one wins.
  *
- * <p><b>Other processes.</b> With a {@linkplain Builder#mappingFile(Path) mapping file}, the network
- * publishes its listeners there (see {@link #MAPPING_FILE_PROPERTY} for the format; listening on an
- * address the file maps to a TCP endpoint something still listens on fails with {@link BindException},
- * as that address belongs to another process) and also resolves
- * addresses it does not host from it, so an enclave app in another JVM or a container connects by
- * vsock address alone. {@link #fromEnvironment()} takes the file from {@value #MAPPING_FILE_PROPERTY}
- * or {@value #MAPPING_FILE_ENVIRONMENT_VARIABLE}.
+ * <p><b>Other processes.</b> With a {@linkplain Builder#mappingFile(Path) mapping file}, the
+ * network publishes its listeners there (see {@link #MAPPING_FILE_PROPERTY} for the format;
+ * listening on an address the file maps to a TCP endpoint something still listens on fails with
+ * {@link BindException}, as that address belongs to another process) and also resolves addresses it
+ * does not host from it, so an enclave app in another JVM or a container connects by vsock address
+ * alone. {@link #fromEnvironment()} takes the file from {@value #MAPPING_FILE_PROPERTY} or {@value
+ * #MAPPING_FILE_ENVIRONMENT_VARIABLE}.
  *
- * <p><b>Peers.</b> A connection's local address is ({@linkplain Builder#localCid(long) local CID}, TCP
- * source port). An accepted connection knows the client's vsock address when the client connected
- * through a network in the same JVM; a client from another process is reported as {@code CID_ANY}
- * with its TCP source port as the port.
+ * <p><b>Peers.</b> A connection's local address is ({@linkplain Builder#localCid(long) local CID},
+ * TCP source port). An accepted connection knows the client's vsock address when the client
+ * connected through a network in the same JVM; a client from another process is reported as {@code
+ * CID_ANY} with its TCP source port as the port.
  *
  * <p><b>Faults.</b> {@link #injectFault(VsockAddress, VsockFault)} makes connections to an address
  * slow, refused, reset or stalled; see {@link VsockFault}.
@@ -54,28 +54,37 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class VsockNetwork implements VsockTransport, AutoCloseable {
 
   /**
-   * System property naming the mapping file; it wins over {@value #MAPPING_FILE_ENVIRONMENT_VARIABLE}.
-   * The file is JSON: {@code {"version": 1, "endpoints": {"16:5000": "127.0.0.1:40117", ...}}}, keys
-   * {@code CID:PORT} in unsigned decimal ({@code 4294967295} is CID_ANY), values {@code HOST:PORT} of
-   * the TCP endpoint ({@code [::1]:PORT} for IPv6). Writers replace it atomically under a lock on
-   * {@code FILE.lock}; a missing file means no endpoints.
+   * System property naming the mapping file; it wins over {@value
+   * #MAPPING_FILE_ENVIRONMENT_VARIABLE}. The file is JSON: {@code {"version": 1, "endpoints":
+   * {"16:5000": "127.0.0.1:40117", ...}}}, keys {@code CID:PORT} in unsigned decimal ({@code
+   * 4294967295} is CID_ANY), values {@code HOST:PORT} of the TCP endpoint ({@code [::1]:PORT} for
+   * IPv6). Writers replace it atomically under a lock on {@code FILE.lock}; a missing file means no
+   * endpoints.
    */
   public static final String MAPPING_FILE_PROPERTY = "nitro.vsock.map";
 
-  /** Environment variable naming the mapping file when {@value #MAPPING_FILE_PROPERTY} is not set. */
+  /**
+   * Environment variable naming the mapping file when {@value #MAPPING_FILE_PROPERTY} is not set.
+   */
   public static final String MAPPING_FILE_ENVIRONMENT_VARIABLE = "NITRO_VSOCK_MAP";
 
   /** System property giving this process's own CID for {@link #fromEnvironment()}. */
   public static final String LOCAL_CID_PROPERTY = "nitro.vsock.cid";
 
-  /** Environment variable giving this process's own CID when {@value #LOCAL_CID_PROPERTY} is not set. */
+  /**
+   * Environment variable giving this process's own CID when {@value #LOCAL_CID_PROPERTY} is not
+   * set.
+   */
   public static final String LOCAL_CID_ENVIRONMENT_VARIABLE = "NITRO_VSOCK_CID";
 
   /** The lowest port handed out for {@link VsockAddress#PORT_ANY}, as Linux does (1024). */
   static final int FIRST_EPHEMERAL_PORT = 1024;
 
-  /** Who is connecting from which TCP source port, JVM-wide, so a listener in any network can tell. */
-  private static final Map<Integer, TcpVsockListener.Peer> PENDING_PEERS = new ConcurrentHashMap<>();
+  /**
+   * Who is connecting from which TCP source port, JVM-wide, so a listener in any network can tell.
+   */
+  private static final Map<Integer, TcpVsockListener.Peer> PENDING_PEERS =
+      new ConcurrentHashMap<>();
 
   private static final int BACKLOG = 512;
 
@@ -103,8 +112,8 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
 
   /**
    * A network configured from system properties, else environment variables: the mapping file from
-   * {@value #MAPPING_FILE_PROPERTY} / {@value #MAPPING_FILE_ENVIRONMENT_VARIABLE} (none if unset) and
-   * the local CID from {@value #LOCAL_CID_PROPERTY} / {@value #LOCAL_CID_ENVIRONMENT_VARIABLE}.
+   * {@value #MAPPING_FILE_PROPERTY} / {@value #MAPPING_FILE_ENVIRONMENT_VARIABLE} (none if unset)
+   * and the local CID from {@value #LOCAL_CID_PROPERTY} / {@value #LOCAL_CID_ENVIRONMENT_VARIABLE}.
    */
   public static VsockNetwork fromEnvironment() {
     return fromSettings(NitroSettings.system());
@@ -114,7 +123,9 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
   public static VsockNetwork fromSettings(NitroSettings settings) {
     Builder builder = builder();
     settings.get(MAPPING_FILE_PROPERTY).ifPresent(map -> builder.mappingFile(Path.of(map)));
-    settings.get(LOCAL_CID_PROPERTY).ifPresent(cid -> builder.localCid(VsockAddress.parseCid(cid, LOCAL_CID_PROPERTY)));
+    settings
+        .get(LOCAL_CID_PROPERTY)
+        .ifPresent(cid -> builder.localCid(VsockAddress.parseCid(cid, LOCAL_CID_PROPERTY)));
     return builder.build();
   }
 
@@ -140,7 +151,8 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
       ServerSocket serverSocket = new ServerSocket(0, BACKLOG, InetAddress.getLoopbackAddress());
       TcpVsockListener listener;
       try {
-        listener = new TcpVsockListener(serverSocket, bound, PENDING_PEERS::remove, this::unregister);
+        listener =
+            new TcpVsockListener(serverSocket, bound, PENDING_PEERS::remove, this::unregister);
         if (mappingFile != null) {
           mappingFile.claim(bound, TcpEndpoint.of(listener.tcpEndpoint()));
         }
@@ -168,8 +180,12 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
     if (fault.refusesConnections()) {
       throw new ConnectException("Connection refused: " + address + " (injected fault)");
     }
-    TcpEndpoint endpoint = resolve(address)
-        .orElseThrow(() -> new ConnectException("Connection refused: nothing listens at " + address + where()));
+    TcpEndpoint endpoint =
+        resolve(address)
+            .orElseThrow(
+                () ->
+                    new ConnectException(
+                        "Connection refused: nothing listens at " + address + where()));
     Socket socket = new Socket();
     int sourcePort = -1;
     try {
@@ -179,19 +195,27 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
       TcpVsockListener.Peer peer = new TcpVsockListener.Peer(local, address);
       PENDING_PEERS.put(sourcePort, peer);
       int timeoutMillis =
-          timeout.isZero() ? 0 : (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeoutNanos / 1_000_000));
+          timeout.isZero()
+              ? 0
+              : (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeoutNanos / 1_000_000));
       try {
         socket.connect(endpoint.toSocketAddress(), timeoutMillis);
       } catch (ConnectException e) {
-        ConnectException refused = new ConnectException("Connection refused: nothing listens at " + address
-            + " (stale mapping to " + endpoint
-            + (mappingFile == null ? "" : " in mapping file " + mappingFile.path()) + ")");
+        ConnectException refused =
+            new ConnectException(
+                "Connection refused: nothing listens at "
+                    + address
+                    + " (stale mapping to "
+                    + endpoint
+                    + (mappingFile == null ? "" : " in mapping file " + mappingFile.path())
+                    + ")");
         refused.initCause(e);
         throw refused;
       }
       int port = sourcePort;
       // Remove only our own entry: once closed, the TCP port may already belong to a newer client.
-      return new TcpVsockConnection(socket, local, address, fault, () -> PENDING_PEERS.remove(port, peer));
+      return new TcpVsockConnection(
+          socket, local, address, fault, () -> PENDING_PEERS.remove(port, peer));
     } catch (IOException | RuntimeException e) {
       PENDING_PEERS.remove(sourcePort);
       socket.close();
@@ -199,7 +223,10 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
     }
   }
 
-  /** Makes new connections to {@code address} misbehave as {@code fault} says; replaces any earlier fault. */
+  /**
+   * Makes new connections to {@code address} misbehave as {@code fault} says; replaces any earlier
+   * fault.
+   */
   public void injectFault(VsockAddress address, VsockFault fault) {
     faults.put(Objects.requireNonNull(address, "address"), Objects.requireNonNull(fault, "fault"));
   }
@@ -226,12 +253,16 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
     return faults.getOrDefault(address.withCid(VsockAddress.CID_ANY), VsockFault.none());
   }
 
-  /** The TCP endpoint a connect to {@code address} would use right now, if anything listens there. */
+  /**
+   * The TCP endpoint a connect to {@code address} would use right now, if anything listens there.
+   */
   public Optional<InetSocketAddress> tcpEndpoint(VsockAddress address) throws IOException {
     return resolve(address).map(TcpEndpoint::toSocketAddress);
   }
 
-  /** The listeners this network hosts, by vsock address, with the loopback TCP endpoint behind each. */
+  /**
+   * The listeners this network hosts, by vsock address, with the loopback TCP endpoint behind each.
+   */
   public Map<VsockAddress, InetSocketAddress> endpoints() {
     Map<VsockAddress, InetSocketAddress> result = new TreeMap<>();
     listeners.forEach((address, listener) -> result.put(address, listener.tcpEndpoint()));
@@ -260,11 +291,18 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
 
   @Override
   public String toString() {
-    return "VsockNetwork[localCid=" + localCid + ", listeners=" + listeners.keySet()
-        + (mappingFile == null ? "" : ", mappingFile=" + mappingFile.path()) + "]";
+    return "VsockNetwork[localCid="
+        + localCid
+        + ", listeners="
+        + listeners.keySet()
+        + (mappingFile == null ? "" : ", mappingFile=" + mappingFile.path())
+        + "]";
   }
 
-  /** Exact address before CID_ANY; this network's listeners before the mapping file (read only if needed). */
+  /**
+   * Exact address before CID_ANY; this network's listeners before the mapping file (read only if
+   * needed).
+   */
   private Optional<TcpEndpoint> resolve(VsockAddress address) throws IOException {
     Map<VsockAddress, TcpEndpoint> published = null;
     for (VsockAddress candidate : List.of(address, address.withCid(VsockAddress.CID_ANY))) {
@@ -283,11 +321,15 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
     return Optional.empty();
   }
 
-  /** Where this network looked, for "nothing listens" errors: the mapping file, or that there is none. */
+  /**
+   * Where this network looked, for "nothing listens" errors: the mapping file, or that there is
+   * none.
+   */
   private String where() {
     return mappingFile != null
         ? " (mapping file " + mappingFile.path() + ")"
-        : " (in-process network without a mapping file; set " + MAPPING_FILE_ENVIRONMENT_VARIABLE
+        : " (in-process network without a mapping file; set "
+            + MAPPING_FILE_ENVIRONMENT_VARIABLE
             + " to reach listeners of other processes)";
   }
 
@@ -305,7 +347,8 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
       throw new InterruptedIOException("interrupted during injected connect latency to " + address);
     }
     if (timesOut) {
-      throw new SocketTimeoutException("Connect timed out: " + address + " (injected latency " + latency + ")");
+      throw new SocketTimeoutException(
+          "Connect timed out: " + address + " (injected latency " + latency + ")");
     }
     return timeoutNanos == 0 ? 0 : timeoutNanos - latency.toNanos();
   }
@@ -328,7 +371,8 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
       try {
         mappingFile.update(Map.of(address, TcpEndpoint.of(listener.tcpEndpoint())), Map.of());
       } catch (IOException ignored) {
-        // Best effort: a stale entry points at a closed TCP port, so connects to it are refused anyway.
+        // Best effort: a stale entry points at a closed TCP port, so connects to it are refused
+        // anyway.
       }
     }
   }
@@ -346,7 +390,9 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
 
     private Builder() {}
 
-    /** Publishes listeners to, and resolves unknown addresses from, this file (created if absent). */
+    /**
+     * Publishes listeners to, and resolves unknown addresses from, this file (created if absent).
+     */
     public Builder mappingFile(Path file) {
       this.mappingFile = Objects.requireNonNull(file, "file");
       return this;
@@ -355,7 +401,8 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
     /**
      * The CID outgoing connections report as local (default {@link VsockAddress#CID_PARENT}).
      *
-     * @throws IllegalArgumentException if the CID is {@link VsockAddress#CID_ANY} or outside {@code 0..4294967295}
+     * @throws IllegalArgumentException if the CID is {@link VsockAddress#CID_ANY} or outside {@code
+     *     0..4294967295}
      */
     public Builder localCid(long cid) {
       if (VsockAddress.of(cid, 0).isAnyCid()) {

@@ -56,10 +56,11 @@ public interface VsockTransport {
 
   /**
    * The transport for a mode: {@link AfVsockTransport#open()} when real; when emulated, the enclave
-   * side of {@link HybridVsockTransport} if {@value HybridVsockTransport#DIRECTORY_PROPERTY} ({@value
-   * HybridVsockTransport#DIRECTORY_ENVIRONMENT_VARIABLE}) names a directory of Unix sockets (an enclave
-   * in a container), else {@link VsockNetwork#fromSettings(NitroSettings)} (vsock over loopback TCP).
-   * The hybrid and TCP transports should be closed when done ({@link AutoCloseable}).
+   * side of {@link HybridVsockTransport} if {@value HybridVsockTransport#DIRECTORY_PROPERTY}
+   * ({@value HybridVsockTransport#DIRECTORY_ENVIRONMENT_VARIABLE}) names a directory of Unix
+   * sockets (an enclave in a container), else {@link VsockNetwork#fromSettings(NitroSettings)}
+   * (vsock over loopback TCP). The hybrid and TCP transports should be closed when done ({@link
+   * AutoCloseable}).
    *
    * @throws VsockUnavailableException if the mode is real but AF_VSOCK is not available here
    * @throws IllegalArgumentException naming the setting if one is malformed
@@ -72,7 +73,10 @@ public interface VsockTransport {
     return hybrid.isPresent() ? hybrid.get() : VsockNetwork.fromSettings(settings);
   }
 
-  /** The transport this process is configured for: {@link #forMode(NitroMode, NitroSettings)} for the system settings' mode. */
+  /**
+   * The transport this process is configured for: {@link #forMode(NitroMode, NitroSettings)} for
+   * the system settings' mode.
+   */
   static VsockTransport fromEnvironment() throws IOException {
     NitroSettings settings = NitroSettings.system();
     return forMode(settings.mode(), settings);

@@ -13,7 +13,8 @@ public abstract class WireNsm implements Nsm {
 
   @Override
   public PcrDescription describePcr(int index) {
-    NsmResponse.DescribePcr r = call(new NsmRequest.DescribePcr(index), NsmResponse.DescribePcr.class);
+    NsmResponse.DescribePcr r =
+        call(new NsmRequest.DescribePcr(index), NsmResponse.DescribePcr.class);
     return new PcrDescription(r.lock(), r.data());
   }
 
@@ -39,7 +40,9 @@ public abstract class WireNsm implements Nsm {
 
   @Override
   public byte[] attestation(byte[] userData, byte[] nonce, byte[] publicKey) {
-    return call(new NsmRequest.Attestation(userData, nonce, publicKey), NsmResponse.Attestation.class).document();
+    return call(
+            new NsmRequest.Attestation(userData, nonce, publicKey), NsmResponse.Attestation.class)
+        .document();
   }
 
   @Override
@@ -54,7 +57,8 @@ public abstract class WireNsm implements Nsm {
   protected <T extends NsmResponse> T call(NsmRequest request, Class<T> expected) {
     byte[] encoded = NsmCodec.encodeRequest(request);
     if (encoded.length > MAX_REQUEST_SIZE) {
-      throw new NsmException(ErrorCode.INPUT_TOO_LARGE, "request of " + encoded.length + " bytes exceeds 4096");
+      throw new NsmException(
+          ErrorCode.INPUT_TOO_LARGE, "request of " + encoded.length + " bytes exceeds 4096");
     }
     NsmResponse response = NsmCodec.decodeResponse(process(encoded));
     if (response instanceof NsmResponse.Error error) {
@@ -62,7 +66,8 @@ public abstract class WireNsm implements Nsm {
     }
     if (!expected.isInstance(response)) {
       throw new NsmException(
-          ErrorCode.INVALID_RESPONSE, request.operation() + " answered with " + response.operation());
+          ErrorCode.INVALID_RESPONSE,
+          request.operation() + " answered with " + response.operation());
     }
     return expected.cast(response);
   }

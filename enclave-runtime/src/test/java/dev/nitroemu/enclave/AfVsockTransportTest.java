@@ -146,15 +146,21 @@ class AfVsockTransportTest {
     FakeKernel kernel = new FakeKernel();
     AfVsockTransport transport = onLinux(kernel);
     kernel.calls.clear();
-    try (VsockConnection connection = transport.connect(VsockAddress.of(3, 8000), java.time.Duration.ofSeconds(2))) {
+    try (VsockConnection connection =
+        transport.connect(VsockAddress.of(3, 8000), java.time.Duration.ofSeconds(2))) {
       assertThat(connection.remoteAddress()).isEqualTo(VsockAddress.of(3, 8000));
       assertThat(connection.localAddress()).isEqualTo(VsockAddress.of(16, 1234));
     }
-    assertThat(kernel.calls).containsSubsequence(
-        "socket(40)",
-        "setsockopt 40/" + VsockSyscalls.SO_VM_SOCKETS_CONNECT_TIMEOUT + " " + (2 * com.sun.jna.Native.LONG_SIZE) + "B",
-        "connect vsock://3:8000",
-        "close 7");
+    assertThat(kernel.calls)
+        .containsSubsequence(
+            "socket(40)",
+            "setsockopt 40/"
+                + VsockSyscalls.SO_VM_SOCKETS_CONNECT_TIMEOUT
+                + " "
+                + (2 * com.sun.jna.Native.LONG_SIZE)
+                + "B",
+            "connect vsock://3:8000",
+            "close 7");
   }
 
   @Test
@@ -166,12 +172,14 @@ class AfVsockTransportTest {
         .isInstanceOf(ConnectException.class)
         .hasMessageContaining("vsock://3:8000");
     kernel.connectResult = -VsockSyscalls.ETIMEDOUT;
-    assertThatThrownBy(() -> transport.connect(VsockAddress.of(3, 8000))).isInstanceOf(SocketTimeoutException.class);
+    assertThatThrownBy(() -> transport.connect(VsockAddress.of(3, 8000)))
+        .isInstanceOf(SocketTimeoutException.class);
     kernel.connectResult = -VsockSyscalls.ENODEV;
     assertThatThrownBy(() -> transport.connect(VsockAddress.of(3, 8000)))
         .isInstanceOf(java.net.NoRouteToHostException.class);
     assertThat(kernel.calls.stream().filter(c -> c.startsWith("close")).count())
-        .as("every failed socket is closed").isEqualTo(4);
+        .as("every failed socket is closed")
+        .isEqualTo(4);
   }
 
   @Test
@@ -189,34 +197,43 @@ class AfVsockTransportTest {
     FakeKernel kernel = new FakeKernel();
     VsockConnection connection = onLinux(kernel).connect(VsockAddress.of(3, 8000));
     connection.close();
-    assertThatThrownBy(() -> connection.inputStream().read()).isInstanceOf(SocketException.class)
+    assertThatThrownBy(() -> connection.inputStream().read())
+        .isInstanceOf(SocketException.class)
         .hasMessage("Socket closed");
     assertThat(connection.isClosed()).isTrue();
   }
 
-  /** Runs only where AF_VSOCK exists; binds (never connects), so it touches nothing outside this machine. */
+  /**
+   * Runs only where AF_VSOCK exists; binds (never connects), so it touches nothing outside this
+   * machine.
+   */
   @Test
   void realListenerBindsAndCloseWakesAccept() throws Exception {
     assumeTrue(AfVsockTransport.isAvailable(), "AF_VSOCK not available here");
     AfVsockTransport transport = AfVsockTransport.open();
-    VsockListener listener = transport.listen(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY));
+    VsockListener listener =
+        transport.listen(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY));
     assertThat(listener.localAddress().isAnyCid()).isTrue();
     assertThat(listener.localAddress().isAnyPort()).isFalse();
-    CompletableFuture<VsockConnection> accept = CompletableFuture.supplyAsync(() -> {
-      try {
-        return listener.accept();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    });
+    CompletableFuture<VsockConnection> accept =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return listener.accept();
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
     listener.close();
-    assertThatThrownBy(() -> accept.get(10, TimeUnit.SECONDS)).hasRootCauseInstanceOf(SocketException.class);
+    assertThatThrownBy(() -> accept.get(10, TimeUnit.SECONDS))
+        .hasRootCauseInstanceOf(SocketException.class);
     assertThat(listener.isClosed()).isTrue();
   }
 
   @Test
   void forModeRealFailsClearlyWhereThereIsNoVsock() throws Exception {
     assumeTrue(!AfVsockTransport.isAvailable(), "AF_VSOCK is available here");
-    assertThatThrownBy(() -> VsockTransport.forMode(NitroMode.REAL)).isInstanceOf(VsockUnavailableException.class);
+    assertThatThrownBy(() -> VsockTransport.forMode(NitroMode.REAL))
+        .isInstanceOf(VsockUnavailableException.class);
   }
 }

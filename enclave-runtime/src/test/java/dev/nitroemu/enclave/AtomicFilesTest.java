@@ -26,7 +26,8 @@ class AtomicFilesTest {
 
   @BeforeEach
   void posixOnly() {
-    assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"),
+    assumeTrue(
+        dir.getFileSystem().supportedFileAttributeViews().contains("posix"),
         "permissions and symbolic links are checked on POSIX file systems only");
   }
 
@@ -48,7 +49,8 @@ class AtomicFilesTest {
 
     AtomicFiles.write(target, new byte[] {1, 2, 3});
 
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target)))
+        .isEqualTo("rw-------");
   }
 
   @Test
@@ -59,21 +61,26 @@ class AtomicFilesTest {
 
     AtomicFiles.write(target, "new");
 
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target)))
+        .isEqualTo("rw-------");
   }
 
   @Test
   void givenPermissionsAreSetExactly() throws IOException {
     Path target = dir.resolve("root.pem");
 
-    AtomicFiles.write(target, "cert".getBytes(StandardCharsets.US_ASCII), AtomicFiles.WORLD_READABLE);
+    AtomicFiles.write(
+        target, "cert".getBytes(StandardCharsets.US_ASCII), AtomicFiles.WORLD_READABLE);
 
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target))).isEqualTo("rw-r--r--");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target)))
+        .isEqualTo("rw-r--r--");
   }
 
   @Test
   void aSymbolicLinkAtTheTargetIsRefusedAndNotFollowed() throws IOException {
-    Path victim = Files.writeString(Files.createDirectory(dir.resolve("elsewhere")).resolve("victim"), "precious");
+    Path victim =
+        Files.writeString(
+            Files.createDirectory(dir.resolve("elsewhere")).resolve("victim"), "precious");
     Path target = Files.createSymbolicLink(dir.resolve("state.json"), victim);
 
     assertThatThrownBy(() -> AtomicFiles.write(target, "attacker-chosen"))
@@ -91,7 +98,8 @@ class AtomicFilesTest {
     Path wouldBeCreated = dir.resolve("created-through-the-link");
     Path target = Files.createSymbolicLink(dir.resolve("state.json"), wouldBeCreated);
 
-    assertThatThrownBy(() -> AtomicFiles.write(target, "x")).isInstanceOf(FileSystemException.class);
+    assertThatThrownBy(() -> AtomicFiles.write(target, "x"))
+        .isInstanceOf(FileSystemException.class);
 
     assertThat(Files.exists(wouldBeCreated, LinkOption.NOFOLLOW_LINKS)).isFalse();
   }
@@ -132,10 +140,14 @@ class AtomicFilesTest {
     AtomicFiles.write(target, "acknowledged");
     // What a write that crashed between creating and renaming its temporary file leaves behind,
     // and a link planted under a temporary-looking name.
-    Path leftover = Files.writeString(dir.resolve(".state.json.0011223344556677" + AtomicFiles.TEMPORARY_SUFFIX),
-        "half-writ");
-    Path plantedLink = Files.createSymbolicLink(
-        dir.resolve(".state.json.8899aabbccddeeff" + AtomicFiles.TEMPORARY_SUFFIX), dir.resolve("nowhere"));
+    Path leftover =
+        Files.writeString(
+            dir.resolve(".state.json.0011223344556677" + AtomicFiles.TEMPORARY_SUFFIX),
+            "half-writ");
+    Path plantedLink =
+        Files.createSymbolicLink(
+            dir.resolve(".state.json.8899aabbccddeeff" + AtomicFiles.TEMPORARY_SUFFIX),
+            dir.resolve("nowhere"));
 
     AtomicFiles.write(target, "next");
 
@@ -148,24 +160,35 @@ class AtomicFilesTest {
   }
 
   @Test
-  void streamedContentIsWrittenWithPositionedWritesAndReplacesTheTargetOnlyWhenComplete() throws IOException {
+  void streamedContentIsWrittenWithPositionedWritesAndReplacesTheTargetOnlyWhenComplete()
+      throws IOException {
     Path target = dir.resolve("image.eif");
     AtomicFiles.write(target, "old image");
 
-    assertThatThrownBy(() -> AtomicFiles.write(target, AtomicFiles.WORLD_READABLE, channel -> {
-      channel.write(ByteBuffer.wrap("half".getBytes(StandardCharsets.US_ASCII)));
-      throw new IOException("input vanished");
-    })).hasMessage("input vanished");
+    assertThatThrownBy(
+            () ->
+                AtomicFiles.write(
+                    target,
+                    AtomicFiles.WORLD_READABLE,
+                    channel -> {
+                      channel.write(ByteBuffer.wrap("half".getBytes(StandardCharsets.US_ASCII)));
+                      throw new IOException("input vanished");
+                    }))
+        .hasMessage("input vanished");
     assertThat(Files.readString(target)).isEqualTo("old image");
     assertThat(entries()).containsExactly(target);
 
-    AtomicFiles.write(target, AtomicFiles.WORLD_READABLE, channel -> {
-      channel.position(4);
-      channel.write(ByteBuffer.wrap("body".getBytes(StandardCharsets.US_ASCII)));
-      channel.write(ByteBuffer.wrap("head".getBytes(StandardCharsets.US_ASCII)), 0);
-    });
+    AtomicFiles.write(
+        target,
+        AtomicFiles.WORLD_READABLE,
+        channel -> {
+          channel.position(4);
+          channel.write(ByteBuffer.wrap("body".getBytes(StandardCharsets.US_ASCII)));
+          channel.write(ByteBuffer.wrap("head".getBytes(StandardCharsets.US_ASCII)), 0);
+        });
     assertThat(Files.readString(target)).isEqualTo("headbody");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target))).isEqualTo("rw-r--r--");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target)))
+        .isEqualTo("rw-r--r--");
   }
 
   @Test
@@ -183,7 +206,8 @@ class AtomicFilesTest {
     assertThatThrownBy(() -> AtomicFiles.read(dir, 100))
         .isInstanceOf(FileSystemException.class)
         .hasMessageContaining("not a regular file");
-    assertThatThrownBy(() -> AtomicFiles.read(dir.resolve("absent"), 100)).isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> AtomicFiles.read(dir.resolve("absent"), 100))
+        .isInstanceOf(NoSuchFileException.class);
   }
 
   @Test
@@ -205,8 +229,10 @@ class AtomicFilesTest {
     AtomicFiles.createPrivateDirectories(nested);
     AtomicFiles.createPrivateDirectories(nested);
 
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(nested))).isEqualTo("rwx------");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("a")))).isEqualTo("rwx------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(nested)))
+        .isEqualTo("rwx------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("a"))))
+        .isEqualTo("rwx------");
   }
 
   private List<Path> entries() throws IOException {

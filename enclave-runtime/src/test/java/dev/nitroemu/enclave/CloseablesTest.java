@@ -13,10 +13,11 @@ class CloseablesTest {
     AtomicInteger closed = new AtomicInteger();
 
     Closeables.closeQuietly(closed::incrementAndGet);
-    Closeables.closeQuietly(() -> {
-      closed.incrementAndGet();
-      throw new IOException("broken pipe");
-    });
+    Closeables.closeQuietly(
+        () -> {
+          closed.incrementAndGet();
+          throw new IOException("broken pipe");
+        });
     Closeables.closeQuietly(null);
 
     assertThat(closed).hasValue(2);
@@ -25,9 +26,10 @@ class CloseablesTest {
   @Test
   void anInterruptReportedByCloseIsRestored() {
     try {
-      Closeables.closeQuietly(() -> {
-        throw new InterruptedException();
-      });
+      Closeables.closeQuietly(
+          () -> {
+            throw new InterruptedException();
+          });
 
       assertThat(Thread.currentThread().isInterrupted()).isTrue();
     } finally {
@@ -40,9 +42,12 @@ class CloseablesTest {
     IllegalStateException original = new IllegalStateException("handshake failed");
     IOException closeFailure = new IOException("reset");
 
-    IllegalStateException returned = Closeables.closeAfter(() -> {
-      throw closeFailure;
-    }, original);
+    IllegalStateException returned =
+        Closeables.closeAfter(
+            () -> {
+              throw closeFailure;
+            },
+            original);
 
     assertThat(returned).isSameAs(original);
     assertThat(original.getSuppressed()).containsExactly(closeFailure);

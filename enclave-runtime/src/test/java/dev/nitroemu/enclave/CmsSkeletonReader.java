@@ -6,8 +6,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
- * Walks a byte array front to back for tests: fixed byte runs must match exactly, variable fields are
- * captured, and DER/BER length heads are decoded independently of any ASN.1 library.
+ * Walks a byte array front to back for tests: fixed byte runs must match exactly, variable fields
+ * are captured, and DER/BER length heads are decoded independently of any ASN.1 library.
  */
 final class CmsSkeletonReader {
   private final byte[] data;
@@ -27,7 +27,10 @@ final class CmsSkeletonReader {
     return this;
   }
 
-  /** Reads an identifier byte that must be {@code tag} and a definite length head; returns the length. */
+  /**
+   * Reads an identifier byte that must be {@code tag} and a definite length head; returns the
+   * length.
+   */
   int definite(int tag) {
     int start = position;
     assertThat(take(1)[0] & 0xff).as("tag at offset %d", start).isEqualTo(tag);
@@ -47,7 +50,9 @@ final class CmsSkeletonReader {
 
   /** The next {@code n} bytes. */
   byte[] take(int n) {
-    assertThat(position + n).as("read of %d bytes at offset %d", n, position).isLessThanOrEqualTo(data.length);
+    assertThat(position + n)
+        .as("read of %d bytes at offset %d", n, position)
+        .isLessThanOrEqualTo(data.length);
     byte[] out = Arrays.copyOfRange(data, position, position + n);
     position += n;
     return out;

@@ -19,10 +19,15 @@ class CryptoProvidersTest {
   @Test
   void withoutAccpAutoIsJcaAndForcingAccpSaysWhy() {
     assertThat(CryptoProviders.accpIfAvailable()).isEmpty();
-    assertThat(CryptoProviders.accpUnavailableReason()).get().asString().contains("not on the class path");
+    assertThat(CryptoProviders.accpUnavailableReason())
+        .get()
+        .asString()
+        .contains("not on the class path");
     assertThat(CryptoProviders.from(settings(Map.of())).isAccp()).isFalse();
-    assertThat(CryptoProviders.from(settings(Map.of(CryptoProviders.PROPERTY, "auto"))).name()).isEqualTo("jca");
-    assertThatThrownBy(() -> CryptoProviders.from(settings(Map.of(CryptoProviders.PROPERTY, "accp"))))
+    assertThat(CryptoProviders.from(settings(Map.of(CryptoProviders.PROPERTY, "auto"))).name())
+        .isEqualTo("jca");
+    assertThatThrownBy(
+            () -> CryptoProviders.from(settings(Map.of(CryptoProviders.PROPERTY, "accp"))))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("nitro.crypto.provider=accp")
         .hasMessageContaining("AmazonCorrettoCryptoProvider");
@@ -34,9 +39,11 @@ class CryptoProvidersTest {
     NitroSettings fromEnvironment =
         NitroSettings.of(name -> null, Map.of("NITRO_CRYPTO_PROVIDER", "jca")::get);
     assertThat(CryptoProviders.from(fromEnvironment)).isSameAs(CryptoProviders.jca());
-    assertThatThrownBy(() -> CryptoProviders.from(settings(Map.of(CryptoProviders.PROPERTY, "openssl"))))
+    assertThatThrownBy(
+            () -> CryptoProviders.from(settings(Map.of(CryptoProviders.PROPERTY, "openssl"))))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("nitro.crypto.provider (or NITRO_CRYPTO_PROVIDER) must be auto, accp or jca, was 'openssl'");
+        .hasMessage(
+            "nitro.crypto.provider (or NITRO_CRYPTO_PROVIDER) must be auto, accp or jca, was 'openssl'");
   }
 
   @Test

@@ -3,7 +3,10 @@ package dev.nitroemu.enclave;
 import dev.nitroemu.enclave.internal.NsmSyscalls;
 import java.nio.file.Path;
 
-/** Test access to {@link DeviceNsm}'s package-private seam, for tests in other modules (via the test-jar). */
+/**
+ * Test access to {@link DeviceNsm}'s package-private seam, for tests in other modules (via the
+ * test-jar).
+ */
 public final class DeviceNsmSeams {
   private DeviceNsmSeams() {}
 

@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
@@ -17,12 +17,15 @@ import java.util.concurrent.LinkedBlockingQueue;
 final class EchoService implements AutoCloseable {
 
   private final VsockListener listener;
-  private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-    Thread thread = new Thread(r, "echo-service");
-    thread.setDaemon(true);
-    return thread;
-  });
+  private final ExecutorService threads =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread thread = new Thread(r, "echo-service");
+            thread.setDaemon(true);
+            return thread;
+          });
   private final Set<VsockConnection> open = ConcurrentHashMap.newKeySet();
+
   /** Every accepted connection, in order, for tests that inspect the server side. */
   final BlockingQueue<VsockConnection> accepted = new LinkedBlockingQueue<>();
 

@@ -7,8 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Fuzzes the EIF reader: any file reads or fails with {@link EifException}; hostile tables never make
- * it allocate past the file or loop. The corpus holds AWS-built vectors.
+ * Fuzzes the EIF reader: any file reads or fails with {@link EifException}; hostile tables never
+ * make it allocate past the file or loop. The corpus holds AWS-built vectors.
  */
 class EifFileFuzzTest {
   private static final Path FILE;

@@ -18,7 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** EifFile against the EIFs AWS's own image-format crate built, and against corrupted copies of them. */
+/**
+ * EifFile against the EIFs AWS's own image-format crate built, and against corrupted copies of
+ * them.
+ */
 class EifFileTest {
   private static final HexFormat HEX = HexFormat.of();
 
@@ -42,8 +45,11 @@ class EifFileTest {
     JsonNode header = vector.get("header");
 
     assertThat(eif.version()).isEqualTo(header.get("version").asInt());
-    assertThat(eif.architecture()).isEqualTo(header.get("flags").asInt() == 1
-        ? EifFile.Architecture.AARCH64 : EifFile.Architecture.X86_64);
+    assertThat(eif.architecture())
+        .isEqualTo(
+            header.get("flags").asInt() == 1
+                ? EifFile.Architecture.AARCH64
+                : EifFile.Architecture.X86_64);
     assertThat(eif.defaultMemoryMib() << 20).isEqualTo(header.get("default_mem").asLong());
     assertThat(eif.defaultCpus()).isEqualTo(header.get("default_cpus").asLong());
     assertThat(eif.sections()).hasSize(header.get("num_sections").asInt());
@@ -55,7 +61,8 @@ class EifFileTest {
       assertThat(section.size()).isEqualTo(expected.get("size").asLong());
     }
     assertThat(String.format("%08x", eif.storedCrc())).isEqualTo(header.get("eif_crc32").asText());
-    assertThat(String.format("%08x", eif.computedCrc())).isEqualTo(vector.get("crc32_computed").asText());
+    assertThat(String.format("%08x", eif.computedCrc()))
+        .isEqualTo(vector.get("crc32_computed").asText());
     assertThat(eif.crcOk()).isEqualTo(vector.get("crc_ok").asBoolean());
 
     JsonNode pcrs = vector.get("pcrs");
@@ -63,12 +70,17 @@ class EifFileTest {
     assertThat(HEX.formatHex(eif.pcr1())).isEqualTo(pcrs.get("PCR1").asText());
     assertThat(HEX.formatHex(eif.pcr2())).isEqualTo(pcrs.get("PCR2").asText());
     assertThat(eif.isSigned()).isEqualTo(pcrs.has("PCR8"));
-    assertThat(eif.pcr8().map(HEX::formatHex)).isEqualTo(
-        pcrs.has("PCR8") ? java.util.Optional.of(pcrs.get("PCR8").asText()) : java.util.Optional.empty());
+    assertThat(eif.pcr8().map(HEX::formatHex))
+        .isEqualTo(
+            pcrs.has("PCR8")
+                ? java.util.Optional.of(pcrs.get("PCR8").asText())
+                : java.util.Optional.empty());
     assertThat(eif.signatureValid()).isEqualTo(pcrs.has("PCR8"));
-    assertThat(eif.measurements().keySet()).containsExactlyElementsOf(pcrs.has("PCR8") ? List.of(0, 1, 2, 8) : List.of(0, 1, 2));
+    assertThat(eif.measurements().keySet())
+        .containsExactlyElementsOf(pcrs.has("PCR8") ? List.of(0, 1, 2, 8) : List.of(0, 1, 2));
     assertThat(eif.metadata()).contains(vector.get("metadata_section_json"));
-    assertThat(eif.imageName()).contains(vector.get("metadata_section_json").get("ImageName").asText());
+    assertThat(eif.imageName())
+        .contains(vector.get("metadata_section_json").get("ImageName").asText());
   }
 
   @Test
@@ -85,8 +97,10 @@ class EifFileTest {
     EifFile eif = EifFile.read(vectors().resolve("v7-x86_64-2ramdisks-corrupted.eif"));
 
     assertThatThrownBy(eif::requireIntact)
-        .isInstanceOfSatisfying(EifException.class, e -> assertThat(e.reason()).isEqualTo(EifException.Reason.BAD_CRC))
-        .hasMessageStartingWith("bad CRC").hasMessageNotContaining("\n");
+        .isInstanceOfSatisfying(
+            EifException.class, e -> assertThat(e.reason()).isEqualTo(EifException.Reason.BAD_CRC))
+        .hasMessageStartingWith("bad CRC")
+        .hasMessageNotContaining("\n");
   }
 
   @Test
@@ -95,14 +109,21 @@ class EifFileTest {
     byte[] original = Files.readAllBytes(source);
     EifFile reference = EifFile.read(source);
     for (EifFile.Section section : reference.sections()) {
-      for (long at : new long[] {section.offset() + 12, section.offset() + 12 + section.size() / 2,
-          section.offset() + 11 + section.size()}) {
+      for (long at :
+          new long[] {
+            section.offset() + 12,
+            section.offset() + 12 + section.size() / 2,
+            section.offset() + 11 + section.size()
+          }) {
         byte[] copy = original.clone();
         copy[(int) at] ^= 0x01;
         EifFile changed = EifFile.read(write(copy));
-        assertThat(changed.crcOk()).as("CRC after flipping byte %d of %s", at, section.type()).isFalse();
-        boolean measured = section.type() != EifFile.SectionType.METADATA
-            && section.type() != EifFile.SectionType.SIGNATURE;
+        assertThat(changed.crcOk())
+            .as("CRC after flipping byte %d of %s", at, section.type())
+            .isFalse();
+        boolean measured =
+            section.type() != EifFile.SectionType.METADATA
+                && section.type() != EifFile.SectionType.SIGNATURE;
         assertThat(java.util.Arrays.equals(changed.pcr0(), reference.pcr0())).isEqualTo(!measured);
       }
     }
@@ -134,7 +155,8 @@ class EifFileTest {
     assertRefused(withShort(v2, 26, 0), EifException.Reason.BAD_SECTION_TABLE);
     assertRefused(withShort(v2, 4, 9), EifException.Reason.UNSUPPORTED_VERSION);
     assertRefused(withLong(v2, 284, 0xFFFF_FFFF_FFFF_FFF0L), EifException.Reason.BAD_SECTION_TABLE);
-    assertRefused(withLong(v2, 284 + 8 * 4, Long.MAX_VALUE - 3), EifException.Reason.BAD_SECTION_TABLE);
+    assertRefused(
+        withLong(v2, 284 + 8 * 4, Long.MAX_VALUE - 3), EifException.Reason.BAD_SECTION_TABLE);
     assertRefused(withLong(v2, 284 + 8 * 4, 16411 + 100), EifException.Reason.TRUNCATED);
     assertRefused(withLong(v2, 284, 1L << 40), EifException.Reason.TRUNCATED);
     assertRefused(withLong(v2, 28 + 8 * 1, 1L << 40), EifException.Reason.BAD_SECTION_TABLE);

@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * reproducible, and with equal PCRs (and a valid signature) for the signed one.
  */
 class EifWriterTest {
-  private static final Pattern GENERATOR = Pattern.compile("sha256-ctr label='([^']+)' size=(\\d+)");
+  private static final Pattern GENERATOR =
+      Pattern.compile("sha256-ctr label='([^']+)' size=(\\d+)");
 
   @TempDir Path temp;
 
@@ -47,9 +48,17 @@ class EifWriterTest {
     EifFile built = writerFor(vector).build().write(output);
     Path original = EifFileTest.vectors().resolve(vector.get("file").asText());
 
-    assertThat(built.measurements().keySet()).isEqualTo(EifFile.read(original).measurements().keySet());
-    built.measurements().forEach((index, pcr) -> assertThat(pcr).as("PCR%d", index)
-        .isEqualTo(java.util.HexFormat.of().parseHex(vector.get("pcrs").get("PCR" + index).asText())));
+    assertThat(built.measurements().keySet())
+        .isEqualTo(EifFile.read(original).measurements().keySet());
+    built
+        .measurements()
+        .forEach(
+            (index, pcr) ->
+                assertThat(pcr)
+                    .as("PCR%d", index)
+                    .isEqualTo(
+                        java.util.HexFormat.of()
+                            .parseHex(vector.get("pcrs").get("PCR" + index).asText())));
     assertThat(built.crcOk()).isTrue();
     if (vector.get("bytes_reproducible").asBoolean()) {
       assertThat(Files.readAllBytes(output)).isEqualTo(Files.readAllBytes(original));
@@ -62,21 +71,31 @@ class EifWriterTest {
 
   @Test
   void theSameInputsAndBuildTimeGiveTheSameBytes() throws Exception {
-    JsonNode v3 = builtVectors().filter(v -> v.get("file").asText().startsWith("v3")).findFirst().orElseThrow();
+    JsonNode v3 =
+        builtVectors()
+            .filter(v -> v.get("file").asText().startsWith("v3"))
+            .findFirst()
+            .orElseThrow();
     writerFor(v3).build().write(temp.resolve("a.eif"));
     writerFor(v3).build().write(temp.resolve("b.eif"));
-    assertThat(Files.readAllBytes(temp.resolve("a.eif"))).isEqualTo(Files.readAllBytes(temp.resolve("b.eif")));
+    assertThat(Files.readAllBytes(temp.resolve("a.eif")))
+        .isEqualTo(Files.readAllBytes(temp.resolve("b.eif")));
   }
 
   @Test
   void refusesAnImageWithoutRamdisk() {
     assertThatThrownBy(() -> EifWriter.builder().kernel(temp).cmdline("x").build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("at least one ramdisk");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("at least one ramdisk");
   }
 
   private EifWriter.Builder writerFor(JsonNode vector) throws Exception {
-    JsonNode inputs = new ObjectMapper().readTree(EifFileTest.vectors().resolve("vectors.json").toFile()).get("inputs");
-    EifWriter.Builder writer = EifWriter.builder().buildTool("eif_build", "0.3.1").system("OS", "kernel");
+    JsonNode inputs =
+        new ObjectMapper()
+            .readTree(EifFileTest.vectors().resolve("vectors.json").toFile())
+            .get("inputs");
+    EifWriter.Builder writer =
+        EifWriter.builder().buildTool("eif_build", "0.3.1").system("OS", "kernel");
     JsonNode args = vector.get("eif_build_args");
     for (int i = 0; i < args.size(); i += 2) {
       String value = args.get(i + 1).asText();
@@ -87,17 +106,23 @@ class EifWriterTest {
         case "--name" -> writer.imageName(value);
         case "--arch" -> writer.architecture(EifFile.Architecture.AARCH64);
         case "--build-time" -> writer.buildTime(value);
-        case "--metadata" -> writer.customMetadata(vector.get("metadata_section_json").get("CustomMetadata"));
-        case "--signing-certificate" -> { }
-        case "--private-key" -> writer.signing(
-            Files.readAllBytes(EifFileTest.vectors().resolve("test-signing-cert.pem")), testKey());
-        default -> throw new IllegalArgumentException("unexpected eif_build argument " + args.get(i));
+        case "--metadata" ->
+            writer.customMetadata(vector.get("metadata_section_json").get("CustomMetadata"));
+        case "--signing-certificate" -> {}
+        case "--private-key" ->
+            writer.signing(
+                Files.readAllBytes(EifFileTest.vectors().resolve("test-signing-cert.pem")),
+                testKey());
+        default ->
+            throw new IllegalArgumentException("unexpected eif_build argument " + args.get(i));
       }
     }
     return writer;
   }
 
-  /** Regenerates an input blob: SHA256(label ":" counter_be32) for counter 0, 1, ..., cut to size. */
+  /**
+   * Regenerates an input blob: SHA256(label ":" counter_be32) for counter 0, 1, ..., cut to size.
+   */
   private Path input(JsonNode inputs, String name) throws Exception {
     Path file = temp.resolve(name);
     if (Files.exists(file)) {
@@ -122,7 +147,9 @@ class EifWriterTest {
 
   /** The published test key, in OpenSSL's SEC1 PEM form as eif_build takes it. */
   private static PrivateKey testKey() throws Exception {
-    try (PEMParser parser = new PEMParser(Files.newBufferedReader(EifFileTest.vectors().resolve("test-signing-key.pem")))) {
+    try (PEMParser parser =
+        new PEMParser(
+            Files.newBufferedReader(EifFileTest.vectors().resolve("test-signing-key.pem")))) {
       return new JcaPEMKeyConverter().getKeyPair((PEMKeyPair) parser.readObject()).getPrivate();
     }
   }

@@ -22,7 +22,8 @@ class FramesTest {
   void readsLengthsAsUnsigned() throws Exception {
     byte[] allOnes = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF};
     assertThat(Frames.readLength(new ByteArrayInputStream(allOnes))).isEqualTo(4294967295L);
-    assertThat(Frames.readLength(new ByteArrayInputStream(new byte[] {0, 1, 0, 0}))).isEqualTo(65536);
+    assertThat(Frames.readLength(new ByteArrayInputStream(new byte[] {0, 1, 0, 0})))
+        .isEqualTo(65536);
   }
 
   @Test
@@ -36,7 +37,8 @@ class FramesTest {
   void truncatedBodiesAreErrors() {
     assertThatThrownBy(() -> Frames.readBody(new ByteArrayInputStream(new byte[3]), 4))
         .isInstanceOf(EOFException.class);
-    assertThatThrownBy(() -> Frames.skip(new ByteArrayInputStream(new byte[3]), 10)).isInstanceOf(EOFException.class);
+    assertThatThrownBy(() -> Frames.skip(new ByteArrayInputStream(new byte[3]), 10))
+        .isInstanceOf(EOFException.class);
   }
 
   @Test
@@ -63,9 +65,11 @@ class FramesTest {
   @Test
   void oversizedDeclaredLengthIsRefusedBeforeReadingTheBody() {
     // Declares 4 GiB - 1 and carries nothing: a reader that allocated first would fail differently.
-    InputStream in = new ByteArrayInputStream(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF});
+    InputStream in =
+        new ByteArrayInputStream(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF});
     assertThatThrownBy(() -> Frames.read(in, 1024))
-        .isInstanceOfSatisfying(Frames.FrameTooLargeException.class,
+        .isInstanceOfSatisfying(
+            Frames.FrameTooLargeException.class,
             e -> assertThat(e.declaredLength()).isEqualTo(4294967295L))
         .hasMessage("frame of 4294967295 bytes exceeds the limit of 1024 bytes");
   }

@@ -42,9 +42,11 @@ class HybridVsockProtocolTest {
 
   @BeforeEach
   void listenInTheEnclave() throws IOException {
-    enclave = HybridVsockTransport.builder(HybridVsockTransport.Role.ENCLAVE, directory, "v.sock", ENCLAVE_CID)
-        .handshakeTimeout(Duration.ofMillis(500))
-        .build();
+    enclave =
+        HybridVsockTransport.builder(
+                HybridVsockTransport.Role.ENCLAVE, directory, "v.sock", ENCLAVE_CID)
+            .handshakeTimeout(Duration.ofMillis(500))
+            .build();
     parent = HybridVsockTransport.parent(directory, "v.sock", ENCLAVE_CID);
     listener = enclave.listen(VsockAddress.of(ENCLAVE_CID, 52));
   }
@@ -106,7 +108,9 @@ class HybridVsockProtocolTest {
 
       try (VsockConnection accepted = listener.accept()) {
         assertThat(accepted.remoteAddress()).isEqualTo(VsockAddress.of(3, hostPort));
-        assertThat(accepted.inputStream().readNBytes(11)).asString(US_ASCII).isEqualTo("first bytes");
+        assertThat(accepted.inputStream().readNBytes(11))
+            .asString(US_ASCII)
+            .isEqualTo("first bytes");
         accepted.outputStream().write("answer".getBytes(US_ASCII));
       }
       assertThat(readToEnd(raw)).isEqualTo("answer");
@@ -114,11 +118,22 @@ class HybridVsockProtocolTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-    "HELLO 52\n", "CONNECT\n", "CONNECT 52 extra\n", "CONNECT -52\n", "CONNECT +52\n", "CONNECT 0x34\n",
-    "CONNECT 4294967296\n", "CONNECT 99999999999\n", "\n", "CONNECT 5\u00002\n", "CONNECT 52\u00e9\n",
-    "CONNECT 53\n", "CONNECT 0\n"
-  })
+  @ValueSource(
+      strings = {
+        "HELLO 52\n",
+        "CONNECT\n",
+        "CONNECT 52 extra\n",
+        "CONNECT -52\n",
+        "CONNECT +52\n",
+        "CONNECT 0x34\n",
+        "CONNECT 4294967296\n",
+        "CONNECT 99999999999\n",
+        "\n",
+        "CONNECT 5\u00002\n",
+        "CONNECT 52\u00e9\n",
+        "CONNECT 53\n",
+        "CONNECT 0\n"
+      })
   void aBadOrUnknownConnectLineIsClosedUnanswered(String line) throws Exception {
     try (SocketChannel raw = rawClient()) {
       send(raw, line);
@@ -154,7 +169,8 @@ class HybridVsockProtocolTest {
   }
 
   @Test
-  void aConnectLineTrickledSlowerThanTheTimeoutIsClosedEvenIfEachByteComesInTime() throws Exception {
+  void aConnectLineTrickledSlowerThanTheTimeoutIsClosedEvenIfEachByteComesInTime()
+      throws Exception {
     try (SocketChannel raw = rawClient()) {
       String line = "CONNECT 52\n";
       boolean closedEarly = false;
@@ -174,11 +190,13 @@ class HybridVsockProtocolTest {
 
   @Test
   void aFullMultiplexerRefusesFurtherConnections() throws Exception {
-    try (HybridVsockTransport small = HybridVsockTransport.builder(
-            HybridVsockTransport.Role.ENCLAVE, directory, "small", ENCLAVE_CID)
-            .maxConnections(2)
-            .build();
-        HybridVsockTransport smallParent = HybridVsockTransport.parent(directory, "small", ENCLAVE_CID);
+    try (HybridVsockTransport small =
+            HybridVsockTransport.builder(
+                    HybridVsockTransport.Role.ENCLAVE, directory, "small", ENCLAVE_CID)
+                .maxConnections(2)
+                .build();
+        HybridVsockTransport smallParent =
+            HybridVsockTransport.parent(directory, "small", ENCLAVE_CID);
         VsockListener port = small.listen(VsockAddress.of(ENCLAVE_CID, 7))) {
       List<VsockConnection> held = new ArrayList<>();
       held.add(smallParent.connect(VsockAddress.of(ENCLAVE_CID, 7)));
@@ -205,11 +223,13 @@ class HybridVsockProtocolTest {
 
   @Test
   void aFullBacklogRefusesFurtherConnections() throws Exception {
-    try (HybridVsockTransport small = HybridVsockTransport.builder(
-            HybridVsockTransport.Role.ENCLAVE, directory, "backlog", ENCLAVE_CID)
-            .backlog(1)
-            .build();
-        HybridVsockTransport smallParent = HybridVsockTransport.parent(directory, "backlog", ENCLAVE_CID);
+    try (HybridVsockTransport small =
+            HybridVsockTransport.builder(
+                    HybridVsockTransport.Role.ENCLAVE, directory, "backlog", ENCLAVE_CID)
+                .backlog(1)
+                .build();
+        HybridVsockTransport smallParent =
+            HybridVsockTransport.parent(directory, "backlog", ENCLAVE_CID);
         VsockListener port = small.listen(VsockAddress.of(ENCLAVE_CID, 8));
         VsockConnection queued = smallParent.connect(VsockAddress.of(ENCLAVE_CID, 8))) {
       assertThatThrownBy(() -> smallParent.connect(VsockAddress.of(ENCLAVE_CID, 8)))
@@ -225,25 +245,28 @@ class HybridVsockProtocolTest {
       fake.bind(UnixDomainSocketAddress.of(directory.resolve("fake")));
       HybridVsockTransport toFake = HybridVsockTransport.parent(directory, "fake", ENCLAVE_CID);
 
-      Thread answerer = new Thread(() -> {
-        try {
-          try (SocketChannel first = fake.accept()) {
-            readLine(first);
-            send(first, "YES 12\n");
-          }
-          try (SocketChannel second = fake.accept()) {
-            readLine(second);
-            readToEnd(second); // never answers; ends when the parent gives up
-          }
-        } catch (IOException ignored) {
-          // The test is over.
-        }
-      });
+      Thread answerer =
+          new Thread(
+              () -> {
+                try {
+                  try (SocketChannel first = fake.accept()) {
+                    readLine(first);
+                    send(first, "YES 12\n");
+                  }
+                  try (SocketChannel second = fake.accept()) {
+                    readLine(second);
+                    readToEnd(second); // never answers; ends when the parent gives up
+                  }
+                } catch (IOException ignored) {
+                  // The test is over.
+                }
+              });
       answerer.start();
       assertThatThrownBy(() -> toFake.connect(VsockAddress.of(ENCLAVE_CID, 52)))
           .isInstanceOf(ProtocolException.class)
           .hasMessageContaining("expected 'OK <port>', was 'YES 12'");
-      assertThatThrownBy(() -> toFake.connect(VsockAddress.of(ENCLAVE_CID, 52), Duration.ofMillis(200)))
+      assertThatThrownBy(
+              () -> toFake.connect(VsockAddress.of(ENCLAVE_CID, 52), Duration.ofMillis(200)))
           .isInstanceOf(SocketTimeoutException.class);
       answerer.join(10_000);
       toFake.close();

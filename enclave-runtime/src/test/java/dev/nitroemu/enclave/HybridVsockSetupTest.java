@@ -15,7 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** How a hybrid vsock transport is configured, named and bound: settings, names, files in the way. */
+/**
+ * How a hybrid vsock transport is configured, named and bound: settings, names, files in the way.
+ */
 class HybridVsockSetupTest {
 
   @TempDir Path directory;
@@ -26,7 +28,8 @@ class HybridVsockSetupTest {
 
   @Test
   void theDirectoryVariableSelectsTheEnclaveSideForTheEmulatedMode() throws Exception {
-    NitroSettings inContainer = settings(Map.of("NITRO_VSOCK_DIR", directory.toString(), "NITRO_VSOCK_CID", "21"));
+    NitroSettings inContainer =
+        settings(Map.of("NITRO_VSOCK_DIR", directory.toString(), "NITRO_VSOCK_CID", "21"));
     VsockTransport transport = VsockTransport.forMode(NitroMode.EMULATED, inContainer);
     try (HybridVsockTransport hybrid = (HybridVsockTransport) transport) {
       assertThat(hybrid.role()).isEqualTo(HybridVsockTransport.Role.ENCLAVE);
@@ -35,7 +38,8 @@ class HybridVsockSetupTest {
       assertThat(hybrid.portSocket(9797)).isEqualTo(directory.resolve("vsock_9797"));
     }
     try (HybridVsockTransport defaults =
-        HybridVsockTransport.fromSettings(settings(Map.of("NITRO_VSOCK_DIR", directory.toString()))).orElseThrow()) {
+        HybridVsockTransport.fromSettings(settings(Map.of("NITRO_VSOCK_DIR", directory.toString())))
+            .orElseThrow()) {
       assertThat(defaults.enclaveCid()).isEqualTo(HybridVsockTransport.DEFAULT_ENCLAVE_CID);
     }
   }
@@ -43,7 +47,9 @@ class HybridVsockSetupTest {
   @Test
   void withoutTheDirectoryTheEmulatedModeKeepsTheTcpTransport() throws Exception {
     Path map = directory.resolve("vsock-map.json");
-    VsockTransport transport = VsockTransport.forMode(NitroMode.EMULATED, settings(Map.of("NITRO_VSOCK_MAP", map.toString())));
+    VsockTransport transport =
+        VsockTransport.forMode(
+            NitroMode.EMULATED, settings(Map.of("NITRO_VSOCK_MAP", map.toString())));
     try (VsockNetwork network = (VsockNetwork) transport) {
       assertThat(network.mappingFile()).contains(map);
     }
@@ -52,7 +58,9 @@ class HybridVsockSetupTest {
 
   @Test
   void theDirectoryAndTheMappingFileTogetherAreRefused() {
-    NitroSettings both = settings(Map.of("NITRO_VSOCK_DIR", directory.toString(), "NITRO_VSOCK_MAP", "/tmp/map.json"));
+    NitroSettings both =
+        settings(
+            Map.of("NITRO_VSOCK_DIR", directory.toString(), "NITRO_VSOCK_MAP", "/tmp/map.json"));
     assertThatThrownBy(() -> VsockTransport.forMode(NitroMode.EMULATED, both))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("nitro.vsock.dir")
@@ -62,7 +70,8 @@ class HybridVsockSetupTest {
   @ParameterizedTest
   @ValueSource(strings = {"sixteen", "-1", "3", "4294967295"})
   void aBadEnclaveCidSettingIsNamed(String cid) {
-    NitroSettings bad = settings(Map.of("NITRO_VSOCK_DIR", directory.toString(), "NITRO_VSOCK_CID", cid));
+    NitroSettings bad =
+        settings(Map.of("NITRO_VSOCK_DIR", directory.toString(), "NITRO_VSOCK_CID", cid));
     assertThatThrownBy(() -> HybridVsockTransport.fromSettings(bad))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("nitro.vsock.cid")

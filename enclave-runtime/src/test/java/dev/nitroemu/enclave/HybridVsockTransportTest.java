@@ -30,7 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Parent and enclave sides of hybrid vsock meeting in a temporary directory of real Unix sockets. */
+/**
+ * Parent and enclave sides of hybrid vsock meeting in a temporary directory of real Unix sockets.
+ */
 @Timeout(60)
 class HybridVsockTransportTest {
 
@@ -54,13 +56,17 @@ class HybridVsockTransportTest {
     threads.shutdownNow();
   }
 
-  /** Sends {@code data} and half-closes on another thread while reading the peer's reply to its end. */
+  /**
+   * Sends {@code data} and half-closes on another thread while reading the peer's reply to its end.
+   */
   byte[] exchange(VsockConnection connection, byte[] data) throws Exception {
-    Future<?> sent = threads.submit(() -> {
-      connection.outputStream().write(data);
-      connection.shutdownOutput();
-      return null;
-    });
+    Future<?> sent =
+        threads.submit(
+            () -> {
+              connection.outputStream().write(data);
+              connection.shutdownOutput();
+              return null;
+            });
     byte[] reply = connection.inputStream().readAllBytes();
     sent.get(30, TimeUnit.SECONDS);
     return reply;
@@ -93,7 +99,8 @@ class HybridVsockTransportTest {
   void enclaveReachesAParentListenerAndGetsEveryByteBack(int size) throws Exception {
     byte[] payload = randomBytes(size);
     try (EchoService echo = EchoService.on(parent, VsockAddress.of(VsockAddress.CID_PARENT, 8000));
-        VsockConnection connection = enclave.connect(VsockAddress.of(VsockAddress.CID_PARENT, 8000))) {
+        VsockConnection connection =
+            enclave.connect(VsockAddress.of(VsockAddress.CID_PARENT, 8000))) {
       byte[] reply = exchange(connection, payload);
       assertThat(reply).hasSize(size);
       assertThat(sha256(reply)).isEqualTo(sha256(payload));
@@ -103,21 +110,27 @@ class HybridVsockTransportTest {
   @Test
   void servesFiftyConcurrentConnectionsEachWay() throws Exception {
     try (EchoService inEnclave = EchoService.on(enclave, VsockAddress.of(ENCLAVE_CID, 5001));
-        EchoService onParent = EchoService.on(parent, VsockAddress.of(VsockAddress.CID_PARENT, 8001))) {
+        EchoService onParent =
+            EchoService.on(parent, VsockAddress.of(VsockAddress.CID_PARENT, 8001))) {
       CountDownLatch allOpen = new CountDownLatch(100);
       List<Future<Boolean>> results = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
         boolean fromParent = i % 2 == 0;
         byte[] payload = ("connection " + i + " ").repeat(1000).getBytes(UTF_8);
-        results.add(threads.submit(() -> {
-          try (VsockConnection connection = fromParent
-              ? parent.connect(VsockAddress.of(ENCLAVE_CID, 5001))
-              : enclave.connect(VsockAddress.of(VsockAddress.CID_PARENT, 8001))) {
-            allOpen.countDown();
-            assertThat(allOpen.await(30, TimeUnit.SECONDS)).isTrue(); // all 100 open at once
-            return MessageDigest.isEqual(sha256(exchange(connection, payload)), sha256(payload));
-          }
-        }));
+        results.add(
+            threads.submit(
+                () -> {
+                  try (VsockConnection connection =
+                      fromParent
+                          ? parent.connect(VsockAddress.of(ENCLAVE_CID, 5001))
+                          : enclave.connect(VsockAddress.of(VsockAddress.CID_PARENT, 8001))) {
+                    allOpen.countDown();
+                    assertThat(allOpen.await(30, TimeUnit.SECONDS))
+                        .isTrue(); // all 100 open at once
+                    return MessageDigest.isEqual(
+                        sha256(exchange(connection, payload)), sha256(payload));
+                  }
+                }));
       }
       for (Future<Boolean> result : results) {
         assertThat(result.get(60, TimeUnit.SECONDS)).isTrue();
@@ -136,7 +149,9 @@ class HybridVsockTransportTest {
 
       server.outputStream().write("reply after end of stream".getBytes(UTF_8));
       server.shutdownOutput();
-      assertThat(client.inputStream().readAllBytes()).asString(UTF_8).isEqualTo("reply after end of stream");
+      assertThat(client.inputStream().readAllBytes())
+          .asString(UTF_8)
+          .isEqualTo("reply after end of stream");
     }
     try (VsockListener listener = parent.listen(VsockAddress.of(VsockAddress.CID_PARENT, 8002));
         VsockConnection client = enclave.connect(VsockAddress.of(VsockAddress.CID_PARENT, 8002));
@@ -159,7 +174,8 @@ class HybridVsockTransportTest {
       assertThat(client.localAddress().port()).isBetween(1L << 30, (1L << 31) - 1);
 
       assertThat(server.localAddress()).isEqualTo(VsockAddress.of(ENCLAVE_CID, 5003));
-      assertThat(server.remoteAddress()).isEqualTo(client.localAddress()); // the port of the OK line
+      assertThat(server.remoteAddress())
+          .isEqualTo(client.localAddress()); // the port of the OK line
     }
   }
 
@@ -183,11 +199,13 @@ class HybridVsockTransportTest {
   void listenersOnAnyPortGetDistinctConcretePorts() throws Exception {
     try (VsockListener first = enclave.listen(VsockAddress.of(ENCLAVE_CID, VsockAddress.PORT_ANY));
         VsockListener second = enclave.listen(VsockAddress.of(ENCLAVE_CID, VsockAddress.PORT_ANY));
-        VsockListener onParent = parent.listen(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))) {
+        VsockListener onParent =
+            parent.listen(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))) {
       assertThat(first.localAddress().isAnyPort()).isFalse();
       assertThat(second.localAddress().port()).isNotEqualTo(first.localAddress().port());
       assertThat(parent.portSocket(onParent.localAddress().port())).exists();
-      try (VsockConnection connection = parent.connect(VsockAddress.of(ENCLAVE_CID, second.localAddress().port()))) {
+      try (VsockConnection connection =
+          parent.connect(VsockAddress.of(ENCLAVE_CID, second.localAddress().port()))) {
         assertThat(second.accept().localAddress()).isEqualTo(second.localAddress());
       }
     }
@@ -217,8 +235,10 @@ class HybridVsockTransportTest {
     assertThatThrownBy(() -> parent.connect(VsockAddress.of(17, 5000)))
         .isInstanceOf(ConnectException.class)
         .hasMessageContaining("CID 16");
-    assertThatThrownBy(() -> enclave.listen(VsockAddress.of(17, 5000))).isInstanceOf(java.net.BindException.class);
-    assertThatThrownBy(() -> parent.listen(VsockAddress.of(ENCLAVE_CID, 5000))).isInstanceOf(java.net.BindException.class);
+    assertThatThrownBy(() -> enclave.listen(VsockAddress.of(17, 5000)))
+        .isInstanceOf(java.net.BindException.class);
+    assertThatThrownBy(() -> parent.listen(VsockAddress.of(ENCLAVE_CID, 5000)))
+        .isInstanceOf(java.net.BindException.class);
   }
 
   @Test
@@ -227,7 +247,8 @@ class HybridVsockTransportTest {
         VsockListener onParent = parent.listen(VsockAddress.of(VsockAddress.CID_PARENT, 8006))) {
       assertThatThrownBy(() -> enclave.listen(VsockAddress.of(ENCLAVE_CID, 5006)))
           .isInstanceOf(java.net.BindException.class);
-      try (HybridVsockTransport otherParent = HybridVsockTransport.parent(directory, "vsock", ENCLAVE_CID)) {
+      try (HybridVsockTransport otherParent =
+          HybridVsockTransport.parent(directory, "vsock", ENCLAVE_CID)) {
         assertThatThrownBy(() -> otherParent.listen(VsockAddress.of(VsockAddress.CID_PARENT, 8006)))
             .isInstanceOf(java.net.BindException.class)
             .hasMessageContaining("another process listens there");
@@ -285,22 +306,29 @@ class HybridVsockTransportTest {
         VsockConnection client = enclave.connect(VsockAddress.of(VsockAddress.CID_PARENT, 8009));
         VsockConnection server = listener.accept()) {
       server.readTimeout(Duration.ofMillis(50));
-      assertThatThrownBy(() -> server.inputStream().read()).isInstanceOf(SocketTimeoutException.class);
+      assertThatThrownBy(() -> server.inputStream().read())
+          .isInstanceOf(SocketTimeoutException.class);
       client.outputStream().write(9);
       assertThat(server.inputStream().read()).isEqualTo(9);
 
       server.readTimeout(Duration.ZERO);
-      CompletableFuture<Throwable> blocked = CompletableFuture.supplyAsync(() -> {
-        try {
-          server.inputStream().read();
-          return null;
-        } catch (IOException e) {
-          return e;
-        }
-      }, threads);
-      Thread.sleep(50); // Likely lets the reader block first; the outcome is the same if it has not yet.
+      CompletableFuture<Throwable> blocked =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  server.inputStream().read();
+                  return null;
+                } catch (IOException e) {
+                  return e;
+                }
+              },
+              threads);
+      Thread.sleep(
+          50); // Likely lets the reader block first; the outcome is the same if it has not yet.
       server.close();
-      assertThat(blocked.get(10, TimeUnit.SECONDS)).isInstanceOf(SocketException.class).hasMessage("Socket closed");
+      assertThat(blocked.get(10, TimeUnit.SECONDS))
+          .isInstanceOf(SocketException.class)
+          .hasMessage("Socket closed");
       InputStream in = client.inputStream();
       assertThat(in.read()).isEqualTo(-1);
     }
@@ -308,7 +336,8 @@ class HybridVsockTransportTest {
 
   @Test
   void anotherTransportInTheSameJvmSharesTheMultiplexer() throws Exception {
-    try (HybridVsockTransport second = HybridVsockTransport.enclave(directory, "vsock", ENCLAVE_CID);
+    try (HybridVsockTransport second =
+            HybridVsockTransport.enclave(directory, "vsock", ENCLAVE_CID);
         VsockListener first = enclave.listen(VsockAddress.of(ENCLAVE_CID, 5010));
         VsockListener other = second.listen(VsockAddress.of(ENCLAVE_CID, 5011));
         VsockConnection toOther = parent.connect(VsockAddress.of(ENCLAVE_CID, 5011))) {

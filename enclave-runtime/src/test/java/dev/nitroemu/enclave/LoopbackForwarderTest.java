@@ -13,7 +13,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A loopback TCP port forwarded to a vsock address over the hybrid transport, as an enclave reaches 3:8000. */
+/**
+ * A loopback TCP port forwarded to a vsock address over the hybrid transport, as an enclave reaches
+ * 3:8000.
+ */
 class LoopbackForwarderTest {
 
   private static final int ENCLAVE_CID = 21;
@@ -39,24 +42,31 @@ class LoopbackForwarderTest {
     byte[] payload = new byte[300_000];
     new Random(7).nextBytes(payload);
     try (EchoService echo = EchoService.on(parent, VsockAddress.of(VsockAddress.CID_PARENT, 8000));
-        LoopbackForwarder forwarder = LoopbackForwarder.start(enclave, VsockAddress.of(VsockAddress.CID_PARENT, 8000));
-        Socket client = new Socket(forwarder.address().getAddress(), forwarder.address().getPort())) {
+        LoopbackForwarder forwarder =
+            LoopbackForwarder.start(enclave, VsockAddress.of(VsockAddress.CID_PARENT, 8000));
+        Socket client =
+            new Socket(forwarder.address().getAddress(), forwarder.address().getPort())) {
       client.getOutputStream().write(payload);
       client.shutdownOutput();
       assertThat(client.getInputStream().readAllBytes()).isEqualTo(payload);
-      assertThat(forwarder.httpEndpoint().toString()).isEqualTo("http://127.0.0.1:" + forwarder.address().getPort());
+      assertThat(forwarder.httpEndpoint().toString())
+          .isEqualTo("http://127.0.0.1:" + forwarder.address().getPort());
       assertThat(echo.accepted.take().remoteAddress().cid()).isEqualTo(ENCLAVE_CID);
     }
   }
 
   @Test
   void aConnectionTheVsockSideRefusesIsClosedAndTheForwarderKeepsServing() throws Exception {
-    try (LoopbackForwarder forwarder = LoopbackForwarder.start(enclave, VsockAddress.of(VsockAddress.CID_PARENT, 8001))) {
-      try (Socket client = new Socket(forwarder.address().getAddress(), forwarder.address().getPort())) {
+    try (LoopbackForwarder forwarder =
+        LoopbackForwarder.start(enclave, VsockAddress.of(VsockAddress.CID_PARENT, 8001))) {
+      try (Socket client =
+          new Socket(forwarder.address().getAddress(), forwarder.address().getPort())) {
         assertThat(client.getInputStream().read()).isEqualTo(-1); // nobody listens on 3:8001
       }
-      try (EchoService echo = EchoService.on(parent, VsockAddress.of(VsockAddress.CID_PARENT, 8001));
-          Socket client = new Socket(forwarder.address().getAddress(), forwarder.address().getPort())) {
+      try (EchoService echo =
+              EchoService.on(parent, VsockAddress.of(VsockAddress.CID_PARENT, 8001));
+          Socket client =
+              new Socket(forwarder.address().getAddress(), forwarder.address().getPort())) {
         client.getOutputStream().write("again".getBytes(StandardCharsets.UTF_8));
         client.shutdownOutput();
         InputStream in = client.getInputStream();

@@ -9,10 +9,10 @@ import java.util.Objects;
 
 /**
  * The one test clock: it stands still until a test moves it ({@link #advance}, {@link #set}), or,
- * made with {@link #steppingOnEveryRead}, moves forward by a fixed step each time it is read so that
- * deadlines pass at once. It keeps {@link Clock}'s contract: {@link #withZone} returns a clock in that
- * zone which shares this one's time (moving either moves both), and clocks are equal when they share
- * their time and zone. Thread-safe.
+ * made with {@link #steppingOnEveryRead}, moves forward by a fixed step each time it is read so
+ * that deadlines pass at once. It keeps {@link Clock}'s contract: {@link #withZone} returns a clock
+ * in that zone which shares this one's time (moving either moves both), and clocks are equal when
+ * they share their time and zone. Thread-safe.
  */
 public final class MutableTestClock extends Clock {
 
@@ -29,7 +29,10 @@ public final class MutableTestClock extends Clock {
     this.zone = zone;
   }
 
-  /** A UTC clock that reads {@code start + step} first and moves by {@code step} on every further read. */
+  /**
+   * A UTC clock that reads {@code start + step} first and moves by {@code step} on every further
+   * read.
+   */
   public static MutableTestClock steppingOnEveryRead(Instant start, Duration step) {
     if (step.isNegative() || step.isZero()) {
       throw new IllegalArgumentException("step must be positive, was " + step);
@@ -57,7 +60,9 @@ public final class MutableTestClock extends Clock {
     return zone;
   }
 
-  /** A clock in {@code zone} sharing this clock's time; this clock itself when the zone is the same. */
+  /**
+   * A clock in {@code zone} sharing this clock's time; this clock itself when the zone is the same.
+   */
   @Override
   public MutableTestClock withZone(ZoneId zone) {
     Objects.requireNonNull(zone, "zone");

@@ -3,9 +3,10 @@ package dev.nitroemu.enclave;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 /**
- * Fuzzes the NSM wire codec: any bytes decode to a request/response or fail with {@link NsmException},
- * and whatever decodes re-encodes and decodes to an equal message. {@code mvn verify} replays the
- * corpus in {@code src/test/resources/dev/nitroemu/enclave/NsmCodecFuzzTestInputs}.
+ * Fuzzes the NSM wire codec: any bytes decode to a request/response or fail with {@link
+ * NsmException}, and whatever decodes re-encodes and decodes to an equal message. {@code mvn
+ * verify} replays the corpus in {@code
+ * src/test/resources/dev/nitroemu/enclave/NsmCodecFuzzTestInputs}.
  */
 class NsmCodecFuzzTest {
 
@@ -18,7 +19,8 @@ class NsmCodecFuzzTest {
       return;
     }
     byte[] encoded = NsmCodec.encodeRequest(request);
-    if (!java.util.Arrays.equals(NsmCodec.encodeRequest(NsmCodec.decodeRequest(encoded)), encoded)) {
+    if (!java.util.Arrays.equals(
+        NsmCodec.encodeRequest(NsmCodec.decodeRequest(encoded)), encoded)) {
       throw new AssertionError("request does not survive a round trip: " + request);
     }
   }

@@ -23,7 +23,8 @@ class NsmCodecTest {
     return new CborWriter().map(1).text(name);
   }
 
-  private static AbstractThrowableAssert<?, ? extends Throwable> assertRejected(byte[] request, ErrorCode code) {
+  private static AbstractThrowableAssert<?, ? extends Throwable> assertRejected(
+      byte[] request, ErrorCode code) {
     return assertThatThrownBy(() -> NsmCodec.decodeRequest(request))
         .isInstanceOf(NsmException.class)
         .satisfies(e -> assertThat(((NsmException) e).code()).isEqualTo(code));
@@ -41,10 +42,14 @@ class NsmCodecTest {
   class Encoding {
     @Test
     void indexUsesTheShortestHeadAtEveryWidth() {
-      assertThat(HEX.formatHex(NsmCodec.encodeRequest(new NsmRequest.DescribePcr(23)))).endsWith("696e64657817");
-      assertThat(HEX.formatHex(NsmCodec.encodeRequest(new NsmRequest.DescribePcr(24)))).endsWith("696e6465781818");
-      assertThat(HEX.formatHex(NsmCodec.encodeRequest(new NsmRequest.DescribePcr(256)))).endsWith("696e646578190100");
-      assertThat(HEX.formatHex(NsmCodec.encodeRequest(new NsmRequest.LockPcrs(65535)))).endsWith("72616e676519ffff");
+      assertThat(HEX.formatHex(NsmCodec.encodeRequest(new NsmRequest.DescribePcr(23))))
+          .endsWith("696e64657817");
+      assertThat(HEX.formatHex(NsmCodec.encodeRequest(new NsmRequest.DescribePcr(24))))
+          .endsWith("696e6465781818");
+      assertThat(HEX.formatHex(NsmCodec.encodeRequest(new NsmRequest.DescribePcr(256))))
+          .endsWith("696e646578190100");
+      assertThat(HEX.formatHex(NsmCodec.encodeRequest(new NsmRequest.LockPcrs(65535))))
+          .endsWith("72616e676519ffff");
     }
 
     @Test
@@ -57,7 +62,8 @@ class NsmCodecTest {
     void getRandomResponseStartsWithThePrefixTheLinuxHwrngInsistsOn() {
       byte[] encoded = NsmCodec.encodeResponse(new NsmResponse.GetRandom(new byte[256]));
 
-      // drivers/misc/nsm.c: A1 69 "GetRandom" A1 66 "random" then a byte string (59 0100 for 256 bytes).
+      // drivers/misc/nsm.c: A1 69 "GetRandom" A1 66 "random" then a byte string (59 0100 for 256
+      // bytes).
       assertThat(HEX.formatHex(encoded))
           .startsWith("a1" + "69" + hexOf("GetRandom") + "a1" + "66" + hexOf("random") + "590100");
       assertThat(encoded).hasSize(1 + 10 + 1 + 7 + 3 + 256);
@@ -65,7 +71,8 @@ class NsmCodecTest {
 
     @Test
     void describeNsmListsLockedPcrsAscending() {
-      NsmDescription d = new NsmDescription(1, 0, 0, "i-x", 32, new TreeSet<>(List.of(15, 3, 0)), Digest.SHA384);
+      NsmDescription d =
+          new NsmDescription(1, 0, 0, "i-x", 32, new TreeSet<>(List.of(15, 3, 0)), Digest.SHA384);
 
       assertThat(HEX.formatHex(NsmCodec.encodeResponse(new NsmResponse.DescribeNsm(d))))
           .contains(hexOf("locked_pcrs") + "8300030f");
@@ -77,26 +84,51 @@ class NsmCodecTest {
     @Test
     void goClientNullByteSlicesDecodeAsAbsentAttestationFields() {
       // hf/nsm: nil []byte fields marshal as null.
-      byte[] request = op("Attestation").map(3)
-          .text("user_data").nul().text("nonce").bytes(DATA).text("public_key").nul().toByteArray();
+      byte[] request =
+          op("Attestation")
+              .map(3)
+              .text("user_data")
+              .nul()
+              .text("nonce")
+              .bytes(DATA)
+              .text("public_key")
+              .nul()
+              .toByteArray();
 
-      assertThat(NsmCodec.decodeRequest(request)).isEqualTo(new NsmRequest.Attestation(null, DATA, null));
+      assertThat(NsmCodec.decodeRequest(request))
+          .isEqualTo(new NsmRequest.Attestation(null, DATA, null));
     }
 
     @Test
     void pythonCbor2NoneValuesDecodeAsNull() {
       // aws-nsm-interface: {'Attestation': {'user_data': b'..', 'nonce': None, 'public_key': None}}
-      byte[] request = op("Attestation").map(3)
-          .text("user_data").bytes(DATA).text("nonce").nul().text("public_key").nul().toByteArray();
+      byte[] request =
+          op("Attestation")
+              .map(3)
+              .text("user_data")
+              .bytes(DATA)
+              .text("nonce")
+              .nul()
+              .text("public_key")
+              .nul()
+              .toByteArray();
 
-      assertThat(NsmCodec.decodeRequest(request)).isEqualTo(new NsmRequest.Attestation(DATA, null, null));
+      assertThat(NsmCodec.decodeRequest(request))
+          .isEqualTo(new NsmRequest.Attestation(DATA, null, null));
     }
 
     @Test
     void attestationKeysInAnotherOrderDecodeTheSame() {
-      byte[] request = op("Attestation").map(3)
-          .text("nonce").bytes(new byte[] {9}).text("public_key").bytes(new byte[] {7})
-          .text("user_data").bytes(DATA).toByteArray();
+      byte[] request =
+          op("Attestation")
+              .map(3)
+              .text("nonce")
+              .bytes(new byte[] {9})
+              .text("public_key")
+              .bytes(new byte[] {7})
+              .text("user_data")
+              .bytes(DATA)
+              .toByteArray();
 
       assertThat(NsmCodec.decodeRequest(request))
           .isEqualTo(new NsmRequest.Attestation(DATA, new byte[] {9}, new byte[] {7}));
@@ -104,14 +136,16 @@ class NsmCodecTest {
 
     @Test
     void extendPcrFieldsInAnotherOrderDecodeTheSame() {
-      byte[] request = op("ExtendPCR").map(2).text("data").bytes(DATA).text("index").integer(17).toByteArray();
+      byte[] request =
+          op("ExtendPCR").map(2).text("data").bytes(DATA).text("index").integer(17).toByteArray();
 
       assertThat(NsmCodec.decodeRequest(request)).isEqualTo(new NsmRequest.ExtendPcr(17, DATA));
     }
 
     @Test
     void qemuStyleTextDataIsTakenAsUtf8Bytes() {
-      byte[] request = op("ExtendPCR").map(2).text("index").integer(16).text("data").text("abc").toByteArray();
+      byte[] request =
+          op("ExtendPCR").map(2).text("index").integer(16).text("data").text("abc").toByteArray();
 
       assertThat(NsmCodec.decodeRequest(request))
           .isEqualTo(new NsmRequest.ExtendPcr(16, "abc".getBytes(StandardCharsets.UTF_8)));
@@ -119,17 +153,27 @@ class NsmCodecTest {
 
     @Test
     void qemuStyleTextAttestationFieldsAreTakenAsUtf8Bytes() {
-      byte[] request = op("Attestation").map(2).text("user_data").text("hello").text("nonce").text("n").toByteArray();
+      byte[] request =
+          op("Attestation")
+              .map(2)
+              .text("user_data")
+              .text("hello")
+              .text("nonce")
+              .text("n")
+              .toByteArray();
 
       assertThat(NsmCodec.decodeRequest(request))
-          .isEqualTo(new NsmRequest.Attestation("hello".getBytes(StandardCharsets.UTF_8), new byte[] {'n'}, null));
+          .isEqualTo(
+              new NsmRequest.Attestation(
+                  "hello".getBytes(StandardCharsets.UTF_8), new byte[] {'n'}, null));
     }
 
     @Test
     void missingAttestationKeysCountAsNull() {
       byte[] request = op("Attestation").map(1).text("public_key").bytes(DATA).toByteArray();
 
-      assertThat(NsmCodec.decodeRequest(request)).isEqualTo(new NsmRequest.Attestation(null, null, DATA));
+      assertThat(NsmCodec.decodeRequest(request))
+          .isEqualTo(new NsmRequest.Attestation(null, null, DATA));
     }
 
     @Test
@@ -140,14 +184,16 @@ class NsmCodecTest {
 
     @Test
     void unknownFieldsAreIgnoredAsSerdeDoes() {
-      byte[] request = op("DescribePCR").map(2).text("index").integer(3).text("extra").bytes(DATA).toByteArray();
+      byte[] request =
+          op("DescribePCR").map(2).text("index").integer(3).text("extra").bytes(DATA).toByteArray();
 
       assertThat(NsmCodec.decodeRequest(request)).isEqualTo(new NsmRequest.DescribePcr(3));
     }
 
     @Test
     void nonShortestIntegerHeadsAreAccepted() {
-      byte[] request = op("DescribePCR").map(1).text("index").raw(HEX.parseHex("1a00000003")).toByteArray();
+      byte[] request =
+          op("DescribePCR").map(1).text("index").raw(HEX.parseHex("1a00000003")).toByteArray();
 
       assertThat(NsmCodec.decodeRequest(request)).isEqualTo(new NsmRequest.DescribePcr(3));
     }
@@ -169,14 +215,31 @@ class NsmCodecTest {
     @Test
     void describeNsmResponseInQemuKeyOrderDecodes() {
       // QEMU emits digest, max_pcrs, module_id, locked_pcrs, version_major/minor/patch.
-      byte[] response = op("DescribeNSM").map(7)
-          .text("digest").text("SHA384").text("max_pcrs").integer(32).text("module_id").text("i-abc")
-          .text("locked_pcrs").array(2).integer(0).integer(1)
-          .text("version_major").integer(1).text("version_minor").integer(2).text("version_patch").integer(3)
-          .toByteArray();
+      byte[] response =
+          op("DescribeNSM")
+              .map(7)
+              .text("digest")
+              .text("SHA384")
+              .text("max_pcrs")
+              .integer(32)
+              .text("module_id")
+              .text("i-abc")
+              .text("locked_pcrs")
+              .array(2)
+              .integer(0)
+              .integer(1)
+              .text("version_major")
+              .integer(1)
+              .text("version_minor")
+              .integer(2)
+              .text("version_patch")
+              .integer(3)
+              .toByteArray();
 
-      NsmDescription expected = new NsmDescription(1, 2, 3, "i-abc", 32, new TreeSet<>(List.of(0, 1)), Digest.SHA384);
-      assertThat(NsmCodec.decodeResponse(response)).isEqualTo(new NsmResponse.DescribeNsm(expected));
+      NsmDescription expected =
+          new NsmDescription(1, 2, 3, "i-abc", 32, new TreeSet<>(List.of(0, 1)), Digest.SHA384);
+      assertThat(NsmCodec.decodeResponse(response))
+          .isEqualTo(new NsmResponse.DescribeNsm(expected));
     }
   }
 
@@ -224,14 +287,24 @@ class NsmCodecTest {
     @ValueSource(strings = {"Error", "GetRandomBytes", "describepcr", ""})
     void unknownOperationIsAnInvalidOperation(String name) {
       assertRejected(new CborWriter().text(name).toByteArray(), ErrorCode.INVALID_OPERATION);
-      assertRejected(op(name).map(1).text("index").integer(1).toByteArray(), ErrorCode.INVALID_OPERATION);
+      assertRejected(
+          op(name).map(1).text("index").integer(1).toByteArray(), ErrorCode.INVALID_OPERATION);
     }
 
     @Test
     void twoEntryRootMapIsAnInvalidOperation() {
-      byte[] request = new CborWriter().map(2)
-          .text("DescribePCR").map(1).text("index").integer(1)
-          .text("LockPCR").map(1).text("index").integer(1).toByteArray();
+      byte[] request =
+          new CborWriter()
+              .map(2)
+              .text("DescribePCR")
+              .map(1)
+              .text("index")
+              .integer(1)
+              .text("LockPCR")
+              .map(1)
+              .text("index")
+              .integer(1)
+              .toByteArray();
 
       assertRejected(request, ErrorCode.INVALID_OPERATION);
     }
@@ -244,36 +317,54 @@ class NsmCodecTest {
     @Test
     void rootOfAnotherTypeIsAnInvalidOperation() {
       assertRejected(new CborWriter().integer(1).toByteArray(), ErrorCode.INVALID_OPERATION);
-      assertRejected(new CborWriter().bytes("GetRandom".getBytes(StandardCharsets.UTF_8)).toByteArray(),
+      assertRejected(
+          new CborWriter().bytes("GetRandom".getBytes(StandardCharsets.UTF_8)).toByteArray(),
           ErrorCode.INVALID_OPERATION);
-      assertRejected(new CborWriter().array(1).text("GetRandom").toByteArray(), ErrorCode.INVALID_OPERATION);
+      assertRejected(
+          new CborWriter().array(1).text("GetRandom").toByteArray(), ErrorCode.INVALID_OPERATION);
       assertRejected(new CborWriter().nul().toByteArray(), ErrorCode.INVALID_OPERATION);
     }
 
     @Test
     void indexAbove65535IsAnInvalidOperation() {
-      assertRejected(op("DescribePCR").map(1).text("index").integer(65536).toByteArray(), ErrorCode.INVALID_OPERATION);
-      assertRejected(op("LockPCRs").map(1).text("range").integer(1L << 32).toByteArray(), ErrorCode.INVALID_OPERATION);
-      assertRejected(op("LockPCR").map(1).text("index").raw(HEX.parseHex("1bffffffffffffffff")).toByteArray(),
+      assertRejected(
+          op("DescribePCR").map(1).text("index").integer(65536).toByteArray(),
+          ErrorCode.INVALID_OPERATION);
+      assertRejected(
+          op("LockPCRs").map(1).text("range").integer(1L << 32).toByteArray(),
+          ErrorCode.INVALID_OPERATION);
+      assertRejected(
+          op("LockPCR").map(1).text("index").raw(HEX.parseHex("1bffffffffffffffff")).toByteArray(),
           ErrorCode.INVALID_OPERATION);
     }
 
     @Test
     void negativeIndexIsAnInvalidOperation() {
-      assertRejected(op("DescribePCR").map(1).text("index").integer(-1).toByteArray(), ErrorCode.INVALID_OPERATION);
+      assertRejected(
+          op("DescribePCR").map(1).text("index").integer(-1).toByteArray(),
+          ErrorCode.INVALID_OPERATION);
     }
 
     @Test
     void wronglyTypedFieldsAreAnInvalidOperation() {
-      assertRejected(op("DescribePCR").map(1).text("index").text("3").toByteArray(), ErrorCode.INVALID_OPERATION);
-      assertRejected(op("DescribePCR").map(1).text("index").raw(HEX.parseHex("f93c00")).toByteArray(),
+      assertRejected(
+          op("DescribePCR").map(1).text("index").text("3").toByteArray(),
           ErrorCode.INVALID_OPERATION);
-      assertRejected(op("DescribePCR").map(1).text("index").bool(true).toByteArray(), ErrorCode.INVALID_OPERATION);
-      assertRejected(op("ExtendPCR").map(2).text("index").integer(1).text("data").integer(5).toByteArray(),
+      assertRejected(
+          op("DescribePCR").map(1).text("index").raw(HEX.parseHex("f93c00")).toByteArray(),
           ErrorCode.INVALID_OPERATION);
-      assertRejected(op("ExtendPCR").map(2).text("index").integer(1).text("data").array(0).toByteArray(),
+      assertRejected(
+          op("DescribePCR").map(1).text("index").bool(true).toByteArray(),
           ErrorCode.INVALID_OPERATION);
-      assertRejected(op("Attestation").map(1).text("nonce").integer(1).toByteArray(), ErrorCode.INVALID_OPERATION);
+      assertRejected(
+          op("ExtendPCR").map(2).text("index").integer(1).text("data").integer(5).toByteArray(),
+          ErrorCode.INVALID_OPERATION);
+      assertRejected(
+          op("ExtendPCR").map(2).text("index").integer(1).text("data").array(0).toByteArray(),
+          ErrorCode.INVALID_OPERATION);
+      assertRejected(
+          op("Attestation").map(1).text("nonce").integer(1).toByteArray(),
+          ErrorCode.INVALID_OPERATION);
       assertRejected(op("DescribePCR").text("index").toByteArray(), ErrorCode.INVALID_OPERATION);
       assertRejected(op("Attestation").array(0).toByteArray(), ErrorCode.INVALID_OPERATION);
     }
@@ -281,16 +372,23 @@ class NsmCodecTest {
     @Test
     void missingRequiredFieldsAreAnInvalidOperation() {
       assertRejected(op("DescribePCR").map(0).toByteArray(), ErrorCode.INVALID_OPERATION);
-      assertRejected(op("ExtendPCR").map(1).text("index").integer(1).toByteArray(), ErrorCode.INVALID_OPERATION);
-      assertRejected(op("ExtendPCR").map(2).text("index").integer(1).text("data").nul().toByteArray(),
+      assertRejected(
+          op("ExtendPCR").map(1).text("index").integer(1).toByteArray(),
           ErrorCode.INVALID_OPERATION);
-      assertRejected(op("LockPCRs").map(1).text("index").integer(1).toByteArray(), ErrorCode.INVALID_OPERATION);
-      assertRejected(new CborWriter().text("DescribePCR").toByteArray(), ErrorCode.INVALID_OPERATION);
+      assertRejected(
+          op("ExtendPCR").map(2).text("index").integer(1).text("data").nul().toByteArray(),
+          ErrorCode.INVALID_OPERATION);
+      assertRejected(
+          op("LockPCRs").map(1).text("index").integer(1).toByteArray(),
+          ErrorCode.INVALID_OPERATION);
+      assertRejected(
+          new CborWriter().text("DescribePCR").toByteArray(), ErrorCode.INVALID_OPERATION);
     }
 
     @Test
     void duplicateKeysAreAnInvalidOperation() {
-      byte[] request = op("DescribePCR").map(2).text("index").integer(1).text("index").integer(2).toByteArray();
+      byte[] request =
+          op("DescribePCR").map(2).text("index").integer(1).text("index").integer(2).toByteArray();
 
       assertRejected(request, ErrorCode.INVALID_OPERATION);
     }
@@ -304,10 +402,22 @@ class NsmCodecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"5bffffffffffffffff", "7bffffffffffffffff", "5a7fffffff00", "9bffffffffffffffff"})
+    @ValueSource(
+        strings = {
+          "5bffffffffffffffff",
+          "7bffffffffffffffff",
+          "5a7fffffff00",
+          "9bffffffffffffffff"
+        })
     void hugeDeclaredLengthsAreAnInvalidOperationWithoutAllocation(String field) {
-      byte[] request = op("ExtendPCR").map(2).text("index").integer(1).text("data").raw(HEX.parseHex(field))
-          .toByteArray();
+      byte[] request =
+          op("ExtendPCR")
+              .map(2)
+              .text("index")
+              .integer(1)
+              .text("data")
+              .raw(HEX.parseHex(field))
+              .toByteArray();
 
       assertRejected(request, ErrorCode.INVALID_OPERATION);
     }
@@ -318,7 +428,8 @@ class NsmCodecTest {
     private void assertInvalidResponse(byte[] response) {
       assertThatThrownBy(() -> NsmCodec.decodeResponse(response))
           .isInstanceOf(NsmException.class)
-          .satisfies(e -> assertThat(((NsmException) e).code()).isEqualTo(ErrorCode.INVALID_RESPONSE));
+          .satisfies(
+              e -> assertThat(((NsmException) e).code()).isEqualTo(ErrorCode.INVALID_RESPONSE));
     }
 
     @Test
@@ -335,7 +446,8 @@ class NsmCodecTest {
 
     @Test
     void responseLargerThanTheDriverBufferIsInvalidResponse() {
-      byte[] response = NsmCodec.encodeResponse(new NsmResponse.Attestation(new byte[Nsm.MAX_RESPONSE_SIZE]));
+      byte[] response =
+          NsmCodec.encodeResponse(new NsmResponse.Attestation(new byte[Nsm.MAX_RESPONSE_SIZE]));
 
       assertInvalidResponse(response);
     }
@@ -349,20 +461,47 @@ class NsmCodecTest {
 
     @Test
     void describeNsmWithUnknownDigestIsInvalidResponse() {
-      byte[] response = op("DescribeNSM").map(7)
-          .text("version_major").integer(1).text("version_minor").integer(0).text("version_patch").integer(0)
-          .text("module_id").text("i").text("max_pcrs").integer(32).text("locked_pcrs").array(0)
-          .text("digest").text("MD5").toByteArray();
+      byte[] response =
+          op("DescribeNSM")
+              .map(7)
+              .text("version_major")
+              .integer(1)
+              .text("version_minor")
+              .integer(0)
+              .text("version_patch")
+              .integer(0)
+              .text("module_id")
+              .text("i")
+              .text("max_pcrs")
+              .integer(32)
+              .text("locked_pcrs")
+              .array(0)
+              .text("digest")
+              .text("MD5")
+              .toByteArray();
 
       assertInvalidResponse(response);
     }
 
     private byte[] describeNsmWithLockedEntry(String entryHex) {
-      return op("DescribeNSM").map(7)
-          .text("version_major").integer(1).text("version_minor").integer(0).text("version_patch").integer(0)
-          .text("module_id").text("i").text("max_pcrs").integer(32)
-          .text("locked_pcrs").array(1).raw(HEX.parseHex(entryHex))
-          .text("digest").text("SHA384").toByteArray();
+      return op("DescribeNSM")
+          .map(7)
+          .text("version_major")
+          .integer(1)
+          .text("version_minor")
+          .integer(0)
+          .text("version_patch")
+          .integer(0)
+          .text("module_id")
+          .text("i")
+          .text("max_pcrs")
+          .integer(32)
+          .text("locked_pcrs")
+          .array(1)
+          .raw(HEX.parseHex(entryHex))
+          .text("digest")
+          .text("SHA384")
+          .toByteArray();
     }
   }
 

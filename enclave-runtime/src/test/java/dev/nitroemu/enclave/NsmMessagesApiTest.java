@@ -8,15 +8,18 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 
-/** The request and response interfaces publish their variants and {@code operation()}, no helpers. */
+/**
+ * The request and response interfaces publish their variants and {@code operation()}, no helpers.
+ */
 class NsmMessagesApiTest {
 
   @Test
   void theInterfacesDeclareNoPublicHelperMethods() {
     for (Class<?> type : new Class<?>[] {NsmRequest.class, NsmResponse.class}) {
-      assertThat(Arrays.stream(type.getDeclaredMethods())
-              .filter(method -> Modifier.isPublic(method.getModifiers()))
-              .map(Method::getName))
+      assertThat(
+              Arrays.stream(type.getDeclaredMethods())
+                  .filter(method -> Modifier.isPublic(method.getModifiers()))
+                  .map(Method::getName))
           .as("public methods of %s", type.getSimpleName())
           .containsExactly("operation");
     }

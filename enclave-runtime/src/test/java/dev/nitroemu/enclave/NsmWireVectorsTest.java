@@ -26,7 +26,8 @@ class NsmWireVectorsTest {
   private static final HexFormat HEX = HexFormat.of();
 
   static Path vectorsFile() {
-    return Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"), "nsm-wire", "vectors.json");
+    return Path.of(
+        System.getProperty("nitro.vectors.dir", "../test-vectors"), "nsm-wire", "vectors.json");
   }
 
   static List<JsonNode> vectors() throws IOException {
@@ -38,7 +39,10 @@ class NsmWireVectorsTest {
   private static Stream<Arguments> vectorsWithDirection(String direction) throws IOException {
     return vectors().stream()
         .filter(v -> v.get("direction").textValue().equals(direction))
-        .map(v -> Arguments.of(v.get("message").textValue(), v.get("hex").textValue(), v.get("decoded")));
+        .map(
+            v ->
+                Arguments.of(
+                    v.get("message").textValue(), v.get("hex").textValue(), v.get("decoded")));
   }
 
   static Stream<Arguments> requests() throws IOException {
@@ -58,7 +62,8 @@ class NsmWireVectorsTest {
     List<JsonNode> all = vectors();
 
     assertThat(all).hasSize(27);
-    assertThat(all).extracting(v -> v.get("direction").textValue())
+    assertThat(all)
+        .extracting(v -> v.get("direction").textValue())
         .containsOnly("request", "response", "payload");
     assertThat(requests().count() + responses().count() + payloads().count()).isEqualTo(27);
     assertThat(payloads().count()).isEqualTo(1);
@@ -90,7 +95,8 @@ class NsmWireVectorsTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("payloads")
-  void payloadRoundTripsAsADefiniteAttestationDocument(String message, String hex, JsonNode decoded) {
+  void payloadRoundTripsAsADefiniteAttestationDocument(
+      String message, String hex, JsonNode decoded) {
     byte[] bytes = HEX.parseHex(hex);
     AttestationDocument expected = documentFrom(decoded);
 
@@ -110,12 +116,15 @@ class NsmWireVectorsTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("payloads")
-  void payloadReencodedIndefiniteDiffersOnlyInTheOuterMapFraming(String message, String hex, JsonNode decoded) {
-    String indefinite = HEX.formatHex(documentFrom(decoded).encodePayload(PayloadEncoding.INDEFINITE));
+  void payloadReencodedIndefiniteDiffersOnlyInTheOuterMapFraming(
+      String message, String hex, JsonNode decoded) {
+    String indefinite =
+        HEX.formatHex(documentFrom(decoded).encodePayload(PayloadEncoding.INDEFINITE));
 
     assertThat(hex).startsWith("a9");
     assertThat(indefinite).isEqualTo("bf" + hex.substring(2) + "ff");
-    assertThat(AttestationDocument.decodePayload(HEX.parseHex(indefinite))).isEqualTo(documentFrom(decoded));
+    assertThat(AttestationDocument.decodePayload(HEX.parseHex(indefinite)))
+        .isEqualTo(documentFrom(decoded));
   }
 
   // ---- building messages from the vectors' "decoded" JSON ----
@@ -186,7 +195,8 @@ class NsmWireVectorsTest {
         return new NsmResponse.GetRandom(bytes(f.get("random")));
       case "Error":
         return new NsmResponse.Error(
-            ErrorCode.fromWireName(f.textValue()).orElseThrow(() -> new AssertionError("unknown error " + f)));
+            ErrorCode.fromWireName(f.textValue())
+                .orElseThrow(() -> new AssertionError("unknown error " + f)));
       default:
         throw new AssertionError("vector names an unknown response: " + v.name());
     }

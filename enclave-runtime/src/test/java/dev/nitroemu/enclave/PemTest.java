@@ -22,10 +22,16 @@ class PemTest {
   @Test
   void missingOrBrokenBlocksAreRejected() {
     assertThatThrownBy(() -> Pem.decode("nothing here", Pem.CERTIFICATE))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("CERTIFICATE");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("CERTIFICATE");
     assertThatThrownBy(() -> Pem.decode("-----BEGIN CERTIFICATE-----\nAAAA\n", Pem.CERTIFICATE))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("END");
-    assertThatThrownBy(() -> Pem.decode("-----BEGIN CERTIFICATE-----\n*!*\n-----END CERTIFICATE-----", Pem.CERTIFICATE))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("base64");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("END");
+    assertThatThrownBy(
+            () ->
+                Pem.decode(
+                    "-----BEGIN CERTIFICATE-----\n*!*\n-----END CERTIFICATE-----", Pem.CERTIFICATE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("base64");
   }
 }

@@ -23,8 +23,10 @@ class PortsTest {
   void aTcpPortToBindMayBeZeroForAnyFreePort() {
     assertThat(Ports.tcpOrAny(0, "p")).isZero();
     assertThat(Ports.tcpOrAny(65535, "p")).isEqualTo(65535);
-    assertThatThrownBy(() -> Ports.tcpOrAny(65536, "port")).hasMessage("port must be in 0..65535, was 65536");
-    assertThatThrownBy(() -> Ports.tcpOrAny(-1, "port")).hasMessage("port must be in 0..65535, was -1");
+    assertThatThrownBy(() -> Ports.tcpOrAny(65536, "port"))
+        .hasMessage("port must be in 0..65535, was 65536");
+    assertThatThrownBy(() -> Ports.tcpOrAny(-1, "port"))
+        .hasMessage("port must be in 0..65535, was -1");
   }
 
   @Test
@@ -40,8 +42,10 @@ class PortsTest {
   void aServiceVsockPortIsNeitherZeroNorPortAny() {
     assertThat(Ports.vsockService(8000, "p")).isEqualTo(8000);
     assertThat(Ports.vsockService(4294967294L, "p")).isEqualTo(4294967294L);
-    assertThatThrownBy(() -> Ports.vsockService(0, "p")).hasMessage("p must be in 1..4294967294, was 0");
-    assertThatThrownBy(() -> Ports.vsockService(4294967295L, "p")).hasMessage("p must be in 1..4294967294, was 4294967295");
+    assertThatThrownBy(() -> Ports.vsockService(0, "p"))
+        .hasMessage("p must be in 1..4294967294, was 0");
+    assertThatThrownBy(() -> Ports.vsockService(4294967295L, "p"))
+        .hasMessage("p must be in 1..4294967294, was 4294967295");
   }
 
   @Test
@@ -49,12 +53,14 @@ class PortsTest {
     assertThat(Ports.parse("0", "p")).isZero();
     assertThat(Ports.parse("4294967295", "p")).isEqualTo(4294967295L);
     assertThat(Ports.parse("9999999999", "p")).isEqualTo(9999999999L);
-    for (String bad : new String[] {"", "-1", "+1", " 1", "1 ", "0x10", "1e3", "12345678901", "١٢"}) {
+    for (String bad :
+        new String[] {"", "-1", "+1", " 1", "1 ", "0x10", "1e3", "12345678901", "١٢"}) {
       assertThatThrownBy(() -> Ports.parse(bad, "port"))
           .as("'%s'", bad)
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageStartingWith("port must be an unsigned decimal number, was '");
     }
-    assertThatThrownBy(() -> Ports.parse(null, "port")).hasMessage("port must be an unsigned decimal number, was 'null'");
+    assertThatThrownBy(() -> Ports.parse(null, "port"))
+        .hasMessage("port must be an unsigned decimal number, was 'null'");
   }
 }

@@ -18,10 +18,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Verifies the five real AWS documents, and that each one tampered with fails for the right reason. */
+/**
+ * Verifies the five real AWS documents, and that each one tampered with fails for the right reason.
+ */
 class RealAttestationVectorsTest {
   private static final AttestationVerifier AWS = AttestationVerifier.forAwsRoot();
-  private static final VerificationOptions AT_DOCUMENT_TIME = VerificationOptions.defaults().atDocumentTime();
+  private static final VerificationOptions AT_DOCUMENT_TIME =
+      VerificationOptions.defaults().atDocumentTime();
 
   @ParameterizedTest
   @EnumSource(RealVector.class)
@@ -32,7 +35,8 @@ class RealAttestationVectorsTest {
     assertThat(verified.root()).isEqualTo(AttestationVerifier.awsRoot());
     assertThat(verified.chain()).hasSize(5);
     assertThat(verified.chain().get(4)).isEqualTo(AttestationVerifier.awsRoot());
-    assertThat(verified.leaf().getSerialNumber()).isEqualTo(new BigInteger(vector.leafSerialHex, 16));
+    assertThat(verified.leaf().getSerialNumber())
+        .isEqualTo(new BigInteger(vector.leafSerialHex, 16));
     assertThat(verified.encoding()).isEqualTo(vector.encoding);
   }
 
@@ -44,8 +48,11 @@ class RealAttestationVectorsTest {
     assertThat(document.moduleId()).isEqualTo(vector.moduleId);
     assertThat(document.timestamp()).isEqualTo(vector.timestampMillis);
     assertThat(document.digest()).isEqualTo("SHA384");
-    assertThat(document.pcrs()).hasSize(16).containsOnlyKeys(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    assertThat(document.pcr(0)).isEqualTo(vector.debug() ? new byte[48] : RealVector.hex(vector.pcr0Hex));
+    assertThat(document.pcrs())
+        .hasSize(16)
+        .containsOnlyKeys(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    assertThat(document.pcr(0))
+        .isEqualTo(vector.debug() ? new byte[48] : RealVector.hex(vector.pcr0Hex));
     assertThat(document.pcr(4)).isEqualTo(RealVector.hex(vector.pcr4Hex));
     for (int i = 5; i < 16; i++) {
       assertThat(document.pcr(i)).as("PCR%d", i).isEqualTo(new byte[48]);
@@ -53,7 +60,8 @@ class RealAttestationVectorsTest {
     assertThat(document.cabundle()).hasSize(4);
     assertThat(document.cabundle().get(0)).isEqualTo(derOf(AttestationVerifier.awsRoot()));
     assertThat(vector.bytes()[0] & 0xFF).isEqualTo(0x84);
-    assertThat(vector.payload()[0] & 0xFF).isEqualTo(vector.encoding == PayloadEncoding.INDEFINITE ? 0xBF : 0xA9);
+    assertThat(vector.payload()[0] & 0xFF)
+        .isEqualTo(vector.encoding == PayloadEncoding.INDEFINITE ? 0xBF : 0xA9);
   }
 
   @ParameterizedTest
@@ -75,8 +83,10 @@ class RealAttestationVectorsTest {
         assertThat(vector.document().pcr(i)).as("%s PCR%d", vector, i).isEqualTo(new byte[48]);
       }
     }
-    assertThat(RealVector.SUI.document().pcr(3)).isEqualTo(RealVector.hex(
-        "639a8b65f68b0223cbb14a0032487e5656d260434e3d1a10e7ec1407fb86143860717fc8afee90df7a1604111709af46"));
+    assertThat(RealVector.SUI.document().pcr(3))
+        .isEqualTo(
+            RealVector.hex(
+                "639a8b65f68b0223cbb14a0032487e5656d260434e3d1a10e7ec1407fb86143860717fc8afee90df7a1604111709af46"));
     assertThat(RealVector.TEMPO.document().pcr(1)).isEqualTo(RealVector.BLOCKY.document().pcr(1));
   }
 
@@ -148,7 +158,8 @@ class RealAttestationVectorsTest {
   void instanceCertificateFromAnotherEnclaveIsAnUntrustedChain(RealVector vector) {
     RealVector other = vector == RealVector.TEMPO ? RealVector.BLOCKY : RealVector.TEMPO;
 
-    byte[] document = withCabundle(vector, bundle -> bundle.set(3, other.document().cabundle().get(3)));
+    byte[] document =
+        withCabundle(vector, bundle -> bundle.set(3, other.document().cabundle().get(3)));
 
     assertReason(document, Reason.UNTRUSTED_CHAIN);
   }
@@ -168,11 +179,14 @@ class RealAttestationVectorsTest {
 
   @Test
   void unparsableCabundleCertificateIsAnInvalidCertificate() {
-    byte[] document = withCabundle(RealVector.TEMPO, bundle -> {
-      byte[] zonal = bundle.get(2);
-      zonal[1] = 0x00; // the outer SEQUENCE now claims a wrong length
-      bundle.set(2, zonal);
-    });
+    byte[] document =
+        withCabundle(
+            RealVector.TEMPO,
+            bundle -> {
+              byte[] zonal = bundle.get(2);
+              zonal[1] = 0x00; // the outer SEQUENCE now claims a wrong length
+              bundle.set(2, zonal);
+            });
 
     assertReason(document, Reason.INVALID_CERTIFICATE);
   }
@@ -181,12 +195,14 @@ class RealAttestationVectorsTest {
   @EnumSource(RealVector.class)
   void selfMadeRootIsNotTrustedForARealDocument(RealVector vector) {
     TestPki.Issued emulatorRoot = TestPki.cert("CN=nitro-emu root").ca(-1).build();
-    TestPki.Issued awsLookalike = TestPki.cert("C=US,O=Amazon,OU=AWS,CN=aws.nitro-enclaves").ca(-1).build();
+    TestPki.Issued awsLookalike =
+        TestPki.cert("C=US,O=Amazon,OU=AWS,CN=aws.nitro-enclaves").ca(-1).build();
 
     for (TestPki.Issued root : List.of(emulatorRoot, awsLookalike)) {
       AttestationVerifier verifier = AttestationVerifier.forRoot(root.certificate());
       assertThatThrownBy(() -> verifier.verify(vector.bytes(), AT_DOCUMENT_TIME))
-          .isInstanceOfSatisfying(AttestationException.class,
+          .isInstanceOfSatisfying(
+              AttestationException.class,
               e -> assertThat(e.reason()).isEqualTo(Reason.UNTRUSTED_CHAIN));
     }
   }
@@ -194,7 +210,8 @@ class RealAttestationVectorsTest {
   @ParameterizedTest
   @EnumSource(RealVector.class)
   void oneDayAfterTheDocumentTheLeafHasExpired(RealVector vector) {
-    VerificationOptions later = VerificationOptions.defaults().at(vector.timestamp().plus(Duration.ofDays(1)));
+    VerificationOptions later =
+        VerificationOptions.defaults().at(vector.timestamp().plus(Duration.ofDays(1)));
 
     assertReason(vector.bytes(), later, Reason.CERTIFICATE_EXPIRED);
   }
@@ -202,7 +219,8 @@ class RealAttestationVectorsTest {
   @ParameterizedTest
   @EnumSource(RealVector.class)
   void oneDayBeforeTheDocumentTheLeafIsNotYetValid(RealVector vector) {
-    VerificationOptions earlier = VerificationOptions.defaults().at(vector.timestamp().minus(Duration.ofDays(1)));
+    VerificationOptions earlier =
+        VerificationOptions.defaults().at(vector.timestamp().minus(Duration.ofDays(1)));
 
     assertReason(vector.bytes(), earlier, Reason.CERTIFICATE_NOT_YET_VALID);
   }
@@ -211,7 +229,8 @@ class RealAttestationVectorsTest {
   @EnumSource(RealVector.class)
   void verifyingAStoredDocumentNowFindsItExpired(RealVector vector) {
     assertThatThrownBy(() -> AWS.verify(vector.bytes()))
-        .isInstanceOfSatisfying(AttestationException.class,
+        .isInstanceOfSatisfying(
+            AttestationException.class,
             e -> assertThat(e.reason()).isEqualTo(Reason.CERTIFICATE_EXPIRED));
   }
 
@@ -220,13 +239,18 @@ class RealAttestationVectorsTest {
   void cachedRealChainIsReusedButStillExpires(RealVector vector) {
     AttestationVerifier verifier = AttestationVerifier.forAwsRoot();
     verifier.verify(vector.bytes(), AT_DOCUMENT_TIME);
-    verifier.verify(vector.bytes(), VerificationOptions.defaults().at(vector.timestamp().plusSeconds(60)));
+    verifier.verify(
+        vector.bytes(), VerificationOptions.defaults().at(vector.timestamp().plusSeconds(60)));
 
     assertThat(verifier.chainValidations()).isEqualTo(1);
     assertThat(verifier.chainCacheHits()).isEqualTo(1);
-    assertThatThrownBy(() -> verifier.verify(vector.bytes(),
-        VerificationOptions.defaults().at(vector.timestamp().plus(Duration.ofDays(1)))))
-        .isInstanceOfSatisfying(AttestationException.class,
+    assertThatThrownBy(
+            () ->
+                verifier.verify(
+                    vector.bytes(),
+                    VerificationOptions.defaults().at(vector.timestamp().plus(Duration.ofDays(1)))))
+        .isInstanceOfSatisfying(
+            AttestationException.class,
             e -> assertThat(e.reason()).isEqualTo(Reason.CERTIFICATE_EXPIRED));
   }
 
@@ -237,10 +261,15 @@ class RealAttestationVectorsTest {
     byte[] almost = ones.clone();
     almost[1023] = 2;
 
-    assertThat(AWS.verify(RealVector.BLOCKY.bytes(), AT_DOCUMENT_TIME.expectNonce(ones)).document().nonce())
+    assertThat(
+            AWS.verify(RealVector.BLOCKY.bytes(), AT_DOCUMENT_TIME.expectNonce(ones))
+                .document()
+                .nonce())
         .isEqualTo(ones);
-    assertReason(RealVector.BLOCKY.bytes(), AT_DOCUMENT_TIME.expectNonce(almost), Reason.NONCE_MISMATCH);
-    assertReason(RealVector.UID2.bytes(), AT_DOCUMENT_TIME.expectNonce(new byte[0]), Reason.NONCE_MISMATCH);
+    assertReason(
+        RealVector.BLOCKY.bytes(), AT_DOCUMENT_TIME.expectNonce(almost), Reason.NONCE_MISMATCH);
+    assertReason(
+        RealVector.UID2.bytes(), AT_DOCUMENT_TIME.expectNonce(new byte[0]), Reason.NONCE_MISMATCH);
   }
 
   @ParameterizedTest
@@ -250,7 +279,9 @@ class RealAttestationVectorsTest {
     for (int length = 0; length < document.length; length++) {
       byte[] truncated = Arrays.copyOf(document, length);
       Throwable thrown = catchThrowable(() -> AWS.verify(truncated, AT_DOCUMENT_TIME));
-      assertThat(thrown).as("truncated to %d bytes", length).isInstanceOf(AttestationException.class);
+      assertThat(thrown)
+          .as("truncated to %d bytes", length)
+          .isInstanceOf(AttestationException.class);
     }
   }
 
@@ -302,7 +333,8 @@ class RealAttestationVectorsTest {
     System.arraycopy(document, 0, tagged, 1, document.length);
 
     tagged[0] = (byte) 0xD2;
-    assertThat(AWS.verify(tagged, AT_DOCUMENT_TIME).document().moduleId()).isEqualTo(RealVector.TEMPO.moduleId);
+    assertThat(AWS.verify(tagged, AT_DOCUMENT_TIME).document().moduleId())
+        .isEqualTo(RealVector.TEMPO.moduleId);
     tagged[0] = (byte) 0xD1; // COSE_Mac0
     assertReason(tagged, Reason.MALFORMED_COSE);
   }
@@ -313,18 +345,32 @@ class RealAttestationVectorsTest {
 
   private static void assertReason(byte[] document, VerificationOptions options, Reason reason) {
     assertThatThrownBy(() -> AWS.verify(document, options))
-        .isInstanceOfSatisfying(AttestationException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+        .isInstanceOfSatisfying(
+            AttestationException.class, e -> assertThat(e.reason()).isEqualTo(reason));
   }
 
-  /** The vector re-signed with nothing: its payload's cabundle edited, its original signature kept. */
+  /**
+   * The vector re-signed with nothing: its payload's cabundle edited, its original signature kept.
+   */
   private static byte[] withCabundle(RealVector vector, Consumer<List<byte[]>> edit) {
     AttestationDocument d = vector.document();
     List<byte[]> bundle = new ArrayList<>(d.cabundle());
     edit.accept(bundle);
-    AttestationDocument edited = new AttestationDocument(d.moduleId(), d.digest(), d.timestamp(), d.pcrs(),
-        d.certificate(), bundle, d.publicKey(), d.userData(), d.nonce());
+    AttestationDocument edited =
+        new AttestationDocument(
+            d.moduleId(),
+            d.digest(),
+            d.timestamp(),
+            d.pcrs(),
+            d.certificate(),
+            bundle,
+            d.publicKey(),
+            d.userData(),
+            d.nonce());
     CoseSign1 cose = vector.cose();
-    return new CoseSign1(cose.protectedHeader(), edited.encodePayload(vector.encoding), cose.signature()).encode();
+    return new CoseSign1(
+            cose.protectedHeader(), edited.encodePayload(vector.encoding), cose.signature())
+        .encode();
   }
 
   private static int indexOf(byte[] haystack, byte[] needle) {

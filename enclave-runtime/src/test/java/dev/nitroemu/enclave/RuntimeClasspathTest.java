@@ -15,18 +15,19 @@ class RuntimeClasspathTest {
 
   @Test
   void runtimeDependenciesHoldNoServerMockOrCliClasses() {
-    List<String> absent = List.of(
-        "io.netty.channel.Channel",
-        "software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient",
-        "software.amazon.awssdk.http.apache.ApacheHttpClient",
-        "software.amazon.awssdk.http.apache5.Apache5HttpClient",
-        "picocli.CommandLine",
-        "dev.nitroemu.kms.KmsMockServer",
-        "dev.nitroemu.nsm.SoftwareNsm",
-        "dev.nitroemu.vsock.VsockProxy",
-        "dev.nitroemu.stack.EnclaveEnvironment",
-        "org.testcontainers.containers.GenericContainer",
-        CryptoProviders.ACCP_CLASS);
+    List<String> absent =
+        List.of(
+            "io.netty.channel.Channel",
+            "software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient",
+            "software.amazon.awssdk.http.apache.ApacheHttpClient",
+            "software.amazon.awssdk.http.apache5.Apache5HttpClient",
+            "picocli.CommandLine",
+            "dev.nitroemu.kms.KmsMockServer",
+            "dev.nitroemu.nsm.SoftwareNsm",
+            "dev.nitroemu.vsock.VsockProxy",
+            "dev.nitroemu.stack.EnclaveEnvironment",
+            "org.testcontainers.containers.GenericContainer",
+            CryptoProviders.ACCP_CLASS);
     for (String name : absent) {
       assertThat(isPresent(name)).as(name).isFalse();
     }
@@ -34,7 +35,8 @@ class RuntimeClasspathTest {
 
   @Test
   void whatAnEnclaveAppNeedsIsPresent() {
-    assertThat(isPresent("software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient")).isTrue();
+    assertThat(isPresent("software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient"))
+        .isTrue();
     assertThat(isPresent("software.amazon.awssdk.services.kms.KmsClient")).isTrue();
     assertThat(isPresent("org.bouncycastle.cms.CMSEnvelopedData")).isTrue();
   }

@@ -42,7 +42,10 @@ class StreamPumpTest {
     network.close();
   }
 
-  /** Opens both connection pairs and joins their inner ends on another thread; completes when the join returns. */
+  /**
+   * Opens both connection pairs and joins their inner ends on another thread; completes when the
+   * join returns.
+   */
   private CompletableFuture<Void> join(Duration idleTimeout) throws IOException {
     pump = new StreamPump("test", 2, 1024, idleTimeout);
     try (VsockListener leftListener = network.listen(VsockAddress.of(16, 6000));
@@ -119,15 +122,17 @@ class StreamPumpTest {
   void aJoinSilentBothWaysIsClosedAfterTheIdleTimeout() throws Exception {
     CompletableFuture<Void> joined = join(Duration.ofMillis(200));
 
-    assertThat(readOrReset(left.inputStream())).as("closed by the pump, not by our read timeout").isEqualTo(-1);
+    assertThat(readOrReset(left.inputStream()))
+        .as("closed by the pump, not by our read timeout")
+        .isEqualTo(-1);
     assertThat(readOrReset(right.inputStream())).isEqualTo(-1);
     joined.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
   }
 
   /**
-   * A download with nothing uploaded (or the reverse) is not idle: the silent direction's reads time
-   * out, but bytes moved the other way meanwhile, so the join stays up. The stream runs for more
-   * than twice the idle timeout with gaps far shorter than it.
+   * A download with nothing uploaded (or the reverse) is not idle: the silent direction's reads
+   * time out, but bytes moved the other way meanwhile, so the join stays up. The stream runs for
+   * more than twice the idle timeout with gaps far shorter than it.
    */
   @Test
   void aOneWayStreamIsNotCutBecauseTheOtherDirectionIsSilent() throws Exception {

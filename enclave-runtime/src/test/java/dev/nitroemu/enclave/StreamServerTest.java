@@ -55,24 +55,31 @@ class StreamServerTest {
 
   private static StreamServer.Builder<StreamConnection, InetSocketAddress> tcp(
       StreamServer.Handler<StreamConnection> handler) {
-    return StreamServer.builder("test-tcp",
-        () -> StreamListener.of(new ServerSocket(0, 50, InetAddress.getLoopbackAddress())), handler);
+    return StreamServer.builder(
+        "test-tcp",
+        () -> StreamListener.of(new ServerSocket(0, 50, InetAddress.getLoopbackAddress())),
+        handler);
   }
 
-  private static Socket connect(StreamServer<StreamConnection, InetSocketAddress> server) throws IOException {
+  private static Socket connect(StreamServer<StreamConnection, InetSocketAddress> server)
+      throws IOException {
     Socket socket = new Socket(server.localAddress().getAddress(), server.localAddress().getPort());
     socket.setSoTimeout(PATIENCE_MILLIS);
     return socket;
   }
 
-  /** Sends one byte and returns the byte read back (-1 if the server closed the connection instead). */
+  /**
+   * Sends one byte and returns the byte read back (-1 if the server closed the connection instead).
+   */
   private static int roundTrip(Socket socket, int b) throws IOException {
     socket.getOutputStream().write(b);
     socket.getOutputStream().flush();
     return readOrReset(socket.getInputStream());
   }
 
-  /** A read that treats a reset like the end of stream: both mean the server closed the connection. */
+  /**
+   * A read that treats a reset like the end of stream: both mean the server closed the connection.
+   */
   private static int readOrReset(InputStream in) throws IOException {
     try {
       return in.read();
@@ -91,7 +98,8 @@ class StreamServerTest {
 
   @Test
   void servesConnectionsFromALoopbackServerSocketAndReportsTheBoundAddress() throws Exception {
-    try (StreamServer<StreamConnection, InetSocketAddress> server = tcp(StreamServerTest::echo).build().start();
+    try (StreamServer<StreamConnection, InetSocketAddress> server =
+            tcp(StreamServerTest::echo).build().start();
         Socket client = connect(server)) {
       assertThat(server.localAddress().getAddress().isLoopbackAddress()).isTrue();
       assertThat(server.localAddress().getPort()).isPositive();
@@ -103,8 +111,13 @@ class StreamServerTest {
 
   @Test
   void servesVsockConnectionsThroughTheSameLoop() throws Exception {
-    try (StreamServer<VsockConnection, VsockAddress> server = StreamServer.builder(
-            "test-vsock", () -> network.listen(VsockAddress.anyCid(7000)), StreamServerTest::echo).build().start();
+    try (StreamServer<VsockConnection, VsockAddress> server =
+            StreamServer.builder(
+                    "test-vsock",
+                    () -> network.listen(VsockAddress.anyCid(7000)),
+                    StreamServerTest::echo)
+                .build()
+                .start();
         VsockConnection client = network.connect(VsockAddress.of(16, 7000))) {
       assertThat(server.localAddress()).isEqualTo(VsockAddress.anyCid(7000));
       client.outputStream().write('v');
@@ -120,18 +133,22 @@ class StreamServerTest {
   void aFullServerRefusesANewcomerAtOnceWhenEveryConnectionIsBusy() throws Exception {
     CountDownLatch entered = new CountDownLatch(2);
     CountDownLatch release = new CountDownLatch(1);
-    StreamServer.Handler<StreamConnection> busy = (connection, slot) -> {
-      entered.countDown();
-      try {
-        release.await();
-      } catch (InterruptedException e) {
-        return;
-      }
-      connection.outputStream().write("served".getBytes(US_ASCII));
-    };
-    try (StreamServer<StreamConnection, InetSocketAddress> server = tcp(busy).limits(TWO)
-            .refusal(connection -> connection.outputStream().write("busy".getBytes(US_ASCII)))
-            .build().start();
+    StreamServer.Handler<StreamConnection> busy =
+        (connection, slot) -> {
+          entered.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            return;
+          }
+          connection.outputStream().write("served".getBytes(US_ASCII));
+        };
+    try (StreamServer<StreamConnection, InetSocketAddress> server =
+            tcp(busy)
+                .limits(TWO)
+                .refusal(connection -> connection.outputStream().write("busy".getBytes(US_ASCII)))
+                .build()
+                .start();
         Socket first = connect(server);
         Socket second = connect(server)) {
       assertThat(entered.await(PATIENCE_MILLIS, TimeUnit.MILLISECONDS)).isTrue();
@@ -146,7 +163,8 @@ class StreamServerTest {
       assertThat(new String(second.getInputStream().readAllBytes(), US_ASCII)).isEqualTo("served");
       awaitValue(server::activeConnections, 0);
       try (Socket fourth = connect(server)) {
-        assertThat(new String(fourth.getInputStream().readAllBytes(), US_ASCII)).isEqualTo("served");
+        assertThat(new String(fourth.getInputStream().readAllBytes(), US_ASCII))
+            .isEqualTo("served");
       }
     }
   }
@@ -171,10 +189,14 @@ class StreamServerTest {
 
   @Test
   void aSilentConnectionIsClosedAfterTheIdleTimeout() throws Exception {
-    try (StreamServer<StreamConnection, InetSocketAddress> server = tcp(StreamServerTest::echo)
-            .limits(ConnectionLimits.DEFAULT.withIdleTimeout(Duration.ofMillis(200))).build().start();
+    try (StreamServer<StreamConnection, InetSocketAddress> server =
+            tcp(StreamServerTest::echo)
+                .limits(ConnectionLimits.DEFAULT.withIdleTimeout(Duration.ofMillis(200)))
+                .build()
+                .start();
         Socket silent = connect(server)) {
-      assertThat(readOrReset(silent.getInputStream())).as("closed by the server, not by our read timeout")
+      assertThat(readOrReset(silent.getInputStream()))
+          .as("closed by the server, not by our read timeout")
           .isEqualTo(-1);
       awaitValue(server::activeConnections, 0);
     }
@@ -183,16 +205,21 @@ class StreamServerTest {
   @Test
   void waitingPlacesHoldNewcomersUntilAThreadFreesAndTheRestAreRefused() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    StreamServer.Handler<StreamConnection> holdThenGreet = (connection, slot) -> {
-      try {
-        release.await();
-      } catch (InterruptedException e) {
-        return;
-      }
-      connection.outputStream().write('!');
-    };
-    try (StreamServer<StreamConnection, InetSocketAddress> server = tcp(holdThenGreet)
-            .limits(ConnectionLimits.DEFAULT.withMaxConnections(1)).maxWaiting(1).build().start();
+    StreamServer.Handler<StreamConnection> holdThenGreet =
+        (connection, slot) -> {
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            return;
+          }
+          connection.outputStream().write('!');
+        };
+    try (StreamServer<StreamConnection, InetSocketAddress> server =
+            tcp(holdThenGreet)
+                .limits(ConnectionLimits.DEFAULT.withMaxConnections(1))
+                .maxWaiting(1)
+                .build()
+                .start();
         Socket served = connect(server);
         Socket waiting = connect(server)) {
       awaitValue(server::activeConnections, 2);
@@ -208,12 +235,13 @@ class StreamServerTest {
 
   @Test
   void aHandlerFailureEndsOnlyItsOwnConnection() throws Exception {
-    StreamServer.Handler<StreamConnection> picky = (connection, slot) -> {
-      if (connection.inputStream().read() == 'x') {
-        throw new IllegalStateException("handler bug");
-      }
-      connection.outputStream().write('y');
-    };
+    StreamServer.Handler<StreamConnection> picky =
+        (connection, slot) -> {
+          if (connection.inputStream().read() == 'x') {
+            throw new IllegalStateException("handler bug");
+          }
+          connection.outputStream().write('y');
+        };
     try (StreamServer<StreamConnection, InetSocketAddress> server = tcp(picky).build().start()) {
       try (Socket failing = connect(server)) {
         assertThat(roundTrip(failing, 'x')).isEqualTo(-1);
@@ -226,8 +254,13 @@ class StreamServerTest {
 
   @Test
   void closeIsIdempotentClosesLiveConnectionsAndStopsListening() throws Exception {
-    StreamServer<VsockConnection, VsockAddress> server = StreamServer.builder(
-        "test-close", () -> network.listen(VsockAddress.anyCid(7001)), StreamServerTest::echo).build().start();
+    StreamServer<VsockConnection, VsockAddress> server =
+        StreamServer.builder(
+                "test-close",
+                () -> network.listen(VsockAddress.anyCid(7001)),
+                StreamServerTest::echo)
+            .build()
+            .start();
     try (VsockConnection client = network.connect(VsockAddress.of(16, 7001))) {
       client.readTimeout(Duration.ofMillis(PATIENCE_MILLIS));
       client.outputStream().write('z');
@@ -237,8 +270,11 @@ class StreamServerTest {
       server.close();
 
       assertThat(readOrReset(client.inputStream())).isEqualTo(-1);
-      assertThatThrownBy(() -> network.connect(VsockAddress.of(16, 7001))).isInstanceOf(ConnectException.class);
-      assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class).hasMessage("close() already called");
+      assertThatThrownBy(() -> network.connect(VsockAddress.of(16, 7001)))
+          .isInstanceOf(ConnectException.class);
+      assertThatThrownBy(server::start)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("close() already called");
     }
   }
 
@@ -257,19 +293,24 @@ class StreamServerTest {
   @Test
   void closeReturnsForEveryCallerOnlyOnceEveryHandlerHasReturned() throws Exception {
     CountDownLatch serving = new CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicBoolean handlerReturned = new java.util.concurrent.atomic.AtomicBoolean();
-    StreamServer<StreamConnection, InetSocketAddress> server = tcp((connection, slot) -> {
-      serving.countDown();
-      try {
-        connection.inputStream().read(); // ends when close() closes the connection
-      } finally {
-        cleanUpFor(300); // a handler still cleaning up after its connection closed
-        handlerReturned.set(true);
-      }
-    }).build().start();
+    java.util.concurrent.atomic.AtomicBoolean handlerReturned =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    StreamServer<StreamConnection, InetSocketAddress> server =
+        tcp((connection, slot) -> {
+              serving.countDown();
+              try {
+                connection.inputStream().read(); // ends when close() closes the connection
+              } finally {
+                cleanUpFor(300); // a handler still cleaning up after its connection closed
+                handlerReturned.set(true);
+              }
+            })
+            .build()
+            .start();
     try (Socket client = connect(server)) {
       assertThat(serving.await(PATIENCE_MILLIS, TimeUnit.MILLISECONDS)).isTrue();
-      java.util.concurrent.atomic.AtomicBoolean secondSawReturn = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicBoolean secondSawReturn =
+          new java.util.concurrent.atomic.AtomicBoolean();
       Thread first = new Thread(server::close);
       first.start();
       while (!server.toString().contains("closed")) {
@@ -287,8 +328,12 @@ class StreamServerTest {
   @Test
   void aBinderFailureLeavesTheServerUnstarted() throws Exception {
     try (VsockListener taken = network.listen(VsockAddress.anyCid(7002))) {
-      StreamServer<VsockConnection, VsockAddress> server = StreamServer.builder(
-          "test-bind", () -> network.listen(VsockAddress.anyCid(7002)), StreamServerTest::echo).build();
+      StreamServer<VsockConnection, VsockAddress> server =
+          StreamServer.builder(
+                  "test-bind",
+                  () -> network.listen(VsockAddress.anyCid(7002)),
+                  StreamServerTest::echo)
+              .build();
       assertThatThrownBy(server::start).isInstanceOf(BindException.class);
       assertThatThrownBy(server::localAddress).hasMessage("call start() first");
       server.close();
@@ -298,9 +343,13 @@ class StreamServerTest {
   @Test
   void misuseFailsWithMessagesSayingWhatToDo() throws Exception {
     StreamServer<StreamConnection, InetSocketAddress> server = tcp(StreamServerTest::echo).build();
-    assertThatThrownBy(server::localAddress).isInstanceOf(IllegalStateException.class).hasMessage("call start() first");
+    assertThatThrownBy(server::localAddress)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("call start() first");
     server.start();
-    assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class).hasMessage("start() already called");
+    assertThatThrownBy(server::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("start() already called");
     server.close();
     assertThatThrownBy(() -> new ConnectionLimits(0, Duration.ofSeconds(1)))
         .hasMessage("max connections must be in 1..8192, was 0");

@@ -17,14 +17,17 @@ import java.util.function.Function;
 
 /**
  * A loopback HTTP endpoint that records awsJson requests and answers each with a body the test
- * computes, to see exactly what {@link EnclaveKmsClient} sends and how it treats odd answers
- * (e.g. an endpoint that ignores Recipient and returns Plaintext). It checks no signatures.
+ * computes, to see exactly what {@link EnclaveKmsClient} sends and how it treats odd answers (e.g.
+ * an endpoint that ignores Recipient and returns Plaintext). It checks no signatures.
  */
 public final class StubKmsEndpoint implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_BODY = 1 << 20;
 
-  /** One recorded request: the operation from X-Amz-Target, the JSON body and the Authorization header. */
+  /**
+   * One recorded request: the operation from X-Amz-Target, the JSON body and the Authorization
+   * header.
+   */
   public record Request(String operation, JsonNode body, String authorization) {}
 
   private final HttpServer server;
@@ -58,8 +61,11 @@ public final class StubKmsEndpoint implements AutoCloseable {
       }
       String target = exchange.getRequestHeaders().getFirst("X-Amz-Target");
       String operation = target == null ? "" : target.substring(target.indexOf('.') + 1);
-      Request request = new Request(operation, JSON.readTree(body.length == 0 ? "{}".getBytes() : body),
-          exchange.getRequestHeaders().getFirst("Authorization"));
+      Request request =
+          new Request(
+              operation,
+              JSON.readTree(body.length == 0 ? "{}".getBytes() : body),
+              exchange.getRequestHeaders().getFirst("Authorization"));
       requests.add(request);
       String answer;
       int status = 200;

@@ -26,11 +26,13 @@ public final class TcpEchoServer implements AutoCloseable {
   private final ServerSocket serverSocket;
   private final SocketHandler handler;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-  private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-    Thread thread = new Thread(r, "tcp-echo");
-    thread.setDaemon(true);
-    return thread;
-  });
+  private final ExecutorService threads =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread thread = new Thread(r, "tcp-echo");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   public TcpEchoServer() throws IOException {
     this(TcpEchoServer::echo);
@@ -66,15 +68,16 @@ public final class TcpEchoServer implements AutoCloseable {
         return;
       }
       open.add(socket);
-      threads.execute(() -> {
-        try (socket) {
-          handler.serve(socket);
-        } catch (IOException ignored) {
-          // Client went away.
-        } finally {
-          open.remove(socket);
-        }
-      });
+      threads.execute(
+          () -> {
+            try (socket) {
+              handler.serve(socket);
+            } catch (IOException ignored) {
+              // Client went away.
+            } finally {
+              open.remove(socket);
+            }
+          });
     }
   }
 

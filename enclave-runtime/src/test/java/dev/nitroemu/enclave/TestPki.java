@@ -27,7 +27,9 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-/** A small emulator-style PKI and COSE document builder for tests (root -> intermediate -> leaf). */
+/**
+ * A small emulator-style PKI and COSE document builder for tests (root -> intermediate -> leaf).
+ */
 public final class TestPki {
   /** The instant test chains are built around. */
   static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
@@ -62,13 +64,19 @@ public final class TestPki {
   }
 
   static Chain chain() {
-    Issued root = cert("CN=test-root.nitro-emu").ca(-1).valid(T0.minus(Duration.ofDays(3650)), T0.plus(Duration.ofDays(3650))).build();
+    Issued root =
+        cert("CN=test-root.nitro-emu")
+            .ca(-1)
+            .valid(T0.minus(Duration.ofDays(3650)), T0.plus(Duration.ofDays(3650)))
+            .build();
     return chainUnder(root);
   }
 
   static Chain chainUnder(Issued root) {
-    Issued intermediate = cert("CN=i-0123456789abcdef0.test.nitro-emu").issuedBy(root).ca(0).build();
-    Issued leaf = cert("CN=i-0123456789abcdef0-enc0000000000000001.test.aws").issuedBy(intermediate).build();
+    Issued intermediate =
+        cert("CN=i-0123456789abcdef0.test.nitro-emu").issuedBy(root).ca(0).build();
+    Issued leaf =
+        cert("CN=i-0123456789abcdef0-enc0000000000000001.test.aws").issuedBy(intermediate).build();
     return new Chain(root, intermediate, leaf);
   }
 
@@ -86,7 +94,10 @@ public final class TestPki {
     return new CertBuilder(subject);
   }
 
-  /** Builds one certificate; by default a P-384 leaf (CA:false, digitalSignature) valid T0 - 1h .. T0 + 3h. */
+  /**
+   * Builds one certificate; by default a P-384 leaf (CA:false, digitalSignature) valid T0 - 1h ..
+   * T0 + 3h.
+   */
   static final class CertBuilder {
     private final String subject;
     private Issued issuer;
@@ -141,7 +152,9 @@ public final class TestPki {
       return this;
     }
 
-    /** Adds a non-critical nameConstraints extension excluding the directory names under {@code dn}. */
+    /**
+     * Adds a non-critical nameConstraints extension excluding the directory names under {@code dn}.
+     */
     CertBuilder excludedSubtree(String dn) {
       this.excludedSubtree = dn;
       return this;
@@ -155,24 +168,45 @@ public final class TestPki {
     Issued build() {
       KeyPair subjectKeys = keys != null ? keys : keyPair("secp384r1");
       X500Name subjectName = new X500Name(subject);
-      X500Name issuerName = issuer == null ? subjectName : X500Name.getInstance(
-          issuer.certificate().getSubjectX500Principal().getEncoded());
+      X500Name issuerName =
+          issuer == null
+              ? subjectName
+              : X500Name.getInstance(issuer.certificate().getSubjectX500Principal().getEncoded());
       KeyPair signer = issuer == null ? subjectKeys : issuer.keys();
       try {
-        JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-            issuerName, BigInteger.valueOf(SERIALS.getAndIncrement()), Date.from(notBefore), Date.from(notAfter),
-            subjectName, subjectKeys.getPublic());
-        builder.addExtension(Extension.basicConstraints, true,
-            ca ? (pathLen >= 0 ? new BasicConstraints(pathLen) : new BasicConstraints(true)) : new BasicConstraints(false));
+        JcaX509v3CertificateBuilder builder =
+            new JcaX509v3CertificateBuilder(
+                issuerName,
+                BigInteger.valueOf(SERIALS.getAndIncrement()),
+                Date.from(notBefore),
+                Date.from(notAfter),
+                subjectName,
+                subjectKeys.getPublic());
+        builder.addExtension(
+            Extension.basicConstraints,
+            true,
+            ca
+                ? (pathLen >= 0 ? new BasicConstraints(pathLen) : new BasicConstraints(true))
+                : new BasicConstraints(false));
         if (excludedSubtree != null) {
-          builder.addExtension(Extension.nameConstraints, false, new NameConstraints(null,
-              new GeneralSubtree[] {new GeneralSubtree(new GeneralName(new X500Name(excludedSubtree)))}));
+          builder.addExtension(
+              Extension.nameConstraints,
+              false,
+              new NameConstraints(
+                  null,
+                  new GeneralSubtree[] {
+                    new GeneralSubtree(new GeneralName(new X500Name(excludedSubtree)))
+                  }));
         }
         if (keyUsage != 0) {
           builder.addExtension(Extension.keyUsage, ca, new KeyUsage(keyUsage));
         }
-        X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(
-            builder.build(new JcaContentSignerBuilder(signatureAlgorithm).build(signer.getPrivate())));
+        X509Certificate certificate =
+            new JcaX509CertificateConverter()
+                .getCertificate(
+                    builder.build(
+                        new JcaContentSignerBuilder(signatureAlgorithm)
+                            .build(signer.getPrivate())));
         return new Issued(certificate, subjectKeys);
       } catch (Exception e) {
         throw new IllegalStateException("cannot build test certificate " + subject, e);
@@ -180,7 +214,10 @@ public final class TestPki {
     }
   }
 
-  /** Builds a signed COSE_Sign1 attestation document; defaults: timestamp T0, no optionals, indefinite map. */
+  /**
+   * Builds a signed COSE_Sign1 attestation document; defaults: timestamp T0, no optionals,
+   * indefinite map.
+   */
   static final class Document {
     private byte[] certificate;
     private List<byte[]> cabundle;
@@ -233,8 +270,16 @@ public final class TestPki {
         Arrays.fill(value, i < 5 ? (byte) (0x10 + i) : 0);
         pcrs.put(i, value);
       }
-      return new AttestationDocument("i-0123456789abcdef0-enc0000000000000001", "SHA384", timestamp.toEpochMilli(),
-          pcrs, certificate, cabundle, null, userData, nonce);
+      return new AttestationDocument(
+          "i-0123456789abcdef0-enc0000000000000001",
+          "SHA384",
+          timestamp.toEpochMilli(),
+          pcrs,
+          certificate,
+          cabundle,
+          null,
+          userData,
+          nonce);
     }
 
     byte[] build() {

@@ -43,29 +43,40 @@ class VsockAddressTest {
 
   @Test
   void rejectsMalformedTextWithMessagesNamingTheProblem() {
-    assertThatThrownBy(() -> VsockAddress.parse("16")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> VsockAddress.parse("16"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("vsock://CID:PORT");
-    assertThatThrownBy(() -> VsockAddress.parse("vsock://16:5000:1")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> VsockAddress.parse("tcp://16:5000")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> VsockAddress.parse("vsock://16:5000:1"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> VsockAddress.parse("tcp://16:5000"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("vsock:// scheme");
-    assertThatThrownBy(() -> VsockAddress.parse("x:5000")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> VsockAddress.parse("x:5000"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cid");
-    assertThatThrownBy(() -> VsockAddress.parse("-1:5000")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> VsockAddress.parse("-1:5000"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("unsigned decimal");
-    assertThatThrownBy(() -> VsockAddress.parse("16:")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> VsockAddress.parse("16:"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("port");
-    assertThatThrownBy(() -> VsockAddress.parse("16: 5000")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> VsockAddress.parse("4294967296:1")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> VsockAddress.parse("16: 5000"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> VsockAddress.parse("4294967296:1"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("0..4294967295");
-    assertThatThrownBy(() -> VsockAddress.parse("16:99999999999")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> VsockAddress.parse("16:99999999999"))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> VsockAddress.parse(null)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void ofRejectsValuesOutsideUnsigned32Bits() {
-    assertThatThrownBy(() -> VsockAddress.of(-1, 1)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> VsockAddress.of(-1, 1))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cid");
-    assertThatThrownBy(() -> VsockAddress.of(1, 1L << 32)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> VsockAddress.of(1, 1L << 32))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("port");
   }
 
@@ -78,24 +89,38 @@ class VsockAddressTest {
     VsockAddress high = VsockAddress.of(3_000_000_000L, 4_294_967_294L);
     assertThat(high.cid()).isEqualTo(3_000_000_000L);
     assertThat(high.port()).isEqualTo(4_294_967_294L);
-    assertThat(high).isEqualTo(VsockAddress.parse("3000000000:4294967294")).hasSameHashCodeAs(
-        VsockAddress.parse("3000000000:4294967294"));
+    assertThat(high)
+        .isEqualTo(VsockAddress.parse("3000000000:4294967294"))
+        .hasSameHashCodeAs(VsockAddress.parse("3000000000:4294967294"));
   }
 
   @Test
   void addressesOrderByUnsignedCidThenPort() {
-    assertThat(new TreeSet<>(
-            List.of(VsockAddress.anyCid(1), VsockAddress.of(3, 9), VsockAddress.of(16, 1), VsockAddress.of(3, 8))))
-        .containsExactly(VsockAddress.of(3, 8), VsockAddress.of(3, 9), VsockAddress.of(16, 1), VsockAddress.anyCid(1));
+    assertThat(
+            new TreeSet<>(
+                List.of(
+                    VsockAddress.anyCid(1),
+                    VsockAddress.of(3, 9),
+                    VsockAddress.of(16, 1),
+                    VsockAddress.of(3, 8))))
+        .containsExactly(
+            VsockAddress.of(3, 8),
+            VsockAddress.of(3, 9),
+            VsockAddress.of(16, 1),
+            VsockAddress.anyCid(1));
   }
 
   @Test
   void parseCidReadsOneUnsignedValue() {
-    assertThat(VsockAddress.parseCid(" 4294967295 ", "nitro.vsock.cid")).isEqualTo(VsockAddress.CID_ANY);
-    assertThatThrownBy(() -> VsockAddress.parseCid("-1", "nitro.vsock.cid")).hasMessageContaining("nitro.vsock.cid");
+    assertThat(VsockAddress.parseCid(" 4294967295 ", "nitro.vsock.cid"))
+        .isEqualTo(VsockAddress.CID_ANY);
+    assertThatThrownBy(() -> VsockAddress.parseCid("-1", "nitro.vsock.cid"))
+        .hasMessageContaining("nitro.vsock.cid");
     assertThatThrownBy(() -> VsockAddress.parseCid("4294967296", "--enclave-cid"))
-        .hasMessageContaining("--enclave-cid").hasMessageContaining("0..4294967295");
-    assertThatThrownBy(() -> VsockAddress.parseCid(null, "cid")).isInstanceOf(IllegalArgumentException.class);
+        .hasMessageContaining("--enclave-cid")
+        .hasMessageContaining("0..4294967295");
+    assertThatThrownBy(() -> VsockAddress.parseCid(null, "cid"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -103,6 +128,7 @@ class VsockAddressTest {
     assertThat(VsockAddress.anyCid(5).isAnyCid()).isTrue();
     assertThat(VsockAddress.of(16, 5).isAnyCid()).isFalse();
     assertThat(VsockAddress.of(16, VsockAddress.PORT_ANY).isAnyPort()).isTrue();
-    assertThat(VsockAddress.of(16, 5).withCid(VsockAddress.CID_ANY)).isEqualTo(VsockAddress.anyCid(5));
+    assertThat(VsockAddress.of(16, 5).withCid(VsockAddress.CID_ANY))
+        .isEqualTo(VsockAddress.anyCid(5));
   }
 }

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(30)
-@SuppressWarnings("try") // Resources opened only for their lifetime, and close() called to test idempotency.
+@SuppressWarnings(
+    "try") // Resources opened only for their lifetime, and close() called to test idempotency.
 class VsockFaultTest {
 
   private static final VsockAddress ENCLAVE = VsockAddress.of(16, 5000);
@@ -41,7 +42,9 @@ class VsockFaultTest {
 
       network.clearFault(ENCLAVE);
       try (VsockConnection connection = network.connect(ENCLAVE)) {
-        assertThat(VsockNetworkTest.exchange(connection, "ok".getBytes(UTF_8))).asString(UTF_8).isEqualTo("ok");
+        assertThat(VsockNetworkTest.exchange(connection, "ok".getBytes(UTF_8)))
+            .asString(UTF_8)
+            .isEqualTo("ok");
       }
     }
   }
@@ -61,7 +64,8 @@ class VsockFaultTest {
   void faultOnAnyCidAppliesToEveryCidOnThatPort() throws Exception {
     try (EchoService echo = EchoService.on(network, VsockAddress.of(21, 5000))) {
       network.injectFault(VsockAddress.anyCid(5000), VsockFault.refuse());
-      assertThatThrownBy(() -> network.connect(VsockAddress.of(21, 5000))).isInstanceOf(ConnectException.class);
+      assertThatThrownBy(() -> network.connect(VsockAddress.of(21, 5000)))
+          .isInstanceOf(ConnectException.class);
       network.clearFaults();
       network.connect(VsockAddress.of(21, 5000)).close();
     }
@@ -73,7 +77,8 @@ class VsockFaultTest {
       network.injectFault(ENCLAVE, VsockFault.connectLatency(Duration.ofMillis(300)));
       long start = System.nanoTime();
       network.connect(ENCLAVE).close();
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isGreaterThanOrEqualTo(Duration.ofMillis(300));
     }
   }
 
@@ -106,7 +111,8 @@ class VsockFaultTest {
         }
         assertThat(reads).isEqualTo(3);
         // Three data reads plus the end-of-stream read, each delayed by 100 ms.
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(400));
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+            .isGreaterThanOrEqualTo(Duration.ofMillis(400));
       }
     }
   }
@@ -123,7 +129,8 @@ class VsockFaultTest {
         connection.outputStream().write(9);
         assertThat(connection.inputStream().read()).isEqualTo(9);
       }
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isGreaterThanOrEqualTo(Duration.ofMillis(300));
     }
   }
 
@@ -150,7 +157,9 @@ class VsockFaultTest {
           failure = e;
         }
         assertThat(total).isEqualTo(10);
-        assertThat(failure).isInstanceOf(SocketException.class).hasMessageContaining("Connection reset");
+        assertThat(failure)
+            .isInstanceOf(SocketException.class)
+            .hasMessageContaining("Connection reset");
         assertThat(client.isClosed()).isTrue();
         assertThatThrownBy(() -> server.inputStream().read()).isInstanceOf(SocketException.class);
       }
@@ -185,11 +194,13 @@ class VsockFaultTest {
           VsockConnection server = listener.accept()) {
         server.outputStream().write(42);
         assertThat(client.inputStream().read()).isEqualTo(42);
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(400));
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+            .isGreaterThanOrEqualTo(Duration.ofMillis(400));
         long afterStall = System.nanoTime();
         server.outputStream().write(43);
         assertThat(client.inputStream().read()).isEqualTo(43);
-        assertThat(Duration.ofNanos(System.nanoTime() - afterStall)).isLessThan(Duration.ofMillis(400));
+        assertThat(Duration.ofNanos(System.nanoTime() - afterStall))
+            .isLessThan(Duration.ofMillis(400));
       }
     }
   }
@@ -201,13 +212,15 @@ class VsockFaultTest {
       try (VsockConnection client = network.connect(ENCLAVE);
           VsockConnection server = listener.accept()) {
         server.outputStream().write(1);
-        CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> {
-          try {
-            return client.inputStream().read();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        });
+        CompletableFuture<Integer> read =
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return client.inputStream().read();
+                  } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                  }
+                });
         client.close();
         assertThatThrownBy(() -> read.get(10, TimeUnit.SECONDS))
             .hasRootCauseInstanceOf(SocketException.class)
@@ -224,7 +237,8 @@ class VsockFaultTest {
           VsockConnection server = listener.accept()) {
         server.outputStream().write(1);
         client.readTimeout(Duration.ofMillis(100));
-        assertThatThrownBy(() -> client.inputStream().read()).isInstanceOf(SocketTimeoutException.class);
+        assertThatThrownBy(() -> client.inputStream().read())
+            .isInstanceOf(SocketTimeoutException.class);
         assertThat(client.isClosed()).isFalse();
       }
     }
@@ -245,12 +259,17 @@ class VsockFaultTest {
   @Test
   void faultsCombineAndDescribeThemselves() {
     VsockFault combined =
-        VsockFault.refuse().and(VsockFault.resetAfter(3)).and(VsockFault.stallReads(Duration.ofSeconds(1)));
+        VsockFault.refuse()
+            .and(VsockFault.resetAfter(3))
+            .and(VsockFault.stallReads(Duration.ofSeconds(1)));
     assertThat(combined.refusesConnections()).isTrue();
     assertThat(combined.resetAfterBytes()).isEqualTo(3);
     assertThat(combined.readStall()).isEqualTo(Duration.ofSeconds(1));
-    assertThat(combined).isEqualTo(
-        VsockFault.stallReads(Duration.ofSeconds(1)).and(VsockFault.resetAfter(3)).and(VsockFault.refuse()));
+    assertThat(combined)
+        .isEqualTo(
+            VsockFault.stallReads(Duration.ofSeconds(1))
+                .and(VsockFault.resetAfter(3))
+                .and(VsockFault.refuse()));
     assertThat(combined.toString()).contains("refuse", "resetAfter=3B", "stallReads=PT1S");
     assertThat(VsockFault.none()).hasToString("VsockFault[none]");
     assertThat(network.faultFor(ENCLAVE)).isEqualTo(VsockFault.none());
@@ -258,8 +277,11 @@ class VsockFaultTest {
 
   @Test
   void invalidFaultParametersAreRejected() {
-    assertThatThrownBy(() -> VsockFault.resetAfter(-1)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> VsockFault.latency(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> VsockFault.stallReads(Duration.ofMillis(-5))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> VsockFault.resetAfter(-1))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> VsockFault.latency(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> VsockFault.stallReads(Duration.ofMillis(-5)))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * file stands in for another JVM (it shares no state with the first except the file).
  */
 @Timeout(30)
-@SuppressWarnings("try") // Resources opened only for their lifetime, and close() called to test idempotency.
+@SuppressWarnings(
+    "try") // Resources opened only for their lifetime, and close() called to test idempotency.
 class VsockNetworkDiscoveryTest {
 
   @TempDir Path dir;
@@ -34,7 +35,8 @@ class VsockNetworkDiscoveryTest {
         VsockNetwork otherJvm = VsockNetwork.builder().mappingFile(map).localCid(3).build();
         VsockConnection connection = otherJvm.connect(VsockAddress.parse("vsock://16:5000"))) {
       assertThat(VsockNetworkTest.exchange(connection, "across processes".getBytes(UTF_8)))
-          .asString(UTF_8).isEqualTo("across processes");
+          .asString(UTF_8)
+          .isEqualTo("across processes");
       assertThat(otherJvm.endpoints()).isEmpty();
     }
   }
@@ -48,7 +50,8 @@ class VsockNetworkDiscoveryTest {
       JsonNode json = new ObjectMapper().readTree(Files.readString(map));
       assertThat(json.get("version").intValue()).isEqualTo(1);
       InetSocketAddress endpoint = host.endpoints().get(VsockAddress.of(16, 5000));
-      assertThat(json.get("endpoints").get("16:5000").textValue()).isEqualTo("127.0.0.1:" + endpoint.getPort());
+      assertThat(json.get("endpoints").get("16:5000").textValue())
+          .isEqualTo("127.0.0.1:" + endpoint.getPort());
       assertThat(json.get("endpoints").get("3:8000").textValue())
           .isEqualTo("127.0.0.1:" + host.endpoints().get(VsockAddress.of(3, 8000)).getPort());
       assertThat(json.get("endpoints").size()).isEqualTo(2);
@@ -79,8 +82,12 @@ class VsockNetworkDiscoveryTest {
         EchoService enclaveService = EchoService.on(enclaveSide, VsockAddress.of(16, 5000))) {
       try (VsockConnection toEnclave = parentSide.connect(VsockAddress.of(16, 5000));
           VsockConnection toParent = enclaveSide.connect(VsockAddress.of(3, 8000))) {
-        assertThat(VsockNetworkTest.exchange(toEnclave, "a".getBytes(UTF_8))).asString(UTF_8).isEqualTo("a");
-        assertThat(VsockNetworkTest.exchange(toParent, "b".getBytes(UTF_8))).asString(UTF_8).isEqualTo("b");
+        assertThat(VsockNetworkTest.exchange(toEnclave, "a".getBytes(UTF_8)))
+            .asString(UTF_8)
+            .isEqualTo("a");
+        assertThat(VsockNetworkTest.exchange(toParent, "b".getBytes(UTF_8)))
+            .asString(UTF_8)
+            .isEqualTo("b");
       }
       assertThat(Files.readString(map)).contains("\"3:8000\"", "\"16:5000\"");
     }
@@ -90,9 +97,13 @@ class VsockNetworkDiscoveryTest {
   @Test
   void handWrittenMappingFileCanPointAtAnyTcpServer() throws Exception {
     Path map = dir.resolve("vsock-map.json");
-    try (ServerSocket plainTcp = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-      Files.writeString(map, "{\"version\": 1, \"endpoints\": {\"4294967295:9000\": \"localhost:"
-          + plainTcp.getLocalPort() + "\"}}");
+    try (ServerSocket plainTcp =
+        new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Files.writeString(
+          map,
+          "{\"version\": 1, \"endpoints\": {\"4294967295:9000\": \"localhost:"
+              + plainTcp.getLocalPort()
+              + "\"}}");
       try (VsockNetwork client = VsockNetwork.builder().mappingFile(map).build();
           VsockConnection connection = client.connect(VsockAddress.of(77, 9000));
           java.net.Socket accepted = plainTcp.accept()) {
@@ -118,7 +129,8 @@ class VsockNetworkDiscoveryTest {
       assertThat(Files.readString(map)).isEqualTo(before);
       try (VsockConnection connection = intruder.connect(VsockAddress.of(3, 8000))) {
         assertThat(VsockNetworkTest.exchange(connection, "still the stack's".getBytes(UTF_8)))
-            .asString(UTF_8).isEqualTo("still the stack's");
+            .asString(UTF_8)
+            .isEqualTo("still the stack's");
       }
     }
   }
@@ -130,11 +142,13 @@ class VsockNetworkDiscoveryTest {
     try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       closedPort = socket.getLocalPort();
     }
-    Files.writeString(map, "{\"version\":1,\"endpoints\":{\"3:8000\":\"127.0.0.1:" + closedPort + "\"}}");
+    Files.writeString(
+        map, "{\"version\":1,\"endpoints\":{\"3:8000\":\"127.0.0.1:" + closedPort + "\"}}");
     try (VsockNetwork network = VsockNetwork.builder().mappingFile(map).build();
         VsockListener listener = network.listen(VsockAddress.of(3, 8000))) {
       int tcpPort = network.tcpEndpoint(listener.localAddress()).orElseThrow().getPort();
-      assertThat(Files.readString(map)).contains("\"3:8000\" : \"127.0.0.1:" + tcpPort + "\"")
+      assertThat(Files.readString(map))
+          .contains("\"3:8000\" : \"127.0.0.1:" + tcpPort + "\"")
           .doesNotContain("127.0.0.1:" + closedPort);
     }
   }
@@ -146,11 +160,14 @@ class VsockNetworkDiscoveryTest {
         VsockNetwork inProcess = VsockNetwork.create()) {
       assertThatThrownBy(() -> client.connect(VsockAddress.of(3, 9797)))
           .isInstanceOf(ConnectException.class)
-          .hasMessage("Connection refused: nothing listens at vsock://3:9797 (mapping file "
-              + map.toAbsolutePath().normalize() + ")");
+          .hasMessage(
+              "Connection refused: nothing listens at vsock://3:9797 (mapping file "
+                  + map.toAbsolutePath().normalize()
+                  + ")");
       assertThatThrownBy(() -> inProcess.connect(VsockAddress.of(3, 9797)))
           .isInstanceOf(ConnectException.class)
-          .hasMessageContaining("without a mapping file").hasMessageContaining("NITRO_VSOCK_MAP");
+          .hasMessageContaining("without a mapping file")
+          .hasMessageContaining("NITRO_VSOCK_MAP");
     }
   }
 
@@ -161,7 +178,8 @@ class VsockNetworkDiscoveryTest {
     try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       closedPort = socket.getLocalPort();
     }
-    Files.writeString(map, "{\"version\":1,\"endpoints\":{\"16:5000\":\"127.0.0.1:" + closedPort + "\"}}");
+    Files.writeString(
+        map, "{\"version\":1,\"endpoints\":{\"16:5000\":\"127.0.0.1:" + closedPort + "\"}}");
     try (VsockNetwork client = VsockNetwork.builder().mappingFile(map).build()) {
       assertThatThrownBy(() -> client.connect(VsockAddress.of(16, 5000)))
           .isInstanceOf(ConnectException.class)

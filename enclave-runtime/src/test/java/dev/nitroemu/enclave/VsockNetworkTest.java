@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(30)
-@SuppressWarnings("try") // Resources opened only for their lifetime, and close() called to test idempotency.
+@SuppressWarnings(
+    "try") // Resources opened only for their lifetime, and close() called to test idempotency.
 public class VsockNetworkTest {
 
   private final VsockNetwork network = VsockNetwork.create();
@@ -45,7 +46,9 @@ public class VsockNetworkTest {
   void echoesBytesThroughAnEmulatedConnection() throws Exception {
     try (EchoService echo = EchoService.on(network, VsockAddress.of(16, 5000));
         VsockConnection connection = network.connect(VsockAddress.of(16, 5000))) {
-      assertThat(exchange(connection, "hello enclave".getBytes(UTF_8))).asString(UTF_8).isEqualTo("hello enclave");
+      assertThat(exchange(connection, "hello enclave".getBytes(UTF_8)))
+          .asString(UTF_8)
+          .isEqualTo("hello enclave");
     }
   }
 
@@ -73,13 +76,15 @@ public class VsockNetworkTest {
       List<Future<String>> replies = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
         String message = "client-" + i;
-        replies.add(clients.submit(() -> {
-          try (VsockConnection connection = network.connect(VsockAddress.of(16, 5002))) {
-            allConnected.countDown();
-            allConnected.await(); // All 100 are open at the same time before any sends.
-            return new String(exchange(connection, message.getBytes(UTF_8)), UTF_8);
-          }
-        }));
+        replies.add(
+            clients.submit(
+                () -> {
+                  try (VsockConnection connection = network.connect(VsockAddress.of(16, 5002))) {
+                    allConnected.countDown();
+                    allConnected.await(); // All 100 are open at the same time before any sends.
+                    return new String(exchange(connection, message.getBytes(UTF_8)), UTF_8);
+                  }
+                }));
       }
       for (int i = 0; i < 100; i++) {
         assertThat(replies.get(i).get(20, TimeUnit.SECONDS)).isEqualTo("client-" + i);
@@ -100,8 +105,9 @@ public class VsockNetworkTest {
           assertThat(server.localAddress()).isEqualTo(listener.localAddress());
         }
       }
-      assertThat(network.endpoints()).containsOnlyKeys(
-          VsockAddress.of(3, 5000), VsockAddress.of(16, 5000), VsockAddress.of(17, 5000));
+      assertThat(network.endpoints())
+          .containsOnlyKeys(
+              VsockAddress.of(3, 5000), VsockAddress.of(16, 5000), VsockAddress.of(17, 5000));
       assertThat(network.endpoints().values()).doesNotHaveDuplicates();
     }
   }
@@ -173,21 +179,25 @@ public class VsockNetworkTest {
     listener.close();
     listener.close();
     assertThat(listener.isClosed()).isTrue();
-    assertThatThrownBy(() -> network.connect(VsockAddress.of(16, 7100))).isInstanceOf(ConnectException.class);
+    assertThatThrownBy(() -> network.connect(VsockAddress.of(16, 7100)))
+        .isInstanceOf(ConnectException.class);
   }
 
   @Test
   void closingAListenerWakesABlockedAccept() throws Exception {
     VsockListener listener = network.listen(VsockAddress.of(16, 7200));
-    CompletableFuture<VsockConnection> accept = CompletableFuture.supplyAsync(() -> {
-      try {
-        return listener.accept();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
+    CompletableFuture<VsockConnection> accept =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return listener.accept();
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
     listener.close();
-    assertThatThrownBy(() -> accept.get(10, TimeUnit.SECONDS)).hasRootCauseInstanceOf(SocketException.class);
+    assertThatThrownBy(() -> accept.get(10, TimeUnit.SECONDS))
+        .hasRootCauseInstanceOf(SocketException.class);
   }
 
   @Test
@@ -196,15 +206,18 @@ public class VsockNetworkTest {
         VsockConnection client = network.connect(listener.localAddress());
         VsockConnection server = listener.accept()) {
       InputStream in = client.inputStream();
-      CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> {
-        try {
-          return in.read();
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
+      CompletableFuture<Integer> read =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return in.read();
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
       client.close();
-      assertThatThrownBy(() -> read.get(10, TimeUnit.SECONDS)).hasRootCauseInstanceOf(SocketException.class);
+      assertThatThrownBy(() -> read.get(10, TimeUnit.SECONDS))
+          .hasRootCauseInstanceOf(SocketException.class);
       assertThat(client.isClosed()).isTrue();
       assertThat(server.inputStream().read()).isEqualTo(-1);
     }
@@ -247,7 +260,8 @@ public class VsockNetworkTest {
         VsockConnection client = network.connect(listener.localAddress());
         VsockConnection server = listener.accept()) {
       client.readTimeout(java.time.Duration.ofMillis(50));
-      assertThatThrownBy(() -> client.inputStream().read()).isInstanceOf(java.net.SocketTimeoutException.class);
+      assertThatThrownBy(() -> client.inputStream().read())
+          .isInstanceOf(java.net.SocketTimeoutException.class);
       server.outputStream().write(7);
       assertThat(client.inputStream().read()).isEqualTo(7);
     }

@@ -14,10 +14,11 @@ import java.util.regex.Pattern;
  * The {@code nitro-emu-init} supervisor binary this jar carries (static, Linux, built for the build
  * machine's architecture), and whether this machine can run it.
  *
- * <p>{@code nitro-emu-init [--vsock-dir DIR] [--base NAME] [--nsm-port PORT] [--] COMMAND [ARGS...]}
- * runs COMMAND with {@code /dev/nsm} and {@code AF_VSOCK} stream sockets emulated over the hybrid
- * vsock directory DIR (default {@code $NITRO_VSOCK_DIR}); the module README lists what it covers. It
- * needs Linux 5.9 or later (seccomp user notification with {@code SECCOMP_IOCTL_NOTIF_ADDFD}).
+ * <p>{@code nitro-emu-init [--vsock-dir DIR] [--base NAME] [--nsm-port PORT] [--] COMMAND
+ * [ARGS...]} runs COMMAND with {@code /dev/nsm} and {@code AF_VSOCK} stream sockets emulated over
+ * the hybrid vsock directory DIR (default {@code $NITRO_VSOCK_DIR}); the module README lists what
+ * it covers. It needs Linux 5.9 or later (seccomp user notification with {@code
+ * SECCOMP_IOCTL_NOTIF_ADDFD}).
  */
 public final class SupervisorBinary {
 
@@ -37,7 +38,9 @@ public final class SupervisorBinary {
     return arch.equals("amd64") ? "x86_64" : arch;
   }
 
-  /** Where the jar keeps the binary for {@code architecture} ({@code x86_64} or {@code aarch64}). */
+  /**
+   * Where the jar keeps the binary for {@code architecture} ({@code x86_64} or {@code aarch64}).
+   */
   public static String resourceName(String architecture) {
     return "native/linux-" + architecture + "/" + FILE_NAME;
   }
@@ -52,19 +55,27 @@ public final class SupervisorBinary {
     }
     String kernel = System.getProperty("os.version", "");
     Matcher version = KERNEL_VERSION.matcher(kernel);
-    if (!version.find() || Integer.parseInt(version.group(1)) * 1000 + Integer.parseInt(version.group(2)) < 5009) {
-      return Optional.of("nitro-emu-init needs Linux " + MINIMUM_KERNEL + " or later (seccomp user notification"
-          + " with SECCOMP_IOCTL_NOTIF_ADDFD), this kernel is " + kernel);
+    if (!version.find()
+        || Integer.parseInt(version.group(1)) * 1000 + Integer.parseInt(version.group(2)) < 5009) {
+      return Optional.of(
+          "nitro-emu-init needs Linux "
+              + MINIMUM_KERNEL
+              + " or later (seccomp user notification"
+              + " with SECCOMP_IOCTL_NOTIF_ADDFD), this kernel is "
+              + kernel);
     }
     if (SupervisorBinary.class.getResource(resourceName(architecture())) == null) {
-      return Optional.of("this build has no nitro-emu-init for " + architecture()
-          + " (it was built without gcc and libc6-dev, or on another architecture)");
+      return Optional.of(
+          "this build has no nitro-emu-init for "
+              + architecture()
+              + " (it was built without gcc and libc6-dev, or on another architecture)");
     }
     return Optional.empty();
   }
 
   /**
-   * Copies the binary into {@code directory} as an executable {@value #FILE_NAME}, replacing one there.
+   * Copies the binary into {@code directory} as an executable {@value #FILE_NAME}, replacing one
+   * there.
    *
    * @throws IllegalStateException with {@link #unavailableReason()} when it cannot run here
    * @throws IOException if the file cannot be written
@@ -75,7 +86,8 @@ public final class SupervisorBinary {
       throw new IllegalStateException(reason.get());
     }
     Path target = directory.resolve(FILE_NAME);
-    try (InputStream in = SupervisorBinary.class.getResourceAsStream(resourceName(architecture()))) {
+    try (InputStream in =
+        SupervisorBinary.class.getResourceAsStream(resourceName(architecture()))) {
       Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
     }
     if (!target.toFile().setExecutable(true, true)) {

@@ -52,9 +52,14 @@ class SupervisorHostModeTest {
     supervisor = SupervisorBinary.extractTo(Files.createDirectories(directory.resolve("bin")));
     environment = EnclaveEnvironment.builder().mode(NitroMode.EMULATED).start();
     Path vsock = Files.createDirectories(directory.resolve("vsock"));
-    services = HybridVsockServices.start(
-        HybridVsockTransport.parent(vsock, HybridVsockTransport.DEFAULT_BASE_NAME, EnclaveEnvironment.EMULATED_ENCLAVE_CID),
-        environment.nsm(), environment.info().kmsEndpoint());
+    services =
+        HybridVsockServices.start(
+            HybridVsockTransport.parent(
+                vsock,
+                HybridVsockTransport.DEFAULT_BASE_NAME,
+                EnclaveEnvironment.EMULATED_ENCLAVE_CID),
+            environment.nsm(),
+            environment.info().kmsEndpoint());
   }
 
   @AfterAll
@@ -86,8 +91,12 @@ class SupervisorHostModeTest {
     assertThat(run.exitCode).as(run.toString()).isZero();
     NsmResponse response = NsmCodec.decodeResponse(run.bytes("response"));
     assertThat(response).isInstanceOf(NsmResponse.Attestation.class);
-    VerifiedAttestation verified = environment.verifier()
-        .verify(((NsmResponse.Attestation) response).document(), VerificationOptions.defaults().expectNonce(nonce));
+    VerifiedAttestation verified =
+        environment
+            .verifier()
+            .verify(
+                ((NsmResponse.Attestation) response).document(),
+                VerificationOptions.defaults().expectNonce(nonce));
     assertThat(verified.document().nonce()).isEqualTo(nonce);
   }
 
@@ -96,7 +105,8 @@ class SupervisorHostModeTest {
     Run run = probe("errors");
 
     assertThat(run.exitCode).as(run.toString()).isZero();
-    assertThat(run.results).containsEntry("other-command", "EINVAL")
+    assertThat(run.results)
+        .containsEntry("other-command", "EINVAL")
         .containsEntry("bad-struct-pointer", "EFAULT")
         .containsEntry("request-too-large", "EMSGSIZE")
         .containsEntry("request-max-size-accepted", "OK")
@@ -112,7 +122,8 @@ class SupervisorHostModeTest {
 
   @Test
   void vsockConnectToTheParentCarriesBytesBothWays() throws Exception {
-    try (VsockListener listener = services.transport().listen(VsockAddress.of(VsockAddress.CID_PARENT, ECHO_PORT))) {
+    try (VsockListener listener =
+        services.transport().listen(VsockAddress.of(VsockAddress.CID_PARENT, ECHO_PORT))) {
       Thread echo = new Thread(() -> echoOnce(listener), "echo");
       echo.setDaemon(true);
       echo.start();
@@ -126,7 +137,8 @@ class SupervisorHostModeTest {
 
   @Test
   void vsockConnectFromASecondThreadWorks() throws Exception {
-    try (VsockListener listener = services.transport().listen(VsockAddress.of(VsockAddress.CID_PARENT, ECHO_PORT + 2))) {
+    try (VsockListener listener =
+        services.transport().listen(VsockAddress.of(VsockAddress.CID_PARENT, ECHO_PORT + 2))) {
       Thread echo = new Thread(() -> echoOnce(listener), "echo");
       echo.setDaemon(true);
       echo.start();
@@ -175,11 +187,15 @@ class SupervisorHostModeTest {
   }
 
   private static Run run(List<String> command) throws Exception {
-    List<String> full = new ArrayList<>(List.of(supervisor.toString(), "--vsock-dir", directory.resolve("vsock").toString(), "--"));
+    List<String> full =
+        new ArrayList<>(
+            List.of(
+                supervisor.toString(), "--vsock-dir", directory.resolve("vsock").toString(), "--"));
     full.addAll(command);
     Path out = Files.createTempFile(directory, "out", ".txt");
     Path err = Files.createTempFile(directory, "err", ".txt");
-    Process process = new ProcessBuilder(full).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    Process process =
+        new ProcessBuilder(full).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor();
       throw new AssertionError("nitro-emu-init did not finish within 60 s: " + full);
@@ -198,7 +214,9 @@ class SupervisorHostModeTest {
       this.stderr = stderr;
       for (String line : lines) {
         int space = line.indexOf(' ');
-        results.put(space < 0 ? line : line.substring(0, space), space < 0 ? "" : line.substring(space + 1));
+        results.put(
+            space < 0 ? line : line.substring(0, space),
+            space < 0 ? "" : line.substring(space + 1));
       }
     }
 

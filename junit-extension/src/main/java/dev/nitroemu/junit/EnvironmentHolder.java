@@ -31,8 +31,8 @@ final class EnvironmentHolder implements AutoCloseable {
       throw new IllegalStateException("the enclave environment is already closed");
     }
     if (failure != null) {
-      throw new IllegalStateException("the enclave environment failed to start earlier: " + failure.getMessage(),
-          failure);
+      throw new IllegalStateException(
+          "the enclave environment failed to start earlier: " + failure.getMessage(), failure);
     }
     if (environment == null) {
       try {
@@ -46,7 +46,10 @@ final class EnvironmentHolder implements AutoCloseable {
     return environment;
   }
 
-  /** An enclave host nobody else started (no {@code @Container}) is started here and stopped at close. */
+  /**
+   * An enclave host nobody else started (no {@code @Container}) is started here and stopped at
+   * close.
+   */
   private void startHost() {
     EnclaveHost host = options.enclaveHost().orElse(null);
     if (host != null && !host.enclaveRunning()) {

@@ -1,20 +1,20 @@
 package dev.nitroemu.junit;
 
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.EnclaveKmsClient;
+import dev.nitroemu.enclave.NitroSettings;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.VsockTransport;
+import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.stack.EmulatorControls;
 import dev.nitroemu.stack.EnclaveEnvironment;
 import dev.nitroemu.stack.EnclaveHost;
 import dev.nitroemu.stack.EnclaveRuntimeInfo;
-import dev.nitroemu.enclave.NitroSettings;
-import dev.nitroemu.enclave.EnclaveKmsClient;
-import dev.nitroemu.enclave.AttestationVerifier;
-import dev.nitroemu.nsm.EnclaveProfile;
-import dev.nitroemu.enclave.Nsm;
-import dev.nitroemu.enclave.VsockTransport;
 import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -42,20 +42,24 @@ import software.amazon.awssdk.services.kms.KmsClient;
  *
  * <p>Register at most one per test class: two would compete to resolve the same parameter types.
  */
-public final class NitroEnclaveExtension implements BeforeAllCallback, BeforeEachCallback, ParameterResolver {
+public final class NitroEnclaveExtension
+    implements BeforeAllCallback, BeforeEachCallback, ParameterResolver {
 
   private static final Namespace NAMESPACE = Namespace.create(NitroEnclaveExtension.class);
 
-  private static final Map<Class<?>, Function<EnclaveEnvironment, Object>> INJECTABLE = Map.of(
-      Nsm.class, EnclaveEnvironment::nsm,
-      AttestationVerifier.class, EnclaveEnvironment::verifier,
-      VsockTransport.class, EnclaveEnvironment::transport,
-      KmsClient.class, EnclaveEnvironment::kmsClient,
-      EnclaveKmsClient.class, EnclaveEnvironment::enclaveKmsClient,
-      EnclaveRuntimeInfo.class, EnclaveEnvironment::info,
-      EmulatorControls.class, EnclaveEnvironment::controls);
+  private static final Map<Class<?>, Function<EnclaveEnvironment, Object>> INJECTABLE =
+      Map.of(
+          Nsm.class, EnclaveEnvironment::nsm,
+          AttestationVerifier.class, EnclaveEnvironment::verifier,
+          VsockTransport.class, EnclaveEnvironment::transport,
+          KmsClient.class, EnclaveEnvironment::kmsClient,
+          EnclaveKmsClient.class, EnclaveEnvironment::enclaveKmsClient,
+          EnclaveRuntimeInfo.class, EnclaveEnvironment::info,
+          EmulatorControls.class, EnclaveEnvironment::controls);
 
-  /** Null when declared with {@link NitroEnclaveTest}: the options then come from the annotation. */
+  /**
+   * Null when declared with {@link NitroEnclaveTest}: the options then come from the annotation.
+   */
   private final EnclaveEnvironment.Builder options;
 
   /** The declarative form, used by {@link NitroEnclaveTest}; prefer {@link #builder()} in code. */
@@ -74,7 +78,8 @@ public final class NitroEnclaveExtension implements BeforeAllCallback, BeforeEac
 
   /**
    * Class-level registration: one environment for the class, started when its first test needs it,
-   * or now when it serves an enclave host (so it is attached before {@code @Testcontainers} starts it).
+   * or now when it serves an enclave host (so it is attached before {@code @Testcontainers} starts
+   * it).
    */
   @Override
   public void beforeAll(ExtensionContext context) {
@@ -101,27 +106,31 @@ public final class NitroEnclaveExtension implements BeforeAllCallback, BeforeEac
   }
 
   /**
-   * The holder visible from {@code context} (this context's or an enclosing one's), else a new one in
-   * this context's store: the class store from beforeAll, the test's store for instance fields.
+   * The holder visible from {@code context} (this context's or an enclosing one's), else a new one
+   * in this context's store: the class store from beforeAll, the test's store for instance fields.
    * JUnit closes it (an AutoCloseable in the Store) when that context ends, even after failures.
    */
   private EnvironmentHolder holder(ExtensionContext context) {
     ExtensionContext.Store store = context.getStore(NAMESPACE);
-    return store.getOrComputeIfAbsent(this, key -> new EnvironmentHolder(optionsFor(context)), EnvironmentHolder.class);
+    return store.getOrComputeIfAbsent(
+        this, key -> new EnvironmentHolder(optionsFor(context)), EnvironmentHolder.class);
   }
 
   private EnclaveEnvironment.Builder optionsFor(ExtensionContext context) {
     Class<?> testClass = context.getRequiredTestClass();
-    EnclaveEnvironment.Builder builder = options != null
-        ? options.copy()
-        : AnnotationSupport.findAnnotation(testClass, NitroEnclaveTest.class)
-            .map(NitroEnclaveExtension::fromAnnotation)
-            .orElseGet(EnclaveEnvironment::builder);
+    EnclaveEnvironment.Builder builder =
+        options != null
+            ? options.copy()
+            : AnnotationSupport.findAnnotation(testClass, NitroEnclaveTest.class)
+                .map(NitroEnclaveExtension::fromAnnotation)
+                .orElseGet(EnclaveEnvironment::builder);
     if (options == null) {
       enclaveHostField(testClass).ifPresent(builder::enclave);
     }
     return builder
-        .settings(NitroSettings.of(key -> context.getConfigurationParameter(key).orElse(null), System::getenv))
+        .settings(
+            NitroSettings.of(
+                key -> context.getConfigurationParameter(key).orElse(null), System::getenv))
         .classLoader(testClass.getClassLoader());
   }
 
@@ -130,22 +139,35 @@ public final class NitroEnclaveExtension implements BeforeAllCallback, BeforeEac
    * {@code @Container static EnclaveContainer}), if it has one.
    */
   static Optional<EnclaveHost> enclaveHostField(Class<?> testClass) {
-    List<Field> fields = ReflectionSupport.findFields(testClass,
-        field -> ModifierSupport.isStatic(field) && EnclaveHost.class.isAssignableFrom(field.getType()),
-        HierarchyTraversalMode.TOP_DOWN);
+    List<Field> fields =
+        ReflectionSupport.findFields(
+            testClass,
+            field ->
+                ModifierSupport.isStatic(field)
+                    && EnclaveHost.class.isAssignableFrom(field.getType()),
+            HierarchyTraversalMode.TOP_DOWN);
     if (fields.isEmpty()) {
       return Optional.empty();
     }
     if (fields.size() > 1) {
-      throw new IllegalStateException(testClass.getName() + " has " + fields.size() + " static enclave fields "
-          + fields.stream().map(Field::getName).toList() + "; one environment serves one enclave: give each its"
-          + " own test class, or use NitroEnclaveExtension.builder().enclave(...) for the one it serves");
+      throw new IllegalStateException(
+          testClass.getName()
+              + " has "
+              + fields.size()
+              + " static enclave fields "
+              + fields.stream().map(Field::getName).toList()
+              + "; one environment serves one enclave: give each its"
+              + " own test class, or use NitroEnclaveExtension.builder().enclave(...) for the one it serves");
     }
     Field field = fields.get(0);
     Object value = ReflectionSupport.tryToReadFieldValue(field, null).toOptional().orElse(null);
     if (value == null) {
-      throw new IllegalStateException("the static enclave field " + testClass.getSimpleName() + "." + field.getName()
-          + " is null when the class starts; initialize it in its declaration");
+      throw new IllegalStateException(
+          "the static enclave field "
+              + testClass.getSimpleName()
+              + "."
+              + field.getName()
+              + " is null when the class starts; initialize it in its declaration");
     }
     return Optional.of((EnclaveHost) value);
   }
@@ -167,7 +189,10 @@ public final class NitroEnclaveExtension implements BeforeAllCallback, BeforeEac
     return builder.pcrs(annotation.pcrs()).kmsKeys(annotation.kmsKeys());
   }
 
-  /** Configures a {@link NitroEnclaveExtension}; each option matches a {@link NitroEnclaveTest} attribute. */
+  /**
+   * Configures a {@link NitroEnclaveExtension}; each option matches a {@link NitroEnclaveTest}
+   * attribute.
+   */
   public static final class Builder {
     private final EnclaveEnvironment.Builder options = EnclaveEnvironment.builder();
 

@@ -11,13 +11,13 @@ import java.lang.annotation.Target;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Runs a test class against one enclave environment: an NSM, vsock and KMS, emulated in the test JVM
- * by default and real inside a Nitro Enclave with {@code -Dnitro.mode=real}.
+ * Runs a test class against one enclave environment: an NSM, vsock and KMS, emulated in the test
+ * JVM by default and real inside a Nitro Enclave with {@code -Dnitro.mode=real}.
  *
  * <p>Test constructors, lifecycle methods and test methods may declare parameters of these types:
  * {@code Nsm}, {@code AttestationVerifier} (trusting the mode's root), {@code VsockTransport}, the
- * AWS SDK {@code KmsClient}, {@code EnclaveKmsClient}, {@link EnclaveRuntimeInfo} and, emulated only,
- * {@link EmulatorControls}.
+ * AWS SDK {@code KmsClient}, {@code EnclaveKmsClient}, {@link EnclaveRuntimeInfo} and, emulated
+ * only, {@link EmulatorControls}.
  *
  * <p><b>Lifetime.</b> One environment per test class, started before the first test that runs and
  * closed after the last: tests in the class share its PCRs, clock and KMS keys. For a fresh
@@ -43,15 +43,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 public @interface NitroEnclaveTest {
 
   /**
-   * Classpath resource with {@code nitro-cli build-enclave} (or {@code describe-eif}) output: the image
-   * PCRs to boot with. Default: the emulator's deterministic default profile.
+   * Classpath resource with {@code nitro-cli build-enclave} (or {@code describe-eif}) output: the
+   * image PCRs to boot with. Default: the emulator's deterministic default profile.
    */
   String profile() default "";
 
   /**
-   * An EIF file (path relative to the working directory, e.g. the one {@code nitro-cli build-enclave}
-   * wrote in CI): the image PCRs are measured from it as AWS's tools do, PCR8 included when signed.
-   * Takes the place of {@link #profile()}.
+   * An EIF file (path relative to the working directory, e.g. the one {@code nitro-cli
+   * build-enclave} wrote in CI): the image PCRs are measured from it as AWS's tools do, PCR8
+   * included when signed. Takes the place of {@link #profile()}.
    */
   String eif() default "";
 
@@ -68,10 +68,10 @@ public @interface NitroEnclaveTest {
   String caDirectory() default "";
 
   /**
-   * Classpath resources declaring KMS keys, each {@code {"alias": "...", "policy": {...}}}; the policy
-   * may use {@code ${PCR0}}..{@code ${PCR15}} (the profile's measurements), {@code ${ACCOUNT_ID}} and
-   * {@code ${REGION}}. Emulated, the keys are created; real, their ids come from {@code
-   * nitro.kms.key.<alias>}.
+   * Classpath resources declaring KMS keys, each {@code {"alias": "...", "policy": {...}}}; the
+   * policy may use {@code ${PCR0}}..{@code ${PCR15}} (the profile's measurements), {@code
+   * ${ACCOUNT_ID}} and {@code ${REGION}}. Emulated, the keys are created; real, their ids come from
+   * {@code nitro.kms.key.<alias>}.
    */
   String[] kmsKeys() default {};
 }

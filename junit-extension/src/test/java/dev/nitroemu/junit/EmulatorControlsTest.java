@@ -1,18 +1,18 @@
 package dev.nitroemu.junit;
 
-import dev.nitroemu.stack.EmulatorControls;
-import dev.nitroemu.stack.EnclaveEnvironment;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
-import dev.nitroemu.kms.AuditEvent;
-import dev.nitroemu.nsm.SoftwareNsm;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockFault;
 import dev.nitroemu.enclave.VsockListener;
+import dev.nitroemu.kms.AuditEvent;
+import dev.nitroemu.nsm.SoftwareNsm;
+import dev.nitroemu.stack.EmulatorControls;
+import dev.nitroemu.stack.EnclaveEnvironment;
 import java.net.ConnectException;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,7 +24,8 @@ import software.amazon.awssdk.core.SdkBytes;
 @Timeout(60)
 class EmulatorControlsTest {
 
-  private final EnclaveEnvironment env = EnclaveEnvironment.builder().kmsKeys("kms/enclave-secret.json").start();
+  private final EnclaveEnvironment env =
+      EnclaveEnvironment.builder().kmsKeys("kms/enclave-secret.json").start();
   private final EmulatorControls controls = env.controls();
 
   @AfterEach
@@ -46,8 +47,10 @@ class EmulatorControlsTest {
     assertThat(documentTime()).isGreaterThanOrEqualTo(before + Duration.ofHours(6).toMillis());
     assertThat(env.verifier().verify(document).verifiedAt())
         .isAfter(Instant.ofEpochMilli(before).plus(Duration.ofHours(6)));
-    // The KMS mock checks SigV4 dates against the moved clock, and the injected client signs with it.
-    assertThat(env.kmsClient().generateRandom(r -> r.numberOfBytes(16)).plaintext().asByteArray()).hasSize(16);
+    // The KMS mock checks SigV4 dates against the moved clock, and the injected client signs with
+    // it.
+    assertThat(env.kmsClient().generateRandom(r -> r.numberOfBytes(16)).plaintext().asByteArray())
+        .hasSize(16);
     assertThat(env.enclaveKmsClient().generateRandom(16)).hasSize(16);
   }
 
@@ -80,35 +83,54 @@ class EmulatorControlsTest {
 
   @Test
   void kmsAuditEventsShowTheAttestedDecrypt() {
-    SdkBytes blob = env.kmsClient().encrypt(r -> r.keyId(env.info().kmsKeyId("enclave-secret"))
-        .plaintext(SdkBytes.fromUtf8String("secret"))).ciphertextBlob();
+    SdkBytes blob =
+        env.kmsClient()
+            .encrypt(
+                r ->
+                    r.keyId(env.info().kmsKeyId("enclave-secret"))
+                        .plaintext(SdkBytes.fromUtf8String("secret")))
+            .ciphertextBlob();
     controls.clearKmsAuditEvents();
 
-    assertThat(env.enclaveKmsClient().decrypt(blob.asByteArray())).asString(UTF_8).isEqualTo("secret");
+    assertThat(env.enclaveKmsClient().decrypt(blob.asByteArray()))
+        .asString(UTF_8)
+        .isEqualTo("secret");
 
-    assertThat(controls.kmsAuditEvents()).singleElement().satisfies(event -> {
-      assertThat(event.eventName()).isEqualTo("Decrypt");
-      assertThat(event.errorCode()).isNull();
-      assertThat(event.additionalEventData().toString()).contains(env.nsm().describeNsm().moduleId());
-      assertThat(event.toJson()).doesNotContain("secret\"");
-    });
+    assertThat(controls.kmsAuditEvents())
+        .singleElement()
+        .satisfies(
+            event -> {
+              assertThat(event.eventName()).isEqualTo("Decrypt");
+              assertThat(event.errorCode()).isNull();
+              assertThat(event.additionalEventData().toString())
+                  .contains(env.nsm().describeNsm().moduleId());
+              assertThat(event.toJson()).doesNotContain("secret\"");
+            });
   }
 
   @Test
   void auditEventsRecordDenials() {
-    SdkBytes blob = env.kmsClient().encrypt(r -> r.keyId(env.info().kmsKeyId("enclave-secret"))
-        .plaintext(SdkBytes.fromUtf8String("secret"))).ciphertextBlob();
+    SdkBytes blob =
+        env.kmsClient()
+            .encrypt(
+                r ->
+                    r.keyId(env.info().kmsKeyId("enclave-secret"))
+                        .plaintext(SdkBytes.fromUtf8String("secret")))
+            .ciphertextBlob();
 
     assertThatThrownBy(() -> env.kmsClient().decrypt(r -> r.ciphertextBlob(blob)))
         .satisfies(EnclaveEnvironmentTest::isAccessDenied);
 
-    assertThat(controls.kmsAuditEvents()).extracting(AuditEvent::eventName, AuditEvent::errorCode)
+    assertThat(controls.kmsAuditEvents())
+        .extracting(AuditEvent::eventName, AuditEvent::errorCode)
         .endsWith(tuple("Decrypt", "AccessDeniedException"));
   }
 
   @Test
   void bootedEnclaveSharesTheRootButNotTheModule() {
-    SoftwareNsm other = controls.bootEnclave(controls.profile().toBuilder().instanceId("i-0123456789abcdef0").build());
+    SoftwareNsm other =
+        controls.bootEnclave(
+            controls.profile().toBuilder().instanceId("i-0123456789abcdef0").build());
 
     assertThat(env.verifier().verify(other.attestation(null, null, null)).root())
         .isEqualTo(env.info().rootCertificate());

@@ -1,29 +1,24 @@
 package dev.nitroemu.junit;
 
-import dev.nitroemu.stack.EnclaveEnvironment;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.stack.internal.Closer;
-import dev.nitroemu.stack.internal.DeclaredKmsKey;
-import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.EnclaveKmsClient;
-import dev.nitroemu.kms.KmsMockServer;
-import dev.nitroemu.nsm.EmulatorRootCa;
-import dev.nitroemu.nsm.EnclaveProfile;
-import dev.nitroemu.nsm.SoftwareNsm;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.VerificationOptions;
 import dev.nitroemu.enclave.VerifiedAttestation;
-import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockListener;
-import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.nsm.EmulatorRootCa;
+import dev.nitroemu.nsm.EnclaveProfile;
+import dev.nitroemu.nsm.SoftwareNsm;
+import dev.nitroemu.stack.EnclaveEnvironment;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HexFormat;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,7 +38,8 @@ class EnclaveEnvironmentTest {
       byte[] nonce = "nonce-1".getBytes(UTF_8);
       byte[] document = env.nsm().attestation(null, nonce, null);
 
-      VerifiedAttestation verified = env.verifier().verify(document, VerificationOptions.defaults().expectNonce(nonce));
+      VerifiedAttestation verified =
+          env.verifier().verify(document, VerificationOptions.defaults().expectNonce(nonce));
 
       assertThat(verified.root()).isEqualTo(env.info().rootCertificate());
       assertThat(verified.document().pcrs().get(0)).isEqualTo(env.info().pcr(0));
@@ -53,7 +49,8 @@ class EnclaveEnvironmentTest {
 
   @Test
   void profileResourceSetsTheBootPcrs() throws Exception {
-    try (EnclaveEnvironment env = EnclaveEnvironment.builder().profile("profiles/build-enclave.txt").start()) {
+    try (EnclaveEnvironment env =
+        EnclaveEnvironment.builder().profile("profiles/build-enclave.txt").start()) {
       assertThat(env.info().pcrHex(0)).isEqualTo(BUILD_ENCLAVE_PCR0);
       assertThat(HEX.formatHex(env.nsm().describePcr(0).data())).isEqualTo(BUILD_ENCLAVE_PCR0);
     }
@@ -62,8 +59,11 @@ class EnclaveEnvironmentTest {
   @Test
   void explicitPcrsOverrideTheProfile() throws Exception {
     String pcr8 = "ab".repeat(48);
-    try (EnclaveEnvironment env = EnclaveEnvironment.builder()
-        .profile("profiles/build-enclave.txt").pcrs("8=" + pcr8, "PCR1=" + "cd".repeat(48)).start()) {
+    try (EnclaveEnvironment env =
+        EnclaveEnvironment.builder()
+            .profile("profiles/build-enclave.txt")
+            .pcrs("8=" + pcr8, "PCR1=" + "cd".repeat(48))
+            .start()) {
       assertThat(env.info().pcrHex(8)).isEqualTo(pcr8);
       assertThat(env.info().pcrHex(1)).isEqualTo("cd".repeat(48));
       assertThat(env.info().pcrHex(0)).isEqualTo(BUILD_ENCLAVE_PCR0);
@@ -101,13 +101,17 @@ class EnclaveEnvironmentTest {
 
   @Test
   void declaredKeyDecryptsOnlyInsideTheEnclaveWithTheProfilesPcr0() throws Exception {
-    try (EnclaveEnvironment env = EnclaveEnvironment.builder().kmsKeys("kms/enclave-secret.json").start()) {
+    try (EnclaveEnvironment env =
+        EnclaveEnvironment.builder().kmsKeys("kms/enclave-secret.json").start()) {
       String keyId = env.info().kmsKeyId("enclave-secret");
-      SdkBytes blob = env.kmsClient()
-          .encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("db-password")))
-          .ciphertextBlob();
+      SdkBytes blob =
+          env.kmsClient()
+              .encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("db-password")))
+              .ciphertextBlob();
 
-      assertThat(env.enclaveKmsClient().decrypt(blob.asByteArray())).asString(UTF_8).isEqualTo("db-password");
+      assertThat(env.enclaveKmsClient().decrypt(blob.asByteArray()))
+          .asString(UTF_8)
+          .isEqualTo("db-password");
       assertThatThrownBy(() -> env.kmsClient().decrypt(r -> r.ciphertextBlob(blob)))
           .satisfies(EnclaveEnvironmentTest::isAccessDenied);
     }
@@ -115,11 +119,17 @@ class EnclaveEnvironmentTest {
 
   @Test
   void aliasResolvesToTheDeclaredKeyAndCarriesItsPolicy() throws Exception {
-    try (EnclaveEnvironment env = EnclaveEnvironment.builder().kmsKeys("kms/enclave-secret.json").start()) {
+    try (EnclaveEnvironment env =
+        EnclaveEnvironment.builder().kmsKeys("kms/enclave-secret.json").start()) {
       String keyId = env.info().kmsKeyId("alias/enclave-secret");
-      String policy = env.kmsClient().getKeyPolicy(r -> r.keyId(keyId)).policy(); // GetKeyPolicy takes no alias
+      String policy =
+          env.kmsClient().getKeyPolicy(r -> r.keyId(keyId)).policy(); // GetKeyPolicy takes no alias
 
-      assertThat(env.kmsClient().describeKey(r -> r.keyId("alias/enclave-secret")).keyMetadata().keyId())
+      assertThat(
+              env.kmsClient()
+                  .describeKey(r -> r.keyId("alias/enclave-secret"))
+                  .keyMetadata()
+                  .keyId())
           .isEqualTo(keyId);
       assertThat(policy).contains(env.info().pcrHex(0)).doesNotContain("${PCR0}");
     }
@@ -127,7 +137,8 @@ class EnclaveEnvironmentTest {
 
   @Test
   void unknownAliasNamesTheDeclaredOnes() throws Exception {
-    try (EnclaveEnvironment env = EnclaveEnvironment.builder().kmsKeys("kms/enclave-secret.json").start()) {
+    try (EnclaveEnvironment env =
+        EnclaveEnvironment.builder().kmsKeys("kms/enclave-secret.json").start()) {
       assertThatThrownBy(() -> env.info().kmsKeyId("other"))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("'other'")
@@ -137,14 +148,22 @@ class EnclaveEnvironmentTest {
 
   @Test
   void enclaveWithAnotherImageIsDeniedTheSecret() throws Exception {
-    try (EnclaveEnvironment env = EnclaveEnvironment.builder().kmsKeys("kms/enclave-secret.json").start()) {
-      SdkBytes blob = env.kmsClient().encrypt(r -> r.keyId(env.info().kmsKeyId("enclave-secret"))
-          .plaintext(SdkBytes.fromUtf8String("db-password"))).ciphertextBlob();
+    try (EnclaveEnvironment env =
+        EnclaveEnvironment.builder().kmsKeys("kms/enclave-secret.json").start()) {
+      SdkBytes blob =
+          env.kmsClient()
+              .encrypt(
+                  r ->
+                      r.keyId(env.info().kmsKeyId("enclave-secret"))
+                          .plaintext(SdkBytes.fromUtf8String("db-password")))
+              .ciphertextBlob();
       byte[] otherImage = EnclaveProfile.extendFromZero("other image".getBytes(UTF_8));
       SoftwareNsm imposter =
-          env.controls().bootEnclave(env.controls().profile().toBuilder().pcr(0, otherImage).build());
+          env.controls()
+              .bootEnclave(env.controls().profile().toBuilder().pcr(0, otherImage).build());
 
-      try (EnclaveKmsClient client = EnclaveKmsClient.builder().nsm(imposter).kmsClient(env.kmsClient()).build()) {
+      try (EnclaveKmsClient client =
+          EnclaveKmsClient.builder().nsm(imposter).kmsClient(env.kmsClient()).build()) {
         assertThatThrownBy(() -> client.decrypt(blob.asByteArray()))
             .satisfies(EnclaveEnvironmentTest::isAccessDenied);
       }
@@ -155,7 +174,8 @@ class EnclaveEnvironmentTest {
   void closeReleasesTheKmsPortAndTheVsockListeners() throws Exception {
     EnclaveEnvironment env = EnclaveEnvironment.builder().start();
     int kmsPort = env.info().kmsEndpoint().getPort();
-    VsockListener listener = env.transport().listen(VsockAddress.of(EnclaveEnvironment.EMULATED_ENCLAVE_CID, 5005));
+    VsockListener listener =
+        env.transport().listen(VsockAddress.of(EnclaveEnvironment.EMULATED_ENCLAVE_CID, 5005));
 
     env.close();
     env.close(); // idempotent
@@ -171,7 +191,8 @@ class EnclaveEnvironmentTest {
 
     try (EnclaveEnvironment env = EnclaveEnvironment.builder().caDirectory(dir).start()) {
       assertThat(env.info().rootCertificate()).isEqualTo(pinned.certificate());
-      assertThat(env.verifier().verify(env.nsm().attestation(null, null, null)).root()).isEqualTo(pinned.certificate());
+      assertThat(env.verifier().verify(env.nsm().attestation(null, null, null)).root())
+          .isEqualTo(pinned.certificate());
     }
   }
 
@@ -200,19 +221,25 @@ class EnclaveEnvironmentTest {
   @Test
   void vsockTransportIsTheEnclavesOwnNetwork() throws Exception {
     try (EnclaveEnvironment env = EnclaveEnvironment.builder().start();
-        VsockListener parent = env.transport().listen(VsockAddress.of(VsockAddress.CID_PARENT, 7000));
-        VsockConnection connection = env.transport().connect(VsockAddress.of(VsockAddress.CID_PARENT, 7000));
+        VsockListener parent =
+            env.transport().listen(VsockAddress.of(VsockAddress.CID_PARENT, 7000));
+        VsockConnection connection =
+            env.transport().connect(VsockAddress.of(VsockAddress.CID_PARENT, 7000));
         VsockConnection accepted = parent.accept()) {
-      assertThat(connection.localAddress().cid()).isEqualTo(EnclaveEnvironment.EMULATED_ENCLAVE_CID);
+      assertThat(connection.localAddress().cid())
+          .isEqualTo(EnclaveEnvironment.EMULATED_ENCLAVE_CID);
       assertThat(accepted.remoteAddress().cid()).isEqualTo(EnclaveEnvironment.EMULATED_ENCLAVE_CID);
     }
   }
 
   @Test
   void realModeOutsideAnEnclaveFailsAfterCheckingTheSettings() {
-    EnclaveEnvironment.Builder builder = EnclaveEnvironment.builder().mode(NitroMode.REAL)
-        .settings(NitroSettings.of(
-            key -> key.equals("nitro.kms.region") ? "eu-west-1" : null, key -> null));
+    EnclaveEnvironment.Builder builder =
+        EnclaveEnvironment.builder()
+            .mode(NitroMode.REAL)
+            .settings(
+                NitroSettings.of(
+                    key -> key.equals("nitro.kms.region") ? "eu-west-1" : null, key -> null));
 
     assertThatThrownBy(builder::start)
         .isInstanceOf(IllegalStateException.class)
@@ -222,10 +249,11 @@ class EnclaveEnvironmentTest {
 
   @Test
   void realModeWithoutRegionNamesTheSettingBeforeTouchingDevices() {
-    EnclaveEnvironment.Builder builder = EnclaveEnvironment.builder()
-        .mode(NitroMode.REAL)
-        .kmsKeys("kms/enclave-secret.json")
-        .settings(NitroSettings.of(key -> null, key -> null));
+    EnclaveEnvironment.Builder builder =
+        EnclaveEnvironment.builder()
+            .mode(NitroMode.REAL)
+            .kmsKeys("kms/enclave-secret.json")
+            .settings(NitroSettings.of(key -> null, key -> null));
 
     assertThatThrownBy(builder::start)
         .isInstanceOf(IllegalArgumentException.class)
@@ -237,6 +265,7 @@ class EnclaveEnvironmentTest {
 
   static void isAccessDenied(Throwable thrown) {
     assertThat(thrown).isInstanceOf(KmsException.class);
-    assertThat(((KmsException) thrown).awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException");
+    assertThat(((KmsException) thrown).awsErrorDetails().errorCode())
+        .isEqualTo("AccessDeniedException");
   }
 }

@@ -1,23 +1,13 @@
 package dev.nitroemu.junit;
 
-import dev.nitroemu.stack.EmulatorControls;
-import dev.nitroemu.stack.EnclaveEnvironment;
-import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.stack.internal.Closer;
-import dev.nitroemu.enclave.AttestationVerifier;
-import dev.nitroemu.nsm.SoftwareNsm;
-import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockNetwork;
-import java.net.URI;
-import java.util.Map;
-import java.util.TreeMap;
+import dev.nitroemu.stack.EnclaveEnvironment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
 
 @Timeout(60)
 class EnvironmentHolderTest {
@@ -37,7 +27,8 @@ class EnvironmentHolderTest {
 
   @Test
   void closingBeforeFirstUseStartsNothing() throws Exception {
-    EnvironmentHolder holder = new EnvironmentHolder(EnclaveEnvironment.builder().profile("profiles/absent.json"));
+    EnvironmentHolder holder =
+        new EnvironmentHolder(EnclaveEnvironment.builder().profile("profiles/absent.json"));
 
     holder.close();
 
@@ -46,11 +37,14 @@ class EnvironmentHolderTest {
 
   @Test
   void failedStartIsReportedAgainWithoutRetrying() {
-    EnvironmentHolder holder = new EnvironmentHolder(EnclaveEnvironment.builder().profile("profiles/absent.json"));
+    EnvironmentHolder holder =
+        new EnvironmentHolder(EnclaveEnvironment.builder().profile("profiles/absent.json"));
 
-    assertThatThrownBy(holder::get).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(holder::get)
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'profiles/absent.json' is not on the classpath");
-    assertThatThrownBy(holder::get).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(holder::get)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("the enclave environment failed to start earlier: ")
         .hasCauseInstanceOf(IllegalArgumentException.class);
   }

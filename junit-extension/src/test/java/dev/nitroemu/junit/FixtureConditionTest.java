@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.EngineTestKit;
 
-/** Fixtures run directly (as an IDE runs their package) are skipped, not failed, and start nothing. */
+/**
+ * Fixtures run directly (as an IDE runs their package) are skipped, not failed, and start nothing.
+ */
 @Timeout(120)
 class FixtureConditionTest {
 
@@ -29,20 +31,30 @@ class FixtureConditionTest {
   @Test
   void aFailingFixtureRunWithoutTheFlagIsSkippedBeforeAnEnvironmentStarts() {
     EngineExecutionResults results =
-        EngineTestKit.engine("junit-jupiter").selectors(selectClass(FailingTestFixture.class)).execute();
+        EngineTestKit.engine("junit-jupiter")
+            .selectors(selectClass(FailingTestFixture.class))
+            .execute();
 
     results.testEvents().assertStatistics(stats -> stats.started(0).failed(0));
     results.containerEvents().assertStatistics(stats -> stats.skipped(1).failed(0));
-    results.containerEvents().skipped().assertThatEvents().haveExactly(1, event(container(FailingTestFixture.class),
-        skippedWithReason(reason -> reason.contains(Fixture.ENABLED + "=true"))));
+    results
+        .containerEvents()
+        .skipped()
+        .assertThatEvents()
+        .haveExactly(
+            1,
+            event(
+                container(FailingTestFixture.class),
+                skippedWithReason(reason -> reason.contains(Fixture.ENABLED + "=true"))));
     assertThat(Recorded.values("kmsPort")).isEmpty();
   }
 
   @Test
   void theWholeFixturePackageRunDirectlyHasNoFailures() {
-    EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
-        .selectors(selectPackage(FailingTestFixture.class.getPackageName()))
-        .execute();
+    EngineExecutionResults results =
+        EngineTestKit.engine("junit-jupiter")
+            .selectors(selectPackage(FailingTestFixture.class.getPackageName()))
+            .execute();
 
     results.allEvents().assertStatistics(stats -> stats.failed(0));
     results.testEvents().assertStatistics(stats -> stats.started(0));
@@ -52,10 +64,11 @@ class FixtureConditionTest {
 
   @Test
   void theFlagAsAConfigurationParameterRunsTheFixture() {
-    EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
-        .selectors(selectClass(ThrowingCallbacksFixture.PerClass.class))
-        .configurationParameter(Fixture.ENABLED, "true")
-        .execute();
+    EngineExecutionResults results =
+        EngineTestKit.engine("junit-jupiter")
+            .selectors(selectClass(ThrowingCallbacksFixture.PerClass.class))
+            .configurationParameter(Fixture.ENABLED, "true")
+            .execute();
 
     results.testEvents().assertStatistics(stats -> stats.started(1).succeeded(1));
     results.containerEvents().assertStatistics(stats -> stats.failed(1));

@@ -26,26 +26,41 @@ final class KmsPorts {
 
   private KmsPorts() {}
 
-  /** Asserts that nothing on {@code port} answers as the KMS mock, waiting {@link #DEFAULT_TIMEOUT} at most. */
+  /**
+   * Asserts that nothing on {@code port} answers as the KMS mock, waiting {@link #DEFAULT_TIMEOUT}
+   * at most.
+   */
   static void assertNotServingKms(int port) {
     assertNotServingKms(port, DEFAULT_TIMEOUT);
   }
 
-  /** Asserts that nothing on {@code port} answers as the KMS mock, waiting {@code timeout} at most. */
+  /**
+   * Asserts that nothing on {@code port} answers as the KMS mock, waiting {@code timeout} at most.
+   */
   static void assertNotServingKms(int port, Duration timeout) {
     int millis = (int) timeout.toMillis();
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), millis);
       socket.setSoTimeout(millis);
-      socket.getOutputStream().write(("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: TrentService.ListKeys\r\n"
-          + "Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n\r\n{}").getBytes(US_ASCII));
-      assertThat(readSome(socket.getInputStream())).as("port %s still answers as KMS", port)
+      socket
+          .getOutputStream()
+          .write(
+              ("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: TrentService.ListKeys\r\n"
+                      + "Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n\r\n{}")
+                  .getBytes(US_ASCII));
+      assertThat(readSome(socket.getInputStream()))
+          .as("port %s still answers as KMS", port)
           .doesNotContainIgnoringCase("x-amzn-RequestId");
     } catch (ConnectException refused) {
       // Nothing listens: the definite answer expected after close.
     } catch (SocketTimeoutException e) {
-      fail("port " + port + " neither refused the connection nor answered within " + timeout
-          + ": cannot tell whether the KMS mock still serves there", e);
+      fail(
+          "port "
+              + port
+              + " neither refused the connection nor answered within "
+              + timeout
+              + ": cannot tell whether the KMS mock still serves there",
+          e);
     } catch (SocketException closedByPeer) {
       // Reset, or closed while we wrote: whatever is there does not serve KMS.
     } catch (IOException e) {

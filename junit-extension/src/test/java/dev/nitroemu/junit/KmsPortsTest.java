@@ -16,7 +16,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** {@link KmsPorts#assertNotServingKms} passes only on a definite "not KMS" and fails on silence. */
+/**
+ * {@link KmsPorts#assertNotServingKms} passes only on a definite "not KMS" and fails on silence.
+ */
 @Timeout(60)
 class KmsPortsTest {
   private static final Duration SHORT = Duration.ofMillis(300);
@@ -49,12 +51,15 @@ class KmsPortsTest {
   @Test
   void aListenerThatNeverAnswersFailsInsteadOfPassingOnTheTimeout() throws IOException {
     try (ServerSocket silent = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
-      peers.submit(() -> {
-        try (Socket accepted = silent.accept()) {
-          accepted.getInputStream().readAllBytes(); // holds the connection open, answering nothing
-        }
-        return null;
-      });
+      peers.submit(
+          () -> {
+            try (Socket accepted = silent.accept()) {
+              accepted
+                  .getInputStream()
+                  .readAllBytes(); // holds the connection open, answering nothing
+            }
+            return null;
+          });
       assertThatThrownBy(() -> KmsPorts.assertNotServingKms(silent.getLocalPort(), SHORT))
           .isInstanceOf(AssertionError.class)
           .hasMessageContaining("neither refused the connection nor answered");
@@ -64,16 +69,19 @@ class KmsPortsTest {
   @Test
   void aStrangerAnsweringSomethingElsePasses() throws IOException {
     try (ServerSocket stranger = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
-      peers.submit(() -> {
-        try (Socket accepted = stranger.accept()) {
-          InputStream in = accepted.getInputStream();
-          in.read(new byte[4096]);
-          accepted.getOutputStream().write("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".getBytes(US_ASCII));
-          accepted.getOutputStream().flush();
-          in.readAllBytes();
-        }
-        return null;
-      });
+      peers.submit(
+          () -> {
+            try (Socket accepted = stranger.accept()) {
+              InputStream in = accepted.getInputStream();
+              in.read(new byte[4096]);
+              accepted
+                  .getOutputStream()
+                  .write("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".getBytes(US_ASCII));
+              accepted.getOutputStream().flush();
+              in.readAllBytes();
+            }
+            return null;
+          });
       KmsPorts.assertNotServingKms(stranger.getLocalPort());
     }
   }

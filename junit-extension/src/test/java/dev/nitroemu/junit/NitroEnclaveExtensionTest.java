@@ -1,8 +1,5 @@
 package dev.nitroemu.junit;
 
-import dev.nitroemu.stack.EmulatorControls;
-import dev.nitroemu.stack.EnclaveEnvironment;
-import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
@@ -12,6 +9,13 @@ import static org.junit.platform.testkit.engine.EventConditions.test;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.instanceOf;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
 
+import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.EnclaveKmsClient;
+import dev.nitroemu.enclave.Fixture;
+import dev.nitroemu.enclave.Nsm;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.enclave.VsockTransport;
 import dev.nitroemu.junit.fixtures.DeclarativeLifecycleFixture;
 import dev.nitroemu.junit.fixtures.FailingTestFixture;
 import dev.nitroemu.junit.fixtures.InjectionFixture;
@@ -23,13 +27,9 @@ import dev.nitroemu.junit.fixtures.SharedParallelFixture;
 import dev.nitroemu.junit.fixtures.StartFailureFixture;
 import dev.nitroemu.junit.fixtures.StaticFieldFixture;
 import dev.nitroemu.junit.fixtures.ThrowingCallbacksFixture;
-import dev.nitroemu.enclave.EnclaveKmsClient;
-import dev.nitroemu.enclave.Fixture;
-import dev.nitroemu.enclave.AttestationVerifier;
-import dev.nitroemu.enclave.Nsm;
-import dev.nitroemu.enclave.VsockAddress;
-import dev.nitroemu.enclave.VsockNetwork;
-import dev.nitroemu.enclave.VsockTransport;
+import dev.nitroemu.stack.EmulatorControls;
+import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,10 +47,15 @@ class NitroEnclaveExtensionTest {
     Recorded.clear();
   }
 
-  /** Runs a {@link Fixture} class through the test kit, with fixtures enabled and the given configuration. */
+  /**
+   * Runs a {@link Fixture} class through the test kit, with fixtures enabled and the given
+   * configuration.
+   */
   static EngineExecutionResults run(Class<?> fixture, String... configuration) {
-    EngineTestKit.Builder kit = EngineTestKit.engine("junit-jupiter").selectors(selectClass(fixture))
-        .configurationParameter(Fixture.ENABLED, "true");
+    EngineTestKit.Builder kit =
+        EngineTestKit.engine("junit-jupiter")
+            .selectors(selectClass(fixture))
+            .configurationParameter(Fixture.ENABLED, "true");
     for (int i = 0; i < configuration.length; i += 2) {
       kit.configurationParameter(configuration[i], configuration[i + 1]);
     }
@@ -58,22 +63,36 @@ class NitroEnclaveExtensionTest {
   }
 
   /**
-   * Runs a parallel fixture's {@value Rendezvous#TESTS} tests on as many JUnit workers and checks that
-   * all succeeded, showing why any failed.
+   * Runs a parallel fixture's {@value Rendezvous#TESTS} tests on as many JUnit workers and checks
+   * that all succeeded, showing why any failed.
    */
   static void runAllAtOnce(Class<?> fixture) {
-    EngineExecutionResults results = run(fixture,
-        "junit.jupiter.execution.parallel.enabled", "true",
-        "junit.jupiter.execution.parallel.mode.default", "concurrent",
-        "junit.jupiter.execution.parallel.config.strategy", "fixed",
-        "junit.jupiter.execution.parallel.config.fixed.parallelism", String.valueOf(Rendezvous.TESTS));
+    EngineExecutionResults results =
+        run(
+            fixture,
+            "junit.jupiter.execution.parallel.enabled",
+            "true",
+            "junit.jupiter.execution.parallel.mode.default",
+            "concurrent",
+            "junit.jupiter.execution.parallel.config.strategy",
+            "fixed",
+            "junit.jupiter.execution.parallel.config.fixed.parallelism",
+            String.valueOf(Rendezvous.TESTS));
 
-    assertThat(results.testEvents().failed().stream()
-        .map(failed -> failed.getPayload(TestExecutionResult.class).flatMap(TestExecutionResult::getThrowable)
-            .map(Throwable::toString).orElse("failed without a cause")))
+    assertThat(
+            results.testEvents().failed().stream()
+                .map(
+                    failed ->
+                        failed
+                            .getPayload(TestExecutionResult.class)
+                            .flatMap(TestExecutionResult::getThrowable)
+                            .map(Throwable::toString)
+                            .orElse("failed without a cause")))
         .as("failures of %s", fixture.getSimpleName())
         .isEmpty();
-    results.testEvents().assertStatistics(stats -> stats.started(Rendezvous.TESTS).succeeded(Rendezvous.TESTS));
+    results
+        .testEvents()
+        .assertStatistics(stats -> stats.started(Rendezvous.TESTS).succeeded(Rendezvous.TESTS));
   }
 
   static void assertPortsClosed(List<Object> ports) {
@@ -92,9 +111,12 @@ class NitroEnclaveExtensionTest {
 
   @Test
   void injectsEveryTypeIntoConstructorsLifecycleMethodsAndTests() {
-    run(InjectionFixture.class).testEvents().assertStatistics(stats -> stats.started(1).succeeded(1));
+    run(InjectionFixture.class)
+        .testEvents()
+        .assertStatistics(stats -> stats.started(1).succeeded(1));
 
-    assertThat(Recorded.values("test")).hasSize(7)
+    assertThat(Recorded.values("test"))
+        .hasSize(7)
         .hasAtLeastOneElementOfType(Nsm.class)
         .hasAtLeastOneElementOfType(AttestationVerifier.class)
         .hasAtLeastOneElementOfType(VsockTransport.class)
@@ -111,23 +133,33 @@ class NitroEnclaveExtensionTest {
 
   @Test
   void annotationGivesOneEnvironmentPerClassSharedWithNestedClasses() {
-    run(DeclarativeLifecycleFixture.class).testEvents().assertStatistics(stats -> stats.started(3).succeeded(3));
+    run(DeclarativeLifecycleFixture.class)
+        .testEvents()
+        .assertStatistics(stats -> stats.started(3).succeeded(3));
 
-    assertThat(Recorded.values("moduleId")).hasSize(3).containsOnly(Recorded.values("moduleId").get(0));
+    assertThat(Recorded.values("moduleId"))
+        .hasSize(3)
+        .containsOnly(Recorded.values("moduleId").get(0));
     assertPortsClosed(Recorded.values("kmsPort"));
   }
 
   @Test
   void staticFieldGivesOneEnvironmentPerClass() {
-    run(StaticFieldFixture.class).testEvents().assertStatistics(stats -> stats.started(2).succeeded(2));
+    run(StaticFieldFixture.class)
+        .testEvents()
+        .assertStatistics(stats -> stats.started(2).succeeded(2));
 
-    assertThat(Recorded.values("moduleId")).hasSize(2).containsOnly(Recorded.values("moduleId").get(0));
+    assertThat(Recorded.values("moduleId"))
+        .hasSize(2)
+        .containsOnly(Recorded.values("moduleId").get(0));
     assertPortsClosed(Recorded.values("kmsPort"));
   }
 
   @Test
   void instanceFieldGivesAFreshEnvironmentPerTest() {
-    run(InstanceFieldFixture.class).testEvents().assertStatistics(stats -> stats.started(2).succeeded(2));
+    run(InstanceFieldFixture.class)
+        .testEvents()
+        .assertStatistics(stats -> stats.started(2).succeeded(2));
 
     assertThat(Recorded.values("moduleId")).hasSize(2).doesNotHaveDuplicates();
     assertThat(Recorded.values("kmsPort")).doesNotHaveDuplicates();
@@ -140,9 +172,17 @@ class NitroEnclaveExtensionTest {
     EngineExecutionResults results = run(FailingTestFixture.class);
 
     results.testEvents().assertStatistics(stats -> stats.started(2).succeeded(1).failed(1));
-    results.testEvents().failed().assertThatEvents().haveExactly(1,
-        event(test("fails"), finishedWithFailure(instanceOf(AssertionError.class),
-            message(m -> m.contains("deliberately wrong region")))));
+    results
+        .testEvents()
+        .failed()
+        .assertThatEvents()
+        .haveExactly(
+            1,
+            event(
+                test("fails"),
+                finishedWithFailure(
+                    instanceOf(AssertionError.class),
+                    message(m -> m.contains("deliberately wrong region")))));
     assertPortsClosed(Recorded.values("kmsPort"));
     assertNetworksClosed(Recorded.values("transport"));
   }
@@ -152,8 +192,12 @@ class NitroEnclaveExtensionTest {
     EngineExecutionResults results = run(ThrowingCallbacksFixture.class);
 
     results.testEvents().assertStatistics(stats -> stats.started(1).failed(1));
-    results.testEvents().failed().assertThatEvents().haveExactly(1,
-        event(test("recordsItsPort"), finishedWithFailure(message("afterEach blew up"))));
+    results
+        .testEvents()
+        .failed()
+        .assertThatEvents()
+        .haveExactly(
+            1, event(test("recordsItsPort"), finishedWithFailure(message("afterEach blew up"))));
     assertPortsClosed(Recorded.values("kmsPort"));
     assertNetworksClosed(Recorded.values("transport"));
   }
@@ -163,8 +207,11 @@ class NitroEnclaveExtensionTest {
     EngineExecutionResults results = run(ThrowingCallbacksFixture.PerClass.class);
 
     results.testEvents().assertStatistics(stats -> stats.started(1).succeeded(1));
-    results.containerEvents().failed().assertThatEvents().haveExactly(1,
-        event(finishedWithFailure(message("afterAll blew up"))));
+    results
+        .containerEvents()
+        .failed()
+        .assertThatEvents()
+        .haveExactly(1, event(finishedWithFailure(message("afterAll blew up"))));
     assertPortsClosed(Recorded.values("kmsPort"));
     assertNetworksClosed(Recorded.values("transport"));
   }
@@ -174,12 +221,30 @@ class NitroEnclaveExtensionTest {
     EngineExecutionResults results = run(StartFailureFixture.class);
 
     results.testEvents().assertStatistics(stats -> stats.started(2).failed(2));
-    results.testEvents().failed().assertThatEvents()
-        .haveExactly(1, event(test("first"), finishedWithFailure(instanceOf(IllegalArgumentException.class),
-            message(m -> m.contains("'profiles/missing-build-enclave.json' is not on the classpath")))))
-        .haveExactly(1, event(test("second"), finishedWithFailure(instanceOf(IllegalStateException.class),
-            message(m -> m.startsWith("the enclave environment failed to start earlier")
-                && m.contains("missing-build-enclave.json")))));
+    results
+        .testEvents()
+        .failed()
+        .assertThatEvents()
+        .haveExactly(
+            1,
+            event(
+                test("first"),
+                finishedWithFailure(
+                    instanceOf(IllegalArgumentException.class),
+                    message(
+                        m ->
+                            m.contains(
+                                "'profiles/missing-build-enclave.json' is not on the classpath")))))
+        .haveExactly(
+            1,
+            event(
+                test("second"),
+                finishedWithFailure(
+                    instanceOf(IllegalStateException.class),
+                    message(
+                        m ->
+                            m.startsWith("the enclave environment failed to start earlier")
+                                && m.contains("missing-build-enclave.json")))));
     assertThat(Recorded.values("ran")).isEmpty();
   }
 
@@ -196,8 +261,11 @@ class NitroEnclaveExtensionTest {
   void parallelTestsShareAClassEnvironmentStartedOnce() {
     runAllAtOnce(SharedParallelFixture.class);
 
-    assertThat(Recorded.values("moduleId")).hasSize(4).containsOnly(Recorded.values("moduleId").get(0));
-    assertThat(Recorded.values("enclaveKmsClient")).containsOnly(Recorded.values("enclaveKmsClient").get(0));
+    assertThat(Recorded.values("moduleId"))
+        .hasSize(4)
+        .containsOnly(Recorded.values("moduleId").get(0));
+    assertThat(Recorded.values("enclaveKmsClient"))
+        .containsOnly(Recorded.values("enclaveKmsClient").get(0));
   }
 
   @Test
@@ -215,8 +283,9 @@ class NitroEnclaveExtensionTest {
   @NitroEnclaveTest(
       profile = "profiles/build-enclave.txt",
       debug = true,
-      pcrs = "9=1111111111111111111111111111111111111111111111111111111111111111111111111111111111111111"
-          + "11111111",
+      pcrs =
+          "9=1111111111111111111111111111111111111111111111111111111111111111111111111111111111111111"
+              + "11111111",
       kmsKeys = "kms/enclave-secret.json")
   static class Annotated {}
 }

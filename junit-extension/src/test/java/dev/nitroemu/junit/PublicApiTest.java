@@ -16,24 +16,35 @@ class PublicApiTest {
 
   @Test
   void publicTypesMatchTheCheckedInList() throws Exception {
-    List<String> expected = Files.readAllLines(Path.of("api/public-types.txt")).stream()
-        .filter(line -> !line.isBlank() && !line.startsWith("#"))
-        .sorted()
-        .collect(Collectors.toList());
+    List<String> expected =
+        Files.readAllLines(Path.of("api/public-types.txt")).stream()
+            .filter(line -> !line.isBlank() && !line.startsWith("#"))
+            .sorted()
+            .collect(Collectors.toList());
 
     assertThat(publicTopLevelTypes()).containsExactlyElementsOf(expected);
   }
 
   private static List<String> publicTopLevelTypes() throws IOException, ClassNotFoundException {
-    Path classes = Path.of(NitroEnclaveExtension.class.getProtectionDomain().getCodeSource().getLocation().getPath())
-        .resolve("dev/nitroemu/junit");
+    Path classes =
+        Path.of(
+                NitroEnclaveExtension.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .getPath())
+            .resolve("dev/nitroemu/junit");
     List<String> names;
     try (Stream<Path> files = Files.list(classes)) {
-      names = files.map(file -> file.getFileName().toString())
-          .filter(name -> name.endsWith(".class") && !name.contains("$"))
-          .map(name -> "dev.nitroemu.junit." + name.substring(0, name.length() - ".class".length()))
-          .sorted()
-          .collect(Collectors.toList());
+      names =
+          files
+              .map(file -> file.getFileName().toString())
+              .filter(name -> name.endsWith(".class") && !name.contains("$"))
+              .map(
+                  name ->
+                      "dev.nitroemu.junit." + name.substring(0, name.length() - ".class".length()))
+              .sorted()
+              .collect(Collectors.toList());
     }
     List<String> result = new ArrayList<>();
     for (String name : names) {

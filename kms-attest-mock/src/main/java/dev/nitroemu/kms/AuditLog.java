@@ -16,19 +16,23 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The KMS mock's audit trail: every call as an {@link AuditEvent}, the newest {@value #MAX_EVENTS} kept
- * in memory for tests and, when made with {@link #toFile}, each appended as one line of JSON to a file
- * and flushed before {@link #record} returns. The events in memory share the strings that repeat from
- * call to call (ARNs, user agents, parameter sets) through a pool of this log's own, bounded to
- * {@value #MAX_POOLED_STRINGS} entries. Thread-safe.
+ * The KMS mock's audit trail: every call as an {@link AuditEvent}, the newest {@value #MAX_EVENTS}
+ * kept in memory for tests and, when made with {@link #toFile}, each appended as one line of JSON
+ * to a file and flushed before {@link #record} returns. The events in memory share the strings that
+ * repeat from call to call (ARNs, user agents, parameter sets) through a pool of this log's own,
+ * bounded to {@value #MAX_POOLED_STRINGS} entries. Thread-safe.
  */
 public final class AuditLog implements AutoCloseable {
-  /** How many events the log keeps in memory; older ones are dropped (the file keeps everything). */
+  /**
+   * How many events the log keeps in memory; older ones are dropped (the file keeps everything).
+   */
   public static final int MAX_EVENTS = 100_000;
+
   /** How many distinct strings the log's pool keeps for its events to share. */
   public static final int MAX_POOLED_STRINGS = 4096;
 
-  private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+  private static final boolean POSIX =
+      FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
 
   private final Object lock = new Object();
   private final ArrayDeque<AuditEvent> events = new ArrayDeque<>();
@@ -49,9 +53,9 @@ public final class AuditLog implements AutoCloseable {
   }
 
   /**
-   * A log that also appends JSON lines to {@code jsonLines} (created with its parent directories when
-   * missing, readable by its owner only; existing lines are kept). A symbolic link in its place is
-   * refused, never followed.
+   * A log that also appends JSON lines to {@code jsonLines} (created with its parent directories
+   * when missing, readable by its owner only; existing lines are kept). A symbolic link in its
+   * place is refused, never followed.
    *
    * @throws UncheckedIOException if the file cannot be opened for appending or is a symbolic link
    */
@@ -66,14 +70,20 @@ public final class AuditLog implements AutoCloseable {
         throw new IOException("it is a symbolic link, which is never followed");
       }
       boolean created = !Files.exists(jsonLines, LinkOption.NOFOLLOW_LINKS);
-      OutputStream out = Files.newOutputStream(jsonLines, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
-          StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+      OutputStream out =
+          Files.newOutputStream(
+              jsonLines,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.APPEND,
+              StandardOpenOption.WRITE,
+              LinkOption.NOFOLLOW_LINKS);
       if (created && POSIX) {
         Files.setPosixFilePermissions(jsonLines, PosixFilePermissions.fromString("rw-------"));
       }
       return new AuditLog(jsonLines, out);
     } catch (IOException e) {
-      IOException described = new IOException("cannot open audit log " + jsonLines + ": " + e.getMessage(), e);
+      IOException described =
+          new IOException("cannot open audit log " + jsonLines + ": " + e.getMessage(), e);
       throw new UncheckedIOException(described.getMessage(), described);
     }
   }
@@ -81,7 +91,8 @@ public final class AuditLog implements AutoCloseable {
   /**
    * Records an event: kept in memory and, for a file log, written as one line and flushed.
    *
-   * @throws UncheckedIOException if the line could not be written (the event is still kept in memory)
+   * @throws UncheckedIOException if the line could not be written (the event is still kept in
+   *     memory)
    */
   public void record(AuditEvent event) {
     Objects.requireNonNull(event, "event");
@@ -95,7 +106,8 @@ public final class AuditLog implements AutoCloseable {
       recorded++;
       if (line != null && !closed) {
         try {
-          // One write per event on an unbuffered stream: the line is in the file when record returns.
+          // One write per event on an unbuffered stream: the line is in the file when record
+          // returns.
           out.write(line);
           out.flush();
         } catch (IOException e) {

@@ -1,8 +1,9 @@
 package dev.nitroemu.kms;
 
-import dev.nitroemu.enclave.Ports;
+import dev.nitroemu.enclave.AttestationVerifier;
 import dev.nitroemu.enclave.AwsRegion;
 import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.enclave.Ports;
 import dev.nitroemu.kms.internal.AllowedHosts;
 import dev.nitroemu.kms.internal.HealthReport;
 import dev.nitroemu.kms.internal.KmsNettyServer;
@@ -11,7 +12,6 @@ import dev.nitroemu.kms.internal.KmsProtocol;
 import dev.nitroemu.kms.internal.KmsRegions;
 import dev.nitroemu.kms.internal.RecipientVerifier;
 import dev.nitroemu.kms.internal.SigV4Verifier;
-import dev.nitroemu.enclave.AttestationVerifier;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,21 +51,23 @@ import java.util.regex.Pattern;
  *
  * <p>Defaults: loopback, a free port, region {@code us-east-1}, account {@code 000000000000},
  * credentials {@link KmsCredentials#defaults()} ({@code test}/{@code test}), keys in memory, no
- * attestation trust anchor (every {@code Recipient} is then refused), documents at most 5 minutes old,
- * plain HTTP, the system UTC clock, {@link ConnectionLimits#DEFAULT} (256 connections; one with no
- * request in progress and no traffic for 60 s is closed), LocalStack's {@code _custom_id_} and {@code
- * _custom_key_material_} CreateKey tags honoured ({@link Builder#localStackTags(boolean)}). {@link
- * #close()} is idempotent; a closed server cannot be restarted.
+ * attestation trust anchor (every {@code Recipient} is then refused), documents at most 5 minutes
+ * old, plain HTTP, the system UTC clock, {@link ConnectionLimits#DEFAULT} (256 connections; one
+ * with no request in progress and no traffic for 60 s is closed), LocalStack's {@code _custom_id_}
+ * and {@code _custom_key_material_} CreateKey tags honoured ({@link
+ * Builder#localStackTags(boolean)}). {@link #close()} is idempotent; a closed server cannot be
+ * restarted.
  *
- * <p>Requests must carry a {@code Host} that names this endpoint: a loopback address, {@code localhost},
- * {@code kms.<region>.amazonaws.com} (for a served region) or its FIPS variant, the specific address the
- * server is bound to, or a name added with {@link Builder#allowedHost(String)}, any port. Others are
- * refused with HTTP 421 {@code InvalidHostHeaderException} before authentication, so a browser page
- * cannot reach the mock by DNS rebinding.
+ * <p>Requests must carry a {@code Host} that names this endpoint: a loopback address, {@code
+ * localhost}, {@code kms.<region>.amazonaws.com} (for a served region) or its FIPS variant, the
+ * specific address the server is bound to, or a name added with {@link
+ * Builder#allowedHost(String)}, any port. Others are refused with HTTP 421 {@code
+ * InvalidHostHeaderException} before authentication, so a browser page cannot reach the mock by DNS
+ * rebinding.
  *
- * <p>One server can also be several regional KMS endpoints ({@link Builder#additionalRegions}), as AWS
- * regions are: each request goes to the region its SigV4 credential scope names, each region has its
- * own keys, and multi-Region keys replicate between them ({@code ReplicateKey}).
+ * <p>One server can also be several regional KMS endpoints ({@link Builder#additionalRegions}), as
+ * AWS regions are: each request goes to the region its SigV4 credential scope names, each region
+ * has its own keys, and multi-Region keys replicate between them ({@code ReplicateKey}).
  *
  * <p>Besides KMS, {@code GET} {@value #HEALTH_PATH} answers a JSON health report (no signature
  * needed, not audited, the same {@code Host} rule): KMS and the services given to {@link
@@ -110,8 +112,11 @@ public final class KmsMockServer implements AutoCloseable {
   private KmsMockServer(Builder builder) {
     this.requestedAddress = new InetSocketAddress(builder.bindAddress, builder.port);
     this.region = builder.region;
-    this.additionalRegions = builder.additionalRegions.stream().filter(r -> !r.equals(builder.region)).distinct()
-        .toList();
+    this.additionalRegions =
+        builder.additionalRegions.stream()
+            .filter(r -> !r.equals(builder.region))
+            .distinct()
+            .toList();
     this.accountId = builder.accountId;
     this.credentials = List.copyOf(builder.credentials.values());
     this.stateDirectory = builder.stateDirectory;
@@ -152,22 +157,41 @@ public final class KmsMockServer implements AutoCloseable {
       started = true;
       boolean ok = false;
       try {
-        keys = KmsRegions.open(region, additionalRegions, accountId, clock, random, stateDirectory, localStackTags);
+        keys =
+            KmsRegions.open(
+                region,
+                additionalRegions,
+                accountId,
+                clock,
+                random,
+                stateDirectory,
+                localStackTags);
         try {
           auditLog = auditFile != null ? AuditLog.toFile(auditFile) : AuditLog.inMemory();
         } catch (UncheckedIOException e) {
           throw e.getCause();
         }
-        RecipientVerifier recipients = new RecipientVerifier(attestationVerifier(), maxAttestationAge, clock);
+        RecipientVerifier recipients =
+            new RecipientVerifier(attestationVerifier(), maxAttestationAge, clock);
         SigV4Verifier verifier = new SigV4Verifier(regions(), SERVICE, credentials, clock);
-        AllowedHosts hosts = AllowedHosts.forServer(regions(), allowedHosts, requestedAddress.getAddress());
+        AllowedHosts hosts =
+            AllowedHosts.forServer(regions(), allowedHosts, requestedAddress.getAddress());
         KmsProtocol protocol =
-            new KmsProtocol(hosts, verifier, KmsOperations.forRegions(keys, recipients), auditLog, region, clock,
-                new KmsProtocol.Hooks(() -> HealthReport.render(servedEndpoint, region, healthServices.get()),
+            new KmsProtocol(
+                hosts,
+                verifier,
+                KmsOperations.forRegions(keys, recipients),
+                auditLog,
+                region,
+                clock,
+                new KmsProtocol.Hooks(
+                    () -> HealthReport.render(servedEndpoint, region, healthServices.get()),
                     requestListener));
         int workers = Math.max(2, Runtime.getRuntime().availableProcessors());
-        SslContext tls = tlsCa == null ? null : tlsCa.issueServerCertificate(regions(), clock).serverContext();
-        http = KmsNettyServer.start(requestedAddress, protocol, tls, workers, clock, connectionLimits);
+        SslContext tls =
+            tlsCa == null ? null : tlsCa.issueServerCertificate(regions(), clock).serverContext();
+        http =
+            KmsNettyServer.start(requestedAddress, protocol, tls, workers, clock, connectionLimits);
         servedEndpoint = endpoint();
         ok = true;
         return this;
@@ -202,7 +226,10 @@ public final class KmsMockServer implements AutoCloseable {
     if (address.isAnyLocalAddress()) {
       address = InetAddress.getLoopbackAddress();
     }
-    String host = address instanceof Inet6Address ? "[" + address.getHostAddress() + "]" : address.getHostAddress();
+    String host =
+        address instanceof Inet6Address
+            ? "[" + address.getHostAddress() + "]"
+            : address.getHostAddress();
     return URI.create((tlsCa == null ? "http://" : "https://") + host + ":" + bound.getPort());
   }
 
@@ -320,7 +347,7 @@ public final class KmsMockServer implements AutoCloseable {
     private ConnectionLimits connectionLimits = ConnectionLimits.DEFAULT;
     private final List<String> allowedHosts = new ArrayList<>();
     private Supplier<Map<String, Map<String, String>>> healthServices = Map::of;
-    private Consumer<RequestLogEntry> requestListener = entry -> { };
+    private Consumer<RequestLogEntry> requestListener = entry -> {};
     private boolean localStackTags = true;
 
     private Builder() {
@@ -347,9 +374,9 @@ public final class KmsMockServer implements AutoCloseable {
     }
 
     /**
-     * Also serves these regions, e.g. {@code eu-west-1}, each as its own KMS endpoint on the same port:
-     * a client configured for a region signs for it and sees that region's keys. Needed for multi-Region
-     * keys ({@code ReplicateKey}); by default only the home region is served.
+     * Also serves these regions, e.g. {@code eu-west-1}, each as its own KMS endpoint on the same
+     * port: a client configured for a region signs for it and sees that region's keys. Needed for
+     * multi-Region keys ({@code ReplicateKey}); by default only the home region is served.
      */
     public Builder additionalRegions(String... regions) {
       for (String r : regions) {
@@ -368,7 +395,8 @@ public final class KmsMockServer implements AutoCloseable {
     }
 
     /**
-     * The accepted credentials, replacing the defaults; the first is {@link KmsMockServer#credentials()}.
+     * The accepted credentials, replacing the defaults; the first is {@link
+     * KmsMockServer#credentials()}.
      *
      * @throws IllegalArgumentException if none are given or two share an access key id
      */
@@ -392,7 +420,9 @@ public final class KmsMockServer implements AutoCloseable {
       return this;
     }
 
-    /** Trusts attestation documents chaining to {@code root}, e.g. an emulator root CA; repeatable. */
+    /**
+     * Trusts attestation documents chaining to {@code root}, e.g. an emulator root CA; repeatable.
+     */
     public Builder trustAnchor(X509Certificate root) {
       trustAnchors.add(Objects.requireNonNull(root, "root"));
       return this;
@@ -431,15 +461,19 @@ public final class KmsMockServer implements AutoCloseable {
       return this;
     }
 
-    /** Connections open at once and the idle timeout (default {@link ConnectionLimits#DEFAULT}: 256, 60 s). */
+    /**
+     * Connections open at once and the idle timeout (default {@link ConnectionLimits#DEFAULT}: 256,
+     * 60 s).
+     */
     public Builder connectionLimits(ConnectionLimits limits) {
       this.connectionLimits = Objects.requireNonNull(limits, "limits");
       return this;
     }
 
     /**
-     * Serves HTTPS (TLS 1.2/1.3) instead of HTTP, with a certificate that {@code ca} issues at start for
-     * {@code kms.<region>.amazonaws.com}, {@code localhost}, {@code 127.0.0.1} and {@code ::1}.
+     * Serves HTTPS (TLS 1.2/1.3) instead of HTTP, with a certificate that {@code ca} issues at
+     * start for {@code kms.<region>.amazonaws.com}, {@code localhost}, {@code 127.0.0.1} and {@code
+     * ::1}.
      */
     public Builder tls(KmsTlsCa ca) {
       this.tlsCa = Objects.requireNonNull(ca, "ca");
@@ -447,12 +481,13 @@ public final class KmsMockServer implements AutoCloseable {
     }
 
     /**
-     * Also answers requests whose {@code Host} is {@code name}, with any port; repeatable. Needed when
-     * clients reach the server under another name, e.g. {@code host.docker.internal} from a container
-     * or a LAN name. Loopback addresses, {@code localhost} and {@code kms.<region>.amazonaws.com} (and
-     * {@code kms-fips.}) are always accepted.
+     * Also answers requests whose {@code Host} is {@code name}, with any port; repeatable. Needed
+     * when clients reach the server under another name, e.g. {@code host.docker.internal} from a
+     * container or a LAN name. Loopback addresses, {@code localhost} and {@code
+     * kms.<region>.amazonaws.com} (and {@code kms-fips.}) are always accepted.
      *
-     * @throws IllegalArgumentException if {@code name} is not a host name or IP literal (no port, no wildcard)
+     * @throws IllegalArgumentException if {@code name} is not a host name or IP literal (no port,
+     *     no wildcard)
      */
     public Builder allowedHost(String name) {
       allowedHosts.add(AllowedHosts.normalize(name));
@@ -460,8 +495,8 @@ public final class KmsMockServer implements AutoCloseable {
     }
 
     /**
-     * Further services the health endpoint lists beside KMS, read at each request: name to fields such
-     * as {@code address}, {@code tcp} or {@code destination} (never credentials).
+     * Further services the health endpoint lists beside KMS, read at each request: name to fields
+     * such as {@code address}, {@code tcp} or {@code destination} (never credentials).
      */
     public Builder healthServices(Supplier<Map<String, Map<String, String>>> services) {
       this.healthServices = Objects.requireNonNull(services, "services");
@@ -470,8 +505,8 @@ public final class KmsMockServer implements AutoCloseable {
 
     /**
      * Told about every call once it is audited, with its latency (e.g. {@code nitro-emu start
-     * --log-requests} prints {@link RequestLogEntry#toLine()}); called on KMS threads, so it must be
-     * quick and thread-safe.
+     * --log-requests} prints {@link RequestLogEntry#toLine()}); called on KMS threads, so it must
+     * be quick and thread-safe.
      */
     public Builder requestListener(Consumer<RequestLogEntry> listener) {
       this.requestListener = Objects.requireNonNull(listener, "listener");
@@ -479,9 +514,10 @@ public final class KmsMockServer implements AutoCloseable {
     }
 
     /**
-     * Whether CreateKey honours LocalStack's tags (true by default): {@code _custom_id_} (the key id
-     * to use, a UUID) and {@code _custom_key_material_} (base64 key material: the raw AES or HMAC key,
-     * or a DER PKCS#8 private key for RSA and ECC specs). With false they are ordinary tags, as in AWS.
+     * Whether CreateKey honours LocalStack's tags (true by default): {@code _custom_id_} (the key
+     * id to use, a UUID) and {@code _custom_key_material_} (base64 key material: the raw AES or
+     * HMAC key, or a DER PKCS#8 private key for RSA and ECC specs). With false they are ordinary
+     * tags, as in AWS.
      */
     public Builder localStackTags(boolean honour) {
       this.localStackTags = honour;

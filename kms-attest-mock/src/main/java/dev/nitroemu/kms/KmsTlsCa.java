@@ -17,14 +17,15 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * The certificate authority behind the KMS mock's HTTPS endpoint: a self-signed P-256 CA, exportable
- * as PEM, that issues the server a certificate for {@code kms.<region>.amazonaws.com}, {@code
- * localhost}, {@code 127.0.0.1} and {@code ::1}, so that TLS clients (an enclave image's trust store,
- * the AWS CLI's {@code --ca-bundle}, a Java trust manager) can be told to trust the mock.
+ * The certificate authority behind the KMS mock's HTTPS endpoint: a self-signed P-256 CA,
+ * exportable as PEM, that issues the server a certificate for {@code kms.<region>.amazonaws.com},
+ * {@code localhost}, {@code 127.0.0.1} and {@code ::1}, so that TLS clients (an enclave image's
+ * trust store, the AWS CLI's {@code --ca-bundle}, a Java trust manager) can be told to trust the
+ * mock.
  *
  * <p>{@link #save(Path)} writes {@value #CERTIFICATE_FILE} (mode 644) and the PKCS#8 key {@value
- * #KEY_FILE} (mode 600) with {@link AtomicFiles}. The CA is for development only: whoever holds its key can impersonate
- * any host to clients that trust it.
+ * #KEY_FILE} (mode 600) with {@link AtomicFiles}. The CA is for development only: whoever holds its
+ * key can impersonate any host to clients that trust it.
  */
 public final class KmsTlsCa {
   /** The CA's subject (and issuer) name. */
@@ -44,22 +45,31 @@ public final class KmsTlsCa {
     this.privateKey = privateKey;
   }
 
-  /** A new CA valid from an hour before the clock's now for {@value TlsCertificates#CA_LIFETIME_YEARS} years. */
+  /**
+   * A new CA valid from an hour before the clock's now for {@value
+   * TlsCertificates#CA_LIFETIME_YEARS} years.
+   */
   public static KmsTlsCa generate(Clock clock) {
     KeyPair pair = TlsCertificates.newKeyPair();
-    return new KmsTlsCa(TlsCertificates.selfSignedCa(SUBJECT, pair, clock.instant()), pair.getPrivate());
+    return new KmsTlsCa(
+        TlsCertificates.selfSignedCa(SUBJECT, pair, clock.instant()), pair.getPrivate());
   }
 
   /**
    * Reads a CA saved by {@link #save(Path)}.
    *
-   * @throws IOException if a file is missing, unreadable, or the key does not belong to the certificate
+   * @throws IOException if a file is missing, unreadable, or the key does not belong to the
+   *     certificate
    */
   public static KmsTlsCa load(Path directory) throws IOException {
-    X509Certificate certificate = TlsCertificates.readCertificate(directory.resolve(CERTIFICATE_FILE));
+    X509Certificate certificate =
+        TlsCertificates.readCertificate(directory.resolve(CERTIFICATE_FILE));
     PrivateKey key = TlsCertificates.readPrivateKey(directory.resolve(KEY_FILE));
     if (!TlsCertificates.keyMatches(key, certificate.getPublicKey())) {
-      throw new IOException(directory.resolve(KEY_FILE) + " is not the key of " + directory.resolve(CERTIFICATE_FILE));
+      throw new IOException(
+          directory.resolve(KEY_FILE)
+              + " is not the key of "
+              + directory.resolve(CERTIFICATE_FILE));
     }
     return new KmsTlsCa(certificate, key);
   }
@@ -74,11 +84,16 @@ public final class KmsTlsCa {
     return created;
   }
 
-  /** Writes {@value #CERTIFICATE_FILE} and {@value #KEY_FILE} (owner-only) to {@code directory}, atomically each. */
+  /**
+   * Writes {@value #CERTIFICATE_FILE} and {@value #KEY_FILE} (owner-only) to {@code directory},
+   * atomically each.
+   */
   public void save(Path directory) throws IOException {
     Files.createDirectories(directory);
     AtomicFiles.write(directory.resolve(KEY_FILE), TlsCertificates.privateKeyPem(privateKey));
-    AtomicFiles.write(directory.resolve(CERTIFICATE_FILE), certificatePem().getBytes(StandardCharsets.US_ASCII),
+    AtomicFiles.write(
+        directory.resolve(CERTIFICATE_FILE),
+        certificatePem().getBytes(StandardCharsets.US_ASCII),
         AtomicFiles.WORLD_READABLE);
   }
 
@@ -87,18 +102,24 @@ public final class KmsTlsCa {
     return certificate;
   }
 
-  /** The CA certificate as PEM, e.g. for {@code aws --ca-bundle} or an enclave image's trust store. */
+  /**
+   * The CA certificate as PEM, e.g. for {@code aws --ca-bundle} or an enclave image's trust store.
+   */
   public String certificatePem() {
     return TlsCertificates.certificatePem(certificate);
   }
 
-  /** Trust managers that trust this CA only, e.g. for {@code UrlConnectionHttpClient.tlsTrustManagersProvider}. */
+  /**
+   * Trust managers that trust this CA only, e.g. for {@code
+   * UrlConnectionHttpClient.tlsTrustManagersProvider}.
+   */
   public TrustManager[] trustManagers() {
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
       store.setCertificateEntry("nitro-emu-kms-tls-ca", certificate);
-      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory factory =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       factory.init(store);
       return factory.getTrustManagers();
     } catch (GeneralSecurityException | IOException e) {
@@ -106,20 +127,29 @@ public final class KmsTlsCa {
     }
   }
 
-  /** Issues the server certificate for {@code region}; see {@link TlsCertificates#serverCertificate}. */
+  /**
+   * Issues the server certificate for {@code region}; see {@link
+   * TlsCertificates#serverCertificate}.
+   */
   TlsCertificates.ServerCertificate issueServerCertificate(String region, Clock clock) {
     Objects.requireNonNull(region, "region");
     return issueServerCertificate(java.util.List.of(region), clock);
   }
 
-  /** Issues the server certificate for every region a mock serves (the first is the home region). */
-  TlsCertificates.ServerCertificate issueServerCertificate(java.util.List<String> regions, Clock clock) {
+  /**
+   * Issues the server certificate for every region a mock serves (the first is the home region).
+   */
+  TlsCertificates.ServerCertificate issueServerCertificate(
+      java.util.List<String> regions, Clock clock) {
     return TlsCertificates.serverCertificate(certificate, privateKey, regions, clock.instant());
   }
 
   @Override
   public String toString() {
-    return "KmsTlsCa[" + certificate.getSubjectX500Principal().getName() + ", valid until " + certificate.getNotAfter()
-        .toInstant() + "]";
+    return "KmsTlsCa["
+        + certificate.getSubjectX500Principal().getName()
+        + ", valid until "
+        + certificate.getNotAfter().toInstant()
+        + "]";
   }
 }

@@ -27,15 +27,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 class AuditLogTest {
   private static final Instant TIME = Instant.parse("2026-03-01T12:00:00Z");
-  private static final String KEY_ARN = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  private static final String KEY_ARN =
+      "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static AuditEvent event(String requestId) {
     return new AuditEventBuilder()
-        .identity(new AuditEvent.UserIdentity("Root", "000000000000", "arn:aws:iam::000000000000:root", "000000000000",
-            "test"))
+        .identity(
+            new AuditEvent.UserIdentity(
+                "Root", "000000000000", "arn:aws:iam::000000000000:root", "000000000000", "test"))
         .eventTime(TIME)
         .eventName("Decrypt")
         .awsRegion("us-east-1")
@@ -67,10 +68,12 @@ class AuditLogTest {
     other.record(event("r3"));
 
     List<AuditEvent> events = log.events();
-    assertThat(events.get(1).requestParametersJson()).isSameAs(events.get(0).requestParametersJson());
+    assertThat(events.get(1).requestParametersJson())
+        .isSameAs(events.get(0).requestParametersJson());
     assertThat(events.get(1).userIdentity()).isSameAs(events.get(0).userIdentity());
     assertThat(events.get(1).resources()).isSameAs(events.get(0).resources());
-    assertThat(other.events().get(0).requestParametersJson()).isNotSameAs(events.get(0).requestParametersJson());
+    assertThat(other.events().get(0).requestParametersJson())
+        .isNotSameAs(events.get(0).requestParametersJson());
   }
 
   @Test
@@ -82,7 +85,8 @@ class AuditLogTest {
     log.record(event("r2"));
 
     assertThat(snapshot).hasSize(1);
-    assertThatThrownBy(() -> snapshot.add(event("r3"))).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> snapshot.add(event("r3")))
+        .isInstanceOf(UnsupportedOperationException.class);
   }
 
   @Test
@@ -96,7 +100,8 @@ class AuditLogTest {
     assertThat(log.recordedCount()).isEqualTo(AuditLog.MAX_EVENTS + 2L);
     List<AuditEvent> events = log.events();
     assertThat(events.get(0).requestId()).isEqualTo("e2");
-    assertThat(events.get(events.size() - 1).requestId()).isEqualTo("e" + (AuditLog.MAX_EVENTS + 1));
+    assertThat(events.get(events.size() - 1).requestId())
+        .isEqualTo("e" + (AuditLog.MAX_EVENTS + 1));
   }
 
   @Test
@@ -113,7 +118,8 @@ class AuditLogTest {
   }
 
   @Test
-  void fileLogCreatesParentDirectoriesAndWritesOneLinePerEventBeforeRecordReturns() throws Exception {
+  void fileLogCreatesParentDirectoriesAndWritesOneLinePerEventBeforeRecordReturns()
+      throws Exception {
     Path file = dir.resolve("nested/deeper/audit.jsonl");
     try (AuditLog log = AuditLog.toFile(file)) {
       AuditEvent first = event("r1");
@@ -185,7 +191,9 @@ class AuditLogTest {
       log.record(event("r1"));
     }
     if (Files.getFileStore(file).supportsFileAttributeView("posix")) {
-      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+      assertThat(
+              java.nio.file.attribute.PosixFilePermissions.toString(
+                  Files.getPosixFilePermissions(file)))
           .isEqualTo("rw-------");
     }
   }
@@ -202,13 +210,16 @@ class AuditLogTest {
       List<Future<?>> done = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         int thread = t;
-        done.add(pool.submit((Callable<Void>) () -> {
-          start.await();
-          for (int i = 0; i < perThread; i++) {
-            log.record(event("t" + thread + "-" + i));
-          }
-          return null;
-        }));
+        done.add(
+            pool.submit(
+                (Callable<Void>)
+                    () -> {
+                      start.await();
+                      for (int i = 0; i < perThread; i++) {
+                        log.record(event("t" + thread + "-" + i));
+                      }
+                      return null;
+                    }));
       }
       start.countDown();
       for (Future<?> future : done) {
@@ -228,7 +239,9 @@ class AuditLogTest {
       assertThat(new HashSet<>(requestIds)).hasSize(threads * perThread);
       assertThat(eventIds).hasSize(threads * perThread);
       // The file and memory agree on the order the events were recorded in.
-      assertThat(log.events()).extracting(AuditEvent::requestId).containsExactlyElementsOf(requestIds);
+      assertThat(log.events())
+          .extracting(AuditEvent::requestId)
+          .containsExactlyElementsOf(requestIds);
     } finally {
       pool.shutdownNow();
     }
@@ -236,15 +249,20 @@ class AuditLogTest {
 
   @Test
   void fromJsonRefusesRecordsWithoutNameOrTime() {
-    assertThatThrownBy(() -> AuditEvent.fromJson("{\"eventName\":\"Decrypt\"}")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> AuditEvent.fromJson("not json")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> AuditEvent.fromJson("{\"eventName\":\"Decrypt\",\"eventTime\":\"yesterday\"}"))
+    assertThatThrownBy(() -> AuditEvent.fromJson("{\"eventName\":\"Decrypt\"}"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> AuditEvent.fromJson("not json"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () -> AuditEvent.fromJson("{\"eventName\":\"Decrypt\",\"eventTime\":\"yesterday\"}"))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void builderRequiresNameAndTime() {
-    assertThatThrownBy(() -> new AuditEventBuilder().eventName("Decrypt").build()).isInstanceOf(NullPointerException.class);
-    assertThatThrownBy(() -> new AuditEventBuilder().eventTime(TIME).build()).isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> new AuditEventBuilder().eventName("Decrypt").build())
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> new AuditEventBuilder().eventTime(TIME).build())
+        .isInstanceOf(NullPointerException.class);
   }
 }

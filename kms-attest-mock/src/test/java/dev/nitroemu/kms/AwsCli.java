@@ -36,9 +36,11 @@ final class AwsCli {
 
   /** Runs {@code aws kms ARGS...} against one of the server's regions. */
   Result kmsIn(String region, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("aws", "--endpoint-url", server.endpoint().toString(), "kms"));
+    List<String> command =
+        new ArrayList<>(List.of("aws", "--endpoint-url", server.endpoint().toString(), "kms"));
     command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(directory.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).directory(directory.toFile());
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(name -> name.startsWith("AWS_"));
     env.put("AWS_ACCESS_KEY_ID", credentials.accessKeyId());
@@ -49,12 +51,16 @@ final class AwsCli {
     env.put("AWS_PAGER", "");
     Process process = builder.start();
     process.getOutputStream().close();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    String output =
+        new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
     return new Result(process.exitValue(), output);
   }
 
-  /** Whether this CLI knows {@code aws kms <command>} (Debian's older CLI v2 lacks the 2024 operations). */
+  /**
+   * Whether this CLI knows {@code aws kms <command>} (Debian's older CLI v2 lacks the 2024
+   * operations).
+   */
   boolean knows(String command) throws IOException, InterruptedException {
     Result help = kms(command, "help");
     return help.exit() == 0;

@@ -1,15 +1,15 @@
 package dev.nitroemu.kms;
 
-import dev.nitroemu.enclave.StubKmsEndpoint;
-import dev.nitroemu.enclave.EnclaveKmsClient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.nitroemu.kms.internal.AttestedRecipient;
-import dev.nitroemu.enclave.CmsEnvelope;
-import dev.nitroemu.kms.internal.RecipientVerifier;
 import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.CmsEnvelope;
+import dev.nitroemu.enclave.EnclaveKmsClient;
+import dev.nitroemu.enclave.StubKmsEndpoint;
+import dev.nitroemu.kms.internal.AttestedRecipient;
+import dev.nitroemu.kms.internal.RecipientVerifier;
 import dev.nitroemu.nsm.SoftwareNsm;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -36,14 +36,21 @@ import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.model.DataKeyPairSpec;
 import software.amazon.awssdk.services.kms.model.DataKeySpec;
 
-/** What EnclaveKmsClient puts on the wire and how it treats answers, seen through a recording endpoint. */
+/**
+ * What EnclaveKmsClient puts on the wire and how it treats answers, seen through a recording
+ * endpoint.
+ */
 @Timeout(60)
 class EnclaveKmsClientProtocolTest {
-  private static final String KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  private static final String KEY_ARN =
+      "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final SoftwareNsm NSM = SoftwareNsm.create();
-  private static final RecipientVerifier VERIFIER = new RecipientVerifier(
-      AttestationVerifier.forRoot(NSM.rootCa().certificate()), Duration.ofMinutes(5), Clock.systemUTC());
+  private static final RecipientVerifier VERIFIER =
+      new RecipientVerifier(
+          AttestationVerifier.forRoot(NSM.rootCa().certificate()),
+          Duration.ofMinutes(5),
+          Clock.systemUTC());
 
   private StubKmsEndpoint endpoint;
   private EnclaveKmsClient client;
@@ -52,12 +59,15 @@ class EnclaveKmsClientProtocolTest {
   @BeforeEach
   void start() throws Exception {
     endpoint = new StubKmsEndpoint();
-    client = EnclaveKmsClient.builder()
-        .nsm(NSM)
-        .endpoint(endpoint.endpoint())
-        .region("eu-west-1")
-        .credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDEXAMPLE", "secret")))
-        .build();
+    client =
+        EnclaveKmsClient.builder()
+            .nsm(NSM)
+            .endpoint(endpoint.endpoint())
+            .region("eu-west-1")
+            .credentials(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create("AKIDEXAMPLE", "secret")))
+            .build();
   }
 
   @AfterEach
@@ -66,14 +76,26 @@ class EnclaveKmsClientProtocolTest {
     endpoint.close();
   }
 
-  /** Verifies the request's Recipient like KMS and answers with {@code member} values, sealing {@code secret}. */
+  /**
+   * Verifies the request's Recipient like KMS and answers with {@code member} values, sealing
+   * {@code secret}.
+   */
   private void answerSealing(byte[] secret, String extraMembers) {
-    endpoint.respond(request -> {
-      AttestedRecipient recipient = VERIFIER.verify(request.body().get("Recipient"));
-      attested.add(recipient);
-      String envelope = Base64.getEncoder().encodeToString(CmsEnvelope.seal(secret, recipient.publicKey(), RANDOM));
-      return "{\"KeyId\":\"" + KEY_ARN + "\",\"CiphertextForRecipient\":\"" + envelope + "\"" + extraMembers + "}";
-    });
+    endpoint.respond(
+        request -> {
+          AttestedRecipient recipient = VERIFIER.verify(request.body().get("Recipient"));
+          attested.add(recipient);
+          String envelope =
+              Base64.getEncoder()
+                  .encodeToString(CmsEnvelope.seal(secret, recipient.publicKey(), RANDOM));
+          return "{\"KeyId\":\""
+              + KEY_ARN
+              + "\",\"CiphertextForRecipient\":\""
+              + envelope
+              + "\""
+              + extraMembers
+              + "}";
+        });
   }
 
   @Test
@@ -87,7 +109,8 @@ class EnclaveKmsClientProtocolTest {
     StubKmsEndpoint.Request request = endpoint.requests().get(0);
     assertThat(request.operation()).isEqualTo("Decrypt");
     assertThat(request.body().get("CiphertextBlob").textValue()).isEqualTo("AQID");
-    assertThat(request.body().get("EncryptionContext").get("purpose").textValue()).isEqualTo("test");
+    assertThat(request.body().get("EncryptionContext").get("purpose").textValue())
+        .isEqualTo("test");
     assertThat(request.body().get("Recipient").get("KeyEncryptionAlgorithm").textValue())
         .isEqualTo("RSAES_OAEP_SHA_256");
     AttestedRecipient recipient = attested.get(0);
@@ -107,7 +130,8 @@ class EnclaveKmsClientProtocolTest {
     List<StubKmsEndpoint.Request> requests = endpoint.requests();
     assertThat(requests).hasSize(2);
     assertThat(requests.get(0).body().get("Recipient").get("AttestationDocument").textValue())
-        .isNotEqualTo(requests.get(1).body().get("Recipient").get("AttestationDocument").textValue());
+        .isNotEqualTo(
+            requests.get(1).body().get("Recipient").get("AttestationDocument").textValue());
     assertThat(attested.get(0).publicKey()).isEqualTo(attested.get(1).publicKey());
   }
 
@@ -122,7 +146,9 @@ class EnclaveKmsClientProtocolTest {
     assertThat(key.plaintext()).isEqualTo(dataKey);
     assertThat(key.ciphertextBlob()).containsExactly(1, 2, 3, 4);
     assertThat(key.keyId()).isEqualTo(KEY_ARN);
-    assertThat(key.toString()).contains("32 bytes").doesNotContain(Base64.getEncoder().encodeToString(dataKey));
+    assertThat(key.toString())
+        .contains("32 bytes")
+        .doesNotContain(Base64.getEncoder().encodeToString(dataKey));
     JsonNode body = endpoint.requests().get(0).body();
     assertThat(endpoint.requests().get(0).operation()).isEqualTo("GenerateDataKey");
     assertThat(body.get("KeyId").textValue()).isEqualTo("alias/app");
@@ -144,9 +170,12 @@ class EnclaveKmsClientProtocolTest {
   @Test
   void dataKeyPairAndSharedSecretAlsoTravelInsideTheEnvelope() {
     byte[] privateKey = new byte[] {0x30, 0x01, 0x00};
-    answerSealing(privateKey, ",\"PrivateKeyCiphertextBlob\":\"BQY=\",\"PublicKey\":\"Bwg=\",\"KeyPairSpec\":\"ECC_NIST_P256\"");
+    answerSealing(
+        privateKey,
+        ",\"PrivateKeyCiphertextBlob\":\"BQY=\",\"PublicKey\":\"Bwg=\",\"KeyPairSpec\":\"ECC_NIST_P256\"");
 
-    EnclaveKmsClient.DataKeyPair pair = client.generateDataKeyPair(KEY_ARN, DataKeyPairSpec.ECC_NIST_P256);
+    EnclaveKmsClient.DataKeyPair pair =
+        client.generateDataKeyPair(KEY_ARN, DataKeyPairSpec.ECC_NIST_P256);
     byte[] shared = client.deriveSharedSecret(KEY_ARN, new byte[] {0x30, 0x00});
 
     assertThat(pair.privateKey()).isEqualTo(privateKey);
@@ -154,9 +183,11 @@ class EnclaveKmsClientProtocolTest {
     assertThat(pair.publicKey()).containsExactly(7, 8);
     assertThat(pair.keyPairSpec()).isEqualTo("ECC_NIST_P256");
     assertThat(shared).isEqualTo(privateKey);
-    assertThat(endpoint.requests()).extracting(StubKmsEndpoint.Request::operation)
+    assertThat(endpoint.requests())
+        .extracting(StubKmsEndpoint.Request::operation)
         .containsExactly("GenerateDataKeyPair", "DeriveSharedSecret");
-    assertThat(endpoint.requests().get(1).body().get("KeyAgreementAlgorithm").textValue()).isEqualTo("ECDH");
+    assertThat(endpoint.requests().get(1).body().get("KeyAgreementAlgorithm").textValue())
+        .isEqualTo("ECDH");
     assertThat(attested).hasSize(2);
   }
 
@@ -174,8 +205,11 @@ class EnclaveKmsClientProtocolTest {
     KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
     generator.initialize(2048);
     RSAPublicKey other = (RSAPublicKey) generator.generateKeyPair().getPublic();
-    String envelope = Base64.getEncoder().encodeToString(CmsEnvelope.seal(new byte[] {1}, other, RANDOM));
-    endpoint.respond(request -> "{\"KeyId\":\"" + KEY_ARN + "\",\"CiphertextForRecipient\":\"" + envelope + "\"}");
+    String envelope =
+        Base64.getEncoder().encodeToString(CmsEnvelope.seal(new byte[] {1}, other, RANDOM));
+    endpoint.respond(
+        request ->
+            "{\"KeyId\":\"" + KEY_ARN + "\",\"CiphertextForRecipient\":\"" + envelope + "\"}");
 
     assertThatThrownBy(() -> client.decrypt(new byte[] {1}))
         .isInstanceOf(SdkClientException.class)
@@ -196,7 +230,8 @@ class EnclaveKmsClientProtocolTest {
   @Test
   void recipientKeyIsRsa2048WithExponent65537AndDiffersPerClient() {
     RSAPublicKey key = client.recipientKey();
-    try (EnclaveKmsClient second = EnclaveKmsClient.builder().nsm(NSM).kmsClient(client.kmsClient()).build()) {
+    try (EnclaveKmsClient second =
+        EnclaveKmsClient.builder().nsm(NSM).kmsClient(client.kmsClient()).build()) {
       assertThat(key.getModulus().bitLength()).isEqualTo(2048);
       assertThat(key.getPublicExponent()).isEqualTo(BigInteger.valueOf(65537));
       assertThat(second.recipientKey()).isNotEqualTo(key);
@@ -208,18 +243,22 @@ class EnclaveKmsClientProtocolTest {
     answerSealing(new byte[] {1}, "");
     AtomicBoolean givenClientClosed = new AtomicBoolean();
     KmsClient shared = client.kmsClient();
-    KmsClient tracking = (KmsClient) Proxy.newProxyInstance(KmsClient.class.getClassLoader(),
-        new Class<?>[] {KmsClient.class}, (proxy, method, args) -> {
-          if (method.getName().equals("close")) {
-            givenClientClosed.set(true);
-            return null;
-          }
-          try {
-            return method.invoke(shared, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    KmsClient tracking =
+        (KmsClient)
+            Proxy.newProxyInstance(
+                KmsClient.class.getClassLoader(),
+                new Class<?>[] {KmsClient.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("close")) {
+                    givenClientClosed.set(true);
+                    return null;
+                  }
+                  try {
+                    return method.invoke(shared, args);
+                  } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
     EnclaveKmsClient borrowing = EnclaveKmsClient.builder().nsm(NSM).kmsClient(tracking).build();
     assertThat(borrowing.generateRandom(1)).containsExactly(1);
 
@@ -229,7 +268,8 @@ class EnclaveKmsClientProtocolTest {
 
     assertThat(givenClientClosed).isFalse();
     assertThatThrownBy(() -> borrowing.generateRandom(1)).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> client.decrypt(new byte[] {1})).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> client.decrypt(new byte[] {1}))
+        .isInstanceOf(IllegalStateException.class);
     assertThat(endpoint.requests()).hasSize(1);
   }
 
@@ -238,7 +278,8 @@ class EnclaveKmsClientProtocolTest {
     assertThatThrownBy(() -> EnclaveKmsClient.builder().endpoint(endpoint.endpoint()).build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("nsm");
-    assertThatThrownBy(() -> EnclaveKmsClient.builder().nsm(NSM).endpoint(endpoint.endpoint()).build())
+    assertThatThrownBy(
+            () -> EnclaveKmsClient.builder().nsm(NSM).endpoint(endpoint.endpoint()).build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("region");
   }

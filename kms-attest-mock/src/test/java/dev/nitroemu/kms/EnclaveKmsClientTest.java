@@ -1,10 +1,10 @@
 package dev.nitroemu.kms;
 
-import dev.nitroemu.enclave.EnclaveKmsClient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.nitroemu.enclave.EnclaveKmsClient;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.SoftwareNsm;
 import java.nio.charset.StandardCharsets;
@@ -38,8 +38,8 @@ import software.amazon.awssdk.services.kms.model.KeyUsageType;
 import software.amazon.awssdk.services.kms.model.KmsException;
 
 /**
- * The whole attested flow against the KMS mock with unmodified SDK clients: a key policy that allows
- * Decrypt only for one PCR0, enclaves that match it or not, and the envelope round trip.
+ * The whole attested flow against the KMS mock with unmodified SDK clients: a key policy that
+ * allows Decrypt only for one PCR0, enclaves that match it or not, and the envelope round trip.
  */
 @Timeout(120)
 class EnclaveKmsClientTest {
@@ -57,8 +57,12 @@ class EnclaveKmsClientTest {
     server = KmsMockServer.builder().trustAnchor(nsm.rootCa().certificate()).build().start();
     KmsCredentials credentials = server.credentials();
     accountRoot = "arn:aws:iam::" + server.accountId() + ":root";
-    plain = EnclaveKmsClient.kmsClient(
-        server.endpoint(), server.region(), credentials.accessKeyId(), credentials.secretAccessKey());
+    plain =
+        EnclaveKmsClient.kmsClient(
+            server.endpoint(),
+            server.region(),
+            credentials.accessKeyId(),
+            credentials.secretAccessKey());
   }
 
   @AfterAll
@@ -85,22 +89,37 @@ class EnclaveKmsClientTest {
       values.append(values.length() == 0 ? "" : ",").append('"').append(value).append('"');
     }
     return "{\"Version\":\"2012-10-17\",\"Statement\":["
-        + "{\"Sid\":\"Admin\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" + accountRoot + "\"},"
+        + "{\"Sid\":\"Admin\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\""
+        + accountRoot
+        + "\"},"
         + "\"Action\":[\"kms:Create*\",\"kms:Describe*\",\"kms:Enable*\",\"kms:List*\",\"kms:Put*\","
         + "\"kms:Update*\",\"kms:Disable*\",\"kms:Get*\",\"kms:Delete*\",\"kms:ScheduleKeyDeletion\","
         + "\"kms:CancelKeyDeletion\",\"kms:Encrypt\"],\"Resource\":\"*\"},"
-        + "{\"Sid\":\"Enclave\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" + accountRoot + "\"},"
+        + "{\"Sid\":\"Enclave\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\""
+        + accountRoot
+        + "\"},"
         + "\"Action\":[\"kms:Decrypt\",\"kms:GenerateDataKey\",\"kms:GenerateDataKeyPair\"],\"Resource\":\"*\","
-        + "\"Condition\":{\"StringEqualsIgnoreCase\":{\"kms:RecipientAttestation:PCR0\":[" + values + "]}}}]}";
+        + "\"Condition\":{\"StringEqualsIgnoreCase\":{\"kms:RecipientAttestation:PCR0\":["
+        + values
+        + "]}}}]}";
   }
 
   private static String createKey(String policy) {
-    return plain.createKey(r -> r.policy(policy).description("enclave secret")).keyMetadata().keyId();
+    return plain
+        .createKey(r -> r.policy(policy).description("enclave secret"))
+        .keyMetadata()
+        .keyId();
   }
 
   private static byte[] encrypt(String keyId, byte[] plaintext, Map<String, String> context) {
-    return plain.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(plaintext)).encryptionContext(context))
-        .ciphertextBlob().asByteArray();
+    return plain
+        .encrypt(
+            r ->
+                r.keyId(keyId)
+                    .plaintext(SdkBytes.fromByteArray(plaintext))
+                    .encryptionContext(context))
+        .ciphertextBlob()
+        .asByteArray();
   }
 
   private static EnclaveKmsClient enclave(SoftwareNsm module) {
@@ -141,9 +160,13 @@ class EnclaveKmsClientTest {
   void enclaveWithAnotherPcr0IsDenied() {
     String keyId = createKey(pcr0Policy(pcr0Of(nsm)));
     byte[] blob = encrypt(keyId, new byte[] {1, 2, 3}, Map.of());
-    byte[] otherImage = EnclaveProfile.extendFromZero("another enclave image".getBytes(StandardCharsets.UTF_8));
-    SoftwareNsm other = SoftwareNsm.builder().rootCa(nsm.rootCa())
-        .profile(EnclaveProfile.builder().pcr(0, otherImage).build()).build();
+    byte[] otherImage =
+        EnclaveProfile.extendFromZero("another enclave image".getBytes(StandardCharsets.UTF_8));
+    SoftwareNsm other =
+        SoftwareNsm.builder()
+            .rootCa(nsm.rootCa())
+            .profile(EnclaveProfile.builder().pcr(0, otherImage).build())
+            .build();
 
     try (EnclaveKmsClient enclave = enclave(other)) {
       assertThatThrownBy(() -> enclave.decrypt(blob))
@@ -156,15 +179,19 @@ class EnclaveKmsClientTest {
     String keyId = createKey(pcr0Policy(pcr0Of(nsm)));
     byte[] secret = {42};
     byte[] blob = encrypt(keyId, secret, Map.of());
-    SoftwareNsm debug = SoftwareNsm.builder().rootCa(nsm.rootCa())
-        .profile(EnclaveProfile.builder().debug(true).build()).build();
+    SoftwareNsm debug =
+        SoftwareNsm.builder()
+            .rootCa(nsm.rootCa())
+            .profile(EnclaveProfile.builder().debug(true).build())
+            .build();
     assertThat(pcr0Of(debug)).isEqualTo(ZEROS);
 
     try (EnclaveKmsClient enclave = enclave(debug)) {
       assertThatThrownBy(() -> enclave.decrypt(blob))
           .isInstanceOfSatisfying(KmsException.class, accessDenied("kms:Decrypt"));
 
-      plain.putKeyPolicy(r -> r.keyId(keyId).policyName("default").policy(pcr0Policy(pcr0Of(nsm), ZEROS)));
+      plain.putKeyPolicy(
+          r -> r.keyId(keyId).policyName("default").policy(pcr0Policy(pcr0Of(nsm), ZEROS)));
 
       assertThat(enclave.decrypt(blob)).isEqualTo(secret);
     }
@@ -174,7 +201,8 @@ class EnclaveKmsClientTest {
   void documentFromAnUnknownRootIsRefused() {
     String keyId = createKey(pcr0Policy(pcr0Of(nsm)));
     byte[] blob = encrypt(keyId, new byte[] {1}, Map.of());
-    SoftwareNsm impostor = SoftwareNsm.builder().profile(nsm.profile()).build(); // same PCRs, its own root
+    SoftwareNsm impostor =
+        SoftwareNsm.builder().profile(nsm.profile()).build(); // same PCRs, its own root
 
     try (EnclaveKmsClient enclave = enclave(impostor)) {
       assertThatThrownBy(() -> enclave.decrypt(blob))
@@ -192,7 +220,10 @@ class EnclaveKmsClientTest {
       assertThat(dataKey.plaintext()).hasSize(32);
       assertThat(dataKey.keyId()).endsWith(":key/" + keyId);
       assertThat(enclave.decrypt(dataKey.ciphertextBlob())).isEqualTo(dataKey.plaintext());
-      assertThatThrownBy(() -> plain.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(dataKey.ciphertextBlob()))))
+      assertThatThrownBy(
+              () ->
+                  plain.decrypt(
+                      r -> r.ciphertextBlob(SdkBytes.fromByteArray(dataKey.ciphertextBlob()))))
           .isInstanceOfSatisfying(KmsException.class, accessDenied("kms:Decrypt"));
     }
   }
@@ -213,7 +244,8 @@ class EnclaveKmsClientTest {
     String keyId = createKey(pcr0Policy(pcr0Of(nsm)));
 
     try (EnclaveKmsClient enclave = enclave(nsm)) {
-      EnclaveKmsClient.DataKeyPair pair = enclave.generateDataKeyPair(keyId, DataKeyPairSpec.ECC_NIST_P256);
+      EnclaveKmsClient.DataKeyPair pair =
+          enclave.generateDataKeyPair(keyId, DataKeyPairSpec.ECC_NIST_P256);
 
       KeyFactory ec = KeyFactory.getInstance("EC");
       PrivateKey privateKey = ec.generatePrivate(new PKCS8EncodedKeySpec(pair.privateKey()));
@@ -233,16 +265,26 @@ class EnclaveKmsClientTest {
 
   @Test
   void sharedSecretDerivedInsideTheEnclaveEqualsThePlainResult() throws Exception {
-    String keyId = plain.createKey(r -> r.keySpec(KeySpec.ECC_NIST_P256).keyUsage(KeyUsageType.KEY_AGREEMENT))
-        .keyMetadata().keyId();
+    String keyId =
+        plain
+            .createKey(r -> r.keySpec(KeySpec.ECC_NIST_P256).keyUsage(KeyUsageType.KEY_AGREEMENT))
+            .keyMetadata()
+            .keyId();
     KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
     generator.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
     byte[] peer = generator.generateKeyPair().getPublic().getEncoded();
 
     try (EnclaveKmsClient enclave = enclave(nsm)) {
       byte[] attested = enclave.deriveSharedSecret(keyId, peer);
-      byte[] direct = plain.deriveSharedSecret(r -> r.keyId(keyId).keyAgreementAlgorithm("ECDH")
-          .publicKey(SdkBytes.fromByteArray(peer))).sharedSecret().asByteArray();
+      byte[] direct =
+          plain
+              .deriveSharedSecret(
+                  r ->
+                      r.keyId(keyId)
+                          .keyAgreementAlgorithm("ECDH")
+                          .publicKey(SdkBytes.fromByteArray(peer)))
+              .sharedSecret()
+              .asByteArray();
 
       assertThat(attested).hasSize(32).isEqualTo(direct);
     }
@@ -257,10 +299,14 @@ class EnclaveKmsClientTest {
       enclave.decrypt(blob);
     }
 
-    List<AuditEvent> decrypts = server.auditLog().events().stream()
-        .filter(e -> e.eventName().equals("Decrypt") && e.errorCode() == null
-            && e.resources().stream().anyMatch(arn -> arn.endsWith(keyId)))
-        .toList();
+    List<AuditEvent> decrypts =
+        server.auditLog().events().stream()
+            .filter(
+                e ->
+                    e.eventName().equals("Decrypt")
+                        && e.errorCode() == null
+                        && e.resources().stream().anyMatch(arn -> arn.endsWith(keyId)))
+            .toList();
     assertThat(decrypts).hasSize(1);
     JsonNode recipient = decrypts.get(0).additionalEventData().get("recipient");
     assertThat(recipient.get("attestationDocumentModuleId").textValue()).isEqualTo(nsm.moduleId());
@@ -274,13 +320,16 @@ class EnclaveKmsClientTest {
     byte[] blob = encrypt(keyId, new byte[] {5, 6}, Map.of());
     KmsCredentials credentials = server.credentials();
 
-    try (EnclaveKmsClient enclave = EnclaveKmsClient.builder()
-        .nsm(nsm)
-        .endpoint(server.endpoint())
-        .region(server.region())
-        .credentials(StaticCredentialsProvider.create(
-            AwsBasicCredentials.create(credentials.accessKeyId(), credentials.secretAccessKey())))
-        .build()) {
+    try (EnclaveKmsClient enclave =
+        EnclaveKmsClient.builder()
+            .nsm(nsm)
+            .endpoint(server.endpoint())
+            .region(server.region())
+            .credentials(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(
+                        credentials.accessKeyId(), credentials.secretAccessKey())))
+            .build()) {
       assertThat(enclave.decrypt(blob)).containsExactly(5, 6);
     }
   }
@@ -293,17 +342,26 @@ class EnclaveKmsClientTest {
     rsa.initialize(2048);
     java.security.KeyPair own = rsa.generateKeyPair();
 
-    try (EnclaveKmsClient enclave = EnclaveKmsClient.builder().nsm(nsm).kmsClient(plain).recipientKey(own).build()) {
+    try (EnclaveKmsClient enclave =
+        EnclaveKmsClient.builder().nsm(nsm).kmsClient(plain).recipientKey(own).build()) {
       assertThat(enclave.recipientKey()).isEqualTo(own.getPublic());
       assertThat(enclave.decrypt(blob)).containsExactly(7, 8, 9);
     }
     // The envelope KMS returns for that key opens with the given private key alone.
     byte[] document = nsm.attestation(null, null, own.getPublic().getEncoded());
-    byte[] envelope = plain.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(blob))
-            .recipient(ri -> ri.attestationDocument(SdkBytes.fromByteArray(document))
-                .keyEncryptionAlgorithm("RSAES_OAEP_SHA_256")))
-        .ciphertextForRecipient().asByteArray();
-    assertThat(dev.nitroemu.enclave.CmsEnvelope.open(envelope, own.getPrivate())).containsExactly(7, 8, 9);
+    byte[] envelope =
+        plain
+            .decrypt(
+                r ->
+                    r.ciphertextBlob(SdkBytes.fromByteArray(blob))
+                        .recipient(
+                            ri ->
+                                ri.attestationDocument(SdkBytes.fromByteArray(document))
+                                    .keyEncryptionAlgorithm("RSAES_OAEP_SHA_256")))
+            .ciphertextForRecipient()
+            .asByteArray();
+    assertThat(dev.nitroemu.enclave.CmsEnvelope.open(envelope, own.getPrivate()))
+        .containsExactly(7, 8, 9);
   }
 
   @Test
@@ -316,8 +374,10 @@ class EnclaveKmsClientTest {
     java.security.KeyPair curve = ec.generateKeyPair();
 
     assertThatThrownBy(() -> EnclaveKmsClient.builder().recipientKey(big))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("RSA-2048");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RSA-2048");
     assertThatThrownBy(() -> EnclaveKmsClient.builder().recipientKey(curve))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("RSA-2048");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RSA-2048");
   }
 }

@@ -23,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The clients outside the JVM that users point at the mock, run as processes: the AWS CLI (which
  * sends {@code Host} with the port), boto3, and {@code curl --aws-sigv4} (which signs only {@code
- * host}, {@code x-amz-date} and the headers given with {@code -H}). Each must still sign acceptably for
- * the signed-header and Host rules; each test is skipped, saying why, when its client is not installed.
+ * host}, {@code x-amz-date} and the headers given with {@code -H}). Each must still sign acceptably
+ * for the signed-header and Host rules; each test is skipped, saying why, when its client is not
+ * installed.
  */
 @Timeout(180)
 class ExternalClientsTest {
@@ -69,8 +70,11 @@ class ExternalClientsTest {
 
   private static boolean installed(String... versionCommand) {
     try {
-      Process process = new ProcessBuilder(versionCommand).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      Process process =
+          new ProcessBuilder(versionCommand)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
       return process.waitFor(PROCESS_SECONDS, TimeUnit.SECONDS) && process.exitValue() == 0;
     } catch (IOException e) {
       return false;
@@ -85,18 +89,48 @@ class ExternalClientsTest {
     assumeTrue(installed("aws", "--version"), "the AWS CLI ('aws') is not installed");
     Files.writeString(home.resolve("plain.txt"), "s3cr3t");
     String endpoint = "http://127.0.0.1:" + server.port();
-    Run created = run(List.of("aws", "--endpoint-url", endpoint, "kms", "create-key", "--output", "json"));
+    Run created =
+        run(List.of("aws", "--endpoint-url", endpoint, "kms", "create-key", "--output", "json"));
     assertThat(created.exit()).as(created.err()).isZero();
     String keyId = JSON.readTree(created.out()).get("KeyMetadata").get("KeyId").asText();
 
-    Run encrypted = run(List.of("aws", "--endpoint-url", endpoint, "kms", "encrypt", "--key-id", keyId,
-        "--plaintext", "fileb://plain.txt", "--query", "CiphertextBlob", "--output", "text"));
+    Run encrypted =
+        run(
+            List.of(
+                "aws",
+                "--endpoint-url",
+                endpoint,
+                "kms",
+                "encrypt",
+                "--key-id",
+                keyId,
+                "--plaintext",
+                "fileb://plain.txt",
+                "--query",
+                "CiphertextBlob",
+                "--output",
+                "text"));
     assertThat(encrypted.exit()).as(encrypted.err()).isZero();
-    Files.write(home.resolve("secret.bin"), Base64.getMimeDecoder().decode(encrypted.out().strip()));
-    Run decrypted = run(List.of("aws", "--endpoint-url", "http://localhost:" + server.port(), "kms", "decrypt",
-        "--ciphertext-blob", "fileb://secret.bin", "--query", "Plaintext", "--output", "text"));
+    Files.write(
+        home.resolve("secret.bin"), Base64.getMimeDecoder().decode(encrypted.out().strip()));
+    Run decrypted =
+        run(
+            List.of(
+                "aws",
+                "--endpoint-url",
+                "http://localhost:" + server.port(),
+                "kms",
+                "decrypt",
+                "--ciphertext-blob",
+                "fileb://secret.bin",
+                "--query",
+                "Plaintext",
+                "--output",
+                "text"));
     assertThat(decrypted.exit()).as(decrypted.err()).isZero();
-    assertThat(new String(Base64.getMimeDecoder().decode(decrypted.out().strip()), StandardCharsets.UTF_8))
+    assertThat(
+            new String(
+                Base64.getMimeDecoder().decode(decrypted.out().strip()), StandardCharsets.UTF_8))
         .isEqualTo("s3cr3t");
     assertThat(server.auditLog().events()).allSatisfy(e -> assertThat(e.errorCode()).isNull());
   }
@@ -104,12 +138,14 @@ class ExternalClientsTest {
   @Test
   void boto3ListsKeysAndDescribesOne() throws Exception {
     assumeTrue(installed("python3", "-c", "import boto3"), "python3 with boto3 is not installed");
-    String script = String.join("\n",
-        "import boto3, json, sys",
-        "kms = boto3.client('kms', endpoint_url=sys.argv[1])",
-        "key = kms.create_key(Description='boto3')['KeyMetadata']['KeyId']",
-        "state = kms.describe_key(KeyId=key)['KeyMetadata']['KeyState']",
-        "print(json.dumps({'keys': len(kms.list_keys()['Keys']), 'state': state}))");
+    String script =
+        String.join(
+            "\n",
+            "import boto3, json, sys",
+            "kms = boto3.client('kms', endpoint_url=sys.argv[1])",
+            "key = kms.create_key(Description='boto3')['KeyMetadata']['KeyId']",
+            "state = kms.describe_key(KeyId=key)['KeyMetadata']['KeyState']",
+            "print(json.dumps({'keys': len(kms.list_keys()['Keys']), 'state': state}))");
     Run run = run(List.of("python3", "-c", script, server.endpoint().toString()));
 
     assertThat(run.exit()).as(run.err()).isZero();
@@ -121,10 +157,24 @@ class ExternalClientsTest {
   @Test
   void curlSignsHostDateAndItsOwnHeadersAndIsRefusedUnderAForeignHost() throws Exception {
     assumeTrue(installed("curl", "--version"), "curl is not installed");
-    List<String> curl = new ArrayList<>(List.of("curl", "-sS", "--aws-sigv4", "aws:amz:" + server.region() + ":kms",
-        "--user", "test:test", "-H", "X-Amz-Target: TrentService.CreateKey", "-H",
-        "Content-Type: application/x-amz-json-1.1", "--data-binary", "{\"Description\":\"curl\"}",
-        "-w", "\\n%{http_code}", server.endpoint() + "/"));
+    List<String> curl =
+        new ArrayList<>(
+            List.of(
+                "curl",
+                "-sS",
+                "--aws-sigv4",
+                "aws:amz:" + server.region() + ":kms",
+                "--user",
+                "test:test",
+                "-H",
+                "X-Amz-Target: TrentService.CreateKey",
+                "-H",
+                "Content-Type: application/x-amz-json-1.1",
+                "--data-binary",
+                "{\"Description\":\"curl\"}",
+                "-w",
+                "\\n%{http_code}",
+                server.endpoint() + "/"));
     Run created = run(curl);
     assertThat(created.exit()).as(created.err()).isZero();
     assertThat(created.out()).endsWith("\n200").contains("\"KeyMetadata\"");
@@ -133,7 +183,8 @@ class ExternalClientsTest {
     curl.add(curl.size() - 1, "Host: rebind.attacker.example:" + server.port());
     Run rebound = run(curl);
     assertThat(rebound.out()).endsWith("\n421").contains("InvalidHostHeaderException");
-    assertThat(server.auditLog().events()).extracting(AuditEvent::errorCode)
+    assertThat(server.auditLog().events())
+        .extracting(AuditEvent::errorCode)
         .containsExactly(null, "InvalidHostHeaderException");
   }
 }

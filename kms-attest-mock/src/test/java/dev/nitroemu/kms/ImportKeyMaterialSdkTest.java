@@ -43,8 +43,9 @@ import software.amazon.awssdk.services.kms.model.RotationsListEntry;
 import software.amazon.awssdk.services.kms.model.WrappingKeySpec;
 
 /**
- * Importing key material with an unmodified AWS SDK v2 client, the material wrapped with {@code openssl
- * pkeyutl} (and {@code openssl enc -id-aes256-wrap-pad}) exactly as AWS's import guide shows.
+ * Importing key material with an unmodified AWS SDK v2 client, the material wrapped with {@code
+ * openssl pkeyutl} (and {@code openssl enc -id-aes256-wrap-pad}) exactly as AWS's import guide
+ * shows.
  */
 @Timeout(120)
 class ImportKeyMaterialSdkTest {
@@ -62,8 +63,10 @@ class ImportKeyMaterialSdkTest {
     RANDOM.nextBytes(material);
     String keyId;
     SdkBytes secret;
-    try (KmsMockServer server = server(); KmsClient kms = client(server)) {
-      KeyMetadata created = kms.createKey(r -> r.origin(OriginType.EXTERNAL).description("imported")).keyMetadata();
+    try (KmsMockServer server = server();
+        KmsClient kms = client(server)) {
+      KeyMetadata created =
+          kms.createKey(r -> r.origin(OriginType.EXTERNAL).description("imported")).keyMetadata();
       keyId = created.keyId();
       assertThat(created.keyState()).isEqualTo(KeyState.PENDING_IMPORT);
       assertThat(created.enabled()).isFalse();
@@ -73,34 +76,56 @@ class ImportKeyMaterialSdkTest {
       assertThat(pending.errorCode()).isEqualTo("KMSInvalidStateException");
       assertThat(pending.errorMessage()).isEqualTo(arn(server, keyId) + " is pending import.");
 
-      GetParametersForImportResponse parameters = parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_256);
+      GetParametersForImportResponse parameters =
+          parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_256);
       assertThat(parameters.keyId()).isEqualTo(arn(server, keyId));
       assertThat(parameters.parametersValidTo()).isEqualTo(start.plus(Duration.ofHours(24)));
-      byte[] wrapped = openssl.wrap("RSAES_OAEP_SHA_256", parameters.publicKey().asByteArray(), material);
-      AwsErrorDetails noValidTo = error(() -> kms.importKeyMaterial(r -> r.keyId(keyId)
-          .importToken(parameters.importToken()).encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))));
+      byte[] wrapped =
+          openssl.wrap("RSAES_OAEP_SHA_256", parameters.publicKey().asByteArray(), material);
+      AwsErrorDetails noValidTo =
+          error(
+              () ->
+                  kms.importKeyMaterial(
+                      r ->
+                          r.keyId(keyId)
+                              .importToken(parameters.importToken())
+                              .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))));
       assertThat(noValidTo.errorCode()).isEqualTo("ValidationException");
-      assertThat(noValidTo.errorMessage()).isEqualTo("A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES");
+      assertThat(noValidTo.errorMessage())
+          .isEqualTo("A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES");
 
-      String materialId = kms.importKeyMaterial(r -> r.keyId(keyId).importToken(parameters.importToken())
-          .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
-          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)).keyMaterialId();
+      String materialId =
+          kms.importKeyMaterial(
+                  r ->
+                      r.keyId(keyId)
+                          .importToken(parameters.importToken())
+                          .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
+                          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE))
+              .keyMaterialId();
       KeyMetadata imported = kms.describeKey(r -> r.keyId(keyId)).keyMetadata();
       assertThat(imported.keyState()).isEqualTo(KeyState.ENABLED);
-      assertThat(imported.expirationModel()).isEqualTo(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE);
+      assertThat(imported.expirationModel())
+          .isEqualTo(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE);
       assertThat(imported.currentKeyMaterialId()).isEqualTo(materialId).matches("[0-9a-f]{64}");
       secret = encrypt(kms, keyId);
 
-      assertThat(kms.deleteImportedKeyMaterial(r -> r.keyId(keyId)).keyMaterialId()).isEqualTo(materialId);
-      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState()).isEqualTo(KeyState.PENDING_IMPORT);
+      assertThat(kms.deleteImportedKeyMaterial(r -> r.keyId(keyId)).keyMaterialId())
+          .isEqualTo(materialId);
+      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState())
+          .isEqualTo(KeyState.PENDING_IMPORT);
       assertThat(error(() -> kms.decrypt(r -> r.ciphertextBlob(secret))).errorMessage())
           .isEqualTo(arn(server, keyId) + " is pending import.");
 
       GetParametersForImportResponse again = parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_1);
-      byte[] rewrapped = openssl.wrap("RSAES_OAEP_SHA_1", again.publicKey().asByteArray(), material);
+      byte[] rewrapped =
+          openssl.wrap("RSAES_OAEP_SHA_1", again.publicKey().asByteArray(), material);
       Instant validTo = start.plus(Duration.ofHours(1));
-      kms.importKeyMaterial(r -> r.keyId(keyId).importToken(again.importToken())
-          .encryptedKeyMaterial(SdkBytes.fromByteArray(rewrapped)).validTo(validTo));
+      kms.importKeyMaterial(
+          r ->
+              r.keyId(keyId)
+                  .importToken(again.importToken())
+                  .encryptedKeyMaterial(SdkBytes.fromByteArray(rewrapped))
+                  .validTo(validTo));
       KeyMetadata expiring = kms.describeKey(r -> r.keyId(keyId)).keyMetadata();
       assertThat(expiring.keyState()).isEqualTo(KeyState.ENABLED);
       assertThat(expiring.validTo()).isEqualTo(validTo);
@@ -108,24 +133,39 @@ class ImportKeyMaterialSdkTest {
       assertThat(decrypt(kms, secret)).isEqualTo("imported secret");
 
       clock.advance(Duration.ofHours(2));
-      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState()).isEqualTo(KeyState.PENDING_IMPORT);
-      assertThat(error(() -> encrypt(kms, keyId)).errorCode()).isEqualTo("KMSInvalidStateException");
-      GetParametersForImportResponse third = parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_256);
+      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState())
+          .isEqualTo(KeyState.PENDING_IMPORT);
+      assertThat(error(() -> encrypt(kms, keyId)).errorCode())
+          .isEqualTo("KMSInvalidStateException");
+      GetParametersForImportResponse third =
+          parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_256);
       byte[] other = new byte[32];
       RANDOM.nextBytes(other);
-      byte[] wrongMaterial = openssl.wrap("RSAES_OAEP_SHA_256", third.publicKey().asByteArray(), other);
-      AwsErrorDetails incorrect = error(() -> kms.importKeyMaterial(r -> r.keyId(keyId).importToken(third.importToken())
-          .encryptedKeyMaterial(SdkBytes.fromByteArray(wrongMaterial))
-          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)));
+      byte[] wrongMaterial =
+          openssl.wrap("RSAES_OAEP_SHA_256", third.publicKey().asByteArray(), other);
+      AwsErrorDetails incorrect =
+          error(
+              () ->
+                  kms.importKeyMaterial(
+                      r ->
+                          r.keyId(keyId)
+                              .importToken(third.importToken())
+                              .encryptedKeyMaterial(SdkBytes.fromByteArray(wrongMaterial))
+                              .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)));
       assertThat(incorrect.errorCode()).isEqualTo("IncorrectKeyMaterialException");
       byte[] right = openssl.wrap("RSAES_OAEP_SHA_256", third.publicKey().asByteArray(), material);
-      kms.importKeyMaterial(r -> r.keyId(keyId).importToken(third.importToken())
-          .encryptedKeyMaterial(SdkBytes.fromByteArray(right))
-          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE));
+      kms.importKeyMaterial(
+          r ->
+              r.keyId(keyId)
+                  .importToken(third.importToken())
+                  .encryptedKeyMaterial(SdkBytes.fromByteArray(right))
+                  .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE));
     }
 
-    try (KmsMockServer restarted = server(); KmsClient kms = client(restarted)) {
-      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState()).isEqualTo(KeyState.ENABLED);
+    try (KmsMockServer restarted = server();
+        KmsClient kms = client(restarted)) {
+      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState())
+          .isEqualTo(KeyState.ENABLED);
       assertThat(decrypt(kms, secret)).isEqualTo("imported secret");
     }
   }
@@ -133,48 +173,83 @@ class ImportKeyMaterialSdkTest {
   @Test
   void importTokensExpireAfter24HoursAndBelongToTheirKey() throws Exception {
     Openssl openssl = new Openssl(work);
-    try (KmsMockServer server = server(); KmsClient kms = client(server)) {
+    try (KmsMockServer server = server();
+        KmsClient kms = client(server)) {
       String keyId = kms.createKey(r -> r.origin(OriginType.EXTERNAL)).keyMetadata().keyId();
       String otherKey = kms.createKey(r -> r.origin(OriginType.EXTERNAL)).keyMetadata().keyId();
-      GetParametersForImportResponse parameters = parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_256);
+      GetParametersForImportResponse parameters =
+          parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_256);
       byte[] material = new byte[32];
-      byte[] wrapped = openssl.wrap("RSAES_OAEP_SHA_256", parameters.publicKey().asByteArray(), material);
+      byte[] wrapped =
+          openssl.wrap("RSAES_OAEP_SHA_256", parameters.publicKey().asByteArray(), material);
 
-      AwsErrorDetails foreign = error(() -> kms.importKeyMaterial(r -> r.keyId(otherKey)
-          .importToken(parameters.importToken()).encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
-          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)));
+      AwsErrorDetails foreign =
+          error(
+              () ->
+                  kms.importKeyMaterial(
+                      r ->
+                          r.keyId(otherKey)
+                              .importToken(parameters.importToken())
+                              .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
+                              .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)));
       assertThat(foreign.errorCode()).isEqualTo("InvalidImportTokenException");
-      AwsErrorDetails garbage = error(() -> kms.importKeyMaterial(r -> r.keyId(keyId)
-          .importToken(SdkBytes.fromUtf8String("not a token")).encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
-          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)));
+      AwsErrorDetails garbage =
+          error(
+              () ->
+                  kms.importKeyMaterial(
+                      r ->
+                          r.keyId(keyId)
+                              .importToken(SdkBytes.fromUtf8String("not a token"))
+                              .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
+                              .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)));
       assertThat(garbage.errorCode()).isEqualTo("InvalidImportTokenException");
-      AwsErrorDetails unwrappable = error(() -> kms.importKeyMaterial(r -> r.keyId(keyId)
-          .importToken(parameters.importToken()).encryptedKeyMaterial(SdkBytes.fromByteArray(new byte[256]))
-          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)));
+      AwsErrorDetails unwrappable =
+          error(
+              () ->
+                  kms.importKeyMaterial(
+                      r ->
+                          r.keyId(keyId)
+                              .importToken(parameters.importToken())
+                              .encryptedKeyMaterial(SdkBytes.fromByteArray(new byte[256]))
+                              .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)));
       assertThat(unwrappable.errorCode()).isEqualTo("InvalidCiphertextException");
 
       clock.advance(Duration.ofHours(24));
-      AwsErrorDetails expired = error(() -> kms.importKeyMaterial(r -> r.keyId(keyId)
-          .importToken(parameters.importToken()).encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
-          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)));
+      AwsErrorDetails expired =
+          error(
+              () ->
+                  kms.importKeyMaterial(
+                      r ->
+                          r.keyId(keyId)
+                              .importToken(parameters.importToken())
+                              .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
+                              .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)));
       assertThat(expired.errorCode()).isEqualTo("ExpiredImportTokenException");
 
-      String generated = kms.createKey(r -> { }).keyMetadata().keyId();
-      AwsErrorDetails notExternal = error(() -> parameters(kms, generated, AlgorithmSpec.RSAES_OAEP_SHA_256));
+      String generated = kms.createKey(r -> {}).keyMetadata().keyId();
+      AwsErrorDetails notExternal =
+          error(() -> parameters(kms, generated, AlgorithmSpec.RSAES_OAEP_SHA_256));
       assertThat(notExternal.errorCode()).isEqualTo("UnsupportedOperationException");
       assertThat(notExternal.errorMessage())
-          .isEqualTo(arn(server, generated) + " origin is AWS_KMS which is not valid for this operation.");
+          .isEqualTo(
+              arn(server, generated) + " origin is AWS_KMS which is not valid for this operation.");
       assertThat(error(() -> kms.deleteImportedKeyMaterial(r -> r.keyId(generated))).errorMessage())
-          .isEqualTo(arn(server, generated) + " origin is AWS_KMS which is not valid for this operation.");
+          .isEqualTo(
+              arn(server, generated) + " origin is AWS_KMS which is not valid for this operation.");
       assertThat(error(() -> parameters(kms, keyId, AlgorithmSpec.RSAES_PKCS1_V1_5)).errorCode())
           .isEqualTo("ValidationException");
-      assertThat(server.auditLog().events()).filteredOn(e -> e.eventName().equals("ImportKeyMaterial")).allSatisfy(e -> {
-        assertThat(e.requestParameters().path("keyId").asText()).isIn(keyId, otherKey);
-        assertThat(e.requestParameters().path("expirationModel").asText()).isEqualTo("KEY_MATERIAL_DOES_NOT_EXPIRE");
-        assertThat(e.requestParameters().has("importToken")).isFalse();
-        assertThat(e.requestParameters().has("encryptedKeyMaterial")).isFalse();
-      });
-      assertThat(server.auditLog().events()).filteredOn(e -> e.eventName().equals("GetParametersForImport"))
+      assertThat(server.auditLog().events())
+          .filteredOn(e -> e.eventName().equals("ImportKeyMaterial"))
+          .allSatisfy(
+              e -> {
+                assertThat(e.requestParameters().path("keyId").asText()).isIn(keyId, otherKey);
+                assertThat(e.requestParameters().path("expirationModel").asText())
+                    .isEqualTo("KEY_MATERIAL_DOES_NOT_EXPIRE");
+                assertThat(e.requestParameters().has("importToken")).isFalse();
+                assertThat(e.requestParameters().has("encryptedKeyMaterial")).isFalse();
+              });
+      assertThat(server.auditLog().events())
+          .filteredOn(e -> e.eventName().equals("GetParametersForImport"))
           .allSatisfy(e -> assertThat(e.responseElements().isNull()).isTrue());
     }
   }
@@ -182,34 +257,53 @@ class ImportKeyMaterialSdkTest {
   @Test
   void keyPoliciesSeeTheWrappingAlgorithmAndTheExpirationModel() throws Exception {
     Openssl openssl = new Openssl(work);
-    String policy = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":"
-        + "\"arn:aws:iam::000000000000:root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"},{\"Effect\":\"Deny\","
-        + "\"Principal\":\"*\",\"Action\":\"kms:GetParametersForImport\",\"Resource\":\"*\",\"Condition\":"
-        + "{\"StringEquals\":{\"kms:WrappingAlgorithm\":\"RSAES_OAEP_SHA_1\"}}},{\"Effect\":\"Deny\",\"Principal\":"
-        + "\"*\",\"Action\":\"kms:ImportKeyMaterial\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":"
-        + "{\"kms:ExpirationModel\":\"KEY_MATERIAL_DOES_NOT_EXPIRE\"}}}]}";
-    try (KmsMockServer server = server(); KmsClient kms = client(server)) {
-      String keyId = kms.createKey(r -> r.origin(OriginType.EXTERNAL).policy(policy)).keyMetadata().keyId();
+    String policy =
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":"
+            + "\"arn:aws:iam::000000000000:root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"},{\"Effect\":\"Deny\","
+            + "\"Principal\":\"*\",\"Action\":\"kms:GetParametersForImport\",\"Resource\":\"*\",\"Condition\":"
+            + "{\"StringEquals\":{\"kms:WrappingAlgorithm\":\"RSAES_OAEP_SHA_1\"}}},{\"Effect\":\"Deny\",\"Principal\":"
+            + "\"*\",\"Action\":\"kms:ImportKeyMaterial\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":"
+            + "{\"kms:ExpirationModel\":\"KEY_MATERIAL_DOES_NOT_EXPIRE\"}}}]}";
+    try (KmsMockServer server = server();
+        KmsClient kms = client(server)) {
+      String keyId =
+          kms.createKey(r -> r.origin(OriginType.EXTERNAL).policy(policy)).keyMetadata().keyId();
       AwsErrorDetails sha1 = error(() -> parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_1));
       assertThat(sha1.errorCode()).isEqualTo("AccessDeniedException");
       assertThat(sha1.errorMessage()).endsWith("with an explicit deny in a resource-based policy");
-      GetParametersForImportResponse parameters = parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_256);
+      GetParametersForImportResponse parameters =
+          parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_256);
       byte[] material = new byte[32];
-      byte[] wrapped = openssl.wrap("RSAES_OAEP_SHA_256", parameters.publicKey().asByteArray(), material);
-      assertThat(error(() -> kms.importKeyMaterial(r -> r.keyId(keyId).importToken(parameters.importToken())
-          .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
-          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE))).errorCode())
+      byte[] wrapped =
+          openssl.wrap("RSAES_OAEP_SHA_256", parameters.publicKey().asByteArray(), material);
+      assertThat(
+              error(
+                      () ->
+                          kms.importKeyMaterial(
+                              r ->
+                                  r.keyId(keyId)
+                                      .importToken(parameters.importToken())
+                                      .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
+                                      .expirationModel(
+                                          ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)))
+                  .errorCode())
           .isEqualTo("AccessDeniedException");
-      kms.importKeyMaterial(r -> r.keyId(keyId).importToken(parameters.importToken())
-          .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped)).validTo(start.plus(Duration.ofDays(30))));
-      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState()).isEqualTo(KeyState.ENABLED);
+      kms.importKeyMaterial(
+          r ->
+              r.keyId(keyId)
+                  .importToken(parameters.importToken())
+                  .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
+                  .validTo(start.plus(Duration.ofDays(30))));
+      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState())
+          .isEqualTo(KeyState.ENABLED);
     }
   }
 
   @Test
   void newSymmetricMaterialWaitsForAnOnDemandRotation() throws Exception {
     Openssl openssl = new Openssl(work);
-    try (KmsMockServer server = server(); KmsClient kms = client(server)) {
+    try (KmsMockServer server = server();
+        KmsClient kms = client(server)) {
       String keyId = kms.createKey(r -> r.origin(OriginType.EXTERNAL)).keyMetadata().keyId();
       byte[] first = new byte[32];
       RANDOM.nextBytes(first);
@@ -221,25 +315,37 @@ class ImportKeyMaterialSdkTest {
       byte[] second = new byte[32];
       RANDOM.nextBytes(second);
       String secondId = importMaterial(kms, openssl, keyId, second, ImportType.NEW_KEY_MATERIAL);
-      List<RotationsListEntry> pending = kms.listKeyRotations(r -> r.keyId(keyId)
-          .includeKeyMaterial(IncludeKeyMaterial.ALL_KEY_MATERIAL)).rotations();
-      assertThat(pending).extracting(RotationsListEntry::keyMaterialId).containsExactly(firstId, secondId);
-      assertThat(pending).extracting(RotationsListEntry::keyMaterialState)
+      List<RotationsListEntry> pending =
+          kms.listKeyRotations(
+                  r -> r.keyId(keyId).includeKeyMaterial(IncludeKeyMaterial.ALL_KEY_MATERIAL))
+              .rotations();
+      assertThat(pending)
+          .extracting(RotationsListEntry::keyMaterialId)
+          .containsExactly(firstId, secondId);
+      assertThat(pending)
+          .extracting(RotationsListEntry::keyMaterialState)
           .containsExactly(KeyMaterialState.CURRENT, KeyMaterialState.PENDING_ROTATION);
-      assertThat(pending).extracting(RotationsListEntry::importState)
+      assertThat(pending)
+          .extracting(RotationsListEntry::importState)
           .containsExactly(ImportState.IMPORTED, ImportState.IMPORTED);
-      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().currentKeyMaterialId()).isEqualTo(firstId);
+      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().currentKeyMaterialId())
+          .isEqualTo(firstId);
 
       kms.rotateKeyOnDemand(r -> r.keyId(keyId));
-      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().currentKeyMaterialId()).isEqualTo(secondId);
-      assertThat(kms.listKeyRotations(r -> r.keyId(keyId)).rotations()).singleElement()
-          .extracting(RotationsListEntry::keyMaterialId).isEqualTo(secondId);
+      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().currentKeyMaterialId())
+          .isEqualTo(secondId);
+      assertThat(kms.listKeyRotations(r -> r.keyId(keyId)).rotations())
+          .singleElement()
+          .extracting(RotationsListEntry::keyMaterialId)
+          .isEqualTo(secondId);
       assertThat(kms.decrypt(r -> r.ciphertextBlob(old)).keyMaterialId()).isEqualTo(firstId);
 
       kms.deleteImportedKeyMaterial(r -> r.keyId(keyId).keyMaterialId(firstId));
-      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState()).isEqualTo(KeyState.PENDING_IMPORT);
+      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState())
+          .isEqualTo(KeyState.PENDING_IMPORT);
       importMaterial(kms, openssl, keyId, first, ImportType.EXISTING_KEY_MATERIAL);
-      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState()).isEqualTo(KeyState.ENABLED);
+      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState())
+          .isEqualTo(KeyState.ENABLED);
       assertThat(decrypt(kms, old)).isEqualTo("imported secret");
     }
   }
@@ -248,35 +354,66 @@ class ImportKeyMaterialSdkTest {
   void anEccPrivateKeyWrappedWithRsaAesKeyWrapDerivesTheSameSecretAsLocally() throws Exception {
     Openssl openssl = new Openssl(work);
     byte[] privateKey = openssl.privateKey("EC", "ec_paramgen_curve:P-256");
-    try (KmsMockServer server = server(); KmsClient kms = client(server)) {
-      String keyId = kms.createKey(r -> r.origin(OriginType.EXTERNAL).keySpec(KeySpec.ECC_NIST_P256)
-          .keyUsage(KeyUsageType.KEY_AGREEMENT)).keyMetadata().keyId();
-      GetParametersForImportResponse parameters = parameters(kms, keyId, AlgorithmSpec.RSA_AES_KEY_WRAP_SHA_256);
-      byte[] wrapped = openssl.wrap("RSA_AES_KEY_WRAP_SHA_256", parameters.publicKey().asByteArray(), privateKey);
-      kms.importKeyMaterial(r -> r.keyId(keyId).importToken(parameters.importToken())
-          .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
-          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE));
-      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState()).isEqualTo(KeyState.ENABLED);
+    try (KmsMockServer server = server();
+        KmsClient kms = client(server)) {
+      String keyId =
+          kms.createKey(
+                  r ->
+                      r.origin(OriginType.EXTERNAL)
+                          .keySpec(KeySpec.ECC_NIST_P256)
+                          .keyUsage(KeyUsageType.KEY_AGREEMENT))
+              .keyMetadata()
+              .keyId();
+      GetParametersForImportResponse parameters =
+          parameters(kms, keyId, AlgorithmSpec.RSA_AES_KEY_WRAP_SHA_256);
+      byte[] wrapped =
+          openssl.wrap(
+              "RSA_AES_KEY_WRAP_SHA_256", parameters.publicKey().asByteArray(), privateKey);
+      kms.importKeyMaterial(
+          r ->
+              r.keyId(keyId)
+                  .importToken(parameters.importToken())
+                  .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
+                  .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE));
+      assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState())
+          .isEqualTo(KeyState.ENABLED);
 
       KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
       generator.initialize(new ECGenParameterSpec("secp256r1"));
       KeyPair peer = generator.generateKeyPair();
-      byte[] derived = kms.deriveSharedSecret(r -> r.keyId(keyId).keyAgreementAlgorithm(KeyAgreementAlgorithmSpec.ECDH)
-          .publicKey(SdkBytes.fromByteArray(peer.getPublic().getEncoded()))).sharedSecret().asByteArray();
+      byte[] derived =
+          kms.deriveSharedSecret(
+                  r ->
+                      r.keyId(keyId)
+                          .keyAgreementAlgorithm(KeyAgreementAlgorithmSpec.ECDH)
+                          .publicKey(SdkBytes.fromByteArray(peer.getPublic().getEncoded())))
+              .sharedSecret()
+              .asByteArray();
       KeyAgreement local = KeyAgreement.getInstance("ECDH");
-      PrivateKey imported = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(privateKey));
+      PrivateKey imported =
+          KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(privateKey));
       local.init(peer.getPrivate());
-      local.doPhase(KeyFactory.getInstance("EC").generatePublic(
-          new java.security.spec.X509EncodedKeySpec(publicKeyOf(imported))), true);
+      local.doPhase(
+          KeyFactory.getInstance("EC")
+              .generatePublic(new java.security.spec.X509EncodedKeySpec(publicKeyOf(imported))),
+          true);
       assertThat(derived).isEqualTo(local.generateSecret());
 
       kms.deleteImportedKeyMaterial(r -> r.keyId(keyId));
       byte[] otherCurve = openssl.privateKey("EC", "ec_paramgen_curve:P-384");
-      GetParametersForImportResponse again = parameters(kms, keyId, AlgorithmSpec.RSA_AES_KEY_WRAP_SHA_1);
-      byte[] wrongCurve = openssl.wrap("RSA_AES_KEY_WRAP_SHA_1", again.publicKey().asByteArray(), otherCurve);
-      AwsErrorDetails incorrect = error(() -> kms.importKeyMaterial(r -> r.keyId(keyId).importToken(again.importToken())
-          .encryptedKeyMaterial(SdkBytes.fromByteArray(wrongCurve))
-          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)));
+      GetParametersForImportResponse again =
+          parameters(kms, keyId, AlgorithmSpec.RSA_AES_KEY_WRAP_SHA_1);
+      byte[] wrongCurve =
+          openssl.wrap("RSA_AES_KEY_WRAP_SHA_1", again.publicKey().asByteArray(), otherCurve);
+      AwsErrorDetails incorrect =
+          error(
+              () ->
+                  kms.importKeyMaterial(
+                      r ->
+                          r.keyId(keyId)
+                              .importToken(again.importToken())
+                              .encryptedKeyMaterial(SdkBytes.fromByteArray(wrongCurve))
+                              .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)));
       assertThat(incorrect.errorCode()).isEqualTo("IncorrectKeyMaterialException");
     }
   }
@@ -286,44 +423,85 @@ class ImportKeyMaterialSdkTest {
     Openssl openssl = new Openssl(work);
     byte[] privateKey = openssl.privateKey("RSA", "rsa_keygen_bits:2048");
     Files.copy(work.resolve("generated.pem"), work.resolve("rsa.pem"));
-    try (KmsMockServer server = server(); KmsClient kms = client(server)) {
-      String keyId = kms.createKey(r -> r.origin(OriginType.EXTERNAL).keySpec(KeySpec.RSA_2048)
-          .keyUsage(KeyUsageType.ENCRYPT_DECRYPT)).keyMetadata().keyId();
-      GetParametersForImportResponse parameters = parameters(kms, keyId, AlgorithmSpec.RSA_AES_KEY_WRAP_SHA_1);
-      byte[] wrapped = openssl.wrap("RSA_AES_KEY_WRAP_SHA_1", parameters.publicKey().asByteArray(), privateKey);
-      kms.importKeyMaterial(r -> r.keyId(keyId).importToken(parameters.importToken())
-          .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
-          .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE));
+    try (KmsMockServer server = server();
+        KmsClient kms = client(server)) {
+      String keyId =
+          kms.createKey(
+                  r ->
+                      r.origin(OriginType.EXTERNAL)
+                          .keySpec(KeySpec.RSA_2048)
+                          .keyUsage(KeyUsageType.ENCRYPT_DECRYPT))
+              .keyMetadata()
+              .keyId();
+      GetParametersForImportResponse parameters =
+          parameters(kms, keyId, AlgorithmSpec.RSA_AES_KEY_WRAP_SHA_1);
+      byte[] wrapped =
+          openssl.wrap("RSA_AES_KEY_WRAP_SHA_1", parameters.publicKey().asByteArray(), privateKey);
+      kms.importKeyMaterial(
+          r ->
+              r.keyId(keyId)
+                  .importToken(parameters.importToken())
+                  .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
+                  .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE));
 
-      byte[] ciphertext = kms.encrypt(r -> r.keyId(keyId).encryptionAlgorithm(EncryptionAlgorithmSpec.RSAES_OAEP_SHA_256)
-          .plaintext(SdkBytes.fromUtf8String("for openssl"))).ciphertextBlob().asByteArray();
+      byte[] ciphertext =
+          kms.encrypt(
+                  r ->
+                      r.keyId(keyId)
+                          .encryptionAlgorithm(EncryptionAlgorithmSpec.RSAES_OAEP_SHA_256)
+                          .plaintext(SdkBytes.fromUtf8String("for openssl")))
+              .ciphertextBlob()
+              .asByteArray();
       Files.write(work.resolve("kms-ciphertext.bin"), ciphertext);
-      openssl.run("pkeyutl", "-decrypt", "-inkey", "rsa.pem", "-in", "kms-ciphertext.bin", "-out", "decrypted.txt",
-          "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:sha256");
+      openssl.run(
+          "pkeyutl",
+          "-decrypt",
+          "-inkey",
+          "rsa.pem",
+          "-in",
+          "kms-ciphertext.bin",
+          "-out",
+          "decrypted.txt",
+          "-pkeyopt",
+          "rsa_padding_mode:oaep",
+          "-pkeyopt",
+          "rsa_oaep_md:sha256",
+          "-pkeyopt",
+          "rsa_mgf1_md:sha256");
       assertThat(Files.readString(work.resolve("decrypted.txt"))).isEqualTo("for openssl");
     }
   }
 
-  private String importMaterial(KmsClient kms, Openssl openssl, String keyId, byte[] material, ImportType type)
+  private String importMaterial(
+      KmsClient kms, Openssl openssl, String keyId, byte[] material, ImportType type)
       throws Exception {
-    GetParametersForImportResponse parameters = parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_256);
-    byte[] wrapped = openssl.wrap("RSAES_OAEP_SHA_256", parameters.publicKey().asByteArray(), material);
-    return kms.importKeyMaterial(r -> r.keyId(keyId).importToken(parameters.importToken())
-        .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped)).importType(type)
-        .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE)).keyMaterialId();
+    GetParametersForImportResponse parameters =
+        parameters(kms, keyId, AlgorithmSpec.RSAES_OAEP_SHA_256);
+    byte[] wrapped =
+        openssl.wrap("RSAES_OAEP_SHA_256", parameters.publicKey().asByteArray(), material);
+    return kms.importKeyMaterial(
+            r ->
+                r.keyId(keyId)
+                    .importToken(parameters.importToken())
+                    .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
+                    .importType(type)
+                    .expirationModel(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE))
+        .keyMaterialId();
   }
 
-  private static GetParametersForImportResponse parameters(KmsClient kms, String keyId, AlgorithmSpec algorithm) {
-    return kms.getParametersForImport(r -> r.keyId(keyId).wrappingAlgorithm(algorithm)
-        .wrappingKeySpec(WrappingKeySpec.RSA_2048));
+  private static GetParametersForImportResponse parameters(
+      KmsClient kms, String keyId, AlgorithmSpec algorithm) {
+    return kms.getParametersForImport(
+        r -> r.keyId(keyId).wrappingAlgorithm(algorithm).wrappingKeySpec(WrappingKeySpec.RSA_2048));
   }
 
   private static byte[] publicKeyOf(PrivateKey key) throws Exception {
     java.security.interfaces.ECPrivateKey ec = (java.security.interfaces.ECPrivateKey) key;
-    org.bouncycastle.jce.spec.ECNamedCurveParameterSpec p256 = org.bouncycastle.jce.ECNamedCurveTable.getParameterSpec(
-        "secp256r1");
+    org.bouncycastle.jce.spec.ECNamedCurveParameterSpec p256 =
+        org.bouncycastle.jce.ECNamedCurveTable.getParameterSpec("secp256r1");
     org.bouncycastle.math.ec.ECPoint q = p256.getG().multiply(ec.getS()).normalize();
-    KeyFactory bc = KeyFactory.getInstance("EC", new org.bouncycastle.jce.provider.BouncyCastleProvider());
+    KeyFactory bc =
+        KeyFactory.getInstance("EC", new org.bouncycastle.jce.provider.BouncyCastleProvider());
     return bc.generatePublic(new org.bouncycastle.jce.spec.ECPublicKeySpec(q, p256)).getEncoded();
   }
 
@@ -336,7 +514,8 @@ class ImportKeyMaterialSdkTest {
   }
 
   private static SdkBytes encrypt(KmsClient kms, String keyId) {
-    return kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("imported secret"))).ciphertextBlob();
+    return kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("imported secret")))
+        .ciphertextBlob();
   }
 
   private static String decrypt(KmsClient kms, SdkBytes blob) {

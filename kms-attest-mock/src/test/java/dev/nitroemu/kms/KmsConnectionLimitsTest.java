@@ -23,7 +23,8 @@ import software.amazon.awssdk.services.kms.KmsClient;
 class KmsConnectionLimitsTest {
 
   private static final int PATIENCE_MILLIS = 20_000;
-  private static final ConnectionLimits QUICK = ConnectionLimits.DEFAULT.withIdleTimeout(Duration.ofMillis(300));
+  private static final ConnectionLimits QUICK =
+      ConnectionLimits.DEFAULT.withIdleTimeout(Duration.ofMillis(300));
 
   private static Socket connect(KmsMockServer server) throws IOException {
     Socket socket = new Socket("127.0.0.1", server.port());
@@ -31,7 +32,9 @@ class KmsConnectionLimitsTest {
     return socket;
   }
 
-  /** A read that takes a reset for the end of stream: both mean the server closed the connection. */
+  /**
+   * A read that takes a reset for the end of stream: both mean the server closed the connection.
+   */
   private static int readOrReset(Socket socket) throws IOException {
     try {
       InputStream in = socket.getInputStream();
@@ -45,7 +48,9 @@ class KmsConnectionLimitsTest {
   void anIdleConnectionIsClosedAfterTheIdleTimeout() throws Exception {
     try (KmsMockServer server = KmsMockServer.builder().connectionLimits(QUICK).build().start();
         Socket idle = connect(server)) {
-      assertThat(readOrReset(idle)).as("closed by the server, not by our read timeout").isEqualTo(-1);
+      assertThat(readOrReset(idle))
+          .as("closed by the server, not by our read timeout")
+          .isEqualTo(-1);
     }
   }
 
@@ -53,11 +58,16 @@ class KmsConnectionLimitsTest {
   void aHalfSentRequestIsClosedAfterTheIdleTimeout() throws Exception {
     try (KmsMockServer server = KmsMockServer.builder().connectionLimits(QUICK).build().start();
         Socket slowloris = connect(server)) {
-      slowloris.getOutputStream().write(("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"Key")
-          .getBytes(US_ASCII));
+      slowloris
+          .getOutputStream()
+          .write(
+              ("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"Key")
+                  .getBytes(US_ASCII));
       slowloris.getOutputStream().flush();
 
-      assertThat(readOrReset(slowloris)).as("closed by the server, not by our read timeout").isEqualTo(-1);
+      assertThat(readOrReset(slowloris))
+          .as("closed by the server, not by our read timeout")
+          .isEqualTo(-1);
     }
   }
 
@@ -71,7 +81,8 @@ class KmsConnectionLimitsTest {
         assertThat(readOrReset(third)).as("refused at once, not left waiting").isEqualTo(-1);
       }
       try (KmsClient client = KmsTestClients.client(server)) { // Retries while the two closes land.
-        assertThat(client.generateRandom(r -> r.numberOfBytes(8)).plaintext().asByteArray()).hasSize(8);
+        assertThat(client.generateRandom(r -> r.numberOfBytes(8)).plaintext().asByteArray())
+            .hasSize(8);
       }
     }
   }

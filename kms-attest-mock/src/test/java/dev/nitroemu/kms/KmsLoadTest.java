@@ -38,13 +38,13 @@ import software.amazon.awssdk.services.kms.model.GenerateDataKeyResponse;
 
 /**
  * Sixteen unmodified SDK clients hammer one KMS mock running in its own JVM with {@code -Xmx128m}:
- * every call must succeed, every Decrypt must return what was encrypted, and the audit log must hold
- * exactly one event per call.
+ * every call must succeed, every Decrypt must return what was encrypted, and the audit log must
+ * hold exactly one event per call.
  *
  * <p>Scale: {@value #CLIENTS} clients x {@code kms.load.opsPerClient} operations each (system
- * property; default {@value #DEFAULT_OPS_PER_CLIENT}, about 20 s on two cores). The issue's full run,
- * {@code -Dkms.load.opsPerClient=5000} (80,001 calls), takes about 95 s on two cores, where the
- * clients and the server share the CPU, so it is not the default.
+ * property; default {@value #DEFAULT_OPS_PER_CLIENT}, about 20 s on two cores). The issue's full
+ * run, {@code -Dkms.load.opsPerClient=5000} (80,001 calls), takes about 95 s on two cores, where
+ * the clients and the server share the CPU, so it is not the default.
  */
 @Timeout(value = 20, unit = TimeUnit.MINUTES)
 class KmsLoadTest {
@@ -60,12 +60,15 @@ class KmsLoadTest {
     Path auditFile = temp.resolve("audit.jsonl");
     Process server = startServer(auditFile);
     try {
-      BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader out =
+          new BufferedReader(
+              new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
       int port;
       try {
         port = Integer.parseInt(expect(out, "PORT"));
       } catch (IOException e) {
-        throw new IOException(e.getMessage() + "; its stderr:\n" + Files.readString(temp.resolve("server.err")), e);
+        throw new IOException(
+            e.getMessage() + "; its stderr:\n" + Files.readString(temp.resolve("server.err")), e);
       }
       URI endpoint = URI.create("http://127.0.0.1:" + port);
 
@@ -86,15 +89,23 @@ class KmsLoadTest {
       long heapMax = Long.parseLong(expect(out, "HEAP_MAX"));
       long heapPeak = Long.parseLong(expect(out, "HEAP_PEAK"));
       assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
-      System.out.printf("KmsLoadTest: %d clients x %d ops = %d calls in %d ms (%.0f calls/s); server heap peak"
-              + " %d MiB of %d MiB%n", CLIENTS, opsPerClient, calls.get(), elapsed.toMillis(),
-          calls.get() * 1e9 / elapsed.toNanos(), heapPeak >> 20, heapMax >> 20);
+      System.out.printf(
+          "KmsLoadTest: %d clients x %d ops = %d calls in %d ms (%.0f calls/s); server heap peak"
+              + " %d MiB of %d MiB%n",
+          CLIENTS,
+          opsPerClient,
+          calls.get(),
+          elapsed.toMillis(),
+          calls.get() * 1e9 / elapsed.toNanos(),
+          heapPeak >> 20,
+          heapMax >> 20);
 
       assertThat(failures).as("failed calls").isEmpty();
       assertThat(calls.get()).isEqualTo(1L + (long) CLIENTS * opsPerClient);
       assertThat(audited).isEqualTo(calls.get());
       try (Stream<String> lines = Files.lines(auditFile)) {
-        assertThat(lines.filter(line -> !line.contains("\"errorCode\"")).count()).isEqualTo(calls.get());
+        assertThat(lines.filter(line -> !line.contains("\"errorCode\"")).count())
+            .isEqualTo(calls.get());
       }
       assertThat(server.exitValue()).isZero();
       assertThat(heapMax).isLessThanOrEqualTo(128L << 20);
@@ -103,22 +114,29 @@ class KmsLoadTest {
     }
   }
 
-  private static void runClients(URI endpoint, String keyId, int opsPerClient, AtomicLong calls,
-      ConcurrentLinkedQueue<Throwable> failures) throws Exception {
+  private static void runClients(
+      URI endpoint,
+      String keyId,
+      int opsPerClient,
+      AtomicLong calls,
+      ConcurrentLinkedQueue<Throwable> failures)
+      throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
     CountDownLatch ready = new CountDownLatch(CLIENTS);
     List<Future<?>> done = new ArrayList<>();
     try {
       for (int c = 0; c < CLIENTS; c++) {
         int clientNumber = c;
-        done.add(pool.submit(() -> {
-          try (KmsClient kms = client(endpoint)) {
-            ready.countDown();
-            ready.await();
-            runMix(kms, keyId, clientNumber, opsPerClient, calls, failures);
-          }
-          return null;
-        }));
+        done.add(
+            pool.submit(
+                () -> {
+                  try (KmsClient kms = client(endpoint)) {
+                    ready.countDown();
+                    ready.await();
+                    runMix(kms, keyId, clientNumber, opsPerClient, calls, failures);
+                  }
+                  return null;
+                }));
       }
       for (Future<?> future : done) {
         future.get();
@@ -128,8 +146,15 @@ class KmsLoadTest {
     }
   }
 
-  /** Encrypt, Decrypt (of that ciphertext), GenerateDataKey, GenerateRandom, DescribeKey, in turn. */
-  private static void runMix(KmsClient kms, String keyId, int clientNumber, int ops, AtomicLong calls,
+  /**
+   * Encrypt, Decrypt (of that ciphertext), GenerateDataKey, GenerateRandom, DescribeKey, in turn.
+   */
+  private static void runMix(
+      KmsClient kms,
+      String keyId,
+      int clientNumber,
+      int ops,
+      AtomicLong calls,
       ConcurrentLinkedQueue<Throwable> failures) {
     SecureRandom random = new SecureRandom();
     Map<String, String> context = Map.of("client", Integer.toString(clientNumber));
@@ -141,25 +166,34 @@ class KmsLoadTest {
           case 0 -> {
             random.nextBytes(plaintext);
             byte[] sent = plaintext.clone();
-            ciphertext = kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(sent))
-                .encryptionContext(context)).ciphertextBlob();
+            ciphertext =
+                kms.encrypt(
+                        r ->
+                            r.keyId(keyId)
+                                .plaintext(SdkBytes.fromByteArray(sent))
+                                .encryptionContext(context))
+                    .ciphertextBlob();
           }
           case 1 -> {
             SdkBytes blob = ciphertext;
-            byte[] back = kms.decrypt(r -> r.ciphertextBlob(blob).encryptionContext(context)).plaintext()
-                .asByteArray();
+            byte[] back =
+                kms.decrypt(r -> r.ciphertextBlob(blob).encryptionContext(context))
+                    .plaintext()
+                    .asByteArray();
             if (!java.util.Arrays.equals(back, plaintext)) {
               throw new AssertionError("Decrypt returned other bytes than were encrypted");
             }
           }
           case 2 -> {
-            GenerateDataKeyResponse key = kms.generateDataKey(r -> r.keyId(keyId).keySpec(DataKeySpec.AES_256));
+            GenerateDataKeyResponse key =
+                kms.generateDataKey(r -> r.keyId(keyId).keySpec(DataKeySpec.AES_256));
             if (key.plaintext().asByteArray().length != 32) {
               throw new AssertionError("data key is not 32 bytes");
             }
           }
           case 3 -> {
-            if (kms.generateRandom(r -> r.numberOfBytes(32)).plaintext().asByteArray().length != 32) {
+            if (kms.generateRandom(r -> r.numberOfBytes(32)).plaintext().asByteArray().length
+                != 32) {
               throw new AssertionError("GenerateRandom did not return 32 bytes");
             }
           }
@@ -177,7 +211,8 @@ class KmsLoadTest {
     return KmsClient.builder()
         .endpointOverride(endpoint)
         .region(Region.US_EAST_1)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
         .httpClientBuilder(Apache5HttpClient.builder().maxConnections(2))
         // A retried call would hide a server failure and break "audit count == call count".
         .overrideConfiguration(o -> o.retryStrategy(b -> b.maxAttempts(1)))
@@ -186,10 +221,17 @@ class KmsLoadTest {
 
   private Process startServer(Path auditFile) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    ProcessBuilder builder = new ProcessBuilder(java, HEAP_LIMIT, "-cp", classPath,
-        KmsServerMain.class.getName(), auditFile.toString())
-        .redirectError(temp.resolve("server.err").toFile());
+    String classPath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                java,
+                HEAP_LIMIT,
+                "-cp",
+                classPath,
+                KmsServerMain.class.getName(),
+                auditFile.toString())
+            .redirectError(temp.resolve("server.err").toFile());
     return builder.start();
   }
 

@@ -40,9 +40,15 @@ class KmsMockServerTest {
   void portEndpointAndAuditLogRequireStart() {
     KmsMockServer server = KmsMockServer.builder().build();
 
-    assertThatThrownBy(server::port).isInstanceOf(IllegalStateException.class).hasMessage("call start() first");
-    assertThatThrownBy(server::endpoint).isInstanceOf(IllegalStateException.class).hasMessage("call start() first");
-    assertThatThrownBy(server::auditLog).isInstanceOf(IllegalStateException.class).hasMessage("call start() first");
+    assertThatThrownBy(server::port)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("call start() first");
+    assertThatThrownBy(server::endpoint)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("call start() first");
+    assertThatThrownBy(server::auditLog)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("call start() first");
     server.close();
   }
 
@@ -55,8 +61,11 @@ class KmsMockServerTest {
       assertThat(first.region()).isEqualTo("us-east-1");
       assertThat(first.accountId()).isEqualTo("000000000000");
       assertThat(first.credentials()).isEqualTo(KmsCredentials.defaults());
-      assertThat(first).hasToString("KmsMockServer[http://127.0.0.1:" + first.port()
-          + ", region=us-east-1, account=000000000000]");
+      assertThat(first)
+          .hasToString(
+              "KmsMockServer[http://127.0.0.1:"
+                  + first.port()
+                  + ", region=us-east-1, account=000000000000]");
     }
   }
 
@@ -76,7 +85,9 @@ class KmsMockServerTest {
     try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       KmsMockServer server = KmsMockServer.builder().port(busy.getLocalPort()).build();
 
-      assertThatThrownBy(server::start).isInstanceOf(IOException.class).hasMessageContaining("cannot bind");
+      assertThatThrownBy(server::start)
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("cannot bind");
       assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class);
     }
   }
@@ -84,15 +95,20 @@ class KmsMockServerTest {
   @Test
   void closeIsIdempotentAndAClosedServerCannotRestart() throws IOException {
     KmsMockServer server = KmsMockServer.builder().build().start();
-    assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class).hasMessage("start() already called");
+    assertThatThrownBy(server::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("start() already called");
     int port = server.port();
 
     server.close();
     server.close();
 
-    assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(server::start)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("close() already called");
-    assertThatThrownBy(server::port).isInstanceOf(IllegalStateException.class).hasMessage("server is closed");
+    assertThatThrownBy(server::port)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("server is closed");
     assertThat(server).hasToString("KmsMockServer[closed, region=us-east-1, account=000000000000]");
     try (ServerSocket reuse = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
       assertThat(reuse.getLocalPort()).isEqualTo(port);
@@ -101,48 +117,65 @@ class KmsMockServerTest {
 
   @Test
   void servesAnUnmodifiedSdkClientEndToEnd() throws IOException {
-    try (KmsMockServer server = KmsMockServer.builder().build().start(); KmsClient kms = KmsTestClients.client(server)) {
+    try (KmsMockServer server = KmsMockServer.builder().build().start();
+        KmsClient kms = KmsTestClients.client(server)) {
       String keyId = kms.createKey(r -> r.description("round trip")).keyMetadata().keyId();
       byte[] secret = "attack at dawn".getBytes(StandardCharsets.UTF_8);
-      EncryptResponse encrypted = kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(secret)));
+      EncryptResponse encrypted =
+          kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(secret)));
       DecryptResponse decrypted = kms.decrypt(r -> r.ciphertextBlob(encrypted.ciphertextBlob()));
 
       assertThat(decrypted.plaintext().asByteArray()).isEqualTo(secret);
       assertThat(decrypted.keyId()).isEqualTo("arn:aws:kms:us-east-1:000000000000:key/" + keyId);
       assertThat(kms.listKeys().keys()).hasSize(1);
-      assertThat(server.auditLog().events()).extracting(AuditEvent::eventName)
+      assertThat(server.auditLog().events())
+          .extracting(AuditEvent::eventName)
           .containsExactly("CreateKey", "Encrypt", "Decrypt", "ListKeys");
     }
   }
 
   @Test
   void theSdkRequestIdIsTheAuditedRequestId() throws IOException {
-    try (KmsMockServer server = KmsMockServer.builder().build().start(); KmsClient kms = KmsTestClients.client(server)) {
+    try (KmsMockServer server = KmsMockServer.builder().build().start();
+        KmsClient kms = KmsTestClients.client(server)) {
       String requestId = kms.listKeys().responseMetadata().requestId();
 
-      assertThat(server.auditLog().events()).singleElement()
+      assertThat(server.auditLog().events())
+          .singleElement()
           .satisfies(e -> assertThat(e.requestId()).isEqualTo(requestId));
     }
   }
 
   @Test
   void keyArnsNameTheConfiguredRegionAndAccount() throws IOException {
-    KmsCredentials alice = new KmsCredentials("AKIAALICE", "alice-secret", "arn:aws:iam::123456789012:user/alice");
-    try (KmsMockServer server = KmsMockServer.builder().region("eu-west-1").accountId("123456789012")
-        .credentials(alice).build().start(); KmsClient kms = KmsTestClients.client(server)) {
+    KmsCredentials alice =
+        new KmsCredentials("AKIAALICE", "alice-secret", "arn:aws:iam::123456789012:user/alice");
+    try (KmsMockServer server =
+            KmsMockServer.builder()
+                .region("eu-west-1")
+                .accountId("123456789012")
+                .credentials(alice)
+                .build()
+                .start();
+        KmsClient kms = KmsTestClients.client(server)) {
       KeyMetadata metadata = kms.createKey(r -> r.description("regional")).keyMetadata();
 
       assertThat(server.credentials()).isEqualTo(alice);
-      assertThat(metadata.arn()).isEqualTo("arn:aws:kms:eu-west-1:123456789012:key/" + metadata.keyId());
+      assertThat(metadata.arn())
+          .isEqualTo("arn:aws:kms:eu-west-1:123456789012:key/" + metadata.keyId());
       assertThat(metadata.awsAccountId()).isEqualTo("123456789012");
     }
   }
 
   @Test
   void eachCredentialActsAsItsOwnPrincipal() throws IOException {
-    KmsCredentials admin = new KmsCredentials("AKIAADMIN", "admin-secret", "arn:aws:iam::000000000000:role/admin");
-    KmsCredentials app = new KmsCredentials("AKIAAPP", "app-secret",
-        "arn:aws:sts::000000000000:assumed-role/app/i-0123456789abcdef0");
+    KmsCredentials admin =
+        new KmsCredentials("AKIAADMIN", "admin-secret", "arn:aws:iam::000000000000:role/admin");
+    KmsCredentials app =
+        new KmsCredentials(
+            "AKIAAPP",
+            "app-secret",
+            "arn:aws:sts::000000000000:assumed-role/app/i-0123456789abcdef0");
     try (KmsMockServer server = KmsMockServer.builder().credentials(admin, app).build().start();
         KmsClient asAdmin = KmsTestClients.noRetry(server, "AKIAADMIN", "admin-secret");
         KmsClient asApp = KmsTestClients.noRetry(server, "AKIAAPP", "app-secret");
@@ -151,10 +184,15 @@ class KmsMockServerTest {
       asApp.listKeys();
 
       assertThat(server.allCredentials()).containsExactly(admin, app);
-      assertThat(server.auditLog().events()).extracting(e -> e.userIdentity().arn())
+      assertThat(server.auditLog().events())
+          .extracting(e -> e.userIdentity().arn())
           .containsExactly(admin.principalArn(), app.principalArn());
-      assertThatThrownBy(asTest::listKeys).isInstanceOfSatisfying(KmsException.class,
-          e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("UnrecognizedClientException"));
+      assertThatThrownBy(asTest::listKeys)
+          .isInstanceOfSatisfying(
+              KmsException.class,
+              e ->
+                  assertThat(e.awsErrorDetails().errorCode())
+                      .isEqualTo("UnrecognizedClientException"));
     }
   }
 
@@ -167,11 +205,15 @@ class KmsMockServerTest {
         KmsClient none = KmsTestClients.noRetry(server, "test", "test")) {
       assertThat(right.listKeys().keys()).isEmpty();
       for (KmsClient client : List.of(wrong, none)) {
-        assertThatThrownBy(client::listKeys).isInstanceOfSatisfying(KmsException.class, e -> {
-          assertThat(e.awsErrorDetails().errorCode()).isEqualTo("UnrecognizedClientException");
-          assertThat(e.awsErrorDetails().errorMessage())
-              .isEqualTo("The security token included in the request is invalid.");
-        });
+        assertThatThrownBy(client::listKeys)
+            .isInstanceOfSatisfying(
+                KmsException.class,
+                e -> {
+                  assertThat(e.awsErrorDetails().errorCode())
+                      .isEqualTo("UnrecognizedClientException");
+                  assertThat(e.awsErrorDetails().errorMessage())
+                      .isEqualTo("The security token included in the request is invalid.");
+                });
       }
     }
   }
@@ -185,16 +227,23 @@ class KmsMockServerTest {
         KmsClient kms = KmsTestClients.client(server)) {
       keyId = kms.createKey(r -> r.description("durable")).keyMetadata().keyId();
       kms.createAlias(r -> r.aliasName("alias/durable").targetKeyId(keyId));
-      ciphertext = kms.encrypt(r -> r.keyId("alias/durable").plaintext(SdkBytes.fromUtf8String("kept")))
-          .ciphertextBlob().asByteArray();
+      ciphertext =
+          kms.encrypt(r -> r.keyId("alias/durable").plaintext(SdkBytes.fromUtf8String("kept")))
+              .ciphertextBlob()
+              .asByteArray();
     }
     try (KmsMockServer server = KmsMockServer.builder().stateDirectory(state).build().start();
         KmsClient kms = KmsTestClients.client(server)) {
-      assertThat(kms.describeKey(r -> r.keyId("alias/durable")).keyMetadata().keyId()).isEqualTo(keyId);
-      assertThat(kms.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(ciphertext))).plaintext().asUtf8String())
+      assertThat(kms.describeKey(r -> r.keyId("alias/durable")).keyMetadata().keyId())
+          .isEqualTo(keyId);
+      assertThat(
+              kms.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(ciphertext)))
+                  .plaintext()
+                  .asUtf8String())
           .isEqualTo("kept");
     }
-    try (KmsMockServer memory = KmsMockServer.builder().build().start(); KmsClient kms = KmsTestClients.client(memory)) {
+    try (KmsMockServer memory = KmsMockServer.builder().build().start();
+        KmsClient kms = KmsTestClients.client(memory)) {
       assertThat(kms.listKeys().keys()).isEmpty();
     }
   }
@@ -215,7 +264,8 @@ class KmsMockServerTest {
     ObjectMapper json = new ObjectMapper();
     assertThat(lines).hasSize(3);
     List<JsonNode> events = lines.stream().map(line -> read(json, line)).toList();
-    assertThat(events).extracting(e -> e.get("eventName").asText())
+    assertThat(events)
+        .extracting(e -> e.get("eventName").asText())
         .containsExactly("ListKeys", "GenerateRandom", "ListKeys");
     assertThat(events.get(2).get("errorCode").asText()).isEqualTo("UnrecognizedClientException");
     assertThat(lines.get(1)).doesNotContain("Plaintext");
@@ -225,15 +275,19 @@ class KmsMockServerTest {
   void refusesEveryRecipientWhenNoTrustAnchorIsConfigured() throws Exception {
     SoftwareNsm nsm = SoftwareNsm.create();
     RecipientInfo recipient = recipient(nsm);
-    try (KmsMockServer server = KmsMockServer.builder().build().start(); KmsClient kms = KmsTestClients.client(server)) {
+    try (KmsMockServer server = KmsMockServer.builder().build().start();
+        KmsClient kms = KmsTestClients.client(server)) {
       assertThatThrownBy(() -> kms.generateRandom(r -> r.numberOfBytes(32).recipient(recipient)))
-          .isInstanceOfSatisfying(KmsException.class, e -> {
-            assertThat(e.statusCode()).isEqualTo(400);
-            assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException");
-            // The body says "Message" (capital M) as real KMS does; the SDK still finds the text.
-            assertThat(e.awsErrorDetails().errorMessage())
-                .contains("no attestation trust anchor is configured on this KMS endpoint");
-          });
+          .isInstanceOfSatisfying(
+              KmsException.class,
+              e -> {
+                assertThat(e.statusCode()).isEqualTo(400);
+                assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException");
+                // The body says "Message" (capital M) as real KMS does; the SDK still finds the
+                // text.
+                assertThat(e.awsErrorDetails().errorMessage())
+                    .contains("no attestation trust anchor is configured on this KMS endpoint");
+              });
     }
   }
 
@@ -243,17 +297,27 @@ class KmsMockServerTest {
     SoftwareNsm stranger = SoftwareNsm.create();
     RecipientInfo trusted = recipient(nsm);
     RecipientInfo untrusted = recipient(stranger);
-    try (KmsMockServer server = KmsMockServer.builder().trustAnchor(nsm.rootCa().certificate()).build().start();
+    try (KmsMockServer server =
+            KmsMockServer.builder().trustAnchor(nsm.rootCa().certificate()).build().start();
         KmsClient kms = KmsTestClients.client(server)) {
-      GenerateRandomResponse random = kms.generateRandom(r -> r.numberOfBytes(32).recipient(trusted));
+      GenerateRandomResponse random =
+          kms.generateRandom(r -> r.numberOfBytes(32).recipient(trusted));
 
       assertThat(random.plaintext()).isNull();
       assertThat(random.ciphertextForRecipient().asByteArray()).startsWith(0x30, 0x80);
-      assertThat(server.auditLog().events()).singleElement().satisfies(e ->
-          assertThat(e.additionalEventData().get("recipient").get("attestationDocumentModuleId").asText())
-              .isEqualTo(nsm.moduleId()));
+      assertThat(server.auditLog().events())
+          .singleElement()
+          .satisfies(
+              e ->
+                  assertThat(
+                          e.additionalEventData()
+                              .get("recipient")
+                              .get("attestationDocumentModuleId")
+                              .asText())
+                      .isEqualTo(nsm.moduleId()));
       assertThatThrownBy(() -> kms.generateRandom(r -> r.numberOfBytes(32).recipient(untrusted)))
-          .isInstanceOfSatisfying(KmsException.class,
+          .isInstanceOfSatisfying(
+              KmsException.class,
               e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException"));
     }
   }
@@ -261,21 +325,34 @@ class KmsMockServerTest {
   @Test
   void refusesAttestationDocumentsOlderThanTheConfiguredMaximumAge() throws Exception {
     Clock earlier = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-3));
-    SoftwareNsm nsm = SoftwareNsm.builder().rootCa(EmulatorRootCa.generate(earlier)).clock(earlier).build();
-    try (KmsMockServer strict = KmsMockServer.builder().trustAnchor(nsm.rootCa().certificate())
-        .maxAttestationAge(Duration.ofMinutes(2)).build().start();
-        KmsMockServer lenient = KmsMockServer.builder().trustAnchor(nsm.rootCa().certificate()).build().start();
+    SoftwareNsm nsm =
+        SoftwareNsm.builder().rootCa(EmulatorRootCa.generate(earlier)).clock(earlier).build();
+    try (KmsMockServer strict =
+            KmsMockServer.builder()
+                .trustAnchor(nsm.rootCa().certificate())
+                .maxAttestationAge(Duration.ofMinutes(2))
+                .build()
+                .start();
+        KmsMockServer lenient =
+            KmsMockServer.builder().trustAnchor(nsm.rootCa().certificate()).build().start();
         KmsClient strictClient = KmsTestClients.client(strict);
         KmsClient lenientClient = KmsTestClients.client(lenient)) {
       RecipientInfo recipient = recipient(nsm);
 
-      assertThat(lenientClient.generateRandom(r -> r.numberOfBytes(8).recipient(recipient)).ciphertextForRecipient())
+      assertThat(
+              lenientClient
+                  .generateRandom(r -> r.numberOfBytes(8).recipient(recipient))
+                  .ciphertextForRecipient())
           .isNotNull();
-      assertThatThrownBy(() -> strictClient.generateRandom(r -> r.numberOfBytes(8).recipient(recipient)))
-          .isInstanceOfSatisfying(KmsException.class, e -> {
-            assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException");
-            assertThat(e.awsErrorDetails().errorMessage()).contains("older than the maximum age of 120 s");
-          });
+      assertThatThrownBy(
+              () -> strictClient.generateRandom(r -> r.numberOfBytes(8).recipient(recipient)))
+          .isInstanceOfSatisfying(
+              KmsException.class,
+              e -> {
+                assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException");
+                assertThat(e.awsErrorDetails().errorMessage())
+                    .contains("older than the maximum age of 120 s");
+              });
     }
   }
 
@@ -308,12 +385,17 @@ class KmsMockServerTest {
     KmsMockServer.Builder builder = KmsMockServer.builder();
 
     assertThatThrownBy(() -> builder.port(65536)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> builder.region("US_EAST")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> builder.accountId("12345")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> builder.maxAttestationAge(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> builder.region("US_EAST"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> builder.accountId("12345"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> builder.maxAttestationAge(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(builder::credentials).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> builder.credentials(KmsCredentials.defaults(), KmsCredentials.defaults()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("duplicate access key id test");
+    assertThatThrownBy(
+            () -> builder.credentials(KmsCredentials.defaults(), KmsCredentials.defaults()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("duplicate access key id test");
   }
 
   private static RecipientInfo recipient(SoftwareNsm nsm) throws Exception {

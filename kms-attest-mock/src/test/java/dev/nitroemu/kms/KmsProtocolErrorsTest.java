@@ -29,9 +29,9 @@ import software.amazon.awssdk.services.kms.model.KeyEncryptionMechanism;
 import software.amazon.awssdk.services.kms.model.KmsException;
 
 /**
- * Bad requests against the running mock, sent by the unmodified AWS SDK where it can send them and as
- * raw HTTP where it cannot: each gets a typed 4xx that the SDK understands, changes nothing, and the
- * server keeps serving.
+ * Bad requests against the running mock, sent by the unmodified AWS SDK where it can send them and
+ * as raw HTTP where it cannot: each gets a typed 4xx that the SDK understands, changes nothing, and
+ * the server keeps serving.
  */
 @Timeout(60)
 class KmsProtocolErrorsTest {
@@ -59,8 +59,13 @@ class KmsProtocolErrorsTest {
 
   /** The server still serves and nothing changed: one key, and it still encrypts. */
   private void assertStillServingUnchanged() {
-    assertThat(kms.listKeys().keys()).singleElement().satisfies(k -> assertThat(k.keyId()).isEqualTo(keyId));
-    assertThat(kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("x"))).ciphertextBlob()).isNotNull();
+    assertThat(kms.listKeys().keys())
+        .singleElement()
+        .satisfies(k -> assertThat(k.keyId()).isEqualTo(keyId));
+    assertThat(
+            kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("x")))
+                .ciphertextBlob())
+        .isNotNull();
   }
 
   private static Consumer<Throwable> kmsError(int status, String type, String message) {
@@ -79,64 +84,91 @@ class KmsProtocolErrorsTest {
   @Test
   void aWrongSecretIsAnInvalidSignatureAndChangesNothing() {
     try (KmsClient forger = KmsTestClients.noRetry(server, "test", "not-the-secret")) {
-      assertThatThrownBy(() -> forger.createKey(r -> r.description("forged"))).satisfies(kmsError(400,
-          "InvalidSignatureException", "The request signature we calculated does not match the signature you"
-              + " provided. Check your AWS Secret Access Key and signing method. Consult the service documentation"
-              + " for details."));
-      assertThatThrownBy(() -> forger.scheduleKeyDeletion(r -> r.keyId(keyId).pendingWindowInDays(7)))
+      assertThatThrownBy(() -> forger.createKey(r -> r.description("forged")))
+          .satisfies(
+              kmsError(
+                  400,
+                  "InvalidSignatureException",
+                  "The request signature we calculated does not match the signature you"
+                      + " provided. Check your AWS Secret Access Key and signing method. Consult the service documentation"
+                      + " for details."));
+      assertThatThrownBy(
+              () -> forger.scheduleKeyDeletion(r -> r.keyId(keyId).pendingWindowInDays(7)))
           .satisfies(kmsError(400, "InvalidSignatureException", null));
     }
     assertStillServingUnchanged();
-    assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyStateAsString()).isEqualTo("Enabled");
-    assertThat(server.auditLog().events()).filteredOn(e -> "InvalidSignatureException".equals(e.errorCode()))
-        .extracting(AuditEvent::eventName).containsExactly("CreateKey", "ScheduleKeyDeletion");
+    assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyStateAsString())
+        .isEqualTo("Enabled");
+    assertThat(server.auditLog().events())
+        .filteredOn(e -> "InvalidSignatureException".equals(e.errorCode()))
+        .extracting(AuditEvent::eventName)
+        .containsExactly("CreateKey", "ScheduleKeyDeletion");
   }
 
   @Test
   void anUnknownAccessKeyIsAnUnrecognizedClient() {
     try (KmsClient stranger = KmsTestClients.noRetry(server, "AKIAIOSFODNN7EXAMPLE", "test")) {
-      assertThatThrownBy(() -> stranger.createKey(r -> r.description("x"))).satisfies(kmsError(400,
-          "UnrecognizedClientException", "The security token included in the request is invalid."));
+      assertThatThrownBy(() -> stranger.createKey(r -> r.description("x")))
+          .satisfies(
+              kmsError(
+                  400,
+                  "UnrecognizedClientException",
+                  "The security token included in the request is invalid."));
     }
     assertStillServingUnchanged();
   }
 
   @Test
   void aClientTenMinutesBehindTheServerGetsSignatureExpired() throws IOException {
-    try (KmsMockServer ahead = KmsMockServer.builder()
-        .clock(Clock.offset(Clock.systemUTC(), Duration.ofMinutes(10))).build().start();
+    try (KmsMockServer ahead =
+            KmsMockServer.builder()
+                .clock(Clock.offset(Clock.systemUTC(), Duration.ofMinutes(10)))
+                .build()
+                .start();
         KmsClient client = KmsTestClients.noRetry(ahead, "test", "test")) {
-      assertThatThrownBy(client::listKeys).satisfies(kmsError(400, "InvalidSignatureException", null))
-          .hasMessageMatching("Signature expired: \\d{8}T\\d{6}Z is now earlier than \\d{8}T\\d{6}Z"
-              + " \\(\\d{8}T\\d{6}Z - 5 min\\.\\).*");
+      assertThatThrownBy(client::listKeys)
+          .satisfies(kmsError(400, "InvalidSignatureException", null))
+          .hasMessageMatching(
+              "Signature expired: \\d{8}T\\d{6}Z is now earlier than \\d{8}T\\d{6}Z"
+                  + " \\(\\d{8}T\\d{6}Z - 5 min\\.\\).*");
     }
   }
 
   @Test
   void aClientTenMinutesAheadOfTheServerGetsSignatureNotYetCurrent() throws IOException {
-    try (KmsMockServer behind = KmsMockServer.builder()
-        .clock(Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-10))).build().start();
+    try (KmsMockServer behind =
+            KmsMockServer.builder()
+                .clock(Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-10)))
+                .build()
+                .start();
         KmsClient client = KmsTestClients.noRetry(behind, "test", "test")) {
-      assertThatThrownBy(client::listKeys).satisfies(kmsError(400, "InvalidSignatureException", null))
-          .hasMessageMatching("Signature not yet current: \\d{8}T\\d{6}Z is still later than \\d{8}T\\d{6}Z"
-              + " \\(\\d{8}T\\d{6}Z \\+ 5 min\\.\\).*");
+      assertThatThrownBy(client::listKeys)
+          .satisfies(kmsError(400, "InvalidSignatureException", null))
+          .hasMessageMatching(
+              "Signature not yet current: \\d{8}T\\d{6}Z is still later than \\d{8}T\\d{6}Z"
+                  + " \\(\\d{8}T\\d{6}Z \\+ 5 min\\.\\).*");
     }
   }
 
   @Test
   void theSdkCorrectsItsClockFromTheDateHeaderAndRetries() throws IOException {
-    try (KmsMockServer ahead = KmsMockServer.builder()
-        .clock(Clock.offset(Clock.systemUTC(), Duration.ofMinutes(10))).build().start();
+    try (KmsMockServer ahead =
+            KmsMockServer.builder()
+                .clock(Clock.offset(Clock.systemUTC(), Duration.ofMinutes(10)))
+                .build()
+                .start();
         KmsClient client = KmsTestClients.client(ahead)) {
       assertThat(client.listKeys().keys()).isEmpty();
-      assertThat(ahead.auditLog().events()).extracting(AuditEvent::errorCode)
+      assertThat(ahead.auditLog().events())
+          .extracting(AuditEvent::errorCode)
           .containsExactly("InvalidSignatureException", null);
     }
   }
 
   @Test
   void aRequestWithoutAuthenticationIsRefused() throws IOException {
-    HttpURLConnection connection = (HttpURLConnection) server.endpoint().resolve("/").toURL().openConnection();
+    HttpURLConnection connection =
+        (HttpURLConnection) server.endpoint().resolve("/").toURL().openConnection();
     connection.setRequestMethod("POST");
     connection.setDoOutput(true);
     connection.setRequestProperty("Content-Type", "application/x-amz-json-1.1");
@@ -212,28 +244,44 @@ class KmsProtocolErrorsTest {
   void aBodyOverOneMebibyteIsRefusedWithATypedErrorTheSdkReads() {
     byte[] huge = new byte[800_000];
 
-    assertThatThrownBy(() -> kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(huge))))
-        .satisfies(kmsError(400, "ValidationException", "Request body exceeds the limit of 1048576 bytes."));
+    assertThatThrownBy(
+            () -> kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(huge))))
+        .satisfies(
+            kmsError(
+                400, "ValidationException", "Request body exceeds the limit of 1048576 bytes."));
     assertStillServingUnchanged();
   }
 
   @Test
   void aMalformedAttestationDocumentIsATypedValidationError() throws IOException {
     SoftwareNsm nsm = SoftwareNsm.create();
-    try (KmsMockServer attested = KmsMockServer.builder().trustAnchor(nsm.rootCa().certificate()).build().start();
+    try (KmsMockServer attested =
+            KmsMockServer.builder().trustAnchor(nsm.rootCa().certificate()).build().start();
         KmsClient client = KmsTestClients.client(attested)) {
-      assertThatThrownBy(() -> client.generateRandom(r -> r.numberOfBytes(16).recipient(p -> p
-          .keyEncryptionAlgorithm(KeyEncryptionMechanism.RSAES_OAEP_SHA_256)
-          .attestationDocument(SdkBytes.fromUtf8String("not a COSE_Sign1 document")))))
+      assertThatThrownBy(
+              () ->
+                  client.generateRandom(
+                      r ->
+                          r.numberOfBytes(16)
+                              .recipient(
+                                  p ->
+                                      p.keyEncryptionAlgorithm(
+                                              KeyEncryptionMechanism.RSAES_OAEP_SHA_256)
+                                          .attestationDocument(
+                                              SdkBytes.fromUtf8String(
+                                                  "not a COSE_Sign1 document")))))
           .satisfies(kmsError(400, "ValidationException", null));
-      assertThat(client.generateRandom(r -> r.numberOfBytes(16)).plaintext().asByteArray()).hasSize(16);
+      assertThat(client.generateRandom(r -> r.numberOfBytes(16)).plaintext().asByteArray())
+          .hasSize(16);
     }
   }
 
   @Test
   void invalidCiphertextCarriesNoMessage() {
-    byte[] blob = kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("secret"))).ciphertextBlob()
-        .asByteArray();
+    byte[] blob =
+        kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("secret")))
+            .ciphertextBlob()
+            .asByteArray();
     blob[blob.length - 1] ^= 1;
 
     assertThatThrownBy(() -> kms.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(blob))))
@@ -244,11 +292,13 @@ class KmsProtocolErrorsTest {
   @Test
   void anUnexpectedBodyOnAGetIsStillAnsweredInJson() throws IOException {
     try (RawHttp http = new RawHttp(server.endpoint())) {
-      RawHttp.Response response = http.exchange("GET", "/", Map.of("Host", List.of(server.endpoint().getAuthority())),
-          new byte[0]);
+      RawHttp.Response response =
+          http.exchange(
+              "GET", "/", Map.of("Host", List.of(server.endpoint().getAuthority())), new byte[0]);
 
       assertThat(response.status()).isEqualTo(400);
-      assertThat(response.json().get("__type").asText()).isEqualTo("MissingAuthenticationTokenException");
+      assertThat(response.json().get("__type").asText())
+          .isEqualTo("MissingAuthenticationTokenException");
     }
     assertStillServingUnchanged();
   }

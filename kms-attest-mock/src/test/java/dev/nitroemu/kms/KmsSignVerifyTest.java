@@ -45,9 +45,9 @@ import software.amazon.awssdk.services.kms.model.SignResponse;
 import software.amazon.awssdk.services.kms.model.SigningAlgorithmSpec;
 
 /**
- * Sign and Verify through the unmodified AWS SDK for every key spec and signing algorithm AWS pairs:
- * RAW and DIGEST messages, signatures checked by KMS, by plain JCA (BouncyCastle for secp256k1) and
- * by {@code openssl dgst -verify} on the DER public key from GetPublicKey.
+ * Sign and Verify through the unmodified AWS SDK for every key spec and signing algorithm AWS
+ * pairs: RAW and DIGEST messages, signatures checked by KMS, by plain JCA (BouncyCastle for
+ * secp256k1) and by {@code openssl dgst -verify} on the DER public key from GetPublicKey.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(300)
@@ -74,8 +74,12 @@ class KmsSignVerifyTest {
 
   /** One SIGN_VERIFY key per spec, shared by the algorithms (RSA 4096 key generation is slow). */
   private synchronized String key(KeySpec spec) {
-    return keys.computeIfAbsent(spec, s ->
-        kms.createKey(r -> r.keySpec(s).keyUsage(KeyUsageType.SIGN_VERIFY)).keyMetadata().keyId());
+    return keys.computeIfAbsent(
+        spec,
+        s ->
+            kms.createKey(r -> r.keySpec(s).keyUsage(KeyUsageType.SIGN_VERIFY))
+                .keyMetadata()
+                .keyId());
   }
 
   /** Every (key spec, signing algorithm) pair AWS allows. */
@@ -97,7 +101,8 @@ class KmsSignVerifyTest {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("pairs")
-  void rawAndDigestSignaturesVerifyWithKmsAndJca(KeySpec spec, SigningAlgorithmSpec algorithm) throws Exception {
+  void rawAndDigestSignaturesVerifyWithKmsAndJca(KeySpec spec, SigningAlgorithmSpec algorithm)
+      throws Exception {
     String keyId = key(spec);
     byte[] message = new byte[1 + RANDOM.nextInt(4096)];
     RANDOM.nextBytes(message);
@@ -112,10 +117,24 @@ class KmsSignVerifyTest {
     for (SignResponse signed : List.of(raw, pre)) {
       byte[] signature = signed.signature().asByteArray();
       assertThat(jcaVerify(publicKey, algorithm, message, signature)).as("JCA verifies").isTrue();
-      assertThat(kms.verify(r -> r.keyId(keyId).signingAlgorithm(algorithm).message(SdkBytes.fromByteArray(message))
-          .signature(SdkBytes.fromByteArray(signature))).signatureValid()).isTrue();
-      assertThat(kms.verify(r -> r.keyId(keyId).signingAlgorithm(algorithm).messageType(MessageType.DIGEST)
-          .message(SdkBytes.fromByteArray(digest)).signature(SdkBytes.fromByteArray(signature))).signatureValid())
+      assertThat(
+              kms.verify(
+                      r ->
+                          r.keyId(keyId)
+                              .signingAlgorithm(algorithm)
+                              .message(SdkBytes.fromByteArray(message))
+                              .signature(SdkBytes.fromByteArray(signature)))
+                  .signatureValid())
+          .isTrue();
+      assertThat(
+              kms.verify(
+                      r ->
+                          r.keyId(keyId)
+                              .signingAlgorithm(algorithm)
+                              .messageType(MessageType.DIGEST)
+                              .message(SdkBytes.fromByteArray(digest))
+                              .signature(SdkBytes.fromByteArray(signature)))
+                  .signatureValid())
           .isTrue();
       if (algorithm.toString().startsWith("ECDSA")) {
         assertStrictDerEcdsa(signature);
@@ -123,10 +142,25 @@ class KmsSignVerifyTest {
     }
     byte[] other = message.clone();
     other[0] ^= 1;
-    assertError(() -> kms.verify(r -> r.keyId(keyId).signingAlgorithm(algorithm).message(SdkBytes.fromByteArray(other))
-        .signature(raw.signature())), "KMSInvalidSignatureException", null);
-    assertError(() -> sign(keyId, algorithm, MessageType.DIGEST, message.length == digest.length ? new byte[7] : message),
-        "ValidationException", "Digest is invalid length for algorithm " + algorithm + ".");
+    assertError(
+        () ->
+            kms.verify(
+                r ->
+                    r.keyId(keyId)
+                        .signingAlgorithm(algorithm)
+                        .message(SdkBytes.fromByteArray(other))
+                        .signature(raw.signature())),
+        "KMSInvalidSignatureException",
+        null);
+    assertError(
+        () ->
+            sign(
+                keyId,
+                algorithm,
+                MessageType.DIGEST,
+                message.length == digest.length ? new byte[7] : message),
+        "ValidationException",
+        "Digest is invalid length for algorithm " + algorithm + ".");
   }
 
   static Stream<Arguments> opensslPairs() {
@@ -135,25 +169,39 @@ class KmsSignVerifyTest {
         Arguments.of(KeySpec.ECC_SECG_P256_K1, SigningAlgorithmSpec.ECDSA_SHA_256, List.of()),
         Arguments.of(KeySpec.ECC_NIST_P521, SigningAlgorithmSpec.ECDSA_SHA_512, List.of()),
         Arguments.of(KeySpec.RSA_2048, SigningAlgorithmSpec.RSASSA_PKCS1_V1_5_SHA_256, List.of()),
-        Arguments.of(KeySpec.RSA_3072, SigningAlgorithmSpec.RSASSA_PSS_SHA_512,
+        Arguments.of(
+            KeySpec.RSA_3072,
+            SigningAlgorithmSpec.RSASSA_PSS_SHA_512,
             List.of("-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest")));
   }
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("opensslPairs")
-  void opensslVerifiesWithTheDerPublicKey(KeySpec spec, SigningAlgorithmSpec algorithm, List<String> sigopts)
-      throws Exception {
+  void opensslVerifiesWithTheDerPublicKey(
+      KeySpec spec, SigningAlgorithmSpec algorithm, List<String> sigopts) throws Exception {
     Assumptions.assumeTrue(onPath("openssl"), "openssl is not on PATH (.ci/run installs it)");
     String keyId = key(spec);
     byte[] message = "pay 100 to alice".getBytes(StandardCharsets.UTF_8);
     Path messageFile = Files.write(temp.resolve(spec + "-message.bin"), message);
-    Path keyFile = Files.write(temp.resolve(spec + "-pub.der"),
-        kms.getPublicKey(r -> r.keyId(keyId)).publicKey().asByteArray());
-    Path signatureFile = Files.write(temp.resolve(spec + "-sig.bin"),
-        sign(keyId, algorithm, MessageType.RAW, message).signature().asByteArray());
+    Path keyFile =
+        Files.write(
+            temp.resolve(spec + "-pub.der"),
+            kms.getPublicKey(r -> r.keyId(keyId)).publicKey().asByteArray());
+    Path signatureFile =
+        Files.write(
+            temp.resolve(spec + "-sig.bin"),
+            sign(keyId, algorithm, MessageType.RAW, message).signature().asByteArray());
 
-    List<String> command = new ArrayList<>(List.of("openssl", "dgst", "-" + hashName(algorithm).replace("-", "").toLowerCase(),
-        "-verify", keyFile.toString(), "-keyform", "DER"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "openssl",
+                "dgst",
+                "-" + hashName(algorithm).replace("-", "").toLowerCase(),
+                "-verify",
+                keyFile.toString(),
+                "-keyform",
+                "DER"));
     command.addAll(sigopts);
     command.addAll(List.of("-signature", signatureFile.toString(), messageFile.toString()));
     assertThat(run(command)).contains("Verified OK");
@@ -164,15 +212,22 @@ class KmsSignVerifyTest {
     assertThat(run(command)).contains("Verification failure");
   }
 
-  private SignResponse sign(String keyId, SigningAlgorithmSpec algorithm, MessageType type, byte[] message) {
-    return kms.sign(r -> r.keyId(keyId).signingAlgorithm(algorithm).messageType(type)
-        .message(SdkBytes.fromByteArray(message)));
+  private SignResponse sign(
+      String keyId, SigningAlgorithmSpec algorithm, MessageType type, byte[] message) {
+    return kms.sign(
+        r ->
+            r.keyId(keyId)
+                .signingAlgorithm(algorithm)
+                .messageType(type)
+                .message(SdkBytes.fromByteArray(message)));
   }
 
   private PublicKey publicKey(String keyId, KeySpec spec) throws GeneralSecurityException {
     byte[] der = kms.getPublicKey(r -> r.keyId(keyId)).publicKey().asByteArray();
-    KeyFactory factory = spec == KeySpec.ECC_SECG_P256_K1 ? KeyFactory.getInstance("EC", BC)
-        : KeyFactory.getInstance(spec.toString().startsWith("RSA") ? "RSA" : "EC");
+    KeyFactory factory =
+        spec == KeySpec.ECC_SECG_P256_K1
+            ? KeyFactory.getInstance("EC", BC)
+            : KeyFactory.getInstance(spec.toString().startsWith("RSA") ? "RSA" : "EC");
     return factory.generatePublic(new X509EncodedKeySpec(der));
   }
 
@@ -181,8 +236,12 @@ class KmsSignVerifyTest {
     return "SHA-" + name.substring(name.length() - 3);
   }
 
-  /** Plain JCA with the parameters AWS documents (PSS: MGF1 with the message hash, salt = hash length). */
-  static boolean jcaVerify(PublicKey key, SigningAlgorithmSpec algorithm, byte[] message, byte[] signature)
+  /**
+   * Plain JCA with the parameters AWS documents (PSS: MGF1 with the message hash, salt = hash
+   * length).
+   */
+  static boolean jcaVerify(
+      PublicKey key, SigningAlgorithmSpec algorithm, byte[] message, byte[] signature)
       throws GeneralSecurityException {
     String hash = hashName(algorithm);
     String name = algorithm.toString();
@@ -190,18 +249,23 @@ class KmsSignVerifyTest {
     if (name.startsWith("RSASSA_PSS")) {
       verifier = Signature.getInstance("RSASSA-PSS");
       int saltLength = Integer.parseInt(hash.substring(4)) / 8;
-      verifier.setParameter(new PSSParameterSpec(hash, "MGF1", new MGF1ParameterSpec(hash), saltLength, 1));
+      verifier.setParameter(
+          new PSSParameterSpec(hash, "MGF1", new MGF1ParameterSpec(hash), saltLength, 1));
     } else {
       String jcaName = hash.replace("-", "") + (name.startsWith("ECDSA") ? "withECDSA" : "withRSA");
-      verifier = key.getClass().getName().contains("bouncycastle")
-          ? Signature.getInstance(jcaName, BC) : Signature.getInstance(jcaName);
+      verifier =
+          key.getClass().getName().contains("bouncycastle")
+              ? Signature.getInstance(jcaName, BC)
+              : Signature.getInstance(jcaName);
     }
     verifier.initVerify(key);
     verifier.update(message);
     return verifier.verify(signature);
   }
 
-  /** KMS returns ECDSA signatures as DER {@code SEQUENCE {INTEGER r, INTEGER s}}, minimally encoded. */
+  /**
+   * KMS returns ECDSA signatures as DER {@code SEQUENCE {INTEGER r, INTEGER s}}, minimally encoded.
+   */
   static void assertStrictDerEcdsa(byte[] signature) throws IOException {
     ASN1Sequence sequence = ASN1Sequence.getInstance(ASN1Primitive.fromByteArray(signature));
     assertThat(sequence.size()).isEqualTo(2);
@@ -212,8 +276,9 @@ class KmsSignVerifyTest {
 
   static boolean onPath(String command) {
     String path = System.getenv("PATH");
-    return path != null && Stream.of(path.split(java.io.File.pathSeparator))
-        .anyMatch(dir -> Files.isExecutable(Path.of(dir, command)));
+    return path != null
+        && Stream.of(path.split(java.io.File.pathSeparator))
+            .anyMatch(dir -> Files.isExecutable(Path.of(dir, command)));
   }
 
   static String run(List<String> command) throws IOException, InterruptedException {

@@ -66,27 +66,42 @@ class KmsSmallOperationsTest {
     assertThat(alias.lastUpdatedDate()).isAfterOrEqualTo(created);
     assertThat(kms.describeKey(r -> r.keyId("alias/app")).keyMetadata().keyId()).isEqualTo(second);
 
-    String signing = kms.createKey(r -> r.keySpec(KeySpec.ECC_NIST_P256).keyUsage(KeyUsageType.SIGN_VERIFY))
-        .keyMetadata().keyId();
-    assertError(() -> kms.updateAlias(r -> r.aliasName("alias/app").targetKeyId(signing)), "ValidationException",
-        "Alias alias/app cannot be moved to " + arn(signing) + ": the new target key must have the same key type"
+    String signing =
+        kms.createKey(r -> r.keySpec(KeySpec.ECC_NIST_P256).keyUsage(KeyUsageType.SIGN_VERIFY))
+            .keyMetadata()
+            .keyId();
+    assertError(
+        () -> kms.updateAlias(r -> r.aliasName("alias/app").targetKeyId(signing)),
+        "ValidationException",
+        "Alias alias/app cannot be moved to "
+            + arn(signing)
+            + ": the new target key must have the same key type"
             + " (symmetric, asymmetric or HMAC) and key usage as the current one (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT).");
-    assertError(() -> kms.updateAlias(r -> r.aliasName("alias/missing").targetKeyId(first)), "NotFoundException",
+    assertError(
+        () -> kms.updateAlias(r -> r.aliasName("alias/missing").targetKeyId(first)),
+        "NotFoundException",
         "Alias arn:aws:kms:us-east-1:000000000000:alias/missing is not found.");
-    assertError(() -> kms.updateAlias(r -> r.aliasName("alias/app").targetKeyId("alias/other")), "ValidationException",
+    assertError(
+        () -> kms.updateAlias(r -> r.aliasName("alias/app").targetKeyId("alias/other")),
+        "ValidationException",
         "Aliases must refer to keys. Not aliases");
-    assertError(() -> kms.updateAlias(r -> r.aliasName("app").targetKeyId(first)), "ValidationException",
+    assertError(
+        () -> kms.updateAlias(r -> r.aliasName("app").targetKeyId(first)),
+        "ValidationException",
         "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html");
 
     kms.scheduleKeyDeletion(r -> r.keyId(first).pendingWindowInDays(7));
-    assertError(() -> kms.updateAlias(r -> r.aliasName("alias/app").targetKeyId(first)), "KMSInvalidStateException",
+    assertError(
+        () -> kms.updateAlias(r -> r.aliasName("alias/app").targetKeyId(first)),
+        "KMSInvalidStateException",
         arn(first) + " is pending deletion.");
     // The current target may be pending deletion: the alias moves away from it.
     kms.createAlias(r -> r.aliasName("alias/second").targetKeyId(second));
     kms.scheduleKeyDeletion(r -> r.keyId(second).pendingWindowInDays(7));
     String third = kms.createKey(r -> r.description("third")).keyMetadata().keyId();
     kms.updateAlias(r -> r.aliasName("alias/second").targetKeyId(third));
-    assertThat(kms.describeKey(r -> r.keyId("alias/second")).keyMetadata().keyId()).isEqualTo(third);
+    assertThat(kms.describeKey(r -> r.keyId("alias/second")).keyMetadata().keyId())
+        .isEqualTo(third);
   }
 
   @Test
@@ -97,16 +112,25 @@ class KmsSmallOperationsTest {
     kms.updateKeyDescription(r -> r.keyId(arn(keyId)).description("after"));
 
     assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().description()).isEqualTo("after");
-    assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState()).isEqualTo(KeyState.DISABLED);
+    assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState())
+        .isEqualTo(KeyState.DISABLED);
     kms.updateKeyDescription(r -> r.keyId(keyId).description(""));
     assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().description()).isEmpty();
-    assertError(() -> kms.updateKeyDescription(r -> r.keyId(keyId).description("x".repeat(8193))), "ValidationException",
-        "1 validation error detected: Value '" + "x".repeat(8193) + "' at 'description' failed to satisfy constraint: "
+    assertError(
+        () -> kms.updateKeyDescription(r -> r.keyId(keyId).description("x".repeat(8193))),
+        "ValidationException",
+        "1 validation error detected: Value '"
+            + "x".repeat(8193)
+            + "' at 'description' failed to satisfy constraint: "
             + "Member must have length less than or equal to 8192");
-    assertError(() -> kms.updateKeyDescription(r -> r.keyId(keyId)), "ValidationException",
+    assertError(
+        () -> kms.updateKeyDescription(r -> r.keyId(keyId)),
+        "ValidationException",
         "1 validation error detected: Value null at 'description' failed to satisfy constraint: Member must not be null");
     kms.scheduleKeyDeletion(r -> r.keyId(keyId).pendingWindowInDays(7));
-    assertError(() -> kms.updateKeyDescription(r -> r.keyId(keyId).description("late")), "KMSInvalidStateException",
+    assertError(
+        () -> kms.updateKeyDescription(r -> r.keyId(keyId).description("late")),
+        "KMSInvalidStateException",
         arn(keyId) + " is pending deletion.");
   }
 
@@ -119,47 +143,73 @@ class KmsSmallOperationsTest {
 
     assertThat(policies.policyNames()).containsExactly("default");
     assertThat(policies.truncated()).isFalse();
-    assertError(() -> kms.listKeyPolicies(r -> r.keyId("alias/x")), "NotFoundException", "Invalid keyId 'alias/x'");
+    assertError(
+        () -> kms.listKeyPolicies(r -> r.keyId("alias/x")),
+        "NotFoundException",
+        "Invalid keyId 'alias/x'");
   }
 
   @Test
   void generateDataKeyPairWithoutPlaintextReturnsNoPrivateKey() throws Exception {
     String keyId = kms.createKey(r -> r.description("wraps pairs")).keyMetadata().keyId();
 
-    GenerateDataKeyPairWithoutPlaintextResponse pair = kms.generateDataKeyPairWithoutPlaintext(
-        r -> r.keyId(keyId).keyPairSpec(DataKeyPairSpec.ECC_NIST_P256).encryptionContext(Map.of("app", "x")));
+    GenerateDataKeyPairWithoutPlaintextResponse pair =
+        kms.generateDataKeyPairWithoutPlaintext(
+            r ->
+                r.keyId(keyId)
+                    .keyPairSpec(DataKeyPairSpec.ECC_NIST_P256)
+                    .encryptionContext(Map.of("app", "x")));
 
     assertThat(pair.keyId()).isEqualTo(arn(keyId));
     assertThat(pair.keyPairSpec()).isEqualTo(DataKeyPairSpec.ECC_NIST_P256);
     assertThat(pair.keyMaterialId()).isNotBlank();
-    byte[] privateKey = kms.decrypt(r -> r.ciphertextBlob(pair.privateKeyCiphertextBlob())
-        .encryptionContext(Map.of("app", "x"))).plaintext().asByteArray();
-    PrivateKey parsed = KeyFactory.getInstance("EC")
-        .generatePrivate(new PKCS8EncodedKeySpec(privateKey));
+    byte[] privateKey =
+        kms.decrypt(
+                r ->
+                    r.ciphertextBlob(pair.privateKeyCiphertextBlob())
+                        .encryptionContext(Map.of("app", "x")))
+            .plaintext()
+            .asByteArray();
+    PrivateKey parsed =
+        KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(privateKey));
     Signature signer = Signature.getInstance("SHA256withECDSA");
     signer.initSign(parsed);
     signer.update(new byte[] {1});
     byte[] signature = signer.sign();
     Signature verifier = Signature.getInstance("SHA256withECDSA");
-    verifier.initVerify(KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(pair.publicKey().asByteArray())));
+    verifier.initVerify(
+        KeyFactory.getInstance("EC")
+            .generatePublic(new X509EncodedKeySpec(pair.publicKey().asByteArray())));
     verifier.update(new byte[] {1});
-    assertThat(verifier.verify(signature)).as("the public key belongs to the encrypted private key").isTrue();
-    String signing = kms.createKey(r -> r.keySpec(KeySpec.RSA_2048).keyUsage(KeyUsageType.SIGN_VERIFY)).keyMetadata().keyId();
-    assertError(() -> kms.generateDataKeyPairWithoutPlaintext(r -> r.keyId(signing).keyPairSpec(DataKeyPairSpec.RSA_2048)),
+    assertThat(verifier.verify(signature))
+        .as("the public key belongs to the encrypted private key")
+        .isTrue();
+    String signing =
+        kms.createKey(r -> r.keySpec(KeySpec.RSA_2048).keyUsage(KeyUsageType.SIGN_VERIFY))
+            .keyMetadata()
+            .keyId();
+    assertError(
+        () ->
+            kms.generateDataKeyPairWithoutPlaintext(
+                r -> r.keyId(signing).keyPairSpec(DataKeyPairSpec.RSA_2048)),
         "InvalidKeyUsageException",
-        arn(signing) + " key usage is SIGN_VERIFY which is not valid for GenerateDataKeyPairWithoutPlaintext.");
+        arn(signing)
+            + " key usage is SIGN_VERIFY which is not valid for GenerateDataKeyPairWithoutPlaintext.");
   }
 
   @Test
   void cancelKeyDeletionLeavesTheKeyDisabled() {
     String keyId = kms.createKey(r -> r.description("reprieved")).keyMetadata().keyId();
-    assertError(() -> kms.cancelKeyDeletion(r -> r.keyId(keyId)), "KMSInvalidStateException",
+    assertError(
+        () -> kms.cancelKeyDeletion(r -> r.keyId(keyId)),
+        "KMSInvalidStateException",
         arn(keyId) + " is not pending deletion.");
     kms.scheduleKeyDeletion(r -> r.keyId(keyId).pendingWindowInDays(7));
 
     assertThat(kms.cancelKeyDeletion(r -> r.keyId(keyId)).keyId()).isEqualTo(arn(keyId));
 
-    assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState()).isEqualTo(KeyState.DISABLED);
+    assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().keyState())
+        .isEqualTo(KeyState.DISABLED);
     assertThat(kms.describeKey(r -> r.keyId(keyId)).keyMetadata().deletionDate()).isNull();
   }
 
@@ -170,14 +220,30 @@ class KmsSmallOperationsTest {
 
     assertError(() -> kms.describeKey(r -> r.keyId(mrk)), "NotFoundException", notFound);
     assertError(() -> kms.describeKey(r -> r.keyId(arn(mrk))), "NotFoundException", notFound);
-    assertError(() -> kms.encrypt(r -> r.keyId(mrk).plaintext(SdkBytes.fromUtf8String("x"))), "NotFoundException", notFound);
-    assertError(() -> kms.sign(r -> r.keyId(mrk).message(SdkBytes.fromUtf8String("x")).signingAlgorithm("ECDSA_SHA_256")),
-        "NotFoundException", notFound);
-    assertError(() -> kms.tagResource(r -> r.keyId(mrk).tags(t -> t.tagKey("k").tagValue("v"))), "NotFoundException",
+    assertError(
+        () -> kms.encrypt(r -> r.keyId(mrk).plaintext(SdkBytes.fromUtf8String("x"))),
+        "NotFoundException",
         notFound);
-    assertError(() -> kms.describeKey(r -> r.keyId("mrk-fake-key-id")), "NotFoundException",
+    assertError(
+        () ->
+            kms.sign(
+                r ->
+                    r.keyId(mrk)
+                        .message(SdkBytes.fromUtf8String("x"))
+                        .signingAlgorithm("ECDSA_SHA_256")),
+        "NotFoundException",
+        notFound);
+    assertError(
+        () -> kms.tagResource(r -> r.keyId(mrk).tags(t -> t.tagKey("k").tagValue("v"))),
+        "NotFoundException",
+        notFound);
+    assertError(
+        () -> kms.describeKey(r -> r.keyId("mrk-fake-key-id")),
+        "NotFoundException",
         "Invalid keyId 'mrk-fake-key-id'");
-    assertError(() -> kms.describeKey(r -> r.keyId("134f2428cec14b25a1ae9048164dba47")), "NotFoundException",
+    assertError(
+        () -> kms.describeKey(r -> r.keyId("134f2428cec14b25a1ae9048164dba47")),
+        "NotFoundException",
         "Invalid keyId '134f2428cec14b25a1ae9048164dba47'");
   }
 }

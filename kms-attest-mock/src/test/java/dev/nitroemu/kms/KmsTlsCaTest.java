@@ -20,11 +20,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SNIHostName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,7 +50,9 @@ class KmsTlsCaTest {
 
       String keyId = kms.createKey(r -> r.description("over tls")).keyMetadata().keyId();
 
-      assertThat(kms.listKeys().keys()).singleElement().satisfies(k -> assertThat(k.keyId()).isEqualTo(keyId));
+      assertThat(kms.listKeys().keys())
+          .singleElement()
+          .satisfies(k -> assertThat(k.keyId()).isEqualTo(keyId));
     }
   }
 
@@ -60,7 +62,8 @@ class KmsTlsCaTest {
     KmsTlsCa other = KmsTlsCa.generate(Clock.systemUTC());
     try (KmsMockServer server = KmsMockServer.builder().tls(ca).build().start();
         KmsClient kms = httpsClient(server, other)) {
-      assertThatThrownBy(kms::listKeys).isInstanceOf(SdkClientException.class)
+      assertThatThrownBy(kms::listKeys)
+          .isInstanceOf(SdkClientException.class)
           .hasCauseInstanceOf(SSLHandshakeException.class);
       assertThat(server.auditLog().size()).isZero();
     }
@@ -69,12 +72,15 @@ class KmsTlsCaTest {
   @Test
   void theServerCertificateNamesTheRegionalKmsHostAsTheNitroSdkConnectsToIt() throws Exception {
     KmsTlsCa ca = KmsTlsCa.generate(Clock.systemUTC());
-    try (KmsMockServer server = KmsMockServer.builder().region("eu-central-1").tls(ca).build().start()) {
+    try (KmsMockServer server =
+        KmsMockServer.builder().region("eu-central-1").tls(ca).build().start()) {
       SSLContext tls = SSLContext.getInstance("TLS");
       tls.init(null, ca.trustManagers(), null);
       try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), server.port());
-          SSLSocket socket = (SSLSocket) tls.getSocketFactory()
-              .createSocket(plain, "kms.eu-central-1.amazonaws.com", server.port(), true)) {
+          SSLSocket socket =
+              (SSLSocket)
+                  tls.getSocketFactory()
+                      .createSocket(plain, "kms.eu-central-1.amazonaws.com", server.port(), true)) {
         SSLParameters parameters = socket.getSSLParameters();
         parameters.setEndpointIdentificationAlgorithm("HTTPS");
         parameters.setServerNames(List.of(new SNIHostName("kms.eu-central-1.amazonaws.com")));
@@ -82,17 +88,26 @@ class KmsTlsCaTest {
         socket.startHandshake();
 
         X509Certificate leaf = (X509Certificate) socket.getSession().getPeerCertificates()[0];
-        List<String> names = leaf.getSubjectAlternativeNames().stream().map(name -> String.valueOf(name.get(1))).toList();
+        List<String> names =
+            leaf.getSubjectAlternativeNames().stream()
+                .map(name -> String.valueOf(name.get(1)))
+                .toList();
         assertThat(names).contains("kms.eu-central-1.amazonaws.com", "localhost", "127.0.0.1");
-        assertThat(leaf.getIssuerX500Principal()).isEqualTo(ca.certificate().getSubjectX500Principal());
+        assertThat(leaf.getIssuerX500Principal())
+            .isEqualTo(ca.certificate().getSubjectX500Principal());
         assertThat(socket.getSession().getProtocol()).isIn("TLSv1.3", "TLSv1.2");
 
         OutputStream out = socket.getOutputStream();
-        out.write(("POST / HTTP/1.1\r\nHost: kms.eu-central-1.amazonaws.com\r\nContent-Length: 2\r\n"
-            + "X-Amz-Target: TrentService.ListKeys\r\nConnection: close\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII));
+        out.write(
+            ("POST / HTTP/1.1\r\nHost: kms.eu-central-1.amazonaws.com\r\nContent-Length: 2\r\n"
+                    + "X-Amz-Target: TrentService.ListKeys\r\nConnection: close\r\n\r\n{}")
+                .getBytes(StandardCharsets.US_ASCII));
         out.flush();
-        String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(response).startsWith("HTTP/1.1 400 ").contains("MissingAuthenticationTokenException");
+        String response =
+            new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(response)
+            .startsWith("HTTP/1.1 400 ")
+            .contains("MissingAuthenticationTokenException");
       }
     }
   }
@@ -105,10 +120,15 @@ class KmsTlsCaTest {
     assertThat(certificate.getBasicConstraints()).isZero();
     assertThat(certificate.getSubjectX500Principal().getName()).contains("CN=nitro-emu KMS TLS CA");
     assertThat(certificate.getNotBefore().toInstant()).isEqualTo(NOW.minus(Duration.ofHours(1)));
-    assertThat(certificate.getNotAfter().toInstant()).isEqualTo(Instant.parse("2036-03-14T08:26:53Z"));
+    assertThat(certificate.getNotAfter().toInstant())
+        .isEqualTo(Instant.parse("2036-03-14T08:26:53Z"));
     certificate.verify(certificate.getPublicKey());
-    X509Certificate parsed = (X509Certificate) CertificateFactory.getInstance("X.509")
-        .generateCertificate(new ByteArrayInputStream(ca.certificatePem().getBytes(StandardCharsets.US_ASCII)));
+    X509Certificate parsed =
+        (X509Certificate)
+            CertificateFactory.getInstance("X.509")
+                .generateCertificate(
+                    new ByteArrayInputStream(
+                        ca.certificatePem().getBytes(StandardCharsets.US_ASCII)));
     assertThat(parsed).isEqualTo(certificate);
   }
 
@@ -121,12 +141,15 @@ class KmsTlsCaTest {
     KmsTlsCa loaded = KmsTlsCa.load(directory);
 
     assertThat(loaded.certificate()).isEqualTo(ca.certificate());
-    assertThat(Files.readString(directory.resolve(KmsTlsCa.KEY_FILE))).startsWith("-----BEGIN PRIVATE KEY-----");
+    assertThat(Files.readString(directory.resolve(KmsTlsCa.KEY_FILE)))
+        .startsWith("-----BEGIN PRIVATE KEY-----");
     assertThat(Files.getPosixFilePermissions(directory.resolve(KmsTlsCa.KEY_FILE)))
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
-    assertThat(KmsTlsCa.loadOrCreate(directory, Clock.systemUTC()).certificate()).isEqualTo(ca.certificate());
+    assertThat(KmsTlsCa.loadOrCreate(directory, Clock.systemUTC()).certificate())
+        .isEqualTo(ca.certificate());
     try (InputStream in = Files.newInputStream(directory.resolve(KmsTlsCa.CERTIFICATE_FILE))) {
-      assertThat(CertificateFactory.getInstance("X.509").generateCertificate(in)).isEqualTo(ca.certificate());
+      assertThat(CertificateFactory.getInstance("X.509").generateCertificate(in))
+          .isEqualTo(ca.certificate());
     } catch (java.security.cert.CertificateException e) {
       throw new AssertionError(e);
     }
@@ -147,10 +170,14 @@ class KmsTlsCaTest {
     Path second = temp.resolve("second");
     KmsTlsCa.generate(Clock.systemUTC()).save(first);
     KmsTlsCa.generate(Clock.systemUTC()).save(second);
-    Files.copy(second.resolve(KmsTlsCa.KEY_FILE), first.resolve(KmsTlsCa.KEY_FILE),
+    Files.copy(
+        second.resolve(KmsTlsCa.KEY_FILE),
+        first.resolve(KmsTlsCa.KEY_FILE),
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
-    assertThatThrownBy(() -> KmsTlsCa.load(first)).isInstanceOf(IOException.class).hasMessageContaining("is not the key");
+    assertThatThrownBy(() -> KmsTlsCa.load(first))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("is not the key");
   }
 
   @Test
@@ -167,8 +194,10 @@ class KmsTlsCaTest {
     return KmsClient.builder()
         .endpointOverride(server.endpoint())
         .region(Region.of(server.region()))
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
-        .httpClientBuilder(UrlConnectionHttpClient.builder().tlsTrustManagersProvider(trusted::trustManagers))
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
+        .httpClientBuilder(
+            UrlConnectionHttpClient.builder().tlsTrustManagersProvider(trusted::trustManagers))
         .overrideConfiguration(o -> o.retryStrategy(b -> b.maxAttempts(1)))
         .build();
   }

@@ -23,30 +23,35 @@ import software.amazon.awssdk.services.kms.KmsClient;
  */
 @Timeout(60)
 class PolicyLintAuditTest {
-  private static final String EMPTY_GATE = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"enclave-only\","
-      + " \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::000000000000:root\"}, \"Action\": \"kms:*\","
-      + " \"Resource\": \"*\", \"Condition\": {\"StringEqualsIgnoreCase\": {}}}]}";
-  private static final String CLEAN = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"admin\","
-      + " \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::000000000000:root\"}, \"Action\":"
-      + " [\"kms:Encrypt\", \"kms:PutKeyPolicy\"], \"Resource\": \"*\"}, {\"Sid\": \"enclave\", \"Effect\":"
-      + " \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::000000000000:root\"}, \"Action\": \"kms:Decrypt\","
-      + " \"Resource\": \"*\", \"Condition\": {\"StringEqualsIgnoreCase\": {\"kms:RecipientAttestation:PCR0\": \""
-      + "0".repeat(96) + "\"}}}]}";
-  private static final Logger SERVER_LOG = Logger.getLogger("dev.nitroemu.kms.internal.KeyManagementOperations");
+  private static final String EMPTY_GATE =
+      "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"enclave-only\","
+          + " \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::000000000000:root\"}, \"Action\": \"kms:*\","
+          + " \"Resource\": \"*\", \"Condition\": {\"StringEqualsIgnoreCase\": {}}}]}";
+  private static final String CLEAN =
+      "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"admin\","
+          + " \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::000000000000:root\"}, \"Action\":"
+          + " [\"kms:Encrypt\", \"kms:PutKeyPolicy\"], \"Resource\": \"*\"}, {\"Sid\": \"enclave\", \"Effect\":"
+          + " \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::000000000000:root\"}, \"Action\": \"kms:Decrypt\","
+          + " \"Resource\": \"*\", \"Condition\": {\"StringEqualsIgnoreCase\": {\"kms:RecipientAttestation:PCR0\": \""
+          + "0".repeat(96)
+          + "\"}}}]}";
+  private static final Logger SERVER_LOG =
+      Logger.getLogger("dev.nitroemu.kms.internal.KeyManagementOperations");
 
   private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
-  private final Handler capture = new Handler() {
-    @Override
-    public void publish(LogRecord record) {
-      logged.add(record);
-    }
+  private final Handler capture =
+      new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+          logged.add(record);
+        }
 
-    @Override
-    public void flush() {}
+        @Override
+        public void flush() {}
 
-    @Override
-    public void close() {}
-  };
+        @Override
+        public void close() {}
+      };
   private KmsMockServer server;
   private KmsClient kms;
 
@@ -65,7 +70,8 @@ class PolicyLintAuditTest {
   }
 
   private JsonNode warningsOf(String operation) {
-    List<AuditEvent> events = server.auditLog().events().stream().filter(e -> e.eventName().equals(operation)).toList();
+    List<AuditEvent> events =
+        server.auditLog().events().stream().filter(e -> e.eventName().equals(operation)).toList();
     AuditEvent last = events.get(events.size() - 1);
     return last.additionalEventData() == null ? null : last.additionalEventData().get("warnings");
   }
@@ -78,18 +84,35 @@ class PolicyLintAuditTest {
     assertThat(created).hasSize(1);
     assertThat(created.get(0).get("rule").asText()).isEqualTo(KeyPolicyLint.EMPTY_CONDITION);
     assertThat(created.get(0).get("statement").asText()).isEqualTo("statement 'enclave-only'");
-    assertThat(created.get(0).get("message").asText()).contains("StringEqualsIgnoreCase has no condition keys");
-    assertThat(logged).filteredOn(r -> r.getLevel() == Level.WARNING).singleElement()
-        .satisfies(r -> assertThat(r.getMessage()).startsWith("CreateKey arn:aws:kms:us-east-1:000000000000:key/"
-            + keyId + ": key policy statement 'enclave-only': the condition operator StringEqualsIgnoreCase"));
+    assertThat(created.get(0).get("message").asText())
+        .contains("StringEqualsIgnoreCase has no condition keys");
+    assertThat(logged)
+        .filteredOn(r -> r.getLevel() == Level.WARNING)
+        .singleElement()
+        .satisfies(
+            r ->
+                assertThat(r.getMessage())
+                    .startsWith(
+                        "CreateKey arn:aws:kms:us-east-1:000000000000:key/"
+                            + keyId
+                            + ": key policy statement 'enclave-only': the condition operator StringEqualsIgnoreCase"));
 
     // IAM semantics: the empty block constrains nothing, so Decrypt without attestation is allowed.
-    byte[] blob = kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("x"))).ciphertextBlob()
-        .asByteArray();
-    assertThat(kms.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(blob))).plaintext().asUtf8String())
+    byte[] blob =
+        kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromUtf8String("x")))
+            .ciphertextBlob()
+            .asByteArray();
+    assertThat(
+            kms.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(blob)))
+                .plaintext()
+                .asUtf8String())
         .isEqualTo("x");
 
-    kms.putKeyPolicy(r -> r.keyId(keyId).policyName("default").policy(EMPTY_GATE.replace("{}", "{} , \"Bool\": {}")));
+    kms.putKeyPolicy(
+        r ->
+            r.keyId(keyId)
+                .policyName("default")
+                .policy(EMPTY_GATE.replace("{}", "{} , \"Bool\": {}")));
     assertThat(warningsOf("PutKeyPolicy")).hasSize(2);
 
     kms.putKeyPolicy(r -> r.keyId(keyId).policyName("default").policy(CLEAN));

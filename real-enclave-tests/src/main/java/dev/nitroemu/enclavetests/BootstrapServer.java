@@ -43,9 +43,10 @@ public final class BootstrapServer implements AutoCloseable {
     this.maxServes = builder.maxServes;
     VsockTransport transport = builder.transport;
     VsockAddress address = builder.listenAddress;
-    this.server = StreamServer.builder("nitro-bootstrap", () -> transport.listen(address), this::serve)
-        .limits(new ConnectionLimits(MAX_CONCURRENT_CONNECTIONS, IDLE_TIMEOUT))
-        .build();
+    this.server =
+        StreamServer.builder("nitro-bootstrap", () -> transport.listen(address), this::serve)
+            .limits(new ConnectionLimits(MAX_CONCURRENT_CONNECTIONS, IDLE_TIMEOUT))
+            .build();
   }
 
   /** A builder for a server handing out {@code bootstrap} through {@code transport}. */
@@ -68,7 +69,10 @@ public final class BootstrapServer implements AutoCloseable {
     return server.localAddress();
   }
 
-  /** How many connections got (or are being sent) the bootstrap; counted before the peer can read it. */
+  /**
+   * How many connections got (or are being sent) the bootstrap; counted before the peer can read
+   * it.
+   */
   public int served() {
     return served.get();
   }
@@ -96,7 +100,9 @@ public final class BootstrapServer implements AutoCloseable {
       Frames.write(connection.outputStream(), payload);
       connection.shutdownOutput();
     } catch (IOException peerGone) {
-      served.decrementAndGet(); // The peer left before reading; the bootstrap stays available for its retry.
+      served
+          .decrementAndGet(); // The peer left before reading; the bootstrap stays available for its
+      // retry.
       return;
     }
     if (served.get() >= maxServes) {
@@ -104,7 +110,10 @@ public final class BootstrapServer implements AutoCloseable {
     }
   }
 
-  /** Counts a serve before sending, so no more than {@code maxServes} are sent and a reader sees it counted. */
+  /**
+   * Counts a serve before sending, so no more than {@code maxServes} are sent and a reader sees it
+   * counted.
+   */
   private boolean reserveServe() {
     while (true) {
       int count = served.get();

@@ -16,8 +16,15 @@ import java.util.List;
  * @param reports the JUnit XML files written
  * @param problems what went wrong with the stream itself (no connection, cut-off runs, bad frames)
  */
-public record CollectorOutcome(Status status, int runs, int tests, int failures, int errors, int skipped,
-    List<Path> reports, List<String> problems) {
+public record CollectorOutcome(
+    Status status,
+    int runs,
+    int tests,
+    int failures,
+    int errors,
+    int skipped,
+    List<Path> reports,
+    List<String> problems) {
 
   /** The verdict on a collection, in order of precedence. */
   public enum Status {
@@ -27,7 +34,9 @@ public record CollectorOutcome(Status status, int runs, int tests, int failures,
     FAILED(1),
     /** No result arrived, or none of them passed (all skipped), before the timeout. */
     NO_RESULTS(3),
-    /** Results arrived, but a run was cut off, broke the protocol, or an expected run never came. */
+    /**
+     * Results arrived, but a run was cut off, broke the protocol, or an expected run never came.
+     */
     INCOMPLETE(4);
 
     private final int exitCode;
@@ -54,12 +63,19 @@ public record CollectorOutcome(Status status, int runs, int tests, int failures,
 
   /** One line for logs, e.g. {@code FAILED: 1 run, 12 tests, 1 failure, 0 errors, 2 skipped}. */
   public String summary() {
-    StringBuilder line = new StringBuilder(status.name()).append(": ")
-        .append(runs).append(runs == 1 ? " run, " : " runs, ")
-        .append(tests).append(tests == 1 ? " test, " : " tests, ")
-        .append(failures).append(failures == 1 ? " failure, " : " failures, ")
-        .append(errors).append(errors == 1 ? " error, " : " errors, ")
-        .append(skipped).append(" skipped");
+    StringBuilder line =
+        new StringBuilder(status.name())
+            .append(": ")
+            .append(runs)
+            .append(runs == 1 ? " run, " : " runs, ")
+            .append(tests)
+            .append(tests == 1 ? " test, " : " tests, ")
+            .append(failures)
+            .append(failures == 1 ? " failure, " : " failures, ")
+            .append(errors)
+            .append(errors == 1 ? " error, " : " errors, ")
+            .append(skipped)
+            .append(" skipped");
     for (String problem : problems) {
       line.append("; ").append(problem);
     }

@@ -7,11 +7,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.enclave.Frames;
-import dev.nitroemu.enclavetests.internal.ParentConnector;
 import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockTransport;
+import dev.nitroemu.enclavetests.internal.ParentConnector;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -56,19 +56,24 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
   public static final int MAX_VALUE_LENGTH = 64 * 1024;
 
   private static final Pattern NAME = Pattern.compile("(nitro|aws)\\.[A-Za-z0-9._-]{1,120}");
-  private static final ObjectMapper MAPPER = JsonMapper.builder(
-          com.fasterxml.jackson.core.JsonFactory.builder()
-              .streamReadConstraints(StreamReadConstraints.builder()
-                  .maxStringLength(MAX_VALUE_LENGTH).maxNestingDepth(4).maxNumberLength(20).build())
-              .build())
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .build();
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder(
+              com.fasterxml.jackson.core.JsonFactory.builder()
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder()
+                          .maxStringLength(MAX_VALUE_LENGTH)
+                          .maxNestingDepth(4)
+                          .maxNumberLength(20)
+                          .build())
+                  .build())
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .build();
 
   /**
    * Validates and copies.
    *
-   * @throws IllegalArgumentException if a property name is not {@code nitro.*}/{@code aws.*}, a value
-   *     is too long, there are too many, or a property would duplicate the credentials
+   * @throws IllegalArgumentException if a property name is not {@code nitro.*}/{@code aws.*}, a
+   *     value is too long, there are too many, or a property would duplicate the credentials
    */
   public EnclaveBootstrap {
     properties = Map.copyOf(new TreeMap<>(properties));
@@ -77,14 +82,18 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
     }
     for (Map.Entry<String, String> property : properties.entrySet()) {
       if (!NAME.matcher(property.getKey()).matches()) {
-        throw new IllegalArgumentException("property name must match nitro.* or aws.* (letters, digits, . _ -), was '"
-            + abbreviate(property.getKey()) + "'");
+        throw new IllegalArgumentException(
+            "property name must match nitro.* or aws.* (letters, digits, . _ -), was '"
+                + abbreviate(property.getKey())
+                + "'");
       }
       if (property.getValue().length() > MAX_VALUE_LENGTH) {
-        throw new IllegalArgumentException("property " + property.getKey() + " is longer than " + MAX_VALUE_LENGTH);
+        throw new IllegalArgumentException(
+            "property " + property.getKey() + " is longer than " + MAX_VALUE_LENGTH);
       }
       if (Credentials.SYSTEM_PROPERTIES.contains(property.getKey())) {
-        throw new IllegalArgumentException("property " + property.getKey() + " is reserved for the credentials");
+        throw new IllegalArgumentException(
+            "property " + property.getKey() + " is reserved for the credentials");
       }
     }
   }
@@ -100,23 +109,27 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
    *
    * @throws IOException if the parent cannot be reached in time or sends something invalid
    */
-  public static EnclaveBootstrap fetch(VsockTransport transport, VsockAddress parent, Duration timeout, Clock clock)
+  public static EnclaveBootstrap fetch(
+      VsockTransport transport, VsockAddress parent, Duration timeout, Clock clock)
       throws IOException {
     Instant deadline = clock.instant().plus(timeout);
     try (VsockConnection connection =
-        ParentConnector.connect(transport, parent, timeout, deadline, clock, "the bootstrap server")) {
+        ParentConnector.connect(
+            transport, parent, timeout, deadline, clock, "the bootstrap server")) {
       connection.readTimeout(timeout);
       byte[] frame = Frames.read(connection.inputStream(), MAX_SIZE);
       if (frame == null) {
-        throw new IOException("the bootstrap server at " + parent + " closed the connection without sending");
+        throw new IOException(
+            "the bootstrap server at " + parent + " closed the connection without sending");
       }
       return decode(frame);
     }
   }
 
   /**
-   * Sets the properties, and the credentials as {@code aws.accessKeyId}, {@code aws.secretAccessKey}
-   * and {@code aws.sessionToken} (where the AWS SDK's default credentials chain looks first).
+   * Sets the properties, and the credentials as {@code aws.accessKeyId}, {@code
+   * aws.secretAccessKey} and {@code aws.sessionToken} (where the AWS SDK's default credentials
+   * chain looks first).
    */
   public void applyToSystemProperties() {
     properties.forEach(System::setProperty);
@@ -169,13 +182,15 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
     }
     for (Map.Entry<String, JsonNode> field : names.properties()) {
       if (!field.getValue().isTextual()) {
-        throw new IOException("bootstrap property " + abbreviate(field.getKey()) + " must be a string");
+        throw new IOException(
+            "bootstrap property " + abbreviate(field.getKey()) + " must be a string");
       }
       properties.put(field.getKey(), field.getValue().asText());
     }
     try {
       JsonNode credentials = root.path("credentials");
-      return new EnclaveBootstrap(credentials.isObject() ? Credentials.fromJson(credentials) : null, properties);
+      return new EnclaveBootstrap(
+          credentials.isObject() ? Credentials.fromJson(credentials) : null, properties);
     } catch (IllegalArgumentException e) {
       throw new IOException("invalid bootstrap: " + e.getMessage());
     }
@@ -183,7 +198,11 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
 
   @Override
   public String toString() {
-    return "EnclaveBootstrap[credentials=" + credentials + ", properties=" + properties.keySet() + "]";
+    return "EnclaveBootstrap[credentials="
+        + credentials
+        + ", properties="
+        + properties.keySet()
+        + "]";
   }
 
   private static String abbreviate(String text) {
@@ -198,7 +217,8 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
    * @param sessionToken the session token, or null for long-term keys
    * @param expiration when they expire (ISO-8601), or null
    */
-  public record Credentials(String accessKeyId, String secretAccessKey, String sessionToken, String expiration) {
+  public record Credentials(
+      String accessKeyId, String secretAccessKey, String sessionToken, String expiration) {
 
     static final java.util.Set<String> SYSTEM_PROPERTIES =
         java.util.Set.of("aws.accessKeyId", "aws.secretAccessKey", "aws.sessionToken");
@@ -215,9 +235,10 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
     }
 
     /**
-     * Reads the instance metadata service's answer for a role
-     * ({@code /latest/meta-data/iam/security-credentials/ROLE}: {@code AccessKeyId}, {@code
-     * SecretAccessKey}, {@code Token}, {@code Expiration}, and {@code Code} that must be {@code Success}).
+     * Reads the instance metadata service's answer for a role ({@code
+     * /latest/meta-data/iam/security-credentials/ROLE}: {@code AccessKeyId}, {@code
+     * SecretAccessKey}, {@code Token}, {@code Expiration}, and {@code Code} that must be {@code
+     * Success}).
      *
      * @throws IOException if the text is not such a document (values are never echoed)
      */
@@ -233,10 +254,14 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
       }
       String code = root.path("Code").asText("Success");
       if (!"Success".equals(code)) {
-        throw new IOException("instance metadata reports Code=" + abbreviate(code) + " for the role credentials");
+        throw new IOException(
+            "instance metadata reports Code=" + abbreviate(code) + " for the role credentials");
       }
       try {
-        return new Credentials(text(root, "AccessKeyId"), text(root, "SecretAccessKey"), text(root, "Token"),
+        return new Credentials(
+            text(root, "AccessKeyId"),
+            text(root, "SecretAccessKey"),
+            text(root, "Token"),
             text(root, "Expiration"));
       } catch (IllegalArgumentException e) {
         throw new IOException("instance role credentials: " + e.getMessage());
@@ -244,14 +269,22 @@ public record EnclaveBootstrap(Credentials credentials, Map<String, String> prop
     }
 
     static Credentials fromJson(JsonNode node) {
-      return new Credentials(text(node, "accessKeyId"), text(node, "secretAccessKey"), text(node, "sessionToken"),
+      return new Credentials(
+          text(node, "accessKeyId"),
+          text(node, "secretAccessKey"),
+          text(node, "sessionToken"),
           text(node, "expiration"));
     }
 
     @Override
     public String toString() {
-      return "Credentials[accessKeyId=" + accessKeyId + ", secretAccessKey=***, sessionToken="
-          + (sessionToken == null ? "none" : "***") + ", expiration=" + expiration + "]";
+      return "Credentials[accessKeyId="
+          + accessKeyId
+          + ", secretAccessKey=***, sessionToken="
+          + (sessionToken == null ? "none" : "***")
+          + ", expiration="
+          + expiration
+          + "]";
     }
 
     private static String text(JsonNode node, String field) {

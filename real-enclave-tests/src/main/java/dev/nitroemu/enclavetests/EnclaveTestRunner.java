@@ -1,11 +1,11 @@
 package dev.nitroemu.enclavetests;
 
 import dev.nitroemu.enclave.Closeables;
-import dev.nitroemu.enclavetests.internal.CommandArguments;
-import dev.nitroemu.enclavetests.internal.CommandArguments.UsageException;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockTransport;
+import dev.nitroemu.enclavetests.internal.CommandArguments;
+import dev.nitroemu.enclavetests.internal.CommandArguments.UsageException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -33,8 +33,8 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
- * The test runner inside the enclave: fetches its {@link EnclaveBootstrap} from the parent, runs the
- * selected test classes on the JUnit Platform, and streams every result to the parent's {@link
+ * The test runner inside the enclave: fetches its {@link EnclaveBootstrap} from the parent, runs
+ * the selected test classes on the JUnit Platform, and streams every result to the parent's {@link
  * ResultCollector} with a {@link VsockResultStreamer}.
  *
  * <p>The same main runs in the nightly enclave image (nitro.mode=real, AF_VSOCK) and in the local
@@ -58,18 +58,29 @@ public final class EnclaveTestRunner {
   public static final int EXIT_UNDELIVERED = 3;
   public static final int EXIT_NO_TESTS = 4;
 
-  static final String USAGE = String.join("\n",
-      "usage: EnclaveTestRunner [--select-package NAME]... [--select-class NAME]... [--select-method CLASS#METHOD]...",
-      "                         [--include-tag EXPR]... [--exclude-tag EXPR]... [--config KEY=VALUE]...",
-      "                         [--results vsock://CID:PORT] [--bootstrap vsock://CID:PORT] [--bootstrap-timeout 60s]",
-      "  default selection: --select-package " + DEFAULT_PACKAGE,
-      "  --results   defaults to nitro.results.address / NITRO_RESULTS_ADDRESS (none: results are only printed)",
-      "  --bootstrap defaults to nitro.bootstrap.address / NITRO_BOOTSTRAP_ADDRESS (none: no bootstrap)",
-      "  transport: nitro.mode / NITRO_MODE (real: AF_VSOCK; emulated: NITRO_VSOCK_MAP)",
-      "  exit: 0 passed, 1 a test failed, 2 usage, 3 bootstrap or result stream failed, 4 no tests");
+  static final String USAGE =
+      String.join(
+          "\n",
+          "usage: EnclaveTestRunner [--select-package NAME]... [--select-class NAME]... [--select-method CLASS#METHOD]...",
+          "                         [--include-tag EXPR]... [--exclude-tag EXPR]... [--config KEY=VALUE]...",
+          "                         [--results vsock://CID:PORT] [--bootstrap vsock://CID:PORT] [--bootstrap-timeout 60s]",
+          "  default selection: --select-package " + DEFAULT_PACKAGE,
+          "  --results   defaults to nitro.results.address / NITRO_RESULTS_ADDRESS (none: results are only printed)",
+          "  --bootstrap defaults to nitro.bootstrap.address / NITRO_BOOTSTRAP_ADDRESS (none: no bootstrap)",
+          "  transport: nitro.mode / NITRO_MODE (real: AF_VSOCK; emulated: NITRO_VSOCK_MAP)",
+          "  exit: 0 passed, 1 a test failed, 2 usage, 3 bootstrap or result stream failed, 4 no tests");
 
-  private static final Set<String> OPTIONS = Set.of("select-package", "select-class", "select-method",
-      "include-tag", "exclude-tag", "config", "results", "bootstrap", "bootstrap-timeout");
+  private static final Set<String> OPTIONS =
+      Set.of(
+          "select-package",
+          "select-class",
+          "select-method",
+          "include-tag",
+          "exclude-tag",
+          "config",
+          "results",
+          "bootstrap",
+          "bootstrap-timeout");
 
   private EnclaveTestRunner() {}
 
@@ -100,8 +111,13 @@ public final class EnclaveTestRunner {
   }
 
   /** Runs over a given transport (the seam tests use); returns the exit code. */
-  public static int run(List<String> args, VsockTransport transport, NitroMode mode, PrintStream out,
-      PrintStream err, Clock clock) {
+  public static int run(
+      List<String> args,
+      VsockTransport transport,
+      NitroMode mode,
+      PrintStream out,
+      PrintStream err,
+      Clock clock) {
     LauncherDiscoveryRequest request;
     VsockAddress results;
     VsockAddress bootstrapAddress;
@@ -120,23 +136,35 @@ public final class EnclaveTestRunner {
     String modeName = mode.name().toLowerCase(Locale.ROOT);
     if (bootstrapAddress != null) {
       try {
-        EnclaveBootstrap bootstrap = EnclaveBootstrap.fetch(transport, bootstrapAddress, bootstrapTimeout, clock);
+        EnclaveBootstrap bootstrap =
+            EnclaveBootstrap.fetch(transport, bootstrapAddress, bootstrapTimeout, clock);
         bootstrap.applyToSystemProperties();
-        out.println("nitro runner: bootstrap from " + bootstrapAddress + ": credentials "
-            + (bootstrap.credentials() == null ? "none" : "received")
-            + ", properties " + bootstrap.properties().keySet());
+        out.println(
+            "nitro runner: bootstrap from "
+                + bootstrapAddress
+                + ": credentials "
+                + (bootstrap.credentials() == null ? "none" : "received")
+                + ", properties "
+                + bootstrap.properties().keySet());
       } catch (IOException e) {
         err.println("nitro runner: no bootstrap from " + bootstrapAddress + ": " + e.getMessage());
         return EXIT_UNDELIVERED;
       }
     }
-    Launcher launcher = LauncherFactory.create(
-        LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false).build());
+    Launcher launcher =
+        LauncherFactory.create(
+            LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false).build());
     TestPlan plan = launcher.discover(request);
     SummaryGeneratingListener summary = new SummaryGeneratingListener();
-    VsockResultStreamer streamer = results == null ? null : new VsockResultStreamer(transport, results, mode, clock);
-    out.println("nitro runner: mode " + modeName + ", " + plan.countTestIdentifiers(t -> t.isTest())
-        + " tests, results " + (results == null ? "not streamed" : "to " + results));
+    VsockResultStreamer streamer =
+        results == null ? null : new VsockResultStreamer(transport, results, mode, clock);
+    out.println(
+        "nitro runner: mode "
+            + modeName
+            + ", "
+            + plan.countTestIdentifiers(t -> t.isTest())
+            + " tests, results "
+            + (results == null ? "not streamed" : "to " + results));
     if (streamer == null) {
       launcher.execute(plan, summary);
     } else {
@@ -159,11 +187,18 @@ public final class EnclaveTestRunner {
     return totals.getTestsFoundCount() == 0 ? EXIT_NO_TESTS : EXIT_PASSED;
   }
 
-  private static LauncherDiscoveryRequest discoveryRequest(CommandArguments arguments) throws UsageException {
+  private static LauncherDiscoveryRequest discoveryRequest(CommandArguments arguments)
+      throws UsageException {
     List<DiscoverySelector> selectors = new ArrayList<>();
-    arguments.all("select-package").forEach(name -> selectors.add(DiscoverySelectors.selectPackage(name)));
-    arguments.all("select-class").forEach(name -> selectors.add(DiscoverySelectors.selectClass(name)));
-    arguments.all("select-method").forEach(name -> selectors.add(DiscoverySelectors.selectMethod(name)));
+    arguments
+        .all("select-package")
+        .forEach(name -> selectors.add(DiscoverySelectors.selectPackage(name)));
+    arguments
+        .all("select-class")
+        .forEach(name -> selectors.add(DiscoverySelectors.selectClass(name)));
+    arguments
+        .all("select-method")
+        .forEach(name -> selectors.add(DiscoverySelectors.selectMethod(name)));
     if (selectors.isEmpty()) {
       selectors.add(DiscoverySelectors.selectPackage(DEFAULT_PACKAGE));
     }
@@ -175,9 +210,10 @@ public final class EnclaveTestRunner {
       }
       config.put(pair.substring(0, equals), pair.substring(equals + 1));
     }
-    LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
-        .selectors(selectors)
-        .configurationParameters(config);
+    LauncherDiscoveryRequestBuilder builder =
+        LauncherDiscoveryRequestBuilder.request()
+            .selectors(selectors)
+            .configurationParameters(config);
     if (!arguments.all("include-tag").isEmpty()) {
       builder.filters(TagFilter.includeTags(arguments.all("include-tag")));
     }

@@ -1,18 +1,16 @@
 package dev.nitroemu.enclavetests;
 
-import static dev.nitroemu.enclave.Closeables.closeQuietly;
-
-import dev.nitroemu.enclavetests.internal.CollectedRun;
-import dev.nitroemu.enclavetests.internal.CollectionReport;
-import dev.nitroemu.enclavetests.internal.CollectorCommand;
-import dev.nitroemu.enclave.Frames;
-import dev.nitroemu.enclavetests.internal.ResultCodec;
-import dev.nitroemu.enclavetests.internal.ResultEvent;
 import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclave.StreamServer;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockTransport;
+import dev.nitroemu.enclavetests.internal.CollectedRun;
+import dev.nitroemu.enclavetests.internal.CollectionReport;
+import dev.nitroemu.enclavetests.internal.CollectorCommand;
+import dev.nitroemu.enclavetests.internal.ResultCodec;
+import dev.nitroemu.enclavetests.internal.ResultEvent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.DirectoryStream;
@@ -33,14 +31,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * VsockResultStreamer}s send, and writes them as JUnit XML, one {@code TEST-<class>.xml} per test
  * class, under a reports directory.
  *
- * <p>{@link #awaitOutcome()} returns once the expected number of runs ended (finished, or cut
- * off: a runner cannot resume a run) or the timeout passed, and gives a verdict whose exit code is
- * non-zero on any failure, on no results, and on a cut-off run. Stream problems also appear in
- * the XML, as errors of the suite {@value #SELF_SUITE}, so a CI test report shows them.
- * Everything read from the wire is bounded: frames ({@value ResultCodec#MAX_FRAME_SIZE} bytes),
- * bytes and results per run, runs, concurrent connections ({@value #MAX_CONCURRENT_CONNECTIONS}; more are
- * closed at once). A run may stay silent (a slow test) until the collector's timeout, no longer.
- * The accept loop is {@link StreamServer}'s.
+ * <p>{@link #awaitOutcome()} returns once the expected number of runs ended (finished, or cut off:
+ * a runner cannot resume a run) or the timeout passed, and gives a verdict whose exit code is
+ * non-zero on any failure, on no results, and on a cut-off run. Stream problems also appear in the
+ * XML, as errors of the suite {@value #SELF_SUITE}, so a CI test report shows them. Everything read
+ * from the wire is bounded: frames ({@value ResultCodec#MAX_FRAME_SIZE} bytes), bytes and results
+ * per run, runs, concurrent connections ({@value #MAX_CONCURRENT_CONNECTIONS}; more are closed at
+ * once). A run may stay silent (a slow test) until the collector's timeout, no longer. The accept
+ * loop is {@link StreamServer}'s.
  *
  * <p>Run {@code java dev.nitroemu.enclavetests.ResultCollector --help} for the command line.
  */
@@ -89,9 +87,10 @@ public final class ResultCollector implements AutoCloseable {
     this.endedRuns = new CountDownLatch(expectedRuns);
     VsockTransport transport = builder.transport;
     VsockAddress address = builder.listenAddress;
-    this.server = StreamServer.builder("nitro-result-collector", () -> transport.listen(address), this::read)
-        .limits(new ConnectionLimits(MAX_CONCURRENT_CONNECTIONS, timeout))
-        .build();
+    this.server =
+        StreamServer.builder("nitro-result-collector", () -> transport.listen(address), this::read)
+            .limits(new ConnectionLimits(MAX_CONCURRENT_CONNECTIONS, timeout))
+            .build();
   }
 
   /** A builder for a collector listening through {@code transport}. */
@@ -99,7 +98,10 @@ public final class ResultCollector implements AutoCloseable {
     return new Builder(transport);
   }
 
-  /** The command line; exits with the verdict's code (see {@link CollectorOutcome.Status}), 2 for bad usage. */
+  /**
+   * The command line; exits with the verdict's code (see {@link CollectorOutcome.Status}), 2 for
+   * bad usage.
+   */
   public static void main(String[] args) {
     System.exit(CollectorCommand.run(args, System.in, System.out, System.err));
   }
@@ -139,8 +141,8 @@ public final class ResultCollector implements AutoCloseable {
   }
 
   /**
-   * Waits until the expected runs ended (finished or cut off) or the timeout passed, stops listening, writes the
-   * reports and returns the verdict; later calls return the same outcome.
+   * Waits until the expected runs ended (finished or cut off) or the timeout passed, stops
+   * listening, writes the reports and returns the verdict; later calls return the same outcome.
    */
   public CollectorOutcome awaitOutcome() throws IOException, InterruptedException {
     synchronized (lock) {
@@ -152,9 +154,11 @@ public final class ResultCollector implements AutoCloseable {
       }
     }
     Duration left = Duration.between(clock.instant(), deadline);
-    boolean allEnded = !left.isNegative() && endedRuns.await(left.toMillis(), TimeUnit.MILLISECONDS);
+    boolean allEnded =
+        !left.isNegative() && endedRuns.await(left.toMillis(), TimeUnit.MILLISECONDS);
     synchronized (lock) {
-      // Sealed first, so connections cut by closing the server below add nothing and report no problem.
+      // Sealed first, so connections cut by closing the server below add nothing and report no
+      // problem.
       sealed = true;
     }
     server.close();
@@ -191,8 +195,12 @@ public final class ResultCollector implements AutoCloseable {
         if (frame == null) {
           synchronized (lock) {
             if (!run.finished() && !sealed) {
-              run.problem("run from " + run.peer() + " ended after " + run.results().size()
-                  + " results without runFinished");
+              run.problem(
+                  "run from "
+                      + run.peer()
+                      + " ended after "
+                      + run.results().size()
+                      + " results without runFinished");
             }
           }
           return;
@@ -239,7 +247,8 @@ public final class ResultCollector implements AutoCloseable {
     }
     if (event instanceof ResultEvent.TestFinished finished) {
       if (run.results().size() >= MAX_RESULTS_PER_RUN) {
-        run.problem("run " + run.header().runId() + " sent more than " + MAX_RESULTS_PER_RUN + " results");
+        run.problem(
+            "run " + run.header().runId() + " sent more than " + MAX_RESULTS_PER_RUN + " results");
         return false;
       }
       run.results().add(finished.result());
@@ -248,10 +257,24 @@ public final class ResultCollector implements AutoCloseable {
     if (event instanceof ResultEvent.RunFinished end) {
       int failed = (int) run.results().stream().filter(r -> r.status().isFailure()).count();
       int skipped = (int) run.results().stream().filter(r -> r.status().isSkipped()).count();
-      if (end.tests() != run.results().size() || end.failures() != failed || end.skipped() != skipped) {
-        run.problem("run " + run.header().runId() + " reported " + end.tests() + " results, "
-            + end.failures() + " failures, " + end.skipped() + " skipped but sent " + run.results().size()
-            + ", " + failed + ", " + skipped);
+      if (end.tests() != run.results().size()
+          || end.failures() != failed
+          || end.skipped() != skipped) {
+        run.problem(
+            "run "
+                + run.header().runId()
+                + " reported "
+                + end.tests()
+                + " results, "
+                + end.failures()
+                + " failures, "
+                + end.skipped()
+                + " skipped but sent "
+                + run.results().size()
+                + ", "
+                + failed
+                + ", "
+                + skipped);
       }
       run.markFinished();
       return false;
@@ -273,7 +296,10 @@ public final class ResultCollector implements AutoCloseable {
       this.transport = Objects.requireNonNull(transport, "transport");
     }
 
-    /** Where to listen (default {@code vsock://4294967295:5005}, every CID); port {@code PORT_ANY} picks one. */
+    /**
+     * Where to listen (default {@code vsock://4294967295:5005}, every CID); port {@code PORT_ANY}
+     * picks one.
+     */
     public Builder listenAddress(VsockAddress address) {
       this.listenAddress = Objects.requireNonNull(address, "address");
       return this;
@@ -297,7 +323,8 @@ public final class ResultCollector implements AutoCloseable {
     /** How many runs must end (finish or break off) to end the wait (default 1). */
     public Builder expectedRuns(int count) {
       if (count < 1 || count > MAX_RUNS) {
-        throw new IllegalArgumentException("expected runs must be in 1.." + MAX_RUNS + ", was " + count);
+        throw new IllegalArgumentException(
+            "expected runs must be in 1.." + MAX_RUNS + ", was " + count);
       }
       this.expectedRuns = count;
       return this;

@@ -9,7 +9,8 @@ import java.util.Objects;
  * <p>Every text field has a length limit ({@code MAX_*}); the constructor rejects longer values and
  * {@link #bounded} cuts them down, so a sender never produces a result the collector refuses.
  *
- * @param id the JUnit Platform unique id, e.g. {@code [engine:junit-jupiter]/[class:a.B]/[method:c()]}
+ * @param id the JUnit Platform unique id, e.g. {@code
+ *     [engine:junit-jupiter]/[class:a.B]/[method:c()]}
  * @param className the class the test belongs to (the XML {@code classname})
  * @param name the legacy reporting name, e.g. {@code c()} (the XML {@code name})
  * @param displayName the display name shown by IDEs
@@ -35,7 +36,10 @@ public record TestResult(
   /** Longest {@link #id()}. */
   public static final int MAX_ID_LENGTH = 4096;
 
-  /** Longest {@link #className()}, {@link #name()}, {@link #displayName()} and {@link #failureType()}. */
+  /**
+   * Longest {@link #className()}, {@link #name()}, {@link #displayName()} and {@link
+   * #failureType()}.
+   */
   public static final int MAX_NAME_LENGTH = 1024;
 
   /** Longest {@link #message()}. */
@@ -72,14 +76,42 @@ public record TestResult(
   }
 
   /** A result without report entries. */
-  public TestResult(String id, String className, String name, String displayName, TestStatus status,
-      long durationMillis, String failureType, String message, String stackTrace) {
-    this(id, className, name, displayName, status, durationMillis, failureType, message, stackTrace, null);
+  public TestResult(
+      String id,
+      String className,
+      String name,
+      String displayName,
+      TestStatus status,
+      long durationMillis,
+      String failureType,
+      String message,
+      String stackTrace) {
+    this(
+        id,
+        className,
+        name,
+        displayName,
+        status,
+        durationMillis,
+        failureType,
+        message,
+        stackTrace,
+        null);
   }
 
-  /** A result whose text fields are cut to their limits (blank required names become {@code "?"}). */
-  public static TestResult bounded(String id, String className, String name, String displayName,
-      TestStatus status, long durationMillis, String failureType, String message, String stackTrace,
+  /**
+   * A result whose text fields are cut to their limits (blank required names become {@code "?"}).
+   */
+  public static TestResult bounded(
+      String id,
+      String className,
+      String name,
+      String displayName,
+      TestStatus status,
+      long durationMillis,
+      String failureType,
+      String message,
+      String stackTrace,
       String output) {
     return new TestResult(
         cut(orUnknown(id), MAX_ID_LENGTH),

@@ -13,7 +13,10 @@ public enum TestStatus {
   ERROR,
   /** An assumption did not hold, so the test stopped early; a {@code <skipped>} element. */
   ABORTED,
-  /** Not run at all (disabled, or a condition such as {@code @RequiresNitro} said no); {@code <skipped>}. */
+  /**
+   * Not run at all (disabled, or a condition such as {@code @RequiresNitro} said no); {@code
+   * <skipped>}.
+   */
   SKIPPED;
 
   /** Whether this status makes a run fail. */

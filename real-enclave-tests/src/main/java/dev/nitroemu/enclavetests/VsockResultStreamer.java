@@ -1,15 +1,15 @@
 package dev.nitroemu.enclavetests;
 
-import dev.nitroemu.enclave.Frames;
-import dev.nitroemu.enclavetests.internal.ParentConnector;
-import dev.nitroemu.enclavetests.internal.ResultCodec;
-import dev.nitroemu.enclavetests.internal.ResultEvent;
 import dev.nitroemu.enclave.Closeables;
+import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.NitroSettings;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockTransport;
+import dev.nitroemu.enclavetests.internal.ParentConnector;
+import dev.nitroemu.enclavetests.internal.ResultCodec;
+import dev.nitroemu.enclavetests.internal.ResultEvent;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -37,8 +37,8 @@ import org.junit.platform.launcher.TestPlan;
  *
  * <p>Registered through {@code META-INF/services}, it stays inert unless the collector address is
  * configured: the JUnit configuration parameter or system property {@value #ADDRESS_PROPERTY}, else
- * the environment variable {@value #ADDRESS_ENVIRONMENT_VARIABLE} (e.g. {@code vsock://3:5005}). The
- * transport follows {@code nitro.mode}: AF_VSOCK in an enclave, the emulated network (with
+ * the environment variable {@value #ADDRESS_ENVIRONMENT_VARIABLE} (e.g. {@code vsock://3:5005}).
+ * The transport follows {@code nitro.mode}: AF_VSOCK in an enclave, the emulated network (with
  * {@code NITRO_VSOCK_MAP}) elsewhere. {@link EnclaveTestRunner} constructs it explicitly instead.
  *
  * <p>It reports each test, and each container that failed or was skipped as a whole (a failing
@@ -57,7 +57,6 @@ public final class VsockResultStreamer implements TestExecutionListener {
 
   /** How long to keep retrying a refused connection (the collector may still be starting). */
   public static final Duration CONNECT_DEADLINE = Duration.ofSeconds(30);
-
 
   private final VsockTransport givenTransport;
   private final VsockAddress givenAddress;
@@ -81,8 +80,11 @@ public final class VsockResultStreamer implements TestExecutionListener {
     this.clock = Clock.systemUTC();
   }
 
-  /** A streamer to {@code collector} through {@code transport}, labelling the run with {@code mode}. */
-  public VsockResultStreamer(VsockTransport transport, VsockAddress collector, NitroMode mode, Clock clock) {
+  /**
+   * A streamer to {@code collector} through {@code transport}, labelling the run with {@code mode}.
+   */
+  public VsockResultStreamer(
+      VsockTransport transport, VsockAddress collector, NitroMode mode, Clock clock) {
     this.givenTransport = Objects.requireNonNull(transport, "transport");
     this.givenAddress = Objects.requireNonNull(collector, "collector");
     this.givenMode = Objects.requireNonNull(mode, "mode");
@@ -111,9 +113,11 @@ public final class VsockResultStreamer implements TestExecutionListener {
     NitroMode mode = givenMode;
     try {
       if (address == null) {
-        // JUnit configuration parameters: explicit ones, else system properties, else junit-platform.properties.
+        // JUnit configuration parameters: explicit ones, else system properties, else
+        // junit-platform.properties.
         NitroSettings settings =
-            NitroSettings.of(key -> testPlan.getConfigurationParameters().get(key).orElse(null), System::getenv);
+            NitroSettings.of(
+                key -> testPlan.getConfigurationParameters().get(key).orElse(null), System::getenv);
         address = settings.get(ADDRESS_PROPERTY).map(VsockAddress::parse).orElse(null);
         if (address == null) {
           return;
@@ -122,9 +126,14 @@ public final class VsockResultStreamer implements TestExecutionListener {
         ownedTransport = VsockTransport.forMode(mode);
       }
       connection = connect(givenTransport != null ? givenTransport : ownedTransport, address);
-      int planned = (int) Math.min(Integer.MAX_VALUE, testPlan.countTestIdentifiers(TestIdentifier::isTest));
-      send(new ResultEvent.RunStarted(UUID.randomUUID().toString(), mode.name().toLowerCase(Locale.ROOT),
-          planned, clock.instant().toString()));
+      int planned =
+          (int) Math.min(Integer.MAX_VALUE, testPlan.countTestIdentifiers(TestIdentifier::isTest));
+      send(
+          new ResultEvent.RunStarted(
+              UUID.randomUUID().toString(),
+              mode.name().toLowerCase(Locale.ROOT),
+              planned,
+              clock.instant().toString()));
     } catch (IOException | RuntimeException e) {
       fail(e instanceof IOException io ? io : new IOException(e.getMessage(), e), address);
     }
@@ -138,13 +147,17 @@ public final class VsockResultStreamer implements TestExecutionListener {
   /** Keeps a test's report entries ({@code TestReporter.publishEntry}) as its output lines. */
   @Override
   public void reportingEntryPublished(TestIdentifier identifier, ReportEntry entry) {
-    StringBuilder lines = outputs.computeIfAbsent(identifier.getUniqueId(), id -> new StringBuilder());
+    StringBuilder lines =
+        outputs.computeIfAbsent(identifier.getUniqueId(), id -> new StringBuilder());
     synchronized (lines) {
-      entry.getKeyValuePairs().forEach((key, value) -> {
-        if (lines.length() <= TestResult.MAX_OUTPUT_LENGTH) {
-          lines.append(key).append(" = ").append(value).append('\n');
-        }
-      });
+      entry
+          .getKeyValuePairs()
+          .forEach(
+              (key, value) -> {
+                if (lines.length() <= TestResult.MAX_OUTPUT_LENGTH) {
+                  lines.append(key).append(" = ").append(value).append('\n');
+                }
+              });
     }
   }
 
@@ -154,7 +167,8 @@ public final class VsockResultStreamer implements TestExecutionListener {
   }
 
   @Override
-  public synchronized void executionFinished(TestIdentifier identifier, TestExecutionResult result) {
+  public synchronized void executionFinished(
+      TestIdentifier identifier, TestExecutionResult result) {
     TestExecutionResult.Status status = result.getStatus();
     if (!identifier.isTest() && status == TestExecutionResult.Status.SUCCESSFUL) {
       return;
@@ -185,7 +199,8 @@ public final class VsockResultStreamer implements TestExecutionListener {
     }
   }
 
-  private void report(TestIdentifier identifier, TestStatus status, Throwable thrown, String message) {
+  private void report(
+      TestIdentifier identifier, TestStatus status, Throwable thrown, String message) {
     if (connection == null || failure != null) {
       outputs.remove(identifier.getUniqueId());
       return;
@@ -199,10 +214,18 @@ public final class VsockResultStreamer implements TestExecutionListener {
         output = lines.toString();
       }
     }
-    TestResult result = TestResult.bounded(identifier.getUniqueId(), className(identifier),
-        identifier.getLegacyReportingName(), identifier.getDisplayName(), status, millis,
-        thrown == null ? null : thrown.getClass().getName(), message, thrown == null ? null : stackTrace(thrown),
-        output);
+    TestResult result =
+        TestResult.bounded(
+            identifier.getUniqueId(),
+            className(identifier),
+            identifier.getLegacyReportingName(),
+            identifier.getDisplayName(),
+            status,
+            millis,
+            thrown == null ? null : thrown.getClass().getName(),
+            message,
+            thrown == null ? null : stackTrace(thrown),
+            output);
     try {
       send(new ResultEvent.TestFinished(result));
       sent++;
@@ -232,20 +255,29 @@ public final class VsockResultStreamer implements TestExecutionListener {
     Frames.write(connection.outputStream(), ResultCodec.encode(event));
   }
 
-  private VsockConnection connect(VsockTransport transport, VsockAddress address) throws IOException {
-    return ParentConnector.connect(transport, address, VsockTransport.DEFAULT_CONNECT_TIMEOUT,
-        clock.instant().plus(CONNECT_DEADLINE), clock, "the result collector");
+  private VsockConnection connect(VsockTransport transport, VsockAddress address)
+      throws IOException {
+    return ParentConnector.connect(
+        transport,
+        address,
+        VsockTransport.DEFAULT_CONNECT_TIMEOUT,
+        clock.instant().plus(CONNECT_DEADLINE),
+        clock,
+        "the result collector");
   }
 
   private void fail(IOException e, VsockAddress address) {
     if (failure == null) {
       failure = e;
-      System.err.println("nitro results: cannot stream to the collector at " + address + ": " + e.getMessage());
+      System.err.println(
+          "nitro results: cannot stream to the collector at " + address + ": " + e.getMessage());
     }
     release();
   }
 
-  /** Closes after the run, quietly: the results are already sent or the failure is already recorded. */
+  /**
+   * Closes after the run, quietly: the results are already sent or the failure is already recorded.
+   */
   private void release() {
     Closeables.closeQuietly(connection);
     if (ownedTransport instanceof AutoCloseable closeable) {

@@ -20,17 +20,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(60)
 class BootstrapServerTest {
@@ -65,32 +64,44 @@ class BootstrapServerTest {
 
   @Test
   void enclaveFetchesTheBootstrapOnceAndThenTheServerStopsListening() throws Exception {
-    EnclaveBootstrap bootstrap = new EnclaveBootstrap(EnclaveBootstrapTest.imdsCredentials(),
-        Map.of("aws.region", "us-east-1"));
-    try (BootstrapServer server = BootstrapServer.builder(parent, bootstrap)
-        .listenAddress(VsockAddress.anyCid(8001))
-        .build()
-        .start()) {
-      EnclaveBootstrap fetched = EnclaveBootstrap.fetch(enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(10),
-          Clock.systemUTC());
+    EnclaveBootstrap bootstrap =
+        new EnclaveBootstrap(
+            EnclaveBootstrapTest.imdsCredentials(), Map.of("aws.region", "us-east-1"));
+    try (BootstrapServer server =
+        BootstrapServer.builder(parent, bootstrap)
+            .listenAddress(VsockAddress.anyCid(8001))
+            .build()
+            .start()) {
+      EnclaveBootstrap fetched =
+          EnclaveBootstrap.fetch(
+              enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(10), Clock.systemUTC());
 
       assertThat(fetched).isEqualTo(bootstrap);
       assertThat(server.served()).isEqualTo(1);
-      assertThatThrownBy(() -> connectUntilRefused(VsockAddress.of(3, 8001))).isInstanceOf(ConnectException.class);
+      assertThatThrownBy(() -> connectUntilRefused(VsockAddress.of(3, 8001)))
+          .isInstanceOf(ConnectException.class);
     }
   }
 
-  /** Deterministic form of a flake: served() was counted only after the peer could have read the answer. */
+  /**
+   * Deterministic form of a flake: served() was counted only after the peer could have read the
+   * answer.
+   */
   @Test
   void theServeIsCountedBeforeTheAnswerGoesOut() throws Exception {
     EnclaveBootstrap bootstrap = new EnclaveBootstrap(null, Map.of("aws.region", "us-east-1"));
     AtomicReference<BootstrapServer> server = new AtomicReference<>();
     List<Integer> servedWhenWriting = new CopyOnWriteArrayList<>();
-    VsockTransport observed = new ObservingTransport(parent, () -> servedWhenWriting.add(server.get().served()));
-    server.set(BootstrapServer.builder(observed, bootstrap).listenAddress(VsockAddress.anyCid(8001)).build());
+    VsockTransport observed =
+        new ObservingTransport(parent, () -> servedWhenWriting.add(server.get().served()));
+    server.set(
+        BootstrapServer.builder(observed, bootstrap)
+            .listenAddress(VsockAddress.anyCid(8001))
+            .build());
     try (BootstrapServer started = server.get().start()) {
-      EnclaveBootstrap fetched = EnclaveBootstrap.fetch(enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(10),
-          Clock.systemUTC());
+      EnclaveBootstrap fetched =
+          EnclaveBootstrap.fetch(
+              enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(10), Clock.systemUTC());
 
       assertThat(fetched).isEqualTo(bootstrap);
       assertThat(servedWhenWriting).isNotEmpty().allMatch(count -> count == 1);
@@ -100,17 +111,20 @@ class BootstrapServerTest {
 
   @Test
   void connectionsFromAnotherCidGetNothing() throws Exception {
-    EnclaveBootstrap bootstrap = new EnclaveBootstrap(null, Map.of("nitro.kms.keyId", "alias/nightly"));
-    try (BootstrapServer server = BootstrapServer.builder(parent, bootstrap)
-        .listenAddress(VsockAddress.anyCid(8001))
-        .allowedCid(16)
-        .build()
-        .start()) {
+    EnclaveBootstrap bootstrap =
+        new EnclaveBootstrap(null, Map.of("nitro.kms.keyId", "alias/nightly"));
+    try (BootstrapServer server =
+        BootstrapServer.builder(parent, bootstrap)
+            .listenAddress(VsockAddress.anyCid(8001))
+            .allowedCid(16)
+            .build()
+            .start()) {
       try (VsockConnection intruder = otherEnclave.connect(VsockAddress.of(3, 8001))) {
         assertThat(Frames.read(intruder.inputStream(), EnclaveBootstrap.MAX_SIZE)).isNull();
       }
-      EnclaveBootstrap fetched = EnclaveBootstrap.fetch(enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(10),
-          Clock.systemUTC());
+      EnclaveBootstrap fetched =
+          EnclaveBootstrap.fetch(
+              enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(10), Clock.systemUTC());
 
       assertThat(fetched.properties()).containsEntry("nitro.kms.keyId", "alias/nightly");
       assertThat(server.refused()).isEqualTo(1);
@@ -118,26 +132,33 @@ class BootstrapServerTest {
     }
   }
 
-  /** Connections are served in parallel now; still, however many arrive at once, one gets the credentials. */
+  /**
+   * Connections are served in parallel now; still, however many arrive at once, one gets the
+   * credentials.
+   */
   @Test
   void concurrentConnectionsGetTheBootstrapOnlyOnce() throws Exception {
-    EnclaveBootstrap bootstrap = new EnclaveBootstrap(null, Map.of("nitro.kms.keyId", "alias/once"));
+    EnclaveBootstrap bootstrap =
+        new EnclaveBootstrap(null, Map.of("nitro.kms.keyId", "alias/once"));
     int clients = BootstrapServer.MAX_CONCURRENT_CONNECTIONS;
     ExecutorService pool = Executors.newFixedThreadPool(clients);
-    try (BootstrapServer server = BootstrapServer.builder(parent, bootstrap)
-        .listenAddress(VsockAddress.anyCid(8001))
-        .build()
-        .start()) {
+    try (BootstrapServer server =
+        BootstrapServer.builder(parent, bootstrap)
+            .listenAddress(VsockAddress.anyCid(8001))
+            .build()
+            .start()) {
       List<Future<byte[]>> received = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
-        received.add(pool.submit(() -> {
-          try (VsockConnection connection = enclave.connect(VsockAddress.of(3, 8001))) {
-            connection.readTimeout(Duration.ofSeconds(20));
-            return Frames.read(connection.inputStream(), EnclaveBootstrap.MAX_SIZE);
-          } catch (java.io.IOException closedUnanswered) {
-            return null; // Refused, reset, or the listener already gone: no bootstrap.
-          }
-        }));
+        received.add(
+            pool.submit(
+                () -> {
+                  try (VsockConnection connection = enclave.connect(VsockAddress.of(3, 8001))) {
+                    connection.readTimeout(Duration.ofSeconds(20));
+                    return Frames.read(connection.inputStream(), EnclaveBootstrap.MAX_SIZE);
+                  } catch (java.io.IOException closedUnanswered) {
+                    return null; // Refused, reset, or the listener already gone: no bootstrap.
+                  }
+                }));
       }
       int bootstraps = 0;
       for (Future<byte[]> frame : received) {
@@ -154,23 +175,34 @@ class BootstrapServerTest {
 
   @Test
   void fetchGivesUpWhenNothingListensBeforeTheDeadline() {
-    assertThatThrownBy(() -> EnclaveBootstrap.fetch(enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(5),
-        FixtureLauncher.steppingClock(Duration.ofSeconds(6))))
+    assertThatThrownBy(
+            () ->
+                EnclaveBootstrap.fetch(
+                    enclave,
+                    VsockAddress.of(3, 8001),
+                    Duration.ofSeconds(5),
+                    FixtureLauncher.steppingClock(Duration.ofSeconds(6))))
         .isInstanceOf(ConnectException.class);
   }
 
   @Test
   void startingTwiceOrAskingForTheAddressEarlyFails() throws Exception {
-    BootstrapServer server = BootstrapServer.builder(parent, new EnclaveBootstrap(null, Map.of())).build();
+    BootstrapServer server =
+        BootstrapServer.builder(parent, new EnclaveBootstrap(null, Map.of())).build();
     assertThatThrownBy(server::localAddress).hasMessage("call start() first");
     try (BootstrapServer started = server.start()) {
-      assertThat(started.localAddress()).isEqualTo(VsockAddress.anyCid(EnclaveBootstrap.DEFAULT_PORT));
+      assertThat(started.localAddress())
+          .isEqualTo(VsockAddress.anyCid(EnclaveBootstrap.DEFAULT_PORT));
       assertThatThrownBy(started::start).hasMessage("start() already called");
     }
   }
 
-  /** A transport whose accepted connections run {@code beforeWrite} before each write of the server's answer. */
-  private record ObservingTransport(VsockTransport delegate, Runnable beforeWrite) implements VsockTransport {
+  /**
+   * A transport whose accepted connections run {@code beforeWrite} before each write of the
+   * server's answer.
+   */
+  private record ObservingTransport(VsockTransport delegate, Runnable beforeWrite)
+      implements VsockTransport {
     @Override
     public VsockConnection connect(VsockAddress address, Duration timeout) throws IOException {
       return delegate.connect(address, timeout);
@@ -203,7 +235,8 @@ class BootstrapServerTest {
     }
   }
 
-  private record ObservedConnection(VsockConnection delegate, Runnable beforeWrite) implements VsockConnection {
+  private record ObservedConnection(VsockConnection delegate, Runnable beforeWrite)
+      implements VsockConnection {
     @Override
     public InputStream inputStream() throws IOException {
       return delegate.inputStream();

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Starts {@link EnclaveTestRunner} in a child JVM (this JVM's {@code java.home} and test classpath),
- * the way the enclave image starts it, with output captured to files for diagnostics.
+ * Starts {@link EnclaveTestRunner} in a child JVM (this JVM's {@code java.home} and test
+ * classpath), the way the enclave image starts it, with output captured to files for diagnostics.
  */
 final class ChildRunner {
 
@@ -33,7 +33,8 @@ final class ChildRunner {
    * @param environment added to (and overriding) this process's environment
    * @param logDir where {@code runner.out} and {@code runner.err} go
    */
-  static ChildRunner start(List<String> jvmOptions, Map<String, String> environment, List<String> args, Path logDir)
+  static ChildRunner start(
+      List<String> jvmOptions, Map<String, String> environment, List<String> args, Path logDir)
       throws IOException {
     Files.createDirectories(logDir);
     List<String> command = new ArrayList<>();
@@ -41,7 +42,8 @@ final class ChildRunner {
     command.add("-XX:TieredStopAtLevel=1");
     command.addAll(jvmOptions);
     command.add("-cp");
-    command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+    command.add(
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
     command.add(EnclaveTestRunner.class.getName());
     command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command);
@@ -71,7 +73,9 @@ final class ChildRunner {
 
   /** What the child printed, for failure messages. */
   String output() throws IOException {
-    return "--- runner stdout ---\n" + Files.readString(stdout, StandardCharsets.UTF_8)
-        + "--- runner stderr ---\n" + Files.readString(stderr, StandardCharsets.UTF_8);
+    return "--- runner stdout ---\n"
+        + Files.readString(stdout, StandardCharsets.UTF_8)
+        + "--- runner stderr ---\n"
+        + Files.readString(stderr, StandardCharsets.UTF_8);
   }
 }

@@ -2,7 +2,10 @@ package dev.nitroemu.enclavetests;
 
 import java.nio.file.Path;
 
-/** Where the nightly scripts live: {@code nitro.enclave.dir} (set by the build), else {@code enclave}. */
+/**
+ * Where the nightly scripts live: {@code nitro.enclave.dir} (set by the build), else {@code
+ * enclave}.
+ */
 final class EnclaveDir {
 
   private EnclaveDir() {}

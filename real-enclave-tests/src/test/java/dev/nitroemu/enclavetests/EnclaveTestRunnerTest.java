@@ -29,14 +29,20 @@ class EnclaveTestRunnerTest {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
-  @TempDir
-  Path reports;
+  @TempDir Path reports;
 
   @AfterEach
   void cleanUp() throws Exception {
     network.close();
-    for (String name : new String[] {"aws.accessKeyId", "aws.secretAccessKey", "aws.sessionToken", "aws.region",
-        "rehearsal.expected.accessKeyId", "rehearsal.expected.region"}) {
+    for (String name :
+        new String[] {
+          "aws.accessKeyId",
+          "aws.secretAccessKey",
+          "aws.sessionToken",
+          "aws.region",
+          "rehearsal.expected.accessKeyId",
+          "rehearsal.expected.region"
+        }) {
       System.clearProperty(name);
     }
   }
@@ -44,7 +50,8 @@ class EnclaveTestRunnerTest {
   @Test
   void passingSelectionIsDeliveredAndExitsZero() throws Exception {
     try (ResultCollector collector = collector()) {
-      int exit = run("--select-class", FIXTURES + "PassingFixture", "--results", address(collector));
+      int exit =
+          run("--select-class", FIXTURES + "PassingFixture", "--results", address(collector));
 
       assertThat(exit).isEqualTo(EnclaveTestRunner.EXIT_PASSED);
       assertThat(collector.awaitOutcome().status()).isEqualTo(CollectorOutcome.Status.PASSED);
@@ -55,7 +62,8 @@ class EnclaveTestRunnerTest {
   @Test
   void aFailingTestExitsOneAndReachesTheCollector() throws Exception {
     try (ResultCollector collector = collector()) {
-      int exit = run("--select-class", FIXTURES + "MixedOutcomeFixture", "--results", address(collector));
+      int exit =
+          run("--select-class", FIXTURES + "MixedOutcomeFixture", "--results", address(collector));
 
       assertThat(exit).isEqualTo(EnclaveTestRunner.EXIT_FAILED);
       CollectorOutcome outcome = collector.awaitOutcome();
@@ -68,25 +76,38 @@ class EnclaveTestRunnerTest {
   void theBootstrapIsAppliedBeforeTheTestsRun() throws Exception {
     System.setProperty("rehearsal.expected.accessKeyId", "ASIAEXAMPLEEXAMPLE01");
     System.setProperty("rehearsal.expected.region", "eu-central-1");
-    EnclaveBootstrap bootstrap = new EnclaveBootstrap(EnclaveBootstrapTest.imdsCredentials(),
-        Map.of("aws.region", "eu-central-1"));
-    try (BootstrapServer server = BootstrapServer.builder(network, bootstrap)
-        .listenAddress(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))
-        .build()
-        .start()) {
-      int exit = run("--select-class", FIXTURES + "BootstrapReceivedFixture",
-          "--bootstrap", server.localAddress().withCid(VsockAddress.CID_PARENT).toString());
+    EnclaveBootstrap bootstrap =
+        new EnclaveBootstrap(
+            EnclaveBootstrapTest.imdsCredentials(), Map.of("aws.region", "eu-central-1"));
+    try (BootstrapServer server =
+        BootstrapServer.builder(network, bootstrap)
+            .listenAddress(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))
+            .build()
+            .start()) {
+      int exit =
+          run(
+              "--select-class",
+              FIXTURES + "BootstrapReceivedFixture",
+              "--bootstrap",
+              server.localAddress().withCid(VsockAddress.CID_PARENT).toString());
 
       assertThat(exit).isEqualTo(EnclaveTestRunner.EXIT_PASSED);
-      assertThat(text(out)).contains("credentials received, properties [aws.region]")
+      assertThat(text(out))
+          .contains("credentials received, properties [aws.region]")
           .doesNotContain("s3cr3t", "IQoJb3JpZ2lu");
     }
   }
 
   @Test
   void aMissingBootstrapServerStopsTheRunWithExitThree() {
-    int exit = run("--select-class", FIXTURES + "PassingFixture", "--bootstrap", "vsock://3:8001",
-        "--bootstrap-timeout", "1s");
+    int exit =
+        run(
+            "--select-class",
+            FIXTURES + "PassingFixture",
+            "--bootstrap",
+            "vsock://3:8001",
+            "--bootstrap-timeout",
+            "1s");
 
     assertThat(exit).isEqualTo(EnclaveTestRunner.EXIT_UNDELIVERED);
     assertThat(text(err)).contains("nitro runner: no bootstrap from vsock://3:8001");
@@ -94,9 +115,20 @@ class EnclaveTestRunnerTest {
 
   @Test
   void undeliverableResultsExitThreeEvenWhenTestsPass() {
-    int exit = EnclaveTestRunner.run(List.of("--select-class", FIXTURES + "PassingFixture", "--results",
-        "vsock://3:5999", "--config", Fixture.ENABLED + "=true"), network, NitroMode.EMULATED, print(out), print(err),
-        FixtureLauncher.steppingClock(VsockResultStreamer.CONNECT_DEADLINE.plusSeconds(1)));
+    int exit =
+        EnclaveTestRunner.run(
+            List.of(
+                "--select-class",
+                FIXTURES + "PassingFixture",
+                "--results",
+                "vsock://3:5999",
+                "--config",
+                Fixture.ENABLED + "=true"),
+            network,
+            NitroMode.EMULATED,
+            print(out),
+            print(err),
+            FixtureLauncher.steppingClock(VsockResultStreamer.CONNECT_DEADLINE.plusSeconds(1)));
 
     assertThat(exit).isEqualTo(EnclaveTestRunner.EXIT_UNDELIVERED);
     assertThat(text(err)).contains("results were not delivered");
@@ -104,7 +136,8 @@ class EnclaveTestRunnerTest {
 
   @Test
   void anEmptySelectionExitsFour() {
-    assertThat(run("--select-package", "dev.nitroemu.nothing.here")).isEqualTo(EnclaveTestRunner.EXIT_NO_TESTS);
+    assertThat(run("--select-package", "dev.nitroemu.nothing.here"))
+        .isEqualTo(EnclaveTestRunner.EXIT_NO_TESTS);
   }
 
   @Test
@@ -114,8 +147,11 @@ class EnclaveTestRunnerTest {
     assertThat(run("--config", "novalue")).isEqualTo(EnclaveTestRunner.EXIT_USAGE);
     assertThat(run("--results", "vsock://three:5005")).isEqualTo(EnclaveTestRunner.EXIT_USAGE);
     assertThat(run("--bootstrap-timeout", "soon")).isEqualTo(EnclaveTestRunner.EXIT_USAGE);
-    assertThat(text(err)).contains("--config takes KEY=VALUE", "vsock cid must be an unsigned decimal number",
-        "--bootstrap-timeout must be a duration");
+    assertThat(text(err))
+        .contains(
+            "--config takes KEY=VALUE",
+            "vsock cid must be an unsigned decimal number",
+            "--bootstrap-timeout must be a duration");
   }
 
   private ResultCollector collector() throws Exception {
@@ -131,7 +167,8 @@ class EnclaveTestRunnerTest {
   private int run(String... args) {
     List<String> withFixtures = new ArrayList<>(List.of(args));
     withFixtures.addAll(List.of("--config", Fixture.ENABLED + "=true"));
-    return EnclaveTestRunner.run(withFixtures, network, NitroMode.EMULATED, print(out), print(err), Clock.systemUTC());
+    return EnclaveTestRunner.run(
+        withFixtures, network, NitroMode.EMULATED, print(out), print(err), Clock.systemUTC());
   }
 
   private static String address(ResultCollector collector) {

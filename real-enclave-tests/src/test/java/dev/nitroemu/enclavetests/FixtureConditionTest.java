@@ -9,7 +9,10 @@ import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
 
-/** The deliberately failing fixtures are skipped, not failed, when launched without the fixture flag. */
+/**
+ * The deliberately failing fixtures are skipped, not failed, when launched without the fixture
+ * flag.
+ */
 class FixtureConditionTest {
 
   @Test
@@ -28,7 +31,8 @@ class FixtureConditionTest {
 
     FixtureLauncher.run("dev.nitroemu.enclavetests.fixtures.MixedOutcomeFixture", true, outcomes);
 
-    assertThat(outcomes.finished).contains(TestExecutionResult.Status.FAILED, TestExecutionResult.Status.SUCCESSFUL);
+    assertThat(outcomes.finished)
+        .contains(TestExecutionResult.Status.FAILED, TestExecutionResult.Status.SUCCESSFUL);
   }
 
   /** Records what finished and why things were skipped. */

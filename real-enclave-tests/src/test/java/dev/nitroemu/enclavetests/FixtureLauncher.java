@@ -25,10 +25,12 @@ final class FixtureLauncher {
 
   /** Runs a class, with fixtures enabled or not. */
   static void run(String className, boolean fixturesEnabled, TestExecutionListener... listeners) {
-    Launcher launcher = LauncherFactory.create(
-        LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false).build());
+    Launcher launcher =
+        LauncherFactory.create(
+            LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false).build());
     LauncherDiscoveryRequestBuilder request =
-        LauncherDiscoveryRequestBuilder.request().selectors(DiscoverySelectors.selectClass(className));
+        LauncherDiscoveryRequestBuilder.request()
+            .selectors(DiscoverySelectors.selectClass(className));
     if (fixturesEnabled) {
       request.configurationParameter(Fixture.ENABLED, "true");
     }

@@ -18,7 +18,10 @@ final class Reports {
   static Element suite(Path dir, String suite) throws Exception {
     DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
     factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-    return factory.newDocumentBuilder().parse(dir.resolve("TEST-" + suite + ".xml").toFile()).getDocumentElement();
+    return factory
+        .newDocumentBuilder()
+        .parse(dir.resolve("TEST-" + suite + ".xml").toFile())
+        .getDocumentElement();
   }
 
   /** The {@code <testcase>} of {@code suite} whose name is {@code name}. */
@@ -42,7 +45,8 @@ final class Reports {
   /** The names of the report files in {@code dir}, sorted. */
   static List<String> files(Path dir) throws Exception {
     try (Stream<Path> files = Files.list(dir)) {
-      List<String> names = new ArrayList<>(files.map(f -> f.getFileName().toString()).sorted().toList());
+      List<String> names =
+          new ArrayList<>(files.map(f -> f.getFileName().toString()).sorted().toList());
       return names;
     }
   }

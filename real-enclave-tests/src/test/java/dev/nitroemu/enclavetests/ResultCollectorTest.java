@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.nitroemu.enclave.Frames;
-import dev.nitroemu.enclavetests.internal.ResultCodec;
-import dev.nitroemu.enclavetests.internal.ResultEvent;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.enclavetests.internal.ResultCodec;
+import dev.nitroemu.enclavetests.internal.ResultEvent;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -28,8 +28,7 @@ class ResultCollectorTest {
 
   private final VsockNetwork network = VsockNetwork.create();
 
-  @TempDir
-  Path reports;
+  @TempDir Path reports;
 
   @AfterEach
   void closeNetwork() throws Exception {
@@ -48,9 +47,11 @@ class ResultCollectorTest {
       CollectorOutcome outcome = collector.awaitOutcome();
 
       assertThat(outcome.status()).isEqualTo(CollectorOutcome.Status.PASSED);
-      assertThat(outcome.summary()).isEqualTo("PASSED: 1 run, 2 tests, 0 failures, 0 errors, 0 skipped");
+      assertThat(outcome.summary())
+          .isEqualTo("PASSED: 1 run, 2 tests, 0 failures, 0 errors, 0 skipped");
       assertThat(Reports.files(reports)).containsExactly("TEST-a.B.xml", "TEST-a.C.xml");
-      assertThat(outcome.reports()).containsExactly(reports.resolve("TEST-a.B.xml"), reports.resolve("TEST-a.C.xml"));
+      assertThat(outcome.reports())
+          .containsExactly(reports.resolve("TEST-a.B.xml"), reports.resolve("TEST-a.C.xml"));
       assertThat(collector.awaitOutcome()).isSameAs(outcome);
     }
   }
@@ -62,10 +63,13 @@ class ResultCollectorTest {
 
       assertThat(outcome.status()).isEqualTo(CollectorOutcome.Status.NO_RESULTS);
       assertThat(outcome.exitCode()).isEqualTo(3);
-      assertThat(outcome.problems()).containsExactly("no run arrived within PT0.3S", "no test result arrived");
+      assertThat(outcome.problems())
+          .containsExactly("no run arrived within PT0.3S", "no test result arrived");
       Element suite = Reports.suite(reports, ResultCollector.SELF_SUITE);
       assertThat(suite.getAttribute("errors")).isEqualTo("2");
-      assertThat(Reports.child(Reports.testCase(suite, "resultStream1"), "error").getAttribute("message"))
+      assertThat(
+              Reports.child(Reports.testCase(suite, "resultStream1"), "error")
+                  .getAttribute("message"))
           .isEqualTo("no run arrived within PT0.3S");
     }
   }
@@ -82,7 +86,8 @@ class ResultCollectorTest {
       assertThat(outcome.status()).isEqualTo(CollectorOutcome.Status.INCOMPLETE);
       assertThat(outcome.exitCode()).isEqualTo(4);
       assertThat(outcome.tests()).isEqualTo(1);
-      assertThat(outcome.problems()).anySatisfy(p -> assertThat(p).contains("ended after 1 results without runFinished"));
+      assertThat(outcome.problems())
+          .anySatisfy(p -> assertThat(p).contains("ended after 1 results without runFinished"));
       assertThat(Reports.suite(reports, "a.B").getAttribute("tests")).isEqualTo("1");
     }
   }
@@ -93,8 +98,19 @@ class ResultCollectorTest {
       try (VsockConnection client = connect(collector)) {
         send(client, started("run-f", 2));
         send(client, finished(passing("a.B", "one()")));
-        send(client, finished(new TestResult("[m:two]", "a.B", "two()", "two", TestStatus.FAILED, 4,
-            "java.lang.AssertionError", "nope", "trace")));
+        send(
+            client,
+            finished(
+                new TestResult(
+                    "[m:two]",
+                    "a.B",
+                    "two()",
+                    "two",
+                    TestStatus.FAILED,
+                    4,
+                    "java.lang.AssertionError",
+                    "nope",
+                    "trace")));
         send(client, new ResultEvent.RunFinished(2, 1, 0, NOW));
       }
       CollectorOutcome outcome = collector.awaitOutcome();
@@ -116,8 +132,9 @@ class ResultCollectorTest {
       CollectorOutcome outcome = collector.awaitOutcome();
 
       assertThat(outcome.status()).isEqualTo(CollectorOutcome.Status.INCOMPLETE);
-      assertThat(outcome.problems()).containsExactly(
-          "run run-lost reported 3 results, 0 failures, 0 skipped but sent 1, 0, 0");
+      assertThat(outcome.problems())
+          .containsExactly(
+              "run run-lost reported 3 results, 0 failures, 0 skipped but sent 1, 0, 0");
     }
   }
 
@@ -126,8 +143,19 @@ class ResultCollectorTest {
     try (ResultCollector collector = start(Duration.ofSeconds(30), 1)) {
       try (VsockConnection client = connect(collector)) {
         send(client, started("run-s", 1));
-        send(client, finished(new TestResult("[m:s]", "a.B", "s()", "s", TestStatus.SKIPPED, 0, null,
-            "requires Nitro", null)));
+        send(
+            client,
+            finished(
+                new TestResult(
+                    "[m:s]",
+                    "a.B",
+                    "s()",
+                    "s",
+                    TestStatus.SKIPPED,
+                    0,
+                    null,
+                    "requires Nitro",
+                    null)));
         send(client, new ResultEvent.RunFinished(1, 0, 1, NOW));
       }
       CollectorOutcome outcome = collector.awaitOutcome();
@@ -150,8 +178,13 @@ class ResultCollectorTest {
       CollectorOutcome outcome = collector.awaitOutcome();
 
       assertThat(outcome.status()).isEqualTo(CollectorOutcome.Status.INCOMPLETE);
-      assertThat(outcome.problems()).anySatisfy(p -> assertThat(p)
-          .contains("broke off: frame of 2147483647 bytes exceeds the limit of " + ResultCodec.MAX_FRAME_SIZE));
+      assertThat(outcome.problems())
+          .anySatisfy(
+              p ->
+                  assertThat(p)
+                      .contains(
+                          "broke off: frame of 2147483647 bytes exceeds the limit of "
+                              + ResultCodec.MAX_FRAME_SIZE));
     }
   }
 
@@ -173,7 +206,8 @@ class ResultCollectorTest {
 
       assertThat(outcome.status()).isEqualTo(CollectorOutcome.Status.INCOMPLETE);
       assertThat(outcome.runs()).isEqualTo(1);
-      assertThat(outcome.problems()).anySatisfy(p -> assertThat(p).contains("not valid JSON"))
+      assertThat(outcome.problems())
+          .anySatisfy(p -> assertThat(p).contains("not valid JSON"))
           .anySatisfy(p -> assertThat(p).contains("did not start with runStarted"))
           .anySatisfy(p -> assertThat(p).isEqualTo("1 of 2 expected runs finished within PT1S"));
     }
@@ -187,7 +221,8 @@ class ResultCollectorTest {
       collector.awaitOutcome();
     }
 
-    assertThat(Reports.files(reports)).containsExactly("TEST-" + ResultCollector.SELF_SUITE + ".xml", "notes.txt");
+    assertThat(Reports.files(reports))
+        .containsExactly("TEST-" + ResultCollector.SELF_SUITE + ".xml", "notes.txt");
   }
 
   @Test
@@ -195,7 +230,8 @@ class ResultCollectorTest {
     ResultCollector notStarted = ResultCollector.builder(network).reportsDir(reports).build();
     assertThatThrownBy(notStarted::localAddress).hasMessage("call start() first");
     assertThatThrownBy(notStarted::awaitOutcome).hasMessage("call start() first");
-    assertThatThrownBy(() -> ResultCollector.builder(network).build()).hasMessage("call reportsDir(...) first");
+    assertThatThrownBy(() -> ResultCollector.builder(network).build())
+        .hasMessage("call reportsDir(...) first");
     assertThatThrownBy(() -> ResultCollector.builder(network).timeout(Duration.ZERO))
         .hasMessage("timeout must be positive, was PT0S");
     assertThatThrownBy(() -> ResultCollector.builder(network).expectedRuns(0))
@@ -232,7 +268,15 @@ class ResultCollectorTest {
   }
 
   private static TestResult passing(String className, String name) {
-    return new TestResult("[class:" + className + "]/[method:" + name + "]", className, name, name,
-        TestStatus.SUCCESSFUL, 1, null, null, null);
+    return new TestResult(
+        "[class:" + className + "]/[method:" + name + "]",
+        className,
+        name,
+        name,
+        TestStatus.SUCCESSFUL,
+        1,
+        null,
+        null,
+        null);
   }
 }

@@ -20,10 +20,12 @@ class ShellScriptsTest {
 
   @Test
   void everyScriptIsShellcheckClean() throws Exception {
-    Assumptions.assumeTrue(shellcheckVersion() != null,
+    Assumptions.assumeTrue(
+        shellcheckVersion() != null,
         "shellcheck is not installed (apt-get install -y shellcheck), so the nightly scripts were not linted");
-    List<String> command = new ArrayList<>(List.of("shellcheck", "--external-sources", "--severity=style",
-        "--format=gcc"));
+    List<String> command =
+        new ArrayList<>(
+            List.of("shellcheck", "--external-sources", "--severity=style", "--format=gcc"));
     scripts().forEach(script -> command.add(script.toString()));
 
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -36,7 +38,8 @@ class ShellScriptsTest {
 
   @Test
   void theNightlyScriptsAreAllThere() throws IOException {
-    assertThat(scripts()).extracting(script -> script.getFileName().toString())
+    assertThat(scripts())
+        .extracting(script -> script.getFileName().toString())
         .contains("build-eif.sh", "run-nightly.sh", "enclave-entrypoint.sh");
   }
 
@@ -45,8 +48,12 @@ class ShellScriptsTest {
     for (Path script : scripts()) {
       List<String> lines = Files.readAllLines(script, StandardCharsets.UTF_8);
       assertThat(lines.get(0)).as(script + " shebang").matches("#!/(usr/bin/env bash|bin/sh)");
-      assertThat(lines).as(script + " strict mode").anyMatch(line -> line.equals("set -euo pipefail")
-          || line.equals("set -eu") && lines.get(0).equals("#!/bin/sh"));
+      assertThat(lines)
+          .as(script + " strict mode")
+          .anyMatch(
+              line ->
+                  line.equals("set -euo pipefail")
+                      || line.equals("set -eu") && lines.get(0).equals("#!/bin/sh"));
       assertThat(Files.isExecutable(script)).as(script + " is executable").isTrue();
     }
   }
@@ -60,12 +67,17 @@ class ShellScriptsTest {
   /** The installed shellcheck's version line, or null when there is none. */
   private static String shellcheckVersion() {
     try {
-      Process process = new ProcessBuilder("shellcheck", "--version").redirectErrorStream(true).start();
+      Process process =
+          new ProcessBuilder("shellcheck", "--version").redirectErrorStream(true).start();
       String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
         return null;
       }
-      return output.lines().filter(line -> line.startsWith("version:")).findFirst().orElse("unknown version");
+      return output
+          .lines()
+          .filter(line -> line.startsWith("version:"))
+          .findFirst()
+          .orElse("unknown version");
     } catch (IOException e) {
       return null;
     } catch (InterruptedException e) {

@@ -28,8 +28,7 @@ class VsockResultStreamerTest {
 
   private final VsockNetwork network = VsockNetwork.create();
 
-  @TempDir
-  Path reports;
+  @TempDir Path reports;
 
   @AfterEach
   void closeNetwork() throws Exception {
@@ -60,7 +59,8 @@ class VsockResultStreamerTest {
         .contains("only on Tuesdays");
     assertThat(child(testCase(suite, "isSkippedByACondition()"), "skipped").getAttribute("message"))
         .contains("nitro.fixture.never.set");
-    assertThat(child(testCase(suite, "failsWithHostileMessage()"), "failure").getAttribute("message"))
+    assertThat(
+            child(testCase(suite, "failsWithHostileMessage()"), "failure").getAttribute("message"))
         .isEqualTo("<b>&amp;</b> ]]> \uFFFD \uD83D\uDE80");
     assertThat(suite.getElementsByTagName("property").getLength()).isEqualTo(3);
   }
@@ -91,13 +91,18 @@ class VsockResultStreamerTest {
 
   @Test
   void unreachableCollectorIsReportedAsAFailureWithoutStoppingTheTests() {
-    VsockResultStreamer streamer = new VsockResultStreamer(network, VsockAddress.of(3, 5999), NitroMode.EMULATED,
-        FixtureLauncher.steppingClock(VsockResultStreamer.CONNECT_DEADLINE.plusSeconds(1)));
+    VsockResultStreamer streamer =
+        new VsockResultStreamer(
+            network,
+            VsockAddress.of(3, 5999),
+            NitroMode.EMULATED,
+            FixtureLauncher.steppingClock(VsockResultStreamer.CONNECT_DEADLINE.plusSeconds(1)));
     FixtureLauncher.CountingListener counter = new FixtureLauncher.CountingListener();
 
     FixtureLauncher.run(PASSING, streamer, counter);
 
-    assertThat(streamer.failure()).hasValueSatisfying(e -> assertThat(e).hasMessageContaining("Connection refused"));
+    assertThat(streamer.failure())
+        .hasValueSatisfying(e -> assertThat(e).hasMessageContaining("Connection refused"));
     assertThat(counter.finishedTests).isEqualTo(2);
     assertThat(streamer.sentResults()).isZero();
   }
@@ -106,12 +111,13 @@ class VsockResultStreamerTest {
   void serviceLoadedStreamerStaysInertWithoutAnAddress() {
     assertThat(System.getProperty(VsockResultStreamer.ADDRESS_PROPERTY)).isNull();
     assertThat(System.getenv(VsockResultStreamer.ADDRESS_ENVIRONMENT_VARIABLE)).isNull();
-    VsockResultStreamer loaded = ServiceLoader.load(TestExecutionListener.class).stream()
-        .map(ServiceLoader.Provider::get)
-        .filter(VsockResultStreamer.class::isInstance)
-        .map(VsockResultStreamer.class::cast)
-        .findFirst()
-        .orElseThrow();
+    VsockResultStreamer loaded =
+        ServiceLoader.load(TestExecutionListener.class).stream()
+            .map(ServiceLoader.Provider::get)
+            .filter(VsockResultStreamer.class::isInstance)
+            .map(VsockResultStreamer.class::cast)
+            .findFirst()
+            .orElseThrow();
 
     FixtureLauncher.run(PASSING, loaded);
 
@@ -128,14 +134,16 @@ class VsockResultStreamerTest {
   }
 
   private CollectorOutcome streamAndCollect(String fixture) throws Exception {
-    try (ResultCollector collector = ResultCollector.builder(network)
-        .listenAddress(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))
-        .reportsDir(reports)
-        .timeout(Duration.ofSeconds(30))
-        .build()
-        .start()) {
+    try (ResultCollector collector =
+        ResultCollector.builder(network)
+            .listenAddress(VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY))
+            .reportsDir(reports)
+            .timeout(Duration.ofSeconds(30))
+            .build()
+            .start()) {
       VsockAddress target = collector.localAddress().withCid(VsockAddress.CID_PARENT);
-      VsockResultStreamer streamer = new VsockResultStreamer(network, target, NitroMode.EMULATED, Clock.systemUTC());
+      VsockResultStreamer streamer =
+          new VsockResultStreamer(network, target, NitroMode.EMULATED, Clock.systemUTC());
       FixtureLauncher.run(fixture, streamer);
       assertThat(streamer.failure()).isEmpty();
       return collector.awaitOutcome();

@@ -1,7 +1,5 @@
 package dev.nitroemu.vsock;
 
-import static dev.nitroemu.enclave.Closeables.closeQuietly;
-
 import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclave.StreamServer;
@@ -27,8 +25,8 @@ import java.util.function.IntFunction;
  * (or {@code oversizedReply}) that connection is closed. Nothing a client sends stops the server.
  *
  * <p><b>Connection limits</b> ({@link ConnectionLimits}, default {@value
- * ConnectionLimits#DEFAULT_MAX_CONNECTIONS} connections and a 60 s idle timeout): a client that sends
- * nothing for the idle timeout, between requests or inside one (a slowloris client), is
+ * ConnectionLimits#DEFAULT_MAX_CONNECTIONS} connections and a 60 s idle timeout): a client that
+ * sends nothing for the idle timeout, between requests or inside one (a slowloris client), is
  * disconnected. When every connection is taken, a new connection takes the place of the one that
  * has waited longest for its client's bytes (closing it before any request of it is acted on); if
  * every connection has a request being handled, the new connection is closed at once. Idle or
@@ -63,12 +61,15 @@ public final class FramedMessageServer implements AutoCloseable {
     this.errorReply = builder.errorReply;
     VsockTransport transport = builder.transport;
     VsockAddress address = builder.listenAddress;
-    this.server = StreamServer.builder("framed-server", () -> transport.listen(address), this::serve)
-        .limits(builder.limits)
-        .build();
+    this.server =
+        StreamServer.builder("framed-server", () -> transport.listen(address), this::serve)
+            .limits(builder.limits)
+            .build();
   }
 
-  /** A builder for a server listening through {@code transport} and answering with {@code handler}. */
+  /**
+   * A builder for a server listening through {@code transport} and answering with {@code handler}.
+   */
   public static Builder builder(VsockTransport transport, Handler handler) {
     return new Builder(transport, handler);
   }
@@ -99,7 +100,9 @@ public final class FramedMessageServer implements AutoCloseable {
     return server.activeConnections();
   }
 
-  /** Connections closed at once since start because every connection had a request being handled. */
+  /**
+   * Connections closed at once since start because every connection had a request being handled.
+   */
   public long refusedConnections() {
     return server.refusedConnections();
   }
@@ -153,7 +156,8 @@ public final class FramedMessageServer implements AutoCloseable {
         throw new IllegalStateException("handler returned null");
       }
       if (reply.length > MAX_FRAME_SIZE) {
-        throw new IllegalStateException("handler reply of " + reply.length + " bytes exceeds " + MAX_FRAME_SIZE);
+        throw new IllegalStateException(
+            "handler reply of " + reply.length + " bytes exceeds " + MAX_FRAME_SIZE);
       }
       return reply;
     } catch (Exception e) {
@@ -189,14 +193,18 @@ public final class FramedMessageServer implements AutoCloseable {
      */
     public Builder maxRequestSize(int bytes, IntFunction<byte[]> reply) {
       if (bytes < 0 || bytes > MAX_FRAME_SIZE) {
-        throw new IllegalArgumentException("max request size must be in 0.." + MAX_FRAME_SIZE + ", was " + bytes);
+        throw new IllegalArgumentException(
+            "max request size must be in 0.." + MAX_FRAME_SIZE + ", was " + bytes);
       }
       this.maxRequestSize = bytes;
       this.oversizedReply = reply;
       return this;
     }
 
-    /** Turns a handler failure into a reply (return null to close the connection); default: close it. */
+    /**
+     * Turns a handler failure into a reply (return null to close the connection); default: close
+     * it.
+     */
     public Builder errorReply(Function<Exception, byte[]> reply) {
       this.errorReply = Objects.requireNonNull(reply, "reply");
       return this;

@@ -1,8 +1,8 @@
 package dev.nitroemu.vsock;
 
-import dev.nitroemu.enclave.Ports;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.nitroemu.enclave.Ports;
 import dev.nitroemu.vsock.ProxyAllowlistException.Reason;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,11 +32,11 @@ import java.util.Objects;
  * </pre>
  *
  * <p>{@link #check} walks the entries in order, as AWS does: an entry must have a string {@code
- * address} and an integer {@code port} (else the check fails, even if a later entry would match); its
- * port is taken modulo 65536 (AWS casts to {@code u16}) and must equal the destination port; then the
- * address matches if it equals the destination host exactly (case-sensitive), or if any of its
- * resolved IPs equals the destination's resolved IP (IPv4 answers preferred, first one used). Entries
- * that do not resolve are skipped.
+ * address} and an integer {@code port} (else the check fails, even if a later entry would match);
+ * its port is taken modulo 65536 (AWS casts to {@code u16}) and must equal the destination port;
+ * then the address matches if it equals the destination host exactly (case-sensitive), or if any of
+ * its resolved IPs equals the destination's resolved IP (IPv4 answers preferred, first one used).
+ * Entries that do not resolve are skipped.
  */
 public final class ProxyAllowlist {
 
@@ -45,7 +45,10 @@ public final class ProxyAllowlist {
 
   private static final YAMLMapper YAML = new YAMLMapper();
 
-  /** One entry as written; {@code address} or {@code port} is null when missing or of the wrong type. */
+  /**
+   * One entry as written; {@code address} or {@code port} is null when missing or of the wrong
+   * type.
+   */
   private record RawEntry(String address, Long port) {}
 
   /** Resolves a host name to its addresses, like {@link InetAddress#getAllByName}. */
@@ -67,7 +70,8 @@ public final class ProxyAllowlist {
 
   /** An allowlist of one destination. */
   public static ProxyAllowlist allowing(String address, int port) {
-    return new ProxyAllowlist(List.of(new RawEntry(Objects.requireNonNull(address, "address"), (long) port)));
+    return new ProxyAllowlist(
+        List.of(new RawEntry(Objects.requireNonNull(address, "address"), (long) port)));
   }
 
   /** This allowlist plus one more destination at the end. */
@@ -97,16 +101,19 @@ public final class ProxyAllowlist {
       throw new ProxyAllowlistException(Reason.CANNOT_READ, e);
     }
     if (bytes.length > MAX_FILE_BYTES) {
-      throw new ProxyAllowlistException(Reason.CANNOT_READ,
+      throw new ProxyAllowlistException(
+          Reason.CANNOT_READ,
           new IOException(file + " is larger than " + MAX_FILE_BYTES + " bytes"));
     }
     String text;
     try {
-      text = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes))
+              .toString();
     } catch (CharacterCodingException e) {
       throw new ProxyAllowlistException(Reason.CANNOT_READ, e);
     }
@@ -116,7 +123,8 @@ public final class ProxyAllowlist {
   /**
    * Parses vsock-proxy config YAML (the first document if there are several).
    *
-   * @throws ProxyAllowlistException with {@link Reason#BAD_YAML} or {@link Reason#NO_ALLOWLIST_FIELD}
+   * @throws ProxyAllowlistException with {@link Reason#BAD_YAML} or {@link
+   *     Reason#NO_ALLOWLIST_FIELD}
    */
   public static ProxyAllowlist parse(String yaml) throws ProxyAllowlistException {
     JsonNode root;
@@ -133,9 +141,12 @@ public final class ProxyAllowlist {
     for (JsonNode item : list) {
       JsonNode address = item.get("address");
       JsonNode port = item.get("port");
-      entries.add(new RawEntry(
-          address != null && address.isTextual() ? address.textValue() : null,
-          port != null && port.isIntegralNumber() && port.canConvertToLong() ? port.longValue() : null));
+      entries.add(
+          new RawEntry(
+              address != null && address.isTextual() ? address.textValue() : null,
+              port != null && port.isIntegralNumber() && port.canConvertToLong()
+                  ? port.longValue()
+                  : null));
     }
     return new ProxyAllowlist(entries);
   }
@@ -155,7 +166,8 @@ public final class ProxyAllowlist {
    * @throws ProxyAllowlistException with {@link Reason#DNS_LOOKUP_FAILED}, {@link
    *     Reason#NO_ADDRESS_FIELD}, {@link Reason#BAD_PORT_FIELD} or {@link Reason#NOT_ALLOWED}
    */
-  public InetAddress check(String host, int port, HostResolver resolver) throws ProxyAllowlistException {
+  public InetAddress check(String host, int port, HostResolver resolver)
+      throws ProxyAllowlistException {
     Objects.requireNonNull(host, "host");
     Ports.tcpOrAny(port, "destination port");
     List<InetAddress> destination = preferred(host, resolver);
@@ -170,7 +182,8 @@ public final class ProxyAllowlist {
       if (entry.port() == null) {
         throw new ProxyAllowlistException(Reason.BAD_PORT_FIELD);
       }
-      // AWS reads the port as i64 and casts it to u16; keep that so one file means the same everywhere.
+      // AWS reads the port as i64 and casts it to u16; keep that so one file means the same
+      // everywhere.
       if ((entry.port() & 0xFFFF) != port) {
         continue;
       }
@@ -185,12 +198,17 @@ public final class ProxyAllowlist {
   public String toString() {
     StringBuilder text = new StringBuilder("ProxyAllowlist[");
     for (RawEntry entry : entries) {
-      text.append(entries.get(0) == entry ? "" : ", ").append(entry.address()).append(':').append(entry.port());
+      text.append(entries.get(0) == entry ? "" : ", ")
+          .append(entry.address())
+          .append(':')
+          .append(entry.port());
     }
     return text.append(']').toString();
   }
 
-  /** A host's addresses as AWS's resolver returns them: the IPv4 ones if any, else the IPv6 ones. */
+  /**
+   * A host's addresses as AWS's resolver returns them: the IPv4 ones if any, else the IPv6 ones.
+   */
   static List<InetAddress> preferred(String host, HostResolver resolver) {
     InetAddress[] all;
     try {

@@ -3,9 +3,9 @@ package dev.nitroemu.vsock;
 import java.util.Objects;
 
 /**
- * Thrown when a {@link VsockProxy} refuses to start because of its allowlist; the message is the one
- * AWS's {@code vsock-proxy} prints, e.g. {@code Error at checking the allowlist: The given address
- * and port are not allowed}.
+ * Thrown when a {@link VsockProxy} refuses to start because of its allowlist; the message is the
+ * one AWS's {@code vsock-proxy} prints, e.g. {@code Error at checking the allowlist: The given
+ * address and port are not allowed}.
  */
 public final class ProxyAllowlistException extends java.io.IOException {
   private static final long serialVersionUID = 1L;

@@ -1,9 +1,7 @@
 package dev.nitroemu.vsock;
 
-import static dev.nitroemu.enclave.Closeables.closeQuietly;
-
-import dev.nitroemu.enclave.Ports;
 import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.enclave.Ports;
 import dev.nitroemu.enclave.StreamConnection;
 import dev.nitroemu.enclave.StreamPump;
 import dev.nitroemu.enclave.StreamServer;
@@ -28,15 +26,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * each connection's bytes, unchanged and in both directions, to one TCP host and port.
  *
  * <p>Like AWS's tool it refuses to start unless the destination is in the allowlist ({@link
- * ProxyAllowlist}; by default read from {@value #DEFAULT_CONFIG_FILE}), listens on CID 3 by default,
- * and serves at most {@code workers} connections at a time (default {@value #DEFAULT_WORKERS}, AWS's
- * {@code --num_workers}); further ones wait, accepted, for a free worker. Unlike it, the wait is
- * bounded: beyond {@code maxWaiting} waiting connections (default {@value #DEFAULT_MAX_WAITING}) a
- * new connection is closed at once; and a forwarded connection on which no byte moves either way
- * for the idle timeout (default 60 s) is closed, so idle pooled keep-alive connections cannot hold
- * every worker for ever. End-of-stream is propagated as a half-close, so request/response protocols
- * that shut down their sending side work through the proxy. Each connection uses two buffers of
- * {@code bufferSize} bytes. The accepting and copying is {@link StreamServer}'s and {@link StreamPump}'s.
+ * ProxyAllowlist}; by default read from {@value #DEFAULT_CONFIG_FILE}), listens on CID 3 by
+ * default, and serves at most {@code workers} connections at a time (default {@value
+ * #DEFAULT_WORKERS}, AWS's {@code --num_workers}); further ones wait, accepted, for a free worker.
+ * Unlike it, the wait is bounded: beyond {@code maxWaiting} waiting connections (default {@value
+ * #DEFAULT_MAX_WAITING}) a new connection is closed at once; and a forwarded connection on which no
+ * byte moves either way for the idle timeout (default 60 s) is closed, so idle pooled keep-alive
+ * connections cannot hold every worker for ever. End-of-stream is propagated as a half-close, so
+ * request/response protocols that shut down their sending side work through the proxy. Each
+ * connection uses two buffers of {@code bufferSize} bytes. The accepting and copying is {@link
+ * StreamServer}'s and {@link StreamPump}'s.
  */
 public final class VsockProxy implements AutoCloseable {
 
@@ -46,7 +45,10 @@ public final class VsockProxy implements AutoCloseable {
   /** AWS vsock-proxy's default {@code --num_workers}: simultaneous connections served. */
   public static final int DEFAULT_WORKERS = 4;
 
-  /** Default number of accepted connections that may wait for a free worker; more are closed at once. */
+  /**
+   * Default number of accepted connections that may wait for a free worker; more are closed at
+   * once.
+   */
   public static final int DEFAULT_MAX_WAITING = 256;
 
   /** Default idle timeout of a forwarded connection: 60 seconds without a byte either way. */
@@ -76,11 +78,13 @@ public final class VsockProxy implements AutoCloseable {
     this.allowlistFile = builder.allowlistFile;
     this.connectTimeout = builder.connectTimeout;
     this.resolver = builder.resolver;
-    this.pump = new StreamPump("vsock-proxy", builder.workers, builder.bufferSize, builder.idleTimeout);
-    this.server = StreamServer.builder("vsock-proxy", this::checkAndListen, this::forward)
-        .limits(new ConnectionLimits(builder.workers, builder.idleTimeout))
-        .maxWaiting(builder.maxWaiting)
-        .build();
+    this.pump =
+        new StreamPump("vsock-proxy", builder.workers, builder.bufferSize, builder.idleTimeout);
+    this.server =
+        StreamServer.builder("vsock-proxy", this::checkAndListen, this::forward)
+            .limits(new ConnectionLimits(builder.workers, builder.idleTimeout))
+            .maxWaiting(builder.maxWaiting)
+            .build();
   }
 
   /** A builder for a proxy listening through {@code transport}. */
@@ -151,15 +155,19 @@ public final class VsockProxy implements AutoCloseable {
     served.incrementAndGet();
     Socket upstream = new Socket();
     try {
-      // Resolve per connection: the JVM's DNS cache plays the role of AWS's TTL-based re-resolution.
+      // Resolve per connection: the JVM's DNS cache plays the role of AWS's TTL-based
+      // re-resolution.
       List<InetAddress> ips = ProxyAllowlist.preferred(destinationHost, resolver);
       if (ips.isEmpty()) {
         throw new UnknownHostException(destinationHost);
       }
-      upstream.connect(new InetSocketAddress(ips.get(0), destinationPort),
+      upstream.connect(
+          new InetSocketAddress(ips.get(0), destinationPort),
           (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
     } catch (IOException | RuntimeException e) {
-      upstream.close(); // The server closes the enclave's side: it sees its connection closed, as with AWS's proxy.
+      upstream
+          .close(); // The server closes the enclave's side: it sees its connection closed, as with
+      // AWS's proxy.
       throw e;
     }
     pump.join(client, StreamConnection.of(upstream));
@@ -184,7 +192,10 @@ public final class VsockProxy implements AutoCloseable {
       this.transport = Objects.requireNonNull(transport, "transport");
     }
 
-    /** Listens on {@code vsock://3:PORT}, as AWS's vsock-proxy does ({@code PORT_ANY} for a free one). */
+    /**
+     * Listens on {@code vsock://3:PORT}, as AWS's vsock-proxy does ({@code PORT_ANY} for a free
+     * one).
+     */
     public Builder listenPort(long port) {
       this.listenAddress = VsockAddress.of(VsockAddress.CID_PARENT, port);
       return this;
@@ -203,7 +214,10 @@ public final class VsockProxy implements AutoCloseable {
       return this;
     }
 
-    /** Reads the allowlist from this vsock-proxy YAML file at start (default {@value #DEFAULT_CONFIG_FILE}). */
+    /**
+     * Reads the allowlist from this vsock-proxy YAML file at start (default {@value
+     * #DEFAULT_CONFIG_FILE}).
+     */
     public Builder allowlistFile(Path file) {
       this.allowlistFile = Objects.requireNonNull(file, "file");
       this.allowlist = null;
@@ -223,7 +237,10 @@ public final class VsockProxy implements AutoCloseable {
       }
       if (count > ConnectionLimits.MAX_CONNECTIONS_LIMIT) {
         throw new IllegalArgumentException(
-            "number of workers must be at most " + ConnectionLimits.MAX_CONNECTIONS_LIMIT + ", was " + count);
+            "number of workers must be at most "
+                + ConnectionLimits.MAX_CONNECTIONS_LIMIT
+                + ", was "
+                + count);
       }
       this.workers = count;
       return this;
@@ -236,7 +253,10 @@ public final class VsockProxy implements AutoCloseable {
     public Builder maxWaiting(int count) {
       if (count < 0 || count > ConnectionLimits.MAX_CONNECTIONS_LIMIT) {
         throw new IllegalArgumentException(
-            "max waiting must be in 0.." + ConnectionLimits.MAX_CONNECTIONS_LIMIT + ", was " + count);
+            "max waiting must be in 0.."
+                + ConnectionLimits.MAX_CONNECTIONS_LIMIT
+                + ", was "
+                + count);
       }
       this.maxWaiting = count;
       return this;
@@ -272,7 +292,9 @@ public final class VsockProxy implements AutoCloseable {
       return this;
     }
 
-    /** Resolves host names for the allowlist check and for connecting (default: the JVM's resolver). */
+    /**
+     * Resolves host names for the allowlist check and for connecting (default: the JVM's resolver).
+     */
     public Builder hostResolver(HostResolver hostResolver) {
       this.resolver = Objects.requireNonNull(hostResolver, "hostResolver");
       return this;

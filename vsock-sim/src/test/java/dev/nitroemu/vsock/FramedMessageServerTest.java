@@ -1,14 +1,14 @@
 package dev.nitroemu.vsock;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.FramedMessageClient;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockNetwork;
-import static java.nio.charset.StandardCharsets.UTF_8;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(30)
-@SuppressWarnings("try") // Resources opened only for their lifetime, and close() called to test idempotency.
+@SuppressWarnings(
+    "try") // Resources opened only for their lifetime, and close() called to test idempotency.
 class FramedMessageServerTest {
 
   private static final VsockAddress ADDRESS = VsockAddress.anyCid(9000);
@@ -53,7 +54,8 @@ class FramedMessageServerTest {
   }
 
   /** Writes a raw frame header and body, bypassing the client's own checks. */
-  private static void writeRawFrame(VsockConnection connection, int declaredLength, byte[] body) throws IOException {
+  private static void writeRawFrame(VsockConnection connection, int declaredLength, byte[] body)
+      throws IOException {
     DataOutputStream out = new DataOutputStream(connection.outputStream());
     out.writeInt(declaredLength);
     out.write(body);
@@ -65,7 +67,9 @@ class FramedMessageServerTest {
     try (FramedMessageServer server = server(UPPER_CASE).build().start();
         FramedMessageClient client = client()) {
       for (int i = 0; i < 50; i++) {
-        assertThat(client.call(("ping " + i).getBytes(UTF_8))).asString(UTF_8).isEqualTo("PING " + i);
+        assertThat(client.call(("ping " + i).getBytes(UTF_8)))
+            .asString(UTF_8)
+            .isEqualTo("PING " + i);
       }
       assertThat(client.call(new byte[0])).isEmpty();
       assertThat(server.localAddress()).isEqualTo(ADDRESS);
@@ -91,13 +95,15 @@ class FramedMessageServerTest {
       List<Future<String>> replies = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
         String message = "client " + i;
-        replies.add(clients.submit(() -> {
-          try (FramedMessageClient client = client()) {
-            allConnected.countDown();
-            allConnected.await();
-            return new String(client.call(message.getBytes(UTF_8)), UTF_8);
-          }
-        }));
+        replies.add(
+            clients.submit(
+                () -> {
+                  try (FramedMessageClient client = client()) {
+                    allConnected.countDown();
+                    allConnected.await();
+                    return new String(client.call(message.getBytes(UTF_8)), UTF_8);
+                  }
+                }));
       }
       for (int i = 0; i < 100; i++) {
         assertThat(replies.get(i).get(20, TimeUnit.SECONDS)).isEqualTo("CLIENT " + i);
@@ -110,17 +116,21 @@ class FramedMessageServerTest {
   @Test
   void oversizedRequestsGetTheHandlerSuppliedReplyAndTheConnectionStaysUsable() throws Exception {
     AtomicInteger handled = new AtomicInteger();
-    FramedMessageServer.Handler counting = request -> {
-      handled.incrementAndGet();
-      return UPPER_CASE.handle(request);
-    };
-    try (FramedMessageServer server = server(counting)
-            .maxRequestSize(4096, length -> ("too large: " + length).getBytes(UTF_8))
-            .build().start();
+    FramedMessageServer.Handler counting =
+        request -> {
+          handled.incrementAndGet();
+          return UPPER_CASE.handle(request);
+        };
+    try (FramedMessageServer server =
+            server(counting)
+                .maxRequestSize(4096, length -> ("too large: " + length).getBytes(UTF_8))
+                .build()
+                .start();
         FramedMessageClient client = client()) {
       assertThat(client.call(new byte[4097])).asString(UTF_8).isEqualTo("too large: 4097");
       assertThat(client.call(new byte[FramedMessageServer.MAX_FRAME_SIZE]))
-          .asString(UTF_8).isEqualTo("too large: 65536");
+          .asString(UTF_8)
+          .isEqualTo("too large: 65536");
       assertThat(handled).hasValue(0);
       assertThat(client.call(new byte[4096])).hasSize(4096);
       assertThat(handled).hasValue(1);
@@ -146,15 +156,18 @@ class FramedMessageServerTest {
 
   @Test
   void handlerExceptionsBecomeErrorRepliesWhenConfigured() throws Exception {
-    FramedMessageServer.Handler failing = request -> {
-      if (request.length == 0) {
-        throw new IllegalArgumentException("empty request");
-      }
-      return request;
-    };
-    try (FramedMessageServer server = server(failing)
-            .errorReply(e -> ("error: " + e.getMessage()).getBytes(UTF_8))
-            .build().start();
+    FramedMessageServer.Handler failing =
+        request -> {
+          if (request.length == 0) {
+            throw new IllegalArgumentException("empty request");
+          }
+          return request;
+        };
+    try (FramedMessageServer server =
+            server(failing)
+                .errorReply(e -> ("error: " + e.getMessage()).getBytes(UTF_8))
+                .build()
+                .start();
         FramedMessageClient client = client()) {
       assertThat(client.call(new byte[0])).asString(UTF_8).isEqualTo("error: empty request");
       assertThat(client.call(new byte[] {1})).containsExactly(1);
@@ -163,12 +176,13 @@ class FramedMessageServerTest {
 
   @Test
   void handlerExceptionWithoutErrorReplyClosesOnlyThatConnection() throws Exception {
-    FramedMessageServer.Handler failing = request -> {
-      if (request.length == 0) {
-        throw new IOException("boom");
-      }
-      return request;
-    };
+    FramedMessageServer.Handler failing =
+        request -> {
+          if (request.length == 0) {
+            throw new IOException("boom");
+          }
+          return request;
+        };
     try (FramedMessageServer server = server(failing).build().start()) {
       try (FramedMessageClient client = client()) {
         assertThatThrownBy(() -> client.call(new byte[0])).isInstanceOf(EOFException.class);
@@ -186,7 +200,8 @@ class FramedMessageServerTest {
   void handlerReturningNullOrTooMuchIsAnError() throws Exception {
     FramedMessageServer.Handler odd =
         request -> request.length == 0 ? null : new byte[FramedMessageServer.MAX_FRAME_SIZE + 1];
-    try (FramedMessageServer server = server(odd).errorReply(e -> e.getMessage().getBytes(UTF_8)).build().start();
+    try (FramedMessageServer server =
+            server(odd).errorReply(e -> e.getMessage().getBytes(UTF_8)).build().start();
         FramedMessageClient client = client()) {
       assertThat(client.call(new byte[0])).asString(UTF_8).contains("null");
       assertThat(client.call(new byte[1])).asString(UTF_8).contains("exceeds");
@@ -203,28 +218,39 @@ class FramedMessageServerTest {
     }
   }
 
-  /** Issue 9: with no idle timeout, a client that sent part of a frame held its connection for ever. */
+  /**
+   * Issue 9: with no idle timeout, a client that sent part of a frame held its connection for ever.
+   */
   @Test
   void aSlowlorisClientIsDisconnectedAfterTheIdleTimeout() throws Exception {
-    try (FramedMessageServer server = server(UPPER_CASE)
-            .limits(ConnectionLimits.DEFAULT.withIdleTimeout(Duration.ofMillis(300))).build().start();
+    try (FramedMessageServer server =
+            server(UPPER_CASE)
+                .limits(ConnectionLimits.DEFAULT.withIdleTimeout(Duration.ofMillis(300)))
+                .build()
+                .start();
         VsockConnection slowloris = network.connect(TARGET)) {
       slowloris.readTimeout(PATIENCE);
       writeRawFrame(slowloris, 10, "abc".getBytes(UTF_8));
 
-      assertThat(readOrReset(slowloris)).as("closed by the server, not by our read timeout").isEqualTo(-1);
+      assertThat(readOrReset(slowloris))
+          .as("closed by the server, not by our read timeout")
+          .isEqualTo(-1);
       assertThat(server.limits().idleTimeout()).isEqualTo(Duration.ofMillis(300));
     }
   }
 
   /**
    * Issue 9: the server took a slot before accepting, so idle connections filling every slot kept a
-   * new client unaccepted for ever. Now the connection idle the longest gives the newcomer its place.
+   * new client unaccepted for ever. Now the connection idle the longest gives the newcomer its
+   * place.
    */
   @Test
   void idleConnectionsGiveTheirPlaceToANewClient() throws Exception {
-    try (FramedMessageServer server = server(UPPER_CASE)
-            .limits(ConnectionLimits.DEFAULT.withMaxConnections(2)).build().start();
+    try (FramedMessageServer server =
+            server(UPPER_CASE)
+                .limits(ConnectionLimits.DEFAULT.withMaxConnections(2))
+                .build()
+                .start();
         FramedMessageClient first = client();
         FramedMessageClient second = client()) {
       assertThat(first.call("a".getBytes(UTF_8))).asString(UTF_8).isEqualTo("A");
@@ -247,14 +273,15 @@ class FramedMessageServerTest {
   void aNewcomerIsRefusedAtOnceWhileEveryConnectionHasARequestInTheHandler() throws Exception {
     CountDownLatch inHandler = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    FramedMessageServer.Handler holding = request -> {
-      inHandler.countDown();
-      release.await();
-      return request;
-    };
+    FramedMessageServer.Handler holding =
+        request -> {
+          inHandler.countDown();
+          release.await();
+          return request;
+        };
     ExecutorService caller = Executors.newSingleThreadExecutor();
-    try (FramedMessageServer server = server(holding)
-            .limits(ConnectionLimits.DEFAULT.withMaxConnections(1)).build().start();
+    try (FramedMessageServer server =
+            server(holding).limits(ConnectionLimits.DEFAULT.withMaxConnections(1)).build().start();
         FramedMessageClient busy = client()) {
       Future<byte[]> held = caller.submit(() -> busy.call(new byte[] {1}));
       assertThat(inHandler.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
@@ -298,12 +325,15 @@ class FramedMessageServerTest {
   @Test
   void builderRejectsInvalidSettings() {
     FramedMessageServer.Builder builder = FramedMessageServer.builder(network, UPPER_CASE);
-    assertThatThrownBy(builder::build).isInstanceOf(IllegalStateException.class).hasMessageContaining("listenAddress");
+    assertThatThrownBy(builder::build)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("listenAddress");
     assertThatThrownBy(() -> builder.maxRequestSize(FramedMessageServer.MAX_FRAME_SIZE + 1, null))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> builder.limits(ConnectionLimits.DEFAULT.withMaxConnections(0)))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> builder.listenAddress(ADDRESS).build().localAddress())
-        .isInstanceOf(IllegalStateException.class).hasMessage("call start() first");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("call start() first");
   }
 }

@@ -3,7 +3,10 @@ package dev.nitroemu.vsock;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
 
-/** Fuzzes the vsock-proxy allowlist YAML: any text parses or fails with {@link ProxyAllowlistException}. */
+/**
+ * Fuzzes the vsock-proxy allowlist YAML: any text parses or fails with {@link
+ * ProxyAllowlistException}.
+ */
 class ProxyAllowlistFuzzTest {
 
   @FuzzTest(maxDuration = "30s")

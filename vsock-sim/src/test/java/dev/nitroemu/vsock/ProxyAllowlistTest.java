@@ -16,12 +16,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ProxyAllowlistTest {
 
   /** AWS's shipped file, abridged: the format the proxy must read unchanged. */
-  private static final String AWS_STYLE = String.join("\n",
-      "allowlist:",
-      "- {address: kms.us-east-1.amazonaws.com, port: 443}",
-      "- {address: kms-fips.us-east-1.amazonaws.com, port: 443}",
-      "- {address: kms.eu-west-1.amazonaws.com, port: 443}",
-      "");
+  private static final String AWS_STYLE =
+      String.join(
+          "\n",
+          "allowlist:",
+          "- {address: kms.us-east-1.amazonaws.com, port: 443}",
+          "- {address: kms-fips.us-east-1.amazonaws.com, port: 443}",
+          "- {address: kms.eu-west-1.amazonaws.com, port: 443}",
+          "");
 
   /** A resolver with fixed answers, so no test depends on DNS. */
   private static HostResolver fixed(Map<String, String[]> answers) {
@@ -38,13 +40,15 @@ class ProxyAllowlistTest {
     };
   }
 
-  private static final HostResolver KMS = fixed(Map.of(
-      "kms.us-east-1.amazonaws.com", new String[] {"52.46.130.1", "52.46.130.2"},
-      "KMS.us-east-1.amazonaws.com", new String[] {"52.46.130.1"},
-      "kms-fips.us-east-1.amazonaws.com", new String[] {"52.46.140.1"},
-      "kms.eu-west-1.amazonaws.com", new String[] {"52.94.1.1"},
-      "52.46.130.2", new String[] {"52.46.130.2"},
-      "10.9.9.9", new String[] {"10.9.9.9"}));
+  private static final HostResolver KMS =
+      fixed(
+          Map.of(
+              "kms.us-east-1.amazonaws.com", new String[] {"52.46.130.1", "52.46.130.2"},
+              "KMS.us-east-1.amazonaws.com", new String[] {"52.46.130.1"},
+              "kms-fips.us-east-1.amazonaws.com", new String[] {"52.46.140.1"},
+              "kms.eu-west-1.amazonaws.com", new String[] {"52.94.1.1"},
+              "52.46.130.2", new String[] {"52.46.130.2"},
+              "10.9.9.9", new String[] {"10.9.9.9"}));
 
   private static ProxyAllowlistException.Reason reasonOf(ThrowingCheck check) {
     try {
@@ -79,11 +83,18 @@ class ProxyAllowlistTest {
   void matchesByResolvedIpWhenTheNameDiffers() throws Exception {
     ProxyAllowlist allowlist = ProxyAllowlist.parse(AWS_STYLE);
     // An IP literal of an allowlisted host is allowed, as AWS compares resolved IPs.
-    assertThat(allowlist.check("52.46.130.1", 443, fixed(Map.of(
-        "52.46.130.1", new String[] {"52.46.130.1"},
-        "kms.us-east-1.amazonaws.com", new String[] {"52.46.130.1"})))).isNotNull();
+    assertThat(
+            allowlist.check(
+                "52.46.130.1",
+                443,
+                fixed(
+                    Map.of(
+                        "52.46.130.1", new String[] {"52.46.130.1"},
+                        "kms.us-east-1.amazonaws.com", new String[] {"52.46.130.1"}))))
+        .isNotNull();
     // Any IP of the allowlisted name counts: 52.46.130.2 is its second answer.
-    assertThat(allowlist.check("52.46.130.2", 443, KMS)).isEqualTo(InetAddress.getByName("52.46.130.2"));
+    assertThat(allowlist.check("52.46.130.2", 443, KMS))
+        .isEqualTo(InetAddress.getByName("52.46.130.2"));
     assertThat(reasonOf(() -> allowlist.check("10.9.9.9", 443, KMS))).isEqualTo(Reason.NOT_ALLOWED);
   }
 
@@ -97,7 +108,8 @@ class ProxyAllowlistTest {
 
   @Test
   void localhostMatchesItsLoopbackIpWithTheSystemResolver() throws Exception {
-    ProxyAllowlist allowlist = ProxyAllowlist.parse("allowlist:\n- {address: localhost, port: 9000}\n");
+    ProxyAllowlist allowlist =
+        ProxyAllowlist.parse("allowlist:\n- {address: localhost, port: 9000}\n");
     assertThat(allowlist.check("127.0.0.1", 9000)).isEqualTo(InetAddress.getByName("127.0.0.1"));
     assertThat(reasonOf(() -> allowlist.check("127.0.0.1", 9001))).isEqualTo(Reason.NOT_ALLOWED);
   }
@@ -112,30 +124,42 @@ class ProxyAllowlistTest {
 
   @Test
   void unresolvableEntriesAreSkipped() throws Exception {
-    ProxyAllowlist allowlist = ProxyAllowlist.parse(
-        "allowlist:\n- {address: gone.example, port: 443}\n- {address: kms.eu-west-1.amazonaws.com, port: 443}\n");
-    assertThat(allowlist.check("52.94.1.1", 443, fixed(Map.of(
-        "52.94.1.1", new String[] {"52.94.1.1"},
-        "kms.eu-west-1.amazonaws.com", new String[] {"52.94.1.1"})))).isNotNull();
+    ProxyAllowlist allowlist =
+        ProxyAllowlist.parse(
+            "allowlist:\n- {address: gone.example, port: 443}\n- {address: kms.eu-west-1.amazonaws.com, port: 443}\n");
+    assertThat(
+            allowlist.check(
+                "52.94.1.1",
+                443,
+                fixed(
+                    Map.of(
+                        "52.94.1.1", new String[] {"52.94.1.1"},
+                        "kms.eu-west-1.amazonaws.com", new String[] {"52.94.1.1"}))))
+        .isNotNull();
   }
 
   @Test
   void portIsTruncatedTo16BitsAsAwsDoes() throws Exception {
-    ProxyAllowlist allowlist = ProxyAllowlist.parse("allowlist:\n- {address: 10.9.9.9, port: 65979}\n");
+    ProxyAllowlist allowlist =
+        ProxyAllowlist.parse("allowlist:\n- {address: 10.9.9.9, port: 65979}\n");
     assertThat(allowlist.check("10.9.9.9", 443, KMS)).isNotNull();
   }
 
   @Test
   void malformedEntriesFailOnlyWhenReachedBeforeAMatch() throws Exception {
-    String yaml = "allowlist:\n- {address: 10.9.9.9, port: 443}\n- {port: 443}\n- {address: x, port: '443'}\n";
+    String yaml =
+        "allowlist:\n- {address: 10.9.9.9, port: 443}\n- {port: 443}\n- {address: x, port: '443'}\n";
     ProxyAllowlist allowlist = ProxyAllowlist.parse(yaml);
     assertThat(allowlist.check("10.9.9.9", 443, KMS)).isNotNull();
-    assertThat(reasonOf(() -> allowlist.check("10.9.9.9", 80, KMS))).isEqualTo(Reason.NO_ADDRESS_FIELD);
+    assertThat(reasonOf(() -> allowlist.check("10.9.9.9", 80, KMS)))
+        .isEqualTo(Reason.NO_ADDRESS_FIELD);
     ProxyAllowlist badPort = ProxyAllowlist.parse("allowlist:\n- {address: x, port: '443'}\n");
     assertThatThrownBy(() -> badPort.check("10.9.9.9", 443, KMS))
         .hasMessage("Error at checking the allowlist: No port field or invalid type");
-    ProxyAllowlist numericAddress = ProxyAllowlist.parse("allowlist:\n- {address: 1234, port: 443}\n");
-    assertThat(reasonOf(() -> numericAddress.check("10.9.9.9", 443, KMS))).isEqualTo(Reason.NO_ADDRESS_FIELD);
+    ProxyAllowlist numericAddress =
+        ProxyAllowlist.parse("allowlist:\n- {address: 1234, port: 443}\n");
+    assertThat(reasonOf(() -> numericAddress.check("10.9.9.9", 443, KMS)))
+        .isEqualTo(Reason.NO_ADDRESS_FIELD);
   }
 
   @Test
@@ -179,9 +203,13 @@ class ProxyAllowlistTest {
 
   @Test
   void programmaticAllowlistsMatchLikeParsedOnes() throws Exception {
-    ProxyAllowlist allowlist = ProxyAllowlist.allowing("10.9.9.9", 443).and("kms.eu-west-1.amazonaws.com", 443);
-    assertThat(allowlist.check("kms.eu-west-1.amazonaws.com", 443, KMS)).isEqualTo(InetAddress.getByName("52.94.1.1"));
-    assertThat(allowlist).hasToString("ProxyAllowlist[10.9.9.9:443, kms.eu-west-1.amazonaws.com:443]");
-    assertThatThrownBy(() -> allowlist.check("10.9.9.9", 70000, KMS)).isInstanceOf(IllegalArgumentException.class);
+    ProxyAllowlist allowlist =
+        ProxyAllowlist.allowing("10.9.9.9", 443).and("kms.eu-west-1.amazonaws.com", 443);
+    assertThat(allowlist.check("kms.eu-west-1.amazonaws.com", 443, KMS))
+        .isEqualTo(InetAddress.getByName("52.94.1.1"));
+    assertThat(allowlist)
+        .hasToString("ProxyAllowlist[10.9.9.9:443, kms.eu-west-1.amazonaws.com:443]");
+    assertThatThrownBy(() -> allowlist.check("10.9.9.9", 70000, KMS))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

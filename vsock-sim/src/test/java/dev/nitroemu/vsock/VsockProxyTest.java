@@ -1,15 +1,15 @@
 package dev.nitroemu.vsock;
 
-import dev.nitroemu.enclave.TcpEchoServer;
-import dev.nitroemu.enclave.VsockNetworkTest;
-import dev.nitroemu.enclave.VsockAddress;
-import dev.nitroemu.enclave.VsockConnection;
-import dev.nitroemu.enclave.VsockNetwork;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.nitroemu.enclave.TcpEchoServer;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.enclave.VsockNetworkTest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -35,7 +35,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(60)
-@SuppressWarnings("try") // Resources opened only for their lifetime, and close() called to test idempotency.
+@SuppressWarnings(
+    "try") // Resources opened only for their lifetime, and close() called to test idempotency.
 class VsockProxyTest {
 
   private static final Duration PATIENCE = Duration.ofSeconds(20);
@@ -63,7 +64,8 @@ class VsockProxyTest {
         VsockProxy proxy = proxyTo(destination.port(), 4);
         VsockConnection enclave = network.connect(proxy.localAddress())) {
       assertThat(VsockNetworkTest.exchange(enclave, "GET / HTTP/1.1\r\n\r\n".getBytes(UTF_8)))
-          .asString(UTF_8).isEqualTo("GET / HTTP/1.1\r\n\r\n");
+          .asString(UTF_8)
+          .isEqualTo("GET / HTTP/1.1\r\n\r\n");
       assertThat(proxy.connectionsServed()).isEqualTo(1);
     }
   }
@@ -71,12 +73,13 @@ class VsockProxyTest {
   @Test
   void listensOnTheParentCidByDefaultLikeAwsVsockProxy() throws Exception {
     try (TcpEchoServer destination = new TcpEchoServer();
-        VsockProxy proxy = VsockProxy.builder(network)
-            .listenPort(8000)
-            .destination("127.0.0.1", destination.port())
-            .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
-            .build()
-            .start()) {
+        VsockProxy proxy =
+            VsockProxy.builder(network)
+                .listenPort(8000)
+                .destination("127.0.0.1", destination.port())
+                .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
+                .build()
+                .start()) {
       assertThat(proxy.localAddress()).isEqualTo(VsockAddress.of(VsockAddress.CID_PARENT, 8000));
       assertThat(network.tcpEndpoint(VsockAddress.of(3, 8000))).isPresent();
     }
@@ -91,13 +94,16 @@ class VsockProxyTest {
       List<Future<String>> replies = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
         String message = "request-" + i;
-        replies.add(clients.submit(() -> {
-          try (VsockConnection connection = network.connect(proxy.localAddress())) {
-            allConnected.countDown();
-            allConnected.await();
-            return new String(VsockNetworkTest.exchange(connection, message.getBytes(UTF_8)), UTF_8);
-          }
-        }));
+        replies.add(
+            clients.submit(
+                () -> {
+                  try (VsockConnection connection = network.connect(proxy.localAddress())) {
+                    allConnected.countDown();
+                    allConnected.await();
+                    return new String(
+                        VsockNetworkTest.exchange(connection, message.getBytes(UTF_8)), UTF_8);
+                  }
+                }));
       }
       for (int i = 0; i < 100; i++) {
         assertThat(replies.get(i).get(30, TimeUnit.SECONDS)).isEqualTo("request-" + i);
@@ -109,26 +115,31 @@ class VsockProxyTest {
 
   @Test
   void halfCloseFromTheEnclaveReachesTheDestinationWhichStillReplies() throws Exception {
-    TcpEchoServer.SocketHandler countThenReply = socket -> {
-      long count = socket.getInputStream().transferTo(OutputStream.nullOutputStream());
-      socket.getOutputStream().write(("received " + count).getBytes(UTF_8));
-      socket.shutdownOutput();
-    };
+    TcpEchoServer.SocketHandler countThenReply =
+        socket -> {
+          long count = socket.getInputStream().transferTo(OutputStream.nullOutputStream());
+          socket.getOutputStream().write(("received " + count).getBytes(UTF_8));
+          socket.shutdownOutput();
+        };
     try (TcpEchoServer destination = new TcpEchoServer(countThenReply);
         VsockProxy proxy = proxyTo(destination.port(), 4);
         VsockConnection enclave = network.connect(proxy.localAddress())) {
-      assertThat(VsockNetworkTest.exchange(enclave, new byte[12345])).asString(UTF_8).isEqualTo("received 12345");
+      assertThat(VsockNetworkTest.exchange(enclave, new byte[12345]))
+          .asString(UTF_8)
+          .isEqualTo("received 12345");
     }
   }
 
   @Test
   void halfCloseFromTheDestinationReachesTheEnclaveWhichStillSends() throws Exception {
     CompletableFuture<String> receivedAfterHalfClose = new CompletableFuture<>();
-    TcpEchoServer.SocketHandler greetThenListen = socket -> {
-      socket.getOutputStream().write("hello".getBytes(UTF_8));
-      socket.shutdownOutput();
-      receivedAfterHalfClose.complete(new String(socket.getInputStream().readAllBytes(), UTF_8));
-    };
+    TcpEchoServer.SocketHandler greetThenListen =
+        socket -> {
+          socket.getOutputStream().write("hello".getBytes(UTF_8));
+          socket.shutdownOutput();
+          receivedAfterHalfClose.complete(
+              new String(socket.getInputStream().readAllBytes(), UTF_8));
+        };
     try (TcpEchoServer destination = new TcpEchoServer(greetThenListen);
         VsockProxy proxy = proxyTo(destination.port(), 4);
         VsockConnection enclave = network.connect(proxy.localAddress())) {
@@ -141,11 +152,12 @@ class VsockProxyTest {
 
   @Test
   void refusesToStartWhenTheDestinationIsNotAllowlisted() throws Exception {
-    VsockProxy proxy = VsockProxy.builder(network)
-        .listenPort(8001)
-        .destination("127.0.0.1", 9443)
-        .allowlist(ProxyAllowlist.allowing("127.0.0.1", 443))
-        .build();
+    VsockProxy proxy =
+        VsockProxy.builder(network)
+            .listenPort(8001)
+            .destination("127.0.0.1", 9443)
+            .allowlist(ProxyAllowlist.allowing("127.0.0.1", 443))
+            .build();
     assertThatThrownBy(proxy::start)
         .isInstanceOf(ProxyAllowlistException.class)
         .hasMessage("Error at checking the allowlist: The given address and port are not allowed");
@@ -158,24 +170,32 @@ class VsockProxyTest {
   void readsTheAllowlistFromAnAwsFormatFile(@TempDir Path dir) throws Exception {
     try (TcpEchoServer destination = new TcpEchoServer()) {
       Path config = dir.resolve("vsock-proxy.yaml");
-      Files.writeString(config, "allowlist:\n- {address: localhost, port: " + destination.port() + "}\n");
-      try (VsockProxy proxy = VsockProxy.builder(network)
-              .listenPort(8002)
-              .destination("127.0.0.1", destination.port())
-              .allowlistFile(config)
-              .build()
-              .start();
+      Files.writeString(
+          config, "allowlist:\n- {address: localhost, port: " + destination.port() + "}\n");
+      try (VsockProxy proxy =
+              VsockProxy.builder(network)
+                  .listenPort(8002)
+                  .destination("127.0.0.1", destination.port())
+                  .allowlistFile(config)
+                  .build()
+                  .start();
           VsockConnection enclave = network.connect(VsockAddress.of(3, 8002))) {
-        assertThat(VsockNetworkTest.exchange(enclave, "x".getBytes(UTF_8))).asString(UTF_8).isEqualTo("x");
+        assertThat(VsockNetworkTest.exchange(enclave, "x".getBytes(UTF_8)))
+            .asString(UTF_8)
+            .isEqualTo("x");
       }
     }
   }
 
   @Test
   void withoutAConfigTheDefaultFileIsUsedAndItsAbsenceStopsTheStart() throws Exception {
-    assumeFalse(Files.exists(Path.of(VsockProxy.DEFAULT_CONFIG_FILE)), "this machine has a real vsock-proxy config");
-    VsockProxy proxy = VsockProxy.builder(network).listenPort(8003).destination("127.0.0.1", 443).build();
-    assertThatThrownBy(proxy::start).hasMessage("Error at checking the allowlist: Could not open the file");
+    assumeFalse(
+        Files.exists(Path.of(VsockProxy.DEFAULT_CONFIG_FILE)),
+        "this machine has a real vsock-proxy config");
+    VsockProxy proxy =
+        VsockProxy.builder(network).listenPort(8003).destination("127.0.0.1", 443).build();
+    assertThatThrownBy(proxy::start)
+        .hasMessage("Error at checking the allowlist: Could not open the file");
   }
 
   @Test
@@ -185,7 +205,8 @@ class VsockProxyTest {
         VsockProxy proxy = proxyTo(destination.port(), 4);
         VsockConnection enclave = network.connect(proxy.localAddress())) {
       MessageDigest sent = MessageDigest.getInstance("SHA-256");
-      CompletableFuture<byte[]> receivedDigest = CompletableFuture.supplyAsync(() -> digestAll(enclave));
+      CompletableFuture<byte[]> receivedDigest =
+          CompletableFuture.supplyAsync(() -> digestAll(enclave));
       Random random = new Random(42);
       byte[] chunk = new byte[64 * 1024];
       OutputStream out = enclave.outputStream();
@@ -234,10 +255,11 @@ class VsockProxyTest {
   @Test
   void closeEndsForwardedConnectionsAndIsIdempotent() throws Exception {
     CountDownLatch destinationConnected = new CountDownLatch(1);
-    TcpEchoServer.SocketHandler hold = socket -> {
-      destinationConnected.countDown();
-      socket.getInputStream().transferTo(OutputStream.nullOutputStream());
-    };
+    TcpEchoServer.SocketHandler hold =
+        socket -> {
+          destinationConnected.countDown();
+          socket.getInputStream().transferTo(OutputStream.nullOutputStream());
+        };
     try (TcpEchoServer destination = new TcpEchoServer(hold)) {
       VsockProxy proxy = proxyTo(destination.port(), 4);
       VsockConnection enclave = network.connect(proxy.localAddress());
@@ -247,8 +269,11 @@ class VsockProxyTest {
       proxy.close();
       proxy.close();
       assertThat(enclave.inputStream().read()).isEqualTo(-1);
-      assertThatThrownBy(() -> network.connect(address)).isInstanceOf(java.net.ConnectException.class);
-      assertThatThrownBy(proxy::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("close()");
+      assertThatThrownBy(() -> network.connect(address))
+          .isInstanceOf(java.net.ConnectException.class);
+      assertThatThrownBy(proxy::start)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("close()");
       enclave.close();
     }
   }
@@ -262,14 +287,17 @@ class VsockProxyTest {
       first.outputStream().write(1);
       assertThat(first.inputStream().read()).isEqualTo(1);
       second.outputStream().write(2);
-      CompletableFuture<Integer> secondReply = CompletableFuture.supplyAsync(() -> {
-        try {
-          return second.inputStream().read();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-      assertThatThrownBy(() -> secondReply.get(300, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      CompletableFuture<Integer> secondReply =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return second.inputStream().read();
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+      assertThatThrownBy(() -> secondReply.get(300, TimeUnit.MILLISECONDS))
+          .isInstanceOf(TimeoutException.class);
       first.close();
       assertThat(secondReply.get(10, TimeUnit.SECONDS)).isEqualTo(2);
     }
@@ -284,17 +312,19 @@ class VsockProxyTest {
   @Test
   void idleKeepAliveConnectionsCannotStarveOtherClients() throws Exception {
     try (TcpEchoServer destination = new TcpEchoServer();
-        VsockProxy proxy = VsockProxy.builder(network)
-            .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
-            .destination("127.0.0.1", destination.port())
-            .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
-            .workers(2)
-            .idleTimeout(Duration.ofMillis(500))
-            .build()
-            .start();
+        VsockProxy proxy =
+            VsockProxy.builder(network)
+                .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+                .destination("127.0.0.1", destination.port())
+                .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
+                .workers(2)
+                .idleTimeout(Duration.ofMillis(500))
+                .build()
+                .start();
         VsockConnection pooled = network.connect(proxy.localAddress());
         VsockConnection alsoPooled = network.connect(proxy.localAddress())) {
-      for (VsockConnection keepAlive : List.of(pooled, alsoPooled)) { // One request each, then kept open.
+      for (VsockConnection keepAlive :
+          List.of(pooled, alsoPooled)) { // One request each, then kept open.
         keepAlive.readTimeout(PATIENCE);
         keepAlive.outputStream().write('k');
         assertThat(keepAlive.inputStream().read()).isEqualTo('k');
@@ -312,19 +342,21 @@ class VsockProxyTest {
   @Test
   void connectionsBeyondTheWaitingPlacesAreClosedAtOnce() throws Exception {
     CountDownLatch destinationConnected = new CountDownLatch(1);
-    TcpEchoServer.SocketHandler hold = socket -> {
-      destinationConnected.countDown();
-      socket.getInputStream().transferTo(OutputStream.nullOutputStream());
-    };
+    TcpEchoServer.SocketHandler hold =
+        socket -> {
+          destinationConnected.countDown();
+          socket.getInputStream().transferTo(OutputStream.nullOutputStream());
+        };
     try (TcpEchoServer destination = new TcpEchoServer(hold);
-        VsockProxy proxy = VsockProxy.builder(network)
-            .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
-            .destination("127.0.0.1", destination.port())
-            .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
-            .workers(1)
-            .maxWaiting(1)
-            .build()
-            .start();
+        VsockProxy proxy =
+            VsockProxy.builder(network)
+                .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+                .destination("127.0.0.1", destination.port())
+                .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
+                .workers(1)
+                .maxWaiting(1)
+                .build()
+                .start();
         VsockConnection forwarded = network.connect(proxy.localAddress());
         VsockConnection waiting = network.connect(proxy.localAddress())) {
       assertThat(destinationConnected.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
@@ -332,14 +364,17 @@ class VsockProxyTest {
 
       try (VsockConnection refused = network.connect(proxy.localAddress())) {
         refused.readTimeout(PATIENCE);
-        assertThat(readOrReset(refused)).as("closed by the proxy, not by our read timeout").isEqualTo(-1);
+        assertThat(readOrReset(refused))
+            .as("closed by the proxy, not by our read timeout")
+            .isEqualTo(-1);
       }
       assertThat(proxy.connectionsRefused()).isEqualTo(1);
       assertThat(proxy.activeConnections()).isEqualTo(2);
     }
   }
 
-  private static void awaitActiveConnections(VsockProxy proxy, int expected) throws InterruptedException {
+  private static void awaitActiveConnections(VsockProxy proxy, int expected)
+      throws InterruptedException {
     long deadline = System.nanoTime() + PATIENCE.toNanos();
     while (proxy.activeConnections() != expected && System.nanoTime() < deadline) {
       Thread.sleep(10);
@@ -357,11 +392,18 @@ class VsockProxyTest {
 
   @Test
   void misuseFailsWithMessagesSayingWhatToDo() throws Exception {
-    VsockProxy proxy = VsockProxy.builder(network).listenPort(8004).destination("127.0.0.1", 80)
-        .allowlist(ProxyAllowlist.allowing("127.0.0.1", 80)).build();
-    assertThatThrownBy(proxy::localAddress).isInstanceOf(IllegalStateException.class).hasMessage("call start() first");
+    VsockProxy proxy =
+        VsockProxy.builder(network)
+            .listenPort(8004)
+            .destination("127.0.0.1", 80)
+            .allowlist(ProxyAllowlist.allowing("127.0.0.1", 80))
+            .build();
+    assertThatThrownBy(proxy::localAddress)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("call start() first");
     assertThatThrownBy(() -> VsockProxy.builder(network).destination("h", 1).build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("listenPort");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("listenPort");
     assertThatThrownBy(() -> VsockProxy.builder(network).workers(0))
         .hasMessage("Number of workers must not be 0");
     assertThatThrownBy(() -> VsockProxy.builder(network).idleTimeout(Duration.ZERO))
@@ -369,7 +411,9 @@ class VsockProxyTest {
     assertThatThrownBy(() -> VsockProxy.builder(network).maxWaiting(-1))
         .hasMessage("max waiting must be in 0..8192, was -1");
     proxy.start();
-    assertThatThrownBy(proxy::start).isInstanceOf(IllegalStateException.class).hasMessage("start() already called");
+    assertThatThrownBy(proxy::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("start() already called");
     proxy.close();
   }
 }

@@ -2,7 +2,8 @@ package dev.nitroemu.cli.enclaveapp;
 
 /**
  * The enclave app of {@code EnclaveCommandsProcessTest}, run in a FROM-scratch image: prints three
- * numbered console lines, then either stays up ({@code stay}) or ends with exit code 0 ({@code exit}).
+ * numbered console lines, then either stays up ({@code stay}) or ends with exit code 0 ({@code
+ * exit}).
  */
 public final class ConsoleEnclaveApp {
   private ConsoleEnclaveApp() {}

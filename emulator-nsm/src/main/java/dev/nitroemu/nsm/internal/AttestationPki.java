@@ -26,8 +26,8 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 
 /**
  * The certificate chain below the emulator root for one enclave, shaped like AWS's: regional
- * (pathlen 2, 20 days), zonal (pathlen 1, 6 days) and instance (pathlen 0, 1 day) intermediates
- * and a 3-hour leaf whose key signs attestation documents.
+ * (pathlen 2, 20 days), zonal (pathlen 1, 6 days) and instance (pathlen 0, 1 day) intermediates and
+ * a 3-hour leaf whose key signs attestation documents.
  *
  * <p>The leaf is created lazily, reused, and replaced once less than {@link #LEAF_MIN_REMAINING} of
  * its validity is left (or the clock moved before it). Intermediates are re-issued (with everything
@@ -38,16 +38,22 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 public final class AttestationPki {
   /** Validity of a leaf after its creation time. */
   public static final Duration LEAF_LIFETIME = Duration.ofHours(3);
+
   /** A leaf's notBefore lies this far before its creation time. */
   public static final Duration LEAF_BACKDATE = Duration.ofSeconds(3);
+
   /** A leaf with less validity left than this is replaced before signing. */
   public static final Duration LEAF_MIN_REMAINING = Duration.ofMinutes(30);
+
   /** Validity of a regional intermediate (AWS: about 20 days and 1 hour). */
   public static final Duration REGIONAL_LIFETIME = Duration.ofDays(20).plusHours(1);
+
   /** Validity of a zonal intermediate (AWS: about 6 days). */
   public static final Duration ZONAL_LIFETIME = Duration.ofDays(6);
+
   /** Validity of an instance intermediate (AWS: exactly 1 day). */
   public static final Duration INSTANCE_LIFETIME = Duration.ofDays(1);
+
   /** Intermediates start this long before they are issued. */
   public static final Duration INTERMEDIATE_BACKDATE = Duration.ofHours(1);
 
@@ -88,12 +94,20 @@ public final class AttestationPki {
    *     the end of a new leaf's validity
    */
   public synchronized Credentials credentialsAt(Instant now) {
-    if (leaf == null || now.isBefore(leafCreated) || now.plus(LEAF_MIN_REMAINING).isAfter(leaf.notAfter())) {
+    if (leaf == null
+        || now.isBefore(leafCreated)
+        || now.plus(LEAF_MIN_REMAINING).isAfter(leaf.notAfter())) {
       Instant created = now.truncatedTo(ChronoUnit.SECONDS);
       Instant until = created.plus(LEAF_LIFETIME);
       if (!covers(root, created, until)) {
-        throw new NsmException(ErrorCode.INTERNAL_ERROR, "emulator root CA (valid " + root.notBefore() + " to "
-            + root.notAfter() + ") does not cover a leaf valid until " + until);
+        throw new NsmException(
+            ErrorCode.INTERNAL_ERROR,
+            "emulator root CA (valid "
+                + root.notBefore()
+                + " to "
+                + root.notAfter()
+                + ") does not cover a leaf valid until "
+                + until);
       }
       ensureIntermediates(created, until);
       leaf = issueLeaf(created);
@@ -122,22 +136,24 @@ public final class AttestationPki {
   }
 
   private Issued issueRegional(Instant now) {
-    X500Name subject = Certificates.name(
-        Certificates.rdn(BCStyle.C, "US"),
-        Certificates.rdn(BCStyle.O, "Amazon"),
-        Certificates.rdn(BCStyle.OU, "AWS"),
-        Certificates.rdn(BCStyle.CN, randomHex() + "." + region + ".aws.nitro-enclaves"));
+    X500Name subject =
+        Certificates.name(
+            Certificates.rdn(BCStyle.C, "US"),
+            Certificates.rdn(BCStyle.O, "Amazon"),
+            Certificates.rdn(BCStyle.OU, "AWS"),
+            Certificates.rdn(BCStyle.CN, randomHex() + "." + region + ".aws.nitro-enclaves"));
     return issueCa(root, subject, now, REGIONAL_LIFETIME, 16, 2, true);
   }
 
   private Issued issueZonal(Instant now) {
-    X500Name subject = Certificates.name(
-        Certificates.rdn(BCStyle.CN, randomHex() + ".zonal." + region + ".aws.nitro-enclaves"),
-        Certificates.rdn(BCStyle.OU, "AWS"),
-        Certificates.rdn(BCStyle.O, "Amazon"),
-        Certificates.rdn(BCStyle.C, "US"),
-        Certificates.rdn(BCStyle.ST, "WA"),
-        Certificates.rdn(BCStyle.L, "Seattle"));
+    X500Name subject =
+        Certificates.name(
+            Certificates.rdn(BCStyle.CN, randomHex() + ".zonal." + region + ".aws.nitro-enclaves"),
+            Certificates.rdn(BCStyle.OU, "AWS"),
+            Certificates.rdn(BCStyle.O, "Amazon"),
+            Certificates.rdn(BCStyle.C, "US"),
+            Certificates.rdn(BCStyle.ST, "WA"),
+            Certificates.rdn(BCStyle.L, "Seattle"));
     return issueCa(regional, subject, now, ZONAL_LIFETIME, 16, 1, true);
   }
 
@@ -147,30 +163,41 @@ public final class AttestationPki {
   }
 
   /**
-   * Issues an intermediate. Regional and zonal carry BC, AKI, SKI, KU(digitalSignature, keyCertSign,
-   * cRLSign); the instance CA carries BC, KU(keyCertSign), SKI, AKI: the orders AWS uses.
+   * Issues an intermediate. Regional and zonal carry BC, AKI, SKI, KU(digitalSignature,
+   * keyCertSign, cRLSign); the instance CA carries BC, KU(keyCertSign), SKI, AKI: the orders AWS
+   * uses.
    */
-  private Issued issueCa(Issued issuer, X500Name subject, Instant now, Duration lifetime, int serialLength,
-      int pathLength, boolean upperTier) {
+  private Issued issueCa(
+      Issued issuer,
+      X500Name subject,
+      Instant now,
+      Duration lifetime,
+      int serialLength,
+      int pathLength,
+      boolean upperTier) {
     Instant notBefore = latest(now.minus(INTERMEDIATE_BACKDATE), issuer.notBefore());
     Instant notAfter = earliest(notBefore.plus(lifetime), issuer.notAfter());
     KeyPair keys = Certificates.newP384KeyPair(random);
-    JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-        Certificates.subjectOf(issuer.certificate),
-        Certificates.randomSerial(random, serialLength),
-        Certificates.time(notBefore),
-        Certificates.time(notAfter),
-        subject,
-        keys.getPublic());
+    JcaX509v3CertificateBuilder builder =
+        new JcaX509v3CertificateBuilder(
+            Certificates.subjectOf(issuer.certificate),
+            Certificates.randomSerial(random, serialLength),
+            Certificates.time(notBefore),
+            Certificates.time(notAfter),
+            subject,
+            keys.getPublic());
     BasicConstraints constraints = new BasicConstraints(pathLength);
     AuthorityKeyIdentifier aki = new AuthorityKeyIdentifier(issuer.keyIdentifier);
-    SubjectKeyIdentifier ski = new SubjectKeyIdentifier(Certificates.keyIdentifier(keys.getPublic()));
+    SubjectKeyIdentifier ski =
+        new SubjectKeyIdentifier(Certificates.keyIdentifier(keys.getPublic()));
     try {
       builder.addExtension(Extension.basicConstraints, true, constraints);
       if (upperTier) {
         builder.addExtension(Extension.authorityKeyIdentifier, false, aki);
         builder.addExtension(Extension.subjectKeyIdentifier, false, ski);
-        builder.addExtension(Extension.keyUsage, true,
+        builder.addExtension(
+            Extension.keyUsage,
+            true,
             new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyCertSign | KeyUsage.cRLSign));
       } else {
         builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign));
@@ -186,16 +213,20 @@ public final class AttestationPki {
   /** The leaf: only BC critical CA:FALSE and KU (non-critical) digitalSignature+nonRepudiation. */
   private Issued issueLeaf(Instant created) {
     KeyPair keys = Certificates.newP384KeyPair(random);
-    JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-        Certificates.subjectOf(instance.certificate),
-        new BigInteger(1, ModuleIds.leafSerial(enclaveId, created)),
-        Certificates.time(created.minus(LEAF_BACKDATE)),
-        Certificates.time(created.plus(LEAF_LIFETIME)),
-        seattleName(moduleId + "." + region + ".aws"),
-        keys.getPublic());
+    JcaX509v3CertificateBuilder builder =
+        new JcaX509v3CertificateBuilder(
+            Certificates.subjectOf(instance.certificate),
+            new BigInteger(1, ModuleIds.leafSerial(enclaveId, created)),
+            Certificates.time(created.minus(LEAF_BACKDATE)),
+            Certificates.time(created.plus(LEAF_LIFETIME)),
+            seattleName(moduleId + "." + region + ".aws"),
+            keys.getPublic());
     try {
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-      builder.addExtension(Extension.keyUsage, false, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.nonRepudiation));
+      builder.addExtension(
+          Extension.keyUsage,
+          false,
+          new KeyUsage(KeyUsage.digitalSignature | KeyUsage.nonRepudiation));
     } catch (CertIOException e) {
       throw Certificates.extensionFailure(e);
     }
@@ -253,7 +284,10 @@ public final class AttestationPki {
     }
   }
 
-  /** What signing one document needs: the leaf key, the leaf certificate and the CA bundle (root first). */
+  /**
+   * What signing one document needs: the leaf key, the leaf certificate and the CA bundle (root
+   * first).
+   */
   public static final class Credentials {
     private final PrivateKey signingKey;
     private final X509Certificate leaf;

@@ -34,8 +34,8 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * Building blocks for the emulator's X.509 certificates: P-384 keys, serials, names with the
- * string types AWS uses, key identifiers and ecdsa-with-SHA384 signing (JDK SunEC).
+ * Building blocks for the emulator's X.509 certificates: P-384 keys, serials, names with the string
+ * types AWS uses, key identifiers and ecdsa-with-SHA384 signing (JDK SunEC).
  */
 public final class Certificates {
   /** Signature algorithm of every certificate in an NSM chain. */
@@ -54,7 +54,10 @@ public final class Certificates {
     }
   }
 
-  /** A positive, non-zero serial number of {@code length} random bytes (as AWS: high bit may be set). */
+  /**
+   * A positive, non-zero serial number of {@code length} random bytes (as AWS: high bit may be
+   * set).
+   */
   public static BigInteger randomSerial(SecureRandom random, int length) {
     byte[] bytes = new byte[length];
     BigInteger serial;
@@ -67,7 +70,8 @@ public final class Certificates {
 
   /** One attribute of a name: countryName as PrintableString, everything else as UTF8String. */
   public static RDN rdn(ASN1ObjectIdentifier type, String value) {
-    ASN1Encodable encoded = BCStyle.C.equals(type) ? new DERPrintableString(value, true) : new DERUTF8String(value);
+    ASN1Encodable encoded =
+        BCStyle.C.equals(type) ? new DERPrintableString(value, true) : new DERUTF8String(value);
     return new RDN(new AttributeTypeAndValue(type, encoded));
   }
 
@@ -92,15 +96,16 @@ public final class Certificates {
   }
 
   /**
-   * The subject key identifier a certificate declares, or the method-1 identifier of its key when it
-   * declares none; what the authority key identifier of a certificate it issues must hold.
+   * The subject key identifier a certificate declares, or the method-1 identifier of its key when
+   * it declares none; what the authority key identifier of a certificate it issues must hold.
    */
   public static byte[] subjectKeyIdentifierOf(X509Certificate certificate) {
     byte[] extension = certificate.getExtensionValue(Extension.subjectKeyIdentifier.getId());
     if (extension == null) {
       return keyIdentifier(certificate.getPublicKey());
     }
-    return SubjectKeyIdentifier.getInstance(ASN1OctetString.getInstance(extension).getOctets()).getKeyIdentifier();
+    return SubjectKeyIdentifier.getInstance(ASN1OctetString.getInstance(extension).getOctets())
+        .getKeyIdentifier();
   }
 
   /** Converts an instant to a certificate time (whole seconds). */
@@ -109,10 +114,13 @@ public final class Certificates {
   }
 
   /** Signs a prepared certificate with ecdsa-with-SHA384 and returns it as a JDK certificate. */
-  public static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey issuerKey, SecureRandom random) {
+  public static X509Certificate sign(
+      X509v3CertificateBuilder builder, PrivateKey issuerKey, SecureRandom random) {
     try {
       ContentSigner signer =
-          new JcaContentSignerBuilder(CERT_SIGNATURE_ALGORITHM).setSecureRandom(random).build(issuerKey);
+          new JcaContentSignerBuilder(CERT_SIGNATURE_ALGORITHM)
+              .setSecureRandom(random)
+              .build(issuerKey);
       return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
     } catch (OperatorCreationException | CertificateException e) {
       throw new IllegalStateException("cannot sign certificate", e);
@@ -124,8 +132,12 @@ public final class Certificates {
     return new IllegalStateException("cannot encode certificate extension", e);
   }
 
-  /** True when the private key belongs to the public key (a signature made with one verifies with the other). */
-  public static boolean keyMatches(PrivateKey privateKey, PublicKey publicKey, SecureRandom random) {
+  /**
+   * True when the private key belongs to the public key (a signature made with one verifies with
+   * the other).
+   */
+  public static boolean keyMatches(
+      PrivateKey privateKey, PublicKey publicKey, SecureRandom random) {
     byte[] challenge = new byte[32];
     random.nextBytes(challenge);
     try {

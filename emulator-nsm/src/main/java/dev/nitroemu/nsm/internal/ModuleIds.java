@@ -8,8 +8,8 @@ import java.time.Instant;
  * Enclave ids, module ids and leaf serial numbers in the layout real Nitro hardware uses.
  *
  * <p>An enclave id is a 48-bit millisecond launch time followed by 16 random bits; the module id is
- * {@code <instance id>-enc<enclave id as 16 zero-padded hex digits>}, e.g.
- * {@code i-0a22e5c5f24d22174-enc0191cceb4289903f}.
+ * {@code <instance id>-enc<enclave id as 16 zero-padded hex digits>}, e.g. {@code
+ * i-0a22e5c5f24d22174-enc0191cceb4289903f}.
  */
 public final class ModuleIds {
   private static final long MASK_48 = 0xFFFF_FFFF_FFFFL;

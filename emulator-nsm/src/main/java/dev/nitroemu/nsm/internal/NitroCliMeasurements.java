@@ -9,9 +9,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Finds the measurements in what {@code nitro-cli} prints: the JSON object with a
- * {@code "Measurements"} member, anywhere in {@code build-enclave} stdout (after its progress
- * lines), {@code describe-eif} output or the first enclave of {@code describe-enclaves}.
+ * Finds the measurements in what {@code nitro-cli} prints: the JSON object with a {@code
+ * "Measurements"} member, anywhere in {@code build-enclave} stdout (after its progress lines),
+ * {@code describe-eif} output or the first enclave of {@code describe-enclaves}.
  */
 public final class NitroCliMeasurements {
   /** Largest text accepted, far above any real nitro-cli output. */
@@ -33,12 +33,13 @@ public final class NitroCliMeasurements {
   /**
    * Parses nitro-cli output.
    *
-   * @throws IllegalArgumentException when the text is too long, holds no JSON object with
-   *     {@code Measurements}, or a PCR is missing or not 96 hex digits (the message names the field)
+   * @throws IllegalArgumentException when the text is too long, holds no JSON object with {@code
+   *     Measurements}, or a PCR is missing or not 96 hex digits (the message names the field)
    */
   public static Measurements parse(String text) {
     if (text.length() > MAX_TEXT_LENGTH) {
-      throw new IllegalArgumentException("nitro-cli output longer than " + MAX_TEXT_LENGTH + " characters");
+      throw new IllegalArgumentException(
+          "nitro-cli output longer than " + MAX_TEXT_LENGTH + " characters");
     }
     JsonNode object = findMeasuredObject(text);
     JsonNode measurements = object.get("Measurements");
@@ -70,7 +71,8 @@ public final class NitroCliMeasurements {
         return node;
       }
     }
-    throw new IllegalArgumentException("no JSON object with \"Measurements\" found in nitro-cli output");
+    throw new IllegalArgumentException(
+        "no JSON object with \"Measurements\" found in nitro-cli output");
   }
 
   private static JsonNode tryParseObjectAt(char[] text, int start) {
@@ -90,7 +92,11 @@ public final class NitroCliMeasurements {
     String hex = value.textValue().trim();
     if (hex.length() != 2 * PcrBank.PCR_LENGTH) {
       throw new IllegalArgumentException(
-          "Measurements." + name + " must be 96 hex digits (48 bytes), got " + hex.length() + " characters");
+          "Measurements."
+              + name
+              + " must be 96 hex digits (48 bytes), got "
+              + hex.length()
+              + " characters");
     }
     try {
       return HexFormat.of().parseHex(hex);

@@ -37,15 +37,18 @@ public final class PcrBank {
     for (int i = 0; i < Nsm.MAX_PCRS; i++) {
       values[i] = new byte[PCR_LENGTH];
     }
-    Objects.requireNonNull(bootValues, "bootValues").forEach((index, value) -> {
-      if (index < 0 || index >= BOOT_LOCKED) {
-        throw new IllegalArgumentException("boot PCR index must be 0..15, got " + index);
-      }
-      if (value.length != PCR_LENGTH) {
-        throw new IllegalArgumentException("PCR" + index + " must be 48 bytes, got " + value.length);
-      }
-      values[index] = value.clone();
-    });
+    Objects.requireNonNull(bootValues, "bootValues")
+        .forEach(
+            (index, value) -> {
+              if (index < 0 || index >= BOOT_LOCKED) {
+                throw new IllegalArgumentException("boot PCR index must be 0..15, got " + index);
+              }
+              if (value.length != PCR_LENGTH) {
+                throw new IllegalArgumentException(
+                    "PCR" + index + " must be 48 bytes, got " + value.length);
+              }
+              values[index] = value.clone();
+            });
     for (int i = 0; i < BOOT_LOCKED; i++) {
       locked[i] = true;
     }
@@ -87,7 +90,10 @@ public final class PcrBank {
     locked[index] = true;
   }
 
-  /** Locks registers {@code [0, range)}; already locked ones are fine; {@link ErrorCode#INVALID_INDEX} over 32. */
+  /**
+   * Locks registers {@code [0, range)}; already locked ones are fine; {@link
+   * ErrorCode#INVALID_INDEX} over 32.
+   */
   public synchronized void lockRange(int range) {
     if (range < 0 || range > Nsm.MAX_PCRS) {
       throw new NsmException(ErrorCode.INVALID_INDEX, "range must be 0..32, got " + range);
@@ -108,7 +114,10 @@ public final class PcrBank {
     return Collections.unmodifiableSortedSet(set);
   }
 
-  /** A consistent copy of every locked register by index, ascending: what a document's {@code pcrs} holds. */
+  /**
+   * A consistent copy of every locked register by index, ascending: what a document's {@code pcrs}
+   * holds.
+   */
   public synchronized SortedMap<Integer, byte[]> lockedValues() {
     TreeMap<Integer, byte[]> map = new TreeMap<>();
     for (int i = 0; i < Nsm.MAX_PCRS; i++) {

@@ -25,7 +25,8 @@ class AttestationPkiTest {
 
   @Test
   void nothingIsReissuedWhileTheLeafHasTimeLeft() {
-    AttestationPki pki = pki(rootValid(NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(365))));
+    AttestationPki pki =
+        pki(rootValid(NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(365))));
 
     AttestationPki.Credentials first = pki.credentialsAt(NOW);
     AttestationPki.Credentials later = pki.credentialsAt(NOW.plus(Duration.ofHours(2)));
@@ -49,18 +50,27 @@ class AttestationPkiTest {
 
   @Test
   void rootThatDoesNotCoverTheLeafIsAnInternalError() {
-    AttestationPki expiring = pki(rootValid(NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofHours(1))));
-    AttestationPki future = pki(rootValid(NOW.plus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(30))));
+    AttestationPki expiring =
+        pki(rootValid(NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofHours(1))));
+    AttestationPki future =
+        pki(rootValid(NOW.plus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(30))));
 
     assertThatThrownBy(() -> expiring.credentialsAt(NOW))
-        .isInstanceOfSatisfying(NsmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL_ERROR))
+        .isInstanceOfSatisfying(
+            NsmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL_ERROR))
         .hasMessageContaining("root");
     assertThatThrownBy(() -> future.credentialsAt(NOW)).isInstanceOf(NsmException.class);
   }
 
   private static AttestationPki pki(Issuer root) {
-    return new AttestationPki(root.certificate, root.keys.getPrivate(), "us-west-2", "i-1234567890abcdef0",
-        ENCLAVE_ID, ModuleIds.moduleId("i-1234567890abcdef0", ENCLAVE_ID), RANDOM);
+    return new AttestationPki(
+        root.certificate,
+        root.keys.getPrivate(),
+        "us-west-2",
+        "i-1234567890abcdef0",
+        ENCLAVE_ID,
+        ModuleIds.moduleId("i-1234567890abcdef0", ENCLAVE_ID),
+        RANDOM);
   }
 
   private record Issuer(X509Certificate certificate, KeyPair keys) {}
@@ -68,8 +78,14 @@ class AttestationPkiTest {
   private static Issuer rootValid(Instant from, Instant until) {
     KeyPair keys = Certificates.newP384KeyPair(RANDOM);
     X500Name name = Certificates.name(Certificates.rdn(BCStyle.CN, "test root"));
-    JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-        name, BigInteger.ONE, Certificates.time(from), Certificates.time(until), name, keys.getPublic());
+    JcaX509v3CertificateBuilder builder =
+        new JcaX509v3CertificateBuilder(
+            name,
+            BigInteger.ONE,
+            Certificates.time(from),
+            Certificates.time(until),
+            name,
+            keys.getPublic());
     try {
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
     } catch (org.bouncycastle.cert.CertIOException e) {

@@ -16,8 +16,11 @@ class ModuleIdsTest {
 
     assertThat(ModuleIds.moduleId("i-0a22e5c5f24d22174", enclaveId))
         .isEqualTo("i-0a22e5c5f24d22174-enc0191cceb4289903f");
-    assertThat(ModuleIds.launchTime(enclaveId)).isEqualTo(Instant.parse("2024-09-07T14:37:35.753Z"));
-    assertThat(HexFormat.of().formatHex(ModuleIds.leafSerial(enclaveId, Instant.ofEpochSecond(0x66dc6533L))))
+    assertThat(ModuleIds.launchTime(enclaveId))
+        .isEqualTo(Instant.parse("2024-09-07T14:37:35.753Z"));
+    assertThat(
+            HexFormat.of()
+                .formatHex(ModuleIds.leafSerial(enclaveId, Instant.ofEpochSecond(0x66dc6533L))))
         .isEqualTo("0191cceb4289903f0000000066dc6533");
   }
 
@@ -37,6 +40,7 @@ class ModuleIdsTest {
 
   @Test
   void moduleIdPadsEnclaveIdToSixteenHexDigits() {
-    assertThat(ModuleIds.moduleId("i-0000000000000000", 0x1234L)).isEqualTo("i-0000000000000000-enc0000000000001234");
+    assertThat(ModuleIds.moduleId("i-0000000000000000", 0x1234L))
+        .isEqualTo("i-0000000000000000-enc0000000000001234");
   }
 }

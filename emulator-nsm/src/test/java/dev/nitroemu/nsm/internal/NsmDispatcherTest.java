@@ -1,7 +1,5 @@
 package dev.nitroemu.nsm.internal;
 
-import dev.nitroemu.enclave.internal.CborWriter;
-import dev.nitroemu.enclave.internal.NsmDispatcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
@@ -13,6 +11,8 @@ import dev.nitroemu.enclave.NsmCodec;
 import dev.nitroemu.enclave.NsmException;
 import dev.nitroemu.enclave.NsmRequest;
 import dev.nitroemu.enclave.NsmResponse;
+import dev.nitroemu.enclave.internal.CborWriter;
+import dev.nitroemu.enclave.internal.NsmDispatcher;
 import dev.nitroemu.nsm.SoftwareNsm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +33,9 @@ class NsmDispatcherTest {
 
   /** The vectors' hex by message name, e.g. {@code "Error(InputTooLarge)"}. */
   private static Map<String, String> vectorHexByMessage() throws IOException {
-    Path file = Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"), "nsm-wire", "vectors.json");
+    Path file =
+        Path.of(
+            System.getProperty("nitro.vectors.dir", "../test-vectors"), "nsm-wire", "vectors.json");
     Map<String, String> byMessage = new LinkedHashMap<>();
     for (JsonNode v : new ObjectMapper().readTree(file.toFile()).get("vectors")) {
       byMessage.put(v.get("message").textValue(), v.get("hex").textValue());
@@ -55,7 +57,8 @@ class NsmDispatcherTest {
   void oversizeRequestGetsTheExactInputTooLargeBytes() throws IOException {
     byte[] request = NsmCodec.encodeRequest(new NsmRequest.ExtendPcr(16, new byte[4096]));
 
-    assertThat(process(request)).isEqualTo(errorVector(ErrorCode.INPUT_TOO_LARGE))
+    assertThat(process(request))
+        .isEqualTo(errorVector(ErrorCode.INPUT_TOO_LARGE))
         .isEqualTo("a1654572726f726d496e707574546f6f4c61726765");
     assertThat(nsm.describePcr(16).data()).isEqualTo(new byte[48]);
   }
@@ -85,7 +88,8 @@ class NsmDispatcherTest {
   void errorThrownByTheModuleGetsTheExactVectorBytes(ErrorCode code) throws IOException {
     nsm.failWith = () -> new NsmException(code, "injected");
 
-    assertThat(process(NsmCodec.encodeRequest(new NsmRequest.DescribeNsm()))).isEqualTo(errorVector(code));
+    assertThat(process(NsmCodec.encodeRequest(new NsmRequest.DescribeNsm())))
+        .isEqualTo(errorVector(code));
   }
 
   @Test
@@ -108,20 +112,36 @@ class NsmDispatcherTest {
 
   @Test
   void everyOperationIsRoutedToTheMatchingTypedCall() {
-    byte[] extended = NsmDispatcher.process(nsm, NsmCodec.encodeRequest(new NsmRequest.ExtendPcr(16, new byte[] {1})));
-    assertThat(NsmCodec.decodeResponse(extended)).isEqualTo(new NsmResponse.ExtendPcr(nsm.describePcr(16).data()));
+    byte[] extended =
+        NsmDispatcher.process(
+            nsm, NsmCodec.encodeRequest(new NsmRequest.ExtendPcr(16, new byte[] {1})));
+    assertThat(NsmCodec.decodeResponse(extended))
+        .isEqualTo(new NsmResponse.ExtendPcr(nsm.describePcr(16).data()));
 
-    assertThat(NsmCodec.decodeResponse(NsmDispatcher.process(nsm, NsmCodec.encodeRequest(new NsmRequest.LockPcr(16)))))
+    assertThat(
+            NsmCodec.decodeResponse(
+                NsmDispatcher.process(nsm, NsmCodec.encodeRequest(new NsmRequest.LockPcr(16)))))
         .isEqualTo(new NsmResponse.LockPcr());
-    assertThat(NsmCodec.decodeResponse(NsmDispatcher.process(nsm, NsmCodec.encodeRequest(new NsmRequest.DescribePcr(16)))))
+    assertThat(
+            NsmCodec.decodeResponse(
+                NsmDispatcher.process(nsm, NsmCodec.encodeRequest(new NsmRequest.DescribePcr(16)))))
         .isEqualTo(new NsmResponse.DescribePcr(true, nsm.describePcr(16).data()));
-    assertThat(NsmCodec.decodeResponse(NsmDispatcher.process(nsm, NsmCodec.encodeRequest(new NsmRequest.LockPcrs(20)))))
+    assertThat(
+            NsmCodec.decodeResponse(
+                NsmDispatcher.process(nsm, NsmCodec.encodeRequest(new NsmRequest.LockPcrs(20)))))
         .isEqualTo(new NsmResponse.LockPcrs());
-    assertThat(NsmCodec.decodeResponse(NsmDispatcher.process(nsm, NsmCodec.encodeRequest(new NsmRequest.DescribeNsm()))))
+    assertThat(
+            NsmCodec.decodeResponse(
+                NsmDispatcher.process(nsm, NsmCodec.encodeRequest(new NsmRequest.DescribeNsm()))))
         .isEqualTo(new NsmResponse.DescribeNsm(nsm.describeNsm()));
-    byte[] attestation = NsmDispatcher.process(nsm, NsmCodec.encodeRequest(new NsmRequest.Attestation(new byte[] {5}, null, null)));
-    assertThat(NsmCodec.decodeResponse(attestation)).isEqualTo(new NsmResponse.Attestation(new byte[] {5}));
-    NsmResponse random = NsmCodec.decodeResponse(NsmDispatcher.process(nsm, NsmCodec.encodeRequest(new NsmRequest.GetRandom())));
+    byte[] attestation =
+        NsmDispatcher.process(
+            nsm, NsmCodec.encodeRequest(new NsmRequest.Attestation(new byte[] {5}, null, null)));
+    assertThat(NsmCodec.decodeResponse(attestation))
+        .isEqualTo(new NsmResponse.Attestation(new byte[] {5}));
+    NsmResponse random =
+        NsmCodec.decodeResponse(
+            NsmDispatcher.process(nsm, NsmCodec.encodeRequest(new NsmRequest.GetRandom())));
     assertThat(((NsmResponse.GetRandom) random).random()).hasSize(256);
   }
 
@@ -150,7 +170,8 @@ class NsmDispatcherTest {
 
   @Test
   void defaultNsmProcessUsesTheDispatcher() throws IOException {
-    assertThat(HEX.formatHex(nsm.process(new byte[0]))).isEqualTo(errorVector(ErrorCode.INVALID_OPERATION));
+    assertThat(HEX.formatHex(nsm.process(new byte[0])))
+        .isEqualTo(errorVector(ErrorCode.INVALID_OPERATION));
   }
 
   @Test
@@ -221,11 +242,12 @@ class NsmDispatcherTest {
   }
 
   private static void assertAnsweredWithADecodableResponse(Nsm nsm, byte[] input) {
-    assertThatCode(() -> {
-          byte[] reply = nsm.process(input);
-          assertThat(reply.length).isBetween(1, Nsm.MAX_RESPONSE_SIZE);
-          assertThat(NsmCodec.decodeResponse(reply)).isNotNull();
-        })
+    assertThatCode(
+            () -> {
+              byte[] reply = nsm.process(input);
+              assertThat(reply.length).isBetween(1, Nsm.MAX_RESPONSE_SIZE);
+              assertThat(NsmCodec.decodeResponse(reply)).isNotNull();
+            })
         .as("input %s", HEX.formatHex(input, 0, Math.min(input.length, 64)))
         .doesNotThrowAnyException();
   }

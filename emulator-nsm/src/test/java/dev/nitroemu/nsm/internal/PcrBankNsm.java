@@ -1,12 +1,12 @@
 package dev.nitroemu.nsm.internal;
 
-import dev.nitroemu.enclave.internal.CborWriter;
 import dev.nitroemu.enclave.Digest;
 import dev.nitroemu.enclave.ErrorCode;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.NsmDescription;
 import dev.nitroemu.enclave.NsmException;
 import dev.nitroemu.enclave.PcrDescription;
+import dev.nitroemu.enclave.internal.CborWriter;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -21,10 +21,13 @@ public final class PcrBankNsm implements Nsm {
   private final byte[][] pcrs = new byte[MAX_PCRS][48];
   private final boolean[] locked = new boolean[MAX_PCRS];
   private final Random random = new Random(1);
+
   /** When set, every call throws what this supplies. */
   public Supplier<RuntimeException> failWith;
+
   /** When set, attestation returns exactly these bytes. */
   public byte[] document;
+
   /** Number of typed calls received. */
   public int calls;
 
@@ -91,7 +94,8 @@ public final class PcrBankNsm implements Nsm {
         set.add(i);
       }
     }
-    return new NsmDescription(1, 0, 0, "i-0123456789abcdef0-enc0123456789abcdef", MAX_PCRS, set, Digest.SHA384);
+    return new NsmDescription(
+        1, 0, 0, "i-0123456789abcdef0-enc0123456789abcdef", MAX_PCRS, set, Digest.SHA384);
   }
 
   @Override

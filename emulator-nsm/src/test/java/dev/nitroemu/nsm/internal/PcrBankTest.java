@@ -11,9 +11,11 @@ class PcrBankTest {
   @Test
   void bootValuesMustBeFortyEightBytesInTheBootRange() {
     assertThatThrownBy(() -> new PcrBank(Map.of(0, new byte[32])))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("48 bytes");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("48 bytes");
     assertThatThrownBy(() -> new PcrBank(Map.of(16, new byte[48])))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0..15");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("0..15");
   }
 
   @Test

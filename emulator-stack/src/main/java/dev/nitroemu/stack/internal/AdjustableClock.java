@@ -21,7 +21,8 @@ public final class AdjustableClock extends Clock {
 
   /** A UTC clock running with {@code base}, not yet moved. */
   public AdjustableClock(Clock base) {
-    this(Objects.requireNonNull(base, "base"), new AtomicReference<>(Duration.ZERO), ZoneOffset.UTC);
+    this(
+        Objects.requireNonNull(base, "base"), new AtomicReference<>(Duration.ZERO), ZoneOffset.UTC);
   }
 
   private AdjustableClock(Clock base, AtomicReference<Duration> offset, ZoneId zone) {
@@ -57,7 +58,10 @@ public final class AdjustableClock extends Clock {
     return zone;
   }
 
-  /** A clock in {@code zone} sharing this one's base and offset; this clock when the zone is the same. */
+  /**
+   * A clock in {@code zone} sharing this one's base and offset; this clock when the zone is the
+   * same.
+   */
   @Override
   public AdjustableClock withZone(ZoneId zone) {
     Objects.requireNonNull(zone, "zone");
@@ -66,7 +70,9 @@ public final class AdjustableClock extends Clock {
 
   @Override
   public boolean equals(Object other) {
-    return other instanceof AdjustableClock that && base.equals(that.base) && offset == that.offset
+    return other instanceof AdjustableClock that
+        && base.equals(that.base)
+        && offset == that.offset
         && zone.equals(that.zone);
   }
 

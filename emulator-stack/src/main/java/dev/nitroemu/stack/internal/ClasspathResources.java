@@ -6,7 +6,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
-/** Reads small text resources from the classpath, bounded, with messages that say where to put them. */
+/**
+ * Reads small text resources from the classpath, bounded, with messages that say where to put them.
+ */
 public final class ClasspathResources {
 
   private ClasspathResources() {}
@@ -30,12 +32,19 @@ public final class ClasspathResources {
     String path = resource.startsWith("/") ? resource.substring(1) : resource;
     try (InputStream in = loader.getResourceAsStream(path)) {
       if (in == null) {
-        throw new IllegalArgumentException(what + " '" + resource + "' is not on the classpath (e.g. put it at"
-            + " src/test/resources/" + path + ")");
+        throw new IllegalArgumentException(
+            what
+                + " '"
+                + resource
+                + "' is not on the classpath (e.g. put it at"
+                + " src/test/resources/"
+                + path
+                + ")");
       }
       byte[] bytes = in.readNBytes(maxBytes + 1);
       if (bytes.length > maxBytes) {
-        throw new IllegalArgumentException(what + " '" + resource + "' is larger than " + maxBytes + " bytes");
+        throw new IllegalArgumentException(
+            what + " '" + resource + "' is larger than " + maxBytes + " bytes");
       }
       return new String(bytes, StandardCharsets.UTF_8);
     } catch (IOException e) {

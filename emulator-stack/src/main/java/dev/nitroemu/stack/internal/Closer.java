@@ -39,8 +39,8 @@ public final class Closer implements AutoCloseable {
    * Closes everything registered, newest first; idempotent.
    *
    * @throws RuntimeException the first resource's failure as thrown if unchecked, an {@link
-   *     UncheckedIOException} for an {@link IOException}, else an {@link IllegalStateException} with
-   *     the checked failure as cause; later failures are suppressed exceptions of the first
+   *     UncheckedIOException} for an {@link IOException}, else an {@link IllegalStateException}
+   *     with the checked failure as cause; later failures are suppressed exceptions of the first
    */
   @Override
   public void close() {
@@ -82,7 +82,10 @@ public final class Closer implements AutoCloseable {
     return new IllegalStateException("cannot close a resource: " + failure, failure);
   }
 
-  /** Closes everything after a failure, attaching any close failure to {@code failure}, and returns it. */
+  /**
+   * Closes everything after a failure, attaching any close failure to {@code failure}, and returns
+   * it.
+   */
   public <T extends Throwable> T closeAfter(T failure) {
     return Closeables.closeAfter(this, failure);
   }

@@ -29,20 +29,21 @@ import java.util.regex.Pattern;
 /**
  * A KMS key a test declares: an alias and a key policy template, read from a small JSON resource.
  *
- * <p>Format: {@code {"alias": "enclave-secret", "description": "optional", "policy": { ...key policy... }}}.
- * The alias may be given with or without the {@code alias/} prefix. In the policy, {@code ${PCR0}} ..
- * {@code ${PCR15}} stand for the profile's image measurements (lowercase hex, as {@code nitro-cli
- * build-enclave} prints them; a debug enclave still attests zeros and is denied, as on hardware),
- * {@code ${ACCOUNT_ID}} for the KMS account and {@code ${REGION}} for its region. Other {@code ${...}}
- * text with lowercase letters or a colon (IAM policy variables such as {@code ${aws:username}}) is
- * left alone; an unknown upper-case placeholder is an error.
+ * <p>Format: {@code {"alias": "enclave-secret", "description": "optional", "policy": { ...key
+ * policy... }}}. The alias may be given with or without the {@code alias/} prefix. In the policy,
+ * {@code ${PCR0}} .. {@code ${PCR15}} stand for the profile's image measurements (lowercase hex, as
+ * {@code nitro-cli build-enclave} prints them; a debug enclave still attests zeros and is denied,
+ * as on hardware), {@code ${ACCOUNT_ID}} for the KMS account and {@code ${REGION}} for its region.
+ * Other {@code ${...}} text with lowercase letters or a colon (IAM policy variables such as {@code
+ * ${aws:username}}) is left alone; an unknown upper-case placeholder is an error.
  *
  * @param alias the alias without {@code alias/}
  * @param description the key description (may be empty)
  * @param policyTemplate the policy JSON before substitution
  * @param source where it came from, for error messages
  */
-public record DeclaredKmsKey(String alias, String description, String policyTemplate, String source) {
+public record DeclaredKmsKey(
+    String alias, String description, String policyTemplate, String source) {
 
   /** Largest declaration file read; real key policies are at most 32 KiB. */
   public static final int MAX_FILE_SIZE = 64 * 1024;
@@ -60,8 +61,12 @@ public record DeclaredKmsKey(String alias, String description, String policyTemp
     Objects.requireNonNull(source, "source");
     alias = alias.startsWith("alias/") ? alias.substring("alias/".length()) : alias;
     if (!ALIAS.matcher(alias).matches() || alias.startsWith("aws/")) {
-      throw new IllegalArgumentException(source + ": alias must be 1..250 characters of [A-Za-z0-9/_-] and not"
-          + " start with aws/, was '" + alias + "'");
+      throw new IllegalArgumentException(
+          source
+              + ": alias must be 1..250 characters of [A-Za-z0-9/_-] and not"
+              + " start with aws/, was '"
+              + alias
+              + "'");
     }
   }
 
@@ -73,7 +78,8 @@ public record DeclaredKmsKey(String alias, String description, String policyTemp
   /**
    * Reads a declaration from a classpath resource.
    *
-   * @throws IllegalArgumentException if the resource is missing, too large or malformed (the message names it)
+   * @throws IllegalArgumentException if the resource is missing, too large or malformed (the
+   *     message names it)
    */
   public static DeclaredKmsKey fromResource(String resource, ClassLoader loader) {
     String text = ClasspathResources.read(resource, loader, MAX_FILE_SIZE, "KMS key declaration");
@@ -83,21 +89,24 @@ public record DeclaredKmsKey(String alias, String description, String policyTemp
   /**
    * Reads every {@code *.json} declaration in {@code directory}, in file name order.
    *
-   * @throws IllegalArgumentException if the directory is missing or holds none, or a file is too large
-   *     or malformed (the message names it)
+   * @throws IllegalArgumentException if the directory is missing or holds none, or a file is too
+   *     large or malformed (the message names it)
    */
   public static List<DeclaredKmsKey> fromDirectory(Path directory) {
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory, "*.json")) {
       entries.forEach(files::add);
     } catch (NoSuchFileException | NotDirectoryException e) {
-      throw new IllegalArgumentException("KMS key declarations: " + directory + " is not a directory");
+      throw new IllegalArgumentException(
+          "KMS key declarations: " + directory + " is not a directory");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list KMS key declarations in " + directory, e);
     }
     if (files.isEmpty()) {
-      throw new IllegalArgumentException("KMS key declarations: no *.json file in " + directory
-          + " (each is {\"alias\": ..., \"policy\": {...}})");
+      throw new IllegalArgumentException(
+          "KMS key declarations: no *.json file in "
+              + directory
+              + " (each is {\"alias\": ..., \"policy\": {...}})");
     }
     files.sort(null);
     List<DeclaredKmsKey> keys = new ArrayList<>();
@@ -123,36 +132,48 @@ public record DeclaredKmsKey(String alias, String description, String policyTemp
     try {
       root = MAPPER.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(source + " is not valid JSON: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          source + " is not valid JSON: " + e.getOriginalMessage(), e);
     }
     if (root == null || !root.isObject()) {
-      throw new IllegalArgumentException(source + " must be a JSON object with \"alias\" and \"policy\"");
+      throw new IllegalArgumentException(
+          source + " must be a JSON object with \"alias\" and \"policy\"");
     }
     for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
       String name = names.next();
       if (!FIELDS.contains(name)) {
-        throw new IllegalArgumentException(source + " has an unknown field \"" + name + "\" (known: alias,"
-            + " description, policy)");
+        throw new IllegalArgumentException(
+            source
+                + " has an unknown field \""
+                + name
+                + "\" (known: alias,"
+                + " description, policy)");
       }
     }
     JsonNode alias = root.get("alias");
     if (alias == null || !alias.isTextual()) {
-      throw new IllegalArgumentException(source + " needs \"alias\" as a string, e.g. \"enclave-secret\"");
+      throw new IllegalArgumentException(
+          source + " needs \"alias\" as a string, e.g. \"enclave-secret\"");
     }
     JsonNode policy = root.get("policy");
     if (policy == null || !policy.isObject()) {
-      throw new IllegalArgumentException(source + " needs \"policy\" as a JSON object (the key policy)");
+      throw new IllegalArgumentException(
+          source + " needs \"policy\" as a JSON object (the key policy)");
     }
     JsonNode description = root.get("description");
     if (description != null && !description.isTextual()) {
       throw new IllegalArgumentException(source + ": \"description\" must be a string");
     }
     return new DeclaredKmsKey(
-        alias.textValue(), description == null ? "" : description.textValue(), policy.toString(), source);
+        alias.textValue(),
+        description == null ? "" : description.textValue(),
+        policy.toString(),
+        source);
   }
 
   /** The values of the placeholders for an environment with this profile, account and region. */
-  public static Map<String, String> placeholders(EnclaveProfile profile, String accountId, String region) {
+  public static Map<String, String> placeholders(
+      EnclaveProfile profile, String accountId, String region) {
     Map<String, String> values = new LinkedHashMap<>();
     HexFormat hex = HexFormat.of();
     for (int i = 0; i < EnclaveProfile.BOOT_PCRS; i++) {
@@ -174,8 +195,12 @@ public record DeclaredKmsKey(String alias, String description, String policyTemp
     while (matcher.find()) {
       String value = values.get(matcher.group(1));
       if (value == null) {
-        throw new IllegalArgumentException(source + " uses the unknown placeholder ${" + matcher.group(1)
-            + "}; known: " + values.keySet().stream().map(k -> "${" + k + "}").collect(joining(", ")));
+        throw new IllegalArgumentException(
+            source
+                + " uses the unknown placeholder ${"
+                + matcher.group(1)
+                + "}; known: "
+                + values.keySet().stream().map(k -> "${" + k + "}").collect(joining(", ")));
       }
       matcher.appendReplacement(out, Matcher.quoteReplacement(value));
     }

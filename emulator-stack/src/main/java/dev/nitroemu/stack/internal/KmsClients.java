@@ -27,9 +27,9 @@ public final class KmsClients {
   private KmsClients() {}
 
   /**
-   * A client for the KMS mock at {@code endpoint} that signs with {@code signingClock}, so a test that
-   * moves the environment's clock moves the SDK's SigV4 timestamps with it and the mock's ±5 minute
-   * check keeps passing.
+   * A client for the KMS mock at {@code endpoint} that signs with {@code signingClock}, so a test
+   * that moves the environment's clock moves the SDK's SigV4 timestamps with it and the mock's ±5
+   * minute check keeps passing.
    */
   public static KmsClient emulated(
       URI endpoint, Region region, AwsCredentialsProvider credentials, Clock signingClock) {
@@ -40,8 +40,12 @@ public final class KmsClients {
    * As {@link #emulated(URI, Region, AwsCredentialsProvider, Clock)}, trusting {@code trust} for an
    * HTTPS endpoint (e.g. the KMS TLS CA's trust managers); null keeps the JDK's default trust.
    */
-  public static KmsClient emulated(URI endpoint, Region region, AwsCredentialsProvider credentials,
-      Clock signingClock, TrustManager[] trust) {
+  public static KmsClient emulated(
+      URI endpoint,
+      Region region,
+      AwsCredentialsProvider credentials,
+      Clock signingClock,
+      TrustManager[] trust) {
     KmsAuthSchemeProvider defaults = KmsAuthSchemeProvider.defaultProvider();
     UrlConnectionHttpClient.Builder http = UrlConnectionHttpClient.builder();
     if (trust != null) {
@@ -52,7 +56,8 @@ public final class KmsClients {
         .endpointOverride(Objects.requireNonNull(endpoint, "endpoint"))
         .region(region)
         .credentialsProvider(credentials)
-        .authSchemeProvider(params -> withSigningClock(defaults.resolveAuthScheme(params), signingClock))
+        .authSchemeProvider(
+            params -> withSigningClock(defaults.resolveAuthScheme(params), signingClock))
         .httpClientBuilder(http)
         .build();
   }
@@ -68,24 +73,29 @@ public final class KmsClients {
     return KmsClient.builder()
         .region(region)
         .credentialsProvider(credentials)
-        .httpClientBuilder(UrlConnectionHttpClient.builder()
-            .proxyConfiguration(p -> p.endpoint(proxyUri)
-                .useSystemPropertyValues(false)
-                .useEnvironmentVariablesValues(false)))
+        .httpClientBuilder(
+            UrlConnectionHttpClient.builder()
+                .proxyConfiguration(
+                    p ->
+                        p.endpoint(proxyUri)
+                            .useSystemPropertyValues(false)
+                            .useEnvironmentVariablesValues(false)))
         .build();
   }
 
   /**
    * The credentials real mode uses: system properties, then environment variables (never instance
-   * metadata, which an enclave cannot reach). Resolution is lazy, so credentials handed in after the
-   * environment starts are seen; when there are none, the error says what to set.
+   * metadata, which an enclave cannot reach). Resolution is lazy, so credentials handed in after
+   * the environment starts are seen; when there are none, the error says what to set.
    */
   public static AwsCredentialsProvider realCredentials() {
-    return explained(AwsCredentialsProviderChain.builder()
-        .credentialsProviders(
-            SystemPropertyCredentialsProvider.create(), EnvironmentVariableCredentialsProvider.create())
-        .reuseLastProviderEnabled(false)
-        .build());
+    return explained(
+        AwsCredentialsProviderChain.builder()
+            .credentialsProviders(
+                SystemPropertyCredentialsProvider.create(),
+                EnvironmentVariableCredentialsProvider.create())
+            .reuseLastProviderEnabled(false)
+            .build());
   }
 
   /** {@code chain}, with its "no credentials" failure replaced by one that says what to set. */
@@ -96,10 +106,12 @@ public final class KmsClients {
         try {
           return chain.resolveCredentials();
         } catch (SdkClientException e) {
-          throw SdkClientException.create("nitro.mode=real has no AWS credentials for KMS: set the system"
-              + " properties aws.accessKeyId, aws.secretAccessKey and aws.sessionToken (or AWS_ACCESS_KEY_ID,"
-              + " AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN) to the parent instance role's temporary"
-              + " credentials, handed into the enclave at start", e);
+          throw SdkClientException.create(
+              "nitro.mode=real has no AWS credentials for KMS: set the system"
+                  + " properties aws.accessKeyId, aws.secretAccessKey and aws.sessionToken (or AWS_ACCESS_KEY_ID,"
+                  + " AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN) to the parent instance role's temporary"
+                  + " credentials, handed into the enclave at start",
+              e);
         }
       }
 
@@ -110,9 +122,11 @@ public final class KmsClients {
     };
   }
 
-  private static List<AuthSchemeOption> withSigningClock(List<AuthSchemeOption> options, Clock clock) {
+  private static List<AuthSchemeOption> withSigningClock(
+      List<AuthSchemeOption> options, Clock clock) {
     return options.stream()
-        .map(option -> option.toBuilder().putSignerProperty(HttpSigner.SIGNING_CLOCK, clock).build())
+        .map(
+            option -> option.toBuilder().putSignerProperty(HttpSigner.SIGNING_CLOCK, clock).build())
         .collect(Collectors.toList());
   }
 }

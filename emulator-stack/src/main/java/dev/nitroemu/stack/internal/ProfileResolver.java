@@ -18,8 +18,8 @@ public final class ProfileResolver {
   private ProfileResolver() {}
 
   /**
-   * Parses one boot PCR entry {@code "index=hex"} (index 0..15, optionally {@code PCR}-prefixed, 96 hex
-   * digits) into {@code into}.
+   * Parses one boot PCR entry {@code "index=hex"} (index 0..15, optionally {@code PCR}-prefixed, 96
+   * hex digits) into {@code into}.
    *
    * @throws IllegalArgumentException naming the malformed entry
    */
@@ -28,10 +28,14 @@ public final class ProfileResolver {
     String index = eq < 0 ? "" : entry.substring(0, eq).trim();
     index = index.regionMatches(true, 0, "PCR", 0, 3) ? index.substring(3) : index;
     String value = eq < 0 ? "" : entry.substring(eq + 1).trim();
-    if (!index.matches("\\d{1,2}") || Integer.parseInt(index) >= EnclaveProfile.BOOT_PCRS
+    if (!index.matches("\\d{1,2}")
+        || Integer.parseInt(index) >= EnclaveProfile.BOOT_PCRS
         || !value.matches("[0-9a-fA-F]{96}")) {
-      throw new IllegalArgumentException("pcrs entry '" + entry + "' must look like \"0=<96 hex digits>\""
-          + " (a boot PCR 0..15 and its 48-byte value)");
+      throw new IllegalArgumentException(
+          "pcrs entry '"
+              + entry
+              + "' must look like \"0=<96 hex digits>\""
+              + " (a boot PCR 0..15 and its 48-byte value)");
     }
     into.put(Integer.parseInt(index), HexFormat.of().parseHex(value));
   }
@@ -42,8 +46,13 @@ public final class ProfileResolver {
    *
    * @throws IllegalArgumentException if the EIF or resource is unreadable or malformed
    */
-  public static EnclaveProfile resolve(EnclaveProfile profile, Path eif, String profileResource, ClassLoader loader,
-      Boolean debug, Map<Integer, byte[]> pcrs) {
+  public static EnclaveProfile resolve(
+      EnclaveProfile profile,
+      Path eif,
+      String profileResource,
+      ClassLoader loader,
+      Boolean debug,
+      Map<Integer, byte[]> pcrs) {
     EnclaveProfile base = profile;
     if (eif != null) {
       try {
@@ -53,11 +62,13 @@ public final class ProfileResolver {
       }
     }
     if (base == null && profileResource != null) {
-      String text = ClasspathResources.read(profileResource, loader, MAX_PROFILE_BYTES, "enclave profile");
+      String text =
+          ClasspathResources.read(profileResource, loader, MAX_PROFILE_BYTES, "enclave profile");
       try {
         base = EnclaveProfile.fromNitroCliOutput(text);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("enclave profile '" + profileResource + "': " + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            "enclave profile '" + profileResource + "': " + e.getMessage(), e);
       }
     }
     EnclaveProfile.Builder builder = base != null ? base.toBuilder() : EnclaveProfile.builder();

@@ -26,34 +26,47 @@ public final class VsockServices {
   /**
    * Starts the services on {@code network} and describes them, NSM first.
    *
-   * @throws dev.nitroemu.vsock.ProxyAllowlistException if a proxy destination is not in the allowlist
+   * @throws dev.nitroemu.vsock.ProxyAllowlistException if a proxy destination is not in the
+   *     allowlist
    * @throws java.net.BindException if a vsock address is already in use
    */
-  public static List<ServiceEndpoint> start(Nsm nsm, VsockNetwork network, int kmsPort, StackServices services,
-      Closer closer) throws IOException {
+  public static List<ServiceEndpoint> start(
+      Nsm nsm, VsockNetwork network, int kmsPort, StackServices services, Closer closer)
+      throws IOException {
     List<ServiceEndpoint> started = new ArrayList<>();
     if (services.nsmPort() != null) {
-      NsmVsockServer server = closer.register(
-          NsmVsockServer.start(nsm, network, VsockAddress.of(VsockAddress.CID_PARENT, services.nsmPort())));
+      NsmVsockServer server =
+          closer.register(
+              NsmVsockServer.start(
+                  nsm, network, VsockAddress.of(VsockAddress.CID_PARENT, services.nsmPort())));
       started.add(endpoint(ServiceEndpoint.NSM, network, server.localAddress(), null));
     }
     if (services.kmsProxyPort() != null) {
-      VsockProxy proxy = closer.register(VsockProxy.builder(network)
-          .listenPort(services.kmsProxyPort())
-          .destination(LOOPBACK, kmsPort)
-          .allowlist(ProxyAllowlist.allowing(LOOPBACK, kmsPort))
-          .workers(services.kmsProxyWorkers())
-          .build());
+      VsockProxy proxy =
+          closer.register(
+              VsockProxy.builder(network)
+                  .listenPort(services.kmsProxyPort())
+                  .destination(LOOPBACK, kmsPort)
+                  .allowlist(ProxyAllowlist.allowing(LOOPBACK, kmsPort))
+                  .workers(services.kmsProxyWorkers())
+                  .build());
       proxy.start();
-      started.add(endpoint(ServiceEndpoint.KMS_PROXY, network, proxy.localAddress(), LOOPBACK + ":" + kmsPort));
+      started.add(
+          endpoint(
+              ServiceEndpoint.KMS_PROXY, network, proxy.localAddress(), LOOPBACK + ":" + kmsPort));
     }
     ProxyAllowlist allowed = null;
     for (StackServices.ProxyRoute route : services.proxies()) {
-      allowed = allowed == null ? ProxyAllowlist.allowing(route.host(), route.port()) : allowed.and(route.host(), route.port());
+      allowed =
+          allowed == null
+              ? ProxyAllowlist.allowing(route.host(), route.port())
+              : allowed.and(route.host(), route.port());
     }
     for (StackServices.ProxyRoute route : services.proxies()) {
       VsockProxy.Builder builder =
-          VsockProxy.builder(network).listenPort(route.vsockPort()).destination(route.host(), route.port());
+          VsockProxy.builder(network)
+              .listenPort(route.vsockPort())
+              .destination(route.host(), route.port());
       if (services.proxyAllowlistFile() != null) {
         builder.allowlistFile(services.proxyAllowlistFile());
       } else {
@@ -61,16 +74,26 @@ public final class VsockServices {
       }
       VsockProxy proxy = closer.register(builder.build());
       proxy.start();
-      started.add(endpoint(ServiceEndpoint.PROXY_PREFIX + proxy.localAddress().port(), network, proxy.localAddress(),
-          route.host() + ":" + route.port()));
+      started.add(
+          endpoint(
+              ServiceEndpoint.PROXY_PREFIX + proxy.localAddress().port(),
+              network,
+              proxy.localAddress(),
+              route.host() + ":" + route.port()));
     }
     return started;
   }
 
-  private static ServiceEndpoint endpoint(String name, VsockNetwork network, VsockAddress address, String destination)
+  private static ServiceEndpoint endpoint(
+      String name, VsockNetwork network, VsockAddress address, String destination)
       throws IOException {
-    InetSocketAddress tcp = network.tcpEndpoint(address)
-        .orElseThrow(() -> new IOException("no TCP endpoint for " + address + " right after listening on it"));
+    InetSocketAddress tcp =
+        network
+            .tcpEndpoint(address)
+            .orElseThrow(
+                () ->
+                    new IOException(
+                        "no TCP endpoint for " + address + " right after listening on it"));
     return new ServiceEndpoint(name, address.toString(), tcp, destination);
   }
 }

@@ -14,47 +14,56 @@ class CloserTest {
     List<String> closed = new ArrayList<>();
     Closer closer = new Closer();
     closer.register(() -> closed.add("first"));
-    closer.register(() -> {
-      closed.add("second");
-      throw new IllegalStateException("second failed");
-    });
-    closer.register(() -> {
-      closed.add("third");
-      throw new IllegalArgumentException("third failed");
-    });
+    closer.register(
+        () -> {
+          closed.add("second");
+          throw new IllegalStateException("second failed");
+        });
+    closer.register(
+        () -> {
+          closed.add("third");
+          throw new IllegalArgumentException("third failed");
+        });
 
     assertThatThrownBy(closer::close)
         .hasMessage("third failed")
-        .satisfies(e -> assertThat(e.getSuppressed())
-            .extracting(Throwable::getMessage)
-            .containsExactly("second failed"));
+        .satisfies(
+            e ->
+                assertThat(e.getSuppressed())
+                    .extracting(Throwable::getMessage)
+                    .containsExactly("second failed"));
     assertThat(closed).containsExactly("third", "second", "first");
   }
 
   @Test
   void aCheckedFailureIsThrownUnchecked() {
     Closer closer = new Closer();
-    closer.register(() -> {
-      throw new Exception("checked");
-    });
-    closer.register(() -> {
-      throw new java.io.IOException("io");
-    });
+    closer.register(
+        () -> {
+          throw new Exception("checked");
+        });
+    closer.register(
+        () -> {
+          throw new java.io.IOException("io");
+        });
 
     assertThatThrownBy(closer::close)
         .isInstanceOf(java.io.UncheckedIOException.class)
         .hasRootCauseMessage("io")
-        .satisfies(e -> assertThat(e.getCause().getSuppressed())
-            .singleElement()
-            .satisfies(suppressed -> assertThat(suppressed).hasMessage("checked")));
+        .satisfies(
+            e ->
+                assertThat(e.getCause().getSuppressed())
+                    .singleElement()
+                    .satisfies(suppressed -> assertThat(suppressed).hasMessage("checked")));
   }
 
   @Test
   void anInterruptedCloseKeepsTheInterruptFlag() {
     Closer closer = new Closer();
-    closer.register(() -> {
-      throw new InterruptedException("interrupted");
-    });
+    closer.register(
+        () -> {
+          throw new InterruptedException("interrupted");
+        });
     try {
       assertThatThrownBy(closer::close)
           .isInstanceOf(IllegalStateException.class)
@@ -75,18 +84,22 @@ class CloserTest {
     closer.close();
 
     assertThat(closed).containsExactly("once");
-    assertThatThrownBy(() -> closer.register(() -> { })).hasMessageContaining("close() already called");
+    assertThatThrownBy(() -> closer.register(() -> {}))
+        .hasMessageContaining("close() already called");
   }
 
   @Test
   void closeAfterAttachesCloseFailuresToTheOriginalFailure() {
     Closer closer = new Closer();
-    closer.register(() -> {
-      throw new IllegalStateException("cleanup failed");
-    });
+    closer.register(
+        () -> {
+          throw new IllegalStateException("cleanup failed");
+        });
     RuntimeException original = new RuntimeException("start failed");
 
     assertThat(closer.closeAfter(original)).isSameAs(original);
-    assertThat(original.getSuppressed()).extracting(Throwable::getMessage).containsExactly("cleanup failed");
+    assertThat(original.getSuppressed())
+        .extracting(Throwable::getMessage)
+        .containsExactly("cleanup failed");
   }
 }

@@ -15,21 +15,26 @@ class DeclaredKmsKeyTest {
 
   @Test
   void readsAliasDescriptionAndPolicyFromAResource() {
-    DeclaredKmsKey key = DeclaredKmsKey.fromResource("/kms/enclave-secret.json", getClass().getClassLoader());
+    DeclaredKmsKey key =
+        DeclaredKmsKey.fromResource("/kms/enclave-secret.json", getClass().getClassLoader());
 
     assertThat(key.alias()).isEqualTo("enclave-secret");
     assertThat(key.description()).startsWith("Decryptable only");
-    assertThat(key.policyTemplate()).contains("\"kms:RecipientAttestation:ImageSha384\":\"${PCR0}\"");
+    assertThat(key.policyTemplate())
+        .contains("\"kms:RecipientAttestation:ImageSha384\":\"${PCR0}\"");
   }
 
   @Test
   void placeholdersBecomeTheProfilesMeasurementsAccountAndRegion() {
-    DeclaredKmsKey key = DeclaredKmsKey.of("k", "{\"a\":\"${PCR0}\",\"b\":\"arn:aws:kms:${REGION}:${ACCOUNT_ID}:*\"}");
+    DeclaredKmsKey key =
+        DeclaredKmsKey.of(
+            "k", "{\"a\":\"${PCR0}\",\"b\":\"arn:aws:kms:${REGION}:${ACCOUNT_ID}:*\"}");
 
     String policy = key.policy(VALUES);
 
     String pcr0 = HexFormat.of().formatHex(EnclaveProfile.defaultProfile().imagePcr(0));
-    assertThat(policy).isEqualTo("{\"a\":\"" + pcr0 + "\",\"b\":\"arn:aws:kms:us-east-1:000000000000:*\"}");
+    assertThat(policy)
+        .isEqualTo("{\"a\":\"" + pcr0 + "\",\"b\":\"arn:aws:kms:us-east-1:000000000000:*\"}");
   }
 
   @Test
@@ -65,25 +70,33 @@ class DeclaredKmsKeyTest {
 
   @Test
   void awsReservedOrMalformedAliasesAreRefused() {
-    assertThatThrownBy(() -> DeclaredKmsKey.of("aws/ebs", "{}")).hasMessageContaining("not start with aws/");
-    assertThatThrownBy(() -> DeclaredKmsKey.of("has space", "{}")).hasMessageContaining("[A-Za-z0-9/_-]");
+    assertThatThrownBy(() -> DeclaredKmsKey.of("aws/ebs", "{}"))
+        .hasMessageContaining("not start with aws/");
+    assertThatThrownBy(() -> DeclaredKmsKey.of("has space", "{}"))
+        .hasMessageContaining("[A-Za-z0-9/_-]");
   }
 
   @Test
   void malformedDeclarationsNameTheirSourceAndProblem() {
-    assertThatThrownBy(() -> DeclaredKmsKey.parse("{", "f.json")).hasMessageStartingWith("f.json is not valid JSON");
-    assertThatThrownBy(() -> DeclaredKmsKey.parse("[]", "f.json")).hasMessageContaining("must be a JSON object");
-    assertThatThrownBy(() -> DeclaredKmsKey.parse("{\"policy\":{}}", "f.json")).hasMessageContaining("needs \"alias\"");
+    assertThatThrownBy(() -> DeclaredKmsKey.parse("{", "f.json"))
+        .hasMessageStartingWith("f.json is not valid JSON");
+    assertThatThrownBy(() -> DeclaredKmsKey.parse("[]", "f.json"))
+        .hasMessageContaining("must be a JSON object");
+    assertThatThrownBy(() -> DeclaredKmsKey.parse("{\"policy\":{}}", "f.json"))
+        .hasMessageContaining("needs \"alias\"");
     assertThatThrownBy(() -> DeclaredKmsKey.parse("{\"alias\":\"a\",\"policy\":\"{}\"}", "f.json"))
         .hasMessageContaining("needs \"policy\" as a JSON object");
-    assertThatThrownBy(() -> DeclaredKmsKey.parse("{\"alias\":\"a\",\"policy\":{},\"polcy\":1}", "f.json"))
+    assertThatThrownBy(
+            () -> DeclaredKmsKey.parse("{\"alias\":\"a\",\"policy\":{},\"polcy\":1}", "f.json"))
         .hasMessageContaining("unknown field \"polcy\"");
   }
 
   @Test
   void missingResourceSaysWhereToPutIt() {
-    assertThatThrownBy(() -> DeclaredKmsKey.fromResource("kms/none.json", getClass().getClassLoader()))
-        .hasMessage("KMS key declaration 'kms/none.json' is not on the classpath (e.g. put it at"
-            + " src/test/resources/kms/none.json)");
+    assertThatThrownBy(
+            () -> DeclaredKmsKey.fromResource("kms/none.json", getClass().getClassLoader()))
+        .hasMessage(
+            "KMS key declaration 'kms/none.json' is not on the classpath (e.g. put it at"
+                + " src/test/resources/kms/none.json)");
   }
 }

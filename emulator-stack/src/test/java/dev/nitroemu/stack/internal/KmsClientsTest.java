@@ -1,10 +1,10 @@
 package dev.nitroemu.stack.internal;
 
-import dev.nitroemu.enclave.ConnectBridge;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.nitroemu.enclave.ConnectBridge;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockListener;
@@ -30,13 +30,20 @@ class KmsClientsTest {
     VsockAddress proxyAddress = VsockAddress.of(VsockAddress.CID_PARENT, 8000);
     try (VsockNetwork network = VsockNetwork.create();
         VsockListener vsockProxy = network.listen(proxyAddress);
-        ConnectBridge bridge = ConnectBridge.start(network, proxyAddress, "kms.eu-west-1.amazonaws.com");
-        KmsClient kms = KmsClients.throughConnectProxy(Region.EU_WEST_1, bridge.address(),
-            StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDEXAMPLE", "secret")))) {
-      CompletableFuture<byte[]> clientHello = CompletableFuture.supplyAsync(() -> firstTlsRecord(vsockProxy));
+        ConnectBridge bridge =
+            ConnectBridge.start(network, proxyAddress, "kms.eu-west-1.amazonaws.com");
+        KmsClient kms =
+            KmsClients.throughConnectProxy(
+                Region.EU_WEST_1,
+                bridge.address(),
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create("AKIDEXAMPLE", "secret")))) {
+      CompletableFuture<byte[]> clientHello =
+          CompletableFuture.supplyAsync(() -> firstTlsRecord(vsockProxy));
 
       // Nothing answers TLS here, so the call fails; what matters is what reached the vsock-proxy.
-      assertThatThrownBy(() -> kms.generateRandom(r -> r.numberOfBytes(8))).isInstanceOf(SdkClientException.class);
+      assertThatThrownBy(() -> kms.generateRandom(r -> r.numberOfBytes(8)))
+          .isInstanceOf(SdkClientException.class);
 
       byte[] record = clientHello.join();
       assertThat(record[0]).isEqualTo((byte) 0x16); // TLS handshake record: a ClientHello
@@ -47,9 +54,11 @@ class KmsClientsTest {
 
   @Test
   void realCredentialsSayWhatToSetWhenThereAreNone() {
-    AwsCredentialsProvider none = () -> {
-      throw SdkClientException.create("Unable to load credentials from any of the providers in the chain");
-    };
+    AwsCredentialsProvider none =
+        () -> {
+          throw SdkClientException.create(
+              "Unable to load credentials from any of the providers in the chain");
+        };
 
     assertThatThrownBy(() -> KmsClients.explained(none).resolveCredentials())
         .isInstanceOf(SdkClientException.class)
@@ -62,10 +71,14 @@ class KmsClientsTest {
   void explainedCredentialsPassResolvedOnesThrough() {
     AwsCredentialsProvider fixed = () -> AwsBasicCredentials.create("AKIDEXAMPLE", "secret");
 
-    assertThat(KmsClients.explained(fixed).resolveCredentials().accessKeyId()).isEqualTo("AKIDEXAMPLE");
+    assertThat(KmsClients.explained(fixed).resolveCredentials().accessKeyId())
+        .isEqualTo("AKIDEXAMPLE");
   }
 
-  /** Accepts one connection, stops listening (retries then fail fast), reads one TLS record and closes it. */
+  /**
+   * Accepts one connection, stops listening (retries then fail fast), reads one TLS record and
+   * closes it.
+   */
   private static byte[] firstTlsRecord(VsockListener listener) {
     try (VsockConnection connection = listener.accept()) {
       listener.close();

@@ -24,7 +24,8 @@ public final class CidAllocator {
    */
   public static void check(long cid) {
     if (cid < FIRST_CID || cid > LAST_CID) {
-      throw new IllegalArgumentException("an enclave CID must be in " + FIRST_CID + ".." + LAST_CID + ", was " + cid);
+      throw new IllegalArgumentException(
+          "an enclave CID must be in " + FIRST_CID + ".." + LAST_CID + ", was " + cid);
     }
   }
 
@@ -32,7 +33,8 @@ public final class CidAllocator {
   public static synchronized long allocate() {
     int index = USED.nextClearBit(0);
     if (index >= MAX_ENCLAVES) {
-      throw new IllegalStateException("more than " + MAX_ENCLAVES + " enclave containers run in this JVM");
+      throw new IllegalStateException(
+          "more than " + MAX_ENCLAVES + " enclave containers run in this JVM");
     }
     USED.set(index);
     return FIRST_CID + index;
@@ -49,7 +51,8 @@ public final class CidAllocator {
     if (cid - FIRST_CID < MAX_ENCLAVES) {
       int index = (int) (cid - FIRST_CID);
       if (USED.get(index)) {
-        throw new IllegalStateException("enclave CID " + cid + " is taken by a running enclave container");
+        throw new IllegalStateException(
+            "enclave CID " + cid + " is taken by a running enclave container");
       }
       USED.set(index);
     }

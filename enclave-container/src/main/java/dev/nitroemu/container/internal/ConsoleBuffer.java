@@ -10,7 +10,8 @@ import org.testcontainers.containers.output.OutputFrame;
 /** The newest console lines of an enclave, at most a fixed number of characters. */
 public final class ConsoleBuffer {
 
-  private static final Logger LOG = LoggerFactory.getLogger("dev.nitroemu.container.EnclaveContainer");
+  private static final Logger LOG =
+      LoggerFactory.getLogger("dev.nitroemu.container.EnclaveContainer");
 
   private final int maxChars;
   private final ArrayDeque<String> lines = new ArrayDeque<>();

@@ -20,13 +20,15 @@ public final class EmulatorVersion {
   private static String load() {
     try (InputStream in = EmulatorVersion.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException(RESOURCE + " is missing from the class path; rebuild enclave-container");
+        throw new IllegalStateException(
+            RESOURCE + " is missing from the class path; rebuild enclave-container");
       }
       Properties properties = new Properties();
       properties.load(in);
       String version = properties.getProperty("version", "");
       if (version.isBlank() || version.contains("${")) {
-        throw new IllegalStateException(RESOURCE + " was not filtered by the build; rebuild enclave-container");
+        throw new IllegalStateException(
+            RESOURCE + " was not filtered by the build; rebuild enclave-container");
       }
       return version;
     } catch (IOException e) {

@@ -2,10 +2,10 @@ package dev.nitroemu.container.internal;
 
 import com.github.dockerjava.api.model.Bind;
 import dev.nitroemu.enclave.HybridVsockTransport;
-import dev.nitroemu.stack.EnclaveEnvironment;
-import dev.nitroemu.stack.HybridVsockServices;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.stack.EnclaveEnvironment;
+import dev.nitroemu.stack.HybridVsockServices;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,7 +30,11 @@ public final class EnclaveRun implements AutoCloseable {
   private final Bind volume;
   private final Map<String, String> servedEnvironment;
 
-  private EnclaveRun(long cid, WorkDirectory directory, HybridVsockServices services, EnclaveEnvironment environment,
+  private EnclaveRun(
+      long cid,
+      WorkDirectory directory,
+      HybridVsockServices services,
+      EnclaveEnvironment environment,
       boolean ownsEnvironment) {
     this.cid = cid;
     this.directory = directory;
@@ -53,10 +57,11 @@ public final class EnclaveRun implements AutoCloseable {
 
   /**
    * A run served by an emulator in another container through the Docker volume {@code volume} (its
-   * hybrid vsock directory): nothing in this JVM, the CID is the emulator's (not allocated here), and
-   * the KMS mock credentials and region are the emulator's.
+   * hybrid vsock directory): nothing in this JVM, the CID is the emulator's (not allocated here),
+   * and the KMS mock credentials and region are the emulator's.
    */
-  public static EnclaveRun served(long cid, Bind volume, String accessKeyId, String secretAccessKey, String region) {
+  public static EnclaveRun served(
+      long cid, Bind volume, String accessKeyId, String secretAccessKey, String region) {
     Map<String, String> aws = new LinkedHashMap<>();
     aws.put("AWS_ACCESS_KEY_ID", accessKeyId);
     aws.put("AWS_SECRET_ACCESS_KEY", secretAccessKey);
@@ -65,17 +70,21 @@ public final class EnclaveRun implements AutoCloseable {
   }
 
   /**
-   * Opens a run for the enclave at {@code cid} (already claimed from {@link CidAllocator}; released at
-   * close): a fresh work directory with the parent services of {@code environment} in it. On failure
-   * everything given is released, the environment closed if {@code ownsEnvironment}.
+   * Opens a run for the enclave at {@code cid} (already claimed from {@link CidAllocator}; released
+   * at close): a fresh work directory with the parent services of {@code environment} in it. On
+   * failure everything given is released, the environment closed if {@code ownsEnvironment}.
    */
-  public static EnclaveRun open(long cid, EnclaveEnvironment environment, boolean ownsEnvironment) throws IOException {
+  public static EnclaveRun open(long cid, EnclaveEnvironment environment, boolean ownsEnvironment)
+      throws IOException {
     WorkDirectory directory = null;
     try {
       directory = WorkDirectory.create();
-      HybridVsockServices services = HybridVsockServices.start(
-          HybridVsockTransport.parent(directory.vsock(), HybridVsockTransport.DEFAULT_BASE_NAME, cid),
-          environment.nsm(), environment.info().kmsEndpoint());
+      HybridVsockServices services =
+          HybridVsockServices.start(
+              HybridVsockTransport.parent(
+                  directory.vsock(), HybridVsockTransport.DEFAULT_BASE_NAME, cid),
+              environment.nsm(),
+              environment.info().kmsEndpoint());
       return new EnclaveRun(cid, directory, services, environment, ownsEnvironment);
     } catch (IOException | RuntimeException e) {
       new EnclaveRun(cid, directory, null, environment, ownsEnvironment).close();
@@ -108,16 +117,21 @@ public final class EnclaveRun implements AutoCloseable {
     return services;
   }
 
-  /** The mount of the hybrid vsock directory (or the emulator's volume) at {@code containerPath}. */
+  /**
+   * The mount of the hybrid vsock directory (or the emulator's volume) at {@code containerPath}.
+   */
   public Bind bind(String containerPath) {
-    return volume != null ? new Bind(volume.getPath(), new com.github.dockerjava.api.model.Volume(containerPath))
+    return volume != null
+        ? new Bind(volume.getPath(), new com.github.dockerjava.api.model.Volume(containerPath))
         : directory.bind(containerPath);
   }
 
   private void requireLocal() {
     if (volume != null) {
-      throw new IllegalStateException("an emulator container serves this enclave through the volume " + volume.getPath()
-          + ": its NSM, KMS and parent side are there, not in this JVM (mount the volume in a parent container)");
+      throw new IllegalStateException(
+          "an emulator container serves this enclave through the volume "
+              + volume.getPath()
+              + ": its NSM, KMS and parent side are there, not in this JVM (mount the volume in a parent container)");
     }
   }
 
@@ -142,7 +156,10 @@ public final class EnclaveRun implements AutoCloseable {
     return variables;
   }
 
-  /** Closes the services, the owned environment and the directory, then releases the CID; idempotent enough (once per run). */
+  /**
+   * Closes the services, the owned environment and the directory, then releases the CID; idempotent
+   * enough (once per run).
+   */
   @Override
   public void close() {
     if (services != null) {

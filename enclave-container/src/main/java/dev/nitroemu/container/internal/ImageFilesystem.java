@@ -28,10 +28,11 @@ public final class ImageFilesystem {
   static final int MAX_DESCRIPTION_BYTES = 64 << 20;
 
   /**
-   * Files Docker adds to every container and linuxkit drops or replaces when nitro-cli builds an EIF;
-   * never measured (the first three are directories whose whole subtree is left out).
+   * Files Docker adds to every container and linuxkit drops or replaces when nitro-cli builds an
+   * EIF; never measured (the first three are directories whose whole subtree is left out).
    */
   private static final Set<String> SKIPPED_TREES = Set.of("dev", "proc", "sys");
+
   private static final Set<String> SKIPPED_FILES =
       Set.of(".dockerenv", "etc/hostname", "etc/hosts", "etc/resolv.conf", "etc/mtab");
 
@@ -43,12 +44,15 @@ public final class ImageFilesystem {
    *
    * @throws IllegalStateException if the image's filesystem is larger than can be described
    */
-  public static byte[] describe(DockerClient docker, String image, List<String> command, List<String> environment) {
-    CreateContainerResponse created = docker.createContainerCmd(image)
-        .withEntrypoint("/nitro-emu-measure")
-        .withCmd(List.of())
-        .withNetworkDisabled(true)
-        .exec();
+  public static byte[] describe(
+      DockerClient docker, String image, List<String> command, List<String> environment) {
+    CreateContainerResponse created =
+        docker
+            .createContainerCmd(image)
+            .withEntrypoint("/nitro-emu-measure")
+            .withCmd(List.of())
+            .withNetworkDisabled(true)
+            .exec();
     try (InputStream tar = docker.copyArchiveFromContainerCmd(created.getId(), "/").exec()) {
       TreeMap<String, byte[]> records = records(tar);
       ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -56,8 +60,12 @@ public final class ImageFilesystem {
       for (Map.Entry<String, byte[]> record : records.entrySet()) {
         out.writeBytes(record.getValue());
         if (out.size() > MAX_DESCRIPTION_BYTES) {
-          throw new IllegalStateException("image " + image + " has too many files to measure (description > "
-              + (MAX_DESCRIPTION_BYTES >> 20) + " MiB)");
+          throw new IllegalStateException(
+              "image "
+                  + image
+                  + " has too many files to measure (description > "
+                  + (MAX_DESCRIPTION_BYTES >> 20)
+                  + " MiB)");
         }
       }
       write(out, "cmd\n");
@@ -77,7 +85,9 @@ public final class ImageFilesystem {
     TarArchiveInputStream entries = new TarArchiveInputStream(tar);
     MessageDigest sha384 = sha384();
     byte[] buffer = new byte[64 * 1024];
-    for (TarArchiveEntry entry = entries.getNextEntry(); entry != null; entry = entries.getNextEntry()) {
+    for (TarArchiveEntry entry = entries.getNextEntry();
+        entry != null;
+        entry = entries.getNextEntry()) {
       String path = normalize(entry.getName());
       if (path.isEmpty() || skipped(path)) {
         continue;
@@ -91,9 +101,23 @@ public final class ImageFilesystem {
         content = java.util.HexFormat.of().formatHex(sha384.digest());
       }
       String link = entry.isSymbolicLink() || entry.isLink() ? entry.getLinkName() : "";
-      String record = path + "\0" + type(entry) + "\0" + Integer.toOctalString(entry.getMode() & 07777) + "\0"
-          + entry.getLongUserId() + ":" + entry.getLongGroupId() + "\0" + link + "\0"
-          + (entry.isFile() ? entry.getSize() : 0) + "\0" + content + "\n";
+      String record =
+          path
+              + "\0"
+              + type(entry)
+              + "\0"
+              + Integer.toOctalString(entry.getMode() & 07777)
+              + "\0"
+              + entry.getLongUserId()
+              + ":"
+              + entry.getLongGroupId()
+              + "\0"
+              + link
+              + "\0"
+              + (entry.isFile() ? entry.getSize() : 0)
+              + "\0"
+              + content
+              + "\n";
       records.put(path, record.getBytes(StandardCharsets.UTF_8));
     }
     return records;

@@ -25,29 +25,39 @@ import java.util.spi.ToolProvider;
 import java.util.stream.Stream;
 
 /**
- * A root filesystem holding a jlink'd Java runtime of this JVM's JDK at {@value #JAVA_HOME} plus the
- * loader and shared libraries it links against (found with {@code ldd}, copied from this machine to
- * the same paths), so that a {@code FROM scratch} image runs {@code /opt/java/bin/java}. Built once
- * per JDK and module set into {@code <cache>/jre-<key>/rootfs} (atomically: a half-built tree is
- * never reused).
+ * A root filesystem holding a jlink'd Java runtime of this JVM's JDK at {@value #JAVA_HOME} plus
+ * the loader and shared libraries it links against (found with {@code ldd}, copied from this
+ * machine to the same paths), so that a {@code FROM scratch} image runs {@code /opt/java/bin/java}.
+ * Built once per JDK and module set into {@code <cache>/jre-<key>/rootfs} (atomically: a half-built
+ * tree is never reused).
  */
 public final class JlinkRuntime {
 
   /** Where the runtime lives inside the image. */
   public static final String JAVA_HOME = "/opt/java";
 
-  private static final Pattern LDD_LIBRARY = Pattern.compile("(?:=>\\s*)?(/\\S+)\\s+\\(0x[0-9a-f]+\\)");
+  private static final Pattern LDD_LIBRARY =
+      Pattern.compile("(?:=>\\s*)?(/\\S+)\\s+\\(0x[0-9a-f]+\\)");
   private static final long LDD_TIMEOUT_SECONDS = 30;
   private static final String COMPLETE_MARKER = ".complete";
 
   private JlinkRuntime() {}
 
-  /** A short key naming this JDK, architecture and module set: the same key means the same runtime. */
+  /**
+   * A short key naming this JDK, architecture and module set: the same key means the same runtime.
+   */
   public static String key(Set<String> modules) {
-    String identity = System.getProperty("java.home") + "|" + System.getProperty("java.vm.version") + "|"
-        + System.getProperty("os.arch") + "|" + new TreeSet<>(modules);
+    String identity =
+        System.getProperty("java.home")
+            + "|"
+            + System.getProperty("java.vm.version")
+            + "|"
+            + System.getProperty("os.arch")
+            + "|"
+            + new TreeSet<>(modules);
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 8);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JDK", e);
@@ -74,7 +84,8 @@ public final class JlinkRuntime {
       for (String library : sharedLibraries(javaHome)) {
         Path target = staging.resolve(library.substring(1));
         Files.createDirectories(target.getParent());
-        Files.copy(Path.of(library), target, StandardCopyOption.REPLACE_EXISTING); // follows symlinks
+        Files.copy(
+            Path.of(library), target, StandardCopyOption.REPLACE_EXISTING); // follows symlinks
       }
       Path tmp = Files.createDirectories(staging.resolve("tmp"));
       Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -85,23 +96,42 @@ public final class JlinkRuntime {
       Files.move(stagingDirectory, root, StandardCopyOption.ATOMIC_MOVE);
       return root.resolve("rootfs");
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot build the Java runtime for enclave images in " + cacheDirectory, e);
+      throw new UncheckedIOException(
+          "cannot build the Java runtime for enclave images in " + cacheDirectory, e);
     }
   }
 
   private static void jlink(Set<String> modules, Path output) {
-    ToolProvider jlink = ToolProvider.findFirst("jlink").orElseThrow(() -> new IllegalStateException(
-        "this JVM (" + System.getProperty("java.home") + ") has no jlink: run the tests on a JDK, not a JRE"));
+    ToolProvider jlink =
+        ToolProvider.findFirst("jlink")
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "this JVM ("
+                            + System.getProperty("java.home")
+                            + ") has no jlink: run the tests on a JDK, not a JRE"));
     StringWriter log = new StringWriter();
     PrintWriter out = new PrintWriter(log);
-    int status = jlink.run(out, out, "--add-modules", String.join(",", new TreeSet<>(modules)), "--strip-debug",
-        "--no-man-pages", "--no-header-files", "--output", output.toString());
+    int status =
+        jlink.run(
+            out,
+            out,
+            "--add-modules",
+            String.join(",", new TreeSet<>(modules)),
+            "--strip-debug",
+            "--no-man-pages",
+            "--no-header-files",
+            "--output",
+            output.toString());
     if (status != 0) {
       throw new IllegalStateException("jlink failed (" + status + "): " + log.toString().strip());
     }
   }
 
-  /** Absolute paths of every shared library the runtime's executables and libraries load, loader included. */
+  /**
+   * Absolute paths of every shared library the runtime's executables and libraries load, loader
+   * included.
+   */
   static List<String> sharedLibraries(Path javaHome) throws IOException {
     List<Path> binaries = new ArrayList<>();
     binaries.add(javaHome.resolve("bin/java"));
@@ -122,7 +152,8 @@ public final class JlinkRuntime {
   }
 
   private static String ldd(Path binary) throws IOException {
-    Process process = new ProcessBuilder("ldd", binary.toString()).redirectErrorStream(true).start();
+    Process process =
+        new ProcessBuilder("ldd", binary.toString()).redirectErrorStream(true).start();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (InputStream in = process.getInputStream()) {
       in.transferTo(out);
@@ -140,7 +171,8 @@ public final class JlinkRuntime {
 
   private static void deleteTree(Path root) throws IOException {
     try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) paths.sorted((a, b) -> b.getNameCount() - a.getNameCount())::iterator) {
+      for (Path p :
+          (Iterable<Path>) paths.sorted((a, b) -> b.getNameCount() - a.getNameCount())::iterator) {
         Files.deleteIfExists(p);
       }
     }

@@ -12,9 +12,9 @@ import java.util.stream.Stream;
 
 /**
  * One enclave container's private directory: {@code nitro-enclave-*} (owner only) holding {@code
- * vsock/}, the hybrid vsock directory bind-mounted into the container. {@code vsock/} is writable by
- * every user so the enclave's user, whoever it is, can create its socket; only this directory is seen
- * by the container, and the owner-only parent keeps other host users out.
+ * vsock/}, the hybrid vsock directory bind-mounted into the container. {@code vsock/} is writable
+ * by every user so the enclave's user, whoever it is, can create its socket; only this directory is
+ * seen by the container, and the owner-only parent keeps other host users out.
  */
 public final class WorkDirectory {
 
@@ -26,10 +26,15 @@ public final class WorkDirectory {
     this.vsock = vsock;
   }
 
-  /** A fresh directory under {@code java.io.tmpdir} (short paths: Unix socket names are limited to 107 bytes). */
+  /**
+   * A fresh directory under {@code java.io.tmpdir} (short paths: Unix socket names are limited to
+   * 107 bytes).
+   */
   public static WorkDirectory create() throws IOException {
-    Path root = Files.createTempDirectory("nitro-enclave-",
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path root =
+        Files.createTempDirectory(
+            "nitro-enclave-",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path vsock = Files.createDirectory(root.resolve("vsock"));
     Files.setPosixFilePermissions(vsock, PosixFilePermissions.fromString("rwxrwxrwx"));
     return new WorkDirectory(root, vsock);
@@ -45,7 +50,9 @@ public final class WorkDirectory {
     return new Bind(vsock.toString(), new Volume(containerPath), AccessMode.rw);
   }
 
-  /** Deletes the directory and whatever sockets are left in it; failures are ignored (temp files). */
+  /**
+   * Deletes the directory and whatever sockets are left in it; failures are ignored (temp files).
+   */
   public void delete() {
     try (Stream<Path> paths = Files.walk(root)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -59,7 +59,8 @@ public final class AfVsockConnection implements VsockConnection {
     byte[] timeval = LinuxStructs.timeval(timeout, Native.LONG_SIZE, ByteOrder.nativeOrder());
     int fd = socket.acquire();
     try {
-      int rc = socket.sys().setsockopt(fd, VsockSyscalls.SOL_SOCKET, VsockSyscalls.SO_RCVTIMEO, timeval);
+      int rc =
+          socket.sys().setsockopt(fd, VsockSyscalls.SOL_SOCKET, VsockSyscalls.SO_RCVTIMEO, timeval);
       if (rc < 0) {
         throw AfVsockSocket.error("setsockopt(SO_RCVTIMEO)", -rc, remote);
       }
@@ -172,7 +173,8 @@ public final class AfVsockConnection implements VsockConnection {
         while (done < len) {
           int chunk = Math.min(len - done, CHUNK);
           int from = off + done;
-          byte[] source = from == 0 && chunk == b.length ? b : Arrays.copyOfRange(b, from, from + chunk);
+          byte[] source =
+              from == 0 && chunk == b.length ? b : Arrays.copyOfRange(b, from, from + chunk);
           int n = socket.sys().send(fd, source, chunk);
           if (n == -VsockSyscalls.EINTR) {
             continue;

@@ -55,7 +55,8 @@ public final class AfVsockListener implements VsockListener {
     }
   }
 
-  private static VsockConnection connection(VsockSyscalls sys, int fd, byte[] peer) throws IOException {
+  private static VsockConnection connection(VsockSyscalls sys, int fd, byte[] peer)
+      throws IOException {
     AfVsockSocket accepted = new AfVsockSocket(sys, fd);
     try {
       VsockAddress remote = LinuxStructs.parseSockaddrVm(peer, peer.length);

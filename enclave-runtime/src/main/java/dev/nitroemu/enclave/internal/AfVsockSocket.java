@@ -11,8 +11,9 @@ import java.util.Objects;
 
 /**
  * One AF_VSOCK file descriptor shared by the threads using it: a call holds it while in the kernel,
- * and {@link #close()} shuts the socket down (waking blocked readers) and closes the descriptor only
- * once the last such call has returned, so a descriptor number is never reused under a running call.
+ * and {@link #close()} shuts the socket down (waking blocked readers) and closes the descriptor
+ * only once the last such call has returned, so a descriptor number is never reused under a running
+ * call.
  */
 public final class AfVsockSocket {
 
@@ -29,7 +30,9 @@ public final class AfVsockSocket {
 
   /** Opens a new AF_VSOCK stream socket. */
   public static AfVsockSocket open(VsockSyscalls sys) throws IOException {
-    int fd = sys.socket(LinuxStructs.AF_VSOCK, VsockSyscalls.SOCK_STREAM | VsockSyscalls.SOCK_CLOEXEC, 0);
+    int fd =
+        sys.socket(
+            LinuxStructs.AF_VSOCK, VsockSyscalls.SOCK_STREAM | VsockSyscalls.SOCK_CLOEXEC, 0);
     if (fd < 0) {
       throw error("socket(AF_VSOCK)", -fd, null);
     }
@@ -130,7 +133,8 @@ public final class AfVsockSocket {
       case VsockSyscalls.ENETUNREACH:
       case VsockSyscalls.EHOSTUNREACH:
       case VsockSyscalls.ENODEV:
-        return new NoRouteToHostException("No route to" + where + " (" + call + ", errno " + errno + ")");
+        return new NoRouteToHostException(
+            "No route to" + where + " (" + call + ", errno " + errno + ")");
       case VsockSyscalls.EAFNOSUPPORT:
         return new SocketException("AF_VSOCK is not supported by this kernel (" + call + ")");
       default:

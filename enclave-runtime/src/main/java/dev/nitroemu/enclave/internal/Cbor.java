@@ -21,7 +21,10 @@ public final class Cbor {
     CBORFactory factory =
         CBORFactory.builder()
             .streamReadConstraints(
-                StreamReadConstraints.builder().maxNestingDepth(8).maxStringLength(64 * 1024).build())
+                StreamReadConstraints.builder()
+                    .maxNestingDepth(8)
+                    .maxStringLength(64 * 1024)
+                    .build())
             .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
     ObjectMapper mapper = new ObjectMapper(factory);

@@ -26,7 +26,8 @@ public final class CertificateCache {
   /**
    * The certificate encoded by {@code der}.
    *
-   * @throws AttestationException with {@link Reason#INVALID_CERTIFICATE} if it is not one DER X.509 certificate
+   * @throws AttestationException with {@link Reason#INVALID_CERTIFICATE} if it is not one DER X.509
+   *     certificate
    */
   public X509Certificate parse(byte[] der, String what) {
     String key = sha256Hex(der);
@@ -47,21 +48,27 @@ public final class CertificateCache {
   private static X509Certificate parseUncached(byte[] der, String what) {
     if (der.length == 0 || (der[0] & 0xFF) != 0x30) {
       // CertificateFactory also accepts PEM and PKCS#7; a document carries only bare DER.
-      throw new AttestationException(Reason.INVALID_CERTIFICATE, what + " is not a DER certificate");
+      throw new AttestationException(
+          Reason.INVALID_CERTIFICATE, what + " is not a DER certificate");
     }
     Certificate certificate;
     try {
-      certificate = CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+      certificate =
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(new ByteArrayInputStream(der));
     } catch (CertificateException | RuntimeException e) {
-      throw new AttestationException(Reason.INVALID_CERTIFICATE, what + " cannot be parsed: " + e.getMessage(), e);
+      throw new AttestationException(
+          Reason.INVALID_CERTIFICATE, what + " cannot be parsed: " + e.getMessage(), e);
     }
     if (!(certificate instanceof X509Certificate x509)) {
-      throw new AttestationException(Reason.INVALID_CERTIFICATE, what + " is not an X.509 certificate");
+      throw new AttestationException(
+          Reason.INVALID_CERTIFICATE, what + " is not an X.509 certificate");
     }
     try {
       if (!Arrays.equals(x509.getEncoded(), der)) {
         // Trailing bytes after the certificate, or a non-DER encoding the parser normalised.
-        throw new AttestationException(Reason.INVALID_CERTIFICATE, what + " is not exactly one DER certificate");
+        throw new AttestationException(
+            Reason.INVALID_CERTIFICATE, what + " is not exactly one DER certificate");
       }
     } catch (CertificateException e) {
       throw new AttestationException(Reason.INVALID_CERTIFICATE, what + " cannot be re-encoded", e);

@@ -82,8 +82,8 @@ public final class ChainValidator {
    * The trust anchor that {@code cabundle[0]} stands for: the anchor with the same DER or, failing
    * that, with the same subject and public key; null if there is none.
    *
-   * @throws AttestationException with {@link Reason#INVALID_CERTIFICATE} if the DER differs from every
-   *     anchor and cannot be parsed
+   * @throws AttestationException with {@link Reason#INVALID_CERTIFICATE} if the DER differs from
+   *     every anchor and cannot be parsed
    */
   public X509Certificate findAnchor(byte[] bundleRootDer) {
     for (int i = 0; i < anchors.size(); i++) {
@@ -94,7 +94,8 @@ public final class ChainValidator {
     X509Certificate bundleRoot = certificates.parse(bundleRootDer, "cabundle[0]");
     for (X509Certificate anchor : anchors) {
       if (anchor.getSubjectX500Principal().equals(bundleRoot.getSubjectX500Principal())
-          && Arrays.equals(anchor.getPublicKey().getEncoded(), bundleRoot.getPublicKey().getEncoded())) {
+          && Arrays.equals(
+              anchor.getPublicKey().getEncoded(), bundleRoot.getPublicKey().getEncoded())) {
         return anchor;
       }
     }
@@ -179,7 +180,9 @@ public final class ChainValidator {
     if (anchor == null) {
       throw new AttestationException(
           Reason.UNTRUSTED_CHAIN,
-          "cabundle[0] (" + bundleRoot.getSubjectX500Principal().getName() + ") is not a trusted root");
+          "cabundle[0] ("
+              + bundleRoot.getSubjectX500Principal().getName()
+              + ") is not a trusted root");
     }
     return anchor;
   }
@@ -193,14 +196,19 @@ public final class ChainValidator {
       if (!child.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
         throw new AttestationException(
             Reason.UNTRUSTED_CHAIN,
-            childName + " is issued by " + child.getIssuerX500Principal().getName()
-                + ", but the next certificate is " + issuer.getSubjectX500Principal().getName());
+            childName
+                + " is issued by "
+                + child.getIssuerX500Principal().getName()
+                + ", but the next certificate is "
+                + issuer.getSubjectX500Principal().getName());
       }
       try {
         child.verify(issuer.getPublicKey());
       } catch (GeneralSecurityException | RuntimeException e) {
         throw new AttestationException(
-            Reason.UNTRUSTED_CHAIN, "signature of " + childName + " does not verify with its issuer's key", e);
+            Reason.UNTRUSTED_CHAIN,
+            "signature of " + childName + " does not verify with its issuer's key",
+            e);
       }
       String issuerName = issuer.getSubjectX500Principal().getName();
       int pathLen = issuer.getBasicConstraints();
@@ -225,7 +233,8 @@ public final class ChainValidator {
         cert.checkValidity(date);
       } catch (CertificateExpiredException e) {
         throw new AttestationException(
-            Reason.CERTIFICATE_EXPIRED, name + " expired at " + cert.getNotAfter().toInstant() + ", before " + time);
+            Reason.CERTIFICATE_EXPIRED,
+            name + " expired at " + cert.getNotAfter().toInstant() + ", before " + time);
       } catch (CertificateNotYetValidException e) {
         throw new AttestationException(
             Reason.CERTIFICATE_NOT_YET_VALID,
@@ -235,9 +244,12 @@ public final class ChainValidator {
   }
 
   /** The JDK's own PKIX validation as a last gate (it also knows policy and name constraints). */
-  private static void checkWithJdkPkix(List<X509Certificate> chain, X509Certificate anchor, Instant time) {
+  private static void checkWithJdkPkix(
+      List<X509Certificate> chain, X509Certificate anchor, Instant time) {
     try {
-      CertPath path = CertificateFactory.getInstance("X.509").generateCertPath(chain.subList(0, chain.size() - 1));
+      CertPath path =
+          CertificateFactory.getInstance("X.509")
+              .generateCertPath(chain.subList(0, chain.size() - 1));
       PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(anchor, null)));
       parameters.setRevocationEnabled(false);
       parameters.setDate(Date.from(time));
@@ -247,11 +259,13 @@ public final class ChainValidator {
         throw new AttestationException(Reason.CERTIFICATE_EXPIRED, "PKIX: " + e.getMessage(), e);
       }
       if (e.getReason() == BasicReason.NOT_YET_VALID) {
-        throw new AttestationException(Reason.CERTIFICATE_NOT_YET_VALID, "PKIX: " + e.getMessage(), e);
+        throw new AttestationException(
+            Reason.CERTIFICATE_NOT_YET_VALID, "PKIX: " + e.getMessage(), e);
       }
       throw new AttestationException(Reason.UNTRUSTED_CHAIN, "PKIX: " + e.getMessage(), e);
     } catch (GeneralSecurityException e) {
-      throw new AttestationException(Reason.UNTRUSTED_CHAIN, "PKIX validation failed: " + e.getMessage(), e);
+      throw new AttestationException(
+          Reason.UNTRUSTED_CHAIN, "PKIX validation failed: " + e.getMessage(), e);
     }
   }
 

@@ -6,7 +6,10 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Named daemon threads for the servers, so they never keep a JVM alive and show up by name in a thread dump. */
+/**
+ * Named daemon threads for the servers, so they never keep a JVM alive and show up by name in a
+ * thread dump.
+ */
 public final class DaemonThreads {
 
   private static final long IDLE_THREAD_SECONDS = 30;
@@ -24,13 +27,19 @@ public final class DaemonThreads {
   }
 
   /**
-   * A pool of at most {@code threads} daemon threads, started on demand and ended after 30 s unused.
-   * Its queue is unbounded: the caller bounds the tasks it submits (a server admits at most so many
-   * connections), and tasks beyond {@code threads} wait for a thread.
+   * A pool of at most {@code threads} daemon threads, started on demand and ended after 30 s
+   * unused. Its queue is unbounded: the caller bounds the tasks it submits (a server admits at most
+   * so many connections), and tasks beyond {@code threads} wait for a thread.
    */
   public static ThreadPoolExecutor pool(String prefix, int threads) {
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(
-        threads, threads, IDLE_THREAD_SECONDS, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), named(prefix));
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            threads,
+            threads,
+            IDLE_THREAD_SECONDS,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            named(prefix));
     pool.allowCoreThreadTimeOut(true);
     return pool;
   }

@@ -27,7 +27,8 @@ public final class DocumentBytes {
   public static byte[] decode(byte[] contents) {
     if (contents.length > MAX_CONTENT_SIZE) {
       throw new AttestationException(
-          Reason.TOO_LARGE, "document file has " + contents.length + " bytes, limit " + MAX_CONTENT_SIZE);
+          Reason.TOO_LARGE,
+          "document file has " + contents.length + " bytes, limit " + MAX_CONTENT_SIZE);
     }
     if (contents.length > 0 && isRawStart(contents[0])) {
       return contents.clone();
@@ -49,7 +50,8 @@ public final class DocumentBytes {
         return bytes;
       }
     } catch (IllegalArgumentException e) {
-      throw new AttestationException(Reason.MALFORMED_COSE, "document file is neither CBOR, base64 nor hex", e);
+      throw new AttestationException(
+          Reason.MALFORMED_COSE, "document file is neither CBOR, base64 nor hex", e);
     }
     throw new AttestationException(Reason.MALFORMED_COSE, "document file decodes to nothing");
   }

@@ -16,26 +16,32 @@ import java.util.concurrent.Future;
 import java.util.zip.CRC32;
 
 /**
- * One bounded, sequential pass over an EIF: checks the header and section table, computes the CRC-32
- * and the SHA-384 digests behind PCR0/1/2, and keeps the (small) metadata and signature sections.
+ * One bounded, sequential pass over an EIF: checks the header and section table, computes the
+ * CRC-32 and the SHA-384 digests behind PCR0/1/2, and keeps the (small) metadata and signature
+ * sections.
  *
  * <p>Memory does not grow with the file: sections stream through one 1 MiB buffer, and only the
- * metadata (at most {@value #MAX_METADATA_SIZE} bytes) and signature (at most
- * {@value #MAX_SIGNATURE_SIZE}) are held. Every size comes from the table and is checked against the
- * file length before anything is read or allocated. Customer ramdisks feed two digests (PCR0 and
- * PCR2); for large ones the PCR2 digest runs on a second thread so the pass costs about one SHA-384.
+ * metadata (at most {@value #MAX_METADATA_SIZE} bytes) and signature (at most {@value
+ * #MAX_SIGNATURE_SIZE}) are held. Every size comes from the table and is checked against the file
+ * length before anything is read or allocated. Customer ramdisks feed two digests (PCR0 and PCR2);
+ * for large ones the PCR2 digest runs on a second thread so the pass costs about one SHA-384.
  */
 public final class EifScanner {
   /** Header bytes. */
   public static final int HEADER_SIZE = 548;
+
   /** Section header bytes: u16 type, u16 flags, u64 size. */
   public static final int SECTION_HEADER_SIZE = 12;
+
   /** Slots in the header's section table. */
   public static final int MAX_SECTIONS = 32;
+
   /** Offset of the stored CRC-32 in the header. */
   public static final int CRC_OFFSET = 544;
+
   /** Largest metadata section read. */
   public static final int MAX_METADATA_SIZE = 8 << 20;
+
   /** Largest signature section read. */
   public static final int MAX_SIGNATURE_SIZE = 1 << 20;
 
@@ -75,24 +81,36 @@ public final class EifScanner {
     ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
     int headerBytes = readAt(channel, header, 0);
     byte[] h = header.array();
-    if (headerBytes < MAGIC.length || h[0] != MAGIC[0] || h[1] != MAGIC[1] || h[2] != MAGIC[2] || h[3] != MAGIC[3]) {
-      throw new EifException(Reason.NOT_AN_EIF, "not an EIF: the file does not start with the .eif magic");
+    if (headerBytes < MAGIC.length
+        || h[0] != MAGIC[0]
+        || h[1] != MAGIC[1]
+        || h[2] != MAGIC[2]
+        || h[3] != MAGIC[3]) {
+      throw new EifException(
+          Reason.NOT_AN_EIF, "not an EIF: the file does not start with the .eif magic");
     }
     if (headerBytes < HEADER_SIZE) {
-      throw new EifException(Reason.TRUNCATED, "truncated: the file ends at byte " + headerBytes + ", inside the 548-byte header");
+      throw new EifException(
+          Reason.TRUNCATED,
+          "truncated: the file ends at byte " + headerBytes + ", inside the 548-byte header");
     }
     header.flip();
     int version = Short.toUnsignedInt(header.getShort(4));
     int flags = Short.toUnsignedInt(header.getShort(6));
     if (version < 2 || version > 4) {
-      throw new EifException(Reason.UNSUPPORTED_VERSION, "unsupported EIF version " + version + " (this reader knows 2 to 4)");
+      throw new EifException(
+          Reason.UNSUPPORTED_VERSION,
+          "unsupported EIF version " + version + " (this reader knows 2 to 4)");
     }
     if ((flags & ~1) != 0) {
-      throw new EifException(Reason.UNSUPPORTED_VERSION, String.format("unknown header flags 0x%04x", flags));
+      throw new EifException(
+          Reason.UNSUPPORTED_VERSION, String.format("unknown header flags 0x%04x", flags));
     }
     int count = Short.toUnsignedInt(header.getShort(26));
     if (count == 0 || count > MAX_SECTIONS) {
-      throw new EifException(Reason.BAD_SECTION_TABLE, "the header declares " + count + " sections; an EIF has 1 to 32");
+      throw new EifException(
+          Reason.BAD_SECTION_TABLE,
+          "the header declares " + count + " sections; an EIF has 1 to 32");
     }
     List<long[]> table = sectionTable(header, count, size);
     CRC32 crc = new CRC32();
@@ -117,19 +135,32 @@ public final class EifScanner {
         int sectionFlags = Short.toUnsignedInt(sectionHeader.getShort(2));
         long declared = sectionHeader.getLong(4);
         if (declared != length) {
-          throw new EifException(Reason.BAD_SECTION, "section " + i + " says " + Long.toUnsignedString(declared)
-              + " bytes but the header table says " + length);
+          throw new EifException(
+              Reason.BAD_SECTION,
+              "section "
+                  + i
+                  + " says "
+                  + Long.toUnsignedString(declared)
+                  + " bytes but the header table says "
+                  + length);
         }
         if (type < KERNEL || type > METADATA || sectionFlags != 0) {
-          throw new EifException(Reason.BAD_SECTION, "section " + i + " has unknown type " + type + " or flags " + sectionFlags);
+          throw new EifException(
+              Reason.BAD_SECTION,
+              "section " + i + " has unknown type " + type + " or flags " + sectionFlags);
         }
         layout.accept(type, i, count);
         long dataStart = offset + SECTION_HEADER_SIZE;
         if (type == METADATA || type == SIGNATURE) {
           int limit = type == METADATA ? MAX_METADATA_SIZE : MAX_SIGNATURE_SIZE;
           if (length > limit) {
-            throw new EifException(type == METADATA ? Reason.BAD_METADATA : Reason.BAD_SIGNATURE,
-                (type == METADATA ? "metadata" : "signature") + " section of " + length + " bytes exceeds " + limit);
+            throw new EifException(
+                type == METADATA ? Reason.BAD_METADATA : Reason.BAD_SIGNATURE,
+                (type == METADATA ? "metadata" : "signature")
+                    + " section of "
+                    + length
+                    + " bytes exceeds "
+                    + limit);
           }
           byte[] body = new byte[(int) length];
           if (readAt(channel, ByteBuffer.wrap(body), dataStart) < length) {
@@ -160,15 +191,26 @@ public final class EifScanner {
         }
       }
       layout.finish();
-      return new Scan(version, flags, header.getLong(8), header.getLong(16), table,
-          Integer.toUnsignedLong(header.getInt(CRC_OFFSET)), crc.getValue(),
-          digests.pcr0.digest(), digests.pcr1, digests.pcr2.digest(), metadata, signature);
+      return new Scan(
+          version,
+          flags,
+          header.getLong(8),
+          header.getLong(16),
+          table,
+          Integer.toUnsignedLong(header.getInt(CRC_OFFSET)),
+          crc.getValue(),
+          digests.pcr0.digest(),
+          digests.pcr1,
+          digests.pcr2.digest(),
+          metadata,
+          signature);
     } finally {
       digests.close();
     }
   }
 
-  private static List<long[]> sectionTable(ByteBuffer header, int count, long size) throws EifException {
+  private static List<long[]> sectionTable(ByteBuffer header, int count, long size)
+      throws EifException {
     List<long[]> table = new ArrayList<>(count);
     long expected = HEADER_SIZE;
     for (int i = 0; i < MAX_SECTIONS; i++) {
@@ -176,37 +218,62 @@ public final class EifScanner {
       long length = header.getLong(284 + 8 * i);
       if (i >= count) {
         if (offset != 0 || length != 0) {
-          throw new EifException(Reason.BAD_SECTION_TABLE, "unused section slot " + i + " is not zero");
+          throw new EifException(
+              Reason.BAD_SECTION_TABLE, "unused section slot " + i + " is not zero");
         }
         continue;
       }
       if (offset != expected) {
-        throw new EifException(Reason.BAD_SECTION_TABLE, "section " + i + " starts at " + Long.toUnsignedString(offset)
-            + ", expected " + expected + " (sections are contiguous)");
+        throw new EifException(
+            Reason.BAD_SECTION_TABLE,
+            "section "
+                + i
+                + " starts at "
+                + Long.toUnsignedString(offset)
+                + ", expected "
+                + expected
+                + " (sections are contiguous)");
       }
       // No real file comes near 2^62 bytes: a larger size is a corrupt table, not a short file.
       if (length < 0 || length > (1L << 62) - expected) {
-        throw new EifException(Reason.BAD_SECTION_TABLE, "section " + i + " declares an impossible size of "
-            + Long.toUnsignedString(length) + " bytes");
+        throw new EifException(
+            Reason.BAD_SECTION_TABLE,
+            "section "
+                + i
+                + " declares an impossible size of "
+                + Long.toUnsignedString(length)
+                + " bytes");
       }
       if (expected + SECTION_HEADER_SIZE + length > size) {
-        throw new EifException(Reason.TRUNCATED, "truncated: the file ends at byte " + size + ", inside section " + i
-            + " (" + length + " bytes at " + offset + ")");
+        throw new EifException(
+            Reason.TRUNCATED,
+            "truncated: the file ends at byte "
+                + size
+                + ", inside section "
+                + i
+                + " ("
+                + length
+                + " bytes at "
+                + offset
+                + ")");
       }
       expected = offset + SECTION_HEADER_SIZE + length;
       table.add(new long[] {offset, length});
     }
     if (expected != size) {
-      throw new EifException(Reason.BAD_SECTION_TABLE, (size - expected) + " bytes follow the last section");
+      throw new EifException(
+          Reason.BAD_SECTION_TABLE, (size - expected) + " bytes follow the last section");
     }
     return table;
   }
 
   private static EifException truncated(long at, int section) {
-    return new EifException(Reason.TRUNCATED, "truncated: the file ends at byte " + at + ", inside section " + section);
+    return new EifException(
+        Reason.TRUNCATED, "truncated: the file ends at byte " + at + ", inside section " + section);
   }
 
-  private static int readAt(FileChannel channel, ByteBuffer target, long position) throws IOException {
+  private static int readAt(FileChannel channel, ByteBuffer target, long position)
+      throws IOException {
     int total = 0;
     while (target.hasRemaining()) {
       int n = channel.read(target, position + total);
@@ -235,8 +302,13 @@ public final class EifScanner {
         default -> ok = false;
       }
       if (!ok) {
-        throw new EifException(Reason.BAD_LAYOUT, "section " + index + " (type " + type
-            + ") is out of place: an EIF holds kernel, cmdline, [metadata], ramdisks, [signature]");
+        throw new EifException(
+            Reason.BAD_LAYOUT,
+            "section "
+                + index
+                + " (type "
+                + type
+                + ") is out of place: an EIF holds kernel, cmdline, [metadata], ramdisks, [signature]");
       }
       if (type == RAMDISK) {
         ramdisks++;
@@ -247,7 +319,8 @@ public final class EifScanner {
 
     void finish() throws EifException {
       if (next < 3 || ramdisks == 0) {
-        throw new EifException(Reason.BAD_LAYOUT, "an EIF needs a kernel, a cmdline and at least one ramdisk");
+        throw new EifException(
+            Reason.BAD_LAYOUT, "an EIF needs a kernel, a cmdline and at least one ramdisk");
       }
     }
   }
@@ -263,11 +336,13 @@ public final class EifScanner {
     void streaming(boolean customer, boolean large) {
       parallel = customer && large;
       if (parallel && second == null) {
-        second = Executors.newSingleThreadExecutor(r -> {
-          Thread t = new Thread(r, "nitro-emu-eif-pcr2");
-          t.setDaemon(true);
-          return t;
-        });
+        second =
+            Executors.newSingleThreadExecutor(
+                r -> {
+                  Thread t = new Thread(r, "nitro-emu-eif-pcr2");
+                  t.setDaemon(true);
+                  return t;
+                });
       }
     }
 

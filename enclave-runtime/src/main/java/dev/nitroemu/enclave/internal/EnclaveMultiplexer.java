@@ -25,14 +25,17 @@ import java.util.function.Consumer;
  * backlog closes the connection without an answer, as Firecracker's muxer does.
  *
  * <p>It runs on {@link StreamServer}: at most {@code limits.maxConnections()} connections at once,
- * handshakes included, and the limits' idle timeout bounds the whole {@code CONNECT} line. A handed-on
- * connection keeps its place (and a parked server thread) until it is closed. One multiplexer serves
- * every transport of this JVM that shares the socket path ({@link #acquire}); it stops when the last
- * one {@linkplain #release() releases} it.
+ * handshakes included, and the limits' idle timeout bounds the whole {@code CONNECT} line. A
+ * handed-on connection keeps its place (and a parked server thread) until it is closed. One
+ * multiplexer serves every transport of this JVM that shares the socket path ({@link #acquire}); it
+ * stops when the last one {@linkplain #release() releases} it.
  */
 public final class EnclaveMultiplexer {
 
-  /** First host-side port handed out, as Firecracker does: ports run round-robin in {@code [2^30, 2^31)}. */
+  /**
+   * First host-side port handed out, as Firecracker does: ports run round-robin in {@code [2^30,
+   * 2^31)}.
+   */
   public static final int FIRST_HOST_PORT = 1 << 30;
 
   private static final Map<Path, EnclaveMultiplexer> SHARED = new HashMap<>();
@@ -49,18 +52,21 @@ public final class EnclaveMultiplexer {
   private EnclaveMultiplexer(Path key, Path socket, ConnectionLimits limits, int backlog) {
     this.key = key;
     this.handshakeTimeout = limits.idleTimeout();
-    this.server = StreamServer.builder("hybrid-vsock", () -> UnixSocketListener.bind(socket, backlog), this::serve)
-        .limits(limits)
-        .build();
+    this.server =
+        StreamServer.builder(
+                "hybrid-vsock", () -> UnixSocketListener.bind(socket, backlog), this::serve)
+            .limits(limits)
+            .build();
   }
 
   /**
-   * The multiplexer on {@code socket}, started if this JVM has none there yet (then with these limits
-   * and backlog); each call must be matched by one {@link #release()}.
+   * The multiplexer on {@code socket}, started if this JVM has none there yet (then with these
+   * limits and backlog); each call must be matched by one {@link #release()}.
    *
    * @throws BindException if another process listens on {@code socket}
    */
-  public static EnclaveMultiplexer acquire(Path socket, ConnectionLimits limits, int backlog) throws IOException {
+  public static EnclaveMultiplexer acquire(Path socket, ConnectionLimits limits, int backlog)
+      throws IOException {
     Path key = socket.toAbsolutePath().normalize();
     synchronized (SHARED) {
       EnclaveMultiplexer multiplexer = SHARED.get(key);
@@ -74,7 +80,10 @@ public final class EnclaveMultiplexer {
     }
   }
 
-  /** Gives up one {@link #acquire}; the last release stops listening, removes the socket file and closes every connection. */
+  /**
+   * Gives up one {@link #acquire}; the last release stops listening, removes the socket file and
+   * closes every connection.
+   */
   public void release() {
     synchronized (SHARED) {
       if (--users > 0) {
@@ -99,17 +108,24 @@ public final class EnclaveMultiplexer {
       if (ports.containsKey(port)) {
         throw new BindException("Address already in use: vsock port " + port);
       }
-      EnclavePortListener listener = new EnclavePortListener(
-          VsockAddress.of(requested.cid(), port), VsockAddress.of(cid, port), backlog, closing -> {
-            unregister(closing);
-            onClosed.accept(closing);
-          });
+      EnclavePortListener listener =
+          new EnclavePortListener(
+              VsockAddress.of(requested.cid(), port),
+              VsockAddress.of(cid, port),
+              backlog,
+              closing -> {
+                unregister(closing);
+                onClosed.accept(closing);
+              });
       ports.put(port, listener);
       return listener;
     }
   }
 
-  /** Connections refused since start: bad or late {@code CONNECT} lines, unknown ports, full backlogs, a full server. */
+  /**
+   * Connections refused since start: bad or late {@code CONNECT} lines, unknown ports, full
+   * backlogs, a full server.
+   */
   public long refusals() {
     return refusals.get() + server.refusedConnections();
   }
@@ -151,7 +167,8 @@ public final class EnclaveMultiplexer {
       connection.outputStream().write(HybridHandshake.okLine(hostPort));
       VsockAddress parent = VsockAddress.of(VsockAddress.CID_PARENT, hostPort);
       delivered = true;
-      if (listener.deliver(new UnixVsockConnection(connection, listener.connectionAddress(), parent))) {
+      if (listener.deliver(
+          new UnixVsockConnection(connection, listener.connectionAddress(), parent))) {
         connection.awaitClose(); // The connection keeps its place in the server until it is closed.
       }
     } catch (InterruptedException e) {

@@ -35,7 +35,10 @@ public final class EnclavePortListener implements VsockListener {
    * @param onClose runs once, when the listener is closed
    */
   public EnclavePortListener(
-      VsockAddress address, VsockAddress connectionAddress, int backlog, Consumer<EnclavePortListener> onClose) {
+      VsockAddress address,
+      VsockAddress connectionAddress,
+      int backlog,
+      Consumer<EnclavePortListener> onClose) {
     this.address = Objects.requireNonNull(address, "address");
     this.connectionAddress = Objects.requireNonNull(connectionAddress, "connectionAddress");
     this.backlog = backlog;
@@ -47,7 +50,9 @@ public final class EnclavePortListener implements VsockListener {
     return connectionAddress;
   }
 
-  /** Takes a place in the backlog for a connection about to be answered; false if full or closed. */
+  /**
+   * Takes a place in the backlog for a connection about to be answered; false if full or closed.
+   */
   public synchronized boolean reserve() {
     if (closed || queue.size() + reserved >= backlog) {
       return false;
@@ -56,7 +61,10 @@ public final class EnclavePortListener implements VsockListener {
     return true;
   }
 
-  /** Gives back a place taken by {@link #reserve()} for a connection that was not answered after all. */
+  /**
+   * Gives back a place taken by {@link #reserve()} for a connection that was not answered after
+   * all.
+   */
   public synchronized void cancelReservation() {
     reserved--;
   }
@@ -106,7 +114,10 @@ public final class EnclavePortListener implements VsockListener {
     return closed;
   }
 
-  /** Stops accepting and closes the connections still waiting to be accepted, as a kernel resets them. */
+  /**
+   * Stops accepting and closes the connections still waiting to be accepted, as a kernel resets
+   * them.
+   */
   @Override
   public void close() {
     List<VsockConnection> pending;

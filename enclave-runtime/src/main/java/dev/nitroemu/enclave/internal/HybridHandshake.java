@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
- * The one line each side of a hybrid vsock connection into the enclave sends before the byte stream:
- * {@code CONNECT <port>\n} from the parent, {@code OK <port>\n} from the enclave side, as
+ * The one line each side of a hybrid vsock connection into the enclave sends before the byte
+ * stream: {@code CONNECT <port>\n} from the parent, {@code OK <port>\n} from the enclave side, as
  * Firecracker's vsock muxer has them.
  *
  * <p>A line is printable ASCII (tabs and a {@code \r} before the newline allowed) ending in {@code
@@ -69,19 +69,22 @@ public final class HybridHandshake {
     for (int length = 0; length < MAX_LINE_BYTES; length++) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw new SocketTimeoutException("the handshake line did not arrive within " + timeout.toMillis() + " ms");
+        throw new SocketTimeoutException(
+            "the handshake line did not arrive within " + timeout.toMillis() + " ms");
       }
       connection.readTimeout(Duration.ofNanos(left));
       int b = in.read();
       if (b < 0) {
-        throw new EOFException("the stream ended " + (length == 0 ? "before" : "inside") + " the handshake line");
+        throw new EOFException(
+            "the stream ended " + (length == 0 ? "before" : "inside") + " the handshake line");
       }
       if (b == '\n') {
         connection.readTimeout(Duration.ZERO);
         return new String(line, 0, length, StandardCharsets.US_ASCII);
       }
       if ((b < 0x20 || b > 0x7E) && b != '\t' && b != '\r') {
-        throw new ProtocolException("the handshake line holds the byte 0x" + Integer.toHexString(b));
+        throw new ProtocolException(
+            "the handshake line holds the byte 0x" + Integer.toHexString(b));
       }
       line[length] = (byte) b;
     }

@@ -64,7 +64,10 @@ public final class LinuxStructs {
   public static VsockAddress parseSockaddrVm(byte[] bytes, int length, ByteOrder order) {
     if (length < SOCKADDR_VM_SIZE || bytes.length < SOCKADDR_VM_SIZE) {
       throw new IllegalArgumentException(
-          "sockaddr_vm needs " + SOCKADDR_VM_SIZE + " bytes, got " + Math.min(length, bytes.length));
+          "sockaddr_vm needs "
+              + SOCKADDR_VM_SIZE
+              + " bytes, got "
+              + Math.min(length, bytes.length));
     }
     ByteBuffer buffer = ByteBuffer.wrap(bytes, 0, SOCKADDR_VM_SIZE).order(order);
     int family = Short.toUnsignedInt(buffer.getShort());
@@ -77,7 +80,9 @@ public final class LinuxStructs {
     return VsockAddress.of(cid, port);
   }
 
-  /** {@code struct timeval} for a duration, with {@code long} of {@code longSize} bytes (4 or 8). */
+  /**
+   * {@code struct timeval} for a duration, with {@code long} of {@code longSize} bytes (4 or 8).
+   */
   public static byte[] timeval(Duration duration, int longSize, ByteOrder order) {
     long seconds = duration.getSeconds();
     long micros = duration.getNano() / 1_000L;
@@ -94,7 +99,12 @@ public final class LinuxStructs {
 
   /** {@code struct pollfd} asking for {@code events} on {@code fd}. */
   public static byte[] pollfd(int fd, short events, ByteOrder order) {
-    return ByteBuffer.allocate(POLLFD_SIZE).order(order).putInt(fd).putShort(events).putShort((short) 0).array();
+    return ByteBuffer.allocate(POLLFD_SIZE)
+        .order(order)
+        .putInt(fd)
+        .putShort(events)
+        .putShort((short) 0)
+        .array();
   }
 
   /** The {@code revents} the kernel wrote into a {@code struct pollfd}. */

@@ -36,10 +36,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * }
  * }</pre>
  *
- * <p>Writers hold an exclusive lock on the sibling file {@code NAME.lock} while they read, merge and
- * replace the file, and replace it with {@link AtomicFiles} (world-readable: it names only loopback
- * endpoints, and a container running as another user reads it), so readers need no lock and never
- * see a half-written file. A missing file reads as empty.
+ * <p>Writers hold an exclusive lock on the sibling file {@code NAME.lock} while they read, merge
+ * and replace the file, and replace it with {@link AtomicFiles} (world-readable: it names only
+ * loopback endpoints, and a container running as another user reads it), so readers need no lock
+ * and never see a half-written file. A missing file reads as empty.
  */
 public final class MappingFile {
 
@@ -49,7 +49,9 @@ public final class MappingFile {
   /** The format version written and accepted. */
   public static final int VERSION = 1;
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
   /** FileChannel locks are per JVM, so threads of one JVM serialise on a monitor first. */
   private static final Map<Path, Object> JVM_LOCKS = new ConcurrentHashMap<>();
 
@@ -80,10 +82,11 @@ public final class MappingFile {
    */
   public void update(Map<VsockAddress, TcpEndpoint> remove, Map<VsockAddress, TcpEndpoint> add)
       throws IOException {
-    locked(entries -> {
-      remove.forEach(entries::remove);
-      entries.putAll(add);
-    });
+    locked(
+        entries -> {
+          remove.forEach(entries::remove);
+          entries.putAll(add);
+        });
   }
 
   /** A change to the mappings, made while the file is locked. */
@@ -104,7 +107,8 @@ public final class MappingFile {
           FileLock ignored = channel.lock()) {
         Map<VsockAddress, TcpEndpoint> entries = read();
         change.apply(entries);
-        AtomicFiles.write(path, render(entries).getBytes(StandardCharsets.UTF_8), AtomicFiles.WORLD_READABLE);
+        AtomicFiles.write(
+            path, render(entries).getBytes(StandardCharsets.UTF_8), AtomicFiles.WORLD_READABLE);
       }
     }
   }
@@ -116,20 +120,27 @@ public final class MappingFile {
    * @throws BindException "Address already in use", naming the file, when the address is owned
    */
   public void claim(VsockAddress address, TcpEndpoint endpoint) throws IOException {
-    locked(entries -> {
-      TcpEndpoint current = entries.get(address);
-      if (current != null && !current.equals(endpoint) && listening(current)) {
-        throw new BindException("Address already in use: " + address + " (published in mapping file " + path
-            + " by a running process, at " + current + ")");
-      }
-      entries.put(address, endpoint);
-    });
+    locked(
+        entries -> {
+          TcpEndpoint current = entries.get(address);
+          if (current != null && !current.equals(endpoint) && listening(current)) {
+            throw new BindException(
+                "Address already in use: "
+                    + address
+                    + " (published in mapping file "
+                    + path
+                    + " by a running process, at "
+                    + current
+                    + ")");
+          }
+          entries.put(address, endpoint);
+        });
   }
 
   /**
-   * Whether something listens on a TCP endpoint, told without connecting to it: binding it fails when a
-   * listener holds it (a lingering connection of a closed listener does not, as SO_REUSEADDR is set).
-   * An endpoint this machine cannot bind (another host) counts as listening.
+   * Whether something listens on a TCP endpoint, told without connecting to it: binding it fails
+   * when a listener holds it (a lingering connection of a closed listener does not, as SO_REUSEADDR
+   * is set). An endpoint this machine cannot bind (another host) counts as listening.
    */
   static boolean listening(TcpEndpoint endpoint) {
     try (ServerSocket probe = new ServerSocket()) {
@@ -148,7 +159,8 @@ public final class MappingFile {
     ObjectNode root = JSON.createObjectNode();
     root.put("version", VERSION);
     ObjectNode endpoints = root.putObject("endpoints");
-    sorted.forEach((address, endpoint) -> endpoints.put(address.toShortString(), endpoint.toString()));
+    sorted.forEach(
+        (address, endpoint) -> endpoints.put(address.toShortString(), endpoint.toString()));
     try {
       return JSON.writeValueAsString(root) + "\n";
     } catch (JsonProcessingException e) {
@@ -162,7 +174,8 @@ public final class MappingFile {
    * @param source names the input in error messages
    * @throws IOException naming the source and the problem if the content is malformed
    */
-  public static Map<VsockAddress, TcpEndpoint> parse(byte[] bytes, String source) throws IOException {
+  public static Map<VsockAddress, TcpEndpoint> parse(byte[] bytes, String source)
+      throws IOException {
     JsonNode root;
     try {
       root = JSON.readTree(bytes);
@@ -183,10 +196,12 @@ public final class MappingFile {
     Map<VsockAddress, TcpEndpoint> entries = new TreeMap<>();
     for (Map.Entry<String, JsonNode> field : endpoints.properties()) {
       if (!field.getValue().isTextual()) {
-        throw malformed(source, "endpoint for \"" + field.getKey() + "\" must be a \"HOST:PORT\" string");
+        throw malformed(
+            source, "endpoint for \"" + field.getKey() + "\" must be a \"HOST:PORT\" string");
       }
       try {
-        entries.put(VsockAddress.parse(field.getKey()), TcpEndpoint.parse(field.getValue().textValue()));
+        entries.put(
+            VsockAddress.parse(field.getKey()), TcpEndpoint.parse(field.getValue().textValue()));
       } catch (IllegalArgumentException e) {
         throw malformed(source, e.getMessage());
       }

@@ -52,6 +52,7 @@ public final class NsmDispatcher {
     } else if (request instanceof NsmRequest.GetRandom) {
       return new NsmResponse.GetRandom(nsm.getRandom());
     }
-    throw new NsmException(ErrorCode.INVALID_OPERATION, "unsupported request " + request.operation());
+    throw new NsmException(
+        ErrorCode.INVALID_OPERATION, "unsupported request " + request.operation());
   }
 }

@@ -19,10 +19,13 @@ public final class NsmIoctl {
 
   /** Offset of {@code request.addr}. */
   public static final int REQUEST_ADDR_OFFSET = 0;
+
   /** Offset of {@code request.len}. */
   public static final int REQUEST_LEN_OFFSET = 8;
+
   /** Offset of {@code response.addr}. */
   public static final int RESPONSE_ADDR_OFFSET = 16;
+
   /** Offset of {@code response.len}; the driver overwrites it with the reply length. */
   public static final int RESPONSE_LEN_OFFSET = 24;
 
@@ -31,6 +34,7 @@ public final class NsmIoctl {
 
   /** Linux errno values the driver and {@code open(2)} produce (asm-generic numbering). */
   public static final int ENOENT = 2;
+
   public static final int EACCES = 13;
   public static final int ENODEV = 19;
   public static final int EINVAL = 22;
@@ -50,7 +54,14 @@ public final class NsmIoctl {
 
   /** Linux {@code _IOC(dir, type, nr, size)}. */
   static long ioc(int dir, int type, int nr, int size) {
-    if (dir < 0 || dir > 3 || type < 0 || type > 0xFF || nr < 0 || nr > 0xFF || size < 0 || size > 0x3FFF) {
+    if (dir < 0
+        || dir > 3
+        || type < 0
+        || type > 0xFF
+        || nr < 0
+        || nr > 0xFF
+        || size < 0
+        || size > 0x3FFF) {
       throw new IllegalArgumentException("ioctl field out of range");
     }
     return ((long) dir << IOC_DIRSHIFT)

@@ -29,7 +29,8 @@ public final class NsmRawMessage implements AutoCloseable {
    */
   public void prepare(byte[] request) {
     if (request.length > Nsm.MAX_REQUEST_SIZE) {
-      throw new NsmException(ErrorCode.INPUT_TOO_LARGE, "request of " + request.length + " bytes exceeds 4096");
+      throw new NsmException(
+          ErrorCode.INPUT_TOO_LARGE, "request of " + request.length + " bytes exceeds 4096");
     }
     requestBuffer.write(0, request, 0, request.length);
     struct.setLong(NsmIoctl.REQUEST_ADDR_OFFSET, Pointer.nativeValue(requestBuffer));
@@ -53,7 +54,8 @@ public final class NsmRawMessage implements AutoCloseable {
     long length = struct.getLong(NsmIoctl.RESPONSE_LEN_OFFSET);
     if (length < 0 || length > Nsm.MAX_RESPONSE_SIZE) {
       throw new NsmException(
-          ErrorCode.INTERNAL_ERROR, "driver reported a response of " + Long.toUnsignedString(length) + " bytes");
+          ErrorCode.INTERNAL_ERROR,
+          "driver reported a response of " + Long.toUnsignedString(length) + " bytes");
     }
     return responseBuffer.getByteArray(0, (int) length);
   }

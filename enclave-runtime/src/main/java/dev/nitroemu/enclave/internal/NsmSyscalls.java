@@ -15,7 +15,9 @@ public interface NsmSyscalls {
   /** Opens a path read-write and close-on-exec; returns the descriptor or {@code -errno}. */
   int open(String path);
 
-  /** Issues {@code ioctl(fd, request, argument)}; returns its non-negative result or {@code -errno}. */
+  /**
+   * Issues {@code ioctl(fd, request, argument)}; returns its non-negative result or {@code -errno}.
+   */
   int ioctl(int fd, long request, Pointer argument);
 
   /** Closes a descriptor; returns 0 or {@code -errno}. */
@@ -65,7 +67,10 @@ public interface NsmSyscalls {
       return result(Holder.C.close(fd));
     }
 
-    /** JNA preserves errno per thread right after each call, so it is read before anything else runs. */
+    /**
+     * JNA preserves errno per thread right after each call, so it is read before anything else
+     * runs.
+     */
     private static int result(int returned) {
       if (returned != -1) {
         return returned;

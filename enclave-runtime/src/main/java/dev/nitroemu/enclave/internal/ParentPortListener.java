@@ -9,11 +9,11 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
- * A parent-side hybrid vsock listener: the Unix socket {@code <dir>/<base>_<port>} that the enclave's
- * connections to that port arrive on, with no handshake.
+ * A parent-side hybrid vsock listener: the Unix socket {@code <dir>/<base>_<port>} that the
+ * enclave's connections to that port arrive on, with no handshake.
  *
- * <p>A Unix socket carries no vsock address, so each accepted connection's peer is the enclave's CID
- * with a port this side numbers ({@code peerPorts}); it is not the enclave's own local port.
+ * <p>A Unix socket carries no vsock address, so each accepted connection's peer is the enclave's
+ * CID with a port this side numbers ({@code peerPorts}); it is not the enclave's own local port.
  */
 public final class ParentPortListener implements VsockListener {
 
@@ -29,7 +29,11 @@ public final class ParentPortListener implements VsockListener {
    * @param peerPorts numbers the peer port of each accepted connection
    * @param onClose runs after the listener is closed
    */
-  public ParentPortListener(UnixSocketListener socket, VsockAddress address, long enclaveCid, LongSupplier peerPorts,
+  public ParentPortListener(
+      UnixSocketListener socket,
+      VsockAddress address,
+      long enclaveCid,
+      LongSupplier peerPorts,
       Consumer<ParentPortListener> onClose) {
     this.socket = Objects.requireNonNull(socket, "socket");
     this.address = Objects.requireNonNull(address, "address");
@@ -42,7 +46,8 @@ public final class ParentPortListener implements VsockListener {
   public VsockConnection accept() throws IOException {
     UnixSocketConnection connection = socket.accept();
     VsockAddress local = VsockAddress.of(VsockAddress.CID_PARENT, address.port());
-    return new UnixVsockConnection(connection, local, VsockAddress.of(enclaveCid, peerPorts.getAsLong()));
+    return new UnixVsockConnection(
+        connection, local, VsockAddress.of(enclaveCid, peerPorts.getAsLong()));
   }
 
   @Override

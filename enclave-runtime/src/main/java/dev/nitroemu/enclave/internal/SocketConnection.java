@@ -47,7 +47,8 @@ public final class SocketConnection implements StreamConnection {
       throw new IllegalArgumentException("read timeout must be >= 0, was " + timeout);
     }
     long millis = timeout.toMillis();
-    socket.setSoTimeout(timeout.isZero() ? 0 : (int) Math.max(1, Math.min(Integer.MAX_VALUE, millis)));
+    socket.setSoTimeout(
+        timeout.isZero() ? 0 : (int) Math.max(1, Math.min(Integer.MAX_VALUE, millis)));
   }
 
   @Override
@@ -62,6 +63,10 @@ public final class SocketConnection implements StreamConnection {
 
   @Override
   public String toString() {
-    return "StreamConnection[" + socket.getLocalSocketAddress() + " <- " + socket.getRemoteSocketAddress() + "]";
+    return "StreamConnection["
+        + socket.getLocalSocketAddress()
+        + " <- "
+        + socket.getRemoteSocketAddress()
+        + "]";
   }
 }

@@ -34,16 +34,20 @@ public record TcpEndpoint(String host, int port) {
   public static TcpEndpoint parse(String text) {
     int colon = text.lastIndexOf(':');
     if (colon <= 0 || colon == text.length() - 1) {
-      throw new IllegalArgumentException("TCP endpoint must look like HOST:PORT, was '" + text + "'");
+      throw new IllegalArgumentException(
+          "TCP endpoint must look like HOST:PORT, was '" + text + "'");
     }
     String host = text.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
     } else if (host.indexOf(':') >= 0) {
-      throw new IllegalArgumentException("IPv6 TCP endpoint must look like [ADDRESS]:PORT, was '" + text + "'");
+      throw new IllegalArgumentException(
+          "IPv6 TCP endpoint must look like [ADDRESS]:PORT, was '" + text + "'");
     }
-    return new TcpEndpoint(host, Ports.tcp(Ports.parse(text.substring(colon + 1), "TCP endpoint port"),
-        "TCP endpoint port"));
+    return new TcpEndpoint(
+        host,
+        Ports.tcp(
+            Ports.parse(text.substring(colon + 1), "TCP endpoint port"), "TCP endpoint port"));
   }
 
   /** A socket address to connect to; resolves the host name. */

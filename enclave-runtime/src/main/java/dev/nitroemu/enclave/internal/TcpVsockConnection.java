@@ -51,7 +51,8 @@ public final class TcpVsockConnection implements VsockConnection {
     this.budget = fault.resetAfterBytes() >= 0 ? new ByteBudget(fault.resetAfterBytes()) : null;
     InputStream rawIn = socket.getInputStream();
     OutputStream rawOut = socket.getOutputStream();
-    // Always wrapped, so closing a stream closes the connection (and runs onClose) like Socket's streams.
+    // Always wrapped, so closing a stream closes the connection (and runs onClose) like Socket's
+    // streams.
     this.input = new FaultyInput(rawIn);
     this.output = new BudgetedOutput(rawOut);
   }
@@ -81,7 +82,8 @@ public final class TcpVsockConnection implements VsockConnection {
     if (timeout.isNegative()) {
       throw new IllegalArgumentException("read timeout must be >= 0, was " + timeout);
     }
-    long millis = timeout.isZero() ? 0 : Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+    long millis =
+        timeout.isZero() ? 0 : Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
     socket.setSoTimeout((int) millis);
     readTimeoutNanos = timeout.toNanos();
   }
@@ -115,8 +117,15 @@ public final class TcpVsockConnection implements VsockConnection {
 
   @Override
   public String toString() {
-    return "VsockConnection[" + local + " -> " + remote + " via tcp " + socket.getLocalPort() + "->"
-        + socket.getPort() + "]";
+    return "VsockConnection["
+        + local
+        + " -> "
+        + remote
+        + " via tcp "
+        + socket.getLocalPort()
+        + "->"
+        + socket.getPort()
+        + "]";
   }
 
   /** Sends a TCP reset to the peer and closes: what an injected reset looks like from both ends. */
@@ -131,7 +140,8 @@ public final class TcpVsockConnection implements VsockConnection {
     } catch (IOException ignored) {
       // Closing a socket we are abandoning; the reset is what matters.
     }
-    return new SocketException("Connection reset (injected fault after " + fault.resetAfterBytes() + " bytes)");
+    return new SocketException(
+        "Connection reset (injected fault after " + fault.resetAfterBytes() + " bytes)");
   }
 
   /**
@@ -157,7 +167,10 @@ public final class TcpVsockConnection implements VsockConnection {
     }
   }
 
-  /** Input stream that applies read stalls, read latency and the reset budget (when set) before each read. */
+  /**
+   * Input stream that applies read stalls, read latency and the reset budget (when set) before each
+   * read.
+   */
   private final class FaultyInput extends InputStream {
     private final InputStream in;
 
@@ -188,7 +201,8 @@ public final class TcpVsockConnection implements VsockConnection {
       if (budget == null) {
         return in.read(b, off, len);
       }
-      // Peek rather than reserve: a read blocked for a long time must not starve the writer's budget.
+      // Peek rather than reserve: a read blocked for a long time must not starve the writer's
+      // budget.
       int limit = (int) Math.min(len, budget.remaining());
       if (limit == 0) {
         throw injectReset();
@@ -211,7 +225,9 @@ public final class TcpVsockConnection implements VsockConnection {
     }
   }
 
-  /** Output stream that, under a reset fault, writes at most the remaining budget and then resets. */
+  /**
+   * Output stream that, under a reset fault, writes at most the remaining budget and then resets.
+   */
   private final class BudgetedOutput extends OutputStream {
     private final OutputStream out;
 

@@ -15,10 +15,15 @@ import java.util.function.Consumer;
 /** An emulated vsock listener: a TCP server socket on loopback standing for one vsock address. */
 public final class TcpVsockListener implements VsockListener {
 
-  /** Who connected, as far as the network hosting both ends knows: the client's and the target's address. */
+  /**
+   * Who connected, as far as the network hosting both ends knows: the client's and the target's
+   * address.
+   */
   public record Peer(VsockAddress client, VsockAddress target) {}
 
-  /** Looks up the vsock identity of an in-process client by its TCP source port; null if unknown. */
+  /**
+   * Looks up the vsock identity of an in-process client by its TCP source port; null if unknown.
+   */
   @FunctionalInterface
   public interface PeerLookup {
     Peer lookup(int clientTcpPort);
@@ -31,7 +36,10 @@ public final class TcpVsockListener implements VsockListener {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   public TcpVsockListener(
-      ServerSocket serverSocket, VsockAddress address, PeerLookup peers, Consumer<TcpVsockListener> onClose) {
+      ServerSocket serverSocket,
+      VsockAddress address,
+      PeerLookup peers,
+      Consumer<TcpVsockListener> onClose) {
     this.serverSocket = Objects.requireNonNull(serverSocket, "serverSocket");
     this.address = Objects.requireNonNull(address, "address");
     this.peers = Objects.requireNonNull(peers, "peers");

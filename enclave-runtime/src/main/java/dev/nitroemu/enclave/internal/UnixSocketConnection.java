@@ -8,9 +8,9 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
@@ -29,10 +29,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A connected Unix domain stream socket as a {@link StreamConnection}, with the read timeout that
  * {@code SocketChannel} lacks for Unix sockets.
  *
- * <p>The channel is non-blocking; a read or write that cannot proceed waits on a selector of its own
- * direction (opened on first need), up to the read timeout for reads, so one reader and one writer
- * can work at once and {@link #close()} wakes both. Writes go out in slices of at most {@value
- * #WRITE_SLICE} bytes, so a partial write never makes the JDK copy a large array again.
+ * <p>The channel is non-blocking; a read or write that cannot proceed waits on a selector of its
+ * own direction (opened on first need), up to the read timeout for reads, so one reader and one
+ * writer can work at once and {@link #close()} wakes both. Writes go out in slices of at most
+ * {@value #WRITE_SLICE} bytes, so a partial write never makes the JDK copy a large array again.
  */
 public final class UnixSocketConnection implements StreamConnection {
 
@@ -74,7 +74,8 @@ public final class UnixSocketConnection implements StreamConnection {
     while (true) {
       SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
       try {
-        channel.configureBlocking(false); // A blocking connect would wait for ever on a full backlog.
+        channel.configureBlocking(
+            false); // A blocking connect would wait for ever on a full backlog.
         if (channel.connect(address)) {
           return new UnixSocketConnection(channel);
         }
@@ -85,7 +86,8 @@ public final class UnixSocketConnection implements StreamConnection {
       } catch (SocketException e) {
         channel.close();
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-          ConnectException missing = new ConnectException("Connection refused: no socket file at " + path);
+          ConnectException missing =
+              new ConnectException("Connection refused: no socket file at " + path);
           missing.initCause(e);
           throw missing;
         }
@@ -98,7 +100,8 @@ public final class UnixSocketConnection implements StreamConnection {
         throw e;
       }
       if (System.nanoTime() - deadline >= 0) {
-        throw new SocketTimeoutException("Connect timed out: " + path + " stayed busy for " + timeout.toMillis() + " ms");
+        throw new SocketTimeoutException(
+            "Connect timed out: " + path + " stayed busy for " + timeout.toMillis() + " ms");
       }
       try {
         Thread.sleep(BUSY_RETRY_MILLIS);
@@ -219,7 +222,10 @@ public final class UnixSocketConnection implements StreamConnection {
     }
   }
 
-  /** Waits until the channel is ready for {@code operation}, the deadline passes (0 = none) or it is closed. */
+  /**
+   * Waits until the channel is ready for {@code operation}, the deadline passes (0 = none) or it is
+   * closed.
+   */
   private void await(int operation, long deadline) throws IOException {
     long waitMillis = 0;
     if (deadline != 0) {

@@ -18,17 +18,21 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 
 /**
- * A listening Unix domain stream socket bound to a path, as a {@link StreamListener}; {@link #close()}
- * removes the socket file again (if it is still the one bound here).
+ * A listening Unix domain stream socket bound to a path, as a {@link StreamListener}; {@link
+ * #close()} removes the socket file again (if it is still the one bound here).
  *
  * <p>A socket file left behind by a process that died without closing (nothing accepts on it any
- * more) is replaced when binding; a socket some process still listens on, or any other kind of file,
- * makes the bind fail with {@link BindException}.
+ * more) is replaced when binding; a socket some process still listens on, or any other kind of
+ * file, makes the bind fail with {@link BindException}.
  */
 public final class UnixSocketListener implements StreamListener<UnixSocketConnection, Path> {
 
-  /** Bit mask and value of a socket in the {@code unix:mode} attribute ({@code S_IFMT}, {@code S_IFSOCK}). */
+  /**
+   * Bit mask and value of a socket in the {@code unix:mode} attribute ({@code S_IFMT}, {@code
+   * S_IFSOCK}).
+   */
   private static final int TYPE_MASK = 0170000;
+
   private static final int SOCKET_TYPE = 0140000;
 
   private final ServerSocketChannel server;
@@ -45,7 +49,8 @@ public final class UnixSocketListener implements StreamListener<UnixSocketConnec
    * Binds a listener at {@code path}.
    *
    * @param backlog connections the kernel queues before they are accepted
-   * @throws BindException if another process listens there, or a file that is not a socket is in the way
+   * @throws BindException if another process listens there, or a file that is not a socket is in
+   *     the way
    */
   public static UnixSocketListener bind(Path path, int backlog) throws IOException {
     Objects.requireNonNull(path, "path");
@@ -56,8 +61,12 @@ public final class UnixSocketListener implements StreamListener<UnixSocketConnec
         server.bind(address, backlog);
       } catch (BindException inUse) {
         if (!isStaleSocket(path)) {
-          throw new BindException("Address already in use: " + path
-              + (isSocket(path) ? " (another process listens there)" : " (a file that is not a socket is there)"));
+          throw new BindException(
+              "Address already in use: "
+                  + path
+                  + (isSocket(path)
+                      ? " (another process listens there)"
+                      : " (a file that is not a socket is there)"));
         }
         Files.deleteIfExists(path);
         server.bind(address, backlog);
@@ -94,7 +103,8 @@ public final class UnixSocketListener implements StreamListener<UnixSocketConnec
 
   private static Object fileKey(Path path) {
     try {
-      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .fileKey();
     } catch (IOException e) {
       return null;
     }

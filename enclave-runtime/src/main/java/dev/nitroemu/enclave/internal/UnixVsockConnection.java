@@ -8,7 +8,10 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Objects;
 
-/** A hybrid vsock connection: a connected Unix socket plus the vsock addresses its two ends stand for. */
+/**
+ * A hybrid vsock connection: a connected Unix socket plus the vsock addresses its two ends stand
+ * for.
+ */
 public final class UnixVsockConnection implements VsockConnection {
 
   private final UnixSocketConnection socket;

@@ -13,7 +13,8 @@ import java.util.List;
  * @param notBefore the latest notBefore of the chain
  * @param notAfter the earliest notAfter of the chain
  */
-public record ValidatedChain(List<X509Certificate> certificates, Instant notBefore, Instant notAfter) {
+public record ValidatedChain(
+    List<X509Certificate> certificates, Instant notBefore, Instant notAfter) {
 
   public ValidatedChain {
     certificates = List.copyOf(certificates);
@@ -34,7 +35,9 @@ public record ValidatedChain(List<X509Certificate> certificates, Instant notBefo
     return certificates.get(certificates.size() - 1);
   }
 
-  /** Whether every certificate of the chain is valid at {@code time} (bounds inclusive, as X.509). */
+  /**
+   * Whether every certificate of the chain is valid at {@code time} (bounds inclusive, as X.509).
+   */
   public boolean coversTime(Instant time) {
     return !time.isBefore(notBefore) && !time.isAfter(notAfter);
   }

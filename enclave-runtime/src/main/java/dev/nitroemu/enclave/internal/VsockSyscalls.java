@@ -19,8 +19,10 @@ public interface VsockSyscalls {
   int SOCK_CLOEXEC = 0x80000;
   int SOL_SOCKET = 1;
   int SO_RCVTIMEO = 20;
+
   /** {@code SO_VM_SOCKETS_CONNECT_TIMEOUT} (the "old" timeval variant, right for 64-bit time_t). */
   int SO_VM_SOCKETS_CONNECT_TIMEOUT = 6;
+
   int MSG_NOSIGNAL = 0x4000;
   int SHUT_RD = 0;
   int SHUT_WR = 1;
@@ -51,7 +53,10 @@ public interface VsockSyscalls {
   /** {@code listen(fd, backlog)}: 0 or {@code -errno}. */
   int listen(int fd, int backlog);
 
-  /** {@code accept4(fd, addr, &len, SOCK_CLOEXEC)}, filling {@code addressOut}: a descriptor or {@code -errno}. */
+  /**
+   * {@code accept4(fd, addr, &len, SOCK_CLOEXEC)}, filling {@code addressOut}: a descriptor or
+   * {@code -errno}.
+   */
   int accept(int fd, byte[] addressOut);
 
   /** {@code connect(fd, addr, len)}: 0 or {@code -errno}. */
@@ -75,7 +80,10 @@ public interface VsockSyscalls {
   /** {@code shutdown(fd, how)}: 0 or {@code -errno}. */
   int shutdown(int fd, int how);
 
-  /** {@code poll(fds, 1, timeout)} on one {@code struct pollfd}: ready count, 0 on timeout, or {@code -errno}. */
+  /**
+   * {@code poll(fds, 1, timeout)} on one {@code struct pollfd}: ready count, 0 on timeout, or
+   * {@code -errno}.
+   */
   int poll(byte[] pollfd, int timeoutMillis);
 
   /** {@code close(fd)}: 0 or {@code -errno}. */
@@ -173,7 +181,8 @@ public interface VsockSyscalls {
 
     @Override
     public int send(int fd, byte[] buffer, int length) {
-      return result((int) Holder.C.send(fd, buffer, new NativeLong(length), MSG_NOSIGNAL).longValue());
+      return result(
+          (int) Holder.C.send(fd, buffer, new NativeLong(length), MSG_NOSIGNAL).longValue());
     }
 
     @Override
@@ -191,7 +200,10 @@ public interface VsockSyscalls {
       return result(Holder.C.close(fd));
     }
 
-    /** JNA preserves errno per thread right after each call, so it is read before anything else runs. */
+    /**
+     * JNA preserves errno per thread right after each call, so it is read before anything else
+     * runs.
+     */
     private static int result(int returned) {
       if (returned != -1) {
         return returned;

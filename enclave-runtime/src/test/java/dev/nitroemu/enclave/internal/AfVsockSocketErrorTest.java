@@ -28,8 +28,11 @@ class AfVsockSocketErrorTest {
 
   @Test
   void errnosMapToTheJavaNetTypesCallersExpect() {
-    assertThat(AfVsockSocket.error("connect", VsockSyscalls.ECONNREFUSED, PARENT)).isInstanceOf(ConnectException.class);
-    assertThat(AfVsockSocket.error("connect", VsockSyscalls.ETIMEDOUT, PARENT)).isInstanceOf(SocketTimeoutException.class);
-    assertThat(AfVsockSocket.error("bind", VsockSyscalls.EADDRINUSE, PARENT)).isInstanceOf(BindException.class);
+    assertThat(AfVsockSocket.error("connect", VsockSyscalls.ECONNREFUSED, PARENT))
+        .isInstanceOf(ConnectException.class);
+    assertThat(AfVsockSocket.error("connect", VsockSyscalls.ETIMEDOUT, PARENT))
+        .isInstanceOf(SocketTimeoutException.class);
+    assertThat(AfVsockSocket.error("bind", VsockSyscalls.EADDRINUSE, PARENT))
+        .isInstanceOf(BindException.class);
   }
 }

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Arrays;
 import java.util.HexFormat;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class CborWriterTest {
   private static final HexFormat HEX = HexFormat.of();
@@ -83,7 +83,15 @@ class CborWriterTest {
   }
 
   @ParameterizedTest(name = "length {0} -> head {1}")
-  @CsvSource({"0, 60", "23, 77", "24, 7818", "255, 78ff", "256, 790100", "65535, 79ffff", "65536, 7a00010000"})
+  @CsvSource({
+    "0, 60",
+    "23, 77",
+    "24, 7818",
+    "255, 78ff",
+    "256, 790100",
+    "65535, 79ffff",
+    "65536, 7a00010000"
+  })
   void textLengthsUseTheShortestHead(int length, String expectedHead) throws Exception {
     String text = "t".repeat(length);
 
@@ -142,7 +150,15 @@ class CborWriterTest {
   @Test
   void indefiniteMapIsFramedByBfAndFfAndReadsBackAsAMap() throws Exception {
     byte[] encoded =
-        new CborWriter().indefiniteMap().text("a").integer(1).text("b").array(2).integer(2).integer(3).endIndefinite()
+        new CborWriter()
+            .indefiniteMap()
+            .text("a")
+            .integer(1)
+            .text("b")
+            .array(2)
+            .integer(2)
+            .integer(3)
+            .endIndefinite()
             .toByteArray();
 
     // RFC 8949 Appendix A: {_ "a": 1, "b": [2, 3]} = bf61610161628202 03ff
@@ -155,7 +171,16 @@ class CborWriterTest {
   @Test
   void nestedDefiniteContainersMatchRfcExample() {
     // RFC 8949 Appendix A: {"a": 1, "b": [2, 3]} = a26161016162820203
-    byte[] encoded = new CborWriter().map(2).text("a").integer(1).text("b").array(2).integer(2).integer(3).toByteArray();
+    byte[] encoded =
+        new CborWriter()
+            .map(2)
+            .text("a")
+            .integer(1)
+            .text("b")
+            .array(2)
+            .integer(2)
+            .integer(3)
+            .toByteArray();
 
     assertThat(HEX.formatHex(encoded)).isEqualTo("a26161016162820203");
   }

@@ -23,24 +23,30 @@ class CertificateCacheTest {
     X509Certificate second = cache.parse(ROOT_DER.clone(), "root");
 
     assertThat(second).isSameAs(first);
-    assertThat(first.getSubjectX500Principal().getName()).isEqualTo("CN=aws.nitro-enclaves,OU=AWS,O=Amazon,C=US");
+    assertThat(first.getSubjectX500Principal().getName())
+        .isEqualTo("CN=aws.nitro-enclaves,OU=AWS,O=Amazon,C=US");
     assertThat(cache.size()).isEqualTo(1);
   }
 
   @Test
   void anythingButExactlyOneDerCertificateIsInvalid() {
     CertificateCache cache = new CertificateCache(8);
-    byte[] pem = ("-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder().encodeToString(ROOT_DER)
-        + "\n-----END CERTIFICATE-----\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] pem =
+        ("-----BEGIN CERTIFICATE-----\n"
+                + Base64.getMimeEncoder().encodeToString(ROOT_DER)
+                + "\n-----END CERTIFICATE-----\n")
+            .getBytes(StandardCharsets.US_ASCII);
     byte[] trailing = Arrays.copyOf(ROOT_DER, ROOT_DER.length + 1);
     byte[] truncated = Arrays.copyOf(ROOT_DER, ROOT_DER.length - 1);
 
     for (byte[] der : new byte[][] {new byte[0], pem, trailing, truncated, {0x30, 0x00}}) {
       assertThatThrownBy(() -> cache.parse(der, "cabundle[1]"))
-          .isInstanceOfSatisfying(AttestationException.class, e -> {
-            assertThat(e.reason()).isEqualTo(Reason.INVALID_CERTIFICATE);
-            assertThat(e.getMessage()).startsWith("cabundle[1]");
-          });
+          .isInstanceOfSatisfying(
+              AttestationException.class,
+              e -> {
+                assertThat(e.reason()).isEqualTo(Reason.INVALID_CERTIFICATE);
+                assertThat(e.getMessage()).startsWith("cabundle[1]");
+              });
     }
     assertThat(cache.size()).isZero();
   }

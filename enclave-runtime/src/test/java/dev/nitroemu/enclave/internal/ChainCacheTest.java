@@ -19,7 +19,8 @@ class ChainCacheTest {
     assertThat(ChainCache.key(B, List.of(A), A)).isNotEqualTo(key);
     assertThat(ChainCache.key(A, List.of(B), B)).isNotEqualTo(key);
     assertThat(ChainCache.key(A, List.of(B, A), A)).isNotEqualTo(key);
-    assertThat(ChainCache.key(new byte[] {1, 2}, List.of(new byte[] {3, 4, 5}), A)).isNotEqualTo(key);
+    assertThat(ChainCache.key(new byte[] {1, 2}, List.of(new byte[] {3, 4, 5}), A))
+        .isNotEqualTo(key);
   }
 
   @Test

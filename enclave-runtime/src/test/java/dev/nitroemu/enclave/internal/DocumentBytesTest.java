@@ -25,7 +25,13 @@ class DocumentBytesTest {
   @Test
   void base64IsDecodedWhetherWrappedPaddedOrUrlSafe() {
     String standard = Base64.getEncoder().encodeToString(DOCUMENT);
-    String wrapped = standard.substring(0, 7) + "\r\n" + standard.substring(7, 13) + "\n \t" + standard.substring(13) + "\n";
+    String wrapped =
+        standard.substring(0, 7)
+            + "\r\n"
+            + standard.substring(7, 13)
+            + "\n \t"
+            + standard.substring(13)
+            + "\n";
     String unpadded = Base64.getEncoder().withoutPadding().encodeToString(DOCUMENT);
     String urlSafe = Base64.getUrlEncoder().encodeToString(DOCUMENT);
     assertThat(standard).startsWith("hEShATgioFk").contains("/").contains("+");
@@ -39,7 +45,8 @@ class DocumentBytesTest {
   @Test
   void hexIsDecodedInEitherCaseWithWhitespace() {
     String lower = HexFormat.of().formatHex(DOCUMENT);
-    String upperWrapped = lower.toUpperCase().substring(0, 10) + "\n" + lower.toUpperCase().substring(10) + "\n";
+    String upperWrapped =
+        lower.toUpperCase().substring(0, 10) + "\n" + lower.toUpperCase().substring(10) + "\n";
 
     assertThat(DocumentBytes.decode(ascii(lower))).isEqualTo(DOCUMENT);
     assertThat(DocumentBytes.decode(ascii(upperWrapped))).isEqualTo(DOCUMENT);
@@ -50,7 +57,8 @@ class DocumentBytesTest {
     for (String text : new String[] {"", " \n\t", "not base64 at all!", "hEShA=TgioFk"}) {
       assertThatThrownBy(() -> DocumentBytes.decode(ascii(text)))
           .as(text)
-          .isInstanceOfSatisfying(AttestationException.class,
+          .isInstanceOfSatisfying(
+              AttestationException.class,
               e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED_COSE));
     }
   }
@@ -61,7 +69,8 @@ class DocumentBytesTest {
     huge[0] = (byte) 0x84;
 
     assertThatThrownBy(() -> DocumentBytes.decode(huge))
-        .isInstanceOfSatisfying(AttestationException.class, e -> assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE));
+        .isInstanceOfSatisfying(
+            AttestationException.class, e -> assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE));
   }
 
   private static byte[] ascii(String text) {

@@ -13,12 +13,25 @@ class LinuxStructsTest {
   @Test
   void sockaddrVmIsSixteenBytesInKernelLayout() {
     byte[] bytes = LinuxStructs.sockaddrVm(VsockAddress.of(16, 5000), ByteOrder.LITTLE_ENDIAN);
-    assertThat(bytes).hasSize(16).containsExactly(
-        40, 0, // svm_family = AF_VSOCK
-        0, 0, // svm_reserved1
-        (byte) 0x88, 0x13, 0, 0, // svm_port = 5000
-        16, 0, 0, 0, // svm_cid = 16
-        0, 0, 0, 0); // svm_flags + svm_zero
+    assertThat(bytes)
+        .hasSize(16)
+        .containsExactly(
+            40,
+            0, // svm_family = AF_VSOCK
+            0,
+            0, // svm_reserved1
+            (byte) 0x88,
+            0x13,
+            0,
+            0, // svm_port = 5000
+            16,
+            0,
+            0,
+            0, // svm_cid = 16
+            0,
+            0,
+            0,
+            0); // svm_flags + svm_zero
   }
 
   @Test
@@ -29,8 +42,9 @@ class LinuxStructsTest {
 
   @Test
   void wildcardsAreAllOnes() {
-    byte[] bytes = LinuxStructs.sockaddrVm(
-        VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY), ByteOrder.LITTLE_ENDIAN);
+    byte[] bytes =
+        LinuxStructs.sockaddrVm(
+            VsockAddress.of(VsockAddress.CID_ANY, VsockAddress.PORT_ANY), ByteOrder.LITTLE_ENDIAN);
     assertThat(bytes).containsExactly(40, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0);
   }
 
@@ -38,27 +52,31 @@ class LinuxStructsTest {
   void parsingReadsBackWhatEncodingWrote() {
     for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
       VsockAddress address = VsockAddress.of(4_000_000_000L, 65_536);
-      assertThat(LinuxStructs.parseSockaddrVm(LinuxStructs.sockaddrVm(address, order), 16, order)).isEqualTo(address);
+      assertThat(LinuxStructs.parseSockaddrVm(LinuxStructs.sockaddrVm(address, order), 16, order))
+          .isEqualTo(address);
     }
     VsockAddress nativeRoundTrip = VsockAddress.of(2, 9);
-    assertThat(LinuxStructs.parseSockaddrVm(LinuxStructs.sockaddrVm(nativeRoundTrip), 16)).isEqualTo(nativeRoundTrip);
+    assertThat(LinuxStructs.parseSockaddrVm(LinuxStructs.sockaddrVm(nativeRoundTrip), 16))
+        .isEqualTo(nativeRoundTrip);
   }
 
   @Test
   void parsingRejectsShortOrForeignAddresses() {
     byte[] bytes = LinuxStructs.sockaddrVm(VsockAddress.of(3, 1), ByteOrder.LITTLE_ENDIAN);
     assertThatThrownBy(() -> LinuxStructs.parseSockaddrVm(bytes, 12, ByteOrder.LITTLE_ENDIAN))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("16 bytes");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("16 bytes");
     bytes[0] = 2; // AF_INET
     assertThatThrownBy(() -> LinuxStructs.parseSockaddrVm(bytes, 16, ByteOrder.LITTLE_ENDIAN))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("family 2");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("family 2");
   }
 
   @Test
   void timevalHoldsSecondsAndMicroseconds() {
-    assertThat(LinuxStructs.timeval(Duration.ofMillis(2500), 8, ByteOrder.LITTLE_ENDIAN)).containsExactly(
-        2, 0, 0, 0, 0, 0, 0, 0,
-        0x20, (byte) 0xA1, 0x07, 0, 0, 0, 0, 0); // 500000 us
+    assertThat(LinuxStructs.timeval(Duration.ofMillis(2500), 8, ByteOrder.LITTLE_ENDIAN))
+        .containsExactly(
+            2, 0, 0, 0, 0, 0, 0, 0, 0x20, (byte) 0xA1, 0x07, 0, 0, 0, 0, 0); // 500000 us
     assertThat(LinuxStructs.timeval(Duration.ofSeconds(1), 4, ByteOrder.BIG_ENDIAN))
         .containsExactly(0, 0, 0, 1, 0, 0, 0, 0);
     assertThatThrownBy(() -> LinuxStructs.timeval(Duration.ZERO, 2, ByteOrder.BIG_ENDIAN))

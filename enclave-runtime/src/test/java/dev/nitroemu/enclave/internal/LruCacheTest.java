@@ -24,6 +24,7 @@ class LruCacheTest {
 
   @Test
   void sizeMustBePositive() {
-    assertThatThrownBy(() -> new LruCache<String, String>(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new LruCache<String, String>(0))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

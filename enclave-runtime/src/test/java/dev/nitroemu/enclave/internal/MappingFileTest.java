@@ -23,10 +23,11 @@ class MappingFileTest {
 
   @Test
   void renderIsSortedJsonThatParsesBack() throws Exception {
-    Map<VsockAddress, TcpEndpoint> entries = Map.of(
-        VsockAddress.of(16, 5000), new TcpEndpoint("127.0.0.1", 40117),
-        VsockAddress.of(3, 8000), new TcpEndpoint("::1", 40113),
-        VsockAddress.anyCid(9000), new TcpEndpoint("host.docker.internal", 40200));
+    Map<VsockAddress, TcpEndpoint> entries =
+        Map.of(
+            VsockAddress.of(16, 5000), new TcpEndpoint("127.0.0.1", 40117),
+            VsockAddress.of(3, 8000), new TcpEndpoint("::1", 40113),
+            VsockAddress.anyCid(9000), new TcpEndpoint("host.docker.internal", 40200));
     String json = MappingFile.render(entries);
     assertThat(json).contains("\"3:8000\" : \"[::1]:40113\"");
     assertThat(json.indexOf("3:8000")).isLessThan(json.indexOf("16:5000"));
@@ -48,16 +49,25 @@ class MappingFileTest {
 
   @Test
   void malformedContentIsRejectedWithTheReason() {
-    assertThatThrownBy(() -> MappingFile.parse("[]".getBytes(UTF_8), "f")).hasMessageContaining("JSON object");
-    assertThatThrownBy(() -> MappingFile.parse("{\"version\":2,\"endpoints\":{}}".getBytes(UTF_8), "f"))
+    assertThatThrownBy(() -> MappingFile.parse("[]".getBytes(UTF_8), "f"))
+        .hasMessageContaining("JSON object");
+    assertThatThrownBy(
+            () -> MappingFile.parse("{\"version\":2,\"endpoints\":{}}".getBytes(UTF_8), "f"))
         .hasMessageContaining("\"version\" must be 1");
     assertThatThrownBy(() -> MappingFile.parse("{\"version\":1}".getBytes(UTF_8), "f"))
         .hasMessageContaining("endpoints");
-    assertThatThrownBy(() -> MappingFile.parse("{\"version\":1,\"endpoints\":{\"x\":\"a:1\"}}".getBytes(UTF_8), "f"))
-        .isInstanceOf(IOException.class).hasMessageContaining("CID:PORT");
-    assertThatThrownBy(() -> MappingFile.parse("{\"version\":1,\"endpoints\":{\"1:2\":5}}".getBytes(UTF_8), "f"))
+    assertThatThrownBy(
+            () ->
+                MappingFile.parse(
+                    "{\"version\":1,\"endpoints\":{\"x\":\"a:1\"}}".getBytes(UTF_8), "f"))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("CID:PORT");
+    assertThatThrownBy(
+            () ->
+                MappingFile.parse("{\"version\":1,\"endpoints\":{\"1:2\":5}}".getBytes(UTF_8), "f"))
         .hasMessageContaining("HOST:PORT");
-    assertThatThrownBy(() -> MappingFile.parse("{".getBytes(UTF_8), "f")).hasMessageContaining("not JSON");
+    assertThatThrownBy(() -> MappingFile.parse("{".getBytes(UTF_8), "f"))
+        .hasMessageContaining("not JSON");
   }
 
   @Test
@@ -72,9 +82,13 @@ class MappingFileTest {
     assertThat(TcpEndpoint.parse("[::1]:80")).isEqualTo(new TcpEndpoint("::1", 80));
     assertThat(new TcpEndpoint("::1", 80)).hasToString("[::1]:80");
     assertThat(TcpEndpoint.parse("localhost:65535").port()).isEqualTo(65535);
-    assertThatThrownBy(() -> TcpEndpoint.parse("::1:80")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> TcpEndpoint.parse("host:0")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> TcpEndpoint.parse("host:")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> TcpEndpoint.parse("host:+80")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> TcpEndpoint.parse("::1:80"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> TcpEndpoint.parse("host:0"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> TcpEndpoint.parse("host:"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> TcpEndpoint.parse("host:+80"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

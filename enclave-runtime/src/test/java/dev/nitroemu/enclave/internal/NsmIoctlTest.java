@@ -26,25 +26,31 @@ class NsmIoctlTest {
     assertThat(NsmIoctl.ioc(0, 0, 0, 0x3FFF)).isEqualTo(0x3FFF_0000L);
     assertThat(NsmIoctl.ioc(1, 0, 0, 0)).isEqualTo(0x4000_0000L);
     assertThat(NsmIoctl.ioc(2, 0, 0, 0)).isEqualTo(0x8000_0000L);
-    // Published Linux numbers: VIDIOC_QUERYCAP = _IOR('V', 0, 104 bytes), TUNSETIFF = _IOW('T', 202, int).
+    // Published Linux numbers: VIDIOC_QUERYCAP = _IOR('V', 0, 104 bytes), TUNSETIFF = _IOW('T',
+    // 202, int).
     assertThat(NsmIoctl.ioc(2, 'V', 0, 104)).isEqualTo(0x80685600L);
     assertThat(NsmIoctl.ioc(1, 'T', 202, 4)).isEqualTo(0x400454caL);
   }
 
   @Test
   void iocRejectsFieldsThatDoNotFit() {
-    assertThatThrownBy(() -> NsmIoctl.ioc(0, 0x100, 0, 0)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> NsmIoctl.ioc(0, 0, 0x100, 0)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> NsmIoctl.ioc(0, 0, 0, 0x4000)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> NsmIoctl.ioc(0, 0x100, 0, 0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> NsmIoctl.ioc(0, 0, 0x100, 0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> NsmIoctl.ioc(0, 0, 0, 0x4000))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> NsmIoctl.ioc(4, 0, 0, 0)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void structIsFourU64FieldsOf32Bytes() {
     assertThat(NsmIoctl.RAW_STRUCT_SIZE).isEqualTo(4 * Long.BYTES);
-    assertThat(new int[] {
-          NsmIoctl.REQUEST_ADDR_OFFSET, NsmIoctl.REQUEST_LEN_OFFSET,
-          NsmIoctl.RESPONSE_ADDR_OFFSET, NsmIoctl.RESPONSE_LEN_OFFSET})
+    assertThat(
+            new int[] {
+              NsmIoctl.REQUEST_ADDR_OFFSET, NsmIoctl.REQUEST_LEN_OFFSET,
+              NsmIoctl.RESPONSE_ADDR_OFFSET, NsmIoctl.RESPONSE_LEN_OFFSET
+            })
         .containsExactly(0, 8, 16, 24);
   }
 
@@ -62,7 +68,9 @@ class NsmIoctlTest {
     NsmException e = NsmIoctl.errnoException(errno, "ioctl NSM_IOCTL_RAW");
 
     assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL_ERROR);
-    assertThat(e).hasMessageContaining("ioctl NSM_IOCTL_RAW failed").hasMessageContaining("errno " + errno);
+    assertThat(e)
+        .hasMessageContaining("ioctl NSM_IOCTL_RAW failed")
+        .hasMessageContaining("errno " + errno);
   }
 
   @Test

@@ -26,7 +26,9 @@ class NsmRawMessageTest {
 
   @Test
   void structIsLittleEndianU64sAtOffsets0To24() {
-    assumeThat(ByteOrder.nativeOrder()).as("Nitro hosts are little-endian").isEqualTo(ByteOrder.LITTLE_ENDIAN);
+    assumeThat(ByteOrder.nativeOrder())
+        .as("Nitro hosts are little-endian")
+        .isEqualTo(ByteOrder.LITTLE_ENDIAN);
     message.prepare(new byte[] {1, 2, 3});
 
     byte[] raw = message.structBytes();
@@ -88,12 +90,14 @@ class NsmRawMessageTest {
     message.prepare(new byte[] {1});
     message.pointer().setLong(24, 12289);
     assertThatThrownBy(message::response)
-        .isInstanceOfSatisfying(NsmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL_ERROR))
+        .isInstanceOfSatisfying(
+            NsmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL_ERROR))
         .hasMessageContaining("12289");
 
     message.pointer().setLong(24, -1);
     assertThatThrownBy(message::response)
-        .isInstanceOfSatisfying(NsmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL_ERROR))
+        .isInstanceOfSatisfying(
+            NsmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL_ERROR))
         .hasMessageContaining("18446744073709551615");
   }
 
@@ -103,7 +107,8 @@ class NsmRawMessageTest {
     byte[] before = message.structBytes();
 
     assertThatThrownBy(() -> message.prepare(new byte[4097]))
-        .isInstanceOfSatisfying(NsmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INPUT_TOO_LARGE));
+        .isInstanceOfSatisfying(
+            NsmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INPUT_TOO_LARGE));
     assertThat(message.structBytes()).isEqualTo(before);
   }
 

@@ -7,9 +7,9 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Plays the Linux {@code drivers/misc/nsm.c} driver behind {@link NsmSyscalls}: it reads {@code struct
- * nsm_raw} from native memory at the kernel's fixed offsets (0, 8, 16, 24), rejects what the kernel
- * rejects, has a module answer, and writes the reply and {@code response.len} back.
+ * Plays the Linux {@code drivers/misc/nsm.c} driver behind {@link NsmSyscalls}: it reads {@code
+ * struct nsm_raw} from native memory at the kernel's fixed offsets (0, 8, 16, 24), rejects what the
+ * kernel rejects, has a module answer, and writes the reply and {@code response.len} back.
  */
 public final class SimulatedNsmDriver implements NsmSyscalls {
   private static final long NSM_IOCTL_RAW = 0xC0200A00L; // from linux nsm.h, written out on purpose
@@ -22,22 +22,31 @@ public final class SimulatedNsmDriver implements NsmSyscalls {
 
   /** Number of open calls. */
   public final AtomicInteger opens = new AtomicInteger();
+
   /** Number of ioctl calls. */
   public final AtomicInteger ioctls = new AtomicInteger();
+
   /** Number of close calls. */
   public final AtomicInteger closes = new AtomicInteger();
+
   /** Set when two ioctls ever ran at the same time. */
   public volatile boolean overlapped;
+
   /** When positive, open fails with this errno. */
   public volatile int openErrno;
+
   /** When positive, ioctl fails with this errno. */
   public volatile int ioctlErrno;
+
   /** When non-negative, written as response.len instead of the real reply length. */
   public volatile long forcedResponseLength = -1;
+
   /** The request bytes of the last ioctl. */
   public volatile byte[] lastRequest;
+
   /** Native addresses of the last request and response buffers. */
   public volatile long lastRequestAddress;
+
   public volatile long lastResponseAddress;
 
   public SimulatedNsmDriver(Nsm module) {

@@ -1,10 +1,10 @@
 package dev.nitroemu.junit.internal;
 
-import dev.nitroemu.enclave.ConnectBridge;
-import dev.nitroemu.enclave.ConnectionLimits;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.nitroemu.enclave.ConnectBridge;
+import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockListener;
@@ -30,7 +30,8 @@ class ConnectBridgeTest {
   private static final String HOST = "kms.eu-west-1.amazonaws.com";
   private static final VsockAddress PROXY = VsockAddress.of(VsockAddress.CID_PARENT, 8000);
   private static final int PATIENCE_MILLIS = 20_000;
-  private static final ConnectionLimits QUICK = ConnectionLimits.DEFAULT.withIdleTimeout(Duration.ofMillis(300));
+  private static final ConnectionLimits QUICK =
+      ConnectionLimits.DEFAULT.withIdleTimeout(Duration.ofMillis(300));
 
   private final VsockNetwork network = VsockNetwork.create();
 
@@ -51,7 +52,8 @@ class ConnectBridgeTest {
       client.getOutputStream().write("tls bytes".getBytes(US_ASCII));
       client.shutdownOutput();
 
-      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII)).isEqualTo("tls bytes");
+      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII))
+          .isEqualTo("tls bytes");
       echo.join();
     }
   }
@@ -74,43 +76,58 @@ class ConnectBridgeTest {
         Socket client = connectTo(bridge)) {
       send(client, "CONNECT kms.eu-west-1.amazonaws.com.evil.example:443 HTTP/1.1\r\n\r\n");
 
-      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII)).startsWith("HTTP/1.1 403 Forbidden");
+      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII))
+          .startsWith("HTTP/1.1 403 Forbidden");
     }
   }
 
   @Test
   void otherPortsAreForbidden() throws Exception {
-    try (ConnectBridge bridge = ConnectBridge.start(network, PROXY, HOST); Socket client = connectTo(bridge)) {
+    try (ConnectBridge bridge = ConnectBridge.start(network, PROXY, HOST);
+        Socket client = connectTo(bridge)) {
       send(client, "CONNECT " + HOST + ":80 HTTP/1.1\r\n\r\n");
 
-      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII)).startsWith("HTTP/1.1 403 ");
+      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII))
+          .startsWith("HTTP/1.1 403 ");
     }
   }
 
   @Test
   void plainHttpRequestsAreRefused() throws Exception {
-    try (ConnectBridge bridge = ConnectBridge.start(network, PROXY, HOST); Socket client = connectTo(bridge)) {
+    try (ConnectBridge bridge = ConnectBridge.start(network, PROXY, HOST);
+        Socket client = connectTo(bridge)) {
       send(client, "GET http://" + HOST + "/ HTTP/1.1\r\n\r\n");
 
-      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII)).startsWith("HTTP/1.1 400 ");
+      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII))
+          .startsWith("HTTP/1.1 400 ");
     }
   }
 
   @Test
   void oversizedRequestHeadIsRefused() throws Exception {
-    try (ConnectBridge bridge = ConnectBridge.start(network, PROXY, HOST); Socket client = connectTo(bridge)) {
-      send(client, "CONNECT " + HOST + ":443 HTTP/1.1\r\nX: " + "a".repeat(ConnectBridge.MAX_HEAD_BYTES) + "\r\n\r\n");
+    try (ConnectBridge bridge = ConnectBridge.start(network, PROXY, HOST);
+        Socket client = connectTo(bridge)) {
+      send(
+          client,
+          "CONNECT "
+              + HOST
+              + ":443 HTTP/1.1\r\nX: "
+              + "a".repeat(ConnectBridge.MAX_HEAD_BYTES)
+              + "\r\n\r\n");
 
-      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII)).startsWith("HTTP/1.1 400 ");
+      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII))
+          .startsWith("HTTP/1.1 400 ");
     }
   }
 
   @Test
   void missingVsockProxyIsABadGateway() throws Exception {
-    try (ConnectBridge bridge = ConnectBridge.start(network, PROXY, HOST); Socket client = connectTo(bridge)) {
+    try (ConnectBridge bridge = ConnectBridge.start(network, PROXY, HOST);
+        Socket client = connectTo(bridge)) {
       send(client, "CONNECT " + HOST + ":443 HTTP/1.1\r\n\r\n");
 
-      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII)).startsWith("HTTP/1.1 502 ");
+      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII))
+          .startsWith("HTTP/1.1 502 ");
     }
   }
 
@@ -137,7 +154,9 @@ class ConnectBridgeTest {
   @Test
   void aFullBridgeAnswers503() throws Exception {
     try (VsockListener proxy = network.listen(PROXY);
-        ConnectBridge bridge = ConnectBridge.start(network, PROXY, HOST, ConnectionLimits.DEFAULT.withMaxConnections(1));
+        ConnectBridge bridge =
+            ConnectBridge.start(
+                network, PROXY, HOST, ConnectionLimits.DEFAULT.withMaxConnections(1));
         Socket tunnelled = connectTo(bridge)) {
       send(tunnelled, "CONNECT " + HOST + ":443 HTTP/1.1\r\n\r\n");
       assertThat(readHead(tunnelled.getInputStream())).startsWith("HTTP/1.1 200 ");
@@ -178,13 +197,18 @@ class ConnectBridgeTest {
       try (VsockConnection upstream = proxy.accept()) {
         upstream.readTimeout(Duration.ofMillis(PATIENCE_MILLIS));
 
-        assertThat(readOrReset(client.getInputStream())).as("closed by the bridge, not by our timeout").isEqualTo(-1);
+        assertThat(readOrReset(client.getInputStream()))
+            .as("closed by the bridge, not by our timeout")
+            .isEqualTo(-1);
         assertThat(readOrReset(upstream.inputStream())).isEqualTo(-1);
       }
     }
   }
 
-  /** Nothing at {@code port} tunnels for us any more (refused, or a stranger that does not answer 200). */
+  /**
+   * Nothing at {@code port} tunnels for us any more (refused, or a stranger that does not answer
+   * 200).
+   */
   private static void assertNoTunnelAt(int port) throws IOException {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);

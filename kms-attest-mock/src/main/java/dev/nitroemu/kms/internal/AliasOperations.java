@@ -14,9 +14,9 @@ import java.util.regex.Pattern;
  * {@code alias/aws/} are reserved for AWS managed keys (NotAuthorizedException, as moto and
  * fakecloud report; the mock has no AWS managed keys). Aliases are authorized on the target key's
  * policy ({@code kms:CreateAlias}, {@code kms:DeleteAlias}; UpdateAlias on the current and the new
- * target's); ListAliases needs only IAM in AWS, so it is not checked against key policies. UpdateAlias
- * moves an alias only to a key of the same type (symmetric encryption, asymmetric or HMAC) and key
- * usage, and not to a key pending deletion.
+ * target's); ListAliases needs only IAM in AWS, so it is not checked against key policies.
+ * UpdateAlias moves an alias only to a key of the same type (symmetric encryption, asymmetric or
+ * HMAC) and key usage, and not to a key pending deletion.
  */
 final class AliasOperations {
   static final int MAX_ALIAS_NAME = 256;
@@ -45,7 +45,9 @@ final class AliasOperations {
     if (!support.store().addAlias(new KmsAlias(account, aliasName, key.keyId(), now, now))) {
       throw new KmsError(
           "AlreadyExistsException",
-          "An alias with the name " + support.ids().aliasArn(account, aliasName) + " already exists");
+          "An alias with the name "
+              + support.ids().aliasArn(account, aliasName)
+              + " already exists");
     }
     return OperationSupport.result(OperationSupport.JSON.objectNode(), List.of(key.arn()), null);
   }
@@ -67,15 +69,24 @@ final class AliasOperations {
     if (!keyType(current).equals(keyType(next)) || !current.keyUsage().equals(next.keyUsage())) {
       // Inferred text: AWS documents the rule, not the message.
       throw KmsError.validation(
-          "Alias " + aliasName + " cannot be moved to " + next.arn() + ": the new target key must have the same"
+          "Alias "
+              + aliasName
+              + " cannot be moved to "
+              + next.arn()
+              + ": the new target key must have the same"
               + " key type (symmetric, asymmetric or HMAC) and key usage as the current one ("
-              + current.spec().name() + ", " + current.keyUsage() + ").");
+              + current.spec().name()
+              + ", "
+              + current.keyUsage()
+              + ").");
     }
-    KmsAlias moved = new KmsAlias(account, aliasName, next.keyId(), alias.creationDate(), support.now(call));
+    KmsAlias moved =
+        new KmsAlias(account, aliasName, next.keyId(), alias.creationDate(), support.now(call));
     if (!support.store().replaceAlias(moved)) {
       throw support.ids().aliasNotFound(account, aliasName);
     }
-    return OperationSupport.result(OperationSupport.JSON.objectNode(), OperationSupport.resources(current, next), null);
+    return OperationSupport.result(
+        OperationSupport.JSON.objectNode(), OperationSupport.resources(current, next), null);
   }
 
   /** Symmetric encryption, asymmetric or HMAC: the key type UpdateAlias must keep. */
@@ -140,7 +151,9 @@ final class AliasOperations {
     String name = fields.requiredString("AliasName", 1, MAX_ALIAS_NAME);
     if (!ALIAS_PATTERN.matcher(name).matches()) {
       throw RequestFields.validation(
-          "'" + name + "'", "AliasName", "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$");
+          "'" + name + "'",
+          "AliasName",
+          "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$");
     }
     if (!name.startsWith(PREFIX)) {
       throw KmsError.validation(
@@ -154,7 +167,8 @@ final class AliasOperations {
       throw KmsError.validation(name + " contains invalid characters for an alias");
     }
     if (name.length() == PREFIX.length()) {
-      throw new KmsError("InvalidAliasNameException", "Alias name must not be empty after the prefix alias/.");
+      throw new KmsError(
+          "InvalidAliasNameException", "Alias name must not be empty after the prefix alias/.");
     }
     return name;
   }

@@ -15,20 +15,23 @@ import java.util.regex.Pattern;
 
 /**
  * The {@code Host} header values the KMS endpoint answers to. Checked before anything else happens
- * to a request, this is the defence against DNS rebinding: a web page in the developer's browser that
- * resolves its own domain name to 127.0.0.1 reaches the mock with that domain in {@code Host}, and is
- * refused, even though it could sign with the public default credentials.
+ * to a request, this is the defence against DNS rebinding: a web page in the developer's browser
+ * that resolves its own domain name to 127.0.0.1 reaches the mock with that domain in {@code Host},
+ * and is refused, even though it could sign with the public default credentials.
  *
  * <p>Accepted, with any port or none, names ignoring case and one trailing dot:
+ *
  * <ul>
  *   <li>loopback literals: IPv4 {@code 127.0.0.0/8} in dotted-quad form, and the IPv6 loopback in
  *       brackets ({@code [::1]}, {@code [0:0:0:0:0:0:0:1]}, {@code [::ffff:127.0.0.1]});
  *   <li>{@code localhost};
- *   <li>{@code kms.<region>.<suffix>} and {@code kms-fips.<region>.<suffix>} for the server's region, the
- *       suffix being {@code amazonaws.com}, or {@code amazonaws.com.cn} for {@code cn-} regions (what the
- *       Nitro Enclaves SDK and the AWS SDKs send when they talk to the real endpoint through a proxy);
+ *   <li>{@code kms.<region>.<suffix>} and {@code kms-fips.<region>.<suffix>} for the server's
+ *       region, the suffix being {@code amazonaws.com}, or {@code amazonaws.com.cn} for {@code cn-}
+ *       regions (what the Nitro Enclaves SDK and the AWS SDKs send when they talk to the real
+ *       endpoint through a proxy);
  *   <li>extra names the server was configured with (host names or IP literals).
  * </ul>
+ *
  * Anything else, a missing {@code Host}, or several, is refused with HTTP 421 (Misdirected Request)
  * and {@code InvalidHostHeaderException}. That error is the mock's own: real KMS has no equivalent,
  * since its endpoint is reached only under its own name. Thread-safe and immutable.
@@ -40,7 +43,8 @@ public final class AllowedHosts {
   /** The HTTP status of a refused {@code Host}: 421 Misdirected Request. */
   public static final int ERROR_STATUS = 421;
 
-  private static final Pattern IPV4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
+  private static final Pattern IPV4 =
+      Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
   private static final Pattern HOST_NAME =
       Pattern.compile("[a-z0-9_]([a-z0-9_-]{0,62})(\\.[a-z0-9_]([a-z0-9_-]{0,62}))*");
   private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9a-f:.]+");
@@ -53,13 +57,17 @@ public final class AllowedHosts {
   /**
    * The hosts for a server in {@code region}, plus {@code extraNames}.
    *
-   * @throws IllegalArgumentException if an extra name is not a host name or IP literal (see {@link #normalize})
+   * @throws IllegalArgumentException if an extra name is not a host name or IP literal (see {@link
+   *     #normalize})
    */
   public AllowedHosts(String region, Collection<String> extraNames) {
     this(List.of(Objects.requireNonNull(region, "region")), extraNames);
   }
 
-  /** The hosts for a server of several regions (each {@code kms.<region>.<suffix>}), plus {@code extraNames}. */
+  /**
+   * The hosts for a server of several regions (each {@code kms.<region>.<suffix>}), plus {@code
+   * extraNames}.
+   */
   public AllowedHosts(List<String> regions, Collection<String> extraNames) {
     Set<String> all = new LinkedHashSet<>();
     all.add("localhost");
@@ -78,16 +86,18 @@ public final class AllowedHosts {
   }
 
   /**
-   * The hosts of a server in {@code region} bound to {@code bound}: the defaults, {@code extraNames},
-   * and the bound address itself when it is a specific, non-loopback one (clients given that address
-   * as their endpoint send it as {@code Host}).
+   * The hosts of a server in {@code region} bound to {@code bound}: the defaults, {@code
+   * extraNames}, and the bound address itself when it is a specific, non-loopback one (clients
+   * given that address as their endpoint send it as {@code Host}).
    */
-  public static AllowedHosts forServer(String region, Collection<String> extraNames, InetAddress bound) {
+  public static AllowedHosts forServer(
+      String region, Collection<String> extraNames, InetAddress bound) {
     return forServer(List.of(region), extraNames, bound);
   }
 
   /** The same for a server of several regions. */
-  public static AllowedHosts forServer(List<String> regions, Collection<String> extraNames, InetAddress bound) {
+  public static AllowedHosts forServer(
+      List<String> regions, Collection<String> extraNames, InetAddress bound) {
     List<String> names = new ArrayList<>(extraNames);
     if (!bound.isAnyLocalAddress() && !bound.isLoopbackAddress()) {
       try {
@@ -104,7 +114,8 @@ public final class AllowedHosts {
    * IPv6 literal without brackets and in Java's full form.
    *
    * @throws IllegalArgumentException if {@code name} is not a host name, an IPv4 literal or an IPv6
-   *     literal (a port, a wildcard or a URL is refused: every port of an accepted name is accepted)
+   *     literal (a port, a wildcard or a URL is refused: every port of an accepted name is
+   *     accepted)
    */
   public static String normalize(String name) {
     if (name == null || name.isBlank()) {
@@ -115,9 +126,13 @@ public final class AllowedHosts {
       text = text.substring(1, text.length() - 1);
     }
     String host = text.contains(":") ? ipv6(text) : stripDot(text);
-    if (host == null || (!text.contains(":") && !HOST_NAME.matcher(host).matches()) || host.length() > MAX_NAME) {
-      throw new IllegalArgumentException("not a host name or IP address: '" + SigV4Verifier.echo(name)
-          + "' (give a name such as host.docker.internal, without port or wildcard)");
+    if (host == null
+        || (!text.contains(":") && !HOST_NAME.matcher(host).matches())
+        || host.length() > MAX_NAME) {
+      throw new IllegalArgumentException(
+          "not a host name or IP address: '"
+              + SigV4Verifier.echo(name)
+              + "' (give a name such as host.docker.internal, without port or wildcard)");
     }
     return host;
   }
@@ -136,9 +151,10 @@ public final class AllowedHosts {
       }
     }
     if (values.size() != 1) {
-      throw refused(values.isEmpty()
-          ? "The request has no Host header."
-          : "The request has " + values.size() + " Host headers; send exactly one.");
+      throw refused(
+          values.isEmpty()
+              ? "The request has no Host header."
+              : "The request has " + values.size() + " Host headers; send exactly one.");
     }
     String host = values.get(0).strip();
     if (!accepts(host)) {
@@ -146,7 +162,10 @@ public final class AllowedHosts {
     }
   }
 
-  /** Whether a {@code Host} header value ({@code name}, {@code name:port}, {@code [v6]:port}) is accepted. */
+  /**
+   * Whether a {@code Host} header value ({@code name}, {@code name:port}, {@code [v6]:port}) is
+   * accepted.
+   */
   public boolean accepts(String hostHeader) {
     String text = hostHeader.toLowerCase(Locale.ROOT);
     String host;
@@ -177,9 +196,15 @@ public final class AllowedHosts {
   }
 
   private KmsError refused(String reason) {
-    return new KmsError(ERROR_TYPE, reason + " It answers to " + description + " (with any port); add names with"
-        + " KmsMockServer.Builder.allowedHost or nitro-emu start --kms-host. This check defends against DNS"
-        + " rebinding.", ERROR_STATUS);
+    return new KmsError(
+        ERROR_TYPE,
+        reason
+            + " It answers to "
+            + description
+            + " (with any port); add names with"
+            + " KmsMockServer.Builder.allowedHost or nitro-emu start --kms-host. This check defends against DNS"
+            + " rebinding.",
+        ERROR_STATUS);
   }
 
   private static boolean isLoopbackLiteral(String host) {
@@ -202,7 +227,9 @@ public final class AllowedHosts {
     return false;
   }
 
-  /** An IPv6 literal in Java's full form, or null when {@code text} is not one (never a DNS lookup). */
+  /**
+   * An IPv6 literal in Java's full form, or null when {@code text} is not one (never a DNS lookup).
+   */
   private static String ipv6(String text) {
     if (!text.contains(":") || !IPV6_LITERAL.matcher(text).matches()) {
       return null;

@@ -36,13 +36,21 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
  */
 public final class AsymmetricCrypto {
   /** EncryptionAlgorithm values of RSA keys. */
-  public static final List<String> RSA_ALGORITHMS = List.of("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256");
+  public static final List<String> RSA_ALGORITHMS =
+      List.of("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256");
 
   /** The KeyPairSpec enum values of the KMS model. */
   public static final List<String> DATA_KEY_PAIR_SPECS =
       List.of(
-          "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521",
-          "ECC_SECG_P256K1", "SM2", "ECC_NIST_EDWARDS25519");
+          "RSA_2048",
+          "RSA_3072",
+          "RSA_4096",
+          "ECC_NIST_P256",
+          "ECC_NIST_P384",
+          "ECC_NIST_P521",
+          "ECC_SECG_P256K1",
+          "SM2",
+          "ECC_NIST_EDWARDS25519");
 
   private AsymmetricCrypto() {}
 
@@ -100,7 +108,8 @@ public final class AsymmetricCrypto {
 
   /** SM2 exists only in China Regions, and the mock does not implement it. */
   public static KmsError sm2Unsupported() {
-    return new KmsError("UnsupportedOperationException", "KeyPairSpec SM2 is supported only in China Regions.");
+    return new KmsError(
+        "UnsupportedOperationException", "KeyPairSpec SM2 is supported only in China Regions.");
   }
 
   /** The longest plaintext RSAES-OAEP can encrypt with this modulus and algorithm. */
@@ -110,7 +119,8 @@ public final class AsymmetricCrypto {
   }
 
   /** RSAES-OAEP encryption with KMS's parameters (MGF1 uses the same hash as OAEP). */
-  public static byte[] rsaEncrypt(PublicKey key, String algorithm, byte[] plaintext, SecureRandom random) {
+  public static byte[] rsaEncrypt(
+      PublicKey key, String algorithm, byte[] plaintext, SecureRandom random) {
     try {
       Cipher rsa = CryptoProviders.configured().cipher("RSA/ECB/OAEPPadding");
       rsa.init(Cipher.ENCRYPT_MODE, key, oaep(algorithm), random);
@@ -202,15 +212,18 @@ public final class AsymmetricCrypto {
   private static KmsError invalidPeerKey(KmsKeySpec spec) {
     return KmsError.validation(
         "PublicKey must be a DER-encoded SubjectPublicKeyInfo of a point on the curve of key spec "
-            + spec.name() + ".");
+            + spec.name()
+            + ".");
   }
 
   private static OAEPParameterSpec oaep(String algorithm) {
     if (algorithm.equals("RSAES_OAEP_SHA_1")) {
-      return new OAEPParameterSpec("SHA-1", "MGF1", MGF1ParameterSpec.SHA1, PSource.PSpecified.DEFAULT);
+      return new OAEPParameterSpec(
+          "SHA-1", "MGF1", MGF1ParameterSpec.SHA1, PSource.PSpecified.DEFAULT);
     }
     if (algorithm.equals("RSAES_OAEP_SHA_256")) {
-      return new OAEPParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, PSource.PSpecified.DEFAULT);
+      return new OAEPParameterSpec(
+          "SHA-256", "MGF1", MGF1ParameterSpec.SHA256, PSource.PSpecified.DEFAULT);
     }
     throw new IllegalArgumentException("Not an RSA encryption algorithm: " + algorithm);
   }

@@ -10,8 +10,8 @@ import java.util.Objects;
 import java.util.SortedMap;
 
 /**
- * A {@code Recipient} whose attestation document verified: the document and the RSA key that
- * {@code CiphertextForRecipient} is encrypted to.
+ * A {@code Recipient} whose attestation document verified: the document and the RSA key that {@code
+ * CiphertextForRecipient} is encrypted to.
  *
  * @param document the verified attestation document
  * @param publicKey the document's {@code public_key}, an RSA-2048 key
@@ -30,9 +30,9 @@ public record AttestedRecipient(AttestationDocument document, RSAPublicKey publi
   }
 
   /**
-   * The attestation condition keys this recipient provides to policy evaluation:
-   * {@code kms:RecipientAttestation:ImageSha384} (= PCR0) and {@code kms:RecipientAttestation:PCR<n>}
-   * for every PCR in the document, each a single lowercase hex value.
+   * The attestation condition keys this recipient provides to policy evaluation: {@code
+   * kms:RecipientAttestation:ImageSha384} (= PCR0) and {@code kms:RecipientAttestation:PCR<n>} for
+   * every PCR in the document, each a single lowercase hex value.
    */
   public Map<String, List<String>> conditionContext() {
     HexFormat hex = HexFormat.of();
@@ -41,7 +41,10 @@ public record AttestedRecipient(AttestationDocument document, RSAPublicKey publi
     if (pcr0 != null) {
       context.put(IMAGE_SHA384_KEY, List.of(hex.formatHex(pcr0)));
     }
-    document.pcrs().forEach((index, value) -> context.put(PCR_KEY_PREFIX + index, List.of(hex.formatHex(value))));
+    document
+        .pcrs()
+        .forEach(
+            (index, value) -> context.put(PCR_KEY_PREFIX + index, List.of(hex.formatHex(value))));
     return context;
   }
 

@@ -9,8 +9,8 @@ import java.util.UUID;
 
 /**
  * Fills an {@link AuditEvent} step by step for {@link AuditEvents}: eventName and eventTime are
- * required, the identity defaults to {@link AuditEvent.UserIdentity#UNKNOWN} and a random eventID is
- * made if none is set.
+ * required, the identity defaults to {@link AuditEvent.UserIdentity#UNKNOWN} and a random eventID
+ * is made if none is set.
  */
 public final class AuditEventBuilder {
   private String eventVersion = AuditEvent.EVENT_VERSION;
@@ -135,9 +135,23 @@ public final class AuditEventBuilder {
    */
   public AuditEvent build() {
     String additional = AuditEventJson.compact(additionalEventData);
-    return new AuditEvent(eventVersion, identity, eventTime, eventName, awsRegion, sourceIpAddress, userAgent,
-        errorCode, errorMessage, AuditEventJson.compact(requestParameters), AuditEventJson.compact(responseElements),
-        additional.equals("null") ? null : additional, requestId, eventId != null ? eventId : UUID.randomUUID(),
-        readOnly, resources, recipientAccountId);
+    return new AuditEvent(
+        eventVersion,
+        identity,
+        eventTime,
+        eventName,
+        awsRegion,
+        sourceIpAddress,
+        userAgent,
+        errorCode,
+        errorMessage,
+        AuditEventJson.compact(requestParameters),
+        AuditEventJson.compact(responseElements),
+        additional.equals("null") ? null : additional,
+        requestId,
+        eventId != null ? eventId : UUID.randomUUID(),
+        readOnly,
+        resources,
+        recipientAccountId);
   }
 }

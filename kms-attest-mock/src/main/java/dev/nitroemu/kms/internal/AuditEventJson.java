@@ -19,19 +19,24 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Writes an {@link AuditEvent} as a CloudTrail JSON record, reads one back, and normalises its JSON members. */
+/**
+ * Writes an {@link AuditEvent} as a CloudTrail JSON record, reads one back, and normalises its JSON
+ * members.
+ */
 public final class AuditEventJson {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final JsonFactory FACTORY = JSON.getFactory();
-  private static final Pattern ASSUMED_ROLE = Pattern.compile("arn:([^:]+):sts::(\\d{12}):assumed-role/([^/]+)/.+");
+  private static final Pattern ASSUMED_ROLE =
+      Pattern.compile("arn:([^:]+):sts::(\\d{12}):assumed-role/([^/]+)/.+");
 
   private AuditEventJson() {}
 
   /**
-   * {@code json} as compact JSON text ({@code json} itself when it already is), or {@code "null"} for
-   * a null or JSON-null value when {@code nullAllowed}.
+   * {@code json} as compact JSON text ({@code json} itself when it already is), or {@code "null"}
+   * for a null or JSON-null value when {@code nullAllowed}.
    *
-   * @throws IllegalArgumentException naming {@code member} if the text is not a JSON object (or null)
+   * @throws IllegalArgumentException naming {@code member} if the text is not a JSON object (or
+   *     null)
    */
   public static String canonical(String json, String member, boolean nullAllowed) {
     JsonNode node = json == null ? NullNode.getInstance() : parseOrNull(json);
@@ -39,7 +44,8 @@ public final class AuditEventJson {
       return "null";
     }
     if (node == null || !node.isObject()) {
-      throw new IllegalArgumentException(member + " must be a JSON object" + (nullAllowed ? " or null" : ""));
+      throw new IllegalArgumentException(
+          member + " must be a JSON object" + (nullAllowed ? " or null" : ""));
     }
     String compact = compact(node);
     return compact.equals(json) ? json : compact;
@@ -124,7 +130,8 @@ public final class AuditEventJson {
     return out.toString();
   }
 
-  private static void writeIdentity(JsonGenerator json, AuditEvent.UserIdentity identity) throws IOException {
+  private static void writeIdentity(JsonGenerator json, AuditEvent.UserIdentity identity)
+      throws IOException {
     json.writeObjectFieldStart("userIdentity");
     json.writeStringField("type", identity.type());
     optional(json, "principalId", identity.principalId());
@@ -136,7 +143,9 @@ public final class AuditEventJson {
       json.writeObjectFieldStart("sessionContext");
       json.writeObjectFieldStart("sessionIssuer");
       json.writeStringField("type", "Role");
-      json.writeStringField("arn", "arn:" + session.group(1) + ":iam::" + session.group(2) + ":role/" + session.group(3));
+      json.writeStringField(
+          "arn",
+          "arn:" + session.group(1) + ":iam::" + session.group(2) + ":role/" + session.group(3));
       json.writeStringField("accountId", session.group(2));
       json.writeStringField("userName", session.group(3));
       json.writeEndObject();
@@ -158,9 +167,13 @@ public final class AuditEventJson {
    */
   public static AuditEvent read(String json) {
     JsonNode node = parseOrNull(json);
-    if (node == null || !node.isObject() || !node.path("eventName").isTextual() || !node.path("eventTime").isTextual()
+    if (node == null
+        || !node.isObject()
+        || !node.path("eventName").isTextual()
+        || !node.path("eventTime").isTextual()
         || !node.path("eventID").isTextual()) {
-      throw new IllegalArgumentException("not a CloudTrail record: eventName, eventTime and eventID are required");
+      throw new IllegalArgumentException(
+          "not a CloudTrail record: eventName, eventTime and eventID are required");
     }
     JsonNode identity = node.path("userIdentity");
     Instant time;
@@ -180,8 +193,12 @@ public final class AuditEventJson {
     JsonNode additional = node.get("additionalEventData");
     return new AuditEvent(
         node.path("eventVersion").asText(AuditEvent.EVENT_VERSION),
-        new AuditEvent.UserIdentity(textOrNull(identity, "type"), textOrNull(identity, "principalId"),
-            textOrNull(identity, "arn"), textOrNull(identity, "accountId"), textOrNull(identity, "accessKeyId")),
+        new AuditEvent.UserIdentity(
+            textOrNull(identity, "type"),
+            textOrNull(identity, "principalId"),
+            textOrNull(identity, "arn"),
+            textOrNull(identity, "accountId"),
+            textOrNull(identity, "accessKeyId")),
         time,
         node.get("eventName").asText(),
         textOrNull(node, "awsRegion"),

@@ -22,39 +22,119 @@ import java.util.regex.Pattern;
 /**
  * Turns KMS calls into CloudTrail-shaped {@link AuditEvent}s. Request parameters are copied from an
  * allow-list of non-secret members in CloudTrail's camelCase, so plaintext, ciphertext blobs,
- * attestation documents, private keys and shared secrets never reach the log; the value of a
- * {@code _custom_key_material_} tag is replaced by {@code HIDDEN_DUE_TO_SECURITY_REASONS}.
+ * attestation documents, private keys and shared secrets never reach the log; the value of a {@code
+ * _custom_key_material_} tag is replaced by {@code HIDDEN_DUE_TO_SECURITY_REASONS}.
  */
 public final class AuditEvents {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
-  /** Request members that are never secret; anything else (Plaintext, CiphertextBlob, Recipient...) is dropped. */
-  private static final Set<String> LOGGED_REQUEST_MEMBERS = Set.of("KeyId", "EncryptionContext",
-      "EncryptionAlgorithm", "NumberOfBytes", "KeySpec", "KeyPairSpec", "KeyUsage", "Description", "Policy",
-      "PolicyName", "BypassPolicyLockoutSafetyCheck", "Origin", "CustomerMasterKeySpec", "CustomKeyStoreId",
-      "Tags", "TagKeys", "MultiRegion", "XksKeyId", "AliasName", "TargetKeyId", "PendingWindowInDays", "Limit",
-      "Marker", "GrantTokens", "SourceKeyId", "DestinationKeyId", "SourceEncryptionContext",
-      "DestinationEncryptionContext", "SourceEncryptionAlgorithm", "DestinationEncryptionAlgorithm",
-      "KeyAgreementAlgorithm", "PublicKey", "DryRun", "DryRunModifiers", "SigningAlgorithm", "MessageType",
-      "MacAlgorithm", "GranteePrincipal", "RetiringPrincipal", "Operations", "Constraints", "Name", "GrantId",
-      "RotationPeriodInDays", "ReplicaRegion", "PrimaryRegion", "WrappingAlgorithm", "WrappingKeySpec",
-      "ExpirationModel", "IncludeKeyMaterial", "ImportType", "KeyMaterialDescription", "KeyMaterialId", "ValidTo");
+  /**
+   * Request members that are never secret; anything else (Plaintext, CiphertextBlob, Recipient...)
+   * is dropped.
+   */
+  private static final Set<String> LOGGED_REQUEST_MEMBERS =
+      Set.of(
+          "KeyId",
+          "EncryptionContext",
+          "EncryptionAlgorithm",
+          "NumberOfBytes",
+          "KeySpec",
+          "KeyPairSpec",
+          "KeyUsage",
+          "Description",
+          "Policy",
+          "PolicyName",
+          "BypassPolicyLockoutSafetyCheck",
+          "Origin",
+          "CustomerMasterKeySpec",
+          "CustomKeyStoreId",
+          "Tags",
+          "TagKeys",
+          "MultiRegion",
+          "XksKeyId",
+          "AliasName",
+          "TargetKeyId",
+          "PendingWindowInDays",
+          "Limit",
+          "Marker",
+          "GrantTokens",
+          "SourceKeyId",
+          "DestinationKeyId",
+          "SourceEncryptionContext",
+          "DestinationEncryptionContext",
+          "SourceEncryptionAlgorithm",
+          "DestinationEncryptionAlgorithm",
+          "KeyAgreementAlgorithm",
+          "PublicKey",
+          "DryRun",
+          "DryRunModifiers",
+          "SigningAlgorithm",
+          "MessageType",
+          "MacAlgorithm",
+          "GranteePrincipal",
+          "RetiringPrincipal",
+          "Operations",
+          "Constraints",
+          "Name",
+          "GrantId",
+          "RotationPeriodInDays",
+          "ReplicaRegion",
+          "PrimaryRegion",
+          "WrappingAlgorithm",
+          "WrappingKeySpec",
+          "ExpirationModel",
+          "IncludeKeyMaterial",
+          "ImportType",
+          "KeyMaterialDescription",
+          "KeyMaterialId",
+          "ValidTo");
+
   /** Response members that are secret or bearer tokens; dropped from responseElements. */
-  private static final Set<String> SECRET_RESPONSE_MEMBERS = Set.of("Plaintext", "CiphertextBlob",
-      "CiphertextForRecipient", "PrivateKeyPlaintext", "PrivateKeyCiphertextBlob", "SharedSecret", "ImportToken",
-      "GrantToken", "Signature", "Mac");
+  private static final Set<String> SECRET_RESPONSE_MEMBERS =
+      Set.of(
+          "Plaintext",
+          "CiphertextBlob",
+          "CiphertextForRecipient",
+          "PrivateKeyPlaintext",
+          "PrivateKeyCiphertextBlob",
+          "SharedSecret",
+          "ImportToken",
+          "GrantToken",
+          "Signature",
+          "Mac");
+
   /** Members whose values are maps of caller-chosen keys, which keep their case. */
-  private static final Set<String> MAP_MEMBERS = Set.of("EncryptionContext", "SourceEncryptionContext",
-      "DestinationEncryptionContext", "EncryptionContextSubset", "EncryptionContextEquals");
-  private static final Set<String> TIMESTAMP_MEMBERS = Set.of("CreationDate", "DeletionDate", "ValidTo",
-      "LastUpdatedDate");
-  private static final Set<String> KEY_ID_MEMBERS = Set.of("KeyId", "SourceKeyId", "DestinationKeyId", "TargetKeyId");
-  private static final Set<String> READ_ONLY_OPERATIONS = Set.of("Decrypt", "Encrypt", "ReEncrypt",
-      "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
-      "GenerateDataKeyPairWithoutPlaintext", "GenerateRandom", "GenerateMac", "VerifyMac", "Sign", "Verify",
-      "DeriveSharedSecret");
+  private static final Set<String> MAP_MEMBERS =
+      Set.of(
+          "EncryptionContext",
+          "SourceEncryptionContext",
+          "DestinationEncryptionContext",
+          "EncryptionContextSubset",
+          "EncryptionContextEquals");
+
+  private static final Set<String> TIMESTAMP_MEMBERS =
+      Set.of("CreationDate", "DeletionDate", "ValidTo", "LastUpdatedDate");
+  private static final Set<String> KEY_ID_MEMBERS =
+      Set.of("KeyId", "SourceKeyId", "DestinationKeyId", "TargetKeyId");
+  private static final Set<String> READ_ONLY_OPERATIONS =
+      Set.of(
+          "Decrypt",
+          "Encrypt",
+          "ReEncrypt",
+          "GenerateDataKey",
+          "GenerateDataKeyWithoutPlaintext",
+          "GenerateDataKeyPair",
+          "GenerateDataKeyPairWithoutPlaintext",
+          "GenerateRandom",
+          "GenerateMac",
+          "VerifyMac",
+          "Sign",
+          "Verify",
+          "DeriveSharedSecret");
+
   /** The PCRs a real event names, in its order; PCR0 is reported as the image digest. */
   private static final int[] RECIPIENT_PCRS = {1, 2, 3, 4, 8};
+
   // CloudTrail writes KeyMetadata dates as e.g. "Aug 10, 2022, 10:38:27 PM" (UTC).
   private static final DateTimeFormatter CLOUDTRAIL_DATE =
       DateTimeFormatter.ofPattern("MMM d, yyyy, h:mm:ss a", Locale.US).withZone(ZoneOffset.UTC);
@@ -70,7 +150,8 @@ public final class AuditEvents {
   public static AuditEvent succeeded(KmsCall call, KmsResult result, String region) {
     AuditEventBuilder event = authenticated(call, region);
     List<String> resources = result.resources() == null ? List.of() : result.resources();
-    event.responseElements(responseElements(call.operation(), result.response()))
+    event
+        .responseElements(responseElements(call.operation(), result.response()))
         .resources(resources)
         .recipientAccountId(owner(resources, call.caller()));
     ObjectNode additional = NODES.objectNode();
@@ -80,7 +161,10 @@ public final class AuditEvents {
     if (!result.warnings().isEmpty()) {
       ArrayNode warnings = additional.putArray("warnings");
       for (KeyPolicyLint.Warning warning : result.warnings()) {
-        warnings.addObject().put("rule", warning.rule()).put("statement", warning.statement())
+        warnings
+            .addObject()
+            .put("rule", warning.rule())
+            .put("statement", warning.statement())
             .put("message", warning.message());
       }
     }
@@ -105,9 +189,17 @@ public final class AuditEvents {
         .build();
   }
 
-  /** The event for a call refused before authentication completed (bad signature, unknown key...). */
-  public static AuditEvent rejected(String operation, String requestId, Instant time, String userAgent,
-      String sourceAddress, KmsError error, String region) {
+  /**
+   * The event for a call refused before authentication completed (bad signature, unknown key...).
+   */
+  public static AuditEvent rejected(
+      String operation,
+      String requestId,
+      Instant time,
+      String userAgent,
+      String sourceAddress,
+      KmsError error,
+      String region) {
     return new AuditEventBuilder()
         .eventTime(time)
         .eventName(operation == null || operation.isEmpty() ? "Unknown" : operation)
@@ -120,13 +212,21 @@ public final class AuditEvents {
         .build();
   }
 
-  /** Whether CloudTrail marks the operation read-only: Describe/Get/List and the cryptographic operations. */
+  /**
+   * Whether CloudTrail marks the operation read-only: Describe/Get/List and the cryptographic
+   * operations.
+   */
   public static boolean readOnly(String operation) {
-    return operation.startsWith("Describe") || operation.startsWith("Get") || operation.startsWith("List")
+    return operation.startsWith("Describe")
+        || operation.startsWith("Get")
+        || operation.startsWith("List")
         || READ_ONLY_OPERATIONS.contains(operation);
   }
 
-  /** CloudTrail's requestParameters for a request body: allow-listed members in camelCase, or a JSON null. */
+  /**
+   * CloudTrail's requestParameters for a request body: allow-listed members in camelCase, or a JSON
+   * null.
+   */
   public static JsonNode requestParameters(ObjectNode request) {
     if (request == null || request.isEmpty()) {
       return NODES.nullNode();
@@ -135,14 +235,20 @@ public final class AuditEvents {
     for (Map.Entry<String, JsonNode> member : request.properties()) {
       if (LOGGED_REQUEST_MEMBERS.contains(member.getKey())) {
         int limit = member.getKey().equals("Policy") ? MAX_POLICY : MAX_STRING;
-        JsonNode value = member.getKey().equals("Tags") ? LocalStackTags.redact(member.getValue()) : member.getValue();
+        JsonNode value =
+            member.getKey().equals("Tags")
+                ? LocalStackTags.redact(member.getValue())
+                : member.getValue();
         parameters.set(camelCase(member.getKey()), copy(member.getKey(), value, limit, 0));
       }
     }
     return parameters.isEmpty() ? NODES.nullNode() : parameters;
   }
 
-  /** CloudTrail's responseElements: null for read-only and output-less operations, else the non-secret members. */
+  /**
+   * CloudTrail's responseElements: null for read-only and output-less operations, else the
+   * non-secret members.
+   */
   public static JsonNode responseElements(String operation, ObjectNode response) {
     if (readOnly(operation) || response == null || response.isEmpty()) {
       return NODES.nullNode();
@@ -150,13 +256,17 @@ public final class AuditEvents {
     ObjectNode elements = NODES.objectNode();
     for (Map.Entry<String, JsonNode> member : response.properties()) {
       if (!SECRET_RESPONSE_MEMBERS.contains(member.getKey())) {
-        elements.set(camelCase(member.getKey()), copy(member.getKey(), member.getValue(), MAX_POLICY, 0));
+        elements.set(
+            camelCase(member.getKey()), copy(member.getKey(), member.getValue(), MAX_POLICY, 0));
       }
     }
     return elements.isEmpty() ? NODES.nullNode() : elements;
   }
 
-  /** {@code additionalEventData.recipient}: module id, PCR0 as the image digest, PCR1/2/3/4/8, all base64. */
+  /**
+   * {@code additionalEventData.recipient}: module id, PCR0 as the image digest, PCR1/2/3/4/8, all
+   * base64.
+   */
   public static ObjectNode recipient(RecipientSummary summary) {
     ObjectNode recipient = NODES.objectNode();
     recipient.put("attestationDocumentModuleId", summary.moduleId());
@@ -179,10 +289,16 @@ public final class AuditEvents {
     AuditEventBuilder event = new AuditEventBuilder();
     if (caller != null) {
       String type = identityType(caller.principalArn());
-      event.identity(new AuditEvent.UserIdentity(type, type.equals("Root") ? caller.accountId() : null,
-          caller.principalArn(), caller.accountId(), caller.accessKeyId()));
+      event.identity(
+          new AuditEvent.UserIdentity(
+              type,
+              type.equals("Root") ? caller.accountId() : null,
+              caller.principalArn(),
+              caller.accountId(),
+              caller.accessKeyId()));
     }
-    return event.eventTime(call.time())
+    return event
+        .eventTime(call.time())
         .eventName(call.operation())
         .awsRegion(region)
         .sourceIpAddress(call.sourceAddress())
@@ -244,11 +360,14 @@ public final class AuditEvents {
   private static JsonNode copy(String member, JsonNode value, int stringLimit, int depth) {
     if (TIMESTAMP_MEMBERS.contains(member) && value.isNumber()) {
       BigDecimal seconds = value.decimalValue();
-      return NODES.textNode(CLOUDTRAIL_DATE.format(Instant.ofEpochMilli(seconds.movePointRight(3).longValue())));
+      return NODES.textNode(
+          CLOUDTRAIL_DATE.format(Instant.ofEpochMilli(seconds.movePointRight(3).longValue())));
     }
     if (value.isTextual()) {
       String text = value.textValue();
-      return text.length() <= stringLimit ? value : NODES.textNode(text.substring(0, stringLimit) + "...(truncated)");
+      return text.length() <= stringLimit
+          ? value
+          : NODES.textNode(text.substring(0, stringLimit) + "...(truncated)");
     }
     if (depth >= MAX_DEPTH && value.isContainerNode()) {
       return NODES.textNode("...(truncated)");

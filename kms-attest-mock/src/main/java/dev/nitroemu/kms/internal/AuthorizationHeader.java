@@ -5,15 +5,17 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The parts of a SigV4 {@code Authorization} header: {@code AWS4-HMAC-SHA256 Credential=<id>/<date>/
- * <region>/<service>/aws4_request, SignedHeaders=<h1;h2;...>, Signature=<hex>}.
+ * The parts of a SigV4 {@code Authorization} header: {@code AWS4-HMAC-SHA256
+ * Credential=<id>/<date>/ <region>/<service>/aws4_request, SignedHeaders=<h1;h2;...>,
+ * Signature=<hex>}.
  *
  * @param credential the credential value, access key id and scope
  * @param signedHeadersText the {@code SignedHeaders} value exactly as sent
  * @param signedHeaders the signed header names, lower case, in the order sent
  * @param signature the signature as sent
  */
-record AuthorizationHeader(String credential, String signedHeadersText, List<String> signedHeaders, String signature) {
+record AuthorizationHeader(
+    String credential, String signedHeadersText, List<String> signedHeaders, String signature) {
 
   /**
    * Parses {@code value}.
@@ -28,7 +30,8 @@ record AuthorizationHeader(String credential, String signedHeadersText, List<Str
     String algorithm = space < 0 ? trimmed : trimmed.substring(0, space);
     String rest = space < 0 ? "" : trimmed.substring(space + 1);
     if (algorithm.startsWith("AWS4-") && !algorithm.equals(SigV4Verifier.ALGORITHM)) {
-      throw new KmsError(SigV4Verifier.INCOMPLETE,
+      throw new KmsError(
+          SigV4Verifier.INCOMPLETE,
           "Unsupported AWS 'algorithm': '" + SigV4Verifier.echo(algorithm) + "'");
     }
     String credential = null;
@@ -66,18 +69,22 @@ record AuthorizationHeader(String credential, String signedHeadersText, List<Str
       missing.append("Authorization header requires 'SignedHeaders' parameter. ");
     }
     if (!hasDate) {
-      missing.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
+      missing.append(
+          "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
     }
     if (missing.length() > 0) {
       throw new KmsError(SigV4Verifier.INCOMPLETE, missing.toString().trim());
     }
-    List<String> names = Arrays.stream(signedHeaders.split(";", -1)).map(n -> n.toLowerCase(Locale.ROOT)).toList();
+    List<String> names =
+        Arrays.stream(signedHeaders.split(";", -1)).map(n -> n.toLowerCase(Locale.ROOT)).toList();
     return new AuthorizationHeader(credential, signedHeaders, names, signature);
   }
 
   private static String checkUnique(String previous, String name, String value) {
     if (previous != null) {
-      throw new KmsError(SigV4Verifier.INCOMPLETE, "Authorization header has a duplicate '" + name + "' parameter.");
+      throw new KmsError(
+          SigV4Verifier.INCOMPLETE,
+          "Authorization header has a duplicate '" + name + "' parameter.");
     }
     return value;
   }

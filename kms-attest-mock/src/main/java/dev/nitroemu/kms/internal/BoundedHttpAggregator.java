@@ -14,8 +14,8 @@ import java.util.TreeMap;
 
 /**
  * An {@link HttpObjectAggregator} that, instead of Netty's bare {@code 413}/{@code 417}, passes an
- * {@link Oversized} marker down the pipeline for a request whose body exceeds the limit, so that the
- * KMS handler answers it in order with a typed error.
+ * {@link Oversized} marker down the pipeline for a request whose body exceeds the limit, so that
+ * the KMS handler answers it in order with a typed error.
  */
 final class BoundedHttpAggregator extends HttpObjectAggregator {
 
@@ -33,7 +33,8 @@ final class BoundedHttpAggregator extends HttpObjectAggregator {
   }
 
   @Override
-  protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+  protected Object newContinueResponse(
+      HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
     if (isContentLengthInvalid(start, maxContentLength)) {
       // No 417: the request is refused with a typed reply by handleOversizedMessage instead.
       return null;
@@ -43,9 +44,10 @@ final class BoundedHttpAggregator extends HttpObjectAggregator {
 
   @Override
   protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-    boolean close = oversized instanceof FullHttpMessage
-        || HttpUtil.is100ContinueExpected(oversized)
-        || !HttpUtil.isKeepAlive(oversized);
+    boolean close =
+        oversized instanceof FullHttpMessage
+            || HttpUtil.is100ContinueExpected(oversized)
+            || !HttpUtil.isKeepAlive(oversized);
     ctx.fireChannelRead(new Oversized(copy(oversized.headers()), close));
   }
 

@@ -20,9 +20,9 @@ import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
 
 /**
- * The mock's ciphertext blob for symmetric KMS keys: authenticated, and naming its key and the version
- * of the key's material that made it, so that Decrypt needs no KeyId and ciphertexts made before any
- * number of rotations still decrypt.
+ * The mock's ciphertext blob for symmetric KMS keys: authenticated, and naming its key and the
+ * version of the key's material that made it, so that Decrypt needs no KeyId and ciphertexts made
+ * before any number of rotations still decrypt.
  *
  * <p>Layout, format version 2 (all integers big-endian):
  *
@@ -38,21 +38,23 @@ import javax.crypto.spec.GCMParameterSpec;
  *   66+n      16  GCM authentication tag
  * </pre>
  *
- * <p>The GCM additional authenticated data is the ASCII label {@code "nitro-emu kms ciphertext"}, then
- * every header byte (version to nonce), then the canonical encryption context: a 4-byte pair count
- * followed, for each pair in ascending order of the key's UTF-8 bytes, by the 4-byte length and UTF-8
- * bytes of the key and then of the value. So the blob is bound to its format version, its key, its
- * material and the exact encryption context (only the order of pairs may differ); any changed byte or
- * a different context makes {@link #decrypt} fail with {@code InvalidCiphertextException}. Blobs longer
- * than {@link #MAX_LENGTH} bytes (the KMS limit) are refused before parsing.
+ * <p>The GCM additional authenticated data is the ASCII label {@code "nitro-emu kms ciphertext"},
+ * then every header byte (version to nonce), then the canonical encryption context: a 4-byte pair
+ * count followed, for each pair in ascending order of the key's UTF-8 bytes, by the 4-byte length
+ * and UTF-8 bytes of the key and then of the value. So the blob is bound to its format version, its
+ * key, its material and the exact encryption context (only the order of pairs may differ); any
+ * changed byte or a different context makes {@link #decrypt} fail with {@code
+ * InvalidCiphertextException}. Blobs longer than {@link #MAX_LENGTH} bytes (the KMS limit) are
+ * refused before parsing.
  *
  * <p>Format version 1 (written before key rotation existed: version, 16-byte UUID, CRC-32C of bytes
- * 0..16, nonce, ciphertext, tag; the AAD covers bytes 0..32) is still read; such a blob was made with
- * the key's first material.
+ * 0..16, nonce, ciphertext, tag; the AAD covers bytes 0..32) is still read; such a blob was made
+ * with the key's first material.
  */
 public final class CiphertextBlob {
   /** The format version this class writes. */
   public static final int VERSION = 2;
+
   /** Largest blob KMS accepts, in bytes. */
   public static final int MAX_LENGTH = 6144;
 
@@ -65,10 +67,12 @@ public final class CiphertextBlob {
   private static final int V2_HEADER_LENGTH = 66;
   private static final int V1_CHECKSUM_OFFSET = 17;
   private static final int V1_HEADER_LENGTH = 33;
+
   /** Bytes a blob adds to its plaintext. */
   public static final int OVERHEAD = V2_HEADER_LENGTH + TAG_LENGTH;
 
-  private static final byte[] AAD_LABEL = "nitro-emu kms ciphertext".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] AAD_LABEL =
+      "nitro-emu kms ciphertext".getBytes(StandardCharsets.US_ASCII);
 
   private final byte[] blob;
   private final String keyId;
@@ -91,13 +95,18 @@ public final class CiphertextBlob {
     if (blob == null || blob.length == 0 || blob.length > MAX_LENGTH) {
       throw invalid();
     }
-    if (blob[0] == V1 && blob.length >= V1_HEADER_LENGTH + TAG_LENGTH
-        && ByteBuffer.wrap(blob, V1_CHECKSUM_OFFSET, 4).getInt() == checksum(blob, V1_CHECKSUM_OFFSET)) {
+    if (blob[0] == V1
+        && blob.length >= V1_HEADER_LENGTH + TAG_LENGTH
+        && ByteBuffer.wrap(blob, V1_CHECKSUM_OFFSET, 4).getInt()
+            == checksum(blob, V1_CHECKSUM_OFFSET)) {
       ByteBuffer id = ByteBuffer.wrap(blob, 1, 16);
-      return new CiphertextBlob(blob.clone(), new UUID(id.getLong(), id.getLong()).toString(), null, V1_HEADER_LENGTH);
+      return new CiphertextBlob(
+          blob.clone(), new UUID(id.getLong(), id.getLong()).toString(), null, V1_HEADER_LENGTH);
     }
-    if (blob[0] != VERSION || blob.length < OVERHEAD
-        || ByteBuffer.wrap(blob, V2_CHECKSUM_OFFSET, 4).getInt() != checksum(blob, V2_CHECKSUM_OFFSET)) {
+    if (blob[0] != VERSION
+        || blob.length < OVERHEAD
+        || ByteBuffer.wrap(blob, V2_CHECKSUM_OFFSET, 4).getInt()
+            != checksum(blob, V2_CHECKSUM_OFFSET)) {
       throw invalid();
     }
     String keyId;
@@ -122,7 +131,10 @@ public final class CiphertextBlob {
    * @param encryptionContext the pairs the blob is bound to, possibly empty
    */
   public static byte[] encrypt(
-      String keyId, KeyMaterial material, byte[] plaintext, Map<String, String> encryptionContext,
+      String keyId,
+      KeyMaterial material,
+      byte[] plaintext,
+      Map<String, String> encryptionContext,
       SecureRandom random) {
     if (plaintext.length > MAX_LENGTH - OVERHEAD) {
       throw new IllegalArgumentException("Plaintext too long for a ciphertext blob");
@@ -131,10 +143,15 @@ public final class CiphertextBlob {
     ByteBuffer header = ByteBuffer.wrap(blob);
     header.put((byte) VERSION);
     if (KeyIdentifiers.isMultiRegionKeyId(keyId)) {
-      header.put((byte) FORM_MULTI_REGION).put(HexFormat.of().parseHex(keyId.substring(4).toLowerCase(Locale.ROOT)));
+      header
+          .put((byte) FORM_MULTI_REGION)
+          .put(HexFormat.of().parseHex(keyId.substring(4).toLowerCase(Locale.ROOT)));
     } else {
       UUID uuid = UUID.fromString(keyId);
-      header.put((byte) FORM_UUID).putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
+      header
+          .put((byte) FORM_UUID)
+          .putLong(uuid.getMostSignificantBits())
+          .putLong(uuid.getLeastSignificantBits());
     }
     header.put(HexFormat.of().parseHex(material.id()));
     header.putInt(checksum(blob, V2_CHECKSUM_OFFSET));
@@ -143,7 +160,8 @@ public final class CiphertextBlob {
     header.put(nonce);
     try {
       Cipher gcm = CryptoProviders.configured().cipher("AES/GCM/NoPadding");
-      gcm.init(Cipher.ENCRYPT_MODE, material.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, nonce));
+      gcm.init(
+          Cipher.ENCRYPT_MODE, material.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, nonce));
       gcm.updateAAD(aad(blob, V2_HEADER_LENGTH, encryptionContext));
       int written = gcm.doFinal(plaintext, 0, plaintext.length, blob, V2_HEADER_LENGTH);
       if (written != plaintext.length + TAG_LENGTH) {
@@ -160,17 +178,28 @@ public final class CiphertextBlob {
     return keyId;
   }
 
-  /** The id of the material the blob says it was made with, or null for a version 1 blob (first material). */
+  /**
+   * The id of the material the blob says it was made with, or null for a version 1 blob (first
+   * material).
+   */
   public String materialId() {
     return materialId;
   }
 
-  /** The material of {@code key} this blob names, or null when the key has no such (available) material. */
+  /**
+   * The material of {@code key} this blob names, or null when the key has no such (available)
+   * material.
+   */
   public KeyMaterial materialOf(KmsKey key) {
-    KeyMaterial material = materialId != null ? key.material(materialId)
-        : key.materials().isEmpty() ? null : key.materials().get(0);
-    return material == null || !material.available() || material.state() == KeyMaterial.State.PENDING_ROTATION
-        ? null : material;
+    KeyMaterial material =
+        materialId != null
+            ? key.material(materialId)
+            : key.materials().isEmpty() ? null : key.materials().get(0);
+    return material == null
+            || !material.available()
+            || material.state() == KeyMaterial.State.PENDING_ROTATION
+        ? null
+        : material;
   }
 
   /**
@@ -201,7 +230,11 @@ public final class CiphertextBlob {
   public static byte[] canonicalContext(Map<String, String> encryptionContext) {
     List<byte[][]> pairs = new ArrayList<>(encryptionContext.size());
     encryptionContext.forEach(
-        (k, v) -> pairs.add(new byte[][] {k.getBytes(StandardCharsets.UTF_8), v.getBytes(StandardCharsets.UTF_8)}));
+        (k, v) ->
+            pairs.add(
+                new byte[][] {
+                  k.getBytes(StandardCharsets.UTF_8), v.getBytes(StandardCharsets.UTF_8)
+                }));
     pairs.sort((a, b) -> Arrays.compareUnsigned(a[0], b[0]));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     writeInt(out, pairs.size());

@@ -24,29 +24,34 @@ import java.util.regex.Pattern;
  * The IAM condition operators without their {@code IfExists} suffix or {@code ForAnyValue:} /
  * {@code ForAllValues:} qualifier: how one request value compares with one policy value.
  *
- * <p>A negated operator ({@code StringNotEquals}, {@code NotIpAddress}, ...) holds for a request value
- * when the positive comparison holds for none of the policy values. {@link #NULL} tests the presence
- * of a key and is evaluated by {@link PolicyCondition}, not here.
+ * <p>A negated operator ({@code StringNotEquals}, {@code NotIpAddress}, ...) holds for a request
+ * value when the positive comparison holds for none of the policy values. {@link #NULL} tests the
+ * presence of a key and is evaluated by {@link PolicyCondition}, not here.
  */
 public enum ConditionOperator {
   STRING_EQUALS("StringEquals", false, String::equals, v -> true),
   STRING_NOT_EQUALS("StringNotEquals", true, String::equals, v -> true),
   STRING_EQUALS_IGNORE_CASE("StringEqualsIgnoreCase", false, String::equalsIgnoreCase, v -> true),
-  STRING_NOT_EQUALS_IGNORE_CASE("StringNotEqualsIgnoreCase", true, String::equalsIgnoreCase, v -> true),
+  STRING_NOT_EQUALS_IGNORE_CASE(
+      "StringNotEqualsIgnoreCase", true, String::equalsIgnoreCase, v -> true),
   STRING_LIKE("StringLike", false, (r, p) -> WildcardPattern.matches(p, r, false), v -> true),
   STRING_NOT_LIKE("StringNotLike", true, (r, p) -> WildcardPattern.matches(p, r, false), v -> true),
   NUMERIC_EQUALS("NumericEquals", false, numeric(c -> c == 0), ConditionOperator::isNumber),
   NUMERIC_NOT_EQUALS("NumericNotEquals", true, numeric(c -> c == 0), ConditionOperator::isNumber),
   NUMERIC_LESS_THAN("NumericLessThan", false, numeric(c -> c < 0), ConditionOperator::isNumber),
-  NUMERIC_LESS_THAN_EQUALS("NumericLessThanEquals", false, numeric(c -> c <= 0), ConditionOperator::isNumber),
-  NUMERIC_GREATER_THAN("NumericGreaterThan", false, numeric(c -> c > 0), ConditionOperator::isNumber),
-  NUMERIC_GREATER_THAN_EQUALS("NumericGreaterThanEquals", false, numeric(c -> c >= 0), ConditionOperator::isNumber),
+  NUMERIC_LESS_THAN_EQUALS(
+      "NumericLessThanEquals", false, numeric(c -> c <= 0), ConditionOperator::isNumber),
+  NUMERIC_GREATER_THAN(
+      "NumericGreaterThan", false, numeric(c -> c > 0), ConditionOperator::isNumber),
+  NUMERIC_GREATER_THAN_EQUALS(
+      "NumericGreaterThanEquals", false, numeric(c -> c >= 0), ConditionOperator::isNumber),
   DATE_EQUALS("DateEquals", false, date(c -> c == 0), ConditionOperator::isDate),
   DATE_NOT_EQUALS("DateNotEquals", true, date(c -> c == 0), ConditionOperator::isDate),
   DATE_LESS_THAN("DateLessThan", false, date(c -> c < 0), ConditionOperator::isDate),
   DATE_LESS_THAN_EQUALS("DateLessThanEquals", false, date(c -> c <= 0), ConditionOperator::isDate),
   DATE_GREATER_THAN("DateGreaterThan", false, date(c -> c > 0), ConditionOperator::isDate),
-  DATE_GREATER_THAN_EQUALS("DateGreaterThanEquals", false, date(c -> c >= 0), ConditionOperator::isDate),
+  DATE_GREATER_THAN_EQUALS(
+      "DateGreaterThanEquals", false, date(c -> c >= 0), ConditionOperator::isDate),
   BOOL("Bool", false, String::equalsIgnoreCase, ConditionOperator::isBoolean),
   BINARY_EQUALS("BinaryEquals", false, ConditionOperator::sameBytes, ConditionOperator::isBase64),
   IP_ADDRESS("IpAddress", false, ConditionOperator::inRange, ConditionOperator::isIpRange),
@@ -60,7 +65,8 @@ public enum ConditionOperator {
 
   private static final Map<String, ConditionOperator> BY_LOWER_NAME;
   private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
-  private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d{1,40}(\\.\\d{0,40})?|\\.\\d{1,40})");
+  private static final Pattern NUMBER =
+      Pattern.compile("[+-]?(\\d{1,40}(\\.\\d{0,40})?|\\.\\d{1,40})");
 
   static {
     HashMap<String, ConditionOperator> byName = new HashMap<>();
@@ -75,7 +81,10 @@ public enum ConditionOperator {
   private final BiPredicate<String, String> positive;
   private final Predicate<String> validValue;
 
-  ConditionOperator(String policyName, boolean negated, BiPredicate<String, String> positive,
+  ConditionOperator(
+      String policyName,
+      boolean negated,
+      BiPredicate<String, String> positive,
       Predicate<String> validValue) {
     this.policyName = policyName;
     this.negated = negated;
@@ -98,7 +107,10 @@ public enum ConditionOperator {
     return negated;
   }
 
-  /** Whether a policy value is acceptable for this operator (numbers, dates, booleans, CIDRs, base64). */
+  /**
+   * Whether a policy value is acceptable for this operator (numbers, dates, booleans, CIDRs,
+   * base64).
+   */
   public boolean isValidPolicyValue(String policyValue) {
     return validValue.test(policyValue);
   }
@@ -215,7 +227,10 @@ public enum ConditionOperator {
     return true;
   }
 
-  /** {network bytes, prefix length} for {@code 203.0.113.0/24}, {@code 2001:db8::/32} or a bare address. */
+  /**
+   * {network bytes, prefix length} for {@code 203.0.113.0/24}, {@code 2001:db8::/32} or a bare
+   * address.
+   */
   private static Object[] parseRange(String text) {
     String trimmed = text.trim();
     int slash = trimmed.indexOf('/');

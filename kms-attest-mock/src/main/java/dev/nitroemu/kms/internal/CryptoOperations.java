@@ -10,8 +10,8 @@ import java.util.Map;
  * (RSAES-OAEP with SHA-1 or SHA-256).
  *
  * <p>Decrypt of a symmetric blob needs no KeyId (the blob names its key); with a KeyId that names
- * another key it fails with IncorrectKeyException. RSA ciphertexts need the KeyId and the algorithm.
- * A verified Recipient on Decrypt replaces Plaintext by CiphertextForRecipient.
+ * another key it fails with IncorrectKeyException. RSA ciphertexts need the KeyId and the
+ * algorithm. A verified Recipient on Decrypt replaces Plaintext by CiphertextForRecipient.
  */
 final class CryptoOperations {
   static final int MAX_PLAINTEXT = 4096;
@@ -41,7 +41,8 @@ final class CryptoOperations {
     checkPlaintextFits(key, algorithm, plaintext);
     OperationSupport.finishDryRun(fields);
     ObjectNode response = OperationSupport.JSON.objectNode();
-    OperationSupport.putBlob(response, "CiphertextBlob", encryptWith(key, algorithm, plaintext, context));
+    OperationSupport.putBlob(
+        response, "CiphertextBlob", encryptWith(key, algorithm, plaintext, context));
     response.put("KeyId", key.arn());
     response.put("EncryptionAlgorithm", algorithm);
     return OperationSupport.result(response, List.of(key.arn()), null);
@@ -49,7 +50,8 @@ final class CryptoOperations {
 
   KmsResult decrypt(KmsCall call) {
     RequestFields fields = new RequestFields(call.request());
-    Source source = readSource(fields, "CiphertextBlob", "EncryptionContext", "KeyId", "EncryptionAlgorithm");
+    Source source =
+        readSource(fields, "CiphertextBlob", "EncryptionContext", "KeyId", "EncryptionAlgorithm");
     fields.stringList("GrantTokens", OperationSupport.MAX_GRANT_TOKENS);
     KmsKey key = locate(call, source);
     AttestedRecipient attested = support.recipient(call);
@@ -61,7 +63,8 @@ final class CryptoOperations {
     ObjectNode response = OperationSupport.JSON.objectNode();
     response.put("KeyId", key.arn());
     if (attested != null) {
-      OperationSupport.putBlob(response, "CiphertextForRecipient", support.seal(plaintext, attested));
+      OperationSupport.putBlob(
+          response, "CiphertextForRecipient", support.seal(plaintext, attested));
     } else {
       OperationSupport.putBlob(response, "Plaintext", plaintext);
     }
@@ -76,10 +79,16 @@ final class CryptoOperations {
   KmsResult reEncrypt(KmsCall call) {
     RequestFields fields = new RequestFields(call.request());
     Source source =
-        readSource(fields, "CiphertextBlob", "SourceEncryptionContext", "SourceKeyId", "SourceEncryptionAlgorithm");
+        readSource(
+            fields,
+            "CiphertextBlob",
+            "SourceEncryptionContext",
+            "SourceKeyId",
+            "SourceEncryptionAlgorithm");
     String destinationId = OperationSupport.keyIdMember(fields, "DestinationKeyId");
     Map<String, String> destinationContext = fields.stringMap("DestinationEncryptionContext");
-    String requestedDestinationAlgorithm = fields.enumValue("DestinationEncryptionAlgorithm", ENCRYPTION_ALGORITHMS);
+    String requestedDestinationAlgorithm =
+        fields.enumValue("DestinationEncryptionAlgorithm", ENCRYPTION_ALGORITHMS);
     fields.stringList("GrantTokens", OperationSupport.MAX_GRANT_TOKENS);
     KmsKey sourceKey = locate(call, source);
     KmsKey destination = support.resolve(call, destinationId, KeyIdentifiers.Forms.ANY);
@@ -88,14 +97,17 @@ final class CryptoOperations {
     String sourceAlgorithm = checkUsable(sourceKey, source.algorithm, source.context, "ReEncrypt");
     String destinationAlgorithm =
         checkUsable(destination, requestedDestinationAlgorithm, destinationContext, "ReEncrypt");
-    byte[] plaintext = source.ignoreCiphertext ? null : decryptWith(sourceKey, sourceAlgorithm, source);
+    byte[] plaintext =
+        source.ignoreCiphertext ? null : decryptWith(sourceKey, sourceAlgorithm, source);
     if (plaintext != null) {
       checkPlaintextFits(destination, destinationAlgorithm, plaintext);
     }
     OperationSupport.finishDryRun(fields);
     ObjectNode response = OperationSupport.JSON.objectNode();
     OperationSupport.putBlob(
-        response, "CiphertextBlob", encryptWith(destination, destinationAlgorithm, plaintext, destinationContext));
+        response,
+        "CiphertextBlob",
+        encryptWith(destination, destinationAlgorithm, plaintext, destinationContext));
     response.put("SourceKeyId", sourceKey.arn());
     response.put("KeyId", destination.arn());
     response.put("SourceEncryptionAlgorithm", sourceAlgorithm);
@@ -107,7 +119,8 @@ final class CryptoOperations {
     if (destination.keyMaterialId() != null) {
       response.put("DestinationKeyMaterialId", destination.keyMaterialId());
     }
-    return OperationSupport.result(response, OperationSupport.resources(sourceKey, destination), null);
+    return OperationSupport.result(
+        response, OperationSupport.resources(sourceKey, destination), null);
   }
 
   /** A ciphertext to decrypt and what the request says about it. */
@@ -122,7 +135,11 @@ final class CryptoOperations {
   }
 
   private static Source readSource(
-      RequestFields fields, String blobMember, String contextMember, String keyIdMember, String algorithmMember) {
+      RequestFields fields,
+      String blobMember,
+      String contextMember,
+      String keyIdMember,
+      String algorithmMember) {
     Source source = new Source();
     source.blob = fields.blob(blobMember, 1, CiphertextBlob.MAX_LENGTH);
     source.context = fields.stringMap(contextMember);
@@ -132,8 +149,11 @@ final class CryptoOperations {
     for (String modifier : fields.stringList("DryRunModifiers", 10)) {
       if (!DRY_RUN_MODIFIERS.contains(modifier)) {
         throw RequestFields.validation(
-            "'[" + modifier + "]'", "DryRunModifiers",
-            "Member must satisfy constraint: [Member must satisfy enum value set: " + DRY_RUN_MODIFIERS + "]");
+            "'[" + modifier + "]'",
+            "DryRunModifiers",
+            "Member must satisfy constraint: [Member must satisfy enum value set: "
+                + DRY_RUN_MODIFIERS
+                + "]");
       }
       source.ignoreCiphertext = fields.bool("DryRun");
     }
@@ -145,7 +165,8 @@ final class CryptoOperations {
 
   /** The key of a ciphertext: the named key, or the key the blob names. */
   private KmsKey locate(KmsCall call, Source source) {
-    KmsKey key = source.keyId == null ? null : support.resolve(call, source.keyId, KeyIdentifiers.Forms.ANY);
+    KmsKey key =
+        source.keyId == null ? null : support.resolve(call, source.keyId, KeyIdentifiers.Forms.ANY);
     if (source.ignoreCiphertext) {
       if (key == null) {
         throw RequestFields.notNull(source.keyIdMember);
@@ -158,8 +179,10 @@ final class CryptoOperations {
     if (key == null) {
       key = support.keyOfCiphertext(call, source.parsed.keyId());
       if (key == null) {
-        throw new KmsError("AccessDeniedException", UNKNOWN_KEY).withDenial(DenialDetails.ciphertextKeyNotFound(
-            source.parsed.keyId(), support.account(call), support.settings().region()));
+        throw new KmsError("AccessDeniedException", UNKNOWN_KEY)
+            .withDenial(
+                DenialDetails.ciphertextKeyNotFound(
+                    source.parsed.keyId(), support.account(call), support.settings().region()));
       }
     } else if (source.parsed != null && !source.parsed.keyId().equals(key.keyId())) {
       throw new KmsError(
@@ -170,7 +193,8 @@ final class CryptoOperations {
   }
 
   /** Checks state, usage, algorithm and context of a key for encryption or decryption. */
-  private static String checkUsable(KmsKey key, String requestedAlgorithm, Map<String, String> context, String operation) {
+  private static String checkUsable(
+      KmsKey key, String requestedAlgorithm, Map<String, String> context, String operation) {
     OperationSupport.requireEnabled(key);
     OperationSupport.requireUsage(key, KmsKeySpec.ENCRYPT_DECRYPT, operation);
     String algorithm = OperationSupport.encryptionAlgorithm(key, requestedAlgorithm);
@@ -183,17 +207,25 @@ final class CryptoOperations {
       int max = AsymmetricCrypto.maxOaepPlaintext(key.spec().bits(), algorithm);
       if (plaintext.length > max) {
         throw KmsError.validation(
-            "Algorithm " + algorithm + " and key spec " + key.spec().name() + " cannot encrypt data larger than "
-                + max + " bytes.");
+            "Algorithm "
+                + algorithm
+                + " and key spec "
+                + key.spec().name()
+                + " cannot encrypt data larger than "
+                + max
+                + " bytes.");
       }
     }
   }
 
-  private byte[] encryptWith(KmsKey key, String algorithm, byte[] plaintext, Map<String, String> context) {
+  private byte[] encryptWith(
+      KmsKey key, String algorithm, byte[] plaintext, Map<String, String> context) {
     if (key.spec().asymmetric()) {
-      return AsymmetricCrypto.rsaEncrypt(key.publicKey(), algorithm, plaintext, support.settings().random());
+      return AsymmetricCrypto.rsaEncrypt(
+          key.publicKey(), algorithm, plaintext, support.settings().random());
     }
-    return CiphertextBlob.encrypt(key.keyId(), key.currentMaterial(), plaintext, context, support.settings().random());
+    return CiphertextBlob.encrypt(
+        key.keyId(), key.currentMaterial(), plaintext, context, support.settings().random());
   }
 
   /**

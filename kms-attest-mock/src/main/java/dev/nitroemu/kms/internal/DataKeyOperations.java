@@ -55,8 +55,10 @@ final class DataKeyOperations {
     support.settings().random().nextBytes(dataKey);
     ObjectNode response = OperationSupport.JSON.objectNode();
     OperationSupport.putBlob(
-        response, "CiphertextBlob",
-        CiphertextBlob.encrypt(key.keyId(), key.currentMaterial(), dataKey, context, support.settings().random()));
+        response,
+        "CiphertextBlob",
+        CiphertextBlob.encrypt(
+            key.keyId(), key.currentMaterial(), dataKey, context, support.settings().random()));
     if (withPlaintext) {
       putSecret(response, "Plaintext", dataKey, attested);
     }
@@ -76,7 +78,8 @@ final class DataKeyOperations {
   }
 
   private KmsResult dataKeyPair(KmsCall call, boolean withPlaintext) {
-    String operation = withPlaintext ? "GenerateDataKeyPair" : "GenerateDataKeyPairWithoutPlaintext";
+    String operation =
+        withPlaintext ? "GenerateDataKeyPair" : "GenerateDataKeyPairWithoutPlaintext";
     RequestFields fields = new RequestFields(call.request());
     String keyId = OperationSupport.keyIdMember(fields, "KeyId");
     String keyPairSpec = fields.enumValue("KeyPairSpec", AsymmetricCrypto.DATA_KEY_PAIR_SPECS);
@@ -98,8 +101,10 @@ final class DataKeyOperations {
     byte[] privateKey = pair.getPrivate().getEncoded();
     ObjectNode response = OperationSupport.JSON.objectNode();
     OperationSupport.putBlob(
-        response, "PrivateKeyCiphertextBlob",
-        CiphertextBlob.encrypt(key.keyId(), key.currentMaterial(), privateKey, context, support.settings().random()));
+        response,
+        "PrivateKeyCiphertextBlob",
+        CiphertextBlob.encrypt(
+            key.keyId(), key.currentMaterial(), privateKey, context, support.settings().random()));
     if (withPlaintext) {
       putSecret(response, "PrivateKeyPlaintext", privateKey, attested);
     }
@@ -121,7 +126,8 @@ final class DataKeyOperations {
     }
     if (customKeyStoreId != null) {
       throw new KmsError(
-          "CustomKeyStoreNotFoundException", "Custom key store " + customKeyStoreId + " does not exist.");
+          "CustomKeyStoreNotFoundException",
+          "Custom key store " + customKeyStoreId + " does not exist.");
     }
     AttestedRecipient attested = support.recipient(call);
     byte[] random = new byte[numberOfBytes];
@@ -162,8 +168,11 @@ final class DataKeyOperations {
     OperationSupport.requireSymmetric(key, operation);
   }
 
-  /** The secret in its own member, or sealed in CiphertextForRecipient (the member then omitted). */
-  private void putSecret(ObjectNode response, String member, byte[] secret, AttestedRecipient attested) {
+  /**
+   * The secret in its own member, or sealed in CiphertextForRecipient (the member then omitted).
+   */
+  private void putSecret(
+      ObjectNode response, String member, byte[] secret, AttestedRecipient attested) {
     if (attested != null) {
       OperationSupport.putBlob(response, "CiphertextForRecipient", support.seal(secret, attested));
     } else {

@@ -13,23 +13,26 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Why a KMS call was denied, as the {@code additionalEventData.denial} member of its audit event and
- * as one line of text for the request log: the statement and the condition that decided, and what
- * the attestation document presented. The client still gets AWS's {@code AccessDeniedException} text;
- * this detail goes only to the audit and request logs.
+ * Why a KMS call was denied, as the {@code additionalEventData.denial} member of its audit event
+ * and as one line of text for the request log: the statement and the condition that decided, and
+ * what the attestation document presented. The client still gets AWS's {@code
+ * AccessDeniedException} text; this detail goes only to the audit and request logs.
  *
- * <p>The member: {@code decision} ({@code ExplicitDeny}, {@code ImplicitDeny}, {@code AttestationRefused}
- * or {@code CiphertextKeyNotFound}); {@code statements}: the Deny statement that applied, or each Allow statement
- * with {@code unmet} ({@code Principal}, {@code Action}, {@code Resource} or {@code Condition}) and, for
- * a condition, the failed tests ({@code operator}, {@code key}, {@code expected}, {@code presented});
- * a statement has {@code sid} when it has one and always {@code number} (its position, from 1);
- * {@code callerGrants}: how many grants name the caller (none of them permitted the call); {@code
- * reason}: why an attestation document or a ciphertext was refused; {@code attestation}: the verified document's
- * {@code moduleId}, {@code timestamp}, {@code ageSeconds} and PCRs 0, 1, 2 and 8 in lowercase hex. It
- * holds policy text, condition values and measurements: no plaintext, key or secret.
+ * <p>The member: {@code decision} ({@code ExplicitDeny}, {@code ImplicitDeny}, {@code
+ * AttestationRefused} or {@code CiphertextKeyNotFound}); {@code statements}: the Deny statement
+ * that applied, or each Allow statement with {@code unmet} ({@code Principal}, {@code Action},
+ * {@code Resource} or {@code Condition}) and, for a condition, the failed tests ({@code operator},
+ * {@code key}, {@code expected}, {@code presented}); a statement has {@code sid} when it has one
+ * and always {@code number} (its position, from 1); {@code callerGrants}: how many grants name the
+ * caller (none of them permitted the call); {@code reason}: why an attestation document or a
+ * ciphertext was refused; {@code attestation}: the verified document's {@code moduleId}, {@code
+ * timestamp}, {@code ageSeconds} and PCRs 0, 1, 2 and 8 in lowercase hex. It holds policy text,
+ * condition values and measurements: no plaintext, key or secret.
  */
 public final class DenialDetails {
-  /** The PCRs the detail shows: image, kernel and boot ramdisk, application, signing certificate. */
+  /**
+   * The PCRs the detail shows: image, kernel and boot ramdisk, application, signing certificate.
+   */
   static final int[] SHOWN_PCRS = {0, 1, 2, 8};
 
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -50,7 +53,8 @@ public final class DenialDetails {
    * @param attested the verified Recipient of the call, or null
    * @param now the request time, for the document's age
    */
-  static ObjectNode policy(PolicyDenial denial, int callerGrants, AttestedRecipient attested, Instant now) {
+  static ObjectNode policy(
+      PolicyDenial denial, int callerGrants, AttestedRecipient attested, Instant now) {
     ObjectNode detail = NODES.objectNode();
     boolean explicit = denial.decision() == PolicyEvaluator.Decision.EXPLICIT_DENY;
     detail.put("decision", explicit ? "ExplicitDeny" : "ImplicitDeny");
@@ -72,22 +76,35 @@ public final class DenialDetails {
   }
 
   /**
-   * The detail of a Recipient whose attestation document was refused before the key policy was consulted.
+   * The detail of a Recipient whose attestation document was refused before the key policy was
+   * consulted.
    *
    * @param document the document when it verified (refused for its age), else null
    */
   static ObjectNode attestationRefused(String reason, AttestationDocument document, Instant now) {
-    ObjectNode detail = NODES.objectNode().put("decision", "AttestationRefused").put("reason", reason);
+    ObjectNode detail =
+        NODES.objectNode().put("decision", "AttestationRefused").put("reason", reason);
     if (document != null) {
       detail.set("attestation", attestation(document, now));
     }
     return detail;
   }
 
-  /** The detail of a ciphertext whose key the caller's account does not have in the region called. */
+  /**
+   * The detail of a ciphertext whose key the caller's account does not have in the region called.
+   */
   static ObjectNode ciphertextKeyNotFound(String keyId, String account, String region) {
-    return NODES.objectNode().put("decision", "CiphertextKeyNotFound").put("reason", "the ciphertext names key "
-        + cut(keyId) + ", which account " + account + " does not have in " + region);
+    return NODES
+        .objectNode()
+        .put("decision", "CiphertextKeyNotFound")
+        .put(
+            "reason",
+            "the ciphertext names key "
+                + cut(keyId)
+                + ", which account "
+                + account
+                + " does not have in "
+                + region);
   }
 
   /**
@@ -117,11 +134,14 @@ public final class DenialDetails {
     }
     JsonNode attestation = denial.get("attestation");
     if (attestation != null && attestation.isObject()) {
-      line.append("; attestation document: module ").append(attestation.path("moduleId").asText("?"));
+      line.append("; attestation document: module ")
+          .append(attestation.path("moduleId").asText("?"));
       for (int index : SHOWN_PCRS) {
         String pcr = attestation.path("pcr" + index).asText("");
         if (!pcr.isEmpty()) {
-          line.append(", PCR").append(index).append(' ')
+          line.append(", PCR")
+              .append(index)
+              .append(' ')
               .append(pcr.length() > SHORT_HEX ? pcr.substring(0, SHORT_HEX) + "..." : pcr);
         }
       }
@@ -136,7 +156,9 @@ public final class DenialDetails {
     line.append("no Allow statement matched");
     int grants = denial.path("callerGrants").asInt(0);
     if (grants > 0) {
-      line.append(" and none of the caller's ").append(grants).append(grants == 1 ? " grant" : " grants")
+      line.append(" and none of the caller's ")
+          .append(grants)
+          .append(grants == 1 ? " grant" : " grants")
           .append(" permits the call");
     }
     List<JsonNode> shown = new ArrayList<>();
@@ -163,13 +185,22 @@ public final class DenialDetails {
       }
       String between = ": ";
       for (JsonNode condition : statement.path("conditions")) {
-        line.append(between).append(condition.path("key").asText()).append(' ')
-            .append(condition.path("operator").asText()).append(" expected ").append(values(condition.path("expected")))
-            .append(" got ").append(condition.path("presented").isEmpty() ? "nothing" : values(condition.path("presented")));
+        line.append(between)
+            .append(condition.path("key").asText())
+            .append(' ')
+            .append(condition.path("operator").asText())
+            .append(" expected ")
+            .append(values(condition.path("expected")))
+            .append(" got ")
+            .append(
+                condition.path("presented").isEmpty()
+                    ? "nothing"
+                    : values(condition.path("presented")));
         between = ", ";
       }
     }
-    int more = Math.max(0, shown.size() - SUMMARY_STATEMENTS) + denial.path("moreStatements").asInt(0);
+    int more =
+        Math.max(0, shown.size() - SUMMARY_STATEMENTS) + denial.path("moreStatements").asInt(0);
     if (more > 0) {
       line.append("; ").append(more).append(more == 1 ? " more statement" : " more statements");
     }
@@ -187,11 +218,13 @@ public final class DenialDetails {
     }
     if (!outcome.failed().isEmpty()) {
       ArrayNode conditions = statement.putArray("conditions");
-      for (PolicyDenial.FailedCondition failed : outcome.failed().subList(0,
-          Math.min(outcome.failed().size(), MAX_CONDITIONS))) {
-        ObjectNode condition = conditions.addObject()
-            .put("operator", failed.condition().operatorName().toString())
-            .put("key", cut(failed.condition().key()));
+      for (PolicyDenial.FailedCondition failed :
+          outcome.failed().subList(0, Math.min(outcome.failed().size(), MAX_CONDITIONS))) {
+        ObjectNode condition =
+            conditions
+                .addObject()
+                .put("operator", failed.condition().operatorName().toString())
+                .put("key", cut(failed.condition().key()));
         condition.set("expected", strings(failed.condition().values()));
         condition.set("presented", strings(failed.presented()));
       }
@@ -200,9 +233,12 @@ public final class DenialDetails {
   }
 
   private static ObjectNode attestation(AttestationDocument document, Instant now) {
-    ObjectNode attestation = NODES.objectNode().put("moduleId", cut(document.moduleId()))
-        .put("timestamp", document.instant().toString())
-        .put("ageSeconds", Duration.between(document.instant(), now).toSeconds());
+    ObjectNode attestation =
+        NODES
+            .objectNode()
+            .put("moduleId", cut(document.moduleId()))
+            .put("timestamp", document.instant().toString())
+            .put("ageSeconds", Duration.between(document.instant(), now).toSeconds());
     for (int index : SHOWN_PCRS) {
       byte[] pcr = document.pcr(index);
       if (pcr != null) {
@@ -215,7 +251,11 @@ public final class DenialDetails {
   private static boolean conditionOnAttestation(JsonNode statements) {
     for (JsonNode statement : statements) {
       for (JsonNode condition : statement.path("conditions")) {
-        if (condition.path("key").asText().toLowerCase(Locale.ROOT).startsWith(ATTESTATION_KEY_PREFIX)) {
+        if (condition
+            .path("key")
+            .asText()
+            .toLowerCase(Locale.ROOT)
+            .startsWith(ATTESTATION_KEY_PREFIX)) {
           return true;
         }
       }

@@ -15,25 +15,26 @@ import java.util.regex.Pattern;
  * CreateGrant, ListGrants, ListRetirableGrants, RetireGrant and RevokeGrant.
  *
  * <p>Grants take effect at once (the mock has no eventual consistency), so grant tokens are only
- * checked for form ({@link Grants}). A grantee may use the granted operations when the key policy does
- * not explicitly deny ({@link OperationSupport#authorize}); a grant that allows CreateGrant lets its
- * grantee create grants for a subset of its operations with an equally strict or stricter encryption
- * context constraint. CreateGrant sees the condition keys {@code kms:GrantOperations}, {@code
- * kms:GranteePrincipal}, {@code kms:RetiringPrincipal}, {@code kms:GrantConstraintType}, {@code
- * kms:GrantIsForAWSResource} (false) and the constraint's pairs as {@code kms:EncryptionContext:*}.
- * RetireGrant is allowed to the grant's retiring principal, its grantee when the grant allows
- * RetireGrant, and principals of the account that issued the grant (IAM, which the mock takes to allow
- * everything); ListRetirableGrants is authorized by IAM alone. A Name makes CreateGrant idempotent:
- * the same name, key and parameters return the existing grant id with a new token.
+ * checked for form ({@link Grants}). A grantee may use the granted operations when the key policy
+ * does not explicitly deny ({@link OperationSupport#authorize}); a grant that allows CreateGrant
+ * lets its grantee create grants for a subset of its operations with an equally strict or stricter
+ * encryption context constraint. CreateGrant sees the condition keys {@code kms:GrantOperations},
+ * {@code kms:GranteePrincipal}, {@code kms:RetiringPrincipal}, {@code kms:GrantConstraintType},
+ * {@code kms:GrantIsForAWSResource} (false) and the constraint's pairs as {@code
+ * kms:EncryptionContext:*}. RetireGrant is allowed to the grant's retiring principal, its grantee
+ * when the grant allows RetireGrant, and principals of the account that issued the grant (IAM,
+ * which the mock takes to allow everything); ListRetirableGrants is authorized by IAM alone. A Name
+ * makes CreateGrant idempotent: the same name, key and parameters return the existing grant id with
+ * a new token.
  *
- * <p>Inferred texts (no public record): ValidationException {@code The operation <op> is not supported by
- * <key ARN>.}, {@code Grant constraints are not supported on asymmetric or HMAC KMS keys.}, {@code
- * Specify only one of EncryptionContextSubset and EncryptionContextEquals.}, {@code A grant constraint
- * has at most 8 encryption context pairs, each value at most 384 characters.}, {@code Operations must
- * not be empty.}, {@code Grant token OR (grant ID, key ID) must be specified}; InvalidGrantIdException
- * {@code Invalid grant ID <id>}; NotFoundException {@code Grant ID <id> not found}; LimitExceededException
- * {@code <key ARN> has reached the limit of 50000 grants.}; InvalidGrantTokenException {@code The grant
- * token is invalid.}.
+ * <p>Inferred texts (no public record): ValidationException {@code The operation <op> is not
+ * supported by <key ARN>.}, {@code Grant constraints are not supported on asymmetric or HMAC KMS
+ * keys.}, {@code Specify only one of EncryptionContextSubset and EncryptionContextEquals.}, {@code
+ * A grant constraint has at most 8 encryption context pairs, each value at most 384 characters.},
+ * {@code Operations must not be empty.}, {@code Grant token OR (grant ID, key ID) must be
+ * specified}; InvalidGrantIdException {@code Invalid grant ID <id>}; NotFoundException {@code Grant
+ * ID <id> not found}; LimitExceededException {@code <key ARN> has reached the limit of 50000
+ * grants.}; InvalidGrantTokenException {@code The grant token is invalid.}.
  */
 final class GrantOperations {
   static final int MAX_GRANTS_PER_KEY = 50_000;
@@ -56,7 +57,9 @@ final class GrantOperations {
     List<String> operations = operations(fields);
     String name = fields.string("Name", 1, 256);
     if (name != null && !NAME.matcher(name).matches()) {
-      throw RequestFields.validation("'" + name + "'", "Name",
+      throw RequestFields.validation(
+          "'" + name + "'",
+          "Name",
           "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$");
     }
     Constraint constraint = constraint(fields);
@@ -71,24 +74,36 @@ final class GrantOperations {
     if (constraint.type() != null) {
       conditions.put("kms:GrantConstraintType", List.of(constraint.type()));
     }
-    support.authorize(call, key, "kms:CreateGrant", constraint.pairs(), null, conditions,
-        grant -> grant.operations().contains("CreateGrant") && grant.operations().containsAll(operations)
-            && atLeastAsStrict(constraint, grant));
+    support.authorize(
+        call,
+        key,
+        "kms:CreateGrant",
+        constraint.pairs(),
+        null,
+        conditions,
+        grant ->
+            grant.operations().contains("CreateGrant")
+                && grant.operations().containsAll(operations)
+                && atLeastAsStrict(constraint, grant));
     OperationSupport.requireEnabled(key);
     Set<String> supported = Grants.supportedBy(key);
     for (String operation : operations) {
       if (!supported.contains(operation)) {
-        throw KmsError.validation("The operation " + operation + " is not supported by " + key.arn() + ".");
+        throw KmsError.validation(
+            "The operation " + operation + " is not supported by " + key.arn() + ".");
       }
     }
-    if (constraint.type() != null && (key.spec().asymmetric() || !key.keyUsage().equals(KmsKeySpec.ENCRYPT_DECRYPT))) {
-      throw KmsError.validation("Grant constraints are not supported on asymmetric or HMAC KMS keys.");
+    if (constraint.type() != null
+        && (key.spec().asymmetric() || !key.keyUsage().equals(KmsKeySpec.ENCRYPT_DECRYPT))) {
+      throw KmsError.validation(
+          "Grant constraints are not supported on asymmetric or HMAC KMS keys.");
     }
     OperationSupport.finishDryRun(fields);
     KmsGrant grant = null;
     if (name != null) {
       for (KmsGrant existing : support.store().grants(key.keyId())) {
-        if (name.equals(existing.name()) && existing.granteePrincipal().equals(grantee)
+        if (name.equals(existing.name())
+            && existing.granteePrincipal().equals(grantee)
             && java.util.Objects.equals(existing.retiringPrincipal(), retiring)
             && Set.copyOf(existing.operations()).equals(Set.copyOf(operations))
             && java.util.Objects.equals(existing.encryptionContextSubset(), constraint.subset())
@@ -98,11 +113,22 @@ final class GrantOperations {
       }
     }
     if (grant == null) {
-      grant = new KmsGrant(Grants.newGrantId(support.settings().random()), key.keyId(), key.accountId(), name,
-          support.now(call), grantee, retiring, support.account(call), operations, constraint.subset(),
-          constraint.equals());
+      grant =
+          new KmsGrant(
+              Grants.newGrantId(support.settings().random()),
+              key.keyId(),
+              key.accountId(),
+              name,
+              support.now(call),
+              grantee,
+              retiring,
+              support.account(call),
+              operations,
+              constraint.subset(),
+              constraint.equals());
       if (!support.store().addGrant(grant, MAX_GRANTS_PER_KEY)) {
-        throw new KmsError("LimitExceededException",
+        throw new KmsError(
+            "LimitExceededException",
             key.arn() + " has reached the limit of " + MAX_GRANTS_PER_KEY + " grants.");
       }
     }
@@ -161,26 +187,32 @@ final class GrantOperations {
     if (token != null) {
       grant = support.store().grant(Grants.grantIdOf(token));
       if (grant == null || (grantId != null && !grant.grantId().equals(grantId))) {
-        throw KmsError.notFound("Grant ID " + (grantId != null ? grantId : Grants.grantIdOf(token)) + " not found");
+        throw KmsError.notFound(
+            "Grant ID " + (grantId != null ? grantId : Grants.grantIdOf(token)) + " not found");
       }
-      key = keyId != null ? support.resolve(call, keyId, KeyIdentifiers.Forms.KEY_ONLY)
-          : support.store().find(grant.keyId(), support.now(call));
+      key =
+          keyId != null
+              ? support.resolve(call, keyId, KeyIdentifiers.Forms.KEY_ONLY)
+              : support.store().find(grant.keyId(), support.now(call));
     } else {
       key = support.resolve(call, keyId, KeyIdentifiers.Forms.KEY_ONLY);
       checkGrantId(grantId);
       grant = support.store().grant(grantId);
     }
     if (grant == null || key == null || !grant.keyId().equals(key.keyId())) {
-      throw KmsError.notFound("Grant ID " + (grantId != null ? grantId : Grants.grantIdOf(token)) + " not found");
+      throw KmsError.notFound(
+          "Grant ID " + (grantId != null ? grantId : Grants.grantIdOf(token)) + " not found");
     }
     String principal = support.principal(call);
     String account = support.account(call);
-    boolean allowed = PolicyEvaluator.principalMatches(grant.retiringPrincipal(), principal, account)
-        || (grant.operations().contains("RetireGrant")
-            && PolicyEvaluator.principalMatches(grant.granteePrincipal(), principal, account))
-        || grant.issuingAccount().equals(account);
+    boolean allowed =
+        PolicyEvaluator.principalMatches(grant.retiringPrincipal(), principal, account)
+            || (grant.operations().contains("RetireGrant")
+                && PolicyEvaluator.principalMatches(grant.granteePrincipal(), principal, account))
+            || grant.issuingAccount().equals(account);
     if (!allowed) {
-      AuthorizationRequest request = new AuthorizationRequest("kms:RetireGrant", principal, account, key.arn(), Map.of());
+      AuthorizationRequest request =
+          new AuthorizationRequest("kms:RetireGrant", principal, account, key.arn(), Map.of());
       throw PolicyEvaluator.accessDenied(request, PolicyEvaluator.Decision.IMPLICIT_DENY);
     }
     OperationSupport.finishDryRun(fields);
@@ -215,7 +247,8 @@ final class GrantOperations {
         }
       }
       if (start < 0) {
-        throw new KmsError("InvalidMarkerException", "Could not deserialize marker '" + marker + "'");
+        throw new KmsError(
+            "InvalidMarkerException", "Could not deserialize marker '" + marker + "'");
       }
     }
     int end = Math.min(grants.size(), start + limit);
@@ -227,7 +260,8 @@ final class GrantOperations {
     response.set("Grants", entries);
     boolean truncated = end < grants.size();
     if (truncated) {
-      response.put("NextMarker", KeyManagementOperations.Markers.encode(grants.get(end - 1).grantId()));
+      response.put(
+          "NextMarker", KeyManagementOperations.Markers.encode(grants.get(end - 1).grantId()));
     }
     response.put("Truncated", truncated);
     return OperationSupport.result(response, resources, null);
@@ -245,7 +279,9 @@ final class GrantOperations {
     if (grant.retiringPrincipal() != null) {
       entry.put("RetiringPrincipal", grant.retiringPrincipal());
     }
-    entry.put("IssuingAccount", "arn:" + support.settings().partition() + ":iam::" + grant.issuingAccount() + ":root");
+    entry.put(
+        "IssuingAccount",
+        "arn:" + support.settings().partition() + ":iam::" + grant.issuingAccount() + ":root");
     entry.set("Operations", OperationSupport.strings(grant.operations()));
     if (grant.constrained()) {
       ObjectNode constraints = entry.putObject("Constraints");
@@ -265,7 +301,9 @@ final class GrantOperations {
   /** A grant's encryption context constraint: at most one of the two kinds. */
   private record Constraint(Map<String, String> subset, Map<String, String> equals) {
     String type() {
-      return subset != null ? "EncryptionContextSubset" : equals != null ? "EncryptionContextEquals" : null;
+      return subset != null
+          ? "EncryptionContextSubset"
+          : equals != null ? "EncryptionContextEquals" : null;
     }
 
     Map<String, String> pairs() {
@@ -282,26 +320,33 @@ final class GrantOperations {
       throw new KmsError("SerializationException", "Start of list found where not expected.");
     }
     RequestFields constraints = new RequestFields((ObjectNode) node);
-    Map<String, String> subset = constraints.has("EncryptionContextSubset")
-        ? constraints.stringMap("EncryptionContextSubset") : null;
-    Map<String, String> equals = constraints.has("EncryptionContextEquals")
-        ? constraints.stringMap("EncryptionContextEquals") : null;
+    Map<String, String> subset =
+        constraints.has("EncryptionContextSubset")
+            ? constraints.stringMap("EncryptionContextSubset")
+            : null;
+    Map<String, String> equals =
+        constraints.has("EncryptionContextEquals")
+            ? constraints.stringMap("EncryptionContextEquals")
+            : null;
     if (subset != null && equals != null) {
-      throw KmsError.validation("Specify only one of EncryptionContextSubset and EncryptionContextEquals.");
+      throw KmsError.validation(
+          "Specify only one of EncryptionContextSubset and EncryptionContextEquals.");
     }
     Map<String, String> pairs = subset != null ? subset : equals;
-    if (pairs != null && (pairs.size() > MAX_CONSTRAINT_PAIRS
-        || pairs.values().stream().anyMatch(v -> v.length() > MAX_CONSTRAINT_VALUE))) {
-      throw KmsError.validation("A grant constraint has at most 8 encryption context pairs, each value at most 384"
-          + " characters.");
+    if (pairs != null
+        && (pairs.size() > MAX_CONSTRAINT_PAIRS
+            || pairs.values().stream().anyMatch(v -> v.length() > MAX_CONSTRAINT_VALUE))) {
+      throw KmsError.validation(
+          "A grant constraint has at most 8 encryption context pairs, each value at most 384"
+              + " characters.");
     }
     return new Constraint(subset, equals);
   }
 
   /**
    * Whether a new grant's constraint is at least as strict as a parent grant's: anything under an
-   * unconstrained parent; under {@code Equals}, the same {@code Equals}; under {@code Subset}, a subset
-   * or an equals constraint that includes the parent's pairs.
+   * unconstrained parent; under {@code Equals}, the same {@code Equals}; under {@code Subset}, a
+   * subset or an equals constraint that includes the parent's pairs.
    */
   private static boolean atLeastAsStrict(Constraint requested, KmsGrant parent) {
     if (!parent.constrained()) {
@@ -324,17 +369,24 @@ final class GrantOperations {
     }
     for (String operation : operations) {
       if (!Grants.OPERATIONS.contains(operation)) {
-        throw RequestFields.validation("'" + operations + "'", "Operations",
-            "Member must satisfy constraint: [Member must satisfy enum value set: " + Grants.OPERATIONS + "]");
+        throw RequestFields.validation(
+            "'" + operations + "'",
+            "Operations",
+            "Member must satisfy constraint: [Member must satisfy enum value set: "
+                + Grants.OPERATIONS
+                + "]");
       }
     }
     return List.copyOf(new LinkedHashSet<>(operations));
   }
 
   private static String principal(RequestFields fields, String member, boolean required) {
-    String principal = required ? fields.requiredString(member, 1, 256) : fields.string(member, 1, 256);
+    String principal =
+        required ? fields.requiredString(member, 1, 256) : fields.string(member, 1, 256);
     if (principal != null && !PRINCIPAL.matcher(principal).matches()) {
-      throw RequestFields.validation("'" + principal + "'", member,
+      throw RequestFields.validation(
+          "'" + principal + "'",
+          member,
           "Member must satisfy regular expression pattern: ^[\\w+=,.@:/-]+$");
     }
     return principal;
@@ -342,7 +394,8 @@ final class GrantOperations {
 
   private static void checkGrantId(String grantId) {
     if (!grantId.matches("[0-9a-f]{64}")) {
-      throw new KmsError("InvalidGrantIdException", "Invalid grant ID " + SigV4Verifier.echo(grantId));
+      throw new KmsError(
+          "InvalidGrantIdException", "Invalid grant ID " + SigV4Verifier.echo(grantId));
     }
   }
 }

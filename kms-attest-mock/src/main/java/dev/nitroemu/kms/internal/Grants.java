@@ -12,19 +12,36 @@ import java.util.Set;
  * Grant rules shared by the grant operations and authorization: which grant operations a key
  * supports, which requests a grant permits, and grant ids and tokens.
  *
- * <p>Grant tokens have the shape of real ones: base64url of {@code 0x01}, then a protobuf-style field
- * holding the 64-hex-digit grant id ({@code 0x0A 0x40 <id>}) and one holding 32 random bytes ({@code
- * 0x22 0x20 <bytes>}); every token of a grant is different and any of them names it. A token that
- * does not have this shape is refused with {@code InvalidGrantTokenException}.
+ * <p>Grant tokens have the shape of real ones: base64url of {@code 0x01}, then a protobuf-style
+ * field holding the 64-hex-digit grant id ({@code 0x0A 0x40 <id>}) and one holding 32 random bytes
+ * ({@code 0x22 0x20 <bytes>}); every token of a grant is different and any of them names it. A
+ * token that does not have this shape is refused with {@code InvalidGrantTokenException}.
  */
 final class Grants {
   /** The GrantOperation enum of the KMS model, in its order. */
-  static final List<String> OPERATIONS = List.of("Decrypt", "Encrypt", "GenerateDataKey",
-      "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "Sign", "Verify", "GetPublicKey",
-      "CreateGrant", "RetireGrant", "DescribeKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
-      "GenerateMac", "VerifyMac", "DeriveSharedSecret");
+  static final List<String> OPERATIONS =
+      List.of(
+          "Decrypt",
+          "Encrypt",
+          "GenerateDataKey",
+          "GenerateDataKeyWithoutPlaintext",
+          "ReEncryptFrom",
+          "ReEncryptTo",
+          "Sign",
+          "Verify",
+          "GetPublicKey",
+          "CreateGrant",
+          "RetireGrant",
+          "DescribeKey",
+          "GenerateDataKeyPair",
+          "GenerateDataKeyPairWithoutPlaintext",
+          "GenerateMac",
+          "VerifyMac",
+          "DeriveSharedSecret");
+
   /** Operations a grant's encryption context constraint does not apply to. */
   private static final Set<String> UNCONSTRAINED = Set.of("DescribeKey", "RetireGrant");
+
   private static final Set<String> EVERY_KEY = Set.of("CreateGrant", "RetireGrant", "DescribeKey");
   private static final int TOKEN_LENGTH = 1 + 2 + 64 + 2 + 32;
 
@@ -34,10 +51,19 @@ final class Grants {
   static Set<String> supportedBy(KmsKey key) {
     Set<String> supported = new java.util.HashSet<>(EVERY_KEY);
     if (!key.spec().asymmetric() && key.keyUsage().equals(KmsKeySpec.ENCRYPT_DECRYPT)) {
-      supported.addAll(List.of("Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
-          "ReEncryptFrom", "ReEncryptTo", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext"));
+      supported.addAll(
+          List.of(
+              "Decrypt",
+              "Encrypt",
+              "GenerateDataKey",
+              "GenerateDataKeyWithoutPlaintext",
+              "ReEncryptFrom",
+              "ReEncryptTo",
+              "GenerateDataKeyPair",
+              "GenerateDataKeyPairWithoutPlaintext"));
     } else if (key.keyUsage().equals(KmsKeySpec.ENCRYPT_DECRYPT)) {
-      supported.addAll(List.of("Decrypt", "Encrypt", "ReEncryptFrom", "ReEncryptTo", "GetPublicKey"));
+      supported.addAll(
+          List.of("Decrypt", "Encrypt", "ReEncryptFrom", "ReEncryptTo", "GetPublicKey"));
     } else if (key.keyUsage().equals("SIGN_VERIFY")) {
       supported.addAll(List.of("Sign", "Verify", "GetPublicKey"));
     } else if (key.keyUsage().equals("GENERATE_VERIFY_MAC")) {
@@ -49,8 +75,9 @@ final class Grants {
   }
 
   /**
-   * Whether the grant permits {@code action} (e.g. {@code kms:Decrypt}) with this encryption context.
-   * CreateGrant is never permitted here: {@link GrantOperations} checks it against the new grant.
+   * Whether the grant permits {@code action} (e.g. {@code kms:Decrypt}) with this encryption
+   * context. CreateGrant is never permitted here: {@link GrantOperations} checks it against the new
+   * grant.
    */
   static boolean permits(KmsGrant grant, String action, Map<String, String> encryptionContext) {
     String operation = action.startsWith("kms:") ? action.substring(4) : action;
@@ -94,7 +121,11 @@ final class Grants {
     } catch (IllegalArgumentException e) {
       throw invalidToken();
     }
-    if (bytes.length != TOKEN_LENGTH || bytes[0] != 0x01 || bytes[1] != 0x0A || bytes[2] != 0x40 || bytes[67] != 0x22
+    if (bytes.length != TOKEN_LENGTH
+        || bytes[0] != 0x01
+        || bytes[1] != 0x0A
+        || bytes[2] != 0x40
+        || bytes[67] != 0x22
         || bytes[68] != 0x20) {
       throw invalidToken();
     }
@@ -105,7 +136,10 @@ final class Grants {
     return grantId;
   }
 
-  /** Checks the GrantTokens of a request: each must be a grant token (they need not name a live grant). */
+  /**
+   * Checks the GrantTokens of a request: each must be a grant token (they need not name a live
+   * grant).
+   */
   static void checkTokens(List<String> tokens) {
     tokens.forEach(Grants::grantIdOf);
   }

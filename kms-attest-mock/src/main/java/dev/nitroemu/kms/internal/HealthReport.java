@@ -25,10 +25,11 @@ public final class HealthReport {
    *
    * @param kmsEndpoint the KMS endpoint, or null while it is not known
    * @param region the KMS region
-   * @param others further services by name, each a map of fields (e.g. {@code address}, {@code tcp});
-   *     a missing {@code status} reads as {@code running}
+   * @param others further services by name, each a map of fields (e.g. {@code address}, {@code
+   *     tcp}); a missing {@code status} reads as {@code running}
    */
-  public static byte[] render(URI kmsEndpoint, String region, Map<String, Map<String, String>> others) {
+  public static byte[] render(
+      URI kmsEndpoint, String region, Map<String, Map<String, String>> others) {
     ObjectNode root = JSON.createObjectNode();
     root.put("status", "running");
     ObjectNode services = root.putObject("services");
@@ -38,17 +39,19 @@ public final class HealthReport {
       kms.put("address", kmsEndpoint.toString());
     }
     kms.put("region", region);
-    others.forEach((name, fields) -> {
-      if (!name.equals("kms")) {
-        ObjectNode service = services.putObject(name);
-        service.put("status", fields.getOrDefault("status", "running"));
-        fields.forEach((field, value) -> {
-          if (!field.equals("status") && value != null) {
-            service.put(field, value);
+    others.forEach(
+        (name, fields) -> {
+          if (!name.equals("kms")) {
+            ObjectNode service = services.putObject(name);
+            service.put("status", fields.getOrDefault("status", "running"));
+            fields.forEach(
+                (field, value) -> {
+                  if (!field.equals("status") && value != null) {
+                    service.put(field, value);
+                  }
+                });
           }
         });
-      }
-    });
     try {
       return JSON.writeValueAsBytes(root);
     } catch (JsonProcessingException e) {

@@ -19,26 +19,29 @@ import java.util.regex.Pattern;
  * {@code Origin=EXTERNAL} (state {@code PendingImport} until their material is imported).
  *
  * <p>An import token is valid for 24 hours with the wrapping public key of the same answer; a key
- * keeps its last {@value KmsKey#MAX_IMPORT_PARAMETERS} answers. Imported material may expire ({@code
- * ValidTo}); expired or deleted material makes the key {@code PendingImport} until the same material is
- * imported again. Symmetric keys can take new material ({@code ImportType=NEW_KEY_MATERIAL}, state
- * {@code PENDING_ROTATION}) that RotateKeyOnDemand makes current. Unwrapping: {@link ImportedKeyMaterial}.
+ * keeps its last {@value KmsKey#MAX_IMPORT_PARAMETERS} answers. Imported material may expire
+ * ({@code ValidTo}); expired or deleted material makes the key {@code PendingImport} until the same
+ * material is imported again. Symmetric keys can take new material ({@code
+ * ImportType=NEW_KEY_MATERIAL}, state {@code PENDING_ROTATION}) that RotateKeyOnDemand makes
+ * current. Unwrapping: {@link ImportedKeyMaterial}.
  *
  * <p>Recorded AWS texts: {@code <key ARN> origin is AWS_KMS which is not valid for this operation.}
  * (UnsupportedOperationException) and {@code A validTo date must be set if the ExpirationModel is
  * KEY_MATERIAL_EXPIRES} (ValidationException). Inferred:
+ *
  * <ul>
  *   <li>ValidationException {@code A validTo date must not be set if the ExpirationModel is
- *       KEY_MATERIAL_DOES_NOT_EXPIRE}, {@code ValidTo must be in the future.}, {@code ValidTo must be at
- *       most 365 days after the request date.}, {@code The RSAES_PKCS1_V1_5 wrapping algorithm is no
- *       longer supported.}, {@code ImportType, KeyMaterialDescription and KeyMaterialId apply only to
- *       symmetric encryption keys.}, {@code You cannot specify a key material ID with ImportType
- *       NEW_KEY_MATERIAL.};
+ *       KEY_MATERIAL_DOES_NOT_EXPIRE}, {@code ValidTo must be in the future.}, {@code ValidTo must
+ *       be at most 365 days after the request date.}, {@code The RSAES_PKCS1_V1_5 wrapping
+ *       algorithm is no longer supported.}, {@code ImportType, KeyMaterialDescription and
+ *       KeyMaterialId apply only to symmetric encryption keys.}, {@code You cannot specify a key
+ *       material ID with ImportType NEW_KEY_MATERIAL.};
  *   <li>UnsupportedOperationException {@code SM2 wrapping is supported only in China Regions.};
- *   <li>InvalidImportTokenException {@code The import token is invalid or is associated with a different KMS
- *       key.} and ExpiredImportTokenException {@code The import token expired at <ISO-8601 time>.};
- *   <li>IncorrectKeyMaterialException {@code The key material is not the key material previously imported
- *       into <key ARN>.}, {@code The key material is already associated with <key ARN>.};
+ *   <li>InvalidImportTokenException {@code The import token is invalid or is associated with a
+ *       different KMS key.} and ExpiredImportTokenException {@code The import token expired at
+ *       <ISO-8601 time>.};
+ *   <li>IncorrectKeyMaterialException {@code The key material is not the key material previously
+ *       imported into <key ARN>.}, {@code The key material is already associated with <key ARN>.};
  *   <li>KMSInvalidStateException {@code <key ARN> already has key material pending rotation.};
  *   <li>UnsupportedOperationException {@code New key material is imported into the primary key of a
  *       multi-Region key; import it into <key ARN> with ImportType EXISTING_KEY_MATERIAL.};
@@ -49,8 +52,10 @@ final class ImportOperations {
   static final Duration TOKEN_LIFETIME = Duration.ofHours(24);
   static final Duration MAX_VALID_TO = Duration.ofDays(365);
   private static final Duration EXPIRED_TOKEN_KEPT = Duration.ofDays(7);
-  private static final List<String> EXPIRATION_MODELS = List.of("KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE");
-  private static final List<String> IMPORT_TYPES = List.of("NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL");
+  private static final List<String> EXPIRATION_MODELS =
+      List.of("KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE");
+  private static final List<String> IMPORT_TYPES =
+      List.of("NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL");
   private static final Pattern DESCRIPTION = Pattern.compile("^[a-zA-Z0-9:/_\\s.-]+$");
   private static final Pattern MATERIAL_ID = Pattern.compile("^[a-f0-9]+$");
 
@@ -63,35 +68,52 @@ final class ImportOperations {
   KmsResult getParametersForImport(KmsCall call) {
     RequestFields fields = new RequestFields(call.request());
     String keyId = OperationSupport.keyIdMember(fields, "KeyId");
-    String algorithm = required(fields, "WrappingAlgorithm", ImportedKeyMaterial.WRAPPING_ALGORITHMS);
+    String algorithm =
+        required(fields, "WrappingAlgorithm", ImportedKeyMaterial.WRAPPING_ALGORITHMS);
     String keySpec = required(fields, "WrappingKeySpec", ImportedKeyMaterial.WRAPPING_KEY_SPECS);
     KmsKey key = support.resolve(call, keyId, KeyIdentifiers.Forms.KEY_ONLY);
-    support.authorize(call, key, "kms:GetParametersForImport", Map.of(), null,
-        Map.of("kms:WrappingAlgorithm", List.of(algorithm), "kms:WrappingKeySpec", List.of(keySpec)));
+    support.authorize(
+        call,
+        key,
+        "kms:GetParametersForImport",
+        Map.of(),
+        null,
+        Map.of(
+            "kms:WrappingAlgorithm", List.of(algorithm), "kms:WrappingKeySpec", List.of(keySpec)));
     requireExternal(key);
     OperationSupport.requireNotPendingDeletion(key);
     if (algorithm.equals("RSAES_PKCS1_V1_5")) {
       throw KmsError.validation("The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported.");
     }
     if (algorithm.equals("SM2PKE") || keySpec.equals("SM2")) {
-      throw new KmsError("UnsupportedOperationException", "SM2 wrapping is supported only in China Regions.");
+      throw new KmsError(
+          "UnsupportedOperationException", "SM2 wrapping is supported only in China Regions.");
     }
     Instant now = support.now(call);
     KeyPair wrapping = ImportedKeyMaterial.wrappingKeyPair(keySpec, support.settings().random());
     byte[] tokenId = new byte[16];
     support.settings().random().nextBytes(tokenId);
-    ImportParameters parameters = new ImportParameters(HexFormat.of().formatHex(tokenId), algorithm, keySpec,
-        wrapping.getPrivate().getEncoded(), now.plus(TOKEN_LIFETIME));
-    KmsKey changed = update(key, now, current -> {
-      List<ImportParameters> kept = new ArrayList<>();
-      for (ImportParameters old : current.importParameters()) {
-        if (old.validTo().plus(EXPIRED_TOKEN_KEPT).isAfter(now)) {
-          kept.add(old);
-        }
-      }
-      kept.add(parameters);
-      return current.withImportParameters(kept);
-    });
+    ImportParameters parameters =
+        new ImportParameters(
+            HexFormat.of().formatHex(tokenId),
+            algorithm,
+            keySpec,
+            wrapping.getPrivate().getEncoded(),
+            now.plus(TOKEN_LIFETIME));
+    KmsKey changed =
+        update(
+            key,
+            now,
+            current -> {
+              List<ImportParameters> kept = new ArrayList<>();
+              for (ImportParameters old : current.importParameters()) {
+                if (old.validTo().plus(EXPIRED_TOKEN_KEPT).isAfter(now)) {
+                  kept.add(old);
+                }
+              }
+              kept.add(parameters);
+              return current.withImportParameters(kept);
+            });
     ObjectNode response = OperationSupport.JSON.objectNode();
     response.put("KeyId", changed.arn());
     OperationSupport.putBlob(response, "ImportToken", token(changed.keyId(), tokenId));
@@ -123,19 +145,26 @@ final class ImportOperations {
     support.authorize(call, key, "kms:ImportKeyMaterial", Map.of(), null, conditions);
     requireExternal(key);
     OperationSupport.requireNotPendingDeletion(key);
-    if (key.spec().asymmetric() && (importType != null || description != null || materialId != null)) {
-      throw KmsError.validation("ImportType, KeyMaterialDescription and KeyMaterialId apply only to symmetric"
-          + " encryption keys.");
+    if (key.spec().asymmetric()
+        && (importType != null || description != null || materialId != null)) {
+      throw KmsError.validation(
+          "ImportType, KeyMaterialDescription and KeyMaterialId apply only to symmetric"
+              + " encryption keys.");
     }
     ImportParameters parameters = parameters(key, token, now);
     ImportedKeyMaterial.Material material =
         ImportedKeyMaterial.material(key.spec(), ImportedKeyMaterial.unwrap(parameters, encrypted));
     KeyMaterial.Imported details = new KeyMaterial.Imported(description, expirationModel, validTo);
     String id = KeyMaterial.importedId(key.keyId(), material.secret());
-    // Read before the update: the change runs under this region's lock and must not reach other regions.
-    boolean replica = key.multiRegion() != null && !MultiRegionKeys.isPrimary(key, support.regions(), now);
-    KmsKey changed = update(key, now, current -> imported(current, material, id, details, importType, materialId,
-        replica));
+    // Read before the update: the change runs under this region's lock and must not reach other
+    // regions.
+    boolean replica =
+        key.multiRegion() != null && !MultiRegionKeys.isPrimary(key, support.regions(), now);
+    KmsKey changed =
+        update(
+            key,
+            now,
+            current -> imported(current, material, id, details, importType, materialId, replica));
     ObjectNode response = OperationSupport.JSON.objectNode();
     response.put("KeyId", changed.arn());
     if (!changed.spec().asymmetric()) {
@@ -145,13 +174,27 @@ final class ImportOperations {
   }
 
   /** The key after importing material: first, again, or new (pending rotation). */
-  private static KmsKey imported(KmsKey key, ImportedKeyMaterial.Material material, String id,
-      KeyMaterial.Imported details, String importType, String requestedId, boolean replica) {
+  private static KmsKey imported(
+      KmsKey key,
+      ImportedKeyMaterial.Material material,
+      String id,
+      KeyMaterial.Imported details,
+      String importType,
+      String requestedId,
+      boolean replica) {
     List<KeyMaterial> materials = new ArrayList<>(key.materials());
     if (key.spec().asymmetric()) {
       if (materials.isEmpty()) {
-        materials.add(new KeyMaterial(id, key.spec(), material.secret(), material.publicKey(),
-            KeyMaterial.State.CURRENT, null, null, details));
+        materials.add(
+            new KeyMaterial(
+                id,
+                key.spec(),
+                material.secret(),
+                material.publicKey(),
+                KeyMaterial.State.CURRENT,
+                null,
+                null,
+                details));
       } else {
         KeyMaterial existing = materials.get(0);
         if (!Arrays.equals(existing.publicKeyDer(), material.publicKey())) {
@@ -161,9 +204,13 @@ final class ImportOperations {
       }
       return key.withMaterials(materials, KeyMaintenance.stateFor(key, materials));
     }
-    String type = importType != null ? importType : materials.isEmpty() ? "NEW_KEY_MATERIAL" : "EXISTING_KEY_MATERIAL";
+    String type =
+        importType != null
+            ? importType
+            : materials.isEmpty() ? "NEW_KEY_MATERIAL" : "EXISTING_KEY_MATERIAL";
     if (requestedId != null && type.equals("NEW_KEY_MATERIAL")) {
-      throw KmsError.validation("You cannot specify a key material ID with ImportType NEW_KEY_MATERIAL.");
+      throw KmsError.validation(
+          "You cannot specify a key material ID with ImportType NEW_KEY_MATERIAL.");
     }
     if (requestedId != null && !requestedId.equals(id)) {
       throw notPrevious(key);
@@ -173,27 +220,54 @@ final class ImportOperations {
       if (existing == null) {
         throw notPrevious(key);
       }
-      KeyMaterial.Imported kept = details.description() != null ? details : new KeyMaterial.Imported(
-          existing.imported() == null ? null : existing.imported().description(), details.expirationModel(),
-          details.validTo());
-      materials.set(materials.indexOf(existing), existing.withImport(material.secret(), null, kept));
+      KeyMaterial.Imported kept =
+          details.description() != null
+              ? details
+              : new KeyMaterial.Imported(
+                  existing.imported() == null ? null : existing.imported().description(),
+                  details.expirationModel(),
+                  details.validTo());
+      materials.set(
+          materials.indexOf(existing), existing.withImport(material.secret(), null, kept));
     } else if (materials.isEmpty()) {
-      materials.add(new KeyMaterial(id, key.spec(), material.secret(), null, KeyMaterial.State.CURRENT, null, null,
-          details));
+      materials.add(
+          new KeyMaterial(
+              id,
+              key.spec(),
+              material.secret(),
+              null,
+              KeyMaterial.State.CURRENT,
+              null,
+              null,
+              details));
     } else {
       if (existing != null) {
-        throw new KmsError("IncorrectKeyMaterialException",
+        throw new KmsError(
+            "IncorrectKeyMaterialException",
             "The key material is already associated with " + key.arn() + ".");
       }
       if (materials.stream().anyMatch(m -> m.state() == KeyMaterial.State.PENDING_ROTATION)) {
-        throw new KmsError("KMSInvalidStateException", key.arn() + " already has key material pending rotation.");
+        throw new KmsError(
+            "KMSInvalidStateException", key.arn() + " already has key material pending rotation.");
       }
       if (replica) {
-        throw new KmsError("UnsupportedOperationException", "New key material is imported into the primary key of"
-            + " a multi-Region key; import it into " + key.arn() + " with ImportType EXISTING_KEY_MATERIAL.");
+        throw new KmsError(
+            "UnsupportedOperationException",
+            "New key material is imported into the primary key of"
+                + " a multi-Region key; import it into "
+                + key.arn()
+                + " with ImportType EXISTING_KEY_MATERIAL.");
       }
-      materials.add(new KeyMaterial(id, key.spec(), material.secret(), null, KeyMaterial.State.PENDING_ROTATION,
-          null, null, details));
+      materials.add(
+          new KeyMaterial(
+              id,
+              key.spec(),
+              material.secret(),
+              null,
+              KeyMaterial.State.PENDING_ROTATION,
+              null,
+              null,
+              details));
     }
     return key.withMaterials(materials, KeyMaintenance.stateFor(key, materials));
   }
@@ -208,36 +282,52 @@ final class ImportOperations {
     requireExternal(key);
     KeyMaterial target = materialId != null ? key.material(materialId) : key.currentMaterial();
     if (materialId != null && target == null) {
-      throw KmsError.notFound("Key material " + materialId + " does not exist in " + key.arn() + ".");
+      throw KmsError.notFound(
+          "Key material " + materialId + " does not exist in " + key.arn() + ".");
     }
-    KmsKey changed = target == null ? key : update(key, support.now(call), current -> {
-      List<KeyMaterial> materials = new ArrayList<>();
-      for (KeyMaterial material : current.materials()) {
-        if (!material.id().equals(target.id())) {
-          materials.add(material);
-        } else if (material.state() != KeyMaterial.State.PENDING_ROTATION) {
-          materials.add(material.available() ? material.withoutSecret() : material);
-        }
-      }
-      return current.withMaterials(materials, KeyMaintenance.stateFor(current, materials));
-    });
+    KmsKey changed =
+        target == null
+            ? key
+            : update(
+                key,
+                support.now(call),
+                current -> {
+                  List<KeyMaterial> materials = new ArrayList<>();
+                  for (KeyMaterial material : current.materials()) {
+                    if (!material.id().equals(target.id())) {
+                      materials.add(material);
+                    } else if (material.state() != KeyMaterial.State.PENDING_ROTATION) {
+                      materials.add(material.available() ? material.withoutSecret() : material);
+                    }
+                  }
+                  return current.withMaterials(
+                      materials, KeyMaintenance.stateFor(current, materials));
+                });
     ObjectNode response = OperationSupport.JSON.objectNode();
     response.put("KeyId", changed.arn());
     response.put("KeyMaterialId", target == null ? "" : target.id());
     return OperationSupport.result(response, List.of(changed.arn()), null);
   }
 
-  /** The import token: {@code 0x01}, the key id's length and ASCII bytes, then the 16-byte token id. */
+  /**
+   * The import token: {@code 0x01}, the key id's length and ASCII bytes, then the 16-byte token id.
+   */
   private static byte[] token(String keyId, byte[] tokenId) {
     byte[] id = keyId.getBytes(StandardCharsets.US_ASCII);
-    return ByteBuffer.allocate(2 + id.length + tokenId.length).put((byte) 1).put((byte) id.length).put(id).put(tokenId)
+    return ByteBuffer.allocate(2 + id.length + tokenId.length)
+        .put((byte) 1)
+        .put((byte) id.length)
+        .put(id)
+        .put(tokenId)
         .array();
   }
 
   /** The import parameters a token names, if it is one of this key's and has not expired. */
   private static ImportParameters parameters(KmsKey key, byte[] token, Instant now) {
-    KmsError invalid = new KmsError("InvalidImportTokenException",
-        "The import token is invalid or is associated with a different KMS key.");
+    KmsError invalid =
+        new KmsError(
+            "InvalidImportTokenException",
+            "The import token is invalid or is associated with a different KMS key.");
     if (token.length < 2 || token[0] != 1 || token.length != 2 + (token[1] & 0xff) + 16) {
       throw invalid;
     }
@@ -249,7 +339,9 @@ final class ImportOperations {
     for (ImportParameters parameters : key.importParameters()) {
       if (parameters.tokenId().equals(tokenId)) {
         if (!now.isBefore(parameters.validTo())) {
-          throw new KmsError("ExpiredImportTokenException", "The import token expired at " + parameters.validTo() + ".");
+          throw new KmsError(
+              "ExpiredImportTokenException",
+              "The import token expired at " + parameters.validTo() + ".");
         }
         return parameters;
       }
@@ -259,10 +351,12 @@ final class ImportOperations {
 
   private static void checkExpiration(String model, Instant validTo, Instant now) {
     if (model.equals("KEY_MATERIAL_EXPIRES") && validTo == null) {
-      throw KmsError.validation("A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES");
+      throw KmsError.validation(
+          "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES");
     }
     if (model.equals("KEY_MATERIAL_DOES_NOT_EXPIRE") && validTo != null) {
-      throw KmsError.validation("A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE");
+      throw KmsError.validation(
+          "A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE");
     }
     if (validTo != null && !validTo.isAfter(now)) {
       throw KmsError.validation("ValidTo must be in the future.");
@@ -273,12 +367,18 @@ final class ImportOperations {
   }
 
   private static void checkPatterns(String description, String materialId) {
-    if (description != null && !description.isEmpty() && !DESCRIPTION.matcher(description).matches()) {
-      throw RequestFields.validation("'" + description + "'", "KeyMaterialDescription",
+    if (description != null
+        && !description.isEmpty()
+        && !DESCRIPTION.matcher(description).matches()) {
+      throw RequestFields.validation(
+          "'" + description + "'",
+          "KeyMaterialDescription",
           "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_\\s.-]+$");
     }
     if (materialId != null && !MATERIAL_ID.matcher(materialId).matches()) {
-      throw RequestFields.validation("'" + materialId + "'", "KeyMaterialId",
+      throw RequestFields.validation(
+          "'" + materialId + "'",
+          "KeyMaterialId",
           "Member must satisfy regular expression pattern: ^[a-f0-9]+$");
     }
   }
@@ -293,13 +393,15 @@ final class ImportOperations {
 
   private static void requireExternal(KmsKey key) {
     if (!key.origin().equals(KmsKey.EXTERNAL)) {
-      throw new KmsError("UnsupportedOperationException",
+      throw new KmsError(
+          "UnsupportedOperationException",
           key.arn() + " origin is " + key.origin() + " which is not valid for this operation.");
     }
   }
 
   private static KmsError notPrevious(KmsKey key) {
-    return new KmsError("IncorrectKeyMaterialException",
+    return new KmsError(
+        "IncorrectKeyMaterialException",
         "The key material is not the key material previously imported into " + key.arn() + ".");
   }
 

@@ -14,7 +14,11 @@ import java.util.Objects;
  * @param validTo when the token and public key stop being valid (24 hours after they were issued)
  */
 public record ImportParameters(
-    String tokenId, String wrappingAlgorithm, String wrappingKeySpec, byte[] privateKey, Instant validTo) {
+    String tokenId,
+    String wrappingAlgorithm,
+    String wrappingKeySpec,
+    byte[] privateKey,
+    Instant validTo) {
   public ImportParameters {
     Objects.requireNonNull(tokenId, "tokenId");
     Objects.requireNonNull(wrappingAlgorithm, "wrappingAlgorithm");

@@ -22,9 +22,11 @@ public final class KeyIdentifiers {
   }
 
   private static final Pattern UUID =
-      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+      Pattern.compile(
+          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
   private static final Pattern MULTI_REGION = Pattern.compile("mrk-[0-9a-fA-F]{32}");
-  private static final Pattern ARN = Pattern.compile("arn:([^:]+):kms:([^:]*):([^:]*):(key|alias)/(.+)");
+  private static final Pattern ARN =
+      Pattern.compile("arn:([^:]+):kms:([^:]*):([^:]*):(key|alias)/(.+)");
 
   private final KmsSettings settings;
   private final KeyStore store;
@@ -44,9 +46,19 @@ public final class KeyIdentifiers {
     return keyArn(settings.partition(), settings.region(), accountId, keyId);
   }
 
-  /** {@code arn:<partition>:kms:<region>:<account>:alias/<name>} for an alias name {@code alias/<name>}. */
+  /**
+   * {@code arn:<partition>:kms:<region>:<account>:alias/<name>} for an alias name {@code
+   * alias/<name>}.
+   */
   public String aliasArn(String accountId, String aliasName) {
-    return "arn:" + settings.partition() + ":kms:" + settings.region() + ":" + accountId + ":" + aliasName;
+    return "arn:"
+        + settings.partition()
+        + ":kms:"
+        + settings.region()
+        + ":"
+        + accountId
+        + ":"
+        + aliasName;
   }
 
   /** Whether the text has the form of a single-Region key id (a UUID). */
@@ -140,10 +152,12 @@ public final class KeyIdentifiers {
       throw aliasNotFound(aliasAccount, aliasName);
     }
     KmsAlias alias = alias(aliasName, accountId, now);
-    return key(alias.targetKeyId(), keyArn(accountId, alias.targetKeyId()), accountId, accountId, now);
+    return key(
+        alias.targetKeyId(), keyArn(accountId, alias.targetKeyId()), accountId, accountId, now);
   }
 
-  private KmsKey key(String keyId, String arnForErrors, String keyAccount, String accountId, Instant now) {
+  private KmsKey key(
+      String keyId, String arnForErrors, String keyAccount, String accountId, Instant now) {
     KmsKey key = keyAccount.equals(accountId) ? store.find(keyId, now) : null;
     if (key == null || !key.accountId().equals(accountId)) {
       throw KmsError.notFound("Key '" + arnForErrors + "' does not exist");

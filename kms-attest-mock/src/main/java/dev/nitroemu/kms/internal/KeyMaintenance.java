@@ -10,14 +10,14 @@ import java.util.Objects;
 /**
  * What time does to keys, applied when a key is next used (so it follows whatever clock the mock
  * runs on, including the emulator clock {@code EmulatorControls} moves): automatic rotations that
- * fell due, and imported key material whose {@code ValidTo} passed. Also the one home of the material
- * bookkeeping that rotations and imports share.
+ * fell due, and imported key material whose {@code ValidTo} passed. Also the one home of the
+ * material bookkeeping that rotations and imports share.
  *
- * <p>Automatic rotation happens only while the key is {@code Enabled}; every operation that changes a
- * key's state brings the key up to date first, so rotations due before a key was disabled happen at
- * their scheduled dates, and none happen while it is disabled or pending deletion. An automatic
- * rotation is dated when it was due, not when it was noticed. The rotations of a multi-Region key are
- * made once and written to every copy (they share key material). At most {@value #MAX_CATCH_UP}
+ * <p>Automatic rotation happens only while the key is {@code Enabled}; every operation that changes
+ * a key's state brings the key up to date first, so rotations due before a key was disabled happen
+ * at their scheduled dates, and none happen while it is disabled or pending deletion. An automatic
+ * rotation is dated when it was due, not when it was noticed. The rotations of a multi-Region key
+ * are made once and written to every copy (they share key material). At most {@value #MAX_CATCH_UP}
  * rotations are applied in one catch-up (a clock moved by centuries skips the older ones).
  */
 final class KeyMaintenance {
@@ -45,11 +45,15 @@ final class KeyMaintenance {
         }
         List<KeyMaterial> made = automaticMaterials(current, now);
         for (KmsKey copy : regions.copies(key.keyId(), key.accountId(), now)) {
-          regions.store(copy.region()).update(copy.keyId(), now, k -> expire(withRotations(k, made), now));
+          regions
+              .store(copy.region())
+              .update(copy.keyId(), now, k -> expire(withRotations(k, made), now));
         }
       }
     } else {
-      regions.store(key.region()).update(key.keyId(), now, k -> expire(withRotations(k, automaticMaterials(k, now)), now));
+      regions
+          .store(key.region())
+          .update(key.keyId(), now, k -> expire(withRotations(k, automaticMaterials(k, now)), now));
     }
     KmsKey result = regions.store(key.region()).find(key.keyId(), now);
     return result != null ? result : key;
@@ -72,9 +76,13 @@ final class KeyMaintenance {
     return due;
   }
 
-  /** Whether KMS rotates this key's material itself: symmetric encryption keys with KMS-made material. */
+  /**
+   * Whether KMS rotates this key's material itself: symmetric encryption keys with KMS-made
+   * material.
+   */
   static boolean rotatable(KmsKey key) {
-    return !key.spec().asymmetric() && key.keyUsage().equals(KmsKeySpec.ENCRYPT_DECRYPT)
+    return !key.spec().asymmetric()
+        && key.keyUsage().equals(KmsKeySpec.ENCRYPT_DECRYPT)
         && key.origin().equals(KmsKey.AWS_KMS);
   }
 
@@ -93,14 +101,18 @@ final class KeyMaintenance {
     return secret;
   }
 
-  /** The key after the automatic rotations that made {@code made} (skipping material it already has). */
+  /**
+   * The key after the automatic rotations that made {@code made} (skipping material it already
+   * has).
+   */
   static KmsKey withRotations(KmsKey key, List<KeyMaterial> made) {
     KmsKey result = key;
     for (KeyMaterial material : made) {
       if (result.material(material.id()) == null) {
         result = rotate(result, material);
       }
-      if (result.rotation().enabled() && material.rotationDate().isAfter(result.rotation().base())) {
+      if (result.rotation().enabled()
+          && material.rotationDate().isAfter(result.rotation().base())) {
         result = result.withRotation(result.rotation().rotatedAt(material.rotationDate()));
       }
     }
@@ -117,8 +129,10 @@ final class KeyMaintenance {
       if (material.id().equals(next.id())) {
         continue;
       }
-      materials.add(material.state() == KeyMaterial.State.CURRENT
-          ? material.withState(KeyMaterial.State.NON_CURRENT) : material);
+      materials.add(
+          material.state() == KeyMaterial.State.CURRENT
+              ? material.withState(KeyMaterial.State.NON_CURRENT)
+              : material);
     }
     materials.add(next);
     return key.withMaterials(materials, key.state());
@@ -135,10 +149,16 @@ final class KeyMaintenance {
 
   private static boolean expired(KeyMaterial material, Instant now) {
     KeyMaterial.Imported imported = material.imported();
-    return material.available() && imported != null && imported.validTo() != null && !imported.validTo().isAfter(now);
+    return material.available()
+        && imported != null
+        && imported.validTo() != null
+        && !imported.validTo().isAfter(now);
   }
 
-  /** The key with its expired imported material deleted (and in state PendingImport if that left it unusable). */
+  /**
+   * The key with its expired imported material deleted (and in state PendingImport if that left it
+   * unusable).
+   */
   static KmsKey expire(KmsKey key, Instant now) {
     if (!expiryDue(key, now)) {
       return key;
@@ -159,8 +179,10 @@ final class KeyMaintenance {
     if (key.state() == KeyState.PENDING_DELETION) {
       return key.state();
     }
-    boolean missing = materials.stream().noneMatch(m -> m.state() == KeyMaterial.State.CURRENT)
-        || materials.stream().anyMatch(m -> m.state() != KeyMaterial.State.PENDING_ROTATION && !m.available());
+    boolean missing =
+        materials.stream().noneMatch(m -> m.state() == KeyMaterial.State.CURRENT)
+            || materials.stream()
+                .anyMatch(m -> m.state() != KeyMaterial.State.PENDING_ROTATION && !m.available());
     if (missing) {
       return KeyState.PENDING_IMPORT;
     }

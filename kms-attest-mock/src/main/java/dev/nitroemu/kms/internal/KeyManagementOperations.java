@@ -17,8 +17,8 @@ import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
- * CreateKey (with {@code Origin=EXTERNAL} and {@code MultiRegion=true}), DescribeKey, ListKeys, EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion,
- * PutKeyPolicy and GetKeyPolicy.
+ * CreateKey (with {@code Origin=EXTERNAL} and {@code MultiRegion=true}), DescribeKey, ListKeys,
+ * EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion, PutKeyPolicy and GetKeyPolicy.
  *
  * <p>CreateKey makes symmetric, RSA, ECC (NIST curves and secp256k1) and HMAC keys with their Tags
  * ({@link KeyTags}), honouring LocalStack's {@code _custom_id_} and {@code _custom_key_material_}
@@ -30,11 +30,14 @@ import java.util.regex.Pattern;
 final class KeyManagementOperations {
   static final int MAX_POLICY = 131072;
   static final String DEFAULT_POLICY_NAME = "default";
-  private static final Pattern POLICY_CHARACTERS = Pattern.compile("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+");
+  private static final Pattern POLICY_CHARACTERS =
+      Pattern.compile("[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+");
   private static final Pattern POLICY_NAME = Pattern.compile("[\\w]+");
-  private static final List<String> ORIGINS = List.of("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE");
+  private static final List<String> ORIGINS =
+      List.of("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE");
 
-  private static final System.Logger LOG = System.getLogger(KeyManagementOperations.class.getName());
+  private static final System.Logger LOG =
+      System.getLogger(KeyManagementOperations.class.getName());
 
   private final OperationSupport support;
 
@@ -56,12 +59,17 @@ final class KeyManagementOperations {
     boolean multiRegion = fields.bool("MultiRegion");
     boolean localStack = support.settings().localStackTags();
     LinkedHashMap<String, String> tags =
-        KeyTags.parse(fields, "Tags", false, localStack ? Set.of(LocalStackTags.CUSTOM_KEY_MATERIAL) : Set.of());
+        KeyTags.parse(
+            fields,
+            "Tags",
+            false,
+            localStack ? Set.of(LocalStackTags.CUSTOM_KEY_MATERIAL) : Set.of());
     if (keySpec != null && masterKeySpec != null) {
       throw KmsError.validation(
           "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.");
     }
-    String specName = keySpec != null ? keySpec : masterKeySpec != null ? masterKeySpec : "SYMMETRIC_DEFAULT";
+    String specName =
+        keySpec != null ? keySpec : masterKeySpec != null ? masterKeySpec : "SYMMETRIC_DEFAULT";
     if (usage == null) {
       if (!specName.equals("SYMMETRIC_DEFAULT")) {
         throw KmsError.validation(
@@ -70,7 +78,8 @@ final class KeyManagementOperations {
       usage = KmsKeySpec.ENCRYPT_DECRYPT;
     }
     if (!KmsKeySpec.awsUsagesFor(specName).contains(usage)) {
-      throw KmsError.validation("KeyUsage " + usage + " is not compatible with KeySpec " + specName);
+      throw KmsError.validation(
+          "KeyUsage " + usage + " is not compatible with KeySpec " + specName);
     }
     if (origin != null && !origin.equals(KmsKey.AWS_KMS) && !origin.equals(KmsKey.EXTERNAL)) {
       throw unsupported("Origin " + origin);
@@ -83,12 +92,17 @@ final class KeyManagementOperations {
       throw unsupported("KeySpec " + specName + " with KeyUsage " + usage);
     }
 
-    LocalStackTags custom = localStack ? LocalStackTags.take(tags, multiRegion) : new LocalStackTags(null, null);
+    LocalStackTags custom =
+        localStack ? LocalStackTags.take(tags, multiRegion) : new LocalStackTags(null, null);
     String account = support.account(call);
-    String keyId = custom.customId() != null ? custom.customId() : multiRegion ? newMultiRegionKeyId() : newKeyId();
+    String keyId =
+        custom.customId() != null
+            ? custom.customId()
+            : multiRegion ? newMultiRegionKeyId() : newKeyId();
     if (custom.customId() != null && support.store().find(keyId, support.now(call)) != null) {
-      throw new KmsError("AlreadyExistsException", "A key with the id " + keyId + " (" + LocalStackTags.CUSTOM_ID
-          + ") already exists.");
+      throw new KmsError(
+          "AlreadyExistsException",
+          "A key with the id " + keyId + " (" + LocalStackTags.CUSTOM_ID + ") already exists.");
     }
     String arn = support.ids().keyArn(account, keyId);
     String policyJson = policyText != null ? policyText : KeyPolicy.defaultPolicyJson(account);
@@ -100,21 +114,48 @@ final class KeyManagementOperations {
     KmsKey key;
     if (KmsKey.EXTERNAL.equals(origin)) {
       if (custom.customMaterial() != null) {
-        throw KmsError.validation(LocalStackTags.CUSTOM_KEY_MATERIAL + " does not apply to keys with Origin EXTERNAL:"
-            + " import their key material.");
+        throw KmsError.validation(
+            LocalStackTags.CUSTOM_KEY_MATERIAL
+                + " does not apply to keys with Origin EXTERNAL:"
+                + " import their key material.");
       }
       if (spec.family() == KmsKeySpec.Family.HMAC) {
         throw unsupported("Importing key material into HMAC keys");
       }
-      key = KmsKey.awaitingImport(keyId, account, region, support.settings().partition(), support.now(call),
-          description == null ? "" : description, usage, spec, policyJson, policy);
+      key =
+          KmsKey.awaitingImport(
+              keyId,
+              account,
+              region,
+              support.settings().partition(),
+              support.now(call),
+              description == null ? "" : description,
+              usage,
+              spec,
+              policyJson,
+              policy);
     } else {
-      NewKeyMaterial material = custom.customMaterial() != null
-          ? NewKeyMaterial.fromCustom(spec, custom.customMaterial())
-          : NewKeyMaterial.generate(spec, support.settings().random());
-      key = new KmsKey(keyId, account, region, support.settings().partition(), support.now(call),
-          description == null ? "" : description, usage, spec, KeyState.ENABLED, null, null, policyJson, policy,
-          material.secret(), material.publicKey());
+      NewKeyMaterial material =
+          custom.customMaterial() != null
+              ? NewKeyMaterial.fromCustom(spec, custom.customMaterial())
+              : NewKeyMaterial.generate(spec, support.settings().random());
+      key =
+          new KmsKey(
+              keyId,
+              account,
+              region,
+              support.settings().partition(),
+              support.now(call),
+              description == null ? "" : description,
+              usage,
+              spec,
+              KeyState.ENABLED,
+              null,
+              null,
+              policyJson,
+              policy,
+              material.secret(),
+              material.publicKey());
     }
     if (multiRegion) {
       key = key.withMultiRegion(new MultiRegionRole(region, 0));
@@ -127,11 +168,15 @@ final class KeyManagementOperations {
         .withWarnings(policyText == null ? List.of() : lint(call, key.arn(), policy));
   }
 
-  /** The lint warnings of a policy just set, each also logged at WARNING (rule ids and key names, no secrets). */
+  /**
+   * The lint warnings of a policy just set, each also logged at WARNING (rule ids and key names, no
+   * secrets).
+   */
   private static List<KeyPolicyLint.Warning> lint(KmsCall call, String keyArn, KeyPolicy policy) {
     List<KeyPolicyLint.Warning> warnings = PolicyLinter.lint(policy);
     for (KeyPolicyLint.Warning warning : warnings) {
-      LOG.log(System.Logger.Level.WARNING, call.operation() + " " + keyArn + ": key policy " + warning);
+      LOG.log(
+          System.Logger.Level.WARNING, call.operation() + " " + keyArn + ": key policy " + warning);
     }
     return warnings;
   }
@@ -185,7 +230,9 @@ final class KeyManagementOperations {
 
   private KmsResult changeState(KmsCall call, String action, KeyState target) {
     RequestFields fields = new RequestFields(call.request());
-    KmsKey key = support.resolve(call, OperationSupport.keyIdMember(fields, "KeyId"), KeyIdentifiers.Forms.KEY_ONLY);
+    KmsKey key =
+        support.resolve(
+            call, OperationSupport.keyIdMember(fields, "KeyId"), KeyIdentifiers.Forms.KEY_ONLY);
     support.authorize(call, key, action, Map.of(), null);
     KmsKey changed =
         update(
@@ -200,14 +247,21 @@ final class KeyManagementOperations {
               KmsKey next = current.withState(target, null, null);
               KeyRotation rotation = next.rotation();
               Instant now = support.now(call);
-              if (target == KeyState.ENABLED && rotation.enabled() && !rotation.nextRotationDate().isAfter(now)) {
-                // AWS: a key re-enabled after missing a rotation rotates at once, then every period after.
-                next = next.withRotation(rotation.enable(rotation.periodDays(),
-                    now.minus(Duration.ofDays(rotation.periodDays()))));
+              if (target == KeyState.ENABLED
+                  && rotation.enabled()
+                  && !rotation.nextRotationDate().isAfter(now)) {
+                // AWS: a key re-enabled after missing a rotation rotates at once, then every period
+                // after.
+                next =
+                    next.withRotation(
+                        rotation.enable(
+                            rotation.periodDays(),
+                            now.minus(Duration.ofDays(rotation.periodDays()))));
               }
               return next;
             });
-    return OperationSupport.result(OperationSupport.JSON.objectNode(), List.of(changed.arn()), null);
+    return OperationSupport.result(
+        OperationSupport.JSON.objectNode(), List.of(changed.arn()), null);
   }
 
   KmsResult scheduleKeyDeletion(KmsCall call) {
@@ -215,7 +269,8 @@ final class KeyManagementOperations {
     String keyId = OperationSupport.keyIdMember(fields, "KeyId");
     int days = orDefault(fields.integer("PendingWindowInDays", 1, 365), 30);
     if (days < 7 || days > 30) {
-      throw KmsError.validation("PendingWindowInDays should be between 7 and 30, but it is " + days);
+      throw KmsError.validation(
+          "PendingWindowInDays should be between 7 and 30, but it is " + days);
     }
     KmsKey key = support.resolve(call, keyId, KeyIdentifiers.Forms.KEY_ONLY);
     support.authorize(call, key, "kms:ScheduleKeyDeletion", Map.of(), null);
@@ -238,7 +293,9 @@ final class KeyManagementOperations {
 
   KmsResult cancelKeyDeletion(KmsCall call) {
     RequestFields fields = new RequestFields(call.request());
-    KmsKey key = support.resolve(call, OperationSupport.keyIdMember(fields, "KeyId"), KeyIdentifiers.Forms.KEY_ONLY);
+    KmsKey key =
+        support.resolve(
+            call, OperationSupport.keyIdMember(fields, "KeyId"), KeyIdentifiers.Forms.KEY_ONLY);
     support.authorize(call, key, "kms:CancelKeyDeletion", Map.of(), null);
     KmsKey cancelled =
         update(
@@ -246,11 +303,14 @@ final class KeyManagementOperations {
             key,
             current -> {
               if (current.state() != KeyState.PENDING_DELETION) {
-                throw new KmsError("KMSInvalidStateException", current.arn() + " is not pending deletion.");
+                throw new KmsError(
+                    "KMSInvalidStateException", current.arn() + " is not pending deletion.");
               }
               KmsKey disabled = current.withState(KeyState.DISABLED, null, null);
-              return KeyMaintenance.stateFor(disabled, disabled.materials()) == KeyState.PENDING_IMPORT
-                  ? disabled.withState(KeyState.PENDING_IMPORT, null, null) : disabled;
+              return KeyMaintenance.stateFor(disabled, disabled.materials())
+                      == KeyState.PENDING_IMPORT
+                  ? disabled.withState(KeyState.PENDING_IMPORT, null, null)
+                  : disabled;
             });
     ObjectNode response = OperationSupport.JSON.objectNode();
     response.put("KeyId", cancelled.arn());
@@ -266,11 +326,13 @@ final class KeyManagementOperations {
     KmsKey key = support.resolve(call, keyId, KeyIdentifiers.Forms.KEY_ONLY);
     support.authorize(call, key, "kms:PutKeyPolicy", Map.of(), null);
     if (!policyName.equals(DEFAULT_POLICY_NAME)) {
-      throw KmsError.validation("PolicyName must be " + DEFAULT_POLICY_NAME + ": KMS keys have only the default policy.");
+      throw KmsError.validation(
+          "PolicyName must be " + DEFAULT_POLICY_NAME + ": KMS keys have only the default policy.");
     }
     KeyPolicy policy = KeyPolicy.parse(policyText);
     if (!bypassLockoutCheck) {
-      PolicyEvaluator.checkLockoutSafety(policy, support.principal(call), support.account(call), key.arn());
+      PolicyEvaluator.checkLockoutSafety(
+          policy, support.principal(call), support.account(call), key.arn());
     }
     KmsKey changed = update(call, key, current -> current.withPolicy(policyText, policy));
     return OperationSupport.result(OperationSupport.JSON.objectNode(), List.of(changed.arn()), null)
@@ -298,10 +360,13 @@ final class KeyManagementOperations {
 
   static String policyMember(RequestFields fields, boolean required) {
     String policy =
-        required ? fields.requiredString("Policy", 1, MAX_POLICY) : fields.string("Policy", 1, MAX_POLICY);
+        required
+            ? fields.requiredString("Policy", 1, MAX_POLICY)
+            : fields.string("Policy", 1, MAX_POLICY);
     if (policy != null && !POLICY_CHARACTERS.matcher(policy).matches()) {
       throw RequestFields.validation(
-          "'" + policy + "'", "Policy",
+          "'" + policy + "'",
+          "Policy",
           "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+");
     }
     return policy;
@@ -336,7 +401,8 @@ final class KeyManagementOperations {
   }
 
   private static KmsError unsupported(String what) {
-    return new KmsError("UnsupportedOperationException", what + " is not supported by the nitro-emu KMS mock.");
+    return new KmsError(
+        "UnsupportedOperationException", what + " is not supported by the nitro-emu KMS mock.");
   }
 
   static int orDefault(Integer value, int fallback) {
@@ -348,7 +414,9 @@ final class KeyManagementOperations {
     private Markers() {}
 
     static String encode(String last) {
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder()
+          .withoutPadding()
+          .encodeToString(last.getBytes(StandardCharsets.UTF_8));
     }
 
     static String decode(String marker) {

@@ -15,23 +15,28 @@ import java.util.Objects;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * One version of a KMS key's key material: the secret (an AES key, an HMAC key, or a DER PKCS#8 private
- * key with its DER SubjectPublicKeyInfo), its 64-hex-digit id, its place in the key's rotations, and, for
- * imported material, its import state and expiration.
+ * One version of a KMS key's key material: the secret (an AES key, an HMAC key, or a DER PKCS#8
+ * private key with its DER SubjectPublicKeyInfo), its 64-hex-digit id, its place in the key's
+ * rotations, and, for imported material, its import state and expiration.
  *
- * <p>Ids: material KMS generated is named {@code SHA-256("nitro-emu KMS key material id\0" || secret)};
- * imported material {@code SHA-256("nitro-emu KMS imported key material id\0" || key id || secret)}, so,
- * as AWS describes it, the id follows from the key id and the material (reimporting the same material
- * gives the same id; multi-Region copies share ids). Ciphertext blobs name the material by this id.
+ * <p>Ids: material KMS generated is named {@code SHA-256("nitro-emu KMS key material id\0" ||
+ * secret)}; imported material {@code SHA-256("nitro-emu KMS imported key material id\0" || key id
+ * || secret)}, so, as AWS describes it, the id follows from the key id and the material
+ * (reimporting the same material gives the same id; multi-Region copies share ids). Ciphertext
+ * blobs name the material by this id.
  *
  * <p>Immutable; the JCA objects are parsed once, on first use. Imported material whose secret was
  * deleted or expired keeps its id (and public key) so the same material can be imported again.
  */
 public final class KeyMaterial {
-  /** The longest HMAC key material accepted (LocalStack's {@code _custom_key_material_} takes any length). */
+  /**
+   * The longest HMAC key material accepted (LocalStack's {@code _custom_key_material_} takes any
+   * length).
+   */
   static final int MAX_HMAC_KEY = 1024;
 
-  private static final byte[] GENERATED_LABEL = "nitro-emu KMS key material id\0".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] GENERATED_LABEL =
+      "nitro-emu KMS key material id\0".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] IMPORTED_LABEL =
       "nitro-emu KMS imported key material id\0".getBytes(StandardCharsets.US_ASCII);
 
@@ -46,8 +51,8 @@ public final class KeyMaterial {
    * What an import said about material: its description and expiration.
    *
    * @param description the KeyMaterialDescription, or null
-   * @param expirationModel {@code KEY_MATERIAL_EXPIRES} or {@code KEY_MATERIAL_DOES_NOT_EXPIRE}, null while
-   *     the material is not imported
+   * @param expirationModel {@code KEY_MATERIAL_EXPIRES} or {@code KEY_MATERIAL_DOES_NOT_EXPIRE},
+   *     null while the material is not imported
    * @param validTo when expiring material is deleted, else null
    */
   public record Imported(String description, String expirationModel, Instant validTo) {}
@@ -65,15 +70,23 @@ public final class KeyMaterial {
   private volatile PublicKey parsedPublic;
 
   /**
-   * @param secret the AES key bytes or DER PKCS#8, or null for imported material that is not imported now
+   * @param secret the AES key bytes or DER PKCS#8, or null for imported material that is not
+   *     imported now
    * @param publicKey the DER SubjectPublicKeyInfo of asymmetric material, else null
    * @param rotationDate when a rotation made this material current, null for the first material and
    *     material pending rotation
    * @param rotationType {@code AUTOMATIC} or {@code ON_DEMAND} with a rotation date, else null
    * @param imported import details, null for material KMS generated
    */
-  public KeyMaterial(String id, KmsKeySpec spec, byte[] secret, byte[] publicKey, State state, Instant rotationDate,
-      String rotationType, Imported imported) {
+  public KeyMaterial(
+      String id,
+      KmsKeySpec spec,
+      byte[] secret,
+      byte[] publicKey,
+      State state,
+      Instant rotationDate,
+      String rotationType,
+      Imported imported) {
     this.id = Objects.requireNonNull(id, "id");
     this.spec = Objects.requireNonNull(spec, "spec");
     this.secret = secret == null ? null : secret.clone();
@@ -96,24 +109,33 @@ public final class KeyMaterial {
     }
     // AES keys are 32 bytes, or 16 or 24 from LocalStack's _custom_key_material_ (LocalStackTags).
     int length = secret == null ? 32 : secret.length;
-    if (spec.family() == KmsKeySpec.Family.SYMMETRIC && length != 16 && length != 24 && length != 32) {
-      throw new IllegalArgumentException("Symmetric key material is an AES key of 16, 24 or 32 bytes");
+    if (spec.family() == KmsKeySpec.Family.SYMMETRIC
+        && length != 16
+        && length != 24
+        && length != 32) {
+      throw new IllegalArgumentException(
+          "Symmetric key material is an AES key of 16, 24 or 32 bytes");
     }
     if (spec.family() == KmsKeySpec.Family.HMAC && (length < 1 || length > MAX_HMAC_KEY)) {
       throw new IllegalArgumentException("HMAC key material is 1 to " + MAX_HMAC_KEY + " bytes");
     }
-    this.secretKey = spec.family() != KmsKeySpec.Family.SYMMETRIC || secret == null ? null
-        : new SecretKeySpec(secret, "AES");
+    this.secretKey =
+        spec.family() != KmsKeySpec.Family.SYMMETRIC || secret == null
+            ? null
+            : new SecretKeySpec(secret, "AES");
   }
 
   /** The first material of a key KMS generates. */
   public static KeyMaterial generated(KmsKeySpec spec, byte[] secret, byte[] publicKey) {
-    return new KeyMaterial(generatedId(secret), spec, secret, publicKey, State.CURRENT, null, null, null);
+    return new KeyMaterial(
+        generatedId(secret), spec, secret, publicKey, State.CURRENT, null, null, null);
   }
 
   /** New symmetric material made by a rotation at {@code date}. */
-  public static KeyMaterial rotated(KmsKeySpec spec, byte[] secret, Instant date, String rotationType) {
-    return new KeyMaterial(generatedId(secret), spec, secret, null, State.CURRENT, date, rotationType, null);
+  public static KeyMaterial rotated(
+      KmsKeySpec spec, byte[] secret, Instant date, String rotationType) {
+    return new KeyMaterial(
+        generatedId(secret), spec, secret, null, State.CURRENT, date, rotationType, null);
   }
 
   /** The id imported material gets in the key {@code keyId}. */
@@ -137,9 +159,9 @@ public final class KeyMaterial {
   }
 
   /**
-   * Checks the material versions of a key: one current version (none only for a key awaiting its first
-   * import), at most one pending rotation, all of the key's spec; KMS-made material is always there;
-   * asymmetric keys have one version.
+   * Checks the material versions of a key: one current version (none only for a key awaiting its
+   * first import), at most one pending rotation, all of the key's spec; KMS-made material is always
+   * there; asymmetric keys have one version.
    *
    * @throws IllegalArgumentException when they break these rules
    */
@@ -150,9 +172,11 @@ public final class KeyMaterial {
     long current = materials.stream().filter(m -> m.state == State.CURRENT).count();
     long pending = materials.stream().filter(m -> m.state == State.PENDING_ROTATION).count();
     if (current > 1 || pending > 1 || (current == 0 && !materials.isEmpty())) {
-      throw new IllegalArgumentException("A key has one current material and at most one pending rotation");
+      throw new IllegalArgumentException(
+          "A key has one current material and at most one pending rotation");
     }
-    if (origin.equals(KmsKey.AWS_KMS) && (current != 1 || materials.stream().anyMatch(m -> !m.available()))) {
+    if (origin.equals(KmsKey.AWS_KMS)
+        && (current != 1 || materials.stream().anyMatch(m -> !m.available()))) {
       throw new IllegalArgumentException("A key KMS made has its material");
     }
     if (spec.asymmetric() && materials.size() > 1) {
@@ -263,7 +287,8 @@ public final class KeyMaterial {
 
   /** This material in another state. */
   public KeyMaterial withState(State newState) {
-    return new KeyMaterial(id, spec, secret, publicKey, newState, rotationDate, rotationType, imported);
+    return new KeyMaterial(
+        id, spec, secret, publicKey, newState, rotationDate, rotationType, imported);
   }
 
   /** This material made current by a rotation. */
@@ -273,14 +298,28 @@ public final class KeyMaterial {
 
   /** This imported material with its secret (re)imported and these import details. */
   public KeyMaterial withImport(byte[] newSecret, byte[] newPublicKey, Imported details) {
-    return new KeyMaterial(id, spec, newSecret, newPublicKey != null ? newPublicKey : publicKey, state,
-        rotationDate, rotationType, details);
+    return new KeyMaterial(
+        id,
+        spec,
+        newSecret,
+        newPublicKey != null ? newPublicKey : publicKey,
+        state,
+        rotationDate,
+        rotationType,
+        details);
   }
 
   /** This imported material without its secret (deleted or expired); the id and public key stay. */
   public KeyMaterial withoutSecret() {
     String description = imported == null ? null : imported.description();
-    return new KeyMaterial(id, spec, null, publicKey, state, rotationDate, rotationType,
+    return new KeyMaterial(
+        id,
+        spec,
+        null,
+        publicKey,
+        state,
+        rotationDate,
+        rotationType,
         new Imported(description, null, null));
   }
 
@@ -289,13 +328,19 @@ public final class KeyMaterial {
       throw new IllegalStateException("Not an asymmetric key");
     }
     if (spec == KmsKeySpec.ECC_SECG_P256K1) {
-      return KeyFactory.getInstance("EC", AsymmetricCrypto.Bc.PROVIDER); // the JDK dropped secp256k1
+      return KeyFactory.getInstance(
+          "EC", AsymmetricCrypto.Bc.PROVIDER); // the JDK dropped secp256k1
     }
     return KeyFactory.getInstance(spec.family() == KmsKeySpec.Family.RSA ? "RSA" : "EC");
   }
 
   @Override
   public String toString() {
-    return "KeyMaterial[" + id + ", " + state + (imported == null ? "" : ", " + importState()) + "]";
+    return "KeyMaterial["
+        + id
+        + ", "
+        + state
+        + (imported == null ? "" : ", " + importState())
+        + "]";
   }
 }

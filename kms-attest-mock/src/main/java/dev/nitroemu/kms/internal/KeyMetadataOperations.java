@@ -36,9 +36,12 @@ final class KeyMetadataOperations {
             key,
             current -> {
               OperationSupport.requireNotPendingDeletion(current);
-              return current.description().equals(description) ? current : current.withDescription(description);
+              return current.description().equals(description)
+                  ? current
+                  : current.withDescription(description);
             });
-    return OperationSupport.result(OperationSupport.JSON.objectNode(), List.of(changed.arn()), null);
+    return OperationSupport.result(
+        OperationSupport.JSON.objectNode(), List.of(changed.arn()), null);
   }
 
   KmsResult listKeyPolicies(KmsCall call) {

@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 
 /**
  * A parsed, validated KMS key policy: the original JSON text (what GetKeyPolicy returns) and its
- * statements. {@link #parse} refuses malformed documents with {@code MalformedPolicyDocumentException}.
+ * statements. {@link #parse} refuses malformed documents with {@code
+ * MalformedPolicyDocumentException}.
  */
 public final class KeyPolicy {
   /** The maximum key policy size KMS accepts: 32 KiB, counted in UTF-8 bytes. */
@@ -25,25 +26,40 @@ public final class KeyPolicy {
   static final String MALFORMED = "MalformedPolicyDocumentException";
   // Recorded from real KMS (issue reports quoting CreateKey/PutKeyPolicy errors).
   static final String NO_PRINCIPAL = "Policy contains a statement with no principal.";
-  static final String INVALID_PRINCIPALS = "Policy contains a statement with one or more invalid principals.";
+  static final String INVALID_PRINCIPALS =
+      "Policy contains a statement with one or more invalid principals.";
   // Documented by AWS in conditions-kms ("OverlyPermissiveCondition").
-  static final String OVERLY_PERMISSIVE = "OverlyPermissiveCondition: Using the ForAllValues set operator with a"
-      + " single-valued condition key matches requests without the specified [encryption context or tag] or"
-      + " with an unspecified [encryption context or tag]. To fix, remove ForAllValues.";
+  static final String OVERLY_PERMISSIVE =
+      "OverlyPermissiveCondition: Using the ForAllValues set operator with a"
+          + " single-valued condition key matches requests without the specified [encryption context or tag] or"
+          + " with an unspecified [encryption context or tag]. To fix, remove ForAllValues.";
 
-  private static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .build();
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
   private static final Pattern ALLOWED_CHARACTERS = Pattern.compile("[\\t\\n\\r\\x20-\\xFF]*");
   private static final Pattern ACCOUNT_ID = Pattern.compile("\\d{12}");
   private static final String PARTITION = "arn:aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?";
-  private static final Pattern AWS_PRINCIPAL = Pattern.compile(PARTITION + ":(?:"
-      + "iam::\\d{12}:(?:root|user/\\S+|role/\\S+|federated-user/\\S+)"
-      + "|sts::\\d{12}:(?:assumed-role/[^/\\s]+/\\S+|federated-user/\\S+))");
+  private static final Pattern AWS_PRINCIPAL =
+      Pattern.compile(
+          PARTITION
+              + ":(?:"
+              + "iam::\\d{12}:(?:root|user/\\S+|role/\\S+|federated-user/\\S+)"
+              + "|sts::\\d{12}:(?:assumed-role/[^/\\s]+/\\S+|federated-user/\\S+))");
   private static final Pattern ACTION = Pattern.compile("\\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+");
-  private static final List<String> STATEMENT_ELEMENTS = List.of("Sid", "Effect", "Principal", "NotPrincipal",
-      "Action", "NotAction", "Resource", "NotResource", "Condition");
+  private static final List<String> STATEMENT_ELEMENTS =
+      List.of(
+          "Sid",
+          "Effect",
+          "Principal",
+          "NotPrincipal",
+          "Action",
+          "NotAction",
+          "Resource",
+          "NotResource",
+          "Condition");
 
   /** Allow or Deny. */
   public enum Effect {
@@ -52,18 +68,27 @@ public final class KeyPolicy {
   }
 
   /**
-   * The principals a statement names. AWS principals are normalized: an account id becomes
-   * {@code arn:aws:iam::<account>:root}; {@code "*"} (bare or as {@code {"AWS": "*"}}) sets {@code anyone}.
+   * The principals a statement names. AWS principals are normalized: an account id becomes {@code
+   * arn:aws:iam::<account>:root}; {@code "*"} (bare or as {@code {"AWS": "*"}}) sets {@code
+   * anyone}.
    */
-  public record Principals(boolean anyone, List<String> aws, List<String> services, List<String> others) {}
+  public record Principals(
+      boolean anyone, List<String> aws, List<String> services, List<String> others) {}
 
   /**
    * One statement. {@code principalNegated} means the principals came from {@code NotPrincipal},
-   * likewise {@code actionNegated} and {@code resourceNegated}; a statement without Resource applies
-   * to the key ({@code "*"}).
+   * likewise {@code actionNegated} and {@code resourceNegated}; a statement without Resource
+   * applies to the key ({@code "*"}).
    */
-  public record Statement(String sid, Effect effect, Principals principals, boolean principalNegated,
-      List<String> actions, boolean actionNegated, List<String> resources, boolean resourceNegated,
+  public record Statement(
+      String sid,
+      Effect effect,
+      Principals principals,
+      boolean principalNegated,
+      List<String> actions,
+      boolean actionNegated,
+      List<String> resources,
+      boolean resourceNegated,
       List<PolicyCondition> conditions) {}
 
   private final String json;
@@ -84,8 +109,9 @@ public final class KeyPolicy {
       throw malformed("The key policy document is empty.");
     }
     if (!ALLOWED_CHARACTERS.matcher(json).matches()) {
-      throw malformed("The key policy contains characters outside the allowed range"
-          + " (tab, line feed, carriage return and U+0020 to U+00FF).");
+      throw malformed(
+          "The key policy contains characters outside the allowed range"
+              + " (tab, line feed, carriage return and U+0020 to U+00FF).");
     }
     if (json.getBytes(StandardCharsets.UTF_8).length > MAX_POLICY_BYTES) {
       throw malformed("The key policy exceeds the maximum size of " + MAX_POLICY_BYTES + " bytes.");
@@ -117,7 +143,8 @@ public final class KeyPolicy {
           statementNode = element.getValue();
           break;
         default:
-          throw malformed("The key policy contains an unsupported element: " + element.getKey() + ".");
+          throw malformed(
+              "The key policy contains an unsupported element: " + element.getKey() + ".");
       }
     }
     if (statementNode == null) {
@@ -154,7 +181,9 @@ public final class KeyPolicy {
         + "    \"Sid\" : \"Enable IAM User Permissions\",\n"
         + "    \"Effect\" : \"Allow\",\n"
         + "    \"Principal\" : {\n"
-        + "      \"AWS\" : \"arn:aws:iam::" + accountId + ":root\"\n"
+        + "      \"AWS\" : \"arn:aws:iam::"
+        + accountId
+        + ":root\"\n"
         + "    },\n"
         + "    \"Action\" : \"kms:*\",\n"
         + "    \"Resource\" : \"*\"\n"
@@ -183,8 +212,8 @@ public final class KeyPolicy {
   }
 
   /**
-   * How messages name a statement: {@code statement 'Sid'}, or {@code statement #n} (its position in
-   * the Statement list, from 1) when it has no Sid.
+   * How messages name a statement: {@code statement 'Sid'}, or {@code statement #n} (its position
+   * in the Statement list, from 1) when it has no Sid.
    */
   public static String label(String sid, int number) {
     return sid != null && !sid.isEmpty() ? "statement '" + sid + "'" : "statement #" + number;
@@ -197,7 +226,8 @@ public final class KeyPolicy {
   private static Statement statement(JsonNode node) {
     for (Map.Entry<String, JsonNode> element : iterable(node)) {
       if (!STATEMENT_ELEMENTS.contains(element.getKey())) {
-        throw malformed("Policy contains a statement with an unsupported element: " + element.getKey() + ".");
+        throw malformed(
+            "Policy contains a statement with an unsupported element: " + element.getKey() + ".");
       }
     }
     String sid = node.has("Sid") ? text(node.get("Sid"), "Sid") : null;
@@ -205,10 +235,13 @@ public final class KeyPolicy {
     Effect effect;
     if (effectNode != null && effectNode.isTextual() && effectNode.textValue().equals("Allow")) {
       effect = Effect.ALLOW;
-    } else if (effectNode != null && effectNode.isTextual() && effectNode.textValue().equals("Deny")) {
+    } else if (effectNode != null
+        && effectNode.isTextual()
+        && effectNode.textValue().equals("Deny")) {
       effect = Effect.DENY;
     } else {
-      throw malformed("Policy contains a statement with an invalid Effect: it must be Allow or Deny.");
+      throw malformed(
+          "Policy contains a statement with an invalid Effect: it must be Allow or Deny.");
     }
     boolean principalNegated = exclusive(node, "Principal", "NotPrincipal");
     JsonNode principalNode = node.get(principalNegated ? "NotPrincipal" : "Principal");
@@ -228,18 +261,29 @@ public final class KeyPolicy {
     boolean resourceNegated = exclusive(node, "Resource", "NotResource");
     JsonNode resourceNode = node.get(resourceNegated ? "NotResource" : "Resource");
     List<String> resources = resourceNode == null ? List.of("*") : strings(resourceNode);
-    if (resources == null || !resources.stream().allMatch(r -> r.equals("*") || r.startsWith("arn:"))) {
+    if (resources == null
+        || !resources.stream().allMatch(r -> r.equals("*") || r.startsWith("arn:"))) {
       throw malformed("Policy contains a statement with one or more invalid resources.");
     }
-    List<PolicyCondition> conditions = node.has("Condition") ? conditions(node.get("Condition")) : List.of();
-    return new Statement(sid, effect, principals, principalNegated, actions, actionNegated, resources,
-        resourceNegated, conditions);
+    List<PolicyCondition> conditions =
+        node.has("Condition") ? conditions(node.get("Condition")) : List.of();
+    return new Statement(
+        sid,
+        effect,
+        principals,
+        principalNegated,
+        actions,
+        actionNegated,
+        resources,
+        resourceNegated,
+        conditions);
   }
 
   /** Whether the Not form is used; refuses a statement that has both forms. */
   private static boolean exclusive(JsonNode statement, String positive, String negative) {
     if (statement.has(positive) && statement.has(negative)) {
-      throw malformed("Policy contains a statement with both " + positive + " and " + negative + ".");
+      throw malformed(
+          "Policy contains a statement with both " + positive + " and " + negative + ".");
     }
     return statement.has(negative);
   }
@@ -300,12 +344,19 @@ public final class KeyPolicy {
     }
     List<PolicyCondition> conditions = new ArrayList<>();
     for (Map.Entry<String, JsonNode> block : iterable(node)) {
-      PolicyCondition.OperatorName operator = PolicyCondition.OperatorName.parse(block.getKey())
-          .orElseThrow(() -> malformed("Policy contains a statement with an unknown condition operator: "
-              + block.getKey() + "."));
+      PolicyCondition.OperatorName operator =
+          PolicyCondition.OperatorName.parse(block.getKey())
+              .orElseThrow(
+                  () ->
+                      malformed(
+                          "Policy contains a statement with an unknown condition operator: "
+                              + block.getKey()
+                              + "."));
       if (!block.getValue().isObject()) {
-        throw malformed("Policy contains a condition operator whose value is not a JSON object: "
-            + block.getKey() + ".");
+        throw malformed(
+            "Policy contains a condition operator whose value is not a JSON object: "
+                + block.getKey()
+                + ".");
       }
       for (Map.Entry<String, JsonNode> test : iterable(block.getValue())) {
         String key = test.getKey();
@@ -314,12 +365,18 @@ public final class KeyPolicy {
         }
         String lowerKey = key.toLowerCase(Locale.ROOT);
         if (operator.qualifier() == PolicyCondition.SetQualifier.FOR_ALL_VALUES
-            && (lowerKey.startsWith("kms:encryptioncontext:") || lowerKey.startsWith("aws:requesttag/"))) {
+            && (lowerKey.startsWith("kms:encryptioncontext:")
+                || lowerKey.startsWith("aws:requesttag/"))) {
           throw malformed(OVERLY_PERMISSIVE);
         }
         List<String> values = conditionValues(test.getValue());
         if (values == null || !values.stream().allMatch(operator.operator()::isValidPolicyValue)) {
-          throw malformed("Policy contains a condition with an invalid value for " + operator + " " + key + ".");
+          throw malformed(
+              "Policy contains a condition with an invalid value for "
+                  + operator
+                  + " "
+                  + key
+                  + ".");
         }
         conditions.add(new PolicyCondition(operator, key, values));
       }
@@ -327,7 +384,9 @@ public final class KeyPolicy {
     return conditions;
   }
 
-  /** A string, number or boolean, or a non-empty array of them, as text; null when anything else. */
+  /**
+   * A string, number or boolean, or a non-empty array of them, as text; null when anything else.
+   */
   private static List<String> conditionValues(JsonNode node) {
     List<String> values = new ArrayList<>();
     if (node.isArray()) {
@@ -382,6 +441,10 @@ public final class KeyPolicy {
 
   @Override
   public String toString() {
-    return "KeyPolicy" + (id == null ? "" : "(" + id + ")") + " with " + statements.size() + " statement(s)";
+    return "KeyPolicy"
+        + (id == null ? "" : "(" + id + ")")
+        + " with "
+        + statements.size()
+        + " statement(s)";
   }
 }

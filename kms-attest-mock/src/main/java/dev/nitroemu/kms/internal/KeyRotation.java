@@ -9,13 +9,14 @@ import java.util.Objects;
  *
  * @param enabled whether automatic rotation is enabled
  * @param periodDays days between automatic rotations (90..2560; 365 by default)
- * @param base when the current period started (rotation enabled, or the last automatic rotation); null
- *     while disabled
+ * @param base when the current period started (rotation enabled, or the last automatic rotation);
+ *     null while disabled
  * @param onDemandRotations how many on-demand rotations the key has had (AWS allows 25)
  */
 public record KeyRotation(boolean enabled, int periodDays, Instant base, int onDemandRotations) {
   /** The default period, in days. */
   public static final int DEFAULT_PERIOD = 365;
+
   /** A key that never had rotation enabled. */
   public static final KeyRotation NONE = new KeyRotation(false, DEFAULT_PERIOD, null, 0);
 
@@ -24,7 +25,8 @@ public record KeyRotation(boolean enabled, int periodDays, Instant base, int onD
       throw new IllegalArgumentException("Rotation period must be 90..2560 days: " + periodDays);
     }
     if (enabled != (base != null)) {
-      throw new IllegalArgumentException("An enabled schedule has a base date, a disabled one none");
+      throw new IllegalArgumentException(
+          "An enabled schedule has a base date, a disabled one none");
     }
     if (onDemandRotations < 0) {
       throw new IllegalArgumentException("Negative rotation count");

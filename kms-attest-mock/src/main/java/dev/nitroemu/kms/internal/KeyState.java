@@ -3,11 +3,11 @@ package dev.nitroemu.kms.internal;
 /**
  * The states a mock KMS key can be in, with their wire names ({@code KeyMetadata.KeyState}).
  *
- * <p>{@code PendingImport} belongs to keys with {@code Origin=EXTERNAL} whose key material is not (or no
- * longer) imported. AWS's other states do not arise in the mock: {@code Unavailable} needs a custom key
- * store, {@code Creating} and {@code Updating} are transient (a new replica reports {@code Creating} in
- * the ReplicateKey response only, see {@link MultiRegionOperations}), and {@code PendingReplicaDeletion}
- * is not modelled.
+ * <p>{@code PendingImport} belongs to keys with {@code Origin=EXTERNAL} whose key material is not
+ * (or no longer) imported. AWS's other states do not arise in the mock: {@code Unavailable} needs a
+ * custom key store, {@code Creating} and {@code Updating} are transient (a new replica reports
+ * {@code Creating} in the ReplicateKey response only, see {@link MultiRegionOperations}), and
+ * {@code PendingReplicaDeletion} is not modelled.
  */
 public enum KeyState {
   ENABLED("Enabled"),

@@ -15,13 +15,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
 /**
- * The keys, aliases and grants of one region of the KMS mock, in memory or backed by a state directory.
+ * The keys, aliases and grants of one region of the KMS mock, in memory or backed by a state
+ * directory.
  *
- * <p>Thread-safe: reads are lock-free over immutable {@link KmsKey}/{@link KmsAlias} values; changes
- * are serialised, and with a state directory each change is on disk (see {@link StateFiles}) before it
- * becomes visible, so anything a caller saw acknowledged survives a crash or restart. A key whose
- * deletion date has passed is deleted, with its aliases and grants, the next time it is looked up or
- * listed.
+ * <p>Thread-safe: reads are lock-free over immutable {@link KmsKey}/{@link KmsAlias} values;
+ * changes are serialised, and with a state directory each change is on disk (see {@link
+ * StateFiles}) before it becomes visible, so anything a caller saw acknowledged survives a crash or
+ * restart. A key whose deletion date has passed is deleted, with its aliases and grants, the next
+ * time it is looked up or listed.
  *
  * <p>Key material is stored unencrypted, in memory and in the state directory's files: this is an
  * emulator for tests, never a place for real keys.
@@ -29,8 +30,10 @@ import java.util.function.UnaryOperator;
 public final class KeyStore implements AutoCloseable {
   private final Map<String, KmsKey> keys = new ConcurrentHashMap<>();
   private final Map<String, KmsAlias> aliases = new ConcurrentHashMap<>();
+
   /** In creation order (loaded ones by creation date); reads copy it under its lock. */
   private final Map<String, KmsGrant> grants = Collections.synchronizedMap(new LinkedHashMap<>());
+
   private final StateFiles files;
   private static final Comparator<KmsGrant> GRANT_ORDER =
       Comparator.comparing(KmsGrant::creationDate).thenComparing(KmsGrant::grantId);
@@ -47,9 +50,10 @@ public final class KeyStore implements AutoCloseable {
   }
 
   /**
-   * A store backed by a directory (created if missing); keys, aliases and policies survive restarts.
-   * Nothing is dropped silently: an alias whose key file is missing is reported, not deleted (a key
-   * is deleted only after its aliases, so a crash never leaves such an alias behind).
+   * A store backed by a directory (created if missing); keys, aliases and policies survive
+   * restarts. Nothing is dropped silently: an alias whose key file is missing is reported, not
+   * deleted (a key is deleted only after its aliases, so a crash never leaves such an alias
+   * behind).
    *
    * @throws IOException when the directory cannot be used, is locked by another store, or holds a
    *     corrupt file or an alias of a missing key (the message names the file)
@@ -65,10 +69,17 @@ public final class KeyStore implements AutoCloseable {
       for (KmsAlias alias : files.loadAliases()) {
         KmsKey target = store.keys.get(alias.targetKeyId());
         if (target == null || !target.accountId().equals(alias.accountId())) {
-          throw new IOException("KMS state: " + alias.aliasName() + " points at key " + alias.targetKeyId()
-              + ", but its key file " + files.keyFile(alias.targetKeyId()) + " is missing or of another account;"
-              + " restore the file, or delete " + files.aliasFile(alias.accountId(), alias.aliasName())
-              + " to drop the alias");
+          throw new IOException(
+              "KMS state: "
+                  + alias.aliasName()
+                  + " points at key "
+                  + alias.targetKeyId()
+                  + ", but its key file "
+                  + files.keyFile(alias.targetKeyId())
+                  + " is missing or of another account;"
+                  + " restore the file, or delete "
+                  + files.aliasFile(alias.accountId(), alias.aliasName())
+                  + " to drop the alias");
         }
         store.aliases.put(aliasKey(alias.accountId(), alias.aliasName()), alias);
       }
@@ -78,7 +89,8 @@ public final class KeyStore implements AutoCloseable {
         if (store.keys.containsKey(grant.keyId())) {
           store.grants.put(grant.grantId(), grant);
         } else {
-          files.deleteGrant(grant.grantId()); // left behind by a crash while its key was being deleted
+          files.deleteGrant(
+              grant.grantId()); // left behind by a crash while its key was being deleted
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -323,7 +335,8 @@ public final class KeyStore implements AutoCloseable {
       if (key == null || !expired(key, now) || closed) {
         return;
       }
-      // Aliases and grants first: a crash in between leaves a key without them, never an alias without its key.
+      // Aliases and grants first: a crash in between leaves a key without them, never an alias
+      // without its key.
       for (KmsAlias alias : List.copyOf(aliases.values())) {
         if (alias.targetKeyId().equals(keyId)) {
           persist(() -> files.deleteAlias(alias.accountId(), alias.aliasName()));

@@ -16,8 +16,8 @@ import java.util.Set;
  * <p>Order of checks: each tag's members (present, key 1..128 and value 0..256 characters: {@code
  * ValidationException} naming {@code tags.<n>.member.tagKey}), then {@code TagException} for
  * duplicate keys ({@code Duplicate tag keys}), more than 50 tags ({@code Too many tags}) and keys
- * starting with {@code aws:} in any case ({@code Tags beginning with aws: are reserved}); these texts
- * are the ones LocalStack's AWS-validated tests record.
+ * starting with {@code aws:} in any case ({@code Tags beginning with aws: are reserved}); these
+ * texts are the ones LocalStack's AWS-validated tests record.
  */
 final class KeyTags {
   static final int MAX_TAGS = 50;
@@ -29,10 +29,12 @@ final class KeyTags {
   /**
    * Reads and validates a list of tags.
    *
-   * @param exempt tag keys whose value is not length-checked (LocalStack's {@code _custom_key_material_})
+   * @param exempt tag keys whose value is not length-checked (LocalStack's {@code
+   *     _custom_key_material_})
    * @return tag key to value, in request order
    */
-  static LinkedHashMap<String, String> parse(RequestFields fields, String member, boolean required, Set<String> exempt) {
+  static LinkedHashMap<String, String> parse(
+      RequestFields fields, String member, boolean required, Set<String> exempt) {
     if (required && !fields.has(member)) {
       throw RequestFields.notNull(member);
     }
@@ -75,7 +77,10 @@ final class KeyTags {
     }
   }
 
-  /** {@code aws:RequestTag/<key>} for each tag and {@code aws:TagKeys}, as TagResource's policy sees them. */
+  /**
+   * {@code aws:RequestTag/<key>} for each tag and {@code aws:TagKeys}, as TagResource's policy sees
+   * them.
+   */
   static Map<String, List<String>> requestContext(Map<String, String> tags) {
     Map<String, List<String>> context = new LinkedHashMap<>();
     tags.forEach((k, v) -> context.put("aws:RequestTag/" + k, List.of(v)));
@@ -123,10 +128,12 @@ final class KeyTags {
   static void checkLength(String text, String path, int min, int max) {
     int length = text.codePointCount(0, text.length());
     if (length < min) {
-      throw RequestFields.validation("'" + text + "'", path, "Member must have length greater than or equal to " + min);
+      throw RequestFields.validation(
+          "'" + text + "'", path, "Member must have length greater than or equal to " + min);
     }
     if (length > max) {
-      throw RequestFields.validation("'" + text + "'", path, "Member must have length less than or equal to " + max);
+      throw RequestFields.validation(
+          "'" + text + "'", path, "Member must have length less than or equal to " + max);
     }
   }
 

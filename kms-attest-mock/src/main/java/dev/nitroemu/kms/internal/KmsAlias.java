@@ -13,7 +13,11 @@ import java.util.Objects;
  * @param lastUpdatedDate when the alias last changed target
  */
 public record KmsAlias(
-    String accountId, String aliasName, String targetKeyId, Instant creationDate, Instant lastUpdatedDate) {
+    String accountId,
+    String aliasName,
+    String targetKeyId,
+    Instant creationDate,
+    Instant lastUpdatedDate) {
 
   public KmsAlias {
     Objects.requireNonNull(accountId, "accountId");

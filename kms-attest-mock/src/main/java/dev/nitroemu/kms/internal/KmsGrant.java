@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A grant: permission for a grantee principal to use one key in some operations, optionally only with
- * a given encryption context.
+ * A grant: permission for a grantee principal to use one key in some operations, optionally only
+ * with a given encryption context.
  *
  * @param grantId 64 hex digits
  * @param keyId the id of the key the grant is for
@@ -42,8 +42,10 @@ public record KmsGrant(
     Objects.requireNonNull(granteePrincipal, "granteePrincipal");
     Objects.requireNonNull(issuingAccount, "issuingAccount");
     operations = List.copyOf(operations);
-    encryptionContextSubset = encryptionContextSubset == null ? null : Map.copyOf(encryptionContextSubset);
-    encryptionContextEquals = encryptionContextEquals == null ? null : Map.copyOf(encryptionContextEquals);
+    encryptionContextSubset =
+        encryptionContextSubset == null ? null : Map.copyOf(encryptionContextSubset);
+    encryptionContextEquals =
+        encryptionContextEquals == null ? null : Map.copyOf(encryptionContextEquals);
     if (!grantId.matches("[0-9a-f]{64}")) {
       throw new IllegalArgumentException("A grant id is 64 lower-case hex digits");
     }
@@ -57,10 +59,12 @@ public record KmsGrant(
   /**
    * Whether a request with this encryption context satisfies the grant's constraint (always true
    * without one): {@code EncryptionContextEquals} wants the same pairs exactly, {@code
-   * EncryptionContextSubset} wants its pairs among the request's; keys and values are case-sensitive.
+   * EncryptionContextSubset} wants its pairs among the request's; keys and values are
+   * case-sensitive.
    */
   public boolean allowsContext(Map<String, String> requestContext) {
-    if (encryptionContextEquals != null && !encryptionContextEquals.equals(Map.copyOf(requestContext))) {
+    if (encryptionContextEquals != null
+        && !encryptionContextEquals.equals(Map.copyOf(requestContext))) {
       return false;
     }
     if (encryptionContextSubset != null) {

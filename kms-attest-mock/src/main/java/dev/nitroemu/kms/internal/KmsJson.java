@@ -54,19 +54,23 @@ public final class KmsJson {
     try {
       tree = MAPPER.readTree(body);
     } catch (JsonProcessingException e) {
-      // The parser's own text can quote request bytes (maybe secrets), so only the position is reported.
+      // The parser's own text can quote request bytes (maybe secrets), so only the position is
+      // reported.
       throw new KmsError(SERIALIZATION, "The request body is not valid JSON" + where(e) + ".");
     } catch (IOException e) {
       throw new KmsError(SERIALIZATION, "The request body is not valid JSON.");
     }
     if (!(tree instanceof ObjectNode)) {
       String kind = tree == null ? "nothing" : tree.getNodeType().name().toLowerCase(Locale.ROOT);
-      throw new KmsError(SERIALIZATION, "The request body must be a JSON object, not " + kind + ".");
+      throw new KmsError(
+          SERIALIZATION, "The request body must be a JSON object, not " + kind + ".");
     }
     return (ObjectNode) tree;
   }
 
-  /** The response body for {@code response}: empty for an empty object (operations without output). */
+  /**
+   * The response body for {@code response}: empty for an empty object (operations without output).
+   */
   public static byte[] responseBody(ObjectNode response) {
     if (response == null || response.isEmpty()) {
       return EMPTY;
@@ -106,17 +110,24 @@ public final class KmsJson {
     if (e.getLocation() == null || e.getLocation().getLineNr() < 1) {
       return "";
     }
-    return " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+    return " (line "
+        + e.getLocation().getLineNr()
+        + ", column "
+        + e.getLocation().getColumnNr()
+        + ")";
   }
 
   private static ObjectMapper newMapper() {
-    JsonMapper mapper = JsonMapper.builder()
-        .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-        .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-        .build();
-    mapper.getFactory().setStreamReadConstraints(
-        StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build());
+    JsonMapper mapper =
+        JsonMapper.builder()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+    mapper
+        .getFactory()
+        .setStreamReadConstraints(
+            StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build());
     return mapper;
   }
 }

@@ -1,5 +1,7 @@
 package dev.nitroemu.kms.internal;
 
+import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -7,13 +9,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.security.PrivateKey;
-import java.security.PublicKey;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * One KMS key: its metadata, tags, key policy, key material versions ({@link KeyMaterial}), rotation
- * schedule, multi-Region role and pending import parameters.
+ * One KMS key: its metadata, tags, key policy, key material versions ({@link KeyMaterial}),
+ * rotation schedule, multi-Region role and pending import parameters.
  *
  * <p>Instances are immutable; changes make a new instance ({@link #withState}, {@link #withPolicy},
  * {@link #withMaterials} ...) that shares the unchanged parts. The material is held in plain memory
@@ -23,8 +23,10 @@ import javax.crypto.spec.SecretKeySpec;
 public final class KmsKey {
   /** Origin of keys whose material KMS generated. */
   public static final String AWS_KMS = "AWS_KMS";
+
   /** Origin of keys whose material is imported. */
   public static final String EXTERNAL = "EXTERNAL";
+
   /** How many unexpired GetParametersForImport answers a key keeps; older ones are forgotten. */
   public static final int MAX_IMPORT_PARAMETERS = 10;
 
@@ -54,37 +56,139 @@ public final class KmsKey {
    * @param secret the AES key (see {@link KeyMaterial}), the HMAC key or the DER PKCS#8 private key
    * @param publicKey the DER SubjectPublicKeyInfo for asymmetric keys, else null
    */
-  public KmsKey(String keyId, String accountId, String region, String partition, Instant creationDate,
-      String description, String keyUsage, KmsKeySpec spec, KeyState state, Instant deletionDate,
-      Integer pendingWindowInDays, String policyJson, KeyPolicy policy, byte[] secret, byte[] publicKey) {
-    this(keyId, accountId, region, partition, creationDate, description, keyUsage, spec, state, deletionDate,
-        pendingWindowInDays, policyJson, policy, AWS_KMS, List.of(KeyMaterial.generated(spec, secret, publicKey)),
-        KeyRotation.NONE, null, List.of(), Map.of());
+  public KmsKey(
+      String keyId,
+      String accountId,
+      String region,
+      String partition,
+      Instant creationDate,
+      String description,
+      String keyUsage,
+      KmsKeySpec spec,
+      KeyState state,
+      Instant deletionDate,
+      Integer pendingWindowInDays,
+      String policyJson,
+      KeyPolicy policy,
+      byte[] secret,
+      byte[] publicKey) {
+    this(
+        keyId,
+        accountId,
+        region,
+        partition,
+        creationDate,
+        description,
+        keyUsage,
+        spec,
+        state,
+        deletionDate,
+        pendingWindowInDays,
+        policyJson,
+        policy,
+        AWS_KMS,
+        List.of(KeyMaterial.generated(spec, secret, publicKey)),
+        KeyRotation.NONE,
+        null,
+        List.of(),
+        Map.of());
   }
 
   /** A key with {@code Origin=EXTERNAL} and no key material yet, in state {@code PendingImport}. */
-  public static KmsKey awaitingImport(String keyId, String accountId, String region, String partition,
-      Instant creationDate, String description, String keyUsage, KmsKeySpec spec, String policyJson,
+  public static KmsKey awaitingImport(
+      String keyId,
+      String accountId,
+      String region,
+      String partition,
+      Instant creationDate,
+      String description,
+      String keyUsage,
+      KmsKeySpec spec,
+      String policyJson,
       KeyPolicy policy) {
-    return new KmsKey(keyId, accountId, region, partition, creationDate, description, keyUsage, spec,
-        KeyState.PENDING_IMPORT, null, null, policyJson, policy, EXTERNAL, List.of(), KeyRotation.NONE, null,
-        List.of(), Map.of());
+    return new KmsKey(
+        keyId,
+        accountId,
+        region,
+        partition,
+        creationDate,
+        description,
+        keyUsage,
+        spec,
+        KeyState.PENDING_IMPORT,
+        null,
+        null,
+        policyJson,
+        policy,
+        EXTERNAL,
+        List.of(),
+        KeyRotation.NONE,
+        null,
+        List.of(),
+        Map.of());
   }
 
   /** Rebuilds a key from all its parts ({@link StateCodec}); the one constructor that validates. */
-  static KmsKey restore(String keyId, String accountId, String region, String partition, Instant creationDate,
-      String description, String keyUsage, KmsKeySpec spec, KeyState state, Instant deletionDate,
-      Integer pendingWindowInDays, String policyJson, KeyPolicy policy, String origin, List<KeyMaterial> materials,
-      KeyRotation rotation, MultiRegionRole multiRegion, List<ImportParameters> importParameters) {
-    return new KmsKey(keyId, accountId, region, partition, creationDate, description, keyUsage, spec, state,
-        deletionDate, pendingWindowInDays, policyJson, policy, origin, materials, rotation, multiRegion,
-        importParameters, Map.of());
+  static KmsKey restore(
+      String keyId,
+      String accountId,
+      String region,
+      String partition,
+      Instant creationDate,
+      String description,
+      String keyUsage,
+      KmsKeySpec spec,
+      KeyState state,
+      Instant deletionDate,
+      Integer pendingWindowInDays,
+      String policyJson,
+      KeyPolicy policy,
+      String origin,
+      List<KeyMaterial> materials,
+      KeyRotation rotation,
+      MultiRegionRole multiRegion,
+      List<ImportParameters> importParameters) {
+    return new KmsKey(
+        keyId,
+        accountId,
+        region,
+        partition,
+        creationDate,
+        description,
+        keyUsage,
+        spec,
+        state,
+        deletionDate,
+        pendingWindowInDays,
+        policyJson,
+        policy,
+        origin,
+        materials,
+        rotation,
+        multiRegion,
+        importParameters,
+        Map.of());
   }
 
-  private KmsKey(String keyId, String accountId, String region, String partition, Instant creationDate,
-      String description, String keyUsage, KmsKeySpec spec, KeyState state, Instant deletionDate,
-      Integer pendingWindowInDays, String policyJson, KeyPolicy policy, String origin, List<KeyMaterial> materials,
-      KeyRotation rotation, MultiRegionRole multiRegion, List<ImportParameters> importParameters,
+  private KmsKey(
+      String keyId,
+      String accountId,
+      String region,
+      String partition,
+      Instant creationDate,
+      String description,
+      String keyUsage,
+      KmsKeySpec spec,
+      KeyState state,
+      Instant deletionDate,
+      Integer pendingWindowInDays,
+      String policyJson,
+      KeyPolicy policy,
+      String origin,
+      List<KeyMaterial> materials,
+      KeyRotation rotation,
+      MultiRegionRole multiRegion,
+      List<ImportParameters> importParameters,
       Map<String, String> tags) {
     this.keyId = Objects.requireNonNull(keyId, "keyId");
     this.accountId = Objects.requireNonNull(accountId, "accountId");
@@ -95,8 +199,10 @@ public final class KmsKey {
     this.keyUsage = Objects.requireNonNull(keyUsage, "keyUsage");
     this.spec = Objects.requireNonNull(spec, "spec");
     this.state = Objects.requireNonNull(state, "state");
-    if ((state == KeyState.PENDING_DELETION) != (deletionDate != null && pendingWindowInDays != null)) {
-      throw new IllegalArgumentException("A deletion date and window belong to pending deletion only");
+    if ((state == KeyState.PENDING_DELETION)
+        != (deletionDate != null && pendingWindowInDays != null)) {
+      throw new IllegalArgumentException(
+          "A deletion date and window belong to pending deletion only");
     }
     this.deletionDate = deletionDate;
     this.pendingWindowInDays = pendingWindowInDays;
@@ -174,7 +280,10 @@ public final class KmsKey {
     return d.build();
   }
 
-  /** A copy with these outstanding import parameters (newest last; at most {@link #MAX_IMPORT_PARAMETERS}). */
+  /**
+   * A copy with these outstanding import parameters (newest last; at most {@link
+   * #MAX_IMPORT_PARAMETERS}).
+   */
   public KmsKey withImportParameters(List<ImportParameters> parameters) {
     Draft d = new Draft(this);
     List<ImportParameters> kept = new ArrayList<>(parameters);
@@ -190,7 +299,11 @@ public final class KmsKey {
    * material (KMS-generated only; imported material is imported into each replica) and rotation
    * schedule; its own policy, description, creation date and state.
    */
-  public KmsKey replicaIn(String replicaRegion, Instant created, String replicaDescription, String replicaPolicyJson,
+  public KmsKey replicaIn(
+      String replicaRegion,
+      Instant created,
+      String replicaDescription,
+      String replicaPolicyJson,
       KeyPolicy replicaPolicy) {
     Draft d = new Draft(this);
     d.region = replicaRegion;
@@ -249,7 +362,10 @@ public final class KmsKey {
     return description;
   }
 
-  /** {@code ENCRYPT_DECRYPT}, {@code SIGN_VERIFY}, {@code GENERATE_VERIFY_MAC} or {@code KEY_AGREEMENT}. */
+  /**
+   * {@code ENCRYPT_DECRYPT}, {@code SIGN_VERIFY}, {@code GENERATE_VERIFY_MAC} or {@code
+   * KEY_AGREEMENT}.
+   */
   public String keyUsage() {
     return keyUsage;
   }
@@ -296,7 +412,9 @@ public final class KmsKey {
     return materials;
   }
 
-  /** The material encryption uses (the only one of asymmetric keys), or null when there is none yet. */
+  /**
+   * The material encryption uses (the only one of asymmetric keys), or null when there is none yet.
+   */
   public KeyMaterial currentMaterial() {
     for (KeyMaterial material : materials) {
       if (material.state() == KeyMaterial.State.CURRENT) {
@@ -331,12 +449,13 @@ public final class KmsKey {
   }
 
   /**
-   * The {@code CurrentKeyMaterialId} AWS shows: for symmetric encryption keys, except multi-Region keys
-   * with imported material; else null.
+   * The {@code CurrentKeyMaterialId} AWS shows: for symmetric encryption keys, except multi-Region
+   * keys with imported material; else null.
    */
   public String keyMaterialId() {
     KeyMaterial current = currentMaterial();
-    if (current == null || spec.family() != KmsKeySpec.Family.SYMMETRIC
+    if (current == null
+        || spec.family() != KmsKeySpec.Family.SYMMETRIC
         || (origin.equals(EXTERNAL) && multiRegion != null)) {
       return null;
     }
@@ -355,7 +474,10 @@ public final class KmsKey {
     return current.secretKey();
   }
 
-  /** The key of an HMAC key, for {@code javax.crypto.Mac} with this JCA algorithm, e.g. {@code HmacSHA256}. */
+  /**
+   * The key of an HMAC key, for {@code javax.crypto.Mac} with this JCA algorithm, e.g. {@code
+   * HmacSHA256}.
+   */
   public SecretKeySpec macKey(String jcaAlgorithm) {
     KeyMaterial current = currentMaterial();
     if (current == null) {
@@ -438,9 +560,26 @@ public final class KmsKey {
     }
 
     KmsKey build() {
-      return new KmsKey(keyId, accountId, region, partition, creationDate, description, keyUsage, spec, state,
-          deletionDate, pendingWindowInDays, policyJson, policy, origin, materials, rotation, multiRegion,
-          importParameters, tags);
+      return new KmsKey(
+          keyId,
+          accountId,
+          region,
+          partition,
+          creationDate,
+          description,
+          keyUsage,
+          spec,
+          state,
+          deletionDate,
+          pendingWindowInDays,
+          policyJson,
+          policy,
+          origin,
+          materials,
+          rotation,
+          multiRegion,
+          importParameters,
+          tags);
     }
   }
 }

@@ -26,9 +26,23 @@ public enum KmsKeySpec {
   /** The KeySpec enum values of the current KMS model, in the order AWS lists them in errors. */
   public static final List<String> AWS_KEY_SPECS =
       List.of(
-          "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521",
-          "ECC_SECG_P256K1", "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512",
-          "SM2", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "ECC_NIST_EDWARDS25519");
+          "RSA_2048",
+          "RSA_3072",
+          "RSA_4096",
+          "ECC_NIST_P256",
+          "ECC_NIST_P384",
+          "ECC_NIST_P521",
+          "ECC_SECG_P256K1",
+          "SYMMETRIC_DEFAULT",
+          "HMAC_224",
+          "HMAC_256",
+          "HMAC_384",
+          "HMAC_512",
+          "SM2",
+          "ML_DSA_44",
+          "ML_DSA_65",
+          "ML_DSA_87",
+          "ECC_NIST_EDWARDS25519");
 
   /** The KeyUsage enum values of the current KMS model. */
   public static final List<String> AWS_KEY_USAGES =
@@ -132,16 +146,24 @@ public enum KmsKeySpec {
     }
   }
 
-  /** The SigningAlgorithms of this spec's SIGN_VERIFY keys, in AWS's order (empty for other specs). */
+  /**
+   * The SigningAlgorithms of this spec's SIGN_VERIFY keys, in AWS's order (empty for other specs).
+   */
   public List<String> signingAlgorithms() {
     switch (family) {
       case RSA:
         return List.of(
-            "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512",
-            "RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512");
+            "RSASSA_PKCS1_V1_5_SHA_256",
+            "RSASSA_PKCS1_V1_5_SHA_384",
+            "RSASSA_PKCS1_V1_5_SHA_512",
+            "RSASSA_PSS_SHA_256",
+            "RSASSA_PSS_SHA_384",
+            "RSASSA_PSS_SHA_512");
       case ECC:
-        // AWS pairs each curve with one hash: P-256 and secp256k1 SHA-256, P-384 SHA-384, P-521 SHA-512.
-        return List.of(bits == 384 ? "ECDSA_SHA_384" : bits == 521 ? "ECDSA_SHA_512" : "ECDSA_SHA_256");
+        // AWS pairs each curve with one hash: P-256 and secp256k1 SHA-256, P-384 SHA-384, P-521
+        // SHA-512.
+        return List.of(
+            bits == 384 ? "ECDSA_SHA_384" : bits == 521 ? "ECDSA_SHA_512" : "ECDSA_SHA_256");
       default:
         return List.of();
     }

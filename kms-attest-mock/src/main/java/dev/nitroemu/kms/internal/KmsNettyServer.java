@@ -26,13 +26,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Netty HTTP/1.1 listener of the KMS mock: one acceptor thread, one I/O thread, and a small
- * bounded pool of worker threads that run {@link KmsProtocol} (SigV4, JSON, crypto) off the event loop.
+ * bounded pool of worker threads that run {@link KmsProtocol} (SigV4, JSON, crypto) off the event
+ * loop.
  *
- * <p>Bounds: request line 4 KiB, headers 8 KiB, body {@value #MAX_BODY_BYTES} bytes (larger bodies get
- * a typed {@code ValidationException}); at most {@value #MAX_WAITING} requests wait for a worker
- * (more get {@code ThrottlingException}, which AWS SDKs retry). {@link ConnectionLimits}: at most
- * {@code maxConnections} connections are open at once (a further one is closed at once, which AWS
- * SDKs retry), and a connection with no request in progress and no byte either way for the idle
+ * <p>Bounds: request line 4 KiB, headers 8 KiB, body {@value #MAX_BODY_BYTES} bytes (larger bodies
+ * get a typed {@code ValidationException}); at most {@value #MAX_WAITING} requests wait for a
+ * worker (more get {@code ThrottlingException}, which AWS SDKs retry). {@link ConnectionLimits}: at
+ * most {@code maxConnections} connections are open at once (a further one is closed at once, which
+ * AWS SDKs retry), and a connection with no request in progress and no byte either way for the idle
  * timeout is closed, so idle keep-alive connections and half-sent requests do not stay for ever.
  */
 public final class KmsNettyServer implements AutoCloseable {
@@ -48,7 +49,8 @@ public final class KmsNettyServer implements AutoCloseable {
   private final ThreadPoolExecutor workers;
   private final Channel serverChannel;
 
-  private KmsNettyServer(EventLoopGroup acceptor, EventLoopGroup io, ThreadPoolExecutor workers, Channel channel) {
+  private KmsNettyServer(
+      EventLoopGroup acceptor, EventLoopGroup io, ThreadPoolExecutor workers, Channel channel) {
     this.acceptor = acceptor;
     this.io = io;
     this.workers = workers;
@@ -63,7 +65,11 @@ public final class KmsNettyServer implements AutoCloseable {
    * @throws IOException if the address cannot be bound
    */
   public static KmsNettyServer start(
-      InetSocketAddress address, KmsProtocol protocol, SslContext tls, int workerThreads, Clock clock)
+      InetSocketAddress address,
+      KmsProtocol protocol,
+      SslContext tls,
+      int workerThreads,
+      Clock clock)
       throws IOException {
     return start(address, protocol, tls, workerThreads, clock, ConnectionLimits.DEFAULT);
   }
@@ -76,41 +82,59 @@ public final class KmsNettyServer implements AutoCloseable {
    * @param limits connections open at once, and how long an unused connection stays open
    * @throws IOException if the address cannot be bound
    */
-  public static KmsNettyServer start(InetSocketAddress address, KmsProtocol protocol, SslContext tls,
-      int workerThreads, Clock clock, ConnectionLimits limits) throws IOException {
+  public static KmsNettyServer start(
+      InetSocketAddress address,
+      KmsProtocol protocol,
+      SslContext tls,
+      int workerThreads,
+      Clock clock,
+      ConnectionLimits limits)
+      throws IOException {
     AtomicInteger open = new AtomicInteger();
     long idleMillis = limits.idleTimeout().toMillis();
     EventLoopGroup acceptor =
-        new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kms-accept", true), NioIoHandler.newFactory());
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("kms-accept", true), NioIoHandler.newFactory());
     EventLoopGroup io =
-        new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kms-io", true), NioIoHandler.newFactory());
-    ThreadPoolExecutor workers = new ThreadPoolExecutor(workerThreads, workerThreads, 30, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(MAX_WAITING), new DefaultThreadFactory("kms-worker", true));
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("kms-io", true), NioIoHandler.newFactory());
+    ThreadPoolExecutor workers =
+        new ThreadPoolExecutor(
+            workerThreads,
+            workerThreads,
+            30,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(MAX_WAITING),
+            new DefaultThreadFactory("kms-worker", true));
     workers.allowCoreThreadTimeOut(true);
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(acceptor, io)
-        .channel(NioServerSocketChannel.class)
-        .option(ChannelOption.SO_BACKLOG, 256)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel channel) {
-            if (open.incrementAndGet() > limits.maxConnections()) {
-              open.decrementAndGet();
-              channel.close(); // Full: refused at once rather than left waiting.
-              return;
-            }
-            channel.closeFuture().addListener(closed -> open.decrementAndGet());
-            ChannelPipeline pipeline = channel.pipeline();
-            pipeline.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
-            if (tls != null) {
-              pipeline.addLast("tls", tls.newHandler(channel.alloc()));
-            }
-            pipeline.addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, 8192));
-            pipeline.addLast("aggregate", new BoundedHttpAggregator(MAX_BODY_BYTES));
-            pipeline.addLast("kms", new KmsHttpHandler(protocol, workers, clock));
-          }
-        });
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(acceptor, io)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 256)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel channel) {
+                    if (open.incrementAndGet() > limits.maxConnections()) {
+                      open.decrementAndGet();
+                      channel.close(); // Full: refused at once rather than left waiting.
+                      return;
+                    }
+                    channel.closeFuture().addListener(closed -> open.decrementAndGet());
+                    ChannelPipeline pipeline = channel.pipeline();
+                    pipeline.addLast(
+                        "idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+                    if (tls != null) {
+                      pipeline.addLast("tls", tls.newHandler(channel.alloc()));
+                    }
+                    pipeline.addLast(
+                        "http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, 8192));
+                    pipeline.addLast("aggregate", new BoundedHttpAggregator(MAX_BODY_BYTES));
+                    pipeline.addLast("kms", new KmsHttpHandler(protocol, workers, clock));
+                  }
+                });
     ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();
     if (!bound.isSuccess()) {
       shutdown(acceptor, io, workers);
@@ -131,7 +155,8 @@ public final class KmsNettyServer implements AutoCloseable {
     shutdown(acceptor, io, workers);
   }
 
-  private static void shutdown(EventLoopGroup acceptor, EventLoopGroup io, ThreadPoolExecutor workers) {
+  private static void shutdown(
+      EventLoopGroup acceptor, EventLoopGroup io, ThreadPoolExecutor workers) {
     acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     io.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     workers.shutdown();

@@ -9,30 +9,71 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Runs one authenticated KMS call: validates the request, resolves and authorizes the key (key policy,
- * with attestation conditions when a Recipient is verified), performs the operation and builds the
- * awsJson response. Errors are thrown as {@link KmsError} with KMS's type names and texts.
+ * Runs one authenticated KMS call: validates the request, resolves and authorizes the key (key
+ * policy, with attestation conditions when a Recipient is verified), performs the operation and
+ * builds the awsJson response. Errors are thrown as {@link KmsError} with KMS's type names and
+ * texts.
  *
  * <p>Thread-safe; the operations are split by area into {@link KeyManagementOperations}, {@link
- * AliasOperations}, {@link CryptoOperations}, {@link DataKeyOperations}, {@link RotationOperations},
- * {@link ImportOperations}, {@link GrantOperations}, {@link MultiRegionOperations}, {@link
- * KeyMetadataOperations}, {@link TagOperations}, {@link SigningOperations} and {@link MacOperations}.
- * One instance serves one region; {@link #forRegions} routes each call to the region its SigV4 scope
- * names.
+ * AliasOperations}, {@link CryptoOperations}, {@link DataKeyOperations}, {@link
+ * RotationOperations}, {@link ImportOperations}, {@link GrantOperations}, {@link
+ * MultiRegionOperations}, {@link KeyMetadataOperations}, {@link TagOperations}, {@link
+ * SigningOperations} and {@link MacOperations}. One instance serves one region; {@link #forRegions}
+ * routes each call to the region its SigV4 scope names.
  */
 public final class KmsOperations {
-  /** The operations this class implements, as named in {@code X-Amz-Target: TrentService.<name>}. */
+  /**
+   * The operations this class implements, as named in {@code X-Amz-Target: TrentService.<name>}.
+   */
   public static final List<String> OPERATIONS =
       List.of(
-          "CreateKey", "DescribeKey", "ListKeys", "CreateAlias", "DeleteAlias", "ListAliases", "EnableKey",
-          "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion", "PutKeyPolicy", "GetKeyPolicy", "Encrypt",
-          "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
-          "GenerateRandom", "DeriveSharedSecret", "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus",
-          "RotateKeyOnDemand", "ListKeyRotations", "GetParametersForImport", "ImportKeyMaterial",
-          "DeleteImportedKeyMaterial", "CreateGrant", "ListGrants", "ListRetirableGrants", "RetireGrant", "RevokeGrant",
-          "ReplicateKey", "UpdatePrimaryRegion", "Sign", "Verify", "GetPublicKey", "GenerateMac", "VerifyMac",
-          "TagResource", "UntagResource", "ListResourceTags", "UpdateAlias", "UpdateKeyDescription",
-          "ListKeyPolicies", "GenerateDataKeyPairWithoutPlaintext");
+          "CreateKey",
+          "DescribeKey",
+          "ListKeys",
+          "CreateAlias",
+          "DeleteAlias",
+          "ListAliases",
+          "EnableKey",
+          "DisableKey",
+          "ScheduleKeyDeletion",
+          "CancelKeyDeletion",
+          "PutKeyPolicy",
+          "GetKeyPolicy",
+          "Encrypt",
+          "Decrypt",
+          "ReEncrypt",
+          "GenerateDataKey",
+          "GenerateDataKeyWithoutPlaintext",
+          "GenerateDataKeyPair",
+          "GenerateRandom",
+          "DeriveSharedSecret",
+          "EnableKeyRotation",
+          "DisableKeyRotation",
+          "GetKeyRotationStatus",
+          "RotateKeyOnDemand",
+          "ListKeyRotations",
+          "GetParametersForImport",
+          "ImportKeyMaterial",
+          "DeleteImportedKeyMaterial",
+          "CreateGrant",
+          "ListGrants",
+          "ListRetirableGrants",
+          "RetireGrant",
+          "RevokeGrant",
+          "ReplicateKey",
+          "UpdatePrimaryRegion",
+          "Sign",
+          "Verify",
+          "GetPublicKey",
+          "GenerateMac",
+          "VerifyMac",
+          "TagResource",
+          "UntagResource",
+          "ListResourceTags",
+          "UpdateAlias",
+          "UpdateKeyDescription",
+          "ListKeyPolicies",
+          "GenerateDataKeyPairWithoutPlaintext");
 
   private final KeyManagementOperations keyManagement;
   private final AliasOperations aliases;
@@ -58,7 +99,9 @@ public final class KmsOperations {
     this(KmsRegions.single(settings, keys), settings.region(), recipients);
   }
 
-  /** The KMS of {@code region}, one of {@code regions} (whose keys multi-Region operations reach). */
+  /**
+   * The KMS of {@code region}, one of {@code regions} (whose keys multi-Region operations reach).
+   */
   public KmsOperations(KmsRegions regions, String region, RecipientVerifier recipients) {
     OperationSupport support = new OperationSupport(regions, region, recipients);
     this.keyManagement = new KeyManagementOperations(support);
@@ -76,10 +119,11 @@ public final class KmsOperations {
   }
 
   /**
-   * One handler for every region of {@code regions}: a call goes to the region of its caller's SigV4
-   * scope ({@link CallerIdentity#region()}), the home region when the caller names none.
+   * One handler for every region of {@code regions}: a call goes to the region of its caller's
+   * SigV4 scope ({@link CallerIdentity#region()}), the home region when the caller names none.
    */
-  public static KmsProtocol.OperationHandler forRegions(KmsRegions regions, RecipientVerifier recipients) {
+  public static KmsProtocol.OperationHandler forRegions(
+      KmsRegions regions, RecipientVerifier recipients) {
     Map<String, KmsOperations> byRegion = new HashMap<>();
     for (String region : regions.names()) {
       byRegion.put(region, new KmsOperations(regions, region, recipients));
@@ -96,20 +140,28 @@ public final class KmsOperations {
    *
    * @return the response body and what the audit log records
    * @throws KmsError the KMS error to send; {@code UnknownOperationException} for operations not in
-   *     {@link #OPERATIONS}, {@code KMSInternalException} when the state directory cannot be written
+   *     {@link #OPERATIONS}, {@code KMSInternalException} when the state directory cannot be
+   *     written
    */
   public KmsResult handle(KmsCall call) {
     Objects.requireNonNull(call, "call");
     if (call.request() == null) {
       call =
           new KmsCall(
-              call.operation(), JsonNodeFactory.instance.objectNode(), call.caller(), call.requestId(), call.time(),
-              call.userAgent(), call.sourceAddress());
+              call.operation(),
+              JsonNodeFactory.instance.objectNode(),
+              call.caller(),
+              call.requestId(),
+              call.time(),
+              call.userAgent(),
+              call.sourceAddress());
     }
     try {
       JsonNode tokens = call.request().get("GrantTokens");
       if (tokens != null && !tokens.isNull()) {
-        Grants.checkTokens(new RequestFields(call.request()).stringList("GrantTokens", OperationSupport.MAX_GRANT_TOKENS));
+        Grants.checkTokens(
+            new RequestFields(call.request())
+                .stringList("GrantTokens", OperationSupport.MAX_GRANT_TOKENS));
       }
       return dispatch(call);
     } catch (UncheckedIOException e) {
@@ -216,7 +268,8 @@ public final class KmsOperations {
         return macs.verifyMac(call);
       default:
         throw new KmsError(
-            "UnknownOperationException", "Operation " + operation + " is not supported by the nitro-emu KMS mock.");
+            "UnknownOperationException",
+            "Operation " + operation + " is not supported by the nitro-emu KMS mock.");
     }
   }
 }

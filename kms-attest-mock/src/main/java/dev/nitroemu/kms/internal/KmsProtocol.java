@@ -16,15 +16,15 @@ import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
- * The KMS awsJson1_1 protocol over one HTTP exchange, independent of the transport: check the {@code
- * Host} ({@link AllowedHosts}), authenticate (SigV4), route {@code X-Amz-Target: TrentService.<Operation>},
- * parse the body, run the operation, audit the call and shape the reply.
+ * The KMS awsJson1_1 protocol over one HTTP exchange, independent of the transport: check the
+ * {@code Host} ({@link AllowedHosts}), authenticate (SigV4), route {@code X-Amz-Target:
+ * TrentService.<Operation>}, parse the body, run the operation, audit the call and shape the reply.
  *
  * <p>Every exchange yields exactly one audit event: {@code rejected} when the request failed before
- * the caller was authenticated (a refused Host, a bad signature, an unreadable or oversized request), otherwise {@code
- * succeeded} or {@code failed}. Errors map as follows: a {@link KmsError} keeps its type and status;
- * any other exception becomes {@code KMSInternalException} (500) with a generic text, its details
- * logged at DEBUG only. Thread-safe.
+ * the caller was authenticated (a refused Host, a bad signature, an unreadable or oversized
+ * request), otherwise {@code succeeded} or {@code failed}. Errors map as follows: a {@link
+ * KmsError} keeps its type and status; any other exception becomes {@code KMSInternalException}
+ * (500) with a generic text, its details logged at DEBUG only. Thread-safe.
  */
 public final class KmsProtocol {
   /** The only accepted target prefix. */
@@ -61,7 +61,11 @@ public final class KmsProtocol {
    * @param sourceAddress the client's IP address as text
    */
   public record Request(
-      String method, String requestTarget, Map<String, List<String>> headers, byte[] body, String sourceAddress) {}
+      String method,
+      String requestTarget,
+      Map<String, List<String>> headers,
+      byte[] body,
+      String sourceAddress) {}
 
   /**
    * One HTTP reply: the status, the {@code x-amzn-RequestId} value and the JSON body (maybe empty).
@@ -82,7 +86,8 @@ public final class KmsProtocol {
   private final Consumer<RequestLogEntry> requestLog;
 
   /**
-   * What the emulator adds around KMS: the health report's JSON and a listener told about every call.
+   * What the emulator adds around KMS: the health report's JSON and a listener told about every
+   * call.
    *
    * @param healthReport the body of {@link #HEALTH_PATH}
    * @param requestLog told once per call, after its audit event, on the thread that handled it
@@ -100,20 +105,44 @@ public final class KmsProtocol {
    * authenticates with {@code verifier}, runs {@code operations} and audits.
    */
   public KmsProtocol(
-      SigV4Verifier verifier, OperationHandler operations, AuditLog auditLog, String region, Clock clock) {
+      SigV4Verifier verifier,
+      OperationHandler operations,
+      AuditLog auditLog,
+      String region,
+      Clock clock) {
     this(new AllowedHosts(region, List.of()), verifier, operations, auditLog, region, clock);
   }
 
-  /** A protocol endpoint that answers to {@code hosts}, authenticates with {@code verifier}, runs and audits. */
-  public KmsProtocol(AllowedHosts hosts, SigV4Verifier verifier, OperationHandler operations, AuditLog auditLog,
-      String region, Clock clock) {
-    this(hosts, verifier, operations, auditLog, region, clock,
-        new Hooks(() -> HealthReport.render(null, region, Map.of()), entry -> { }));
+  /**
+   * A protocol endpoint that answers to {@code hosts}, authenticates with {@code verifier}, runs
+   * and audits.
+   */
+  public KmsProtocol(
+      AllowedHosts hosts,
+      SigV4Verifier verifier,
+      OperationHandler operations,
+      AuditLog auditLog,
+      String region,
+      Clock clock) {
+    this(
+        hosts,
+        verifier,
+        operations,
+        auditLog,
+        region,
+        clock,
+        new Hooks(() -> HealthReport.render(null, region, Map.of()), entry -> {}));
   }
 
   /** As the six-argument constructor, with the emulator's {@code hooks}. */
-  public KmsProtocol(AllowedHosts hosts, SigV4Verifier verifier, OperationHandler operations, AuditLog auditLog,
-      String region, Clock clock, Hooks hooks) {
+  public KmsProtocol(
+      AllowedHosts hosts,
+      SigV4Verifier verifier,
+      OperationHandler operations,
+      AuditLog auditLog,
+      String region,
+      Clock clock,
+      Hooks hooks) {
     this.hosts = Objects.requireNonNull(hosts, "hosts");
     this.verifier = Objects.requireNonNull(verifier, "verifier");
     this.operations = Objects.requireNonNull(operations, "operations");
@@ -161,23 +190,39 @@ public final class KmsProtocol {
     CallerIdentity caller;
     try {
       hosts.check(request.headers());
-      caller = verifier.verify(request.method(), request.requestTarget(), request.headers(), request.body());
+      caller =
+          verifier.verify(
+              request.method(), request.requestTarget(), request.headers(), request.body());
     } catch (KmsError e) {
-      record(AuditEvents.rejected(operation, requestId, time, userAgent, request.sourceAddress(), e, region),
-          time, started);
+      record(
+          AuditEvents.rejected(
+              operation, requestId, time, userAgent, request.sourceAddress(), e, region),
+          time,
+          started);
       return errorReply(requestId, e);
     } catch (RuntimeException e) {
       KmsError internal = internal(e);
-      record(AuditEvents.rejected(operation, requestId, time, userAgent, request.sourceAddress(), internal, region),
-          time, started);
+      record(
+          AuditEvents.rejected(
+              operation, requestId, time, userAgent, request.sourceAddress(), internal, region),
+          time,
+          started);
       return errorReply(requestId, internal);
     }
-    KmsCall call = new KmsCall(operation == null ? "Unknown" : operation, KmsJson.mapper().createObjectNode(), caller,
-        requestId, time, userAgent, request.sourceAddress());
+    KmsCall call =
+        new KmsCall(
+            operation == null ? "Unknown" : operation,
+            KmsJson.mapper().createObjectNode(),
+            caller,
+            requestId,
+            time,
+            userAgent,
+            request.sourceAddress());
     try {
       checkRoute(request, operation);
       ObjectNode body = KmsJson.parseRequest(request.body());
-      call = new KmsCall(operation, body, caller, requestId, time, userAgent, request.sourceAddress());
+      call =
+          new KmsCall(operation, body, caller, requestId, time, userAgent, request.sourceAddress());
       KmsResult result = operations.handle(call);
       record(AuditEvents.succeeded(call, result, regionOf(caller)), time, started);
       return new Reply(200, requestId, KmsJson.responseBody(result.response()));
@@ -200,12 +245,23 @@ public final class KmsProtocol {
     String requestId = UUID.randomUUID().toString();
     String operation = operationName(header(headers, "x-amz-target"));
     Instant time = clock.instant();
-    record(AuditEvents.rejected(operation, requestId, time, header(headers, "user-agent"), sourceAddress,
-        error, region), time, started);
+    record(
+        AuditEvents.rejected(
+            operation,
+            requestId,
+            time,
+            header(headers, "user-agent"),
+            sourceAddress,
+            error,
+            region),
+        time,
+        started);
     return errorReply(requestId, error);
   }
 
-  /** The reply for an unexpected fault outside {@link #handle}, e.g. in the transport; not audited. */
+  /**
+   * The reply for an unexpected fault outside {@link #handle}, e.g. in the transport; not audited.
+   */
   public static Reply internalErrorReply() {
     return errorReply(UUID.randomUUID().toString(), KmsError.internal(INTERNAL_MESSAGE));
   }
@@ -218,8 +274,9 @@ public final class KmsProtocol {
   private static void checkRoute(Request request, String operation) {
     String target = header(request.headers(), "x-amz-target");
     if (!request.method().equals("POST")) {
-      throw new KmsError(UNKNOWN_OPERATION, "KMS accepts only POST requests, not " + SigV4Verifier.echo(
-          request.method()) + ".");
+      throw new KmsError(
+          UNKNOWN_OPERATION,
+          "KMS accepts only POST requests, not " + SigV4Verifier.echo(request.method()) + ".");
     }
     String path = request.requestTarget();
     int query = path.indexOf('?');
@@ -227,15 +284,22 @@ public final class KmsProtocol {
       throw new KmsError(UNKNOWN_OPERATION, "KMS serves only the path /.");
     }
     if (target == null) {
-      throw new KmsError(UNKNOWN_OPERATION, "Missing X-Amz-Target header; expected TrentService.<Operation>.");
+      throw new KmsError(
+          UNKNOWN_OPERATION, "Missing X-Amz-Target header; expected TrentService.<Operation>.");
     }
     if (operation == null) {
-      throw new KmsError(UNKNOWN_OPERATION,
-          "Unknown operation target '" + SigV4Verifier.echo(target) + "'; expected TrentService.<Operation>.");
+      throw new KmsError(
+          UNKNOWN_OPERATION,
+          "Unknown operation target '"
+              + SigV4Verifier.echo(target)
+              + "'; expected TrentService.<Operation>.");
     }
   }
 
-  /** The operation named by {@code TrentService.<Operation>}, or null if the target has another form. */
+  /**
+   * The operation named by {@code TrentService.<Operation>}, or null if the target has another
+   * form.
+   */
   static String operationName(String target) {
     if (target == null || !target.startsWith(TARGET_PREFIX)) {
       return null;
@@ -246,7 +310,10 @@ public final class KmsProtocol {
 
   private static KmsError internal(RuntimeException e) {
     // Details stay in the server log at DEBUG; the client and the audit log see the generic text.
-    LOG.log(System.Logger.Level.DEBUG, "internal fault while handling a KMS request: " + e.getClass().getName(), e);
+    LOG.log(
+        System.Logger.Level.DEBUG,
+        "internal fault while handling a KMS request: " + e.getClass().getName(),
+        e);
     return KmsError.internal(INTERNAL_MESSAGE);
   }
 
@@ -254,10 +321,12 @@ public final class KmsProtocol {
     try {
       auditLog.record(event);
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "cannot write a KMS audit event: " + e.getClass().getName());
+      LOG.log(
+          System.Logger.Level.WARNING, "cannot write a KMS audit event: " + e.getClass().getName());
     }
     try {
-      requestLog.accept(RequestLogEntry.of(event, time, Duration.ofNanos(System.nanoTime() - startedNanos)));
+      requestLog.accept(
+          RequestLogEntry.of(event, time, Duration.ofNanos(System.nanoTime() - startedNanos)));
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "the KMS request log failed: " + e.getClass().getName());
     }

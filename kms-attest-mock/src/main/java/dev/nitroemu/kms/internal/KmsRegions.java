@@ -40,13 +40,22 @@ public final class KmsRegions implements AutoCloseable {
   }
 
   /**
-   * Opens the stores of {@code home} and {@code others}, in memory when {@code stateDirectory} is null.
+   * Opens the stores of {@code home} and {@code others}, in memory when {@code stateDirectory} is
+   * null.
    *
-   * @param localStackTags whether CreateKey honours LocalStack's tags ({@link KmsSettings#localStackTags()})
+   * @param localStackTags whether CreateKey honours LocalStack's tags ({@link
+   *     KmsSettings#localStackTags()})
    * @throws IOException when a state directory cannot be opened (stores opened so far are closed)
    */
-  public static KmsRegions open(String home, List<String> others, String accountId, Clock clock, SecureRandom random,
-      Path stateDirectory, boolean localStackTags) throws IOException {
+  public static KmsRegions open(
+      String home,
+      List<String> others,
+      String accountId,
+      Clock clock,
+      SecureRandom random,
+      Path stateDirectory,
+      boolean localStackTags)
+      throws IOException {
     Map<String, Region> map = new LinkedHashMap<>();
     List<String> all = new ArrayList<>();
     all.add(home);
@@ -57,9 +66,15 @@ public final class KmsRegions implements AutoCloseable {
         if (stateDirectory == null) {
           store = KeyStore.inMemory();
         } else {
-          store = KeyStore.open(region.equals(home) ? stateDirectory : stateDirectory.resolve("regions").resolve(region));
+          store =
+              KeyStore.open(
+                  region.equals(home)
+                      ? stateDirectory
+                      : stateDirectory.resolve("regions").resolve(region));
         }
-        map.put(region, new Region(new KmsSettings(region, accountId, clock, random, localStackTags), store));
+        map.put(
+            region,
+            new Region(new KmsSettings(region, accountId, clock, random, localStackTags), store));
       }
     } catch (IOException | RuntimeException e) {
       new KmsRegions(home, map).close();
@@ -106,7 +121,9 @@ public final class KmsRegions implements AutoCloseable {
     return crossRegionLock;
   }
 
-  /** Every live copy of a multi-Region key of {@code accountId}, in the order regions are served. */
+  /**
+   * Every live copy of a multi-Region key of {@code accountId}, in the order regions are served.
+   */
   public List<KmsKey> copies(String keyId, String accountId, Instant now) {
     List<KmsKey> copies = new ArrayList<>();
     for (Region region : regions.values()) {

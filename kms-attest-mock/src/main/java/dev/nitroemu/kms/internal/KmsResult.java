@@ -5,14 +5,19 @@ import dev.nitroemu.kms.KeyPolicyLint;
 import java.util.List;
 
 /**
- * The outcome of one successful operation: the response body and what the audit log records about it.
+ * The outcome of one successful operation: the response body and what the audit log records about
+ * it.
  *
  * @param response the JSON response body; an empty object for operations without output
  * @param resources ARNs of the keys the call used (CloudTrail {@code resources}), possibly empty
- * @param recipient the attestation summary when the call carried a verified {@code Recipient}, else null
+ * @param recipient the attestation summary when the call carried a verified {@code Recipient}, else
+ *     null
  * @param warnings key policy lint warnings (CreateKey, PutKeyPolicy), possibly empty
  */
-public record KmsResult(ObjectNode response, List<String> resources, RecipientSummary recipient,
+public record KmsResult(
+    ObjectNode response,
+    List<String> resources,
+    RecipientSummary recipient,
     List<KeyPolicyLint.Warning> warnings) {
 
   public KmsResult {

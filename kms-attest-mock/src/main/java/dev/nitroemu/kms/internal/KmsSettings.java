@@ -9,14 +9,17 @@ import java.util.regex.Pattern;
 /**
  * Where the KMS mock pretends to run and the sources of time and randomness its operations use.
  *
- * @param region the region in key ARNs and the region ARNs in requests must name, e.g. {@code us-east-1}
+ * @param region the region in key ARNs and the region ARNs in requests must name, e.g. {@code
+ *     us-east-1}
  * @param accountId the 12-digit account used when a caller's account is unknown
  * @param clock the only clock operations read (creation dates, deletion windows)
- * @param random the only randomness operations use (key material, nonces, data keys, GenerateRandom)
+ * @param random the only randomness operations use (key material, nonces, data keys,
+ *     GenerateRandom)
  * @param localStackTags whether CreateKey honours LocalStack's {@code _custom_id_} and {@code
  *     _custom_key_material_} tags (false: they are ordinary tags, as in AWS)
  */
-public record KmsSettings(String region, String accountId, Clock clock, SecureRandom random, boolean localStackTags) {
+public record KmsSettings(
+    String region, String accountId, Clock clock, SecureRandom random, boolean localStackTags) {
   private static final Pattern ACCOUNT = Pattern.compile("[0-9]{12}");
 
   /** Settings that honour LocalStack's tags. */
@@ -34,7 +37,10 @@ public record KmsSettings(String region, String accountId, Clock clock, SecureRa
     }
   }
 
-  /** The ARN partition of the region, e.g. {@code aws}, {@code aws-cn}; see {@link AwsRegion#partition()}. */
+  /**
+   * The ARN partition of the region, e.g. {@code aws}, {@code aws-cn}; see {@link
+   * AwsRegion#partition()}.
+   */
   public String partition() {
     return AwsRegion.of(region).partition();
   }

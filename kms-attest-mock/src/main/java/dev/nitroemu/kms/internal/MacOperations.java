@@ -1,7 +1,7 @@
 package dev.nitroemu.kms.internal;
 
-import dev.nitroemu.enclave.CryptoProviders;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nitroemu.enclave.CryptoProviders;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.List;
@@ -9,16 +9,18 @@ import java.util.Map;
 import javax.crypto.Mac;
 
 /**
- * GenerateMac and VerifyMac with HMAC keys ({@code HMAC_224/256/384/512}, each with the one
- * {@code HMAC_SHA_*} algorithm of its size). The policy sees {@code kms:MacAlgorithm}; a MAC that does
- * not match is {@code KMSInvalidMacException} without a message, as in AWS. MACs are compared in
+ * GenerateMac and VerifyMac with HMAC keys ({@code HMAC_224/256/384/512}, each with the one {@code
+ * HMAC_SHA_*} algorithm of its size). The policy sees {@code kms:MacAlgorithm}; a MAC that does not
+ * match is {@code KMSInvalidMacException} without a message, as in AWS. MACs are compared in
  * constant time.
  */
 final class MacOperations {
   static final int MAX_MESSAGE = 4096;
   static final int MAX_MAC = 6144;
+
   /** The MacAlgorithm enum in the order AWS's validation message lists it. */
-  static final List<String> MAC_ALGORITHMS = List.of("HMAC_SHA_384", "HMAC_SHA_256", "HMAC_SHA_224", "HMAC_SHA_512");
+  static final List<String> MAC_ALGORITHMS =
+      List.of("HMAC_SHA_384", "HMAC_SHA_256", "HMAC_SHA_224", "HMAC_SHA_512");
 
   private final OperationSupport support;
 
@@ -63,7 +65,12 @@ final class MacOperations {
     fields.stringList("GrantTokens", OperationSupport.MAX_GRANT_TOKENS);
     KmsKey key = support.resolve(call, keyId, KeyIdentifiers.Forms.ANY);
     support.authorize(
-        call, key, "kms:" + operation, Map.of(), null, Map.of("kms:MacAlgorithm", List.of(algorithm)));
+        call,
+        key,
+        "kms:" + operation,
+        Map.of(),
+        null,
+        Map.of("kms:MacAlgorithm", List.of(algorithm)));
     OperationSupport.requireEnabled(key);
     OperationSupport.requireUsage(key, KmsKeySpec.GENERATE_VERIFY_MAC, operation);
     if (!key.spec().macAlgorithms().contains(algorithm)) {

@@ -36,18 +36,20 @@ final class MultiRegionKeys {
 
   /** Whether this copy is its set's primary key. */
   static boolean isPrimary(KmsKey key, KmsRegions regions, Instant now) {
-    return primaryRegion(regions.copies(key.keyId(), key.accountId(), now), key).equals(key.region());
+    return primaryRegion(regions.copies(key.keyId(), key.accountId(), now), key)
+        .equals(key.region());
   }
 
   /**
    * Applies a change to a shared property (key material, rotation schedule) to this key and, for a
-   * multi-Region key, every copy of it, under the cross-region lock; {@code change} must give every copy
-   * the same result (make random material before, not inside it).
+   * multi-Region key, every copy of it, under the cross-region lock; {@code change} must give every
+   * copy the same result (make random material before, not inside it).
    *
    * @return this region's copy after the change
    * @throws KmsError NotFoundException when the key no longer exists
    */
-  static KmsKey updateShared(KmsRegions regions, KmsKey key, Instant now, UnaryOperator<KmsKey> change) {
+  static KmsKey updateShared(
+      KmsRegions regions, KmsKey key, Instant now, UnaryOperator<KmsKey> change) {
     KmsKey updated;
     if (key.multiRegion() == null) {
       updated = regions.store(key.region()).update(key.keyId(), now, change);
@@ -73,9 +75,13 @@ final class MultiRegionKeys {
     List<KmsKey> copies = regions.copies(key.keyId(), key.accountId(), now);
     String primaryRegion = primaryRegion(copies, key);
     ObjectNode configuration = OperationSupport.JSON.objectNode();
-    configuration.put("MultiRegionKeyType", primaryRegion.equals(key.region()) ? "PRIMARY" : "REPLICA");
-    configuration.putObject("PrimaryKey")
-        .put("Arn", KeyIdentifiers.keyArn(key.partition(), primaryRegion, key.accountId(), key.keyId()))
+    configuration.put(
+        "MultiRegionKeyType", primaryRegion.equals(key.region()) ? "PRIMARY" : "REPLICA");
+    configuration
+        .putObject("PrimaryKey")
+        .put(
+            "Arn",
+            KeyIdentifiers.keyArn(key.partition(), primaryRegion, key.accountId(), key.keyId()))
         .put("Region", primaryRegion);
     ArrayNode replicas = configuration.putArray("ReplicaKeys");
     for (KmsKey copy : copies) {

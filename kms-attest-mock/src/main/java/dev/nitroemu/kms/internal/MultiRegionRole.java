@@ -3,8 +3,8 @@ package dev.nitroemu.kms.internal;
 import java.util.Objects;
 
 /**
- * What one copy of a multi-Region key believes about its set: the primary's region, and the epoch of
- * that belief (UpdatePrimaryRegion increments it). The copy with the highest epoch is right; the
+ * What one copy of a multi-Region key believes about its set: the primary's region, and the epoch
+ * of that belief (UpdatePrimaryRegion increments it). The copy with the highest epoch is right; the
  * others are brought up to date when the set is next changed, so a crash halfway through an update
  * of several regions never leaves two primaries.
  *

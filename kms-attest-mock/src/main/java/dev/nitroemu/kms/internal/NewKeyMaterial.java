@@ -4,8 +4,8 @@ import java.security.KeyPair;
 import java.security.SecureRandom;
 
 /**
- * The key material of a new KMS key: generated, or taken from LocalStack's {@code _custom_key_material_}
- * tag.
+ * The key material of a new KMS key: generated, or taken from LocalStack's {@code
+ * _custom_key_material_} tag.
  *
  * @param secret the AES or HMAC key bytes, or the DER PKCS#8 private key
  * @param publicKey the DER SubjectPublicKeyInfo of an asymmetric key, else null
@@ -51,6 +51,11 @@ record NewKeyMaterial(byte[] secret, byte[] publicKey) {
 
   private static KmsError unfit(KmsKeySpec spec, String expected) {
     return KmsError.validation(
-        LocalStackTags.CUSTOM_KEY_MATERIAL + " of a " + spec.name() + " key must be the base64 of " + expected + ".");
+        LocalStackTags.CUSTOM_KEY_MATERIAL
+            + " of a "
+            + spec.name()
+            + " key must be the base64 of "
+            + expected
+            + ".");
   }
 }

@@ -1,11 +1,11 @@
 package dev.nitroemu.kms.internal;
 
-import dev.nitroemu.enclave.CmsEnvelope;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.DecimalNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nitroemu.enclave.CmsEnvelope;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,8 +19,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * What every operation handler of one region shares: key resolution (bringing keys up to date with
- * {@link KeyMaintenance}), Recipient verification, authorization by key policy and grants, key-state
- * checks and the JSON shapes of responses.
+ * {@link KeyMaintenance}), Recipient verification, authorization by key policy and grants,
+ * key-state checks and the JSON shapes of responses.
  */
 final class OperationSupport {
   static final JsonNodeFactory JSON = JsonNodeFactory.instance;
@@ -77,10 +77,14 @@ final class OperationSupport {
 
   /** The key named by a KeyId-like parameter, up to date (due rotations and expiries applied). */
   KmsKey resolve(KmsCall call, String identifier, KeyIdentifiers.Forms forms) {
-    return maintenance.upToDate(ids.resolve(identifier, forms, account(call), now(call)), now(call));
+    return maintenance.upToDate(
+        ids.resolve(identifier, forms, account(call), now(call)), now(call));
   }
 
-  /** The key a ciphertext blob names, up to date, or null when the caller's account has no such key here. */
+  /**
+   * The key a ciphertext blob names, up to date, or null when the caller's account has no such key
+   * here.
+   */
   KmsKey keyOfCiphertext(KmsCall call, String keyId) {
     KmsKey key = ids.keyOfCiphertext(keyId, account(call), now(call));
     return key == null ? null : maintenance.upToDate(key, now(call));
@@ -104,7 +108,9 @@ final class OperationSupport {
     return fields.requiredString(member, 1, MAX_KEY_ID);
   }
 
-  /** Verifies the request's Recipient, if it has one (call before authorizing: it feeds conditions). */
+  /**
+   * Verifies the request's Recipient, if it has one (call before authorizing: it feeds conditions).
+   */
   AttestedRecipient recipient(KmsCall call) {
     JsonNode recipient = call.request().get("Recipient");
     if (recipient == null || recipient.isNull()) {
@@ -121,33 +127,56 @@ final class OperationSupport {
    * @throws KmsError AccessDeniedException unless the policy allows
    */
   void authorize(
-      KmsCall call, KmsKey key, String action, Map<String, String> encryptionContext, AttestedRecipient attested) {
+      KmsCall call,
+      KmsKey key,
+      String action,
+      Map<String, String> encryptionContext,
+      AttestedRecipient attested) {
     authorize(call, key, action, encryptionContext, attested, Map.of());
   }
 
   /**
-   * Authorizes an action on a key with its key policy and, when the policy does not explicitly deny,
-   * its grants ({@link Grants#permits}).
+   * Authorizes an action on a key with its key policy and, when the policy does not explicitly
+   * deny, its grants ({@link Grants#permits}).
    *
    * @param conditions further condition keys of this action (e.g. {@code kms:GrantOperations})
    * @throws KmsError AccessDeniedException unless the policy or a grant allows
    */
-  void authorize(KmsCall call, KmsKey key, String action, Map<String, String> encryptionContext,
-      AttestedRecipient attested, Map<String, List<String>> conditions) {
-    authorize(call, key, action, encryptionContext, attested, conditions,
+  void authorize(
+      KmsCall call,
+      KmsKey key,
+      String action,
+      Map<String, String> encryptionContext,
+      AttestedRecipient attested,
+      Map<String, List<String>> conditions) {
+    authorize(
+        call,
+        key,
+        action,
+        encryptionContext,
+        attested,
+        conditions,
         grant -> Grants.permits(grant, action, encryptionContext));
   }
 
   /**
    * Authorizes with the key policy, then with the caller's grants that {@code grantPermits} accepts
-   * (a grant is the caller's when its grantee principal names the caller, as a policy principal would).
+   * (a grant is the caller's when its grantee principal names the caller, as a policy principal
+   * would).
    */
-  void authorize(KmsCall call, KmsKey key, String action, Map<String, String> encryptionContext,
-      AttestedRecipient attested, Map<String, List<String>> conditions, Predicate<KmsGrant> grantPermits) {
+  void authorize(
+      KmsCall call,
+      KmsKey key,
+      String action,
+      Map<String, String> encryptionContext,
+      AttestedRecipient attested,
+      Map<String, List<String>> conditions,
+      Predicate<KmsGrant> grantPermits) {
     Map<String, List<String>> context = conditionContext(call, encryptionContext, attested);
     context.putAll(keyConditions(key, now(call)));
     context.putAll(conditions);
-    AuthorizationRequest request = new AuthorizationRequest(action, principal(call), account(call), key.arn(), context);
+    AuthorizationRequest request =
+        new AuthorizationRequest(action, principal(call), account(call), key.arn(), context);
     PolicyEvaluator.Decision decision = PolicyEvaluator.evaluate(key.policy(), request);
     if (decision == PolicyEvaluator.Decision.ALLOW) {
       return;
@@ -155,7 +184,8 @@ final class OperationSupport {
     int callerGrants = 0;
     if (decision == PolicyEvaluator.Decision.IMPLICIT_DENY) {
       for (KmsGrant grant : store.grants(key.keyId())) {
-        if (PolicyEvaluator.principalMatches(grant.granteePrincipal(), principal(call), account(call))) {
+        if (PolicyEvaluator.principalMatches(
+            grant.granteePrincipal(), principal(call), account(call))) {
           if (grantPermits.test(grant)) {
             return;
           }
@@ -181,7 +211,9 @@ final class OperationSupport {
     context.put("kms:KeyOrigin", List.of(key.origin()));
     context.put("kms:MultiRegion", List.of(String.valueOf(key.multiRegion() != null)));
     if (key.multiRegion() != null) {
-      context.put("kms:MultiRegionKeyType", List.of(MultiRegionKeys.isPrimary(key, regions, now) ? "PRIMARY" : "REPLICA"));
+      context.put(
+          "kms:MultiRegionKeyType",
+          List.of(MultiRegionKeys.isPrimary(key, regions, now) ? "PRIMARY" : "REPLICA"));
     }
     return context;
   }
@@ -189,7 +221,9 @@ final class OperationSupport {
   /** The caller's principal ARN. */
   String principal(KmsCall call) {
     String principal = call.caller() == null ? null : call.caller().principalArn();
-    return principal != null ? principal : "arn:" + settings.partition() + ":iam::" + account(call) + ":root";
+    return principal != null
+        ? principal
+        : "arn:" + settings.partition() + ":iam::" + account(call) + ":root";
   }
 
   private Map<String, List<String>> conditionContext(
@@ -216,7 +250,10 @@ final class OperationSupport {
     requireNotPendingImport(key);
   }
 
-  /** KMSInvalidStateException {@code <arn> is pending import.} for keys waiting for their key material. */
+  /**
+   * KMSInvalidStateException {@code <arn> is pending import.} for keys waiting for their key
+   * material.
+   */
   static void requireNotPendingImport(KmsKey key) {
     if (key.state() == KeyState.PENDING_IMPORT) {
       throw new KmsError("KMSInvalidStateException", key.arn() + " is pending import.");
@@ -247,7 +284,12 @@ final class OperationSupport {
   static KmsError invalidUsage(KmsKey key, String operation) {
     return new KmsError(
         "InvalidKeyUsageException",
-        key.arn() + " key usage is " + key.keyUsage() + " which is not valid for " + operation + ".");
+        key.arn()
+            + " key usage is "
+            + key.keyUsage()
+            + " which is not valid for "
+            + operation
+            + ".");
   }
 
   /** The EncryptionAlgorithm (default SYMMETRIC_DEFAULT) after checking that it fits the key. */
@@ -271,7 +313,9 @@ final class OperationSupport {
   /** DryRunOperationException when the request asked for a dry run (after all checks passed). */
   static void finishDryRun(RequestFields fields) {
     if (fields.bool("DryRun")) {
-      throw new KmsError("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.");
+      throw new KmsError(
+          "DryRunOperationException",
+          "The request would have succeeded, but the DryRun option is set.");
     }
   }
 
@@ -281,7 +325,8 @@ final class OperationSupport {
   }
 
   static KmsResult result(ObjectNode response, List<String> resources, AttestedRecipient attested) {
-    return new KmsResult(response, List.copyOf(resources), attested == null ? null : attested.summary());
+    return new KmsResult(
+        response, List.copyOf(resources), attested == null ? null : attested.summary());
   }
 
   static void putBlob(ObjectNode node, String member, byte[] value) {
@@ -293,7 +338,10 @@ final class OperationSupport {
     return DecimalNode.valueOf(BigDecimal.valueOf(instant.toEpochMilli(), 3));
   }
 
-  /** KeyMetadata with the MultiRegionConfiguration of multi-Region keys (read from every served region). */
+  /**
+   * KeyMetadata with the MultiRegionConfiguration of multi-Region keys (read from every served
+   * region).
+   */
   ObjectNode metadata(KmsKey key, Instant now) {
     ObjectNode metadata = keyMetadata(key);
     if (key.multiRegion() != null) {
@@ -332,12 +380,17 @@ final class OperationSupport {
     return metadata;
   }
 
-  /** ValidTo (earliest expiry of permanently associated material) and the current material's ExpirationModel. */
+  /**
+   * ValidTo (earliest expiry of permanently associated material) and the current material's
+   * ExpirationModel.
+   */
   private static void putExpiration(ObjectNode metadata, KmsKey key) {
     Instant validTo = null;
     for (KeyMaterial material : key.materials()) {
       KeyMaterial.Imported imported = material.imported();
-      if (material.state() != KeyMaterial.State.PENDING_ROTATION && imported != null && imported.validTo() != null
+      if (material.state() != KeyMaterial.State.PENDING_ROTATION
+          && imported != null
+          && imported.validTo() != null
           && (validTo == null || imported.validTo().isBefore(validTo))) {
         validTo = imported.validTo();
       }
@@ -346,12 +399,17 @@ final class OperationSupport {
       metadata.set("ValidTo", timestamp(validTo));
     }
     KeyMaterial current = key.currentMaterial();
-    if (current != null && current.imported() != null && current.imported().expirationModel() != null) {
+    if (current != null
+        && current.imported() != null
+        && current.imported().expirationModel() != null) {
       metadata.put("ExpirationModel", current.imported().expirationModel());
     }
   }
 
-  /** The EncryptionAlgorithms, SigningAlgorithms, MacAlgorithms or KeyAgreementAlgorithms of the key's usage. */
+  /**
+   * The EncryptionAlgorithms, SigningAlgorithms, MacAlgorithms or KeyAgreementAlgorithms of the
+   * key's usage.
+   */
   static void putAlgorithms(ObjectNode node, KmsKey key) {
     switch (key.keyUsage()) {
       case KmsKeySpec.ENCRYPT_DECRYPT:

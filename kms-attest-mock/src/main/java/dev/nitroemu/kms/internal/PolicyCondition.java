@@ -12,9 +12,9 @@ import java.util.Optional;
  *
  * <p>Semantics (IAM): a key missing from the request context makes the test false, except with
  * {@code IfExists} (true), {@code ForAllValues:} (vacuously true), a negated operator without a set
- * qualifier ({@code StringNotEquals} on a missing key is true), and {@code Null}, which tests absence.
- * Without a qualifier a positive operator holds when any request value matches and a negated one
- * when none does; {@code ForAnyValue:} needs one request value to satisfy the operator,
+ * qualifier ({@code StringNotEquals} on a missing key is true), and {@code Null}, which tests
+ * absence. Without a qualifier a positive operator holds when any request value matches and a
+ * negated one when none does; {@code ForAnyValue:} needs one request value to satisfy the operator,
  * {@code ForAllValues:} every one.
  */
 public final class PolicyCondition {
@@ -42,7 +42,8 @@ public final class PolicyCondition {
     public static Optional<OperatorName> parse(String text) {
       String rest = text;
       SetQualifier qualifier = SetQualifier.NONE;
-      for (SetQualifier candidate : new SetQualifier[] {SetQualifier.FOR_ANY_VALUE, SetQualifier.FOR_ALL_VALUES}) {
+      for (SetQualifier candidate :
+          new SetQualifier[] {SetQualifier.FOR_ANY_VALUE, SetQualifier.FOR_ALL_VALUES}) {
         if (rest.regionMatches(true, 0, candidate.prefix(), 0, candidate.prefix().length())) {
           qualifier = candidate;
           rest = rest.substring(candidate.prefix().length());
@@ -52,13 +53,15 @@ public final class PolicyCondition {
       boolean ifExists = false;
       String suffix = "IfExists";
       if (rest.length() > suffix.length()
-          && rest.regionMatches(true, rest.length() - suffix.length(), suffix, 0, suffix.length())) {
+          && rest.regionMatches(
+              true, rest.length() - suffix.length(), suffix, 0, suffix.length())) {
         ifExists = true;
         rest = rest.substring(0, rest.length() - suffix.length());
       }
       Optional<ConditionOperator> operator = ConditionOperator.byPolicyName(rest);
       if (operator.isEmpty()
-          || (operator.get() == ConditionOperator.NULL && (ifExists || qualifier != SetQualifier.NONE))) {
+          || (operator.get() == ConditionOperator.NULL
+              && (ifExists || qualifier != SetQualifier.NONE))) {
         return Optional.empty();
       }
       return Optional.of(new OperatorName(qualifier, operator.get(), ifExists));
@@ -100,7 +103,8 @@ public final class PolicyCondition {
   /**
    * Evaluates this test.
    *
-   * @param context the request context with lower-case keys; a key mapped to an empty list is absent
+   * @param context the request context with lower-case keys; a key mapped to an empty list is
+   *     absent
    */
   public boolean test(Map<String, List<String>> context) {
     List<String> requestValues = context.get(lookupKey);
@@ -127,8 +131,9 @@ public final class PolicyCondition {
           return operator.negated();
       }
     }
-    boolean requireAll = operatorName.qualifier() == SetQualifier.FOR_ALL_VALUES
-        || (operatorName.qualifier() == SetQualifier.NONE && operator.negated());
+    boolean requireAll =
+        operatorName.qualifier() == SetQualifier.FOR_ALL_VALUES
+            || (operatorName.qualifier() == SetQualifier.NONE && operator.negated());
     for (String requestValue : requestValues) {
       boolean satisfied = operator.test(requestValue, values);
       if (requireAll && !satisfied) {
@@ -142,7 +147,8 @@ public final class PolicyCondition {
   }
 
   /**
-   * The request's values for this test's key, as {@link #test} sees them; empty when the key is absent.
+   * The request's values for this test's key, as {@link #test} sees them; empty when the key is
+   * absent.
    *
    * @param context the request context with lower-case keys
    */

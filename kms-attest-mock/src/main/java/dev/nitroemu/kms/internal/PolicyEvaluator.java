@@ -13,11 +13,11 @@ import java.util.regex.Pattern;
  * Decides a request against a key policy as IAM does for a resource-based policy: an explicit Deny
  * wins, otherwise any Allow allows, otherwise the request is implicitly denied.
  *
- * <p>There is no IAM service behind the mock, so every caller's identity policies are taken to allow
- * everything: a statement naming {@code arn:aws:iam::<account>:root} (or the bare account id) admits
- * every principal of that account. A role ARN admits that role's sessions
- * ({@code arn:aws:sts::<account>:assumed-role/<name>/<session>}). Actions match case-insensitively
- * with {@code *} and {@code ?}; resources are {@code "*"} or patterns matched against the key ARN.
+ * <p>There is no IAM service behind the mock, so every caller's identity policies are taken to
+ * allow everything: a statement naming {@code arn:aws:iam::<account>:root} (or the bare account id)
+ * admits every principal of that account. A role ARN admits that role's sessions ({@code
+ * arn:aws:sts::<account>:assumed-role/<name>/<session>}). Actions match case-insensitively with
+ * {@code *} and {@code ?}; resources are {@code "*"} or patterns matched against the key ARN.
  */
 public final class PolicyEvaluator {
   /** The outcome of an evaluation. */
@@ -28,10 +28,13 @@ public final class PolicyEvaluator {
   }
 
   /** The text real KMS gives when the lockout safety check refuses a policy. */
-  static final String LOCKOUT = "The new key policy will not allow you to update the key policy in the future.";
+  static final String LOCKOUT =
+      "The new key policy will not allow you to update the key policy in the future.";
 
-  private static final Pattern ASSUMED_ROLE = Pattern.compile("arn:([^:]+):sts::(\\d{12}):assumed-role/([^/]+)/.+");
-  private static final Pattern ROLE = Pattern.compile("arn:([^:]+):iam::(\\d{12}):role/(?:.*/)?([^/]+)");
+  private static final Pattern ASSUMED_ROLE =
+      Pattern.compile("arn:([^:]+):sts::(\\d{12}):assumed-role/([^/]+)/.+");
+  private static final Pattern ROLE =
+      Pattern.compile("arn:([^:]+):iam::(\\d{12}):role/(?:.*/)?([^/]+)");
   private static final Pattern ROOT = Pattern.compile("arn:([^:]+):iam::(\\d{12}):root");
 
   private PolicyEvaluator() {}
@@ -54,21 +57,31 @@ public final class PolicyEvaluator {
   }
 
   /**
-   * The {@code AccessDeniedException} (HTTP 400) real KMS returns for a denied request, e.g. {@code User:
-   * <principal> is not authorized to perform: kms:Decrypt on resource: <key ARN> because no
+   * The {@code AccessDeniedException} (HTTP 400) real KMS returns for a denied request, e.g. {@code
+   * User: <principal> is not authorized to perform: kms:Decrypt on resource: <key ARN> because no
    * resource-based policy allows the kms:Decrypt action}.
    *
    * @throws IllegalArgumentException if the decision is {@link Decision#ALLOW}
    */
   public static KmsError accessDenied(AuthorizationRequest request, Decision decision) {
-    String prefix = "User: " + request.principalArn() + " is not authorized to perform: " + request.action()
-        + " on resource: " + request.keyArn();
+    String prefix =
+        "User: "
+            + request.principalArn()
+            + " is not authorized to perform: "
+            + request.action()
+            + " on resource: "
+            + request.keyArn();
     switch (decision) {
       case IMPLICIT_DENY:
-        return new KmsError("AccessDeniedException",
-            prefix + " because no resource-based policy allows the " + request.action() + " action");
+        return new KmsError(
+            "AccessDeniedException",
+            prefix
+                + " because no resource-based policy allows the "
+                + request.action()
+                + " action");
       case EXPLICIT_DENY:
-        return new KmsError("AccessDeniedException", prefix + " with an explicit deny in a resource-based policy");
+        return new KmsError(
+            "AccessDeniedException", prefix + " with an explicit deny in a resource-based policy");
       default:
         throw new IllegalArgumentException("an allowed request is not denied");
     }
@@ -81,8 +94,8 @@ public final class PolicyEvaluator {
    *
    * @throws KmsError {@code MalformedPolicyDocumentException} with the real KMS text otherwise
    */
-  public static void checkLockoutSafety(KeyPolicy policy, String principalArn, String callerAccount,
-      String keyArn) {
+  public static void checkLockoutSafety(
+      KeyPolicy policy, String principalArn, String callerAccount, String keyArn) {
     AuthorizationRequest request =
         new AuthorizationRequest("kms:PutKeyPolicy", principalArn, callerAccount, keyArn, Map.of());
     if (evaluate(policy, request) != Decision.ALLOW) {
@@ -91,22 +104,25 @@ public final class PolicyEvaluator {
   }
 
   /**
-   * Whether a principal named outside a policy (a grant's grantee or retiring principal: an ARN or a
-   * 12-digit account id) is the caller, by the rules of policy principals: the same ARN, the caller's
-   * account root, or the role the caller is a session of.
+   * Whether a principal named outside a policy (a grant's grantee or retiring principal: an ARN or
+   * a 12-digit account id) is the caller, by the rules of policy principals: the same ARN, the
+   * caller's account root, or the role the caller is a session of.
    */
   public static boolean principalMatches(String named, String principalArn, String callerAccount) {
     if (named == null) {
       return false;
     }
     Caller caller = Caller.of(principalArn, callerAccount);
-    String normalized = named.matches("\\d{12}") ? "arn:" + caller.partition + ":iam::" + named + ":root" : named;
-    return normalized.equals(caller.arn) || caller.isRootOf(normalized) || caller.isSessionOf(normalized);
+    String normalized =
+        named.matches("\\d{12}") ? "arn:" + caller.partition + ":iam::" + named + ":root" : named;
+    return normalized.equals(caller.arn)
+        || caller.isRootOf(normalized)
+        || caller.isSessionOf(normalized);
   }
 
   /**
-   * Why {@link #evaluate} denies a request, for the audit log: the first Deny statement that applies,
-   * else every Allow statement with what it lacked (see {@link PolicyDenial}).
+   * Why {@link #evaluate} denies a request, for the audit log: the first Deny statement that
+   * applies, else every Allow statement with what it lacked (see {@link PolicyDenial}).
    *
    * @throws IllegalArgumentException if the policy allows the request
    */
@@ -121,14 +137,21 @@ public final class PolicyEvaluator {
       PolicyDenial.Unmet unmet = unmet(statement, request, caller, context);
       if (statement.effect() == KeyPolicy.Effect.DENY) {
         if (unmet == null) {
-          return new PolicyDenial(Decision.EXPLICIT_DENY,
+          return new PolicyDenial(
+              Decision.EXPLICIT_DENY,
               List.of(new PolicyDenial.StatementOutcome(statement.sid(), i + 1, null, List.of())));
         }
       } else if (unmet == null) {
         allowed = true;
       } else {
-        allows.add(new PolicyDenial.StatementOutcome(statement.sid(), i + 1, unmet,
-            unmet == PolicyDenial.Unmet.CONDITION ? failedConditions(statement, context) : List.of()));
+        allows.add(
+            new PolicyDenial.StatementOutcome(
+                statement.sid(),
+                i + 1,
+                unmet,
+                unmet == PolicyDenial.Unmet.CONDITION
+                    ? failedConditions(statement, context)
+                    : List.of()));
       }
     }
     if (allowed) {
@@ -137,8 +160,8 @@ public final class PolicyEvaluator {
     return new PolicyDenial(Decision.IMPLICIT_DENY, allows);
   }
 
-  private static List<PolicyDenial.FailedCondition> failedConditions(KeyPolicy.Statement statement,
-      Map<String, List<String>> context) {
+  private static List<PolicyDenial.FailedCondition> failedConditions(
+      KeyPolicy.Statement statement, Map<String, List<String>> context) {
     List<PolicyDenial.FailedCondition> failed = new ArrayList<>();
     for (PolicyCondition condition : statement.conditions()) {
       if (!condition.test(context)) {
@@ -148,17 +171,27 @@ public final class PolicyEvaluator {
     return failed;
   }
 
-  private static boolean applies(KeyPolicy.Statement statement, AuthorizationRequest request, Caller caller,
+  private static boolean applies(
+      KeyPolicy.Statement statement,
+      AuthorizationRequest request,
+      Caller caller,
       Map<String, List<String>> context) {
     return unmet(statement, request, caller, context) == null;
   }
 
-  /** The first element of the statement the request does not meet, or null when the statement applies. */
-  private static PolicyDenial.Unmet unmet(KeyPolicy.Statement statement, AuthorizationRequest request,
-      Caller caller, Map<String, List<String>> context) {
-    boolean principal = statement.principalNegated()
-        ? !excluded(statement.principals(), caller)
-        : admitted(statement.principals(), caller);
+  /**
+   * The first element of the statement the request does not meet, or null when the statement
+   * applies.
+   */
+  private static PolicyDenial.Unmet unmet(
+      KeyPolicy.Statement statement,
+      AuthorizationRequest request,
+      Caller caller,
+      Map<String, List<String>> context) {
+    boolean principal =
+        statement.principalNegated()
+            ? !excluded(statement.principals(), caller)
+            : admitted(statement.principals(), caller);
     if (!principal) {
       return PolicyDenial.Unmet.PRINCIPAL;
     }
@@ -201,8 +234,10 @@ public final class PolicyEvaluator {
       return true;
     }
     boolean self = principals.aws().contains(caller.arn);
-    boolean role = caller.roleName == null || principals.aws().stream().anyMatch(caller::isSessionOf);
-    boolean account = caller.account == null || principals.aws().stream().anyMatch(caller::isRootOf);
+    boolean role =
+        caller.roleName == null || principals.aws().stream().anyMatch(caller::isSessionOf);
+    boolean account =
+        caller.account == null || principals.aws().stream().anyMatch(caller::isRootOf);
     return self && role && account;
   }
 
@@ -228,17 +263,22 @@ public final class PolicyEvaluator {
           values.add(value);
         }
       }
-      context.merge(entry.getKey().toLowerCase(Locale.ROOT), values, (a, b) -> {
-        List<String> merged = new ArrayList<>(a);
-        merged.addAll(b);
-        return merged;
-      });
+      context.merge(
+          entry.getKey().toLowerCase(Locale.ROOT),
+          values,
+          (a, b) -> {
+            List<String> merged = new ArrayList<>(a);
+            merged.addAll(b);
+            return merged;
+          });
     }
-    // For a role session IAM reports the role's ARN as aws:PrincipalArn, not the session's; a context
+    // For a role session IAM reports the role's ARN as aws:PrincipalArn, not the session's; a
+    // context
     // that names the session itself there is corrected.
-    String principalArn = caller.roleName == null
-        ? caller.arn
-        : "arn:" + caller.partition + ":iam::" + caller.account + ":role/" + caller.roleName;
+    String principalArn =
+        caller.roleName == null
+            ? caller.arn
+            : "arn:" + caller.partition + ":iam::" + caller.account + ":role/" + caller.roleName;
     if (caller.roleName != null && List.of(caller.arn).equals(context.get("aws:principalarn"))) {
       context.put("aws:principalarn", List.of(principalArn));
     }
@@ -250,7 +290,9 @@ public final class PolicyEvaluator {
     return context;
   }
 
-  /** The identities of one caller: its ARN, its account and, for a role session, the role's name. */
+  /**
+   * The identities of one caller: its ARN, its account and, for a role session, the role's name.
+   */
   private static final class Caller {
     final String arn;
     final String partition;
@@ -279,7 +321,10 @@ public final class PolicyEvaluator {
     /** Whether a policy principal is the account root of this caller's account. */
     boolean isRootOf(String named) {
       Matcher root = ROOT.matcher(named);
-      return account != null && root.matches() && root.group(1).equals(partition) && root.group(2).equals(account);
+      return account != null
+          && root.matches()
+          && root.group(1).equals(partition)
+          && root.group(2).equals(account);
     }
 
     /** Whether a policy principal is the role this caller is a session of. */
@@ -288,7 +333,9 @@ public final class PolicyEvaluator {
         return false;
       }
       Matcher role = ROLE.matcher(named);
-      return role.matches() && role.group(1).equals(partition) && role.group(2).equals(account)
+      return role.matches()
+          && role.group(1).equals(partition)
+          && role.group(2).equals(account)
           && role.group(3).equals(roleName);
     }
   }

@@ -26,10 +26,10 @@ import java.util.Objects;
  *
  * <ul>
  *   <li>{@code ValidationException}: Recipient is not an object, {@code KeyEncryptionAlgorithm} is
- *       missing or not {@code RSAES_OAEP_SHA_256}, {@code AttestationDocument} is missing, not base64 or
- *       outside 1..262144 bytes, the document is not a well-formed NSM document (COSE, ES384 header,
- *       payload fields, size), or {@code public_key} is absent or not the DER SubjectPublicKeyInfo of
- *       an RSA-2048 key.
+ *       missing or not {@code RSAES_OAEP_SHA_256}, {@code AttestationDocument} is missing, not
+ *       base64 or outside 1..262144 bytes, the document is not a well-formed NSM document (COSE,
+ *       ES384 header, payload fields, size), or {@code public_key} is absent or not the DER
+ *       SubjectPublicKeyInfo of an RSA-2048 key.
  *   <li>{@code AccessDeniedException}: the document does not verify (bad signature, certificate not
  *       acceptable, chain not leading to a configured trust anchor, certificate expired or not yet
  *       valid), no trust anchor is configured, the document is older than {@code maxAge} or dated
@@ -37,9 +37,9 @@ import java.util.Objects;
  * </ul>
  *
  * <p>Only RSA-2048 keys are accepted, because the Nitro SDK's documentation of {@code
- * RecipientInfo} says the document "must contain an RSA-2048 public key": accepting 3072 or 4096 here
- * would let an application pass against the mock and fail against AWS. Error messages never contain
- * document bytes. Thread-safe.
+ * RecipientInfo} says the document "must contain an RSA-2048 public key": accepting 3072 or 4096
+ * here would let an application pass against the mock and fail against AWS. Error messages never
+ * contain document bytes. Thread-safe.
  */
 public final class RecipientVerifier {
 
@@ -90,12 +90,14 @@ public final class RecipientVerifier {
    */
   public AttestedRecipient verify(JsonNode recipient) {
     if (recipient == null || !recipient.isObject()) {
-      throw KmsError.validation("Recipient must be a structure with KeyEncryptionAlgorithm and AttestationDocument.");
+      throw KmsError.validation(
+          "Recipient must be a structure with KeyEncryptionAlgorithm and AttestationDocument.");
     }
     checkAlgorithm(recipient.get("KeyEncryptionAlgorithm"));
     byte[] document = decodeDocument(recipient.get("AttestationDocument"));
     if (verifier == null) {
-      throw accessDenied("no attestation trust anchor is configured on this KMS endpoint", null, clock.instant());
+      throw accessDenied(
+          "no attestation trust anchor is configured on this KMS endpoint", null, clock.instant());
     }
     Instant now = clock.instant();
     AttestationDocument verified;
@@ -110,13 +112,19 @@ public final class RecipientVerifier {
 
   private static void checkAlgorithm(JsonNode algorithm) {
     if (algorithm == null || algorithm.isNull()) {
-      throw KmsError.validation("Recipient.KeyEncryptionAlgorithm is required; the only value is RSAES_OAEP_SHA_256.");
+      throw KmsError.validation(
+          "Recipient.KeyEncryptionAlgorithm is required; the only value is RSAES_OAEP_SHA_256.");
     }
     if (!algorithm.isTextual() || !RSAES_OAEP_SHA_256.equals(algorithm.textValue())) {
-      String shown = algorithm.isTextual() ? printable(algorithm.textValue()) : algorithm.getNodeType().toString();
-      throw KmsError.validation("1 validation error detected: Value '" + shown
-          + "' at 'recipient.keyEncryptionAlgorithm' failed to satisfy constraint: "
-          + "Member must satisfy enum value set: [RSAES_OAEP_SHA_256]");
+      String shown =
+          algorithm.isTextual()
+              ? printable(algorithm.textValue())
+              : algorithm.getNodeType().toString();
+      throw KmsError.validation(
+          "1 validation error detected: Value '"
+              + shown
+              + "' at 'recipient.keyEncryptionAlgorithm' failed to satisfy constraint: "
+              + "Member must satisfy enum value set: [RSAES_OAEP_SHA_256]");
     }
   }
 
@@ -144,27 +152,47 @@ public final class RecipientVerifier {
   }
 
   private static KmsError documentLength() {
-    return KmsError.validation("1 validation error detected: Value at 'recipient.attestationDocument' failed to "
-        + "satisfy constraint: Member must have length between 1 and " + MAX_DOCUMENT_SIZE);
+    return KmsError.validation(
+        "1 validation error detected: Value at 'recipient.attestationDocument' failed to "
+            + "satisfy constraint: Member must have length between 1 and "
+            + MAX_DOCUMENT_SIZE);
   }
 
   private void checkAge(AttestationDocument document, Instant now) {
     Instant documentTime = document.instant();
     if (documentTime.isAfter(now.plus(MAX_FUTURE_SKEW))) {
-      throw accessDenied("attestation document timestamp " + documentTime + " is later than " + now
-          + " + " + MAX_FUTURE_SKEW.toSeconds() + " s", document, now);
+      throw accessDenied(
+          "attestation document timestamp "
+              + documentTime
+              + " is later than "
+              + now
+              + " + "
+              + MAX_FUTURE_SKEW.toSeconds()
+              + " s",
+          document,
+          now);
     }
     if (documentTime.isBefore(now.minus(maxAge))) {
-      throw accessDenied("attestation document timestamp " + documentTime + " is older than the maximum age of "
-          + maxAge.toSeconds() + " s at " + now, document, now);
+      throw accessDenied(
+          "attestation document timestamp "
+              + documentTime
+              + " is older than the maximum age of "
+              + maxAge.toSeconds()
+              + " s at "
+              + now,
+          document,
+          now);
     }
   }
 
-  /** Decodes {@code public_key} and insists on an exactly DER-encoded RSA-2048 SubjectPublicKeyInfo. */
+  /**
+   * Decodes {@code public_key} and insists on an exactly DER-encoded RSA-2048 SubjectPublicKeyInfo.
+   */
   private static RSAPublicKey rsaKey(byte[] spki) {
     if (spki == null) {
-      throw KmsError.validation("The attestation document in Recipient has no public_key; it must carry the "
-          + "DER SubjectPublicKeyInfo of an RSA-2048 key.");
+      throw KmsError.validation(
+          "The attestation document in Recipient has no public_key; it must carry the "
+              + "DER SubjectPublicKeyInfo of an RSA-2048 key.");
     }
     PublicKey key;
     try {
@@ -189,8 +217,10 @@ public final class RecipientVerifier {
   }
 
   private static KmsError notRsa2048(String problem) {
-    return KmsError.validation("The public_key in the Recipient attestation document " + problem
-        + "; it must be the DER SubjectPublicKeyInfo of an RSA-2048 key.");
+    return KmsError.validation(
+        "The public_key in the Recipient attestation document "
+            + problem
+            + "; it must be the DER SubjectPublicKeyInfo of an RSA-2048 key.");
   }
 
   private static KmsError mapFailure(AttestationException e, Instant now) {
@@ -199,21 +229,30 @@ public final class RecipientVerifier {
       case MALFORMED_COSE:
       case MALFORMED_PAYLOAD:
         // Parser messages may quote input; report the reason only.
-        return KmsError.validation("Recipient.AttestationDocument is not a valid attestation document ("
-            + e.reason() + ").");
+        return KmsError.validation(
+            "Recipient.AttestationDocument is not a valid attestation document ("
+                + e.reason()
+                + ").");
       case UNSUPPORTED_ALGORITHM:
       case INVALID_FIELD:
-        return KmsError.validation("Recipient.AttestationDocument is not a valid attestation document ("
-            + e.reason() + ": " + detail(e) + ").");
+        return KmsError.validation(
+            "Recipient.AttestationDocument is not a valid attestation document ("
+                + e.reason()
+                + ": "
+                + detail(e)
+                + ").");
       default:
         return accessDenied(e.reason() + ": " + detail(e), null, now);
     }
   }
 
-  /** The refusal; the audit log's denial detail repeats the reason and shows a verified document. */
+  /**
+   * The refusal; the audit log's denial detail repeats the reason and shows a verified document.
+   */
   private static KmsError accessDenied(String reason, AttestationDocument document, Instant now) {
-    return new KmsError("AccessDeniedException",
-        "The attestation document in the Recipient parameter was refused: " + reason + ".")
+    return new KmsError(
+            "AccessDeniedException",
+            "The attestation document in the Recipient parameter was refused: " + reason + ".")
         .withDenial(DenialDetails.attestationRefused(reason, document, now));
   }
 

@@ -13,8 +13,8 @@ import java.util.Objects;
 
 /**
  * Typed, validated access to the members of an awsJson1_1 request body, failing with the texts
- * KMS's request validation uses ({@code 1 validation error detected: Value ... at 'member' failed to
- * satisfy constraint: ...}) and SerializationException for members of the wrong JSON type.
+ * KMS's request validation uses ({@code 1 validation error detected: Value ... at 'member' failed
+ * to satisfy constraint: ...}) and SerializationException for members of the wrong JSON type.
  */
 final class RequestFields {
   private final ObjectNode request;
@@ -73,7 +73,9 @@ final class RequestFields {
     return value;
   }
 
-  /** A base64 blob member whose length, when present, is within [min, max]; never echoed in errors. */
+  /**
+   * A base64 blob member whose length, when present, is within [min, max]; never echoed in errors.
+   */
   byte[] blob(String member, int min, int max) {
     JsonNode value = node(member);
     if (value == null) {
@@ -86,7 +88,9 @@ final class RequestFields {
     try {
       bytes = Base64.getDecoder().decode(value.textValue());
     } catch (IllegalArgumentException e) {
-      throw new KmsError("SerializationException", "Base64 encoded value of '" + member + "' could not be decoded");
+      throw new KmsError(
+          "SerializationException",
+          "Base64 encoded value of '" + member + "' could not be decoded");
     }
     checkLength(member, null, bytes.length, min, max);
     return bytes;
@@ -112,10 +116,12 @@ final class RequestFields {
     }
     int number = value.intValue();
     if (number < min) {
-      throw validation("'" + number + "'", member, "Member must have value greater than or equal to " + min);
+      throw validation(
+          "'" + number + "'", member, "Member must have value greater than or equal to " + min);
     }
     if (number > max) {
-      throw validation("'" + number + "'", member, "Member must have value less than or equal to " + max);
+      throw validation(
+          "'" + number + "'", member, "Member must have value less than or equal to " + max);
     }
     return number;
   }
@@ -130,9 +136,11 @@ final class RequestFields {
       throw wrongType(value, "a Timestamp");
     }
     try {
-      return Instant.ofEpochMilli(value.decimalValue().movePointRight(3).setScale(0, RoundingMode.FLOOR).longValueExact());
+      return Instant.ofEpochMilli(
+          value.decimalValue().movePointRight(3).setScale(0, RoundingMode.FLOOR).longValueExact());
     } catch (ArithmeticException | java.time.DateTimeException e) {
-      throw new KmsError("SerializationException", "Timestamp value of '" + member + "' is out of range");
+      throw new KmsError(
+          "SerializationException", "Timestamp value of '" + member + "' is out of range");
     }
   }
 
@@ -184,7 +192,8 @@ final class RequestFields {
       list.add(item.textValue());
     }
     if (list.size() > maxItems) {
-      throw validation("'" + list + "'", member, "Member must have length less than or equal to " + maxItems);
+      throw validation(
+          "'" + list + "'", member, "Member must have length less than or equal to " + maxItems);
     }
     return list;
   }
@@ -213,22 +222,33 @@ final class RequestFields {
     return validation("null", member, "Member must not be null");
   }
 
-  /** A one-error ValidationException; {@code shownValue} null leaves the value out (sensitive members). */
+  /**
+   * A one-error ValidationException; {@code shownValue} null leaves the value out (sensitive
+   * members).
+   */
   static KmsError validation(String shownValue, String member, String constraint) {
     String value = shownValue == null ? "Value" : "Value " + shownValue;
     return KmsError.validation(
-        "1 validation error detected: " + value + " at '" + wireName(member) + "' failed to satisfy constraint: "
+        "1 validation error detected: "
+            + value
+            + " at '"
+            + wireName(member)
+            + "' failed to satisfy constraint: "
             + constraint);
   }
 
-  /** The member name as KMS validation messages spell it: {@code NumberOfBytes} -> {@code numberOfBytes}. */
+  /**
+   * The member name as KMS validation messages spell it: {@code NumberOfBytes} -> {@code
+   * numberOfBytes}.
+   */
   static String wireName(String member) {
     return Character.toLowerCase(member.charAt(0)) + member.substring(1);
   }
 
   private static void checkLength(String member, String shownValue, int length, int min, int max) {
     if (length < min) {
-      throw validation(shownValue, member, "Member must have length greater than or equal to " + min);
+      throw validation(
+          shownValue, member, "Member must have length greater than or equal to " + min);
     }
     if (length > max) {
       throw validation(shownValue, member, "Member must have length less than or equal to " + max);
@@ -244,7 +264,9 @@ final class RequestFields {
       message = "Start of list found where not expected.";
     } else {
       String kind =
-          value.isTextual() ? "STRING_VALUE" : value.isBoolean() ? "BOOLEAN_VALUE" : value.isNumber() ? "NUMBER_VALUE" : "VALUE";
+          value.isTextual()
+              ? "STRING_VALUE"
+              : value.isBoolean() ? "BOOLEAN_VALUE" : value.isNumber() ? "NUMBER_VALUE" : "VALUE";
       message = kind + " can not be converted to " + target;
     }
     return new KmsError("SerializationException", message);

@@ -16,8 +16,8 @@ final class SigV4Encoding {
 
   /**
    * The canonical URI of a request path as sent on the wire (already percent-encoded): repeated
-   * slashes collapsed, dot segments removed, then every byte but unreserved characters and {@code /}
-   * percent-encoded again, as the AWS SDKs do for every service but S3.
+   * slashes collapsed, dot segments removed, then every byte but unreserved characters and {@code
+   * /} percent-encoded again, as the AWS SDKs do for every service but S3.
    */
   static String canonicalPath(String rawPath) {
     if (rawPath.isEmpty()) {
@@ -90,13 +90,21 @@ final class SigV4Encoding {
     return out.toString();
   }
 
-  /** RFC 3986 percent-encoding of the UTF-8 bytes of {@code text}, leaving only unreserved characters. */
+  /**
+   * RFC 3986 percent-encoding of the UTF-8 bytes of {@code text}, leaving only unreserved
+   * characters.
+   */
   static String encode(String text) {
     StringBuilder out = new StringBuilder(text.length() + 8);
     for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
       int c = b & 0xff;
-      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-          || c == '-' || c == '_' || c == '.' || c == '~') {
+      if ((c >= 'A' && c <= 'Z')
+          || (c >= 'a' && c <= 'z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || c == '_'
+          || c == '.'
+          || c == '~') {
         out.append((char) c);
       } else {
         out.append('%').append(HEX[c >> 4]).append(HEX[c & 0xf]);
@@ -113,7 +121,10 @@ final class SigV4Encoding {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(text.length());
     int i = 0;
     while (i < text.length()) {
-      int hi = i + 2 < text.length() && text.charAt(i) == '%' ? Character.digit(text.charAt(i + 1), 16) : -1;
+      int hi =
+          i + 2 < text.length() && text.charAt(i) == '%'
+              ? Character.digit(text.charAt(i + 1), 16)
+              : -1;
       int lo = hi >= 0 ? Character.digit(text.charAt(i + 2), 16) : -1;
       if (lo >= 0) {
         bytes.write((hi << 4) | lo);

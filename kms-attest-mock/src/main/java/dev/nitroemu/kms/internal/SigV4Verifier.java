@@ -23,9 +23,9 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.crypto.Mac;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -36,38 +36,42 @@ import javax.crypto.spec.SecretKeySpec;
  * regional endpoint requires.
  *
  * <p>Checks, in order, each failing with its own error (all HTTP 400):
+ *
  * <ol>
  *   <li>no {@code Authorization} header: {@code MissingAuthenticationTokenException};
- *   <li>a header that does not parse, lacks {@code Credential}, {@code SignedHeaders}, {@code Signature}
- *       or a date, a credential without five elements, or a date not in ISO 8601 basic format:
- *       {@code IncompleteSignatureException};
- *   <li>{@code host}, or an {@code x-amz-*} header the request carries, missing from {@code SignedHeaders}:
- *       {@code InvalidSignatureException} "'Host' or ':authority' must be a 'SignedHeader' in the AWS
- *       Authorization." / "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization." (see below);
+ *   <li>a header that does not parse, lacks {@code Credential}, {@code SignedHeaders}, {@code
+ *       Signature} or a date, a credential without five elements, or a date not in ISO 8601 basic
+ *       format: {@code IncompleteSignatureException};
+ *   <li>{@code host}, or an {@code x-amz-*} header the request carries, missing from {@code
+ *       SignedHeaders}: {@code InvalidSignatureException} "'Host' or ':authority' must be a
+ *       'SignedHeader' in the AWS Authorization." / "'X-Amz-Target' must be a 'SignedHeader' in the
+ *       AWS Authorization." (see below);
  *   <li>an unknown access key id, or a session token that differs from the configured one: {@code
  *       UnrecognizedClientException} "The security token included in the request is invalid.";
  *   <li>a scope naming another terminator, service or region or another date than the request's, a
- *       request time more than {@link #MAX_SKEW} from the clock ("Signature expired: ..." / "Signature
- *       not yet current: ..."), an {@code x-amz-content-sha256} that is not the body's hash, or a wrong
- *       signature: {@code InvalidSignatureException}.
+ *       request time more than {@link #MAX_SKEW} from the clock ("Signature expired: ..." /
+ *       "Signature not yet current: ..."), an {@code x-amz-content-sha256} that is not the body's
+ *       hash, or a wrong signature: {@code InvalidSignatureException}.
  * </ol>
+ *
  * The signature is compared in constant time. Thread-safe.
  *
  * <p><b>Signed {@code x-amz-*} headers.</b> SigV4 requires every {@code x-amz-*} header a request
  * carries to be signed ("Any x-amz-* headers that you plan to include in your request must also be
  * added", AWS Signature Version 4 documentation, canonical headers). Without that rule a captured
- * request could be replayed with another, unsigned {@code X-Amz-Target}: a signed {@code DescribeKey}
- * would run as {@code ScheduleKeyDeletion} on the same key. Two headers are exempt because the
- * signature covers them anyway: {@code x-amz-date} (it is the time in the string to sign) and {@code
- * x-amz-content-sha256} (it is the payload hash of the canonical request, and checked against the body;
- * S3 accepts it unsigned too). {@code x-amzn-*} headers (for example {@code X-Amzn-Trace-Id}, which the
- * SDKs deliberately leave unsigned) are not {@code x-amz-*} headers.
+ * request could be replayed with another, unsigned {@code X-Amz-Target}: a signed {@code
+ * DescribeKey} would run as {@code ScheduleKeyDeletion} on the same key. Two headers are exempt
+ * because the signature covers them anyway: {@code x-amz-date} (it is the time in the string to
+ * sign) and {@code x-amz-content-sha256} (it is the payload hash of the canonical request, and
+ * checked against the body; S3 accepts it unsigned too). {@code x-amzn-*} headers (for example
+ * {@code X-Amzn-Trace-Id}, which the SDKs deliberately leave unsigned) are not {@code x-amz-*}
+ * headers.
  *
- * <p><b>Which texts are recorded and which inferred.</b> The Host message and its error type are real
- * (a Coral JSON service answered {@code com.amazon.coral.service#InvalidSignatureException} with it,
- * aws/aws-sdk-php issue 2469). No public source records what KMS answers for another unsigned
- * header; the mock applies the same documented pattern, {@code '<header as sent>' must be a
- * 'SignedHeader' in the AWS Authorization.}, with the same type. That message is inferred.
+ * <p><b>Which texts are recorded and which inferred.</b> The Host message and its error type are
+ * real (a Coral JSON service answered {@code com.amazon.coral.service#InvalidSignatureException}
+ * with it, aws/aws-sdk-php issue 2469). No public source records what KMS answers for another
+ * unsigned header; the mock applies the same documented pattern, {@code '<header as sent>' must be
+ * a 'SignedHeader' in the AWS Authorization.}, with the same type. That message is inferred.
  */
 public final class SigV4Verifier {
   /** How far a request's time may be from the server clock, as KMS allows. */
@@ -87,8 +91,13 @@ public final class SigV4Verifier {
       DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
   private static final int MAX_ECHO = 128;
   private static final String AMZ_PREFIX = "x-amz-";
-  /** {@code x-amz-*} headers that may stay unsigned because the signature covers their values anyway. */
+
+  /**
+   * {@code x-amz-*} headers that may stay unsigned because the signature covers their values
+   * anyway.
+   */
   private static final Set<String> UNSIGNED_ALLOWED = Set.of("x-amz-date", "x-amz-content-sha256");
+
   private static final Pattern REGIONAL_HOST =
       Pattern.compile("kms(?:-fips)?\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?\\.?(?::\\d+)?");
   private static final int SIGNING_KEY_CACHE_LIMIT = 256;
@@ -100,11 +109,13 @@ public final class SigV4Verifier {
   private final Map<String, byte[]> signingKeys = new ConcurrentHashMap<>();
 
   /**
-   * A verifier for {@code service} (e.g. {@code kms}) in {@code region} accepting {@code credentials}.
+   * A verifier for {@code service} (e.g. {@code kms}) in {@code region} accepting {@code
+   * credentials}.
    *
    * @throws IllegalArgumentException if two credentials share an access key id
    */
-  public SigV4Verifier(String region, String service, Collection<KmsCredentials> credentials, Clock clock) {
+  public SigV4Verifier(
+      String region, String service, Collection<KmsCredentials> credentials, Clock clock) {
     this(List.of(Objects.requireNonNull(region, "region")), service, credentials, clock);
   }
 
@@ -113,7 +124,8 @@ public final class SigV4Verifier {
    *
    * @throws IllegalArgumentException if two credentials share an access key id
    */
-  public SigV4Verifier(List<String> regions, String service, Collection<KmsCredentials> credentials, Clock clock) {
+  public SigV4Verifier(
+      List<String> regions, String service, Collection<KmsCredentials> credentials, Clock clock) {
     this.regions = Set.copyOf(regions);
     this.service = Objects.requireNonNull(service, "service");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -136,9 +148,12 @@ public final class SigV4Verifier {
    * @return the verified caller
    * @throws KmsError with the AWS error type and message if the request is not correctly signed
    */
-  public CallerIdentity verify(String method, String requestTarget, Map<String, List<String>> headers, byte[] body) {
+  public CallerIdentity verify(
+      String method, String requestTarget, Map<String, List<String>> headers, byte[] body) {
     Map<String, List<String>> lookup = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    headers.forEach((name, values) -> lookup.computeIfAbsent(name, n -> new java.util.ArrayList<>()).addAll(values));
+    headers.forEach(
+        (name, values) ->
+            lookup.computeIfAbsent(name, n -> new java.util.ArrayList<>()).addAll(values));
     String authorization = single(lookup, "authorization");
     if (authorization == null) {
       throw new KmsError(MISSING_TOKEN, "Request is missing Authentication Token");
@@ -146,20 +161,28 @@ public final class SigV4Verifier {
     AuthorizationHeader auth = AuthorizationHeader.parse(authorization, hasDate(lookup));
     String[] scope = auth.credential().split("/", -1);
     if (scope.length != 5) {
-      throw new KmsError(INCOMPLETE, "Credential must have exactly 5 slash-delimited elements, e.g."
-          + " keyid/date/region/service/term, got '" + echo(auth.credential()) + "'");
+      throw new KmsError(
+          INCOMPLETE,
+          "Credential must have exactly 5 slash-delimited elements, e.g."
+              + " keyid/date/region/service/term, got '"
+              + echo(auth.credential())
+              + "'");
     }
     if (!auth.signedHeaders().contains("host")) {
-      throw new KmsError(INVALID, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+      throw new KmsError(
+          INVALID, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
     }
     String unsigned = firstUnsignedAmzHeader(lookup.keySet(), auth.signedHeaders());
     if (unsigned != null) {
-      throw new KmsError(INVALID, "'" + echo(unsigned) + "' must be a 'SignedHeader' in the AWS Authorization.");
+      throw new KmsError(
+          INVALID, "'" + echo(unsigned) + "' must be a 'SignedHeader' in the AWS Authorization.");
     }
     String amzDate = single(lookup, "x-amz-date");
     Instant basic = amzDate != null ? basicFormat(amzDate) : null;
-    Instant requestTime = basic != null ? basic
-        : amzDate != null ? parseAmzDate(amzDate) : parseHttpDate(single(lookup, "date"));
+    Instant requestTime =
+        basic != null
+            ? basic
+            : amzDate != null ? parseAmzDate(amzDate) : parseHttpDate(single(lookup, "date"));
     String requestDate = basic != null ? amzDate : AMZ_DATE.format(requestTime);
 
     KmsCredentials known = credentials.get(scope[0]);
@@ -173,40 +196,74 @@ public final class SigV4Verifier {
       }
     }
     if (!scope[4].equals("aws4_request")) {
-      throw new KmsError(INVALID,
-          "Credential should be scoped with a valid terminator: 'aws4_request', not '" + echo(scope[4]) + "'. ");
+      throw new KmsError(
+          INVALID,
+          "Credential should be scoped with a valid terminator: 'aws4_request', not '"
+              + echo(scope[4])
+              + "'. ");
     }
     if (!scope[3].equals(service)) {
-      throw new KmsError(INVALID, "Credential should be scoped to correct service: '" + service + "'. ");
+      throw new KmsError(
+          INVALID, "Credential should be scoped to correct service: '" + service + "'. ");
     }
     String hostRegion = regionOfHost(single(lookup, "host"));
     if (!regions.contains(scope[2]) || (hostRegion != null && !hostRegion.equals(scope[2]))) {
-      throw new KmsError(INVALID, "Credential should be scoped to a valid region, not '" + echo(scope[2]) + "'. ");
+      throw new KmsError(
+          INVALID, "Credential should be scoped to a valid region, not '" + echo(scope[2]) + "'. ");
     }
     if (!scope[1].equals(requestDate.substring(0, 8))) {
-      throw new KmsError(INVALID, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date"
-          + " from HTTP: '" + echo(scope[1]) + "' != '" + requestDate.substring(0, 8) + "', from '" + requestDate
-          + "'.");
+      throw new KmsError(
+          INVALID,
+          "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date"
+              + " from HTTP: '"
+              + echo(scope[1])
+              + "' != '"
+              + requestDate.substring(0, 8)
+              + "', from '"
+              + requestDate
+              + "'.");
     }
     checkSkew(requestTime);
 
     String bodyHash = hex(sha256(body));
     String declaredHash = single(lookup, "x-amz-content-sha256");
     if (declaredHash != null && !declaredHash.equals(bodyHash)) {
-      throw new KmsError(INVALID, "The provided 'x-amz-content-sha256' header does not match what was computed.");
+      throw new KmsError(
+          INVALID, "The provided 'x-amz-content-sha256' header does not match what was computed.");
     }
-    String canonicalRequest = canonicalRequest(method, requestTarget, lookup, auth.signedHeadersText(),
-        auth.signedHeaders(), declaredHash != null ? declaredHash : bodyHash);
-    String stringToSign = ALGORITHM + "\n" + requestDate + "\n" + scope[1] + "/" + scope[2] + "/" + scope[3]
-        + "/aws4_request\n" + hex(sha256(canonicalRequest.getBytes(StandardCharsets.UTF_8)));
-    byte[] expected = hmac(signingKey(known, scope[1], scope[2]), stringToSign.getBytes(StandardCharsets.UTF_8));
+    String canonicalRequest =
+        canonicalRequest(
+            method,
+            requestTarget,
+            lookup,
+            auth.signedHeadersText(),
+            auth.signedHeaders(),
+            declaredHash != null ? declaredHash : bodyHash);
+    String stringToSign =
+        ALGORITHM
+            + "\n"
+            + requestDate
+            + "\n"
+            + scope[1]
+            + "/"
+            + scope[2]
+            + "/"
+            + scope[3]
+            + "/aws4_request\n"
+            + hex(sha256(canonicalRequest.getBytes(StandardCharsets.UTF_8)));
+    byte[] expected =
+        hmac(signingKey(known, scope[1], scope[2]), stringToSign.getBytes(StandardCharsets.UTF_8));
     if (!constantTimeEquals(auth.signature().toLowerCase(Locale.ROOT), hex(expected))) {
       throw new KmsError(INVALID, MISMATCH_MESSAGE);
     }
-    return new CallerIdentity(known.accessKeyId(), known.principalArn(), known.accountId(), scope[2]);
+    return new CallerIdentity(
+        known.accessKeyId(), known.principalArn(), known.accountId(), scope[2]);
   }
 
-  /** The served region a {@code Host} of {@code kms[-fips].<region>.amazonaws.com[.cn][:port]} names, else null. */
+  /**
+   * The served region a {@code Host} of {@code kms[-fips].<region>.amazonaws.com[.cn][:port]}
+   * names, else null.
+   */
   private String regionOfHost(String host) {
     if (host == null) {
       return null;
@@ -223,7 +280,9 @@ public final class SigV4Verifier {
     String first = null;
     for (String name : headerNames) {
       String lower = name.toLowerCase(Locale.ROOT);
-      if (lower.startsWith(AMZ_PREFIX) && !UNSIGNED_ALLOWED.contains(lower) && !signedHeaders.contains(lower)
+      if (lower.startsWith(AMZ_PREFIX)
+          && !UNSIGNED_ALLOWED.contains(lower)
+          && !signedHeaders.contains(lower)
           && (first == null || String.CASE_INSENSITIVE_ORDER.compare(name, first) < 0)) {
         first = name;
       }
@@ -236,25 +295,47 @@ public final class SigV4Verifier {
     Instant earliest = now.minus(MAX_SKEW);
     Instant latest = now.plus(MAX_SKEW);
     if (requestTime.isBefore(earliest)) {
-      throw new KmsError(INVALID, "Signature expired: " + AMZ_DATE.format(requestTime) + " is now earlier than "
-          + AMZ_DATE.format(earliest) + " (" + AMZ_DATE.format(now) + " - 5 min.)");
+      throw new KmsError(
+          INVALID,
+          "Signature expired: "
+              + AMZ_DATE.format(requestTime)
+              + " is now earlier than "
+              + AMZ_DATE.format(earliest)
+              + " ("
+              + AMZ_DATE.format(now)
+              + " - 5 min.)");
     }
     if (requestTime.isAfter(latest)) {
-      throw new KmsError(INVALID, "Signature not yet current: " + AMZ_DATE.format(requestTime)
-          + " is still later than " + AMZ_DATE.format(latest) + " (" + AMZ_DATE.format(now) + " + 5 min.)");
+      throw new KmsError(
+          INVALID,
+          "Signature not yet current: "
+              + AMZ_DATE.format(requestTime)
+              + " is still later than "
+              + AMZ_DATE.format(latest)
+              + " ("
+              + AMZ_DATE.format(now)
+              + " + 5 min.)");
     }
   }
 
   /** The SigV4 canonical request; package-private for tests. */
-  static String canonicalRequest(String method, String requestTarget, Map<String, List<String>> headers,
-      String signedHeadersText, List<String> signedHeaders, String payloadHash) {
+  static String canonicalRequest(
+      String method,
+      String requestTarget,
+      Map<String, List<String>> headers,
+      String signedHeadersText,
+      List<String> signedHeaders,
+      String payloadHash) {
     int queryStart = requestTarget.indexOf('?');
     String path = queryStart < 0 ? requestTarget : requestTarget.substring(0, queryStart);
     String query = queryStart < 0 ? "" : requestTarget.substring(queryStart + 1);
     StringBuilder out = new StringBuilder(256);
-    out.append(method).append('\n')
-        .append(SigV4Encoding.canonicalPath(path)).append('\n')
-        .append(SigV4Encoding.canonicalQuery(query)).append('\n');
+    out.append(method)
+        .append('\n')
+        .append(SigV4Encoding.canonicalPath(path))
+        .append('\n')
+        .append(SigV4Encoding.canonicalQuery(query))
+        .append('\n');
     for (String name : signedHeaders) {
       out.append(name).append(':');
       List<String> values = headers.get(name);
@@ -293,9 +374,9 @@ public final class SigV4Verifier {
   }
 
   /**
-   * {@code yyyyMMdd'T'HHmmss'Z'} read digit by digit, or null when {@code value} is not exactly that
-   * form of a valid time (then {@link #parseAmzDate} decides). The formatter took a quarter of SigV4
-   * verification in a profile of the KMS benchmark; every SDK sends this exact form.
+   * {@code yyyyMMdd'T'HHmmss'Z'} read digit by digit, or null when {@code value} is not exactly
+   * that form of a valid time (then {@link #parseAmzDate} decides). The formatter took a quarter of
+   * SigV4 verification in a profile of the KMS benchmark; every SDK sends this exact form.
    */
   static Instant basicFormat(String value) {
     if (value.length() != 16 || value.charAt(8) != 'T' || value.charAt(15) != 'Z') {
@@ -333,8 +414,11 @@ public final class SigV4Verifier {
     try {
       return LocalDateTime.parse(value, AMZ_DATE).toInstant(ZoneOffset.UTC);
     } catch (DateTimeParseException e) {
-      throw new KmsError(INCOMPLETE, "Date must be in ISO-8601 'basic format'. Got '" + echo(value)
-          + "'. See http://en.wikipedia.org/wiki/ISO_8601");
+      throw new KmsError(
+          INCOMPLETE,
+          "Date must be in ISO-8601 'basic format'. Got '"
+              + echo(value)
+              + "'. See http://en.wikipedia.org/wiki/ISO_8601");
     }
   }
 
@@ -364,7 +448,8 @@ public final class SigV4Verifier {
   }
 
   private static boolean constantTimeEquals(String a, String b) {
-    return MessageDigest.isEqual(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+    return MessageDigest.isEqual(
+        a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
   }
 
   private static byte[] utf8(String text) {

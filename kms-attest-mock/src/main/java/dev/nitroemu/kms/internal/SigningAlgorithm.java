@@ -3,7 +3,6 @@ package dev.nitroemu.kms.internal;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
-import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
@@ -38,12 +37,23 @@ enum SigningAlgorithm {
   ECDSA_SHA_384(Scheme.ECDSA, 384, NISTObjectIdentifiers.id_sha384),
   ECDSA_SHA_512(Scheme.ECDSA, 512, NISTObjectIdentifiers.id_sha512);
 
-  /** The SigningAlgorithm enum of the KMS model (SM2DSA and ML_DSA_SHAKE_256 fit no key the mock makes). */
+  /**
+   * The SigningAlgorithm enum of the KMS model (SM2DSA and ML_DSA_SHAKE_256 fit no key the mock
+   * makes).
+   */
   static final List<String> AWS_VALUES =
       List.of(
-          "RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256",
-          "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512", "ECDSA_SHA_256", "ECDSA_SHA_384",
-          "ECDSA_SHA_512", "SM2DSA", "ML_DSA_SHAKE_256");
+          "RSASSA_PSS_SHA_256",
+          "RSASSA_PSS_SHA_384",
+          "RSASSA_PSS_SHA_512",
+          "RSASSA_PKCS1_V1_5_SHA_256",
+          "RSASSA_PKCS1_V1_5_SHA_384",
+          "RSASSA_PKCS1_V1_5_SHA_512",
+          "ECDSA_SHA_256",
+          "ECDSA_SHA_384",
+          "ECDSA_SHA_512",
+          "SM2DSA",
+          "ML_DSA_SHAKE_256");
 
   private enum Scheme {
     PKCS1,
@@ -92,7 +102,10 @@ enum SigningAlgorithm {
     }
   }
 
-  /** Whether {@code signatureBytes} is a valid signature of the message; malformed signatures are not. */
+  /**
+   * Whether {@code signatureBytes} is a valid signature of the message; malformed signatures are
+   * not.
+   */
   boolean verify(KmsKey key, byte[] message, boolean digest, byte[] signatureBytes) {
     PublicKey publicKey = key.publicKey();
     try {
@@ -126,7 +139,9 @@ enum SigningAlgorithm {
                 ? Signature.getInstance("NONEwithRSASSA-PSS", AsymmetricCrypto.Bc.PROVIDER)
                 : Signature.getInstance("RSASSA-PSS");
         String jcaHash = "SHA-" + hashBits;
-        pss.setParameter(new PSSParameterSpec(jcaHash, "MGF1", new MGF1ParameterSpec(jcaHash), digestLength(), 1));
+        pss.setParameter(
+            new PSSParameterSpec(
+                jcaHash, "MGF1", new MGF1ParameterSpec(jcaHash), digestLength(), 1));
         return pss;
     }
   }

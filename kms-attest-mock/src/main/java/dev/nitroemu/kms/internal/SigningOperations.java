@@ -5,14 +5,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Sign, Verify and GetPublicKey with asymmetric keys: RSA (PKCS#1 v1.5 and PSS) and ECDSA on the NIST
- * curves and secp256k1, see {@link SigningAlgorithm}.
+ * Sign, Verify and GetPublicKey with asymmetric keys: RSA (PKCS#1 v1.5 and PSS) and ECDSA on the
+ * NIST curves and secp256k1, see {@link SigningAlgorithm}.
  *
  * <p>Sign and Verify take a RAW message of at most 4096 bytes or a DIGEST exactly as long as the
  * algorithm's hash; the policy sees {@code kms:SigningAlgorithm} and {@code kms:MessageType}. A
  * signature that does not verify is {@code KMSInvalidSignatureException} without a message, as in
- * AWS. GetPublicKey answers for Enabled and Disabled keys (AWS's key-state table says Disabled fails,
- * but real KMS answers, as LocalStack observed) and refuses keys pending deletion.
+ * AWS. GetPublicKey answers for Enabled and Disabled keys (AWS's key-state table says Disabled
+ * fails, but real KMS answers, as LocalStack observed) and refuses keys pending deletion.
  */
 final class SigningOperations {
   static final int MAX_MESSAGE = 4096;
@@ -30,7 +30,8 @@ final class SigningOperations {
     checkUsable(request, "Sign");
     OperationSupport.finishDryRun(request.fields);
     byte[] signature =
-        request.algorithm.sign(request.key, request.message, request.digest, support.settings().random());
+        request.algorithm.sign(
+            request.key, request.message, request.digest, support.settings().random());
     ObjectNode response = OperationSupport.JSON.objectNode();
     response.put("KeyId", request.key.arn());
     OperationSupport.putBlob(response, "Signature", signature);
@@ -42,7 +43,8 @@ final class SigningOperations {
     Request request = read(call, true);
     checkUsable(request, "Verify");
     OperationSupport.finishDryRun(request.fields);
-    if (!request.algorithm.verify(request.key, request.message, request.digest, request.signature)) {
+    if (!request.algorithm.verify(
+        request.key, request.message, request.digest, request.signature)) {
       throw new KmsError("KMSInvalidSignatureException", null);
     }
     ObjectNode response = OperationSupport.JSON.objectNode();
@@ -62,7 +64,10 @@ final class SigningOperations {
     if (!key.spec().asymmetric()) {
       throw new KmsError(
           "UnsupportedOperationException",
-          key.arn() + " key spec is " + key.spec().name() + " which is not valid for GetPublicKey.");
+          key.arn()
+              + " key spec is "
+              + key.spec().name()
+              + " which is not valid for GetPublicKey.");
     }
     ObjectNode response = OperationSupport.JSON.objectNode();
     response.put("KeyId", key.arn());
@@ -103,10 +108,19 @@ final class SigningOperations {
     fields.stringList("GrantTokens", OperationSupport.MAX_GRANT_TOKENS);
     request.key = support.resolve(call, keyId, KeyIdentifiers.Forms.ANY);
     support.authorize(
-        call, request.key, withSignature ? "kms:Verify" : "kms:Sign", Map.of(), null,
-        Map.of("kms:SigningAlgorithm", List.of(request.algorithmName), "kms:MessageType", List.of(messageType)));
+        call,
+        request.key,
+        withSignature ? "kms:Verify" : "kms:Sign",
+        Map.of(),
+        null,
+        Map.of(
+            "kms:SigningAlgorithm",
+            List.of(request.algorithmName),
+            "kms:MessageType",
+            List.of(messageType)));
     if (messageType.equals("EXTERNAL_MU")) {
-      // Inferred text: AWS documents EXTERNAL_MU for ML-DSA keys only, which the mock does not make.
+      // Inferred text: AWS documents EXTERNAL_MU for ML-DSA keys only, which the mock does not
+      // make.
       throw KmsError.validation("MessageType EXTERNAL_MU is valid only with ML_DSA key specs.");
     }
     request.digest = messageType.equals("DIGEST");
@@ -122,11 +136,16 @@ final class SigningOperations {
       // Inferred from the recorded Encrypt and GenerateMac texts of the same error.
       throw new KmsError(
           "InvalidKeyUsageException",
-          "Algorithm " + request.algorithmName + " is incompatible with key spec " + key.spec().name() + ".");
+          "Algorithm "
+              + request.algorithmName
+              + " is incompatible with key spec "
+              + key.spec().name()
+              + ".");
     }
     request.algorithm = SigningAlgorithm.fromWire(request.algorithmName);
     if (request.digest && request.message.length != request.algorithm.digestLength()) {
-      throw KmsError.validation("Digest is invalid length for algorithm " + request.algorithmName + ".");
+      throw KmsError.validation(
+          "Digest is invalid length for algorithm " + request.algorithmName + ".");
     }
   }
 }

@@ -14,16 +14,17 @@ import java.util.Map;
 
 /**
  * The JSON form of the records in a state directory ({@link StateFiles}): keys with every material
- * version, rotation schedule, multi-Region role, import parameters and tags (an optional {@code tags}
- * object, tag key to value); aliases; grants.
+ * version, rotation schedule, multi-Region role, import parameters and tags (an optional {@code
+ * tags} object, tag key to value); aliases; grants.
  *
  * <p>Format 2 is written. Format 1 key files (one material in {@code secret}/{@code publicKey}, no
- * rotation, origin {@code AWS_KMS}) are still read. Decoding validates every field and fails with an
- * {@link IllegalArgumentException} naming the bad one.
+ * rotation, origin {@code AWS_KMS}) are still read. Decoding validates every field and fails with
+ * an {@link IllegalArgumentException} naming the bad one.
  */
 final class StateCodec {
   /** The format written. */
   static final int FORMAT = 2;
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private StateCodec() {}
@@ -64,7 +65,8 @@ final class StateCodec {
     }
     ArrayNode imports = node.putArray("importParameters");
     for (ImportParameters parameters : key.importParameters()) {
-      imports.addObject()
+      imports
+          .addObject()
           .put("tokenId", parameters.tokenId())
           .put("wrappingAlgorithm", parameters.wrappingAlgorithm())
           .put("wrappingKeySpec", parameters.wrappingKeySpec())
@@ -80,7 +82,9 @@ final class StateCodec {
     node.put("secret", material.secret() == null ? null : base64(material.secret()));
     node.put("publicKey", material.publicKeyDer() == null ? null : base64(material.publicKeyDer()));
     node.put("state", material.state().name());
-    node.put("rotationDate", material.rotationDate() == null ? null : material.rotationDate().toString());
+    node.put(
+        "rotationDate",
+        material.rotationDate() == null ? null : material.rotationDate().toString());
     node.put("rotationType", material.rotationType());
     KeyMaterial.Imported imported = material.imported();
     if (imported != null) {
@@ -124,7 +128,9 @@ final class StateCodec {
     List<ImportParameters> imports = new ArrayList<>();
     if (format == 1) {
       String publicKey = optionalText(node, "publicKey");
-      materials.add(KeyMaterial.generated(spec, bytes(text(node, "secret")), publicKey == null ? null : bytes(publicKey)));
+      materials.add(
+          KeyMaterial.generated(
+              spec, bytes(text(node, "secret")), publicKey == null ? null : bytes(publicKey)));
     } else {
       origin = text(node, "origin");
       for (JsonNode material : array(node, "materials")) {
@@ -132,8 +138,12 @@ final class StateCodec {
       }
       JsonNode r = object(node, "rotation");
       String base = optionalText(r, "base");
-      rotation = new KeyRotation(bool(r, "enabled"), integer(r, "periodDays"), base == null ? null : instant(base),
-          integer(r, "onDemandRotations"));
+      rotation =
+          new KeyRotation(
+              bool(r, "enabled"),
+              integer(r, "periodDays"),
+              base == null ? null : instant(base),
+              integer(r, "onDemandRotations"));
       if (node.hasNonNull("multiRegion")) {
         JsonNode m = object(node, "multiRegion");
         JsonNode epoch = m.get("epoch");
@@ -143,20 +153,44 @@ final class StateCodec {
         multiRegion = new MultiRegionRole(text(m, "primaryRegion"), epoch.longValue());
       }
       for (JsonNode p : array(node, "importParameters")) {
-        imports.add(new ImportParameters(text(p, "tokenId"), text(p, "wrappingAlgorithm"), text(p, "wrappingKeySpec"),
-            bytes(text(p, "privateKey")), instant(text(p, "validTo"))));
+        imports.add(
+            new ImportParameters(
+                text(p, "tokenId"),
+                text(p, "wrappingAlgorithm"),
+                text(p, "wrappingKeySpec"),
+                bytes(text(p, "privateKey")),
+                instant(text(p, "validTo"))));
       }
     }
     String deletionDate = optionalText(node, "deletionDate");
-    KmsKey key = KmsKey.restore(keyId, text(node, "accountId"), text(node, "region"), text(node, "partition"),
-        instant(text(node, "creationDate")), text(node, "description"), usage, spec, state,
-        deletionDate == null ? null : instant(deletionDate),
-        node.hasNonNull("pendingWindowInDays") ? integer(node, "pendingWindowInDays") : null, policyJson, policy,
-        origin, materials, rotation, multiRegion, imports)
-        .withTags(KeyTags.fromStateJson(node.get("tags")));
+    KmsKey key =
+        KmsKey.restore(
+                keyId,
+                text(node, "accountId"),
+                text(node, "region"),
+                text(node, "partition"),
+                instant(text(node, "creationDate")),
+                text(node, "description"),
+                usage,
+                spec,
+                state,
+                deletionDate == null ? null : instant(deletionDate),
+                node.hasNonNull("pendingWindowInDays")
+                    ? integer(node, "pendingWindowInDays")
+                    : null,
+                policyJson,
+                policy,
+                origin,
+                materials,
+                rotation,
+                multiRegion,
+                imports)
+            .withTags(KeyTags.fromStateJson(node.get("tags")));
     for (KeyMaterial material : key.materials()) {
       if (spec.asymmetric() && material.available()) {
-        material.privateKey(); // parse now, so damaged material is reported at open and not at first use
+        material
+            .privateKey(); // parse now, so damaged material is reported at open and not at first
+        // use
         material.publicKey();
       }
     }
@@ -177,12 +211,21 @@ final class StateCodec {
     if (node.hasNonNull("imported")) {
       JsonNode i = object(node, "imported");
       String validTo = optionalText(i, "validTo");
-      imported = new KeyMaterial.Imported(optionalText(i, "description"), optionalText(i, "expirationModel"),
-          validTo == null ? null : instant(validTo));
+      imported =
+          new KeyMaterial.Imported(
+              optionalText(i, "description"),
+              optionalText(i, "expirationModel"),
+              validTo == null ? null : instant(validTo));
     }
-    return new KeyMaterial(text(node, "id"), spec, secret == null ? null : bytes(secret),
-        publicKey == null ? null : bytes(publicKey), state, rotationDate == null ? null : instant(rotationDate),
-        optionalText(node, "rotationType"), imported);
+    return new KeyMaterial(
+        text(node, "id"),
+        spec,
+        secret == null ? null : bytes(secret),
+        publicKey == null ? null : bytes(publicKey),
+        state,
+        rotationDate == null ? null : instant(rotationDate),
+        optionalText(node, "rotationType"),
+        imported);
   }
 
   static ObjectNode encodeAlias(KmsAlias alias) {
@@ -201,8 +244,12 @@ final class StateCodec {
     if (format != 1 && format != FORMAT) {
       throw new IllegalArgumentException("unsupported format " + format);
     }
-    return new KmsAlias(text(node, "accountId"), text(node, "aliasName"), text(node, "targetKeyId"),
-        instant(text(node, "creationDate")), instant(text(node, "lastUpdatedDate")));
+    return new KmsAlias(
+        text(node, "accountId"),
+        text(node, "aliasName"),
+        text(node, "targetKeyId"),
+        instant(text(node, "creationDate")),
+        instant(text(node, "lastUpdatedDate")));
   }
 
   static ObjectNode encodeGrant(KmsGrant grant) {
@@ -234,10 +281,18 @@ final class StateCodec {
       }
       operations.add(operation.textValue());
     }
-    return new KmsGrant(text(node, "grantId"), text(node, "keyId"), text(node, "keyAccountId"),
-        optionalText(node, "name"), instant(text(node, "creationDate")), text(node, "granteePrincipal"),
-        optionalText(node, "retiringPrincipal"), text(node, "issuingAccount"), operations,
-        map(node, "encryptionContextSubset"), map(node, "encryptionContextEquals"));
+    return new KmsGrant(
+        text(node, "grantId"),
+        text(node, "keyId"),
+        text(node, "keyAccountId"),
+        optionalText(node, "name"),
+        instant(text(node, "creationDate")),
+        text(node, "granteePrincipal"),
+        optionalText(node, "retiringPrincipal"),
+        text(node, "issuingAccount"),
+        operations,
+        map(node, "encryptionContextSubset"),
+        map(node, "encryptionContextEquals"));
   }
 
   private static void putMap(ObjectNode node, String field, Map<String, String> map) {

@@ -26,11 +26,11 @@ import java.util.List;
  * The on-disk form of a {@link KeyStore}: one JSON file per key ({@code keys/<key-id>.json}, key
  * material included), per alias ({@code aliases/<sha256(account/name)>.json}) and per grant ({@code
  * grants/<grant-id>.json}), in the JSON of {@link StateCodec}, each replaced by {@link AtomicFiles}
- * (temporary file, fsync, atomic rename, fsync of the directory), so a crash leaves either the old or
- * the new version of a file and never loses a write that was acknowledged.
+ * (temporary file, fsync, atomic rename, fsync of the directory), so a crash leaves either the old
+ * or the new version of a file and never loses a write that was acknowledged.
  *
- * <p>A lock file keeps two stores from sharing a directory. Files are readable by their owner only on
- * POSIX systems; they are not encrypted (this is an emulator, the material is test material).
+ * <p>A lock file keeps two stores from sharing a directory. Files are readable by their owner only
+ * on POSIX systems; they are not encrypted (this is an emulator, the material is test material).
  */
 final class StateFiles implements AutoCloseable {
   static final int FORMAT = StateCodec.FORMAT;
@@ -58,11 +58,16 @@ final class StateFiles implements AutoCloseable {
   /** Opens (creating if needed) and locks a state directory. */
   static StateFiles open(Path directory) throws IOException {
     if (Files.isSymbolicLink(directory)) {
-      throw new IOException("KMS state directory " + directory + " is a symbolic link, which is never followed");
+      throw new IOException(
+          "KMS state directory " + directory + " is a symbolic link, which is never followed");
     }
     AtomicFiles.createPrivateDirectories(directory);
-    FileChannel channel = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+    FileChannel channel =
+        FileChannel.open(
+            directory.resolve(LOCK_FILE),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            LinkOption.NOFOLLOW_LINKS);
     FileLock lock;
     try {
       lock = channel.tryLock();
@@ -97,7 +102,8 @@ final class StateFiles implements AutoCloseable {
         throw corrupt(file, e);
       }
       if (!file.getFileName().toString().equals(key.keyId() + ".json")) {
-        throw corrupt(file, new IllegalArgumentException("the file name does not match the key id"));
+        throw corrupt(
+            file, new IllegalArgumentException("the file name does not match the key id"));
       }
       keys.add(key);
     }
@@ -133,7 +139,8 @@ final class StateFiles implements AutoCloseable {
         throw corrupt(file, e);
       }
       if (!file.getFileName().toString().equals(grant.grantId() + ".json")) {
-        throw corrupt(file, new IllegalArgumentException("the file name does not match the grant id"));
+        throw corrupt(
+            file, new IllegalArgumentException("the file name does not match the grant id"));
       }
       grants.add(grant);
     }
@@ -145,7 +152,8 @@ final class StateFiles implements AutoCloseable {
   }
 
   void writeGrant(KmsGrant grant) throws IOException {
-    writeAtomically(grantsDirectory.resolve(grant.grantId() + ".json"), StateCodec.encodeGrant(grant));
+    writeAtomically(
+        grantsDirectory.resolve(grant.grantId() + ".json"), StateCodec.encodeGrant(grant));
   }
 
   void deleteGrant(String grantId) throws IOException {
@@ -181,9 +189,9 @@ final class StateFiles implements AutoCloseable {
   }
 
   /**
-   * Checks the directory's format: format 1 (before key rotation, imports and grants) is upgraded to
-   * 2 in place (its files stay readable; files are rewritten in format 2 as they change); anything
-   * newer is refused, so an older mock never half-reads a newer directory.
+   * Checks the directory's format: format 1 (before key rotation, imports and grants) is upgraded
+   * to 2 in place (its files stay readable; files are rewritten in format 2 as they change);
+   * anything newer is refused, so an older mock never half-reads a newer directory.
    */
   private void checkFormat() throws IOException {
     Path file = directory.resolve(FORMAT_FILE);
@@ -191,8 +199,11 @@ final class StateFiles implements AutoCloseable {
     if (Files.exists(file)) {
       try {
         JsonNode format = read(file).get("format");
-        if (format == null || !format.isInt() || (format.intValue() != 1 && format.intValue() != FORMAT)) {
-          throw new IllegalArgumentException("unsupported format " + format + ", this version reads 1 and " + FORMAT);
+        if (format == null
+            || !format.isInt()
+            || (format.intValue() != 1 && format.intValue() != FORMAT)) {
+          throw new IllegalArgumentException(
+              "unsupported format " + format + ", this version reads 1 and " + FORMAT);
         }
         upgrade = format.intValue() != FORMAT;
       } catch (RuntimeException e) {
@@ -201,7 +212,9 @@ final class StateFiles implements AutoCloseable {
     }
     if (upgrade || !Files.exists(file)) {
       ObjectNode format = JSON.createObjectNode().put("format", FORMAT);
-      format.put("description", "nitro-emu KMS mock state: test keys with their key material, not protected");
+      format.put(
+          "description",
+          "nitro-emu KMS mock state: test keys with their key material, not protected");
       writeAtomically(file, format);
     }
   }
@@ -220,7 +233,8 @@ final class StateFiles implements AutoCloseable {
       for (Path entry : entries) {
         String name = entry.getFileName().toString();
         if (AtomicFiles.isTemporaryFile(entry)) {
-          // A write that crashed before its rename: never acknowledged, so dropping it loses nothing.
+          // A write that crashed before its rename: never acknowledged, so dropping it loses
+          // nothing.
           Files.deleteIfExists(entry);
         } else if (name.endsWith(".json")) {
           files.add(entry);
@@ -243,7 +257,8 @@ final class StateFiles implements AutoCloseable {
     } catch (FileSystemException e) {
       throw corrupt(file, e); // a link, a directory or too large: never something this class wrote
     } catch (com.fasterxml.jackson.core.JacksonException e) {
-      throw corrupt(file, new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage()));
+      throw corrupt(
+          file, new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage()));
     }
   }
 

@@ -6,9 +6,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One audit log's canonical copies of the immutable values that repeat from call to call (principal
- * ARNs, user agents, addresses, key ARNs, recipient blocks, often whole parameter sets, identities and
- * resource lists), so that the events the log retains share them instead of each holding its own.
- * Bounded in entries and string length; thread-safe.
+ * ARNs, user agents, addresses, key ARNs, recipient blocks, often whole parameter sets, identities
+ * and resource lists), so that the events the log retains share them instead of each holding its
+ * own. Bounded in entries and string length; thread-safe.
  */
 public final class StringPool {
   /** Longer strings are kept as they are. */
@@ -51,13 +51,29 @@ public final class StringPool {
   public AuditEvent shareRepeatedParts(AuditEvent event) {
     AuditEvent.UserIdentity identity = event.userIdentity();
     List<String> resources = event.resources();
-    return new AuditEvent(share(event.eventVersion()),
-        share(new AuditEvent.UserIdentity(share(identity.type()), share(identity.principalId()),
-            share(identity.arn()), share(identity.accountId()), share(identity.accessKeyId()))),
-        event.eventTime(), share(event.eventName()), share(event.awsRegion()), share(event.sourceIpAddress()),
-        share(event.userAgent()), share(event.errorCode()), event.errorMessage(),
-        share(event.requestParametersJson()), share(event.responseElementsJson()),
-        share(event.additionalEventDataJson()), event.requestId(), event.eventId(), event.readOnly(),
-        share(List.copyOf(resources.stream().map(this::share).toList())), share(event.recipientAccountId()));
+    return new AuditEvent(
+        share(event.eventVersion()),
+        share(
+            new AuditEvent.UserIdentity(
+                share(identity.type()),
+                share(identity.principalId()),
+                share(identity.arn()),
+                share(identity.accountId()),
+                share(identity.accessKeyId()))),
+        event.eventTime(),
+        share(event.eventName()),
+        share(event.awsRegion()),
+        share(event.sourceIpAddress()),
+        share(event.userAgent()),
+        share(event.errorCode()),
+        event.errorMessage(),
+        share(event.requestParametersJson()),
+        share(event.responseElementsJson()),
+        share(event.additionalEventDataJson()),
+        event.requestId(),
+        event.eventId(),
+        event.readOnly(),
+        share(List.copyOf(resources.stream().map(this::share).toList())),
+        share(event.recipientAccountId()));
   }
 }

@@ -10,12 +10,12 @@ import java.util.Set;
 /**
  * TagResource, UntagResource and ListResourceTags.
  *
- * <p>Tags are validated by {@link KeyTags}; a key holds at most 50 (more after a TagResource is {@code
- * TagException: Too many tags}, the text of the per-request limit, inferred for the total). The policy
- * sees {@code aws:RequestTag/<key>} and {@code aws:TagKeys} (TagResource) or {@code aws:TagKeys}
- * (UntagResource), besides the key's own {@code aws:ResourceTag/<key>}. Tagging works on Enabled and
- * Disabled keys, not on keys pending deletion; listing works in every state. Tags are listed in key
- * order, paged by {@code Limit} (1..50, default 50) and {@code Marker}.
+ * <p>Tags are validated by {@link KeyTags}; a key holds at most 50 (more after a TagResource is
+ * {@code TagException: Too many tags}, the text of the per-request limit, inferred for the total).
+ * The policy sees {@code aws:RequestTag/<key>} and {@code aws:TagKeys} (TagResource) or {@code
+ * aws:TagKeys} (UntagResource), besides the key's own {@code aws:ResourceTag/<key>}. Tagging works
+ * on Enabled and Disabled keys, not on keys pending deletion; listing works in every state. Tags
+ * are listed in key order, paged by {@code Limit} (1..50, default 50) and {@code Marker}.
  */
 final class TagOperations {
   private final OperationSupport support;
@@ -57,14 +57,23 @@ final class TagOperations {
       int length = tagKey.codePointCount(0, tagKey.length());
       if (length < 1 || length > KeyTags.MAX_KEY) {
         throw RequestFields.validation(
-            "'" + tagKeys + "'", "TagKeys",
+            "'" + tagKeys + "'",
+            "TagKeys",
             "Member must satisfy constraint: [Member must have length "
-                + (length < 1 ? "greater than or equal to 1" : "less than or equal to " + KeyTags.MAX_KEY) + "]");
+                + (length < 1
+                    ? "greater than or equal to 1"
+                    : "less than or equal to " + KeyTags.MAX_KEY)
+                + "]");
       }
     }
     KmsKey key = support.resolve(call, keyId, KeyIdentifiers.Forms.KEY_ONLY);
     support.authorize(
-        call, key, "kms:UntagResource", Map.of(), null, Map.of("aws:TagKeys", List.copyOf(tagKeys)));
+        call,
+        key,
+        "kms:UntagResource",
+        Map.of(),
+        null,
+        Map.of("aws:TagKeys", List.copyOf(tagKeys)));
     KmsKey untagged =
         support.update(
             call,
@@ -73,15 +82,20 @@ final class TagOperations {
               OperationSupport.requireNotPendingDeletion(current);
               LinkedHashMap<String, String> remaining = new LinkedHashMap<>(current.tags());
               remaining.keySet().removeAll(tagKeys); // removing a tag the key lacks is no error
-              return remaining.size() == current.tags().size() ? current : current.withTags(remaining);
+              return remaining.size() == current.tags().size()
+                  ? current
+                  : current.withTags(remaining);
             });
-    return OperationSupport.result(OperationSupport.JSON.objectNode(), List.of(untagged.arn()), null);
+    return OperationSupport.result(
+        OperationSupport.JSON.objectNode(), List.of(untagged.arn()), null);
   }
 
   KmsResult listResourceTags(KmsCall call) {
     RequestFields fields = new RequestFields(call.request());
     String keyId = OperationSupport.keyIdMember(fields, "KeyId");
-    int limit = KeyManagementOperations.orDefault(fields.integer("Limit", 1, KeyTags.MAX_TAGS), KeyTags.MAX_TAGS);
+    int limit =
+        KeyManagementOperations.orDefault(
+            fields.integer("Limit", 1, KeyTags.MAX_TAGS), KeyTags.MAX_TAGS);
     String after = KeyManagementOperations.Markers.decode(fields.string("Marker", 1, 1024));
     KmsKey key = support.resolve(call, keyId, KeyIdentifiers.Forms.KEY_ONLY);
     support.authorize(call, key, "kms:ListResourceTags", Map.of(), null);
@@ -102,7 +116,8 @@ final class TagOperations {
     ObjectNode response = OperationSupport.JSON.objectNode();
     KeyTags.put(response, "Tags", page);
     if (truncated) {
-      response.put("NextMarker", KeyManagementOperations.Markers.encode(page.get(page.size() - 1).getKey()));
+      response.put(
+          "NextMarker", KeyManagementOperations.Markers.encode(page.get(page.size() - 1).getKey()));
     }
     response.put("Truncated", truncated);
     return OperationSupport.result(response, List.of(key.arn()), null);

@@ -48,8 +48,9 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * Certificates for the KMS mock's HTTPS endpoint: P-256 keys, the self-signed CA of {@code KmsTlsCa}
- * and the server certificates it issues, PEM reading and writing, and the Netty server TLS context.
+ * Certificates for the KMS mock's HTTPS endpoint: P-256 keys, the self-signed CA of {@code
+ * KmsTlsCa} and the server certificates it issues, PEM reading and writing, and the Netty server
+ * TLS context.
  */
 public final class TlsCertificates {
   /** Lifetime of a generated CA. */
@@ -58,7 +59,9 @@ public final class TlsCertificates {
   /** Lifetime of a server certificate (the longest that browsers and most TLS stacks accept). */
   public static final Duration SERVER_LIFETIME = Duration.ofDays(397);
 
-  /** How far before "now" certificates start, so hosts with slightly different clocks accept them. */
+  /**
+   * How far before "now" certificates start, so hosts with slightly different clocks accept them.
+   */
   static final Duration BACKDATE = Duration.ofHours(1);
 
   private static final String SIGNATURE = "SHA256withECDSA";
@@ -74,7 +77,8 @@ public final class TlsCertificates {
    * @param certificate the server certificate
    * @param issuer the CA certificate
    */
-  public record ServerCertificate(PrivateKey key, X509Certificate certificate, X509Certificate issuer) {
+  public record ServerCertificate(
+      PrivateKey key, X509Certificate certificate, X509Certificate issuer) {
     /** A Netty server TLS context (TLS 1.2 and 1.3) presenting this certificate and its issuer. */
     public SslContext serverContext() {
       try {
@@ -99,20 +103,28 @@ public final class TlsCertificates {
     }
   }
 
-  /** A self-signed CA certificate for {@code pair} named {@code subject}, valid from {@code now} minus an hour. */
+  /**
+   * A self-signed CA certificate for {@code pair} named {@code subject}, valid from {@code now}
+   * minus an hour.
+   */
   public static X509Certificate selfSignedCa(String subject, KeyPair pair, Instant now) {
     X500Name name = new X500Name(subject);
     Instant notBefore = now.minus(BACKDATE);
     Instant notAfter = notBefore.atZone(ZoneOffset.UTC).plusYears(CA_LIFETIME_YEARS).toInstant();
     try {
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serial(), Date.from(notBefore),
-          Date.from(notAfter), name, pair.getPublic())
-          .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
-          .addExtension(Extension.keyUsage, true,
-              new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature))
-          .addExtension(Extension.subjectKeyIdentifier, false,
-              extensions.createSubjectKeyIdentifier(pair.getPublic()));
+      X509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+                  name, serial(), Date.from(notBefore), Date.from(notAfter), name, pair.getPublic())
+              .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+              .addExtension(
+                  Extension.keyUsage,
+                  true,
+                  new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature))
+              .addExtension(
+                  Extension.subjectKeyIdentifier,
+                  false,
+                  extensions.createSubjectKeyIdentifier(pair.getPublic()));
       return sign(builder, pair.getPrivate());
     } catch (CertIOException | GeneralSecurityException e) {
       throw new IllegalStateException("cannot build the KMS TLS CA certificate", e);
@@ -120,17 +132,21 @@ public final class TlsCertificates {
   }
 
   /**
-   * A server certificate issued by the CA for {@code kms.<region>.amazonaws.com}, {@code localhost},
-   * {@code 127.0.0.1} and {@code ::1}, valid for {@link #SERVER_LIFETIME} (at most until the CA expires).
+   * A server certificate issued by the CA for {@code kms.<region>.amazonaws.com}, {@code
+   * localhost}, {@code 127.0.0.1} and {@code ::1}, valid for {@link #SERVER_LIFETIME} (at most
+   * until the CA expires).
    */
-  public static ServerCertificate serverCertificate(X509Certificate ca, PrivateKey caKey, String region,
-      Instant now) {
+  public static ServerCertificate serverCertificate(
+      X509Certificate ca, PrivateKey caKey, String region, Instant now) {
     return serverCertificate(ca, caKey, List.of(region), now);
   }
 
-  /** The same for a mock serving several regions: one {@code kms.<region>.amazonaws.com} name each (the first in the CN). */
-  public static ServerCertificate serverCertificate(X509Certificate ca, PrivateKey caKey, List<String> regions,
-      Instant now) {
+  /**
+   * The same for a mock serving several regions: one {@code kms.<region>.amazonaws.com} name each
+   * (the first in the CN).
+   */
+  public static ServerCertificate serverCertificate(
+      X509Certificate ca, PrivateKey caKey, List<String> regions, Instant now) {
     KeyPair pair = newKeyPair();
     String host = "kms." + regions.get(0) + ".amazonaws.com";
     Instant notBefore = now.minus(BACKDATE);
@@ -148,15 +164,29 @@ public final class TlsCertificates {
       all.add(new GeneralName(GeneralName.iPAddress, "127.0.0.1"));
       all.add(new GeneralName(GeneralName.iPAddress, "::1"));
       GeneralNames names = new GeneralNames(all.toArray(new GeneralName[0]));
-      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(ca, serial(), Date.from(notBefore),
-          Date.from(notAfter), new X500Name("C=US,O=nitro-emu,OU=Emulator,CN=" + host), pair.getPublic())
-          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
-          .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
-          .addExtension(Extension.subjectAlternativeName, false, names)
-          .addExtension(Extension.subjectKeyIdentifier, false,
-              extensions.createSubjectKeyIdentifier(pair.getPublic()))
-          .addExtension(Extension.authorityKeyIdentifier, false, extensions.createAuthorityKeyIdentifier(ca));
+      X509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+                  ca,
+                  serial(),
+                  Date.from(notBefore),
+                  Date.from(notAfter),
+                  new X500Name("C=US,O=nitro-emu,OU=Emulator,CN=" + host),
+                  pair.getPublic())
+              .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+              .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
+              .addExtension(
+                  Extension.extendedKeyUsage,
+                  false,
+                  new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
+              .addExtension(Extension.subjectAlternativeName, false, names)
+              .addExtension(
+                  Extension.subjectKeyIdentifier,
+                  false,
+                  extensions.createSubjectKeyIdentifier(pair.getPublic()))
+              .addExtension(
+                  Extension.authorityKeyIdentifier,
+                  false,
+                  extensions.createAuthorityKeyIdentifier(ca));
       return new ServerCertificate(pair.getPrivate(), sign(builder, caKey), ca);
     } catch (CertIOException | GeneralSecurityException e) {
       throw new IllegalStateException("cannot issue the KMS mock's server certificate", e);
@@ -170,7 +200,9 @@ public final class TlsCertificates {
 
   /** The key as PKCS#8 PEM ({@code BEGIN PRIVATE KEY}). */
   public static String privateKeyPem(PrivateKey key) {
-    String base64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded());
+    String base64 =
+        Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+            .encodeToString(key.getEncoded());
     return "-----BEGIN PRIVATE KEY-----\n" + base64 + "\n-----END PRIVATE KEY-----\n";
   }
 
@@ -236,8 +268,10 @@ public final class TlsCertificates {
   private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey key)
       throws GeneralSecurityException {
     try {
-      return new JcaX509CertificateConverter().getCertificate(
-          builder.build(new JcaContentSignerBuilder(SIGNATURE).setSecureRandom(RANDOM).build(key)));
+      return new JcaX509CertificateConverter()
+          .getCertificate(
+              builder.build(
+                  new JcaContentSignerBuilder(SIGNATURE).setSecureRandom(RANDOM).build(key)));
     } catch (OperatorCreationException e) {
       throw new GeneralSecurityException("cannot sign a certificate", e);
     }

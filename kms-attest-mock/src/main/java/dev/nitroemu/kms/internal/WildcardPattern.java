@@ -1,8 +1,8 @@
 package dev.nitroemu.kms.internal;
 
 /**
- * IAM-style wildcard matching: {@code *} matches any run of characters (also none), {@code ?} exactly
- * one; every other character matches itself.
+ * IAM-style wildcard matching: {@code *} matches any run of characters (also none), {@code ?}
+ * exactly one; every other character matches itself.
  */
 public final class WildcardPattern {
   private WildcardPattern() {}
@@ -10,7 +10,8 @@ public final class WildcardPattern {
   /**
    * Whether {@code value} matches {@code pattern}.
    *
-   * @param ignoreCase compare characters case-insensitively (IAM actions), or exactly (ARNs, strings)
+   * @param ignoreCase compare characters case-insensitively (IAM actions), or exactly (ARNs,
+   *     strings)
    */
   public static boolean matches(String pattern, String value, boolean ignoreCase) {
     // Greedy two-pointer match with backtracking to the last '*': O(pattern * value) at worst,

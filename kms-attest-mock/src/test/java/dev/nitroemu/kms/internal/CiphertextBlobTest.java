@@ -49,7 +49,8 @@ class CiphertextBlobTest {
         byte[] tampered = blob.clone();
         tampered[i] ^= (byte) mask;
         KmsError error =
-            catchThrowableOfType(KmsError.class, () -> CiphertextBlob.parse(tampered).decrypt(key, context));
+            catchThrowableOfType(
+                KmsError.class, () -> CiphertextBlob.parse(tampered).decrypt(key, context));
         assertThat(error).as("byte %d flipped with %02x", i, mask).isNotNull();
         assertThat(error.type()).isEqualTo("InvalidCiphertextException");
         assertThat(error.getMessage()).isNull();
@@ -79,7 +80,8 @@ class CiphertextBlobTest {
     byte[] blob = CiphertextBlob.encrypt(keyId, material, plaintext, forward, random);
 
     assertThat(CiphertextBlob.parse(blob).decrypt(key, backward)).isEqualTo(plaintext);
-    assertThat(CiphertextBlob.canonicalContext(forward)).isEqualTo(CiphertextBlob.canonicalContext(backward));
+    assertThat(CiphertextBlob.canonicalContext(forward))
+        .isEqualTo(CiphertextBlob.canonicalContext(backward));
   }
 
   @Test
@@ -137,12 +139,28 @@ class CiphertextBlobTest {
 
   @Test
   void theBlobNamesTheMaterialOfARotatedKey() {
-    KmsKey original = new KmsKey(keyId, "111122223333", "eu-west-1", "aws", java.time.Instant.now(), "", "ENCRYPT_DECRYPT",
-        KmsKeySpec.SYMMETRIC_DEFAULT, KeyState.ENABLED, null, null, KeyPolicy.defaultPolicyJson("111122223333"),
-        KeyPolicy.parse(KeyPolicy.defaultPolicyJson("111122223333")), new byte[32], null);
-    byte[] before = CiphertextBlob.encrypt(keyId, original.currentMaterial(), plaintext, context, random);
+    KmsKey original =
+        new KmsKey(
+            keyId,
+            "111122223333",
+            "eu-west-1",
+            "aws",
+            java.time.Instant.now(),
+            "",
+            "ENCRYPT_DECRYPT",
+            KmsKeySpec.SYMMETRIC_DEFAULT,
+            KeyState.ENABLED,
+            null,
+            null,
+            KeyPolicy.defaultPolicyJson("111122223333"),
+            KeyPolicy.parse(KeyPolicy.defaultPolicyJson("111122223333")),
+            new byte[32],
+            null);
+    byte[] before =
+        CiphertextBlob.encrypt(keyId, original.currentMaterial(), plaintext, context, random);
     KmsKey rotated = KeyMaintenance.rotate(original, material);
-    byte[] after = CiphertextBlob.encrypt(keyId, rotated.currentMaterial(), plaintext, context, random);
+    byte[] after =
+        CiphertextBlob.encrypt(keyId, rotated.currentMaterial(), plaintext, context, random);
 
     CiphertextBlob old = CiphertextBlob.parse(before);
     assertThat(old.materialOf(rotated).id()).isEqualTo(original.currentMaterial().id());
@@ -164,11 +182,15 @@ class CiphertextBlobTest {
   }
 
   /** The version 1 layout, as the mock wrote it before key rotation existed. */
-  private byte[] formatOneBlob(String id, SecretKey aes, byte[] data, Map<String, String> ec) throws Exception {
+  private byte[] formatOneBlob(String id, SecretKey aes, byte[] data, Map<String, String> ec)
+      throws Exception {
     byte[] blob = new byte[33 + data.length + 16];
     java.nio.ByteBuffer header = java.nio.ByteBuffer.wrap(blob);
     UUID uuid = UUID.fromString(id);
-    header.put((byte) 1).putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
+    header
+        .put((byte) 1)
+        .putLong(uuid.getMostSignificantBits())
+        .putLong(uuid.getLeastSignificantBits());
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     crc.update(blob, 0, 17);
     header.putInt((int) crc.getValue());
@@ -176,7 +198,8 @@ class CiphertextBlobTest {
     random.nextBytes(nonce);
     header.put(nonce);
     javax.crypto.Cipher gcm = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
-    gcm.init(javax.crypto.Cipher.ENCRYPT_MODE, aes, new javax.crypto.spec.GCMParameterSpec(128, nonce));
+    gcm.init(
+        javax.crypto.Cipher.ENCRYPT_MODE, aes, new javax.crypto.spec.GCMParameterSpec(128, nonce));
     gcm.updateAAD("nitro-emu kms ciphertext".getBytes(StandardCharsets.US_ASCII));
     gcm.updateAAD(blob, 0, 33);
     gcm.updateAAD(CiphertextBlob.canonicalContext(ec));

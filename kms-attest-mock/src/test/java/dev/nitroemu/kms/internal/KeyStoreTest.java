@@ -62,11 +62,16 @@ class KeyStoreTest {
     store.add(key);
 
     assertThatThrownBy(
-            () -> store.update(key.keyId(), now, k -> {
-              throw new KmsError("KMSInvalidStateException", "no");
-            }))
+            () ->
+                store.update(
+                    key.keyId(),
+                    now,
+                    k -> {
+                      throw new KmsError("KMSInvalidStateException", "no");
+                    }))
         .isInstanceOf(KmsError.class);
-    KmsKey disabled = store.update(key.keyId(), now, k -> k.withState(KeyState.DISABLED, null, null));
+    KmsKey disabled =
+        store.update(key.keyId(), now, k -> k.withState(KeyState.DISABLED, null, null));
 
     assertThat(disabled.state()).isEqualTo(KeyState.DISABLED);
     assertThat(store.find(key.keyId(), now)).isSameAs(disabled);
@@ -77,7 +82,9 @@ class KeyStoreTest {
   void keysAliasesPoliciesAndStatesSurviveReopeningTheDirectory() throws IOException {
     KmsKey symmetric = symmetricKey(ACCOUNT);
     KmsKey rsa = rsaKey(ACCOUNT);
-    byte[] blob = CiphertextBlob.encrypt(symmetric.keyId(), symmetric.currentMaterial(), new byte[] {1, 2, 3}, Map.of(), RANDOM);
+    byte[] blob =
+        CiphertextBlob.encrypt(
+            symmetric.keyId(), symmetric.currentMaterial(), new byte[] {1, 2, 3}, Map.of(), RANDOM);
     String policy = KeyPolicy.defaultPolicyJson(ACCOUNT).replace("key-default-1", "changed");
     Instant deletion = now.plus(Duration.ofDays(9));
     try (KeyStore store = KeyStore.open(dir)) {
@@ -85,7 +92,8 @@ class KeyStoreTest {
       store.add(rsa);
       store.update(symmetric.keyId(), now, k -> k.withPolicy(policy, KeyPolicy.parse(policy)));
       store.update(rsa.keyId(), now, k -> k.withState(KeyState.PENDING_DELETION, deletion, 9));
-      assertThat(store.addAlias(new KmsAlias(ACCOUNT, "alias/app", symmetric.keyId(), now, now))).isTrue();
+      assertThat(store.addAlias(new KmsAlias(ACCOUNT, "alias/app", symmetric.keyId(), now, now)))
+          .isTrue();
       assertThat(store.persistent()).isTrue();
     }
 
@@ -94,7 +102,8 @@ class KeyStoreTest {
       assertThat(back.policyJson()).isEqualTo(policy);
       assertThat(back.creationDate()).isEqualTo(symmetric.creationDate());
       assertThat(back.keyMaterialId()).isEqualTo(symmetric.keyMaterialId());
-      assertThat(CiphertextBlob.parse(blob).decrypt(back.secretKey(), Map.of())).containsExactly(1, 2, 3);
+      assertThat(CiphertextBlob.parse(blob).decrypt(back.secretKey(), Map.of()))
+          .containsExactly(1, 2, 3);
       KmsKey rsaBack = reopened.find(rsa.keyId(), now);
       assertThat(rsaBack.state()).isEqualTo(KeyState.PENDING_DELETION);
       assertThat(rsaBack.deletionDate()).isEqualTo(deletion);
@@ -118,7 +127,9 @@ class KeyStoreTest {
       assertThat(store.removeAlias(ACCOUNT, "alias/gone")).isFalse();
     }
     try (KeyStore reopened = KeyStore.open(dir)) {
-      assertThat(reopened.aliases(ACCOUNT, now)).extracting(KmsAlias::aliasName).containsExactly("alias/kept");
+      assertThat(reopened.aliases(ACCOUNT, now))
+          .extracting(KmsAlias::aliasName)
+          .containsExactly("alias/kept");
     }
   }
 
@@ -145,10 +156,13 @@ class KeyStoreTest {
     }
     Path file = dir.resolve("keys").resolve(key.keyId() + ".json");
     String text = Files.readString(file);
-    String secret = KmsTestBed.JSON.readTree(text).get("materials").get(0).get("secret").textValue();
+    String secret =
+        KmsTestBed.JSON.readTree(text).get("materials").get(0).get("secret").textValue();
     Files.writeString(file, text.replace(secret, KmsTestBed.b64(new byte[] {1, 2, 3})));
 
-    assertThatThrownBy(() -> KeyStore.open(dir)).isInstanceOf(IOException.class).hasMessageContaining(file.toString());
+    assertThatThrownBy(() -> KeyStore.open(dir))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining(file.toString());
   }
 
   @Test
@@ -161,7 +175,9 @@ class KeyStoreTest {
     Path renamed = keys.resolve(UUID.randomUUID() + ".json");
     Files.move(keys.resolve(key.keyId() + ".json"), renamed);
 
-    assertThatThrownBy(() -> KeyStore.open(dir)).isInstanceOf(IOException.class).hasMessageContaining(renamed.toString());
+    assertThatThrownBy(() -> KeyStore.open(dir))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining(renamed.toString());
   }
 
   @Test
@@ -171,8 +187,10 @@ class KeyStoreTest {
       store.add(key);
     }
     Path keys = dir.resolve("keys");
-    // What AtomicFiles leaves when the process dies between writing its temporary file and renaming it.
-    Path partial = keys.resolve("." + key.keyId() + ".json.0011223344556677" + AtomicFiles.TEMPORARY_SUFFIX);
+    // What AtomicFiles leaves when the process dies between writing its temporary file and renaming
+    // it.
+    Path partial =
+        keys.resolve("." + key.keyId() + ".json.0011223344556677" + AtomicFiles.TEMPORARY_SUFFIX);
     Files.writeString(partial, "{\"format\": 1, \"keyS");
 
     try (KeyStore reopened = KeyStore.open(dir)) {
@@ -184,7 +202,9 @@ class KeyStoreTest {
   @Test
   void aDirectoryServesOneStoreAtATime() throws IOException {
     try (KeyStore store = KeyStore.open(dir)) {
-      assertThatThrownBy(() -> KeyStore.open(dir)).isInstanceOf(IOException.class).hasMessageContaining("in use");
+      assertThatThrownBy(() -> KeyStore.open(dir))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("in use");
     }
     try (KeyStore again = KeyStore.open(dir)) {
       assertThat(again.keys(ACCOUNT, now)).isEmpty();
@@ -197,7 +217,10 @@ class KeyStoreTest {
     try (KeyStore store = KeyStore.open(dir)) {
       store.add(key);
       store.addAlias(new KmsAlias(ACCOUNT, "alias/doomed", key.keyId(), now, now));
-      store.update(key.keyId(), now, k -> k.withState(KeyState.PENDING_DELETION, now.plus(Duration.ofDays(7)), 7));
+      store.update(
+          key.keyId(),
+          now,
+          k -> k.withState(KeyState.PENDING_DELETION, now.plus(Duration.ofDays(7)), 7));
       Instant before = now.plus(Duration.ofDays(7)).minusMillis(1);
       assertThat(store.find(key.keyId(), before)).isNotNull();
       assertThat(store.alias(ACCOUNT, "alias/doomed", before)).isNotNull();
@@ -208,7 +231,8 @@ class KeyStoreTest {
       assertThat(store.keys(ACCOUNT, after)).isEmpty();
       assertThat(store.aliases(ACCOUNT, after)).isEmpty();
     }
-    try (Stream<Path> keys = Files.list(dir.resolve("keys")); Stream<Path> aliases = Files.list(dir.resolve("aliases"))) {
+    try (Stream<Path> keys = Files.list(dir.resolve("keys"));
+        Stream<Path> aliases = Files.list(dir.resolve("aliases"))) {
       assertThat(keys).isEmpty();
       assertThat(aliases).isEmpty();
     }
@@ -266,8 +290,12 @@ class KeyStoreTest {
     try (KeyStore store = KeyStore.open(dir)) {
       store.add(key);
       store.addAlias(new KmsAlias(ACCOUNT, "alias/doomed", key.keyId(), now, now));
-      store.update(key.keyId(), now, k -> k.withState(KeyState.PENDING_DELETION, now.plus(Duration.ofDays(7)), 7));
-      // A key file that cannot be deleted (a non-empty directory in its place) stops the purge half-way.
+      store.update(
+          key.keyId(),
+          now,
+          k -> k.withState(KeyState.PENDING_DELETION, now.plus(Duration.ofDays(7)), 7));
+      // A key file that cannot be deleted (a non-empty directory in its place) stops the purge
+      // half-way.
       Files.delete(keyFile);
       Files.createDirectory(keyFile);
       Files.writeString(keyFile.resolve("pin"), "x");
@@ -299,7 +327,9 @@ class KeyStoreTest {
   void aStateDirectoryOfAnotherFormatIsRefused() throws IOException {
     Files.writeString(dir.resolve("kms-state.json"), "{\"format\": 99}", StandardCharsets.UTF_8);
 
-    assertThatThrownBy(() -> KeyStore.open(dir)).isInstanceOf(IOException.class).hasMessageContaining("kms-state.json");
+    assertThatThrownBy(() -> KeyStore.open(dir))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("kms-state.json");
   }
 
   @Test
@@ -308,7 +338,8 @@ class KeyStoreTest {
     store.close();
     store.close();
 
-    assertThatThrownBy(() -> store.add(symmetricKey(ACCOUNT))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> store.add(symmetricKey(ACCOUNT)))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
@@ -330,7 +361,8 @@ class KeyStoreTest {
                 store.add(key);
                 first = first == null ? key : first;
               }
-              return store.addAlias(new KmsAlias(ACCOUNT, "alias/contended", first.keyId(), now, now));
+              return store.addAlias(
+                  new KmsAlias(ACCOUNT, "alias/contended", first.keyId(), now, now));
             };
         aliasWins.add(pool.submit(writer));
       }
@@ -359,14 +391,31 @@ class KeyStoreTest {
   private KmsKey rsaKey(String account) {
     KeyPair pair = AsymmetricCrypto.generate(KmsKeySpec.RSA_2048, RANDOM);
     return key(
-        account, KmsKeySpec.RSA_2048, KmsKeySpec.ENCRYPT_DECRYPT, pair.getPrivate().getEncoded(),
+        account,
+        KmsKeySpec.RSA_2048,
+        KmsKeySpec.ENCRYPT_DECRYPT,
+        pair.getPrivate().getEncoded(),
         pair.getPublic().getEncoded());
   }
 
-  private KmsKey key(String account, KmsKeySpec spec, String usage, byte[] secret, byte[] publicKey) {
+  private KmsKey key(
+      String account, KmsKeySpec spec, String usage, byte[] secret, byte[] publicKey) {
     String policy = KeyPolicy.defaultPolicyJson(account);
     return new KmsKey(
-        UUID.randomUUID().toString(), account, "eu-west-1", "aws", now, "", usage, spec, KeyState.ENABLED, null, null,
-        policy, KeyPolicy.parse(policy), secret, publicKey);
+        UUID.randomUUID().toString(),
+        account,
+        "eu-west-1",
+        "aws",
+        now,
+        "",
+        usage,
+        spec,
+        KeyState.ENABLED,
+        null,
+        null,
+        policy,
+        KeyPolicy.parse(policy),
+        secret,
+        publicKey);
   }
 }

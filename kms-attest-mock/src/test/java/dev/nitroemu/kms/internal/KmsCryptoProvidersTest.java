@@ -35,8 +35,11 @@ class KmsCryptoProvidersTest {
   @BeforeAll
   static void accpLoads() {
     accp = CryptoProviders.accpIfAvailable().orElse(null);
-    assumeTrue(accp != null, () -> "ACCP does not load here: " + CryptoProviders.accpUnavailableReason().orElse(""));
-    assumeTrue(CryptoProviders.configured().isAccp(), "nitro.crypto.provider forces jca in this run");
+    assumeTrue(
+        accp != null,
+        () -> "ACCP does not load here: " + CryptoProviders.accpUnavailableReason().orElse(""));
+    assumeTrue(
+        CryptoProviders.configured().isAccp(), "nitro.crypto.provider forces jca in this run");
   }
 
   @Test
@@ -51,7 +54,8 @@ class KmsCryptoProvidersTest {
       assertThat(jca.doFinal(byAccp)).as(algorithm).isEqualTo(plaintext);
 
       jca.init(Cipher.ENCRYPT_MODE, rsa.getPublic(), oaep(algorithm));
-      assertThat(AsymmetricCrypto.rsaDecrypt(rsa.getPrivate(), algorithm, jca.doFinal(plaintext))).isEqualTo(plaintext);
+      assertThat(AsymmetricCrypto.rsaDecrypt(rsa.getPrivate(), algorithm, jca.doFinal(plaintext)))
+          .isEqualTo(plaintext);
     }
   }
 
@@ -75,7 +79,9 @@ class KmsCryptoProvidersTest {
     KeyPair rsa = AsymmetricCrypto.generate(KmsKeySpec.RSA_3072, RANDOM);
     assertThat(rsa.getPrivate().getClass().getName()).contains("corretto");
     KeyFactory jdk = CryptoProviders.jca().keyFactory("RSA");
-    assertThat(jdk.generatePrivate(new PKCS8EncodedKeySpec(rsa.getPrivate().getEncoded())).getEncoded())
+    assertThat(
+            jdk.generatePrivate(new PKCS8EncodedKeySpec(rsa.getPrivate().getEncoded()))
+                .getEncoded())
         .isEqualTo(rsa.getPrivate().getEncoded());
   }
 
@@ -94,7 +100,8 @@ class KmsCryptoProvidersTest {
       out[i] = gcm.doFinal(plaintext);
     }
     assertThat(out[0]).isEqualTo(out[1]);
-    assertThat(accp.cipher("AES/GCM/NoPadding").getProvider().getName()).isEqualTo("AmazonCorrettoCryptoProvider");
+    assertThat(accp.cipher("AES/GCM/NoPadding").getProvider().getName())
+        .isEqualTo("AmazonCorrettoCryptoProvider");
   }
 
   @Test
@@ -107,7 +114,8 @@ class KmsCryptoProvidersTest {
       a.init(new SecretKeySpec(key, name));
       j.init(new SecretKeySpec(key, name));
       assertThat(a.doFinal(message)).as(name).isEqualTo(j.doFinal(message));
-      assertThat(a.getProvider().getName().equals("AmazonCorrettoCryptoProvider")).isEqualTo(!name.equals("HmacSHA224"));
+      assertThat(a.getProvider().getName().equals("AmazonCorrettoCryptoProvider"))
+          .isEqualTo(!name.equals("HmacSHA224"));
     }
     assertThat(SigV4Verifier.sha256(message))
         .isEqualTo(CryptoProviders.jca().messageDigest("SHA-256").digest(message));
@@ -123,7 +131,8 @@ class KmsCryptoProvidersTest {
   private static OAEPParameterSpec oaep(String algorithm) {
     return algorithm.endsWith("SHA_1")
         ? new OAEPParameterSpec("SHA-1", "MGF1", MGF1ParameterSpec.SHA1, PSource.PSpecified.DEFAULT)
-        : new OAEPParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, PSource.PSpecified.DEFAULT);
+        : new OAEPParameterSpec(
+            "SHA-256", "MGF1", MGF1ParameterSpec.SHA256, PSource.PSpecified.DEFAULT);
   }
 
   private static byte[] bytes(int length) {

@@ -45,31 +45,58 @@ class KmsOperationsTest {
     MutableTestClock clock = new MutableTestClock(Instant.now());
     String keyId;
     String blob;
-    String policy = KeyManagementOperationsTest.policy("arn:aws:iam::111122223333:root", "kms:*")
-        .replace("\"Version\"", "\"Id\": \"restarted\", \"Version\"");
+    String policy =
+        KeyManagementOperationsTest.policy("arn:aws:iam::111122223333:root", "kms:*")
+            .replace("\"Version\"", "\"Id\": \"restarted\", \"Version\"");
     try (KmsTestBed before = KmsTestBed.over(KeyStore.open(stateDirectory), clock)) {
       keyId = before.symmetricKey();
-      before.call("CreateAlias", "{\"AliasName\": \"alias/durable\", \"TargetKeyId\": \"" + keyId + "\"}");
-      before.call("PutKeyPolicy", "{\"KeyId\": \"" + keyId + "\", \"Policy\": " + KmsTestBed.JSON.valueToTree(policy)
-          + "}");
+      before.call(
+          "CreateAlias", "{\"AliasName\": \"alias/durable\", \"TargetKeyId\": \"" + keyId + "\"}");
+      before.call(
+          "PutKeyPolicy",
+          "{\"KeyId\": \""
+              + keyId
+              + "\", \"Policy\": "
+              + KmsTestBed.JSON.valueToTree(policy)
+              + "}");
       blob = before.encrypt("alias/durable", new byte[] {4, 2}, "{\"run\": \"1\"}");
       before.call("DisableKey", "{\"KeyId\": \"" + keyId + "\"}");
     }
 
     try (KmsTestBed after = KmsTestBed.over(KeyStore.open(stateDirectory), clock)) {
-      assertThat(after.error("Decrypt", "{\"CiphertextBlob\": \"" + blob + "\", \"EncryptionContext\": {\"run\": \"1\"}}")
-          .type()).isEqualTo("DisabledException");
+      assertThat(
+              after
+                  .error(
+                      "Decrypt",
+                      "{\"CiphertextBlob\": \""
+                          + blob
+                          + "\", \"EncryptionContext\": {\"run\": \"1\"}}")
+                  .type())
+          .isEqualTo("DisabledException");
       after.call("EnableKey", "{\"KeyId\": \"" + keyId + "\"}");
-      JsonNode decrypted = after.call("Decrypt", "{\"CiphertextBlob\": \"" + blob + "\", \"KeyId\": \"alias/durable\", "
-          + "\"EncryptionContext\": {\"run\": \"1\"}}").response();
+      JsonNode decrypted =
+          after
+              .call(
+                  "Decrypt",
+                  "{\"CiphertextBlob\": \""
+                      + blob
+                      + "\", \"KeyId\": \"alias/durable\", "
+                      + "\"EncryptionContext\": {\"run\": \"1\"}}")
+              .response();
       assertThat(decrypted.get("Plaintext").textValue()).isEqualTo("BAI=");
-      assertThat(after.call("GetKeyPolicy", "{\"KeyId\": \"" + keyId + "\"}").response().get("Policy").textValue())
+      assertThat(
+              after
+                  .call("GetKeyPolicy", "{\"KeyId\": \"" + keyId + "\"}")
+                  .response()
+                  .get("Policy")
+                  .textValue())
           .isEqualTo(policy);
     }
   }
 
   @Test
-  void aStateDirectoryThatCannotBeWrittenGivesAnInternalErrorAndChangesNothing() throws IOException {
+  void aStateDirectoryThatCannotBeWrittenGivesAnInternalErrorAndChangesNothing()
+      throws IOException {
     MutableTestClock clock = new MutableTestClock(Instant.now());
     try (KmsTestBed bed = KmsTestBed.over(KeyStore.open(stateDirectory), clock)) {
       String keyId = bed.symmetricKey();
@@ -80,8 +107,13 @@ class KmsOperationsTest {
       assertThat(error.type()).isEqualTo("KMSInternalException");
       assertThat(error.status()).isEqualTo(500);
       assertThat(error.getMessage()).doesNotContain(stateDirectory.toString());
-      assertThat(bed.call("DescribeKey", "{\"KeyId\": \"" + keyId + "\"}").response().get("KeyMetadata")
-          .get("KeyState").textValue()).isEqualTo("Enabled");
+      assertThat(
+              bed.call("DescribeKey", "{\"KeyId\": \"" + keyId + "\"}")
+                  .response()
+                  .get("KeyMetadata")
+                  .get("KeyState")
+                  .textValue())
+          .isEqualTo("Enabled");
     }
   }
 

@@ -11,7 +11,8 @@ import java.util.Map;
  */
 class KmsParsingFuzzTest {
   private static final String ACCOUNT = "000000000000";
-  private static final String KEY = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  private static final String KEY =
+      "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
   @FuzzTest(maxDuration = "30s")
   void requestBody(byte[] body) {
@@ -30,8 +31,14 @@ class KmsParsingFuzzTest {
     } catch (KmsError expected) {
       return;
     }
-    PolicyEvaluator.evaluate(policy, new AuthorizationRequest("kms:Decrypt", "arn:aws:iam::" + ACCOUNT + ":root",
-        ACCOUNT, KEY, Map.of("kms:RecipientAttestation:PCR0", List.of("00".repeat(48)))));
+    PolicyEvaluator.evaluate(
+        policy,
+        new AuthorizationRequest(
+            "kms:Decrypt",
+            "arn:aws:iam::" + ACCOUNT + ":root",
+            ACCOUNT,
+            KEY,
+            Map.of("kms:RecipientAttestation:PCR0", List.of("00".repeat(48)))));
   }
 
   @FuzzTest(maxDuration = "30s")

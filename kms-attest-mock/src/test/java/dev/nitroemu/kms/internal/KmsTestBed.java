@@ -24,7 +24,8 @@ final class KmsTestBed implements AutoCloseable {
   static final CallerIdentity ROOT =
       new CallerIdentity("AKIAROOT", "arn:aws:iam::" + ACCOUNT + ":root", ACCOUNT);
   static final CallerIdentity OTHER_ACCOUNT =
-      new CallerIdentity("AKIAOTHER", "arn:aws:iam::" + OTHER_ACCOUNT_ID + ":root", OTHER_ACCOUNT_ID);
+      new CallerIdentity(
+          "AKIAOTHER", "arn:aws:iam::" + OTHER_ACCOUNT_ID + ":root", OTHER_ACCOUNT_ID);
   static final ObjectMapper JSON = new ObjectMapper();
 
   final MutableTestClock clock;
@@ -38,8 +39,12 @@ final class KmsTestBed implements AutoCloseable {
     this.store = store;
     this.settings = new KmsSettings(REGION, ACCOUNT, clock, new SecureRandom());
     AttestationVerifier verifier =
-        trustAnchor == null ? null : AttestationVerifier.builder().trustAnchor(trustAnchor).clock(clock).build();
-    this.operations = new KmsOperations(settings, store, new RecipientVerifier(verifier, Duration.ofMinutes(5), clock));
+        trustAnchor == null
+            ? null
+            : AttestationVerifier.builder().trustAnchor(trustAnchor).clock(clock).build();
+    this.operations =
+        new KmsOperations(
+            settings, store, new RecipientVerifier(verifier, Duration.ofMinutes(5), clock));
   }
 
   static KmsTestBed inMemory() {
@@ -81,7 +86,14 @@ final class KmsTestBed implements AutoCloseable {
 
   KmsResult call(CallerIdentity caller, String operation, ObjectNode body) {
     KmsCall call =
-        new KmsCall(operation, body, caller, "req-" + (++requests), clock.instant(), "kms-ops-test", "127.0.0.1");
+        new KmsCall(
+            operation,
+            body,
+            caller,
+            "req-" + (++requests),
+            clock.instant(),
+            "kms-ops-test",
+            "127.0.0.1");
     return operations.handle(call);
   }
 
@@ -113,7 +125,15 @@ final class KmsTestBed implements AutoCloseable {
   /** Encrypts a plaintext and returns the ciphertext blob as base64. */
   String encrypt(String keyId, byte[] plaintext, String contextJson) {
     String context = contextJson == null ? "" : ", \"EncryptionContext\": " + contextJson;
-    return call("Encrypt", "{\"KeyId\": \"" + keyId + "\", \"Plaintext\": \"" + b64(plaintext) + "\"" + context + "}")
+    return call(
+            "Encrypt",
+            "{\"KeyId\": \""
+                + keyId
+                + "\", \"Plaintext\": \""
+                + b64(plaintext)
+                + "\""
+                + context
+                + "}")
         .response()
         .get("CiphertextBlob")
         .textValue();

@@ -16,7 +16,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** A minimal HTTP/1.1 client over one socket, for tests that need exact control of the bytes sent. */
+/**
+ * A minimal HTTP/1.1 client over one socket, for tests that need exact control of the bytes sent.
+ */
 public final class RawHttp implements AutoCloseable {
   private final Socket socket;
   private final InputStream in;
@@ -51,8 +53,10 @@ public final class RawHttp implements AutoCloseable {
   }
 
   /** The bytes of a request with {@code Content-Length} set from the body. */
-  public static byte[] request(String method, String target, Map<String, List<String>> headers, byte[] body) {
-    StringBuilder head = new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\n");
+  public static byte[] request(
+      String method, String target, Map<String, List<String>> headers, byte[] body) {
+    StringBuilder head =
+        new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\n");
     boolean hasLength = false;
     for (Map.Entry<String, List<String>> header : headers.entrySet()) {
       hasLength |= header.getKey().equalsIgnoreCase("content-length");
@@ -72,7 +76,8 @@ public final class RawHttp implements AutoCloseable {
   }
 
   /** Sends a request and reads its response. */
-  public Response exchange(String method, String target, Map<String, List<String>> headers, byte[] body)
+  public Response exchange(
+      String method, String target, Map<String, List<String>> headers, byte[] body)
       throws IOException {
     send(request(method, target, headers, body));
     return read();
@@ -94,7 +99,8 @@ public final class RawHttp implements AutoCloseable {
     Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     for (String line = line(); line != null && !line.isEmpty(); line = line()) {
       int colon = line.indexOf(':');
-      headers.computeIfAbsent(line.substring(0, colon).trim(), k -> new ArrayList<>())
+      headers
+          .computeIfAbsent(line.substring(0, colon).trim(), k -> new ArrayList<>())
           .add(line.substring(colon + 1).trim());
     }
     int length = Integer.parseInt(headers.get("content-length").get(0));

@@ -1,6 +1,5 @@
 package dev.nitroemu.kms.internal;
 
-import dev.nitroemu.enclave.CmsEnvelopeTest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -10,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.enclave.AttestationVerifier;
+import dev.nitroemu.enclave.CmsEnvelopeTest;
 import dev.nitroemu.enclave.MutableTestClock;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.SoftwareNsm;
@@ -28,7 +28,10 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Recipient checks: shape, document trust, age and the RSA key, with the error each failure maps to. */
+/**
+ * Recipient checks: shape, document trust, age and the RSA key, with the error each failure maps
+ * to.
+ */
 class RecipientVerifierTest {
   private static final Instant T0 = Instant.parse("2026-03-02T10:00:00Z");
   private static final Duration MAX_AGE = Duration.ofMinutes(5);
@@ -51,7 +54,10 @@ class RecipientVerifierTest {
 
   private RecipientVerifier verifierTrusting(SoftwareNsm trusted, Duration maxAge) {
     AttestationVerifier attestation =
-        AttestationVerifier.builder().trustAnchor(trusted.rootCa().certificate()).clock(kmsClock).build();
+        AttestationVerifier.builder()
+            .trustAnchor(trusted.rootCa().certificate())
+            .clock(kmsClock)
+            .build();
     return new RecipientVerifier(attestation, maxAge, kmsClock);
   }
 
@@ -79,7 +85,8 @@ class RecipientVerifierTest {
     for (int i = 0; i + 24 <= base64.length(); i += 24) {
       assertThat(error.getMessage()).doesNotContain(base64.substring(i, i + 24));
     }
-    assertThat(error.getMessage()).doesNotContain(HexFormat.of().formatHex(document, 0, Math.min(16, document.length)));
+    assertThat(error.getMessage())
+        .doesNotContain(HexFormat.of().formatHex(document, 0, Math.min(16, document.length)));
   }
 
   @Test
@@ -100,9 +107,18 @@ class RecipientVerifierTest {
     assertThat(context).containsEntry("kms:RecipientAttestation:ImageSha384", List.of(pcr0));
     assertThat(context).containsEntry("kms:RecipientAttestation:PCR0", List.of(pcr0));
     assertThat(context).hasSize(1 + attested.document().pcrs().size());
-    attested.document().pcrs().forEach((index, value) -> assertThat(context)
-        .containsEntry("kms:RecipientAttestation:PCR" + index, List.of(HexFormat.of().formatHex(value))));
-    context.values().forEach(values -> assertThat(values).singleElement().asString().matches("[0-9a-f]{96}"));
+    attested
+        .document()
+        .pcrs()
+        .forEach(
+            (index, value) ->
+                assertThat(context)
+                    .containsEntry(
+                        "kms:RecipientAttestation:PCR" + index,
+                        List.of(HexFormat.of().formatHex(value))));
+    context
+        .values()
+        .forEach(values -> assertThat(values).singleElement().asString().matches("[0-9a-f]{96}"));
   }
 
   @Test
@@ -110,25 +126,39 @@ class RecipientVerifierTest {
     RecipientSummary summary = verifier.verify(recipient(documentFor(RSA_2048))).summary();
 
     assertThat(summary.moduleId()).isEqualTo(nsm.moduleId());
-    assertThat(summary.pcrs().keySet()).containsExactlyElementsOf(nsm.profile().bootPcrs().keySet());
+    assertThat(summary.pcrs().keySet())
+        .containsExactlyElementsOf(nsm.profile().bootPcrs().keySet());
     assertThat(summary.pcrs().get(3)).isEqualTo(nsm.profile().bootPcrs().get(3));
   }
 
   @Test
   void debugEnclaveReportsAllZeroImageDigest() {
-    nsm = SoftwareNsm.builder().clock(enclaveClock).rootCa(nsm.rootCa())
-        .profile(EnclaveProfile.builder().debug(true).build()).build();
+    nsm =
+        SoftwareNsm.builder()
+            .clock(enclaveClock)
+            .rootCa(nsm.rootCa())
+            .profile(EnclaveProfile.builder().debug(true).build())
+            .build();
 
-    Map<String, List<String>> context = verifier.verify(recipient(documentFor(RSA_2048))).conditionContext();
+    Map<String, List<String>> context =
+        verifier.verify(recipient(documentFor(RSA_2048))).conditionContext();
 
     assertThat(context.get("kms:RecipientAttestation:ImageSha384")).containsExactly("0".repeat(96));
-    assertThat(context.get("kms:RecipientAttestation:PCR4")).singleElement().asString().isNotEqualTo("0".repeat(96));
+    assertThat(context.get("kms:RecipientAttestation:PCR4"))
+        .singleElement()
+        .asString()
+        .isNotEqualTo("0".repeat(96));
   }
 
   @Test
   void recipientThatIsNotAnObjectIsAValidationError() {
-    for (JsonNode bad : new JsonNode[] {null, JsonNodeFactory.instance.nullNode(),
-        JsonNodeFactory.instance.textNode("doc"), JsonNodeFactory.instance.arrayNode()}) {
+    for (JsonNode bad :
+        new JsonNode[] {
+          null,
+          JsonNodeFactory.instance.nullNode(),
+          JsonNodeFactory.instance.textNode("doc"),
+          JsonNodeFactory.instance.arrayNode()
+        }) {
       assertThat(failure(verifier, bad).type()).isEqualTo("ValidationException");
     }
   }
@@ -158,7 +188,9 @@ class RecipientVerifierTest {
     ObjectNode oversized = recipient(new byte[RecipientVerifier.MAX_DOCUMENT_SIZE + 1]);
 
     for (ObjectNode bad : List.of(missing, number, notBase64, empty, oversized)) {
-      assertThat(failure(verifier, bad).type()).as("%s", bad.toString().length()).isEqualTo("ValidationException");
+      assertThat(failure(verifier, bad).type())
+          .as("%s", bad.toString().length())
+          .isEqualTo("ValidationException");
     }
     assertThat(failure(verifier, oversized).getMessage()).contains("length between 1 and 262144");
   }
@@ -172,7 +204,8 @@ class RecipientVerifierTest {
     KmsError error = failure(verifier, recipient(garbage));
 
     assertThat(error.type()).isEqualTo("ValidationException");
-    assertThat(error.getMessage()).containsAnyOf("MALFORMED_COSE", "UNSUPPORTED_ALGORITHM", "MALFORMED_PAYLOAD");
+    assertThat(error.getMessage())
+        .containsAnyOf("MALFORMED_COSE", "UNSUPPORTED_ALGORITHM", "MALFORMED_PAYLOAD");
     assertNoDocumentBytes(error, garbage);
   }
 
@@ -288,7 +321,8 @@ class RecipientVerifierTest {
   void publicKeyMustBeExactlyADerSubjectPublicKeyInfo() {
     byte[] spki = RSA_2048.getPublic().getEncoded();
     byte[] trailing = Arrays.copyOf(spki, spki.length + 1);
-    byte[] pkcs1Only = Arrays.copyOfRange(spki, 24, spki.length); // the bare RSAPublicKey inside the BIT STRING
+    byte[] pkcs1Only =
+        Arrays.copyOfRange(spki, 24, spki.length); // the bare RSAPublicKey inside the BIT STRING
     byte[] random = new byte[294];
     RANDOM.nextBytes(random);
 
@@ -301,9 +335,10 @@ class RecipientVerifierTest {
 
   @Test
   void recipientJsonFromTheWireVerifies() throws Exception {
-    String body = "{\"Recipient\":{\"AttestationDocument\":\""
-        + Base64.getEncoder().encodeToString(documentFor(RSA_2048))
-        + "\",\"KeyEncryptionAlgorithm\":\"RSAES_OAEP_SHA_256\",\"Unknown\":1}}";
+    String body =
+        "{\"Recipient\":{\"AttestationDocument\":\""
+            + Base64.getEncoder().encodeToString(documentFor(RSA_2048))
+            + "\",\"KeyEncryptionAlgorithm\":\"RSAES_OAEP_SHA_256\",\"Unknown\":1}}";
 
     RSAPublicKey key = verifier.verify(JSON.readTree(body).get("Recipient")).publicKey();
 
@@ -312,14 +347,22 @@ class RecipientVerifierTest {
 
   @Test
   void realAwsDocumentPassesTrustAndAgeAndIsJudgedOnlyOnItsPublicKey() throws Exception {
-    Path vectors = Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"), "real-attestation");
+    Path vectors =
+        Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"), "real-attestation");
     // blocky prod: signed by the AWS root; public_key is 1024 bytes of 0x01, not a key.
-    byte[] blocky = AttestationVerifier.readDocument(vectors.resolve("blocky-nitrite_nitro_attestation_2024-09-07.b64"));
+    byte[] blocky =
+        AttestationVerifier.readDocument(
+            vectors.resolve("blocky-nitrite_nitro_attestation_2024-09-07.b64"));
     // tempo: signed by the AWS root, no public_key at all.
-    byte[] tempo = AttestationVerifier.readDocument(vectors.resolve("tempo_aws_attestation_2026-01-03.b64"));
+    byte[] tempo =
+        AttestationVerifier.readDocument(vectors.resolve("tempo_aws_attestation_2026-01-03.b64"));
 
-    KmsError noKey = failure(awsVerifierAt(Instant.ofEpochMilli(1767472867402L).plusSeconds(10)), recipient(tempo));
-    KmsError badKey = failure(awsVerifierAt(Instant.ofEpochMilli(1725719859545L).plusSeconds(10)), recipient(blocky));
+    KmsError noKey =
+        failure(
+            awsVerifierAt(Instant.ofEpochMilli(1767472867402L).plusSeconds(10)), recipient(tempo));
+    KmsError badKey =
+        failure(
+            awsVerifierAt(Instant.ofEpochMilli(1725719859545L).plusSeconds(10)), recipient(blocky));
 
     assertThat(noKey.type()).isEqualTo("ValidationException");
     assertThat(noKey.getMessage()).contains("no public_key");
@@ -331,7 +374,8 @@ class RecipientVerifierTest {
 
   private static RecipientVerifier awsVerifierAt(Instant now) {
     MutableTestClock clock = new MutableTestClock(now);
-    return new RecipientVerifier(AttestationVerifier.builder().trustAwsRoot().clock(clock).build(), MAX_AGE, clock);
+    return new RecipientVerifier(
+        AttestationVerifier.builder().trustAwsRoot().clock(clock).build(), MAX_AGE, clock);
   }
 
   @Test

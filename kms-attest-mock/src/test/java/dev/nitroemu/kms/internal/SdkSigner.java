@@ -16,8 +16,8 @@ import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.identity.spi.AwsSessionCredentialsIdentity;
 
 /**
- * Signs raw KMS requests with the AWS SDK's own SigV4 signer ({@link AwsV4HttpSigner}), for tests. Like
- * the Nitro Enclaves SDK, this signer always sends and signs {@code x-amz-content-sha256}.
+ * Signs raw KMS requests with the AWS SDK's own SigV4 signer ({@link AwsV4HttpSigner}), for tests.
+ * Like the Nitro Enclaves SDK, this signer always sends and signs {@code x-amz-content-sha256}.
  */
 public final class SdkSigner {
   private final String accessKeyId;
@@ -27,7 +27,12 @@ public final class SdkSigner {
   private final String service;
   private final Clock clock;
 
-  private SdkSigner(String accessKeyId, String secret, String sessionToken, String region, String service,
+  private SdkSigner(
+      String accessKeyId,
+      String secret,
+      String sessionToken,
+      String region,
+      String service,
       Clock clock) {
     this.accessKeyId = accessKeyId;
     this.secret = secret;
@@ -57,13 +62,16 @@ public final class SdkSigner {
     return new SdkSigner(accessKeyId, secret, sessionToken, name, service, clock);
   }
 
-  /** Signs {@code POST /} to {@code endpoint} with the target and body; returns all headers to send. */
+  /**
+   * Signs {@code POST /} to {@code endpoint} with the target and body; returns all headers to send.
+   */
   public Map<String, List<String>> signKms(URI endpoint, String target, byte[] body) {
-    SdkHttpRequest.Builder request = SdkHttpRequest.builder()
-        .method(SdkHttpMethod.POST)
-        .uri(endpoint.resolve("/"))
-        .putHeader("Content-Type", KmsJson.CONTENT_TYPE)
-        .putHeader("Content-Length", Integer.toString(body.length));
+    SdkHttpRequest.Builder request =
+        SdkHttpRequest.builder()
+            .method(SdkHttpMethod.POST)
+            .uri(endpoint.resolve("/"))
+            .putHeader("Content-Type", KmsJson.CONTENT_TYPE)
+            .putHeader("Content-Length", Integer.toString(body.length));
     if (target != null) {
       request.putHeader("X-Amz-Target", target);
     }
@@ -72,17 +80,21 @@ public final class SdkSigner {
 
   /** Signs an arbitrary request. */
   public Map<String, List<String>> sign(SdkHttpRequest request, byte[] body) {
-    AwsCredentialsIdentity identity = sessionToken == null
-        ? AwsCredentialsIdentity.create(accessKeyId, secret)
-        : AwsSessionCredentialsIdentity.create(accessKeyId, secret, sessionToken);
+    AwsCredentialsIdentity identity =
+        sessionToken == null
+            ? AwsCredentialsIdentity.create(accessKeyId, secret)
+            : AwsSessionCredentialsIdentity.create(accessKeyId, secret, sessionToken);
     SdkHttpRequest unsigned = request;
-    SignedRequest signed = AwsV4HttpSigner.create().sign(r -> r
-        .identity(identity)
-        .request(unsigned)
-        .payload(ContentStreamProvider.fromByteArray(body))
-        .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, service)
-        .putProperty(AwsV4HttpSigner.REGION_NAME, region)
-        .putProperty(HttpSigner.SIGNING_CLOCK, clock));
+    SignedRequest signed =
+        AwsV4HttpSigner.create()
+            .sign(
+                r ->
+                    r.identity(identity)
+                        .request(unsigned)
+                        .payload(ContentStreamProvider.fromByteArray(body))
+                        .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, service)
+                        .putProperty(AwsV4HttpSigner.REGION_NAME, region)
+                        .putProperty(HttpSigner.SIGNING_CLOCK, clock));
     Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     headers.putAll(signed.request().headers());
     return headers;

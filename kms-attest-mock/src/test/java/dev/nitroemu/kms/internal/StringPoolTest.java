@@ -26,13 +26,17 @@ class StringPoolTest {
   @Test
   void immutableValuesWithValueEqualityAreSharedToo() {
     StringPool pool = new StringPool(16);
-    AuditEvent.UserIdentity first = new AuditEvent.UserIdentity("Root", null, "arn:aws:iam::000000000000:root",
-        "000000000000", "test");
+    AuditEvent.UserIdentity first =
+        new AuditEvent.UserIdentity(
+            "Root", null, "arn:aws:iam::000000000000:root", "000000000000", "test");
     List<String> arns = List.of("arn:aws:kms:us-east-1:000000000000:key/k");
 
     assertThat(pool.share(first)).isSameAs(first);
-    assertThat(pool.share(new AuditEvent.UserIdentity("Root", null, "arn:aws:iam::000000000000:root", "000000000000",
-        "test"))).isSameAs(first);
+    assertThat(
+            pool.share(
+                new AuditEvent.UserIdentity(
+                    "Root", null, "arn:aws:iam::000000000000:root", "000000000000", "test")))
+        .isSameAs(first);
     assertThat(pool.share(arns)).isSameAs(arns);
     assertThat(pool.share(List.copyOf(new ArrayList<>(arns)))).isSameAs(arns);
   }

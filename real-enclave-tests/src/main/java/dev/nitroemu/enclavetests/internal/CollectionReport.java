@@ -28,8 +28,14 @@ public final class CollectionReport {
    *
    * @param allEnded whether the expected runs all ended before the timeout
    */
-  public static CollectorOutcome write(List<CollectedRun> runs, boolean allEnded, int expectedRuns,
-      Duration timeout, Path reportsDir, Clock clock) throws IOException {
+  public static CollectorOutcome write(
+      List<CollectedRun> runs,
+      boolean allEnded,
+      int expectedRuns,
+      Duration timeout,
+      Path reportsDir,
+      Clock clock)
+      throws IOException {
     List<String> problems = new ArrayList<>();
     Map<String, List<TestResult>> bySuite = new TreeMap<>();
     Map<String, ResultEvent.RunStarted> headers = new TreeMap<>();
@@ -50,8 +56,12 @@ public final class CollectionReport {
     }
     long finished = runs.stream().filter(CollectedRun::finished).count();
     if (!allEnded && finished < expectedRuns) {
-      problems.add((headed == 0 ? "no run arrived" : finished + " of " + expectedRuns + " expected runs finished")
-          + " within " + timeout);
+      problems.add(
+          (headed == 0
+                  ? "no run arrived"
+                  : finished + " of " + expectedRuns + " expected runs finished")
+              + " within "
+              + timeout);
     }
     List<TestResult> all = bySuite.values().stream().flatMap(List::stream).toList();
     int failures = (int) all.stream().filter(r -> r.status() == TestStatus.FAILED).count();
@@ -62,8 +72,10 @@ public final class CollectionReport {
       status = CollectorOutcome.Status.FAILED;
     } else if (all.size() == skipped) {
       status = CollectorOutcome.Status.NO_RESULTS;
-      problems.add(all.isEmpty() ? "no test result arrived"
-          : "no test passed: all " + all.size() + " results were skipped");
+      problems.add(
+          all.isEmpty()
+              ? "no test result arrived"
+              : "no test passed: all " + all.size() + " results were skipped");
     } else if (!problems.isEmpty()) {
       status = CollectorOutcome.Status.INCOMPLETE;
     } else {
@@ -73,22 +85,38 @@ public final class CollectionReport {
     for (Map.Entry<String, List<TestResult>> suite : bySuite.entrySet()) {
       ResultEvent.RunStarted header = headers.get(suite.getKey());
       Path file = reportsDir.resolve(suite.getKey());
-      JUnitXmlWriter.write(file, suite.getValue().get(0).className(), suite.getValue(), properties(header),
+      JUnitXmlWriter.write(
+          file,
+          suite.getValue().get(0).className(),
+          suite.getValue(),
+          properties(header),
           Instant.parse(header.startedAt()));
       reports.add(file);
     }
     if (!problems.isEmpty()) {
       reports.add(writeProblems(problems, reportsDir, clock));
     }
-    return new CollectorOutcome(status, headed, all.size(), failures, errors, skipped, reports, problems);
+    return new CollectorOutcome(
+        status, headed, all.size(), failures, errors, skipped, reports, problems);
   }
 
-  private static Path writeProblems(List<String> problems, Path reportsDir, Clock clock) throws IOException {
+  private static Path writeProblems(List<String> problems, Path reportsDir, Clock clock)
+      throws IOException {
     String suite = ResultCollector.SELF_SUITE;
     List<TestResult> cases = new ArrayList<>();
     for (int i = 0; i < problems.size(); i++) {
-      cases.add(TestResult.bounded(suite + "/" + i, suite, "resultStream" + (i + 1), "result stream",
-          TestStatus.ERROR, 0, "dev.nitroemu.enclavetests.ResultStreamProblem", problems.get(i), null, null));
+      cases.add(
+          TestResult.bounded(
+              suite + "/" + i,
+              suite,
+              "resultStream" + (i + 1),
+              "result stream",
+              TestStatus.ERROR,
+              0,
+              "dev.nitroemu.enclavetests.ResultStreamProblem",
+              problems.get(i),
+              null,
+              null));
     }
     Path file = reportsDir.resolve(JUnitXmlWriter.fileName(suite));
     JUnitXmlWriter.write(file, suite, cases, Map.of(), clock.instant());

@@ -1,16 +1,16 @@
 package dev.nitroemu.enclavetests.internal;
 
 import dev.nitroemu.enclave.Closeables;
+import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.enclave.VsockTransport;
 import dev.nitroemu.enclavetests.BootstrapServer;
 import dev.nitroemu.enclavetests.CollectorOutcome;
 import dev.nitroemu.enclavetests.EnclaveBootstrap;
 import dev.nitroemu.enclavetests.ResultCollector;
 import dev.nitroemu.enclavetests.internal.CommandArguments.UsageException;
 import dev.nitroemu.vsock.FramedMessageServer;
-import dev.nitroemu.enclave.ConnectionLimits;
-import dev.nitroemu.enclave.NitroMode;
-import dev.nitroemu.enclave.VsockAddress;
-import dev.nitroemu.enclave.VsockTransport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -23,27 +23,42 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The {@code ResultCollector} command line: the collector, and optionally on the same vsock transport
- * the parent's echo service and the bootstrap server that hands the enclave its credentials.
+ * The {@code ResultCollector} command line: the collector, and optionally on the same vsock
+ * transport the parent's echo service and the bootstrap server that hands the enclave its
+ * credentials.
  */
 public final class CollectorCommand {
 
-  static final String USAGE = String.join("\n",
-      "usage: ResultCollector --reports-dir DIR [--port N | --listen vsock://CID:PORT] [--timeout 30m] [--runs N]",
-      "                       [--echo-port N] [--bootstrap-port N [--enclave-cid N] [--credentials-stdin]",
-      "                        [--property NAME=VALUE]... [--property-file NAME=FILE]...]",
-      "  --port           results port on every CID (default " + ResultCollector.DEFAULT_PORT + ")",
-      "  --echo-port      also answer each length-prefixed frame with itself (the vsock echo suite)",
-      "  --bootstrap-port also hand the enclave its bootstrap once: instance-role credentials read as",
-      "                   the instance metadata JSON from standard input (--credentials-stdin) and",
-      "                   nitro.*/aws.* properties (--property-file puts a file's text in a property)",
-      "  --enclave-cid    answer bootstrap requests only from this CID",
-      "  transport: nitro.mode / NITRO_MODE (real: AF_VSOCK; emulated: NITRO_VSOCK_MAP); on the parent",
-      "  instance set NITRO_MODE=real (auto needs /dev/nsm, which only enclaves have)",
-      "  exit: 0 passed, 1 a test failed, 2 usage, 3 no results, 4 incomplete run");
+  static final String USAGE =
+      String.join(
+          "\n",
+          "usage: ResultCollector --reports-dir DIR [--port N | --listen vsock://CID:PORT] [--timeout 30m] [--runs N]",
+          "                       [--echo-port N] [--bootstrap-port N [--enclave-cid N] [--credentials-stdin]",
+          "                        [--property NAME=VALUE]... [--property-file NAME=FILE]...]",
+          "  --port           results port on every CID (default "
+              + ResultCollector.DEFAULT_PORT
+              + ")",
+          "  --echo-port      also answer each length-prefixed frame with itself (the vsock echo suite)",
+          "  --bootstrap-port also hand the enclave its bootstrap once: instance-role credentials read as",
+          "                   the instance metadata JSON from standard input (--credentials-stdin) and",
+          "                   nitro.*/aws.* properties (--property-file puts a file's text in a property)",
+          "  --enclave-cid    answer bootstrap requests only from this CID",
+          "  transport: nitro.mode / NITRO_MODE (real: AF_VSOCK; emulated: NITRO_VSOCK_MAP); on the parent",
+          "  instance set NITRO_MODE=real (auto needs /dev/nsm, which only enclaves have)",
+          "  exit: 0 passed, 1 a test failed, 2 usage, 3 no results, 4 incomplete run");
 
-  private static final Set<String> OPTIONS = Set.of("reports-dir", "port", "listen", "timeout", "runs",
-      "echo-port", "bootstrap-port", "enclave-cid", "property", "property-file");
+  private static final Set<String> OPTIONS =
+      Set.of(
+          "reports-dir",
+          "port",
+          "listen",
+          "timeout",
+          "runs",
+          "echo-port",
+          "bootstrap-port",
+          "enclave-cid",
+          "property",
+          "property-file");
   private static final Set<String> FLAGS = Set.of("credentials-stdin", "help");
   private static final int MAX_CREDENTIALS_INPUT = 64 * 1024;
 
@@ -96,29 +111,47 @@ public final class CollectorCommand {
     }
   }
 
-  private static int run(CommandArguments arguments, VsockTransport transport, InputStream stdin, PrintStream out,
-      PrintStream err) throws UsageException, IOException, InterruptedException {
-    VsockAddress listen = arguments.one("listen") != null
-        ? VsockAddress.parse(arguments.one("listen").trim())
-        : VsockAddress.anyCid(arguments.vsockPort("port", ResultCollector.DEFAULT_PORT));
-    EnclaveBootstrap bootstrap = arguments.one("bootstrap-port") == null ? null : bootstrap(arguments, stdin);
-    try (ResultCollector collector = ResultCollector.builder(transport)
-            .listenAddress(listen)
-            .reportsDir(Path.of(arguments.one("reports-dir")))
-            .timeout(arguments.duration("timeout", ResultCollector.DEFAULT_TIMEOUT))
-            .expectedRuns(arguments.integer("runs", 1, 1, ResultCollector.MAX_RUNS))
-            .build()
-            .start();
+  private static int run(
+      CommandArguments arguments,
+      VsockTransport transport,
+      InputStream stdin,
+      PrintStream out,
+      PrintStream err)
+      throws UsageException, IOException, InterruptedException {
+    VsockAddress listen =
+        arguments.one("listen") != null
+            ? VsockAddress.parse(arguments.one("listen").trim())
+            : VsockAddress.anyCid(arguments.vsockPort("port", ResultCollector.DEFAULT_PORT));
+    EnclaveBootstrap bootstrap =
+        arguments.one("bootstrap-port") == null ? null : bootstrap(arguments, stdin);
+    try (ResultCollector collector =
+            ResultCollector.builder(transport)
+                .listenAddress(listen)
+                .reportsDir(Path.of(arguments.one("reports-dir")))
+                .timeout(arguments.duration("timeout", ResultCollector.DEFAULT_TIMEOUT))
+                .expectedRuns(arguments.integer("runs", 1, 1, ResultCollector.MAX_RUNS))
+                .build()
+                .start();
         FramedMessageServer echo = echo(arguments, transport);
-        BootstrapServer bootstrapServer = bootstrap == null ? null : bootstrapServer(arguments, transport, bootstrap)) {
-      out.println("nitro-collector: results on " + collector.localAddress() + ", reports in " + collector.reportsDir());
+        BootstrapServer bootstrapServer =
+            bootstrap == null ? null : bootstrapServer(arguments, transport, bootstrap)) {
+      out.println(
+          "nitro-collector: results on "
+              + collector.localAddress()
+              + ", reports in "
+              + collector.reportsDir());
       if (echo != null) {
         out.println("nitro-collector: echo on " + echo.localAddress());
       }
       if (bootstrapServer != null) {
-        out.println("nitro-collector: bootstrap on " + bootstrapServer.localAddress() + " ("
-            + (bootstrap.credentials() == null ? "no credentials" : "credentials") + ", properties "
-            + bootstrap.properties().keySet() + ")");
+        out.println(
+            "nitro-collector: bootstrap on "
+                + bootstrapServer.localAddress()
+                + " ("
+                + (bootstrap.credentials() == null ? "no credentials" : "credentials")
+                + ", properties "
+                + bootstrap.properties().keySet()
+                + ")");
       }
       out.println("nitro-collector: ready");
       CollectorOutcome outcome = collector.awaitOutcome();
@@ -142,17 +175,20 @@ public final class CollectorCommand {
         .start();
   }
 
-  private static BootstrapServer bootstrapServer(CommandArguments arguments, VsockTransport transport,
-      EnclaveBootstrap bootstrap) throws UsageException, IOException {
-    BootstrapServer.Builder builder = BootstrapServer.builder(transport, bootstrap)
-        .listenAddress(VsockAddress.anyCid(arguments.vsockPort("bootstrap-port", 0)));
+  private static BootstrapServer bootstrapServer(
+      CommandArguments arguments, VsockTransport transport, EnclaveBootstrap bootstrap)
+      throws UsageException, IOException {
+    BootstrapServer.Builder builder =
+        BootstrapServer.builder(transport, bootstrap)
+            .listenAddress(VsockAddress.anyCid(arguments.vsockPort("bootstrap-port", 0)));
     if (arguments.one("enclave-cid") != null) {
       builder.allowedCid(arguments.vsockCid("enclave-cid", VsockAddress.CID_ANY));
     }
     return builder.build().start();
   }
 
-  private static EnclaveBootstrap bootstrap(CommandArguments arguments, InputStream stdin) throws UsageException, IOException {
+  private static EnclaveBootstrap bootstrap(CommandArguments arguments, InputStream stdin)
+      throws UsageException, IOException {
     Map<String, String> properties = new TreeMap<>();
     for (String pair : arguments.all("property")) {
       int equals = pair.indexOf('=');
@@ -168,7 +204,8 @@ public final class CollectorCommand {
       }
       Path file = Path.of(pair.substring(equals + 1));
       if (Files.size(file) > EnclaveBootstrap.MAX_VALUE_LENGTH) {
-        throw new UsageException("--property-file " + file + " is larger than " + EnclaveBootstrap.MAX_VALUE_LENGTH);
+        throw new UsageException(
+            "--property-file " + file + " is larger than " + EnclaveBootstrap.MAX_VALUE_LENGTH);
       }
       properties.put(pair.substring(0, equals), Files.readString(file, StandardCharsets.UTF_8));
     }
@@ -176,7 +213,8 @@ public final class CollectorCommand {
     if (arguments.flag("credentials-stdin")) {
       byte[] input = stdin.readNBytes(MAX_CREDENTIALS_INPUT + 1);
       if (input.length > MAX_CREDENTIALS_INPUT) {
-        throw new UsageException("credentials on standard input exceed " + MAX_CREDENTIALS_INPUT + " bytes");
+        throw new UsageException(
+            "credentials on standard input exceed " + MAX_CREDENTIALS_INPUT + " bytes");
       }
       credentials = EnclaveBootstrap.Credentials.fromInstanceMetadata(input);
     }

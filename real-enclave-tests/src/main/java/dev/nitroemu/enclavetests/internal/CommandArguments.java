@@ -31,7 +31,8 @@ public final class CommandArguments {
    * @param flags names that take none
    * @throws UsageException naming the bad argument
    */
-  public static CommandArguments parse(List<String> args, Set<String> options, Set<String> flags) throws UsageException {
+  public static CommandArguments parse(List<String> args, Set<String> options, Set<String> flags)
+      throws UsageException {
     CommandArguments arguments = new CommandArguments(flags);
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
@@ -97,7 +98,8 @@ public final class CommandArguments {
     try {
       int value = Integer.parseInt(text.trim());
       if (value < min || value > max) {
-        throw new UsageException("--" + name + " must be in " + min + ".." + max + ", was " + value);
+        throw new UsageException(
+            "--" + name + " must be in " + min + ".." + max + ", was " + value);
       }
       return value;
     } catch (NumberFormatException e) {
@@ -118,7 +120,9 @@ public final class CommandArguments {
     }
   }
 
-  /** An option's vsock CID, {@code 0..4294967295} ({@link VsockAddress#parseCid}), or the default. */
+  /**
+   * An option's vsock CID, {@code 0..4294967295} ({@link VsockAddress#parseCid}), or the default.
+   */
   public long vsockCid(String name, long fallback) throws UsageException {
     String text = one(name);
     if (text == null) {
@@ -131,7 +135,10 @@ public final class CommandArguments {
     }
   }
 
-  /** An option's duration ({@code 90s}, {@code 30m}, {@code 2h}, plain seconds, or ISO-8601 {@code PT30M}). */
+  /**
+   * An option's duration ({@code 90s}, {@code 30m}, {@code 2h}, plain seconds, or ISO-8601 {@code
+   * PT30M}).
+   */
   public Duration duration(String name, Duration fallback) throws UsageException {
     String text = one(name);
     return text == null ? fallback : parseDuration("--" + name, text);
@@ -156,7 +163,8 @@ public final class CommandArguments {
         value = Duration.ofSeconds(Long.parseLong(trimmed));
       }
     } catch (NumberFormatException | DateTimeParseException | ArithmeticException e) {
-      throw new UsageException(what + " must be a duration like 90s, 30m, 2h or PT30M, was '" + text + "'");
+      throw new UsageException(
+          what + " must be a duration like 90s, 30m, 2h or PT30M, was '" + text + "'");
     }
     if (value.isNegative() || value.isZero()) {
       throw new UsageException(what + " must be positive, was '" + text + "'");

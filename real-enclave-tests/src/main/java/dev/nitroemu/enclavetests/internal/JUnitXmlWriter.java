@@ -43,8 +43,20 @@ public final class JUnitXmlWriter {
   /** The report file name for a suite: {@code TEST-<name>.xml}, with unsafe characters replaced. */
   public static String fileName(String suiteName) {
     StringBuilder safe = new StringBuilder("TEST-");
-    suiteName.codePoints().limit(200).forEach(c -> safe.append(
-        c < 128 && (Character.isLetterOrDigit(c) || c == '.' || c == '-' || c == '_' || c == '$') ? (char) c : '_'));
+    suiteName
+        .codePoints()
+        .limit(200)
+        .forEach(
+            c ->
+                safe.append(
+                    c < 128
+                            && (Character.isLetterOrDigit(c)
+                                || c == '.'
+                                || c == '-'
+                                || c == '_'
+                                || c == '$')
+                        ? (char) c
+                        : '_'));
     return safe.append(".xml").toString();
   }
 
@@ -55,8 +67,13 @@ public final class JUnitXmlWriter {
    * @param properties written as {@code <property>} elements, in iteration order
    * @param timestamp when the suite started
    */
-  public static void write(Path file, String suiteName, List<TestResult> results,
-      Map<String, String> properties, Instant timestamp) throws IOException {
+  public static void write(
+      Path file,
+      String suiteName,
+      List<TestResult> results,
+      Map<String, String> properties,
+      Instant timestamp)
+      throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
       XMLStreamWriter xml = XMLOutputFactory.newFactory().createXMLStreamWriter(out, "UTF-8");
@@ -68,8 +85,13 @@ public final class JUnitXmlWriter {
     AtomicFiles.write(file, out.toByteArray(), AtomicFiles.WORLD_READABLE);
   }
 
-  private static void writeSuite(XMLStreamWriter xml, String suiteName, List<TestResult> results,
-      Map<String, String> properties, Instant timestamp) throws XMLStreamException {
+  private static void writeSuite(
+      XMLStreamWriter xml,
+      String suiteName,
+      List<TestResult> results,
+      Map<String, String> properties,
+      Instant timestamp)
+      throws XMLStreamException {
     long failures = results.stream().filter(r -> r.status() == TestStatus.FAILED).count();
     long errors = results.stream().filter(r -> r.status() == TestStatus.ERROR).count();
     long skipped = results.stream().filter(r -> r.status().isSkipped()).count();
@@ -140,7 +162,9 @@ public final class JUnitXmlWriter {
     return String.format(Locale.ROOT, "%d.%03d", millis / 1000, millis % 1000);
   }
 
-  /** Replaces what XML 1.0 cannot carry (C0 controls but tab/CR/LF, U+FFFE/U+FFFF, lone surrogates). */
+  /**
+   * Replaces what XML 1.0 cannot carry (C0 controls but tab/CR/LF, U+FFFE/U+FFFF, lone surrogates).
+   */
   static String clean(String text) {
     StringBuilder out = null;
     for (int i = 0; i < text.length(); i++) {
@@ -156,8 +180,11 @@ public final class JUnitXmlWriter {
           continue;
         }
       } else {
-        ok = !Character.isLowSurrogate(c) && (c >= 0x20 || c == '\t' || c == '\n' || c == '\r')
-            && c != 0xFFFE && c != 0xFFFF;
+        ok =
+            !Character.isLowSurrogate(c)
+                && (c >= 0x20 || c == '\t' || c == '\n' || c == '\r')
+                && c != 0xFFFE
+                && c != 0xFFFF;
       }
       if (!ok && out == null) {
         out = new StringBuilder(text.length()).append(text, 0, i);

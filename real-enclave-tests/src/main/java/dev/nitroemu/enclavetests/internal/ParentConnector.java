@@ -26,7 +26,12 @@ public final class ParentConnector {
    * @throws ConnectException the last refusal, once {@code deadline} has passed
    */
   public static VsockConnection connect(
-      VsockTransport transport, VsockAddress address, Duration connectTimeout, Instant deadline, Clock clock, String what)
+      VsockTransport transport,
+      VsockAddress address,
+      Duration connectTimeout,
+      Instant deadline,
+      Clock clock,
+      String what)
       throws IOException {
     while (true) {
       try {

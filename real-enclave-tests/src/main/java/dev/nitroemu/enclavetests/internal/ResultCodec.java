@@ -28,22 +28,22 @@ public final class ResultCodec {
   /** The protocol version a {@code runStarted} carries. */
   public static final int VERSION = 1;
 
-  /**
-   * Largest frame: the biggest valid result, every character JSON-escaped to six bytes, fits.
-   */
+  /** Largest frame: the biggest valid result, every character JSON-escaped to six bytes, fits. */
   public static final int MAX_FRAME_SIZE = 1024 * 1024;
 
-  private static final ObjectMapper MAPPER = JsonMapper.builder(
-          com.fasterxml.jackson.core.JsonFactory.builder()
-              .streamReadConstraints(StreamReadConstraints.builder()
-                  .maxStringLength(TestResult.MAX_STACK_TRACE_LENGTH * 2)
-                  .maxNestingDepth(4)
-                  .maxNumberLength(20)
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder(
+              com.fasterxml.jackson.core.JsonFactory.builder()
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder()
+                          .maxStringLength(TestResult.MAX_STACK_TRACE_LENGTH * 2)
+                          .maxNestingDepth(4)
+                          .maxNumberLength(20)
+                          .build())
                   .build())
-              .build())
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-      .build();
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .build();
 
   private ResultCodec() {}
 
@@ -71,18 +71,20 @@ public final class ResultCodec {
   /**
    * Reads one event.
    *
-   * @throws ProtocolException if the bytes are too many, not JSON, of an unknown type or version, or
-   *     miss or break a field's rules
+   * @throws ProtocolException if the bytes are too many, not JSON, of an unknown type or version,
+   *     or miss or break a field's rules
    */
   public static ResultEvent decode(byte[] frame) throws ProtocolException {
     if (frame.length > MAX_FRAME_SIZE) {
-      throw new ProtocolException("message of " + frame.length + " bytes exceeds " + MAX_FRAME_SIZE);
+      throw new ProtocolException(
+          "message of " + frame.length + " bytes exceeds " + MAX_FRAME_SIZE);
     }
     JsonNode node;
     try {
       node = MAPPER.readTree(frame);
     } catch (IOException e) {
-      throw new ProtocolException("message is not valid JSON or breaks a size limit: " + firstLine(e.getMessage()));
+      throw new ProtocolException(
+          "message is not valid JSON or breaks a size limit: " + firstLine(e.getMessage()));
     }
     if (node == null || !node.isObject()) {
       throw new ProtocolException("message is not a JSON object");
@@ -93,8 +95,12 @@ public final class ResultCodec {
       case "runStarted":
         int version = node.path("version").asInt(-1);
         if (version != VERSION) {
-          throw new ProtocolException("unsupported protocol version " + node.path("version")
-              + " (this collector speaks " + VERSION + ")");
+          throw new ProtocolException(
+              "unsupported protocol version "
+                  + node.path("version")
+                  + " (this collector speaks "
+                  + VERSION
+                  + ")");
         }
         target = ResultEvent.RunStarted.class;
         break;

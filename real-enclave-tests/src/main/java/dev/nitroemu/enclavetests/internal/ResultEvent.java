@@ -6,8 +6,8 @@ import java.time.format.DateTimeParseException;
 import java.util.Objects;
 
 /**
- * One message of the result stream; a run is {@link RunStarted}, any number of {@link TestFinished},
- * then {@link RunFinished}, on one connection.
+ * One message of the result stream; a run is {@link RunStarted}, any number of {@link
+ * TestFinished}, then {@link RunFinished}, on one connection.
  */
 public sealed interface ResultEvent {
 
@@ -22,7 +22,8 @@ public sealed interface ResultEvent {
    * @param plannedTests how many tests the plan holds, {@code >= 0}
    * @param startedAt ISO-8601 instant
    */
-  record RunStarted(String runId, String mode, int plannedTests, String startedAt) implements ResultEvent {
+  record RunStarted(String runId, String mode, int plannedTests, String startedAt)
+      implements ResultEvent {
     public RunStarted {
       requireShort("runId", runId);
       requireShort("mode", mode);
@@ -48,12 +49,18 @@ public sealed interface ResultEvent {
    * @param skipped results with status ABORTED or SKIPPED
    * @param finishedAt ISO-8601 instant
    */
-  record RunFinished(int tests, int failures, int skipped, String finishedAt) implements ResultEvent {
+  record RunFinished(int tests, int failures, int skipped, String finishedAt)
+      implements ResultEvent {
     public RunFinished {
       requireInstant("finishedAt", finishedAt);
       if (tests < 0 || failures < 0 || skipped < 0 || failures + (long) skipped > tests) {
         throw new IllegalArgumentException(
-            "inconsistent counts: tests=" + tests + " failures=" + failures + " skipped=" + skipped);
+            "inconsistent counts: tests="
+                + tests
+                + " failures="
+                + failures
+                + " skipped="
+                + skipped);
       }
     }
   }

@@ -3,16 +3,16 @@ package dev.nitroemu.enclavetests.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.stack.EnclaveRuntimeInfo;
-import dev.nitroemu.junit.NitroEnclaveTest;
-import dev.nitroemu.junit.RequiresNitro;
 import dev.nitroemu.enclave.AttestationDocument;
 import dev.nitroemu.enclave.AttestationException;
 import dev.nitroemu.enclave.AttestationVerifier;
-import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.VerificationOptions;
 import dev.nitroemu.enclave.VerifiedAttestation;
+import dev.nitroemu.junit.NitroEnclaveTest;
+import dev.nitroemu.junit.RequiresNitro;
+import dev.nitroemu.nsm.EnclaveProfile;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -38,14 +38,16 @@ class AttestationConformanceTest {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   @Test
-  void documentVerifiesAgainstTheModesRootAndEchoesItsInputs(Nsm nsm, AttestationVerifier verifier,
-      EnclaveRuntimeInfo info) {
+  void documentVerifiesAgainstTheModesRootAndEchoesItsInputs(
+      Nsm nsm, AttestationVerifier verifier, EnclaveRuntimeInfo info) {
     byte[] nonce = random(32);
     byte[] userData = "conformance: round trip".getBytes(StandardCharsets.UTF_8);
     byte[] publicKey = random(91);
 
-    VerifiedAttestation verified = verifier.verify(nsm.attestation(userData, nonce, publicKey),
-        VerificationOptions.defaults().expectNonce(nonce));
+    VerifiedAttestation verified =
+        verifier.verify(
+            nsm.attestation(userData, nonce, publicKey),
+            VerificationOptions.defaults().expectNonce(nonce));
 
     AttestationDocument document = verified.document();
     assertThat(verified.root()).isEqualTo(info.rootCertificate());
@@ -53,7 +55,8 @@ class AttestationConformanceTest {
     assertThat(document.userData()).isEqualTo(userData);
     assertThat(document.publicKey()).isEqualTo(publicKey);
     assertThat(document.moduleId()).isEqualTo(nsm.describeNsm().moduleId());
-    assertThat(document.pcrs()).containsKeys(IntStream.range(0, 16).boxed().toArray(Integer[]::new));
+    assertThat(document.pcrs())
+        .containsKeys(IntStream.range(0, 16).boxed().toArray(Integer[]::new));
     for (int index = 0; index < 16; index++) {
       assertThat(document.pcr(index)).as("PCR%d", index).isEqualTo(nsm.describePcr(index).data());
     }
@@ -63,8 +66,10 @@ class AttestationConformanceTest {
   void aDocumentForAnotherNonceIsRefused(Nsm nsm, AttestationVerifier verifier) {
     byte[] document = nsm.attestation(null, random(32), null);
 
-    assertThatThrownBy(() -> verifier.verify(document, VerificationOptions.defaults().expectNonce(random(32))))
-        .isInstanceOfSatisfying(AttestationException.class,
+    assertThatThrownBy(
+            () -> verifier.verify(document, VerificationOptions.defaults().expectNonce(random(32))))
+        .isInstanceOfSatisfying(
+            AttestationException.class,
             e -> assertThat(e.reason()).isEqualTo(AttestationException.Reason.NONCE_MISMATCH));
   }
 
@@ -74,8 +79,12 @@ class AttestationConformanceTest {
     byte[] nonce = random(AttestationDocument.MAX_OPTIONAL_FIELD);
     byte[] publicKey = random(AttestationDocument.MAX_OPTIONAL_FIELD);
 
-    AttestationDocument document = verifier.verify(nsm.attestation(userData, nonce, publicKey),
-        VerificationOptions.defaults().expectNonce(nonce)).document();
+    AttestationDocument document =
+        verifier
+            .verify(
+                nsm.attestation(userData, nonce, publicKey),
+                VerificationOptions.defaults().expectNonce(nonce))
+            .document();
 
     assertThat(document.userData()).isEqualTo(userData);
     assertThat(document.nonce()).isEqualTo(nonce);
@@ -83,17 +92,23 @@ class AttestationConformanceTest {
   }
 
   @Test
-  void theDocumentBindsAnEphemeralKeyARelyingPartyCanUse(Nsm nsm, AttestationVerifier verifier) throws Exception {
+  void theDocumentBindsAnEphemeralKeyARelyingPartyCanUse(Nsm nsm, AttestationVerifier verifier)
+      throws Exception {
     KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
     generator.initialize(new ECGenParameterSpec("secp384r1"));
     KeyPair enclaveKey = generator.generateKeyPair();
     byte[] nonce = random(32);
 
-    AttestationDocument document = verifier.verify(nsm.attestation(null, nonce, enclaveKey.getPublic().getEncoded()),
-        VerificationOptions.defaults().expectNonce(nonce)).document();
+    AttestationDocument document =
+        verifier
+            .verify(
+                nsm.attestation(null, nonce, enclaveKey.getPublic().getEncoded()),
+                VerificationOptions.defaults().expectNonce(nonce))
+            .document();
 
     // The relying party takes the key from the verified document and checks a signature with it.
-    PublicKey attested = KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(document.publicKey()));
+    PublicKey attested =
+        KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(document.publicKey()));
     byte[] message = "conformance: key binding".getBytes(StandardCharsets.UTF_8);
     Signature signer = Signature.getInstance("SHA384withECDSA");
     signer.initSign(enclaveKey.getPrivate());
@@ -107,7 +122,9 @@ class AttestationConformanceTest {
 
   @Test
   void aLockedUserPcrIsAttestedWithItsValue(Nsm nsm, AttestationVerifier verifier) {
-    byte[] value = nsm.extendPcr(ATTESTED_LOCK_PCR, "conformance: attested lock".getBytes(StandardCharsets.UTF_8));
+    byte[] value =
+        nsm.extendPcr(
+            ATTESTED_LOCK_PCR, "conformance: attested lock".getBytes(StandardCharsets.UTF_8));
     nsm.lockPcr(ATTESTED_LOCK_PCR);
 
     AttestationDocument document = verifier.verify(nsm.attestation(null, null, null)).document();
@@ -119,16 +136,20 @@ class AttestationConformanceTest {
   @Test
   @RequiresNitro("only hardware documents chain to the AWS Nitro Enclaves root")
   void hardwareDocumentsChainToTheAwsRoot(Nsm nsm) {
-    VerifiedAttestation verified = AttestationVerifier.forAwsRoot().verify(nsm.attestation(null, null, null));
+    VerifiedAttestation verified =
+        AttestationVerifier.forAwsRoot().verify(nsm.attestation(null, null, null));
 
     assertThat(verified.root()).isEqualTo(AttestationVerifier.awsRoot());
   }
 
   @Test
   @RequiresNitro("the parent hands the build measurements in as nitro.enclave.measurements")
-  void attestedImagePcrsAreTheBuildMeasurements(Nsm nsm, AttestationVerifier verifier, EnclaveRuntimeInfo info) {
+  void attestedImagePcrsAreTheBuildMeasurements(
+      Nsm nsm, AttestationVerifier verifier, EnclaveRuntimeInfo info) {
     String measurements = System.getProperty("nitro.enclave.measurements");
-    assertThat(measurements).as("nitro.enclave.measurements (run-nightly.sh passes it)").isNotBlank();
+    assertThat(measurements)
+        .as("nitro.enclave.measurements (run-nightly.sh passes it)")
+        .isNotBlank();
     EnclaveProfile built = EnclaveProfile.fromNitroCliOutput(measurements);
 
     AttestationDocument document = verifier.verify(nsm.attestation(null, null, null)).document();

@@ -3,9 +3,9 @@ package dev.nitroemu.enclavetests.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.stack.EnclaveRuntimeInfo;
-import dev.nitroemu.junit.NitroEnclaveTest;
 import dev.nitroemu.enclave.EnclaveKmsClient;
+import dev.nitroemu.junit.NitroEnclaveTest;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import java.security.SecureRandom;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -27,8 +27,8 @@ class KmsRecipientConformanceTest {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   @Test
-  void aSecretUnderAPcr0BoundKeyDecryptsInsideTheEnclave(KmsClient kms, EnclaveKmsClient enclave,
-      EnclaveRuntimeInfo info) {
+  void aSecretUnderAPcr0BoundKeyDecryptsInsideTheEnclave(
+      KmsClient kms, EnclaveKmsClient enclave, EnclaveRuntimeInfo info) {
     byte[] secret = random(32);
     byte[] ciphertext = encrypt(kms, info.kmsKeyId("conformance-secret"), secret);
 
@@ -36,11 +36,13 @@ class KmsRecipientConformanceTest {
   }
 
   @Test
-  void aKeyBoundToAnotherPcr0DeniesTheEnclave(KmsClient kms, EnclaveKmsClient enclave, EnclaveRuntimeInfo info) {
+  void aKeyBoundToAnotherPcr0DeniesTheEnclave(
+      KmsClient kms, EnclaveKmsClient enclave, EnclaveRuntimeInfo info) {
     byte[] ciphertext = encrypt(kms, info.kmsKeyId("conformance-wrong-pcr"), random(32));
 
     assertThatThrownBy(() -> enclave.decrypt(ciphertext, CONTEXT))
-        .isInstanceOfSatisfying(KmsException.class,
+        .isInstanceOfSatisfying(
+            KmsException.class,
             e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException"));
   }
 
@@ -48,15 +50,20 @@ class KmsRecipientConformanceTest {
   void decryptWithoutAnAttestationIsDenied(KmsClient kms, EnclaveRuntimeInfo info) {
     byte[] ciphertext = encrypt(kms, info.kmsKeyId("conformance-secret"), random(32));
 
-    assertThatThrownBy(() -> kms.decrypt(r -> r.ciphertextBlob(SdkBytes.fromByteArray(ciphertext))
-            .encryptionContext(CONTEXT)))
-        .isInstanceOfSatisfying(KmsException.class,
+    assertThatThrownBy(
+            () ->
+                kms.decrypt(
+                    r ->
+                        r.ciphertextBlob(SdkBytes.fromByteArray(ciphertext))
+                            .encryptionContext(CONTEXT)))
+        .isInstanceOfSatisfying(
+            KmsException.class,
             e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException"));
   }
 
   @Test
-  void aDataKeyArrivesOnlyInsideTheEnvelopeAndItsBlobDecryptsBack(EnclaveKmsClient enclave,
-      EnclaveRuntimeInfo info) {
+  void aDataKeyArrivesOnlyInsideTheEnvelopeAndItsBlobDecryptsBack(
+      EnclaveKmsClient enclave, EnclaveRuntimeInfo info) {
     EnclaveKmsClient.DataKey dataKey =
         enclave.generateDataKey(info.kmsKeyId("conformance-secret"), DataKeySpec.AES_256, CONTEXT);
 
@@ -65,8 +72,13 @@ class KmsRecipientConformanceTest {
   }
 
   private static byte[] encrypt(KmsClient kms, String keyId, byte[] plaintext) {
-    return kms.encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(plaintext)).encryptionContext(CONTEXT))
-        .ciphertextBlob().asByteArray();
+    return kms.encrypt(
+            r ->
+                r.keyId(keyId)
+                    .plaintext(SdkBytes.fromByteArray(plaintext))
+                    .encryptionContext(CONTEXT))
+        .ciphertextBlob()
+        .asByteArray();
   }
 
   private static byte[] random(int length) {

@@ -3,26 +3,26 @@ package dev.nitroemu.enclavetests.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.nitroemu.stack.EnclaveRuntimeInfo;
-import dev.nitroemu.junit.NitroEnclaveTest;
 import dev.nitroemu.enclave.Digest;
 import dev.nitroemu.enclave.ErrorCode;
+import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.Nsm;
 import dev.nitroemu.enclave.NsmDescription;
 import dev.nitroemu.enclave.NsmException;
 import dev.nitroemu.enclave.PcrDescription;
-import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.junit.NitroEnclaveTest;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.Test;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestReporter;
 
 /**
- * The NSM's PCR bank, locks, errors and GetRandom, as AWS's on-hardware nsm-check asserts them. Error
- * names the public sources do not pin down are not asserted on hardware but published as report
- * entries, so the nightly XML records what the real NSM answers.
+ * The NSM's PCR bank, locks, errors and GetRandom, as AWS's on-hardware nsm-check asserts them.
+ * Error names the public sources do not pin down are not asserted on hardware but published as
+ * report entries, so the nightly XML records what the real NSM answers.
  */
 @NitroEnclaveTest
 class NsmConformanceTest {
@@ -65,7 +65,8 @@ class NsmConformanceTest {
   }
 
   @Test
-  void bootPcrsRefuseExtensionAndLockingAndKeepTheirValue(Nsm nsm, EnclaveRuntimeInfo info, TestReporter reporter) {
+  void bootPcrsRefuseExtensionAndLockingAndKeepTheirValue(
+      Nsm nsm, EnclaveRuntimeInfo info, TestReporter reporter) {
     byte[] before = nsm.describePcr(0).data();
 
     NsmException extend = nsmError(() -> nsm.extendPcr(0, new byte[] {1}));
@@ -79,7 +80,8 @@ class NsmConformanceTest {
   }
 
   @Test
-  void aLockedUserPcrRefusesExtensionAndKeepsItsValue(Nsm nsm, EnclaveRuntimeInfo info, TestReporter reporter) {
+  void aLockedUserPcrRefusesExtensionAndKeepsItsValue(
+      Nsm nsm, EnclaveRuntimeInfo info, TestReporter reporter) {
     byte[] value = nsm.extendPcr(LOCK_PCR, "conformance: lock".getBytes(StandardCharsets.UTF_8));
 
     nsm.lockPcr(LOCK_PCR);
@@ -94,7 +96,8 @@ class NsmConformanceTest {
   }
 
   @Test
-  void lockingARangeOfLockedPcrsSucceedsAndARangePast32Fails(Nsm nsm, EnclaveRuntimeInfo info, TestReporter reporter) {
+  void lockingARangeOfLockedPcrsSucceedsAndARangePast32Fails(
+      Nsm nsm, EnclaveRuntimeInfo info, TestReporter reporter) {
     nsm.lockPcrs(16);
     NsmException tooWide = nsmError(() -> nsm.lockPcrs(Nsm.MAX_PCRS + 1));
 
@@ -139,7 +142,8 @@ class NsmConformanceTest {
    * The emulator answers what QEMU's virtio-nsm answers; the real NSM's exact error name for these
    * cases is not public, so on hardware the code is only reported.
    */
-  private static void assertEmulatorCode(EnclaveRuntimeInfo info, NsmException error, ErrorCode expected) {
+  private static void assertEmulatorCode(
+      EnclaveRuntimeInfo info, NsmException error, ErrorCode expected) {
     if (info.mode() == NitroMode.EMULATED) {
       assertThat(error.code()).isEqualTo(expected);
     }

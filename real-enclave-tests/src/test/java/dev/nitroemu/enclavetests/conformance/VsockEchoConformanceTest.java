@@ -3,13 +3,13 @@ package dev.nitroemu.enclavetests.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.nitroemu.stack.EnclaveRuntimeInfo;
-import dev.nitroemu.junit.NitroEnclaveTest;
 import dev.nitroemu.enclave.FramedMessageClient;
-import dev.nitroemu.vsock.FramedMessageServer;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockTransport;
+import dev.nitroemu.junit.NitroEnclaveTest;
+import dev.nitroemu.stack.EnclaveRuntimeInfo;
+import dev.nitroemu.vsock.FramedMessageServer;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.security.SecureRandom;
@@ -43,9 +43,11 @@ class VsockEchoConformanceTest {
   }
 
   @Test
-  void theParentEchoesFramesOfEverySizeBack(VsockTransport transport, EnclaveRuntimeInfo info) throws IOException {
-    try (FramedMessageClient client = FramedMessageClient.connect(transport, parentEcho(transport, info),
-        Duration.ofSeconds(10))) {
+  void theParentEchoesFramesOfEverySizeBack(VsockTransport transport, EnclaveRuntimeInfo info)
+      throws IOException {
+    try (FramedMessageClient client =
+        FramedMessageClient.connect(
+            transport, parentEcho(transport, info), Duration.ofSeconds(10))) {
       client.readTimeout(Duration.ofSeconds(30));
       for (int size : new int[] {0, 1, 4096, FramedMessageServer.MAX_FRAME_SIZE}) {
         byte[] frame = random(size);
@@ -56,20 +58,27 @@ class VsockEchoConformanceTest {
 
   @Test
   void aPortNobodyListensOnRefusesTheConnection(VsockTransport transport) {
-    assertThatThrownBy(() -> transport.connect(VsockAddress.of(VsockAddress.CID_PARENT, 59_999),
-        Duration.ofSeconds(10)).close())
+    assertThatThrownBy(
+            () ->
+                transport
+                    .connect(
+                        VsockAddress.of(VsockAddress.CID_PARENT, 59_999), Duration.ofSeconds(10))
+                    .close())
         .isInstanceOf(ConnectException.class);
   }
 
-  private VsockAddress parentEcho(VsockTransport transport, EnclaveRuntimeInfo info) throws IOException {
+  private VsockAddress parentEcho(VsockTransport transport, EnclaveRuntimeInfo info)
+      throws IOException {
     if (info.mode() == NitroMode.REAL) {
       String configured = System.getenv(ECHO_ADDRESS_VARIABLE);
-      return VsockAddress.parse(configured == null || configured.isBlank() ? "vsock://3:5006" : configured.trim());
+      return VsockAddress.parse(
+          configured == null || configured.isBlank() ? "vsock://3:5006" : configured.trim());
     }
-    emulatedParent = FramedMessageServer.builder(transport, request -> request)
-        .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
-        .build()
-        .start();
+    emulatedParent =
+        FramedMessageServer.builder(transport, request -> request)
+            .listenAddress(VsockAddress.of(VsockAddress.CID_PARENT, VsockAddress.PORT_ANY))
+            .build()
+            .start();
     return emulatedParent.localAddress();
   }
 

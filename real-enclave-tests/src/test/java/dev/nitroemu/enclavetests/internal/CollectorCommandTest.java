@@ -2,13 +2,13 @@ package dev.nitroemu.enclavetests.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nitroemu.enclavetests.EnclaveBootstrap;
-import dev.nitroemu.enclavetests.VsockResultStreamer;
 import dev.nitroemu.enclave.Fixture;
 import dev.nitroemu.enclave.FramedMessageClient;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.enclavetests.EnclaveBootstrap;
+import dev.nitroemu.enclavetests.VsockResultStreamer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -33,17 +33,19 @@ import org.junit.platform.launcher.core.LauncherFactory;
 @Timeout(60)
 class CollectorCommandTest {
 
-  private static final String IMDS = "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAEXAMPLEEXAMPLE02\","
-      + "\"SecretAccessKey\":\"s3cr3t\",\"Token\":\"T0KEN\",\"Expiration\":\"2026-05-01T16:00:00Z\"}";
+  private static final String IMDS =
+      "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAEXAMPLEEXAMPLE02\","
+          + "\"SecretAccessKey\":\"s3cr3t\",\"Token\":\"T0KEN\",\"Expiration\":\"2026-05-01T16:00:00Z\"}";
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
   private VsockNetwork enclave;
 
-  /** The command builds its transport from nitro.mode and nitro.vsock.map, as on a parent instance. */
+  /**
+   * The command builds its transport from nitro.mode and nitro.vsock.map, as on a parent instance.
+   */
   @BeforeEach
   void emulatedParent() {
     Path map = dir.resolve("vsock-map.json");
@@ -61,40 +63,74 @@ class CollectorCommandTest {
 
   @Test
   void collectsARunAndServesTheBootstrapAndEchoOnTheSameTransport() throws Exception {
-    Path measurements = Files.writeString(dir.resolve("measurements.json"), "{\"Measurements\":{\"PCR0\":\"00\"}}");
+    Path measurements =
+        Files.writeString(dir.resolve("measurements.json"), "{\"Measurements\":{\"PCR0\":\"00\"}}");
     Path reports = dir.resolve("reports");
-    CompletableFuture<Integer> exit = runAsync(new ByteArrayInputStream(IMDS.getBytes(StandardCharsets.UTF_8)),
-        "--reports-dir", reports.toString(), "--port", "5005", "--timeout", "30s", "--echo-port", "5006",
-        "--bootstrap-port", "8001", "--credentials-stdin", "--property", "aws.region=us-west-2",
-        "--property-file", "nitro.enclave.measurements=" + measurements);
+    CompletableFuture<Integer> exit =
+        runAsync(
+            new ByteArrayInputStream(IMDS.getBytes(StandardCharsets.UTF_8)),
+            "--reports-dir",
+            reports.toString(),
+            "--port",
+            "5005",
+            "--timeout",
+            "30s",
+            "--echo-port",
+            "5006",
+            "--bootstrap-port",
+            "8001",
+            "--credentials-stdin",
+            "--property",
+            "aws.region=us-west-2",
+            "--property-file",
+            "nitro.enclave.measurements=" + measurements);
 
-    EnclaveBootstrap bootstrap = EnclaveBootstrap.fetch(enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(20),
-        Clock.systemUTC());
+    EnclaveBootstrap bootstrap =
+        EnclaveBootstrap.fetch(
+            enclave, VsockAddress.of(3, 8001), Duration.ofSeconds(20), Clock.systemUTC());
     assertThat(bootstrap.credentials().accessKeyId()).isEqualTo("ASIAEXAMPLEEXAMPLE02");
-    assertThat(bootstrap.properties()).containsEntry("aws.region", "us-west-2")
+    assertThat(bootstrap.properties())
+        .containsEntry("aws.region", "us-west-2")
         .containsEntry("nitro.enclave.measurements", "{\"Measurements\":{\"PCR0\":\"00\"}}");
-    try (FramedMessageClient echo = FramedMessageClient.connect(enclave, VsockAddress.of(3, 5006),
-        Duration.ofSeconds(5))) {
-      assertThat(echo.call("ping".getBytes(StandardCharsets.UTF_8))).asString(StandardCharsets.UTF_8)
+    try (FramedMessageClient echo =
+        FramedMessageClient.connect(enclave, VsockAddress.of(3, 5006), Duration.ofSeconds(5))) {
+      assertThat(echo.call("ping".getBytes(StandardCharsets.UTF_8)))
+          .asString(StandardCharsets.UTF_8)
           .isEqualTo("ping");
     }
-    VsockResultStreamer streamer = new VsockResultStreamer(enclave, VsockAddress.of(3, 5005), NitroMode.EMULATED,
-        Clock.systemUTC());
-    LauncherFactory.create(LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false).build())
-        .execute(LauncherDiscoveryRequestBuilder.request()
-            .selectors(DiscoverySelectors.selectClass("dev.nitroemu.enclavetests.fixtures.PassingFixture"))
-            .configurationParameter(Fixture.ENABLED, "true")
-            .build(), streamer);
+    VsockResultStreamer streamer =
+        new VsockResultStreamer(
+            enclave, VsockAddress.of(3, 5005), NitroMode.EMULATED, Clock.systemUTC());
+    LauncherFactory.create(
+            LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false).build())
+        .execute(
+            LauncherDiscoveryRequestBuilder.request()
+                .selectors(
+                    DiscoverySelectors.selectClass(
+                        "dev.nitroemu.enclavetests.fixtures.PassingFixture"))
+                .configurationParameter(Fixture.ENABLED, "true")
+                .build(),
+            streamer);
 
     assertThat(exit.get(30, TimeUnit.SECONDS)).isZero();
-    assertThat(text(out)).contains("nitro-collector: ready", "PASSED: 1 run, 2 tests",
-        "wrote " + reports.resolve("TEST-dev.nitroemu.enclavetests.fixtures.PassingFixture.xml"))
+    assertThat(text(out))
+        .contains(
+            "nitro-collector: ready",
+            "PASSED: 1 run, 2 tests",
+            "wrote "
+                + reports.resolve("TEST-dev.nitroemu.enclavetests.fixtures.PassingFixture.xml"))
         .doesNotContain("s3cr3t", "T0KEN");
   }
 
   @Test
   void noResultsBeforeTheTimeoutExitsThree() throws Exception {
-    int exit = run(InputStream.nullInputStream(), "--reports-dir", dir.resolve("r").toString(), "--timeout", "200ms");
+    int exit =
+        run(
+            InputStream.nullInputStream(),
+            "--reports-dir",
+            dir.resolve("r").toString(),
+            "--timeout",
+            "200ms");
 
     assertThat(exit).isEqualTo(3);
     assertThat(text(err)).contains("NO_RESULTS: 0 runs, 0 tests", "no run arrived within PT0.2S");
@@ -104,13 +140,32 @@ class CollectorCommandTest {
   void usageErrorsExitTwo() {
     assertThat(run(InputStream.nullInputStream())).isEqualTo(2);
     assertThat(text(err)).contains("--reports-dir is required", "usage: ResultCollector");
-    assertThat(run(InputStream.nullInputStream(), "--reports-dir", "r", "--port", "1", "--listen", "3:1"))
+    assertThat(
+            run(
+                InputStream.nullInputStream(),
+                "--reports-dir",
+                "r",
+                "--port",
+                "1",
+                "--listen",
+                "3:1"))
         .isEqualTo(2);
-    assertThat(run(InputStream.nullInputStream(), "--reports-dir", "r", "--timeout", "-5s")).isEqualTo(2);
-    assertThat(run(new ByteArrayInputStream("{}".getBytes(StandardCharsets.UTF_8)), "--reports-dir",
-        dir.resolve("r").toString(), "--bootstrap-port", "8001", "--credentials-stdin")).isEqualTo(2);
-    assertThat(text(err)).contains("give --port or --listen, not both", "--timeout must be positive",
-        "instance role credentials: accessKeyId is missing");
+    assertThat(run(InputStream.nullInputStream(), "--reports-dir", "r", "--timeout", "-5s"))
+        .isEqualTo(2);
+    assertThat(
+            run(
+                new ByteArrayInputStream("{}".getBytes(StandardCharsets.UTF_8)),
+                "--reports-dir",
+                dir.resolve("r").toString(),
+                "--bootstrap-port",
+                "8001",
+                "--credentials-stdin"))
+        .isEqualTo(2);
+    assertThat(text(err))
+        .contains(
+            "give --port or --listen, not both",
+            "--timeout must be positive",
+            "instance role credentials: accessKeyId is missing");
   }
 
   @Test
@@ -124,7 +179,10 @@ class CollectorCommandTest {
   }
 
   private int run(InputStream stdin, String... args) {
-    return CollectorCommand.run(args, stdin, new PrintStream(out, true, StandardCharsets.UTF_8),
+    return CollectorCommand.run(
+        args,
+        stdin,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
