@@ -5,9 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -57,7 +55,7 @@ public final class ConnectBridge implements Closeable {
             TUNNEL_BUFFER_SIZE,
             limits.idleTimeout());
     this.server =
-        StreamServer.builder("nitro-connect-bridge", ConnectBridge::listenOnLoopback, this::serve)
+        StreamServer.builder("nitro-connect-bridge", StreamListener::loopback, this::serve)
             .limits(limits)
             .refusal(client -> reply(client.outputStream(), "503 Service Unavailable"))
             .build();
@@ -111,11 +109,6 @@ public final class ConnectBridge implements Closeable {
     } finally {
       pump.close();
     }
-  }
-
-  private static StreamListener<StreamConnection, InetSocketAddress> listenOnLoopback()
-      throws IOException {
-    return StreamListener.of(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
   }
 
   private void serve(StreamConnection client, StreamServer.Slot slot) throws IOException {

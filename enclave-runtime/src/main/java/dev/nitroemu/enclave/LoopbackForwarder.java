@@ -2,9 +2,7 @@ package dev.nitroemu.enclave;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
@@ -39,8 +37,7 @@ public final class LoopbackForwarder implements Closeable {
         new StreamPump(
             "nitro-loopback-forwarder", limits.maxConnections(), BUFFER_SIZE, limits.idleTimeout());
     this.server =
-        StreamServer.builder(
-                "nitro-loopback-forwarder", LoopbackForwarder::listenOnLoopback, this::serve)
+        StreamServer.builder("nitro-loopback-forwarder", StreamListener::loopback, this::serve)
             .limits(limits)
             .build();
   }
@@ -94,11 +91,6 @@ public final class LoopbackForwarder implements Closeable {
     } finally {
       pump.close();
     }
-  }
-
-  private static StreamListener<StreamConnection, InetSocketAddress> listenOnLoopback()
-      throws IOException {
-    return StreamListener.of(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
   }
 
   private void serve(StreamConnection client, StreamServer.Slot slot) throws IOException {

@@ -3,6 +3,7 @@ package dev.nitroemu.enclave;
 import dev.nitroemu.enclave.internal.SocketListener;
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 
@@ -41,5 +42,15 @@ public interface StreamListener<C extends StreamConnection, A> extends Closeable
    */
   static StreamListener<StreamConnection, InetSocketAddress> of(ServerSocket serverSocket) {
     return new SocketListener(serverSocket);
+  }
+
+  /**
+   * A listener on a free port of the loopback address (backlog 50), for forwarders that only local
+   * clients may reach.
+   *
+   * @throws IOException if no port can be bound
+   */
+  static StreamListener<StreamConnection, InetSocketAddress> loopback() throws IOException {
+    return of(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
   }
 }
