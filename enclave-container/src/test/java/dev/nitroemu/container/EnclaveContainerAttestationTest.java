@@ -3,9 +3,11 @@ package dev.nitroemu.container;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.nitroemu.enclave.AttestationDocument;
+import dev.nitroemu.enclave.EifFile;
 import dev.nitroemu.enclave.VerifiedAttestation;
 import dev.nitroemu.stack.EnclaveEnvironment;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,6 +63,34 @@ class EnclaveContainerAttestationTest {
     assertThat(attested.pcr(1)).isEqualTo(enclave.measurements().pcr1());
     assertThat(attested.pcr(2)).isEqualTo(enclave.measurements().pcr2());
     assertThat(enclave.measurements().source()).isEqualTo(ImageMeasurements.Source.IMAGE);
+  }
+
+  @Test
+  void anEifReplacesTheImageMeasurementsWithNitroClisPcrsIncludingPcr8() throws Exception {
+    Path eifFile =
+        Path.of(System.getProperty("nitro.vectors.dir", "../test-vectors"), "eif")
+            .resolve("v4-x86_64-2ramdisks-signed.eif");
+    EifFile eif = EifFile.read(eifFile);
+    EnclaveContainer fromEif =
+        new EnclaveContainer(ProbeImages.probe())
+            .withEif(eifFile)
+            .withEnvironment(EnclaveEnvironment.builder())
+            .waitingFor(EnclaveWaits.listeningOnVsockPort(ProbeImages.PORT));
+    try {
+      fromEif.start();
+      byte[] nonce = "eif-nonce".getBytes(StandardCharsets.UTF_8);
+      VerifiedAttestation verified =
+          fromEif.environment().verifier().verify(Probe.call(fromEif, "ATTEST", nonce));
+      AttestationDocument attested = verified.document();
+      assertThat(attested.nonce()).isEqualTo(nonce);
+      assertThat(attested.pcr(0)).isEqualTo(eif.pcr0()).isNotEqualTo(enclave.measurements().pcr0());
+      assertThat(attested.pcr(1)).isEqualTo(eif.pcr1());
+      assertThat(attested.pcr(2)).isEqualTo(eif.pcr2());
+      assertThat(attested.pcr(8)).isEqualTo(eif.pcr8().orElseThrow());
+      assertThat(fromEif.measurements().pcr0()).isEqualTo(eif.pcr0());
+    } finally {
+      fromEif.stop();
+    }
   }
 
   @Test
