@@ -1,12 +1,9 @@
 package dev.nitroemu.cli;
 
-import com.fasterxml.jackson.core.util.DefaultIndenter;
-import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
-import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nitroemu.container.NitroCliJson;
 import dev.nitroemu.enclave.EifFile;
 import java.security.cert.X509Certificate;
 import java.time.ZoneOffset;
@@ -95,22 +92,9 @@ final class EifDescription {
     return root;
   }
 
-  /**
-   * serde_json's pretty form: two-space indent, {@code "key": value}, arrays one element a line.
-   */
+  /** JSON as nitro-cli prints it. */
   static String pretty(JsonNode node) {
-    DefaultPrettyPrinter printer =
-        new DefaultPrettyPrinter()
-            .withSeparators(
-                Separators.createDefaultInstance()
-                    .withObjectFieldValueSpacing(Separators.Spacing.AFTER));
-    printer.indentArraysWith(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE);
-    ObjectWriter writer = JSON.writer(printer);
-    try {
-      return writer.writeValueAsString(node);
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
-    }
+    return NitroCliJson.pretty(node);
   }
 
   private static ObjectNode pcrs(EifFile eif) {

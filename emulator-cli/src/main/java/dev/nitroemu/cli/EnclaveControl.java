@@ -1,12 +1,9 @@
 package dev.nitroemu.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.util.DefaultIndenter;
-import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
-import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nitroemu.container.NitroCliJson;
 import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.VsockAddress;
@@ -69,22 +66,9 @@ final class EnclaveControl {
     return JSON.createObjectNode().put("ok", false).put("error", message).put("exitCode", exitCode);
   }
 
-  /**
-   * JSON as nitro-cli prints it (serde's pretty printer: two spaces, {@code "key": value}, one
-   * array item a line).
-   */
+  /** JSON as nitro-cli prints it. */
   static String pretty(JsonNode node) {
-    DefaultPrettyPrinter printer =
-        new DefaultPrettyPrinter()
-            .withSeparators(
-                Separators.createDefaultInstance()
-                    .withObjectFieldValueSpacing(Separators.Spacing.AFTER));
-    printer.indentArraysWith(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE);
-    try {
-      return JSON.writer(printer).writeValueAsString(node).replace("[ ]", "[]");
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot write JSON", e);
-    }
+    return NitroCliJson.pretty(node);
   }
 
   /**

@@ -5,6 +5,7 @@ import com.github.dockerjava.api.command.InspectContainerResponse;
 import dev.nitroemu.container.internal.CidAllocator;
 import dev.nitroemu.container.internal.ConsoleBuffer;
 import dev.nitroemu.container.internal.EnclaveRun;
+import dev.nitroemu.enclave.EifFile;
 import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
@@ -73,6 +74,8 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
 
   private int memoryMib = DEFAULT_MEMORY_MIB;
   private int cpuCount = DEFAULT_CPU_COUNT;
+  private boolean memoryChosen;
+  private boolean cpusChosen;
   private Long requestedCid;
   private String enclaveName;
   private boolean debugMode;
@@ -120,6 +123,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
    */
   public EnclaveContainer withMemoryMib(int mib) {
     this.memoryMib = EnclaveLaunch.atLeast(mib, MIN_MEMORY_MIB, "enclave memory (MiB)");
+    this.memoryChosen = true;
     return self();
   }
 
@@ -129,6 +133,7 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
    */
   public EnclaveContainer withCpuCount(int count) {
     this.cpuCount = EnclaveLaunch.atLeast(count, 1, "enclave CPU count");
+    this.cpusChosen = true;
     return self();
   }
 
@@ -191,10 +196,24 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     return self();
   }
 
-  /** Measurements from an EIF file (PCR0/1/2, and PCR8 when signed) instead of from the image. */
+  /**
+   * Measurements from an EIF file (PCR0/1/2, and PCR8 when signed) instead of from the image; the
+   * memory and vCPUs default to the EIF header's unless {@link #withMemoryMib}/{@link
+   * #withCpuCount} chose them.
+   *
+   * @throws IllegalArgumentException if the file is not a valid EIF (the reason in one line)
+   */
   public EnclaveContainer withEif(Path file) {
-    this.eif = Objects.requireNonNull(file, "file");
+    EifFile header = EnclaveLaunch.readEif(Objects.requireNonNull(file, "file"));
+    this.eif = file;
     this.profile = null;
+    if (!memoryChosen) {
+      memoryMib =
+          (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_MEMORY_MIB, header.defaultMemoryMib()));
+    }
+    if (!cpusChosen) {
+      cpuCount = (int) Math.min(Integer.MAX_VALUE, Math.max(1, header.defaultCpus()));
+    }
     return self();
   }
 

@@ -1,7 +1,6 @@
 package dev.nitroemu.container;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.dockerjava.api.DockerClient;
@@ -12,8 +11,7 @@ import java.util.Optional;
 /** nitro-cli's JSON shapes and Docker's container state, for {@link EnclaveContainer}. */
 final class EnclaveDescription {
 
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private EnclaveDescription() {}
 
@@ -46,11 +44,7 @@ final class EnclaveDescription {
     for (int i = 0; i < 3; i++) {
       pcrs.put("PCR" + i, measurements.hex(i));
     }
-    try {
-      return JSON.writeValueAsString(enclave);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException("cannot write describe-enclaves JSON", e);
-    }
+    return NitroCliJson.pretty(enclave);
   }
 
   /**

@@ -4,6 +4,7 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.command.InspectImageResponse;
 import com.github.dockerjava.api.model.ContainerConfig;
+import dev.nitroemu.enclave.EifFile;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.stack.EnclaveEnvironment;
@@ -151,6 +152,15 @@ record EnclaveLaunch(
     EnclaveEnvironment environment = configured.start();
     return new EnclaveLaunch(
         environment, true, derived != null ? derived : measurementsOf(environment));
+  }
+
+  /** Reads an EIF, its failure as one line naming the file. */
+  static EifFile readEif(Path eif) {
+    try {
+      return EifFile.read(eif);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("EIF '" + eif + "': " + e.getMessage(), e);
+    }
   }
 
   /** The PCRs a profile or EIF gives (one of them non-null), without starting an environment. */

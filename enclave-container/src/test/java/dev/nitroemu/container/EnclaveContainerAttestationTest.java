@@ -88,6 +88,9 @@ class EnclaveContainerAttestationTest {
       assertThat(attested.pcr(2)).isEqualTo(eif.pcr2());
       assertThat(attested.pcr(8)).isEqualTo(eif.pcr8().orElseThrow());
       assertThat(fromEif.measurements().pcr0()).isEqualTo(eif.pcr0());
+      assertThat(fromEif.describe())
+          .contains("\"MemoryMiB\": " + eif.defaultMemoryMib())
+          .contains("\"NumberOfCPUs\": " + eif.defaultCpus());
     } finally {
       fromEif.stop();
     }
