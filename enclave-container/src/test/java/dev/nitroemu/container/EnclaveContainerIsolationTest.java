@@ -70,7 +70,7 @@ class EnclaveContainerIsolationTest {
                 assertThat(t.exitCode()).isEqualTo(3);
                 assertThat(t.outOfMemory()).isFalse();
               });
-      assertThat(exiting.describe()).contains("\"State\" : \"TERMINATED\"");
+      assertThat(exiting.describe()).contains("\"State\": \"TERMINATED\"");
     }
     try (EnclaveContainer allocating = probe(128)) {
       allocating.start();
