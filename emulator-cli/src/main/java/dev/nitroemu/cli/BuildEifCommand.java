@@ -2,6 +2,7 @@ package dev.nitroemu.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nitroemu.container.NitroCliJson;
 import dev.nitroemu.enclave.EifFile;
 import dev.nitroemu.enclave.EifWriter;
 import java.io.IOException;
@@ -141,7 +142,7 @@ final class BuildEifCommand extends CliCommand {
     } catch (IOException e) {
       throw new CliFailure("cannot write " + output + ": " + e.getMessage());
     }
-    spec.commandLine().getOut().println(EifDescription.pretty(EifDescription.measurements(eif)));
+    spec.commandLine().getOut().println(NitroCliJson.pretty(EifDescription.measurements(eif)));
   }
 
   private Path input(String file) {

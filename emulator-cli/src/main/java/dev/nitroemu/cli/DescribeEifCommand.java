@@ -1,5 +1,6 @@
 package dev.nitroemu.cli;
 
+import dev.nitroemu.container.NitroCliJson;
 import dev.nitroemu.enclave.EifException;
 import dev.nitroemu.enclave.EifFile;
 import java.io.IOException;
@@ -25,7 +26,7 @@ final class DescribeEifCommand extends CliCommand {
   @Override
   public void run() {
     EifFile eif = readIntact(file, env);
-    spec.commandLine().getOut().println(EifDescription.pretty(EifDescription.describe(eif)));
+    spec.commandLine().getOut().println(NitroCliJson.pretty(EifDescription.describe(eif)));
   }
 
   /** Reads an EIF and refuses a bad CRC or signature, each as one line. */

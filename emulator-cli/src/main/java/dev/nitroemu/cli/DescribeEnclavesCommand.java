@@ -1,5 +1,6 @@
 package dev.nitroemu.cli;
 
+import dev.nitroemu.container.NitroCliJson;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -21,7 +22,7 @@ final class DescribeEnclavesCommand extends CliCommand {
       spec.commandLine()
           .getOut()
           .println(
-              EnclaveControl.pretty(
+              NitroCliJson.pretty(
                   session.call(EnclaveControl.request("describe")).path("enclaves")));
       spec.commandLine().getOut().flush();
     }

@@ -3,7 +3,6 @@ package dev.nitroemu.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.nitroemu.container.NitroCliJson;
 import dev.nitroemu.enclave.EifFile;
 import java.security.cert.X509Certificate;
 import java.time.ZoneOffset;
@@ -90,11 +89,6 @@ final class EifDescription {
     eif.imageVersion().ifPresent(version -> root.put("ImageVersion", version));
     eif.metadata().ifPresent(metadata -> root.set("Metadata", metadata(metadata)));
     return root;
-  }
-
-  /** JSON as nitro-cli prints it. */
-  static String pretty(JsonNode node) {
-    return NitroCliJson.pretty(node);
   }
 
   private static ObjectNode pcrs(EifFile eif) {

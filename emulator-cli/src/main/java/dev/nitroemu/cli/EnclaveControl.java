@@ -3,7 +3,6 @@ package dev.nitroemu.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.nitroemu.container.NitroCliJson;
 import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.VsockAddress;
@@ -64,11 +63,6 @@ final class EnclaveControl {
   /** An error answer carrying nitro-cli's exit code. */
   static ObjectNode error(String message, int exitCode) {
     return JSON.createObjectNode().put("ok", false).put("error", message).put("exitCode", exitCode);
-  }
-
-  /** JSON as nitro-cli prints it. */
-  static String pretty(JsonNode node) {
-    return NitroCliJson.pretty(node);
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.nitroemu.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.container.EnclaveContainer;
+import dev.nitroemu.container.NitroCliJson;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -129,7 +130,7 @@ final class RunEnclaveCommand extends CliCommand {
         memoryMib,
         enclave.path("CPUIDs").toString().replace(",", ", "));
     err.flush();
-    out.println(EnclaveControl.pretty(enclave));
+    out.println(NitroCliJson.pretty(enclave));
     out.flush();
     if (attachConsole) {
       EnclaveConsoleCommand.stream(

@@ -1,6 +1,7 @@
 package dev.nitroemu.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.nitroemu.container.NitroCliJson;
 import java.io.PrintWriter;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -49,7 +50,7 @@ final class TerminateEnclaveCommand extends CliCommand {
         err.println(
             "Successfully terminated enclave " + terminated.path("EnclaveID").asText() + ".");
         err.flush();
-        out.println(EnclaveControl.pretty(terminated));
+        out.println(NitroCliJson.pretty(terminated));
       }
       out.flush();
     }
