@@ -14,6 +14,7 @@ import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.stack.EnclaveEnvironment;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,13 +61,19 @@ final class EnclaveHosting implements AutoCloseable {
             .build();
   }
 
-  /** Serves the enclave control socket of the stack {@code stack} on {@code stateDir}. */
-  static EnclaveHosting start(EnclaveEnvironment stack, Path stateDir) throws IOException {
+  /**
+   * Serves the enclave control socket of the stack {@code stack} on {@code stateDir}. When the
+   * previous stack on that directory was killed (its control socket is still there), first removes
+   * the enclave containers it left, reporting on {@code err}.
+   */
+  static EnclaveHosting start(EnclaveEnvironment stack, Path stateDir, PrintWriter err)
+      throws IOException {
     Path directory = EnclaveControl.directory(stateDir);
     Files.createDirectories(directory);
-    Files.deleteIfExists(
-        directory.resolve(
-            EnclaveControl.BASE_NAME + "_" + EnclaveControl.PORT)); // a crashed stack's
+    if (Files.deleteIfExists(
+        directory.resolve(EnclaveControl.BASE_NAME + "_" + EnclaveControl.PORT))) {
+      OrphanedEnclaves.remove(stateDir, err);
+    }
     HybridVsockTransport transport =
         HybridVsockTransport.parent(
             directory, EnclaveControl.BASE_NAME, EnclaveControl.CHANNEL_CID);
@@ -122,7 +129,7 @@ final class EnclaveHosting implements AutoCloseable {
                 request.hasNonNull("name") ? request.path("name").asText() : defaultName(image))
             .withDebugMode(debug)
             .withEnvironment(stack)
-            .withLabel("dev.nitroemu.state-dir", stateDir.toString());
+            .withLabel(OrphanedEnclaves.STATE_DIR_LABEL, OrphanedEnclaves.label(stateDir));
     if (request.hasNonNull("cid")) {
       container.withEnclaveCid(request.path("cid").asLong());
     }

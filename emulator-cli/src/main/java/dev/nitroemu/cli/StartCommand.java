@@ -275,7 +275,8 @@ final class StartCommand extends CliCommand {
       }
       try (EnclaveEnvironment stack = startStack(builder);
           AutoCloseable hybrid = hybridServices(stack, kmsWorkers);
-          EnclaveHosting enclaves = EnclaveHosting.start(stack, owned.path())) {
+          EnclaveHosting enclaves =
+              EnclaveHosting.start(stack, owned.path(), spec.commandLine().getErr())) {
         StackEndpoints described =
             StackEndpoints.describe(stack, owned.mappingFile(), ca.resolve("root.pem"), tlsCaPem)
                 .withOwner(

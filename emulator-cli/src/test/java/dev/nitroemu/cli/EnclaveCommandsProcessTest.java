@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.model.Container;
 import dev.nitroemu.cli.enclaveapp.ConsoleEnclaveApp;
 import dev.nitroemu.container.JavaEnclaveImage;
 import java.io.IOException;
@@ -242,6 +243,46 @@ class EnclaveCommandsProcessTest {
             "1",
             "--attach-console");
     assertThat(noDebug.exitCode()).isEqualTo(3);
+  }
+
+  @Test
+  void theNextStartRemovesTheEnclavesOfAKilledStack() throws Exception {
+    assertThat(cli("start", "--detach", "--state-dir", state(), "--kms-port", "0").exitCode())
+        .isZero();
+    Run ran =
+        cli(
+            "run-enclave",
+            "--state-dir",
+            state(),
+            "--docker-image",
+            stayImage,
+            "--memory",
+            "128",
+            "--cpu-count",
+            "1");
+    assertThat(ran.exitCode()).as(ran.err()).isZero();
+    long pid = StateDirectory.running(Path.of(state())).orElseThrow().pid();
+    ProcessHandle stack = ProcessHandle.of(pid).orElseThrow();
+    stack.destroyForcibly();
+    stack.onExit().get(60, TimeUnit.SECONDS);
+    assertThat(enclaveContainers()).as("the killed stack's enclave is still running").hasSize(1);
+
+    Run restarted = cli("start", "--detach", "--state-dir", state(), "--kms-port", "0");
+    assertThat(restarted.exitCode()).as(restarted.err()).isZero();
+    assertThat(enclaveContainers()).isEmpty();
+    assertThat(Files.readString(Path.of(state(), "stack.log")))
+        .contains("removed 1 enclave container(s) left by a stack that was killed");
+    assertThat(cli("describe-enclaves", "--state-dir", state()).out().trim()).isEqualTo("[]");
+  }
+
+  private List<Container> enclaveContainers() {
+    return DockerClientFactory.instance()
+        .client()
+        .listContainersCmd()
+        .withShowAll(true)
+        .withLabelFilter(
+            Map.of(OrphanedEnclaves.STATE_DIR_LABEL, OrphanedEnclaves.label(Path.of(state()))))
+        .exec();
   }
 
   @Test
