@@ -22,7 +22,7 @@ int notification_valid(const struct supervisor *s, uint64_t id) {
 
 /* Installs srcfd in the app as the syscall's result (atomically with SEND, kernel >= 5.14; else
  * ADDFD then the result). */
-static long inject_fd(const struct supervisor *s, const struct seccomp_notif *req, int srcfd, int cloexec) {
+long inject_fd(const struct supervisor *s, const struct seccomp_notif *req, int srcfd, int cloexec) {
   struct seccomp_notif_addfd add = {
       .id = req->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)srcfd, .newfd_flags = cloexec ? O_CLOEXEC : 0};
   if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) >= 0) return RESULT_DONE;
@@ -70,6 +70,7 @@ static long on_socket(struct supervisor *s, const struct seccomp_notif *req) {
   if (protocol != 0) return -EPROTONOSUPPORT;
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (type & SOCK_NONBLOCK), 0);
   if (fd < 0) return -errno;
+  vsock_remember(fd, VMADDR_PORT_ANY, VMADDR_PORT_ANY, 0);
   long result = inject_fd(s, req, fd, (type & SOCK_CLOEXEC) != 0);
   close(fd);
   return result;
@@ -77,7 +78,7 @@ static long on_socket(struct supervisor *s, const struct seccomp_notif *req) {
 
 /* A copy of the app's fd: pidfd_getfd (5.6) through the pidfd of the thread's process (pidfd_open
  * refuses a thread that is not the leader: EINVAL before 6.9, ENOENT after without PIDFD_THREAD). */
-static int grab_fd(pid_t tid, int fd) {
+int grab_fd(pid_t tid, int fd) {
   int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
   if (pidfd < 0) {
     char path[64], line[128];
@@ -125,6 +126,7 @@ static long connect_vsock(struct supervisor *s, const struct seccomp_notif *req,
   int rc = connect(sock, (struct sockaddr *)&address, sizeof address);
   int error = errno;
   if (blocking) setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &saved, sizeof saved);
+  if (rc == 0) vsock_connected(sock, vm.svm_port);
   if (rc == 0) return 0;
   switch (error) {
     case ENOENT: case ECONNREFUSED: return -ECONNRESET; /* nobody listens: a vsock peer answers RST */
@@ -163,10 +165,23 @@ void handle_notification(struct supervisor *s, const struct seccomp_notif *req) 
     case SYS_ioctl: result = on_ioctl(s, req); break;
     case SYS_socket: result = on_socket(s, req); break;
     case SYS_connect: result = on_connect(s, req); break;
+    case SYS_bind: result = on_bind(s, req); break;
+    case SYS_listen: result = on_listen(s, req); break;
+#ifdef SYS_accept
+    case SYS_accept: result = on_accept(s, req, 0); break;
+#endif
+    case SYS_accept4: result = on_accept(s, req, (int)a[3]); break;
+    case SYS_getsockname: result = on_sockname(s, req, 0); break;
+    case SYS_getpeername: result = on_sockname(s, req, 1); break;
+    case SYS_setsockopt: result = on_sockopt(s, req, 1); break;
+    case SYS_getsockopt: result = on_sockopt(s, req, 0); break;
     default: result = RESULT_CONTINUE;
   }
-  if (result == RESULT_DONE) return;
-  struct seccomp_notif_resp resp = {.id = req->id};
+  if (result != RESULT_DONE) answer(s, req->id, result);
+}
+
+void answer(const struct supervisor *s, uint64_t id, long result) {
+  struct seccomp_notif_resp resp = {.id = id};
   if (result == RESULT_CONTINUE) {
     resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
   } else if (result < 0) {
@@ -175,6 +190,6 @@ void handle_notification(struct supervisor *s, const struct seccomp_notif *req) 
     resp.val = result;
   }
   if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT) {
-    fprintf(stderr, "nitro-emu-init: answering syscall %d: %s\n", req->data.nr, strerror(errno));
+    fprintf(stderr, "nitro-emu-init: answering a syscall: %s\n", strerror(errno));
   }
 }

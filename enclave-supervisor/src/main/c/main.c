@@ -1,7 +1,8 @@
 /* nitro-emu-init: runs COMMAND under a seccomp user-notification filter that emulates /dev/nsm and
  * AF_VSOCK stream sockets over a hybrid vsock directory (see README.md of enclave-supervisor).
  *
- * Usage: nitro-emu-init [--vsock-dir DIR] [--base NAME] [--nsm-port PORT] [--] COMMAND [ARGS...]
+ * Usage: nitro-emu-init [--vsock-dir DIR] [--base NAME] [--nsm-port PORT] [--cid N] [--no-heartbeat]
+ *                       [--] COMMAND [ARGS...]
  * Exit status: COMMAND's (128+N when killed by signal N), 125 when the supervisor cannot start,
  * 126 when COMMAND cannot be run, 127 when it is not found. */
 #define _GNU_SOURCE
@@ -9,13 +10,13 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -36,6 +37,7 @@
 
 #define EXIT_SUPERVISOR 125
 #define ARG0_LOW offsetof(struct seccomp_data, args[0]) /* little-endian: the int is the low word */
+#define ARG1_LOW offsetof(struct seccomp_data, args[1])
 #define TRAP(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF)
 
 static void die(const char *what) {
@@ -43,8 +45,9 @@ static void die(const char *what) {
   exit(EXIT_SUPERVISOR);
 }
 
-/* Traps open/openat/openat2 (for /dev/nsm), every ioctl (to tell the NSM fd apart), connect, and
- * socket only for family AF_VSOCK. Other ABIs (x32, 32-bit compat) pass untrapped. */
+/* Traps open/openat/openat2 (for /dev/nsm), every ioctl (to tell the NSM fd apart), the socket calls
+ * that take or give a vsock address, setsockopt/getsockopt only at level AF_VSOCK, and socket only
+ * for family AF_VSOCK. Other ABIs (x32, 32-bit compat) pass untrapped. */
 static int install_filter(void) {
   struct sock_filter code[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
@@ -58,6 +61,20 @@ static int install_filter(void) {
       TRAP(SYS_openat2),
       TRAP(SYS_ioctl),
       TRAP(SYS_connect),
+      TRAP(SYS_bind),
+      TRAP(SYS_listen),
+#ifdef SYS_accept
+      TRAP(SYS_accept),
+#endif
+      TRAP(SYS_accept4),
+      TRAP(SYS_getsockname),
+      TRAP(SYS_getpeername),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_setsockopt, 1, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getsockopt, 0, 4),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG1_LOW),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_VSOCK, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 3),
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LOW),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_VSOCK, 0, 1),
@@ -120,31 +137,50 @@ static int exit_code(int status) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* Serves notifications and forwards signals until COMMAND exits; reaps every child (PID 1 duty). */
+int watch_add(struct supervisor *s, struct watch *w, uint32_t events) {
+  struct epoll_event event = {.events = events, .data.ptr = w};
+  return epoll_ctl(s->epoll, EPOLL_CTL_ADD, w->fd, &event);
+}
+
+void watch_remove(struct supervisor *s, struct watch *w) {
+  epoll_ctl(s->epoll, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+/* Serves notifications, the parent's connections (servers.c) and forwards signals until COMMAND
+ * exits; reaps every child (PID 1 duty). A blocking accept never blocks this loop: it is parked. */
 static int supervise(struct supervisor *s, int signals, pid_t child) {
-  struct pollfd fds[2] = {{.fd = signals, .events = POLLIN}, {.fd = s->listener, .events = POLLIN}};
+  struct watch signal_watch = {signals, NULL}, notify_watch = {s->listener, NULL};
+  if (watch_add(s, &signal_watch, EPOLLIN) < 0 || watch_add(s, &notify_watch, EPOLLIN) < 0) die("epoll_ctl");
   for (;;) {
-    if (poll(fds, 2, -1) < 0) {
+    struct epoll_event events[16];
+    int n = epoll_wait(s->epoll, events, 16, servers_tick(s));
+    if (n < 0) {
       if (errno == EINTR) continue;
-      die("poll");
+      die("epoll_wait");
     }
-    if (fds[0].revents & POLLIN) {
-      struct signalfd_siginfo info;
-      if (read(signals, &info, sizeof info) == sizeof info && info.ssi_signo != SIGCHLD) {
-        kill(child, (int)info.ssi_signo);
+    for (int k = 0; k < n; k++) {
+      struct watch *w = events[k].data.ptr;
+      if (w == &signal_watch) {
+        struct signalfd_siginfo info;
+        if (read(signals, &info, sizeof info) == sizeof info && info.ssi_signo != SIGCHLD) {
+          kill(child, (int)info.ssi_signo);
+        }
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+          if (pid == child) return exit_code(status);
+        }
+      } else if (w == &notify_watch) {
+        if (events[k].events & EPOLLIN) {
+          struct seccomp_notif req;
+          memset(&req, 0, sizeof req);
+          if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) handle_notification(s, &req);
+        } else {
+          watch_remove(s, w); /* no task left under the filter; wait for the exit status */
+        }
+      } else if (w->fd >= 0) {
+        w->ready(s, w, events[k].events);
       }
-      int status;
-      pid_t pid;
-      while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        if (pid == child) return exit_code(status);
-      }
-    }
-    if (fds[1].revents & POLLIN) {
-      struct seccomp_notif req;
-      memset(&req, 0, sizeof req);
-      if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) handle_notification(s, &req);
-    } else if (fds[1].revents & (POLLHUP | POLLERR)) {
-      fds[1].fd = -1; /* no task left under the filter; wait for the exit status */
     }
   }
 }
@@ -162,31 +198,49 @@ static int open_nsm_file(struct supervisor *s) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: nitro-emu-init [--vsock-dir DIR] [--base NAME] [--nsm-port PORT] [--] COMMAND [ARGS...]\n"
-                  "  DIR defaults to $NITRO_VSOCK_DIR; NAME to vsock; PORT to 9797\n");
+  fprintf(stderr, "usage: nitro-emu-init [--vsock-dir DIR] [--base NAME] [--nsm-port PORT] [--cid N] [--no-heartbeat]\n"
+                  "                      [--] COMMAND [ARGS...]\n"
+                  "  DIR defaults to $NITRO_VSOCK_DIR; NAME to vsock; PORT to 9797; N (the enclave's CID) to\n"
+                  "  $NITRO_ENCLAVE_CID or 16; --no-heartbeat skips the 0xB7 heartbeat to 3:9000\n");
   exit(EXIT_SUPERVISOR);
 }
 
 int main(int argc, char **argv) {
-  struct supervisor s = {.nsm_connection = -1, .vsock_dir = getenv("NITRO_VSOCK_DIR"), .base_name = "vsock", .nsm_port = 9797};
-  int i = 1;
+  const char *cid = getenv("NITRO_ENCLAVE_CID");
+  struct supervisor s = {.nsm_connection = -1, .vsock_dir = getenv("NITRO_VSOCK_DIR"), .base_name = "vsock", .nsm_port = 9797,
+                         .multiplexer = -1, .self = getpid()};
+  int i = 1, beat = 1;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
     if (strcmp(argv[i], "--") == 0) {
       i++;
       break;
     }
+    if (strcmp(argv[i], "--no-heartbeat") == 0) {
+      beat = 0;
+      continue;
+    }
     if (i + 1 >= argc) usage();
     if (strcmp(argv[i], "--vsock-dir") == 0) s.vsock_dir = argv[++i];
     else if (strcmp(argv[i], "--base") == 0) s.base_name = argv[++i];
     else if (strcmp(argv[i], "--nsm-port") == 0) s.nsm_port = (uint32_t)strtoul(argv[++i], NULL, 10);
+    else if (strcmp(argv[i], "--cid") == 0) cid = argv[++i];
     else usage();
   }
+  char *end = NULL;
+  unsigned long cid_value = cid && *cid ? strtoul(cid, &end, 10) : 16;
+  if ((end && *end) || cid_value < 3 || cid_value > 0xFFFFFFFEul) {
+    fprintf(stderr, "nitro-emu-init: the enclave's CID (--cid or NITRO_ENCLAVE_CID) must be 3..4294967294, was '%s'\n", cid);
+    return EXIT_SUPERVISOR;
+  }
+  s.cid = (uint32_t)cid_value;
   if (i >= argc) usage();
   if (!s.vsock_dir || !*s.vsock_dir) {
     fprintf(stderr, "nitro-emu-init: no hybrid vsock directory: give --vsock-dir or set NITRO_VSOCK_DIR\n");
     return EXIT_SUPERVISOR;
   }
   if (open_nsm_file(&s) < 0) die("memfd for /dev/nsm");
+  if (beat && heartbeat(&s) < 0) return EXIT_SUPERVISOR;
+  if ((s.epoll = epoll_create1(EPOLL_CLOEXEC)) < 0) die("epoll_create1");
   sigset_t mask, saved;
   sigemptyset(&mask);
   int forwarded[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -207,5 +261,7 @@ int main(int argc, char **argv) {
     waitpid(child, &status, 0);
     return EXIT_SUPERVISOR;
   }
-  return supervise(&s, signals, child);
+  int status = supervise(&s, signals, child);
+  servers_close(&s);
+  return status;
 }

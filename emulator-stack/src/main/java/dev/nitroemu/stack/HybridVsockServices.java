@@ -14,26 +14,32 @@ import java.net.URI;
 
 /**
  * The parent side (CID 3) of one enclave's hybrid vsock directory: the NSM service (default {@code
- * 3:9797}) and a vsock-proxy (default {@code 3:8000}) to an environment's KMS, both on the parent
- * transport, closed together; what an enclave container or {@code nitro-emu start --vsock-dir}
- * serves.
+ * 3:9797}), a vsock-proxy (default {@code 3:8000}) to an environment's KMS and the boot heartbeat
+ * ({@link HeartbeatServer}, {@code 3:9000}), all on the parent transport, closed together; what an
+ * enclave container or {@code nitro-emu start --vsock-dir} serves.
  */
 public final class HybridVsockServices implements AutoCloseable {
 
   private final HybridVsockTransport transport;
   private final NsmVsockServer nsmServer;
   private final VsockProxy kmsProxy;
+  private final HeartbeatServer heartbeat;
 
   private HybridVsockServices(
-      HybridVsockTransport transport, NsmVsockServer nsmServer, VsockProxy kmsProxy) {
+      HybridVsockTransport transport,
+      NsmVsockServer nsmServer,
+      VsockProxy kmsProxy,
+      HeartbeatServer heartbeat) {
     this.transport = transport;
     this.nsmServer = nsmServer;
     this.kmsProxy = kmsProxy;
+    this.heartbeat = heartbeat;
   }
 
   /**
    * Starts the services on {@code transport} (which this object then owns): {@code nsm} at {@code
-   * 3:9797} and a vsock-proxy at {@code 3:8000} forwarding to the KMS endpoint {@code kms}.
+   * 3:9797}, a vsock-proxy at {@code 3:8000} forwarding to the KMS endpoint {@code kms}, and the
+   * heartbeat at {@code 3:9000}.
    */
   public static HybridVsockServices start(HybridVsockTransport transport, Nsm nsm, URI kms)
       throws IOException {
@@ -48,8 +54,8 @@ public final class HybridVsockServices implements AutoCloseable {
 
   /**
    * Starts the services on {@code transport} (which this object then owns): {@code nsm} at {@code
-   * 3:nsmPort} and a vsock-proxy with {@code kmsProxyWorkers} workers at {@code 3:kmsProxyPort}
-   * forwarding to the KMS endpoint {@code kms}.
+   * 3:nsmPort}, a vsock-proxy with {@code kmsProxyWorkers} workers at {@code 3:kmsProxyPort}
+   * forwarding to the KMS endpoint {@code kms}, and the heartbeat at {@code 3:9000}.
    */
   public static HybridVsockServices start(
       HybridVsockTransport transport,
@@ -60,6 +66,7 @@ public final class HybridVsockServices implements AutoCloseable {
       int kmsProxyWorkers)
       throws IOException {
     NsmVsockServer nsmServer = null;
+    HeartbeatServer heartbeat = null;
     try {
       nsmServer =
           NsmVsockServer.start(nsm, transport, VsockAddress.of(VsockAddress.CID_PARENT, nsmPort));
@@ -73,11 +80,12 @@ public final class HybridVsockServices implements AutoCloseable {
               .build();
       try {
         proxy.start();
+        heartbeat = HeartbeatServer.start(transport);
       } catch (IOException | RuntimeException e) {
         Closeables.closeAfter(proxy, e);
         throw e;
       }
-      return new HybridVsockServices(transport, nsmServer, proxy);
+      return new HybridVsockServices(transport, nsmServer, proxy, heartbeat);
     } catch (IOException | RuntimeException e) {
       if (nsmServer != null) {
         Closeables.closeAfter(nsmServer, e);
@@ -99,9 +107,15 @@ public final class HybridVsockServices implements AutoCloseable {
     return kmsProxy.localAddress();
   }
 
+  /** Heartbeats (0xB7 on {@code 3:9000}) answered since start. */
+  public long heartbeats() {
+    return heartbeat.beats();
+  }
+
   /** Closes the services and the transport (removing their socket files); idempotent. */
   @Override
   public void close() {
+    heartbeat.close();
     Closeables.closeQuietly(kmsProxy);
     Closeables.closeQuietly(nsmServer);
     transport.close();
