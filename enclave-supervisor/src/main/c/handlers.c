@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h> /* before linux/vm_sockets.h, which needs struct sockaddr */
 #include <linux/vm_sockets.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,6 +8,7 @@
  * sockets and of clients, socket options) is kept in a table keyed by the socket's inode. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sys/socket.h> /* before linux/vm_sockets.h, which needs struct sockaddr */
 #include <linux/vm_sockets.h>
 #include <stdio.h>
 #include <stdlib.h>

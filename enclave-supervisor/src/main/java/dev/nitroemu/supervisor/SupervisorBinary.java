@@ -11,8 +11,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The {@code nitro-emu-init} supervisor binary this jar carries (static, Linux, built for the build
- * machine's architecture), and whether this machine can run it.
+ * The {@code nitro-emu-init} supervisor binaries this jar carries (static, Linux: the build
+ * machine's architecture, and aarch64 as well when built on x86_64 with Debian's cross toolchain),
+ * the one for this JVM's {@code os.arch}, and whether this machine can run it.
  *
  * <p>{@code nitro-emu-init [--vsock-dir DIR] [--base NAME] [--nsm-port PORT] [--] COMMAND
  * [ARGS...]} runs COMMAND with {@code /dev/nsm} and {@code AF_VSOCK} stream sockets emulated over
@@ -47,7 +48,8 @@ public final class SupervisorBinary {
 
   /**
    * Why the supervisor cannot run here, or empty when it can: not Linux, a kernel older than
-   * {@value #MINIMUM_KERNEL}, or no binary for this architecture in the jar (built without gcc).
+   * {@value #MINIMUM_KERNEL}, or no binary for this architecture in the jar (built without gcc, or
+   * without the cross toolchain for aarch64).
    */
   public static Optional<String> unavailableReason() {
     if (!System.getProperty("os.name", "").equals("Linux")) {
