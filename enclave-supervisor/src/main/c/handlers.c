@@ -117,10 +117,11 @@ static long connect_vsock(struct supervisor *s, const struct seccomp_notif *req,
   }
   struct sockaddr_un address = {.sun_family = AF_UNIX};
   if (port_socket_path(s, vm.svm_port, address.sun_path, sizeof address.sun_path) < 0) return -ENAMETOOLONG;
-  struct timeval saved, bound = {.tv_sec = IO_TIMEOUT_SECONDS};
+  struct timeval saved, bound;
   socklen_t len = sizeof saved;
   int blocking = !(fcntl(sock, F_GETFL) & O_NONBLOCK);
-  if (blocking) { /* bound the wait on a full backlog; the app's own timeout is restored after */
+  vsock_connect_timeout(sock, &bound);
+  if (blocking) { /* a full backlog waits the vsock connect timeout; the app's own SO_SNDTIMEO is restored */
     getsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &saved, &len);
     setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof bound);
   }

@@ -70,10 +70,15 @@ static int receive_all(int fd, uint8_t *data, size_t len) {
  * Returns the response length, or -1 (the connection is then closed). A request is sent at most
  * once: only a connection that fails while sending is reopened, so no request runs twice. */
 static long nsm_exchange(struct supervisor *s, const uint8_t *request, uint32_t len, uint8_t *response) {
-  uint8_t header[4] = {len >> 24, len >> 16, len >> 8, len};
+  static uint8_t frame[4 + NSM_REQUEST_MAX]; /* one send for header and request */
+  frame[0] = (uint8_t)(len >> 24);
+  frame[1] = (uint8_t)(len >> 16);
+  frame[2] = (uint8_t)(len >> 8);
+  frame[3] = (uint8_t)len;
+  memcpy(frame + 4, request, len);
   for (int attempt = 0; attempt < 2; attempt++) {
     if (s->nsm_connection < 0 && (s->nsm_connection = connect_service(s)) < 0) return -1;
-    if (send_all(s->nsm_connection, header, 4) == 0 && send_all(s->nsm_connection, request, len) == 0) {
+    if (send_all(s->nsm_connection, frame, 4 + (size_t)len) == 0) {
       uint8_t reply[4];
       if (receive_all(s->nsm_connection, reply, 4) == 0) {
         uint32_t n = (uint32_t)reply[0] << 24 | (uint32_t)reply[1] << 16 | (uint32_t)reply[2] << 8 | reply[3];

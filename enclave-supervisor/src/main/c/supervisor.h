@@ -15,7 +15,7 @@
 #define NSM_PATH "/dev/nsm"
 /* The parent's CID as an enclave sees it. */
 #define PARENT_CID 3u
-/* Bound on every wait for the NSM service and on a blocking vsock connect, in seconds. */
+/* Bound on every wait for the NSM service and for the heartbeat, in seconds. */
 #define IO_TIMEOUT_SECONDS 10
 
 /* What a handler answers: a value >= 0, a negative errno, or one of these two. */
@@ -94,6 +94,9 @@ struct vsock_socket vsock_identify(const struct supervisor *s, int fd);
 long vsock_bind_port(const struct supervisor *s, int fd, uint32_t port, uint32_t cid);
 /* The supervisor's private abstract Unix address of vsock port; returns its length. */
 socklen_t vsock_private_address(const struct supervisor *s, uint32_t port, void *sockaddr_un);
+/* The socket's SO_VM_SOCKETS_CONNECT_TIMEOUT (default 2 s, as the kernel's). */
+struct timeval;
+void vsock_connect_timeout(int fd, struct timeval *timeout);
 /* A local port for a connecting socket, remembered for getsockname. */
 void vsock_connected(int fd, uint32_t peer_port);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -76,6 +77,11 @@ void vsock_connected(int fd, uint32_t peer_port) {
     next_port = next_port >= 0xFFFFFFF0u ? FIRST_EPHEMERAL_PORT : next_port + 1;
   }
   e->peer_port = peer_port;
+}
+
+void vsock_connect_timeout(int fd, struct timeval *timeout) {
+  const struct entry *e = find(inode_of(fd), 0);
+  *timeout = (struct timeval){.tv_sec = e ? e->timeout[0] : DEFAULT_CONNECT_TIMEOUT_SECONDS, .tv_usec = e ? e->timeout[1] : 0};
 }
 
 socklen_t vsock_private_address(const struct supervisor *s, uint32_t port, void *sockaddr_un) {

@@ -22,10 +22,12 @@ import picocli.CommandLine.Parameters;
     header =
         "Runs an unmodified enclave program on the host with /dev/nsm and AF_VSOCK served by the stack.",
     description = {
-      "Usage: nitro-emu exec [--vsock-dir DIR] -- COMMAND [ARGS...]. COMMAND (any language, static or dynamic)"
-          + " runs under nitro-emu-init: open(\"/dev/nsm\") and its ioctl reach the stack's NSM, and"
-          + " socket(AF_VSOCK) + connect(3, PORT) reach the parent's listener on vsock port PORT, over the hybrid"
-          + " vsock directory of a stack started with 'nitro-emu start --vsock-dir DIR'. Linux 5.9 or later.",
+      "Usage: nitro-emu exec [--vsock-dir DIR] [--enclave-cid CID] -- COMMAND [ARGS...]. COMMAND (any language,"
+          + " static or dynamic) runs under nitro-emu-init: open(\"/dev/nsm\") and its ioctl reach the stack's NSM,"
+          + " socket(AF_VSOCK) + connect(3, PORT) reach the parent's listener on vsock port PORT, and a vsock"
+          + " listener on PORT takes the parent's connections to (CID, PORT), over the hybrid vsock directory of a"
+          + " stack started with 'nitro-emu start --vsock-dir DIR'; the 0xB7 heartbeat to 3:9000 comes first."
+          + " Linux 5.9 or later.",
       "Exit code: COMMAND's (128+N if killed by signal N); 3 when no stack serves DIR; 125 when the supervisor"
           + " cannot start; 126/127 when COMMAND cannot be run or is not found."
     })
@@ -44,6 +46,14 @@ final class ExecCommand extends CliCommand {
       description =
           "vsock port of the stack's NSM service (default: " + NsmVsockServer.DEFAULT_PORT + ")")
   long nsmPort = NsmVsockServer.DEFAULT_PORT;
+
+  @Option(
+      names = "--enclave-cid",
+      paramLabel = "CID",
+      defaultValue = "16",
+      description =
+          "the enclave's CID, as given to 'start --enclave-cid' (getsockname shows it; default: ${DEFAULT-VALUE})")
+  long enclaveCid;
 
   @Parameters(
       paramLabel = "COMMAND",
@@ -88,6 +98,8 @@ final class ExecCommand extends CliCommand {
                   directory.toString(),
                   "--nsm-port",
                   Long.toString(nsmPort),
+                  "--cid",
+                  Long.toString(enclaveCid),
                   "--"));
       full.addAll(command);
       ProcessBuilder builder =
