@@ -7,10 +7,15 @@ import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -124,6 +129,52 @@ class SupervisorServerTest {
       assertThat(roundTrip(6104, "still-serving")).isEqualTo("still-serving");
       assertThat(server.finish().exitCode()).isZero();
     }
+  }
+
+  @Test
+  void malformedOrOversizedConnectLinesAreClosedUnanswered() throws Exception {
+    try (SupervisedStack.Running server = stack.startProbe("serve", "6106", "1")) {
+      server.awaitLine("listening");
+
+      assertThat(rawHandshake("HELLO 6106\n")).as("another verb").isEmpty();
+      assertThat(rawHandshake("CONNECT 6106 7\n")).as("three words").isEmpty();
+      assertThat(rawHandshake("CONNECT 99999999999\n")).as("port over 32 bits").isEmpty();
+      assertThat(rawHandshake("CONNECT " + "0".repeat(40) + "6106\n"))
+          .as("over 32 bytes")
+          .isEmpty();
+
+      assertThat(rawHandshake("connect\t6106\r\n")).as("any case, tab, CR").startsWith("OK ");
+      assertThat(server.finish().exitCode()).isZero();
+    }
+  }
+
+  /**
+   * Sends {@code line} to the multiplexer socket; what comes back before the end of stream or a
+   * newline (waiting at most 10 s).
+   */
+  private static String rawHandshake(String line) throws Exception {
+    try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      channel.connect(UnixDomainSocketAddress.of(stack.vsock.resolve("vsock")));
+      channel.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII)));
+      CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> readLine(channel));
+      return answer.get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static String readLine(SocketChannel channel) {
+    ByteBuffer answer = ByteBuffer.allocate(64);
+    try {
+      while (answer.hasRemaining()) {
+        int n = channel.read(answer);
+        if (n < 0 || (answer.position() > 0 && answer.get(answer.position() - 1) == '\n')) {
+          break;
+        }
+      }
+    } catch (IOException e) {
+      // A reset is an unanswered close too.
+    }
+    answer.flip();
+    return StandardCharsets.US_ASCII.decode(answer).toString();
   }
 
   private static VsockConnection connectIn(long port) throws IOException {

@@ -98,6 +98,23 @@ class SupervisorSocketTest {
   }
 
   @Test
+  void aChildTheCommandForksAndExecsHasVsockToo() throws Exception {
+    String probe = SupervisedStack.SERVER_PROBE.toAbsolutePath().toString();
+    SupervisedStack.Run run =
+        stack
+            .start(
+                List.of(),
+                List.of(
+                    "/bin/sh",
+                    "-c",
+                    probe + " nonblock-echo " + ECHO_PORT + " exec-child; echo shell-exit $?"))
+            .finish();
+
+    assertThat(run.exitCode()).as(run.toString()).isZero();
+    assertThat(run.results()).containsEntry("echo", "exec-child").containsEntry("shell-exit", "0");
+  }
+
+  @Test
   void theHeartbeatIsSentBeforeTheCommandStarts() throws Exception {
     long before = stack.services.heartbeats();
 
