@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -35,12 +36,34 @@ long inject_fd(const struct supervisor *s, const struct seccomp_notif *req, int 
   return errno == ENOENT ? RESULT_DONE : -errno;
 }
 
+/* /dev/vsock, whose only ioctl (IOCTL_VM_SOCKETS_GET_LOCAL_CID) tells the enclave its CID (Go's
+ * mdlayher/vsock and others ask it before listening): a sealed, empty memfd like /dev/nsm's, made
+ * on the first open. */
+#define VSOCK_DEVICE_PATH "/dev/vsock"
+static int vsock_device = -1;
+static struct stat vsock_device_stat;
+
+static int open_vsock_device(void) {
+  if (vsock_device >= 0) return vsock_device;
+  int fd = memfd_create("nitro-emu-vsock", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0 ||
+      fstat(fd, &vsock_device_stat) < 0) {
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  return vsock_device = fd;
+}
+
 static long on_open(struct supervisor *s, const struct seccomp_notif *req, uint64_t path, uint64_t flags) {
-  char name[sizeof NSM_PATH];
-  if (app_read((pid_t)req->pid, path, name, sizeof name) < 0 || memcmp(name, NSM_PATH, sizeof name) != 0) {
+  char name[sizeof VSOCK_DEVICE_PATH > sizeof NSM_PATH ? sizeof VSOCK_DEVICE_PATH : sizeof NSM_PATH] = {0};
+  if (app_read((pid_t)req->pid, path, name, sizeof NSM_PATH) < 0) return RESULT_CONTINUE;
+  if (memcmp(name, NSM_PATH, sizeof NSM_PATH) == 0) return inject_fd(s, req, s->nsm_file, (flags & O_CLOEXEC) != 0);
+  if (app_read((pid_t)req->pid, path, name, sizeof VSOCK_DEVICE_PATH) < 0 ||
+      memcmp(name, VSOCK_DEVICE_PATH, sizeof VSOCK_DEVICE_PATH) != 0) {
     return RESULT_CONTINUE;
   }
-  return inject_fd(s, req, s->nsm_file, (flags & O_CLOEXEC) != 0);
+  int device = open_vsock_device();
+  return device < 0 ? -ENOMEM : inject_fd(s, req, device, (flags & O_CLOEXEC) != 0);
 }
 
 static long on_openat2(struct supervisor *s, const struct seccomp_notif *req) {
@@ -51,16 +74,20 @@ static long on_openat2(struct supervisor *s, const struct seccomp_notif *req) {
   return on_open(s, req, req->data.args[1], flags);
 }
 
-static int is_nsm_fd(const struct supervisor *s, pid_t pid, int fd) {
+static long on_ioctl(struct supervisor *s, const struct seccomp_notif *req) {
   char link[64];
   struct stat st;
+  pid_t pid = (pid_t)req->pid;
+  int fd = (int)req->data.args[0];
   snprintf(link, sizeof link, "/proc/%d/fd/%d", pid, fd);
-  return fd >= 0 && stat(link, &st) == 0 && st.st_dev == s->nsm_dev && st.st_ino == s->nsm_ino;
-}
-
-static long on_ioctl(struct supervisor *s, const struct seccomp_notif *req) {
-  if (!is_nsm_fd(s, (pid_t)req->pid, (int)req->data.args[0])) return RESULT_CONTINUE;
-  return nsm_ioctl(s, req);
+  if (fd < 0 || stat(link, &st) < 0) return RESULT_CONTINUE;
+  if (st.st_dev == s->nsm_dev && st.st_ino == s->nsm_ino) return nsm_ioctl(s, req);
+  if (vsock_device < 0 || st.st_dev != vsock_device_stat.st_dev || st.st_ino != vsock_device_stat.st_ino) {
+    return RESULT_CONTINUE;
+  }
+  if ((uint32_t)req->data.args[1] != IOCTL_VM_SOCKETS_GET_LOCAL_CID) return -ENOTTY;
+  uint32_t cid = s->cid;
+  return app_write(pid, req->data.args[2], &cid, sizeof cid) < 0 ? -EFAULT : 0;
 }
 
 /* socket(AF_VSOCK, SOCK_STREAM, 0) becomes an AF_UNIX stream socket the app owns (the filter only

@@ -7,7 +7,8 @@
  *   serve-poll PORT        non-blocking listener: accept4 before a connection, poll, accept4 with
  *                          SOCK_NONBLOCK|SOCK_CLOEXEC, echo with poll
  *   serve-nsm PORT         a second thread blocks in accept while the main thread calls the NSM
- *   names PORT             socket names and AF_VSOCK options; connects to the parent's 3:PORT
+ *   names PORT             the local CID from /dev/vsock, socket names and AF_VSOCK options;
+ *                          connects to the parent's 3:PORT
  *   nonblock-echo PORT TEXT non-blocking connect + poll + SO_ERROR, then an echo
  *   fork-echo PORT TEXT    connect, then a forked child echoes through the inherited (dup'ed) fd
  *   nsm-loop COUNT         COUNT attestations with a nonce; prints "nanos N"
@@ -141,12 +142,18 @@ static int serve_nsm(unsigned port) {
 }
 
 static int names(unsigned port) {
+  unsigned int local_cid = 0;
+  int device = open("/dev/vsock", O_RDONLY | O_CLOEXEC);
+  int rc = device < 0 ? -1 : ioctl(device, IOCTL_VM_SOCKETS_GET_LOCAL_CID, &local_cid);
+  printf("local-cid %s %u\n", name(rc < 0 ? errno : 0), local_cid);
+  printf("vsock-device-other-ioctl %s\n", name(ioctl(device, 0x7ba, &local_cid) < 0 ? errno : 0));
+  close(device);
   int fresh = socket(AF_VSOCK, SOCK_STREAM, 0);
   print_name("fresh-local", fresh, 0);
   print_name("fresh-peer", fresh, 1);
   uint64_t size = 0;
   socklen_t len = sizeof size;
-  int rc = getsockopt(fresh, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &size, &len);
+  rc = getsockopt(fresh, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &size, &len);
   printf("buffer-size %s %llu\n", name(rc ? errno : 0), (unsigned long long)size);
   len = sizeof size;
   getsockopt(fresh, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MIN_SIZE, &size, &len);

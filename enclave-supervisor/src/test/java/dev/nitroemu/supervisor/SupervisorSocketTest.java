@@ -48,11 +48,13 @@ class SupervisorSocketTest {
   }
 
   @Test
-  void socketNamesAndVsockOptionsAreWhatARealEnclaveSees() throws Exception {
+  void localCidSocketNamesAndVsockOptionsAreWhatARealEnclaveSees() throws Exception {
     SupervisedStack.Run run = stack.startProbe("names", Long.toString(ECHO_PORT)).finish();
 
     assertThat(run.exitCode()).as(run.toString()).isZero();
     assertThat(run.results())
+        .containsEntry("local-cid", "OK 16")
+        .containsEntry("vsock-device-other-ioctl", "ENOTTY")
         .containsEntry("fresh-local", "family=40 len=16 4294967295:4294967295")
         .containsEntry("fresh-peer", "ENOTCONN")
         .containsEntry("buffer-size", "OK 262144")
