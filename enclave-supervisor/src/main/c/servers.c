@@ -34,7 +34,7 @@
 #define FIRST_HOST_PORT (1u << 30)
 #define MULTIPLEXER_BACKLOG 128
 
-struct handshake { struct watch w; long long deadline; };
+struct handshake { struct watch w; long long deadline; size_t len; char line[LINE_MAX_BYTES + 1]; };
 struct pending { struct watch w; int parent; uint32_t port, host_port; uint64_t seq; }; /* w: the placeholder */
 struct parked { struct watch w; struct seccomp_notif req; int flags; uint32_t port; };  /* w: listener copy */
 
@@ -116,20 +116,23 @@ static long long parse_connect(char *line) {
   return value > 0xFFFFFFFFll ? -1 : value;
 }
 
-/* Reads the CONNECT line without consuming a byte of the stream after it. */
+/* Reads the CONNECT line as it comes, never a byte of the stream after it: bytes up to a newline are
+ * taken (so a line trickling in does not keep the connection readable), the rest is left. */
 static void on_handshake(struct supervisor *s, struct watch *w, uint32_t events) {
   (void)events;
-  char line[LINE_MAX_BYTES + 1] = {0};
-  ssize_t n = recv(w->fd, line, LINE_MAX_BYTES, MSG_PEEK | MSG_DONTWAIT);
+  struct handshake *h = (struct handshake *)w;
+  char peek[LINE_MAX_BYTES];
+  ssize_t n = recv(w->fd, peek, LINE_MAX_BYTES - h->len, MSG_PEEK | MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-  char *newline = n > 0 ? memchr(line, '\n', (size_t)n) : NULL;
-  if (!newline && n > 0 && n < LINE_MAX_BYTES) return; /* wait for the rest of the line */
+  char *newline = n > 0 ? memchr(peek, '\n', (size_t)n) : NULL;
+  size_t take = newline ? (size_t)(newline - peek) + 1 : n > 0 ? (size_t)n : 0;
   long long port = -1;
-  if (newline) {
-    size_t take = (size_t)(newline - line) + 1;
-    if (recv(w->fd, line, take, MSG_DONTWAIT) == (ssize_t)take) {
-      line[take - 1] = 0;
-      port = parse_connect(line);
+  if (take > 0 && recv(w->fd, h->line + h->len, take, MSG_DONTWAIT) == (ssize_t)take) {
+    h->len += take;
+    if (!newline && h->len < LINE_MAX_BYTES) return; /* wait for the rest of the line */
+    if (newline) {
+      h->line[h->len - 1] = 0;
+      port = parse_connect(h->line);
     }
   }
   int fd = w->fd;
@@ -152,6 +155,7 @@ static void on_multiplexer(struct supervisor *s, struct watch *w, uint32_t event
     }
     h->w = (struct watch){fd, on_handshake};
     h->deadline = now_ms() + HANDSHAKE_MS;
+    h->len = 0;
     if (watch_add(s, &h->w, EPOLLIN | EPOLLRDHUP) < 0) {
       close(fd);
       h->w.fd = -1;

@@ -133,7 +133,7 @@ class SupervisorServerTest {
 
   @Test
   void malformedOrOversizedConnectLinesAreClosedUnanswered() throws Exception {
-    try (SupervisedStack.Running server = stack.startProbe("serve", "6106", "1")) {
+    try (SupervisedStack.Running server = stack.startProbe("serve", "6106", "2")) {
       server.awaitLine("listening");
 
       assertThat(rawHandshake("HELLO 6106\n")).as("another verb").isEmpty();
@@ -143,19 +143,25 @@ class SupervisorServerTest {
           .as("over 32 bytes")
           .isEmpty();
 
+      assertThat(rawHandshake("CONN", "ECT 6106", "\n")).as("a line in pieces").startsWith("OK ");
       assertThat(rawHandshake("connect\t6106\r\n")).as("any case, tab, CR").startsWith("OK ");
       assertThat(server.finish().exitCode()).isZero();
     }
   }
 
   /**
-   * Sends {@code line} to the multiplexer socket; what comes back before the end of stream or a
-   * newline (waiting at most 10 s).
+   * Sends the {@code pieces} of a line to the multiplexer socket, 50 ms apart; what comes back
+   * before the end of stream or a newline (waiting at most 10 s).
    */
-  private static String rawHandshake(String line) throws Exception {
+  private static String rawHandshake(String... pieces) throws Exception {
     try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       channel.connect(UnixDomainSocketAddress.of(stack.vsock.resolve("vsock")));
-      channel.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII)));
+      for (int i = 0; i < pieces.length; i++) {
+        if (i > 0) {
+          Thread.sleep(50);
+        }
+        channel.write(ByteBuffer.wrap(pieces[i].getBytes(StandardCharsets.US_ASCII)));
+      }
       CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> readLine(channel));
       return answer.get(10, TimeUnit.SECONDS);
     }
