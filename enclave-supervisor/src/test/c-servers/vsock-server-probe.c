@@ -4,8 +4,9 @@
  *
  *   serve PORT COUNT       bind/listen on PORT, print "listening", accept COUNT connections (all
  *                          before answering any), echo one message on each
- *   serve-poll PORT        non-blocking listener: accept4 before a connection, poll, accept4 with
- *                          SOCK_NONBLOCK|SOCK_CLOEXEC, echo with poll
+ *   serve-poll PORT        non-blocking listener: accept4 before a connection, epoll_wait,
+ *                          accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC, echo with poll
+ *   serve-threads PORT     two threads block in accept on one listener at once, each echoes once
  *   serve-nsm PORT         a second thread blocks in accept while the main thread calls the NSM
  *   names PORT             the local CID from /dev/vsock, socket names and AF_VSOCK options;
  *                          connects to the parent's 3:PORT
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -100,8 +102,11 @@ static int serve_poll(unsigned port) {
   int fd = listener(port, SOCK_NONBLOCK);
   if (fd < 0) return fail("listen");
   printf("first-accept %s\n", name(accept4(fd, NULL, NULL, 0) < 0 ? errno : 0));
+  int epoll = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event event = {.events = EPOLLIN, .data.fd = fd};
+  if (epoll < 0 || epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) < 0) return fail("epoll");
   printf("listening\n");
-  if (wait_for(fd, POLLIN) < 0) return fail("poll");
+  if (epoll_wait(epoll, &event, 1, WAIT_MS) != 1 || event.data.fd != fd) return fail("epoll_wait");
   int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (c < 0) return fail("accept4");
   printf("accepted-nonblock %s\n", fcntl(c, F_GETFL) & O_NONBLOCK ? "yes" : "no");
@@ -124,6 +129,21 @@ static void *accept_thread(void *arg) {
   a->result = c < 0 ? -1 : echo_back(c);
   if (c >= 0) close(c);
   return NULL;
+}
+
+static int serve_threads(unsigned port) {
+  int fd = listener(port, 0);
+  struct accept_args args[2] = {{fd, -1}, {fd, -1}};
+  pthread_t threads[2];
+  if (fd < 0) return fail("listen");
+  for (int i = 0; i < 2; i++) if (pthread_create(&threads[i], NULL, accept_thread, &args[i]) != 0) return fail("thread");
+  usleep(200 * 1000); /* let both threads block in accept */
+  printf("listening\n");
+  for (int i = 0; i < 2; i++) {
+    pthread_join(threads[i], NULL);
+    printf("thread-%d %s\n", i, args[i].result == 0 ? "OK" : "failed");
+  }
+  return 0;
 }
 
 static int serve_nsm(unsigned port) {
@@ -324,6 +344,7 @@ int main(int argc, char **argv) {
   if (argc == 4 && strcmp(c, "serve") == 0) return serve(port, atoi(argv[3]));
   if (argc == 3 && strcmp(c, "serve-poll") == 0) return serve_poll(port);
   if (argc == 3 && strcmp(c, "serve-nsm") == 0) return serve_nsm(port);
+  if (argc == 3 && strcmp(c, "serve-threads") == 0) return serve_threads(port);
   if (argc == 3 && strcmp(c, "names") == 0) return names(port);
   if (argc == 4 && strcmp(c, "nonblock-echo") == 0) return nonblock_echo(port, argv[3]);
   if (argc == 4 && strcmp(c, "fork-echo") == 0) return fork_echo(port, argv[3]);
@@ -331,7 +352,7 @@ int main(int argc, char **argv) {
   if (argc == 4 && strcmp(c, "echo-loop") == 0) return echo_loop(port, atoi(argv[3]));
   if (argc == 3 && strcmp(c, "pair-loop") == 0) return pair_loop(atoi(argv[2]));
   if (argc == 3 && strcmp(c, "echo-serve-unix") == 0) return echo_serve_unix(argv[2]);
-  fprintf(stderr, "usage: vsock-server-probe serve|serve-poll|serve-nsm|names|nonblock-echo|fork-echo|nsm-loop|"
+  fprintf(stderr, "usage: vsock-server-probe serve|serve-poll|serve-threads|serve-nsm|names|nonblock-echo|fork-echo|nsm-loop|"
                   "echo-loop|pair-loop|echo-serve-unix ...\n");
   return 2;
 }

@@ -88,7 +88,23 @@ class SupervisorServerTest {
   }
 
   @Test
-  void nonBlockingAcceptReportsEagainThenPollSaysReadable() throws Exception {
+  void twoThreadsBlockedInAcceptOnOneListenerGetOneConnectionEach() throws Exception {
+    try (SupervisedStack.Running server = stack.startProbe("serve-threads", "6107")) {
+      server.awaitLine("listening");
+
+      CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> roundTrip(6107, "a"));
+      CompletableFuture<String> second = CompletableFuture.supplyAsync(() -> roundTrip(6107, "b"));
+
+      assertThat(first.get()).isEqualTo("a");
+      assertThat(second.get()).isEqualTo("b");
+      SupervisedStack.Run run = server.finish();
+      assertThat(run.exitCode()).as(run.toString()).isZero();
+      assertThat(run.results()).containsEntry("thread-0", "OK").containsEntry("thread-1", "OK");
+    }
+  }
+
+  @Test
+  void nonBlockingAcceptReportsEagainThenEpollSaysReadable() throws Exception {
     try (SupervisedStack.Running server = stack.startProbe("serve-poll", "6102")) {
       server.awaitLine("listening");
 
