@@ -104,10 +104,13 @@ static long on_socket(struct supervisor *s, const struct seccomp_notif *req) {
   return result;
 }
 
-/* A copy of the app's fd: pidfd_getfd (5.6) through the pidfd of the thread's process (pidfd_open
- * refuses a thread that is not the leader: EINVAL before 6.9, ENOENT after without PIDFD_THREAD). */
+/* A copy of the app's fd: pidfd_getfd (5.6) through a pidfd of the thread (PIDFD_THREAD, 6.9+) or of
+ * its process (pidfd_open refuses a thread that is not the leader: EINVAL before 6.9, ENOENT after
+ * without PIDFD_THREAD). */
+#define PIDFD_THREAD_FLAG O_EXCL
 int grab_fd(pid_t tid, int fd) {
   int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
+  if (pidfd < 0) pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD_FLAG); /* a thread, Linux 6.9+ */
   if (pidfd < 0) {
     char path[64], line[128];
     snprintf(path, sizeof path, "/proc/%d/status", tid);
