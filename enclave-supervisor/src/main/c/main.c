@@ -228,8 +228,8 @@ int main(int argc, char **argv) {
   }
   char *end = NULL;
   unsigned long cid_value = cid && *cid ? strtoul(cid, &end, 10) : 16;
-  if ((end && *end) || cid_value < 3 || cid_value > 0xFFFFFFFEul) {
-    fprintf(stderr, "nitro-emu-init: the enclave's CID (--cid or NITRO_ENCLAVE_CID) must be 3..4294967294, was '%s'\n", cid);
+  if ((end && *end) || cid_value < 4 || cid_value > 0xFFFFFFFEul) {
+    fprintf(stderr, "nitro-emu-init: the enclave's CID (--cid or NITRO_ENCLAVE_CID) must be 4..4294967294, was '%s'\n", cid);
     return EXIT_SUPERVISOR;
   }
   s.cid = (uint32_t)cid_value;

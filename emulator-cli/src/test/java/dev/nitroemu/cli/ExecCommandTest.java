@@ -70,6 +70,13 @@ class ExecCommandTest {
           .isZero();
       assertThat(run("exec", "--vsock-dir", "vsock", "--", "/bin/sh", "-c", "exit 7").exitCode())
           .isEqualTo(7);
+      assertThat(services.heartbeats()).as("one 0xB7 heartbeat per run").isEqualTo(2);
+      // CID 3 is the parent's: the supervisor refuses it before running anything.
+      assertThat(
+              run("exec", "--vsock-dir", "vsock", "--enclave-cid", "3", "--", "/bin/true")
+                  .exitCode())
+          .isEqualTo(125);
+      assertThat(services.heartbeats()).isEqualTo(2);
     }
   }
 }
