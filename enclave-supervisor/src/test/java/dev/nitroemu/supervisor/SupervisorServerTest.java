@@ -10,10 +10,13 @@ import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -162,6 +165,26 @@ class SupervisorServerTest {
       assertThat(rawHandshake("CONN", "ECT 6106", "\n")).as("a line in pieces").startsWith("OK ");
       assertThat(rawHandshake("connect\t6106\r\n")).as("any case, tab, CR").startsWith("OK ");
       assertThat(server.finish().exitCode()).isZero();
+    }
+  }
+
+  @Test
+  void listenSaysEaddrinuseWhenAnotherEnclaveSideServesTheDirectory() throws Exception {
+    Path other = Files.createDirectories(directory.resolve("taken"));
+    try (ServerSocketChannel taken = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      taken.bind(UnixDomainSocketAddress.of(other.resolve("vsock")));
+      String probe = SupervisedStack.SERVER_PROBE.toAbsolutePath().toString();
+
+      SupervisedStack.Run run =
+          stack
+              .start(
+                  List.of("--vsock-dir", other.toString(), "--no-heartbeat"),
+                  List.of(probe, "serve", "6108", "1"))
+              .finish();
+
+      assertThat(run.results()).containsEntry("listen", "EADDRINUSE");
+      assertThat(run.stderr()).contains("another enclave side listens");
+      assertThat(run.exitCode()).isEqualTo(1);
     }
   }
 
