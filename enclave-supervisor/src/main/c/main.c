@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "preflight.h"
 #include "supervisor.h"
 
 #if defined(__x86_64__)
@@ -238,6 +239,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "nitro-emu-init: no hybrid vsock directory: give --vsock-dir or set NITRO_VSOCK_DIR\n");
     return EXIT_SUPERVISOR;
   }
+  if (vsock_preflight() < 0) return EXIT_VSOCK_DENIED;
   if (open_nsm_file(&s) < 0) die("memfd for /dev/nsm");
   if (beat && heartbeat(&s) < 0) return EXIT_SUPERVISOR;
   if ((s.epoll = epoll_create1(EPOLL_CLOEXEC)) < 0) die("epoll_create1");

@@ -29,6 +29,15 @@ public final class SupervisorBinary {
   /** Oldest kernel the supervisor runs on: 5.9 added {@code SECCOMP_IOCTL_NOTIF_ADDFD}. */
   public static final String MINIMUM_KERNEL = "5.9";
 
+  /**
+   * Exit status of the supervisor when a seccomp profile denies {@code socket(AF_VSOCK)} before its
+   * own filter can see it (it prints one line starting with {@value #VSOCK_DENIED_PREFIX} first).
+   */
+  public static final int EXIT_VSOCK_DENIED = 123;
+
+  /** How the supervisor's one-line diagnostic for {@link #EXIT_VSOCK_DENIED} starts. */
+  public static final String VSOCK_DENIED_PREFIX = "nitro-emu-init: socket(AF_VSOCK) is denied";
+
   private static final Pattern KERNEL_VERSION = Pattern.compile("^(\\d+)\\.(\\d+)");
 
   private SupervisorBinary() {}
