@@ -2,9 +2,11 @@ package dev.nitroemu.container;
 
 import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.Bind;
 import dev.nitroemu.container.internal.CidAllocator;
 import dev.nitroemu.container.internal.ConsoleBuffer;
 import dev.nitroemu.container.internal.EnclaveRun;
+import dev.nitroemu.container.internal.SupervisedLaunch;
 import dev.nitroemu.enclave.EifFile;
 import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.VsockAddress;
@@ -24,7 +26,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
+import org.testcontainers.containers.ContainerLaunchException;
 import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.wait.strategy.WaitStrategy;
 import org.testcontainers.utility.DockerImageName;
 
 /**
@@ -85,6 +89,9 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   private EnclaveProfile profile;
   private Path eif;
   private Consumer<String> consoleConsumer;
+  private Boolean supervisorChoice;
+  private String seccompProfile;
+  private boolean waitChosen;
   private final ConsoleBuffer console = new ConsoleBuffer(CONSOLE_CHARS);
 
   private final Object state = new Object();
@@ -93,6 +100,8 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   private List<String> command = List.of();
   private EnclaveTermination termination;
   private Long plannedCid;
+  private SupervisedLaunch supervision;
+  private boolean supervised;
   private ImageMeasurements plannedMeasurements;
 
   /** An enclave running the image {@code image} builds (e.g. a {@link JavaEnclaveImage}). */
@@ -215,6 +224,54 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
       cpuCount = (int) Math.min(Integer.MAX_VALUE, Math.max(1, header.defaultCpus()));
     }
     return self();
+  }
+
+  /**
+   * Runs the enclave's command under {@code nitro-emu-init}, which emulates {@code /dev/nsm} and
+   * {@code AF_VSOCK} for an unmodified program in any language: the container gets the supervisor
+   * at {@code /nitro-emu-init} as its entrypoint ({@code /nitro-emu-init [options] -- COMMAND}), an
+   * empty {@code /dev/nsm} file, and a seccomp profile equal to Docker's default without an {@code
+   * AF_VSOCK} denial ({@link #withSeccompProfile}); no other privilege. The default for an image
+   * without the {@code dev.nitroemu.runtime} label that {@link JavaEnclaveImage} sets.
+   */
+  public EnclaveContainer withSupervisor() {
+    this.supervisorChoice = true;
+    return self();
+  }
+
+  /**
+   * Runs the command as it is, without {@code nitro-emu-init}, even for an image without the {@code
+   * dev.nitroemu.runtime} label (e.g. a Java app on enclave-runtime built another way).
+   */
+  public EnclaveContainer withoutSupervisor() {
+    this.supervisorChoice = false;
+    return self();
+  }
+
+  /**
+   * The Docker seccomp profile (JSON) a supervised enclave runs with, instead of the shipped one;
+   * one that denies {@code socket(AF_VSOCK)} makes the start fail with a {@link
+   * VsockDeniedException}.
+   */
+  public EnclaveContainer withSeccompProfile(String profileJson) {
+    this.seccompProfile = Objects.requireNonNull(profileJson, "profileJson");
+    return self();
+  }
+
+  /** Whether the current or last start ran the command under {@code nitro-emu-init}. */
+  public boolean supervised() {
+    synchronized (state) {
+      return supervised;
+    }
+  }
+
+  /**
+   * As {@link GenericContainer#waitingFor}; replaces {@link EnclaveWaits#booted()} when supervised.
+   */
+  @Override
+  public EnclaveContainer waitingFor(WaitStrategy waitStrategy) {
+    this.waitChosen = true;
+    return super.waitingFor(waitStrategy);
   }
 
   /**
@@ -341,7 +398,8 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
       throw new IllegalStateException(EnclaveLaunch.STARTED_BEFORE_ENVIRONMENT);
     }
     ImageMeasurements measured =
-        EnclaveLaunch.plan(getDockerClient(), getDockerImageName(), profile, eif);
+        EnclaveLaunch.plan(
+            getDockerClient(), getDockerImageName(), List.of(getCommandParts()), profile, eif);
     synchronized (state) {
       if (plannedCid != null) {
         CidAllocator.release(plannedCid);
@@ -369,8 +427,9 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
     try {
       super.start();
     } catch (RuntimeException e) {
+      RuntimeException failure = supervised() ? SupervisedFailure.explain(this, e) : e;
       releaseResources();
-      throw e;
+      throw failure;
     }
   }
 
@@ -378,15 +437,34 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
   protected void configure() {
     releaseResources(); // a restart: the last run's channel and environment go first
     EnclaveLaunch.Image image =
-        EnclaveLaunch.Image.inspect(getDockerClient(), getDockerImageName());
+        EnclaveLaunch.Image.inspect(
+            getDockerClient(), getDockerImageName(), List.of(getCommandParts()));
     synchronized (state) {
       console.clear();
       termination = null;
       command = image.command();
       run = emulator != null ? servedRun(image) : openLocalRun(image);
-      setBinds(new ArrayList<>(List.of(run.bind(VSOCK_DIRECTORY))));
+      List<Bind> binds = new ArrayList<>(List.of(run.bind(VSOCK_DIRECTORY)));
+      supervised = SupervisedLaunch.wanted(supervisorChoice, image.labels());
+      if (supervised) {
+        supervision = supervise(binds);
+      }
+      setBinds(binds);
       run.containerEnvironment(VSOCK_DIRECTORY).forEach(this::withEnv);
       setTmpFsMapping(Map.of("/tmp", "rw,nosuid,nodev,size=" + memoryMib + "m"));
+    }
+  }
+
+  private SupervisedLaunch supervise(List<Bind> binds) {
+    try {
+      run.emptyFileBind(SupervisedLaunch.DEV_NSM).ifPresent(binds::add);
+      withCopyToContainer(SupervisedLaunch.binaryFile(), SupervisedLaunch.BINARY_PATH);
+      if (!waitChosen) {
+        setWaitStrategy(EnclaveWaits.booted());
+      }
+      return SupervisedLaunch.open(run.localParent());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare nitro-emu-init for the enclave container", e);
     }
   }
 
@@ -439,10 +517,30 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
 
   private void applyEnclaveShape(CreateContainerCmd create) {
     List<String> argv;
+    boolean underSupervisor;
     synchronized (state) {
-      argv = command;
+      underSupervisor = supervision != null;
+      argv = underSupervisor ? SupervisedLaunch.argv(command, VSOCK_DIRECTORY, run.cid()) : command;
     }
     EnclaveLaunch.shape(create, argv, memoryMib, cpuCount);
+    if (underSupervisor) {
+      SupervisedLaunch.applySeccomp(create, seccompProfile);
+    }
+  }
+
+  /** The current start's supervisor wiring, or null when not supervised. */
+  SupervisedLaunch supervision() {
+    synchronized (state) {
+      return supervision;
+    }
+  }
+
+  /**
+   * Why the start failed: a {@link VsockDeniedException} when the supervisor said its seccomp
+   * profile denies AF_VSOCK, else {@code what} with the termination and the console.
+   */
+  ContainerLaunchException launchFailure(String what, Throwable cause) {
+    return SupervisedFailure.describe(this, what, cause);
   }
 
   private long currentCid() {
@@ -459,9 +557,15 @@ public class EnclaveContainer extends GenericContainer<EnclaveContainer> impleme
 
   private void releaseResources() {
     EnclaveRun closing;
+    SupervisedLaunch stopping;
     synchronized (state) {
       closing = run;
       run = null;
+      stopping = supervision;
+      supervision = null;
+    }
+    if (stopping != null) {
+      stopping.close();
     }
     if (closing != null) {
       closing.close();

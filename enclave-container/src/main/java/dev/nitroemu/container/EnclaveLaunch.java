@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,19 +33,24 @@ record EnclaveLaunch(
   private static final Logger LOG = LoggerFactory.getLogger(EnclaveContainer.class);
 
   /**
-   * A local image as nitro-cli build-enclave reads it: its id, the command it runs and its {@code
-   * Env}.
+   * A local image as nitro-cli build-enclave reads it: its id, the command it runs, its {@code
+   * Env}, and its labels (which tell whether it runs the nitro-emu Java runtime).
    */
-  record Image(String id, List<String> command, List<String> environment) {
+  record Image(
+      String id, List<String> command, List<String> environment, Map<String, String> labels) {
 
-    /** Inspects {@code name} (which must be present locally). */
-    static Image inspect(DockerClient docker, String name) {
+    /**
+     * Inspects {@code name} (which must be present locally); a non-empty {@code command} replaces
+     * the image's (and is what the measurements name).
+     */
+    static Image inspect(DockerClient docker, String name, List<String> command) {
       InspectImageResponse inspected = docker.inspectImageCmd(name).exec();
       ContainerConfig config = inspected.getConfig();
       return new Image(
           inspected.getId(),
-          EnclaveLaunch.command(config),
-          config == null || config.getEnv() == null ? List.of() : Arrays.asList(config.getEnv()));
+          command.isEmpty() ? EnclaveLaunch.command(config) : List.copyOf(command),
+          config == null || config.getEnv() == null ? List.of() : Arrays.asList(config.getEnv()),
+          config == null || config.getLabels() == null ? Map.of() : config.getLabels());
     }
 
     /** The measurements derived from this image's content ({@link ImageMeasurements#derive}). */
@@ -70,10 +76,14 @@ record EnclaveLaunch(
    * profile's or EIF's (one of them non-null), else derived from the image.
    */
   static ImageMeasurements plan(
-      DockerClient docker, String imageName, EnclaveProfile profile, Path eif) {
+      DockerClient docker,
+      String imageName,
+      List<String> command,
+      EnclaveProfile profile,
+      Path eif) {
     return profile != null || eif != null
         ? profileMeasurements(profile, eif)
-        : Image.inspect(docker, imageName).measure(docker);
+        : Image.inspect(docker, imageName, command).measure(docker);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.nitroemu.container;
 
+import dev.nitroemu.container.internal.SupervisedLaunch;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import java.io.IOException;
@@ -28,11 +29,50 @@ public final class EnclaveWaits {
   }
 
   /**
+   * Ready when an enclave under {@code nitro-emu-init} has booted: its heartbeat ({@code 0xB7} to
+   * {@code 3:9000}, as AWS's init sends) was answered, so its command runs next. With a supervisor
+   * that sends no heartbeat, or when an emulator container serves the enclave, ready once it runs.
+   * Fails early if the enclave ends first, with {@link VsockDeniedException} when its seccomp
+   * profile denies {@code AF_VSOCK}. The default wait of supervised enclave containers.
+   */
+  public static WaitStrategy booted() {
+    return new BootWait();
+  }
+
+  /**
    * Ready once a console line matches {@code regex} (a whole-line Java regex, without the line
    * break).
    */
   public static WaitStrategy consoleLine(String regex) {
     return Wait.forLogMessage("(?:" + regex + ")\\R?", 1);
+  }
+
+  private static final class BootWait extends AbstractWaitStrategy {
+    @Override
+    protected void waitUntilReady() {
+      if (!(waitStrategyTarget instanceof EnclaveContainer enclave)) {
+        throw new IllegalStateException("booted() works on an EnclaveContainer only");
+      }
+      SupervisedLaunch supervision = enclave.supervision();
+      if (supervision == null || !supervision.heartbeatExpected()) {
+        return;
+      }
+      long deadline = System.nanoTime() + startupTimeout.toNanos();
+      try {
+        while (!supervision.awaitBoot(Duration.ofMillis(RETRY_MILLIS))) {
+          if (!enclave.isRunning() && !supervision.booted()) {
+            throw enclave.launchFailure("the enclave ended before its boot heartbeat", null);
+          }
+          if (System.nanoTime() - deadline >= 0) {
+            throw enclave.launchFailure(
+                "no boot heartbeat from the enclave within " + startupTimeout, null);
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ContainerLaunchException("interrupted while waiting for the enclave to boot", e);
+      }
+    }
   }
 
   private static final class VsockPortWait extends AbstractWaitStrategy {
@@ -52,13 +92,8 @@ public final class EnclaveWaits {
       IOException last = null;
       while (System.nanoTime() - deadline < 0) {
         if (!enclave.isRunning()) {
-          throw new ContainerLaunchException(
-              "the enclave ended before listening on vsock port "
-                  + port
-                  + "; "
-                  + enclave.termination().map(Object::toString).orElse("state unknown")
-                  + "; console:\n"
-                  + enclave.consoleOutput());
+          throw enclave.launchFailure(
+              "the enclave ended before listening on vsock port " + port, null);
         }
         try (VsockConnection probe =
             enclave

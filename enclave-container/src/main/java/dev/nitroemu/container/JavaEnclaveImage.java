@@ -3,6 +3,7 @@ package dev.nitroemu.container;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
 import dev.nitroemu.container.internal.JlinkRuntime;
+import dev.nitroemu.container.internal.SupervisedLaunch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,6 +43,18 @@ public final class JavaEnclaveImage {
           "jdk.crypto.ec",
           "jdk.unsupported");
 
+  /**
+   * Label (value {@value #RUNTIME_LABEL_VALUE}) on these images and their runtime base: the image
+   * runs a Java app on enclave-runtime, which speaks hybrid vsock itself, so {@link
+   * EnclaveContainer} runs it without {@code nitro-emu-init}; images without it are supervised
+   * unless {@link EnclaveContainer#withoutSupervisor()}. Set it on other such images to the same
+   * effect.
+   */
+  public static final String RUNTIME_LABEL = SupervisedLaunch.RUNTIME_LABEL;
+
+  /** The value of {@link #RUNTIME_LABEL} on these images. */
+  public static final String RUNTIME_LABEL_VALUE = "java";
+
   /** Repository of the base images holding only the runtime. */
   public static final String RUNTIME_REPOSITORY = "nitro-emu/java-runtime";
 
@@ -66,7 +79,12 @@ public final class JavaEnclaveImage {
       Path rootfs = JlinkRuntime.rootFilesystem(modules, cacheDirectory);
       new ImageFromDockerfile(name, false)
           .withFileFromPath("rootfs", rootfs)
-          .withDockerfileFromBuilder(b -> b.from("scratch").copy("rootfs/", "/").build())
+          .withDockerfileFromBuilder(
+              b ->
+                  b.from("scratch")
+                      .copy("rootfs/", "/")
+                      .label(RUNTIME_LABEL, RUNTIME_LABEL_VALUE)
+                      .build())
           .get();
       return name;
     }
@@ -188,6 +206,7 @@ public final class JavaEnclaveImage {
       return image.withDockerfileFromBuilder(
           b -> {
             b.from(base);
+            b.label(RUNTIME_LABEL, RUNTIME_LABEL_VALUE); // also when the base predates the label
             if (!classPath.isEmpty()) {
               b.copy("app/", "/app/");
             }

@@ -1,5 +1,6 @@
 package dev.nitroemu.container.internal;
 
+import com.github.dockerjava.api.model.AccessMode;
 import com.github.dockerjava.api.model.Bind;
 import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.NitroMode;
@@ -9,6 +10,7 @@ import dev.nitroemu.stack.HybridVsockServices;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
@@ -124,6 +126,26 @@ public final class EnclaveRun implements AutoCloseable {
     return volume != null
         ? new Bind(volume.getPath(), new com.github.dockerjava.api.model.Volume(containerPath))
         : directory.bind(containerPath);
+  }
+
+  /**
+   * An empty read-only file mounted at {@code containerPath} (for {@code /dev/nsm} under the
+   * supervisor); empty when an emulator container serves the enclave (no local directory).
+   */
+  public Optional<Bind> emptyFileBind(String containerPath) throws IOException {
+    if (directory == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Bind(
+            directory.emptyFile().toString(),
+            new com.github.dockerjava.api.model.Volume(containerPath),
+            AccessMode.ro));
+  }
+
+  /** The parent's transport in this JVM; empty when an emulator container serves the enclave. */
+  public Optional<HybridVsockTransport> localParent() {
+    return services == null ? Optional.empty() : Optional.of(services.transport());
   }
 
   private void requireLocal() {

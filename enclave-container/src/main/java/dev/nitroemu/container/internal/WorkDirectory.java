@@ -40,6 +40,19 @@ public final class WorkDirectory {
     return new WorkDirectory(root, vsock);
   }
 
+  /**
+   * An empty, read-only regular file beside {@code vsock/} (created at the first call), to be
+   * mounted at {@code /dev/nsm} in a supervised container.
+   */
+  public Path emptyFile() throws IOException {
+    Path file = root.resolve("empty");
+    if (!Files.exists(file)) {
+      Files.createFile(
+          file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r--r--r--")));
+    }
+    return file;
+  }
+
   /** The hybrid vsock directory on the host. */
   public Path vsock() {
     return vsock;

@@ -1,0 +1,203 @@
+package dev.nitroemu.container.internal;
+
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import dev.nitroemu.enclave.HybridVsockTransport;
+import dev.nitroemu.enclave.RemoteNsm;
+import dev.nitroemu.supervisor.SupervisorBinary;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.testcontainers.images.builder.Transferable;
+
+/**
+ * One start of an enclave container whose command runs under {@code nitro-emu-init} (enclave-
+ * supervisor), which emulates {@code /dev/nsm} and {@code AF_VSOCK} for any program: the binary
+ * copied to {@value #BINARY_PATH}, the command line that wraps the enclave's command, the seccomp
+ * profile the container runs with, and the parent's answer to the boot heartbeat ({@code 3:9000}).
+ */
+public final class SupervisedLaunch implements AutoCloseable {
+
+  /** Where the supervisor is copied in the container (it becomes the entrypoint). */
+  public static final String BINARY_PATH = "/" + SupervisorBinary.FILE_NAME;
+
+  /** The empty regular file apps may look for (the supervisor answers {@code open} itself). */
+  public static final String DEV_NSM = "/dev/nsm";
+
+  /** The image label whose presence means "runs the nitro-emu Java runtime: no supervisor". */
+  public static final String RUNTIME_LABEL = "dev.nitroemu.runtime";
+
+  /** The seccomp profile shipped in this jar (Docker's default without an AF_VSOCK denial). */
+  public static final String PROFILE_RESOURCE =
+      "/dev/nitroemu/container/seccomp/enclave-seccomp.json";
+
+  private static volatile byte[] binary;
+  private static volatile String profile;
+
+  private final HeartbeatResponder heartbeat;
+  private final boolean heartbeatExpected;
+
+  private SupervisedLaunch(HeartbeatResponder heartbeat, boolean heartbeatExpected) {
+    this.heartbeat = heartbeat;
+    this.heartbeatExpected = heartbeatExpected;
+  }
+
+  /**
+   * Whether to supervise an image with {@code labels}: as {@code choice} when given, else when the
+   * image has no {@value #RUNTIME_LABEL} label (which {@code JavaEnclaveImage} sets).
+   */
+  public static boolean wanted(Boolean choice, Map<String, String> labels) {
+    return choice != null ? choice : labels == null || !labels.containsKey(RUNTIME_LABEL);
+  }
+
+  /**
+   * A supervised start: answers the heartbeat on {@code parent} (empty when an emulator container
+   * serves the directory, whose own services answer it).
+   *
+   * @throws IllegalStateException when the supervisor cannot run here (the reason in one line)
+   */
+  public static SupervisedLaunch open(Optional<HybridVsockTransport> parent) throws IOException {
+    binary(); // fails early, naming the reason, when the jar has no binary for this machine
+    boolean sendsHeartbeat = binaryAccepts("--no-heartbeat");
+    HeartbeatResponder responder =
+        parent.isPresent() ? HeartbeatResponder.start(parent.get()) : null;
+    return new SupervisedLaunch(responder, sendsHeartbeat && responder != null);
+  }
+
+  /**
+   * The container's command: {@code /nitro-emu-init --vsock-dir DIR --base vsock --nsm-port 9797
+   * [--cid CID] -- COMMAND...}.
+   */
+  public static List<String> argv(List<String> command, String vsockDirectory, long cid) {
+    List<String> argv = new ArrayList<>();
+    argv.add(BINARY_PATH);
+    argv.addAll(List.of("--vsock-dir", vsockDirectory));
+    argv.addAll(List.of("--base", HybridVsockTransport.DEFAULT_BASE_NAME));
+    argv.addAll(List.of("--nsm-port", Long.toString(RemoteNsm.DEFAULT_ADDRESS.port())));
+    if (binaryAccepts("--cid")) {
+      argv.addAll(List.of("--cid", Long.toUnsignedString(cid)));
+    }
+    argv.add("--");
+    argv.addAll(command);
+    return argv;
+  }
+
+  /** The supervisor as a file for the container (mode 0755). */
+  public static Transferable binaryFile() {
+    return Transferable.of(binary(), 0755);
+  }
+
+  /**
+   * Runs the container with {@code profileJson} (a Docker seccomp profile; {@code null}: the
+   * shipped one) and nothing else: no added capabilities, not privileged.
+   */
+  public static void applySeccomp(CreateContainerCmd create, String profileJson) {
+    String json = profileJson != null ? profileJson : shippedProfile();
+    create.getHostConfig().withSecurityOpts(List.of("seccomp=" + json));
+  }
+
+  /** The profile this jar ships ({@value #PROFILE_RESOURCE}). */
+  public static String shippedProfile() {
+    String loaded = profile;
+    if (loaded == null) {
+      loaded =
+          new String(resource(SupervisedLaunch.class, PROFILE_RESOURCE), StandardCharsets.UTF_8);
+      profile = loaded;
+    }
+    return loaded;
+  }
+
+  /**
+   * The supervisor's one-line diagnostic that a seccomp profile denies {@code AF_VSOCK}, if {@code
+   * console} holds it.
+   */
+  public static Optional<String> vsockDenial(String console) {
+    if (console == null) {
+      return Optional.empty();
+    }
+    return console
+        .lines()
+        .filter(line -> line.startsWith(SupervisorBinary.VSOCK_DENIED_PREFIX))
+        .findFirst();
+  }
+
+  /** Whether the supervisor sends the boot heartbeat to this JVM (and so boot can be awaited). */
+  public boolean heartbeatExpected() {
+    return heartbeatExpected;
+  }
+
+  /** Whether the heartbeat was answered. */
+  public boolean booted() {
+    return heartbeat != null && heartbeat.booted();
+  }
+
+  /** Waits up to {@code timeout} for the heartbeat; whether it was answered. */
+  public boolean awaitBoot(Duration timeout) throws InterruptedException {
+    return heartbeat != null && heartbeat.awaitBoot(timeout);
+  }
+
+  /** Stops answering the heartbeat. */
+  @Override
+  public void close() {
+    if (heartbeat != null) {
+      heartbeat.close();
+    }
+  }
+
+  /**
+   * Whether this jar's supervisor accepts {@code option}: its usage text, kept in the binary, names
+   * every option (sup-servers adds {@code --cid} and {@code --no-heartbeat}; until a binary with
+   * them is built, they are left out).
+   */
+  static boolean binaryAccepts(String option) {
+    byte[] needle = option.getBytes(StandardCharsets.US_ASCII);
+    byte[] haystack = binary();
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      int end = i + needle.length;
+      if (end == haystack.length
+          || !Character.isLetterOrDigit(haystack[end]) && haystack[end] != '-') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static byte[] binary() {
+    byte[] loaded = binary;
+    if (loaded == null) {
+      Optional<String> reason = SupervisorBinary.unavailableReason();
+      if (reason.isPresent()) {
+        throw new IllegalStateException(
+            "cannot run the image under nitro-emu-init: " + reason.get());
+      }
+      loaded =
+          resource(
+              SupervisorBinary.class,
+              SupervisorBinary.resourceName(SupervisorBinary.architecture()));
+      binary = loaded;
+    }
+    return loaded;
+  }
+
+  private static byte[] resource(Class<?> owner, String name) {
+    try (InputStream in = owner.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException(name + " is missing from the jar of " + owner.getName());
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + name, e);
+    }
+  }
+}
