@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.container.EnclaveContainer;
+import dev.nitroemu.container.VsockDeniedException;
 import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.Frames;
 import dev.nitroemu.enclave.HybridVsockTransport;
@@ -351,6 +352,11 @@ final class EnclaveHosting implements AutoCloseable {
   }
 
   private static String rootMessage(Throwable e) {
+    for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof VsockDeniedException denied) {
+        return denied.getMessage(); // the supervisor's own one-line reason, not Docker's symptom
+      }
+    }
     Throwable cause = e;
     while (cause.getCause() != null && cause.getCause() != cause) {
       cause = cause.getCause();

@@ -39,6 +39,11 @@ record EnclaveLaunch(
   record Image(
       String id, List<String> command, List<String> environment, Map<String, String> labels) {
 
+    /** Inspects {@code name} (which must be present locally). */
+    static Image inspect(DockerClient docker, String name) {
+      return inspect(docker, name, List.of());
+    }
+
     /**
      * Inspects {@code name} (which must be present locally); a non-empty {@code command} replaces
      * the image's (and is what the measurements name).

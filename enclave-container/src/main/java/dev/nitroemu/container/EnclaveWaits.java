@@ -30,8 +30,9 @@ public final class EnclaveWaits {
 
   /**
    * Ready when an enclave under {@code nitro-emu-init} has booted: its heartbeat ({@code 0xB7} to
-   * {@code 3:9000}, as AWS's init sends) was answered, so its command runs next. With a supervisor
-   * that sends no heartbeat, or when an emulator container serves the enclave, ready once it runs.
+   * {@code 3:9000}, as AWS's init sends) was answered, so its command runs next; where this JVM
+   * does not answer the heartbeat (a supervisor that sends none, an emulator container serving the
+   * enclave), once the supervisor has started its command (a second process in the container).
    * Fails early if the enclave ends first, with {@link VsockDeniedException} when its seccomp
    * profile denies {@code AF_VSOCK}. The default wait of supervised enclave containers.
    */
@@ -54,23 +55,49 @@ public final class EnclaveWaits {
         throw new IllegalStateException("booted() works on an EnclaveContainer only");
       }
       SupervisedLaunch supervision = enclave.supervision();
-      if (supervision == null || !supervision.heartbeatExpected()) {
+      if (supervision == null) {
         return;
       }
       long deadline = System.nanoTime() + startupTimeout.toNanos();
       try {
-        while (!supervision.awaitBoot(Duration.ofMillis(RETRY_MILLIS))) {
-          if (!enclave.isRunning() && !supervision.booted()) {
-            throw enclave.launchFailure("the enclave ended before its boot heartbeat", null);
+        while (!booted(enclave, supervision)) {
+          if (!enclave.isRunning()) {
+            ContainerLaunchException failure =
+                enclave.launchFailure("the enclave ended while booting", null);
+            if (failure instanceof VsockDeniedException || supervision.heartbeatExpected()) {
+              throw failure;
+            }
+            return; // it ran its command and ended: booted, and already over
           }
           if (System.nanoTime() - deadline >= 0) {
-            throw enclave.launchFailure(
-                "no boot heartbeat from the enclave within " + startupTimeout, null);
+            throw enclave.launchFailure("the enclave did not boot within " + startupTimeout, null);
           }
+          supervision.awaitBoot(Duration.ofMillis(RETRY_MILLIS));
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new ContainerLaunchException("interrupted while waiting for the enclave to boot", e);
+      }
+    }
+
+    /**
+     * The heartbeat was answered or, where this JVM does not see it, the supervisor has forked its
+     * command (which it does only after its checks).
+     */
+    private static boolean booted(EnclaveContainer enclave, SupervisedLaunch supervision) {
+      if (supervision.heartbeatExpected()) {
+        return supervision.booted();
+      }
+      try {
+        String[][] processes =
+            enclave
+                .getDockerClient()
+                .topContainerCmd(enclave.getContainerId())
+                .exec()
+                .getProcesses();
+        return processes != null && processes.length >= 2;
+      } catch (RuntimeException notRunning) {
+        return false;
       }
     }
   }

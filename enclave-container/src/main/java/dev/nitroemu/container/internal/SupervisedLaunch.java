@@ -7,6 +7,7 @@ import dev.nitroemu.supervisor.SupervisorBinary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,15 +58,23 @@ public final class SupervisedLaunch implements AutoCloseable {
 
   /**
    * A supervised start: answers the heartbeat on {@code parent} (empty when an emulator container
-   * serves the directory, whose own services answer it).
+   * serves the directory, whose own services answer it; so do the parent services when they already
+   * listen on {@code 3:9000}).
    *
    * @throws IllegalStateException when the supervisor cannot run here (the reason in one line)
    */
   public static SupervisedLaunch open(Optional<HybridVsockTransport> parent) throws IOException {
     binary(); // fails early, naming the reason, when the jar has no binary for this machine
     boolean sendsHeartbeat = binaryAccepts("--no-heartbeat");
-    HeartbeatResponder responder =
-        parent.isPresent() ? HeartbeatResponder.start(parent.get()) : null;
+    HeartbeatResponder responder = null;
+    if (parent.isPresent()) {
+      try {
+        responder = HeartbeatResponder.start(parent.get());
+      } catch (BindException answeredAlready) {
+        // the parent services answer 3:9000 themselves: the heartbeat is theirs, boot is not
+        // awaited
+      }
+    }
     return new SupervisedLaunch(responder, sendsHeartbeat && responder != null);
   }
 
