@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.model.Container;
 import dev.nitroemu.cli.enclaveapp.ConsoleEnclaveApp;
 import dev.nitroemu.container.JavaEnclaveImage;
+import dev.nitroemu.container.NativeProbeImage;
+import dev.nitroemu.enclave.NsmCodec;
+import dev.nitroemu.enclave.NsmResponse;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -243,6 +246,34 @@ class EnclaveCommandsProcessTest {
             "1",
             "--attach-console");
     assertThat(noDebug.exitCode()).isEqualTo(3);
+  }
+
+  @Test
+  void aNonJavaImageRunsUnderTheSupervisorWithTheStacksNsm() throws Exception {
+    assumeTrue(
+        NativeProbeImage.unavailableReason().isEmpty(),
+        () -> NativeProbeImage.unavailableReason().get());
+    String image = NativeProbeImage.image().get();
+    assertThat(cli("start", "--detach", "--state-dir", state(), "--kms-port", "0").exitCode())
+        .isZero();
+    Run attached =
+        cli(
+            "run-enclave",
+            "--state-dir",
+            state(),
+            "--docker-image",
+            image,
+            "--memory",
+            "128",
+            "--cpu-count",
+            "1",
+            "--debug-mode",
+            "--attach-console");
+
+    assertThat(attached.exitCode()).as(attached.err()).isZero();
+    // The C program's raw ioctl on /dev/nsm reached the stack's NSM through nitro-emu-init.
+    assertThat(NsmCodec.decodeResponse(NativeProbeImage.bytes(attached.out(), "response")))
+        .isInstanceOf(NsmResponse.DescribeNsm.class);
   }
 
   @Test

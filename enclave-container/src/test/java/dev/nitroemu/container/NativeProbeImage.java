@@ -10,14 +10,14 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
  * A non-Java enclave image: {@code FROM scratch} with only enclave-supervisor's static C probe
  * ({@code nsm-vsock-probe}: raw {@code /dev/nsm} ioctl and {@code AF_VSOCK}, no nitro-emu code).
  */
-final class NativeProbeImage {
+public final class NativeProbeImage {
 
   private static ImageFromDockerfile built;
 
   private NativeProbeImage() {}
 
   /** Why the probe cannot be used here (not built: no gcc), or empty. */
-  static Optional<String> unavailableReason() {
+  public static Optional<String> unavailableReason() {
     String path = System.getProperty("nitro.supervisor.probe");
     if (path == null || !Files.isExecutable(Path.of(path))) {
       return Optional.of(
@@ -29,7 +29,7 @@ final class NativeProbeImage {
   }
 
   /** The image ({@code CMD ["/probe", "describe"]}), built once per test JVM. */
-  static synchronized ImageFromDockerfile image() {
+  public static synchronized ImageFromDockerfile image() {
     if (built == null) {
       ImageFromDockerfile image =
           new ImageFromDockerfile("nitro-emu-test/native-probe:1", false)
@@ -43,12 +43,12 @@ final class NativeProbeImage {
   }
 
   /** The bytes of the probe's {@code label <hex>} line in {@code console}. */
-  static byte[] bytes(String console, String label) {
+  public static byte[] bytes(String console, String label) {
     return HexFormat.of().parseHex(result(console, label));
   }
 
   /** The rest of the probe's first line starting with {@code label} and a space. */
-  static String result(String console, String label) {
+  public static String result(String console, String label) {
     return console
         .lines()
         .filter(line -> line.startsWith(label + " "))
