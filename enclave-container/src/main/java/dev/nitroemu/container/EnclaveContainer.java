@@ -291,7 +291,7 @@ public class EnclaveContainer extends EnclaveOptions implements EnclaveHost {
       if (!waitChosen) {
         setWaitStrategy(EnclaveWaits.booted());
       }
-      return SupervisedLaunch.open(run.localParent());
+      return SupervisedLaunch.open();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare nitro-emu-init for the enclave container", e);
     }
@@ -386,15 +386,10 @@ public class EnclaveContainer extends EnclaveOptions implements EnclaveHost {
 
   private void releaseResources() {
     EnclaveRun closing;
-    SupervisedLaunch stopping;
     synchronized (state) {
       closing = run;
       run = null;
-      stopping = supervision;
       supervision = null;
-    }
-    if (stopping != null) {
-      stopping.close();
     }
     if (closing != null) {
       closing.close();

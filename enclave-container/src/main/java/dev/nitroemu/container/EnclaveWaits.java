@@ -1,6 +1,5 @@
 package dev.nitroemu.container;
 
-import dev.nitroemu.container.internal.SupervisedLaunch;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import java.io.IOException;
@@ -29,12 +28,11 @@ public final class EnclaveWaits {
   }
 
   /**
-   * Ready when an enclave under {@code nitro-emu-init} has booted: its heartbeat ({@code 0xB7} to
-   * {@code 3:9000}, as AWS's init sends) was answered, so its command runs next; where this JVM
-   * does not answer the heartbeat (a supervisor that sends none, an emulator container serving the
-   * enclave), once the supervisor has started its command (a second process in the container).
-   * Fails early if the enclave ends first, with {@link VsockDeniedException} when its seccomp
-   * profile denies {@code AF_VSOCK}. The default wait of supervised enclave containers.
+   * Ready when an enclave under {@code nitro-emu-init} has booted: the supervisor passed its checks
+   * and its boot heartbeat ({@code 0xB7} to {@code 3:9000}, as AWS's init sends, answered by the
+   * parent services) and started its command, a second process in the container. Fails early if the
+   * enclave ends first, with {@link VsockDeniedException} when its seccomp profile denies {@code
+   * AF_VSOCK}. The default wait of supervised enclave containers.
    */
   public static WaitStrategy booted() {
     return new BootWait();
@@ -54,40 +52,37 @@ public final class EnclaveWaits {
       if (!(waitStrategyTarget instanceof EnclaveContainer enclave)) {
         throw new IllegalStateException("booted() works on an EnclaveContainer only");
       }
-      SupervisedLaunch supervision = enclave.supervision();
-      if (supervision == null) {
+      if (enclave.supervision() == null) {
         return;
       }
       long deadline = System.nanoTime() + startupTimeout.toNanos();
-      try {
-        while (!booted(enclave, supervision)) {
-          if (!enclave.isRunning()) {
-            ContainerLaunchException failure =
-                enclave.launchFailure("the enclave ended while booting", null);
-            if (failure instanceof VsockDeniedException || supervision.heartbeatExpected()) {
-              throw failure;
-            }
-            return; // it ran its command and ended: booted, and already over
+      while (!commandStarted(enclave)) {
+        if (!enclave.isRunning()) {
+          ContainerLaunchException failure =
+              enclave.launchFailure("the enclave ended while booting", null);
+          if (failure instanceof VsockDeniedException) {
+            throw failure;
           }
-          if (System.nanoTime() - deadline >= 0) {
-            throw enclave.launchFailure("the enclave did not boot within " + startupTimeout, null);
-          }
-          supervision.awaitBoot(Duration.ofMillis(RETRY_MILLIS));
+          return; // it ran its command and ended: booted, and already over
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new ContainerLaunchException("interrupted while waiting for the enclave to boot", e);
+        if (System.nanoTime() - deadline >= 0) {
+          throw enclave.launchFailure("the enclave did not boot within " + startupTimeout, null);
+        }
+        try {
+          Thread.sleep(RETRY_MILLIS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new ContainerLaunchException(
+              "interrupted while waiting for the enclave to boot", e);
+        }
       }
     }
 
     /**
-     * The heartbeat was answered or, where this JVM does not see it, the supervisor has forked its
-     * command (which it does only after its checks).
+     * Whether the supervisor has forked its command (a second process in the container), which it
+     * does only after its preflight and its boot heartbeat.
      */
-    private static boolean booted(EnclaveContainer enclave, SupervisedLaunch supervision) {
-      if (supervision.heartbeatExpected()) {
-        return supervision.booted();
-      }
+    private static boolean commandStarted(EnclaveContainer enclave) {
       try {
         String[][] processes =
             enclave

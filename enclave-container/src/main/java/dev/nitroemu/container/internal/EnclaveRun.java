@@ -143,11 +143,6 @@ public final class EnclaveRun implements AutoCloseable {
             AccessMode.ro));
   }
 
-  /** The parent's transport in this JVM; empty when an emulator container serves the enclave. */
-  public Optional<HybridVsockTransport> localParent() {
-    return services == null ? Optional.empty() : Optional.of(services.transport());
-  }
-
   private void requireLocal() {
     if (volume != null) {
       throw new IllegalStateException(

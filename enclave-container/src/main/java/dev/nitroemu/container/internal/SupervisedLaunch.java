@@ -7,9 +7,7 @@ import dev.nitroemu.supervisor.SupervisorBinary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.BindException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,10 +17,12 @@ import org.testcontainers.images.builder.Transferable;
 /**
  * One start of an enclave container whose command runs under {@code nitro-emu-init} (enclave-
  * supervisor), which emulates {@code /dev/nsm} and {@code AF_VSOCK} for any program: the binary
- * copied to {@value #BINARY_PATH}, the command line that wraps the enclave's command, the seccomp
- * profile the container runs with, and the parent's answer to the boot heartbeat ({@code 3:9000}).
+ * copied to {@value #BINARY_PATH}, the command line that wraps the enclave's command and the
+ * seccomp profile the container runs with. The boot heartbeat ({@code 0xB7} to {@code 3:9000}) is
+ * answered by the run's parent services ({@code HybridVsockServices}), as for {@code nitro-emu
+ * exec}.
  */
-public final class SupervisedLaunch implements AutoCloseable {
+public final class SupervisedLaunch {
 
   /** Where the supervisor is copied in the container (it becomes the entrypoint). */
   public static final String BINARY_PATH = "/" + SupervisorBinary.FILE_NAME;
@@ -40,13 +40,7 @@ public final class SupervisedLaunch implements AutoCloseable {
   private static volatile byte[] binary;
   private static volatile String profile;
 
-  private final HeartbeatResponder heartbeat;
-  private final boolean heartbeatExpected;
-
-  private SupervisedLaunch(HeartbeatResponder heartbeat, boolean heartbeatExpected) {
-    this.heartbeat = heartbeat;
-    this.heartbeatExpected = heartbeatExpected;
-  }
+  private SupervisedLaunch() {}
 
   /**
    * Whether to supervise an image with {@code labels}: as {@code choice} when given, else when the
@@ -57,25 +51,13 @@ public final class SupervisedLaunch implements AutoCloseable {
   }
 
   /**
-   * A supervised start: answers the heartbeat on {@code parent} (empty when an emulator container
-   * serves the directory, whose own services answer it; so do the parent services when they already
-   * listen on {@code 3:9000}).
+   * A supervised start.
    *
    * @throws IllegalStateException when the supervisor cannot run here (the reason in one line)
    */
-  public static SupervisedLaunch open(Optional<HybridVsockTransport> parent) throws IOException {
+  public static SupervisedLaunch open() {
     binary(); // fails early, naming the reason, when the jar has no binary for this machine
-    boolean sendsHeartbeat = binaryAccepts("--no-heartbeat");
-    HeartbeatResponder responder = null;
-    if (parent.isPresent()) {
-      try {
-        responder = HeartbeatResponder.start(parent.get());
-      } catch (BindException answeredAlready) {
-        // the parent services answer 3:9000 themselves: the heartbeat is theirs, boot is not
-        // awaited
-      }
-    }
-    return new SupervisedLaunch(responder, sendsHeartbeat && responder != null);
+    return new SupervisedLaunch();
   }
 
   /**
@@ -133,29 +115,6 @@ public final class SupervisedLaunch implements AutoCloseable {
         .lines()
         .filter(line -> line.startsWith(SupervisorBinary.VSOCK_DENIED_PREFIX))
         .findFirst();
-  }
-
-  /** Whether the supervisor sends the boot heartbeat to this JVM (and so boot can be awaited). */
-  public boolean heartbeatExpected() {
-    return heartbeatExpected;
-  }
-
-  /** Whether the heartbeat was answered. */
-  public boolean booted() {
-    return heartbeat != null && heartbeat.booted();
-  }
-
-  /** Waits up to {@code timeout} for the heartbeat; whether it was answered. */
-  public boolean awaitBoot(Duration timeout) throws InterruptedException {
-    return heartbeat != null && heartbeat.awaitBoot(timeout);
-  }
-
-  /** Stops answering the heartbeat. */
-  @Override
-  public void close() {
-    if (heartbeat != null) {
-      heartbeat.close();
-    }
   }
 
   /**
