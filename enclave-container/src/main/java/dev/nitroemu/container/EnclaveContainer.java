@@ -42,6 +42,10 @@ import org.testcontainers.utility.DockerImageName;
  * AWS_ACCESS_KEY_ID}, {@code AWS_SECRET_ACCESS_KEY} and {@code AWS_REGION} (emulator credentials
  * only; a real parent hands its role's credentials to the enclave over vsock instead).
  *
+ * <p>Any other image, in any language, runs unmodified under {@code nitro-emu-init} ({@link
+ * #withSupervisor()}, automatic for images without {@link JavaEnclaveImage#RUNTIME_LABEL}), which
+ * emulates {@code /dev/nsm} and {@code AF_VSOCK} over the same directory.
+ *
  * <p><b>Measurements</b>: the environment's profile when one is given ({@link
  * #withEnvironment(EnclaveEnvironment)}, {@link #withProfile}, {@link #withEif}), else derived from
  * the image ({@link ImageMeasurements}); the NSM attests them and KMS key policies can name them.

@@ -65,6 +65,12 @@ class SupervisedEnclaveContainerTest {
       assertThat(host.getCapAdd()).isNullOrEmpty();
       assertThat(host.getNetworkMode()).isEqualTo("none");
       assertThat(host.getSecurityOpts()).singleElement().asString().startsWith("seccomp=");
+      assertThat(host.getBinds())
+          .anySatisfy(
+              bind -> {
+                assertThat(bind.getVolume().getPath()).isEqualTo("/dev/nsm");
+                assertThat(bind.getAccessMode().toString()).isEqualTo("ro");
+              });
     }
   }
 
