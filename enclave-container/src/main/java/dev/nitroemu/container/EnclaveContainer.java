@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Future;
 import org.testcontainers.containers.ContainerLaunchException;
 import org.testcontainers.containers.GenericContainer;
@@ -82,7 +83,6 @@ public class EnclaveContainer extends EnclaveOptions implements EnclaveHost {
   private List<String> command = List.of();
   private EnclaveTermination termination;
   private Long plannedCid;
-  private SupervisedLaunch supervision;
   private boolean supervised;
   private ImageMeasurements plannedMeasurements;
 
@@ -280,7 +280,7 @@ public class EnclaveContainer extends EnclaveOptions implements EnclaveHost {
       List<Bind> binds = new ArrayList<>(List.of(run.bind(VSOCK_DIRECTORY)));
       supervised = SupervisedLaunch.wanted(supervisorChoice, image.labels());
       if (supervised) {
-        supervision = supervise(binds);
+        supervise(binds);
       }
       setBinds(binds);
       run.containerEnvironment(VSOCK_DIRECTORY).forEach(this::withEnv);
@@ -288,14 +288,15 @@ public class EnclaveContainer extends EnclaveOptions implements EnclaveHost {
     }
   }
 
-  private SupervisedLaunch supervise(List<Bind> binds) {
+  private void supervise(List<Bind> binds) {
     try {
-      run.emptyFileBind(SupervisedLaunch.DEV_NSM).ifPresent(binds::add);
       withCopyToContainer(SupervisedLaunch.binaryFile(), SupervisedLaunch.BINARY_PATH);
+      for (String device : SupervisedLaunch.DEVICE_FILES) {
+        run.emptyFileBind(device).ifPresent(binds::add);
+      }
       if (!waitChosen) {
         setWaitStrategy(EnclaveWaits.booted());
       }
-      return SupervisedLaunch.open();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare nitro-emu-init for the enclave container", e);
     }
@@ -352,7 +353,7 @@ public class EnclaveContainer extends EnclaveOptions implements EnclaveHost {
     List<String> argv;
     boolean underSupervisor;
     synchronized (state) {
-      underSupervisor = supervision != null;
+      underSupervisor = supervised;
       argv = underSupervisor ? SupervisedLaunch.argv(command, VSOCK_DIRECTORY, run.cid()) : command;
     }
     EnclaveLaunch.shape(create, argv, memoryMib, cpuCount);
@@ -361,10 +362,13 @@ public class EnclaveContainer extends EnclaveOptions implements EnclaveHost {
     }
   }
 
-  /** The current start's supervisor wiring, or null when not supervised. */
-  SupervisedLaunch supervision() {
+  /**
+   * Boot heartbeats the parent services of the current start answered; empty when an emulator
+   * container serves the enclave (its services answer them) or before a start.
+   */
+  OptionalLong heartbeats() {
     synchronized (state) {
-      return supervision;
+      return run == null ? OptionalLong.empty() : run.heartbeats();
     }
   }
 
@@ -393,7 +397,6 @@ public class EnclaveContainer extends EnclaveOptions implements EnclaveHost {
     synchronized (state) {
       closing = run;
       run = null;
-      supervision = null;
     }
     if (closing != null) {
       closing.close();

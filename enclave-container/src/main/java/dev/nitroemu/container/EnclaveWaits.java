@@ -4,6 +4,7 @@ import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.OptionalLong;
 import org.testcontainers.containers.ContainerLaunchException;
 import org.testcontainers.containers.wait.strategy.AbstractWaitStrategy;
 import org.testcontainers.containers.wait.strategy.Wait;
@@ -28,9 +29,10 @@ public final class EnclaveWaits {
   }
 
   /**
-   * Ready when an enclave under {@code nitro-emu-init} has booted: the supervisor passed its checks
-   * and its boot heartbeat ({@code 0xB7} to {@code 3:9000}, as AWS's init sends, answered by the
-   * parent services) and started its command, a second process in the container. Fails early if the
+   * Ready when an enclave under {@code nitro-emu-init} has booted: the parent services answered its
+   * boot heartbeat ({@code 0xB7} to {@code 3:9000}, as AWS's init sends, after the supervisor's
+   * AF_VSOCK preflight; its command runs next); when an emulator container serves the enclave, once
+   * the supervisor has started its command (a second process in the container). Fails early if the
    * enclave ends first, with {@link VsockDeniedException} when its seccomp profile denies {@code
    * AF_VSOCK}. The default wait of supervised enclave containers.
    */
@@ -52,11 +54,11 @@ public final class EnclaveWaits {
       if (!(waitStrategyTarget instanceof EnclaveContainer enclave)) {
         throw new IllegalStateException("booted() works on an EnclaveContainer only");
       }
-      if (enclave.supervision() == null) {
+      if (!enclave.supervised()) {
         return;
       }
       long deadline = System.nanoTime() + startupTimeout.toNanos();
-      while (!commandStarted(enclave)) {
+      while (!booted(enclave)) {
         if (!enclave.isRunning()) {
           ContainerLaunchException failure =
               enclave.launchFailure("the enclave ended while booting", null);
@@ -76,6 +78,15 @@ public final class EnclaveWaits {
               "interrupted while waiting for the enclave to boot", e);
         }
       }
+    }
+
+    /**
+     * The parent services answered the boot heartbeat or, where they are not in this JVM (an
+     * emulator container serves the enclave), the supervisor started its command.
+     */
+    private static boolean booted(EnclaveContainer enclave) {
+      OptionalLong heartbeats = enclave.heartbeats();
+      return heartbeats.isPresent() ? heartbeats.getAsLong() > 0 : commandStarted(enclave);
     }
 
     /**

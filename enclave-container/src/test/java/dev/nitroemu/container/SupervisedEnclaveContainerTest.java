@@ -23,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,6 +56,8 @@ class SupervisedEnclaveContainerTest {
       NsmResponse response = NsmCodec.decodeResponse(NativeProbeImage.bytes(console, "response"));
       assertThat(response)
           .isEqualTo(new NsmResponse.DescribeNsm(enclave.environment().nsm().describeNsm()));
+      // nitro-emu-init's boot heartbeat reached this run's parent services before the command ran
+      assertThat(enclave.heartbeats()).hasValue(1);
       HostConfig host =
           enclave
               .getDockerClient()
@@ -65,12 +68,26 @@ class SupervisedEnclaveContainerTest {
       assertThat(host.getCapAdd()).isNullOrEmpty();
       assertThat(host.getNetworkMode()).isEqualTo("none");
       assertThat(host.getSecurityOpts()).singleElement().asString().startsWith("seccomp=");
-      assertThat(host.getBinds())
-          .anySatisfy(
-              bind -> {
-                assertThat(bind.getVolume().getPath()).isEqualTo("/dev/nsm");
-                assertThat(bind.getAccessMode().toString()).isEqualTo("ro");
-              });
+      for (String device : List.of("/dev/nsm", "/dev/vsock")) {
+        assertThat(host.getBinds())
+            .anySatisfy(
+                bind -> {
+                  assertThat(bind.getVolume().getPath()).isEqualTo(device);
+                  assertThat(bind.getAccessMode().toString()).isEqualTo("ro");
+                });
+      }
+      var config =
+          enclave
+              .getDockerClient()
+              .inspectContainerCmd(enclave.getContainerId())
+              .exec()
+              .getConfig();
+      List<String> argv = new java.util.ArrayList<>(List.of(config.getEntrypoint()));
+      argv.addAll(List.of(config.getCmd()));
+      assertThat(argv.get(0)).isEqualTo("/nitro-emu-init");
+      assertThat(argv)
+          .containsSequence("--cid", Long.toString(enclave.enclaveCid()))
+          .endsWith("--", "/probe", "describe"); // the image's CMD, under the supervisor
     }
   }
 

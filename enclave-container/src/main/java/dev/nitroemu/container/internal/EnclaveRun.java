@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
@@ -141,6 +142,14 @@ public final class EnclaveRun implements AutoCloseable {
             directory.emptyFile().toString(),
             new com.github.dockerjava.api.model.Volume(containerPath),
             AccessMode.ro));
+  }
+
+  /**
+   * Boot heartbeats ({@code 0xB7} on {@code 3:9000}) this run's parent services answered; empty
+   * when an emulator container serves the enclave.
+   */
+  public OptionalLong heartbeats() {
+    return services == null ? OptionalLong.empty() : OptionalLong.of(services.heartbeats());
   }
 
   private void requireLocal() {

@@ -17,18 +17,21 @@ import org.testcontainers.images.builder.Transferable;
 /**
  * One start of an enclave container whose command runs under {@code nitro-emu-init} (enclave-
  * supervisor), which emulates {@code /dev/nsm} and {@code AF_VSOCK} for any program: the binary
- * copied to {@value #BINARY_PATH}, the command line that wraps the enclave's command and the
- * seccomp profile the container runs with. The boot heartbeat ({@code 0xB7} to {@code 3:9000}) is
- * answered by the run's parent services ({@code HybridVsockServices}), as for {@code nitro-emu
- * exec}.
+ * copied to {@value #BINARY_PATH}, the device files, the command line that wraps the enclave's
+ * command and the seccomp profile the container runs with. The boot heartbeat ({@code 0xB7} to
+ * {@code 3:9000}) is answered by the run's parent services ({@code HybridVsockServices}), as for
+ * {@code nitro-emu exec}.
  */
 public final class SupervisedLaunch {
 
   /** Where the supervisor is copied in the container (it becomes the entrypoint). */
   public static final String BINARY_PATH = "/" + SupervisorBinary.FILE_NAME;
 
-  /** The empty regular file apps may look for (the supervisor answers {@code open} itself). */
-  public static final String DEV_NSM = "/dev/nsm";
+  /**
+   * The devices mounted as empty read-only regular files, for apps that look for them (the
+   * supervisor answers their {@code open} itself).
+   */
+  public static final List<String> DEVICE_FILES = List.of("/dev/nsm", "/dev/vsock");
 
   /** The image label whose presence means "runs the nitro-emu Java runtime: no supervisor". */
   public static final String RUNTIME_LABEL = "dev.nitroemu.runtime";
@@ -51,18 +54,8 @@ public final class SupervisedLaunch {
   }
 
   /**
-   * A supervised start.
-   *
-   * @throws IllegalStateException when the supervisor cannot run here (the reason in one line)
-   */
-  public static SupervisedLaunch open() {
-    binary(); // fails early, naming the reason, when the jar has no binary for this machine
-    return new SupervisedLaunch();
-  }
-
-  /**
    * The container's command: {@code /nitro-emu-init --vsock-dir DIR --base vsock --nsm-port 9797
-   * [--cid CID] -- COMMAND...}.
+   * --cid CID -- COMMAND...} (the supervisor sends the boot heartbeat: no {@code --no-heartbeat}).
    */
   public static List<String> argv(List<String> command, String vsockDirectory, long cid) {
     List<String> argv = new ArrayList<>();
@@ -70,9 +63,7 @@ public final class SupervisedLaunch {
     argv.addAll(List.of("--vsock-dir", vsockDirectory));
     argv.addAll(List.of("--base", HybridVsockTransport.DEFAULT_BASE_NAME));
     argv.addAll(List.of("--nsm-port", Long.toString(RemoteNsm.DEFAULT_ADDRESS.port())));
-    if (binaryAccepts("--cid")) {
-      argv.addAll(List.of("--cid", Long.toUnsignedString(cid)));
-    }
+    argv.addAll(List.of("--cid", Long.toUnsignedString(cid)));
     argv.add("--");
     argv.addAll(command);
     return argv;
@@ -115,30 +106,6 @@ public final class SupervisedLaunch {
         .lines()
         .filter(line -> line.startsWith(SupervisorBinary.VSOCK_DENIED_PREFIX))
         .findFirst();
-  }
-
-  /**
-   * Whether this jar's supervisor accepts {@code option}: its usage text, kept in the binary, names
-   * every option (sup-servers adds {@code --cid} and {@code --no-heartbeat}; until a binary with
-   * them is built, they are left out).
-   */
-  static boolean binaryAccepts(String option) {
-    byte[] needle = option.getBytes(StandardCharsets.US_ASCII);
-    byte[] haystack = binary();
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      int end = i + needle.length;
-      if (end == haystack.length
-          || !Character.isLetterOrDigit(haystack[end]) && haystack[end] != '-') {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static byte[] binary() {
