@@ -15,7 +15,7 @@ import java.util.Optional;
 import org.testcontainers.images.builder.Transferable;
 
 /**
- * One start of an enclave container whose command runs under {@code nitro-emu-init} (enclave-
+ * What an enclave container needs to run its command under {@code nitro-emu-init} (enclave-
  * supervisor), which emulates {@code /dev/nsm} and {@code AF_VSOCK} for any program: the binary
  * copied to {@value #BINARY_PATH}, the device files, the command line that wraps the enclave's
  * command and the seccomp profile the container runs with. The boot heartbeat ({@code 0xB7} to
