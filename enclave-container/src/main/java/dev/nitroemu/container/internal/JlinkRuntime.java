@@ -1,8 +1,6 @@
 package dev.nitroemu.container.internal;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -18,9 +16,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.spi.ToolProvider;
 import java.util.stream.Stream;
 
@@ -36,9 +31,6 @@ public final class JlinkRuntime {
   /** Where the runtime lives inside the image. */
   public static final String JAVA_HOME = "/opt/java";
 
-  private static final Pattern LDD_LIBRARY =
-      Pattern.compile("(?:=>\\s*)?(/\\S+)\\s+\\(0x[0-9a-f]+\\)");
-  private static final long LDD_TIMEOUT_SECONDS = 30;
   private static final String COMPLETE_MARKER = ".complete";
 
   private JlinkRuntime() {}
@@ -138,35 +130,7 @@ public final class JlinkRuntime {
     try (Stream<Path> files = Files.walk(javaHome.resolve("lib"))) {
       files.filter(p -> p.getFileName().toString().endsWith(".so")).forEach(binaries::add);
     }
-    Set<String> libraries = new TreeSet<>();
-    for (Path binary : binaries) {
-      Matcher m = LDD_LIBRARY.matcher(ldd(binary));
-      while (m.find()) {
-        String path = m.group(1);
-        if (!path.startsWith(javaHome.toString())) {
-          libraries.add(path);
-        }
-      }
-    }
-    return List.copyOf(libraries);
-  }
-
-  private static String ldd(Path binary) throws IOException {
-    Process process =
-        new ProcessBuilder("ldd", binary.toString()).redirectErrorStream(true).start();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (InputStream in = process.getInputStream()) {
-      in.transferTo(out);
-      if (!process.waitFor(LDD_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new IOException("ldd " + binary + " took longer than " + LDD_TIMEOUT_SECONDS + " s");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-      throw new IOException("interrupted while running ldd " + binary, e);
-    }
-    return out.toString(StandardCharsets.UTF_8);
+    return SharedLibraries.of(binaries, javaHome);
   }
 
   private static void deleteTree(Path root) throws IOException {
