@@ -17,12 +17,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define NSM_IOCTL_RAW 0xC0200A00u
 #define NSM_RESPONSE_MAX 0x3000
 #define ECHO_BYTES 65536
 #define ACCEPT_TIMEOUT_MS 30000
+#define READ_TIMEOUT_SECONDS 30
 #define PARENT_CID 3
 
 struct nsm_raw { uint64_t request_addr, request_len, response_addr, response_len; };
@@ -281,9 +283,16 @@ static void attest(const uint8_t *nonce, size_t nonce_len) {
 
 /* ---- vsock ---- */
 
+/* Bounds every read on fd: a silent peer ends the step with EAGAIN instead of a hang. */
+static int bound_reads(int fd) {
+  struct timeval timeout = {.tv_sec = READ_TIMEOUT_SECONDS};
+  return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+}
+
 static int read_full(int fd, uint8_t *buffer, size_t len) {
   for (size_t done = 0; done < len;) {
     ssize_t n = read(fd, buffer + done, len - done);
+    if (n == 0) errno = 0; /* end of stream */
     if (n <= 0) return -1;
     done += (size_t)n;
   }
@@ -305,6 +314,7 @@ static void echo_client(unsigned port) {
   struct sockaddr_vm parent = {.svm_family = AF_VSOCK, .svm_cid = PARENT_CID, .svm_port = port};
   if (connect(fd, (struct sockaddr *)&parent, sizeof parent) < 0)
     fail("echo-client", "connect %s", strerrorname_np(errno));
+  if (bound_reads(fd) < 0) fail("echo-client", "setsockopt %s", strerrorname_np(errno));
   struct sockaddr_vm local = {0}, peer = {0};
   socklen_t local_len = sizeof local, peer_len = sizeof peer;
   if (getsockname(fd, (struct sockaddr *)&local, &local_len) < 0)
@@ -320,7 +330,8 @@ static void echo_client(unsigned port) {
   /* In chunks, each read back before the next is written: the echo never has to buffer more than one. */
   for (size_t done = 0; done < sizeof sent; done += 8192) {
     if (write_full(fd, sent + done, 8192) < 0) fail("echo-client", "write %s", strerrorname_np(errno));
-    if (read_full(fd, received + done, 8192) < 0) fail("echo-client", "read: short echo after %zu bytes", done);
+    if (read_full(fd, received + done, 8192) < 0)
+      fail("echo-client", "read: short echo after %zu bytes (%s)", done, errno ? strerrorname_np(errno) : "EOF");
   }
   if (memcmp(sent, received, sizeof sent) != 0) fail("echo-client", "echoed bytes differ");
   close(fd);
@@ -345,8 +356,8 @@ static void *serve_once(void *argument) {
     snprintf(s->error, sizeof s->error, "accept %s", strerrorname_np(errno));
     return NULL;
   }
-  if (getsockname(fd, (struct sockaddr *)&local, &local_len) < 0) {
-    snprintf(s->error, sizeof s->error, "getsockname %s", strerrorname_np(errno));
+  if (getsockname(fd, (struct sockaddr *)&local, &local_len) < 0 || bound_reads(fd) < 0) {
+    snprintf(s->error, sizeof s->error, "getsockname/setsockopt %s", strerrorname_np(errno));
     return NULL;
   }
   s->peer_cid = peer.svm_cid;

@@ -23,6 +23,7 @@ PARENT_CID = 3
 ECHO_BYTES = 65536
 CHUNK = 8192
 ACCEPT_TIMEOUT_SECONDS = 30
+READ_TIMEOUT_SECONDS = 30
 EXTEND_DATA = b"nitro-emu"
 
 
@@ -120,6 +121,7 @@ def receive_exactly(connection, n):
 def echo_client(port):
     with socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM) as connection:
         connection.connect((PARENT_CID, port))
+        connection.settimeout(READ_TIMEOUT_SECONDS)
         local_cid, _ = connection.getsockname()
         peer_cid, peer_port = connection.getpeername()
         say("client local_cid=%d peer_cid=%d peer_port=%d" % (local_cid, peer_cid, peer_port))
@@ -140,7 +142,7 @@ def serve_once(listener, result):
         listener.settimeout(ACCEPT_TIMEOUT_SECONDS)
         connection, (peer_cid, _) = listener.accept()
         with connection:
-            connection.settimeout(None)
+            connection.settimeout(READ_TIMEOUT_SECONDS)
             result["peer_cid"] = peer_cid
             result["local_port"] = connection.getsockname()[1]
             total = 0
