@@ -47,7 +47,12 @@ class LanguageContainerModeTest {
     try (ProgramContainer enclave =
         withSupervisor(
             new ProgramContainer(ProgramImages.image(program, arguments, staging), ECHO_PORT))) {
-      enclave.start();
+      try {
+        enclave.start();
+      } catch (RuntimeException e) {
+        throw new AssertionError(
+            program + " did not start as an enclave; console:\n" + enclave.consoleOutput(), e);
+      }
       if (awaitListening(enclave)) {
         enclave.parent().connectIntoEnclave(() -> enclave.connect(LISTEN_PORT));
       }
