@@ -4,10 +4,11 @@
 #   OUTPUT_DIR/<name>          the program, run as `<name> NONCE_HEX ECHO_PORT LISTEN_PORT`
 #   OUTPUT_DIR/<name>.skipped  instead, one line saying why it was not built (its tests skip with that reason)
 # One build_<name> function per program; adding a language = a source directory under src/test/, a function
-# here, its name in PROGRAMS, and the same name in the tests' Program table.
+# here (or a build-<name>.sh script it calls), its name in PROGRAMS, and the same name in the tests' Program table.
 set -euo pipefail
 output=$1
 sources=$2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROGRAMS=(c-dynamic c-static python go rust)
 
 skip() { # NAME REASON
@@ -48,13 +49,26 @@ build_python() {
   fi
 }
 
-build_go() {
-  skip go "no Go program in src/test/go yet (the Go program of the matrix comes with its own build rule)"
+# A language whose build lives in its own script, `SCRIPT SOURCE_DIR OUT` (build-go.sh, build-rust.sh): it builds
+# OUT, or prints why not (toolchain or packages missing) and exits 0; a failing build fails the Maven build.
+build_with_script() { # NAME SCRIPT SOURCE_DIR
+  local name=$1 script=$2 source=$3 message
+  if [[ ! -f $script || ! -d $source ]]; then
+    skip "$name" "no $name program in this checkout (src/build/$(basename "$script") and src/test/$(basename "$source") not both present)"
+    return
+  fi
+  if ! message=$(sh "$script" "$source" "$output/$name" 2>&1); then
+    echo "$message" >&2
+    echo "build-programs.sh: building $name failed" >&2
+    exit 1
+  fi
+  echo "$message" >&2
+  [[ -x $output/$name ]] || skip "$name" "$message"
 }
 
-build_rust() {
-  skip rust "no Rust program in src/test/rust yet (the Rust program of the matrix comes with its own build rule)"
-}
+build_go() { build_with_script go "$here/build-go.sh" "$sources/go"; }
+
+build_rust() { build_with_script rust "$here/build-rust.sh" "$sources/rust"; }
 
 mkdir -p "$output"
 for name in "${PROGRAMS[@]}"; do
