@@ -6,8 +6,9 @@
 # One build_<name> function per program; adding a language = a source directory under src/test/, a function
 # here (or a build-<name>.sh script it calls), its name in PROGRAMS, and the same name in the tests' Program table.
 set -euo pipefail
-output=$1
-sources=$2
+mkdir -p "$1"
+output=$(cd "$1" && pwd) # absolute: the language scripts change directory
+sources=$(cd "$2" && pwd)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROGRAMS=(c-dynamic c-static python go rust)
 
@@ -70,7 +71,6 @@ build_go() { build_with_script go "$here/build-go.sh" "$sources/go"; }
 
 build_rust() { build_with_script rust "$here/build-rust.sh" "$sources/rust"; }
 
-mkdir -p "$output"
 for name in "${PROGRAMS[@]}"; do
   rm -f "$output/$name" "$output/$name.skipped"
   "build_$name"
