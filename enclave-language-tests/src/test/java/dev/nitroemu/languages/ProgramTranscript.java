@@ -49,6 +49,7 @@ final class ProgramTranscript {
   private final int exitCode;
   private final List<String> lines;
   private final Map<String, Map<String, String>> steps = new LinkedHashMap<>();
+  private final List<String> order = new ArrayList<>();
   private final String diagnostics;
 
   /**
@@ -72,22 +73,23 @@ final class ProgramTranscript {
             equals < 0 ? "" : words[i].substring(equals + 1));
       }
       steps.putIfAbsent(words[0], fields);
+      order.add(words[0]);
     }
   }
 
   /** The value of {@code field} on the line of {@code step}; fails when there is none. */
   String field(String step, String field) {
-    assertThat(steps).as("the line of step %s in %s", step, this).containsKey(step);
-    assertThat(steps.get(step))
+    assertThat(steps.containsKey(step)).as("a line of step %s in %s", step, this).isTrue();
+    assertThat(steps.get(step).containsKey(field))
         .as("field %s of step %s in %s", field, step, this)
-        .containsKey(field);
+        .isTrue();
     return steps.get(step).get(field);
   }
 
-  /** Every step's line, in the contract's order, then exit status 0 and no error line. */
+  /** Every step's line once, in the contract's order, then exit status 0 and no error line. */
   void assertCompleted() {
     assertThat(steps.containsKey("error")).as("an error line in %s", this).isFalse();
-    assertThat(new ArrayList<>(steps.keySet())).as(toString()).isEqualTo(STEPS);
+    assertThat(order).as("the steps' lines, in order, in %s", this).isEqualTo(STEPS);
     assertThat(exitCode).as("exit status of %s", this).isZero();
   }
 
