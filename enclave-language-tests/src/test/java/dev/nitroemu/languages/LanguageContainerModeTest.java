@@ -45,8 +45,8 @@ class LanguageContainerModeTest {
             HexFormat.of().formatHex(nonce), Long.toString(ECHO_PORT), Long.toString(LISTEN_PORT));
 
     try (ProgramContainer enclave =
-        withSupervisor(
-            new ProgramContainer(ProgramImages.image(program, arguments, staging), ECHO_PORT))) {
+        new ProgramContainer(ProgramImages.image(program, arguments, staging), ECHO_PORT)) {
+      enclave.withSupervisor();
       try {
         enclave.start();
       } catch (RuntimeException e) {
@@ -86,21 +86,5 @@ class LanguageContainerModeTest {
       Thread.sleep(POLL.toMillis());
     }
     return false;
-  }
-
-  /**
-   * {@code container.withSupervisor()}, the container mode of branch sup-container: called by name
-   * until that API is on main, so this module compiles before it (the test fails, not skips).
-   */
-  private static ProgramContainer withSupervisor(ProgramContainer container) throws Exception {
-    try {
-      EnclaveContainer.class.getMethod("withSupervisor").invoke(container);
-      return container;
-    } catch (NoSuchMethodException e) {
-      throw new AssertionError(
-          "EnclaveContainer.withSupervisor() does not exist yet: container mode needs branch"
-              + " sup-container (nitro-emu-init as PID 1 with the AF_VSOCK seccomp profile)",
-          e);
-    }
   }
 }
