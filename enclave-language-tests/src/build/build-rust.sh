@@ -22,7 +22,11 @@ for crate in vsock serde_cbor libc nix; do
   fi
 done
 work=$(dirname "$out")/rust-build
-mkdir -p "$work/cargo-home"
+rm -rf "$work/src"
+mkdir -p "$work/cargo-home" "$work/src"
+# Built from a copy: cargo writes Cargo.lock beside the manifest, and the versions are whatever
+# Debian ships, so no lock file is kept in the source tree.
+cp -R "$source_dir/Cargo.toml" "$source_dir/src" "$work/src/"
 cat >"$work/cargo-home/config.toml" <<CONFIG
 [source.crates-io]
 replace-with = "debian"
@@ -35,6 +39,6 @@ offline = true
 CONFIG
 CARGO_HOME="$work/cargo-home" CARGO_TARGET_DIR="$work/target" RUSTC="$rustc" \
   RUSTFLAGS="-C target-feature=+crt-static" \
-  "$cargo" build --quiet --release --offline --manifest-path "$source_dir/Cargo.toml"
+  "$cargo" build --quiet --release --offline --manifest-path "$work/src/Cargo.toml"
 cp "$work/target/release/nsmprobe" "$out"
 echo "build-rust: built $out ($(wc -c <"$out") bytes) with $("$rustc" --version)"

@@ -114,23 +114,30 @@ func pattern(n int) []byte {
 	return b
 }
 
-func serveOnce(listener *vsock.Listener, done chan<- error) {
+// served is what the server goroutine saw, printed by main after the client echo (the contract's
+// order).
+type served struct {
+	peerCID, localPort uint32
+	bytes              int64
+	err                error
+}
+
+func serveOnce(listener *vsock.Listener, done chan<- served) {
 	conn, err := listener.Accept()
 	if err != nil {
-		done <- fmt.Errorf("accept: %w", err)
+		done <- served{err: fmt.Errorf("accept: %w", err)}
 		return
 	}
 	defer conn.Close()
-	peer := conn.RemoteAddr().(*vsock.Addr)
-	local := conn.LocalAddr().(*vsock.Addr)
-	say("server peer_cid=%d local_port=%d", peer.ContextID, local.Port)
-	n, err := io.Copy(conn, conn)
-	if err != nil {
-		done <- fmt.Errorf("echo: %w", err)
-		return
+	result := served{
+		peerCID:   conn.RemoteAddr().(*vsock.Addr).ContextID,
+		localPort: conn.LocalAddr().(*vsock.Addr).Port,
 	}
-	say("echo-server bytes=%d ok", n)
-	done <- nil
+	result.bytes, err = io.Copy(conn, conn)
+	if err != nil {
+		result.err = fmt.Errorf("echo: %w", err)
+	}
+	done <- result
 }
 
 func echoClient(port uint32) {
@@ -184,8 +191,8 @@ func main() {
 		fail("listen", err)
 	}
 	say("listening port=%d", listenPort)
-	served := make(chan error, 1)
-	go serveOnce(listener, served)
+	server := make(chan served, 1)
+	go serveOnce(listener, server)
 
 	fd, err := unix.Open("/dev/nsm", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -235,9 +242,12 @@ func main() {
 	unix.Close(fd)
 
 	echoClient(echoPort)
-	if err := <-served; err != nil {
-		fail("echo-server", err)
+	result := <-server
+	if result.err != nil {
+		fail("echo-server", result.err)
 	}
+	say("server peer_cid=%d local_port=%d", result.peerCID, result.localPort)
+	say("echo-server bytes=%d ok", result.bytes)
 	listener.Close()
 	say("done")
 }

@@ -133,11 +133,12 @@ fn pattern(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i % 251) as u8).collect()
 }
 
-fn serve_once(listener: VsockListener) -> Result<(), String> {
+/// What the server thread saw: the peer's CID, the accepted socket's local port and the bytes
+/// echoed, printed by main after the client echo (the contract's order).
+fn serve_once(listener: VsockListener) -> Result<(u32, u32, usize), String> {
     let (mut stream, peer) = listener.accept().map_err(|e| format!("accept: {}", e))?;
     let (peer_cid, _) = cid_port(Ok(peer), "echo-server");
     let (_, local_port) = cid_port(stream.local_addr(), "echo-server");
-    say(format!("server peer_cid={} local_port={}", peer_cid, local_port));
     let mut buffer = [0u8; 16384];
     let mut total = 0usize;
     loop {
@@ -148,22 +149,24 @@ fn serve_once(listener: VsockListener) -> Result<(), String> {
         stream.write_all(&buffer[..n]).map_err(|e| format!("write: {}", e))?;
         total += n;
     }
-    say(format!("echo-server bytes={} ok", total));
-    Ok(())
+    Ok((peer_cid, local_port, total))
 }
 
 fn echo_client(port: u32) {
-    let mut stream = VsockStream::connect_with_cid_port(3, port).unwrap_or_else(|e| fail("echo-client", e.to_string()));
+    let stream = VsockStream::connect_with_cid_port(3, port).unwrap_or_else(|e| fail("echo-client", e.to_string()));
     let (local_cid, _) = cid_port(stream.local_addr(), "echo-client");
     let (peer_cid, peer_port) = cid_port(stream.peer_addr(), "echo-client");
     say(format!("client local_cid={} peer_cid={} peer_port={}", local_cid, peer_cid, peer_port));
     let sent = pattern(ECHO_BYTES);
-    let mut writer = stream.try_clone().unwrap_or_else(|e| fail("echo-client", e.to_string()));
-    let to_send = sent.clone();
-    let written = thread::spawn(move || writer.write_all(&to_send));
     let mut got = vec![0u8; ECHO_BYTES];
-    stream.read_exact(&mut got).unwrap_or_else(|e| fail("echo-client", e.to_string()));
-    match written.join() {
+    // One thread writes while this one reads, both through &VsockStream (vsock 0.2's try_clone
+    // copies the fd without dup, so the clone's drop would close the socket under the reader).
+    let written = thread::scope(|scope| {
+        let writer = scope.spawn(|| (&stream).write_all(&sent));
+        (&stream).read_exact(&mut got).unwrap_or_else(|e| fail("echo-client", e.to_string()));
+        writer.join()
+    });
+    match written {
         Ok(Ok(())) => {}
         Ok(Err(e)) => fail("echo-client", e.to_string()),
         Err(_) => fail("echo-client", "writer panicked".to_string()),
@@ -249,7 +252,10 @@ fn main() {
 
     echo_client(echo_port);
     match served_rx.recv() {
-        Ok(Ok(())) => {}
+        Ok(Ok((peer_cid, local_port, total))) => {
+            say(format!("server peer_cid={} local_port={}", peer_cid, local_port));
+            say(format!("echo-server bytes={} ok", total));
+        }
         Ok(Err(e)) => fail("echo-server", e),
         Err(e) => fail("echo-server", e.to_string()),
     }
