@@ -16,6 +16,8 @@ import java.net.SocketException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -41,11 +43,16 @@ class StreamServerTest {
 
   /** Echoes byte by byte, marking the connection idle while it waits for the next byte. */
   private static void echo(StreamConnection connection, StreamServer.Slot slot) throws IOException {
+    echo(connection, slot::idle, slot::busy);
+  }
+
+  private static void echo(StreamConnection connection, Runnable idle, BooleanSupplier busy)
+      throws IOException {
     InputStream in = connection.inputStream();
     while (true) {
-      slot.idle();
+      idle.run();
       int b = in.read();
-      if (b < 0 || !slot.busy()) {
+      if (b < 0 || !busy.getAsBoolean()) {
         return;
       }
       connection.outputStream().write(b);
@@ -171,12 +178,25 @@ class StreamServerTest {
 
   @Test
   void aFullServerGivesTheLongestIdleConnectionsPlaceToANewcomer() throws Exception {
+    // The echo marks its slot idle only after the client has its byte back: count the marks, so the
+    // newcomer arrives once both are idle however late the handler threads run.
+    AtomicInteger idleMarks = new AtomicInteger();
+    StreamServer.Handler<StreamConnection> countedEcho =
+        (connection, slot) ->
+            echo(
+                connection,
+                () -> {
+                  slot.idle();
+                  idleMarks.incrementAndGet();
+                },
+                slot::busy);
     try (StreamServer<StreamConnection, InetSocketAddress> server =
-            tcp(StreamServerTest::echo).limits(TWO).build().start();
+            tcp(countedEcho).limits(TWO).build().start();
         Socket first = connect(server);
         Socket second = connect(server)) {
       assertThat(roundTrip(first, 'a')).isEqualTo('a'); // Now idle: waiting for its next byte.
       assertThat(roundTrip(second, 'b')).isEqualTo('b'); // Idle too, since later.
+      awaitValue(idleMarks::get, 4); // each connection: once before its byte, once after the echo
 
       try (Socket third = connect(server)) {
         assertThat(roundTrip(third, 'c')).isEqualTo('c');
