@@ -1,8 +1,9 @@
 package dev.nitroemu.enclave;
 
 import dev.nitroemu.enclave.internal.EnclaveMultiplexer;
-import dev.nitroemu.enclave.internal.HybridHandshake;
+import dev.nitroemu.enclave.internal.HybridConnector;
 import dev.nitroemu.enclave.internal.HybridPaths;
+import dev.nitroemu.enclave.internal.HybridSettings;
 import dev.nitroemu.enclave.internal.ParentPortListener;
 import dev.nitroemu.enclave.internal.UnixSocketConnection;
 import dev.nitroemu.enclave.internal.UnixSocketListener;
@@ -11,7 +12,6 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.ProtocolException;
-import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -91,8 +91,6 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
     ENCLAVE
   }
 
-  private static final long MIN_ENCLAVE_CID = 4;
-  private static final long MAX_ENCLAVE_CID = 0xFFFF_FFFEL;
   private static final long FIRST_PEER_PORT = 1024;
   private static final long PEER_PORTS = 0xFFFF_FFFFL - FIRST_PEER_PORT;
 
@@ -156,40 +154,7 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
     if (directory.isEmpty()) {
       return Optional.empty();
     }
-    if (settings.get(VsockNetwork.MAPPING_FILE_PROPERTY).isPresent()) {
-      throw new IllegalArgumentException(
-          "set either "
-              + DIRECTORY_PROPERTY
-              + " ("
-              + DIRECTORY_ENVIRONMENT_VARIABLE
-              + ", hybrid vsock over Unix sockets) or "
-              + VsockNetwork.MAPPING_FILE_PROPERTY
-              + " ("
-              + VsockNetwork.MAPPING_FILE_ENVIRONMENT_VARIABLE
-              + ", vsock emulated over TCP), not both");
-    }
-    long cid = DEFAULT_ENCLAVE_CID;
-    Optional<String> cidText = settings.get(VsockNetwork.LOCAL_CID_PROPERTY);
-    if (cidText.isPresent()) {
-      try {
-        cid = Ports.parse(cidText.get(), VsockNetwork.LOCAL_CID_PROPERTY);
-      } catch (IllegalArgumentException e) {
-        cid = -1;
-      }
-      if (cid < MIN_ENCLAVE_CID || cid > MAX_ENCLAVE_CID) {
-        throw new IllegalArgumentException(
-            VsockNetwork.LOCAL_CID_PROPERTY
-                + " (or "
-                + VsockNetwork.LOCAL_CID_ENVIRONMENT_VARIABLE
-                + ") must be the enclave's CID, "
-                + MIN_ENCLAVE_CID
-                + ".."
-                + MAX_ENCLAVE_CID
-                + ", was '"
-                + cidText.get()
-                + "'");
-      }
-    }
+    long cid = HybridSettings.enclaveCid(settings, DEFAULT_ENCLAVE_CID);
     return Optional.of(enclave(Path.of(directory.get()), DEFAULT_BASE_NAME, cid));
   }
 
@@ -313,37 +278,7 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
               + enclaveCid
               + ")");
     }
-    long deadline = System.nanoTime() + timeout.toNanos();
-    UnixSocketConnection socket = connectSocket(paths.multiplexerSocket(), address, timeout);
-    try {
-      long hostPort;
-      try {
-        socket.outputStream().write(HybridHandshake.connectLine(address.port()));
-        Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-        hostPort = HybridHandshake.parseOk(HybridHandshake.readLine(socket, left));
-      } catch (ProtocolException e) {
-        throw new ProtocolException(
-            "the enclave side of "
-                + paths.multiplexerSocket()
-                + " answered "
-                + HybridHandshake.CONNECT
-                + " badly: "
-                + e.getMessage());
-      } catch (SocketTimeoutException e) {
-        throw e;
-      } catch (IOException closedWithoutAnswer) {
-        // End of stream, or a reset/broken pipe when it closed before reading our line: refused.
-        ConnectException refused =
-            new ConnectException("Connection refused: nothing listens at " + address);
-        refused.initCause(closedWithoutAnswer);
-        throw refused;
-      }
-      return new UnixVsockConnection(
-          socket, VsockAddress.of(VsockAddress.CID_PARENT, hostPort), address);
-    } catch (IOException | RuntimeException e) {
-      Closeables.closeAfter(socket, e);
-      throw e;
-    }
+    return HybridConnector.connectIntoEnclave(paths.multiplexerSocket(), address, timeout);
   }
 
   private VsockConnection connectToParent(VsockAddress address, Duration timeout)
@@ -352,21 +287,9 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
       throw new ConnectException(
           "Connection refused: " + address + " (an enclave reaches only its parent, CID 3)");
     }
-    UnixSocketConnection socket = connectSocket(paths.portSocket(address.port()), address, timeout);
+    UnixSocketConnection socket =
+        HybridConnector.connectSocket(paths.portSocket(address.port()), address, timeout);
     return new UnixVsockConnection(socket, VsockAddress.of(enclaveCid, nextLocalPort()), address);
-  }
-
-  private static UnixSocketConnection connectSocket(
-      Path path, VsockAddress address, Duration timeout) throws IOException {
-    try {
-      return UnixSocketConnection.connect(path, timeout);
-    } catch (ConnectException e) {
-      ConnectException refused =
-          new ConnectException(
-              "Connection refused: nothing listens at " + address + " (" + path + ")");
-      refused.initCause(e);
-      throw refused;
-    }
   }
 
   private VsockListener listenOnParent(VsockAddress address) throws IOException {
@@ -427,17 +350,7 @@ public final class HybridVsockTransport implements VsockTransport, AutoCloseable
     private Builder(Role role, Path directory, String baseName, long enclaveCid) {
       this.role = Objects.requireNonNull(role, "role");
       this.paths = new HybridPaths(directory, baseName);
-      long cid = enclaveCid;
-      if (cid < MIN_ENCLAVE_CID || cid > MAX_ENCLAVE_CID) {
-        throw new IllegalArgumentException(
-            "an enclave's CID must be in "
-                + MIN_ENCLAVE_CID
-                + ".."
-                + MAX_ENCLAVE_CID
-                + ", was "
-                + cid);
-      }
-      this.enclaveCid = enclaveCid;
+      this.enclaveCid = HybridSettings.checkEnclaveCid(enclaveCid);
     }
 
     /**
