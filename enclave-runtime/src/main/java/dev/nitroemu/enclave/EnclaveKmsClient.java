@@ -1,13 +1,11 @@
 package dev.nitroemu.enclave;
 
-import java.math.BigInteger;
+import dev.nitroemu.enclave.internal.KmsRecipient;
+import dev.nitroemu.enclave.internal.KmsRequests;
 import java.net.URI;
-import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.security.interfaces.RSAPublicKey;
-import java.security.spec.RSAKeyGenParameterSpec;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -15,7 +13,6 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
@@ -31,8 +28,6 @@ import software.amazon.awssdk.services.kms.model.GenerateDataKeyRequest;
 import software.amazon.awssdk.services.kms.model.GenerateDataKeyResponse;
 import software.amazon.awssdk.services.kms.model.GenerateRandomRequest;
 import software.amazon.awssdk.services.kms.model.GenerateRandomResponse;
-import software.amazon.awssdk.services.kms.model.KeyAgreementAlgorithmSpec;
-import software.amazon.awssdk.services.kms.model.KeyEncryptionMechanism;
 import software.amazon.awssdk.services.kms.model.RecipientInfo;
 
 /**
@@ -56,18 +51,17 @@ public final class EnclaveKmsClient implements AutoCloseable {
   /** Modulus size of the recipient key, as KMS requires. */
   public static final int RSA_KEY_BITS = 2048;
 
-  private final Nsm nsm;
+  private final KmsRecipient recipient;
   private final KmsClient kms;
   private final boolean ownsKms;
-  private final KeyPair keyPair;
-  private final byte[] publicKeyDer;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private EnclaveKmsClient(Builder builder) {
-    this.nsm = Objects.requireNonNull(builder.nsm, "nsm");
+    Nsm nsm = Objects.requireNonNull(builder.nsm, "nsm");
     SecureRandom random = builder.random != null ? builder.random : new SecureRandom();
-    this.keyPair = builder.recipientKey != null ? builder.recipientKey : rsa2048(random);
-    this.publicKeyDer = keyPair.getPublic().getEncoded();
+    KeyPair keyPair =
+        builder.recipientKey != null ? builder.recipientKey : KmsRecipient.generateKeyPair(random);
+    this.recipient = new KmsRecipient(nsm, keyPair);
     this.ownsKms = builder.kms == null;
     this.kms =
         ownsKms ? kmsClient(builder.endpoint, builder.region, builder.credentials) : builder.kms;
@@ -106,7 +100,7 @@ public final class EnclaveKmsClient implements AutoCloseable {
 
   /** The public half of this client's recipient key (what every attestation document carries). */
   public RSAPublicKey recipientKey() {
-    return (RSAPublicKey) keyPair.getPublic();
+    return recipient.publicKey();
   }
 
   /** The KMS client used for calls. */
@@ -127,25 +121,15 @@ public final class EnclaveKmsClient implements AutoCloseable {
   /** Decrypts a ciphertext blob made with {@code encryptionContext}; {@code keyId} may be null. */
   public byte[] decrypt(
       byte[] ciphertextBlob, Map<String, String> encryptionContext, String keyId) {
-    DecryptRequest.Builder request =
-        DecryptRequest.builder()
-            .ciphertextBlob(
-                SdkBytes.fromByteArray(Objects.requireNonNull(ciphertextBlob, "ciphertextBlob")));
-    if (!Objects.requireNonNull(encryptionContext, "encryptionContext").isEmpty()) {
-      request.encryptionContext(encryptionContext);
-    }
-    if (keyId != null) {
-      request.keyId(keyId);
-    }
-    return decrypt(request.build());
+    return decrypt(KmsRequests.decrypt(ciphertextBlob, encryptionContext, keyId));
   }
 
   /**
    * Sends {@code request} with this client's Recipient (replacing any) and returns the plaintext.
    */
   public byte[] decrypt(DecryptRequest request) {
-    DecryptResponse response = kms.decrypt(request.toBuilder().recipient(recipient()).build());
-    return unwrap(response.ciphertextForRecipient(), "Decrypt");
+    DecryptResponse response = kms.decrypt(request.toBuilder().recipient(freshRecipient()).build());
+    return recipient.open(response.ciphertextForRecipient(), "Decrypt");
   }
 
   /** Generates a data key under {@code keyId}. */
@@ -156,21 +140,14 @@ public final class EnclaveKmsClient implements AutoCloseable {
   /** Generates a data key under {@code keyId} bound to {@code encryptionContext}. */
   public DataKey generateDataKey(
       String keyId, DataKeySpec spec, Map<String, String> encryptionContext) {
-    GenerateDataKeyRequest.Builder request =
-        GenerateDataKeyRequest.builder()
-            .keyId(Objects.requireNonNull(keyId, "keyId"))
-            .keySpec(Objects.requireNonNull(spec, "spec"));
-    if (!Objects.requireNonNull(encryptionContext, "encryptionContext").isEmpty()) {
-      request.encryptionContext(encryptionContext);
-    }
-    return generateDataKey(request.build());
+    return generateDataKey(KmsRequests.generateDataKey(keyId, spec, encryptionContext));
   }
 
   /** Sends {@code request} with this client's Recipient (replacing any). */
   public DataKey generateDataKey(GenerateDataKeyRequest request) {
     GenerateDataKeyResponse response =
-        kms.generateDataKey(request.toBuilder().recipient(recipient()).build());
-    byte[] plaintext = unwrap(response.ciphertextForRecipient(), "GenerateDataKey");
+        kms.generateDataKey(request.toBuilder().recipient(freshRecipient()).build());
+    byte[] plaintext = recipient.open(response.ciphertextForRecipient(), "GenerateDataKey");
     return new DataKey(response.keyId(), plaintext, bytes(response.ciphertextBlob()));
   }
 
@@ -180,25 +157,21 @@ public final class EnclaveKmsClient implements AutoCloseable {
         kms.generateRandom(
             GenerateRandomRequest.builder()
                 .numberOfBytes(numberOfBytes)
-                .recipient(recipient())
+                .recipient(freshRecipient())
                 .build());
-    return unwrap(response.ciphertextForRecipient(), "GenerateRandom");
+    return recipient.open(response.ciphertextForRecipient(), "GenerateRandom");
   }
 
   /** Generates a data key pair under {@code keyId}; the private key arrives inside the envelope. */
   public DataKeyPair generateDataKeyPair(String keyId, DataKeyPairSpec spec) {
-    return generateDataKeyPair(
-        GenerateDataKeyPairRequest.builder()
-            .keyId(Objects.requireNonNull(keyId, "keyId"))
-            .keyPairSpec(Objects.requireNonNull(spec, "spec"))
-            .build());
+    return generateDataKeyPair(KmsRequests.generateDataKeyPair(keyId, spec));
   }
 
   /** Sends {@code request} with this client's Recipient (replacing any). */
   public DataKeyPair generateDataKeyPair(GenerateDataKeyPairRequest request) {
     GenerateDataKeyPairResponse response =
-        kms.generateDataKeyPair(request.toBuilder().recipient(recipient()).build());
-    byte[] privateKey = unwrap(response.ciphertextForRecipient(), "GenerateDataKeyPair");
+        kms.generateDataKeyPair(request.toBuilder().recipient(freshRecipient()).build());
+    byte[] privateKey = recipient.open(response.ciphertextForRecipient(), "GenerateDataKeyPair");
     return new DataKeyPair(
         response.keyId(),
         response.keyPairSpecAsString(),
@@ -211,14 +184,7 @@ public final class EnclaveKmsClient implements AutoCloseable {
    * ECDH between the KMS key {@code keyId} and {@code peerPublicKeyDer} (DER SubjectPublicKeyInfo).
    */
   public byte[] deriveSharedSecret(String keyId, byte[] peerPublicKeyDer) {
-    return deriveSharedSecret(
-        DeriveSharedSecretRequest.builder()
-            .keyId(Objects.requireNonNull(keyId, "keyId"))
-            .keyAgreementAlgorithm(KeyAgreementAlgorithmSpec.ECDH)
-            .publicKey(
-                SdkBytes.fromByteArray(
-                    Objects.requireNonNull(peerPublicKeyDer, "peerPublicKeyDer")))
-            .build());
+    return deriveSharedSecret(KmsRequests.deriveSharedSecret(keyId, peerPublicKeyDer));
   }
 
   /**
@@ -227,8 +193,8 @@ public final class EnclaveKmsClient implements AutoCloseable {
    */
   public byte[] deriveSharedSecret(DeriveSharedSecretRequest request) {
     DeriveSharedSecretResponse response =
-        kms.deriveSharedSecret(request.toBuilder().recipient(recipient()).build());
-    return unwrap(response.ciphertextForRecipient(), "DeriveSharedSecret");
+        kms.deriveSharedSecret(request.toBuilder().recipient(freshRecipient()).build());
+    return recipient.open(response.ciphertextForRecipient(), "DeriveSharedSecret");
   }
 
   /** Closes the KMS client if this object created it; the NSM belongs to the caller. Idempotent. */
@@ -240,45 +206,15 @@ public final class EnclaveKmsClient implements AutoCloseable {
   }
 
   /** A fresh attestation document for this client's key, as Recipient. */
-  private RecipientInfo recipient() {
+  private RecipientInfo freshRecipient() {
     if (closed.get()) {
       throw new IllegalStateException("EnclaveKmsClient is closed");
     }
-    byte[] document = nsm.attestation(null, null, publicKeyDer);
-    return RecipientInfo.builder()
-        .attestationDocument(SdkBytes.fromByteArray(document))
-        .keyEncryptionAlgorithm(KeyEncryptionMechanism.RSAES_OAEP_SHA_256)
-        .build();
-  }
-
-  private byte[] unwrap(SdkBytes envelope, String operation) {
-    if (envelope == null || envelope.asByteBuffer().remaining() == 0) {
-      throw SdkClientException.create(
-          operation
-              + " response has no CiphertextForRecipient; the endpoint "
-              + "ignored Recipient, so its plaintext (if any) is not used");
-    }
-    try {
-      return CmsEnvelope.open(envelope.asByteArrayUnsafe(), keyPair.getPrivate());
-    } catch (IllegalArgumentException e) {
-      throw SdkClientException.create(
-          operation + " CiphertextForRecipient cannot be opened: " + e.getMessage(), e);
-    }
+    return recipient.recipientInfo();
   }
 
   private static byte[] bytes(SdkBytes value) {
     return value == null ? null : value.asByteArray();
-  }
-
-  private static KeyPair rsa2048(SecureRandom random) {
-    try {
-      KeyPairGenerator generator = CryptoProviders.configured().keyPairGenerator("RSA");
-      generator.initialize(
-          new RSAKeyGenParameterSpec(RSA_KEY_BITS, BigInteger.valueOf(65537)), random);
-      return generator.generateKeyPair();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("RSA-2048 key generation is unavailable", e);
-    }
   }
 
   /**
@@ -423,14 +359,7 @@ public final class EnclaveKmsClient implements AutoCloseable {
      * @throws IllegalArgumentException if the pair is not RSA with a 2048-bit modulus
      */
     public Builder recipientKey(KeyPair keyPair) {
-      Objects.requireNonNull(keyPair, "keyPair");
-      if (!(keyPair.getPublic() instanceof RSAPublicKey rsa)
-          || !(keyPair.getPrivate() instanceof java.security.interfaces.RSAPrivateKey)
-          || rsa.getModulus().bitLength() != RSA_KEY_BITS) {
-        throw new IllegalArgumentException(
-            "the recipient key must be an RSA-" + RSA_KEY_BITS + " key pair");
-      }
-      this.recipientKey = keyPair;
+      this.recipientKey = KmsRecipient.checkKeyPair(keyPair);
       return this;
     }
 
