@@ -2,7 +2,6 @@ package dev.nitroemu.enclave;
 
 import dev.nitroemu.enclave.internal.DaemonThreads;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
@@ -119,7 +118,7 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
         throw new IllegalStateException("start() already called");
       }
       listener = Objects.requireNonNull(binder.bind(), "the binder returned no listener");
-      String prefix = name + "-" + shortName(listener.localAddress());
+      String prefix = name + "-" + DaemonThreads.shortName(listener.localAddress());
       workers = DaemonThreads.pool(prefix, limits.maxConnections());
       Thread acceptThread = DaemonThreads.named(prefix + "-accept").newThread(this::acceptLoop);
       started = true;
@@ -175,7 +174,7 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
     }
     if (!first) {
       if (!servingThreads.contains(Thread.currentThread())) {
-        awaitQuietly(() -> shutDown.await(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS));
+        DaemonThreads.awaitQuietly(() -> shutDown.await(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS));
       }
       return;
     }
@@ -186,23 +185,11 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
       }
       workers.shutdownNow();
       if (!servingThreads.contains(Thread.currentThread())) {
-        awaitQuietly(() -> workers.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS));
+        DaemonThreads.awaitQuietly(
+            () -> workers.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS));
       }
     } finally {
       shutDown.countDown();
-    }
-  }
-
-  /** A bounded wait whose interruption is passed on to the caller's thread. */
-  private interface BoundedWait {
-    boolean await() throws InterruptedException;
-  }
-
-  private static void awaitQuietly(BoundedWait wait) {
-    try {
-      wait.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 
@@ -223,23 +210,12 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
       try {
         connection = listener.accept();
       } catch (IOException e) {
-        if (closed || listener.isClosed() || !pauseAfterAcceptFailure()) {
+        if (closed || listener.isClosed() || !DaemonThreads.pause(ACCEPT_RETRY_MILLIS)) {
           return;
         }
         continue; // e.g. out of file descriptors for a moment: the server keeps listening.
       }
       admit(connection);
-    }
-  }
-
-  /** Sleeps briefly so a persistent accept failure does not spin; false if interrupted. */
-  private static boolean pauseAfterAcceptFailure() {
-    try {
-      Thread.sleep(ACCEPT_RETRY_MILLIS);
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
     }
   }
 
@@ -320,16 +296,6 @@ public final class StreamServer<C extends StreamConnection, A> implements AutoCl
       Closeables.closeQuietly(connection);
       servingThreads.remove(Thread.currentThread());
     }
-  }
-
-  private static String shortName(Object address) {
-    if (address instanceof VsockAddress vsock) {
-      return vsock.toShortString();
-    }
-    if (address instanceof InetSocketAddress inet) {
-      return "tcp" + inet.getPort();
-    }
-    return String.valueOf(address);
   }
 
   /**
