@@ -1,18 +1,17 @@
 package dev.nitroemu.enclave;
 
+import dev.nitroemu.enclave.internal.InjectedFaults;
 import dev.nitroemu.enclave.internal.MappingFile;
 import dev.nitroemu.enclave.internal.TcpEndpoint;
 import dev.nitroemu.enclave.internal.TcpVsockConnection;
 import dev.nitroemu.enclave.internal.TcpVsockListener;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +20,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -91,7 +89,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
   private final MappingFile mappingFile;
   private final long localCid;
   private final Map<VsockAddress, TcpVsockListener> listeners = new ConcurrentHashMap<>();
-  private final Map<VsockAddress, VsockFault> faults = new ConcurrentHashMap<>();
+  private final InjectedFaults faults = new InjectedFaults();
   private final Object bindLock = new Object();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -176,7 +174,8 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
     }
     checkOpen();
     VsockFault fault = faultFor(address);
-    long timeoutNanos = delayConnect(address, fault.connectLatency(), timeout.toNanos());
+    long timeoutNanos =
+        InjectedFaults.delayConnect(address, fault.connectLatency(), timeout.toNanos());
     if (fault.refusesConnections()) {
       throw new ConnectException("Connection refused: " + address + " (injected fault)");
     }
@@ -228,7 +227,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
    * fault.
    */
   public void injectFault(VsockAddress address, VsockFault fault) {
-    faults.put(Objects.requireNonNull(address, "address"), Objects.requireNonNull(fault, "fault"));
+    faults.put(address, fault);
   }
 
   /** Removes the fault on {@code address}; existing connections keep theirs. */
@@ -246,11 +245,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
    * for {@code CID_ANY} on that port, else {@link VsockFault#none()}.
    */
   public VsockFault faultFor(VsockAddress address) {
-    VsockFault exact = faults.get(address);
-    if (exact != null) {
-      return exact;
-    }
-    return faults.getOrDefault(address.withCid(VsockAddress.CID_ANY), VsockFault.none());
+    return faults.faultFor(address);
   }
 
   /**
@@ -331,26 +326,6 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
         : " (in-process network without a mapping file; set "
             + MAPPING_FILE_ENVIRONMENT_VARIABLE
             + " to reach listeners of other processes)";
-  }
-
-  /** Waits out an injected connect latency and returns what is left of the connect timeout. */
-  private static long delayConnect(VsockAddress address, Duration latency, long timeoutNanos)
-      throws IOException {
-    if (latency.isZero()) {
-      return timeoutNanos;
-    }
-    boolean timesOut = timeoutNanos > 0 && latency.toNanos() >= timeoutNanos;
-    try {
-      TimeUnit.NANOSECONDS.sleep(timesOut ? timeoutNanos : latency.toNanos());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted during injected connect latency to " + address);
-    }
-    if (timesOut) {
-      throw new SocketTimeoutException(
-          "Connect timed out: " + address + " (injected latency " + latency + ")");
-    }
-    return timeoutNanos == 0 ? 0 : timeoutNanos - latency.toNanos();
   }
 
   private VsockAddress freePort(long cid) throws IOException {
