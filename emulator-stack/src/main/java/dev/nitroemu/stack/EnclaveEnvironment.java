@@ -11,7 +11,6 @@ import dev.nitroemu.kms.KmsMockServer;
 import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.SoftwareNsm;
-import dev.nitroemu.stack.internal.ClasspathResources;
 import dev.nitroemu.stack.internal.Closer;
 import dev.nitroemu.stack.internal.DeclaredKmsKey;
 import dev.nitroemu.stack.internal.ProfileResolver;
@@ -21,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -59,9 +57,9 @@ public final class EnclaveEnvironment implements AutoCloseable {
   private final AttestationVerifier verifier;
   private final VsockTransport transport;
   private final KmsClient kmsClient;
-  private final EnclaveRuntimeInfo info;
+  final EnclaveRuntimeInfo info;
   private final EmulatorControls controls;
-  private final Closer closer;
+  final Closer closer;
   private EnclaveKmsClient enclaveKmsClient;
 
   EnclaveEnvironment(
@@ -86,7 +84,7 @@ public final class EnclaveEnvironment implements AutoCloseable {
   /**
    * The same environment with other facts (an {@link EnclaveHost}'s CID); shares everything else.
    */
-  private EnclaveEnvironment withInfo(EnclaveRuntimeInfo replaced) {
+  EnclaveEnvironment withInfo(EnclaveRuntimeInfo replaced) {
     return new EnclaveEnvironment(
         mode, nsm, verifier, transport, kmsClient, replaced, controls, closer);
   }
@@ -179,20 +177,21 @@ public final class EnclaveEnvironment implements AutoCloseable {
    * {@code @NitroEnclaveTest} attribute maps to the option of the same name.
    */
   public static final class Builder {
-    private EnclaveProfile profile;
-    private String profileResource;
-    private Path eif;
-    private Boolean debug;
-    private final TreeMap<Integer, byte[]> pcrs = new TreeMap<>();
-    private Path caDirectory;
-    private EmulatorRootCa rootCa;
-    private Clock clock = Clock.systemUTC();
-    private StackServices services = StackServices.none();
-    private final List<Function<ClassLoader, List<DeclaredKmsKey>>> kmsKeys = new ArrayList<>();
-    private NitroMode mode;
-    private NitroSettings settings = NitroSettings.system();
-    private ClassLoader classLoader;
-    private EnclaveHost host;
+    // Package-private: EnvironmentStart reads them.
+    EnclaveProfile profile;
+    String profileResource;
+    Path eif;
+    Boolean debug;
+    final TreeMap<Integer, byte[]> pcrs = new TreeMap<>();
+    Path caDirectory;
+    EmulatorRootCa rootCa;
+    Clock clock = Clock.systemUTC();
+    StackServices services = StackServices.none();
+    final List<Function<ClassLoader, List<DeclaredKmsKey>>> kmsKeys = new ArrayList<>();
+    NitroMode mode;
+    NitroSettings settings = NitroSettings.system();
+    ClassLoader classLoader;
+    EnclaveHost host;
 
     private Builder() {}
 
@@ -384,67 +383,7 @@ public final class EnclaveEnvironment implements AutoCloseable {
      * @throws UncheckedIOException if a socket cannot be opened
      */
     public EnclaveEnvironment start() {
-      NitroMode chosen = mode != null ? mode : settings.mode();
-      if (host != null) {
-        return startFor(host, chosen);
-      }
-      ClassLoader loader =
-          classLoader != null
-              ? classLoader
-              : ClasspathResources.defaultLoader(EnclaveEnvironment.class);
-      List<DeclaredKmsKey> keys = new ArrayList<>();
-      kmsKeys.forEach(source -> keys.addAll(source.apply(loader)));
-      boolean profileGiven =
-          profile != null
-              || profileResource != null
-              || eif != null
-              || debug != null
-              || !pcrs.isEmpty();
-      EnclaveProfile resolved =
-          profileGiven
-              ? ProfileResolver.resolve(profile, eif, profileResource, loader, debug, pcrs)
-              : EnclaveProfile.defaultProfile();
-      try {
-        return chosen == NitroMode.REAL
-            ? EnvironmentLauncher.startReal(profileGiven ? resolved : null, keys, settings)
-            : EnvironmentLauncher.startEmulated(
-                resolved,
-                rootCa != null
-                    ? rootCa
-                    : caDirectory != null ? EnvironmentLauncher.loadRoot(caDirectory) : null,
-                clock,
-                keys,
-                services,
-                new Closer());
-      } catch (IOException e) {
-        throw new UncheckedIOException(
-            "cannot start the " + chosen.name().toLowerCase(Locale.ROOT) + " enclave environment",
-            e);
-      }
-    }
-
-    private EnclaveEnvironment startFor(EnclaveHost enclaveHost, NitroMode chosen) {
-      if (chosen != NitroMode.EMULATED) {
-        throw new IllegalStateException(
-            "an enclave host ("
-                + enclaveHost.getClass().getSimpleName()
-                + ") is served by an emulated environment only, but nitro.mode is "
-                + chosen);
-      }
-      EnclaveHost.Plan plan = enclaveHost.plan();
-      Builder measured = copy();
-      measured.host = null;
-      measured.mode = NitroMode.EMULATED;
-      plan.pcrs().forEach((index, value) -> measured.pcrs.put(index, value.clone()));
-      EnclaveEnvironment started = measured.start();
-      EnclaveEnvironment environment = started.withInfo(started.info.withEnclaveCid(plan.cid()));
-      try {
-        enclaveHost.attach(environment);
-      } catch (RuntimeException e) {
-        started.closer.closeAfter(e);
-        throw e;
-      }
-      return environment;
+      return EnvironmentStart.start(this);
     }
   }
 }
