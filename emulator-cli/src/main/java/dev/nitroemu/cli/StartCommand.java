@@ -1,6 +1,5 @@
 package dev.nitroemu.cli;
 
-import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.kms.KmsTlsCa;
@@ -9,17 +8,13 @@ import dev.nitroemu.nsm.EnclaveProfile;
 import dev.nitroemu.nsm.NsmVsockServer;
 import dev.nitroemu.stack.EnclaveEnvironment;
 import dev.nitroemu.stack.HybridVsockServices;
-import dev.nitroemu.stack.StackServices;
 import dev.nitroemu.vsock.ProxyAllowlistException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,6 +56,8 @@ final class StartCommand extends CliCommand {
 
   @Mixin StateDirOption stateDir;
 
+  @Mixin StackServiceOptions serviceOptions;
+
   @Option(
       names = {"-d", "--detach"},
       description = "run in the background: return once the stack is ready, printing its endpoints")
@@ -73,12 +70,6 @@ final class StartCommand extends CliCommand {
       description =
           "with --detach, how long to wait for the stack to be ready (default: ${DEFAULT-VALUE})")
   int timeoutSeconds;
-
-  @Option(
-      names = "--log-requests",
-      description =
-          "print one line per KMS call: time, operation, key, principal, decision, latency (never plaintext, keys or secrets)")
-  boolean logRequests;
 
   @Option(
       names = "--ephemeral",
@@ -122,89 +113,6 @@ final class StartCommand extends CliCommand {
   String endpointsFile;
 
   @Option(
-      names = "--nsm-port",
-      paramLabel = "PORT",
-      description = "vsock port of the NSM service (default: " + NsmVsockServer.DEFAULT_PORT + ")")
-  Long nsmPort;
-
-  @Option(
-      names = "--proxy",
-      paramLabel = "PORT:HOST:PORT",
-      description = "forward vsock port PORT (CID 3) to HOST:PORT; repeatable")
-  List<String> proxies = new ArrayList<>();
-
-  @Option(
-      names = "--kms-port",
-      paramLabel = "PORT",
-      description =
-          "TCP port of the KMS mock on 127.0.0.1 (default: "
-              + DEFAULT_KMS_PORT
-              + "; 0 picks a free one)")
-  Integer kmsPort;
-
-  @Option(
-      names = "--kms-proxy-port",
-      paramLabel = "PORT",
-      description =
-          "vsock port (CID 3) forwarded to the KMS mock (default: " + DEFAULT_KMS_PROXY_PORT + ")")
-  Long kmsProxyPort;
-
-  @Option(
-      names = "--kms-proxy-workers",
-      paramLabel = "N",
-      description =
-          "connections the KMS vsock-proxy forwards at once; idle ones close after "
-              + "60 s (default: "
-              + StackServices.DEFAULT_KMS_PROXY_WORKERS
-              + ")")
-  Integer kmsProxyWorkers;
-
-  @Option(
-      names = "--region",
-      paramLabel = "REGION",
-      defaultValue = "us-east-1",
-      description = "region of the KMS mock (default: ${DEFAULT-VALUE})")
-  String region;
-
-  @Option(
-      names = "--kms-tls",
-      description =
-          "serve KMS over HTTPS with a certificate from the emulator KMS TLS CA (<home>/kms-tls)")
-  boolean kmsTls;
-
-  @Option(
-      names = "--kms-trust-aws",
-      description = "let KMS also accept attestation documents from real Nitro hardware (AWS root)")
-  boolean kmsTrustAws;
-
-  @Option(
-      names = "--kms-host",
-      paramLabel = "NAME",
-      description =
-          "also serve KMS requests whose Host is NAME (any port), e.g. host.docker.internal; repeatable (default: loopback, localhost and kms.<region>.amazonaws.com only)")
-  List<String> kmsHosts = new ArrayList<>();
-
-  @Option(
-      names = "--kms-strict-aws",
-      description =
-          "KMS CreateKey treats LocalStack's _custom_id_ and _custom_key_material_ tags as ordinary tags, as AWS does")
-  boolean kmsStrictAws;
-
-  @Option(
-      names = "--proxy-config",
-      paramLabel = "FILE",
-      description = "vsock-proxy allowlist YAML (default: allow exactly the --proxy destinations)")
-  String proxyConfig;
-
-  @Option(
-      names = "--kms-bind",
-      paramLabel = "ADDRESS",
-      defaultValue = "${env:NITRO_EMU_KMS_BIND}",
-      description =
-          "address the KMS mock listens on (default: $NITRO_EMU_KMS_BIND, else 127.0.0.1); 0.0.0.0 in a container whose KMS port is published")
-  String kmsBind;
-
-  @Option(
       names = "--vsock-dir",
       paramLabel = "DIR",
       defaultValue = "${env:NITRO_EMU_VSOCK_DIR}",
@@ -221,17 +129,8 @@ final class StartCommand extends CliCommand {
 
   @Override
   public void run() {
-    int kmsWorkers =
-        kmsProxyWorkers == null ? StackServices.DEFAULT_KMS_PROXY_WORKERS : kmsProxyWorkers;
-    if (kmsWorkers < 1 || kmsWorkers > ConnectionLimits.MAX_CONNECTIONS_LIMIT) {
-      throw new CliFailure(
-          "--kms-proxy-workers: must be in 1.."
-              + ConnectionLimits.MAX_CONNECTIONS_LIMIT
-              + ", was "
-              + kmsWorkers,
-          2);
-    }
-    List<ProxySpec> proxySpecs = proxies.stream().map(ProxySpec::parse).toList();
+    int kmsWorkers = serviceOptions.kmsProxyWorkers();
+    List<ProxySpec> proxySpecs = serviceOptions.proxySpecs();
     Path state = stateDir.resolve(env);
     if (detach) {
       DetachedStart.launch(
@@ -261,7 +160,9 @@ final class StartCommand extends CliCommand {
               : env.resolve(endpointsFile);
       resetFiles(owned);
       Path tlsCaPem =
-          kmsTls ? env.home().resolve("kms-tls").resolve(KmsTlsCa.CERTIFICATE_FILE) : null;
+          serviceOptions.kmsTls
+              ? env.home().resolve("kms-tls").resolve(KmsTlsCa.CERTIFICATE_FILE)
+              : null;
       EnclaveEnvironment.Builder builder =
           EnclaveEnvironment.builder()
               .mode(NitroMode.EMULATED)
@@ -269,7 +170,9 @@ final class StartCommand extends CliCommand {
               .rootCa(root)
               .clock(env.clock())
               .services(
-                  services(owned, proxySpecs).toBuilder().kmsProxyWorkers(kmsWorkers).build());
+                  serviceOptions.services(owned, proxySpecs, ephemeral, env, out).toBuilder()
+                      .kmsProxyWorkers(kmsWorkers)
+                      .build());
       if (kmsKeys != null) {
         builder.kmsKeyDirectory(env.resolve(kmsKeys));
       }
@@ -340,8 +243,8 @@ final class StartCommand extends CliCommand {
                   directory, HybridVsockTransport.DEFAULT_BASE_NAME, enclaveCid),
               stack.nsm(),
               stack.info().kmsEndpoint(),
-              nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort,
-              kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort,
+              serviceOptions.nsmPort(),
+              serviceOptions.kmsProxyPort(),
               kmsWorkers);
       PrintWriter out = spec.commandLine().getOut();
       out.printf("hybrid vsock: %s (enclave CID %d)%n", directory, enclaveCid);
@@ -364,64 +267,6 @@ final class StartCommand extends CliCommand {
     } catch (IllegalArgumentException e) {
       throw new CliFailure("start: " + e.getMessage(), 2);
     }
-  }
-
-  /**
-   * What the stack serves: NSM and KMS on their ports, the KMS proxy, --proxy routes, KMS state and
-   * audit.
-   */
-  private StackServices services(StateDirectory owned, List<ProxySpec> proxySpecs) {
-    StackServices.Builder services =
-        StackServices.builder()
-            .nsmPort(nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort)
-            .kmsProxyPort(kmsProxyPort == null ? DEFAULT_KMS_PROXY_PORT : kmsProxyPort)
-            .kmsTrustAwsRoot(kmsTrustAws)
-            .kmsLocalStackTags(!kmsStrictAws)
-            .mappingFile(owned.mappingFile())
-            .kmsAuditFile(StateDirectory.auditFile(owned.path()));
-    try {
-      services.kmsPort(kmsPort == null ? DEFAULT_KMS_PORT : kmsPort).kmsRegion(region);
-      if (kmsBind != null) {
-        services.kmsBindAddress(InetAddress.getByName(kmsBind));
-      }
-      for (ProxySpec p : proxySpecs) {
-        services.proxy(new StackServices.ProxyRoute(p.vsockPort(), p.host(), p.port()));
-      }
-    } catch (IllegalArgumentException e) {
-      throw new CliFailure("start: " + e.getMessage(), 2);
-    } catch (UnknownHostException e) {
-      throw new CliFailure("--kms-bind: not an address: " + kmsBind, 2);
-    }
-    if (proxyConfig != null) {
-      services.proxyAllowlistFile(env.resolve(proxyConfig));
-    }
-    kmsHosts.forEach(
-        services::kmsAllowedHost); // checked by the KMS mock at start (exit 2 when malformed)
-    if (!ephemeral) {
-      services.kmsStateDirectory(owned.kmsDirectory());
-    }
-    if (logRequests) {
-      PrintWriter out = spec.commandLine().getOut();
-      services.kmsRequestListener(
-          entry -> {
-            synchronized (out) {
-              out.println("kms " + entry.toLine());
-              out.flush();
-            }
-          });
-    }
-    if (kmsTls) {
-      try {
-        services.kmsTls(KmsTlsCa.loadOrCreate(env.home().resolve("kms-tls"), env.clock()));
-      } catch (IOException | RuntimeException e) {
-        throw new CliFailure(
-            "--kms-tls: cannot use the KMS TLS CA in "
-                + env.home().resolve("kms-tls")
-                + ": "
-                + e.getMessage());
-      }
-    }
-    return services.build();
   }
 
   /** The profile of an intact EIF; a damaged or foreign file is one line and exit 1. */
