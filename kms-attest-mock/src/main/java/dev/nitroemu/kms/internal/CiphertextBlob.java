@@ -1,6 +1,5 @@
 package dev.nitroemu.kms.internal;
 
-import dev.nitroemu.enclave.CryptoProviders;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -159,7 +158,7 @@ public final class CiphertextBlob {
     random.nextBytes(nonce);
     header.put(nonce);
     try {
-      Cipher gcm = CryptoProviders.configured().cipher("AES/GCM/NoPadding");
+      Cipher gcm = ThreadEngines.aesGcm();
       gcm.init(
           Cipher.ENCRYPT_MODE, material.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, nonce));
       gcm.updateAAD(aad(blob, V2_HEADER_LENGTH, encryptionContext));
@@ -168,6 +167,7 @@ public final class CiphertextBlob {
         throw new IllegalStateException("Unexpected GCM output length " + written);
       }
     } catch (GeneralSecurityException e) {
+      ThreadEngines.discard();
       throw new IllegalStateException("AES-GCM unavailable", e);
     }
     return blob;
@@ -209,7 +209,7 @@ public final class CiphertextBlob {
    */
   public byte[] decrypt(SecretKey key, Map<String, String> encryptionContext) {
     try {
-      Cipher gcm = CryptoProviders.configured().cipher("AES/GCM/NoPadding");
+      Cipher gcm = ThreadEngines.aesGcm();
       gcm.init(
           Cipher.DECRYPT_MODE,
           key,
@@ -217,8 +217,10 @@ public final class CiphertextBlob {
       gcm.updateAAD(aad(blob, headerLength, encryptionContext));
       return gcm.doFinal(blob, headerLength, blob.length - headerLength);
     } catch (AEADBadTagException e) {
+      // The cipher resets itself after a failed doFinal; it stays usable for the next blob.
       throw invalid();
     } catch (GeneralSecurityException e) {
+      ThreadEngines.discard();
       throw new IllegalStateException("AES-GCM unavailable", e);
     }
   }

@@ -1,6 +1,5 @@
 package dev.nitroemu.kms.internal;
 
-import dev.nitroemu.enclave.CryptoProviders;
 import dev.nitroemu.kms.KmsCredentials;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -458,7 +457,7 @@ public final class SigV4Verifier {
 
   static byte[] sha256(byte[] data) {
     try {
-      return CryptoProviders.configured().messageDigest("SHA-256").digest(data);
+      return ThreadEngines.sha256().digest(data);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("SHA-256 is unavailable", e);
     }
@@ -466,10 +465,11 @@ public final class SigV4Verifier {
 
   static byte[] hmac(byte[] key, byte[] data) {
     try {
-      Mac mac = CryptoProviders.configured().mac("HmacSHA256");
+      Mac mac = ThreadEngines.hmacSha256();
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
       return mac.doFinal(data);
     } catch (GeneralSecurityException e) {
+      ThreadEngines.discard();
       throw new IllegalStateException("HmacSHA256 is unavailable", e);
     }
   }

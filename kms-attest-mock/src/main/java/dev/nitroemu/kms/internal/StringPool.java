@@ -51,6 +51,13 @@ public final class StringPool {
   public AuditEvent shareRepeatedParts(AuditEvent event) {
     AuditEvent.UserIdentity identity = event.userIdentity();
     List<String> resources = event.resources();
+    // Pooled copies equal the event's (canonical) JSON: the new event need not parse them again.
+    String requestParameters = share(event.requestParametersJson());
+    String responseElements = share(event.responseElementsJson());
+    String additionalEventData = share(event.additionalEventDataJson());
+    AuditEventJson.markCanonical(requestParameters);
+    AuditEventJson.markCanonical(responseElements);
+    AuditEventJson.markCanonical(additionalEventData);
     return new AuditEvent(
         share(event.eventVersion()),
         share(
@@ -67,9 +74,9 @@ public final class StringPool {
         share(event.userAgent()),
         share(event.errorCode()),
         event.errorMessage(),
-        share(event.requestParametersJson()),
-        share(event.responseElementsJson()),
-        share(event.additionalEventDataJson()),
+        requestParameters,
+        responseElements,
+        additionalEventData,
         event.requestId(),
         event.eventId(),
         event.readOnly(),
