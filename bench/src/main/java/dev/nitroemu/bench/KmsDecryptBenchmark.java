@@ -14,6 +14,8 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
@@ -21,6 +23,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.model.DecryptRequest;
@@ -41,6 +44,11 @@ import software.amazon.awssdk.services.kms.model.KmsException;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Threads(8)
+// The mock's path (SDK, Netty, SigV4, Jackson, JCE) keeps compiling for about 20 s: a shorter
+// warm-up measures the JIT, not the mock. Two forks, so one unlucky JIT order does not decide.
+@Fork(2)
+@Warmup(iterations = 6, time = 5)
+@Measurement(iterations = 5, time = 3)
 public class KmsDecryptBenchmark {
 
   /** Size of the secret every Decrypt returns: a 256-bit data key. */

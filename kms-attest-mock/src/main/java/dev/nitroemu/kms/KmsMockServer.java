@@ -347,7 +347,7 @@ public final class KmsMockServer implements AutoCloseable {
     private ConnectionLimits connectionLimits = ConnectionLimits.DEFAULT;
     private final List<String> allowedHosts = new ArrayList<>();
     private Supplier<Map<String, Map<String, String>>> healthServices = Map::of;
-    private Consumer<RequestLogEntry> requestListener = entry -> {};
+    private Consumer<RequestLogEntry> requestListener = KmsProtocol.NO_REQUEST_LOG;
     private boolean localStackTags = true;
 
     private Builder() {

@@ -40,6 +40,12 @@ public final class KmsProtocol {
    */
   public static final String HEALTH_PATH = "/_nitro-emu/health";
 
+  /**
+   * The request log that listens to nothing: with it no {@link RequestLogEntry} is built at all
+   * (building one parses the event's parameters again, 6 % of the mock's CPU in a Decrypt profile).
+   */
+  public static final Consumer<RequestLogEntry> NO_REQUEST_LOG = entry -> {};
+
   static final String UNKNOWN_OPERATION = "UnknownOperationException";
   private static final Pattern OPERATION_NAME = Pattern.compile("[A-Z][A-Za-z0-9]{0,63}");
   private static final System.Logger LOG = System.getLogger(KmsProtocol.class.getName());
@@ -131,7 +137,7 @@ public final class KmsProtocol {
         auditLog,
         region,
         clock,
-        new Hooks(() -> HealthReport.render(null, region, Map.of()), entry -> {}));
+        new Hooks(() -> HealthReport.render(null, region, Map.of()), NO_REQUEST_LOG));
   }
 
   /** As the six-argument constructor, with the emulator's {@code hooks}. */
@@ -323,6 +329,9 @@ public final class KmsProtocol {
     } catch (RuntimeException e) {
       LOG.log(
           System.Logger.Level.WARNING, "cannot write a KMS audit event: " + e.getClass().getName());
+    }
+    if (requestLog == NO_REQUEST_LOG) {
+      return;
     }
     try {
       requestLog.accept(

@@ -149,10 +149,7 @@ public final class SigV4Verifier {
    */
   public CallerIdentity verify(
       String method, String requestTarget, Map<String, List<String>> headers, byte[] body) {
-    Map<String, List<String>> lookup = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    headers.forEach(
-        (name, values) ->
-            lookup.computeIfAbsent(name, n -> new java.util.ArrayList<>()).addAll(values));
+    Map<String, List<String>> lookup = caseInsensitive(headers);
     String authorization = single(lookup, "authorization");
     if (authorization == null) {
       throw new KmsError(MISSING_TOKEN, "Request is missing Authentication Token");
@@ -366,6 +363,22 @@ public final class SigV4Verifier {
       signingKeys.put(cacheKey, key);
     }
     return key;
+  }
+
+  /**
+   * {@code headers} with names in any case merged: itself when it already is such a map (the
+   * server's request headers are), else a copy.
+   */
+  private static Map<String, List<String>> caseInsensitive(Map<String, List<String>> headers) {
+    if (headers instanceof TreeMap<String, List<String>> sorted
+        && sorted.comparator() == String.CASE_INSENSITIVE_ORDER) {
+      return headers;
+    }
+    Map<String, List<String>> lookup = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    headers.forEach(
+        (name, values) ->
+            lookup.computeIfAbsent(name, n -> new java.util.ArrayList<>()).addAll(values));
+    return lookup;
   }
 
   private static boolean hasDate(Map<String, List<String>> headers) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.enclave.AtomicFiles;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -93,8 +94,17 @@ final class StateFiles implements AutoCloseable {
 
   /** Every key in the directory; leftover temporary files are removed. */
   List<KmsKey> loadKeys() throws IOException {
-    List<KmsKey> keys = new ArrayList<>();
-    for (Path file : jsonFiles(keysDirectory)) {
+    // Parsed on every core: reading and decoding 100,000 key files one by one took most of a
+    // restart's 8 s. A corrupt file is reported by name, as before.
+    try {
+      return jsonFiles(keysDirectory).parallelStream().map(StateFiles::loadKey).toList();
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  private static KmsKey loadKey(Path file) {
+    try {
       KmsKey key;
       try {
         key = StateCodec.decodeKey(read(file));
@@ -105,9 +115,10 @@ final class StateFiles implements AutoCloseable {
         throw corrupt(
             file, new IllegalArgumentException("the file name does not match the key id"));
       }
-      keys.add(key);
+      return key;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    return keys;
   }
 
   /** Every alias in the directory; leftover temporary files are removed. */

@@ -1,0 +1,216 @@
+package dev.nitroemu.bench;
+
+import dev.nitroemu.kms.KmsMockServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.kms.model.DecryptRequest;
+
+/**
+ * How the KMS mock scales with the number of keys in its state directory (issue 14 item 4): for
+ * each step (default 1,000, 10,000, 100,000 keys) it creates keys through the AWS SDK from 8
+ * threads up to that count, then measures Decrypt calls per second (8 threads, blobs under random
+ * keys), restarts the server from the state directory (time from {@code start()} to the first
+ * answered call) and the heap in use after a full GC with the restarted server holding every key.
+ *
+ * <p>Run: {@code java -Xmx1g -cp bench/target/benchmarks.jar dev.nitroemu.bench.KmsScaleCurve
+ * [counts...]} (e.g. {@code 1000 10000 100000}). The state directory is a fresh temporary
+ * directory, deleted at the end. Goals at 100k keys: restart <= 5 s, heap <= 256 MiB.
+ */
+public final class KmsScaleCurve {
+  private static final int THREADS = 8;
+  private static final int BLOBS = 256;
+  private static final double DECRYPT_SECONDS = 5;
+
+  /**
+   * Keys beyond this count are not created through the API but copied on disk from created ones
+   * with new key ids (the mock's CreateKey writes and fsyncs one file per key, about 100/s here, so
+   * 100,000 keys through the API would take a quarter of an hour); restart, heap and Decrypt are
+   * measured with every key loaded either way.
+   */
+  private static final int CREATE_LIMIT = Integer.getInteger("kms.scale.createLimit", 10_000);
+
+  private KmsScaleCurve() {}
+
+  public static void main(String[] args) throws Exception {
+    int[] counts =
+        args.length == 0
+            ? new int[] {1_000, 10_000, 100_000}
+            : Stream.of(args).mapToInt(Integer::parseInt).toArray();
+    Path state = Files.createTempDirectory("kms-scale");
+    System.out.println(
+        "| keys | CreateKey/s (8 threads) | Decrypt/s (8 threads) | restart to first call |"
+            + " ListKeys of all | heap after GC | state on disk |");
+    System.out.println("|---|---|---|---|---|---|---|");
+    int existing = 0;
+    try {
+      for (int count : counts) {
+        KmsMockServer server = KmsMockServer.builder().stateDirectory(state).build().start();
+        double createRate;
+        List<byte[]> blobs;
+        try (KmsClient client = KmsDecryptBenchmark.sdkClient(server.endpoint())) {
+          int toCreate = Math.max(0, Math.min(count, CREATE_LIMIT) - existing);
+          long start = System.nanoTime();
+          createKeys(client, toCreate);
+          createRate = toCreate == 0 ? Double.NaN : toCreate / ((System.nanoTime() - start) / 1e9);
+          existing += toCreate;
+        } finally {
+          server.close();
+        }
+        existing += cloneKeys(state.resolve("keys"), count - existing);
+        long restartStart = System.nanoTime();
+        server = KmsMockServer.builder().stateDirectory(state).build().start();
+        double decryptRate;
+        double restartSeconds;
+        double listSeconds;
+        long heap;
+        try (KmsClient client = KmsDecryptBenchmark.sdkClient(server.endpoint())) {
+          client.listKeys(r -> r.limit(1));
+          restartSeconds = (System.nanoTime() - restartStart) / 1e9;
+          List<String> keyIds = new ArrayList<>();
+          long listStart = System.nanoTime();
+          client.listKeysPaginator(r -> r.limit(1000)).keys().forEach(k -> keyIds.add(k.keyId()));
+          listSeconds = (System.nanoTime() - listStart) / 1e9;
+          KmsDecryptBenchmark.check(keyIds.size() == count, "every key back after the restart");
+          blobs = blobs(client, keyIds);
+          heap = ProcessVitals.sample(true).heapUsedBytes();
+          decryptRate = decryptRate(client, blobs);
+        } finally {
+          server.close();
+        }
+        System.out.printf(
+            Locale.ROOT,
+            "| %,d | %s | %.0f | %.2f s | %.2f s | %.1f MiB | %.1f MiB |%n",
+            count,
+            Double.isNaN(createRate) ? "(copied on disk)" : String.format("%.0f", createRate),
+            decryptRate,
+            restartSeconds,
+            listSeconds,
+            heap / 1048576.0,
+            directorySize(state) / 1048576.0);
+      }
+    } finally {
+      deleteTree(state);
+    }
+  }
+
+  /** Creates {@code n} keys from {@link #THREADS} threads; how many were created. */
+  private static int createKeys(KmsClient client, int n) throws InterruptedException {
+    AtomicInteger next = new AtomicInteger();
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < THREADS; t++) {
+      Thread thread =
+          new Thread(
+              () -> {
+                while (next.getAndIncrement() < n) {
+                  client.createKey(r -> r.description("scale"));
+                }
+              });
+      thread.start();
+      threads.add(thread);
+    }
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    return n;
+  }
+
+  /**
+   * Writes {@code n} more key files, each a copy of an existing one under a new key id; how many.
+   */
+  private static int cloneKeys(Path keys, int n) throws IOException {
+    if (n <= 0) {
+      return 0;
+    }
+    List<Path> templates;
+    try (Stream<Path> files = Files.list(keys)) {
+      templates = files.filter(f -> f.toString().endsWith(".json")).limit(1000).toList();
+    }
+    for (int i = 0; i < n; i++) {
+      Path template = templates.get(i % templates.size());
+      String oldId = template.getFileName().toString().replace(".json", "");
+      String newId = java.util.UUID.randomUUID().toString();
+      String json = Files.readString(template).replace(oldId, newId);
+      Path copy = keys.resolve(newId + ".json");
+      Files.writeString(copy, json);
+      Files.setPosixFilePermissions(copy, Files.getPosixFilePermissions(template));
+    }
+    return n;
+  }
+
+  private static List<byte[]> blobs(KmsClient client, List<String> keyIds) {
+    List<byte[]> blobs = new ArrayList<>();
+    for (int i = 0; i < BLOBS; i++) {
+      String keyId = keyIds.get(ThreadLocalRandom.current().nextInt(keyIds.size()));
+      blobs.add(
+          client
+              .encrypt(r -> r.keyId(keyId).plaintext(SdkBytes.fromByteArray(new byte[32])))
+              .ciphertextBlob()
+              .asByteArray());
+    }
+    return blobs;
+  }
+
+  private static double decryptRate(KmsClient client, List<byte[]> blobs)
+      throws InterruptedException {
+    List<DecryptRequest> requests =
+        blobs.stream().map(KmsDecryptBenchmark::decryptRequest).toList();
+    for (int i = 0; i < 200; i++) {
+      client.decrypt(requests.get(i % requests.size())); // warm-up
+    }
+    AtomicInteger calls = new AtomicInteger();
+    long end = System.nanoTime() + (long) (DECRYPT_SECONDS * 1e9);
+    long start = System.nanoTime();
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < THREADS; t++) {
+      Thread thread =
+          new Thread(
+              () -> {
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                while (System.nanoTime() < end) {
+                  client.decrypt(requests.get(random.nextInt(requests.size())));
+                  calls.incrementAndGet();
+                }
+              });
+      thread.start();
+      threads.add(thread);
+    }
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    return calls.get() / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private static long directorySize(Path directory) throws IOException {
+    try (Stream<Path> files = Files.walk(directory)) {
+      return files
+          .filter(Files::isRegularFile)
+          .mapToLong(
+              f -> {
+                try {
+                  return Files.size(f);
+                } catch (IOException e) {
+                  return 0;
+                }
+              })
+          .sum();
+    }
+  }
+
+  private static void deleteTree(Path directory) {
+    try (Stream<Path> files = Files.walk(directory)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      System.err.println("could not delete " + directory + ": " + e.getMessage());
+    }
+  }
+}
