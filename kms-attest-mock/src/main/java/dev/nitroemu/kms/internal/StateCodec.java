@@ -11,7 +11,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The JSON form of the records in a state directory ({@link StateFiles}): keys with every material
@@ -23,33 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * an {@link IllegalArgumentException} naming the bad one.
  */
 final class StateCodec {
-  /**
-   * Parsed policies by their text, shared by the keys loaded with the same policy (most keys of an
-   * account have the default one): at 100,000 keys a parse per key was 11 % of the restart and a
-   * copy per key a large part of the heap. Bounded; {@link KeyPolicy} is immutable.
-   */
-  private static final Map<String, KeyPolicy> POLICIES = new ConcurrentHashMap<>();
-
-  private static final int MAX_SHARED_POLICIES = 1024;
-
-  private static KeyPolicy policy(String json) {
-    KeyPolicy shared = POLICIES.get(json);
-    if (shared != null) {
-      return shared;
-    }
-    KeyPolicy parsed;
-    try {
-      parsed = KeyPolicy.parse(json);
-    } catch (KmsError e) {
-      throw new IllegalArgumentException("the key policy is malformed: " + e.getMessage());
-    }
-    if (POLICIES.size() >= MAX_SHARED_POLICIES) {
-      POLICIES.clear();
-    }
-    KeyPolicy raced = POLICIES.putIfAbsent(json, parsed);
-    return raced != null ? raced : parsed;
-  }
-
   /** The format written. */
   static final int FORMAT = 2;
 
@@ -142,7 +114,7 @@ final class StateCodec {
     if (!spec.implementsUsage(usage)) {
       throw new IllegalArgumentException("keyUsage " + usage + " does not fit keySpec " + spec);
     }
-    KeyPolicy policy = policy(text(node, "policy"));
+    KeyPolicy policy = SharedPolicies.parse(text(node, "policy"));
     String policyJson = policy.json();
     List<KeyMaterial> materials = new ArrayList<>();
     String origin = KmsKey.AWS_KMS;
