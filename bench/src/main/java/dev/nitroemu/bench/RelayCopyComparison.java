@@ -87,8 +87,21 @@ public final class RelayCopyComparison {
           System.out.println("round " + round + ": " + line);
         }
       }
+      double[] streams = ratios.get("streams").clone();
       ratios.forEach(
           (name, values) -> {
+            if (!name.equals("streams")) {
+              double[] versus = new double[rounds];
+              for (int i = 0; i < rounds; i++) {
+                versus[i] = values[i] / streams[i];
+              }
+              Arrays.sort(versus);
+              System.out.printf(
+                  Locale.ROOT,
+                  "median %s relay / streams relay, same rounds: %.2f%n",
+                  name,
+                  versus[rounds / 2]);
+            }
             Arrays.sort(values);
             System.out.printf(
                 Locale.ROOT,
