@@ -67,15 +67,21 @@ public final class KmsScaleCurve {
           server.close();
         }
         existing += cloneKeys(state.resolve("keys"), count - existing);
+        com.sun.management.OperatingSystemMXBean os =
+            (com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long restartCpu = os.getProcessCpuTime();
         long restartStart = System.nanoTime();
         server = KmsMockServer.builder().stateDirectory(state).build().start();
         double decryptRate;
         double restartSeconds;
+        double restartCpuSeconds;
         double listSeconds;
         long heap;
         try (KmsClient client = KmsDecryptBenchmark.sdkClient(server.endpoint())) {
           client.listKeys(r -> r.limit(1));
           restartSeconds = (System.nanoTime() - restartStart) / 1e9;
+          restartCpuSeconds = (os.getProcessCpuTime() - restartCpu) / 1e9;
           List<String> keyIds = new ArrayList<>();
           long listStart = System.nanoTime();
           client.listKeysPaginator(r -> r.limit(1000)).keys().forEach(k -> keyIds.add(k.keyId()));
@@ -89,11 +95,12 @@ public final class KmsScaleCurve {
         }
         System.out.printf(
             Locale.ROOT,
-            "| %,d | %s | %.0f | %.2f s | %.2f s | %.1f MiB | %.1f MiB |%n",
+            "| %,d | %s | %.0f | %.2f s (CPU %.2f s) | %.2f s | %.1f MiB | %.1f MiB |%n",
             count,
             Double.isNaN(createRate) ? "(copied on disk)" : String.format("%.0f", createRate),
             decryptRate,
             restartSeconds,
+            restartCpuSeconds,
             listSeconds,
             heap / 1048576.0,
             directorySize(state) / 1048576.0);
