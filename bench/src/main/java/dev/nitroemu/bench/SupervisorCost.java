@@ -117,11 +117,7 @@ public final class SupervisorCost {
     Path vsock = Files.createDirectories(directory.resolve("vsock"));
     try (EnclaveEnvironment environment =
             EnclaveEnvironment.builder().mode(NitroMode.EMULATED).start();
-        HybridVsockServices services =
-            HybridVsockServices.start(
-                HybridVsockTransport.parent(vsock, HybridVsockTransport.DEFAULT_BASE_NAME, 16),
-                environment.nsm(),
-                environment.info().kmsEndpoint());
+        HybridVsockServices services = HybridVsockServices.serve(environment, vsock, 16);
         HybridVsockTransport enclaveSide =
             HybridVsockTransport.enclave(vsock, HybridVsockTransport.DEFAULT_BASE_NAME, 16);
         RemoteNsm javaNsm =

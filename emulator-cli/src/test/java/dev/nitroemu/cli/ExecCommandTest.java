@@ -3,7 +3,6 @@ package dev.nitroemu.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.stack.EnclaveEnvironment;
 import dev.nitroemu.stack.HybridVsockServices;
@@ -58,11 +57,7 @@ class ExecCommandTest {
     Path vsock = Files.createDirectories(dir.resolve("vsock"));
     try (EnclaveEnvironment environment =
             EnclaveEnvironment.builder().mode(NitroMode.EMULATED).start();
-        HybridVsockServices services =
-            HybridVsockServices.start(
-                HybridVsockTransport.parent(vsock, HybridVsockTransport.DEFAULT_BASE_NAME, 16),
-                environment.nsm(),
-                environment.info().kmsEndpoint())) {
+        HybridVsockServices services = HybridVsockServices.serve(environment, vsock, 16)) {
       // No /dev/nsm on this host: opening it read-only succeeds only through the supervisor.
       assertThat(
               run("exec", "--vsock-dir", "vsock", "--", "/bin/sh", "-c", "exec 3</dev/nsm")

@@ -11,6 +11,7 @@ import dev.nitroemu.vsock.ProxyAllowlist;
 import dev.nitroemu.vsock.VsockProxy;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
 
 /**
  * The parent side (CID 3) of one enclave's hybrid vsock directory: the NSM service (default {@code
@@ -34,6 +35,20 @@ public final class HybridVsockServices implements AutoCloseable {
     this.nsmServer = nsmServer;
     this.kmsProxy = kmsProxy;
     this.heartbeat = heartbeat;
+  }
+
+  /**
+   * Serves {@code environment}'s NSM and KMS to an enclave of CID {@code enclaveCid} on the hybrid
+   * vsock directory {@code directory} (base name {@link HybridVsockTransport#DEFAULT_BASE_NAME}),
+   * at the default ports; what a test or tool that runs an enclave program next to an in-JVM
+   * environment needs.
+   */
+  public static HybridVsockServices serve(
+      EnclaveEnvironment environment, Path directory, long enclaveCid) throws IOException {
+    return start(
+        HybridVsockTransport.parent(directory, HybridVsockTransport.DEFAULT_BASE_NAME, enclaveCid),
+        environment.nsm(),
+        environment.info().kmsEndpoint());
   }
 
   /**

@@ -2,7 +2,6 @@ package dev.nitroemu.languages;
 
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.NsmDescription;
 import dev.nitroemu.enclave.VsockAddress;
@@ -51,12 +50,7 @@ class LanguageHostModeTest {
 
     try (EnclaveEnvironment environment =
             EnclaveEnvironment.builder().mode(NitroMode.EMULATED).start();
-        HybridVsockServices services =
-            HybridVsockServices.start(
-                HybridVsockTransport.parent(
-                    vsock, HybridVsockTransport.DEFAULT_BASE_NAME, ENCLAVE_CID),
-                environment.nsm(),
-                environment.info().kmsEndpoint());
+        HybridVsockServices services = HybridVsockServices.serve(environment, vsock, ENCLAVE_CID);
         ParentPeers parent =
             new ParentPeers(
                 services.transport().listen(VsockAddress.of(VsockAddress.CID_PARENT, ECHO_PORT)))) {

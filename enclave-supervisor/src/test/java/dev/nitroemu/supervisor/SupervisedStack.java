@@ -2,7 +2,6 @@ package dev.nitroemu.supervisor;
 
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.stack.EnclaveEnvironment;
 import dev.nitroemu.stack.HybridVsockServices;
@@ -37,13 +36,7 @@ final class SupervisedStack implements AutoCloseable {
     this.supervisor = supervisor;
     this.vsock = Files.createDirectories(directory.resolve("vsock"));
     this.services =
-        HybridVsockServices.start(
-            HybridVsockTransport.parent(
-                vsock,
-                HybridVsockTransport.DEFAULT_BASE_NAME,
-                EnclaveEnvironment.EMULATED_ENCLAVE_CID),
-            environment.nsm(),
-            environment.info().kmsEndpoint());
+        HybridVsockServices.serve(environment, vsock, EnclaveEnvironment.EMULATED_ENCLAVE_CID);
   }
 
   /** Starts the stack in {@code directory}, or skips the test when the programs cannot run here. */

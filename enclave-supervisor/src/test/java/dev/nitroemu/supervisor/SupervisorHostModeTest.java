@@ -3,7 +3,6 @@ package dev.nitroemu.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.NitroMode;
 import dev.nitroemu.enclave.NsmCodec;
 import dev.nitroemu.enclave.NsmResponse;
@@ -53,13 +52,7 @@ class SupervisorHostModeTest {
     environment = EnclaveEnvironment.builder().mode(NitroMode.EMULATED).start();
     Path vsock = Files.createDirectories(directory.resolve("vsock"));
     services =
-        HybridVsockServices.start(
-            HybridVsockTransport.parent(
-                vsock,
-                HybridVsockTransport.DEFAULT_BASE_NAME,
-                EnclaveEnvironment.EMULATED_ENCLAVE_CID),
-            environment.nsm(),
-            environment.info().kmsEndpoint());
+        HybridVsockServices.serve(environment, vsock, EnclaveEnvironment.EMULATED_ENCLAVE_CID);
   }
 
   @AfterAll
