@@ -2,7 +2,7 @@
 # One command for issue 14's ratios: builds bench/target/benchmarks.jar, then prints every ratio with
 # its goal: the JMH suites through BenchRatios (a table of ratio, baseline and goal), then the
 # interleaved programs whose same-JVM alternation is steadier on a shared machine (KMS Decrypt,
-# attestation, relay copy strategies). Minutes of CPU: run it on a quiet machine.
+# attestation, relay copy strategies, the supervisor's cost). Minutes of CPU: run it on a quiet machine.
 #
 #   bench/ratios.sh [JMH benchmark regex]       (default: every JMH suite)
 #
@@ -23,4 +23,6 @@ echo "load: $(uptime)"
 java -cp "$jar" dev.nitroemu.bench.InterleavedDecryptRatio 9 2
 java -cp "$jar" dev.nitroemu.bench.InterleavedAttestationRatio 12
 java --add-opens java.base/sun.nio.ch=ALL-UNNAMED -cp "$jar" dev.nitroemu.bench.RelayCopyComparison 7 256
+# issue 12: nitro-emu-init's cost (NSM attestations/s and vsock echo, supervised C ÷ Java / Unix pair)
+java -cp "$jar" dev.nitroemu.bench.SupervisorCost 9
 echo "load: $(uptime)"
