@@ -2,7 +2,8 @@
 # One command for issue 14's ratios: builds bench/target/benchmarks.jar, then prints every ratio with
 # its goal: the JMH suites through BenchRatios (a table of ratio, baseline and goal), then the
 # interleaved programs whose same-JVM alternation is steadier on a shared machine (KMS Decrypt,
-# attestation, relay copy strategies, the supervisor's cost). Minutes of CPU: run it on a quiet machine.
+# attestation, relay copy strategies, the supervisor's cost) and the JUnit extension against plain
+# JUnit tests. Minutes of CPU: run it on a quiet machine.
 #
 #   bench/ratios.sh [JMH benchmark regex]       (default: every JMH suite)
 #
@@ -25,4 +26,6 @@ java -cp "$jar" dev.nitroemu.bench.InterleavedAttestationRatio 12
 java --add-opens java.base/sun.nio.ch=ALL-UNNAMED -cp "$jar" dev.nitroemu.bench.RelayCopyComparison 7 256
 # issue 12: nitro-emu-init's cost (NSM attestations/s and vsock echo, supervised C ÷ Java / Unix pair)
 java -cp "$jar" dev.nitroemu.bench.SupervisorCost 9
+# The JUnit extension's extra time per test and per class against plain JUnit (about 20 s).
+java -cp "$jar" dev.nitroemu.bench.JUnitScaleCurve
 echo "load: $(uptime)"
