@@ -113,21 +113,34 @@ final class AuditCommand extends CliCommand {
       in.skipNBytes(position);
       byte[] buffer = new byte[64 * 1024];
       for (int read; (read = in.read(buffer)) > 0; ) {
+        int lineStart = 0;
         for (int i = 0; i < read; i++) {
-          position++;
           if (buffer[i] == '\n') {
+            keep(partial, buffer, lineStart, i);
             print(out, partial.toString(StandardCharsets.UTF_8));
             partial.reset();
-          } else if (partial.size() <= MAX_LINE) {
-            partial.write(buffer[i]);
+            lineStart = i + 1;
           }
         }
+        keep(partial, buffer, lineStart, read);
+        position += read;
       }
     } catch (IOException e) {
       throw new CliFailure("cannot read the audit log " + file + ": " + e.getMessage());
     }
     out.flush();
     return position;
+  }
+
+  /**
+   * Appends {@code buffer[from, to)} to the line being read, keeping at most {@code MAX_LINE + 1}
+   * bytes (enough to tell that the line is too long). One bulk copy per line, not a call per byte.
+   */
+  private static void keep(ByteArrayOutputStream partial, byte[] buffer, int from, int to) {
+    int room = MAX_LINE + 1 - partial.size();
+    if (room > 0 && to > from) {
+      partial.write(buffer, from, Math.min(room, to - from));
+    }
   }
 
   private void print(PrintWriter out, String line) {
