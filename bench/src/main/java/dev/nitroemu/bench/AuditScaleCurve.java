@@ -29,10 +29,11 @@ import java.util.stream.Stream;
  *
  * <p>Run: {@code java -cp bench/target/benchmarks.jar dev.nitroemu.bench.AuditScaleCurve
  * [counts...]} from the repository root after {@code mvn install} built {@code
- * emulator-cli/target/nitro-emu.jar} (another path with {@code -Daudit.cli.jar=}). The state
- * directory is a fresh temporary directory, deleted at the end; 1,000,000 events need about 1.5 GB
- * of disk for a moment. Each {@code audit} run is bounded to {@value #QUERY_TIMEOUT_MINUTES}
- * minutes.
+ * emulator-cli/target/nitro-emu.jar} (another path with {@code -Daudit.cli.jar=}; {@code
+ * -Daudit.cli.baselineJar=} runs the same queries with a second jar right before, e.g. the command
+ * before a change). The state directory is a fresh temporary directory, deleted at the end;
+ * 1,000,000 events need about 1.5 GB of disk for a moment. Each {@code audit} run is bounded to
+ * {@value #QUERY_TIMEOUT_MINUTES} minutes.
  */
 public final class AuditScaleCurve {
   private static final int TEMPLATE_CALLS = 400;
@@ -48,6 +49,8 @@ public final class AuditScaleCurve {
     Path cliJar = Path.of(System.getProperty("audit.cli.jar", "emulator-cli/target/nitro-emu.jar"));
     KmsDecryptBenchmark.check(
         Files.isRegularFile(cliJar), cliJar + " is missing: build emulator-cli first");
+    String baseline = System.getProperty("audit.cli.baselineJar");
+    Path baselineJar = baseline == null ? null : Path.of(baseline);
     List<AuditEvent> templates = recordedCalls();
     long deniedTemplates = templates.stream().filter(e -> RequestLogEntry.of(e).denied()).count();
     System.out.printf(
@@ -82,6 +85,18 @@ public final class AuditScaleCurve {
           double writeRate = (count - written) / ((System.nanoTime() - start) / 1e9);
           written = Math.max(written, count);
           long size = Files.size(file);
+          if (baselineJar != null) {
+            Query all = query(baselineJar, state);
+            Query onlyDenied = query(baselineJar, state, "--denied");
+            Query json = query(baselineJar, state, "--json");
+            System.out.printf(
+                Locale.ROOT,
+                "| %,d (baseline jar) | | | | %.2f s | %.2f s | %.2f s |%n",
+                count,
+                all.seconds,
+                onlyDenied.seconds,
+                json.seconds);
+          }
           Query all = query(cliJar, state);
           Query onlyDenied = query(cliJar, state, "--denied");
           Query json = query(cliJar, state, "--json");
