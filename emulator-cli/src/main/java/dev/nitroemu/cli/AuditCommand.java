@@ -52,6 +52,14 @@ final class AuditCommand extends CliCommand {
   @Option(names = "--json", description = "print the audit events as JSON lines, as stored")
   boolean json;
 
+  @Option(
+      names = "--last",
+      paramLabel = "N",
+      description =
+          "only the last N calls shown (after --denied), read from the end of the log: as fast on a"
+              + " log of millions of calls as on a small one; with --follow, then the new ones")
+  Integer last;
+
   @Override
   public void run() {
     Path dir = stateDir.resolve(env);
@@ -78,7 +86,10 @@ final class AuditCommand extends CliCommand {
         return;
       }
     }
-    long position = 0;
+    if (last != null && last < 0) {
+      throw new CliFailure("--last must be 0 or more, not " + last, 2);
+    }
+    long position = last == null ? 0 : printLast(file, last);
     ByteArrayOutputStream partial = new ByteArrayOutputStream();
     while (true) {
       position = printFrom(file, position, partial);
@@ -132,6 +143,22 @@ final class AuditCommand extends CliCommand {
     return position;
   }
 
+  /** Prints the last {@code count} calls shown; returns the position after the last whole line. */
+  private long printLast(Path file, int count) {
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      return 0;
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    try {
+      AuditTail.Result tail = AuditTail.last(file, count, MAX_LINE, this::render);
+      tail.printed().forEach(out::println);
+      out.flush();
+      return tail.end();
+    } catch (IOException e) {
+      throw new CliFailure("cannot read the audit log " + file + ": " + e.getMessage());
+    }
+  }
+
   /**
    * Appends {@code buffer[from, to)} to the line being read, keeping at most {@code MAX_LINE + 1}
    * bytes (enough to tell that the line is too long). One bulk copy per line, not a call per byte.
@@ -144,23 +171,26 @@ final class AuditCommand extends CliCommand {
   }
 
   private void print(PrintWriter out, String line) {
-    if (line.isBlank()) {
-      return;
+    render(line.length() > MAX_LINE ? null : line).ifPresent(out::println);
+  }
+
+  /** What a line of the log shows (null: a line over {@link #MAX_LINE}); empty: nothing. */
+  private Optional<String> render(String line) {
+    if (line == null) {
+      return Optional.of("(an audit line longer than " + MAX_LINE + " bytes was skipped)");
     }
-    if (line.length() > MAX_LINE) {
-      out.println("(an audit line longer than " + MAX_LINE + " bytes was skipped)");
-      return;
+    if (line.isBlank()) {
+      return Optional.empty();
     }
     RequestLogEntry entry;
     try {
       entry = RequestLogEntry.of(AuditEvent.fromJson(line));
     } catch (IllegalArgumentException e) {
-      out.println("(unreadable audit line skipped: " + e.getMessage() + ")");
-      return;
+      return Optional.of("(unreadable audit line skipped: " + e.getMessage() + ")");
     }
     if (denied && !entry.denied()) {
-      return;
+      return Optional.empty();
     }
-    out.println(json ? line : entry.toLine());
+    return Optional.of(json ? line : entry.toLine());
   }
 }

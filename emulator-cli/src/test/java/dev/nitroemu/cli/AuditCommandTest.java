@@ -90,11 +90,25 @@ class AuditCommandTest {
         .anyMatch(l -> l.startsWith("(unreadable audit line skipped: "))
         .hasSize(lines.size() + 2);
 
+    for (int n : new int[] {0, 1, 3, 5, 150, 10_000}) {
+      Run tail = run("audit", "--state-dir", state.toString(), "--json", "--last", "" + n);
+      assertThat(tail.exitCode()).as(tail.err()).isZero();
+      assertThat(tail.out().lines().toList())
+          .as("--last %d reads backwards to the same lines", n)
+          .isEqualTo(printed.subList(Math.max(0, printed.size() - n), printed.size()));
+    }
+    assertThat(run("audit", "--state-dir", state.toString(), "--last", "-1").exitCode())
+        .isEqualTo(2);
+
     Run denied = run("audit", "--state-dir", state.toString(), "--denied");
     assertThat(denied.exitCode()).as(denied.err()).isZero();
     long deniedEvents = lines.stream().filter(l -> l.contains("AccessDeniedException")).count();
     assertThat(denied.out().lines().filter(l -> l.contains(" Decrypt ") || l.contains(" Encrypt ")))
         .hasSize((int) deniedEvents)
         .allMatch(l -> l.contains("denied"));
+    List<String> allDenied = denied.out().lines().filter(l -> !l.startsWith("nitro-emu:")).toList();
+    Run lastDenied = run("audit", "--state-dir", state.toString(), "--denied", "--last", "4");
+    assertThat(lastDenied.out().lines().filter(l -> !l.startsWith("nitro-emu:")).toList())
+        .isEqualTo(allDenied.subList(allDenied.size() - 4, allDenied.size()));
   }
 }
