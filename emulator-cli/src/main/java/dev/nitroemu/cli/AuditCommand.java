@@ -35,6 +35,9 @@ final class AuditCommand extends CliCommand {
   /** Longest audit line read; longer ones are reported and skipped. */
   static final int MAX_LINE = 1 << 20;
 
+  /** Most calls {@code --last} shows: they are held in memory until printed oldest first. */
+  static final int MAX_LAST = 100_000;
+
   private static final long POLL_MILLIS = 200;
 
   @Mixin StateDirOption stateDir;
@@ -86,8 +89,14 @@ final class AuditCommand extends CliCommand {
         return;
       }
     }
-    if (last != null && last < 0) {
-      throw new CliFailure("--last must be 0 or more, not " + last, 2);
+    if (last != null && (last < 0 || last > MAX_LAST)) {
+      throw new CliFailure(
+          "--last must be 0 to "
+              + MAX_LAST
+              + " (held in memory to print in order), not "
+              + last
+              + "; without --last the whole log is printed",
+          2);
     }
     long position = last == null ? 0 : printLast(file, last);
     ByteArrayOutputStream partial = new ByteArrayOutputStream();

@@ -99,6 +99,10 @@ class AuditCommandTest {
     }
     assertThat(run("audit", "--state-dir", state.toString(), "--last", "-1").exitCode())
         .isEqualTo(2);
+    Run tooMany =
+        run("audit", "--state-dir", state.toString(), "--last", "" + (AuditCommand.MAX_LAST + 1));
+    assertThat(tooMany.exitCode()).isEqualTo(2);
+    assertThat(tooMany.err()).contains("--last must be 0 to 100000").doesNotContain("Exception");
 
     Run denied = run("audit", "--state-dir", state.toString(), "--denied");
     assertThat(denied.exitCode()).as(denied.err()).isZero();
