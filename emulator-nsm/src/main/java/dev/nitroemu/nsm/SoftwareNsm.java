@@ -311,8 +311,9 @@ public final class SoftwareNsm implements Nsm {
     /**
      * The randomness for keys, serials, the enclave id, GetRandom and signature nonces (default: a
      * new SecureRandom). Given one, documents are signed with {@link CryptoProviders#jca()} unless
-     * {@link #crypto} says otherwise, because only the JDK's ECDSA draws its nonces from it: a
-     * seeded source then reproduces every byte.
+     * {@link #crypto} says otherwise, because its ECDSA (BouncyCastle's on P-384, as the JDK's
+     * SunEC) draws its nonces from it and ACCP's does not: a seeded source then reproduces every
+     * byte.
      */
     public Builder random(SecureRandom random) {
       this.random = Objects.requireNonNull(random, "random");
