@@ -23,6 +23,7 @@ java -cp "$jar" dev.nitroemu.bench.BenchRatios ${JMH_ARGS:--f 2 -wi 5 -w 5s -i 5
 echo "load: $(uptime)"
 java -cp "$jar" dev.nitroemu.bench.InterleavedDecryptRatio 9 2
 java -cp "$jar" dev.nitroemu.bench.InterleavedAttestationRatio 12
+java -Dnitro.crypto.provider=jca -cp "$jar" dev.nitroemu.bench.InterleavedAttestationRatio 12
 java --add-opens java.base/sun.nio.ch=ALL-UNNAMED -cp "$jar" dev.nitroemu.bench.RelayCopyComparison 7 256
 # issue 12: nitro-emu-init's cost (NSM attestations/s and vsock echo, supervised C ÷ Java / Unix pair)
 java -cp "$jar" dev.nitroemu.bench.SupervisorCost 9

@@ -25,9 +25,11 @@ public final class BenchRatios {
     // Issue 14's goals: AWS-LC (ACCP) where it loads, at least SunEC's own speed without it.
     {"AttestationBenchmark.attestAccp", "AttestationBenchmark.rawSign", ">= 3.0"},
     {"AttestationBenchmark.attestJca", "AttestationBenchmark.rawSign", ">= 0.9"},
+    {"AttestationBenchmark.attestJdk", "AttestationBenchmark.rawSign", "-"},
     {"AttestationBenchmark.rawSignAccp", "AttestationBenchmark.rawSign", "-"},
     {"VerifyBenchmark.verifyWarmAccp", "VerifyBenchmark.rawVerify", ">= 2.5"},
     {"VerifyBenchmark.verifyWarmJca", "VerifyBenchmark.rawVerify", ">= 0.9"},
+    {"VerifyBenchmark.verifyWarmJdk", "VerifyBenchmark.rawVerify", "-"},
     {"VerifyBenchmark.rawVerifyAccp", "VerifyBenchmark.rawVerify", "-"},
     {"VerifyBenchmark.verifyCold", "VerifyBenchmark.rawVerify", "-"},
     {"VsockStreamBenchmark.vsock", "VsockStreamBenchmark.rawTcp", "0.90"},

@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.SignatureException;
+import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.ECParameterSpec;
+import java.security.spec.ECPoint;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -90,6 +94,54 @@ class BcP384SignatureSpiTest {
       }
     }
     assertThat(shortHalves).as("signatures with a leading zero byte in r or s").isPositive();
+  }
+
+  @Test
+  void aPublicKeyOffTheCurveIsRefusedAtInit() {
+    ECPublicKey real = (ECPublicKey) keys.getPublic();
+    ECPoint w = real.getW();
+    ECPublicKey offCurve =
+        new ECPublicKey() {
+          private static final long serialVersionUID = 1L;
+
+          @Override
+          public ECPoint getW() {
+            return new ECPoint(w.getAffineX(), w.getAffineY().add(BigInteger.ONE));
+          }
+
+          @Override
+          public ECParameterSpec getParams() {
+            return real.getParams();
+          }
+
+          @Override
+          public String getAlgorithm() {
+            return "EC";
+          }
+
+          @Override
+          public String getFormat() {
+            return null;
+          }
+
+          @Override
+          public byte[] getEncoded() {
+            return null;
+          }
+        };
+    assertThatThrownBy(() -> bc().initVerify(offCurve))
+        .isInstanceOf(InvalidKeyException.class)
+        .hasMessageContaining("not a point on P-384");
+  }
+
+  @Test
+  void repeatedVerifiesWithOneKeyStayCorrect() throws Exception {
+    byte[] signature = sign(bc(), keys, MESSAGE);
+    KeyPair other = generate("secp384r1");
+    for (int i = 0; i < 3; i++) { // the second and third reuse the cached point and its table
+      assertThat(verify(bc(), keys, MESSAGE, signature)).isTrue();
+      assertThat(verify(bc(), other, MESSAGE, signature)).isFalse();
+    }
   }
 
   @Test
