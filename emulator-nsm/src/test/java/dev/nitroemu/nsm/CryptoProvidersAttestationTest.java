@@ -21,9 +21,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The same attestation documents signed and verified under both providers: ACCP (AWS-LC, on this
- * module's runtime class path) and the JDK's SunEC. Skipped where ACCP does not load (not Linux
- * x86_64), with the reason.
+ * The same attestation documents signed and verified under every provider choice: ACCP (AWS-LC, on
+ * this module's runtime class path), {@code jca} (BouncyCastle's ES384) and {@code jdk} (the JDK's
+ * SunEC). Skipped where ACCP does not load (not Linux x86_64), with the reason.
  */
 class CryptoProvidersAttestationTest {
   private static final Instant LAUNCH = Instant.parse("2026-03-01T12:00:00Z");
@@ -52,11 +52,11 @@ class CryptoProvidersAttestationTest {
 
   @Test
   void documentsSignedByEitherProviderVerifyUnderEither() {
-    for (CryptoProviders signing : List.of(accp, CryptoProviders.jca())) {
+    for (CryptoProviders signing : all()) {
       SoftwareNsm nsm =
           SoftwareNsm.builder().clock(new MutableTestClock(LAUNCH)).crypto(signing).build();
       byte[] document = nsm.attestation(null, NONCE, null);
-      for (CryptoProviders verifying : List.of(accp, CryptoProviders.jca())) {
+      for (CryptoProviders verifying : all()) {
         AttestationVerifier verifier =
             AttestationVerifier.builder()
                 .trustAnchor(nsm.rootCa().certificate())
@@ -101,7 +101,7 @@ class CryptoProvidersAttestationTest {
         SoftwareNsm.builder().clock(new MutableTestClock(LAUNCH)).crypto(accp).build();
     byte[] document = nsm.attestation(null, NONCE, null);
     document[document.length - 1] ^= 1;
-    for (CryptoProviders verifying : List.of(accp, CryptoProviders.jca())) {
+    for (CryptoProviders verifying : all()) {
       AttestationVerifier verifier =
           AttestationVerifier.builder()
               .trustAnchor(nsm.rootCa().certificate())
@@ -112,6 +112,10 @@ class CryptoProvidersAttestationTest {
           .isInstanceOf(AttestationException.class)
           .hasFieldOrPropertyWithValue("reason", AttestationException.Reason.BAD_SIGNATURE);
     }
+  }
+
+  private static List<CryptoProviders> all() {
+    return List.of(accp, CryptoProviders.jca(), CryptoProviders.jdk());
   }
 
   private static SoftwareNsm seededNsm(CryptoProviders crypto) throws Exception {
