@@ -96,13 +96,17 @@ public final class BcP384SignatureSpi extends SignatureSpi {
   @Override
   protected void engineInitSign(PrivateKey key, SecureRandom random) throws InvalidKeyException {
     reset();
-    if (key instanceof ECPrivateKey ec && isP384(ec)) {
+    // A key whose scalar is not readable (e.g. held by a token) goes to the JDK with other curves.
+    if (key instanceof ECPrivateKey ec && ec.getS() != null && isP384(ec)) {
+      ECPrivateKeyParameters scalar;
+      try {
+        scalar = new ECPrivateKeyParameters(ec.getS(), DOMAIN);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidKeyException("private key is not a P-384 scalar in [1, n-1]", e);
+      }
       ecdsa = new ECDSASigner();
       ecdsa.init(
-          true,
-          new ParametersWithRandom(
-              new ECPrivateKeyParameters(ec.getS(), DOMAIN),
-              random != null ? random : DefaultRandom.INSTANCE));
+          true, new ParametersWithRandom(scalar, random != null ? random : DefaultRandom.INSTANCE));
     } else {
       jdk = jdkSignature();
       if (random != null) {

@@ -11,6 +11,7 @@ import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.SignatureException;
+import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECParameterSpec;
@@ -132,6 +133,43 @@ class BcP384SignatureSpiTest {
     assertThatThrownBy(() -> bc().initVerify(offCurve))
         .isInstanceOf(InvalidKeyException.class)
         .hasMessageContaining("not a point on P-384");
+  }
+
+  @Test
+  void aPrivateScalarOutsideTheGroupIsRefusedAtInit() {
+    ECParameterSpec params = ((ECPrivateKey) keys.getPrivate()).getParams();
+    ECPrivateKey orderAsScalar =
+        new ECPrivateKey() {
+          private static final long serialVersionUID = 1L;
+
+          @Override
+          public BigInteger getS() {
+            return P384_ORDER;
+          }
+
+          @Override
+          public ECParameterSpec getParams() {
+            return params;
+          }
+
+          @Override
+          public String getAlgorithm() {
+            return "EC";
+          }
+
+          @Override
+          public String getFormat() {
+            return null;
+          }
+
+          @Override
+          public byte[] getEncoded() {
+            return null;
+          }
+        };
+    assertThatThrownBy(() -> bc().initSign(orderAsScalar))
+        .isInstanceOf(InvalidKeyException.class)
+        .hasMessageContaining("[1, n-1]");
   }
 
   @Test
