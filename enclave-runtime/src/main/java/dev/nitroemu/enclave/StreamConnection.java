@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.nio.channels.ByteChannel;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * One connected byte stream, vsock or TCP, shaped like {@link java.net.Socket}: blocking streams,
@@ -38,6 +40,22 @@ public interface StreamConnection extends Closeable {
    */
   void readTimeout(Duration timeout) throws IOException;
 
+  /**
+   * This connection's socket as a blocking channel, when bytes may go straight to and from it;
+   * empty (the default) when they must pass through the streams, e.g. under fault injection. {@link
+   * StreamPump} copies between two such channels through a direct buffer, with no copy in user
+   * space.
+   *
+   * <p>A read waits for at least one byte or end of stream, and may or may not honour {@link
+   * #readTimeout(Duration)}; a write waits until it has written everything. Nothing buffers between
+   * the channel and the streams, so one may follow the other. {@link #close()} from any thread
+   * wakes a blocked read or write with an {@link IOException}; close the connection, not the
+   * channel.
+   */
+  default Optional<ByteChannel> channel() {
+    return Optional.empty();
+  }
+
   /** Whether {@link #close()} has been called (or the transport reset the connection). */
   boolean isClosed();
 
@@ -45,7 +63,10 @@ public interface StreamConnection extends Closeable {
   @Override
   void close() throws IOException;
 
-  /** A connected TCP socket as a stream connection; closing either closes the socket. */
+  /**
+   * A connected TCP socket as a stream connection; closing either closes the socket. A socket made
+   * by a {@link java.nio.channels.SocketChannel} also offers its {@link #channel()}.
+   */
   static StreamConnection of(Socket socket) throws IOException {
     return new SocketConnection(socket);
   }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.ServerSocketChannel;
 
 /**
  * A bound listening socket that {@link StreamServer} accepts connections from: a {@link
@@ -51,6 +52,14 @@ public interface StreamListener<C extends StreamConnection, A> extends Closeable
    * @throws IOException if no port can be bound
    */
   static StreamListener<StreamConnection, InetSocketAddress> loopback() throws IOException {
-    return of(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+    // Made by a channel, so accepted connections offer theirs to StreamPump.
+    ServerSocket serverSocket = ServerSocketChannel.open().socket();
+    try {
+      serverSocket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+    } catch (IOException | RuntimeException e) {
+      serverSocket.close();
+      throw e;
+    }
+    return of(serverSocket);
   }
 }

@@ -12,6 +12,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -146,7 +148,14 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
       if (listeners.containsKey(bound)) {
         throw new BindException("Address already in use: " + bound);
       }
-      ServerSocket serverSocket = new ServerSocket(0, BACKLOG, InetAddress.getLoopbackAddress());
+      // Made by channels, so connections offer them to StreamPump's copy without user-space copies.
+      ServerSocket serverSocket = ServerSocketChannel.open().socket();
+      try {
+        serverSocket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), BACKLOG);
+      } catch (IOException | RuntimeException e) {
+        serverSocket.close();
+        throw e;
+      }
       TcpVsockListener listener;
       try {
         listener =
@@ -185,7 +194,7 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
                 () ->
                     new ConnectException(
                         "Connection refused: nothing listens at " + address + where()));
-    Socket socket = new Socket();
+    Socket socket = SocketChannel.open().socket();
     int sourcePort = -1;
     try {
       socket.bind(null);

@@ -15,6 +15,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.UnknownHostException;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -153,7 +154,8 @@ public final class VsockProxy implements AutoCloseable {
   /** Runs on a worker for the connection's whole life, as AWS's thread pool does. */
   private void forward(VsockConnection client, StreamServer.Slot slot) throws IOException {
     served.incrementAndGet();
-    Socket upstream = new Socket();
+    // Made by a channel, so StreamPump copies channel to channel when the vsock side has one too.
+    Socket upstream = SocketChannel.open().socket();
     try {
       // Resolve per connection: the JVM's DNS cache plays the role of AWS's TTL-based
       // re-resolution.

@@ -5,10 +5,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.nio.channels.ByteChannel;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
-/** A connected TCP socket seen as a {@link StreamConnection}. */
+/**
+ * A connected TCP socket seen as a {@link StreamConnection}; with its {@link #channel()} when a
+ * {@link java.nio.channels.SocketChannel} made it.
+ */
 public final class SocketConnection implements StreamConnection {
 
   private final Socket socket;
@@ -17,8 +22,8 @@ public final class SocketConnection implements StreamConnection {
 
   public SocketConnection(Socket socket) throws IOException {
     this.socket = Objects.requireNonNull(socket, "socket");
-    this.input = socket.getInputStream();
-    this.output = socket.getOutputStream();
+    this.input = ChannelSockets.input(socket);
+    this.output = ChannelSockets.output(socket);
   }
 
   @Override
@@ -49,6 +54,11 @@ public final class SocketConnection implements StreamConnection {
     long millis = timeout.toMillis();
     socket.setSoTimeout(
         timeout.isZero() ? 0 : (int) Math.max(1, Math.min(Integer.MAX_VALUE, millis)));
+  }
+
+  @Override
+  public Optional<ByteChannel> channel() {
+    return Optional.ofNullable(socket.getChannel());
   }
 
   @Override

@@ -22,7 +22,7 @@ public final class SocketListener implements StreamListener<StreamConnection, In
 
   @Override
   public StreamConnection accept() throws IOException {
-    Socket socket = serverSocket.accept();
+    Socket socket = ChannelSockets.accept(serverSocket);
     try {
       return new SocketConnection(socket);
     } catch (IOException | RuntimeException e) {

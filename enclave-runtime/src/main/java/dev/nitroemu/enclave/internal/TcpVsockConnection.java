@@ -9,8 +9,10 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.nio.channels.ByteChannel;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -49,8 +51,8 @@ public final class TcpVsockConnection implements VsockConnection {
     this.fault = Objects.requireNonNull(fault, "fault");
     socket.setTcpNoDelay(true);
     this.budget = fault.resetAfterBytes() >= 0 ? new ByteBudget(fault.resetAfterBytes()) : null;
-    InputStream rawIn = socket.getInputStream();
-    OutputStream rawOut = socket.getOutputStream();
+    InputStream rawIn = ChannelSockets.input(socket);
+    OutputStream rawOut = ChannelSockets.output(socket);
     // Always wrapped, so closing a stream closes the connection (and runs onClose) like Socket's
     // streams.
     this.input = new FaultyInput(rawIn);
@@ -86,6 +88,17 @@ public final class TcpVsockConnection implements VsockConnection {
         timeout.isZero() ? 0 : Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
     socket.setSoTimeout((int) millis);
     readTimeoutNanos = timeout.toNanos();
+  }
+
+  /**
+   * The socket's channel, when a {@link java.nio.channels.SocketChannel} made it and no fault acts
+   * on the bytes (read latency, read stall, reset after N bytes): those need the streams.
+   */
+  @Override
+  public Optional<ByteChannel> channel() {
+    boolean streamFaults =
+        budget != null || !fault.readLatency().isZero() || !fault.readStall().isZero();
+    return streamFaults ? Optional.empty() : Optional.ofNullable(socket.getChannel());
   }
 
   @Override

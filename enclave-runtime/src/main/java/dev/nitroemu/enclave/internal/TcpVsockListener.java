@@ -53,7 +53,7 @@ public final class TcpVsockListener implements VsockListener {
 
   @Override
   public VsockConnection accept() throws IOException {
-    Socket socket = serverSocket.accept();
+    Socket socket = ChannelSockets.accept(serverSocket);
     try {
       Peer peer = peers.lookup(socket.getPort());
       // A client in another process is unknown here: report CID_ANY and its TCP source port.

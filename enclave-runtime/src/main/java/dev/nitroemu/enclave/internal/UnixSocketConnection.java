@@ -12,6 +12,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
@@ -22,6 +23,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -48,6 +50,7 @@ public final class UnixSocketConnection implements StreamConnection {
   private final Object selectorLock = new Object();
   private final InputStream input = new Input();
   private final OutputStream output = new Output();
+  private final ByteChannel channelView = new BlockingView();
   private Selector readSelector;
   private Selector writeSelector;
   private volatile long readTimeoutNanos;
@@ -148,6 +151,15 @@ public final class UnixSocketConnection implements StreamConnection {
     readTimeoutNanos = timeout.toNanos();
   }
 
+  /**
+   * A blocking view of the socket: reads and writes go straight between the caller's buffer and the
+   * socket, waiting (reads up to the read timeout) as the streams do.
+   */
+  @Override
+  public Optional<ByteChannel> channel() {
+    return Optional.of(channelView);
+  }
+
   @Override
   public boolean isClosed() {
     return closed.get();
@@ -183,10 +195,13 @@ public final class UnixSocketConnection implements StreamConnection {
 
   private int read(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
-    if (len == 0) {
-      return 0;
-    }
-    ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
+    return len == 0 ? 0 : read(ByteBuffer.wrap(b, off, len));
+  }
+
+  /**
+   * Reads at least one byte into {@code buffer} (which has room), or returns -1 at end of stream.
+   */
+  private int read(ByteBuffer buffer) throws IOException {
     long timeout = readTimeoutNanos;
     long deadline = timeout == 0 ? 0 : System.nanoTime() + timeout;
     while (true) {
@@ -207,17 +222,21 @@ public final class UnixSocketConnection implements StreamConnection {
     Objects.checkFromIndexSize(off, len, b.length);
     int end = off + len;
     for (int start = off; start < end; start += WRITE_SLICE) {
-      ByteBuffer slice = ByteBuffer.wrap(b, start, Math.min(WRITE_SLICE, end - start));
-      while (slice.hasRemaining()) {
-        int n;
-        try {
-          n = channel.write(slice);
-        } catch (ClosedChannelException e) {
-          throw closedError();
-        }
-        if (n == 0) {
-          await(SelectionKey.OP_WRITE, 0);
-        }
+      write(ByteBuffer.wrap(b, start, Math.min(WRITE_SLICE, end - start)));
+    }
+  }
+
+  /** Writes all of {@code buffer}. */
+  private void write(ByteBuffer buffer) throws IOException {
+    while (buffer.hasRemaining()) {
+      int n;
+      try {
+        n = channel.write(buffer);
+      } catch (ClosedChannelException e) {
+        throw closedError();
+      }
+      if (n == 0) {
+        await(SelectionKey.OP_WRITE, 0);
       }
     }
   }
@@ -309,6 +328,31 @@ public final class UnixSocketConnection implements StreamConnection {
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
       UnixSocketConnection.this.write(b, off, len);
+    }
+
+    @Override
+    public void close() throws IOException {
+      UnixSocketConnection.this.close();
+    }
+  }
+
+  /** The socket as a blocking channel; closing it closes the connection. */
+  private final class BlockingView implements ByteChannel {
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      return dst.hasRemaining() ? UnixSocketConnection.this.read(dst) : 0;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      int n = src.remaining();
+      UnixSocketConnection.this.write(src);
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return !closed.get();
     }
 
     @Override

@@ -5,8 +5,10 @@ import dev.nitroemu.enclave.VsockConnection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.ByteChannel;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A hybrid vsock connection: a connected Unix socket plus the vsock addresses its two ends stand
@@ -57,6 +59,11 @@ public final class UnixVsockConnection implements VsockConnection {
   @Override
   public void readTimeout(Duration timeout) {
     socket.readTimeout(timeout);
+  }
+
+  @Override
+  public Optional<ByteChannel> channel() {
+    return socket.channel();
   }
 
   @Override
