@@ -12,12 +12,15 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The one two-way pump, between two real emulated-vsock connection pairs: the test talks to the
- * outer ends ({@code left}, {@code right}), the pump joins the inner ends. Waits are bounded.
+ * outer ends ({@code left}, {@code right}), the pump joins the inner ends, once as they are (they
+ * offer channels: the channel path) and once with their channels hidden (the stream path). Waits
+ * are bounded. {@link StreamPumpChannelTest} has the channel path over TCP and Unix sockets.
  */
 @Timeout(60)
 class StreamPumpTest {
@@ -46,7 +49,7 @@ class StreamPumpTest {
    * Opens both connection pairs and joins their inner ends on another thread; completes when the
    * join returns.
    */
-  private CompletableFuture<Void> join(Duration idleTimeout) throws IOException {
+  private CompletableFuture<Void> join(Duration idleTimeout, boolean channels) throws IOException {
     pump = new StreamPump("test", 2, 1024, idleTimeout);
     try (VsockListener leftListener = network.listen(VsockAddress.of(16, 6000));
         VsockListener rightListener = network.listen(VsockAddress.of(16, 6001))) {
@@ -57,7 +60,51 @@ class StreamPumpTest {
     }
     left.readTimeout(PATIENCE);
     right.readTimeout(PATIENCE);
-    return CompletableFuture.runAsync(() -> pump.join(innerLeft, innerRight));
+    StreamConnection joinedLeft = channels ? innerLeft : streamsOnly(innerLeft);
+    StreamConnection joinedRight = channels ? innerRight : streamsOnly(innerRight);
+    assertThat(joinedLeft.channel().isPresent()).isEqualTo(channels);
+    return CompletableFuture.runAsync(() -> pump.join(joinedLeft, joinedRight))
+        .thenRun(() -> assertThat(pump.channelJoins()).isEqualTo(channels ? 1 : 0));
+  }
+
+  /** {@code connection} without its channel, as a connection under fault injection is. */
+  private static StreamConnection streamsOnly(StreamConnection connection) {
+    return new StreamConnection() {
+      @Override
+      public InputStream inputStream() throws IOException {
+        return connection.inputStream();
+      }
+
+      @Override
+      public OutputStream outputStream() throws IOException {
+        return connection.outputStream();
+      }
+
+      @Override
+      public void shutdownOutput() throws IOException {
+        connection.shutdownOutput();
+      }
+
+      @Override
+      public void shutdownInput() throws IOException {
+        connection.shutdownInput();
+      }
+
+      @Override
+      public void readTimeout(Duration timeout) throws IOException {
+        connection.readTimeout(timeout);
+      }
+
+      @Override
+      public boolean isClosed() {
+        return connection.isClosed();
+      }
+
+      @Override
+      public void close() throws IOException {
+        connection.close();
+      }
+    };
   }
 
   private static int readOrReset(InputStream in) throws IOException {
@@ -68,9 +115,10 @@ class StreamPumpTest {
     }
   }
 
-  @Test
-  void bytesFlowBothWaysAndEachHalfCloseReachesTheOtherSide() throws Exception {
-    CompletableFuture<Void> joined = join(ConnectionLimits.DEFAULT_IDLE_TIMEOUT);
+  @ParameterizedTest(name = "channels: {0}")
+  @ValueSource(booleans = {true, false})
+  void bytesFlowBothWaysAndEachHalfCloseReachesTheOtherSide(boolean channels) throws Exception {
+    CompletableFuture<Void> joined = join(ConnectionLimits.DEFAULT_IDLE_TIMEOUT, channels);
 
     left.outputStream().write("hello".getBytes(US_ASCII));
     left.shutdownOutput();
@@ -85,9 +133,10 @@ class StreamPumpTest {
     assertThat(innerRight.isClosed()).isTrue();
   }
 
-  @Test
-  void moreBytesThanTheBufferArriveIntactAndInOrder() throws Exception {
-    CompletableFuture<Void> joined = join(ConnectionLimits.DEFAULT_IDLE_TIMEOUT);
+  @ParameterizedTest(name = "channels: {0}")
+  @ValueSource(booleans = {true, false})
+  void moreBytesThanTheBufferArriveIntactAndInOrder(boolean channels) throws Exception {
+    CompletableFuture<Void> joined = join(ConnectionLimits.DEFAULT_IDLE_TIMEOUT, channels);
     byte[] data = new byte[100_000];
     for (int i = 0; i < data.length; i++) {
       data[i] = (byte) (i * 31);
@@ -100,9 +149,10 @@ class StreamPumpTest {
     joined.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
   }
 
-  @Test
-  void anErrorOnOneSideClosesTheOtherAtOnce() throws Exception {
-    CompletableFuture<Void> joined = join(ConnectionLimits.DEFAULT_IDLE_TIMEOUT);
+  @ParameterizedTest(name = "channels: {0}")
+  @ValueSource(booleans = {true, false})
+  void anErrorOnOneSideClosesTheOtherAtOnce(boolean channels) throws Exception {
+    CompletableFuture<Void> joined = join(ConnectionLimits.DEFAULT_IDLE_TIMEOUT, channels);
     left.close(); // Left goes away entirely: writing towards it fails.
 
     OutputStream out = right.outputStream();
@@ -118,9 +168,10 @@ class StreamPumpTest {
     assertThat(innerRight.isClosed()).isTrue();
   }
 
-  @Test
-  void aJoinSilentBothWaysIsClosedAfterTheIdleTimeout() throws Exception {
-    CompletableFuture<Void> joined = join(Duration.ofMillis(200));
+  @ParameterizedTest(name = "channels: {0}")
+  @ValueSource(booleans = {true, false})
+  void aJoinSilentBothWaysIsClosedAfterTheIdleTimeout(boolean channels) throws Exception {
+    CompletableFuture<Void> joined = join(Duration.ofMillis(200), channels);
 
     assertThat(readOrReset(left.inputStream()))
         .as("closed by the pump, not by our read timeout")
@@ -134,10 +185,11 @@ class StreamPumpTest {
    * time out, but bytes moved the other way meanwhile, so the join stays up. The stream runs for
    * more than twice the idle timeout with gaps far shorter than it.
    */
-  @Test
-  void aOneWayStreamIsNotCutBecauseTheOtherDirectionIsSilent() throws Exception {
+  @ParameterizedTest(name = "channels: {0}")
+  @ValueSource(booleans = {true, false})
+  void aOneWayStreamIsNotCutBecauseTheOtherDirectionIsSilent(boolean channels) throws Exception {
     Duration idle = Duration.ofSeconds(2);
-    CompletableFuture<Void> joined = join(idle);
+    CompletableFuture<Void> joined = join(idle, channels);
     CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() -> readAll(left));
 
     long sent = 0;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import dev.nitroemu.enclave.TcpEchoServer;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
+import dev.nitroemu.enclave.VsockFault;
 import dev.nitroemu.enclave.VsockNetwork;
 import dev.nitroemu.enclave.VsockNetworkTest;
 import java.io.IOException;
@@ -237,6 +238,56 @@ class VsockProxyTest {
       throw new UncheckedIOException(e);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** The proxy's two sockets offer channels, so this runs StreamPump's channel path. */
+  @Test
+  void aResetFromTheDestinationClosesTheEnclaveSide() throws Exception {
+    TcpEchoServer.SocketHandler echoOneByteThenReset =
+        socket -> {
+          socket.getOutputStream().write(socket.getInputStream().read());
+          socket.setSoLinger(true, 0);
+          socket.close();
+        };
+    try (TcpEchoServer destination = new TcpEchoServer(echoOneByteThenReset);
+        VsockProxy proxy = proxyTo(destination.port(), 4);
+        VsockConnection enclave = network.connect(proxy.localAddress())) {
+      enclave.readTimeout(PATIENCE);
+      enclave.outputStream().write('r');
+      assertThat(enclave.inputStream().read()).isEqualTo('r');
+      assertThat(readOrReset(enclave)).as("closed by the proxy").isEqualTo(-1);
+      awaitActiveConnections(proxy, 0);
+    }
+  }
+
+  @Test
+  void aResetOnTheEnclaveSideClosesTheDestinationSide() throws Exception {
+    CompletableFuture<Long> destinationReadUntilClosed = new CompletableFuture<>();
+    TcpEchoServer.SocketHandler countUntilClosed =
+        socket -> {
+          long count = 0;
+          try {
+            socket.setSoTimeout((int) PATIENCE.toMillis());
+            byte[] buffer = new byte[8192];
+            for (int n; (n = socket.getInputStream().read(buffer)) >= 0; ) {
+              count += n;
+            }
+          } catch (java.net.SocketException reset) {
+            // Also a close: what matters is that the read ended before the timeout.
+          }
+          destinationReadUntilClosed.complete(count);
+        };
+    try (TcpEchoServer destination = new TcpEchoServer(countUntilClosed);
+        VsockProxy proxy = proxyTo(destination.port(), 4)) {
+      network.injectFault(proxy.localAddress(), VsockFault.resetAfter(1000));
+      try (VsockConnection enclave = network.connect(proxy.localAddress())) {
+        assertThatThrownBy(() -> enclave.outputStream().write(new byte[4000]))
+            .isInstanceOf(IOException.class);
+      }
+      assertThat(destinationReadUntilClosed.get(PATIENCE.toSeconds(), TimeUnit.SECONDS))
+          .isBetween(0L, 1000L);
+      awaitActiveConnections(proxy, 0);
     }
   }
 
