@@ -4,6 +4,9 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
+import dev.nitroemu.enclave.StreamPump;
+import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.vsock.VsockProxy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,6 +18,7 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -32,7 +36,14 @@ import java.util.Map;
  *       per direction: the kernel copies into and out of that native buffer, no heap copy;
  *   <li>{@code splice}: {@code splice(2)} socket to pipe to socket through JNA, Linux only; needs
  *       the channels' descriptors, which the JDK only reveals with {@code --add-opens
- *       java.base/sun.nio.ch=ALL-UNNAMED} (skipped with the reason otherwise).
+ *       java.base/sun.nio.ch=ALL-UNNAMED} (skipped with the reason otherwise);
+ *   <li>{@code pump-streams}: the real {@link StreamPump} joining plain sockets (its stream path,
+ *       what the vsock-proxy did before its sockets were made by channels);
+ *   <li>{@code pump-channels}: the real {@link StreamPump} joining sockets made by channels (its
+ *       channel path: pooled direct buffers);
+ *   <li>{@code proxy}: the real {@link VsockProxy} on an emulated {@link VsockNetwork} (the client
+ *       connects to the TCP endpoint carrying the proxy's vsock port), as in {@code
+ *       VsockProxyBenchmark}.
  * </ul>
  *
  * <p>Run: {@code java --add-opens java.base/sun.nio.ch=ALL-UNNAMED -cp bench/target/benchmarks.jar
@@ -43,6 +54,19 @@ public final class RelayCopyComparison {
 
   private RelayCopyComparison() {}
 
+  /** A relay to the sink, started for one round. */
+  interface AnyRelay extends AutoCloseable {
+    int port() throws IOException;
+
+    @Override
+    void close() throws IOException;
+  }
+
+  /** Starts a relay to the sink's port. */
+  interface RelayFactory {
+    AnyRelay start(int sinkPort) throws IOException;
+  }
+
   /** A relay strategy: copies {@code from} to {@code to} until end of stream, then half-closes. */
   interface Copier {
     void copy(SocketChannel from, SocketChannel to) throws IOException;
@@ -51,25 +75,29 @@ public final class RelayCopyComparison {
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 9;
     long bytes = (args.length > 1 ? Long.parseLong(args[1]) : 256) << 20;
-    Map<String, Copier> copiers = new LinkedHashMap<>();
-    copiers.put("streams", RelayCopyComparison::copyStreams);
-    copiers.put("direct", RelayCopyComparison::copyDirect);
+    Map<String, RelayFactory> copiers = new LinkedHashMap<>();
+    copiers.put("streams", port -> new Relay(port, RelayCopyComparison::copyStreams));
+    copiers.put("direct", port -> new Relay(port, RelayCopyComparison::copyDirect));
     String spliceUnavailable = Splice.unavailableReason();
     if (spliceUnavailable == null) {
-      copiers.put("splice", Splice::copy);
+      copiers.put("splice", port -> new Relay(port, Splice::copy));
     } else {
       System.out.println("splice skipped: " + spliceUnavailable);
     }
-    try (Sink sink = new Sink()) {
+    try (Sink sink = new Sink();
+        StreamPump pump = new StreamPump("relay", 4, CHUNK, Duration.ofSeconds(60))) {
+      copiers.put("pump-streams", port -> new PumpRelays.Pump(port, pump, false));
+      copiers.put("pump-channels", port -> new PumpRelays.Pump(port, pump, true));
+      copiers.put("proxy", PumpRelays.Proxy::new);
       Map<String, double[]> ratios = new LinkedHashMap<>();
       copiers.keySet().forEach(name -> ratios.put(name, new double[rounds]));
       for (int round = -2; round < rounds; round++) {
         StringBuilder line = new StringBuilder();
         double raw = transfer(sink.port(), bytes);
         line.append(String.format(Locale.ROOT, "raw %.0f MB/s", raw / 1e6));
-        for (Map.Entry<String, Copier> copier : copiers.entrySet()) {
+        for (Map.Entry<String, RelayFactory> copier : copiers.entrySet()) {
           double relayed;
-          try (Relay relay = new Relay(sink.port(), copier.getValue())) {
+          try (AnyRelay relay = copier.getValue().start(sink.port())) {
             relayed = transfer(relay.port(), bytes);
           }
           line.append(
@@ -87,6 +115,15 @@ public final class RelayCopyComparison {
           System.out.println("round " + round + ": " + line);
         }
       }
+      double[] pumpGain = new double[rounds];
+      for (int i = 0; i < rounds; i++) {
+        pumpGain[i] = ratios.get("pump-channels")[i] / ratios.get("pump-streams")[i];
+      }
+      Arrays.sort(pumpGain);
+      System.out.printf(
+          Locale.ROOT,
+          "median pump-channels relay / pump-streams relay, same rounds: %.2f%n",
+          pumpGain[rounds / 2]);
       double[] streams = ratios.get("streams").clone();
       ratios.forEach(
           (name, values) -> {
@@ -196,7 +233,7 @@ public final class RelayCopyComparison {
   }
 
   /** A one-connection relay to the sink: two threads, one per direction. */
-  static final class Relay implements AutoCloseable {
+  static final class Relay implements AnyRelay {
     private final ServerSocketChannel server = ServerSocketChannel.open();
     private final Thread thread;
 
@@ -236,7 +273,8 @@ public final class RelayCopyComparison {
       thread.start();
     }
 
-    int port() throws IOException {
+    @Override
+    public int port() throws IOException {
       return ((InetSocketAddress) server.getLocalAddress()).getPort();
     }
 
