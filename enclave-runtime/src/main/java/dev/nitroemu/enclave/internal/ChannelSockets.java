@@ -12,7 +12,8 @@ import java.nio.channels.ClosedChannelException;
  * Sockets made by channels ({@link java.nio.channels.SocketChannel}, {@link
  * java.nio.channels.ServerSocketChannel}) made to fail as plain sockets do: a close from another
  * thread (or an interrupt, which closes them) is reported as {@link SocketException} rather than as
- * {@link ClosedChannelException}. Plain sockets pass through unchanged.
+ * {@link ClosedChannelException}, and closing one sends the peer end of stream first, as a plain
+ * socket's close does. Plain sockets pass through unchanged.
  */
 public final class ChannelSockets {
 
@@ -40,6 +41,27 @@ public final class ChannelSockets {
   }
 
   /** Like a plain socket's: without a cause, so callers looking at the root cause see it. */
+  /**
+   * Closes {@code socket} as a plain socket closes: a socket made by a channel half-closes first
+   * (unless {@code SO_LINGER} is 0, an intended reset), so a peer whose bytes were left unread
+   * reads end of stream before the reset that closing with unread input sends.
+   */
+  public static void close(Socket socket) throws IOException {
+    if (socket.getChannel() != null
+        && socket.isConnected()
+        && !socket.isClosed()
+        && !socket.isOutputShutdown()) {
+      try {
+        if (socket.getSoLinger() != 0) {
+          socket.shutdownOutput();
+        }
+      } catch (IOException ignored) {
+        // Already reset or closed by the peer: close below regardless.
+      }
+    }
+    socket.close();
+  }
+
   private static SocketException closed(ClosedChannelException e) {
     return new SocketException("Socket closed (" + e.getClass().getSimpleName() + ")");
   }

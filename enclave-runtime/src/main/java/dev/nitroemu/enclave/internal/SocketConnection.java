@@ -68,7 +68,7 @@ public final class SocketConnection implements StreamConnection {
 
   @Override
   public void close() throws IOException {
-    socket.close();
+    ChannelSockets.close(socket);
   }
 
   @Override

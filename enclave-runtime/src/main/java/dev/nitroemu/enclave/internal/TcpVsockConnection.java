@@ -121,7 +121,7 @@ public final class TcpVsockConnection implements VsockConnection {
     if (closed.compareAndSet(false, true)) {
       closedLatch.countDown();
       try {
-        socket.close();
+        ChannelSockets.close(socket);
       } finally {
         onClose.run();
       }
