@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.TcpEchoServer;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
@@ -201,24 +202,48 @@ class VsockProxyTest {
 
   @Test
   void transfers64MiBBothWaysWithoutLoss() throws Exception {
-    int size = 64 << 20;
     try (TcpEchoServer destination = new TcpEchoServer();
         VsockProxy proxy = proxyTo(destination.port(), 4);
         VsockConnection enclave = network.connect(proxy.localAddress())) {
-      MessageDigest sent = MessageDigest.getInstance("SHA-256");
-      CompletableFuture<byte[]> receivedDigest =
-          CompletableFuture.supplyAsync(() -> digestAll(enclave));
-      Random random = new Random(42);
-      byte[] chunk = new byte[64 * 1024];
-      OutputStream out = enclave.outputStream();
-      for (int written = 0; written < size; written += chunk.length) {
-        random.nextBytes(chunk);
-        sent.update(chunk);
-        out.write(chunk);
-      }
-      enclave.shutdownOutput();
-      assertThat(receivedDigest.get(50, TimeUnit.SECONDS)).isEqualTo(sent.digest());
+      assertEchoes64MiBIntact(enclave);
     }
+  }
+
+  /** The hybrid vsock side (a Unix socket) and the TCP side both offer channels to the pump. */
+  @Test
+  void transfers64MiBBothWaysWithoutLossOverHybridVsock(@TempDir Path dir) throws Exception {
+    try (HybridVsockTransport parent = HybridVsockTransport.parent(dir, "vsock", 21);
+        HybridVsockTransport enclaveSide = HybridVsockTransport.enclave(dir, "vsock", 21);
+        TcpEchoServer destination = new TcpEchoServer();
+        VsockProxy proxy =
+            VsockProxy.builder(parent)
+                .listenPort(8000)
+                .destination("127.0.0.1", destination.port())
+                .allowlist(ProxyAllowlist.allowing("127.0.0.1", destination.port()))
+                .build()
+                .start();
+        VsockConnection enclave =
+            enclaveSide.connect(VsockAddress.of(VsockAddress.CID_PARENT, 8000), PATIENCE)) {
+      assertEchoes64MiBIntact(enclave);
+    }
+  }
+
+  /** Sends 64 MiB of random bytes to an echo while reading them back; the digests must match. */
+  private static void assertEchoes64MiBIntact(VsockConnection enclave) throws Exception {
+    int size = 64 << 20;
+    MessageDigest sent = MessageDigest.getInstance("SHA-256");
+    CompletableFuture<byte[]> receivedDigest =
+        CompletableFuture.supplyAsync(() -> digestAll(enclave));
+    Random random = new Random(42);
+    byte[] chunk = new byte[64 * 1024];
+    OutputStream out = enclave.outputStream();
+    for (int written = 0; written < size; written += chunk.length) {
+      random.nextBytes(chunk);
+      sent.update(chunk);
+      out.write(chunk);
+    }
+    enclave.shutdownOutput();
+    assertThat(receivedDigest.get(50, TimeUnit.SECONDS)).isEqualTo(sent.digest());
   }
 
   private static byte[] digestAll(VsockConnection connection) {
