@@ -13,7 +13,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -194,7 +193,10 @@ public final class VsockNetwork implements VsockTransport, AutoCloseable {
                 () ->
                     new ConnectException(
                         "Connection refused: nothing listens at " + address + where()));
-    Socket socket = SocketChannel.open().socket();
+    // A plain socket, as AF_VSOCK's: interrupting a thread blocked on it does not close it (a
+    // channel-made one would). Accepted connections are channel-made, so a server-side pump (the
+    // vsock-proxy) still copies channel to channel.
+    Socket socket = new Socket();
     int sourcePort = -1;
     try {
       socket.bind(null);

@@ -53,6 +53,28 @@ public class VsockNetworkTest {
   }
 
   @Test
+  void anInterruptedClientThreadKeepsItsConnection() throws Exception {
+    // AF_VSOCK sockets ignore interrupts; so must the emulated client side, or a pooled connection
+    // read by a thread that was interrupted (an executor's shutdownNow) would be closed under it.
+    try (VsockListener listener = network.listen(VsockAddress.of(16, 5003));
+        VsockConnection client = network.connect(VsockAddress.of(16, 5003));
+        VsockConnection server = listener.accept()) {
+      server.outputStream().write(new byte[] {1, 2});
+      server.outputStream().flush();
+      Thread.currentThread().interrupt();
+      int first;
+      try {
+        first = client.inputStream().read();
+      } finally {
+        Thread.interrupted();
+      }
+      assertThat(first).isEqualTo(1);
+      assertThat(client.isClosed()).isFalse();
+      assertThat(client.inputStream().read()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void halfCloseLetsTheClientKeepReading() throws Exception {
     try (VsockListener listener = network.listen(VsockAddress.of(16, 5001));
         VsockConnection client = network.connect(VsockAddress.of(16, 5001));
