@@ -1,37 +1,24 @@
 package dev.nitroemu.kms;
 
-import dev.nitroemu.enclave.AttestationVerifier;
-import dev.nitroemu.enclave.AwsRegion;
 import dev.nitroemu.enclave.ConnectionLimits;
-import dev.nitroemu.enclave.Ports;
-import dev.nitroemu.kms.internal.AllowedHosts;
-import dev.nitroemu.kms.internal.HealthReport;
 import dev.nitroemu.kms.internal.KmsNettyServer;
-import dev.nitroemu.kms.internal.KmsOperations;
 import dev.nitroemu.kms.internal.KmsProtocol;
-import dev.nitroemu.kms.internal.KmsRegions;
-import dev.nitroemu.kms.internal.RecipientVerifier;
-import dev.nitroemu.kms.internal.SigV4Verifier;
-import io.netty.handler.ssl.SslContext;
+import dev.nitroemu.kms.internal.KmsServerConfig;
+import dev.nitroemu.kms.internal.KmsServerOptions;
+import dev.nitroemu.kms.internal.KmsServerRuntime;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * An AWS KMS endpoint for tests and local development that unmodified AWS SDKs and the AWS CLI talk
@@ -80,58 +67,15 @@ public final class KmsMockServer implements AutoCloseable {
   /** The health endpoint's path, as LocalStack's {@code /_localstack/health}. */
   public static final String HEALTH_PATH = KmsProtocol.HEALTH_PATH;
 
-  private static final Pattern ACCOUNT = Pattern.compile("\\d{12}");
-  private static final System.Logger LOG = System.getLogger(KmsMockServer.class.getName());
-
-  private final InetSocketAddress requestedAddress;
-  private final String region;
-  private final List<String> additionalRegions;
-  private final String accountId;
-  private final List<KmsCredentials> credentials;
-  private final Path stateDirectory;
-  private final List<X509Certificate> trustAnchors;
-  private final boolean trustAwsRoot;
-  private final Duration maxAttestationAge;
-  private final Clock clock;
-  private final SecureRandom random;
-  private final Path auditFile;
-  private final KmsTlsCa tlsCa;
-  private final ConnectionLimits connectionLimits;
-  private final List<String> allowedHosts;
-  private final Supplier<Map<String, Map<String, String>>> healthServices;
-  private final Consumer<RequestLogEntry> requestListener;
-  private final boolean localStackTags;
+  private final KmsServerConfig config;
+  private final KmsServerRuntime runtime;
   private final Object lifecycle = new Object();
-  private volatile URI servedEndpoint;
   private boolean started;
   private boolean closed;
-  private KmsRegions keys;
-  private AuditLog auditLog;
-  private KmsNettyServer http;
 
-  private KmsMockServer(Builder builder) {
-    this.requestedAddress = new InetSocketAddress(builder.bindAddress, builder.port);
-    this.region = builder.region;
-    this.additionalRegions =
-        builder.additionalRegions.stream()
-            .filter(r -> !r.equals(builder.region))
-            .distinct()
-            .toList();
-    this.accountId = builder.accountId;
-    this.credentials = List.copyOf(builder.credentials.values());
-    this.stateDirectory = builder.stateDirectory;
-    this.trustAnchors = List.copyOf(builder.trustAnchors);
-    this.trustAwsRoot = builder.trustAwsRoot;
-    this.maxAttestationAge = builder.maxAttestationAge;
-    this.clock = builder.clock;
-    this.random = builder.random != null ? builder.random : new SecureRandom();
-    this.auditFile = builder.auditFile;
-    this.tlsCa = builder.tlsCa;
-    this.connectionLimits = builder.connectionLimits;
-    this.allowedHosts = List.copyOf(builder.allowedHosts);
-    this.healthServices = builder.healthServices;
-    this.requestListener = builder.requestListener;
-    this.localStackTags = builder.localStackTags;
+  private KmsMockServer(KmsServerConfig config) {
+    this.config = config;
+    this.runtime = new KmsServerRuntime(config);
   }
 
   /** A builder with the defaults described on this class. */
@@ -157,63 +101,16 @@ public final class KmsMockServer implements AutoCloseable {
       started = true;
       boolean ok = false;
       try {
-        keys =
-            KmsRegions.open(
-                region,
-                additionalRegions,
-                accountId,
-                clock,
-                random,
-                stateDirectory,
-                localStackTags);
-        try {
-          auditLog = auditFile != null ? AuditLog.toFile(auditFile) : AuditLog.inMemory();
-        } catch (UncheckedIOException e) {
-          throw e.getCause();
-        }
-        RecipientVerifier recipients =
-            new RecipientVerifier(attestationVerifier(), maxAttestationAge, clock);
-        SigV4Verifier verifier = new SigV4Verifier(regions(), SERVICE, credentials, clock);
-        AllowedHosts hosts =
-            AllowedHosts.forServer(regions(), allowedHosts, requestedAddress.getAddress());
-        KmsProtocol protocol =
-            new KmsProtocol(
-                hosts,
-                verifier,
-                KmsOperations.forRegions(keys, recipients),
-                auditLog,
-                region,
-                clock,
-                new KmsProtocol.Hooks(
-                    () -> HealthReport.render(servedEndpoint, region, healthServices.get()),
-                    requestListener));
-        int workers = Math.max(2, Runtime.getRuntime().availableProcessors());
-        SslContext tls =
-            tlsCa == null ? null : tlsCa.issueServerCertificate(regions(), clock).serverContext();
-        http =
-            KmsNettyServer.start(requestedAddress, protocol, tls, workers, clock, connectionLimits);
-        servedEndpoint = endpoint();
+        runtime.start();
         ok = true;
         return this;
       } finally {
         if (!ok) {
           closed = true;
-          release();
+          runtime.release();
         }
       }
     }
-  }
-
-  private AttestationVerifier attestationVerifier() {
-    if (trustAnchors.isEmpty() && !trustAwsRoot) {
-      return null;
-    }
-    AttestationVerifier.Builder builder = AttestationVerifier.builder().clock(clock);
-    trustAnchors.forEach(builder::trustAnchor);
-    if (trustAwsRoot) {
-      builder.trustAwsRoot();
-    }
-    return builder.build();
   }
 
   /**
@@ -221,16 +118,7 @@ public final class KmsMockServer implements AutoCloseable {
    * when serving TLS (see {@link Builder#tls(KmsTlsCa)}).
    */
   public URI endpoint() {
-    InetSocketAddress bound = http().localAddress();
-    InetAddress address = bound.getAddress();
-    if (address.isAnyLocalAddress()) {
-      address = InetAddress.getLoopbackAddress();
-    }
-    String host =
-        address instanceof Inet6Address
-            ? "[" + address.getHostAddress() + "]"
-            : address.getHostAddress();
-    return URI.create((tlsCa == null ? "http://" : "https://") + host + ":" + bound.getPort());
+    return KmsServerRuntime.endpointFor(http().localAddress(), config.servesTls());
   }
 
   /** The bound port. */
@@ -240,35 +128,33 @@ public final class KmsMockServer implements AutoCloseable {
 
   /** The home region: requests are signed for it unless they name an additional region. */
   public String region() {
-    return region;
+    return config.region();
   }
 
   /** Every region served: the home region first, then the additional ones. */
   public List<String> regions() {
-    List<String> all = new ArrayList<>();
-    all.add(region);
-    all.addAll(additionalRegions);
-    return List.copyOf(all);
+    return config.regions();
   }
 
   /** The account that owns the keys. */
   public String accountId() {
-    return accountId;
+    return config.accountId();
   }
 
   /** The first configured credentials ({@link KmsCredentials#defaults()} unless configured). */
   public KmsCredentials credentials() {
-    return credentials.get(0);
+    return config.credentials().get(0);
   }
 
   /** Every accepted set of credentials, in configuration order. */
   public List<KmsCredentials> allCredentials() {
-    return credentials;
+    return config.credentials();
   }
 
   /** The audit log: one event per request, in memory (and in the audit file when configured). */
   public AuditLog auditLog() {
     synchronized (lifecycle) {
+      AuditLog auditLog = runtime.auditLog();
       if (auditLog == null) {
         throw new IllegalStateException("call start() first");
       }
@@ -278,6 +164,7 @@ public final class KmsMockServer implements AutoCloseable {
 
   private KmsNettyServer http() {
     synchronized (lifecycle) {
+      KmsNettyServer http = runtime.http();
       if (http == null) {
         throw new IllegalStateException(closed ? "server is closed" : "call start() first");
       }
@@ -293,83 +180,46 @@ public final class KmsMockServer implements AutoCloseable {
         return;
       }
       closed = true;
-      release();
-    }
-  }
-
-  private void release() {
-    if (http != null) {
-      http.close();
-      http = null;
-    }
-    if (keys != null) {
-      try {
-        keys.close();
-      } catch (IOException | RuntimeException e) {
-        // Every acknowledged change was written atomically when it was made; nothing is lost here.
-        LOG.log(System.Logger.Level.WARNING, "closing the KMS key store failed: " + e);
-      }
-    }
-    if (auditLog != null) {
-      try {
-        auditLog.close();
-      } catch (RuntimeException e) {
-        // Each audit line was flushed when recorded; a failed close loses nothing already written.
-        LOG.log(System.Logger.Level.WARNING, "closing the KMS audit log failed: " + e);
-      }
+      runtime.release();
     }
   }
 
   @Override
   public String toString() {
     synchronized (lifecycle) {
-      String where = http != null ? endpoint().toString() : closed ? "closed" : "not started";
-      return "KmsMockServer[" + where + ", region=" + region + ", account=" + accountId + "]";
+      String where =
+          runtime.http() != null ? endpoint().toString() : closed ? "closed" : "not started";
+      return "KmsMockServer["
+          + where
+          + ", region="
+          + config.region()
+          + ", account="
+          + config.accountId()
+          + "]";
     }
   }
 
   /** Configures a {@link KmsMockServer}; every setter returns this builder. */
   public static final class Builder {
-    private int port;
-    private InetAddress bindAddress = InetAddress.getLoopbackAddress();
-    private String region = "us-east-1";
-    private final List<String> additionalRegions = new ArrayList<>();
-    private String accountId = KmsCredentials.DEFAULT_ACCOUNT_ID;
-    private final Map<String, KmsCredentials> credentials = new LinkedHashMap<>();
-    private Path stateDirectory;
-    private final List<X509Certificate> trustAnchors = new ArrayList<>();
-    private boolean trustAwsRoot;
-    private Duration maxAttestationAge = Duration.ofMinutes(5);
-    private Clock clock = Clock.systemUTC();
-    private SecureRandom random;
-    private Path auditFile;
-    private KmsTlsCa tlsCa;
-    private ConnectionLimits connectionLimits = ConnectionLimits.DEFAULT;
-    private final List<String> allowedHosts = new ArrayList<>();
-    private Supplier<Map<String, Map<String, String>>> healthServices = Map::of;
-    private Consumer<RequestLogEntry> requestListener = KmsProtocol.NO_REQUEST_LOG;
-    private boolean localStackTags = true;
+    private final KmsServerOptions options = new KmsServerOptions();
 
-    private Builder() {
-      KmsCredentials defaults = KmsCredentials.defaults();
-      credentials.put(defaults.accessKeyId(), defaults);
-    }
+    private Builder() {}
 
     /** The TCP port; 0 (the default) picks a free one, see {@link KmsMockServer#port()}. */
     public Builder port(int port) {
-      this.port = Ports.tcpOrAny(port, "port");
+      options.port(port);
       return this;
     }
 
     /** The address to listen on; loopback by default. */
     public Builder bindAddress(InetAddress bindAddress) {
-      this.bindAddress = Objects.requireNonNull(bindAddress, "bindAddress");
+      options.bindAddress(bindAddress);
       return this;
     }
 
     /** The region, e.g. {@code eu-west-1}; {@code us-east-1} by default. */
     public Builder region(String region) {
-      this.region = AwsRegion.of(region).name();
+      options.region(region);
       return this;
     }
 
@@ -379,18 +229,13 @@ public final class KmsMockServer implements AutoCloseable {
      * multi-Region keys ({@code ReplicateKey}); by default only the home region is served.
      */
     public Builder additionalRegions(String... regions) {
-      for (String r : regions) {
-        additionalRegions.add(AwsRegion.of(r).name());
-      }
+      options.additionalRegions(regions);
       return this;
     }
 
     /** The 12-digit account that owns the keys; {@code 000000000000} by default. */
     public Builder accountId(String accountId) {
-      if (accountId == null || !ACCOUNT.matcher(accountId).matches()) {
-        throw new IllegalArgumentException("account id must be 12 digits, got " + accountId);
-      }
-      this.accountId = accountId;
+      options.accountId(accountId);
       return this;
     }
 
@@ -401,22 +246,13 @@ public final class KmsMockServer implements AutoCloseable {
      * @throws IllegalArgumentException if none are given or two share an access key id
      */
     public Builder credentials(KmsCredentials... accepted) {
-      if (accepted.length == 0) {
-        throw new IllegalArgumentException("give at least one set of credentials");
-      }
-      credentials.clear();
-      for (KmsCredentials c : accepted) {
-        Objects.requireNonNull(c, "credentials");
-        if (credentials.put(c.accessKeyId(), c) != null) {
-          throw new IllegalArgumentException("duplicate access key id " + c.accessKeyId());
-        }
-      }
+      options.credentials(accepted);
       return this;
     }
 
     /** Keeps keys, aliases and policies in {@code directory} so they survive a restart. */
     public Builder stateDirectory(Path directory) {
-      this.stateDirectory = Objects.requireNonNull(directory, "directory");
+      options.stateDirectory(directory);
       return this;
     }
 
@@ -424,40 +260,37 @@ public final class KmsMockServer implements AutoCloseable {
      * Trusts attestation documents chaining to {@code root}, e.g. an emulator root CA; repeatable.
      */
     public Builder trustAnchor(X509Certificate root) {
-      trustAnchors.add(Objects.requireNonNull(root, "root"));
+      options.trustAnchor(root);
       return this;
     }
 
     /** Trusts documents from real Nitro hardware (the pinned AWS Nitro Enclaves root). */
     public Builder trustAwsRoot() {
-      this.trustAwsRoot = true;
+      options.trustAwsRoot();
       return this;
     }
 
     /** The oldest attestation document accepted in a {@code Recipient}; 5 minutes by default. */
     public Builder maxAttestationAge(Duration maxAge) {
-      if (maxAge == null || maxAge.isNegative() || maxAge.isZero()) {
-        throw new IllegalArgumentException("maximum attestation age must be positive");
-      }
-      this.maxAttestationAge = maxAge;
+      options.maxAttestationAge(maxAge);
       return this;
     }
 
     /** The clock for SigV4 skew checks, key dates, attestation checks and audit times. */
     public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
+      options.clock(clock);
       return this;
     }
 
     /** The source of key material and random bytes; a new {@link SecureRandom} by default. */
     public Builder random(SecureRandom random) {
-      this.random = Objects.requireNonNull(random, "random");
+      options.random(random);
       return this;
     }
 
     /** Also appends every audit event as one JSON line to {@code file}. */
     public Builder auditFile(Path file) {
-      this.auditFile = Objects.requireNonNull(file, "file");
+      options.auditFile(file);
       return this;
     }
 
@@ -466,7 +299,7 @@ public final class KmsMockServer implements AutoCloseable {
      * 60 s).
      */
     public Builder connectionLimits(ConnectionLimits limits) {
-      this.connectionLimits = Objects.requireNonNull(limits, "limits");
+      options.connectionLimits(limits);
       return this;
     }
 
@@ -476,7 +309,8 @@ public final class KmsMockServer implements AutoCloseable {
      * ::1}.
      */
     public Builder tls(KmsTlsCa ca) {
-      this.tlsCa = Objects.requireNonNull(ca, "ca");
+      Objects.requireNonNull(ca, "ca");
+      options.tls((regions, clock) -> ca.issueServerCertificate(regions, clock).serverContext());
       return this;
     }
 
@@ -490,7 +324,7 @@ public final class KmsMockServer implements AutoCloseable {
      *     no wildcard)
      */
     public Builder allowedHost(String name) {
-      allowedHosts.add(AllowedHosts.normalize(name));
+      options.allowedHost(name);
       return this;
     }
 
@@ -499,7 +333,7 @@ public final class KmsMockServer implements AutoCloseable {
      * such as {@code address}, {@code tcp} or {@code destination} (never credentials).
      */
     public Builder healthServices(Supplier<Map<String, Map<String, String>>> services) {
-      this.healthServices = Objects.requireNonNull(services, "services");
+      options.healthServices(services);
       return this;
     }
 
@@ -509,7 +343,7 @@ public final class KmsMockServer implements AutoCloseable {
      * be quick and thread-safe.
      */
     public Builder requestListener(Consumer<RequestLogEntry> listener) {
-      this.requestListener = Objects.requireNonNull(listener, "listener");
+      options.requestListener(listener);
       return this;
     }
 
@@ -520,13 +354,13 @@ public final class KmsMockServer implements AutoCloseable {
      * tags, as in AWS.
      */
     public Builder localStackTags(boolean honour) {
-      this.localStackTags = honour;
+      options.localStackTags(honour);
       return this;
     }
 
     /** A server with this configuration; call {@link KmsMockServer#start()} to serve. */
     public KmsMockServer build() {
-      return new KmsMockServer(this);
+      return new KmsMockServer(options.toConfig());
     }
   }
 }

@@ -32,9 +32,14 @@ public record KmsSettings(
     Objects.requireNonNull(accountId, "accountId");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(random, "random");
-    if (!ACCOUNT.matcher(accountId).matches()) {
+    if (!isAccountId(accountId)) {
       throw new IllegalArgumentException("An account id has 12 digits: " + accountId);
     }
+  }
+
+  /** Whether {@code accountId} is an AWS account id: 12 ASCII digits (false for null). */
+  public static boolean isAccountId(String accountId) {
+    return accountId != null && ACCOUNT.matcher(accountId).matches();
   }
 
   /**
