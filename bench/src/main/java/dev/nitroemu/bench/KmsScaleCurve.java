@@ -19,8 +19,11 @@ import software.amazon.awssdk.services.kms.model.DecryptRequest;
  * How the KMS mock scales with the number of keys in its state directory (issue 14 item 4): for
  * each step (default 1,000, 10,000, 100,000 keys) it creates keys through the AWS SDK from 8
  * threads up to that count, then measures Decrypt calls per second (8 threads, blobs under random
- * keys), restarts the server from the state directory (time from {@code start()} to the first
- * answered call) and the heap in use after a full GC with the restarted server holding every key.
+ * keys), restarts the server from the state directory twice (time from {@code start()} to the first
+ * answered call): first from the key files, as after a crash (the snapshot of the previous clean
+ * close deleted), then from the snapshot its clean close wrote; then the time to list every key
+ * (ListKeys pages of 1,000) and the heap in use after a full GC with the restarted server holding
+ * every key. Restarts run in this JVM, already warm: a fresh JVM adds its start and JIT.
  *
  * <p>Run: {@code java -Xmx1g -cp bench/target/benchmarks.jar dev.nitroemu.bench.KmsScaleCurve
  * [counts...]} (e.g. {@code 1000 10000 100000}). The state directory is a fresh temporary
@@ -30,6 +33,7 @@ public final class KmsScaleCurve {
   private static final int THREADS = 8;
   private static final int BLOBS = 256;
   private static final double DECRYPT_SECONDS = 5;
+  private static final String SNAPSHOT = "kms-snapshot.bin";
 
   /**
    * Keys beyond this count are not created through the API but copied on disk from created ones
@@ -48,9 +52,10 @@ public final class KmsScaleCurve {
             : Stream.of(args).mapToInt(Integer::parseInt).toArray();
     Path state = Files.createTempDirectory("kms-scale");
     System.out.println(
-        "| keys | CreateKey/s (8 threads) | Decrypt/s (8 threads) | restart to first call |"
-            + " ListKeys of all | heap after GC | state on disk |");
-    System.out.println("|---|---|---|---|---|---|---|");
+        "| keys | CreateKey/s (8 threads) | Decrypt/s (8 threads) | restart from key files"
+            + " (after a crash) | close (writes the snapshot) | restart from the snapshot"
+            + " (after a clean close) | ListKeys of all | heap after GC | state on disk |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|");
     int existing = 0;
     try {
       for (int count : counts) {
@@ -67,21 +72,19 @@ public final class KmsScaleCurve {
           server.close();
         }
         existing += cloneKeys(state.resolve("keys"), count - existing);
-        com.sun.management.OperatingSystemMXBean os =
-            (com.sun.management.OperatingSystemMXBean)
-                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        long restartCpu = os.getProcessCpuTime();
-        long restartStart = System.nanoTime();
-        server = KmsMockServer.builder().stateDirectory(state).build().start();
+        // As after a crash: no snapshot, every key file read.
+        Files.deleteIfExists(state.resolve(SNAPSHOT));
+        Restart fromFiles = Restart.timed(state);
+        long closeStart = System.nanoTime();
+        fromFiles.server().close();
+        double closeSeconds = (System.nanoTime() - closeStart) / 1e9;
+        KmsDecryptBenchmark.check(Files.exists(state.resolve(SNAPSHOT)), "a snapshot at close");
+        Restart fromSnapshot = Restart.timed(state);
+        server = fromSnapshot.server();
         double decryptRate;
-        double restartSeconds;
-        double restartCpuSeconds;
         double listSeconds;
         long heap;
         try (KmsClient client = KmsDecryptBenchmark.sdkClient(server.endpoint())) {
-          client.listKeys(r -> r.limit(1));
-          restartSeconds = (System.nanoTime() - restartStart) / 1e9;
-          restartCpuSeconds = (os.getProcessCpuTime() - restartCpu) / 1e9;
           List<String> keyIds = new ArrayList<>();
           long listStart = System.nanoTime();
           client.listKeysPaginator(r -> r.limit(1000)).keys().forEach(k -> keyIds.add(k.keyId()));
@@ -95,18 +98,41 @@ public final class KmsScaleCurve {
         }
         System.out.printf(
             Locale.ROOT,
-            "| %,d | %s | %.0f | %.2f s (CPU %.2f s) | %.2f s | %.1f MiB | %.1f MiB |%n",
+            "| %,d | %s | %.0f | %s | %.2f s | %s | %.2f s | %.1f MiB | %.1f MiB |%n",
             count,
             Double.isNaN(createRate) ? "(copied on disk)" : String.format("%.0f", createRate),
             decryptRate,
-            restartSeconds,
-            restartCpuSeconds,
+            fromFiles,
+            closeSeconds,
+            fromSnapshot,
             listSeconds,
             heap / 1048576.0,
             directorySize(state) / 1048576.0);
       }
     } finally {
       deleteTree(state);
+    }
+  }
+
+  /** A started server and how long its start and first answered call took, wall and CPU. */
+  private record Restart(KmsMockServer server, double seconds, double cpuSeconds) {
+    static Restart timed(Path state) throws IOException {
+      com.sun.management.OperatingSystemMXBean os =
+          (com.sun.management.OperatingSystemMXBean)
+              java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      long cpu = os.getProcessCpuTime();
+      long start = System.nanoTime();
+      KmsMockServer server = KmsMockServer.builder().stateDirectory(state).build().start();
+      try (KmsClient client = KmsDecryptBenchmark.sdkClient(server.endpoint())) {
+        client.listKeys(r -> r.limit(1));
+      }
+      return new Restart(
+          server, (System.nanoTime() - start) / 1e9, (os.getProcessCpuTime() - cpu) / 1e9);
+    }
+
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "%.2f s (CPU %.2f s)", seconds, cpuSeconds);
     }
   }
 

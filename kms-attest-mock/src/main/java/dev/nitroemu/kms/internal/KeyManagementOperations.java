@@ -196,14 +196,13 @@ final class KeyManagementOperations {
     RequestFields fields = new RequestFields(call.request());
     int limit = orDefault(fields.integer("Limit", 1, 1000), 100);
     String after = Markers.decode(fields.string("Marker", 1, 1024));
-    List<KmsKey> keys = support.store().keys(support.account(call), support.now(call));
+    // One more than the page: whether there is a next page.
+    List<KmsKey> keys =
+        support.store().keysAfter(support.account(call), after, limit + 1, support.now(call));
     ArrayNode entries = OperationSupport.JSON.arrayNode();
     String last = null;
     boolean truncated = false;
     for (KmsKey key : keys) {
-      if (after != null && key.keyId().compareTo(after) <= 0) {
-        continue;
-      }
       if (entries.size() == limit) {
         truncated = true;
         break;

@@ -30,10 +30,12 @@ import java.util.function.UnaryOperator;
 public final class KeyStore implements AutoCloseable {
   private final Map<String, KmsKey> keys = new ConcurrentHashMap<>();
   private final Map<String, KmsAlias> aliases = new ConcurrentHashMap<>();
+  private final AccountKeyIndex index = new AccountKeyIndex();
 
   /** In creation order (loaded ones by creation date); reads copy it under its lock. */
   private final Map<String, KmsGrant> grants = Collections.synchronizedMap(new LinkedHashMap<>());
 
+  private static final System.Logger LOG = System.getLogger(KeyStore.class.getName());
   private final StateFiles files;
   private static final Comparator<KmsGrant> GRANT_ORDER =
       Comparator.comparing(KmsGrant::creationDate).thenComparing(KmsGrant::grantId);
@@ -65,21 +67,12 @@ public final class KeyStore implements AutoCloseable {
     try {
       for (KmsKey key : files.loadKeys()) {
         store.keys.put(key.keyId(), key);
+        store.index.add(key.accountId(), key.keyId());
       }
       for (KmsAlias alias : files.loadAliases()) {
         KmsKey target = store.keys.get(alias.targetKeyId());
         if (target == null || !target.accountId().equals(alias.accountId())) {
-          throw new IOException(
-              "KMS state: "
-                  + alias.aliasName()
-                  + " points at key "
-                  + alias.targetKeyId()
-                  + ", but its key file "
-                  + files.keyFile(alias.targetKeyId())
-                  + " is missing or of another account;"
-                  + " restore the file, or delete "
-                  + files.aliasFile(alias.accountId(), alias.aliasName())
-                  + " to drop the alias");
+          throw files.aliasWithoutKey(alias);
         }
         store.aliases.put(aliasKey(alias.accountId(), alias.aliasName()), alias);
       }
@@ -118,13 +111,24 @@ public final class KeyStore implements AutoCloseable {
   /** The keys of an account, ordered by key id. */
   public List<KmsKey> keys(String accountId, Instant now) {
     purgeExpired(now);
+    return keysAfter(accountId, null, Integer.MAX_VALUE, now);
+  }
+
+  /**
+   * At most {@code limit} keys of an account whose ids follow {@code after} (exclusive; null for
+   * the first), ordered by key id: a page of ListKeys, in time proportional to its size.
+   */
+  public List<KmsKey> keysAfter(String accountId, String after, int limit, Instant now) {
     List<KmsKey> result = new ArrayList<>();
-    for (KmsKey key : keys.values()) {
-      if (key.accountId().equals(accountId)) {
+    for (String keyId : index.idsAfter(accountId, after)) {
+      if (result.size() >= limit) {
+        break;
+      }
+      KmsKey key = find(keyId, now);
+      if (key != null) {
         result.add(key);
       }
     }
-    result.sort(Comparator.comparing(KmsKey::keyId));
     return result;
   }
 
@@ -137,6 +141,7 @@ public final class KeyStore implements AutoCloseable {
       }
       persist(() -> files.writeKey(key));
       keys.put(key.keyId(), key);
+      index.add(key.accountId(), key.keyId());
     }
   }
 
@@ -155,8 +160,8 @@ public final class KeyStore implements AutoCloseable {
       }
       KmsKey next = change.apply(current);
       if (next != current) {
-        if (!next.keyId().equals(keyId)) {
-          throw new IllegalArgumentException("A key update cannot change the key id");
+        if (!next.keyId().equals(keyId) || !next.accountId().equals(current.accountId())) {
+          throw new IllegalArgumentException("A key update cannot change the key id or account");
         }
         persist(() -> files.writeKey(next));
         keys.put(keyId, next);
@@ -307,7 +312,10 @@ public final class KeyStore implements AutoCloseable {
     }
   }
 
-  /** Releases the state directory; later changes fail. Idempotent. */
+  /**
+   * Writes the snapshot of every key that makes the next open fast ({@link KeySnapshot}) and
+   * releases the state directory; later changes fail. Idempotent.
+   */
   @Override
   public void close() throws IOException {
     synchronized (writeLock) {
@@ -316,7 +324,14 @@ public final class KeyStore implements AutoCloseable {
       }
       closed = true;
       if (files != null) {
-        files.close();
+        try {
+          files.writeSnapshot(keys.values());
+        } catch (IOException | RuntimeException e) {
+          // Only the next open's speed depends on it: every change is in its key file already.
+          LOG.log(System.Logger.Level.WARNING, "KMS state: no snapshot written at close: " + e);
+        } finally {
+          files.close();
+        }
       }
     }
   }
@@ -351,6 +366,7 @@ public final class KeyStore implements AutoCloseable {
       }
       persist(() -> files.deleteKey(keyId));
       keys.remove(keyId);
+      index.remove(key.accountId(), keyId);
     }
   }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nitroemu.enclave.AtomicFiles;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -17,11 +18,18 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The on-disk form of a {@link KeyStore}: one JSON file per key ({@code keys/<key-id>.json}, key
@@ -29,6 +37,9 @@ import java.util.List;
  * grants/<grant-id>.json}), in the JSON of {@link StateCodec}, each replaced by {@link AtomicFiles}
  * (temporary file, fsync, atomic rename, fsync of the directory), so a crash leaves either the old
  * or the new version of a file and never loses a write that was acknowledged.
+ *
+ * <p>A clean close also writes a snapshot of every key in one file, which the next open reads
+ * instead of the key files when they are unchanged, and deletes ({@link KeySnapshot}).
  *
  * <p>A lock file keeps two stores from sharing a directory. Files are readable by their owner only
  * on POSIX systems; they are not encrypted (this is an emulator, the material is test material).
@@ -92,12 +103,41 @@ final class StateFiles implements AutoCloseable {
     return files;
   }
 
-  /** Every key in the directory; leftover temporary files are removed. */
+  /**
+   * Every key in the directory, from the snapshot a clean close left ({@link KeySnapshot}) when it
+   * matches the key files, else from the key files; leftover temporary files are removed. The
+   * snapshot is deleted either way, before this returns.
+   */
   List<KmsKey> loadKeys() throws IOException {
+    Path snapshot = directory.resolve(KeySnapshot.FILE_NAME);
+    try (DirectoryStream<Path> entries =
+        Files.newDirectoryStream(directory, "." + KeySnapshot.FILE_NAME + ".*")) {
+      for (Path entry : entries) {
+        if (AtomicFiles.isTemporaryFile(entry)) {
+          Files.deleteIfExists(entry); // a snapshot write a crash interrupted
+        }
+      }
+    }
+    if (Files.exists(snapshot, LinkOption.NOFOLLOW_LINKS)) {
+      // The key files are listed and stat'ed on a second thread while this one decodes.
+      FutureTask<Map<String, KeySnapshot.FileStamp>> listing =
+          new FutureTask<>(this::keyFileStamps);
+      Thread lister = new Thread(listing, "kms-state-listing");
+      lister.setDaemon(true);
+      lister.start();
+      List<SnapshotCodec.Entry> entries = KeySnapshot.read(snapshot);
+      Map<String, KeySnapshot.FileStamp> onDisk = result(listing);
+      // Before any change can be made: a crash from now on must find the key files alone.
+      AtomicFiles.delete(snapshot);
+      List<KmsKey> keys = entries == null ? null : KeySnapshot.ifCurrent(snapshot, entries, onDisk);
+      if (keys != null) {
+        return keys;
+      }
+    }
     // Parsed on every core: reading and decoding 100,000 key files one by one took most of a
     // restart's 8 s. A corrupt file is reported by name, as before.
     try {
-      return jsonFiles(keysDirectory).parallelStream().map(StateFiles::loadKey).toList();
+      return jsonFiles(keysDirectory, false).parallelStream().map(StateFiles::loadKey).toList();
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
@@ -156,6 +196,51 @@ final class StateFiles implements AutoCloseable {
       grants.add(grant);
     }
     return grants;
+  }
+
+  /**
+   * Writes the snapshot of {@code keys}, every key of the store, each of which has its key file;
+   * called at a clean close, when no change can follow.
+   */
+  void writeSnapshot(Collection<KmsKey> keys) throws IOException {
+    KeySnapshot.write(directory.resolve(KeySnapshot.FILE_NAME), keys, this::keyFileStamp);
+  }
+
+  private KeySnapshot.FileStamp keyFileStamp(String keyId) throws IOException {
+    return stamp(keyFile(keyId));
+  }
+
+  private static KeySnapshot.FileStamp stamp(Path file) throws IOException {
+    BasicFileAttributes attributes =
+        Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    return attributes.isRegularFile()
+        ? new KeySnapshot.FileStamp(
+            attributes.size(), attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS))
+        : new KeySnapshot.FileStamp(-1, -1);
+  }
+
+  /** Key id to the stamp of its file, for every {@code .json} file in the keys directory. */
+  private Map<String, KeySnapshot.FileStamp> keyFileStamps() throws IOException {
+    Map<String, KeySnapshot.FileStamp> stamps = new HashMap<>();
+    for (Path file : jsonFiles(keysDirectory, false)) {
+      String name = file.getFileName().toString();
+      stamps.put(name.substring(0, name.length() - ".json".length()), stamp(file));
+    }
+    return stamps;
+  }
+
+  private static <T> T result(FutureTask<T> task) throws IOException {
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while listing the key files");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
   }
 
   void writeKey(KmsKey key) throws IOException {
@@ -239,6 +324,10 @@ final class StateFiles implements AutoCloseable {
   }
 
   private static List<Path> jsonFiles(Path dir) throws IOException {
+    return jsonFiles(dir, true);
+  }
+
+  private static List<Path> jsonFiles(Path dir, boolean sorted) throws IOException {
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path entry : entries) {
@@ -252,7 +341,9 @@ final class StateFiles implements AutoCloseable {
         }
       }
     }
-    files.sort(null);
+    if (sorted) {
+      files.sort(null);
+    }
     return files;
   }
 
@@ -275,6 +366,21 @@ final class StateFiles implements AutoCloseable {
 
   private static IOException corrupt(Path file, Exception cause) {
     return new IOException("Corrupt KMS state file " + file + ": " + cause.getMessage(), cause);
+  }
+
+  /** The error for an alias whose key file is missing or of another account. */
+  IOException aliasWithoutKey(KmsAlias alias) {
+    return new IOException(
+        "KMS state: "
+            + alias.aliasName()
+            + " points at key "
+            + alias.targetKeyId()
+            + ", but its key file "
+            + keyFile(alias.targetKeyId())
+            + " is missing or of another account;"
+            + " restore the file, or delete "
+            + aliasFile(alias.accountId(), alias.aliasName())
+            + " to drop the alias");
   }
 
   /** The file an alias is kept in. */
