@@ -2,6 +2,8 @@ package dev.nitroemu.bench;
 
 import dev.nitroemu.kms.KmsMockServer;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +25,9 @@ import software.amazon.awssdk.services.kms.model.DecryptRequest;
  * answered call): first from the key files, as after a crash (the snapshot of the previous clean
  * close deleted), then from the snapshot its clean close wrote; then the time to list every key
  * (ListKeys pages of 1,000) and the heap in use after a full GC with the restarted server holding
- * every key. Restarts run in this JVM, already warm: a fresh JVM adds its start and JIT.
+ * every key. The restart from the snapshot is measured twice: in a new JVM (a child process, as
+ * {@code nitro-emu start} runs it: JVM start, class loading and JIT warm-up included) and in this
+ * JVM, already warm.
  *
  * <p>Run: {@code java -Xmx1g -cp bench/target/benchmarks.jar dev.nitroemu.bench.KmsScaleCurve
  * [counts...]} (e.g. {@code 1000 10000 100000}). The state directory is a fresh temporary
@@ -34,6 +38,7 @@ public final class KmsScaleCurve {
   private static final int BLOBS = 256;
   private static final double DECRYPT_SECONDS = 5;
   private static final String SNAPSHOT = "kms-snapshot.bin";
+  private static final String NEW_JVM = "--restart-in-this-jvm";
 
   /**
    * Keys beyond this count are not created through the API but copied on disk from created ones
@@ -46,6 +51,17 @@ public final class KmsScaleCurve {
   private KmsScaleCurve() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length == 2 && args[0].equals(NEW_JVM)) {
+      // The child of newJvmRestart: one start from the state directory in a fresh JVM.
+      Restart restart = Restart.timed(Path.of(args[1]));
+      long sinceJvmStart = ManagementFactory.getRuntimeMXBean().getUptime();
+      long cpu =
+          ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+              .getProcessCpuTime();
+      restart.server().close();
+      System.out.printf(Locale.ROOT, "%.2f s (CPU %.2f s)%n", sinceJvmStart / 1e3, cpu / 1e9);
+      return;
+    }
     int[] counts =
         args.length == 0
             ? new int[] {1_000, 10_000, 100_000}
@@ -54,8 +70,9 @@ public final class KmsScaleCurve {
     System.out.println(
         "| keys | CreateKey/s (8 threads) | Decrypt/s (8 threads) | restart from key files"
             + " (after a crash) | close (writes the snapshot) | restart from the snapshot"
+            + " in a new JVM | restart from the snapshot"
             + " (after a clean close) | ListKeys of all | heap after GC | state on disk |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|");
     int existing = 0;
     try {
       for (int count : counts) {
@@ -79,6 +96,7 @@ public final class KmsScaleCurve {
         fromFiles.server().close();
         double closeSeconds = (System.nanoTime() - closeStart) / 1e9;
         KmsDecryptBenchmark.check(Files.exists(state.resolve(SNAPSHOT)), "a snapshot at close");
+        String newJvm = newJvmRestart(state);
         Restart fromSnapshot = Restart.timed(state);
         server = fromSnapshot.server();
         double decryptRate;
@@ -98,12 +116,13 @@ public final class KmsScaleCurve {
         }
         System.out.printf(
             Locale.ROOT,
-            "| %,d | %s | %.0f | %s | %.2f s | %s | %.2f s | %.1f MiB | %.1f MiB |%n",
+            "| %,d | %s | %.0f | %s | %.2f s | %s | %s | %.2f s | %.1f MiB | %.1f MiB |%n",
             count,
             Double.isNaN(createRate) ? "(copied on disk)" : String.format("%.0f", createRate),
             decryptRate,
             fromFiles,
             closeSeconds,
+            newJvm,
             fromSnapshot,
             listSeconds,
             heap / 1048576.0,
@@ -112,6 +131,29 @@ public final class KmsScaleCurve {
     } finally {
       deleteTree(state);
     }
+  }
+
+  /**
+   * Restarts from {@code state} in a fresh JVM, as {@code nitro-emu start} would: the time from the
+   * JVM's start (its RuntimeMXBean uptime, so without the launcher's first tens of milliseconds) to
+   * the first answered call, JIT warm-up and class loading included, and the child's CPU time.
+   */
+  private static String newJvmRestart(Path state) throws IOException, InterruptedException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process child =
+        new ProcessBuilder(
+                java,
+                "-Xmx1g",
+                "-cp",
+                System.getProperty("java.class.path"),
+                KmsScaleCurve.class.getName(),
+                NEW_JVM,
+                state.toString())
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    String line = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    KmsDecryptBenchmark.check(child.waitFor() == 0, "the restart in a new JVM");
+    return line;
   }
 
   /** A started server and how long its start and first answered call took, wall and CPU. */

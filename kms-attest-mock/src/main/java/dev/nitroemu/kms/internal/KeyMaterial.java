@@ -173,21 +173,27 @@ public final class KeyMaterial {
     if (!origin.equals(KmsKey.AWS_KMS) && !origin.equals(KmsKey.EXTERNAL)) {
       throw new IllegalArgumentException("Unknown origin " + origin);
     }
-    long current = materials.stream().filter(m -> m.state == State.CURRENT).count();
-    long pending = materials.stream().filter(m -> m.state == State.PENDING_ROTATION).count();
+    // Loops, not streams: this runs for every key a restart loads.
+    int current = 0;
+    int pending = 0;
+    boolean allAvailable = true;
+    for (KeyMaterial m : materials) {
+      current += m.state == State.CURRENT ? 1 : 0;
+      pending += m.state == State.PENDING_ROTATION ? 1 : 0;
+      allAvailable &= m.available();
+      if (m.spec != spec) {
+        throw new IllegalArgumentException("Material of another key spec");
+      }
+    }
     if (current > 1 || pending > 1 || (current == 0 && !materials.isEmpty())) {
       throw new IllegalArgumentException(
           "A key has one current material and at most one pending rotation");
     }
-    if (origin.equals(KmsKey.AWS_KMS)
-        && (current != 1 || materials.stream().anyMatch(m -> !m.available()))) {
+    if (origin.equals(KmsKey.AWS_KMS) && (current != 1 || !allAvailable)) {
       throw new IllegalArgumentException("A key KMS made has its material");
     }
     if (spec.asymmetric() && materials.size() > 1) {
       throw new IllegalArgumentException("Asymmetric keys have one key material");
-    }
-    if (materials.stream().anyMatch(m -> m.spec != spec)) {
-      throw new IllegalArgumentException("Material of another key spec");
     }
   }
 

@@ -65,10 +65,11 @@ public final class KeyStore implements AutoCloseable {
     StateFiles files = StateFiles.open(stateDirectory);
     KeyStore store = new KeyStore(files);
     try {
-      for (KmsKey key : files.loadKeys()) {
+      List<KmsKey> loadedKeys = files.loadKeys();
+      for (KmsKey key : loadedKeys) {
         store.keys.put(key.keyId(), key);
-        store.index.add(key.accountId(), key.keyId());
       }
+      store.index.addAll(loadedKeys);
       for (KmsAlias alias : files.loadAliases()) {
         KmsKey target = store.keys.get(alias.targetKeyId());
         if (target == null || !target.accountId().equals(alias.accountId())) {
