@@ -2,6 +2,7 @@ package dev.nitroemu.bench;
 
 import dev.nitroemu.kms.AuditEvent;
 import dev.nitroemu.kms.AuditLog;
+import dev.nitroemu.kms.AuditRotation;
 import dev.nitroemu.kms.RequestLogEntry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,17 +24,21 @@ import java.util.stream.Stream;
  * events (issue 14 item 4): it records a real mix of KMS calls, replays them through {@link
  * AuditLog#record} (direct calls, one thread, each event with a fresh id, request id and time) into
  * a {@code kms-audit.jsonl} file up to each step's count (default 10,000, 100,000 and 1,000,000),
- * and at each step reports the file size, bytes per event, the write rate, and how long the {@code
- * nitro-emu audit} command (a separate JVM running the CLI jar, as users run it) takes to print the
- * log, its denied calls ({@code --denied}) and its JSON lines ({@code --json}).
+ * and at each step reports the files (the log is rotated as the stack rotates it, by default 64 MiB
+ * files and 8 rotated ones kept), their total size, bytes per event, the write rate, and how long
+ * the {@code nitro-emu audit} command (a separate JVM running the CLI jar, as users run it) takes
+ * to print the log, its denied calls ({@code --denied}), its JSON lines ({@code --json}) and the
+ * last 100 calls ({@code --last 100}).
  *
  * <p>Run: {@code java -cp bench/target/benchmarks.jar dev.nitroemu.bench.AuditScaleCurve
  * [counts...]} from the repository root after {@code mvn install} built {@code
  * emulator-cli/target/nitro-emu.jar} (another path with {@code -Daudit.cli.jar=}; {@code
  * -Daudit.cli.baselineJar=} runs the same queries with a second jar right before, e.g. the command
- * before a change). The state directory is a fresh temporary directory, deleted at the end;
- * 1,000,000 events need about 1.5 GB of disk for a moment. Each {@code audit} run is bounded to
- * {@value #QUERY_TIMEOUT_MINUTES} minutes.
+ * before a change; {@code -Daudit.maxBytes=} and {@code -Daudit.keep=} set the rotation, e.g.
+ * {@code -Daudit.maxBytes=1099511627776} for one file as before rotation). The state directory is a
+ * fresh temporary directory, deleted at the end; 1,000,000 events need about 0.6 GB of disk with
+ * the default rotation (1.1 GB without). Each {@code audit} run is bounded to {@value
+ * #QUERY_TIMEOUT_MINUTES} minutes.
  */
 public final class AuditScaleCurve {
   private static final int TEMPLATE_CALLS = 400;
@@ -59,6 +64,15 @@ public final class AuditScaleCurve {
         templates.size(),
         deniedTemplates,
         mix(templates));
+    AuditRotation rotation =
+        new AuditRotation(
+            Long.getLong("audit.maxBytes", AuditRotation.DEFAULT_MAX_BYTES),
+            Integer.getInteger("audit.keep", AuditRotation.DEFAULT_KEEP));
+    System.out.printf(
+        Locale.ROOT,
+        "rotation: %.1f MiB files, %d kept%n",
+        rotation.maxBytes() / 1048576.0,
+        rotation.keep());
     Path state = Files.createTempDirectory("audit-scale");
     Path file = state.resolve("kms-audit.jsonl");
     try {
@@ -67,31 +81,27 @@ public final class AuditScaleCurve {
       System.out.printf(
           Locale.ROOT, "`audit` of an empty log (JVM start, no lines): %.2f s%n", empty.seconds);
       System.out.println(
-          "| events | file | bytes/event | write rate (events/s) | `audit` | `audit --denied` |"
-              + " `audit --json` |");
-      System.out.println("|---|---|---|---|---|---|---|");
+          "| events | files | on disk | bytes/event | write rate (events/s) | `audit` |"
+              + " `audit --denied` | `audit --json` | `audit --last 100` |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|");
       long written = 0;
-      long denied = 0;
-      try (AuditLog log = AuditLog.toFile(file)) {
+      try (AuditLog log = AuditLog.toFile(file, rotation)) {
         for (int count : counts) {
           long start = System.nanoTime();
           for (long i = written; i < count; i++) {
             AuditEvent template = templates.get((int) (i % templates.size()));
             log.record(replay(template, i));
-            if (RequestLogEntry.of(template).denied()) {
-              denied++;
-            }
           }
           double writeRate = (count - written) / ((System.nanoTime() - start) / 1e9);
           written = Math.max(written, count);
-          long size = Files.size(file);
+          Kept kept = Kept.count(file);
           if (baselineJar != null) {
             Query all = query(baselineJar, state);
             Query onlyDenied = query(baselineJar, state, "--denied");
             Query json = query(baselineJar, state, "--json");
             System.out.printf(
                 Locale.ROOT,
-                "| %,d (baseline jar) | | | | %.2f s | %.2f s | %.2f s |%n",
+                "| %,d (baseline jar) | | | | | %.2f s | %.2f s | %.2f s | |%n",
                 count,
                 all.seconds,
                 onlyDenied.seconds,
@@ -100,26 +110,86 @@ public final class AuditScaleCurve {
           Query all = query(cliJar, state);
           Query onlyDenied = query(cliJar, state, "--denied");
           Query json = query(cliJar, state, "--json");
-          KmsDecryptBenchmark.check(all.lines == written, "audit printed every event");
-          KmsDecryptBenchmark.check(json.lines == written, "audit --json printed every event");
+          Query last100 = query(cliJar, state, "--last", "100");
+          KmsDecryptBenchmark.check(all.lines == kept.lines, "audit printed every kept event");
+          KmsDecryptBenchmark.check(json.lines == kept.lines, "audit --json printed them all");
           KmsDecryptBenchmark.check(
-              onlyDenied.lines == denied, "audit --denied printed every denied call");
+              onlyDenied.lines == kept.denied, "audit --denied printed every kept denied call");
+          KmsDecryptBenchmark.check(
+              last100.lines == Math.min(100, kept.lines), "audit --last 100 printed 100");
           System.out.printf(
               Locale.ROOT,
-              "| %,d | %.1f MiB | %.0f | %,.0f | %.2f s | %.2f s (%,d lines) | %.2f s |%n",
+              "| %,d | %s | %.1f MiB (%,d events) | %.0f | %,.0f | %.2f s | %.2f s (%,d lines) |"
+                  + " %.2f s | %.2f s |%n",
               written,
-              size / 1048576.0,
-              size / (double) written,
+              kept.describe(),
+              kept.bytes / 1048576.0,
+              kept.lines,
+              kept.bytes / (double) kept.lines,
               writeRate,
               all.seconds,
               onlyDenied.seconds,
               onlyDenied.lines,
-              json.seconds);
+              json.seconds,
+              last100.seconds);
         }
       }
     } finally {
       Files.deleteIfExists(file);
+      for (int n = 1; n <= AuditRotation.MAX_KEEP; n++) {
+        Files.deleteIfExists(AuditRotation.rotatedFile(file, n));
+      }
       Files.deleteIfExists(state);
+    }
+  }
+
+  /**
+   * The files the log kept (current and rotated), their bytes, lines and denied calls' lines.
+   *
+   * @param sizes the size of each file, the current one first
+   */
+  private record Kept(List<Long> sizes, long bytes, long lines, long denied) {
+    static Kept count(Path file) throws IOException {
+      List<Long> sizes = new ArrayList<>();
+      long bytes = 0;
+      long lines = 0;
+      long denied = 0;
+      for (int n = 0; n <= AuditRotation.MAX_KEEP; n++) {
+        Path path = n == 0 ? file : AuditRotation.rotatedFile(file, n);
+        if (!Files.exists(path)) {
+          continue;
+        }
+        sizes.add(Files.size(path));
+        bytes += Files.size(path);
+        try (Stream<String> each = Files.lines(path)) {
+          for (String line : (Iterable<String>) each::iterator) {
+            lines++;
+            if (RequestLogEntry.of(AuditEvent.fromJson(line)).denied()) {
+              denied++;
+            }
+          }
+        }
+      }
+      return new Kept(sizes, bytes, lines, denied);
+    }
+
+    /** E.g. {@code 9 (1.2 + 8 × 64.0 MiB)}: how many files, the current one's size first. */
+    String describe() {
+      if (sizes.size() == 1) {
+        return "1";
+      }
+      long full = sizes.get(1);
+      boolean same =
+          sizes.subList(1, sizes.size()).stream().allMatch(s -> s / 1048576 == full / 1048576);
+      return same
+          ? String.format(
+              Locale.ROOT,
+              "%d (%.1f + %d × %.1f MiB)",
+              sizes.size(),
+              sizes.get(0) / 1048576.0,
+              sizes.size() - 1,
+              full / 1048576.0)
+          : sizes.size() + " " + sizes;
     }
   }
 

@@ -4,10 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -30,70 +26,71 @@ final class AuditTail {
   private AuditTail() {}
 
   /**
-   * Renders complete lines from the end of {@code file} backwards with {@code render} (empty: not
-   * shown) until {@code count} were shown or the file's start is reached. A line over {@code
-   * maxLine} bytes is passed as {@code null}, without its content.
+   * Renders complete lines from the end of the file open as {@code channel} (left open) backwards
+   * with {@code render} (empty: not shown) until {@code count} were shown or the file's start is
+   * reached. A line over {@code maxLine} bytes is passed as {@code null}, without its content.
    */
-  static Result last(Path file, int count, int maxLine, Function<String, Optional<String>> render)
+  static Result last(
+      SeekableByteChannel channel,
+      int count,
+      int maxLine,
+      Function<String, Optional<String>> render)
       throws IOException {
-    try (SeekableByteChannel channel =
-        Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-      long size = channel.size();
-      List<String> printed = new ArrayList<>();
-      long end = -1; // after the last '\n' seen from the end; -1 until one is seen
-      byte[] pending = new byte[0]; // the bytes after the newest '\n' found, up to the line's end
-      boolean pendingTooLong = false;
-      long position = size;
-      while (position > 0 && !(end >= 0 && printed.size() >= count)) {
-        int length = (int) Math.min(BLOCK, position);
-        position -= length;
-        ByteBuffer block = ByteBuffer.allocate(length);
-        channel.position(position);
-        while (block.hasRemaining()) {
-          if (channel.read(block) < 0) {
-            throw new IOException("the audit log shrank while being read");
-          }
+    long size = channel.size();
+    List<String> printed = new ArrayList<>();
+    long end = -1; // after the last '\n' seen from the end; -1 until one is seen
+    byte[] pending = new byte[0]; // the bytes after the newest '\n' found, up to the line's end
+    boolean pendingTooLong = false;
+    long position = size;
+    while (position > 0 && !(end >= 0 && printed.size() >= count)) {
+      int length = (int) Math.min(BLOCK, position);
+      position -= length;
+      ByteBuffer block = ByteBuffer.allocate(length);
+      channel.position(position);
+      while (block.hasRemaining()) {
+        if (channel.read(block) < 0) {
+          throw new IOException("the audit log shrank while being read");
         }
-        byte[] bytes = block.array();
-        int lineEnd = length; // exclusive end of the current line's bytes within this block
-        for (int i = length - 1; i >= 0; i--) {
-          if (bytes[i] != '\n') {
-            continue;
-          }
-          if (end >= 0 && printed.size() >= count) {
-            break;
-          }
-          if (end < 0) {
-            end = position + i + 1; // what follows is a line still being written: not shown
-          } else {
-            String line = line(bytes, i + 1, lineEnd, pending, pendingTooLong, maxLine);
-            render.apply(line).ifPresent(printed::add);
-          }
+      }
+      byte[] bytes = block.array();
+      int lineEnd = length; // exclusive end of the current line's bytes within this block
+      for (int i = length - 1; i >= 0; i--) {
+        if (bytes[i] != '\n') {
+          continue;
+        }
+        if (end >= 0 && printed.size() >= count) {
+          break;
+        }
+        if (end < 0) {
+          end = position + i + 1; // what follows is a line still being written: not shown
+        } else {
+          String line = line(bytes, i + 1, lineEnd, pending, pendingTooLong, maxLine);
+          render.apply(line).ifPresent(printed::add);
+        }
+        pending = new byte[0];
+        pendingTooLong = false;
+        lineEnd = i;
+      }
+      if (!(end >= 0 && printed.size() >= count)) {
+        int keep = lineEnd;
+        if (pendingTooLong || (long) keep + pending.length > maxLine) {
+          pendingTooLong = true;
           pending = new byte[0];
-          pendingTooLong = false;
-          lineEnd = i;
-        }
-        if (!(end >= 0 && printed.size() >= count)) {
-          int keep = lineEnd;
-          if (pendingTooLong || (long) keep + pending.length > maxLine) {
-            pendingTooLong = true;
-            pending = new byte[0];
-          } else {
-            byte[] joined = new byte[keep + pending.length];
-            System.arraycopy(bytes, 0, joined, 0, keep);
-            System.arraycopy(pending, 0, joined, keep, pending.length);
-            pending = joined;
-          }
+        } else {
+          byte[] joined = new byte[keep + pending.length];
+          System.arraycopy(bytes, 0, joined, 0, keep);
+          System.arraycopy(pending, 0, joined, keep, pending.length);
+          pending = joined;
         }
       }
-      if (position == 0 && printed.size() < count && end >= 0) {
-        render
-            .apply(line(new byte[0], 0, 0, pending, pendingTooLong, maxLine))
-            .ifPresent(printed::add);
-      }
-      Collections.reverse(printed);
-      return new Result(printed, Math.max(end, 0));
     }
+    if (position == 0 && printed.size() < count && end >= 0) {
+      render
+          .apply(line(new byte[0], 0, 0, pending, pendingTooLong, maxLine))
+          .ifPresent(printed::add);
+    }
+    Collections.reverse(printed);
+    return new Result(printed, Math.max(end, 0));
   }
 
   private static String line(

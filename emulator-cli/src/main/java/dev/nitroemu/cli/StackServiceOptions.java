@@ -1,6 +1,7 @@
 package dev.nitroemu.cli;
 
 import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.kms.AuditRotation;
 import dev.nitroemu.kms.KmsTlsCa;
 import dev.nitroemu.nsm.NsmVsockServer;
 import dev.nitroemu.stack.StackServices;
@@ -108,6 +109,47 @@ final class StackServiceOptions {
           "address the KMS mock listens on (default: $NITRO_EMU_KMS_BIND, else 127.0.0.1); 0.0.0.0 in a container whose KMS port is published")
   String kmsBind;
 
+  @Option(
+      names = "--audit-max-size",
+      paramLabel = "SIZE",
+      description =
+          "size at which <state-dir>/kms-audit.jsonl is rotated to kms-audit.jsonl.1 (bytes, or k, m, g;"
+              + " at least 1m; default: 64m)")
+  String auditMaxSize;
+
+  @Option(
+      names = "--audit-keep",
+      paramLabel = "N",
+      description =
+          "rotated audit files kept, kms-audit.jsonl.1 (newest) to .N; the oldest is deleted (0 to "
+              + AuditRotation.MAX_KEEP
+              + "; default: "
+              + AuditRotation.DEFAULT_KEEP
+              + ")")
+  Integer auditKeep;
+
+  /**
+   * The {@code --audit-max-size} and {@code --audit-keep}, else the defaults.
+   *
+   * @throws CliFailure (exit 2) naming the option if out of range
+   */
+  AuditRotation auditRotation() {
+    try {
+      long maxBytes =
+          auditMaxSize == null
+              ? AuditRotation.DEFAULT_MAX_BYTES
+              : AuditRotation.requireValidMaxBytes(
+                  ByteSize.parse(auditMaxSize, "--audit-max-size"), "--audit-max-size");
+      int keep =
+          auditKeep == null
+              ? AuditRotation.DEFAULT_KEEP
+              : AuditRotation.requireValidKeep(auditKeep, "--audit-keep");
+      return new AuditRotation(maxBytes, keep);
+    } catch (IllegalArgumentException e) {
+      throw new CliFailure(e.getMessage(), 2);
+    }
+  }
+
   /** The {@code --nsm-port}, else the NSM's default vsock port. */
   long nsmPort() {
     return nsmPort == null ? NsmVsockServer.DEFAULT_PORT : nsmPort;
@@ -160,7 +202,8 @@ final class StackServiceOptions {
             .kmsTrustAwsRoot(kmsTrustAws)
             .kmsLocalStackTags(!kmsStrictAws)
             .mappingFile(owned.mappingFile())
-            .kmsAuditFile(StateDirectory.auditFile(owned.path()));
+            .kmsAuditFile(StateDirectory.auditFile(owned.path()))
+            .kmsAuditRotation(auditRotation());
     try {
       services.kmsPort(kmsPort == null ? StartCommand.DEFAULT_KMS_PORT : kmsPort).kmsRegion(region);
       if (kmsBind != null) {

@@ -2,6 +2,7 @@ package dev.nitroemu.cli;
 
 import dev.nitroemu.enclave.HybridVsockTransport;
 import dev.nitroemu.enclave.NitroMode;
+import dev.nitroemu.kms.AuditRotation;
 import dev.nitroemu.kms.KmsTlsCa;
 import dev.nitroemu.nsm.EmulatorRootCa;
 import dev.nitroemu.nsm.EnclaveProfile;
@@ -130,6 +131,7 @@ final class StartCommand extends CliCommand {
   @Override
   public void run() {
     int kmsWorkers = serviceOptions.kmsProxyWorkers();
+    serviceOptions.auditRotation(); // bad values stop here, before --detach or the lock
     List<ProxySpec> proxySpecs = serviceOptions.proxySpecs();
     Path state = stateDir.resolve(env);
     if (detach) {
@@ -212,14 +214,18 @@ final class StartCommand extends CliCommand {
   }
 
   /**
-   * A fresh stack starts with no mappings and, when ephemeral, a fresh audit log; links are
-   * removed, not followed.
+   * A fresh stack starts with no mappings and, when ephemeral, a fresh audit log (its rotated files
+   * too); links are removed, not followed.
    */
   private void resetFiles(StateDirectory owned) {
     try {
       Files.deleteIfExists(owned.mappingFile());
       if (ephemeral) {
-        Files.deleteIfExists(StateDirectory.auditFile(owned.path()));
+        Path audit = StateDirectory.auditFile(owned.path());
+        Files.deleteIfExists(audit);
+        for (int n = 1; n <= AuditRotation.MAX_KEEP; n++) {
+          Files.deleteIfExists(AuditRotation.rotatedFile(audit, n));
+        }
       }
     } catch (IOException e) {
       throw new CliFailure(

@@ -3,6 +3,8 @@ package dev.nitroemu.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.nitroemu.kms.AuditEvent;
+import dev.nitroemu.kms.AuditLog;
+import dev.nitroemu.kms.AuditRotation;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -114,5 +116,101 @@ class AuditCommandTest {
     Run lastDenied = run("audit", "--state-dir", state.toString(), "--denied", "--last", "4");
     assertThat(lastDenied.out().lines().filter(l -> !l.startsWith("nitro-emu:")).toList())
         .isEqualTo(allDenied.subList(allDenied.size() - 4, allDenied.size()));
+  }
+
+  /** Writes {@code count} events through a file audit log rotated as {@code rotation}. */
+  private static void write(Path state, AuditRotation rotation, int count) throws IOException {
+    Files.createDirectories(state);
+    try (AuditLog log = AuditLog.toFile(state.resolve("kms-audit.jsonl"), rotation)) {
+      for (int i = 0; i < count; i++) {
+        log.record(event(i));
+      }
+    }
+  }
+
+  private List<String> printed(Path state, String... options) {
+    List<String> args = new ArrayList<>(List.of("audit", "--state-dir", state.toString()));
+    args.addAll(List.of(options));
+    Run run = run(args.toArray(String[]::new));
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    return run.out().lines().toList();
+  }
+
+  @Test
+  void rotatedFilesAreReadOldestFirstAsIfTheLogWereOneFile() throws IOException {
+    Path rotated = dir.resolve("rotated");
+    Path single = dir.resolve("single");
+    int count = 4000; // about 2.9 MiB: three rotated files of 1 MiB and the current one
+    write(rotated, new AuditRotation(1 << 20, 10), count);
+    write(single, new AuditRotation(AuditRotation.MAX_MAX_BYTES, 10), count);
+    Path file = rotated.resolve("kms-audit.jsonl");
+    assertThat(AuditRotation.rotatedFile(file, 2)).exists();
+    assertThat(AuditRotation.rotatedFile(single.resolve("kms-audit.jsonl"), 1)).doesNotExist();
+    int inCurrent = Files.readAllLines(file).size();
+    int inFirst = Files.readAllLines(AuditRotation.rotatedFile(file, 1)).size();
+
+    for (String[] options : new String[][] {{"--json"}, {}, {"--denied"}, {"--denied", "--json"}}) {
+      List<String> whole = printed(single, options);
+      assertThat(whole).hasSizeGreaterThan(100);
+      assertThat(printed(rotated, options)).as("%s", List.of(options)).isEqualTo(whole);
+      for (int n : new int[] {0, 1, inCurrent, inCurrent + 1, inCurrent + inFirst + 3, count + 5}) {
+        List<String> options2 = new ArrayList<>(List.of(options));
+        options2.addAll(List.of("--last", "" + n));
+        assertThat(printed(rotated, options2.toArray(String[]::new)))
+            .as("%s across files", options2)
+            .isEqualTo(whole.subList(Math.max(0, whole.size() - n), whole.size()));
+      }
+    }
+  }
+
+  @Test
+  void onlyTheKeptFilesAreReadAndRotatedFilesAloneAreReadToo() throws IOException {
+    Path state = dir.resolve("state");
+    write(state, new AuditRotation(1 << 20, 1), 4000);
+    Path file = state.resolve("kms-audit.jsonl");
+    List<String> expected = new ArrayList<>(Files.readAllLines(AuditRotation.rotatedFile(file, 1)));
+    expected.addAll(Files.readAllLines(file));
+    assertThat(AuditRotation.rotatedFile(file, 2)).doesNotExist();
+    assertThat(printed(state, "--json")).isEqualTo(expected);
+
+    Files.delete(file); // the moment between a rotation's rename and the new file
+    List<String> first = Files.readAllLines(AuditRotation.rotatedFile(file, 1));
+    assertThat(printed(state, "--json")).isEqualTo(first);
+    assertThat(printed(state, "--json", "--last", "2"))
+        .isEqualTo(first.subList(first.size() - 2, first.size()));
+  }
+
+  @Test
+  void aFileSeenUnderTwoNamesIsReadOnce() throws IOException {
+    // What a reader sees when the stack renames the current file to .1 between two opens: the same
+    // file (device and inode) under both names. A hard link makes that state without timing.
+    Path state = dir.resolve("state");
+    write(state, new AuditRotation(1 << 20, 3), 100);
+    Path file = state.resolve("kms-audit.jsonl");
+    List<String> lines = Files.readAllLines(file);
+    Files.createLink(AuditRotation.rotatedFile(file, 1), file);
+    assertThat(printed(state, "--json")).isEqualTo(lines);
+    assertThat(printed(state, "--json", "--last", "150")).isEqualTo(lines);
+  }
+
+  @Test
+  void startRejectsAuditRotationSettingsOutOfRangeNamingTheOption() {
+    Path state = dir.resolve("never-started");
+    for (String[] options :
+        new String[][] {
+          {"--audit-max-size", "1023k"},
+          {"--audit-max-size", "2000g"},
+          {"--audit-max-size", "64x"},
+          {"--audit-max-size", "-5m"},
+          {"--audit-keep", "101"},
+          {"--audit-keep", "-1"}
+        }) {
+      List<String> args = new ArrayList<>(List.of("start", "--state-dir", state.toString()));
+      args.addAll(List.of(options));
+      Run start = run(args.toArray(String[]::new));
+      assertThat(start.exitCode()).as("%s: %s", List.of(options), start.err()).isEqualTo(2);
+      assertThat(start.err()).contains(options[0]).doesNotContain("Exception");
+    }
+    assertThat(state).doesNotExist();
   }
 }

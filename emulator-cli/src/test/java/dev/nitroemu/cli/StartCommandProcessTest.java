@@ -220,6 +220,40 @@ class StartCommandProcessTest {
   }
 
   @Test
+  void auditRotationOptionsReachTheKmsAuditLog() throws Exception {
+    Path state = dir.resolve("state");
+    Files.createDirectories(state);
+    byte[] left = "{}\n".repeat(600_000).getBytes(StandardCharsets.UTF_8); // 1.7 MiB
+    Files.write(state.resolve("kms-audit.jsonl"), left);
+    log = dir.resolve("stack.log");
+    process =
+        startStack(
+            state,
+            "--kms-port",
+            "0",
+            "--kms-proxy-port",
+            "8003",
+            "--audit-max-size",
+            "1m",
+            "--audit-keep",
+            "2");
+    JsonNode kms =
+        new ObjectMapper().readTree(state.resolve("endpoints.json").toFile()).path("kms");
+    try (KmsClient parent =
+        EnclaveKmsClient.kmsClient(
+            URI.create(kms.path("endpoint").asText()),
+            kms.path("region").asText(),
+            kms.path("accessKeyId").asText(),
+            kms.path("secretAccessKey").asText())) {
+      parent.listKeys();
+    }
+    // Past 1 MiB already: the first call's event started a new file (64 MiB, the default, would
+    // not).
+    assertThat(state.resolve("kms-audit.jsonl.1")).hasBinaryContent(left);
+    assertThat(Files.readString(state.resolve("kms-audit.jsonl"))).contains("\"ListKeys\"");
+  }
+
+  @Test
   void proxyToDestinationOutsideTheAllowlistStopsTheStart() throws Exception {
     Files.writeString(
         dir.resolve("allow.yaml"),

@@ -95,6 +95,9 @@ final class EnvironmentLauncher {
       AtomicReference<List<ServiceEndpoint>> served = new AtomicReference<>(List.of());
       KmsMockServer kms = closer.register(kmsServer(services, region, root, clock, served));
       kms.start();
+      // KmsMockServer opens the file with the default rotation; the stack's applies from the
+      // first event on.
+      kms.auditLog().rotation(services.kmsAuditRotation());
       KmsCredentials credentials = kms.credentials();
       AwsCredentialsProvider provider =
           StaticCredentialsProvider.create(

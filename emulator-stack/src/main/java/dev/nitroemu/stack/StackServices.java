@@ -3,6 +3,7 @@ package dev.nitroemu.stack;
 import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.Ports;
 import dev.nitroemu.enclave.VsockAddress;
+import dev.nitroemu.kms.AuditRotation;
 import dev.nitroemu.kms.KmsTlsCa;
 import dev.nitroemu.kms.RequestLogEntry;
 import java.net.InetAddress;
@@ -60,6 +61,7 @@ public final class StackServices {
   private final boolean kmsLocalStackTags;
   private final Path kmsStateDirectory;
   private final Path kmsAuditFile;
+  private final AuditRotation kmsAuditRotation;
   private final Consumer<RequestLogEntry> kmsRequestListener;
   private final InetAddress kmsBindAddress;
 
@@ -78,6 +80,7 @@ public final class StackServices {
     this.kmsLocalStackTags = b.kmsLocalStackTags;
     this.kmsStateDirectory = b.kmsStateDirectory;
     this.kmsAuditFile = b.kmsAuditFile;
+    this.kmsAuditRotation = b.kmsAuditRotation;
     this.kmsRequestListener = b.kmsRequestListener;
     this.kmsBindAddress = b.kmsBindAddress;
   }
@@ -168,6 +171,11 @@ public final class StackServices {
     return kmsAuditFile;
   }
 
+  /** How the audit file is rotated by size (default {@link AuditRotation#DEFAULT}). */
+  public AuditRotation kmsAuditRotation() {
+    return kmsAuditRotation;
+  }
+
   /** Told about every KMS call (time, operation, key, principal, decision, latency), or null. */
   public Consumer<RequestLogEntry> kmsRequestListener() {
     return kmsRequestListener;
@@ -195,6 +203,7 @@ public final class StackServices {
     b.kmsLocalStackTags = kmsLocalStackTags;
     b.kmsStateDirectory = kmsStateDirectory;
     b.kmsAuditFile = kmsAuditFile;
+    b.kmsAuditRotation = kmsAuditRotation;
     b.kmsRequestListener = kmsRequestListener;
     b.kmsBindAddress = kmsBindAddress;
     return b;
@@ -233,6 +242,7 @@ public final class StackServices {
     private boolean kmsLocalStackTags = true;
     private Path kmsStateDirectory;
     private Path kmsAuditFile;
+    private AuditRotation kmsAuditRotation = AuditRotation.DEFAULT;
     private Consumer<RequestLogEntry> kmsRequestListener;
     private InetAddress kmsBindAddress = InetAddress.getLoopbackAddress();
 
@@ -358,6 +368,12 @@ public final class StackServices {
     /** Appends every KMS audit event as one JSON line to {@code file}. */
     public Builder kmsAuditFile(Path file) {
       this.kmsAuditFile = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /** Rotates the audit file by size as {@code rotation} says (default 64 MiB, 8 kept). */
+    public Builder kmsAuditRotation(AuditRotation rotation) {
+      this.kmsAuditRotation = Objects.requireNonNull(rotation, "rotation");
       return this;
     }
 

@@ -11,6 +11,7 @@ import dev.nitroemu.enclave.VerificationOptions;
 import dev.nitroemu.enclave.VsockAddress;
 import dev.nitroemu.enclave.VsockConnection;
 import dev.nitroemu.enclave.VsockNetwork;
+import dev.nitroemu.kms.AuditRotation;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -184,6 +185,27 @@ class StackServicesTest {
           .asString(StandardCharsets.UTF_8)
           .isEqualTo("kept");
     }
+  }
+
+  @Test
+  void theAuditRotationReachesTheKmsAuditLog() throws Exception {
+    Path audit = dir.resolve("kms-audit.jsonl");
+    byte[] left = ("{}\n".repeat(600_000)).getBytes(StandardCharsets.UTF_8); // 1.7 MiB
+    Files.write(audit, left);
+    StackServices services =
+        StackServices.builder()
+            .kmsAuditFile(audit)
+            .kmsAuditRotation(new AuditRotation(1 << 20, 2))
+            .build();
+    assertThat(services.toBuilder().build().kmsAuditRotation())
+        .isEqualTo(new AuditRotation(1 << 20, 2));
+    try (EnclaveEnvironment stack =
+        EnclaveEnvironment.builder().mode(NitroMode.EMULATED).services(services).start()) {
+      stack.kmsClient().listKeys();
+    }
+    // Past 1 MiB already, so the first event went to a new file (the default, 64 MiB, would not).
+    assertThat(AuditRotation.rotatedFile(audit, 1)).hasBinaryContent(left);
+    assertThat(Files.readAllLines(audit)).singleElement().asString().contains("\"ListKeys\"");
   }
 
   @Test

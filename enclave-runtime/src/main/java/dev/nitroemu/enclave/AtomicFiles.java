@@ -286,6 +286,14 @@ public final class AtomicFiles {
     return path.getFileSystem().supportedFileAttributeViews().contains("posix");
   }
 
+  /**
+   * Makes renames and deletions in {@code directory} durable (fsyncs it), for callers that rename
+   * several files and sync once; nothing on file systems without POSIX permissions (Windows).
+   */
+  public static void syncDirectory(Path directory) throws IOException {
+    syncDirectory(directory, isPosix(directory));
+  }
+
   /** Makes a rename or delete durable; directories cannot be opened for sync on Windows. */
   private static void syncDirectory(Path directory, boolean posix) throws IOException {
     if (!posix) {

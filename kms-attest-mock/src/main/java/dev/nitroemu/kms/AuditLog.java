@@ -1,16 +1,11 @@
 package dev.nitroemu.kms;
 
+import dev.nitroemu.kms.internal.AuditFileWriter;
 import dev.nitroemu.kms.internal.StringPool;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystems;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
@@ -18,31 +13,30 @@ import java.util.Objects;
 /**
  * The KMS mock's audit trail: every call as an {@link AuditEvent}, the newest {@value #MAX_EVENTS}
  * kept in memory for tests and, when made with {@link #toFile}, each appended as one line of JSON
- * to a file and flushed before {@link #record} returns. The events in memory share the strings that
- * repeat from call to call (ARNs, user agents, parameter sets) through a pool of this log's own,
- * bounded to {@value #MAX_POOLED_STRINGS} entries. Thread-safe.
+ * to a file and flushed before {@link #record} returns, the file rotated by size ({@link
+ * AuditRotation}). The events in memory share the strings that repeat from call to call (ARNs, user
+ * agents, parameter sets) through a pool of this log's own, bounded to {@value #MAX_POOLED_STRINGS}
+ * entries. Thread-safe.
  */
 public final class AuditLog implements AutoCloseable {
   /**
-   * How many events the log keeps in memory; older ones are dropped (the file keeps everything).
+   * How many events the log keeps in memory; older ones are dropped (the files keep what their
+   * rotation keeps).
    */
   public static final int MAX_EVENTS = 100_000;
 
   /** How many distinct strings the log's pool keeps for its events to share. */
   public static final int MAX_POOLED_STRINGS = 4096;
 
-  private static final boolean POSIX =
-      FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
-
   private final Object lock = new Object();
   private final ArrayDeque<AuditEvent> events = new ArrayDeque<>();
   private final StringPool strings = new StringPool(MAX_POOLED_STRINGS);
   private final Path file;
-  private final OutputStream out;
+  private final AuditFileWriter out;
   private long recorded;
   private boolean closed;
 
-  private AuditLog(Path file, OutputStream out) {
+  private AuditLog(Path file, AuditFileWriter out) {
     this.file = file;
     this.out = out;
   }
@@ -54,37 +48,44 @@ public final class AuditLog implements AutoCloseable {
 
   /**
    * A log that also appends JSON lines to {@code jsonLines} (created with its parent directories
-   * when missing, readable by its owner only; existing lines are kept). A symbolic link in its
-   * place is refused, never followed.
+   * when missing, readable by its owner only; existing lines are kept), rotated as {@link
+   * AuditRotation#DEFAULT} says (64 MiB files, 8 kept). A symbolic link in its place is refused,
+   * never followed.
    *
    * @throws UncheckedIOException if the file cannot be opened for appending or is a symbolic link
    */
   public static AuditLog toFile(Path jsonLines) {
+    return toFile(jsonLines, AuditRotation.DEFAULT);
+  }
+
+  /**
+   * As {@link #toFile(Path)}, rotating the file as {@code rotation} says: {@code <file>.1} is the
+   * newest rotated file, {@link AuditRotation#rotatedFile} names them.
+   *
+   * @throws UncheckedIOException if the file cannot be opened for appending or is a symbolic link
+   */
+  public static AuditLog toFile(Path jsonLines, AuditRotation rotation) {
     Objects.requireNonNull(jsonLines, "jsonLines");
+    Objects.requireNonNull(rotation, "rotation");
     try {
-      Path parent = jsonLines.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      if (Files.isSymbolicLink(jsonLines)) {
-        throw new IOException("it is a symbolic link, which is never followed");
-      }
-      boolean created = !Files.exists(jsonLines, LinkOption.NOFOLLOW_LINKS);
-      OutputStream out =
-          Files.newOutputStream(
-              jsonLines,
-              StandardOpenOption.CREATE,
-              StandardOpenOption.APPEND,
-              StandardOpenOption.WRITE,
-              LinkOption.NOFOLLOW_LINKS);
-      if (created && POSIX) {
-        Files.setPosixFilePermissions(jsonLines, PosixFilePermissions.fromString("rw-------"));
-      }
-      return new AuditLog(jsonLines, out);
+      return new AuditLog(jsonLines, AuditFileWriter.open(jsonLines, rotation));
     } catch (IOException e) {
       IOException described =
           new IOException("cannot open audit log " + jsonLines + ": " + e.getMessage(), e);
       throw new UncheckedIOException(described.getMessage(), described);
+    }
+  }
+
+  /**
+   * Rotates the file as {@code rotation} says from the next event on (a log kept in memory only
+   * ignores it), e.g. when the log's owner made it with the default.
+   */
+  public void rotation(AuditRotation rotation) {
+    Objects.requireNonNull(rotation, "rotation");
+    synchronized (lock) {
+      if (out != null) {
+        out.rotation(rotation);
+      }
     }
   }
 
@@ -106,10 +107,7 @@ public final class AuditLog implements AutoCloseable {
       recorded++;
       if (line != null && !closed) {
         try {
-          // One write per event on an unbuffered stream: the line is in the file when record
-          // returns.
-          out.write(line);
-          out.flush();
+          out.append(line);
         } catch (IOException e) {
           throw new UncheckedIOException("cannot append to audit log " + file, e);
         }
