@@ -95,9 +95,6 @@ final class EnvironmentLauncher {
       AtomicReference<List<ServiceEndpoint>> served = new AtomicReference<>(List.of());
       KmsMockServer kms = closer.register(kmsServer(services, region, root, clock, served));
       kms.start();
-      // KmsMockServer opens the file with the default rotation; the stack's applies from the
-      // first event on.
-      kms.auditLog().rotation(services.kmsAuditRotation());
       KmsCredentials credentials = kms.credentials();
       AwsCredentialsProvider provider =
           StaticCredentialsProvider.create(
@@ -188,7 +185,7 @@ final class EnvironmentLauncher {
       builder.stateDirectory(services.kmsStateDirectory());
     }
     if (services.kmsAuditFile() != null) {
-      builder.auditFile(services.kmsAuditFile());
+      builder.auditFile(services.kmsAuditFile(), services.kmsAuditRotation());
     }
     if (services.kmsTls() != null) {
       builder.tls(services.kmsTls());

@@ -288,9 +288,20 @@ public final class KmsMockServer implements AutoCloseable {
       return this;
     }
 
-    /** Also appends every audit event as one JSON line to {@code file}. */
+    /**
+     * Also appends every audit event as one JSON line to {@code file}, rotated by {@link
+     * AuditRotation#DEFAULT}.
+     */
     public Builder auditFile(Path file) {
-      options.auditFile(file);
+      return auditFile(file, AuditRotation.DEFAULT);
+    }
+
+    /**
+     * Also appends every audit event as one JSON line to {@code file}, rotated by {@code rotation}
+     * from the first event on.
+     */
+    public Builder auditFile(Path file, AuditRotation rotation) {
+      options.auditFile(file, rotation);
       return this;
     }
 

@@ -85,6 +85,21 @@ class AuditLogRotationTest {
   }
 
   @Test
+  void aServerBuiltWithARotationRotatesFromItsFirstEvent() throws IOException {
+    Path file = dir.resolve("kms-audit.jsonl");
+    byte[] left = "{}\n".repeat(600_000).getBytes(StandardCharsets.UTF_8); // 1.7 MiB
+    Files.write(file, left);
+    try (KmsMockServer server =
+        KmsMockServer.builder().auditFile(file, new AuditRotation(MIB, 1)).build()) {
+      server.start();
+      server.auditLog().record(event(0));
+    }
+    // Past 1 MiB already, so the first event went to a new file (the default, 64 MiB, would not).
+    assertThat(AuditRotation.rotatedFile(file, 1)).hasBinaryContent(left);
+    assertThat(requestIds(file)).isEqualTo(ids(0, 1));
+  }
+
+  @Test
   void keepsTheNewestRotatedFilesInOrderAndDeletesTheOldest() throws IOException {
     Path file = dir.resolve("kms-audit.jsonl");
     int perFile = (int) (MIB / lineLength());

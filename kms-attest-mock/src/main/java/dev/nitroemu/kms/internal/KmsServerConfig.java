@@ -1,6 +1,7 @@
 package dev.nitroemu.kms.internal;
 
 import dev.nitroemu.enclave.ConnectionLimits;
+import dev.nitroemu.kms.AuditRotation;
 import dev.nitroemu.kms.KmsCredentials;
 import dev.nitroemu.kms.RequestLogEntry;
 import io.netty.handler.ssl.SslContext;
@@ -33,6 +34,7 @@ import java.util.function.Supplier;
  * @param clock the clock for SigV4 skew checks, key dates, attestation checks and audit times
  * @param random the source of key material and random bytes
  * @param auditFile where every audit event is also appended as a JSON line, or null
+ * @param auditRotation how {@code auditFile} is rotated
  * @param tls issues the HTTPS context at start, or null to serve plain HTTP
  * @param connectionLimits connections open at once and the idle timeout
  * @param allowedHosts further names accepted in the {@code Host} header
@@ -53,6 +55,7 @@ public record KmsServerConfig(
     Clock clock,
     SecureRandom random,
     Path auditFile,
+    AuditRotation auditRotation,
     KmsServerConfig.TlsIssuer tls,
     ConnectionLimits connectionLimits,
     List<String> allowedHosts,

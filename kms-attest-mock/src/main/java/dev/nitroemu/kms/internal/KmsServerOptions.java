@@ -3,6 +3,7 @@ package dev.nitroemu.kms.internal;
 import dev.nitroemu.enclave.AwsRegion;
 import dev.nitroemu.enclave.ConnectionLimits;
 import dev.nitroemu.enclave.Ports;
+import dev.nitroemu.kms.AuditRotation;
 import dev.nitroemu.kms.KmsCredentials;
 import dev.nitroemu.kms.RequestLogEntry;
 import java.net.InetAddress;
@@ -39,6 +40,7 @@ public final class KmsServerOptions {
   private Clock clock = Clock.systemUTC();
   private SecureRandom random;
   private Path auditFile;
+  private AuditRotation auditRotation = AuditRotation.DEFAULT;
   private KmsServerConfig.TlsIssuer tls;
   private ConnectionLimits connectionLimits = ConnectionLimits.DEFAULT;
   private final List<String> allowedHosts = new ArrayList<>();
@@ -129,9 +131,10 @@ public final class KmsServerOptions {
     this.random = Objects.requireNonNull(random, "random");
   }
 
-  /** Sets the file audit events are also appended to. */
-  public void auditFile(Path file) {
+  /** Sets the file audit events are also appended to, and how it is rotated. */
+  public void auditFile(Path file, AuditRotation rotation) {
     this.auditFile = Objects.requireNonNull(file, "file");
+    this.auditRotation = Objects.requireNonNull(rotation, "rotation");
   }
 
   /** Sets the connection limits. */
@@ -182,6 +185,7 @@ public final class KmsServerOptions {
         clock,
         random != null ? random : new SecureRandom(),
         auditFile,
+        auditRotation,
         tls,
         connectionLimits,
         allowedHosts,

@@ -49,7 +49,9 @@ public final class KmsServerRuntime {
             config.localStackTags());
     try {
       auditLog =
-          config.auditFile() != null ? AuditLog.toFile(config.auditFile()) : AuditLog.inMemory();
+          config.auditFile() != null
+              ? AuditLog.toFile(config.auditFile(), config.auditRotation())
+              : AuditLog.inMemory();
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
