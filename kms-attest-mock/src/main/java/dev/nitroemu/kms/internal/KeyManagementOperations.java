@@ -111,6 +111,18 @@ final class KeyManagementOperations {
       PolicyEvaluator.checkLockoutSafety(policy, support.principal(call), account, arn);
     }
     String region = support.settings().region();
+    KeyDraft draft =
+        KeyDraft.newKey(
+            keyId,
+            account,
+            region,
+            support.settings().partition(),
+            support.now(call),
+            description == null ? "" : description,
+            usage,
+            spec,
+            policyJson,
+            policy);
     KmsKey key;
     if (KmsKey.EXTERNAL.equals(origin)) {
       if (custom.customMaterial() != null) {
@@ -122,40 +134,13 @@ final class KeyManagementOperations {
       if (spec.family() == KmsKeySpec.Family.HMAC) {
         throw unsupported("Importing key material into HMAC keys");
       }
-      key =
-          KmsKey.awaitingImport(
-              keyId,
-              account,
-              region,
-              support.settings().partition(),
-              support.now(call),
-              description == null ? "" : description,
-              usage,
-              spec,
-              policyJson,
-              policy);
+      key = draft.awaitingImport();
     } else {
       NewKeyMaterial material =
           custom.customMaterial() != null
               ? NewKeyMaterial.fromCustom(spec, custom.customMaterial())
               : NewKeyMaterial.generate(spec, support.settings().random());
-      key =
-          new KmsKey(
-              keyId,
-              account,
-              region,
-              support.settings().partition(),
-              support.now(call),
-              description == null ? "" : description,
-              usage,
-              spec,
-              KeyState.ENABLED,
-              null,
-              null,
-              policyJson,
-              policy,
-              material.secret(),
-              material.publicKey());
+      key = draft.generated(material.secret(), material.publicKey());
     }
     if (multiRegion) {
       key = key.withMultiRegion(new MultiRegionRole(region, 0));

@@ -15,10 +15,10 @@ import javax.crypto.spec.SecretKeySpec;
  * One KMS key: its metadata, tags, key policy, key material versions ({@link KeyMaterial}),
  * rotation schedule, multi-Region role and pending import parameters.
  *
- * <p>Instances are immutable; changes make a new instance ({@link #withState}, {@link #withPolicy},
- * {@link #withMaterials} ...) that shares the unchanged parts. The material is held in plain memory
- * and, with a state directory, written to disk: this is an emulator for tests, not a key-protection
- * device.
+ * <p>Instances are immutable and made through a {@link KeyDraft}; changes make a new instance
+ * ({@link #withState}, {@link #withPolicy}, {@link #withMaterials} ...) that shares the unchanged
+ * parts. The material is held in plain memory and, with a state directory, written to disk: this is
+ * an emulator for tests, not a key-protection device.
  */
 public final class KmsKey {
   /** Origin of keys whose material KMS generated. */
@@ -51,169 +51,34 @@ public final class KmsKey {
   private final Map<String, String> tags;
 
   /**
-   * Makes a key whose material KMS generated (origin {@code AWS_KMS}, one material version).
-   *
-   * @param secret the AES key (see {@link KeyMaterial}), the HMAC key or the DER PKCS#8 private key
-   * @param publicKey the DER SubjectPublicKeyInfo for asymmetric keys, else null
+   * Makes the key a draft describes ({@link KeyDraft#build}): the one constructor, which checks
+   * that the parts fit together.
    */
-  public KmsKey(
-      String keyId,
-      String accountId,
-      String region,
-      String partition,
-      Instant creationDate,
-      String description,
-      String keyUsage,
-      KmsKeySpec spec,
-      KeyState state,
-      Instant deletionDate,
-      Integer pendingWindowInDays,
-      String policyJson,
-      KeyPolicy policy,
-      byte[] secret,
-      byte[] publicKey) {
-    this(
-        keyId,
-        accountId,
-        region,
-        partition,
-        creationDate,
-        description,
-        keyUsage,
-        spec,
-        state,
-        deletionDate,
-        pendingWindowInDays,
-        policyJson,
-        policy,
-        AWS_KMS,
-        List.of(KeyMaterial.generated(spec, secret, publicKey)),
-        KeyRotation.NONE,
-        null,
-        List.of(),
-        Map.of());
-  }
-
-  /** A key with {@code Origin=EXTERNAL} and no key material yet, in state {@code PendingImport}. */
-  public static KmsKey awaitingImport(
-      String keyId,
-      String accountId,
-      String region,
-      String partition,
-      Instant creationDate,
-      String description,
-      String keyUsage,
-      KmsKeySpec spec,
-      String policyJson,
-      KeyPolicy policy) {
-    return new KmsKey(
-        keyId,
-        accountId,
-        region,
-        partition,
-        creationDate,
-        description,
-        keyUsage,
-        spec,
-        KeyState.PENDING_IMPORT,
-        null,
-        null,
-        policyJson,
-        policy,
-        EXTERNAL,
-        List.of(),
-        KeyRotation.NONE,
-        null,
-        List.of(),
-        Map.of());
-  }
-
-  /** Rebuilds a key from all its parts ({@link StateCodec}); the one constructor that validates. */
-  static KmsKey restore(
-      String keyId,
-      String accountId,
-      String region,
-      String partition,
-      Instant creationDate,
-      String description,
-      String keyUsage,
-      KmsKeySpec spec,
-      KeyState state,
-      Instant deletionDate,
-      Integer pendingWindowInDays,
-      String policyJson,
-      KeyPolicy policy,
-      String origin,
-      List<KeyMaterial> materials,
-      KeyRotation rotation,
-      MultiRegionRole multiRegion,
-      List<ImportParameters> importParameters) {
-    return new KmsKey(
-        keyId,
-        accountId,
-        region,
-        partition,
-        creationDate,
-        description,
-        keyUsage,
-        spec,
-        state,
-        deletionDate,
-        pendingWindowInDays,
-        policyJson,
-        policy,
-        origin,
-        materials,
-        rotation,
-        multiRegion,
-        importParameters,
-        Map.of());
-  }
-
-  private KmsKey(
-      String keyId,
-      String accountId,
-      String region,
-      String partition,
-      Instant creationDate,
-      String description,
-      String keyUsage,
-      KmsKeySpec spec,
-      KeyState state,
-      Instant deletionDate,
-      Integer pendingWindowInDays,
-      String policyJson,
-      KeyPolicy policy,
-      String origin,
-      List<KeyMaterial> materials,
-      KeyRotation rotation,
-      MultiRegionRole multiRegion,
-      List<ImportParameters> importParameters,
-      Map<String, String> tags) {
-    this.keyId = Objects.requireNonNull(keyId, "keyId");
-    this.accountId = Objects.requireNonNull(accountId, "accountId");
-    this.region = Objects.requireNonNull(region, "region");
-    this.partition = Objects.requireNonNull(partition, "partition");
-    this.creationDate = Objects.requireNonNull(creationDate, "creationDate");
-    this.description = Objects.requireNonNull(description, "description");
-    this.keyUsage = Objects.requireNonNull(keyUsage, "keyUsage");
-    this.spec = Objects.requireNonNull(spec, "spec");
-    this.state = Objects.requireNonNull(state, "state");
+  KmsKey(KeyDraft d) {
+    this.keyId = Objects.requireNonNull(d.keyId, "keyId");
+    this.accountId = Objects.requireNonNull(d.accountId, "accountId");
+    this.region = Objects.requireNonNull(d.region, "region");
+    this.partition = Objects.requireNonNull(d.partition, "partition");
+    this.creationDate = Objects.requireNonNull(d.creationDate, "creationDate");
+    this.description = Objects.requireNonNull(d.description, "description");
+    this.keyUsage = Objects.requireNonNull(d.keyUsage, "keyUsage");
+    this.spec = Objects.requireNonNull(d.spec, "spec");
+    this.state = Objects.requireNonNull(d.state, "state");
     if ((state == KeyState.PENDING_DELETION)
-        != (deletionDate != null && pendingWindowInDays != null)) {
+        != (d.deletionDate != null && d.pendingWindowInDays != null)) {
       throw new IllegalArgumentException(
           "A deletion date and window belong to pending deletion only");
     }
-    this.deletionDate = deletionDate;
-    this.pendingWindowInDays = pendingWindowInDays;
-    this.policyJson = Objects.requireNonNull(policyJson, "policyJson");
-    this.policy = Objects.requireNonNull(policy, "policy");
-    this.origin = Objects.requireNonNull(origin, "origin");
-    this.materials = List.copyOf(materials);
-    this.rotation = Objects.requireNonNull(rotation, "rotation");
-    this.multiRegion = multiRegion;
-    this.importParameters = List.copyOf(importParameters);
-    this.tags = Collections.unmodifiableMap(new LinkedHashMap<>(tags));
+    this.deletionDate = d.deletionDate;
+    this.pendingWindowInDays = d.pendingWindowInDays;
+    this.policyJson = Objects.requireNonNull(d.policyJson, "policyJson");
+    this.policy = Objects.requireNonNull(d.policy, "policy");
+    this.origin = Objects.requireNonNull(d.origin, "origin");
+    this.materials = List.copyOf(d.materials);
+    this.rotation = Objects.requireNonNull(d.rotation, "rotation");
+    this.multiRegion = d.multiRegion;
+    this.importParameters = List.copyOf(d.importParameters);
+    this.tags = Collections.unmodifiableMap(new LinkedHashMap<>(d.tags));
     checkMaterials();
   }
 
@@ -229,7 +94,7 @@ public final class KmsKey {
 
   /** A copy in another state ({@code deletionDate} and the window only for pending deletion). */
   public KmsKey withState(KeyState newState, Instant newDeletionDate, Integer newWindowInDays) {
-    Draft d = new Draft(this);
+    KeyDraft d = new KeyDraft(this);
     d.state = newState;
     d.deletionDate = newDeletionDate;
     d.pendingWindowInDays = newWindowInDays;
@@ -238,7 +103,7 @@ public final class KmsKey {
 
   /** A copy with another key policy. */
   public KmsKey withPolicy(String newPolicyJson, KeyPolicy newPolicy) {
-    Draft d = new Draft(this);
+    KeyDraft d = new KeyDraft(this);
     d.policyJson = newPolicyJson;
     d.policy = newPolicy;
     return d.build();
@@ -246,21 +111,21 @@ public final class KmsKey {
 
   /** A copy with these tags (in this order) replacing the current ones. */
   public KmsKey withTags(Map<String, String> newTags) {
-    Draft d = new Draft(this);
+    KeyDraft d = new KeyDraft(this);
     d.tags = newTags;
     return d.build();
   }
 
   /** A copy with another description. */
   public KmsKey withDescription(String newDescription) {
-    Draft d = new Draft(this);
+    KeyDraft d = new KeyDraft(this);
     d.description = newDescription;
     return d.build();
   }
 
   /** A copy with other material versions (oldest first) and the key state they imply. */
   public KmsKey withMaterials(List<KeyMaterial> newMaterials, KeyState newState) {
-    Draft d = new Draft(this);
+    KeyDraft d = new KeyDraft(this);
     d.materials = newMaterials;
     d.state = newState;
     return d.build();
@@ -268,14 +133,14 @@ public final class KmsKey {
 
   /** A copy with another rotation schedule. */
   public KmsKey withRotation(KeyRotation newRotation) {
-    Draft d = new Draft(this);
+    KeyDraft d = new KeyDraft(this);
     d.rotation = newRotation;
     return d.build();
   }
 
   /** A copy that is a multi-Region key with this role (the id must be an {@code mrk-} id). */
   public KmsKey withMultiRegion(MultiRegionRole role) {
-    Draft d = new Draft(this);
+    KeyDraft d = new KeyDraft(this);
     d.multiRegion = Objects.requireNonNull(role, "role");
     return d.build();
   }
@@ -285,7 +150,7 @@ public final class KmsKey {
    * #MAX_IMPORT_PARAMETERS}).
    */
   public KmsKey withImportParameters(List<ImportParameters> parameters) {
-    Draft d = new Draft(this);
+    KeyDraft d = new KeyDraft(this);
     List<ImportParameters> kept = new ArrayList<>(parameters);
     while (kept.size() > MAX_IMPORT_PARAMETERS) {
       kept.remove(0);
@@ -305,7 +170,7 @@ public final class KmsKey {
       String replicaDescription,
       String replicaPolicyJson,
       KeyPolicy replicaPolicy) {
-    Draft d = new Draft(this);
+    KeyDraft d = new KeyDraft(this);
     d.region = replicaRegion;
     d.creationDate = created;
     d.description = replicaDescription;
@@ -513,73 +378,5 @@ public final class KmsKey {
   @Override
   public String toString() {
     return "KmsKey[" + arn() + ", " + spec + ", " + keyUsage + ", " + state.wireName() + "]";
-  }
-
-  /** The fields of a key being changed; one home for the copy in every {@code with...} method. */
-  private static final class Draft {
-    String keyId;
-    String accountId;
-    String region;
-    String partition;
-    Instant creationDate;
-    String description;
-    String keyUsage;
-    KmsKeySpec spec;
-    KeyState state;
-    Instant deletionDate;
-    Integer pendingWindowInDays;
-    String policyJson;
-    KeyPolicy policy;
-    String origin;
-    List<KeyMaterial> materials;
-    KeyRotation rotation;
-    MultiRegionRole multiRegion;
-    List<ImportParameters> importParameters;
-    Map<String, String> tags;
-
-    Draft(KmsKey key) {
-      keyId = key.keyId;
-      accountId = key.accountId;
-      region = key.region;
-      partition = key.partition;
-      creationDate = key.creationDate;
-      description = key.description;
-      keyUsage = key.keyUsage;
-      spec = key.spec;
-      state = key.state;
-      deletionDate = key.deletionDate;
-      pendingWindowInDays = key.pendingWindowInDays;
-      policyJson = key.policyJson;
-      policy = key.policy;
-      origin = key.origin;
-      materials = key.materials;
-      rotation = key.rotation;
-      multiRegion = key.multiRegion;
-      importParameters = key.importParameters;
-      tags = key.tags;
-    }
-
-    KmsKey build() {
-      return new KmsKey(
-          keyId,
-          accountId,
-          region,
-          partition,
-          creationDate,
-          description,
-          keyUsage,
-          spec,
-          state,
-          deletionDate,
-          pendingWindowInDays,
-          policyJson,
-          policy,
-          origin,
-          materials,
-          rotation,
-          multiRegion,
-          importParameters,
-          tags);
-    }
   }
 }

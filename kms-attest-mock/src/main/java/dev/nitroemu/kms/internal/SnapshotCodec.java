@@ -199,29 +199,27 @@ final class SnapshotCodec {
       for (int i = 0; i < importCount; i++) {
         imports.add(new ImportParameters(string(), shared(), shared(), bytes(), instant()));
       }
-      KmsKey key =
-          KmsKey.restore(
-              keyId,
-              accountId,
-              region,
-              partition,
-              creationDate,
-              description,
-              usage,
-              spec,
-              state,
-              deletionDate,
-              window < 0 ? null : window,
-              policyJson,
-              policy,
-              origin,
-              materials,
-              rotation,
-              multiRegion,
-              imports);
-      if (!tags.isEmpty()) {
-        key = key.withTags(tags);
-      }
+      KeyDraft d = new KeyDraft();
+      d.keyId = keyId;
+      d.accountId = accountId;
+      d.region = region;
+      d.partition = partition;
+      d.creationDate = creationDate;
+      d.description = description;
+      d.keyUsage = usage;
+      d.spec = spec;
+      d.state = state;
+      d.deletionDate = deletionDate;
+      d.pendingWindowInDays = window < 0 ? null : window;
+      d.policyJson = policyJson;
+      d.policy = policy;
+      d.origin = origin;
+      d.materials = materials;
+      d.rotation = rotation;
+      d.multiRegion = multiRegion;
+      d.importParameters = imports;
+      d.tags = tags;
+      KmsKey key = d.build();
       return new Entry(key, new KeySnapshot.FileStamp(in.getLong(), in.getLong()));
     }
 

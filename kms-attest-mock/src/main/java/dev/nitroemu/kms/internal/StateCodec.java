@@ -158,29 +158,28 @@ final class StateCodec {
       }
     }
     String deletionDate = optionalText(node, "deletionDate");
-    KmsKey key =
-        KmsKey.restore(
-                keyId,
-                text(node, "accountId"),
-                text(node, "region"),
-                text(node, "partition"),
-                instant(text(node, "creationDate")),
-                text(node, "description"),
-                usage,
-                spec,
-                state,
-                deletionDate == null ? null : instant(deletionDate),
-                node.hasNonNull("pendingWindowInDays")
-                    ? integer(node, "pendingWindowInDays")
-                    : null,
-                policyJson,
-                policy,
-                origin,
-                materials,
-                rotation,
-                multiRegion,
-                imports)
-            .withTags(KeyTags.fromStateJson(node.get("tags")));
+    KeyDraft d = new KeyDraft();
+    d.keyId = keyId;
+    d.accountId = text(node, "accountId");
+    d.region = text(node, "region");
+    d.partition = text(node, "partition");
+    d.creationDate = instant(text(node, "creationDate"));
+    d.description = text(node, "description");
+    d.keyUsage = usage;
+    d.spec = spec;
+    d.state = state;
+    d.deletionDate = deletionDate == null ? null : instant(deletionDate);
+    d.pendingWindowInDays =
+        node.hasNonNull("pendingWindowInDays") ? integer(node, "pendingWindowInDays") : null;
+    d.policyJson = policyJson;
+    d.policy = policy;
+    d.origin = origin;
+    d.materials = materials;
+    d.rotation = rotation;
+    d.multiRegion = multiRegion;
+    d.importParameters = imports;
+    d.tags = KeyTags.fromStateJson(node.get("tags"));
+    KmsKey key = d.build();
     for (KeyMaterial material : key.materials()) {
       if (spec.asymmetric() && material.available()) {
         material

@@ -140,22 +140,18 @@ class CiphertextBlobTest {
   @Test
   void theBlobNamesTheMaterialOfARotatedKey() {
     KmsKey original =
-        new KmsKey(
-            keyId,
-            "111122223333",
-            "eu-west-1",
-            "aws",
-            java.time.Instant.now(),
-            "",
-            "ENCRYPT_DECRYPT",
-            KmsKeySpec.SYMMETRIC_DEFAULT,
-            KeyState.ENABLED,
-            null,
-            null,
-            KeyPolicy.defaultPolicyJson("111122223333"),
-            KeyPolicy.parse(KeyPolicy.defaultPolicyJson("111122223333")),
-            new byte[32],
-            null);
+        KeyDraft.newKey(
+                keyId,
+                "111122223333",
+                "eu-west-1",
+                "aws",
+                java.time.Instant.now(),
+                "",
+                "ENCRYPT_DECRYPT",
+                KmsKeySpec.SYMMETRIC_DEFAULT,
+                KeyPolicy.defaultPolicyJson("111122223333"),
+                KeyPolicy.parse(KeyPolicy.defaultPolicyJson("111122223333")))
+            .generated(new byte[32], null);
     byte[] before =
         CiphertextBlob.encrypt(keyId, original.currentMaterial(), plaintext, context, random);
     KmsKey rotated = KeyMaintenance.rotate(original, material);

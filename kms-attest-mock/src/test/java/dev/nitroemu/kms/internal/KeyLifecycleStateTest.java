@@ -71,17 +71,18 @@ class KeyLifecycleStateTest {
     byte[] material = secret();
     String id = KeyMaterial.importedId("1234abcd-12ab-34cd-56ef-1234567890ab", material);
     KmsKey external =
-        KmsKey.awaitingImport(
-            "1234abcd-12ab-34cd-56ef-1234567890ab",
-            ACCOUNT,
-            "eu-west-1",
-            "aws",
-            now,
-            "",
-            KmsKeySpec.ENCRYPT_DECRYPT,
-            KmsKeySpec.SYMMETRIC_DEFAULT,
-            policy(),
-            KeyPolicy.parse(policy()));
+        KeyDraft.newKey(
+                "1234abcd-12ab-34cd-56ef-1234567890ab",
+                ACCOUNT,
+                "eu-west-1",
+                "aws",
+                now,
+                "",
+                KmsKeySpec.ENCRYPT_DECRYPT,
+                KmsKeySpec.SYMMETRIC_DEFAULT,
+                policy(),
+                KeyPolicy.parse(policy()))
+            .awaitingImport();
     List<KeyMaterial> imported =
         List.of(
             new KeyMaterial(
@@ -115,7 +116,7 @@ class KeyLifecycleStateTest {
   void everyLifecyclePartSurvivesTheStateDirectory() throws IOException {
     String mrk = "mrk-" + UUID.randomUUID().toString().replace("-", "");
     KmsKey key =
-        new KmsKey(
+        KeyDraft.newKey(
                 mrk,
                 ACCOUNT,
                 "eu-west-1",
@@ -124,13 +125,9 @@ class KeyLifecycleStateTest {
                 "all parts",
                 KmsKeySpec.ENCRYPT_DECRYPT,
                 KmsKeySpec.SYMMETRIC_DEFAULT,
-                KeyState.ENABLED,
-                null,
-                null,
                 policy(),
-                KeyPolicy.parse(policy()),
-                secret(),
-                null)
+                KeyPolicy.parse(policy()))
+            .generated(secret(), null)
             .withRotation(KeyRotation.NONE.enable(120, now).countOnDemand())
             .withMultiRegion(new MultiRegionRole("us-east-1", 3))
             .withImportParameters(
@@ -287,22 +284,18 @@ class KeyLifecycleStateTest {
   }
 
   private KmsKey symmetric() {
-    return new KmsKey(
-        UUID.randomUUID().toString(),
-        ACCOUNT,
-        "eu-west-1",
-        "aws",
-        now,
-        "",
-        KmsKeySpec.ENCRYPT_DECRYPT,
-        KmsKeySpec.SYMMETRIC_DEFAULT,
-        KeyState.ENABLED,
-        null,
-        null,
-        policy(),
-        KeyPolicy.parse(policy()),
-        secret(),
-        null);
+    return KeyDraft.newKey(
+            UUID.randomUUID().toString(),
+            ACCOUNT,
+            "eu-west-1",
+            "aws",
+            now,
+            "",
+            KmsKeySpec.ENCRYPT_DECRYPT,
+            KmsKeySpec.SYMMETRIC_DEFAULT,
+            policy(),
+            KeyPolicy.parse(policy()))
+        .generated(secret(), null);
   }
 
   private static String policy() {

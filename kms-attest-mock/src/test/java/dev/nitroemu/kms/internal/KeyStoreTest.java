@@ -401,21 +401,17 @@ class KeyStoreTest {
   private KmsKey key(
       String account, KmsKeySpec spec, String usage, byte[] secret, byte[] publicKey) {
     String policy = KeyPolicy.defaultPolicyJson(account);
-    return new KmsKey(
-        UUID.randomUUID().toString(),
-        account,
-        "eu-west-1",
-        "aws",
-        now,
-        "",
-        usage,
-        spec,
-        KeyState.ENABLED,
-        null,
-        null,
-        policy,
-        KeyPolicy.parse(policy),
-        secret,
-        publicKey);
+    return KeyDraft.newKey(
+            UUID.randomUUID().toString(),
+            account,
+            "eu-west-1",
+            "aws",
+            now,
+            "",
+            usage,
+            spec,
+            policy,
+            KeyPolicy.parse(policy))
+        .generated(secret, publicKey);
   }
 }

@@ -100,22 +100,18 @@ class ListKeysPagingTest {
     byte[] secret = new byte[32];
     RANDOM.nextBytes(secret);
     KmsKey key =
-        new KmsKey(
-            UUID.randomUUID().toString(),
-            account,
-            KmsTestBed.REGION,
-            "aws",
-            now,
-            "",
-            KmsKeySpec.ENCRYPT_DECRYPT,
-            KmsKeySpec.SYMMETRIC_DEFAULT,
-            KeyState.ENABLED,
-            null,
-            null,
-            POLICY,
-            PARSED,
-            secret,
-            null);
+        KeyDraft.newKey(
+                UUID.randomUUID().toString(),
+                account,
+                KmsTestBed.REGION,
+                "aws",
+                now,
+                "",
+                KmsKeySpec.ENCRYPT_DECRYPT,
+                KmsKeySpec.SYMMETRIC_DEFAULT,
+                POLICY,
+                PARSED)
+            .generated(secret, null);
     bed.store.add(key);
     return key;
   }
