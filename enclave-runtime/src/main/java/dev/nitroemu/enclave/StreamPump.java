@@ -84,43 +84,32 @@ public final class StreamPump implements AutoCloseable {
   public void join(StreamConnection a, StreamConnection b) {
     Optional<ByteChannel> channelA = a.channel();
     Optional<ByteChannel> channelB = b.channel();
-    boolean channels = channelA.isPresent() && channelB.isPresent();
     Joint joint = new Joint(a, b);
     IdleWatchdog.Watch watch = null;
-    ByteBuffer forward = null;
     try {
       a.readTimeout(idleTimeout);
       b.readTimeout(idleTimeout);
-      Runnable reverse = () -> joint.copy(b, a);
-      if (channels) {
+      Runnable forward;
+      Runnable reverse;
+      if (channelA.isPresent() && channelB.isPresent()) {
         channelJoins.incrementAndGet();
         watch = watchdog.watch(joint::lastActivity, joint::abort);
-        forward = buffers.take();
-        ByteBuffer reverseBuffer = buffers.take();
-        reverse =
-            () -> {
-              try {
-                joint.copy(channelB.get(), channelA.get(), reverseBuffer, a);
-              } finally {
-                buffers.give(reverseBuffer);
-              }
-            };
+        forward = () -> joint.copy(channelA.get(), channelB.get(), b);
+        reverse = () -> joint.copy(channelB.get(), channelA.get(), a);
+      } else {
+        forward = () -> joint.copy(a, b);
+        reverse = () -> joint.copy(b, a);
       }
       CountDownLatch reverseDone = new CountDownLatch(1);
-      Runnable reverseDirection = reverse;
       threads.execute(
           () -> {
             try {
-              reverseDirection.run();
+              reverse.run();
             } finally {
               reverseDone.countDown();
             }
           });
-      if (channels) {
-        joint.copy(channelA.get(), channelB.get(), forward, b);
-      } else {
-        joint.copy(a, b);
-      }
+      forward.run();
       reverseDone.await();
     } catch (IOException | RejectedExecutionException e) {
       // Could not set up both directions (or the pump is closing): end the join.
@@ -131,7 +120,6 @@ public final class StreamPump implements AutoCloseable {
       if (watch != null) {
         watch.stop();
       }
-      buffers.give(forward); // Only this thread used it; the reverse buffer goes back on its own.
     }
   }
 
@@ -180,12 +168,15 @@ public final class StreamPump implements AutoCloseable {
      * Copies channel to channel until end of stream (then half-closes {@code to}), an error, or the
      * join going idle.
      */
-    void copy(ByteChannel from, ByteChannel to, ByteBuffer buffer, StreamConnection toConnection) {
+    void copy(ByteChannel from, ByteChannel to, StreamConnection toConnection) {
+      ByteBuffer buffer = buffers.take();
       try {
         ChannelCopy.copy(from, to, buffer, this);
         toConnection.shutdownOutput();
       } catch (IOException | RuntimeException e) {
         abort(); // As below.
+      } finally {
+        buffers.give(buffer);
       }
     }
 
