@@ -40,7 +40,6 @@ public final class ChannelSockets {
     }
   }
 
-  /** Like a plain socket's: without a cause, so callers looking at the root cause see it. */
   /**
    * Closes {@code socket} as a plain socket closes: a socket made by a channel half-closes first
    * (unless {@code SO_LINGER} is 0, an intended reset), so a peer whose bytes were left unread
@@ -62,6 +61,7 @@ public final class ChannelSockets {
     socket.close();
   }
 
+  /** Like a plain socket's: without a cause, so callers looking at the root cause see it. */
   private static SocketException closed(ClosedChannelException e) {
     return new SocketException("Socket closed (" + e.getClass().getSimpleName() + ")");
   }
