@@ -24,7 +24,6 @@ import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
 import org.bouncycastle.crypto.params.ECPublicKeyParameters;
 import org.bouncycastle.crypto.params.ParametersWithRandom;
 import org.bouncycastle.crypto.signers.ECDSASigner;
-import org.bouncycastle.math.ec.ECCurve;
 import org.bouncycastle.util.BigIntegers;
 
 /**
@@ -48,6 +47,14 @@ public final class BcP384SignatureSpi extends SignatureSpi {
   private static final X9ECParameters P384 = CustomNamedCurves.getByName("secp384r1");
   private static final ECDomainParameters DOMAIN =
       new ECDomainParameters(P384.getCurve(), P384.getG(), P384.getN(), P384.getH());
+
+  /** The curve's field prime, coefficients and generator as a JCA key's parameters spell them. */
+  private static final BigInteger FIELD_PRIME = DOMAIN.getCurve().getField().getCharacteristic();
+
+  private static final BigInteger COEFFICIENT_A = DOMAIN.getCurve().getA().toBigInteger();
+  private static final BigInteger COEFFICIENT_B = DOMAIN.getCurve().getB().toBigInteger();
+  private static final BigInteger GENERATOR_X = DOMAIN.getG().getAffineXCoord().toBigInteger();
+  private static final BigInteger GENERATOR_Y = DOMAIN.getG().getAffineYCoord().toBigInteger();
 
   /**
    * Public points already validated, with the window table BouncyCastle precomputes on a point the
@@ -74,18 +81,14 @@ public final class BcP384SignatureSpi extends SignatureSpi {
       return false;
     }
     ECParameterSpec params = ec.getParams();
-    ECCurve curve = DOMAIN.getCurve();
     return params.getCurve().getField() instanceof ECFieldFp field
-        && field.getP().equals(curve.getField().getCharacteristic())
-        && params.getCurve().getA().equals(curve.getA().toBigInteger())
-        && params.getCurve().getB().equals(curve.getB().toBigInteger())
+        && field.getP().equals(FIELD_PRIME)
+        && params.getCurve().getA().equals(COEFFICIENT_A)
+        && params.getCurve().getB().equals(COEFFICIENT_B)
         && params.getOrder().equals(DOMAIN.getN())
         && params.getCofactor() == 1
-        && params.getGenerator().getAffineX().equals(DOMAIN.getG().getAffineXCoord().toBigInteger())
-        && params
-            .getGenerator()
-            .getAffineY()
-            .equals(DOMAIN.getG().getAffineYCoord().toBigInteger());
+        && params.getGenerator().getAffineX().equals(GENERATOR_X)
+        && params.getGenerator().getAffineY().equals(GENERATOR_Y);
   }
 
   @Override
