@@ -90,8 +90,15 @@ class KeySnapshotTest {
     Map<String, String> before = createKeysOfEveryKind(dir);
     Path crashed = dir.resolveSibling(dir.getFileName() + "-crashed");
     String added;
-    String changed = before.keySet().iterator().next();
+    String changed;
     try (KeyStore reopened = KeyStore.open(dir)) {
+      // An enabled key (the one described "tagged"): the first by id could be the one pending
+      // deletion, whose description cannot change.
+      changed =
+          before.keySet().stream()
+              .filter(id -> "tagged".equals(reopened.find(id, clock.instant()).description()))
+              .findFirst()
+              .orElseThrow();
       KmsTestBed bed = KmsTestBed.over(reopened, clock);
       added = bed.symmetricKey();
       bed.call(
